@@ -1,0 +1,54 @@
+/// Renders diagnostics the way compilers do:
+///
+///     shop.yaml:12:5: error[E101]: unknown key 'segmnt' in workload 'web'
+///        12 |     segmnt: frontend
+///           |     ^~~~~~
+///           = help: did you mean 'segment'?
+public struct DiagnosticRenderer: Sendable {
+    public var sources: SourceFiles
+
+    public init(sources: SourceFiles) { self.sources = sources }
+
+    public func render(_ diagnostic: Diagnostic) -> String {
+        var out = ""
+        let prefix = diagnostic.range.map { "\($0): " } ?? ""
+        out += "\(prefix)\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]: \(diagnostic.message)\n"
+        if let range = diagnostic.range { out += snippet(range) }
+        if let help = diagnostic.help { out += "      = help: \(help)\n" }
+        for note in diagnostic.notes {
+            let notePrefix = note.range.map { "\($0): " } ?? ""
+            out += "\(notePrefix)note: \(note.message)\n"
+            if let range = note.range { out += snippet(range) }
+        }
+        return out
+    }
+
+    public func render(_ diagnostics: [Diagnostic]) -> String {
+        diagnostics.map(render).joined()
+    }
+
+    /// The quoted source line and a caret under the range (to its end on that line).
+    func snippet(_ range: SourceRange) -> String {
+        guard let file = sources[range.file], let line = file.line(range.start.line) else { return "" }
+        let number = String(range.start.line)
+        let gutter = String(repeating: " ", count: max(number.count, 4))
+        let text = line.replacingTabs()
+        let startColumn = max(1, range.start.column)
+        let endColumn: Int
+        if range.end.line == range.start.line, range.end.column > startColumn {
+            endColumn = min(range.end.column, text.count + 1)
+        } else {
+            endColumn = max(startColumn + 1, min(text.count + 1, startColumn + 1))
+        }
+        let underline = "^" + String(repeating: "~", count: max(0, endColumn - startColumn - 1))
+        let pad = String(repeating: " ", count: max(0, 4 - number.count))
+        return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: startColumn - 1))\(underline)\n"
+    }
+}
+
+extension Substring {
+    /// Tabs shown as single spaces, so that the caret lines up with the character column.
+    fileprivate func replacingTabs() -> String {
+        String(map { $0 == "\t" ? " " : $0 })
+    }
+}

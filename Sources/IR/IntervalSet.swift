@@ -1,0 +1,148 @@
+/// A set of unsigned integers kept as sorted, disjoint, non-adjacent closed intervals.
+/// Address sets (IPv4 as `UInt32`, IPv6 as `UInt128`) and port sets are built on it, so
+/// that large sets stay small and every operation is linear in the number of intervals.
+public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable, Hashable {
+    /// A closed interval `lower...upper`.
+    public struct Interval: Sendable, Hashable {
+        public var lower: Bound
+        public var upper: Bound
+
+        public init(_ lower: Bound, _ upper: Bound) {
+            precondition(lower <= upper, "interval bounds out of order")
+            self.lower = lower
+            self.upper = upper
+        }
+    }
+
+    /// The intervals, sorted, disjoint and never adjacent.
+    public private(set) var intervals: [Interval]
+
+    public init() { intervals = [] }
+
+    public init(_ interval: Interval) { intervals = [interval] }
+
+    public init(lower: Bound, upper: Bound) { intervals = [Interval(lower, upper)] }
+
+    /// Any intervals, in any order, overlapping or not.
+    public init(normalizing input: [Interval]) {
+        let sorted = input.sorted { $0.lower < $1.lower }
+        var merged: [Interval] = []
+        merged.reserveCapacity(sorted.count)
+        for interval in sorted {
+            if let last = merged.last, last.upper == Bound.max || interval.lower <= last.upper + 1 {
+                merged[merged.count - 1].upper = max(last.upper, interval.upper)
+            } else {
+                merged.append(interval)
+            }
+        }
+        intervals = merged
+    }
+
+    private init(sortedDisjoint intervals: [Interval]) { self.intervals = intervals }
+
+    /// Every value of `Bound`.
+    public static var full: IntervalSet { IntervalSet(lower: .min, upper: .max) }
+
+    public var isEmpty: Bool { intervals.isEmpty }
+
+    public var isFull: Bool { intervals.count == 1 && intervals[0].lower == .min && intervals[0].upper == .max }
+
+    public func contains(_ value: Bound) -> Bool {
+        var low = 0
+        var high = intervals.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let interval = intervals[middle]
+            if value < interval.lower {
+                high = middle - 1
+            } else if value > interval.upper {
+                low = middle + 1
+            } else {
+                return true
+            }
+        }
+        return false
+    }
+
+    public func union(_ other: IntervalSet) -> IntervalSet {
+        if other.isEmpty { return self }
+        if isEmpty { return other }
+        // Merge two sorted lists, then coalesce: linear.
+        var merged: [Interval] = []
+        merged.reserveCapacity(intervals.count + other.intervals.count)
+        var i = 0
+        var j = 0
+        func push(_ interval: Interval) {
+            if let last = merged.last, last.upper == Bound.max || interval.lower <= last.upper + 1 {
+                merged[merged.count - 1].upper = max(last.upper, interval.upper)
+            } else {
+                merged.append(interval)
+            }
+        }
+        while i < intervals.count || j < other.intervals.count {
+            if j == other.intervals.count || (i < intervals.count && intervals[i].lower <= other.intervals[j].lower) {
+                push(intervals[i])
+                i += 1
+            } else {
+                push(other.intervals[j])
+                j += 1
+            }
+        }
+        return IntervalSet(sortedDisjoint: merged)
+    }
+
+    public mutating func formUnion(_ other: IntervalSet) { self = union(other) }
+
+    public func intersection(_ other: IntervalSet) -> IntervalSet {
+        var result: [Interval] = []
+        var i = 0
+        var j = 0
+        while i < intervals.count, j < other.intervals.count {
+            let a = intervals[i]
+            let b = other.intervals[j]
+            let lower = max(a.lower, b.lower)
+            let upper = min(a.upper, b.upper)
+            if lower <= upper { result.append(Interval(lower, upper)) }
+            if a.upper < b.upper { i += 1 } else { j += 1 }
+        }
+        return IntervalSet(sortedDisjoint: result)
+    }
+
+    public func subtracting(_ other: IntervalSet) -> IntervalSet {
+        if other.isEmpty || isEmpty { return self }
+        var result: [Interval] = []
+        var j = 0
+        for interval in intervals {
+            var lower = interval.lower
+            var exhausted = false
+            while j < other.intervals.count, other.intervals[j].upper < lower { j += 1 }
+            var k = j
+            while k < other.intervals.count, other.intervals[k].lower <= interval.upper {
+                let cut = other.intervals[k]
+                if cut.lower > lower { result.append(Interval(lower, cut.lower - 1)) }
+                if cut.upper >= interval.upper {
+                    exhausted = true
+                    break
+                }
+                lower = cut.upper + 1
+                k += 1
+            }
+            if !exhausted { result.append(Interval(lower, interval.upper)) }
+        }
+        return IntervalSet(sortedDisjoint: result)
+    }
+
+    public mutating func subtract(_ other: IntervalSet) { self = subtracting(other) }
+
+    public func isSubset(of other: IntervalSet) -> Bool { subtracting(other).isEmpty }
+
+    public func overlaps(_ other: IntervalSet) -> Bool { !intersection(other).isEmpty }
+
+    /// How many values the set holds, as a double (an IPv6 set can hold 2^128).
+    public var magnitude: Double {
+        intervals.reduce(0) { $0 + Double($1.upper - $1.lower) + 1 }
+    }
+
+    /// The smallest value, when the set is not empty.
+    public var first: Bound? { intervals.first?.lower }
+}

@@ -1,0 +1,221 @@
+import Diagnostics
+import IR
+import YAML
+
+/// Reads located YAML nodes into typed values, reporting every mismatch and carrying on.
+/// Scalars are typed by the field that holds them (SPEC.md), not by YAML 1.1's rules.
+struct Decoder {
+    var diagnostics: [Diagnostic] = []
+
+    mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
+    mutating func wrongType(_ node: YAMLNode, expected: String, in context: String) {
+        report(.error(.wrongType, "expected \(expected) for \(context), found \(node.kindDescription)", at: node.range))
+    }
+
+    /// The fields of a mapping with the keys of `shape`; unknown keys and missing required
+    /// ones are reported.
+    mutating func fields(_ node: YAMLNode, _ shape: SpecSchema.Shape, in context: String) -> Fields? {
+        guard case .mapping(let pairs) = node.content else {
+            wrongType(node, expected: "a mapping", in: context)
+            return nil
+        }
+        var known: [String: YAMLPair] = [:]
+        for pair in pairs {
+            if shape.field(pair.name) != nil {
+                known[pair.name] = pair
+            } else {
+                report(.error(
+                    .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
+                    help: didYouMean(pair.name, in: shape.keys) ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
+            }
+        }
+        for key in shape.required where known[key] == nil {
+            report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
+        }
+        return Fields(shape: shape, node: node, pairs: known)
+    }
+
+    /// The entries of a mapping from names to values (`workloads`, `networks`, …).
+    mutating func namedEntries(_ node: YAMLNode, in context: String) -> [YAMLPair] {
+        guard case .mapping(let pairs) = node.content else {
+            wrongType(node, expected: "a mapping of names", in: context)
+            return []
+        }
+        return pairs
+    }
+
+    /// A list; a single scalar stands for a one-element list where `allowScalar` is set.
+    mutating func list(_ node: YAMLNode, in context: String, allowScalar: Bool = false) -> [YAMLNode]? {
+        switch node.content {
+        case .sequence(let items): return items
+        case .scalar where allowScalar && !node.isNull: return [node]
+        default:
+            wrongType(node, expected: "a list", in: context)
+            return nil
+        }
+    }
+
+    mutating func string(_ node: YAMLNode, in context: String) -> Located<String>? {
+        guard case .scalar(let text, _) = node.content, !node.isNull else {
+            wrongType(node, expected: "a string", in: context)
+            return nil
+        }
+        return Located(text, at: node.range)
+    }
+
+    mutating func integer(_ node: YAMLNode, in context: String, minimum: Int = .min, maximum: Int = .max) -> Located<Int>? {
+        guard case .scalar(let text, let style) = node.content, style == .plain, !node.isNull else {
+            wrongType(node, expected: "an integer", in: context)
+            return nil
+        }
+        let digits = text.hasPrefix("+") ? String(text.dropFirst()) : text
+        guard let value = Int(digits), digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+            report(.error(.invalidInteger, "'\(text)' is not an integer (\(context))", at: node.range))
+            return nil
+        }
+        guard value >= minimum, value <= maximum else {
+            let bounds = maximum == .max ? "at least \(minimum)" : "\(minimum) to \(maximum)"
+            report(.error(.invalidInteger, "\(context) must be \(bounds), not \(value)", at: node.range))
+            return nil
+        }
+        return Located(value, at: node.range)
+    }
+
+    mutating func boolean(_ node: YAMLNode, in context: String) -> Located<Bool>? {
+        guard case .scalar(let text, let style) = node.content, !node.isNull else {
+            wrongType(node, expected: "true or false", in: context)
+            return nil
+        }
+        if style == .plain {
+            if text == "true" { return Located(true, at: node.range) }
+            if text == "false" { return Located(false, at: node.range) }
+        }
+        let lowered = text.lowercased()
+        let truthy = ["yes", "y", "on", "true"].contains(lowered)
+        let falsy = ["no", "n", "off", "false"].contains(lowered)
+        if truthy || falsy {
+            let suggestion = truthy ? "true" : "false"
+            let what = style == .plain ? "'\(text)'" : "the string '\(text)'"
+            report(.error(.invalidBoolean, "\(what) is not a boolean (\(context)); booleans are true or false", at: node.range,
+                          help: "write \(suggestion)"))
+        } else {
+            wrongType(node, expected: "true or false", in: context)
+        }
+        return nil
+    }
+
+    /// One of a fixed set of words, with a suggestion when it is close to one.
+    mutating func choice(_ node: YAMLNode, _ allowed: [String], in context: String) -> Located<String>? {
+        guard let text = string(node, in: context) else { return nil }
+        guard allowed.contains(text.value) else {
+            report(.error(
+                .invalidValue, "'\(text.value)' is not a valid \(context)", at: node.range,
+                help: didYouMean(text.value, in: allowed) ?? "expected one of: \(allowed.joined(separator: ", "))"))
+            return nil
+        }
+        return text
+    }
+
+    /// A DNS-1123 label of at most 40 characters.
+    mutating func name(_ node: YAMLNode, in context: String) -> Located<String>? {
+        guard let text = string(node, in: context) else { return nil }
+        guard checkName(text, in: context) else { return nil }
+        return text
+    }
+
+    mutating func checkName(_ name: Located<String>, in context: String) -> Bool {
+        guard isDNSLabel(name.value, maxLength: 40) else {
+            let lowered = name.value.lowercased()
+            let help = isDNSLabel(lowered, maxLength: 40) ? "write '\(lowered)'" :
+                "names are lower-case letters, digits and '-', start with a letter, end with a letter or digit, at most 40 characters"
+            report(.error(.invalidName, "'\(name.value)' is not a valid \(context) name", at: name.range, help: help))
+            return false
+        }
+        return true
+    }
+
+    /// Free-form string-to-string labels, checked against Kubernetes' label syntax.
+    mutating func labels(_ node: YAMLNode, in context: String) -> [Label] {
+        var result: [Label] = []
+        for pair in namedEntries(node, in: context) {
+            guard let value = string(pair.value, in: "label '\(pair.name)'") else { continue }
+            if let problem = labelKeyProblem(pair.name) {
+                report(.error(.invalidLabel, "invalid label key '\(pair.name)': \(problem)", at: pair.key.range))
+            } else if let problem = labelValueProblem(value.value) {
+                report(.error(.invalidLabel, "invalid value for label '\(pair.name)': \(problem)", at: pair.value.range))
+            } else {
+                result.append(Label(pair.name, value.value))
+            }
+        }
+        return result.sorted { $0.key < $1.key }
+    }
+}
+
+/// The fields of one mapping, by key; only keys its shape declares can be asked for.
+struct Fields {
+    let shape: SpecSchema.Shape
+    let node: YAMLNode
+    let pairs: [String: YAMLPair]
+
+    subscript(_ key: String) -> YAMLNode? {
+        assert(shape.field(key) != nil, "key '\(key)' is not declared in shape '\(shape.name)'")
+        return pairs[key]?.value
+    }
+
+    func keyRange(_ key: String) -> SourceRange? { pairs[key]?.key.range }
+
+    var range: SourceRange { node.range }
+}
+
+/// `[a-z]([-a-z0-9]*[a-z0-9])?` of at most `maxLength` characters.
+func isDNSLabel(_ text: String, maxLength: Int) -> Bool {
+    let bytes = Array(text.utf8)
+    guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+    guard let first = bytes.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
+    guard let last = bytes.last, last != UInt8(ascii: "-") else { return false }
+    return bytes.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }
+}
+
+/// Why a label key breaks Kubernetes' rules (`[prefix/]name`), or nil.
+func labelKeyProblem(_ key: String) -> String? {
+    let parts = key.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count <= 2 else { return "at most one '/'" }
+    let name = String(parts.last ?? "")
+    if parts.count == 2 {
+        let prefix = String(parts[0])
+        guard prefix.count <= 253, isDNSName(prefix, requireDot: false) else { return "the prefix must be a DNS subdomain" }
+    }
+    guard !name.isEmpty, name.count <= 63 else { return "the name must be 1-63 characters" }
+    guard isLabelText(name) else { return "the name must be alphanumeric with '-', '_' or '.' inside" }
+    return nil
+}
+
+/// Why a label value breaks Kubernetes' rules, or nil.
+func labelValueProblem(_ value: String) -> String? {
+    if value.isEmpty { return nil }
+    guard value.count <= 63 else { return "at most 63 characters" }
+    guard isLabelText(value) else { return "alphanumeric with '-', '_' or '.' inside" }
+    return nil
+}
+
+private func isLabelText(_ text: String) -> Bool {
+    let scalars = Array(text.unicodeScalars)
+    func alnum(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s)) }
+    guard let first = scalars.first, let last = scalars.last, alnum(first), alnum(last) else { return false }
+    return scalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" || $0 == "." }
+}
+
+/// A DNS name: dot-separated labels of 1-63 letters, digits and '-', not starting or
+/// ending with '-', at most 253 characters; with `requireDot`, at least two labels.
+func isDNSName(_ text: String, requireDot: Bool) -> Bool {
+    var name = text
+    if name.hasSuffix(".") { name.removeLast() }
+    guard !name.isEmpty, name.count <= 253 else { return false }
+    let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+    if requireDot, labels.count < 2 { return false }
+    return labels.allSatisfy { label in
+        guard (1...63).contains(label.count), label.first != "-", label.last != "-" else { return false }
+        return label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+    }
+}

@@ -1,0 +1,154 @@
+import Diagnostics
+import IR
+import YAML
+
+/// Where spec files come from; tests give an in-memory one.
+public protocol SpecFileSystem: Sendable {
+    /// The bytes of a file.
+    func read(_ path: String) throws -> [UInt8]
+    /// The path with symbolic links resolved, to tell whether a file stays inside a tree.
+    func realPath(_ path: String) -> String
+}
+
+/// The include pass: loads the top-level file and every file it includes (depth first, each
+/// file once however often it is reached), checking the include rules of SPEC.md.
+struct IncludePass {
+    let fileSystem: any SpecFileSystem
+    let limits: YAMLLimits
+    var sources = SourceFiles()
+    var diagnostics: [Diagnostic] = []
+    /// Files in load order: the top-level file first.
+    var files: [SpecFile] = []
+    /// Raw bytes of every file read, in load order, for the content hash.
+    var contents: [[UInt8]] = []
+    private var loaded: Set<String> = []
+    private var visiting: [String] = []
+    private var topDirectory: [String] = []
+
+    init(fileSystem: any SpecFileSystem, limits: YAMLLimits) {
+        self.fileSystem = fileSystem
+        self.limits = limits
+    }
+
+    /// Loads `path` and its includes. Returns false when the top-level file cannot be read.
+    mutating func run(topLevel path: String) -> Bool {
+        topDirectory = Array(pathComponents(path).dropLast())
+        return load(displayPath: normalizedDisplay(pathComponents(path)), includedFrom: nil)
+    }
+
+    private mutating func load(displayPath: String, includedFrom: Located<String>?) -> Bool {
+        if let cycleStart = visiting.firstIndex(of: displayPath), let includedFrom {
+            let chain = (visiting[cycleStart...] + [displayPath]).joined(separator: " -> ")
+            diagnostics.append(.error(.includeCycle, "include cycle: \(chain)", at: includedFrom.range))
+            return true
+        }
+        guard loaded.insert(displayPath).inserted else { return true }
+        let bytes: [UInt8]
+        do {
+            bytes = try fileSystem.read(displayPath)
+        } catch {
+            if let includedFrom {
+                diagnostics.append(.error(.includeNotFound, "cannot read included file '\(includedFrom.value)': \(describe(error))", at: includedFrom.range))
+                return true
+            }
+            diagnostics.append(.error(.unreadableFile, "cannot read '\(displayPath)': \(describe(error))", at: nil))
+            return false
+        }
+        sources.add(SourceFile(path: displayPath, text: String(decoding: bytes, as: UTF8.self)))
+        contents.append(bytes)
+        let result = YAMLLoader.load(bytes: bytes, file: displayPath, limits: limits)
+        diagnostics += result.diagnostics
+        guard let root = result.root else { return true }
+        var decoder = Decoder()
+        let file = decoder.specFile(root, path: displayPath)
+        diagnostics += decoder.diagnostics
+        if includedFrom != nil { checkIncludable(file) }
+        files.append(file)
+
+        visiting.append(displayPath)
+        let directory = Array(pathComponents(displayPath).dropLast())
+        for include in file.includes {
+            guard let target = resolve(include, from: directory) else { continue }
+            _ = load(displayPath: target, includedFrom: include)
+        }
+        visiting.removeLast()
+        return true
+    }
+
+    /// Sections only a top-level spec may hold are errors in an included file.
+    private mutating func checkIncludable(_ file: SpecFile) {
+        for (section, range) in file.sections.sorted(by: { $0.value < $1.value })
+        where !SpecSchema.includableSections.contains(section) {
+            diagnostics.append(.error(
+                .sectionNotAllowedInInclude, "'\(section)' is not allowed in an included file", at: range,
+                help: "included files hold only networks, ports, segments, identities, roles, secrets, workloads, flows and grants"))
+        }
+    }
+
+    /// The display path of an include, or nil (reported) when it leaves the top-level tree.
+    private mutating func resolve(_ include: Located<String>, from directory: [String]) -> String? {
+        let outside = Diagnostic.error(
+            .includeOutsideTree, "include '\(include.value)' leaves the directory of the top-level spec", at: include.range)
+        guard !include.value.hasPrefix("/"), !include.value.isEmpty else {
+            diagnostics.append(outside)
+            return nil
+        }
+        var components = directory
+        for part in include.value.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                guard components.count > topDirectory.count else {
+                    diagnostics.append(outside)
+                    return nil
+                }
+                components.removeLast()
+                continue
+            }
+            components.append(String(part))
+        }
+        guard components.starts(with: topDirectory) else {
+            diagnostics.append(outside)
+            return nil
+        }
+        let display = normalizedDisplay(components)
+        // A symbolic link may still point outside.
+        let root = fileSystem.realPath(topDirectory.isEmpty ? "." : normalizedDisplay(topDirectory))
+        let real = fileSystem.realPath(display)
+        if real != display, !(real == root || real.hasPrefix(root.hasSuffix("/") ? root : root + "/")) {
+            diagnostics.append(outside)
+            return nil
+        }
+        return display
+    }
+
+    private func describe(_ error: any Error) -> String {
+        if let error = error as? FileSystemError { return error.description }
+        return "\(error)"
+    }
+}
+
+/// Path components with `.` removed and `..` applied where possible.
+func pathComponents(_ path: String) -> [String] {
+    var result: [String] = []
+    if path.hasPrefix("/") { result.append("") }
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+        if part == "." { continue }
+        if part == "..", let last = result.last, last != "..", last != "" {
+            result.removeLast()
+            continue
+        }
+        result.append(String(part))
+    }
+    return result
+}
+
+func normalizedDisplay(_ components: [String]) -> String {
+    if components == [""] { return "/" }
+    return components.joined(separator: "/")
+}
+
+/// A file that could not be read, with the operating system's reason.
+public struct FileSystemError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

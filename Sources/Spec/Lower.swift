@@ -1,0 +1,474 @@
+import Diagnostics
+import IR
+
+/// The lower pass: builds the IR from the resolved definitions — segments, identities,
+/// workloads with merged runtime profiles, flows with resolved sides, the intent — and the
+/// check pass's semantic rules that need the whole picture (grants, image policy,
+/// expectations).
+struct LowerPass {
+    var resolve: ResolvePass
+    let files: [SpecFile]
+    var diagnostics: [Diagnostic] = []
+
+    private(set) var segmentIDs: [String: SegmentID] = [:]
+    private(set) var workloadIDs: [String: WorkloadID] = [:]
+    private var segmentsOut: [Segment] = []
+    private var workloadsOut: [Workload] = []
+    private var identitiesOut: [String: Identity] = [:]
+    private var listens: [PortSet] = []
+
+    init(resolve: ResolvePass, files: [SpecFile]) {
+        self.resolve = resolve
+        self.files = files
+    }
+
+    var top: SpecFile? { files.first }
+    var policyName: String { resolve.policyName?.value ?? "policy" }
+
+    mutating func run(contentHash: String) -> Policy {
+        resolve.resolveAllDefinitions()
+        lowerSegments()
+        lowerIdentities()
+        lowerWorkloads()
+        let flows = lowerFlows()
+        let intent = Relation.intent(of: flows, listens: listens)
+        let expectations = lowerExpectations(intent: intent)
+        let grants = lowerGrants()
+        let imagePolicy = top?.imagePolicy
+        if let imagePolicy { checkImages(imagePolicy) }
+        checkLintSubjects()
+        diagnostics += resolve.diagnostics
+        return Policy(
+            name: policyName, description: top?.description, files: files.map(\.path), contentHash: contentHash,
+            segments: segmentsOut,
+            networks: resolve.networks.keys.sorted().compactMap { name in
+                resolve.network(name).map { Network(name: name, members: $0, origin: resolve.networks[name]!.name.range) }
+            },
+            portSets: resolve.portSets.keys.sorted().compactMap { name in
+                resolve.portSet(name).map { NamedPortSet(name: name, ports: $0.whole, origin: resolve.portSets[name]!.name.range) }
+            },
+            identities: identitiesOut.values.sorted { $0.name < $1.name },
+            roles: resolve.roles.values.map { Role(name: $0.name.value, actions: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },
+            grants: grants,
+            secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },
+            workloads: workloadsOut, flows: flows, intent: intent, imagePolicy: imagePolicy, expectations: expectations,
+            targets: top?.targets.sorted { $0.target < $1.target } ?? [], lint: top?.lint ?? LintConfig())
+    }
+
+    // MARK: Segments, identities, workloads
+
+    private mutating func lowerSegments() {
+        if resolve.segmentsDeclared {
+            for (index, name) in resolve.segments.keys.sorted().enumerated() {
+                let definition = resolve.segments[name]!
+                segmentIDs[name] = SegmentID(index)
+                segmentsOut.append(Segment(
+                    name: name, description: definition.body.description, labels: definition.body.labels,
+                    implied: false, workloads: [], origin: definition.name.range))
+            }
+        } else {
+            segmentIDs[policyName] = SegmentID(0)
+            segmentsOut.append(Segment(
+                name: policyName, description: top?.description, labels: [], implied: true, workloads: [],
+                origin: resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")))
+        }
+    }
+
+    private mutating func lowerIdentities() {
+        for definition in resolve.identities.values {
+            identitiesOut[definition.name.value] = Identity(
+                name: definition.name.value, kind: definition.body.kind, description: definition.body.description,
+                implied: false, origin: definition.name.range)
+        }
+        for definition in resolve.workloads.values.sorted(by: { $0.name.value < $1.name.value }) where definition.body.identity == nil {
+            let name = definition.name.value
+            if let declared = identitiesOut[name] {
+                if declared.kind != .service {
+                    diagnostics.append(.error(
+                        .wrongReferenceKind, "workload '\(name)' runs as the implied identity '\(name)', but '\(name)' is a \(declared.kind.rawValue) identity",
+                        at: definition.name.range, notes: [.init("identity '\(name)' is defined here", at: declared.origin)],
+                        help: "set 'identity:' to a service identity"))
+                }
+                continue
+            }
+            identitiesOut[name] = Identity(name: name, kind: .service, description: nil, implied: true, origin: definition.name.range)
+        }
+    }
+
+    private mutating func lowerWorkloads() {
+        let names = resolve.workloads.keys.sorted()
+        for (index, name) in names.enumerated() { workloadIDs[name] = WorkloadID(index) }
+        let defaults = top?.defaults ?? RuntimeProfile()
+        for name in names {
+            let definition = resolve.workloads[name]!
+            let body = definition.body
+            let id = workloadIDs[name]!
+            let segment = workloadSegment(definition)
+            let identity = workloadIdentity(definition)
+            for secret in body.secrets where resolve.secrets[secret.value] == nil {
+                diagnostics.append(resolve.unknown("secret", secret.value, at: secret.range, candidates: Array(resolve.secrets.keys)))
+            }
+            let listen = listenPorts(body.ports)
+            listens.append(listen)
+            if let segment { segmentsOut[segment.index].workloads.append(id) }
+            guard let segment, let image = body.image else { continue }
+            workloadsOut.append(Workload(
+                id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
+                listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
+                labels: body.labels, description: body.description, origin: definition.name.range))
+        }
+        if workloadsOut.count != names.count {
+            // A workload could not be lowered: its errors are reported; keep indexes dense.
+            workloadsOut = []
+        }
+    }
+
+    private mutating func workloadSegment(_ definition: Definition<WorkloadSyntax>) -> SegmentID? {
+        guard let reference = definition.body.segment else {
+            if resolve.segmentsDeclared {
+                diagnostics.append(.error(
+                    .missingSegment, "workload '\(definition.name.value)' has no segment", at: definition.name.range,
+                    help: "add 'segment:' naming one of: \(resolve.segments.keys.sorted().joined(separator: ", "))"))
+                return nil
+            }
+            return SegmentID(0)
+        }
+        var name = reference.value
+        if name.hasPrefix("segment:") { name.removeFirst("segment:".count) }
+        if let id = segmentIDs[name] { return id }
+        if resolve.workloads[name] != nil || resolve.networks[name] != nil {
+            diagnostics.append(.error(.wrongReferenceKind, "'\(name)' is a \(resolve.workloads[name] != nil ? "workload" : "network"), not a segment", at: reference.range))
+        } else {
+            diagnostics.append(resolve.unknown("segment", name, at: reference.range, candidates: Array(segmentIDs.keys)))
+        }
+        return nil
+    }
+
+    private mutating func workloadIdentity(_ definition: Definition<WorkloadSyntax>) -> String {
+        guard let reference = definition.body.identity else { return definition.name.value }
+        guard let identity = identitiesOut[reference.value] else {
+            diagnostics.append(resolve.unknown("identity", reference.value, at: reference.range, candidates: Array(identitiesOut.keys)))
+            return reference.value
+        }
+        if identity.kind != .service {
+            diagnostics.append(.error(
+                .wrongReferenceKind, "workloads run as service identities; '\(identity.name)' is a \(identity.kind.rawValue) identity",
+                at: reference.range, notes: [.init("identity '\(identity.name)' is defined here", at: identity.origin)]))
+        }
+        return identity.name
+    }
+
+    /// What a workload listens on: single ports or ranges of tcp/udp/sctp, or icmp.
+    private mutating func listenPorts(_ entries: [Located<PortEntry>]) -> PortSet {
+        var result = PortSet()
+        for entry in entries {
+            guard let resolved = resolve.port(entry) else { continue }
+            let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
+            if !unclipped.isEmpty {
+                diagnostics.append(.error(
+                    .invalidListenPort, "a workload listens on single ports or ranges; '\(entry.value.text)' covers \(unclipped)",
+                    at: entry.range, help: "list the ports it listens on, like tcp/8080 or tcp/8000-8100"))
+                continue
+            }
+            result.formUnion(resolved.whole)
+        }
+        return result
+    }
+
+    // MARK: Flows and expectations
+
+    /// One side of a flow or expectation.
+    private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID]) {
+        var workloads: [WorkloadID] = []
+        var direct: [WorkloadID] = []
+        var external = ExternalSet()
+        for reference in references {
+            switch reference.value {
+            case .any:
+                external = external.union(source ? ExternalSet(addresses: .all) : .any)
+            case .workload(let name):
+                guard let id = workloadIDs[name] else {
+                    report(kind: "workload", name, reference)
+                    continue
+                }
+                workloads.append(id)
+                direct.append(id)
+            case .segment(let name):
+                guard let id = segmentIDs[name] else {
+                    report(kind: "segment", name, reference)
+                    continue
+                }
+                workloads += segmentsOut[id.index].workloads
+            case .network(let name):
+                guard resolve.networks[name] != nil else {
+                    report(kind: "network", name, reference)
+                    continue
+                }
+                if let members = resolve.network(name) { external = external.union(checkedSource(members, name, reference, source)) }
+            case .bare(let name):
+                if let id = workloadIDs[name] {
+                    workloads.append(id)
+                    direct.append(id)
+                } else if resolve.segmentsDeclared, let id = segmentIDs[name] {
+                    workloads += segmentsOut[id.index].workloads
+                } else if resolve.networks[name] != nil {
+                    if let members = resolve.network(name) { external = external.union(checkedSource(members, name, reference, source)) }
+                } else {
+                    let candidates = Array(workloadIDs.keys) + Array(resolve.networks.keys) + (resolve.segmentsDeclared ? Array(segmentIDs.keys) : [])
+                    var help = didYouMean(name, in: candidates)
+                    if help == nil, !resolve.segmentsDeclared, segmentIDs[name] != nil {
+                        help = "the implied segment is referred to as 'segment:\(name)'"
+                    }
+                    diagnostics.append(.error(.unknownReference, "'\(name)' is not a workload, segment or network", at: reference.range, help: help))
+                }
+            }
+        }
+        return (Endpoints(workloads: workloads, external: external), direct)
+    }
+
+    private mutating func checkedSource(_ members: ExternalSet, _ name: String, _ reference: Located<ReferenceSyntax>, _ source: Bool) -> ExternalSet {
+        guard source else { return members }
+        if !members.dns.isEmpty {
+            diagnostics.append(.error(
+                .dnsSource, "network '\(name)' holds dns: names and cannot be a source", at: reference.range,
+                help: "dns: names are resolved for outgoing connections only"))
+        }
+        return ExternalSet(addresses: members.addresses)
+    }
+
+    private mutating func report(kind: String, _ name: String, _ reference: Located<ReferenceSyntax>) {
+        if workloadIDs[name] != nil || segmentIDs[name] != nil || resolve.networks[name] != nil {
+            let actual = workloadIDs[name] != nil ? "workload" : segmentIDs[name] != nil ? "segment" : "network"
+            diagnostics.append(.error(.wrongReferenceKind, "'\(name)' is a \(actual), not a \(kind)", at: reference.range,
+                                      help: "write '\(actual == "workload" ? "workload:" : actual == "segment" ? "segment:" : "network:")\(name)'"))
+            return
+        }
+        let candidates: [String] = switch kind {
+        case "workload": Array(workloadIDs.keys)
+        case "segment": Array(segmentIDs.keys)
+        default: Array(resolve.networks.keys)
+        }
+        diagnostics.append(resolve.unknown(kind, name, at: reference.range, candidates: candidates))
+    }
+
+    /// Resolves the two sides and the ports of a flow or expectation, checking the rules
+    /// that hold for both: no external peers on both sides, explicit ports listened on.
+    private mutating func connection(
+        from: [Located<ReferenceSyntax>], to: [Located<ReferenceSyntax>], ports entries: [Located<PortEntry>],
+        allow: Bool, at range: SourceRange, what: String
+    ) -> (Endpoints, Endpoints, PortSet)? {
+        let (sources, _) = endpoints(from, source: true)
+        let (destinations, direct) = endpoints(to, source: false)
+        let externalFrom = from.contains { isExternal($0.value) }
+        let externalTo = to.contains { isExternal($0.value) }
+        if externalFrom, externalTo {
+            diagnostics.append(.error(
+                .externalOnBothSides, "\(what) has external addresses on both sides", at: range,
+                help: "traffic between two external networks is outside what Palisade secures"))
+            return nil
+        }
+        var ports = PortSet()
+        for entry in entries {
+            guard let resolved = resolve.port(entry) else { continue }
+            ports.formUnion(resolved.whole)
+            guard allow else { continue }
+            for workload in direct {
+                let missing = resolved.explicit.subtracting(listens[workload.index])
+                if !missing.isEmpty {
+                    let name = workloadName(workload)
+                    let listening = listens[workload.index]
+                    diagnostics.append(.error(
+                        .portNotListened, "workload '\(name)' does not listen on \(missing)", at: entry.range,
+                        notes: [.init("workload '\(name)' is defined here", at: resolve.workloads[name]?.name.range)],
+                        help: listening.isEmpty ? "'\(name)' lists no ports, so it accepts no connections" : "'\(name)' listens on \(listening)"))
+                }
+            }
+        }
+        return (sources, destinations, ports)
+    }
+
+    private func isExternal(_ reference: ReferenceSyntax) -> Bool {
+        switch reference {
+        case .any, .network: true
+        case .bare(let name): workloadIDs[name] == nil && segmentIDs[name] == nil && resolve.networks[name] != nil
+        default: false
+        }
+    }
+
+    private func workloadName(_ id: WorkloadID) -> String {
+        resolve.workloads.keys.sorted()[id.index]
+    }
+
+    private mutating func lowerFlows() -> [Flow] {
+        var flows: [Flow] = []
+        for syntax in files.flatMap(\.flows) {
+            guard let (sources, destinations, ports) = connection(
+                from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
+                at: syntax.range, what: "flow")
+            else { continue }
+            flows.append(Flow(
+                index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
+                sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+        }
+        return flows
+    }
+
+    private mutating func lowerExpectations(intent: Relation) -> [Expectation] {
+        var result: [Expectation] = []
+        let names = resolve.workloads.keys.sorted()
+        for syntax in top?.expect ?? [] {
+            let errorsBefore = diagnostics.count + resolve.diagnostics.count
+            guard let (sources, destinations, ports) = connection(
+                from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.kind == .allow,
+                at: syntax.range, what: "expectation")
+            else { continue }
+            // Clip to what destination workloads listen on, as for a flow.
+            let expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
+            result.append(expectation)
+            guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty else { continue }
+            if let witness = evaluate(expectation, on: intent, listens: listens) {
+                let verdict = syntax.kind == .allow ? "is not allowed" : "is allowed"
+                diagnostics.append(.error(
+                    .expectationFailed, "expectation does not hold: \(describe(witness, names: names)) \(verdict)", at: syntax.range))
+            }
+        }
+        return result
+    }
+
+    private mutating func lowerGrants() -> [Grant] {
+        var result: [Grant] = []
+        for syntax in files.flatMap(\.grants) {
+            var valid = true
+            if let identity = identitiesOut[syntax.identity.value] {
+                if identity.kind == .service, !syntax.allowService {
+                    valid = false
+                    diagnostics.append(.error(
+                        .grantToService, "role '\(syntax.role.value)' is granted to service identity '\(identity.name)'",
+                        at: syntax.identity.range, help: "roles are for users and groups; set 'allow_service: true' on the grant if this is intended"))
+                }
+            } else {
+                valid = false
+                diagnostics.append(resolve.unknown("identity", syntax.identity.value, at: syntax.identity.range, candidates: Array(identitiesOut.keys)))
+            }
+            if resolve.roles[syntax.role.value] == nil {
+                valid = false
+                diagnostics.append(resolve.unknown("role", syntax.role.value, at: syntax.role.range, candidates: Array(resolve.roles.keys)))
+            }
+            var segments: [SegmentID] = []
+            if let names = syntax.segments {
+                for name in names {
+                    let bare = name.value.hasPrefix("segment:") ? String(name.value.dropFirst("segment:".count)) : name.value
+                    guard let id = segmentIDs[bare] else {
+                        valid = false
+                        diagnostics.append(resolve.unknown("segment", bare, at: name.range, candidates: Array(segmentIDs.keys)))
+                        continue
+                    }
+                    if segments.contains(id) {
+                        diagnostics.append(.error(.duplicateEntry, "segment '\(bare)' is listed twice", at: name.range))
+                    }
+                    segments.append(id)
+                }
+            } else {
+                segments = segmentsOut.indices.map(SegmentID.init)
+            }
+            guard valid else { continue }
+            result.append(Grant(
+                identity: syntax.identity.value, role: syntax.role.value, segments: Array(Set(segments)).sorted(),
+                allSegments: syntax.segments == nil, allowService: syntax.allowService, origin: syntax.range))
+        }
+        return result
+    }
+
+    // MARK: Checks
+
+    private mutating func checkImages(_ policy: ImagePolicy) {
+        for name in resolve.workloads.keys.sorted() {
+            guard let image = resolve.workloads[name]?.body.image else { continue }
+            if policy.requireDigest, image.value.digest == nil {
+                diagnostics.append(.error(
+                    .imageDigestRequired, "image of workload '\(name)' is not pinned by digest", at: image.range,
+                    notes: [.init("image_policy.require_digest is set here", at: policy.origin)],
+                    help: "append @sha256:<digest> to the image"))
+            }
+            if !policy.allowedRegistries.isEmpty, !policy.allowedRegistries.contains(where: image.value.matches(registryPattern:)) {
+                diagnostics.append(.error(
+                    .imageRegistryNotAllowed, "image '\(image.value.text)' of workload '\(name)' comes from '\(image.value.registry)/\(image.value.path)', outside the allowed registries",
+                    at: image.range, notes: [.init("allowed: \(policy.allowedRegistries.joined(separator: ", "))", at: policy.origin)]))
+            }
+        }
+    }
+
+    /// `lint.ignore` subjects are references: `KIND:NAME` or a bare workload, segment or network.
+    private mutating func checkLintSubjects() {
+        guard let lint = top?.lint else { return }
+        for ignore in lint.ignore {
+            let parts = ignore.subject.split(separator: ":", maxSplits: 1).map(String.init)
+            let known: Bool
+            if parts.count == 2 {
+                let name = parts[1]
+                switch parts[0] {
+                case "workload": known = workloadIDs[name] != nil
+                case "segment": known = segmentIDs[name] != nil
+                case "network": known = resolve.networks[name] != nil
+                case "identity": known = identitiesOut[name] != nil
+                case "role": known = resolve.roles[name] != nil
+                case "secret": known = resolve.secrets[name] != nil
+                case "ports": known = resolve.portSets[name] != nil
+                case "flow": known = files.flatMap(\.flows).contains { $0.name == name }
+                default: known = false
+                }
+            } else {
+                known = workloadIDs[ignore.subject] != nil || segmentIDs[ignore.subject] != nil || resolve.networks[ignore.subject] != nil
+            }
+            if !known {
+                diagnostics.append(.error(
+                    .unknownReference, "lint ignore subject '\(ignore.subject)' names nothing in the spec", at: ignore.origin,
+                    help: "subjects are workload:NAME, segment:NAME, network:NAME, identity:NAME, role:NAME, secret:NAME, ports:NAME, flow:NAME or a bare workload, segment or network name"))
+            }
+        }
+    }
+}
+
+/// A failing tuple of an expectation on a relation, or nil when it holds.
+func evaluate(_ expectation: Expectation, on relation: Relation, listens: [PortSet]) -> Witness? {
+    switch expectation.kind {
+    case .allow:
+        // Tuples are clipped per destination workload, as for a flow.
+        for destination in expectation.destinations.workloads {
+            let clipped = expectation.ports.intersection(listens[destination.index])
+            if clipped.isEmpty { continue }
+            let only = Endpoints(workloads: [destination])
+            if let witness = relation.covers(from: expectation.sources, to: only, ports: clipped) { return witness }
+        }
+        let externalOnly = Endpoints(external: expectation.destinations.external)
+        return relation.covers(from: expectation.sources, to: externalOnly, ports: expectation.ports)
+    case .deny:
+        return relation.overlaps(from: expectation.sources, to: expectation.destinations, ports: expectation.ports)
+    }
+}
+
+/// `web -> api on tcp/9000`, `203.0.113.0/24 -> web on tcp/8080`.
+func describe(_ witness: Witness, names: [String]) -> String {
+    func peer(_ peer: Witness.Peer?) -> String {
+        switch peer {
+        case .workload(let id)?: return names.indices.contains(id.index) ? names[id.index] : "\(id)"
+        case .external(let set)?:
+            let text = set.summary
+            return text.count > 80 ? String(text.prefix(77)) + "..." : text
+        case nil: return "?"
+        }
+    }
+    return "\(peer(witness.source)) -> \(peer(witness.destination)) on \(witness.ports)"
+}
+
+extension PortEntry {
+    /// The entry as written.
+    var text: String {
+        switch self {
+        case .range(let range): range.description
+        case .wholeProtocol(let proto): proto.description
+        case .all: "all"
+        case .name(let name): name
+        }
+    }
+}

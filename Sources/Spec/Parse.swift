@@ -1,0 +1,430 @@
+import Diagnostics
+import IR
+import YAML
+
+/// The first pass: one file's YAML into its located syntax tree, every value typed and its
+/// syntax checked. Problems are reported and the rest of the file is still read.
+extension Decoder {
+    mutating func specFile(_ root: YAMLNode, path: String) -> SpecFile {
+        var file = SpecFile(path: path, range: root.range)
+        guard let fields = fields(root, SpecSchema.root, in: "the spec") else { return file }
+        file.sections = fields.pairs.mapValues(\.key.range)
+
+        if let node = fields["version"], let version = integer(node, in: "version") {
+            if version.value != 1 {
+                report(.error(.unsupportedVersion, "unsupported spec version \(version.value); this compiler reads version 1", at: node.range))
+            }
+            file.version = version
+        }
+        if let node = fields["name"] { file.name = name(node, in: "policy") }
+        if let node = fields["description"] { file.description = string(node, in: "description")?.value }
+        if let node = fields["include"] {
+            file.includes = (list(node, in: "include") ?? []).compactMap { string($0, in: "an include path") }
+        }
+        if let node = fields["networks"] {
+            file.networks = definitions(node, kind: "network") { decoder, value in
+                (decoder.list(value, in: "a network") ?? []).compactMap { decoder.addressEntry($0) }
+            }
+        }
+        if let node = fields["ports"] {
+            file.ports = definitions(node, kind: "port set") { decoder, value in decoder.portEntries(value, in: "a port set") }
+        }
+        if let node = fields["segments"] {
+            file.segments = definitions(node, kind: "segment") { decoder, value in decoder.segment(value) }
+        }
+        if let node = fields["identities"] {
+            file.identities = definitions(node, kind: "identity") { decoder, value in decoder.identity(value) }
+        }
+        if let node = fields["roles"] {
+            file.roles = definitions(node, kind: "role") { decoder, value in decoder.actions(value) }
+        }
+        if let node = fields["grants"] {
+            file.grants = (list(node, in: "grants") ?? []).compactMap { grant($0) }
+        }
+        if let node = fields["secrets"] {
+            file.secrets = definitions(node, kind: "secret") { decoder, value -> String? in
+                guard let fields = decoder.fields(value, SpecSchema.secret, in: "a secret") else { return nil }
+                return fields["description"].flatMap { decoder.string($0, in: "description")?.value }
+            }
+        }
+        if let node = fields["defaults"], let defaults = self.fields(node, SpecSchema.defaults, in: "defaults") {
+            file.defaults = defaults["runtime"].map { runtime($0) } ?? RuntimeProfile()
+        }
+        if let node = fields["workloads"] {
+            file.workloads = definitions(node, kind: "workload") { decoder, value in decoder.workload(value) }
+        }
+        if let node = fields["flows"] {
+            file.flows = (list(node, in: "flows") ?? []).compactMap { flow($0) }
+        }
+        if let node = fields["image_policy"] { file.imagePolicy = imagePolicy(node) }
+        if let node = fields["expect"] {
+            file.expect = (list(node, in: "expect") ?? []).compactMap { expectation($0) }
+        }
+        if let node = fields["targets"] { file.targets = targets(node) }
+        if let node = fields["lint"] { file.lint = lint(node) }
+        return file
+    }
+
+    /// A mapping of names to definitions; names that are not DNS-1123 labels are reported.
+    mutating func definitions<Body>(
+        _ node: YAMLNode, kind: String, body: (inout Decoder, YAMLNode) -> Body?
+    ) -> [Definition<Body>] {
+        var result: [Definition<Body>] = []
+        for pair in namedEntries(node, in: "\(kind) definitions") {
+            let name = Located(pair.name, at: pair.key.range)
+            let valid = checkName(name, in: kind)
+            guard let value = body(&self, pair.value), valid else { continue }
+            result.append(Definition(name: name, body: value, range: pair.key.range))
+        }
+        return result
+    }
+
+    // MARK: Addresses, ports, references
+
+    mutating func addressEntry(_ node: YAMLNode) -> Located<AddressEntry>? {
+        guard let text = string(node, in: "a network entry") else { return nil }
+        let value = text.value
+        if value.hasPrefix("dns:") {
+            let name = String(value.dropFirst(4))
+            guard !name.contains("*") else {
+                report(.error(.invalidDNSName, "wildcard DNS names are not supported in version 1", at: node.range))
+                return nil
+            }
+            guard isDNSName(name, requireDot: true) else {
+                report(.error(.invalidDNSName, "'\(name)' is not a fully qualified DNS name", at: node.range))
+                return nil
+            }
+            return Located(.dns(DNSNames.normalize(name)), at: node.range)
+        }
+        if value.first?.isNumber == true || value.contains(":") || value.contains("/") || value.contains(".") {
+            switch CIDR.parse(value) {
+            case .valid(let cidr):
+                return Located(.cidr(cidr), at: node.range)
+            case let .hostBitsSet(network, host):
+                report(.error(.hostBitsSet, "'\(value)' has host bits set", at: node.range,
+                              help: "write '\(network)' for the network, or '\(host)' for the single address"))
+            case .invalid(let reason):
+                report(.error(.invalidAddress, "'\(value)' is not a valid address or CIDR: \(reason)", at: node.range))
+            }
+            return nil
+        }
+        if value == "any" { return Located(.name("any"), at: node.range) }
+        return Located(.name(value), at: node.range)
+    }
+
+    mutating func portEntries(_ node: YAMLNode, in context: String, allowEmpty: Bool = false) -> [Located<PortEntry>] {
+        guard let items = list(node, in: context) else { return [] }
+        if items.isEmpty, !allowEmpty {
+            report(.error(.emptyList, "\(context) has no ports", at: node.range))
+        }
+        return items.compactMap { portEntry($0) }
+    }
+
+    mutating func portEntry(_ node: YAMLNode) -> Located<PortEntry>? {
+        if case .scalar(let text, .plain) = node.content, Int(text) != nil {
+            report(.error(.invalidPort, "'\(text)' has no protocol", at: node.range, help: "write 'tcp/\(text)' or 'udp/\(text)'"))
+            return nil
+        }
+        guard let text = string(node, in: "a port entry") else { return nil }
+        let value = text.value
+        if value == "all" { return Located(.all, at: node.range) }
+        if let proto = TransportProtocol(name: value) {
+            return Located(proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto), at: node.range)
+        }
+        let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            guard let proto = TransportProtocol(name: String(parts[0])) else {
+                report(.error(.invalidPort, "unknown protocol '\(parts[0])' in '\(value)'", at: node.range,
+                              help: didYouMean(String(parts[0]), in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
+                return nil
+            }
+            guard proto.hasPorts else {
+                report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: node.range))
+                return nil
+            }
+            let bounds = parts[1].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            let numbers = bounds.map { bound -> Int? in
+                guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+                return Int(bound)
+            }
+            guard numbers.allSatisfy({ $0 != nil }) else {
+                report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: node.range))
+                return nil
+            }
+            let low = numbers[0]!
+            let high = numbers.count == 2 ? numbers[1]! : low
+            guard (1...65535).contains(low), (1...65535).contains(high) else {
+                report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: node.range))
+                return nil
+            }
+            guard low <= high else {
+                report(.error(.portOutOfRange, "range '\(value)' has LOW above HIGH", at: node.range,
+                              help: "write '\(proto)/\(high)-\(low)'"))
+                return nil
+            }
+            return Located(.range(PortRange(proto, low, high)), at: node.range)
+        }
+        if value.contains(":") || value.contains(" ") {
+            report(.error(.invalidPort, "'\(value)' is not a port entry", at: node.range,
+                          help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
+            return nil
+        }
+        return Located(.name(value), at: node.range)
+    }
+
+    mutating func references(_ node: YAMLNode, in context: String) -> [Located<ReferenceSyntax>] {
+        guard let items = list(node, in: context, allowScalar: true) else { return [] }
+        if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
+        return items.compactMap { reference($0, in: context) }
+    }
+
+    mutating func reference(_ node: YAMLNode, in context: String) -> Located<ReferenceSyntax>? {
+        guard let text = string(node, in: context) else { return nil }
+        let value = text.value
+        if value == "any" { return Located(.any, at: node.range) }
+        guard let colon = value.firstIndex(of: ":") else { return Located(.bare(value), at: node.range) }
+        let prefix = String(value[..<colon])
+        let name = String(value[value.index(after: colon)...])
+        switch prefix {
+        case "workload": return Located(.workload(name), at: node.range)
+        case "segment": return Located(.segment(name), at: node.range)
+        case "network": return Located(.network(name), at: node.range)
+        case "dns":
+            report(.error(.unknownReference, "a flow cannot name '\(value)' directly", at: node.range,
+                          help: "define a network holding '\(value)' and name the network"))
+        default:
+            report(.error(.unknownReference, "unknown reference kind '\(prefix):' in '\(value)'", at: node.range,
+                          help: didYouMean(prefix, in: ["workload", "segment", "network"]).map { "\($0)" }
+                              ?? "references are NAME, any, workload:NAME, segment:NAME or network:NAME"))
+        }
+        return nil
+    }
+
+    // MARK: Sections
+
+    mutating func segment(_ node: YAMLNode) -> SegmentSyntax? {
+        guard let fields = fields(node, SpecSchema.segment, in: "a segment") else { return nil }
+        return SegmentSyntax(
+            description: fields["description"].flatMap { string($0, in: "description")?.value },
+            labels: fields["labels"].map { labels($0, in: "labels") } ?? [])
+    }
+
+    mutating func identity(_ node: YAMLNode) -> IdentitySyntax? {
+        guard let fields = fields(node, SpecSchema.identity, in: "an identity") else { return nil }
+        var kind = IdentityKind.service
+        if let node = fields["kind"], let value = choice(node, IdentityKindNames.all, in: "identity kind") {
+            kind = IdentityKind(rawValue: value.value) ?? .service
+        }
+        return IdentitySyntax(kind: kind, description: fields["description"].flatMap { string($0, in: "description")?.value })
+    }
+
+    mutating func actions(_ node: YAMLNode) -> [Action]? {
+        guard let items = list(node, in: "a role") else { return nil }
+        if items.isEmpty { report(.error(.emptyList, "a role must allow at least one action", at: node.range)) }
+        var actions: [Action] = []
+        for item in items {
+            guard let word = choice(item, ActionNames.all, in: "action"), let action = Action(rawValue: word.value) else { continue }
+            if actions.contains(action) {
+                report(.error(.duplicateEntry, "action '\(action.rawValue)' is listed twice", at: item.range))
+            }
+            actions.append(action)
+        }
+        return Array(Set(actions)).sorted()
+    }
+
+    mutating func grant(_ node: YAMLNode) -> GrantSyntax? {
+        guard let fields = fields(node, SpecSchema.grant, in: "a grant") else { return nil }
+        let identity = fields["identity"].flatMap { string($0, in: "grant identity") }
+        let role = fields["role"].flatMap { string($0, in: "grant role") }
+        var segments: [Located<String>]? = []
+        if let node = fields["segments"] {
+            if case .scalar("all", _) = node.content {
+                segments = nil
+            } else if let items = list(node, in: "grant segments", allowScalar: true) {
+                if items.isEmpty { report(.error(.emptyList, "a grant must name at least one segment, or all", at: node.range)) }
+                segments = items.compactMap { string($0, in: "a segment name") }
+            }
+        }
+        let allowService = fields["allow_service"].flatMap { boolean($0, in: "allow_service")?.value } ?? false
+        guard let identity, let role else { return nil }
+        return GrantSyntax(identity: identity, role: role, segments: segments, allowService: allowService, range: node.range)
+    }
+
+    mutating func workload(_ node: YAMLNode) -> WorkloadSyntax? {
+        guard let fields = fields(node, SpecSchema.workload, in: "a workload") else { return nil }
+        var secrets: [Located<String>] = []
+        if let node = fields["secrets"] {
+            for item in list(node, in: "workload secrets") ?? [] {
+                guard let name = string(item, in: "a secret name") else { continue }
+                if secrets.contains(where: { $0.value == name.value }) {
+                    report(.error(.duplicateEntry, "secret '\(name.value)' is listed twice", at: item.range))
+                    continue
+                }
+                secrets.append(name)
+            }
+        }
+        return WorkloadSyntax(
+            segment: fields["segment"].flatMap { string($0, in: "segment") },
+            image: fields["image"].flatMap { imageReference($0) },
+            identity: fields["identity"].flatMap { string($0, in: "identity") },
+            replicas: fields["replicas"].flatMap { integer($0, in: "replicas", minimum: 0, maximum: 100_000)?.value } ?? 1,
+            ports: fields["ports"].map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? [],
+            secrets: secrets,
+            runtime: fields["runtime"].map { runtime($0) } ?? RuntimeProfile(),
+            labels: fields["labels"].map { labels($0, in: "labels") } ?? [],
+            description: fields["description"].flatMap { string($0, in: "description")?.value })
+    }
+
+    mutating func flow(_ node: YAMLNode) -> FlowSyntax? {
+        guard let fields = fields(node, SpecSchema.flow, in: "a flow") else { return nil }
+        var action = FlowAction.allow
+        if let node = fields["action"], let word = choice(node, ["allow", "deny"], in: "flow action") {
+            action = FlowAction(rawValue: word.value) ?? .allow
+        }
+        let name = fields["name"].flatMap { self.name($0, in: "flow") }
+        guard let from = fields["from"], let to = fields["to"], let ports = fields["ports"] else { return nil }
+        return FlowSyntax(
+            name: name?.value,
+            description: fields["description"].flatMap { string($0, in: "description")?.value },
+            action: action,
+            from: references(from, in: "flow sources"),
+            to: references(to, in: "flow destinations"),
+            ports: portEntries(ports, in: "flow ports"),
+            range: node.range)
+    }
+
+    mutating func expectation(_ node: YAMLNode) -> ExpectSyntax? {
+        guard let fields = fields(node, SpecSchema.expectation, in: "an expectation") else { return nil }
+        let allow = fields["allow"]
+        let deny = fields["deny"]
+        guard (allow == nil) != (deny == nil) else {
+            report(.error(.invalidValue, "an expectation holds exactly one of allow or deny", at: node.range))
+            return nil
+        }
+        let kind: Expectation.Kind = allow != nil ? .allow : .deny
+        guard let body = allow ?? deny, let connection = self.fields(body, SpecSchema.connection, in: "an expectation"),
+              let from = connection["from"], let to = connection["to"], let ports = connection["ports"]
+        else { return nil }
+        return ExpectSyntax(
+            kind: kind,
+            from: references(from, in: "expectation sources"),
+            to: references(to, in: "expectation destinations"),
+            ports: portEntries(ports, in: "expectation ports"),
+            range: node.range)
+    }
+
+    mutating func imagePolicy(_ node: YAMLNode) -> ImagePolicy? {
+        guard let fields = fields(node, SpecSchema.imagePolicy, in: "image_policy") else { return nil }
+        var registries: [String] = []
+        if let node = fields["allowed_registries"] {
+            for item in list(node, in: "allowed_registries") ?? [] {
+                guard let entry = string(item, in: "a registry") else { continue }
+                if let problem = registryPatternProblem(entry.value) {
+                    report(.error(.invalidValue, "'\(entry.value)' is not a registry pattern: \(problem)", at: item.range,
+                                  help: "entries are host[:port][/path-prefix], like registry.example.com/team"))
+                    continue
+                }
+                registries.append(entry.value)
+            }
+        }
+        return ImagePolicy(
+            requireDigest: fields["require_digest"].flatMap { boolean($0, in: "require_digest")?.value } ?? false,
+            allowedRegistries: registries, origin: node.range)
+    }
+
+    mutating func targets(_ node: YAMLNode) -> [TargetOptions] {
+        var result: [TargetOptions] = []
+        for pair in namedEntries(node, in: "targets") {
+            guard let target = TargetName(rawValue: pair.name) else {
+                report(.error(.unknownTarget, "unknown target '\(pair.name)'", at: pair.key.range,
+                              help: didYouMean(pair.name, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
+                continue
+            }
+            guard case .mapping(let options) = pair.value.content else {
+                if !pair.value.isNull { wrongType(pair.value, expected: "a mapping of options", in: "target '\(pair.name)'") }
+                result.append(TargetOptions(target: target, gaps: .widen, options: [], origin: pair.key.range))
+                continue
+            }
+            var gaps = GapPolicy.widen
+            var entries: [OptionEntry] = []
+            for option in options {
+                if option.name == "gaps" {
+                    if let word = choice(option.value, GapPolicy.allCases.map(\.rawValue), in: "gaps policy") {
+                        gaps = GapPolicy(rawValue: word.value) ?? .widen
+                    }
+                    continue
+                }
+                entries.append(OptionEntry(key: Located(option.name, at: option.key.range), value: optionValue(option.value)))
+            }
+            result.append(TargetOptions(target: target, gaps: gaps, options: entries, origin: pair.key.range))
+        }
+        return result
+    }
+
+    /// A target option as the backend will see it: YAML's shape, scalars kept as written
+    /// (plain `true`/`false` and integers typed, everything else a string).
+    func optionValue(_ node: YAMLNode) -> Located<OptionValue> {
+        switch node.content {
+        case .scalar(let text, let style):
+            if style == .plain, text == "true" || text == "false" { return Located(.boolean(text == "true"), at: node.range) }
+            if style == .plain, let number = Int(text) { return Located(.integer(number), at: node.range) }
+            return Located(.string(text), at: node.range)
+        case .sequence(let items):
+            return Located(.list(items.map(optionValue)), at: node.range)
+        case .mapping(let pairs):
+            return Located(.map(pairs.map { OptionEntry(key: Located($0.name, at: $0.key.range), value: optionValue($0.value)) }), at: node.range)
+        }
+    }
+
+    mutating func lint(_ node: YAMLNode) -> LintConfig? {
+        guard let fields = fields(node, SpecSchema.lint, in: "lint") else { return nil }
+        var config = LintConfig()
+        if let node = fields["disable"] {
+            config.disable = (list(node, in: "lint.disable") ?? []).compactMap { lintRule($0) }
+        }
+        if let node = fields["ignore"] {
+            for item in list(node, in: "lint.ignore") ?? [] {
+                guard let ignore = self.fields(item, SpecSchema.lintIgnore, in: "a lint ignore") else { continue }
+                let rule = ignore["rule"].flatMap { lintRule($0) }
+                let subject = ignore["subject"].flatMap { string($0, in: "subject") }
+                let reason = ignore["reason"].flatMap { string($0, in: "reason") }
+                if let reason, reason.value.allSatisfy(\.isWhitespace) {
+                    report(.error(.invalidValue, "a lint ignore needs a reason", at: reason.range))
+                }
+                guard let rule, let subject, let reason else { continue }
+                config.ignore.append(LintIgnore(rule: rule.value, subject: subject.value, reason: reason.value, origin: item.range))
+            }
+        }
+        return config
+    }
+
+    mutating func lintRule(_ node: YAMLNode) -> Located<String>? {
+        guard let rule = string(node, in: "a lint rule") else { return nil }
+        let digits = rule.value.dropFirst(3)
+        guard rule.value.hasPrefix("PAL"), digits.count == 3, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            report(.error(.invalidLintRule, "'\(rule.value)' is not a lint rule id", at: node.range,
+                          help: "rule ids are PAL followed by three digits, like PAL203"))
+            return nil
+        }
+        return rule
+    }
+}
+
+/// Why a registry pattern (`host[:port][/path-prefix]`) is malformed, or nil.
+func registryPatternProblem(_ pattern: String) -> String? {
+    let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+    let hostPort = parts[0].split(separator: ":", omittingEmptySubsequences: false)
+    guard hostPort.count <= 2, isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil else {
+        return "the host is not a DNS name"
+    }
+    if hostPort.count == 2, !(hostPort[1].allSatisfy { $0.isASCII && $0.isNumber } && !hostPort[1].isEmpty) {
+        return "the port is not a number"
+    }
+    if parts.count == 2 {
+        let path = parts[1]
+        guard !path.isEmpty, !path.hasSuffix("/"), path.split(separator: "/").allSatisfy({ isPathComponent(String($0)) }) else {
+            return "the path prefix is not a repository path"
+        }
+    }
+    return nil
+}

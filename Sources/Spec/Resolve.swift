@@ -1,0 +1,184 @@
+import Diagnostics
+import IR
+
+/// The resolve pass: merges the definitions of every file (a name defined twice is an
+/// error naming both places), checks names, and resolves networks and port sets to
+/// normalized sets, reporting cycles.
+struct ResolvePass {
+    var diagnostics: [Diagnostic] = []
+    let policyName: Located<String>?
+    /// True when some file has a `segments` section; otherwise one segment is implied.
+    let segmentsDeclared: Bool
+
+    var networks: [String: Definition<[Located<AddressEntry>]>] = [:]
+    var portSets: [String: Definition<[Located<PortEntry>]>] = [:]
+    var segments: [String: Definition<SegmentSyntax>] = [:]
+    var identities: [String: Definition<IdentitySyntax>] = [:]
+    var roles: [String: Definition<[Action]>] = [:]
+    var secrets: [String: Definition<String?>] = [:]
+    var workloads: [String: Definition<WorkloadSyntax>] = [:]
+
+    private var resolvedNetworks: [String: ExternalSet] = [:]
+    private var resolvedPortSets: [String: ResolvedPorts] = [:]
+    private var resolving: [String] = []
+
+    init(files: [SpecFile]) {
+        policyName = files.first?.name
+        segmentsDeclared = files.contains { $0.sections["segments"] != nil }
+        networks = merge("network", files.map(\.networks))
+        portSets = merge("port set", files.map(\.ports))
+        segments = merge("segment", files.map(\.segments))
+        identities = merge("identity", files.map(\.identities))
+        roles = merge("role", files.map(\.roles))
+        secrets = merge("secret", files.map(\.secrets))
+        workloads = merge("workload", files.map(\.workloads))
+        checkReservedNames()
+        checkSharedNamespace()
+    }
+
+    private mutating func merge<Body>(_ kind: String, _ lists: [[Definition<Body>]]) -> [String: Definition<Body>] {
+        var result: [String: Definition<Body>] = [:]
+        for definition in lists.joined() {
+            if let first = result[definition.name.value] {
+                diagnostics.append(.error(
+                    .duplicateDefinition, "\(kind) '\(definition.name.value)' is defined twice", at: definition.name.range,
+                    notes: [.init("first defined here", at: first.name.range)]))
+                continue
+            }
+            result[definition.name.value] = definition
+        }
+        return result
+    }
+
+    private mutating func checkReservedNames() {
+        let everyName: [(String, Located<String>)] =
+            networks.values.map { ("network", $0.name) } + portSets.values.map { ("port set", $0.name) }
+            + segments.values.map { ("segment", $0.name) } + identities.values.map { ("identity", $0.name) }
+            + roles.values.map { ("role", $0.name) } + secrets.values.map { ("secret", $0.name) }
+            + workloads.values.map { ("workload", $0.name) }
+        for (kind, name) in everyName where name.value == "any" || name.value == "all" {
+            diagnostics.append(.error(.reservedName, "'\(name.value)' is reserved and cannot name a \(kind)", at: name.range))
+        }
+        for definition in portSets.values where TransportProtocol(name: definition.name.value) != nil {
+            diagnostics.append(.error(.reservedName, "'\(definition.name.value)' is a protocol and cannot name a port set", at: definition.name.range))
+        }
+    }
+
+    /// Workloads, segments and networks share one namespace.
+    private mutating func checkSharedNamespace() {
+        let named: [(kind: String, name: Located<String>)] =
+            workloads.values.map { ("workload", $0.name) } + segments.values.map { ("segment", $0.name) }
+            + networks.values.map { ("network", $0.name) }
+        var byName: [String: [(kind: String, name: Located<String>)]] = [:]
+        for entry in named { byName[entry.name.value, default: []].append(entry) }
+        for (name, entries) in byName where entries.count > 1 {
+            let sorted = entries.sorted { $0.name.range < $1.name.range }
+            for entry in sorted.dropFirst() {
+                diagnostics.append(.error(
+                    .nameCollision, "\(entry.kind) '\(name)' has the name of \(sorted[0].kind) '\(name)'", at: entry.name.range,
+                    notes: [.init("\(sorted[0].kind) '\(name)' is defined here", at: sorted[0].name.range)],
+                    help: "workloads, segments and networks share one namespace; rename one of them"))
+            }
+        }
+    }
+
+    // MARK: Networks
+
+    /// The external set a network stands for, with other networks expanded.
+    mutating func network(_ name: String) -> ExternalSet? {
+        if let done = resolvedNetworks[name] { return done }
+        guard let definition = networks[name] else { return nil }
+        if let start = resolving.firstIndex(of: "network:" + name) {
+            let chain = (resolving[start...].map { String($0.dropFirst("network:".count)) } + [name]).joined(separator: " -> ")
+            diagnostics.append(.error(.referenceCycle, "network '\(name)' contains itself: \(chain)", at: definition.name.range))
+            return nil
+        }
+        resolving.append("network:" + name)
+        defer { resolving.removeLast() }
+        var set = ExternalSet()
+        for entry in definition.body {
+            switch entry.value {
+            case .cidr(let cidr): set.addresses = set.addresses.union(cidr.addressSet)
+            case .dns(let name): set.dns = set.dns.union(DNSNames([name]))
+            case .name("any"): set = set.union(.any)
+            case .name(let other):
+                guard networks[other] != nil else {
+                    diagnostics.append(unknown("network", other, at: entry.range, candidates: Array(networks.keys)))
+                    continue
+                }
+                guard let members = network(other) else { return nil }
+                set = set.union(members)
+            }
+        }
+        resolvedNetworks[name] = set
+        return set
+    }
+
+    // MARK: Ports
+
+    /// The ports of a list of entries: all of them, and those written out explicitly
+    /// (which an allow naming a workload must not clip).
+    mutating func ports(_ entries: [Located<PortEntry>]) -> ResolvedPorts {
+        var result = ResolvedPorts()
+        for entry in entries {
+            if let resolved = port(entry) { result.formUnion(resolved) }
+        }
+        return result
+    }
+
+    mutating func port(_ entry: Located<PortEntry>) -> ResolvedPorts? {
+        switch entry.value {
+        case .range(let range): return ResolvedPorts(whole: PortSet(range), explicit: range.proto.hasPorts ? PortSet(range) : PortSet())
+        case .wholeProtocol(let proto): return ResolvedPorts(whole: .whole(proto), explicit: PortSet())
+        case .all: return ResolvedPorts(whole: .all, explicit: PortSet())
+        case .name(let name):
+            guard portSets[name] != nil else {
+                diagnostics.append(unknown("port set", name, at: entry.range, candidates: Array(portSets.keys),
+                                           help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
+                return nil
+            }
+            return portSet(name)
+        }
+    }
+
+    mutating func portSet(_ name: String) -> ResolvedPorts? {
+        if let done = resolvedPortSets[name] { return done }
+        guard let definition = portSets[name] else { return nil }
+        if let start = resolving.firstIndex(of: "ports:" + name) {
+            let chain = (resolving[start...].map { String($0.dropFirst("ports:".count)) } + [name]).joined(separator: " -> ")
+            diagnostics.append(.error(.referenceCycle, "port set '\(name)' contains itself: \(chain)", at: definition.name.range))
+            return nil
+        }
+        resolving.append("ports:" + name)
+        defer { resolving.removeLast() }
+        var result = ResolvedPorts()
+        for entry in definition.body {
+            guard let resolved = port(entry) else { return nil }
+            result.formUnion(resolved)
+        }
+        resolvedPortSets[name] = result
+        return result
+    }
+
+    /// Resolves every network and port set once, so that cycles and dangling names are
+    /// reported even in definitions no flow uses.
+    mutating func resolveAllDefinitions() {
+        for name in networks.keys.sorted() { _ = network(name) }
+        for name in portSets.keys.sorted() { _ = portSet(name) }
+    }
+
+    func unknown(_ kind: String, _ name: String, at range: SourceRange, candidates: [String], help: String? = nil) -> Diagnostic {
+        .error(.unknownReference, "unknown \(kind) '\(name)'", at: range, help: didYouMean(name, in: candidates) ?? help)
+    }
+}
+
+/// Ports resolved from entries: all of them, and the explicitly written ones.
+struct ResolvedPorts {
+    var whole = PortSet()
+    var explicit = PortSet()
+
+    mutating func formUnion(_ other: ResolvedPorts) {
+        whole.formUnion(other.whole)
+        explicit.formUnion(other.explicit)
+    }
+}

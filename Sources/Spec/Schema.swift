@@ -1,0 +1,293 @@
+import YAML
+
+/// The spec language's structure as data. The decoder takes every object's keys from
+/// here (so an unknown key is always one this table lacks), and `palisade schema` prints it
+/// as a JSON Schema; a test keeps the two in step.
+public enum SpecSchema {
+    /// A value's type, as far as a JSON Schema can say it.
+    public indirect enum ValueType: Sendable {
+        case string(pattern: String? = nil, description: String? = nil)
+        case enumeration([String])
+        case integer(minimum: Int? = nil, maximum: Int? = nil)
+        case boolean
+        case list(ValueType, minItems: Int? = nil)
+        /// A map from DNS-1123 names to values.
+        case map(ValueType)
+        /// A map from free-form keys (labels) to strings.
+        case stringMap
+        case object(Shape)
+        /// One of several types.
+        case anyOf([ValueType])
+        /// A reference to a shared definition.
+        case definition(String)
+    }
+
+    public struct Field: Sendable {
+        public var key: String
+        public var type: ValueType
+        public var summary: String
+        public var required: Bool
+
+        init(_ key: String, _ type: ValueType, _ summary: String, required: Bool = false) {
+            self.key = key
+            self.type = type
+            self.summary = summary
+            self.required = required
+        }
+    }
+
+    /// A closed object: these keys and no others.
+    public struct Shape: Sendable {
+        public var name: String
+        public var fields: [Field]
+
+        public var keys: [String] { fields.map(\.key) }
+        public var required: [String] { fields.filter(\.required).map(\.key) }
+
+        public func field(_ key: String) -> Field? { fields.first { $0.key == key } }
+    }
+
+    static let namePattern = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+    static let portEntry = ValueType.string(
+        pattern: "^((tcp|udp|sctp)(/[0-9]{1,5}(-[0-9]{1,5})?)?|icmp|all|[a-z]([-a-z0-9]*[a-z0-9])?)$",
+        description: "PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
+    static let portList = ValueType.list(portEntry, minItems: 1)
+    static let reference = ValueType.string(
+        pattern: "^(any|((workload|segment|network):)?[a-z]([-a-z0-9]*[a-z0-9])?)$",
+        description: "a workload, segment or network name, any, or workload:/segment:/network: NAME")
+    static let references = ValueType.anyOf([reference, .list(reference, minItems: 1)])
+    static let profile = ValueType.string(
+        pattern: "^(runtime-default|unconfined|localhost/.+)$", description: "runtime-default, unconfined or localhost/NAME")
+
+    public static let capabilities = Shape(name: "capabilities", fields: [
+        Field("add", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to add, upper case without CAP_"),
+        Field("drop", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to drop; ALL drops every one"),
+    ])
+
+    public static let resources = Shape(name: "resources", fields: [
+        Field("cpu", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?m?$"), .integer(minimum: 0)]), "CPU limit: 500m or a number of cores"),
+        Field("memory", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"), .integer(minimum: 0)]), "memory limit: 256Mi, 1Gi or bytes"),
+        Field("pids", .integer(minimum: 1), "largest number of processes"),
+    ])
+
+    public static let runtime = Shape(name: "runtime", fields: [
+        Field("user", .integer(minimum: 0, maximum: 2_147_483_647), "UID to run as; 0 is root"),
+        Field("run_as_non_root", .boolean, "refuse to start as UID 0"),
+        Field("privileged", .boolean, "full host privileges"),
+        Field("read_only_root", .boolean, "root filesystem read-only"),
+        Field("writable_paths", .list(.string(pattern: "^/")), "absolute paths given writable scratch space"),
+        Field("no_new_privileges", .boolean, "no privilege escalation"),
+        Field("capabilities", .object(capabilities), "Linux capabilities to add and drop"),
+        Field("seccomp", profile, "seccomp profile"),
+        Field("apparmor", profile, "AppArmor profile"),
+        Field("host_network", .boolean, "share the host's network namespace"),
+        Field("host_pid", .boolean, "share the host's PID namespace"),
+        Field("host_ipc", .boolean, "share the host's IPC namespace"),
+        Field("resources", .object(resources), "resource limits"),
+    ])
+
+    public static let segment = Shape(name: "segment", fields: [
+        Field("description", .string(), "free text"),
+        Field("labels", .stringMap, "labels for the platform objects of the segment"),
+    ])
+
+    public static let identity = Shape(name: "identity", fields: [
+        Field("kind", .enumeration(IdentityKindNames.all), "service (default), user or group"),
+        Field("description", .string(), "free text"),
+    ])
+
+    public static let secret = Shape(name: "secret", fields: [
+        Field("description", .string(), "free text"),
+    ])
+
+    public static let grant = Shape(name: "grant", fields: [
+        Field("identity", .string(pattern: namePattern), "a user or group identity", required: true),
+        Field("role", .string(pattern: namePattern), "a role", required: true),
+        Field("segments", .anyOf([.enumeration(["all"]), .list(.string(pattern: namePattern), minItems: 1)]), "segment names, or all", required: true),
+        Field("allow_service", .boolean, "allow granting to a service identity"),
+    ])
+
+    public static let defaults = Shape(name: "defaults", fields: [
+        Field("runtime", .object(runtime), "runtime profile merged under every workload's own"),
+    ])
+
+    public static let workload = Shape(name: "workload", fields: [
+        Field("segment", .string(pattern: namePattern), "the segment; required when segments are defined"),
+        Field("image", .string(), "OCI image reference", required: true),
+        Field("identity", .string(pattern: namePattern), "service identity; default: one named after the workload"),
+        Field("replicas", .integer(minimum: 0), "instances; default 1"),
+        Field("ports", .list(portEntry), "what it listens on"),
+        Field("secrets", .list(.string(pattern: namePattern)), "secrets mounted read-only at /run/secrets/NAME"),
+        Field("runtime", .object(runtime), "runtime profile, merged over defaults.runtime"),
+        Field("labels", .stringMap, "labels passed to platforms that have them"),
+        Field("description", .string(), "free text"),
+    ])
+
+    public static let flow = Shape(name: "flow", fields: [
+        Field("name", .string(pattern: namePattern), "a name for reports"),
+        Field("description", .string(), "free text"),
+        Field("action", .enumeration(["allow", "deny"]), "allow (default) or deny"),
+        Field("from", references, "sources", required: true),
+        Field("to", references, "destinations", required: true),
+        Field("ports", portList, "destination ports", required: true),
+    ])
+
+    public static let connection = Shape(name: "connection", fields: [
+        Field("from", references, "sources", required: true),
+        Field("to", references, "destinations", required: true),
+        Field("ports", portList, "destination ports", required: true),
+    ])
+
+    public static let expectation = Shape(name: "expectation", fields: [
+        Field("allow", .object(connection), "every connection named is allowed"),
+        Field("deny", .object(connection), "no connection named is allowed"),
+    ])
+
+    public static let imagePolicy = Shape(name: "image_policy", fields: [
+        Field("require_digest", .boolean, "every image pinned by digest"),
+        Field("allowed_registries", .list(.string()), "host[:port][/path-prefix] entries images must come from"),
+    ])
+
+    public static let lintIgnore = Shape(name: "lint_ignore", fields: [
+        Field("rule", .string(pattern: "^PAL[0-9]{3}$"), "the rule id", required: true),
+        Field("subject", .string(), "what the finding is about, as a reference (workload:db)", required: true),
+        Field("reason", .string(), "why the finding is accepted", required: true),
+    ])
+
+    public static let lint = Shape(name: "lint", fields: [
+        Field("disable", .list(.string(pattern: "^PAL[0-9]{3}$")), "rules that never run"),
+        Field("ignore", .list(.object(lintIgnore)), "accepted findings"),
+    ])
+
+    public static let root = Shape(name: "spec", fields: [
+        Field("version", .integer(minimum: 1, maximum: 1), "the language version: 1", required: true),
+        Field("name", .string(pattern: namePattern), "policy name, at most 40 characters", required: true),
+        Field("description", .string(), "free text"),
+        Field("include", .list(.string()), "spec files whose definitions are merged in"),
+        Field("networks", .map(.list(.string())), "named sets of external addresses"),
+        Field("ports", .map(portList), "named port sets"),
+        Field("segments", .map(.object(segment)), "isolation units"),
+        Field("identities", .map(.object(identity)), "principals"),
+        Field("roles", .map(.list(.enumeration(ActionNames.all), minItems: 1)), "permission bundles"),
+        Field("grants", .list(.object(grant)), "identity x role x segments"),
+        Field("secrets", .map(.object(secret)), "secret names"),
+        Field("defaults", .object(defaults), "defaults for every workload"),
+        Field("workloads", .map(.object(workload)), "what runs", required: true),
+        Field("flows", .list(.object(flow)), "allowed and denied connections"),
+        Field("image_policy", .object(imagePolicy), "image provenance rules"),
+        Field("expect", .list(.object(expectation)), "reachability assertions"),
+        Field("targets", .object(targets), "per-target options"),
+        Field("lint", .object(lint), "lint configuration"),
+    ])
+
+    /// Target option bags: each target's own options are its backend's to define.
+    public static let targets = Shape(name: "targets", fields: TargetNames.all.map {
+        Field($0, .definition("target_options"), "options of the \($0) target")
+    })
+
+    /// Sections an included file may hold.
+    public static let includableSections: Set<String> = [
+        "version", "include", "networks", "ports", "segments", "identities", "roles", "secrets", "workloads", "flows", "grants",
+    ]
+
+    /// Every closed object of the language.
+    public static let shapes: [Shape] = [
+        root, capabilities, resources, runtime, segment, identity, secret, grant, defaults, workload, flow,
+        connection, expectation, imagePolicy, lintIgnore, lint, targets,
+    ]
+}
+
+enum IdentityKindNames {
+    static let all = ["service", "user", "group"]
+}
+
+enum ActionNames {
+    static let all = ["view", "logs", "deploy", "exec", "secrets", "admin"]
+}
+
+enum TargetNames {
+    static let all = ["openshift", "swarm", "mesos", "aws", "gcp", "azure"]
+}
+
+extension SpecSchema {
+    /// The language as a JSON Schema (draft 2020-12), for editors.
+    public static func jsonSchema() -> StructuredValue {
+        .object([
+            .init("$schema", "https://json-schema.org/draft/2020-12/schema"),
+            .init("$id", "https://palisade.dev/schema/spec-v1.json"),
+            .init("title", "Palisade security spec, version 1"),
+            .init("type", "object"),
+            .init("$defs", .object([
+                .init("target_options", .object([
+                    .init("type", "object"),
+                    .init("description", "options of one target; every target accepts gaps, the rest is defined by its backend"),
+                    .init("properties", .object([
+                        .init("gaps", .object([.init("enum", ["widen", "narrow"])])),
+                    ])),
+                ])),
+            ])),
+        ] + objectSchema(root).objectEntries)
+    }
+
+    static func objectSchema(_ shape: Shape) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [
+            .init("type", "object"),
+            .init("additionalProperties", false),
+            .init("properties", .object(shape.fields.map { field in
+                .init(field.key, schema(field.type, summary: field.summary))
+            })),
+        ]
+        if !shape.required.isEmpty {
+            entries.append(.init("required", .array(shape.required.map { .string($0) })))
+        }
+        if shape.name == "expectation" {
+            entries.append(.init("minProperties", 1))
+            entries.append(.init("maxProperties", 1))
+        }
+        return .object(entries)
+    }
+
+    static func schema(_ type: ValueType, summary: String? = nil) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = []
+        if let summary { entries.append(.init("description", .string(summary))) }
+        switch type {
+        case let .string(pattern, description):
+            entries.append(.init("type", "string"))
+            if let pattern { entries.append(.init("pattern", .string(pattern))) }
+            if let description, summary == nil { entries.append(.init("description", .string(description))) }
+        case .enumeration(let values):
+            entries.append(.init("enum", .array(values.map { .string($0) })))
+        case let .integer(minimum, maximum):
+            entries.append(.init("type", "integer"))
+            if let minimum { entries.append(.init("minimum", .int(minimum))) }
+            if let maximum { entries.append(.init("maximum", .int(maximum))) }
+        case .boolean:
+            entries.append(.init("type", "boolean"))
+        case let .list(element, minItems):
+            entries.append(.init("type", "array"))
+            entries.append(.init("items", schema(element)))
+            if let minItems { entries.append(.init("minItems", .int(minItems))) }
+        case .map(let value):
+            entries.append(.init("type", "object"))
+            entries.append(.init("propertyNames", .object([.init("pattern", .string(namePattern)), .init("maxLength", 40)])))
+            entries.append(.init("additionalProperties", schema(value)))
+        case .stringMap:
+            entries.append(.init("type", "object"))
+            entries.append(.init("additionalProperties", .object([.init("type", "string")])))
+        case .object(let shape):
+            entries += objectSchema(shape).objectEntries
+        case .anyOf(let types):
+            entries.append(.init("anyOf", .array(types.map { schema($0) })))
+        case .definition(let name):
+            entries.append(.init("$ref", .string("#/$defs/\(name)")))
+        }
+        return .object(entries)
+    }
+}
+
+extension StructuredValue {
+    var objectEntries: [Entry] {
+        if case .object(let entries) = self { return entries }
+        return []
+    }
+}

@@ -1,0 +1,69 @@
+import Diagnostics
+import IR
+import YAML
+
+/// The front end: a spec file in, the IR (or the diagnostics that prevent it) out, through
+/// named passes: include (load and decode every file) → resolve (merge definitions, names,
+/// networks, port sets) → lower (IR, intent, checks, expectations).
+public enum SpecCompiler {
+    public struct Output: Sendable {
+        /// The IR, when the spec has no errors.
+        public var policy: Policy?
+        /// Every diagnostic, in source order.
+        public var diagnostics: [Diagnostic]
+        /// The text of every file read, for rendering diagnostics.
+        public var sources: SourceFiles
+        /// False when the top-level file could not be read at all (exit code 2).
+        public var readable: Bool
+
+        public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    }
+
+    /// The passes, in order, for `--stop-after` style debugging and timing.
+    public enum Pass: String, Sendable, CaseIterable {
+        case include, resolve, lower
+    }
+
+    public static func compile(
+        path: String, fileSystem: any SpecFileSystem = LocalFileSystem(), limits: YAMLLimits = YAMLLimits(),
+        stopAfter: Pass = .lower
+    ) -> Output {
+        var includes = IncludePass(fileSystem: fileSystem, limits: limits)
+        let readable = includes.run(topLevel: path)
+        var bag = DiagnosticBag()
+        bag.report(contentsOf: includes.diagnostics)
+        guard readable, let top = includes.files.first else {
+            return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: readable)
+        }
+        if top.name == nil, top.sections["name"] == nil {
+            bag.report(.error(.missingKey, "missing key 'name' in the spec", at: top.range))
+        }
+        guard stopAfter != .include else {
+            return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
+        }
+        let resolve = ResolvePass(files: includes.files)
+        guard stopAfter != .resolve else {
+            bag.report(contentsOf: resolve.diagnostics)
+            return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
+        }
+        var lower = LowerPass(resolve: resolve, files: includes.files)
+        let policy = lower.run(contentHash: contentHash(includes.contents))
+        bag.report(contentsOf: lower.diagnostics)
+        return Output(policy: bag.hasErrors ? nil : policy, diagnostics: bag.sorted, sources: includes.sources, readable: true)
+    }
+
+    /// FNV-1a over every file's bytes, in load order, as 16 hex digits.
+    static func contentHash(_ contents: [[UInt8]]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for file in contents {
+            for byte in file {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+            hash ^= 0xFF
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,115 @@
+import Diagnostics
+import IR
+
+/// The located syntax tree of one spec file, as decoded from YAML: values are typed and
+/// their syntax checked, names are not yet resolved.
+struct SpecFile {
+    var path: String
+    var range: SourceRange
+    var version: Located<Int>?
+    var name: Located<String>?
+    var description: String?
+    var includes: [Located<String>] = []
+    var networks: [Definition<[Located<AddressEntry>]>] = []
+    var ports: [Definition<[Located<PortEntry>]>] = []
+    var segments: [Definition<SegmentSyntax>] = []
+    var identities: [Definition<IdentitySyntax>] = []
+    var roles: [Definition<[Action]>] = []
+    var grants: [GrantSyntax] = []
+    var secrets: [Definition<String?>] = []
+    var defaults: RuntimeProfile?
+    var workloads: [Definition<WorkloadSyntax>] = []
+    var flows: [FlowSyntax] = []
+    var imagePolicy: ImagePolicy?
+    var expect: [ExpectSyntax] = []
+    var targets: [TargetOptions] = []
+    var lint: LintConfig?
+    /// Where each top-level key of the file is, for the include rules.
+    var sections: [String: SourceRange] = [:]
+}
+
+/// A named definition: the name's range is where diagnostics about it point.
+struct Definition<Body> {
+    var name: Located<String>
+    var body: Body
+    var range: SourceRange
+}
+
+enum AddressEntry: Hashable, Sendable {
+    case cidr(CIDR)
+    case dns(String)
+    case name(String)
+}
+
+enum PortEntry: Hashable, Sendable {
+    case range(PortRange)
+    case wholeProtocol(TransportProtocol)
+    case all
+    case name(String)
+
+    /// A port or range written out: an allow that names a workload with it must use a
+    /// port the workload lists. `all`, bare protocols and icmp are clipped instead.
+    var isExplicit: Bool {
+        if case .range = self { return true }
+        return false
+    }
+}
+
+struct SegmentSyntax {
+    var description: String?
+    var labels: [Label]
+}
+
+struct IdentitySyntax {
+    var kind: IdentityKind
+    var description: String?
+}
+
+struct GrantSyntax {
+    var identity: Located<String>
+    var role: Located<String>
+    /// nil means `all`.
+    var segments: [Located<String>]?
+    var allowService: Bool
+    var range: SourceRange
+}
+
+struct WorkloadSyntax {
+    var segment: Located<String>?
+    var image: Located<ImageReference>?
+    var identity: Located<String>?
+    var replicas: Int
+    var ports: [Located<PortEntry>]
+    var secrets: [Located<String>]
+    var runtime: RuntimeProfile
+    var labels: [Label]
+    var description: String?
+}
+
+/// A reference on one side of a flow or expectation.
+enum ReferenceSyntax: Hashable {
+    /// A bare name: a workload, segment or network.
+    case bare(String)
+    case workload(String)
+    case segment(String)
+    case network(String)
+    case any
+}
+
+struct FlowSyntax {
+    var name: String?
+    var description: String?
+    var action: FlowAction
+    var from: [Located<ReferenceSyntax>]
+    var to: [Located<ReferenceSyntax>]
+    var ports: [Located<PortEntry>]
+    var range: SourceRange
+}
+
+struct ExpectSyntax {
+    var kind: Expectation.Kind
+    var from: [Located<ReferenceSyntax>]
+    var to: [Located<ReferenceSyntax>]
+    var ports: [Located<PortEntry>]
+    var range: SourceRange
+}

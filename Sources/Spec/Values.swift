@@ -1,0 +1,294 @@
+import Diagnostics
+import IR
+import YAML
+
+extension Decoder {
+    mutating func imageReference(_ node: YAMLNode) -> Located<ImageReference>? {
+        guard let text = string(node, in: "image") else { return nil }
+        switch parseImageReference(text.value) {
+        case .success(let reference): return Located(reference, at: node.range)
+        case .failure(let problem):
+            report(.error(.invalidImage, "'\(text.value)' is not a valid image reference: \(problem.reason)", at: node.range,
+                          help: problem.help))
+            return nil
+        }
+    }
+
+    mutating func runtime(_ node: YAMLNode) -> RuntimeProfile {
+        var profile = RuntimeProfile()
+        guard let fields = fields(node, SpecSchema.runtime, in: "a runtime profile") else { return profile }
+        for key in fields.pairs.keys { profile.origins[key] = fields.pairs[key]?.key.range }
+        func flag(_ key: String) -> Bool? { fields[key].flatMap { boolean($0, in: key)?.value } }
+        profile.user = fields["user"].flatMap { integer($0, in: "user", minimum: 0, maximum: 2_147_483_647)?.value }
+        profile.runAsNonRoot = flag("run_as_non_root")
+        profile.privileged = flag("privileged")
+        profile.readOnlyRoot = flag("read_only_root")
+        profile.noNewPrivileges = flag("no_new_privileges")
+        profile.hostNetwork = flag("host_network")
+        profile.hostPID = flag("host_pid")
+        profile.hostIPC = flag("host_ipc")
+        if let node = fields["writable_paths"] {
+            profile.writablePaths = (list(node, in: "writable_paths") ?? []).compactMap { item in
+                guard let path = string(item, in: "a writable path") else { return nil }
+                if let problem = absolutePathProblem(path.value) {
+                    report(.error(.invalidRuntimeValue, "writable path '\(path.value)' \(problem)", at: item.range))
+                    return nil
+                }
+                return path.value
+            }
+        }
+        if let node = fields["capabilities"], let capabilities = self.fields(node, SpecSchema.capabilities, in: "capabilities") {
+            profile.capabilities = Capabilities(
+                add: capabilities["add"].map { capabilityList($0, allowAll: false) } ?? [],
+                drop: capabilities["drop"].map { capabilityList($0, allowAll: true) } ?? [])
+        }
+        profile.seccomp = fields["seccomp"].flatMap { securityProfile($0, kind: "seccomp") }
+        profile.apparmor = fields["apparmor"].flatMap { securityProfile($0, kind: "apparmor") }
+        if let node = fields["resources"] { profile.resources = resources(node) }
+        // A root user with run_as_non_root can never start.
+        if profile.user == 0, profile.runAsNonRoot == true, let range = fields.keyRange("run_as_non_root") {
+            report(.error(.invalidRuntimeValue, "run_as_non_root is true but user is 0: the workload could never start", at: range))
+        }
+        return profile
+    }
+
+    mutating func capabilityList(_ node: YAMLNode, allowAll: Bool) -> [String] {
+        var result: [String] = []
+        for item in list(node, in: "capabilities") ?? [] {
+            guard let name = string(item, in: "a capability") else { continue }
+            var value = name.value
+            if value == "ALL" {
+                if allowAll {
+                    result.append(value)
+                } else {
+                    report(.error(.invalidCapability, "ALL can only be dropped, not added", at: item.range))
+                }
+                continue
+            }
+            if value.uppercased().hasPrefix("CAP_") {
+                report(.error(.invalidCapability, "write capabilities without the CAP_ prefix", at: item.range,
+                              help: "write '\(value.uppercased().dropFirst(4))'"))
+                continue
+            }
+            guard linuxCapabilities.contains(value) else {
+                let help = linuxCapabilities.contains(value.uppercased()) ? "write '\(value.uppercased())'" : didYouMean(value.uppercased(), in: linuxCapabilities)
+                report(.error(.invalidCapability, "unknown capability '\(value)'", at: item.range, help: help))
+                continue
+            }
+            if result.contains(value) {
+                report(.error(.duplicateEntry, "capability '\(value)' is listed twice", at: item.range))
+            }
+            value = value.uppercased()
+            result.append(value)
+        }
+        return Array(Set(result)).sorted()
+    }
+
+    mutating func securityProfile(_ node: YAMLNode, kind: String) -> SecurityProfile? {
+        guard let text = string(node, in: kind) else { return nil }
+        switch text.value {
+        case "runtime-default": return .runtimeDefault
+        case "unconfined": return .unconfined
+        default:
+            let name = text.value.hasPrefix("localhost/") ? String(text.value.dropFirst("localhost/".count)) : ""
+            guard !name.isEmpty, !name.contains(".."), name.allSatisfy({ !$0.isWhitespace && $0.isASCII }) else {
+                report(.error(.invalidRuntimeValue, "'\(text.value)' is not a \(kind) profile", at: node.range,
+                              help: didYouMean(text.value, in: ["runtime-default", "unconfined"]) ?? "profiles are runtime-default, unconfined or localhost/NAME"))
+                return nil
+            }
+            return .localhost(name)
+        }
+    }
+
+    mutating func resources(_ node: YAMLNode) -> Resources? {
+        guard let fields = fields(node, SpecSchema.resources, in: "resources") else { return nil }
+        var resources = Resources()
+        if let node = fields["cpu"], let text = node.scalar {
+            if let millis = parseCPU(text), millis > 0 {
+                resources.cpuMillis = millis
+            } else {
+                report(.error(.invalidRuntimeValue, "'\(text)' is not a cpu quantity", at: node.range,
+                              help: "write millicores like 500m, or cores like 2 or 0.5"))
+            }
+        } else if let node = fields["cpu"] {
+            wrongType(node, expected: "a cpu quantity", in: "cpu")
+        }
+        if let node = fields["memory"], let text = node.scalar {
+            if let bytes = parseMemory(text), bytes > 0 {
+                resources.memoryBytes = bytes
+                resources.memoryText = text
+            } else {
+                report(.error(.invalidRuntimeValue, "'\(text)' is not a memory quantity", at: node.range,
+                              help: "write 256Mi, 1Gi, 512M or a number of bytes"))
+            }
+        } else if let node = fields["memory"] {
+            wrongType(node, expected: "a memory quantity", in: "memory")
+        }
+        resources.pids = fields["pids"].flatMap { integer($0, in: "pids", minimum: 1, maximum: 4_194_304)?.value }
+        return resources
+    }
+}
+
+/// Why a writable path is not a clean absolute path, or nil.
+func absolutePathProblem(_ path: String) -> String? {
+    guard path.hasPrefix("/") else { return "is not absolute" }
+    guard path != "/" else { return "would make the whole root writable" }
+    let components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    guard !components.contains(where: { $0 == ".." || $0 == "." }) else { return "has '.' or '..' in it" }
+    guard !components.dropLast().contains(where: \.isEmpty) else { return "has an empty component" }
+    guard path.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0 != ":" && $0 != "," }) else {
+        return "has a control character, ':' or ','"
+    }
+    return nil
+}
+
+/// CPU as millicores: `500m`, `2`, `0.5`.
+func parseCPU(_ text: String) -> Int? {
+    if text.hasSuffix("m") {
+        let digits = text.dropLast()
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 1_000_000_000 else { return nil }
+        return value
+    }
+    return decimal(text, scale: 1000)
+}
+
+/// A decimal number times `scale`, when the result is a whole number.
+private func decimal(_ text: String, scale: Int) -> Int? {
+    let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+          let integer = Int(whole) else { return nil }
+    var value = integer * scale
+    if parts.count == 2 {
+        let fraction = parts[1]
+        guard !fraction.isEmpty, fraction.count <= 9, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        var place = scale
+        for digit in fraction {
+            guard place % 10 == 0 else { return digit == "0" ? value : nil }
+            place /= 10
+            value += Int(String(digit))! * place
+        }
+    }
+    return value
+}
+
+/// Memory in bytes: Kubernetes quantities with binary (`Ki`…`Ei`) or decimal (`k`…`E`)
+/// suffixes, or plain bytes.
+func parseMemory(_ text: String) -> Int? {
+    let suffixes: [(String, Int)] = [
+        ("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40), ("Pi", 1 << 50),
+        ("k", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000), ("P", 1_000_000_000_000_000),
+    ]
+    for (suffix, scale) in suffixes where text.hasSuffix(suffix) {
+        return decimal(String(text.dropLast(suffix.count)), scale: scale)
+    }
+    return decimal(text, scale: 1)
+}
+
+/// Linux capability names without `CAP_` (capabilities(7), up to Linux 6.x).
+let linuxCapabilities: [String] = [
+    "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
+    "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+    "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST",
+    "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT",
+    "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME",
+    "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+]
+
+struct ImageProblem: Error {
+    var reason: String
+    var help: String?
+}
+
+/// Parses an image reference the way Docker's reference grammar does:
+/// `[domain[:port]/]path[:tag][@sha256:<64 hex>]`.
+func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem> {
+    guard !text.isEmpty else { return .failure(ImageProblem(reason: "it is empty")) }
+    guard text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+        return .failure(ImageProblem(reason: "it has spaces, control or non-ASCII characters"))
+    }
+    guard text.count <= 255 + 72 else { return .failure(ImageProblem(reason: "it is too long")) }
+    var rest = Substring(text)
+    var digest: String?
+    if let at = rest.firstIndex(of: "@") {
+        let value = String(rest[rest.index(after: at)...])
+        rest = rest[..<at]
+        let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "sha256" else {
+            return .failure(ImageProblem(reason: "the digest must be sha256:<64 hex digits>"))
+        }
+        guard parts[1].count == 64, parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            return .failure(ImageProblem(reason: "a sha256 digest is 64 lower-case hex digits, not \(parts[1].count) characters"))
+        }
+        digest = value
+    }
+    var tag: String?
+    if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+        let value = String(rest[rest.index(after: colon)...])
+        rest = rest[..<colon]
+        guard isTag(value) else {
+            return .failure(ImageProblem(reason: "tag '\(value)' is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"))
+        }
+        tag = value
+    }
+    guard rest.count <= 255 else { return .failure(ImageProblem(reason: "the name is longer than 255 characters")) }
+    var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    var registry = "docker.io"
+    if components.count > 1, let first = components.first,
+       first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
+        let hostPort = first.split(separator: ":", omittingEmptySubsequences: false)
+        guard hostPort.count <= 2, isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil,
+              hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber })
+        else { return .failure(ImageProblem(reason: "registry '\(first)' is not host[:port]")) }
+        registry = first
+        components.removeFirst()
+    }
+    for component in components where !isPathComponent(component) {
+        let lowered = component.lowercased()
+        return .failure(ImageProblem(
+            reason: component.isEmpty ? "it has an empty path component" : "path component '\(component)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
+            help: isPathComponent(lowered) ? "image paths are lower case: write '\(lowered)'" : nil))
+    }
+    if registry == "docker.io", components.count == 1 { components.insert("library", at: 0) }
+    return .success(ImageReference(text: text, registry: registry, path: components.joined(separator: "/"), tag: tag, digest: digest))
+}
+
+private func isTag(_ text: String) -> Bool {
+    guard let first = text.first, text.count <= 128, first.isASCII, first.isLetter || first.isNumber || first == "_" else { return false }
+    return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }
+}
+
+/// `[a-z0-9]+` joined by `.`, `_`, `__` or runs of `-`.
+func isPathComponent(_ text: String) -> Bool {
+    let characters = Array(text)
+    guard let first = characters.first, let last = characters.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
+    var index = 0
+    while index < characters.count {
+        let character = characters[index]
+        if isLowerAlnum(character) {
+            index += 1
+            continue
+        }
+        var end = index
+        while end < characters.count, !isLowerAlnum(characters[end]) { end += 1 }
+        let separator = String(characters[index..<end])
+        guard separator == "." || separator == "_" || separator == "__" || separator.allSatisfy({ $0 == "-" }) else { return false }
+        index = end
+    }
+    return true
+}
+
+private func isLowerAlnum(_ character: Character) -> Bool {
+    character.isASCII && (character.isNumber || ("a"..."z").contains(character))
+}
+
+extension ImageReference {
+    /// Whether the image comes from a `host[:port][/path-prefix]` pattern: same registry,
+    /// and the path starts with the prefix at a component boundary.
+    public func matches(registryPattern pattern: String) -> Bool {
+        let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard String(parts[0]).lowercased() == registry.lowercased() else { return false }
+        guard parts.count == 2 else { return true }
+        let prefix = String(parts[1])
+        return path == prefix || path.hasPrefix(prefix + "/")
+    }
+}

@@ -1,0 +1,312 @@
+internal import CYAML
+import Diagnostics
+
+/// Bounds that keep hostile input from exhausting time or memory.
+public struct YAMLLimits: Sendable {
+    /// Largest file accepted, in bytes.
+    public var maxBytes: Int = 64 << 20
+    /// Deepest nesting of collections.
+    public var maxDepth: Int = 64
+    /// Largest document after alias expansion, in nodes.
+    public var maxExpandedNodes: Int = 1_000_000
+
+    public init() {}
+}
+
+/// Loads one YAML document through libyaml's event parser and composes it into located
+/// nodes. It never traps on bad input: every problem becomes a diagnostic.
+public enum YAMLLoader {
+    public struct Result: Sendable {
+        /// The document, or nil when it could not be composed.
+        public var root: YAMLNode?
+        public var diagnostics: [Diagnostic]
+    }
+
+    public static func load(bytes: [UInt8], file: String, limits: YAMLLimits = YAMLLimits()) -> Result {
+        if bytes.count > limits.maxBytes {
+            return Result(root: nil, diagnostics: [.error(
+                .inputTooLarge,
+                "file is \(bytes.count) bytes; specs are limited to \(limits.maxBytes) bytes",
+                at: .wholeFile(file))])
+        }
+        if let offset = firstInvalidUTF8Offset(bytes) {
+            let position = position(ofByte: offset, in: bytes)
+            return Result(root: nil, diagnostics: [.error(
+                .invalidUTF8,
+                "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16, uppercase: true))",
+                at: SourceRange(file: file, start: position, end: position))])
+        }
+        var composer = Composer(file: file, limits: limits)
+        return bytes.withUnsafeBufferPointer { buffer in composer.run(buffer) }
+    }
+
+    public static func load(text: String, file: String, limits: YAMLLimits = YAMLLimits()) -> Result {
+        load(bytes: Array(text.utf8), file: file, limits: limits)
+    }
+
+    /// Line and column (in characters) of a byte offset in valid-UTF-8 prefix bytes.
+    static func position(ofByte offset: Int, in bytes: [UInt8]) -> SourcePosition {
+        var line = 1
+        var column = 1
+        var characters = 0
+        for byte in bytes[..<offset] where byte & 0xC0 != 0x80 {
+            characters += 1
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+        }
+        return SourcePosition(line: line, column: column, offset: characters)
+    }
+}
+
+/// A collection being composed.
+private enum Frame {
+    case sequence(items: [YAMLNode], start: SourcePosition, anchor: String?)
+    case mapping(pairs: [YAMLPair], keys: [String: Int], pendingKey: YAMLNode?, start: SourcePosition, anchor: String?)
+}
+
+private struct LoadFailure: Error {
+    var diagnostic: Diagnostic
+}
+
+private struct Composer {
+    let file: String
+    let limits: YAMLLimits
+    var stack: [Frame] = []
+    var anchors: [String: YAMLNode] = [:]
+    var diagnostics: [Diagnostic] = []
+    var root: YAMLNode?
+    var documents = 0
+
+    init(file: String, limits: YAMLLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) -> YAMLLoader.Result {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            return YAMLLoader.Result(root: nil, diagnostics: [.error(
+                .yamlSyntax, "libyaml could not start", at: .wholeFile(file))])
+        }
+        defer { yaml_parser_delete(&parser) }
+        if let base = buffer.baseAddress {
+            yaml_parser_set_input_string(&parser, base, buffer.count)
+        } else {
+            var empty: UInt8 = 0
+            yaml_parser_set_input_string(&parser, &empty, 0)
+        }
+        do {
+            loop: while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    throw LoadFailure(diagnostic: syntaxError(parser))
+                }
+                defer { yaml_event_delete(&event) }
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    break loop
+                case YAML_DOCUMENT_START_EVENT:
+                    documents += 1
+                    if documents > 1 {
+                        let at = range(event.start_mark, event.end_mark)
+                        throw LoadFailure(diagnostic: .error(
+                            .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
+                    }
+                case YAML_SCALAR_EVENT:
+                    let scalar = event.data.scalar
+                    let text = string(scalar.value, length: scalar.length)
+                    var style = scalarStyle(scalar.style)
+                    if let tag = optionalString(scalar.tag) {
+                        guard tag == "tag:yaml.org,2002:str" || tag == "!" else {
+                            throw LoadFailure(diagnostic: .error(
+                                .unsupportedYAML, "unsupported tag '\(tag)'",
+                                at: range(event.start_mark, event.end_mark),
+                                help: "remove the tag; the field that holds a value gives its type"))
+                        }
+                        if style == .plain { style = .doubleQuoted }
+                    }
+                    let node = YAMLNode(.scalar(text, style), range: range(event.start_mark, event.end_mark))
+                    try complete(node, anchor: optionalString(scalar.anchor))
+                case YAML_ALIAS_EVENT:
+                    let name = optionalString(event.data.alias.anchor) ?? ""
+                    let at = range(event.start_mark, event.end_mark)
+                    guard let node = anchors[name] else {
+                        throw LoadFailure(diagnostic: .error(.unknownAnchor, "alias '*\(name)' has no anchor '&\(name)' before it", at: at))
+                    }
+                    try complete(node, anchor: nil)
+                case YAML_SEQUENCE_START_EVENT:
+                    let start = event.data.sequence_start
+                    try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
+                    try push(.sequence(items: [], start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                case YAML_MAPPING_START_EVENT:
+                    let start = event.data.mapping_start
+                    try checkCollectionTag(start.tag, "tag:yaml.org,2002:map", event)
+                    try push(.mapping(pairs: [], keys: [:], pendingKey: nil, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    try pop(end: position(event.end_mark))
+                default:
+                    continue
+                }
+            }
+        } catch let failure as LoadFailure {
+            diagnostics.append(failure.diagnostic)
+            return YAMLLoader.Result(root: nil, diagnostics: diagnostics)
+        } catch {
+            return YAMLLoader.Result(root: nil, diagnostics: diagnostics)
+        }
+        if root == nil, documents == 0 || diagnostics.isEmpty {
+            diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file)))
+        }
+        return YAMLLoader.Result(root: root, diagnostics: diagnostics)
+    }
+
+    // MARK: Composition
+
+    mutating func push(_ frame: Frame, _ event: yaml_event_t) throws {
+        if stack.count >= limits.maxDepth {
+            throw LoadFailure(diagnostic: .error(
+                .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels",
+                at: range(event.start_mark, event.end_mark)))
+        }
+        stack.append(frame)
+    }
+
+    mutating func pop(end: SourcePosition) throws {
+        guard let frame = stack.popLast() else { return }
+        switch frame {
+        case let .sequence(items, start, anchor):
+            try complete(YAMLNode(.sequence(items), range: SourceRange(file: file, start: start, end: end)), anchor: anchor)
+        case let .mapping(pairs, _, _, start, anchor):
+            let merged = applyMergeKeys(pairs)
+            try complete(YAMLNode(.mapping(merged), range: SourceRange(file: file, start: start, end: end)), anchor: anchor)
+        }
+    }
+
+    /// Adds a finished node to the collection being composed, or makes it the root.
+    mutating func complete(_ node: YAMLNode, anchor: String?) throws {
+        if node.weight > limits.maxExpandedNodes {
+            throw LoadFailure(diagnostic: .error(
+                .aliasExpansionTooLarge,
+                "the document expands to more than \(limits.maxExpandedNodes) nodes through aliases",
+                at: node.range))
+        }
+        if let anchor { anchors[anchor] = node }
+        guard let top = stack.popLast() else {
+            root = node
+            return
+        }
+        switch top {
+        case .sequence(var items, let start, let anchor):
+            items.append(node)
+            stack.append(.sequence(items: items, start: start, anchor: anchor))
+        case .mapping(var pairs, var keys, let pendingKey, let start, let anchor):
+            if let key = pendingKey {
+                let name = key.scalar ?? ""
+                if isMergeKey(key) {
+                    pairs.append(YAMLPair(key: key, value: node))
+                } else if let existing = keys[name] {
+                    diagnostics.append(.error(
+                        .duplicateKey, "duplicate key '\(name)'", at: key.range,
+                        notes: [.init("first defined here", at: pairs[existing].key.range)]))
+                } else {
+                    keys[name] = pairs.count
+                    pairs.append(YAMLPair(key: key, value: node))
+                }
+                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, start: start, anchor: anchor))
+            } else {
+                guard node.scalar != nil else {
+                    throw LoadFailure(diagnostic: .error(
+                        .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
+                }
+                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: node, start: start, anchor: anchor))
+            }
+        }
+    }
+
+    func isMergeKey(_ key: YAMLNode) -> Bool {
+        if case .scalar("<<", .plain) = key.content { return true }
+        return false
+    }
+
+    /// YAML 1.1 merge keys: `<<: *base` (or a list of them) adds the keys of the merged
+    /// mappings that the mapping does not set itself.
+    mutating func applyMergeKeys(_ pairs: [YAMLPair]) -> [YAMLPair] {
+        guard pairs.contains(where: { isMergeKey($0.key) }) else { return pairs }
+        var result = pairs.filter { !isMergeKey($0.key) }
+        var present = Set(result.compactMap(\.key.scalar))
+        for pair in pairs where isMergeKey(pair.key) {
+            let sources: [YAMLNode]
+            switch pair.value.content {
+            case .mapping: sources = [pair.value]
+            case .sequence(let items): sources = items
+            case .scalar:
+                diagnostics.append(.error(.unsupportedYAML, "a merge key '<<' takes a mapping or a list of mappings", at: pair.value.range))
+                continue
+            }
+            for source in sources {
+                guard case .mapping(let merged) = source.content else {
+                    diagnostics.append(.error(.unsupportedYAML, "a merge key '<<' takes a mapping or a list of mappings", at: source.range))
+                    continue
+                }
+                for entry in merged where present.insert(entry.key.scalar ?? "").inserted {
+                    result.append(entry)
+                }
+            }
+        }
+        return result
+    }
+
+    func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ allowed: String, _ event: yaml_event_t) throws {
+        if let tag = optionalString(tag), tag != allowed, tag != "!" {
+            throw LoadFailure(diagnostic: .error(
+                .unsupportedYAML, "unsupported tag '\(tag)'", at: range(event.start_mark, event.end_mark)))
+        }
+    }
+
+    // MARK: libyaml conversions
+
+    func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+        let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        let context = parser.context.map { String(cString: $0) }
+        let mark = parser.problem_mark
+        let at = position(mark)
+        var message = problem
+        if let context { message += " \(context)" }
+        if parser.error == YAML_READER_ERROR {
+            return .error(.invalidUTF8, message, at: SourceRange(file: file, start: at, end: at))
+        }
+        return .error(.yamlSyntax, message, at: SourceRange(file: file, start: at, end: at))
+    }
+
+    func position(_ mark: yaml_mark_t) -> SourcePosition {
+        SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
+    }
+
+    func range(_ start: yaml_mark_t, _ end: yaml_mark_t) -> SourceRange {
+        SourceRange(file: file, start: position(start), end: position(end))
+    }
+
+    func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {
+        guard let pointer else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
+    }
+
+    func optionalString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    func scalarStyle(_ style: yaml_scalar_style_t) -> ScalarStyle {
+        switch style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
+        case YAML_LITERAL_SCALAR_STYLE: .literal
+        case YAML_FOLDED_SCALAR_STYLE: .folded
+        default: .plain
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Diagnostics
+
+/// How a scalar was written; the spec decoder types scalars by the field that holds them,
+/// and a quoted scalar is always a string.
+public enum ScalarStyle: Sendable, Hashable {
+    case plain, singleQuoted, doubleQuoted, literal, folded
+
+    public var isQuoted: Bool { self != .plain }
+}
+
+/// A YAML node composed by the loader, with the range it came from. Aliases are expanded
+/// (sharing storage with their anchor), and merge keys (`<<`) are applied.
+public struct YAMLNode: Sendable {
+    public enum Content: Sendable {
+        case scalar(String, ScalarStyle)
+        case sequence([YAMLNode])
+        case mapping([YAMLPair])
+    }
+
+    public var content: Content
+    public var range: SourceRange
+    /// Nodes in this subtree, aliases counted at their expanded size.
+    public var weight: Int
+
+    public init(_ content: Content, range: SourceRange) {
+        self.content = content
+        self.range = range
+        switch content {
+        case .scalar: weight = 1
+        case .sequence(let items): weight = items.reduce(1) { $0 + $1.weight }
+        case .mapping(let pairs): weight = pairs.reduce(1) { $0 + $1.key.weight + $1.value.weight }
+        }
+    }
+
+    /// True for an empty plain scalar, `~` and `null`: YAML's null.
+    public var isNull: Bool {
+        if case .scalar(let text, .plain) = content {
+            return text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL"
+        }
+        return false
+    }
+
+    /// The scalar's text, or nil for a collection.
+    public var scalar: String? {
+        if case .scalar(let text, _) = content { return text }
+        return nil
+    }
+
+    /// What the node is, as diagnostics name it ("a mapping", "a list", "a string").
+    public var kindDescription: String {
+        switch content {
+        case .scalar(let text, let style):
+            if isNull { return "null" }
+            if style == .plain {
+                if text == "true" || text == "false" { return "a boolean" }
+                if Int(text) != nil { return "an integer" }
+                if Double(text) != nil { return "a number" }
+            }
+            return "a string"
+        case .sequence: return "a list"
+        case .mapping: return "a mapping"
+        }
+    }
+}
+
+/// One key and value of a mapping; keys are always scalars.
+public struct YAMLPair: Sendable {
+    public var key: YAMLNode
+    public var value: YAMLNode
+
+    public init(key: YAMLNode, value: YAMLNode) {
+        self.key = key
+        self.value = value
+    }
+
+    /// The key's text.
+    public var name: String { key.scalar ?? "" }
+}
