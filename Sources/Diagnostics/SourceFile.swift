@@ -27,4 +27,7 @@ public struct SourceFiles: Sendable {
     public mutating func add(_ file: SourceFile) { files[file.path] = file }
 
     public subscript(path: String) -> SourceFile? { files[path] }
+
+    /// Every file, sorted by path.
+    public var all: [SourceFile] { files.keys.sorted().compactMap { files[$0] } }
 }

@@ -87,8 +87,15 @@ public struct ExternalSet: Sendable, Hashable {
     /// Human-readable: CIDRs, then `dns:` names; `any` for everything.
     public var summary: String {
         if isAny { return "any" }
-        var parts = addresses.cidrs.map(\.description)
-        if addresses.isAll { parts = ["0.0.0.0/0", "::/0"] }
+        var parts: [String]
+        let complement = AddressSet.all.subtracting(addresses)
+        if addresses.isAll {
+            parts = ["any address"]
+        } else if !complement.isEmpty, !addresses.isEmpty, complement.cidrs.count < addresses.cidrs.count {
+            parts = ["any address except " + complement.cidrs.map(\.description).joined(separator: ", ")]
+        } else {
+            parts = addresses.cidrs.map(\.description)
+        }
         if dns.allExcept {
             parts.append(dns.names.isEmpty ? "every dns: name" : "every dns: name except \(dns.sortedNames.map { "dns:\($0)" }.joined(separator: ", "))")
         } else {

@@ -54,9 +54,12 @@ public struct PortRange: Sendable, Hashable, Comparable, CustomStringConvertible
 }
 
 /// A normalized set of (protocol, port) pairs. Internally one interval set over the key
-/// `protocol << 16 | port`, so every operation is a linear interval merge.
+/// `protocol << 17 | port`, so every operation is a linear interval merge; the unused keys
+/// between protocols keep one protocol's last port from merging with the next one's first.
 public struct PortSet: Sendable, Hashable, CustomStringConvertible {
     public private(set) var keys: IntervalSet<UInt32>
+
+    static let protocolShift: UInt32 = 17
 
     public init() { keys = IntervalSet() }
 
@@ -77,14 +80,14 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
     public static let all = PortSet(TransportProtocol.allCases.map { PortRange($0, 1, 65535) })
 
     private static func interval(_ range: PortRange) -> IntervalSet<UInt32>.Interval {
-        let base = UInt32(range.proto.rawValue) << 16
+        let base = UInt32(range.proto.rawValue) << PortSet.protocolShift
         return .init(base | UInt32(range.lower), base | UInt32(range.upper))
     }
 
     public var isEmpty: Bool { keys.isEmpty }
 
     public func contains(_ proto: TransportProtocol, _ port: Int) -> Bool {
-        keys.contains(UInt32(proto.rawValue) << 16 | UInt32(proto.hasPorts ? port : 0))
+        keys.contains(UInt32(proto.rawValue) << PortSet.protocolShift | UInt32(proto.hasPorts ? port : 0))
     }
 
     public func union(_ other: PortSet) -> PortSet { PortSet(keys: keys.union(other.keys)) }
@@ -97,7 +100,7 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
     /// The ranges, sorted by protocol then port.
     public var ranges: [PortRange] {
         keys.intervals.compactMap { interval in
-            guard let proto = TransportProtocol(rawValue: Int(interval.lower >> 16)) else { return nil }
+            guard let proto = TransportProtocol(rawValue: Int(interval.lower >> PortSet.protocolShift)) else { return nil }
             return PortRange(proto, Int(interval.lower & 0xFFFF), Int(interval.upper & 0xFFFF))
         }
     }

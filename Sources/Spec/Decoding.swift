@@ -15,7 +15,7 @@ struct Decoder {
 
     /// The fields of a mapping with the keys of `shape`; unknown keys and missing required
     /// ones are reported.
-    mutating func fields(_ node: YAMLNode, _ shape: SpecSchema.Shape, in context: String) -> Fields? {
+    mutating func fields(_ node: YAMLNode, _ shape: SpecSchema.Shape, in context: String, checkRequired: Bool = true) -> Fields? {
         guard case .mapping(let pairs) = node.content else {
             wrongType(node, expected: "a mapping", in: context)
             return nil
@@ -30,7 +30,7 @@ struct Decoder {
                     help: didYouMean(pair.name, in: shape.keys) ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
-        for key in shape.required where known[key] == nil {
+        for key in shape.required where checkRequired && known[key] == nil {
             report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
         }
         return Fields(shape: shape, node: node, pairs: known)

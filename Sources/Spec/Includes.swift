@@ -60,7 +60,7 @@ struct IncludePass {
         diagnostics += result.diagnostics
         guard let root = result.root else { return true }
         var decoder = Decoder()
-        let file = decoder.specFile(root, path: displayPath)
+        let file = decoder.specFile(root, path: displayPath, included: includedFrom != nil)
         diagnostics += decoder.diagnostics
         if includedFrom != nil { checkIncludable(file) }
         files.append(file)

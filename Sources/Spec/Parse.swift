@@ -5,9 +5,9 @@ import YAML
 /// The first pass: one file's YAML into its located syntax tree, every value typed and its
 /// syntax checked. Problems are reported and the rest of the file is still read.
 extension Decoder {
-    mutating func specFile(_ root: YAMLNode, path: String) -> SpecFile {
+    mutating func specFile(_ root: YAMLNode, path: String, included: Bool) -> SpecFile {
         var file = SpecFile(path: path, range: root.range)
-        guard let fields = fields(root, SpecSchema.root, in: "the spec") else { return file }
+        guard let fields = fields(root, SpecSchema.root, in: included ? "an included file" : "the spec", checkRequired: !included) else { return file }
         file.sections = fields.pairs.mapValues(\.key.range)
 
         if let node = fields["version"], let version = integer(node, in: "version") {

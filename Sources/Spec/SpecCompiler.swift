@@ -35,9 +35,6 @@ public enum SpecCompiler {
         guard readable, let top = includes.files.first else {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: readable)
         }
-        if top.name == nil, top.sections["name"] == nil {
-            bag.report(.error(.missingKey, "missing key 'name' in the spec", at: top.range))
-        }
         guard stopAfter != .include else {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
         }

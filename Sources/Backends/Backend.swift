@@ -1,0 +1,129 @@
+import Diagnostics
+import IR
+
+/// A target platform: compiles the IR into the platform's native files, and reads those
+/// files back into the relation and controls they really enforce. A backend is one folder
+/// under `Backends/` plus one line in `BackendRegistry.all`.
+public protocol Backend: Sendable {
+    /// The target this backend compiles to.
+    var target: TargetName { get }
+    /// What the platform can enforce, for `palisade targets` and fidelity reports.
+    var capabilities: [Capability: Support] { get }
+    /// The options the backend accepts (besides `gaps`, which every target takes).
+    var options: [OptionSpec] { get }
+    /// Located errors for bad option values; called before `emit`.
+    func validate(_ options: TargetOptions) -> [Diagnostic]
+    /// The files for one policy, relative to `OUT/TARGET/POLICY/`, and the gaps the
+    /// platform leaves.
+    func emit(_ policy: Policy, options: TargetOptions) throws -> Emission
+    /// What the files enforce, computed from the files alone.
+    func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack
+}
+
+/// A control a platform may or may not enforce.
+public enum Capability: String, Sendable, Hashable, CaseIterable, Comparable {
+    case workloadSegmentation = "workload segmentation"
+    case portFiltering = "port filtering between workloads"
+    case externalIngress = "external ingress by address"
+    case externalEgress = "external egress by address"
+    case dnsEgress = "dns egress"
+    case denyRules = "deny rules"
+    case runtimeUser = "run as user"
+    case privileged = "privileged"
+    case readOnlyRoot = "read-only root"
+    case noNewPrivileges = "no new privileges"
+    case linuxCapabilities = "capabilities"
+    case seccomp = "seccomp"
+    case apparmor = "apparmor"
+    case hostNamespaces = "host namespaces"
+    case resourceLimits = "resource limits"
+    case secrets = "secrets"
+    case rbac = "identity grants"
+    case imagePolicy = "image policy"
+
+    public static func < (lhs: Capability, rhs: Capability) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// How far a platform enforces a capability.
+public enum Support: String, Sendable, Hashable {
+    case full, partial, none
+}
+
+/// One option a backend accepts: its name, a one-line summary, and its default.
+public struct OptionSpec: Sendable, Hashable {
+    public var name: String
+    public var summary: String
+    public var defaultValue: String?
+
+    public init(name: String, summary: String, defaultValue: String? = nil) {
+        self.name = name
+        self.summary = summary
+        self.defaultValue = defaultValue
+    }
+}
+
+/// A generated file: its path relative to the policy's output folder, and its content.
+public struct OutputFile: Sendable, Hashable {
+    public var path: String
+    public var contents: String
+
+    public init(path: String, contents: String) {
+        self.path = path
+        self.contents = contents
+    }
+}
+
+/// Something the platform cannot enforce exactly, located at the spec node that asked.
+public struct Gap: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// The platform allows more than the intent.
+        case widened
+        /// The platform allows less than the intent.
+        case narrowed
+        /// A runtime or identity control that is not enforced.
+        case unenforced
+        /// A connection the compiler adds because the platform needs it.
+        case platformRequired = "platform-required"
+    }
+
+    public var kind: Kind
+    public var capability: Capability
+    public var message: String
+    public var origin: SourceRange?
+
+    public init(kind: Kind, capability: Capability, message: String, origin: SourceRange?) {
+        self.kind = kind
+        self.capability = capability
+        self.message = message
+        self.origin = origin
+    }
+}
+
+/// What `emit` produces.
+public struct Emission: Sendable {
+    public var files: [OutputFile]
+    public var gaps: [Gap]
+
+    public init(files: [OutputFile], gaps: [Gap] = []) {
+        self.files = files
+        self.gaps = gaps
+    }
+}
+
+/// What `read` computes from a backend's own files.
+public struct ReadBack: Sendable {
+    /// The connections the files allow.
+    public var relation: Relation
+    /// The runtime controls enforced per workload, as far as the platform applies them.
+    public var runtime: [WorkloadID: RuntimeProfile]
+    /// The actions each identity holds per segment.
+    public var grants: [String: [SegmentID: Set<Action>]]
+
+    public init(relation: Relation, runtime: [WorkloadID: RuntimeProfile] = [:], grants: [String: [SegmentID: Set<Action>]] = [:]) {
+        self.relation = relation
+        self.runtime = runtime
+        self.grants = grants
+    }
+}

@@ -1,0 +1,81 @@
+import Backends
+import Diagnostics
+import IR
+import Spec
+import YAML
+
+/// The pipeline the command line and the tests share: load → check → emit → write.
+public enum Pipeline {
+    /// What compiling some specs produced.
+    public struct CompileResult: Sendable {
+        public var specs: [SpecCompiler.Output]
+        /// Backend diagnostics (bad target options), located in the specs.
+        public var diagnostics: [Diagnostic]
+        /// Every file, by path under the output root.
+        public var tree: OutputTree
+        /// Gaps per (policy, target).
+        public var gaps: [(policy: String, target: TargetName, gaps: [Gap])]
+        /// Targets asked for that have no backend yet.
+        public var targetsWithoutBackend: [TargetName]
+
+        /// Every diagnostic of every spec, then the backends'.
+        public var allDiagnostics: [Diagnostic] { specs.flatMap(\.diagnostics) + diagnostics }
+        public var hasErrors: Bool { allDiagnostics.contains { $0.severity == .error } }
+        public var allReadable: Bool { specs.allSatisfy(\.readable) }
+
+        /// Every source file read, to render diagnostics.
+        public var sources: SourceFiles {
+            var all = SourceFiles()
+            for spec in specs { all.merge(spec.sources) }
+            return all
+        }
+    }
+
+    /// Compiles each spec to each target. Nothing is written here.
+    public static func compile(
+        paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem()
+    ) -> CompileResult {
+        var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
+        result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
+        var policyNames: [String: String] = [:]
+        for path in paths {
+            let output = SpecCompiler.compile(path: path, fileSystem: fileSystem)
+            result.specs.append(output)
+            guard let policy = output.policy else { continue }
+            if let other = policyNames[policy.name] {
+                result.diagnostics.append(.error(
+                    .nameCollision, "policy '\(policy.name)' is also the name of the spec '\(other)'; their outputs would overwrite each other",
+                    at: nil))
+                continue
+            }
+            policyNames[policy.name] = path
+            for target in targets {
+                guard let backend = BackendRegistry.backend(for: target) else { continue }
+                let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: .wholeFile(path))
+                let problems = backend.validate(options)
+                result.diagnostics += problems
+                guard !problems.contains(where: { $0.severity == .error }) else { continue }
+                do {
+                    let emission = try backend.emit(policy, options: options)
+                    for file in emission.files { result.tree.add("\(target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
+                    result.gaps.append((policy.name, target, emission.gaps))
+                } catch {
+                    result.diagnostics.append(.error(.invalidTargetOption, "\(target.rawValue): \(error)", at: options.origin))
+                }
+            }
+        }
+        return result
+    }
+
+    /// The JSON Schema of the spec language.
+    public static func schema() -> String {
+        JSONWriter.write(SpecSchema.jsonSchema())
+    }
+}
+
+extension SourceFiles {
+    /// Adds every file of `other`.
+    mutating func merge(_ other: SourceFiles) {
+        for file in other.all { add(file) }
+    }
+}

@@ -1,0 +1,127 @@
+import IR
+import YAML
+
+/// The IR as JSON, for `palisade compile --dump-ir` and the front end's golden tests.
+/// Deterministic: every collection sorted.
+public enum IRDump {
+    public static func json(_ policy: Policy) -> String { JSONWriter.write(value(policy)) }
+
+    static func value(_ policy: Policy) -> StructuredValue {
+        let names = policy.workloads.map(\.name)
+        func external(_ set: ExternalSet) -> StructuredValue {
+            var entries: [StructuredValue.Entry] = [.init("addresses", .array(set.addresses.cidrs.map { .string($0.description) }))]
+            if set.dns.allExcept {
+                entries.append(.init("dns", "all"))
+                if !set.dns.names.isEmpty { entries.append(.init("dns_except", .array(set.dns.sortedNames.map { .string($0) }))) }
+            } else if !set.dns.isEmpty {
+                entries.append(.init("dns", .array(set.dns.sortedNames.map { .string($0) })))
+            }
+            return .object(entries)
+        }
+        func ports(_ set: PortSet) -> StructuredValue { .array(set.ranges.map { .string($0.description) }) }
+        func endpoints(_ endpoints: Endpoints) -> StructuredValue {
+            var entries: [StructuredValue.Entry] = [.init("workloads", .array(endpoints.workloads.map { .string(names[$0.index]) }))]
+            if !endpoints.external.isEmpty { entries.append(.init("external", external(endpoints.external))) }
+            return .object(entries)
+        }
+        func rules(_ byWorkload: [WorkloadID: ExternalRules]) -> StructuredValue {
+            .object(byWorkload.keys.sorted().map { id in
+                .init(names[id.index], .array(byWorkload[id]!.entries.map { entry in
+                    .object([.init("ports", ports(entry.ports)), .init("peers", external(entry.peers))])
+                }))
+            })
+        }
+        func runtime(_ profile: RuntimeProfile) -> StructuredValue {
+            var entries: [StructuredValue.Entry] = []
+            func add(_ key: String, _ value: StructuredValue?) { if let value { entries.append(.init(key, value)) } }
+            add("user", profile.user.map { .int($0) })
+            add("run_as_non_root", profile.runAsNonRoot.map { .bool($0) })
+            add("privileged", profile.privileged.map { .bool($0) })
+            add("read_only_root", profile.readOnlyRoot.map { .bool($0) })
+            add("writable_paths", profile.writablePaths.map { .array($0.map { .string($0) }) })
+            add("no_new_privileges", profile.noNewPrivileges.map { .bool($0) })
+            add("capabilities", profile.capabilities.map {
+                .object([.init("add", .array($0.add.map { .string($0) })), .init("drop", .array($0.drop.map { .string($0) }))])
+            })
+            add("seccomp", profile.seccomp.map { .string($0.description) })
+            add("apparmor", profile.apparmor.map { .string($0.description) })
+            add("host_network", profile.hostNetwork.map { .bool($0) })
+            add("host_pid", profile.hostPID.map { .bool($0) })
+            add("host_ipc", profile.hostIPC.map { .bool($0) })
+            if let resources = profile.resources {
+                var limits: [StructuredValue.Entry] = []
+                if let cpu = resources.cpuMillis { limits.append(.init("cpu_millis", .int(cpu))) }
+                if let memory = resources.memoryBytes { limits.append(.init("memory_bytes", .int(memory))) }
+                if let pids = resources.pids { limits.append(.init("pids", .int(pids))) }
+                entries.append(.init("resources", .object(limits)))
+            }
+            return .object(entries)
+        }
+        return .object([
+            .init("name", .string(policy.name)),
+            .init("files", .array(policy.files.map { .string($0) })),
+            .init("segments", .array(policy.segments.map { segment in
+                .object([
+                    .init("name", .string(segment.name)),
+                    .init("implied", .bool(segment.implied)),
+                    .init("labels", .object(segment.labels.map { .init($0.key, .string($0.value)) })),
+                    .init("workloads", .array(segment.workloads.map { .string(names[$0.index]) })),
+                ])
+            })),
+            .init("networks", .object(policy.networks.map { .init($0.name, external($0.members)) })),
+            .init("port_sets", .object(policy.portSets.map { .init($0.name, ports($0.ports)) })),
+            .init("identities", .array(policy.identities.map { identity in
+                .object([.init("name", .string(identity.name)), .init("kind", .string(identity.kind.rawValue)), .init("implied", .bool(identity.implied))])
+            })),
+            .init("roles", .object(policy.roles.map { .init($0.name, .array($0.actions.map { .string($0.rawValue) })) })),
+            .init("grants", .array(policy.grants.map { grant in
+                .object([
+                    .init("identity", .string(grant.identity)), .init("role", .string(grant.role)),
+                    .init("segments", .array(grant.segments.map { .string(policy.segments[$0.index].name) })),
+                ])
+            })),
+            .init("secrets", .array(policy.secrets.map { .string($0.name) })),
+            .init("workloads", .array(policy.workloads.map { workload in
+                .object([
+                    .init("name", .string(workload.name)),
+                    .init("segment", .string(policy.segments[workload.segment.index].name)),
+                    .init("image", .object([
+                        .init("registry", .string(workload.image.registry)), .init("path", .string(workload.image.path)),
+                        .init("tag", workload.image.tag.map { .string($0) } ?? .null),
+                        .init("digest", workload.image.digest.map { .string($0) } ?? .null),
+                    ])),
+                    .init("identity", .string(workload.identity)),
+                    .init("replicas", .int(workload.replicas)),
+                    .init("listens", ports(workload.listens)),
+                    .init("secrets", .array(workload.secrets.map { .string($0) })),
+                    .init("runtime", runtime(workload.runtime)),
+                    .init("labels", .object(workload.labels.map { .init($0.key, .string($0.value)) })),
+                ])
+            })),
+            .init("flows", .array(policy.flows.map { flow in
+                .object([
+                    .init("label", .string(flow.label)), .init("action", .string(flow.action.rawValue)),
+                    .init("from", endpoints(flow.sources)), .init("to", endpoints(flow.destinations)),
+                    .init("ports", ports(flow.ports)), .init("origin", .string(flow.origin.description)),
+                ])
+            })),
+            .init("intent", .object([
+                .init("between_workloads", .array(policy.intent.sortedPairs.map { pair, set in
+                    .object([
+                        .init("from", .string(names[pair.source.index])), .init("to", .string(names[pair.destination.index])),
+                        .init("ports", ports(set)),
+                    ])
+                })),
+                .init("ingress", rules(policy.intent.ingress)),
+                .init("egress", rules(policy.intent.egress)),
+            ])),
+            .init("expectations", .array(policy.expectations.map { expectation in
+                .object([
+                    .init("kind", .string(expectation.kind.rawValue)), .init("from", endpoints(expectation.sources)),
+                    .init("to", endpoints(expectation.destinations)), .init("ports", ports(expectation.ports)),
+                ])
+            })),
+            .init("targets", .object(policy.targets.map { .init($0.target.rawValue, .object([.init("gaps", .string($0.gaps.rawValue))])) })),
+        ])
+    }
+}

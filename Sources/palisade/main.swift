@@ -1,0 +1,199 @@
+import ArgumentParser
+import Backends
+import Diagnostics
+import Foundation
+import IR
+import Palisade
+import Spec
+
+/// The `palisade` command: argument parsing and printing; the work is in `Palisade`.
+struct PalisadeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "palisade",
+        abstract: "Compile one cloud-neutral security spec into native configuration for every platform.",
+        discussion: """
+        Examples:
+          palisade compile samples/shop.yaml --out out
+          palisade compile samples/*.yaml --target openshift,aws --check --out targets
+          palisade explain samples/shop.yaml --from web --to api --port tcp/9000
+          palisade schema > palisade.schema.json
+
+        Exit codes: 0 success; 1 the spec has errors (or drift, with --check); 2 bad invocation or unreadable file.
+        """,
+        version: PalisadeVersion.current,
+        subcommands: [Compile.self, Explain.self, Schema.self]
+    )
+}
+
+enum PalisadeVersion {
+    static let current = "0.1.0"
+}
+
+/// Prints diagnostics to stderr with their source lines.
+func printDiagnostics(_ diagnostics: [Diagnostic], sources: SourceFiles) {
+    guard !diagnostics.isEmpty else { return }
+    let renderer = DiagnosticRenderer(sources: sources)
+    FileHandle.standardError.write(Data(renderer.render(diagnostics).utf8))
+    let errors = diagnostics.filter { $0.severity == .error }.count
+    let warnings = diagnostics.filter { $0.severity == .warning }.count
+    var summary: [String] = []
+    if errors > 0 { summary.append("\(errors) error\(errors == 1 ? "" : "s")") }
+    if warnings > 0 { summary.append("\(warnings) warning\(warnings == 1 ? "" : "s")") }
+    if !summary.isEmpty { printError(summary.joined(separator: ", ") + " generated") }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// A comma-separated list of target names.
+struct TargetList: ExpressibleByArgument {
+    var targets: [TargetName]
+
+    init?(argument: String) {
+        var result: [TargetName] = []
+        for name in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let target = TargetName(rawValue: name) else { return nil }
+            if !result.contains(target) { result.append(target) }
+        }
+        guard !result.isEmpty else { return nil }
+        targets = result
+    }
+
+    static var defaultCompletionKind: CompletionKind { .list(TargetName.allCases.map(\.rawValue)) }
+}
+
+struct Compile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
+        discussion: """
+        Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
+        nothing. Files are written atomically. Targets without a backend yet are listed and skipped.
+
+        Examples:
+          palisade compile samples/shop.yaml --out out
+          palisade compile samples/*.yaml --out targets --check
+        """)
+
+    @Argument(help: "Spec files.")
+    var specs: [String]
+
+    @Option(name: .customLong("target"), help: "Comma-separated targets: openshift, swarm, mesos, aws, gcp, azure (default: all).")
+    var targets: TargetList?
+
+    @Option(help: "Output directory.")
+    var out: String = "out"
+
+    @Flag(help: "Make any fidelity gap an error.")
+    var strict = false
+
+    @Flag(help: "Write nothing; exit 1 when the files in --out differ from what would be written.")
+    var check = false
+
+    @Flag(name: .customLong("dump-ir"), help: .hidden)
+    var dumpIR = false
+
+    func run() throws {
+        let result = Pipeline.compile(paths: specs, targets: targets?.targets ?? TargetName.allCases)
+        printDiagnostics(result.allDiagnostics, sources: result.sources)
+        guard result.allReadable else { throw ExitCode(2) }
+        guard !result.hasErrors else { throw ExitCode(1) }
+        if dumpIR {
+            for spec in result.specs { if let policy = spec.policy { print(IRDump.json(policy), terminator: "") } }
+        }
+        var failed = false
+        for spec in result.specs {
+            guard let policy = spec.policy else { continue }
+            printError("\(policy.files[0]): policy '\(policy.name)': \(policy.workloads.count) workloads, \(policy.flows.count) flows, \(policy.expectations.count) expectations hold")
+        }
+        for (policy, target, gaps) in result.gaps where !gaps.isEmpty {
+            printError("\(target.rawValue)/\(policy): \(gaps.count) gap\(gaps.count == 1 ? "" : "s")")
+            if strict { failed = true }
+        }
+        if !result.targetsWithoutBackend.isEmpty {
+            printError("note: no backend yet for \(result.targetsWithoutBackend.map(\.rawValue).joined(separator: ", ")); nothing written for them")
+        }
+        if check {
+            let drift = result.tree.differences(from: out)
+            for path in drift { printError("drift: \(out)/\(path)") }
+            if !drift.isEmpty { throw ExitCode(1) }
+            printError("\(out): \(result.tree.paths.count) files up to date")
+        } else if !result.tree.paths.isEmpty {
+            do {
+                try result.tree.write(to: out)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+            printError("wrote \(result.tree.paths.count) files under \(out)/")
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Say whether a connection is allowed by the intent, and by which flows.",
+        discussion: """
+        FROM and TO are references (web, segment:backend, corp, any) or addresses (203.0.113.9, 10.0.0.0/8,
+        dns:api.example.com as a destination). PORT is a port entry (tcp/443, udp/53, tcp/8000-8100, icmp) or a
+        port set name; without it every port is asked about.
+
+        Examples:
+          palisade explain samples/shop.yaml --from web --to api --port tcp/9000
+          palisade explain samples/shop.yaml --from 203.0.113.9 --to db
+        """)
+
+    @Argument(help: "The spec file.")
+    var spec: String
+
+    @Option(help: "Source: a reference or an address.")
+    var from: String
+
+    @Option(help: "Destination: a reference or an address.")
+    var to: String
+
+    @Option(help: "A port entry; default: every port.")
+    var port: String?
+
+    func run() throws {
+        let output = SpecCompiler.compile(path: spec)
+        printDiagnostics(output.diagnostics, sources: output.sources)
+        guard output.readable else { throw ExitCode(2) }
+        guard let policy = output.policy else { throw ExitCode(1) }
+        do {
+            let answer = try Palisade.Explain.explain(policy, from: from, to: to, port: port)
+            print(Palisade.Explain.render(answer, policy: policy), terminator: "")
+        } catch let error as Palisade.Explain.QueryError {
+            printError("error: \(error.description)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the JSON Schema of the spec language, for editors.",
+        discussion: "Example: palisade schema > palisade.schema.json")
+
+    func run() throws {
+        print(Pipeline.schema(), terminator: "")
+    }
+}
+
+// Usage errors exit 2, not swift-argument-parser's 64.
+do {
+    var command = try PalisadeCommand.parseAsRoot()
+    try command.run()
+} catch {
+    let code = PalisadeCommand.exitCode(for: error)
+    if code == .success {
+        print(PalisadeCommand.fullMessage(for: error))
+        Foundation.exit(0)
+    }
+    if let exit = error as? ExitCode {
+        Foundation.exit(exit.rawValue)
+    }
+    printError(PalisadeCommand.fullMessage(for: error))
+    Foundation.exit(2)
+}

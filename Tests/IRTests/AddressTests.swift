@@ -1,0 +1,88 @@
+import Testing
+@testable import IR
+
+@Suite struct AddressTests {
+    @Test(arguments: [
+        ("10.0.0.0/8", "10.0.0.0/8"), ("198.51.100.7", "198.51.100.7/32"), ("0.0.0.0/0", "0.0.0.0/0"),
+        ("2001:db8::/32", "2001:db8::/32"), ("2001:DB8::1", "2001:db8::1/128"), ("::/0", "::/0"),
+        ("::ffff:192.0.2.1", "::ffff:c000:201/128"), ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1/128"),
+        ("fe80::", "fe80::/128"), ("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8/128"),
+    ])
+    func parsesAndFormats(input: String, canonical: String) {
+        guard case .valid(let cidr) = CIDR.parse(input) else {
+            Issue.record("\(input) did not parse")
+            return
+        }
+        #expect(cidr.description == canonical)
+    }
+
+    @Test(arguments: ["10.0.0", "256.0.0.1", "010.0.0.1", "10.0.0.0/33", "10.0.0.0/08", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "::g", "10.0.0.0/", "", ":::"])
+    func refusesMalformed(input: String) {
+        if case .invalid = CIDR.parse(input) { return }
+        Issue.record("\(input) parsed")
+    }
+
+    @Test func hostBitsSetSuggestsNetworkAndHost() {
+        guard case let .hostBitsSet(network, host) = CIDR.parse("10.1.2.3/8") else {
+            Issue.record("host bits not detected")
+            return
+        }
+        #expect(network.description == "10.0.0.0/8")
+        #expect(host.description == "10.1.2.3/32")
+        guard case .hostBitsSet(let v6, _) = CIDR.parse("2001:db8::1/32") else {
+            Issue.record("IPv6 host bits not detected")
+            return
+        }
+        #expect(v6.description == "2001:db8::/32")
+    }
+
+    @Test func cidrDecompositionCoversExactlyTheSet() {
+        var rng = SplitMix(seed: 3)
+        for _ in 0..<300 {
+            let a = UInt32.random(in: 0...UInt32.max, using: &rng)
+            let b = a &+ UInt32.random(in: 0...100_000, using: &rng)
+            let set = AddressSet(v4: IntervalSet(lower: min(a, b), upper: max(a, b)))
+            let rebuilt = set.cidrs.reduce(AddressSet()) { $0.union($1.addressSet) }
+            #expect(rebuilt == set)
+            // Blocks are disjoint: their sizes add up.
+            let total = set.cidrs.reduce(0.0) { total, cidr in
+                guard case .v4(_, let prefix) = cidr else { return total }
+                return total + Double(UInt64(1) << (32 - prefix))
+            }
+            #expect(total == set.v4.magnitude)
+        }
+        #expect(AddressSet.all.cidrs.map(\.description) == ["0.0.0.0/0", "::/0"])
+    }
+
+    @Test func v4AndV6StayApart() {
+        guard case .valid(let v4) = CIDR.parse("0.0.0.0/0"), case .valid(let v6) = CIDR.parse("::/0") else { return }
+        let both = v4.addressSet.union(v6.addressSet)
+        #expect(both == .all)
+        #expect(v4.addressSet.subtracting(v6.addressSet) == v4.addressSet)
+    }
+
+    @Test func dnsNamesCompareCaseInsensitivelyWithoutFinalDot() {
+        let names = DNSNames(["API.Example.com."])
+        #expect(names.contains("api.example.com"))
+        #expect(DNSNames.all.subtracting(DNSNames(["a.example.com"])).contains("b.example.com"))
+        #expect(!DNSNames.all.subtracting(DNSNames(["a.example.com"])).contains("a.example.com"))
+    }
+
+    @Test func dnsNameAlgebraAgreesWithBruteForce() {
+        // Universe of four names; a cofinite set is modelled as its members within it.
+        let universe = ["a.x.io", "b.x.io", "c.x.io", "d.x.io"]
+        var rng = SplitMix(seed: 5)
+        func random() -> DNSNames {
+            let members = Set(universe.filter { _ in Bool.random(using: &rng) })
+            return DNSNames(members, allExcept: Bool.random(using: &rng))
+        }
+        func model(_ names: DNSNames) -> Set<String> { Set(universe.filter(names.contains)) }
+        for _ in 0..<500 {
+            let a = random()
+            let b = random()
+            #expect(model(a.union(b)) == model(a).union(model(b)))
+            #expect(model(a.intersection(b)) == model(a).intersection(model(b)))
+            #expect(model(a.subtracting(b)) == model(a).subtracting(model(b)))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+@testable import IR
+
+@Suite struct PortSetTests {
+    @Test func rangesMergePerProtocol() {
+        let set = PortSet([PortRange(.tcp, 80, 80), PortRange(.tcp, 81, 90), PortRange(.udp, 53, 53), PortRange(.tcp, 85, 100)])
+        #expect(set.description == "tcp/80-100, udp/53")
+        #expect(set.contains(.tcp, 95))
+        #expect(!set.contains(.udp, 80))
+    }
+
+    @Test func allCoversEveryProtocol() {
+        #expect(PortSet.all.description == "all")
+        #expect(PortSet.all.protocols == [.tcp, .udp, .sctp, .icmp])
+        #expect(PortSet.whole(.icmp).description == "icmp")
+        #expect(PortSet.all.subtracting(.whole(.tcp)).description == "udp, sctp, icmp")
+    }
+
+    @Test func operationsAgreeWithBruteForce() {
+        var rng = SplitMix(seed: 17)
+        func random() -> (PortSet, Set<Int>) {
+            var ranges: [PortRange] = []
+            var members = Set<Int>()
+            for _ in 0..<Int.random(in: 0...4, using: &rng) {
+                let proto = [TransportProtocol.tcp, .udp, .icmp].randomElement(using: &rng)!
+                let low = Int.random(in: 1...60, using: &rng)
+                let high = min(64, low + Int.random(in: 0...10, using: &rng))
+                ranges.append(PortRange(proto, low, high))
+                for port in (proto.hasPorts ? low...high : 0...0) { members.insert(proto.rawValue << 16 | port) }
+            }
+            return (PortSet(ranges), members)
+        }
+        func members(_ set: PortSet) -> Set<Int> {
+            Set(set.ranges.flatMap { range in (range.lower...range.upper).map { range.proto.rawValue << 16 | $0 } })
+        }
+        for _ in 0..<1000 {
+            let (a, sa) = random()
+            let (b, sb) = random()
+            #expect(members(a.union(b)) == sa.union(sb))
+            #expect(members(a.intersection(b)) == sa.intersection(sb))
+            #expect(members(a.subtracting(b)) == sa.subtracting(sb))
+        }
+    }
+}
+
+@Suite struct ExternalRulesTests {
+    /// Random contributions over 3 ports and a /28: the normalized rules must give, for each
+    /// (port, address), exactly "some allow has it and no deny has it".
+    @Test func normalizationIsExact() {
+        var rng = SplitMix(seed: 23)
+        let base: UInt32 = 0x0A00_0000
+        for _ in 0..<400 {
+            var contributions: [ExternalRules.Contribution] = []
+            for _ in 0..<Int.random(in: 0...5, using: &rng) {
+                let low = Int.random(in: 1...3, using: &rng)
+                let high = Int.random(in: low...3, using: &rng)
+                let a = base + UInt32.random(in: 0...15, using: &rng)
+                let b = min(base + 15, a + UInt32.random(in: 0...8, using: &rng))
+                contributions.append(.init(
+                    ports: PortSet(PortRange(.tcp, low, high)),
+                    peers: ExternalSet(addresses: AddressSet(v4: IntervalSet(lower: a, upper: b))),
+                    deny: Bool.random(using: &rng)))
+            }
+            let rules = ExternalRules(contributions: contributions)
+            for port in 1...3 {
+                for offset in UInt32(0)...15 {
+                    let address = base + offset
+                    func has(_ c: ExternalRules.Contribution) -> Bool { c.ports.contains(.tcp, port) && c.peers.addresses.v4.contains(address) }
+                    let expected = contributions.contains { !$0.deny && has($0) } && !contributions.contains { $0.deny && has($0) }
+                    #expect(rules.peers(.tcp, port).addresses.v4.contains(address) == expected)
+                }
+            }
+            // Entries have disjoint ports and distinct peers.
+            for (i, a) in rules.entries.enumerated() {
+                for b in rules.entries[(i + 1)...] {
+                    #expect(!a.ports.overlaps(b.ports))
+                    #expect(a.peers != b.peers)
+                }
+            }
+        }
+    }
+}
