@@ -50,7 +50,7 @@ struct LowerPass {
             identities: identitiesOut.values.sorted { $0.name < $1.name },
             roles: resolve.roles.values.map { Role(name: $0.name.value, actions: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },
             grants: grants,
-            secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },
+            secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body.description, origin: $0.name.range) }.sorted { $0.name < $1.name },
             workloads: workloadsOut, flows: flows, intent: intent, imagePolicy: imagePolicy, expectations: expectations,
             targets: top?.targets.sorted { $0.target < $1.target } ?? [], lint: top?.lint ?? LintConfig())
     }

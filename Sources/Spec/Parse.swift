@@ -42,9 +42,9 @@ extension Decoder {
             file.grants = (list(node, in: "grants") ?? []).compactMap { grant($0) }
         }
         if let node = fields["secrets"] {
-            file.secrets = definitions(node, kind: "secret") { decoder, value -> String? in
+            file.secrets = definitions(node, kind: "secret") { decoder, value -> SecretSyntax? in
                 guard let fields = decoder.fields(value, SpecSchema.secret, in: "a secret") else { return nil }
-                return fields["description"].flatMap { decoder.string($0, in: "description")?.value }
+                return SecretSyntax(description: fields["description"].flatMap { decoder.string($0, in: "description")?.value })
             }
         }
         if let node = fields["defaults"], let defaults = self.fields(node, SpecSchema.defaults, in: "defaults") {
@@ -349,8 +349,13 @@ extension Decoder {
             var entries: [OptionEntry] = []
             for option in options {
                 if option.name == "gaps" {
-                    if let word = choice(option.value, GapPolicy.allCases.map(\.rawValue), in: "gaps policy") {
-                        gaps = GapPolicy(rawValue: word.value) ?? .widen
+                    let allowed = GapPolicy.allCases.map(\.rawValue)
+                    if let word = option.value.scalar, let policy = GapPolicy(rawValue: word), !option.value.isNull {
+                        gaps = policy
+                    } else {
+                        report(.error(
+                            .invalidTargetOption, "gaps of target '\(pair.name)' must be widen or narrow, not \(option.value.scalar.map { "'\($0)'" } ?? option.value.kindDescription)",
+                            at: option.value.range, help: option.value.scalar.flatMap { didYouMean($0, in: allowed) }))
                     }
                     continue
                 }

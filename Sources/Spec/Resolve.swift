@@ -15,12 +15,14 @@ struct ResolvePass {
     var segments: [String: Definition<SegmentSyntax>] = [:]
     var identities: [String: Definition<IdentitySyntax>] = [:]
     var roles: [String: Definition<[Action]>] = [:]
-    var secrets: [String: Definition<String?>] = [:]
+    var secrets: [String: Definition<SecretSyntax>] = [:]
     var workloads: [String: Definition<WorkloadSyntax>] = [:]
 
     private var resolvedNetworks: [String: ExternalSet] = [:]
     private var resolvedPortSets: [String: ResolvedPorts] = [:]
     private var resolving: [String] = []
+    /// Networks and port sets in a reported cycle, so each cycle is reported once.
+    private var failed: Set<String> = []
 
     init(files: [SpecFile]) {
         policyName = files.first?.name
@@ -88,7 +90,9 @@ struct ResolvePass {
     mutating func network(_ name: String) -> ExternalSet? {
         if let done = resolvedNetworks[name] { return done }
         guard let definition = networks[name] else { return nil }
+        if failed.contains("network:" + name) { return nil }
         if let start = resolving.firstIndex(of: "network:" + name) {
+            failed.formUnion(resolving[start...])
             let chain = (resolving[start...].map { String($0.dropFirst("network:".count)) } + [name]).joined(separator: " -> ")
             diagnostics.append(.error(.referenceCycle, "network '\(name)' contains itself: \(chain)", at: definition.name.range))
             return nil
@@ -144,7 +148,9 @@ struct ResolvePass {
     mutating func portSet(_ name: String) -> ResolvedPorts? {
         if let done = resolvedPortSets[name] { return done }
         guard let definition = portSets[name] else { return nil }
+        if failed.contains("ports:" + name) { return nil }
         if let start = resolving.firstIndex(of: "ports:" + name) {
+            failed.formUnion(resolving[start...])
             let chain = (resolving[start...].map { String($0.dropFirst("ports:".count)) } + [name]).joined(separator: " -> ")
             diagnostics.append(.error(.referenceCycle, "port set '\(name)' contains itself: \(chain)", at: definition.name.range))
             return nil

@@ -16,7 +16,7 @@ struct SpecFile {
     var identities: [Definition<IdentitySyntax>] = []
     var roles: [Definition<[Action]>] = []
     var grants: [GrantSyntax] = []
-    var secrets: [Definition<String?>] = []
+    var secrets: [Definition<SecretSyntax>] = []
     var defaults: RuntimeProfile?
     var workloads: [Definition<WorkloadSyntax>] = []
     var flows: [FlowSyntax] = []
@@ -58,6 +58,10 @@ enum PortEntry: Hashable, Sendable {
 struct SegmentSyntax {
     var description: String?
     var labels: [Label]
+}
+
+struct SecretSyntax {
+    var description: String?
 }
 
 struct IdentitySyntax {

@@ -1,0 +1,48 @@
+import Diagnostics
+import Foundation
+import Spec
+import Testing
+import TestSupport
+
+/// Every file in `BadInputs/` starts with `# expect: CODE@LINE:COL, …`: the diagnostics the
+/// spec must produce, all of them and in that order, each within a second.
+@Suite struct BadInputCorpusTests {
+    static let folder = repositoryRoot.appendingPathComponent("Tests/SpecTests/BadInputs")
+
+    /// Files that cannot carry a header comment.
+    static let implicitExpectations = ["empty.yaml": "E008@1:1"]
+
+    static var files: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    static func expectations(for file: String) -> [String] {
+        if let implicit = implicitExpectations[file] { return [implicit] }
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(file).path) else { return [] }
+        let firstLine = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        guard firstLine.hasPrefix("# expect: ") else { return [] }
+        return firstLine.dropFirst("# expect: ".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    @Test func corpusIsLarge() {
+        #expect(Self.files.count >= 50)
+    }
+
+    @Test(arguments: files)
+    func reportsLocatedErrors(file: String) {
+        let expected = Self.expectations(for: file)
+        #expect(!expected.isEmpty, "\(file) has no '# expect:' header")
+        let path = Self.folder.appendingPathComponent(file).path
+        let clock = ContinuousClock()
+        var output: SpecCompiler.Output?
+        let elapsed = clock.measure { output = SpecCompiler.compile(path: path) }
+        guard let output else { return }
+        let actual = output.diagnostics.filter { $0.severity == .error }.map { diagnostic in
+            "\(diagnostic.code.rawValue)@\(diagnostic.range.map { "\($0.start.line):\($0.start.column)" } ?? "-")"
+        }
+        #expect(actual == expected, "\(file): \(output.diagnostics.map(\.message))")
+        #expect(output.policy == nil)
+        #expect(output.readable)
+        #expect(elapsed < .seconds(1), "\(file) took \(elapsed)")
+    }
+}
