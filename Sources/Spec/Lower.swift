@@ -16,6 +16,8 @@ struct LowerPass {
     private var workloadsOut: [Workload] = []
     private var identitiesOut: [String: Identity] = [:]
     private var listens: [PortSet] = []
+    /// Workloads whose listen ports had errors: allows naming them are not checked again.
+    private var incompleteListens: Set<WorkloadID> = []
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
@@ -108,8 +110,10 @@ struct LowerPass {
             for secret in body.secrets where resolve.secrets[secret.value] == nil {
                 diagnostics.append(resolve.unknown("secret", secret.value, at: secret.range, candidates: Array(resolve.secrets.keys)))
             }
+            let errorsBefore = diagnostics.count + resolve.diagnostics.count
             let listen = listenPorts(body.ports)
             listens.append(listen)
+            if !body.portsComplete || errorsBefore != diagnostics.count + resolve.diagnostics.count { incompleteListens.insert(id) }
             if let segment { segmentsOut[segment.index].workloads.append(id) }
             guard let segment, let image = body.image else { continue }
             workloadsOut.append(Workload(
@@ -272,7 +276,7 @@ struct LowerPass {
             guard let resolved = resolve.port(entry) else { continue }
             ports.formUnion(resolved.whole)
             guard allow else { continue }
-            for workload in direct {
+            for workload in direct where !incompleteListens.contains(workload) {
                 let missing = resolved.explicit.subtracting(listens[workload.index])
                 if !missing.isEmpty {
                     let name = workloadName(workload)

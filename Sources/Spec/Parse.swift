@@ -263,12 +263,17 @@ extension Decoder {
                 secrets.append(name)
             }
         }
+        let portsNode = fields["ports"]
+        let errorsBefore = diagnostics.count
+        let ports = portsNode.map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? []
+        let portsComplete = diagnostics.count == errorsBefore
         return WorkloadSyntax(
             segment: fields["segment"].flatMap { string($0, in: "segment") },
             image: fields["image"].flatMap { imageReference($0) },
             identity: fields["identity"].flatMap { string($0, in: "identity") },
             replicas: fields["replicas"].flatMap { integer($0, in: "replicas", minimum: 0, maximum: 100_000)?.value } ?? 1,
-            ports: fields["ports"].map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? [],
+            ports: ports,
+            portsComplete: portsComplete,
             secrets: secrets,
             runtime: fields["runtime"].map { runtime($0) } ?? RuntimeProfile(),
             labels: fields["labels"].map { labels($0, in: "labels") } ?? [],

@@ -84,6 +84,9 @@ struct WorkloadSyntax {
     var identity: Located<String>?
     var replicas: Int
     var ports: [Located<PortEntry>]
+    /// False when some port entry did not parse (its errors are reported), so that allows
+    /// naming the workload are not also reported as not listened on.
+    var portsComplete: Bool
     var secrets: [Located<String>]
     var runtime: RuntimeProfile
     var labels: [Label]
