@@ -6,6 +6,16 @@ import YAML
 /// Scalars are typed by the field that holds them (SPEC.md), not by YAML 1.1's rules.
 struct Decoder {
     var diagnostics: [Diagnostic] = []
+    /// Every mapping decoded, to find keys the schema declares but the decoder never read
+    /// (a test keeps this empty, so the schema and the decoder cannot drift apart).
+    private(set) var decodedMappings: [Fields] = []
+
+    /// Keys present in the input and declared by the schema that no code read, as `shape.key`.
+    var unreadKeys: [String] {
+        decodedMappings.flatMap { fields in
+            fields.pairs.keys.filter { !fields.read.contains($0) }.map { "\(fields.shape.name).\($0)" }
+        }.sorted()
+    }
 
     mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
 
@@ -33,7 +43,9 @@ struct Decoder {
         for key in shape.required where checkRequired && known[key] == nil {
             report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
         }
-        return Fields(shape: shape, node: node, pairs: known)
+        let result = Fields(shape: shape, node: node, pairs: known)
+        decodedMappings.append(result)
+        return result
     }
 
     /// The entries of a mapping from names to values (`workloads`, `networks`, …).
@@ -152,14 +164,23 @@ struct Decoder {
     }
 }
 
-/// The fields of one mapping, by key; only keys its shape declares can be asked for.
-struct Fields {
+/// The fields of one mapping, by key; only keys its shape declares can be asked for, and
+/// the keys asked for are remembered.
+final class Fields {
     let shape: SpecSchema.Shape
     let node: YAMLNode
     let pairs: [String: YAMLPair]
+    private(set) var read: Set<String> = []
+
+    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [String: YAMLPair]) {
+        self.shape = shape
+        self.node = node
+        self.pairs = pairs
+    }
 
     subscript(_ key: String) -> YAMLNode? {
         assert(shape.field(key) != nil, "key '\(key)' is not declared in shape '\(shape.name)'")
+        read.insert(key)
         return pairs[key]?.value
     }
 

@@ -190,10 +190,11 @@ public enum SpecSchema {
         "version", "include", "networks", "ports", "segments", "identities", "roles", "secrets", "workloads", "flows", "grants",
     ]
 
-    /// Every closed object of the language.
+    /// Every closed object the decoder reads through `Decoder.fields`. (`targets` is read
+    /// by target name, against `TargetName`, so that an unknown target has its own code.)
     public static let shapes: [Shape] = [
         root, capabilities, resources, runtime, segment, identity, secret, grant, defaults, workload, flow,
-        connection, expectation, imagePolicy, lintIgnore, lint, targets,
+        connection, expectation, imagePolicy, lintIgnore, lint,
     ]
 }
 
