@@ -1,19 +1,31 @@
 /// The text of a source file, split into lines so that diagnostics can quote them.
+/// Lines are found only when a diagnostic quotes one, so that loading stays cheap.
 public struct SourceFile: Sendable {
     public let path: String
     public let text: String
-    private let lines: [Substring]
 
     public init(path: String, text: String) {
         self.path = path
         self.text = text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     /// The text of a 1-based line without its line break, or nil past the end of the file.
     public func line(_ number: Int) -> Substring? {
-        guard number >= 1, number <= lines.count else { return nil }
-        let line = lines[number - 1]
+        guard number >= 1 else { return nil }
+        var current = 1
+        var start = text.utf8.startIndex
+        if number > 1 {
+            for index in text.utf8.indices where text.utf8[index] == UInt8(ascii: "\n") {
+                current += 1
+                if current == number {
+                    start = text.utf8.index(after: index)
+                    break
+                }
+            }
+            guard current == number else { return nil }
+        }
+        let end = text.utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.utf8.endIndex
+        let line = text[start..<end]
         return line.last == "\r" ? line.dropLast() : line
     }
 }

@@ -375,7 +375,7 @@ public struct Endpoints: Sendable, Hashable {
     public var external: ExternalSet
 
     public init(workloads: [WorkloadID] = [], external: ExternalSet = .empty) {
-        self.workloads = Array(Set(workloads)).sorted()
+        self.workloads = workloads.count <= 1 ? workloads : Array(Set(workloads)).sorted()
         self.external = external
     }
 

@@ -13,7 +13,7 @@ struct Decoder {
     /// Keys present in the input and declared by the schema that no code read, as `shape.key`.
     var unreadKeys: [String] {
         decodedMappings.flatMap { fields in
-            fields.pairs.keys.filter { !fields.read.contains($0) }.map { "\(fields.shape.name).\($0)" }
+            fields.keys.filter { !fields.read.contains($0) }.map { "\(fields.shape.name).\($0)" }
         }.sorted()
     }
 
@@ -30,17 +30,18 @@ struct Decoder {
             wrongType(node, expected: "a mapping", in: context)
             return nil
         }
-        var known: [String: YAMLPair] = [:]
+        var known: [YAMLPair] = []
+        known.reserveCapacity(pairs.count)
         for pair in pairs {
             if shape.field(pair.name) != nil {
-                known[pair.name] = pair
+                known.append(pair)
             } else {
                 report(.error(
                     .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
                     help: didYouMean(pair.name, in: shape.keys) ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
-        for key in shape.required where checkRequired && known[key] == nil {
+        for key in shape.required where checkRequired && !known.contains(where: { $0.name == key }) {
             report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
         }
         let result = Fields(shape: shape, node: node, pairs: known)
@@ -169,10 +170,12 @@ struct Decoder {
 final class Fields {
     let shape: SpecSchema.Shape
     let node: YAMLNode
-    let pairs: [String: YAMLPair]
+    /// The pairs whose keys the shape declares, in source order (a handful: a linear
+    /// search beats hashing here).
+    let pairs: [YAMLPair]
     private(set) var read: Set<String> = []
 
-    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [String: YAMLPair]) {
+    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair]) {
         self.shape = shape
         self.node = node
         self.pairs = pairs
@@ -181,10 +184,13 @@ final class Fields {
     subscript(_ key: String) -> YAMLNode? {
         assert(shape.field(key) != nil, "key '\(key)' is not declared in shape '\(shape.name)'")
         read.insert(key)
-        return pairs[key]?.value
+        return pairs.first { $0.name == key }?.value
     }
 
-    func keyRange(_ key: String) -> SourceRange? { pairs[key]?.key.range }
+    func keyRange(_ key: String) -> SourceRange? { pairs.first { $0.name == key }?.key.range }
+
+    /// The keys present, in source order.
+    var keys: [String] { pairs.map(\.name) }
 
     var range: SourceRange { node.range }
 }

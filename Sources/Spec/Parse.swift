@@ -8,7 +8,7 @@ extension Decoder {
     mutating func specFile(_ root: YAMLNode, path: String, included: Bool) -> SpecFile {
         var file = SpecFile(path: path, range: root.range)
         guard let fields = fields(root, SpecSchema.root, in: included ? "an included file" : "the spec", checkRequired: !included) else { return file }
-        file.sections = fields.pairs.mapValues(\.key.range)
+        file.sections = Dictionary(fields.pairs.map { ($0.name, $0.key.range) }) { first, _ in first }
 
         if let node = fields["version"], let version = integer(node, in: "version") {
             if version.value != 1 {

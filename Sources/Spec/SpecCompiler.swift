@@ -15,6 +15,8 @@ public enum SpecCompiler {
         public var sources: SourceFiles
         /// False when the top-level file could not be read at all (exit code 2).
         public var readable: Bool
+        /// How long each pass took, in order.
+        public var timings: [(pass: Pass, duration: Duration)] = []
 
         public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
     }
@@ -28,8 +30,17 @@ public enum SpecCompiler {
         path: String, fileSystem: any SpecFileSystem = LocalFileSystem(), limits: YAMLLimits = YAMLLimits(),
         stopAfter: Pass = .lower
     ) -> Output {
+        let clock = ContinuousClock()
+        var started = clock.now
+        var timings: [(pass: Pass, duration: Duration)] = []
+        func lap(_ pass: Pass) {
+            let now = clock.now
+            timings.append((pass, now - started))
+            started = now
+        }
         var includes = IncludePass(fileSystem: fileSystem, limits: limits)
         let readable = includes.run(topLevel: path)
+        lap(.include)
         var bag = DiagnosticBag()
         bag.report(contentsOf: includes.diagnostics)
         guard readable, let top = includes.files.first else {
@@ -39,6 +50,7 @@ public enum SpecCompiler {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
         }
         let resolve = ResolvePass(files: includes.files)
+        lap(.resolve)
         guard stopAfter != .resolve else {
             bag.report(contentsOf: resolve.diagnostics)
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
@@ -46,7 +58,10 @@ public enum SpecCompiler {
         var lower = LowerPass(resolve: resolve, files: includes.files)
         let policy = lower.run(contentHash: contentHash(includes.contents))
         bag.report(contentsOf: lower.diagnostics)
-        return Output(policy: bag.hasErrors ? nil : policy, diagnostics: bag.sorted, sources: includes.sources, readable: true)
+        lap(.lower)
+        return Output(
+            policy: bag.hasErrors ? nil : policy, diagnostics: bag.sorted, sources: includes.sources, readable: true,
+            timings: timings)
     }
 
     /// FNV-1a over every file's bytes, in load order, as 16 hex digits.

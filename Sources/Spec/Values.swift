@@ -17,7 +17,7 @@ extension Decoder {
     mutating func runtime(_ node: YAMLNode) -> RuntimeProfile {
         var profile = RuntimeProfile()
         guard let fields = fields(node, SpecSchema.runtime, in: "a runtime profile") else { return profile }
-        for key in fields.pairs.keys { profile.origins[key] = fields.pairs[key]?.key.range }
+        for pair in fields.pairs { profile.origins[pair.name] = pair.key.range }
         func flag(_ key: String) -> Bool? { fields[key].flatMap { boolean($0, in: key)?.value } }
         profile.user = fields["user"].flatMap { integer($0, in: "user", minimum: 0, maximum: 2_147_483_647)?.value }
         profile.runAsNonRoot = flag("run_as_non_root")
@@ -200,85 +200,103 @@ struct ImageProblem: Error {
 }
 
 /// Parses an image reference the way Docker's reference grammar does:
-/// `[domain[:port]/]path[:tag][@sha256:<64 hex>]`.
+/// `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. Works on UTF-8 bytes: specs name
+/// thousands of images.
 func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem> {
-    guard !text.isEmpty else { return .failure(ImageProblem(reason: "it is empty")) }
-    guard text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+    let bytes = Array(text.utf8)
+    guard !bytes.isEmpty else { return .failure(ImageProblem(reason: "it is empty")) }
+    guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
         return .failure(ImageProblem(reason: "it has spaces, control or non-ASCII characters"))
     }
-    guard text.count <= 255 + 72 else { return .failure(ImageProblem(reason: "it is too long")) }
-    var rest = Substring(text)
+    guard bytes.count <= 255 + 72 else { return .failure(ImageProblem(reason: "it is too long")) }
+    var nameEnd = bytes.count
     var digest: String?
-    if let at = rest.firstIndex(of: "@") {
-        let value = String(rest[rest.index(after: at)...])
-        rest = rest[..<at]
-        let parts = value.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, parts[0] == "sha256" else {
+    if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
+        let value = bytes[(at + 1)...]
+        nameEnd = at
+        guard value.starts(with: Array("sha256:".utf8)) else {
             return .failure(ImageProblem(reason: "the digest must be sha256:<64 hex digits>"))
         }
-        guard parts[1].count == 64, parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
-            return .failure(ImageProblem(reason: "a sha256 digest is 64 lower-case hex digits, not \(parts[1].count) characters"))
+        let hex = value.dropFirst(7)
+        guard hex.count == 64, hex.allSatisfy(isLowerHex) else {
+            return .failure(ImageProblem(reason: "a sha256 digest is 64 lower-case hex digits, not \(hex.count) characters"))
         }
-        digest = value
+        digest = String(decoding: value, as: UTF8.self)
     }
     var tag: String?
-    if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
-        let value = String(rest[rest.index(after: colon)...])
-        rest = rest[..<colon]
+    let lastSlash = bytes[..<nameEnd].lastIndex(of: UInt8(ascii: "/")) ?? -1
+    if let colon = bytes[..<nameEnd].lastIndex(of: UInt8(ascii: ":")), colon > lastSlash {
+        let value = bytes[(colon + 1)..<nameEnd]
         guard isTag(value) else {
-            return .failure(ImageProblem(reason: "tag '\(value)' is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"))
+            return .failure(ImageProblem(reason: "tag '\(String(decoding: value, as: UTF8.self))' is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"))
         }
-        tag = value
+        tag = String(decoding: value, as: UTF8.self)
+        nameEnd = colon
     }
-    guard rest.count <= 255 else { return .failure(ImageProblem(reason: "the name is longer than 255 characters")) }
-    var components = rest.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    guard nameEnd <= 255 else { return .failure(ImageProblem(reason: "the name is longer than 255 characters")) }
+    var components = bytes[..<nameEnd].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
     var registry = "docker.io"
     if components.count > 1, let first = components.first,
-       first.contains(".") || first.contains(":") || first == "localhost" || first.contains(where: \.isUppercase) {
-        let hostPort = first.split(separator: ":", omittingEmptySubsequences: false)
+       first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8)
+        || first.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+        let host = String(decoding: first, as: UTF8.self)
+        let hostPort = host.split(separator: ":", omittingEmptySubsequences: false)
         guard hostPort.count <= 2, isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil,
               hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber })
-        else { return .failure(ImageProblem(reason: "registry '\(first)' is not host[:port]")) }
-        registry = first
+        else { return .failure(ImageProblem(reason: "registry '\(host)' is not host[:port]")) }
+        registry = host
         components.removeFirst()
     }
     for component in components where !isPathComponent(component) {
-        let lowered = component.lowercased()
+        let text = String(decoding: component, as: UTF8.self)
+        let lowered = text.lowercased()
         return .failure(ImageProblem(
-            reason: component.isEmpty ? "it has an empty path component" : "path component '\(component)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
-            help: isPathComponent(lowered) ? "image paths are lower case: write '\(lowered)'" : nil))
+            reason: text.isEmpty ? "it has an empty path component" : "path component '\(text)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
+            help: isPathComponent(Array(lowered.utf8)[...]) ? "image paths are lower case: write '\(lowered)'" : nil))
     }
-    if registry == "docker.io", components.count == 1 { components.insert("library", at: 0) }
-    return .success(ImageReference(text: text, registry: registry, path: components.joined(separator: "/"), tag: tag, digest: digest))
+    var path = components.map { String(decoding: $0, as: UTF8.self) }
+    if registry == "docker.io", path.count == 1 { path.insert("library", at: 0) }
+    return .success(ImageReference(text: text, registry: registry, path: path.joined(separator: "/"), tag: tag, digest: digest))
 }
 
-private func isTag(_ text: String) -> Bool {
-    guard let first = text.first, text.count <= 128, first.isASCII, first.isLetter || first.isNumber || first == "_" else { return false }
-    return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }
+private func isLowerHex(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+}
+
+private func isWordByte(_ byte: UInt8) -> Bool {
+    isLowerAlnum(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_")
+}
+
+private func isTag(_ bytes: ArraySlice<UInt8>) -> Bool {
+    guard let first = bytes.first, bytes.count <= 128, isWordByte(first) else { return false }
+    return bytes.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
 }
 
 /// `[a-z0-9]+` joined by `.`, `_`, `__` or runs of `-`.
-func isPathComponent(_ text: String) -> Bool {
-    let characters = Array(text)
-    guard let first = characters.first, let last = characters.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
-    var index = 0
-    while index < characters.count {
-        let character = characters[index]
-        if isLowerAlnum(character) {
+func isPathComponent(_ bytes: ArraySlice<UInt8>) -> Bool {
+    guard let first = bytes.first, let last = bytes.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
+    var index = bytes.startIndex
+    while index < bytes.endIndex {
+        if isLowerAlnum(bytes[index]) {
             index += 1
             continue
         }
         var end = index
-        while end < characters.count, !isLowerAlnum(characters[end]) { end += 1 }
-        let separator = String(characters[index..<end])
-        guard separator == "." || separator == "_" || separator == "__" || separator.allSatisfy({ $0 == "-" }) else { return false }
+        while end < bytes.endIndex, !isLowerAlnum(bytes[end]) { end += 1 }
+        let separator = bytes[index..<end]
+        let dashes = separator.allSatisfy { $0 == UInt8(ascii: "-") }
+        guard dashes || separator.elementsEqual(".".utf8) || separator.elementsEqual("_".utf8) || separator.elementsEqual("__".utf8) else {
+            return false
+        }
         index = end
     }
     return true
 }
 
-private func isLowerAlnum(_ character: Character) -> Bool {
-    character.isASCII && (character.isNumber || ("a"..."z").contains(character))
+func isPathComponent(_ text: String) -> Bool { isPathComponent(Array(text.utf8)[...]) }
+
+private func isLowerAlnum(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
 }
 
 extension ImageReference {

@@ -62,10 +62,25 @@ public enum YAMLLoader {
     }
 }
 
-/// A collection being composed.
-private enum Frame {
-    case sequence(items: [YAMLNode], start: SourcePosition, anchor: String?)
-    case mapping(pairs: [YAMLPair], keys: [String: Int], pendingKey: YAMLNode?, start: SourcePosition, anchor: String?)
+/// A collection being composed. A class, so that appending to the top frame mutates its
+/// arrays in place (an enum payload would be copied on every append: quadratic).
+private final class Frame {
+    enum Kind { case sequence, mapping }
+
+    let kind: Kind
+    let start: SourcePosition
+    let anchor: String?
+    var items: [YAMLNode] = []
+    var pairs: [YAMLPair] = []
+    /// Index in `pairs` of every key, to find duplicates in constant time.
+    var keys: [String: Int] = [:]
+    var pendingKey: YAMLNode?
+
+    init(_ kind: Kind, start: SourcePosition, anchor: String?) {
+        self.kind = kind
+        self.start = start
+        self.anchor = anchor
+    }
 }
 
 private struct LoadFailure: Error {
@@ -141,11 +156,11 @@ private struct Composer {
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
-                    try push(.sequence(items: [], start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.sequence, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_MAPPING_START_EVENT:
                     let start = event.data.mapping_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:map", event)
-                    try push(.mapping(pairs: [], keys: [:], pendingKey: nil, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.mapping, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     try pop(end: position(event.end_mark))
                 default:
@@ -177,12 +192,12 @@ private struct Composer {
 
     mutating func pop(end: SourcePosition) throws {
         guard let frame = stack.popLast() else { return }
-        switch frame {
-        case let .sequence(items, start, anchor):
-            try complete(YAMLNode(.sequence(items), range: SourceRange(file: file, start: start, end: end)), anchor: anchor)
-        case let .mapping(pairs, _, _, start, anchor):
-            let merged = applyMergeKeys(pairs)
-            try complete(YAMLNode(.mapping(merged), range: SourceRange(file: file, start: start, end: end)), anchor: anchor)
+        let range = SourceRange(file: file, start: frame.start, end: end)
+        switch frame.kind {
+        case .sequence:
+            try complete(YAMLNode(.sequence(frame.items), range: range), anchor: frame.anchor)
+        case .mapping:
+            try complete(YAMLNode(.mapping(applyMergeKeys(frame.pairs)), range: range), anchor: frame.anchor)
         }
     }
 
@@ -195,34 +210,33 @@ private struct Composer {
                 at: node.range))
         }
         if let anchor { anchors[anchor] = node }
-        guard let top = stack.popLast() else {
+        guard let top = stack.last else {
             root = node
             return
         }
-        switch top {
-        case .sequence(var items, let start, let anchor):
-            items.append(node)
-            stack.append(.sequence(items: items, start: start, anchor: anchor))
-        case .mapping(var pairs, var keys, let pendingKey, let start, let anchor):
-            if let key = pendingKey {
-                let name = key.scalar ?? ""
-                if isMergeKey(key) {
-                    pairs.append(YAMLPair(key: key, value: node))
-                } else if let existing = keys[name] {
-                    diagnostics.append(.error(
-                        .duplicateKey, "duplicate key '\(name)'", at: key.range,
-                        notes: [.init("first defined here", at: pairs[existing].key.range)]))
-                } else {
-                    keys[name] = pairs.count
-                    pairs.append(YAMLPair(key: key, value: node))
-                }
-                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: nil, start: start, anchor: anchor))
-            } else {
+        switch top.kind {
+        case .sequence:
+            top.items.append(node)
+        case .mapping:
+            guard let key = top.pendingKey else {
                 guard node.scalar != nil else {
                     throw LoadFailure(diagnostic: .error(
                         .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
                 }
-                stack.append(.mapping(pairs: pairs, keys: keys, pendingKey: node, start: start, anchor: anchor))
+                top.pendingKey = node
+                return
+            }
+            top.pendingKey = nil
+            let name = key.scalar ?? ""
+            if isMergeKey(key) {
+                top.pairs.append(YAMLPair(key: key, value: node))
+            } else if let existing = top.keys[name] {
+                diagnostics.append(.error(
+                    .duplicateKey, "duplicate key '\(name)'", at: key.range,
+                    notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
+            } else {
+                top.keys[name] = top.pairs.count
+                top.pairs.append(YAMLPair(key: key, value: node))
             }
         }
     }

@@ -93,11 +93,19 @@ struct Compile: ParsableCommand {
     @Flag(name: .customLong("dump-ir"), help: .hidden)
     var dumpIR = false
 
+    @Flag(name: .customLong("time-passes"), help: .hidden)
+    var timePasses = false
+
     func run() throws {
         let result = Pipeline.compile(paths: specs, targets: targets?.targets ?? TargetName.allCases)
         printDiagnostics(result.allDiagnostics, sources: result.sources)
         guard result.allReadable else { throw ExitCode(2) }
         guard !result.hasErrors else { throw ExitCode(1) }
+        if timePasses {
+            for spec in result.specs {
+                for (pass, duration) in spec.timings { printError("time: \(pass.rawValue): \(duration)") }
+            }
+        }
         if dumpIR {
             for spec in result.specs { if let policy = spec.policy { print(IRDump.json(policy), terminator: "") } }
         }

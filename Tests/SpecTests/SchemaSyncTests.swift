@@ -37,7 +37,7 @@ import IR
         var used = Set<String>()
         for path in Self.sampleFiles {
             for fields in decode(path).decodedMappings {
-                for key in fields.pairs.keys { used.insert("\(fields.shape.name).\(key)") }
+                for key in fields.keys { used.insert("\(fields.shape.name).\(key)") }
             }
         }
         let declared = Set(SpecSchema.shapes.flatMap { shape in shape.keys.map { "\(shape.name).\($0)" } })
