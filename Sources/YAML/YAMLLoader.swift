@@ -102,23 +102,23 @@ private struct Composer {
     }
 
     mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) -> YAMLLoader.Result {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else {
+        // libyaml keeps a pointer to the parser inside the parser (its read handler's data),
+        // so the parser lives at one heap address for its whole life.
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        defer { parser.deallocate() }
+        guard yaml_parser_initialize(parser) == 1 else {
             return YAMLLoader.Result(root: nil, diagnostics: [.error(
                 .yamlSyntax, "libyaml could not start", at: .wholeFile(file))])
         }
-        defer { yaml_parser_delete(&parser) }
-        if let base = buffer.baseAddress {
-            yaml_parser_set_input_string(&parser, base, buffer.count)
-        } else {
-            var empty: UInt8 = 0
-            yaml_parser_set_input_string(&parser, &empty, 0)
-        }
+        defer { yaml_parser_delete(parser) }
+        let emptyInput = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { emptyInput.deallocate() }
+        yaml_parser_set_input_string(parser, buffer.count > 0 ? buffer.baseAddress : UnsafePointer(emptyInput), buffer.count)
         do {
             loop: while true {
                 var event = yaml_event_t()
-                guard yaml_parser_parse(&parser, &event) == 1 else {
-                    throw LoadFailure(diagnostic: syntaxError(parser))
+                guard yaml_parser_parse(parser, &event) == 1 else {
+                    throw LoadFailure(diagnostic: syntaxError(parser.pointee))
                 }
                 defer { yaml_event_delete(&event) }
                 switch event.type {

@@ -10,32 +10,35 @@ public enum YAMLWriter {
 
     /// - Parameter header: comment lines (without `#`) written before the first document.
     public static func write(_ documents: [StructuredValue], header: [String] = []) throws -> String {
-        var emitter = yaml_emitter_t()
-        guard yaml_emitter_initialize(&emitter) == 1 else { throw Failure(description: "libyaml emitter did not start") }
-        defer { yaml_emitter_delete(&emitter) }
+        // Like the parser, the emitter stays at one heap address for its whole life.
+        let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
+        defer { emitter.deallocate() }
+        guard yaml_emitter_initialize(emitter) == 1 else { throw Failure(description: "libyaml emitter did not start") }
+        defer { yaml_emitter_delete(emitter) }
         let sink = OutputSink()
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        yaml_emitter_set_output(&emitter, { context, buffer, size in
-            guard let context, let buffer else { return 0 }
-            let sink = Unmanaged<OutputSink>.fromOpaque(context).takeUnretainedValue()
-            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-            return 1
-        }, context)
-        yaml_emitter_set_unicode(&emitter, 1)
-        yaml_emitter_set_indent(&emitter, 2)
-        yaml_emitter_set_width(&emitter, -1)
-        yaml_emitter_set_break(&emitter, YAML_LN_BREAK)
+        try withExtendedLifetime(sink) {
+            let context = Unmanaged.passUnretained(sink).toOpaque()
+            yaml_emitter_set_output(emitter, { context, buffer, size in
+                guard let context, let buffer else { return 0 }
+                let sink = Unmanaged<OutputSink>.fromOpaque(context).takeUnretainedValue()
+                sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                return 1
+            }, context)
+            yaml_emitter_set_unicode(emitter, 1)
+            yaml_emitter_set_indent(emitter, 2)
+            yaml_emitter_set_width(emitter, -1)
+            yaml_emitter_set_break(emitter, YAML_LN_BREAK)
 
-        var session = Session(emitter: emitter)
-        defer { emitter = session.emitter }
-        try session.emit { event in yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING) }
-        for document in documents {
-            try session.emit { event in yaml_document_start_event_initialize(&event, nil, nil, nil, 0) }
-            try session.emit(document)
-            try session.emit { event in yaml_document_end_event_initialize(&event, 1) }
+            let session = Session(emitter: emitter)
+            try session.emit { event in yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING) }
+            for document in documents {
+                try session.emit { event in yaml_document_start_event_initialize(&event, nil, nil, nil, 0) }
+                try session.emit(document)
+                try session.emit { event in yaml_document_end_event_initialize(&event, 1) }
+            }
+            try session.emit { event in yaml_stream_end_event_initialize(&event) }
+            guard yaml_emitter_flush(emitter) == 1 else { throw Failure(description: "libyaml emitter could not flush") }
         }
-        try session.emit { event in yaml_stream_end_event_initialize(&event) }
-        _ = withExtendedLifetime(sink) { yaml_emitter_flush(&session.emitter) }
         let body = String(decoding: sink.bytes, as: UTF8.self)
         let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
         return comments + body
@@ -56,18 +59,18 @@ private final class OutputSink {
 }
 
 private struct Session {
-    var emitter: yaml_emitter_t
+    let emitter: UnsafeMutablePointer<yaml_emitter_t>
 
-    mutating func emit(_ make: (inout yaml_event_t) -> Int32) throws {
+    func emit(_ make: (inout yaml_event_t) -> Int32) throws {
         var event = yaml_event_t()
         guard make(&event) == 1 else { throw YAMLWriter.Failure(description: "libyaml could not create an event") }
-        guard yaml_emitter_emit(&emitter, &event) == 1 else {
-            let problem = emitter.problem.map { String(cString: $0) } ?? "unknown error"
+        guard yaml_emitter_emit(emitter, &event) == 1 else {
+            let problem = emitter.pointee.problem.map { String(cString: $0) } ?? "unknown error"
             throw YAMLWriter.Failure(description: "libyaml emitter: \(problem)")
         }
     }
 
-    mutating func emit(_ value: StructuredValue) throws {
+    func emit(_ value: StructuredValue) throws {
         switch value {
         case .string(let text):
             try scalar(text, style: plainScalarIsAmbiguous(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE)
@@ -92,14 +95,13 @@ private struct Session {
         }
     }
 
-    mutating func scalar(_ text: String, style: yaml_scalar_style_t) throws {
-        var bytes = Array(text.utf8)
-        let count = Int32(bytes.count)
+    func scalar(_ text: String, style: yaml_scalar_style_t) throws {
+        // A terminating zero keeps the buffer non-empty for empty strings; libyaml copies it.
+        var bytes = Array(text.utf8) + [0]
+        let count = Int32(bytes.count - 1)
         try bytes.withUnsafeMutableBufferPointer { buffer in
-            var placeholder: UInt8 = 0
-            let base = buffer.baseAddress ?? withUnsafeMutablePointer(to: &placeholder) { $0 }
             try emit { event in
-                yaml_scalar_event_initialize(&event, nil, nil, base, count, 1, 1, style)
+                yaml_scalar_event_initialize(&event, nil, nil, buffer.baseAddress, count, 1, 1, style)
             }
         }
     }
