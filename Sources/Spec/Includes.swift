@@ -21,6 +21,8 @@ struct IncludePass {
     var files: [SpecFile] = []
     /// Raw bytes of every file read, in load order, for the content hash.
     var contents: [[UInt8]] = []
+    /// Time spent in libyaml and composing nodes, as opposed to decoding them.
+    var yamlTime: Duration = .zero
     private var loaded: Set<String> = []
     private var visiting: [String] = []
     private var topDirectory: [String] = []
@@ -56,7 +58,10 @@ struct IncludePass {
         }
         sources.add(SourceFile(path: displayPath, text: String(decoding: bytes, as: UTF8.self)))
         contents.append(bytes)
+        let clock = ContinuousClock()
+        let started = clock.now
         let result = YAMLLoader.load(bytes: bytes, file: displayPath, limits: limits)
+        yamlTime += clock.now - started
         diagnostics += result.diagnostics
         guard let root = result.root else { return true }
         var decoder = Decoder()

@@ -9,6 +9,8 @@ public enum SpecSchema {
         case string(pattern: String? = nil, description: String? = nil)
         case enumeration([String])
         case integer(minimum: Int? = nil, maximum: Int? = nil)
+        /// Any JSON number (`cpu: 0.5`).
+        case number(minimum: Int? = nil)
         case boolean
         case list(ValueType, minItems: Int? = nil)
         /// A map from DNS-1123 names to values.
@@ -65,7 +67,7 @@ public enum SpecSchema {
     ])
 
     public static let resources = Shape(name: "resources", fields: [
-        Field("cpu", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?m?$"), .integer(minimum: 0)]), "CPU limit: 500m or a number of cores"),
+        Field("cpu", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?m?$"), .number(minimum: 0)]), "CPU limit: 500m or a number of cores"),
         Field("memory", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"), .integer(minimum: 0)]), "memory limit: 256Mi, 1Gi or bytes"),
         Field("pids", .integer(minimum: 1), "largest number of processes"),
     ])
@@ -262,6 +264,9 @@ extension SpecSchema {
             entries.append(.init("type", "integer"))
             if let minimum { entries.append(.init("minimum", .int(minimum))) }
             if let maximum { entries.append(.init("maximum", .int(maximum))) }
+        case .number(let minimum):
+            entries.append(.init("type", "number"))
+            if let minimum { entries.append(.init("exclusiveMinimum", .int(minimum))) }
         case .boolean:
             entries.append(.init("type", "boolean"))
         case let .list(element, minItems):

@@ -23,6 +23,8 @@ public enum SpecCompiler {
 
     /// The passes, in order, for `--stop-after` style debugging and timing.
     public enum Pass: String, Sendable, CaseIterable {
+        /// Part of `include`: libyaml and node composition, reported on its own.
+        case yaml
         case include, resolve, lower
     }
 
@@ -41,6 +43,7 @@ public enum SpecCompiler {
         var includes = IncludePass(fileSystem: fileSystem, limits: limits)
         let readable = includes.run(topLevel: path)
         lap(.include)
+        timings.insert((.yaml, includes.yamlTime), at: 0)
         var bag = DiagnosticBag()
         bag.report(contentsOf: includes.diagnostics)
         guard readable, let top = includes.files.first else {
