@@ -173,7 +173,8 @@ final class Fields {
     /// The pairs whose keys the shape declares, in source order (a handful: a linear
     /// search beats hashing here).
     let pairs: [YAMLPair]
-    private(set) var read: Set<String> = []
+    /// Bit i is set once the shape's field i was asked for.
+    private var readMask: UInt64 = 0
 
     init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair]) {
         self.shape = shape
@@ -182,9 +183,17 @@ final class Fields {
     }
 
     subscript(_ key: String) -> YAMLNode? {
-        assert(shape.field(key) != nil, "key '\(key)' is not declared in shape '\(shape.name)'")
-        read.insert(key)
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }) else {
+            assertionFailure("key '\(key)' is not declared in shape '\(shape.name)'")
+            return nil
+        }
+        readMask |= 1 << UInt64(index)
         return pairs.first { $0.name == key }?.value
+    }
+
+    /// The keys asked for so far.
+    var read: Set<String> {
+        Set(shape.fields.indices.filter { readMask & (1 << UInt64($0)) != 0 }.map { shape.fields[$0].key })
     }
 
     func keyRange(_ key: String) -> SourceRange? { pairs.first { $0.name == key }?.key.range }

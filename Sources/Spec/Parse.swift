@@ -121,7 +121,7 @@ extension Decoder {
     }
 
     mutating func portEntry(_ node: YAMLNode) -> Located<PortEntry>? {
-        if case .scalar(let text, .plain) = node.content, Int(text) != nil {
+        if case .scalar(let text, .plain) = node.content, !text.isEmpty, text.utf8.allSatisfy(isDigit) {
             report(.error(.invalidPort, "'\(text)' has no protocol", at: node.range, help: "write 'tcp/\(text)' or 'udp/\(text)'"))
             return nil
         }
@@ -131,21 +131,23 @@ extension Decoder {
         if let proto = TransportProtocol(name: value) {
             return Located(proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto), at: node.range)
         }
-        let parts = value.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        if parts.count == 2 {
-            guard let proto = TransportProtocol(name: String(parts[0])) else {
-                report(.error(.invalidPort, "unknown protocol '\(parts[0])' in '\(value)'", at: node.range,
-                              help: didYouMean(String(parts[0]), in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
+        let bytes = Array(value.utf8)
+        if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
+            let protoName = String(decoding: bytes[..<slash], as: UTF8.self)
+            guard let proto = TransportProtocol(name: protoName) else {
+                report(.error(.invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: node.range,
+                              help: didYouMean(protoName, in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
                 return nil
             }
             guard proto.hasPorts else {
                 report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: node.range))
                 return nil
             }
-            let bounds = parts[1].split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+            let rest = bytes[(slash + 1)...]
+            let bounds = rest.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false)
             let numbers = bounds.map { bound -> Int? in
-                guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-                return Int(bound)
+                guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy(isDigit) else { return nil }
+                return bound.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             }
             guard numbers.allSatisfy({ $0 != nil }) else {
                 report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: node.range))
@@ -164,7 +166,7 @@ extension Decoder {
             }
             return Located(.range(PortRange(proto, low, high)), at: node.range)
         }
-        if value.contains(":") || value.contains(" ") {
+        if bytes.contains(UInt8(ascii: ":")) || bytes.contains(UInt8(ascii: " ")) {
             report(.error(.invalidPort, "'\(value)' is not a port entry", at: node.range,
                           help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
             return nil
@@ -182,9 +184,9 @@ extension Decoder {
         guard let text = string(node, in: context) else { return nil }
         let value = text.value
         if value == "any" { return Located(.any, at: node.range) }
-        guard let colon = value.firstIndex(of: ":") else { return Located(.bare(value), at: node.range) }
+        guard let colon = value.utf8.firstIndex(of: UInt8(ascii: ":")) else { return Located(.bare(value), at: node.range) }
         let prefix = String(value[..<colon])
-        let name = String(value[value.index(after: colon)...])
+        let name = String(value[value.utf8.index(after: colon)...])
         switch prefix {
         case "workload": return Located(.workload(name), at: node.range)
         case "segment": return Located(.segment(name), at: node.range)
@@ -419,6 +421,8 @@ extension Decoder {
         return rule
     }
 }
+
+private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
 /// Why a registry pattern (`host[:port][/path-prefix]`) is malformed, or nil.
 func registryPatternProblem(_ pattern: String) -> String? {

@@ -72,14 +72,27 @@ private final class Frame {
     let anchor: String?
     var items: [YAMLNode] = []
     var pairs: [YAMLPair] = []
-    /// Index in `pairs` of every key, to find duplicates in constant time.
-    var keys: [String: Int] = [:]
+    /// Index in `pairs` of every key once the mapping is large, to find duplicates in
+    /// constant time; small mappings (most of them) are searched linearly.
+    var keys: [String: Int]?
     var pendingKey: YAMLNode?
 
     init(_ kind: Kind, start: SourcePosition, anchor: String?) {
         self.kind = kind
         self.start = start
         self.anchor = anchor
+    }
+
+    /// The index of the pair with this key, if there is one.
+    func index(of name: String) -> Int? {
+        if let keys { return keys[name] }
+        if pairs.count < 16 { return pairs.firstIndex { $0.key.scalar == name } }
+        var index: [String: Int] = [:]
+        for (position, pair) in pairs.enumerated() where index[pair.key.scalar ?? ""] == nil {
+            index[pair.key.scalar ?? ""] = position
+        }
+        keys = index
+        return index[name]
     }
 }
 
@@ -230,12 +243,12 @@ private struct Composer {
             let name = key.scalar ?? ""
             if isMergeKey(key) {
                 top.pairs.append(YAMLPair(key: key, value: node))
-            } else if let existing = top.keys[name] {
+            } else if let existing = top.index(of: name) {
                 diagnostics.append(.error(
                     .duplicateKey, "duplicate key '\(name)'", at: key.range,
                     notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
             } else {
-                top.keys[name] = top.pairs.count
+                top.keys?[name] = top.pairs.count
                 top.pairs.append(YAMLPair(key: key, value: node))
             }
         }

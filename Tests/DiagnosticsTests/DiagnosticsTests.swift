@@ -1,0 +1,67 @@
+import Testing
+@testable import Diagnostics
+
+@Suite struct DiagnosticsTests {
+    func range(_ file: String, _ line: Int, _ column: Int, length: Int = 1) -> SourceRange {
+        SourceRange(file: file, start: SourcePosition(line: line, column: column, offset: 0),
+                    end: SourcePosition(line: line, column: column + length, offset: 0))
+    }
+
+    @Test(arguments: [
+        ("segmnt", ["segment", "secrets", "replicas"], "segment"),
+        ("replica", ["replicas", "ports"], "replicas"),
+        ("xyz", ["segment", "ports"], nil),
+        ("a", ["ab", "b"], "ab"),
+        ("WEB", ["web"], "web"),
+    ] as [(String, [String], String?)])
+    func suggestsOnlyCloseNames(name: String, candidates: [String], expected: String?) {
+        #expect(closestMatch(to: name, in: candidates) == expected)
+    }
+
+    @Test func editDistanceIsLevenshtein() {
+        #expect(editDistance(Array("kitten"), Array("sitting")) == 3)
+        #expect(editDistance(Array(""), Array("abc")) == 3)
+        #expect(editDistance(Array("flaw"), Array("lawn")) == 2)
+    }
+
+    @Test func bagSortsBySourceOrderAndDropsRepeats() {
+        var bag = DiagnosticBag()
+        bag.report(.error(.unknownKey, "b", at: range("a.yaml", 5, 3)))
+        bag.report(.error(.unknownKey, "a", at: range("a.yaml", 2, 9)))
+        bag.report(.error(.unreadableFile, "no place", at: nil))
+        bag.report(.error(.unknownKey, "a", at: range("a.yaml", 2, 9)))
+        bag.report(.warning(.unknownKey, "c", at: range("a.yaml", 2, 1)))
+        #expect(bag.sorted.map(\.message) == ["no place", "c", "a", "b"])
+        #expect(bag.hasErrors)
+    }
+
+    @Test func rendersCaretUnderTheRangeAndNotes() {
+        var sources = SourceFiles()
+        sources.add(SourceFile(path: "s.yaml", text: "version: 1\n\tname: Shop\r\nlast"))
+        let diagnostic = Diagnostic.error(
+            .invalidName, "'Shop' is not a valid policy name", at: range("s.yaml", 2, 8, length: 4),
+            notes: [.init("first defined here", at: range("s.yaml", 3, 1, length: 4)), .init("no place")],
+            help: "write 'shop'")
+        let text = DiagnosticRenderer(sources: sources).render(diagnostic)
+        #expect(text == """
+        s.yaml:2:8: error[E201]: 'Shop' is not a valid policy name
+           2 |  name: Shop
+             |        ^~~~
+              = help: write 'shop'
+        s.yaml:3:1: note: first defined here
+           3 | last
+             | ^~~~
+        note: no place
+
+        """)
+    }
+
+    @Test func linesPastTheEndRenderWithoutSnippet() {
+        var sources = SourceFiles()
+        sources.add(SourceFile(path: "s.yaml", text: "a: 1\n"))
+        let text = DiagnosticRenderer(sources: sources).render(.error(.yamlSyntax, "bad", at: range("s.yaml", 9, 1)))
+        #expect(text == "s.yaml:9:1: error[E004]: bad\n")
+        #expect(SourceFile(path: "x", text: "a\nb\n").line(3) == "")
+        #expect(SourceFile(path: "x", text: "a\nb\n").line(4) == nil)
+    }
+}
