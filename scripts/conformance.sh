@@ -54,7 +54,7 @@ for bad in Tests/SpecTests/BadInputs/*.yaml; do
     item=$(echo "$item" | xargs)
     code_part=${item%@*}
     position=${item#*@}
-    if [ "$position" = "1:1" ] && [ "$code_part" = E008 ]; then pattern="error\\[$code_part\\]"; else pattern=":$position: error\\[$code_part\\]"; fi
+    if [ "$position" = "1:1" ] && [ "$code_part" = E008 ]; then pattern="error\\[$code_part\\]"; else pattern="(^|[:/])$position: error\\[$code_part\\]"; fi
     grep -qE "$pattern" "$out.err" || { fail "$bad: no '$item' in: $(head -n1 "$out.err")"; ok=0; }
   done
   [ $ok = 1 ] && pass

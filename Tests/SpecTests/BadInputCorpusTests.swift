@@ -5,7 +5,8 @@ import Testing
 import TestSupport
 
 /// Every file in `BadInputs/` starts with `# expect: CODE@LINE:COL, …`: the diagnostics the
-/// spec must produce, all of them and in that order, each within a second.
+/// spec must produce, all of them and in that order, each within a second. A diagnostic in
+/// another file (an included one) is written `CODE@PATH:LINE:COL`, PATH relative to `BadInputs/`.
 @Suite struct BadInputCorpusTests {
     static let folder = repositoryRoot.appendingPathComponent("Tests/SpecTests/BadInputs")
 
@@ -37,8 +38,11 @@ import TestSupport
         var output: SpecCompiler.Output?
         let elapsed = clock.measure { output = SpecCompiler.compile(path: path) }
         guard let output else { return }
+        let folder = Self.folder.path + "/"
         let actual = output.diagnostics.filter { $0.severity == .error }.map { diagnostic in
-            "\(diagnostic.code.rawValue)@\(diagnostic.range.map { "\($0.start.line):\($0.start.column)" } ?? "-")"
+            guard let range = diagnostic.range else { return "\(diagnostic.code.rawValue)@-" }
+            let file = range.file == path ? "" : range.file.replacingOccurrences(of: folder, with: "") + ":"
+            return "\(diagnostic.code.rawValue)@\(file)\(range.start.line):\(range.start.column)"
         }
         #expect(actual == expected, "\(file): \(output.diagnostics.map(\.message))")
         #expect(output.policy == nil)
