@@ -161,7 +161,7 @@ public enum Explain {
     }
 
     /// The answer as text, one fact a line.
-    public static func render(_ answer: Answer, policy: Policy) -> String {
+    public static func render(_ answer: Answer) -> String {
         var out = "\(answer.question): \(answer.verdict.rawValue)\n"
         for line in answer.allowedPart { out += "  allowed: \(line)\n" }
         for (flow, ports) in answer.flows {

@@ -1,4 +1,5 @@
 import Foundation
+import YAML
 
 /// The machine's file system.
 public struct LocalFileSystem: SpecFileSystem {
@@ -13,15 +14,11 @@ public struct LocalFileSystem: SpecFileSystem {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw FileSystemError("permission denied") }
         defer { try? handle.close() }
         // Read at most one byte past the loader's limit; the loader reports the size.
-        let data = try handle.read(upToCount: YAMLLimitsDefaults.maxBytes + 1) ?? Data()
+        let data = try handle.read(upToCount: YAMLLimits().maxBytes + 1) ?? Data()
         return [UInt8](data)
     }
 
     public func realPath(_ path: String) -> String {
         URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
-}
-
-enum YAMLLimitsDefaults {
-    static let maxBytes = 64 << 20
 }

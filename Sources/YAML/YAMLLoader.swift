@@ -26,7 +26,7 @@ public enum YAMLLoader {
         if bytes.count > limits.maxBytes {
             return Result(root: nil, diagnostics: [.error(
                 .inputTooLarge,
-                "file is \(bytes.count) bytes; specs are limited to \(limits.maxBytes) bytes",
+                "file is larger than \(limits.maxBytes) bytes, the limit for a spec file",
                 at: .wholeFile(file))])
         }
         if let offset = firstInvalidUTF8Offset(bytes) {

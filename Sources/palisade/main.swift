@@ -171,7 +171,7 @@ struct Explain: ParsableCommand {
         guard let policy = output.policy else { throw ExitCode(1) }
         do {
             let answer = try Palisade.Explain.explain(policy, from: from, to: to, port: port)
-            print(Palisade.Explain.render(answer, policy: policy), terminator: "")
+            print(Palisade.Explain.render(answer), terminator: "")
         } catch let error as Palisade.Explain.QueryError {
             printError("error: \(error.description)")
             throw ExitCode(2)
