@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "TestSupport"]),
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "TestSupport"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Spec", "TestSupport"]),
         .testTarget(name: "PalisadeTests", dependencies: ["Palisade", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,11 +13,18 @@ public protocol Backend: Sendable {
     var options: [OptionSpec] { get }
     /// Located errors for bad option values; called before `emit`.
     func validate(_ options: TargetOptions) -> [Diagnostic]
+    /// Located errors for a policy the platform cannot take (names too long, limits); called
+    /// before `emit`.
+    func validate(_ policy: Policy) -> [Diagnostic]
     /// The files for one policy, relative to `OUT/TARGET/POLICY/`, and the gaps the
     /// platform leaves.
     func emit(_ policy: Policy, options: TargetOptions) throws -> Emission
     /// What the files enforce, computed from the files alone.
     func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack
+}
+
+extension Backend {
+    public func validate(_ policy: Policy) -> [Diagnostic] { [] }
 }
 
 /// A control a platform may or may not enforce.
@@ -101,14 +108,20 @@ public struct Gap: Sendable, Hashable {
     }
 }
 
-/// What `emit` produces.
+/// What `emit` produces: the files, the gaps in words, and the connection gaps exactly.
 public struct Emission: Sendable {
     public var files: [OutputFile]
     public var gaps: [Gap]
+    /// Connections the files allow beyond the intent.
+    public var widened: Relation
+    /// Connections of the intent the files do not allow.
+    public var narrowed: Relation
 
-    public init(files: [OutputFile], gaps: [Gap] = []) {
+    public init(files: [OutputFile], gaps: [Gap] = [], widened: Relation = Relation(), narrowed: Relation = Relation()) {
         self.files = files
         self.gaps = gaps
+        self.widened = widened
+        self.narrowed = narrowed
     }
 }
 

@@ -67,6 +67,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     // Targets and lint
     case unknownTarget = "E701"
     case invalidTargetOption = "E702"
+    case targetLimit = "E703"
     case invalidLintRule = "E710"
 
     /// One line: what the code means.
@@ -122,7 +123,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
         case .expectationFailed: "an expect assertion that does not hold on the intent"
         case .invalidLabel: "a label key or value that platforms would reject"
         case .unknownTarget: "a target name that is not one of the six targets"
-        case .invalidTargetOption: "a target option with a wrong value"
+        case .invalidTargetOption: "a target option that is unknown or has a wrong value"
+        case .targetLimit: "the spec exceeds a limit of a target platform"
         case .invalidLintRule: "a lint rule id that is not of the form PAL###"
         }
     }
@@ -180,7 +182,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
         case .expectationFailed: "The intent does not satisfy an `expect` assertion; the message gives a witness connection."
         case .invalidLabel: "Label keys are `[prefix/]name` as Kubernetes defines them and values at most 63 characters of `[A-Za-z0-9._-]`, beginning and ending alphanumeric."
         case .unknownTarget: "Targets are `openshift`, `swarm`, `mesos`, `aws`, `gcp` and `azure`."
-        case .invalidTargetOption: "An option every target shares (`gaps: widen | narrow`) has a wrong value, or a backend refuses an option."
+        case .invalidTargetOption: "An option every target shares (`gaps: widen | narrow`) has a wrong value, or a backend does not know an option or refuses its value; the closest known option is suggested."
+        case .targetLimit: "A name, count or size is beyond what the platform accepts (for example a Swarm service name longer than 63 characters once the stack prefixes it); the message names the limit and the value."
         case .invalidLintRule: "Lint rule ids are `PAL` followed by three digits."
         }
     }

@@ -104,6 +104,15 @@ public struct Relation: Sendable, Hashable {
         return result
     }
 
+    /// Every tuple of either relation.
+    public func union(_ other: Relation) -> Relation {
+        var result = self
+        for (pair, ports) in other.betweenWorkloads { result.betweenWorkloads[pair, default: PortSet()].formUnion(ports) }
+        for (workload, rules) in other.ingress { result.ingress[workload] = (ingress[workload] ?? ExternalRules()).union(rules) }
+        for (workload, rules) in other.egress { result.egress[workload] = (egress[workload] ?? ExternalRules()).union(rules) }
+        return result
+    }
+
     public var isEmpty: Bool { betweenWorkloads.isEmpty && ingress.isEmpty && egress.isEmpty }
 }
 
@@ -263,6 +272,11 @@ public struct ExternalRules: Sendable, Hashable {
             }
         }
         return nil
+    }
+
+    public func union(_ other: ExternalRules) -> ExternalRules {
+        ExternalRules(contributions:
+            (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
     }
 
     public func subtracting(_ other: ExternalRules) -> ExternalRules {

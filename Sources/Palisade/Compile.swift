@@ -52,7 +52,7 @@ public enum Pipeline {
             for target in targets {
                 guard let backend = BackendRegistry.backend(for: target) else { continue }
                 let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: .wholeFile(path))
-                let problems = backend.validate(options)
+                let problems = backend.validate(options) + backend.validate(policy)
                 result.diagnostics += problems
                 guard !problems.contains(where: { $0.severity == .error }) else { continue }
                 do {

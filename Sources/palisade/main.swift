@@ -114,13 +114,20 @@ struct Compile: ParsableCommand {
             guard let policy = spec.policy else { continue }
             printError("\(policy.files[0]): policy '\(policy.name)': \(policy.workloads.count) workloads, \(policy.flows.count) flows, \(policy.expectations.count) expectations hold")
         }
-        for (policy, target, gaps) in result.gaps where !gaps.isEmpty {
-            printError("\(target.rawValue)/\(policy): \(gaps.count) gap\(gaps.count == 1 ? "" : "s")")
-            if strict { failed = true }
+        for (policy, target, gaps) in result.gaps {
+            printError("\(target.rawValue)/\(policy): \(fidelitySummary(gaps))")
+            guard strict, !gaps.isEmpty else { continue }
+            failed = true
+            for gap in gaps {
+                let place = gap.origin.map { "\($0): " } ?? ""
+                printError("\(place)error[fidelity]: \(gap.kind.rawValue): \(gap.message)")
+            }
         }
         if !result.targetsWithoutBackend.isEmpty {
             printError("note: no backend yet for \(result.targetsWithoutBackend.map(\.rawValue).joined(separator: ", ")); nothing written for them")
         }
+        // With --strict a gap is an error: like any error, it writes nothing.
+        if failed { throw ExitCode(1) }
         if check {
             let drift = result.tree.differences(from: out)
             for path in drift { printError("drift: \(out)/\(path)") }
@@ -135,8 +142,17 @@ struct Compile: ParsableCommand {
             }
             printError("wrote \(result.tree.paths.count) files under \(out)/")
         }
-        if failed { throw ExitCode(1) }
     }
+}
+
+/// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`.
+func fidelitySummary(_ gaps: [Gap]) -> String {
+    guard !gaps.isEmpty else { return "exact" }
+    let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .platformRequired]
+    return kinds.compactMap { kind in
+        let count = gaps.filter { $0.kind == kind }.count
+        return count == 0 ? nil : "\(count) \(kind.rawValue)"
+    }.joined(separator: ", ")
 }
 
 struct Explain: ParsableCommand {

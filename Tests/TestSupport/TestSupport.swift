@@ -73,3 +73,19 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// The repository's files, by paths relative to its root: specs compile with the same paths
+/// (and so the same generated headers) as `palisade` run from the root.
+public struct RepositoryFileSystem: SpecFileSystem {
+    public init() {}
+
+    public func read(_ path: String) throws -> [UInt8] {
+        try LocalFileSystem().read(repositoryRoot.appendingPathComponent(path).path)
+    }
+
+    public func realPath(_ path: String) -> String {
+        let real = LocalFileSystem().realPath(repositoryRoot.appendingPathComponent(path).path)
+        let root = LocalFileSystem().realPath(repositoryRoot.path) + "/"
+        return real.hasPrefix(root) ? String(real.dropFirst(root.count)) : real
+    }
+}

@@ -1,0 +1,133 @@
+import IR
+import YAML
+
+/// Reads a stack file back, from the file alone, into what Swarm enforces: services sharing
+/// an overlay network (or `default`, for a service that names none) reach each other on every
+/// port; published ports are open to every address; a service on a non-internal network or
+/// with published ports reaches every external peer; the runtime keys swarm mode applies.
+struct SwarmReader {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let policy: Policy
+
+    func read(_ text: String) throws -> ReadBack {
+        let loaded = YAMLLoader.load(text: text, file: "stack.yaml")
+        guard let root = loaded.root, loaded.diagnostics.isEmpty else {
+            throw Failure(description: "stack.yaml does not load: \(loaded.diagnostics.map(\.message))")
+        }
+        let services = try mapping(root["services"], "services")
+        let networkDefinitions = try root["networks"].map { try mapping($0, "networks") } ?? []
+        var isInternal: [String: Bool] = ["default": false]
+        for pair in networkDefinitions {
+            isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
+        }
+        var workloadIDs: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
+
+        var members: [String: [WorkloadID]] = [:]
+        var published: [WorkloadID: PortSet] = [:]
+        var runtime: [WorkloadID: RuntimeProfile] = [:]
+        for service in services {
+            guard let id = workloadIDs[service.name] else { throw Failure(description: "service '\(service.name)' is not a workload of the spec") }
+            let body = service.value
+            var networks = try body["networks"].map { try list($0, "networks of \(service.name)").compactMap(\.scalar) } ?? []
+            if networks.isEmpty { networks = ["default"] }
+            for network in networks {
+                guard isInternal[network] != nil else { throw Failure(description: "service '\(service.name)' joins undefined network '\(network)'") }
+                members[network, default: []].append(id)
+            }
+            if let ports = body["ports"] {
+                var set = PortSet()
+                for entry in try list(ports, "ports of \(service.name)") { set.formUnion(try publishedPorts(entry)) }
+                if !set.isEmpty { published[id] = set }
+            }
+            runtime[id] = try profile(body)
+        }
+        let networks = members.keys.sorted().map { name in
+            SwarmPlan.Network(name: name, members: members[name]!, purpose: isInternal[name]! ? .link : .egress)
+        }
+        return ReadBack(relation: SwarmPlan.relation(networks: networks, published: published), runtime: runtime)
+    }
+
+    /// A published port in long syntax (`{target, published, protocol}`) or short syntax
+    /// (`"8000-8100:8000-8100/tcp"`, `"80:80"`); what counts is the published side.
+    func publishedPorts(_ node: YAMLNode) throws -> PortSet {
+        if case .mapping = node.content {
+            guard let port = node["published"]?.scalar.flatMap(Int.init) ?? node["target"]?.scalar.flatMap(Int.init) else {
+                throw Failure(description: "a published port without a port number")
+            }
+            let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
+            return PortSet(PortRange(proto, port, port))
+        }
+        guard var text = node.scalar else { throw Failure(description: "a port entry that is neither a mapping nor a string") }
+        var proto = TransportProtocol.tcp
+        if let slash = text.firstIndex(of: "/") {
+            proto = TransportProtocol(name: String(text[text.index(after: slash)...])) ?? .tcp
+            text = String(text[..<slash])
+        }
+        let published = text.split(separator: ":").first.map(String.init) ?? text
+        let bounds = published.split(separator: "-").compactMap { Int($0) }
+        guard let low = bounds.first, let high = bounds.last else { throw Failure(description: "cannot read port '\(text)'") }
+        return PortSet(PortRange(proto, low, high))
+    }
+
+    /// The runtime controls a service's keys give, with the platform's defaults for what
+    /// swarm mode always applies (Docker's default seccomp and AppArmor profiles, no
+    /// privileged containers, no host namespaces through a stack file).
+    func profile(_ body: YAMLNode) throws -> RuntimeProfile {
+        var profile = RuntimeProfile(privileged: false, seccomp: .runtimeDefault, apparmor: .runtimeDefault,
+                                     hostNetwork: false, hostPID: false, hostIPC: false)
+        profile.user = body["user"]?.scalar.flatMap { Int($0.split(separator: ":").first ?? "") }
+        profile.readOnlyRoot = body["read_only"]?.scalar.map { $0 == "true" }
+        let add = try body["cap_add"].map { try list($0, "cap_add").compactMap(\.scalar) }
+        let drop = try body["cap_drop"].map { try list($0, "cap_drop").compactMap(\.scalar) }
+        if add != nil || drop != nil { profile.capabilities = Capabilities(add: add ?? [], drop: drop ?? []) }
+        if let volumes = body["volumes"] {
+            profile.writablePaths = try list(volumes, "volumes").filter { $0["type"]?.scalar == "tmpfs" }
+                .compactMap { $0["target"]?.scalar }.map(unescaped)
+        }
+        if let limits = body["deploy"]?["resources"]?["limits"] {
+            var resources = Resources()
+            resources.cpuMillis = limits["cpus"]?.scalar.flatMap(millicores)
+            resources.memoryBytes = limits["memory"]?.scalar.flatMap(bytes)
+            resources.pids = limits["pids"]?.scalar.flatMap { Int($0) }
+            profile.resources = resources
+        }
+        return profile
+    }
+
+    func millicores(_ text: String) -> Int? {
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
+        var fraction = parts.count == 2 ? String(parts[1]) : ""
+        guard fraction.count <= 3 else { return nil }
+        fraction += String(repeating: "0", count: 3 - fraction.count)
+        return whole * 1000 + (Int(fraction) ?? 0)
+    }
+
+    func bytes(_ text: String) -> Int? {
+        let scales: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        if let last = text.last, let scale = scales[last] { return Int(text.dropLast()).map { $0 * scale } }
+        return Int(text)
+    }
+
+    func mapping(_ node: YAMLNode?, _ what: String) throws -> [YAMLPair] {
+        guard let node, case .mapping(let pairs) = node.content else { throw Failure(description: "\(what) is not a mapping") }
+        return pairs
+    }
+
+    func list(_ node: YAMLNode, _ what: String) throws -> [YAMLNode] {
+        guard case .sequence(let items) = node.content else { throw Failure(description: "\(what) is not a list") }
+        return items
+    }
+}
+
+extension YAMLNode {
+    /// The value of `key` when this is a mapping.
+    subscript(key: String) -> YAMLNode? {
+        guard case .mapping(let pairs) = content else { return nil }
+        return pairs.first { $0.name == key }?.value
+    }
+}

