@@ -22,7 +22,7 @@ for scale in 1 2 4 8; do
     if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then
       best=$wall
       best_rss=$rss
-      passes=$(grep '^time:' "$work/err" | sed 's/^time: //; s/ seconds//' | awk '{printf "%s%.3f ", $1, $2}')
+      passes=$(grep '^time:' "$work/err" | sed 's/^time: //; s/ seconds//' | awk '{printf "%s%.2f ", $1, $2}')
     fi
   done
   printf '%-22s %10s %9ss %6sMB  %s\n' "${workloads}w/${flows}f" "$(stat -c %s "$spec")" "$best" "$((best_rss / 1024))" "$passes"

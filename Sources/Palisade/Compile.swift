@@ -17,6 +17,8 @@ public enum Pipeline {
         public var gaps: [(policy: String, target: TargetName, gaps: [Gap])]
         /// Targets asked for that have no backend yet.
         public var targetsWithoutBackend: [TargetName]
+        /// How long each backend's emit took, per policy.
+        public var emitTimings: [(policy: String, target: TargetName, duration: Duration)] = []
 
         /// Every diagnostic of every spec, then the backends'.
         public var allDiagnostics: [Diagnostic] { specs.flatMap(\.diagnostics) + diagnostics }
@@ -56,7 +58,9 @@ public enum Pipeline {
                 result.diagnostics += problems
                 guard !problems.contains(where: { $0.severity == .error }) else { continue }
                 do {
+                    let started = ContinuousClock.now
                     let emission = try backend.emit(policy, options: options)
+                    result.emitTimings.append((policy.name, target, ContinuousClock.now - started))
                     for file in emission.files { result.tree.add("\(target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
                     result.gaps.append((policy.name, target, emission.gaps))
                 } catch {

@@ -96,12 +96,15 @@ private struct Session {
     }
 
     func scalar(_ text: String, style: yaml_scalar_style_t) throws {
-        // A terminating zero keeps the buffer non-empty for empty strings; libyaml copies it.
-        var bytes = Array(text.utf8) + [0]
-        let count = Int32(bytes.count - 1)
-        try bytes.withUnsafeMutableBufferPointer { buffer in
-            try emit { event in
-                yaml_scalar_event_initialize(&event, nil, nil, buffer.baseAddress, count, 1, 1, style)
+        // libyaml copies `length` bytes; an empty string still needs a valid pointer.
+        var text = text
+        let empty: UInt8 = 0
+        try withUnsafePointer(to: empty) { fallback in
+            try text.withUTF8 { buffer in
+                let base = UnsafeMutablePointer(mutating: buffer.baseAddress ?? fallback)
+                try emit { event in
+                    yaml_scalar_event_initialize(&event, nil, nil, base, Int32(buffer.count), 1, 1, style)
+                }
             }
         }
     }

@@ -90,6 +90,9 @@ struct Compile: ParsableCommand {
     @Flag(help: "Write nothing; exit 1 when the files in --out differ from what would be written.")
     var check = false
 
+    @Flag(help: "Print every fidelity gap with the spec location that asked for it.")
+    var gaps = false
+
     @Flag(name: .customLong("dump-ir"), help: .hidden)
     var dumpIR = false
 
@@ -105,6 +108,7 @@ struct Compile: ParsableCommand {
             for spec in result.specs {
                 for (pass, duration) in spec.timings { printError("time: \(pass.rawValue): \(duration)") }
             }
+            for (_, target, duration) in result.emitTimings { printError("time: \(target.rawValue): \(duration)") }
         }
         if dumpIR {
             for spec in result.specs { if let policy = spec.policy { print(IRDump.json(policy), terminator: "") } }
@@ -114,13 +118,13 @@ struct Compile: ParsableCommand {
             guard let policy = spec.policy else { continue }
             printError("\(policy.files[0]): policy '\(policy.name)': \(policy.workloads.count) workloads, \(policy.flows.count) flows, \(policy.expectations.count) expectations hold")
         }
-        for (policy, target, gaps) in result.gaps {
-            printError("\(target.rawValue)/\(policy): \(fidelitySummary(gaps))")
-            guard strict, !gaps.isEmpty else { continue }
-            failed = true
-            for gap in gaps {
+        for (policy, target, targetGaps) in result.gaps {
+            printError("\(target.rawValue)/\(policy): \(fidelitySummary(targetGaps))")
+            if strict, !targetGaps.isEmpty { failed = true }
+            guard strict || gaps else { continue }
+            for gap in targetGaps {
                 let place = gap.origin.map { "\($0): " } ?? ""
-                printError("\(place)error[fidelity]: \(gap.kind.rawValue): \(gap.message)")
+                printError("\(place)\(strict ? "error" : "warning")[gap]: \(gap.kind.rawValue): \(gap.message)")
             }
         }
         if !result.targetsWithoutBackend.isEmpty {

@@ -1,3 +1,4 @@
+import Diagnostics
 import IR
 
 /// Gaps in words for the connections a target allows beyond the intent (`widened`) and the
@@ -8,6 +9,8 @@ public func connectionGaps(
 ) -> [Gap] {
     var gaps: [Gap] = []
     let name = { (id: WorkloadID) in policy.workloads[id.index].name }
+    // A narrowed connection is located at the allow flow that asked for it.
+    let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
         let verb = kind == .widened ? "allows" : "blocks"
         for (pair, ports) in relation.sortedPairs {
@@ -15,14 +18,14 @@ public func connectionGaps(
             gaps.append(Gap(
                 kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation,
                 message: "\(target.rawValue) \(verb) \(what) on \(ports): \(why(kind, .betweenWorkloads))",
-                origin: policy.workloads[pair.destination.index].origin))
+                origin: (kind == .narrowed ? asked.pairs[pair] : nil) ?? policy.workloads[pair.destination.index].origin))
         }
         for id in relation.ingress.keys.sorted() {
             for entry in relation.ingress[id]!.entries {
                 gaps.append(Gap(
                     kind: kind, capability: .externalIngress,
                     message: "\(target.rawValue) \(verb) \(entry.peers.summary) -> \(name(id)) on \(entry.ports): \(why(kind, .ingress))",
-                    origin: policy.workloads[id.index].origin))
+                    origin: (kind == .narrowed ? asked.ingress[id] : nil) ?? policy.workloads[id.index].origin))
             }
         }
         for id in relation.egress.keys.sorted() {
@@ -31,7 +34,7 @@ public func connectionGaps(
                 gaps.append(Gap(
                     kind: kind, capability: dnsOnly ? .dnsEgress : .externalEgress,
                     message: "\(target.rawValue) \(verb) \(name(id)) -> \(entry.peers.summary) on \(entry.ports): \(why(kind, .egress))",
-                    origin: policy.workloads[id.index].origin))
+                    origin: (kind == .narrowed ? asked.egress[id] : nil) ?? policy.workloads[id.index].origin))
             }
         }
     }
@@ -41,4 +44,28 @@ public func connectionGaps(
 /// The three kinds of connections a relation holds.
 public enum ConnectionKind: Sendable {
     case betweenWorkloads, ingress, egress
+}
+
+/// The first allow flow that names each connection, to locate narrowed gaps. Built in one
+/// pass over the flows' workload pairs, like the intent.
+struct FlowIndex {
+    var pairs: [WorkloadPair: SourceRange] = [:]
+    var ingress: [WorkloadID: SourceRange] = [:]
+    var egress: [WorkloadID: SourceRange] = [:]
+
+    init() {}
+
+    init(_ flows: [Flow]) {
+        for flow in flows where flow.action == .allow {
+            for destination in flow.destinations.workloads {
+                for source in flow.sources.workloads where pairs[WorkloadPair(source, destination)] == nil {
+                    pairs[WorkloadPair(source, destination)] = flow.origin
+                }
+                if !flow.sources.external.isEmpty, ingress[destination] == nil { ingress[destination] = flow.origin }
+            }
+            if !flow.destinations.external.isEmpty {
+                for source in flow.sources.workloads where egress[source] == nil { egress[source] = flow.origin }
+            }
+        }
+    }
 }

@@ -73,7 +73,9 @@ public struct SwarmBackend: Backend {
             case (.widened, .ingress): "published ports are open to every address; Swarm has no source filter"
             case (.widened, .egress): "a service on a non-internal network, or with published ports, reaches every external address"
             case (.narrowed, .betweenWorkloads): "with gaps: narrow no network is shared unless the intent allows every port both ways"
-            case (.narrowed, .ingress): "ICMP cannot be published, and with gaps: narrow ports open to only some addresses are not published"
+            case (.narrowed, .ingress):
+                options.gaps == .widen ? "the routing mesh carries no ICMP"
+                    : "with gaps: narrow a port is published only where every address may reach it (and ICMP never)"
             case (.narrowed, .egress): "with gaps: narrow only egress to every address on every port is given"
             default: ""
             }
