@@ -95,16 +95,43 @@ public struct Gap: Sendable, Hashable {
         case platformRequired = "platform-required"
     }
 
+    /// What the gap is about: words, or a connection whose words are made only when asked
+    /// for (a large spec on Swarm has over 100,000 widened connections).
+    public enum Detail: Sendable, Hashable {
+        case text(String)
+        case connection(from: String, to: String, ports: PortSet, reason: String)
+    }
+
     public var kind: Kind
     public var capability: Capability
-    public var message: String
+    public var target: TargetName?
+    public var detail: Detail
     public var origin: SourceRange?
 
     public init(kind: Kind, capability: Capability, message: String, origin: SourceRange?) {
         self.kind = kind
         self.capability = capability
-        self.message = message
+        self.detail = .text(message)
         self.origin = origin
+    }
+
+    public init(kind: Kind, capability: Capability, target: TargetName, from: String, to: String, ports: PortSet, reason: String, origin: SourceRange?) {
+        self.kind = kind
+        self.capability = capability
+        self.target = target
+        self.detail = .connection(from: from, to: to, ports: ports, reason: reason)
+        self.origin = origin
+    }
+
+    /// The gap in words: `swarm allows web -> api on tcp/1-8999: why`.
+    public var message: String {
+        switch detail {
+        case .text(let text): return text
+        case let .connection(from, to, ports, reason):
+            let verb = kind == .narrowed ? "blocks" : "allows"
+            let what = from == to ? "between replicas of \(from)" : "\(from) -> \(to)"
+            return "\(target?.rawValue ?? "the target") \(verb) \(what) on \(ports): \(reason)"
+        }
     }
 }
 

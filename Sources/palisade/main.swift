@@ -152,11 +152,10 @@ struct Compile: ParsableCommand {
 /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`.
 func fidelitySummary(_ gaps: [Gap]) -> String {
     guard !gaps.isEmpty else { return "exact" }
+    var counts: [Gap.Kind: Int] = [:]
+    for gap in gaps { counts[gap.kind, default: 0] += 1 }
     let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .platformRequired]
-    return kinds.compactMap { kind in
-        let count = gaps.filter { $0.kind == kind }.count
-        return count == 0 ? nil : "\(count) \(kind.rawValue)"
-    }.joined(separator: ", ")
+    return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
 }
 
 struct Explain: ParsableCommand {

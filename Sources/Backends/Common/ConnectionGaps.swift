@@ -12,14 +12,14 @@ public func connectionGaps(
     // A narrowed connection is located at the allow flow that asked for it.
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
-        let verb = kind == .widened ? "allows" : "blocks"
+        let betweenWorkloads = why(kind, .betweenWorkloads)
         for (pair, ports) in relation.sortedPairs {
-            let what = pair.source == pair.destination ? "between replicas of \(name(pair.source))" : "\(name(pair.source)) -> \(name(pair.destination))"
             gaps.append(Gap(
-                kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation,
-                message: "\(target.rawValue) \(verb) \(what) on \(ports): \(why(kind, .betweenWorkloads))",
+                kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation, target: target,
+                from: name(pair.source), to: name(pair.destination), ports: ports, reason: betweenWorkloads,
                 origin: (kind == .narrowed ? asked.pairs[pair] : nil) ?? policy.workloads[pair.destination.index].origin))
         }
+        let verb = kind == .widened ? "allows" : "blocks"
         for id in relation.ingress.keys.sorted() {
             for entry in relation.ingress[id]!.entries {
                 gaps.append(Gap(
