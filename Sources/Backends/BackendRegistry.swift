@@ -5,6 +5,7 @@ import IR
 public enum BackendRegistry {
     public static let all: [any Backend] = [
         SwarmBackend(),
+        MesosBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {

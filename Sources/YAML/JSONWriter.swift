@@ -44,6 +44,7 @@ public enum JSONWriter {
         switch value {
         case .string(let text): appendString(text, to: &out)
         case .int(let number): out += String(number)
+        case .number(let text): out += text
         case .bool(let flag): out += flag ? "true" : "false"
         case .null: out += "null"
         case .array(let items):

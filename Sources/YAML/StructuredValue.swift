@@ -3,6 +3,9 @@
 public indirect enum StructuredValue: Sendable, Hashable {
     case string(String)
     case int(Int)
+    /// A number written exactly as given (`0.5`, `128`): for fractions without floating-point
+    /// rounding in the output.
+    case number(String)
     case bool(Bool)
     case null
     case array([StructuredValue])

@@ -75,6 +75,7 @@ private struct Session {
         case .string(let text):
             try scalar(text, style: plainScalarIsAmbiguous(text) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE)
         case .int(let number): try scalar(String(number), style: YAML_PLAIN_SCALAR_STYLE)
+        case .number(let text): try scalar(text, style: YAML_PLAIN_SCALAR_STYLE)
         case .bool(let flag): try scalar(flag ? "true" : "false", style: YAML_PLAIN_SCALAR_STYLE)
         case .null: try scalar("null", style: YAML_PLAIN_SCALAR_STYLE)
         case .array(let items):

@@ -14,23 +14,9 @@ import TestSupport
         try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
     }
 
-    func options(_ gaps: GapPolicy, _ extra: [OptionEntry] = []) -> TargetOptions {
-        TargetOptions(target: .swarm, gaps: gaps, options: extra, origin: .wholeFile("spec.yaml"))
-    }
-
-    /// The file, read back on its own, allows exactly intent + widened − narrowed, and the
-    /// emitter's gaps name exactly those differences.
+    /// The round trip, and what Swarm can and cannot do under each gap policy.
     func checkRoundTrip(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let emission = try backend.emit(policy, options: options(gaps))
-        let read = try backend.read(emission.files, policy: policy).relation
-        #expect(read.subtracting(policy.intent) == emission.widened, sourceLocation: sourceLocation)
-        #expect(policy.intent.subtracting(read) == emission.narrowed, sourceLocation: sourceLocation)
-        let connectionGaps = emission.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
-        let expected = emission.widened.betweenWorkloads.count + emission.narrowed.betweenWorkloads.count
-            + [emission.widened, emission.narrowed].reduce(0) { total, relation in
-                total + relation.ingress.values.reduce(0) { $0 + $1.entries.count } + relation.egress.values.reduce(0) { $0 + $1.entries.count }
-            }
-        #expect(connectionGaps.count == expected, sourceLocation: sourceLocation)
+        let (emission, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.swarm, gaps), sourceLocation: sourceLocation)
         switch gaps {
         case .widen:
             // Everything intended is allowed, except what Swarm cannot carry at all: ICMP
@@ -71,33 +57,13 @@ import TestSupport
     @Test(arguments: samples)
     func everyRuntimeKeyIsEnforcedOrReported(sample: String) throws {
         let policy = try policy(sample)
-        let emission = try backend.emit(policy, options: options(.widen))
-        let read = try backend.read(emission.files, policy: policy)
-        for workload in policy.workloads {
-            let wanted = workload.runtime
-            let got = try #require(read.runtime[workload.id])
-            let reported = Set(emission.gaps.filter { $0.kind == .unenforced && $0.message.hasPrefix("\(workload.name): ") }.map(\.capability))
-            func check(_ capability: Capability, _ holds: Bool, _ key: String) {
-                #expect(holds || reported.contains(capability), "\(sample): \(workload.name).\(key) neither enforced nor reported")
-            }
-            if let user = wanted.user { check(.runtimeUser, got.user == user, "user") }
-            if let readOnly = wanted.readOnlyRoot { check(.readOnlyRoot, got.readOnlyRoot == readOnly, "read_only_root") }
-            if let capabilities = wanted.capabilities { check(.linuxCapabilities, got.capabilities == capabilities, "capabilities") }
-            if let paths = wanted.writablePaths, !paths.isEmpty { check(.readOnlyRoot, got.writablePaths == paths, "writable_paths") }
-            if let resources = wanted.resources { check(.resourceLimits, got.resources == Resources(cpuMillis: resources.cpuMillis, memoryBytes: resources.memoryBytes, pids: resources.pids), "resources") }
-            if let privileged = wanted.privileged { check(.privileged, got.privileged == privileged, "privileged") }
-            if let seccomp = wanted.seccomp { check(.seccomp, got.seccomp == seccomp, "seccomp") }
-            if let apparmor = wanted.apparmor { check(.apparmor, got.apparmor == apparmor, "apparmor") }
-            if let flag = wanted.hostNetwork { check(.hostNamespaces, got.hostNetwork == flag, "host_network") }
-            if let flag = wanted.hostPID { check(.hostNamespaces, got.hostPID == flag, "host_pid") }
-            if let flag = wanted.hostIPC { check(.hostNamespaces, got.hostIPC == flag, "host_ipc") }
-            if wanted.noNewPrivileges == true { check(.noNewPrivileges, false, "no_new_privileges") }
-        }
+        let emission = try backend.emit(policy, options: options(.swarm, .widen))
+        try checkRuntime(policy, emission, try backend.read(emission.files, policy: policy))
     }
 
     @Test func noPairSharesANetworkWithoutAFlow() throws {
         let policy = try policy("shop.yaml")
-        let emission = try backend.emit(policy, options: options(.widen))
+        let emission = try backend.emit(policy, options: options(.swarm, .widen))
         let read = try backend.read(emission.files, policy: policy).relation
         for (pair, _) in read.betweenWorkloads where pair.source != pair.destination {
             let either = policy.intent.betweenWorkloads[pair] != nil || policy.intent.betweenWorkloads[WorkloadPair(pair.destination, pair.source)] != nil
@@ -112,7 +78,7 @@ import TestSupport
         workloads:
           a: {image: nginx:1.25, runtime: {writable_paths: ["/tmp/$cache", "/var/${HOME}"]}}
         """).policy)
-        let emission = try backend.emit(policy, options: options(.widen))
+        let emission = try backend.emit(policy, options: options(.swarm, .widen))
         let text = emission.files[0].contents
         #expect(text.contains("/tmp/$$cache"))
         #expect(text.contains("/var/$${HOME}"))
@@ -122,7 +88,7 @@ import TestSupport
 
     @Test func isolatedServicesGetAnInternalNetworkOfTheirOwn() throws {
         let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25}\n  b: {image: nginx:1.25}\n").policy)
-        let emission = try backend.emit(policy, options: options(.widen))
+        let emission = try backend.emit(policy, options: options(.swarm, .widen))
         let text = emission.files[0].contents
         #expect(text.contains("own-1:") && text.contains("own-2:"))
         #expect(!text.contains("default"))

@@ -88,7 +88,7 @@ struct SwarmEmitter {
         var entries: [StructuredValue.Entry] = [.init("replicas", .int(workload.replicas))]
         if let resources = workload.runtime.resources {
             var limits: [StructuredValue.Entry] = []
-            if let cpu = resources.cpuMillis { limits.append(.init("cpus", .string(cpus(cpu)))) }
+            if let cpu = resources.cpuMillis { limits.append(.init("cpus", .string(decimalText(cpu, 1000)))) }
             if let memory = resources.memoryBytes { limits.append(.init("memory", .string(Self.memory(memory)))) }
             if let pids = resources.pids { limits.append(.init("pids", .int(pids))) }
             if !limits.isEmpty { entries.append(.init("resources", .object([.init("limits", .object(limits))]))) }
@@ -117,17 +117,6 @@ struct SwarmEmitter {
             .init("palisade.purpose", .string(purpose)), .init("palisade.members", .string(members)),
         ])))
         return .object(entries)
-    }
-
-    /// Millicores as a decimal number of CPUs: 500 → "0.5", 2000 → "2".
-    func cpus(_ millis: Int) -> String {
-        let whole = millis / 1000
-        let fraction = millis % 1000
-        guard fraction != 0 else { return String(whole) }
-        var digits = String(fraction)
-        digits = String(repeating: "0", count: 3 - digits.count) + digits
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return "\(whole).\(digits)"
     }
 
     /// Bytes in docker's units (binary: `256M` is 256 MiB), exact.

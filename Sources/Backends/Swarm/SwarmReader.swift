@@ -123,11 +123,3 @@ struct SwarmReader {
         return items
     }
 }
-
-extension YAMLNode {
-    /// The value of `key` when this is a mapping.
-    subscript(key: String) -> YAMLNode? {
-        guard case .mapping(let pairs) = content else { return nil }
-        return pairs.first { $0.name == key }?.value
-    }
-}

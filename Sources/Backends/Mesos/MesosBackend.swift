@@ -1,0 +1,179 @@
+import Diagnostics
+import IR
+import YAML
+
+/// Mesos with Marathon: `marathon.json`, one Marathon group with a sub-group per segment and
+/// an app per workload (`POST /v2/groups`), and `acls.json`, the master's `--acls`. Mesos
+/// filters no traffic: container networks only group tasks. See `targets/mesos/README.md`.
+public struct MesosBackend: Backend {
+    public init() {}
+
+    public var target: TargetName { .mesos }
+
+    public var capabilities: [Capability: Support] {
+        [
+            .workloadSegmentation: .partial, .portFiltering: .none, .externalIngress: .partial, .externalEgress: .none,
+            .dnsEgress: .none, .denyRules: .none, .runtimeUser: .partial, .privileged: .partial, .readOnlyRoot: .partial,
+            .noNewPrivileges: .partial, .linuxCapabilities: .partial, .seccomp: .partial, .apparmor: .partial,
+            .hostNamespaces: .partial, .resourceLimits: .partial, .secrets: .none, .rbac: .partial, .imagePolicy: .none,
+        ]
+    }
+
+    public var options: [OptionSpec] {
+        [
+            OptionSpec(name: "group", summary: "the root Marathon group", defaultValue: "/POLICY"),
+            OptionSpec(name: "containerizer", summary: "docker (runtime controls as docker run flags, one network per app) or mesos (UCR: several networks, fewer controls)", defaultValue: "docker"),
+            OptionSpec(name: "principal", summary: "Marathon's framework principal in the ACLs", defaultValue: "marathon"),
+            OptionSpec(name: "role", summary: "the Mesos role Marathon registers with", defaultValue: "*"),
+        ]
+    }
+
+    struct Settings {
+        var group: String
+        var containerizer: MesosPlan.Containerizer
+        var principal: String
+        var role: String
+    }
+
+    func settings(_ options: TargetOptions, policy: String) -> (Settings, [Diagnostic]) {
+        var reader = OptionReader(options, specs: self.options)
+        let group = reader.string("group", default: "/\(policy)") { pathProblem($0) } ?? "/\(policy)"
+        let containerizer = MesosPlan.Containerizer(rawValue: reader.choice("containerizer", ["docker", "mesos"], default: "docker")) ?? .docker
+        let principal = reader.string("principal", default: "marathon") { $0.isEmpty ? "a principal cannot be empty" : nil } ?? "marathon"
+        let role = reader.string("role", default: "*") { $0.isEmpty ? "a role cannot be empty" : nil } ?? "*"
+        return (Settings(group: group, containerizer: containerizer, principal: principal, role: role), reader.diagnostics)
+    }
+
+    public func validate(_ options: TargetOptions) -> [Diagnostic] { settings(options, policy: "policy").1 }
+
+    /// Task users are OS user names on the agents: at most 32 characters.
+    public func validate(_ policy: Policy) -> [Diagnostic] {
+        policy.identities.filter { $0.kind == .service && $0.name.count > 32 }.map { identity in
+            .error(.targetLimit, "service identity '\(identity.name)' is \(identity.name.count) characters; Mesos runs tasks as an OS user, at most 32",
+                   at: identity.origin, help: "use a shorter identity name")
+        }
+    }
+
+    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
+        let (settings, _) = self.settings(options, policy: policy.name)
+        let plan = MesosPlan(policy: policy, gaps: options.gaps, containerizer: settings.containerizer)
+        let emitter = MesosEmitter(policy: policy, plan: plan, settings: settings)
+        let marathon = JSONWriter.write(emitter.marathon())
+        let acls = JSONWriter.write(emitter.acls().json)
+        let widened = plan.planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(plan.planned)
+        let docker = settings.containerizer == .docker
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { kind, connection in
+            switch (kind, connection) {
+            case (.widened, .betweenWorkloads):
+                docker ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a connected group of workloads shares it)"
+                    : "tasks on one container network reach each other on every port, both ways"
+            case (.widened, .ingress): "host ports are open to every address; Mesos has no source filter"
+            case (.widened, .egress): "egress is the CNI network's policy, configured outside Marathon and Mesos"
+            case (.narrowed, .betweenWorkloads): "with gaps: narrow workloads share a network only where they may already talk on every port, both ways"
+            case (.narrowed, .ingress):
+                options.gaps == .widen ? "Marathon maps tcp and udp host ports only"
+                    : "with gaps: narrow a host port is mapped only where every address may reach it (tcp and udp only)"
+            default: ""
+            }
+        }
+        gaps += runtimeGaps(policy, plan: plan, settings: settings)
+        gaps += grantGaps(policy, settings: settings)
+        return Emission(
+            files: [OutputFile(path: "marathon.json", contents: marathon), OutputFile(path: "acls.json", contents: acls)],
+            gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    func runtimeGaps(_ policy: Policy, plan: MesosPlan, settings: Settings) -> [Gap] {
+        var gaps: [Gap] = []
+        let docker = settings.containerizer == .docker
+        for workload in policy.workloads {
+            let runtime = workload.runtime
+            func gap(_ capability: Capability, _ key: String, _ message: String) {
+                gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
+                                origin: runtime.origins[key] ?? workload.origin))
+            }
+            if runtime.resources?.cpuMillis == nil {
+                gap(.resourceLimits, "resources", "no cpu limit in the spec: Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")
+            }
+            if runtime.resources?.memoryBytes == nil {
+                gap(.resourceLimits, "resources", "no memory limit in the spec: Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
+            }
+            if !workload.secrets.isEmpty {
+                gap(.secrets, "secrets", "secrets \(workload.secrets.joined(separator: ", ")) are not mounted at /run/secrets: file secrets need the Mesos containerizer and a secrets plugin (DC/OS Enterprise); OSS Marathon passes none")
+            }
+            if runtime.hostNetwork == true { gap(.hostNamespaces, "host_network", "host_network is not expressed: every app keeps a container network") }
+            if runtime.runAsNonRoot == true, (runtime.user ?? 0) == 0 {
+                gap(.runtimeUser, "run_as_non_root", "run_as_non_root cannot be checked by Mesos; set a non-zero user to enforce it")
+            }
+            guard !docker else { continue }
+            // The Mesos containerizer takes no docker parameters, and Marathon 1.8's app
+            // schema has no linuxInfo: only the image and the task user remain.
+            if runtime.user != nil { gap(.runtimeUser, "user", "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'") }
+            if runtime.readOnlyRoot == true { gap(.readOnlyRoot, "read_only_root", "read_only_root needs the Docker containerizer") }
+            if runtime.writablePaths?.isEmpty == false { gap(.readOnlyRoot, "writable_paths", "writable_paths need the Docker containerizer") }
+            if runtime.capabilities != nil { gap(.linuxCapabilities, "capabilities", "capabilities need the Docker containerizer") }
+            if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges needs the Docker containerizer") }
+            // What the task gets then depends on the agents' isolators, not on the app.
+            if let seccomp = runtime.seccomp { gap(.seccomp, "seccomp", "seccomp \(seccomp) depends on the agents' linux/seccomp isolator (linuxInfo is not in Marathon 1.8's app schema)") }
+            if let apparmor = runtime.apparmor { gap(.apparmor, "apparmor", "apparmor \(apparmor) cannot be set for the Mesos containerizer") }
+            if runtime.privileged == true { gap(.privileged, "privileged", "privileged needs the Docker containerizer") }
+            if runtime.resources?.pids != nil { gap(.resourceLimits, "resources", "a pids limit needs the Docker containerizer") }
+            if let flag = runtime.hostPID { gap(.hostNamespaces, "host_pid", "host_pid: \(flag) depends on the agents' namespaces/pid isolator") }
+            if let flag = runtime.hostIPC { gap(.hostNamespaces, "host_ipc", "host_ipc: \(flag) depends on the agents' namespaces/ipc isolator") }
+        }
+        return gaps
+    }
+
+    func grantGaps(_ policy: Policy, settings: Settings) -> [Gap] {
+        var gaps: [Gap] = []
+        for grant in policy.grants {
+            guard let role = policy.roles.first(where: { $0.name == grant.role }) else { continue }
+            let actions = role.effectiveActions
+            if actions.contains(.deploy) {
+                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "grant of 'deploy' to '\(grant.identity)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)", origin: grant.origin))
+            }
+            if actions.contains(.secrets) {
+                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "grant of 'secrets' to '\(grant.identity)': Mesos has no ACL for secret values", origin: grant.origin))
+            }
+            if actions.contains(.exec), settings.containerizer == .docker {
+                gaps.append(Gap(kind: .narrowed, capability: .rbac, message: "grant of 'exec' to '\(grant.identity)': the ACLs allow it, but the Docker containerizer has no nested container sessions", origin: grant.origin))
+            }
+            if policy.identities.first(where: { $0.name == grant.identity })?.kind == .group {
+                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "'\(grant.identity)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(grant.identity)'", origin: grant.origin))
+            }
+            // A task user shared with workloads of other segments widens the grant to them.
+            let granted = Set(grant.segments)
+            let users = Set(grant.segments.flatMap { policy.segments[$0.index].workloads.map { policy.workloads[$0.index].identity } })
+            for workload in policy.workloads where !granted.contains(workload.segment) && users.contains(workload.identity) {
+                let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
+                guard !neutral.isEmpty else { continue }
+                gaps.append(Gap(kind: .widened, capability: .rbac, message: "grant of \(neutral.joined(separator: ", ")) to '\(grant.identity)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(workload.identity)' runs there too", origin: grant.origin))
+            }
+        }
+        return gaps
+    }
+
+    public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
+        guard let marathon = files.first(where: { $0.path == "marathon.json" }), let acls = files.first(where: { $0.path == "acls.json" }) else {
+            throw MesosReader.Failure(description: "marathon.json and acls.json are needed")
+        }
+        return try MesosReader(policy: policy).read(marathon: marathon.contents, acls: acls.contents)
+    }
+}
+
+/// Why a Marathon group path is malformed (`PathId.scala`), or nil.
+func pathProblem(_ path: String) -> String? {
+    guard path.hasPrefix("/") else { return "a group path is absolute, like /shop" }
+    if path == "/" { return nil }
+    for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+        let labels = segment.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !segment.isEmpty && labels.allSatisfy { label in
+            !label.isEmpty && label.first != "-" && label.last != "-"
+                && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+        }
+        guard valid else { return "'\(segment)' is not lower-case letters, digits, '-' and '.' (Marathon path ids)" }
+        if ["restart", "tasks", "versions"].contains(String(segment)) { return "'\(segment)' is reserved by Marathon" }
+    }
+    return nil
+}

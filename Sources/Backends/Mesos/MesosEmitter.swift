@@ -1,0 +1,148 @@
+import IR
+import YAML
+
+/// Writes the Marathon group (`marathon.json`) and the master ACLs (`acls.json`).
+struct MesosEmitter {
+    let policy: Policy
+    let plan: MesosPlan
+    let settings: MesosBackend.Settings
+
+    /// Marathon's documented defaults (`app.raml`), used when the spec sets no limit.
+    static let defaultCPUs = "1"
+    static let defaultMemoryMiB = "128"
+
+    func marathon() -> StructuredValue {
+        var networkOf: [WorkloadID: [String]] = [:]
+        for network in plan.networks {
+            for member in network.members { networkOf[member, default: []].append(network.name) }
+        }
+        let root = settings.group
+        return .object([
+            .init("id", .string(root)),
+            .init("groups", .array(policy.segments.map { segment in
+                let path = "\(root == "/" ? "" : root)/\(segment.name)"
+                return .object([
+                    .init("id", .string(path)),
+                    .init("apps", .array(segment.workloads.map { app(policy.workloads[$0.index], path: path, networks: networkOf[$0] ?? []) })),
+                ])
+            })),
+        ])
+    }
+
+    func app(_ workload: Workload, path: String, networks: [String]) -> StructuredValue {
+        let runtime = workload.runtime
+        let resources = runtime.resources
+        var entries: [StructuredValue.Entry] = [
+            .init("id", .string("\(path)/\(workload.name)")),
+            .init("instances", .int(workload.replicas)),
+            .init("cpus", .number(resources?.cpuMillis.map { decimalText($0, 1000) } ?? Self.defaultCPUs)),
+            .init("mem", .number(resources?.memoryBytes.map { decimalText($0, 1 << 20) } ?? Self.defaultMemoryMiB)),
+            .init("disk", 0),
+            .init("user", .string(workload.identity)),
+        ]
+        var docker: [StructuredValue.Entry] = [.init("image", .string(workload.image.text))]
+        if settings.containerizer == .docker {
+            docker.append(.init("privileged", .bool(runtime.privileged == true)))
+            docker.append(.init("parameters", .array(parameters(runtime).map { key, value in
+                .object([.init("key", .string(key)), .init("value", .string(value))])
+            })))
+        }
+        var container: [StructuredValue.Entry] = [
+            .init("type", .string(settings.containerizer == .docker ? "DOCKER" : "MESOS")),
+            .init("docker", .object(docker)),
+        ]
+        if let ports = plan.mapped[workload.id] {
+            container.append(.init("portMappings", .array(portMappings(ports, networks: networks))))
+        }
+        entries.append(.init("container", .object(container)))
+        entries.append(.init("networks", .array(networks.map { .object([.init("mode", "container"), .init("name", .string($0))]) })))
+        var labels: [StructuredValue.Entry] = [
+            .init("palisade.policy", .string(policy.name)),
+            .init("palisade.segment", .string(policy.segments[workload.segment.index].name)),
+            .init("palisade.identity", .string(workload.identity)),
+        ]
+        labels += workload.labels.map { .init($0.key, .string($0.value)) }
+        entries.append(.init("labels", .object(labels)))
+        return .object(entries)
+    }
+
+    /// `docker run` flags for the runtime profile (Docker containerizer only).
+    func parameters(_ runtime: RuntimeProfile) -> [(String, String)] {
+        var result: [(String, String)] = []
+        if let user = runtime.user { result.append(("user", String(user))) }
+        if runtime.readOnlyRoot == true { result.append(("read-only", "true")) }
+        for path in runtime.writablePaths ?? [] { result.append(("tmpfs", "\(path):rw")) }
+        for capability in runtime.capabilities?.drop ?? [] { result.append(("cap-drop", capability)) }
+        for capability in runtime.capabilities?.add ?? [] { result.append(("cap-add", capability)) }
+        if runtime.noNewPrivileges == true { result.append(("security-opt", "no-new-privileges")) }
+        switch runtime.seccomp {
+        case .unconfined?: result.append(("security-opt", "seccomp=unconfined"))
+        case .localhost(let path)?: result.append(("security-opt", "seccomp=\(path)"))
+        default: break
+        }
+        switch runtime.apparmor {
+        case .unconfined?: result.append(("security-opt", "apparmor=unconfined"))
+        case .localhost(let name)?: result.append(("security-opt", "apparmor=\(name)"))
+        default: break
+        }
+        if let pids = runtime.resources?.pids { result.append(("pids-limit", String(pids))) }
+        if runtime.hostPID == true { result.append(("pid", "host")) }
+        if runtime.hostIPC == true { result.append(("ipc", "host")) }
+        return result
+    }
+
+    /// One mapping per port, host port = container port; `networkNames` names the first
+    /// network when there are several (Marathon requires one with a host port).
+    func portMappings(_ ports: PortSet, networks: [String]) -> [StructuredValue] {
+        ports.ranges.flatMap { range in
+            (range.lower...range.upper).map { port in
+                var entries: [StructuredValue.Entry] = [
+                    .init("containerPort", .int(port)), .init("hostPort", .int(port)),
+                    .init("protocol", .string(range.proto.description)),
+                ]
+                if networks.count > 1 { entries.append(.init("networkNames", .array([.string(networks[0])]))) }
+                return .object(entries)
+            }
+        }
+    }
+
+    /// `register_frameworks` and `run_tasks` for Marathon's principal, the neutral actions
+    /// for every granted user or group, and a deny-everyone rule closing each action.
+    func acls() -> MesosACLs {
+        var byAction: [String: [MesosACLs.Rule]] = [:]
+        byAction["register_frameworks"] = [MesosACLs.Rule(principals: .some([settings.principal]), object: .some([settings.role]))]
+        let taskUsers = Set(policy.workloads.map(\.identity)).sorted()
+        if !taskUsers.isEmpty {
+            byAction["run_tasks"] = [MesosACLs.Rule(principals: .some([settings.principal]), object: .some(taskUsers))]
+        }
+        for (identity, actions) in grantedUsers() {
+            for (action, users) in actions {
+                for mesosAction in MesosACLs.neutral[action] ?? [] {
+                    byAction[mesosAction, default: []].append(MesosACLs.Rule(principals: .some([identity]), object: .some(users)))
+                }
+            }
+        }
+        return MesosACLs(permissive: false, actions: MesosACLs.written.map { action, field in
+            MesosACLs.ActionRules(action: action, objectField: field, rules: (byAction[action] ?? []) + [MesosACLs.Rule(principals: .any, object: .none)])
+        })
+    }
+
+    /// For each granted identity (sorted), each neutral action with a Mesos ACL, the task
+    /// users of the workloads in the segments where it holds it.
+    func grantedUsers() -> [(String, [(Action, [String])])] {
+        var users: [String: [Action: Set<String>]] = [:]
+        for grant in policy.grants {
+            guard let role = policy.roles.first(where: { $0.name == grant.role }) else { continue }
+            let taskUsers = grant.segments.flatMap { policy.segments[$0.index].workloads.map { policy.workloads[$0.index].identity } }
+            for action in role.effectiveActions where MesosACLs.neutral[action] != nil {
+                users[grant.identity, default: [:]][action, default: []].formUnion(taskUsers)
+            }
+        }
+        return users.keys.sorted().map { identity in
+            (identity, users[identity]!.keys.sorted().compactMap { action in
+                let list = users[identity]![action]!.sorted()
+                return list.isEmpty ? nil : (action, list)
+            })
+        }
+    }
+}

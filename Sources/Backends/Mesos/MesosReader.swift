@@ -1,0 +1,120 @@
+import IR
+import YAML
+
+/// Reads `marathon.json` and `acls.json` back, from the files alone: apps on one container
+/// network reach each other on every port; mapped host ports are open to every address;
+/// every task reaches every external peer; the runtime controls the Docker parameters carry;
+/// the neutral actions each principal holds per segment under the ACLs.
+struct MesosReader {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let policy: Policy
+
+    func read(marathon: String, acls: String) throws -> ReadBack {
+        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json").root else { throw Failure(description: "marathon.json does not load") }
+        var workloadIDs: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
+
+        var members: [String: [WorkloadID]] = [:]
+        var mapped: [WorkloadID: PortSet] = [:]
+        var runtime: [WorkloadID: RuntimeProfile] = [:]
+        var users: [WorkloadID: String] = [:]
+        for app in apps(root) {
+            guard let id = app["id"]?.scalar, let name = id.split(separator: "/").last.map(String.init), let workload = workloadIDs[name] else {
+                throw Failure(description: "an app that is not a workload of the spec")
+            }
+            let networks = items(app["networks"]).compactMap { $0["name"]?.scalar }
+            if networks.isEmpty { throw Failure(description: "app \(id) has no container network (it would share the host's)") }
+            for network in networks { members[network, default: []].append(workload) }
+            var ports = PortSet()
+            for mapping in items(app["container"]?["portMappings"]) {
+                guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
+                for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
+                    ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
+                }
+            }
+            if !ports.isEmpty { mapped[workload] = ports }
+            runtime[workload] = profile(app)
+            users[workload] = app["user"]?.scalar
+        }
+        let networks = members.keys.sorted().map { MesosPlan.Network(name: $0, members: members[$0]!) }
+        let relation = MesosPlan.relation(networks: networks, mapped: mapped, workloads: policy.workloads.map(\.id))
+
+        guard let aclRoot = YAMLLoader.load(text: acls, file: "acls.json").root else { throw Failure(description: "acls.json does not load") }
+        let rules = try MesosACLs(json: aclRoot)
+        return ReadBack(relation: relation, runtime: runtime, grants: grants(rules, users: users))
+    }
+
+    /// The neutral actions each identity holds in each segment: an action is held in a
+    /// segment when the ACLs authorize every one of its Mesos actions on the task user of
+    /// every workload there.
+    func grants(_ rules: MesosACLs, users: [WorkloadID: String]) -> [String: [SegmentID: Set<Action>]] {
+        var result: [String: [SegmentID: Set<Action>]] = [:]
+        for identity in policy.identities where identity.kind != .service || policy.grants.contains(where: { $0.identity == identity.name }) {
+            for (index, segment) in policy.segments.enumerated() where !segment.workloads.isEmpty {
+                var held = Set<Action>()
+                for (action, mesosActions) in MesosACLs.neutral {
+                    let all = segment.workloads.allSatisfy { workload in
+                        guard let user = users[workload] else { return false }
+                        return mesosActions.allSatisfy { rules.authorizes(identity.name, $0, user) }
+                    }
+                    if all { held.insert(action) }
+                }
+                if !held.isEmpty { result[identity.name, default: [:]][SegmentID(index)] = held }
+            }
+        }
+        return result
+    }
+
+    func profile(_ app: YAMLNode) -> RuntimeProfile {
+        let docker = app["container"]?["docker"]
+        let isDocker = app["container"]?["type"]?.scalar == "DOCKER"
+        var profile = RuntimeProfile(privileged: isDocker ? docker?["privileged"]?.scalar == "true" : false)
+        guard isDocker else { return profile }
+        var add: [String] = []
+        var drop: [String] = []
+        var paths: [String] = []
+        profile.seccomp = .runtimeDefault
+        profile.apparmor = .runtimeDefault
+        profile.hostPID = false
+        profile.hostIPC = false
+        for parameter in items(docker?["parameters"]) {
+            guard let key = parameter["key"]?.scalar, let value = parameter["value"]?.scalar else { continue }
+            switch key {
+            case "user": profile.user = Int(value.split(separator: ":").first ?? "")
+            case "read-only": profile.readOnlyRoot = value == "true"
+            case "tmpfs": paths.append(String(value.split(separator: ":").first ?? ""))
+            case "cap-add": add.append(value)
+            case "cap-drop": drop.append(value)
+            case "pids-limit": profile.resources = Resources(pids: Int(value))
+            case "pid": profile.hostPID = value == "host"
+            case "ipc": profile.hostIPC = value == "host"
+            case "security-opt":
+                if value == "no-new-privileges" || value == "no-new-privileges:true" { profile.noNewPrivileges = true }
+                if value.hasPrefix("seccomp=") {
+                    let name = String(value.dropFirst("seccomp=".count))
+                    profile.seccomp = name == "unconfined" ? .unconfined : .localhost(name)
+                }
+                if value.hasPrefix("apparmor=") {
+                    let name = String(value.dropFirst("apparmor=".count))
+                    profile.apparmor = name == "unconfined" ? .unconfined : .localhost(name)
+                }
+            default: break
+            }
+        }
+        if !add.isEmpty || !drop.isEmpty { profile.capabilities = Capabilities(add: add, drop: drop) }
+        if !paths.isEmpty { profile.writablePaths = paths }
+        return profile
+    }
+
+    func apps(_ group: YAMLNode) -> [YAMLNode] {
+        items(group["apps"]) + items(group["groups"]).flatMap(apps)
+    }
+
+    func items(_ node: YAMLNode?) -> [YAMLNode] {
+        guard let node, case .sequence(let items) = node.content else { return [] }
+        return items
+    }
+}
