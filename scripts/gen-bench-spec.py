@@ -632,6 +632,11 @@ class Gen:
         w("  require_digest: false")
         w("  allowed_registries: [registry.example.com]")
         w()
+        # A mesh this connected would put every app on one network with the Docker
+        # containerizer (one network per app); the Mesos containerizer takes several.
+        w("targets:")
+        w("  mesos: {containerizer: mesos}")
+        w()
         w("expect:" if self.expect else "expect: []")
         self.out.extend(self.expect)
         return "\n".join(self.out) + "\n"

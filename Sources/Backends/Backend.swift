@@ -135,6 +135,13 @@ public struct Gap: Sendable, Hashable {
     }
 }
 
+/// A spec a backend cannot compile (a platform limit it exceeds), as a located diagnostic.
+public struct BackendError: Error, Sendable {
+    public var diagnostic: Diagnostic
+
+    public init(_ diagnostic: Diagnostic) { self.diagnostic = diagnostic }
+}
+
 /// What `emit` produces: the files, the gaps in words, and the connection gaps exactly.
 public struct Emission: Sendable {
     public var files: [OutputFile]

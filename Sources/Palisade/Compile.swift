@@ -63,6 +63,8 @@ public enum Pipeline {
                     result.emitTimings.append((policy.name, target, ContinuousClock.now - started))
                     for file in emission.files { result.tree.add("\(target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
                     result.gaps.append((policy.name, target, emission.gaps))
+                } catch let error as BackendError {
+                    result.diagnostics.append(error.diagnostic)
                 } catch {
                     result.diagnostics.append(.error(.invalidTargetOption, "\(target.rawValue): \(error)", at: options.origin))
                 }

@@ -140,3 +140,23 @@ import TestSupport
         #expect(emission.gaps.filter { $0.capability == .resourceLimits }.count == 2)
     }
 }
+
+extension MesosTests {
+    @Test func aConnectedGroupTooLargeForOneDockerNetworkIsALocatedError() throws {
+        let count = MesosBackend.largestNetwork + 1
+        var text = "version: 1\nname: t\nworkloads:\n"
+        for index in 0..<count { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
+        text += "flows:\n"
+        for index in 1..<count { text += "  - {from: w\(index - 1), to: w\(index), ports: [tcp/80]}\n" }
+        text += "targets:\n  mesos: {containerizer: docker}\n"
+        let policy = try #require(compileSpec(text).policy)
+        let error = try #require(throws: BackendError.self) {
+            try backend.emit(policy, options: try #require(policy.options(for: .mesos)))
+        }
+        #expect(error.diagnostic.code == .targetLimit)
+        #expect(error.diagnostic.range?.start.line == text.split(separator: "\n").count)
+        // The Mesos containerizer takes a clique cover instead: fine.
+        let ucr = options(.mesos, .widen, ["containerizer": .string("mesos")])
+        #expect(try backend.emit(policy, options: ucr).files.count == 2)
+    }
+}

@@ -46,6 +46,11 @@ public struct MesosBackend: Backend {
 
     public func validate(_ options: TargetOptions) -> [Diagnostic] { settings(options, policy: "policy").1 }
 
+    /// The most workloads one container network may hold: with the Docker containerizer's one
+    /// network per app, a connected group of workloads shares one network, and its every pair
+    /// may talk; beyond this the widening is not worth computing or deploying.
+    static let largestNetwork = 256
+
     /// Task users are OS user names on the agents: at most 32 characters.
     public func validate(_ policy: Policy) -> [Diagnostic] {
         policy.identities.filter { $0.kind == .service && $0.name.count > 32 }.map { identity in
@@ -57,11 +62,19 @@ public struct MesosBackend: Backend {
     public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
         let (settings, _) = self.settings(options, policy: policy.name)
         let plan = MesosPlan(policy: policy, gaps: options.gaps, containerizer: settings.containerizer)
+        if let largest = plan.networks.max(by: { $0.members.count < $1.members.count }), largest.members.count > Self.largestNetwork {
+            throw BackendError(.error(
+                .targetLimit,
+                "mesos: \(largest.members.count) workloads form one connected group, and the Docker containerizer gives each app one network: they would all share it (\(largest.members.count * largest.members.count) pairs); Palisade stops at \(Self.largestNetwork) workloads per network",
+                at: options.option("containerizer")?.value.range ?? options.origin,
+                help: "set 'containerizer: mesos' (several networks per app), or split the spec"))
+        }
         let emitter = MesosEmitter(policy: policy, plan: plan, settings: settings)
         let marathon = JSONWriter.write(emitter.marathon())
         let acls = JSONWriter.write(emitter.acls().json)
-        let widened = plan.planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(plan.planned)
+        let planned = plan.planned
+        let widened = planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(planned)
         let docker = settings.containerizer == .docker
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { kind, connection in
             switch (kind, connection) {

@@ -17,12 +17,17 @@ struct MesosPlan {
     var networks: [Network] = []
     /// Host ports mapped per workload (tcp and udp: Marathon's port protocols).
     var mapped: [WorkloadID: PortSet] = [:]
-    var planned = Relation()
+    let workloads: [WorkloadID]
+
+    /// What Mesos allows with these networks and host ports; quadratic in the size of a
+    /// network, so computed only once the networks are known to be small enough.
+    var planned: Relation { MesosPlan.relation(networks: networks, mapped: mapped, workloads: workloads) }
 
     static let mappable = PortSet.whole(.tcp).union(.whole(.udp))
 
     init(policy: Policy, gaps: GapPolicy, containerizer: Containerizer) {
         let intent = policy.intent
+        workloads = policy.workloads.map(\.id)
         var edges: [(Int, Int)] = []
         for (pair, _) in intent.sortedPairs where pair.source != pair.destination {
             edges.append((pair.source.index, pair.destination.index))
@@ -37,7 +42,7 @@ struct MesosPlan {
             if gaps == .narrow {
                 // A component shares one network only if every pair in it may already talk freely.
                 groups = groups.flatMap { group in
-                    let complete = group.indices.allSatisfy { i in group[(i + 1)...].allSatisfy { fullyAllowed(group[i], $0) } }
+                    let complete = group.count <= MesosBackend.largestNetwork && group.indices.allSatisfy { i in group[(i + 1)...].allSatisfy { fullyAllowed(group[i], $0) } }
                     return complete ? [group] : group.map { [$0] }
                 }
             }
@@ -61,7 +66,6 @@ struct MesosPlan {
             }
             if !ports.isEmpty { mapped[workload.id] = ports }
         }
-        planned = MesosPlan.relation(networks: networks, mapped: mapped, workloads: policy.workloads.map(\.id))
     }
 
     /// Members of a container network reach each other (and themselves) on every port;
