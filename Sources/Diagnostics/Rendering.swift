@@ -28,7 +28,7 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     /// The quoted source line and a caret under the range (to its end on that line).
-    func snippet(_ range: SourceRange) -> String {
+    public func snippet(_ range: SourceRange) -> String {
         guard let file = sources[range.file], let line = file.line(range.start.line) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: max(number.count, 4))

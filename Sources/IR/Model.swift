@@ -23,6 +23,8 @@ public struct Policy: Sendable {
     public var expectations: [Expectation]
     public var targets: [TargetOptions]
     public var lint: LintConfig
+    /// Where the policy's name is written: findings about the spec as a whole point here.
+    public var origin: SourceRange = .wholeFile("")
 
     public init(
         name: String, description: String?, files: [String], contentHash: String, segments: [Segment],
@@ -249,10 +251,13 @@ public struct Workload: Sendable, Hashable {
     public var labels: [Label]
     public var description: String?
     public var origin: SourceRange
+    /// Where the image reference is written.
+    public var imageOrigin: SourceRange
 
     public init(
         id: WorkloadID, name: String, segment: SegmentID, image: ImageReference, identity: String, replicas: Int,
-        listens: PortSet, secrets: [String], runtime: RuntimeProfile, labels: [Label], description: String?, origin: SourceRange
+        listens: PortSet, secrets: [String], runtime: RuntimeProfile, labels: [Label], description: String?, origin: SourceRange,
+        imageOrigin: SourceRange? = nil
     ) {
         self.id = id
         self.name = name
@@ -266,6 +271,7 @@ public struct Workload: Sendable, Hashable {
         self.labels = labels
         self.description = description
         self.origin = origin
+        self.imageOrigin = imageOrigin ?? origin
     }
 }
 
@@ -531,9 +537,14 @@ public struct LintIgnore: Sendable, Hashable {
 public struct LintConfig: Sendable, Hashable {
     public var disable: [Located<String>]
     public var ignore: [LintIgnore]
+    /// CIDRs with a shorter prefix than this are "overly broad" (lint rule PAL407).
+    public var minimumIPv4Prefix: Int
+    public var minimumIPv6Prefix: Int
 
-    public init(disable: [Located<String>] = [], ignore: [LintIgnore] = []) {
+    public init(disable: [Located<String>] = [], ignore: [LintIgnore] = [], minimumIPv4Prefix: Int = 16, minimumIPv6Prefix: Int = 32) {
         self.disable = disable
         self.ignore = ignore
+        self.minimumIPv4Prefix = minimumIPv4Prefix
+        self.minimumIPv6Prefix = minimumIPv6Prefix
     }
 }

@@ -40,7 +40,7 @@ struct LowerPass {
         if let imagePolicy { checkImages(imagePolicy) }
         checkLintSubjects()
         diagnostics += resolve.diagnostics
-        return Policy(
+        var policy = Policy(
             name: policyName, description: top?.description, files: files.map(\.path), contentHash: contentHash,
             segments: segmentsOut,
             networks: resolve.networks.keys.sorted().compactMap { name in
@@ -55,6 +55,8 @@ struct LowerPass {
             secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body.description, origin: $0.name.range) }.sorted { $0.name < $1.name },
             workloads: workloadsOut, flows: flows, intent: intent, imagePolicy: imagePolicy, expectations: expectations,
             targets: top?.targets.sorted { $0.target < $1.target } ?? [], lint: top?.lint ?? LintConfig())
+        policy.origin = resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")
+        return policy
     }
 
     // MARK: Segments, identities, workloads
@@ -119,7 +121,7 @@ struct LowerPass {
             workloadsOut.append(Workload(
                 id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
                 listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
-                labels: body.labels, description: body.description, origin: definition.name.range))
+                labels: body.labels, description: body.description, origin: definition.name.range, imageOrigin: image.range))
         }
         if workloadsOut.count != names.count {
             // A workload could not be lowered: its errors are reported; keep indexes dense.

@@ -394,6 +394,10 @@ extension Decoder {
         if let node = fields["disable"] {
             config.disable = (list(node, in: "lint.disable") ?? []).compactMap { lintRule($0) }
         }
+        if let node = fields["min_prefix"], let prefixes = self.fields(node, SpecSchema.minimumPrefix, in: "lint.min_prefix") {
+            if let value = prefixes["ipv4"].flatMap({ integer($0, in: "min_prefix.ipv4", minimum: 0, maximum: 32) }) { config.minimumIPv4Prefix = value.value }
+            if let value = prefixes["ipv6"].flatMap({ integer($0, in: "min_prefix.ipv6", minimum: 0, maximum: 128) }) { config.minimumIPv6Prefix = value.value }
+        }
         if let node = fields["ignore"] {
             for item in list(node, in: "lint.ignore") ?? [] {
                 guard let ignore = self.fields(item, SpecSchema.lintIgnore, in: "a lint ignore") else { continue }

@@ -156,9 +156,15 @@ public enum SpecSchema {
         Field("reason", .string(), "why the finding is accepted", required: true),
     ])
 
+    public static let minimumPrefix = Shape(name: "min_prefix", fields: [
+        Field("ipv4", .integer(minimum: 0, maximum: 32), "shortest IPv4 prefix that is not overly broad (default 16)"),
+        Field("ipv6", .integer(minimum: 0, maximum: 128), "shortest IPv6 prefix that is not overly broad (default 32)"),
+    ])
+
     public static let lint = Shape(name: "lint", fields: [
         Field("disable", .list(.string(pattern: "^PAL[0-9]{3}$")), "rules that never run"),
         Field("ignore", .list(.object(lintIgnore)), "accepted findings"),
+        Field("min_prefix", .object(minimumPrefix), "extension: the overly-broad-CIDR rule's thresholds"),
     ])
 
     public static let root = Shape(name: "spec", fields: [
@@ -196,7 +202,7 @@ public enum SpecSchema {
     /// by target name, against `TargetName`, so that an unknown target has its own code.)
     public static let shapes: [Shape] = [
         root, capabilities, resources, runtime, segment, identity, secret, grant, defaults, workload, flow,
-        connection, expectation, imagePolicy, lintIgnore, lint,
+        connection, expectation, imagePolicy, lintIgnore, minimumPrefix, lint,
     ]
 }
 

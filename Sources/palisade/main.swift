@@ -3,7 +3,9 @@ import Backends
 import Diagnostics
 import Foundation
 import IR
+import Lint
 import Palisade
+import Reports
 import Spec
 
 /// The `palisade` command: argument parsing and printing; the work is in `Palisade`.
@@ -15,13 +17,14 @@ struct PalisadeCommand: ParsableCommand {
         Examples:
           palisade compile samples/shop.yaml --out out
           palisade compile samples/*.yaml --target openshift,aws --check --out targets
+          palisade lint samples/*.yaml --format sarif > palisade.sarif
           palisade explain samples/shop.yaml --from web --to api --port tcp/9000
           palisade schema > palisade.schema.json
 
         Exit codes: 0 success; 1 the spec has errors (or drift, with --check); 2 bad invocation or unreadable file.
         """,
         version: PalisadeVersion.current,
-        subcommands: [Compile.self, Explain.self, Schema.self]
+        subcommands: [Compile.self, Lint.self, Explain.self, Schema.self]
     )
 }
 
@@ -158,6 +161,62 @@ func fidelitySummary(_ gaps: [Gap]) -> String {
     return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
 }
 
+struct Lint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check specs against the security lint rules (docs/lint-rules.md).",
+        discussion: """
+        Reports go to standard output; the spec's own errors go to standard error. Exit 1 when a finding is at or
+        above --fail-on (default error), or a spec does not compile.
+
+        Examples:
+          palisade lint samples/shop.yaml
+          palisade lint samples/*.yaml --format sarif > palisade.sarif
+          palisade lint specs/*.yaml --format junit --fail-on warning > lint.xml
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, sarif, junit
+    }
+
+    enum Threshold: String, ExpressibleByArgument, CaseIterable {
+        case error, warning
+    }
+
+    @Argument(help: "Spec files.")
+    var specs: [String]
+
+    @Option(help: "Report format: text, json, sarif or junit.")
+    var format: Format = .text
+
+    @Option(name: .customLong("fail-on"), help: "Exit 1 on findings at or above this severity: error or warning.")
+    var failOn: Threshold = .error
+
+    func run() throws {
+        let result = LintPipeline.lint(paths: specs, toolVersion: PalisadeVersion.current)
+        printDiagnostics(result.diagnostics, sources: result.run.sources)
+        guard result.allReadable else { throw ExitCode(2) }
+        let report: String
+        switch format {
+        case .text: report = LintReports.text(result.run)
+        case .json: report = LintReports.json(result.run)
+        case .sarif: report = LintReports.sarif(result.run)
+        case .junit:
+            do {
+                report = try LintReports.junit(result.run)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        print(report, terminator: "")
+        if result.diagnostics.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        let failing = result.run.specs.flatMap(\.findings).contains { finding in
+            finding.severity == .error || (failOn == .warning && finding.severity == .warning)
+        }
+        if failing { throw ExitCode(1) }
+    }
+}
+
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Say whether a connection is allowed by the intent, and by which flows.",
@@ -167,6 +226,7 @@ struct Explain: ParsableCommand {
         port set name; without it every port is asked about.
 
         Examples:
+          palisade lint samples/*.yaml --format sarif > palisade.sarif
           palisade explain samples/shop.yaml --from web --to api --port tcp/9000
           palisade explain samples/shop.yaml --from 203.0.113.9 --to db
         """)
