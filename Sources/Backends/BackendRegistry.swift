@@ -6,6 +6,7 @@ public enum BackendRegistry {
     public static let all: [any Backend] = [
         SwarmBackend(),
         MesosBackend(),
+        AWSBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {

@@ -106,6 +106,10 @@ public struct AddressSet: Sendable, Hashable {
 }
 
 /// The largest aligned blocks covering `lower...upper`, as (address, prefix length).
+public func prefixBlocks<T: FixedWidthInteger & UnsignedInteger>(_ lower: T, _ upper: T) -> [(T, Int)] {
+    prefixes(lower, upper)
+}
+
 func prefixes<T: FixedWidthInteger & UnsignedInteger>(_ lower: T, _ upper: T) -> [(T, Int)] {
     var result: [(T, Int)] = []
     var start = lower

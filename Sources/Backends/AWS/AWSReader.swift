@@ -1,0 +1,78 @@
+import IR
+import YAML
+
+/// Reads the CloudFormation template back, from the file alone, into what the security
+/// groups allow (stateful; a group-to-group connection needs the destination's ingress and
+/// the source's egress; CIDR rules for external peers; the no-egress sentinel allows nothing).
+struct AWSReader {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let policy: Policy
+
+    func read(_ text: String) throws -> ReadBack {
+        guard let root = YAMLLoader.load(text: text, file: "security-groups.json").root,
+              case .mapping(let resources)? = root["Resources"]?.content
+        else { throw Failure(description: "security-groups.json has no Resources") }
+        let plan = FirewallPlan(policy: policy, gaps: .widen)
+        var indexByName: [String: Int] = [:]
+        for (index, identity) in plan.identities.enumerated() { indexByName[identity.name] = index }
+        var indexByLogical: [String: Int] = [:]
+        for resource in resources where resource.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" {
+            guard case .sequence(let tags)? = resource.value["Properties"]?["Tags"]?.content,
+                  let identity = tags.first(where: { $0["Key"]?.scalar == "palisade:identity" })?["Value"]?.scalar,
+                  let index = indexByName[identity]
+            else { throw Failure(description: "security group \(resource.name) names no identity of the spec") }
+            indexByLogical[resource.name] = index
+        }
+        func group(_ node: YAMLNode?) -> Int? {
+            guard case .sequence(let parts)? = node?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar else { return nil }
+            return indexByLogical[logical]
+        }
+        func rule(_ node: YAMLNode, ingress: Bool) throws -> SecurityGroupRule {
+            guard let proto = node["IpProtocol"]?.scalar else { throw Failure(description: "a rule without IpProtocol") }
+            let from = node["FromPort"]?.scalar.flatMap { Int($0) } ?? -1
+            let to = node["ToPort"]?.scalar.flatMap { Int($0) } ?? -1
+            let peer: SecurityGroupRule.Peer
+            if let cidr = node["CidrIp"]?.scalar {
+                peer = .ipv4(cidr)
+            } else if let cidr = node["CidrIpv6"]?.scalar {
+                peer = .ipv6(cidr)
+            } else if let other = group(node[ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId"]) {
+                peer = .group(other)
+            } else {
+                throw Failure(description: "a rule with no peer this reader knows")
+            }
+            return SecurityGroupRule(proto: proto, fromPort: from, toPort: to, peer: peer)
+        }
+        var ingress: [Int: [SecurityGroupRule]] = [:]
+        var egress: [Int: [SecurityGroupRule]] = [:]
+        for resource in resources {
+            let properties = resource.value["Properties"]
+            switch resource.value["Type"]?.scalar {
+            case "AWS::EC2::SecurityGroup":
+                let index = indexByLogical[resource.name]!
+                for node in items(properties?["SecurityGroupIngress"]) { ingress[index, default: []].append(try rule(node, ingress: true)) }
+                let outbound = items(properties?["SecurityGroupEgress"])
+                // No egress rule at all means CloudFormation's default: everything out.
+                if outbound.isEmpty { egress[index, default: []].append(SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))) }
+                for node in outbound { egress[index, default: []].append(try rule(node, ingress: false)) }
+            case "AWS::EC2::SecurityGroupIngress":
+                guard let properties, let owner = group(properties["GroupId"]) else { throw Failure(description: "\(resource.name) has no GroupId") }
+                ingress[owner, default: []].append(try rule(properties, ingress: true))
+            case "AWS::EC2::SecurityGroupEgress":
+                guard let properties, let owner = group(properties["GroupId"]) else { throw Failure(description: "\(resource.name) has no GroupId") }
+                egress[owner, default: []].append(try rule(properties, ingress: false))
+            default:
+                continue
+            }
+        }
+        return ReadBack(relation: AWSTemplate.relation(plan: plan, ingress: ingress, egress: egress))
+    }
+
+    func items(_ node: YAMLNode?) -> [YAMLNode] {
+        guard let node, case .sequence(let items) = node.content else { return [] }
+        return items
+    }
+}

@@ -1,0 +1,87 @@
+import IR
+
+/// The shared core of the cloud firewall backends (AWS, GCP, Azure): each service identity is
+/// one firewall identity (a security group, a service account, an application security
+/// group), and the intent is lifted from workloads to identities — what any workload of an
+/// identity may do, every workload of it may do (reported where that widens).
+struct FirewallPlan {
+    struct Identity {
+        var name: String
+        var workloads: [WorkloadID]
+        var segments: [String]
+    }
+
+    /// Identities with at least one workload, sorted by name.
+    var identities: [Identity] = []
+    /// Index into `identities` of each workload's identity.
+    var identityOf: [WorkloadID: Int] = [:]
+    /// Between identities: ports by (source, destination) index.
+    var between: [Pair: PortSet] = [:]
+    /// External peers into each identity, and out of it, after `dns:` handling.
+    var ingress: [Int: ExternalRules] = [:]
+    var egress: [Int: ExternalRules] = [:]
+
+    struct Pair: Hashable, Comparable {
+        var source: Int
+        var destination: Int
+        static func < (lhs: Pair, rhs: Pair) -> Bool { (lhs.source, lhs.destination) < (rhs.source, rhs.destination) }
+    }
+
+    init(policy: Policy, gaps: GapPolicy) {
+        let names = Set(policy.workloads.map(\.identity)).sorted()
+        for (index, name) in names.enumerated() {
+            let workloads = policy.workloads.filter { $0.identity == name }
+            identities.append(Identity(
+                name: name, workloads: workloads.map(\.id),
+                segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
+            for workload in workloads { identityOf[workload.id] = index }
+        }
+        for (pair, ports) in policy.intent.betweenWorkloads {
+            between[Pair(source: identityOf[pair.source]!, destination: identityOf[pair.destination]!), default: PortSet()].formUnion(ports)
+        }
+        for (workload, rules) in policy.intent.ingress {
+            let index = identityOf[workload]!
+            ingress[index] = (ingress[index] ?? ExternalRules()).union(rules)
+        }
+        for (workload, rules) in policy.intent.egress {
+            let index = identityOf[workload]!
+            egress[index] = (egress[index] ?? ExternalRules()).union(rules)
+        }
+        // No cloud firewall filters by name: a `dns:` destination is every address (widen) or
+        // nothing (narrow) on its ports.
+        for (index, rules) in egress {
+            let entries = rules.entries.compactMap { entry -> ExternalRules.Entry? in
+                var peers = ExternalSet(addresses: entry.peers.addresses)
+                if !entry.peers.dns.isEmpty, gaps == .widen { peers.addresses = .all }
+                return peers.isEmpty ? nil : ExternalRules.Entry(ports: entry.ports, peers: peers)
+            }
+            egress[index] = entries.isEmpty ? nil : ExternalRules(entries: entries)
+        }
+    }
+
+    /// The workload relation that identity-level rules allow: between every workload of the
+    /// source identity and every workload of the destination; egress open to every address
+    /// reaches every `dns:` name too.
+    func relation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> Relation {
+        var relation = Relation()
+        for (pair, ports) in allowed where !ports.isEmpty {
+            for source in identities[pair.source].workloads {
+                for destination in identities[pair.destination].workloads {
+                    relation.betweenWorkloads[WorkloadPair(source, destination)] = ports
+                }
+            }
+        }
+        for (index, rules) in ingress where !rules.isEmpty {
+            for workload in identities[index].workloads { relation.ingress[workload] = rules }
+        }
+        for (index, rules) in egress where !rules.isEmpty {
+            let withNames = ExternalRules(entries: rules.entries.map { entry in
+                var peers = entry.peers
+                if peers.addresses.isAll { peers.dns = .all }
+                return ExternalRules.Entry(ports: entry.ports, peers: peers)
+            })
+            for workload in identities[index].workloads { relation.egress[workload] = withNames }
+        }
+        return relation
+    }
+}

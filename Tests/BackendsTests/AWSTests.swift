@@ -1,0 +1,85 @@
+import Diagnostics
+import Foundation
+import IR
+import Spec
+import Testing
+import TestSupport
+@testable import Backends
+
+@Suite struct AWSTests {
+    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    let backend = AWSBackend()
+
+    func policy(_ sample: String) throws -> Policy {
+        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
+    }
+
+    /// Security groups express the intent exactly but for shared identities, dns: names, SCTP
+    /// port ranges and the rule quota; under widen nothing intended is lost.
+    func check(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (emission, _) = try checkRoundTrip(backend, policy, options(.aws, gaps), sourceLocation: sourceLocation)
+        if gaps == .widen { #expect(emission.narrowed.isEmpty, sourceLocation: sourceLocation) }
+    }
+
+    @Test(arguments: samples)
+    func samplesRoundTrip(sample: String) throws {
+        let policy = try policy(sample)
+        try check(policy, .widen)
+        try check(policy, .narrow)
+    }
+
+    @Test func randomizedSpecsRoundTrip() throws {
+        var rng = SeededGenerator(seed: 23)
+        for _ in 0..<40 {
+            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+            try check(policy, .widen)
+            try check(policy, .narrow)
+        }
+    }
+
+    @Test func theMinimalSpecIsExpressedExactly() throws {
+        let emission = try backend.emit(try policy("minimal.yaml"), options: options(.aws, .widen))
+        #expect(emission.widened.isEmpty && emission.narrowed.isEmpty)
+        let text = emission.files[0].contents
+        // The API may send nothing: the sentinel keeps CloudFormation's allow-all egress away.
+        #expect(text.contains("\"CidrIp\": \"255.255.255.255/32\""))
+        #expect(text.contains("\"SourceSecurityGroupId\": {"))
+        #expect(text.contains("\"DestinationSecurityGroupId\": {"))
+    }
+
+    @Test func denyCarvedRangesFitTheQuotaByWideningOrNarrowing() throws {
+        var text = "version: 1\nname: t\nnetworks:\n  blocked: ["
+        text += (0..<40).map { "198.51.\($0 * 2).0/24" }.joined(separator: ", ") + "]\n"
+        text += "workloads:\n  web: {image: nginx:1.25, ports: [tcp/443, tcp/80]}\nflows:\n"
+        text += "  - {from: any, to: web, ports: [tcp/443, tcp/80]}\n  - {action: deny, from: blocked, to: web, ports: [all]}\n"
+        let policy = try #require(compileSpec(text).policy)
+        let wide = try backend.emit(policy, options: options(.aws, .widen))
+        #expect(wide.narrowed.isEmpty && !wide.widened.isEmpty)
+        let narrow = try backend.emit(policy, options: options(.aws, .narrow))
+        #expect(narrow.widened.isEmpty && !narrow.narrowed.isEmpty)
+        for emission in [wide, narrow] {
+            let template = try #require(try JSONSerialization.jsonObject(with: Data(emission.files[0].contents.utf8)) as? [String: Any])
+            let group = try #require((template["Resources"] as? [String: Any])?["SgWeb"] as? [String: Any])
+            let inbound = try #require((group["Properties"] as? [String: Any])?["SecurityGroupIngress"] as? [[String: Any]])
+            #expect(inbound.filter { $0["CidrIp"] != nil }.count <= AWSBackend.rulesPerGroup)
+            #expect(inbound.filter { $0["CidrIpv6"] != nil }.count <= AWSBackend.rulesPerGroup)
+        }
+    }
+
+    @Test func dnsDestinationsOpenEveryAddressOrNothing() throws {
+        let text = "version: 1\nname: t\nnetworks: {stripe: [\"dns:api.stripe.com\"]}\nworkloads:\n  pay: {image: nginx:1.25}\nflows:\n  - {from: pay, to: stripe, ports: [tcp/443]}\n"
+        let policy = try #require(compileSpec(text).policy)
+        let wide = try backend.emit(policy, options: options(.aws, .widen))
+        #expect(wide.files[0].contents.contains("\"CidrIp\": \"0.0.0.0/0\""))
+        #expect(wide.gaps.contains { $0.kind == .widened && $0.capability == .externalEgress })
+        let narrow = try backend.emit(policy, options: options(.aws, .narrow))
+        #expect(narrow.gaps.contains { $0.kind == .narrowed && $0.capability == .dnsEgress })
+    }
+
+    @Test func vpcOptionIsValidated() throws {
+        let output = compileSpec("version: 1\nname: t\nworkloads: {}\ntargets:\n  aws: {vpc_id: vpc-zz, vpcid: x}\n")
+        let policy = try #require(output.policy)
+        let problems = backend.validate(try #require(policy.options(for: .aws)))
+        #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption])
+    }
+}
