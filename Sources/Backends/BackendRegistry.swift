@@ -7,6 +7,7 @@ public enum BackendRegistry {
         SwarmBackend(),
         MesosBackend(),
         AWSBackend(),
+        GCPBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {
