@@ -8,6 +8,7 @@ public enum BackendRegistry {
         MesosBackend(),
         AWSBackend(),
         GCPBackend(),
+        AzureBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {

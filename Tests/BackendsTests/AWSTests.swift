@@ -83,3 +83,16 @@ import TestSupport
         #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption])
     }
 }
+
+extension AWSTests {
+    @Test func moreGroupReferencesThanTheQuotaIsALocatedError() throws {
+        var text = "version: 1\nname: t\nworkloads:\n  db: {image: postgres:16, ports: [tcp/5432]}\n"
+        for index in 0..<61 { text += "  c\(index): {image: nginx:1.25}\n" }
+        text += "flows:\n" + (0..<61).map { "  - {from: c\($0), to: db, ports: [tcp/5432]}\n" }.joined()
+        let policy = try #require(compileSpec(text).policy)
+        let error = try #require(throws: BackendError.self) { try backend.emit(policy, options: options(.aws, .widen)) }
+        #expect(error.diagnostic.code == .targetLimit)
+        #expect(error.diagnostic.message.contains("'db' needs 61 inbound IPv4 rules"))
+        #expect(error.diagnostic.range?.start.line == 4)
+    }
+}

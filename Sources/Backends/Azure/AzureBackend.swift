@@ -1,0 +1,71 @@
+import Diagnostics
+import IR
+import YAML
+
+/// Azure: an ARM template with an application security group per service identity and a
+/// network security group per segment whose rules carry the flows, closed by explicit denies
+/// at priority 4096 that override Azure's default AllowVnetInBound and AllowInternetOutBound.
+/// See `targets/azure/README.md`.
+public struct AzureBackend: Backend {
+    public init() {}
+
+    public var target: TargetName { .azure }
+
+    public var capabilities: [Capability: Support] {
+        [
+            .workloadSegmentation: .full, .portFiltering: .full, .externalIngress: .full, .externalEgress: .full,
+            .dnsEgress: .none, .denyRules: .full, .runtimeUser: .none, .privileged: .none, .readOnlyRoot: .none,
+            .noNewPrivileges: .none, .linuxCapabilities: .none, .seccomp: .none, .apparmor: .none,
+            .hostNamespaces: .none, .resourceLimits: .none, .secrets: .none, .rbac: .none, .imagePolicy: .none,
+        ]
+    }
+
+    public var options: [OptionSpec] {
+        [OptionSpec(name: "location", summary: "default of the template's location parameter", defaultValue: "[resourceGroup().location]")]
+    }
+
+    /// Azure's limits: rules per NSG, priorities, prefixes per rule side, ASGs per rule side.
+    static let rulesPerGroup = 1000
+    static let lowestPriority = 4096
+    static let firstPriority = 100
+    static let prefixesPerSide = 4000
+
+    func location(_ options: TargetOptions) -> (String, [Diagnostic]) {
+        var reader = OptionReader(options, specs: self.options)
+        let value = reader.string("location", default: nil) { text in
+            text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) } && !text.isEmpty ? nil : "an Azure location is lower-case letters and digits, like westeurope"
+        }
+        return (value ?? "[resourceGroup().location]", reader.diagnostics)
+    }
+
+    public func validate(_ options: TargetOptions) -> [Diagnostic] { location(options).1 }
+
+    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
+        let plan = FirewallPlan(policy: policy, gaps: options.gaps)
+        let template = AzureTemplate(policy: policy, plan: plan, gaps: options.gaps, location: location(options).0)
+        for (segment, rules) in template.rulesBySegment where rules.count > Self.rulesPerGroup {
+            throw BackendError(.error(
+                .targetLimit, "azure: the network security group of segment '\(segment)' needs \(rules.count) rules; an NSG holds \(Self.rulesPerGroup)",
+                at: policy.segments.first { $0.name == segment }?.origin ?? options.origin, help: "split the segment"))
+        }
+        let text = JSONWriter.write(template.document())
+        let planned = try AzureTemplate.relation(text, policy: policy)
+        let widened = planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(planned)
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { kind, connection in
+            switch (kind, connection) {
+            case (.widened, .egress): "NSGs match addresses, not names: a dns: destination opens every address on its ports (or the identity's group is shared)"
+            case (.widened, _): "workloads sharing a service identity share its application security group, and SCTP can only be allowed as any protocol on its ports"
+            case (.narrowed, _): "with gaps: narrow, what an NSG cannot express exactly (dns: names, SCTP) is dropped"
+            default: ""
+            }
+        }
+        gaps += unenforcedControls(policy, target: .azure, why: "network security groups filter traffic only")
+        return Emission(files: [OutputFile(path: "nsg.json", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
+        guard let file = files.first(where: { $0.path == "nsg.json" }) else { throw AzureTemplate.Failure(description: "no nsg.json") }
+        return ReadBack(relation: try AzureTemplate.relation(file.contents, policy: policy))
+    }
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Azure conformance: every NSG and security rule of targets/azure/*/nsg.json deserializes into
+# azure-mgmt-network's models (field names and enums), and the limits the models do not know
+# hold: priorities 100-4096 unique per direction, at most 1,000 rules per NSG, 10 application
+# security groups and 4,000 prefixes per rule side, names and descriptions within Azure's rules.
+# Prints "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+venv=.build/conformance-azure-venv
+if ! "$venv/bin/python" -c 'import azure.mgmt.network' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'azure-mgmt-network==33.1.0' >/dev/null 2>&1 \
+    || { echo "conformance-azure: cannot install azure-mgmt-network"; exit 1; }
+fi
+"$venv/bin/python" - targets/azure <<'PY'
+import json, pathlib, re, sys
+from azure.mgmt.network import models
+passed = failed = 0
+def report(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL: {what}")
+def rest_fields(model):
+    """The REST field names a generated model knows."""
+    names = set()
+    for attribute, value in vars(model).items():
+        if type(value).__name__.endswith("RestField"):
+            rest = getattr(value, "_rest_name_input", None)
+            names.add(rest or re.sub(r"_(\w)", lambda m: m.group(1).upper(), attribute))
+    return names
+rule_fields = rest_fields(models.SecurityRulePropertiesFormat)
+group_fields = rest_fields(models.NetworkSecurityGroupPropertiesFormat)
+protocols = {p.value for p in models.SecurityRuleProtocol}
+group_name = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+rule_name = re.compile(r"^\w([\w.-]{0,78}\w)?$")
+files = sorted(pathlib.Path(sys.argv[1]).glob("*/nsg.json"))
+report(bool(files), "no templates under targets/azure")
+for path in files:
+    template = json.loads(path.read_text())
+    report(template.get("contentVersion") == "1.0.0.0" and "resources" in template, f"{path}: not an ARM template")
+    for resource in template["resources"]:
+        problems = []
+        if not group_name.match(resource["name"]):
+            problems.append(f"name {resource['name']}")
+        if resource["type"] == "Microsoft.Network/applicationSecurityGroups":
+            models.ApplicationSecurityGroup({"location": "westeurope", "tags": resource.get("tags", {})})
+        elif resource["type"] == "Microsoft.Network/networkSecurityGroups":
+            rules = resource["properties"]["securityRules"]
+            unknown = set(resource["properties"]) - group_fields
+            if unknown:
+                problems.append(f"unknown NSG properties {unknown}")
+            group = models.NetworkSecurityGroup({"location": "westeurope", "properties": {"securityRules": rules}})
+            parsed = [rule.properties for rule in group.properties.security_rules or []]
+            if len(parsed) != len(rules):
+                problems.append("rules lost in deserialization")
+            if len(rules) > 1000:
+                problems.append(f"{len(rules)} rules")
+            for direction in ("Inbound", "Outbound"):
+                priorities = [r["properties"]["priority"] for r in rules if r["properties"]["direction"] == direction]
+                if len(priorities) != len(set(priorities)) or not all(100 <= p <= 4096 for p in priorities):
+                    problems.append(f"{direction} priorities {priorities}")
+            for rule, model in zip(rules, parsed):
+                p = rule["properties"]
+                if not rule_name.match(rule["name"]):
+                    problems.append(f"rule name {rule['name']}")
+                unknown = set(p) - rule_fields
+                if unknown:
+                    problems.append(f"{rule['name']}: unknown properties {unknown}")
+                if model.access not in ("Allow", "Deny") or model.direction not in ("Inbound", "Outbound"):
+                    problems.append(f"{rule['name']}: access/direction")
+                if model.protocol not in protocols:
+                    problems.append(f"{rule['name']}: protocol {model.protocol}")
+                if len(p.get("description", "")) > 140:
+                    problems.append(f"{rule['name']}: description over 140")
+                for side in ("source", "destination"):
+                    groups = p.get(f"{side}ApplicationSecurityGroups", [])
+                    prefixes = p.get(f"{side}AddressPrefixes", [])
+                    if len(groups) > 10 or len(prefixes) > 4000:
+                        problems.append(f"{rule['name']}: {side} limits")
+                    if groups and (prefixes or f"{side}AddressPrefix" in p):
+                        problems.append(f"{rule['name']}: {side} mixes groups and prefixes")
+                    if f"{side}AddressPrefix" in p and prefixes:
+                        problems.append(f"{rule['name']}: {side} singular and plural")
+        report(not problems, f"{path} {resource['name']}: {problems}")
+print(f"conformance-azure: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
