@@ -11,6 +11,15 @@ public struct YAMLLimits: Sendable {
     public var maxExpandedNodes: Int = 1_000_000
 
     public init() {}
+
+    /// Bounds for reading back files Palisade generated itself (large specs make large files):
+    /// the same protections against hostile input, with room for 1 GiB and 100 million nodes.
+    public static var generatedFiles: YAMLLimits {
+        var limits = YAMLLimits()
+        limits.maxBytes = 1 << 30
+        limits.maxExpandedNodes = 100_000_000
+        return limits
+    }
 }
 
 /// Loads one YAML document through libyaml's event parser and composes it into located

@@ -12,7 +12,7 @@ struct AWSReader {
     let policy: Policy
 
     func read(_ text: String) throws -> ReadBack {
-        guard let root = YAMLLoader.load(text: text, file: "security-groups.json").root,
+        guard let root = YAMLLoader.load(text: text, file: "security-groups.json", limits: .generatedFiles).root,
               case .mapping(let resources)? = root["Resources"]?.content
         else { throw Failure(description: "security-groups.json has no Resources") }
         let plan = FirewallPlan(policy: policy, gaps: .widen)

@@ -173,7 +173,7 @@ struct AzureTemplate {
     /// egress allowed, other inbound denied). A connection between workloads needs the source
     /// NSG's outbound and the destination NSG's inbound.
     static func relation(_ text: String, policy: Policy) throws -> Relation {
-        guard let root = YAMLLoader.load(text: text, file: "nsg.json").root, case .sequence(let resources)? = root["resources"]?.content else {
+        guard let root = YAMLLoader.load(text: text, file: "nsg.json", limits: .generatedFiles).root, case .sequence(let resources)? = root["resources"]?.content else {
             throw Failure(description: "nsg.json has no resources")
         }
         let plan = FirewallPlan(policy: policy, gaps: .widen)
@@ -267,28 +267,73 @@ struct AzureTemplate {
         if everyPair {
             for s in plan.identities.indices { for d in plan.identities.indices { candidates.insert(FirewallPlan.Pair(source: s, destination: d)) } }
         }
-        for pair in candidates {
-            for sourceID in plan.identities[pair.source].workloads {
-                for destinationID in plan.identities[pair.destination].workloads {
-                    let out = evaluate(rulesBySegment[segmentOf(sourceID)] ?? defaults, direction: "Outbound", identity: pair.source, peerIdentity: pair.destination).ports
-                    let inbound = evaluate(rulesBySegment[segmentOf(destinationID)] ?? defaults, direction: "Inbound", identity: pair.destination, peerIdentity: pair.source).ports
-                    let ports = out.intersection(inbound)
-                    if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = ports }
+        // Rules that can match an identity pair: those naming both groups, and the wide ones.
+        // Evaluations are cached per (segment, direction, identity, peer): workloads of one
+        // identity in one segment see the same NSG.
+        struct Key: Hashable {
+            var segment: String
+            var direction: String
+            var identity: Int
+            var peer: Int
+        }
+        var relevant: [Key: [Rule]] = [:]
+        var wideRules: [String: [Rule]] = [:]
+        for (segment, rules) in rulesBySegment {
+            for rule in rules {
+                let sources = rule.sourceGroups.compactMap { identityByASG[$0] }
+                let destinations = rule.destinationGroups.compactMap { identityByASG[$0] }
+                if sources.isEmpty || destinations.isEmpty {
+                    wideRules[segment, default: []].append(rule)
+                    continue
+                }
+                for s in sources {
+                    for d in destinations {
+                        let own = rule.direction == "Inbound" ? d : s
+                        let peer = rule.direction == "Inbound" ? s : d
+                        relevant[Key(segment: segment, direction: rule.direction, identity: own, peer: peer), default: []].append(rule)
+                    }
                 }
             }
         }
+        var cache: [Key: PortSet] = [:]
+        func ports(_ segment: String, _ direction: String, _ identity: Int, _ peer: Int) -> PortSet {
+            let key = Key(segment: segment, direction: direction, identity: identity, peer: peer)
+            if let known = cache[key] { return known }
+            let rules = ((relevant[key] ?? []) + (wideRules[segment] ?? defaults)).sorted { $0.priority < $1.priority }
+            let result = evaluate(rules, direction: direction, identity: identity, peerIdentity: peer).ports
+            cache[key] = result
+            return result
+        }
+        for pair in candidates {
+            for sourceID in plan.identities[pair.source].workloads {
+                let out = ports(segmentOf(sourceID), "Outbound", pair.source, pair.destination)
+                guard !out.isEmpty else { continue }
+                for destinationID in plan.identities[pair.destination].workloads {
+                    let allowed = out.intersection(ports(segmentOf(destinationID), "Inbound", pair.destination, pair.source))
+                    if !allowed.isEmpty { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = allowed }
+                }
+            }
+        }
+        var externalCache: [Key: (ingress: ExternalRules, egress: ExternalRules)] = [:]
         for source in policy.workloads {
             guard let index = plan.identityOf[source.id] else { continue }
-            let rules = rulesBySegment[segmentOf(source.id)] ?? defaults
-            let ingress = ExternalRules(contributions: evaluate(rules, direction: "Inbound", identity: index, peerIdentity: nil).external)
+            let segment = segmentOf(source.id)
+            let key = Key(segment: segment, direction: "", identity: index, peer: -1)
+            if externalCache[key] == nil {
+                // Only rules with an address side can concern external peers.
+                let rules = (rulesBySegment[segment] ?? defaults).filter { $0.sourceGroups.isEmpty || $0.destinationGroups.isEmpty }
+                let ingress = ExternalRules(contributions: evaluate(rules, direction: "Inbound", identity: index, peerIdentity: nil).external)
+                // Egress open to every address reaches every dns: name too.
+                let egress = ExternalRules(entries: ExternalRules(contributions: evaluate(rules, direction: "Outbound", identity: index, peerIdentity: nil).external)
+                    .entries.map { entry in
+                        var peers = entry.peers
+                        if peers.addresses.isAll { peers.dns = .all }
+                        return ExternalRules.Entry(ports: entry.ports, peers: peers)
+                    })
+                externalCache[key] = (ingress, egress)
+            }
+            let (ingress, egress) = externalCache[key]!
             if !ingress.isEmpty { relation.ingress[source.id] = ingress }
-            // Egress open to every address reaches every dns: name too.
-            let egress = ExternalRules(entries: ExternalRules(contributions: evaluate(rules, direction: "Outbound", identity: index, peerIdentity: nil).external)
-                .entries.map { entry in
-                    var peers = entry.peers
-                    if peers.addresses.isAll { peers.dns = .all }
-                    return ExternalRules.Entry(ports: entry.ports, peers: peers)
-                })
             if !egress.isEmpty { relation.egress[source.id] = egress }
         }
         return relation

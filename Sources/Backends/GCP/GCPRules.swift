@@ -213,7 +213,7 @@ struct GCPRules {
 
     /// Parses the emitted array back into rules, then applies `relation`.
     static func read(_ text: String, policy: Policy, settings: GCPBackend.Settings) throws -> Relation {
-        guard let root = YAMLLoader.load(text: text, file: "firewall-rules.json").root, case .sequence(let items) = root.content else {
+        guard let root = YAMLLoader.load(text: text, file: "firewall-rules.json", limits: .generatedFiles).root, case .sequence(let items) = root.content else {
             throw Failure(description: "firewall-rules.json is not an array")
         }
         func strings(_ node: YAMLNode?) -> [String] {

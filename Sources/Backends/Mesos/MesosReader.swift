@@ -13,7 +13,7 @@ struct MesosReader {
     let policy: Policy
 
     func read(marathon: String, acls: String) throws -> ReadBack {
-        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json").root else { throw Failure(description: "marathon.json does not load") }
+        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json", limits: .generatedFiles).root else { throw Failure(description: "marathon.json does not load") }
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
 
@@ -42,7 +42,7 @@ struct MesosReader {
         let networks = members.keys.sorted().map { MesosPlan.Network(name: $0, members: members[$0]!) }
         let relation = MesosPlan.relation(networks: networks, mapped: mapped, workloads: policy.workloads.map(\.id))
 
-        guard let aclRoot = YAMLLoader.load(text: acls, file: "acls.json").root else { throw Failure(description: "acls.json does not load") }
+        guard let aclRoot = YAMLLoader.load(text: acls, file: "acls.json", limits: .generatedFiles).root else { throw Failure(description: "acls.json does not load") }
         let rules = try MesosACLs(json: aclRoot)
         return ReadBack(relation: relation, runtime: runtime, grants: grants(rules, users: users))
     }

@@ -13,7 +13,7 @@ struct SwarmReader {
     let policy: Policy
 
     func read(_ text: String) throws -> ReadBack {
-        let loaded = YAMLLoader.load(text: text, file: "stack.yaml")
+        let loaded = YAMLLoader.load(text: text, file: "stack.yaml", limits: .generatedFiles)
         guard let root = loaded.root, loaded.diagnostics.isEmpty else {
             throw Failure(description: "stack.yaml does not load: \(loaded.diagnostics.map(\.message))")
         }
