@@ -7,12 +7,10 @@ import TestSupport
 @testable import Backends
 
 @Suite struct AWSTests {
-    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    static let samples = backendSamples
     let backend = AWSBackend()
 
-    func policy(_ sample: String) throws -> Policy {
-        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
-    }
+    func policy(_ sample: String) throws -> Policy { try samplePolicy(sample) }
 
     /// Security groups express the intent exactly but for shared identities, dns: names, SCTP
     /// port ranges and the rule quota; under widen nothing intended is lost.
@@ -29,12 +27,7 @@ import TestSupport
     }
 
     @Test func randomizedSpecsRoundTrip() throws {
-        var rng = SeededGenerator(seed: 23)
-        for _ in 0..<40 {
-            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
-            try check(policy, .widen)
-            try check(policy, .narrow)
-        }
+        try forRandomSpecs(seed: 23, count: 40) { policy, gaps in try check(policy, gaps) }
     }
 
     @Test func theMinimalSpecIsExpressedExactly() throws {

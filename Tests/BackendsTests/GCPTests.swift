@@ -7,12 +7,10 @@ import TestSupport
 @testable import Backends
 
 @Suite struct GCPTests {
-    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    static let samples = backendSamples
     let backend = GCPBackend()
 
-    func policy(_ sample: String) throws -> Policy {
-        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
-    }
+    func policy(_ sample: String) throws -> Policy { try samplePolicy(sample) }
 
     func check(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let (emission, _) = try checkRoundTrip(backend, policy, options(.gcp, gaps), sourceLocation: sourceLocation)
@@ -33,12 +31,7 @@ import TestSupport
     }
 
     @Test func randomizedSpecsRoundTrip() throws {
-        var rng = SeededGenerator(seed: 31)
-        for _ in 0..<40 {
-            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
-            try check(policy, .widen)
-            try check(policy, .narrow)
-        }
+        try forRandomSpecs(seed: 31, count: 40) { policy, gaps in try check(policy, gaps) }
     }
 
     @Test func everyIdentityDeniesTheRestOfItsEgress() throws {

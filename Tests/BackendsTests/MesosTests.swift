@@ -7,12 +7,10 @@ import TestSupport
 @testable import Backends
 
 @Suite struct MesosTests {
-    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    static let samples = backendSamples
     let backend = MesosBackend()
 
-    func policy(_ sample: String) throws -> Policy {
-        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
-    }
+    func policy(_ sample: String) throws -> Policy { try samplePolicy(sample) }
 
     func check(_ policy: Policy, _ gaps: GapPolicy, _ containerizer: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let (emission, read) = try checkRoundTrip(backend, policy, options(.mesos, gaps, ["containerizer": .string(containerizer)]), sourceLocation: sourceLocation)

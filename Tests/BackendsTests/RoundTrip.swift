@@ -1,5 +1,7 @@
 import Diagnostics
+import Foundation
 import IR
+import Spec
 import Testing
 import TestSupport
 @testable import Backends
@@ -52,5 +54,22 @@ func checkRuntime(_ policy: Policy, _ emission: Emission, _ read: ReadBack, sour
         if let flag = wanted.hostPID { check(.hostNamespaces, got.hostPID == flag, "host_pid") }
         if let flag = wanted.hostIPC { check(.hostNamespaces, got.hostIPC == flag, "host_ipc") }
         if wanted.noNewPrivileges == true { check(.noNewPrivileges, got.noNewPrivileges == true, "no_new_privileges") }
+    }
+}
+
+/// The samples every backend test runs on.
+let backendSamples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+
+/// A sample's IR.
+func samplePolicy(_ sample: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Policy {
+    try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy, sourceLocation: sourceLocation)
+}
+
+/// `body` on `count` random specs from `seed`, under both gap policies.
+func forRandomSpecs(seed: UInt64, count: Int, _ body: (Policy, GapPolicy) throws -> Void) throws {
+    var rng = SeededGenerator(seed: seed)
+    for _ in 0..<count {
+        let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+        for gaps in [GapPolicy.widen, .narrow] { try body(policy, gaps) }
     }
 }

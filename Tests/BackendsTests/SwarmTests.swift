@@ -7,12 +7,10 @@ import TestSupport
 @testable import Backends
 
 @Suite struct SwarmTests {
-    static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "platform.yaml", "no-segments.yaml"]
+    static let samples = backendSamples
     let backend = SwarmBackend()
 
-    func policy(_ sample: String) throws -> Policy {
-        try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/\(sample)").path).policy)
-    }
+    func policy(_ sample: String) throws -> Policy { try samplePolicy(sample) }
 
     /// The round trip, and what Swarm can and cannot do under each gap policy.
     func checkRoundTrip(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -10,14 +10,7 @@ public struct AWSBackend: Backend {
 
     public var target: TargetName { .aws }
 
-    public var capabilities: [Capability: Support] {
-        [
-            .workloadSegmentation: .full, .portFiltering: .full, .externalIngress: .full, .externalEgress: .full,
-            .dnsEgress: .none, .denyRules: .partial, .runtimeUser: .none, .privileged: .none, .readOnlyRoot: .none,
-            .noNewPrivileges: .none, .linuxCapabilities: .none, .seccomp: .none, .apparmor: .none,
-            .hostNamespaces: .none, .resourceLimits: .none, .secrets: .none, .rbac: .none, .imagePolicy: .none,
-        ]
-    }
+    public var capabilities: [Capability: Support] { firewallCapabilities(denyRules: .partial) }
 
     public var options: [OptionSpec] {
         [OptionSpec(name: "vpc_id", summary: "default of the template's VpcId parameter", defaultValue: nil)]

@@ -11,14 +11,7 @@ public struct AzureBackend: Backend {
 
     public var target: TargetName { .azure }
 
-    public var capabilities: [Capability: Support] {
-        [
-            .workloadSegmentation: .full, .portFiltering: .full, .externalIngress: .full, .externalEgress: .full,
-            .dnsEgress: .none, .denyRules: .full, .runtimeUser: .none, .privileged: .none, .readOnlyRoot: .none,
-            .noNewPrivileges: .none, .linuxCapabilities: .none, .seccomp: .none, .apparmor: .none,
-            .hostNamespaces: .none, .resourceLimits: .none, .secrets: .none, .rbac: .none, .imagePolicy: .none,
-        ]
-    }
+    public var capabilities: [Capability: Support] { firewallCapabilities(denyRules: .full) }
 
     public var options: [OptionSpec] {
         [OptionSpec(name: "location", summary: "default of the template's location parameter", defaultValue: "[resourceGroup().location]")]

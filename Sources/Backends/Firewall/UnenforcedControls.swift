@@ -27,3 +27,15 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
     }
     return gaps
 }
+
+/// What a cloud firewall enforces: traffic by identity, address and port; nothing of runtime,
+/// secrets, grants or images. `denyRules` differs by cloud.
+func firewallCapabilities(denyRules: Support) -> [Capability: Support] {
+    var capabilities: [Capability: Support] = [:]
+    for capability in Capability.allCases { capabilities[capability] = Support.none }
+    for capability in [Capability.workloadSegmentation, .portFiltering, .externalIngress, .externalEgress] {
+        capabilities[capability] = .full
+    }
+    capabilities[.denyRules] = denyRules
+    return capabilities
+}
