@@ -22,6 +22,9 @@ public struct AzureBackend: Backend {
     static let lowestPriority = 4096
     static let firstPriority = 100
     static let prefixesPerSide = 4000
+    /// ARM's limits on one template.
+    static let resourcesPerTemplate = 800
+    static let templateBytes = 4 << 20
 
     func location(_ options: TargetOptions) -> (String, [Diagnostic]) {
         var reader = OptionReader(options, specs: self.options)
@@ -42,6 +45,13 @@ public struct AzureBackend: Backend {
                 at: policy.segments.first { $0.name == segment }?.origin ?? options.origin, help: "split the segment"))
         }
         let text = JSONWriter.write(template.document())
+        let resources = plan.identities.count + policy.segments.count
+        if resources > Self.resourcesPerTemplate || text.utf8.count > Self.templateBytes {
+            throw BackendError(.error(
+                .targetLimit,
+                "azure: the template has \(resources) resources and \(text.utf8.count) bytes; ARM takes \(Self.resourcesPerTemplate) resources and \(Self.templateBytes) bytes per template",
+                at: options.origin, help: "split the spec into several policies (numbered templates are not written yet)"))
+        }
         let planned = try AzureTemplate.relation(text, policy: policy)
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
