@@ -34,8 +34,7 @@ public struct Relation: Sendable, Hashable {
     /// a tuple that is missing.
     public func covers(from sources: Endpoints, to destinations: Endpoints, ports: PortSet) -> Witness? {
         tuples(from: sources, to: destinations, ports: ports) { external, rules, workloadPorts in
-            if let rules { return rules.firstUncovered(ports: workloadPorts, peers: external) }
-            return nil
+            rules.firstUncovered(ports: workloadPorts, peers: external)
         } internalCheck: { pair, required in
             let missing = required.subtracting(self.ports(from: pair.source, to: pair.destination))
             return missing.ranges.first.map { Witness(ports: PortSet($0)) }
@@ -45,7 +44,7 @@ public struct Relation: Sendable, Hashable {
     /// Whether some tuple `sources × destinations × ports` is in the relation; when so, one of them.
     public func overlaps(from sources: Endpoints, to destinations: Endpoints, ports: PortSet) -> Witness? {
         tuples(from: sources, to: destinations, ports: ports) { external, rules, workloadPorts in
-            rules?.firstOverlap(ports: workloadPorts, peers: external)
+            rules.firstOverlap(ports: workloadPorts, peers: external)
         } internalCheck: { pair, required in
             let common = required.intersection(self.ports(from: pair.source, to: pair.destination))
             return common.ranges.first.map { Witness(ports: PortSet($0)) }
@@ -55,7 +54,7 @@ public struct Relation: Sendable, Hashable {
     /// Visits the three kinds of tuples a pair of endpoint sets names; stops at the first witness.
     private func tuples(
         from sources: Endpoints, to destinations: Endpoints, ports: PortSet,
-        externalCheck: (ExternalSet, ExternalRules?, PortSet) -> Witness?,
+        externalCheck: (ExternalSet, ExternalRules, PortSet) -> Witness?,
         internalCheck: (WorkloadPair, PortSet) -> Witness?
     ) -> Witness? {
         for destination in destinations.workloads {

@@ -46,11 +46,9 @@ public enum YAMLWriter {
 
     /// One value as a single document, without the `---` marker.
     public static func write(_ document: StructuredValue, header: [String] = []) throws -> String {
-        let stream = try write([document], header: header)
-        let headerLength = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined().count
-        let body = stream.dropFirst(headerLength)
-        let trimmed = body.hasPrefix("---\n") ? body.dropFirst(4) : (body.hasPrefix("--- ") ? body.dropFirst(4) : body)
-        return String(stream.prefix(headerLength)) + trimmed
+        let body = try write([document])
+        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        return comments + (body.hasPrefix("---\n") ? String(body.dropFirst(4)) : body)
     }
 }
 

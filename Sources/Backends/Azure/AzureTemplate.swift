@@ -183,7 +183,7 @@ struct AzureTemplate {
         for resource in resources where resource["type"]?.scalar == "Microsoft.Network/networkSecurityGroups" {
             guard let segment = resource["tags"]?["palisade-segment"]?.scalar else { throw Failure(description: "an NSG without a segment tag") }
             guard case .sequence(let items)? = resource["properties"]?["securityRules"]?.content else { continue }
-            rulesBySegment[segment] = items.map { item in
+            rulesBySegment[segment] = (items.map { item in
                 let p = item["properties"]
                 func list(_ single: String, _ plural: String) -> [String] {
                     if let value = p?[single]?.scalar { return [value] }
@@ -203,7 +203,7 @@ struct AzureTemplate {
                     sourceGroups: groups("sourceApplicationSecurityGroups"), sourcePrefixes: list("sourceAddressPrefix", "sourceAddressPrefixes"),
                     destinationGroups: groups("destinationApplicationSecurityGroups"), destinationPrefixes: list("destinationAddressPrefix", "destinationAddressPrefixes"),
                     description: "")
-            }.appending(contentsOf: defaults).sorted { $0.priority < $1.priority }
+            } + defaults).sorted { $0.priority < $1.priority }
         }
         // Per segment and identity: ports allowed in and out, towards identities and prefixes.
         func evaluate(_ rules: [Rule], direction: String, identity: Int, peerIdentity: Int?) -> (ports: PortSet, external: [ExternalRules.Contribution]) {
@@ -371,6 +371,3 @@ struct AzureTemplate {
     }
 }
 
-extension Array {
-    func appending(contentsOf other: [Element]) -> [Element] { self + other }
-}
