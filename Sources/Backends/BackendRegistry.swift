@@ -4,6 +4,7 @@ import IR
 /// name it) but compiles to nothing.
 public enum BackendRegistry {
     public static let all: [any Backend] = [
+        OpenShiftBackend(),
         SwarmBackend(),
         MesosBackend(),
         AWSBackend(),

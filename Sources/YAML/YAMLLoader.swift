@@ -29,9 +29,27 @@ public enum YAMLLoader {
         /// The document, or nil when it could not be composed.
         public var root: YAMLNode?
         public var diagnostics: [Diagnostic]
+        /// Every document of a stream, for `loadStream` (`root` is the last one).
+        public var documents: [YAMLNode] = []
+
+        init(root: YAMLNode?, diagnostics: [Diagnostic], documents: [YAMLNode] = []) {
+            self.root = root
+            self.diagnostics = diagnostics
+            self.documents = documents
+        }
     }
 
     public static func load(bytes: [UInt8], file: String, limits: YAMLLimits = YAMLLimits()) -> Result {
+        load(bytes: bytes, file: file, limits: limits, stream: false)
+    }
+
+    /// Loads a stream of documents separated by `---` (a multi-document manifest file); each
+    /// document gets its own anchors. Empty documents are skipped.
+    public static func loadStream(text: String, file: String, limits: YAMLLimits = YAMLLimits()) -> Result {
+        load(bytes: Array(text.utf8), file: file, limits: limits, stream: true)
+    }
+
+    static func load(bytes: [UInt8], file: String, limits: YAMLLimits, stream: Bool) -> Result {
         if bytes.count > limits.maxBytes {
             return Result(root: nil, diagnostics: [.error(
                 .inputTooLarge,
@@ -46,6 +64,7 @@ public enum YAMLLoader {
                 at: SourceRange(file: file, start: position, end: position))])
         }
         var composer = Composer(file: file, limits: limits)
+        composer.stream = stream
         return bytes.withUnsafeBufferPointer { buffer in composer.run(buffer) }
     }
 
@@ -117,6 +136,9 @@ private struct Composer {
     var diagnostics: [Diagnostic] = []
     var root: YAMLNode?
     var documents = 0
+    /// Whether several documents are welcome (`loadStream`).
+    var stream = false
+    var roots: [YAMLNode] = []
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -148,11 +170,15 @@ private struct Composer {
                     break loop
                 case YAML_DOCUMENT_START_EVENT:
                     documents += 1
-                    if documents > 1 {
+                    anchors = [:]
+                    if stream { root = nil }
+                    if documents > 1, !stream {
                         let at = range(event.start_mark, event.end_mark)
                         throw LoadFailure(diagnostic: .error(
                             .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
                     }
+                case YAML_DOCUMENT_END_EVENT:
+                    if stream, let root, !root.isNull { roots.append(root) }
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
                     let text = string(scalar.value, length: scalar.length)
@@ -195,10 +221,10 @@ private struct Composer {
         } catch {
             return YAMLLoader.Result(root: nil, diagnostics: diagnostics)
         }
-        if root == nil, documents == 0 || diagnostics.isEmpty {
+        if root == nil, roots.isEmpty, documents == 0 || diagnostics.isEmpty {
             diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file)))
         }
-        return YAMLLoader.Result(root: root, diagnostics: diagnostics)
+        return YAMLLoader.Result(root: root, diagnostics: diagnostics, documents: roots)
     }
 
     // MARK: Composition

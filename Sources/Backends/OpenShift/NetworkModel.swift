@@ -1,0 +1,345 @@
+import IR
+
+// The network objects of a manifest file as the platform sees them, and their semantics:
+// Kubernetes NetworkPolicy (a pod selected by no policy of a type allows all of that type;
+// policies union; a connection needs egress at the source and ingress at the destination),
+// the OVN-Kubernetes EgressFirewall (one per namespace, first match wins, only traffic
+// leaving the cluster), and the Services and Routes that carry traffic from outside.
+// The plan builds these objects from the intent and the reader parses them from the file;
+// both compute what they allow with `ClusterNetwork`.
+
+/// `matchLabels`: every label must be present with that value; empty selects everything.
+struct LabelSelector: Hashable {
+    var labels: [String: String]
+
+    static let everything = LabelSelector(labels: [:])
+
+    func matches(_ other: [String: String]) -> Bool {
+        labels.allSatisfy { other[$0.key] == $0.value }
+    }
+}
+
+/// One port entry of a NetworkPolicy rule: a protocol, and a port or range (nil: every port).
+struct PolicyPort: Hashable {
+    var proto: TransportProtocol
+    var port: Int?
+    var endPort: Int?
+
+    var ports: PortSet {
+        guard let port else { return .whole(proto) }
+        return PortSet(PortRange(proto, port, endPort ?? port))
+    }
+
+    /// The entries for a port set; nil when NetworkPolicy cannot name part of it (ICMP).
+    static func entries(_ set: PortSet) -> [PolicyPort]? {
+        var result: [PolicyPort] = []
+        for range in set.ranges {
+            guard range.proto.hasPorts else { return nil }
+            if range.isWholeProtocol {
+                result.append(PolicyPort(proto: range.proto))
+            } else {
+                result.append(PolicyPort(proto: range.proto, port: range.lower, endPort: range.upper == range.lower ? nil : range.upper))
+            }
+        }
+        return result
+    }
+}
+
+/// A peer of a NetworkPolicy rule.
+enum PolicyPeer: Hashable {
+    /// Pods: `namespaceSelector` nil means the policy's own namespace.
+    case pods(namespaces: LabelSelector?, pods: LabelSelector?)
+    case block(cidr: CIDR, except: [CIDR])
+
+    var addresses: AddressSet {
+        guard case let .block(cidr, except) = self else { return .empty }
+        return except.reduce(cidr.addressSet) { $0.subtracting($1.addressSet) }
+    }
+
+    /// The ipBlocks for an address set, as few CIDRs as possible: the set's own prefixes, or
+    /// a whole address family with `except` when its complement is shorter.
+    static func blocks(_ set: AddressSet) -> [PolicyPeer] {
+        var result: [PolicyPeer] = []
+        for (whole, part) in [(CIDR.v4(0, prefix: 0), AddressSet(v4: set.v4)), (.v6(0, prefix: 0), AddressSet(v6: set.v6))] {
+            guard !part.isEmpty else { continue }
+            let own = part.cidrs
+            let complement = whole.addressSet.subtracting(part).cidrs
+            if complement.count + 1 < own.count {
+                result.append(.block(cidr: whole, except: complement))
+            } else {
+                result += own.map { .block(cidr: $0, except: []) }
+            }
+        }
+        return result
+    }
+}
+
+/// An ingress or egress rule: nil peers or nil ports mean everyone and every port.
+struct PolicyRule: Hashable {
+    var peers: [PolicyPeer]?
+    var ports: [PolicyPort]?
+
+    var portSet: PortSet {
+        guard let ports else { return .all }
+        return ports.reduce(PortSet()) { $0.union($1.ports) }
+    }
+}
+
+struct NetworkPolicy: Hashable {
+    var name: String
+    var namespace: String
+    var podSelector: LabelSelector
+    /// nil when the policy does not list `Ingress` in its `policyTypes`.
+    var ingress: [PolicyRule]?
+    var egress: [PolicyRule]?
+}
+
+/// One rule of an EgressFirewall.
+struct EgressFirewallRule: Hashable {
+    enum Destination: Hashable {
+        case cidr(CIDR)
+        case dnsName(String)
+    }
+
+    var allow: Bool
+    var to: Destination
+    /// Single ports; nil matches every port and protocol.
+    var ports: [PortRange]?
+
+    /// What the rule matches. A name resolves to addresses nobody knows in advance: a name rule
+    /// matches that name only, and a CIDR rule matches names only when it is a whole address
+    /// family (`0.0.0.0/0`, `::/0`).
+    var match: ExternalRules {
+        let peers: ExternalSet
+        switch to {
+        case .cidr(let cidr):
+            let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
+            peers = ExternalSet(addresses: cidr.addressSet, dns: whole ? .all : .none)
+        case .dnsName(let name):
+            peers = ExternalSet(dns: DNSNames([DNSNames.normalize(name)]))
+        }
+        let portSet = ports.map { PortSet($0) } ?? .all
+        return ExternalRules(entries: [.init(ports: portSet, peers: peers)])
+    }
+
+    /// The single ports an EgressFirewall rule can list for a port set, or nil (every port)
+    /// when the set holds ICMP or more than `limit` ports.
+    static func ports(_ set: PortSet, limit: Int = 32) -> [PortRange]? {
+        var result: [PortRange] = []
+        for range in set.ranges {
+            guard range.proto.hasPorts, result.count + range.upper - range.lower < limit else { return nil }
+            for port in range.lower...range.upper { result.append(PortRange(range.proto, port, port)) }
+        }
+        return result
+    }
+}
+
+struct EgressFirewall: Hashable {
+    var namespace: String
+    var rules: [EgressFirewallRule]
+
+    /// What the rules let out: first match wins, and what no rule matches is allowed.
+    var allowed: ExternalRules {
+        var unmatched = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+        var allowed = ExternalRules()
+        for rule in rules {
+            let match = rule.match
+            if rule.allow { allowed = allowed.union(unmatched.subtracting(unmatched.subtracting(match))) }
+            unmatched = unmatched.subtracting(match)
+        }
+        return allowed.union(unmatched)
+    }
+}
+
+/// A LoadBalancer Service: the ports it carries from outside to the pods it selects, from
+/// the sources `loadBalancerSourceRanges` allows (every address when empty). With
+/// `externalTrafficPolicy: Local` the pods see the client's address; with `Cluster` the
+/// node's, so NetworkPolicy ipBlocks cannot tell clients apart and nothing is counted.
+struct LoadBalancer: Hashable {
+    var name: String
+    var namespace: String
+    var selector: LabelSelector
+    var ports: [PortRange]
+    var sourceRanges: [CIDR]
+    var preservesClientAddress: Bool
+
+    var delivers: ExternalRules {
+        guard preservesClientAddress else { return ExternalRules() }
+        let sources = sourceRanges.isEmpty ? AddressSet.all : sourceRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        return ExternalRules(entries: [.init(ports: PortSet(ports), peers: ExternalSet(addresses: sources))])
+    }
+}
+
+/// A Route through the cluster's ingress routers to one TCP port of the pods a Service
+/// selects; the router's IP allowlist (every address when nil) filters clients, and the pods
+/// see the router as the source.
+struct Route: Hashable {
+    var name: String
+    var namespace: String
+    var selector: LabelSelector
+    var port: Int
+    var allowlist: [CIDR]?
+
+    var delivers: ExternalRules {
+        let sources = allowlist.map { $0.reduce(AddressSet.empty) { $0.union($1.addressSet) } } ?? .all
+        return ExternalRules(entries: [.init(ports: PortSet(PortRange(.tcp, port, port)), peers: ExternalSet(addresses: sources))])
+    }
+}
+
+/// The pods of one workload as NetworkPolicy sees them.
+struct PodGroup: Hashable {
+    var workload: WorkloadID
+    var namespace: String
+    var labels: [String: String]
+}
+
+/// Namespaces the platform brings, which generated policies select: the cluster DNS and the
+/// ingress routers (`policy-group.network.openshift.io/ingress`).
+enum PlatformPods {
+    static let dnsNamespace = "openshift-dns"
+    static let dnsLabels = ["dns.operator.openshift.io/daemonset-dns": "default"]
+    static let dnsPorts = PortSet([PortRange(.udp, 5353, 5353), PortRange(.tcp, 5353, 5353)])
+    static let routerNamespaceLabel = "policy-group.network.openshift.io/ingress"
+    static let routerNamespace = "openshift-ingress"
+    static let routerLabels = ["ingresscontroller.operator.openshift.io/deployment-ingresscontroller": "default"]
+}
+
+/// Everything that decides connectivity, and the relation it allows.
+struct ClusterNetwork {
+    var namespaces: [String: [String: String]]
+    var pods: [PodGroup]
+    var policies: [NetworkPolicy]
+    var firewalls: [EgressFirewall]
+    var loadBalancers: [LoadBalancer]
+    var routes: [Route]
+
+    enum Direction { case ingress, egress }
+
+    /// What the policies of `direction` allow for one pod group: to or from other pod groups
+    /// (by workload, plus `everyone` for every pod), and to or from addresses.
+    struct Allowed {
+        var everyone = PortSet()
+        var workloads: [WorkloadID: PortSet] = [:]
+        var external = ExternalRules()
+        var isolated = false
+
+        func ports(for workload: WorkloadID) -> PortSet { everyone.union(workloads[workload] ?? PortSet()) }
+    }
+
+    func labels(of namespace: String) -> [String: String] {
+        if let labels = namespaces[namespace] { return labels }
+        switch namespace {
+        case PlatformPods.dnsNamespace: return ["kubernetes.io/metadata.name": namespace]
+        case PlatformPods.routerNamespace: return ["kubernetes.io/metadata.name": namespace, PlatformPods.routerNamespaceLabel: ""]
+        default: return ["kubernetes.io/metadata.name": namespace]
+        }
+    }
+
+    /// The rules of `direction` that apply to pods with `labels` in `namespace`; nil when no
+    /// policy isolates them for that direction.
+    func rules(_ direction: Direction, namespace: String, labels: [String: String]) -> [(NetworkPolicy, PolicyRule)]? {
+        var isolated = false
+        var result: [(NetworkPolicy, PolicyRule)] = []
+        for policy in policies where policy.namespace == namespace && policy.podSelector.matches(labels) {
+            guard let rules = direction == .ingress ? policy.ingress : policy.egress else { continue }
+            isolated = true
+            result += rules.map { (policy, $0) }
+        }
+        return isolated ? result : nil
+    }
+
+    /// Whether a peer entry of `policy` matches pods with `labels` in `namespace`.
+    func peer(_ peer: PolicyPeer, of policy: NetworkPolicy, matches namespace: String, _ labels: [String: String]) -> Bool {
+        guard case let .pods(namespaces, pods) = peer else { return false }
+        if let namespaces {
+            guard namespaces.matches(self.labels(of: namespace)) else { return false }
+        } else if namespace != policy.namespace {
+            return false
+        }
+        return (pods ?? .everything).matches(labels)
+    }
+
+    func allowed(_ direction: Direction, for group: PodGroup) -> Allowed {
+        var result = Allowed()
+        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels) else {
+            result.everyone = .all
+            result.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+            return result
+        }
+        result.isolated = true
+        var contributions: [ExternalRules.Contribution] = []
+        for (policy, rule) in rules {
+            let ports = rule.portSet
+            guard let peers = rule.peers else {
+                result.everyone.formUnion(ports)
+                contributions.append(.init(ports: ports, peers: .any, deny: false))
+                continue
+            }
+            for peer in peers {
+                if case .block(let cidr, _) = peer {
+                    let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
+                    contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
+                    continue
+                }
+                for other in pods where self.peer(peer, of: policy, matches: other.namespace, other.labels) {
+                    result.workloads[other.workload, default: PortSet()].formUnion(ports)
+                }
+            }
+        }
+        result.external = ExternalRules(contributions: contributions)
+        return result
+    }
+
+    /// Whether pods of `group` may open connections to (egress) or accept them from
+    /// (ingress) platform pods with `labels` in `namespace`, on `ports`.
+    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet) -> Bool {
+        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels) else { return true }
+        var covered = PortSet()
+        for (policy, rule) in rules where rule.peers?.contains(where: { self.peer($0, of: policy, matches: namespace, labels) }) ?? true {
+            covered.formUnion(rule.portSet)
+        }
+        return ports.isSubset(of: covered)
+    }
+
+    /// The connections these objects allow, workload to workload and with the outside.
+    var relation: Relation {
+        var relation = Relation()
+        let ingress = pods.map { allowed(.ingress, for: $0) }
+        let egress = pods.map { allowed(.egress, for: $0) }
+        var index: [WorkloadID: Int] = [:]
+        for (position, group) in pods.enumerated() { index[group.workload] = position }
+        for (position, group) in pods.enumerated() {
+            let destination = group.workload
+            let candidates = ingress[position].everyone.isEmpty ? Array(ingress[position].workloads.keys) : pods.map(\.workload)
+            for source in candidates {
+                let ports = ingress[position].ports(for: source).intersection(egress[index[source]!].ports(for: destination))
+                if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(source, destination)] = ports }
+            }
+            // From outside: through a load balancer, as far as the pods' policies accept the
+            // client's address; or through a route, where the policies let the router in and
+            // the route's allowlist filters clients.
+            var balanced = ExternalRules()
+            for balancer in loadBalancers where balancer.namespace == group.namespace && balancer.selector.matches(group.labels) {
+                balanced = balanced.union(balancer.delivers)
+            }
+            var external = intersection(balanced, ingress[position].external)
+            for route in routes where route.namespace == group.namespace && route.selector.matches(group.labels)
+                && allows(.ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)))
+            {
+                external = external.union(route.delivers)
+            }
+            if !external.isEmpty { relation.ingress[destination] = external }
+
+            var out = egress[position].external
+            for firewall in firewalls where firewall.namespace == group.namespace {
+                out = intersection(out, firewall.allowed)
+            }
+            if !out.isEmpty { relation.egress[destination] = out }
+        }
+        return relation
+    }
+
+    func intersection(_ lhs: ExternalRules, _ rhs: ExternalRules) -> ExternalRules {
+        lhs.subtracting(lhs.subtracting(rhs))
+    }
+}

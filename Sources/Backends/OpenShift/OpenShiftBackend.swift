@@ -1,0 +1,162 @@
+import Diagnostics
+import IR
+import YAML
+
+/// OpenShift 4.12 and later: one multi-document `manifests.yaml` per policy for `oc apply -f`.
+/// Segments are namespaces, identities service accounts with RBAC, runtime profiles pod
+/// security contexts admitted by an SCC made for each workload, and flows NetworkPolicies
+/// (plus an EgressFirewall for `dns:` destinations). See `targets/openshift/README.md`.
+public struct OpenShiftBackend: Backend {
+    public init() {}
+
+    public var target: TargetName { .openshift }
+
+    public var capabilities: [Capability: Support] {
+        [
+            .workloadSegmentation: .full, .portFiltering: .partial, .externalIngress: .partial, .externalEgress: .full,
+            .dnsEgress: .partial, .denyRules: .partial, .runtimeUser: .full, .privileged: .full, .readOnlyRoot: .full,
+            .noNewPrivileges: .full, .linuxCapabilities: .full, .seccomp: .full, .apparmor: .none,
+            .hostNamespaces: .full, .resourceLimits: .partial, .secrets: .full, .rbac: .full, .imagePolicy: .none,
+        ]
+    }
+
+    static let defaultClusterNetworks = "10.128.0.0/14,172.30.0.0/16,fd01::/48,fd02::/112"
+
+    public var options: [OptionSpec] {
+        [
+            OptionSpec(name: "namespace_prefix", summary: "namespaces are PREFIX + segment", defaultValue: ""),
+            OptionSpec(name: "exposure", summary: "how outside clients reach workloads: loadbalancer (a LoadBalancer Service that keeps client addresses) or route (TCP through the ingress routers, other protocols by load balancer)", defaultValue: "loadbalancer"),
+            OptionSpec(name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: Self.defaultClusterNetworks),
+        ]
+    }
+
+    enum Exposure: String { case loadbalancer, route }
+
+    struct Settings {
+        var namespacePrefix = ""
+        var exposure = Exposure.loadbalancer
+        var clusterNetworks = AddressSet.empty
+
+        func namespace(_ segment: String) -> String { namespacePrefix + segment }
+    }
+
+    func settings(_ options: TargetOptions) -> (Settings, [Diagnostic]) {
+        var reader = OptionReader(options, specs: self.options)
+        var settings = Settings()
+        settings.namespacePrefix = reader.string("namespace_prefix", default: "") { prefix in
+            prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
+        } ?? ""
+        settings.exposure = Exposure(rawValue: reader.choice("exposure", ["loadbalancer", "route"], default: "loadbalancer")) ?? .loadbalancer
+        let text = reader.string("cluster_networks", default: Self.defaultClusterNetworks) { text in
+            Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
+        } ?? Self.defaultClusterNetworks
+        settings.clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        return (settings, reader.diagnostics)
+    }
+
+    static func cidrs(_ text: String) -> [CIDR]? {
+        var result: [CIDR] = []
+        for part in text.split(separator: ",") {
+            guard case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            result.append(cidr)
+        }
+        return result
+    }
+
+    public func validate(_ options: TargetOptions) -> [Diagnostic] { settings(options).1 }
+
+    /// Namespaces OpenShift keeps for itself.
+    static func isReserved(_ namespace: String) -> Bool {
+        ["default", "openshift"].contains(namespace) || namespace.hasPrefix("openshift-") || namespace.hasPrefix("kube-")
+    }
+
+    public func validate(_ policy: Policy) -> [Diagnostic] {
+        let options = policy.options(for: .openshift)
+        let settings = options.map { self.settings($0).0 } ?? Settings()
+        var seen: [String: String] = [:]
+        var problems: [Diagnostic] = []
+        for segment in policy.segments {
+            let namespace = settings.namespace(segment.name)
+            if !isDNSLabelLike(namespace, 1...63) {
+                problems.append(.error(
+                    .targetLimit, "openshift namespace '\(namespace)' is not a DNS-1123 label of at most 63 characters",
+                    at: segment.origin, help: "shorten the namespace_prefix or the segment name"))
+            } else if Self.isReserved(namespace) {
+                problems.append(.error(
+                    .targetLimit, "openshift namespace '\(namespace)' collides with a namespace OpenShift reserves (default, openshift, openshift-*, kube-*)",
+                    at: segment.origin, help: "rename the segment or set a namespace_prefix"))
+            } else if let other = seen[namespace] {
+                problems.append(.error(.targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
+            }
+            seen[namespace] = segment.name
+        }
+        return problems
+    }
+
+    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
+        let (settings, _) = self.settings(options)
+        let plan = try OpenShiftPlan(policy: policy, settings: settings, gaps: options.gaps)
+        let header = [
+            "Generated by palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit.",
+            "Apply: oc apply -f manifests.yaml (OpenShift 4.12 or later, OVN-Kubernetes).",
+            "Secrets are referenced, never written: create them in their namespaces first.",
+        ]
+        let text = try YAMLWriter.write(OpenShiftEmitter(plan: plan).documents(), header: header)
+        let planned = plan.network.relation
+        let widened = planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(planned)
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .openshift) { kind, connection in
+            switch (kind, connection) {
+            case (.widened, .betweenWorkloads): "NetworkPolicy has no ICMP protocol: the rule that carries ICMP allows every protocol and port"
+            case (.widened, .ingress): "NetworkPolicy has no ICMP protocol: the rule that carries ICMP allows every protocol and port"
+            case (.widened, .egress):
+                "the namespace's EgressFirewall is shared by all its pods, a pod that may reach dns: names may reach every address the firewall lets out on those ports, and ICMP opens every port"
+            case (.narrowed, .betweenWorkloads): "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out"
+            case (.narrowed, .ingress):
+                "clients reach pods only through a load balancer or route: no ICMP, at most \(OpenShiftPlan.servicePortLimit) ports, and addresses of the cluster networks are pods, not clients"
+            case (.narrowed, .egress):
+                options.gaps == .narrow ? "with gaps: narrow, dns: destinations and ICMP are left out; addresses of the cluster networks are pods, not external peers"
+                    : "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out"
+            case (.unenforced, _), (.platformRequired, _): ""
+            }
+        }
+        gaps += plan.platformRequired
+        gaps += runtimeGaps(policy)
+        return Emission(files: [OutputFile(path: "manifests.yaml", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    /// What OpenShift does not enforce of the runtime profiles and the image policy.
+    func runtimeGaps(_ policy: Policy) -> [Gap] {
+        var gaps: [Gap] = []
+        for workload in policy.workloads {
+            let runtime = workload.runtime
+            func gap(_ capability: Capability, _ key: String, _ message: String) {
+                gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
+                                origin: runtime.origins[key] ?? workload.origin))
+            }
+            if let apparmor = runtime.apparmor {
+                gap(.apparmor, "apparmor", "apparmor \(apparmor) is not enforced: OpenShift nodes (RHCOS) confine containers with SELinux, not AppArmor")
+            }
+            if runtime.resources?.pids != nil {
+                gap(.resourceLimits, "resources", "the pids limit is not enforced: a pod spec has no PID limit (only the node's podPidsLimit applies)")
+            }
+            if runtime.privileged == true, runtime.noNewPrivileges == true {
+                gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
+            }
+        }
+        if let imagePolicy = policy.imagePolicy {
+            gaps.append(Gap(
+                kind: .unenforced, capability: .imagePolicy,
+                message: "image_policy is checked at compile time only: OpenShift's registry allowlist (image.config.openshift.io/cluster) is cluster-wide, and nothing in OpenShift requires digests",
+                origin: imagePolicy.origin))
+        }
+        return gaps
+    }
+
+    public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
+        guard let file = files.first(where: { $0.path == "manifests.yaml" }) else {
+            throw OpenShiftReader.Failure(description: "no manifests.yaml")
+        }
+        return try OpenShiftReader(policy: policy).read(file.contents)
+    }
+}

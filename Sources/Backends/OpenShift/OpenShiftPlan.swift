@@ -1,0 +1,340 @@
+import Diagnostics
+import IR
+
+/// Everything `manifests.yaml` holds, built from the IR: tenancy, identity, runtime and the
+/// network objects. `network.relation` is what these objects allow, by the platform's rules.
+struct OpenShiftPlan {
+    struct Namespace {
+        var name: String
+        var segment: SegmentID
+        var labels: [(String, String)]
+    }
+
+    struct ServiceAccount: Hashable {
+        var name: String
+        var namespace: String
+    }
+
+    struct Deployment {
+        var workload: Workload
+        var namespace: String
+        var serviceAccount: String
+        var labels: [(String, String)]
+        var security: PodSecurity
+        var scc: SecurityContextConstraints
+    }
+
+    /// A ClusterIP Service for a workload's ports.
+    struct Service {
+        var workload: Workload
+        var namespace: String
+        var ports: [PortRange]
+    }
+
+    let policy: Policy
+    let settings: OpenShiftBackend.Settings
+    let gaps: GapPolicy
+    var namespaces: [Namespace] = []
+    var serviceAccounts: [ServiceAccount] = []
+    var deployments: [Deployment] = []
+    var services: [Service] = []
+    var roles: [RBACRole] = []
+    var bindings: [RBACBinding] = []
+    var network: ClusterNetwork
+    /// Connections the compiler adds because the platform needs them, in words.
+    var platformRequired: [Gap] = []
+
+    static let workloadLabel = "palisade.dev/workload"
+    static let segmentLabel = "palisade.dev/segment"
+    static let policyLabel = "palisade.dev/policy"
+    static let namespaceNameLabel = "kubernetes.io/metadata.name"
+    /// At most this many single ports in one Service (port ranges are written out).
+    static let servicePortLimit = 100
+    /// EgressFirewall's documented limit per namespace.
+    static let egressFirewallRuleLimit = 8000
+
+    init(policy: Policy, settings: OpenShiftBackend.Settings, gaps: GapPolicy) throws {
+        self.policy = policy
+        self.settings = settings
+        self.gaps = gaps
+        network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        for (index, segment) in policy.segments.enumerated() {
+            let name = settings.namespace(segment.name)
+            var labels = [(Self.namespaceNameLabel, name), (Self.policyLabel, policy.name), (Self.segmentLabel, segment.name)]
+            labels += segment.labels.filter { label in !labels.contains { $0.0 == label.key } }.map { ($0.key, $0.value) }
+            namespaces.append(Namespace(name: name, segment: SegmentID(index), labels: labels))
+            network.namespaces[name] = Dictionary(labels, uniquingKeysWith: { first, _ in first })
+        }
+        buildWorkloads()
+        buildGrants()
+        try buildNetwork()
+    }
+
+    func namespace(of workload: Workload) -> String { namespaces[workload.segment.index].name }
+
+    func selector(_ workload: Workload) -> LabelSelector { LabelSelector(labels: [Self.workloadLabel: workload.name]) }
+
+    // MARK: Identity and runtime
+
+    mutating func buildWorkloads() {
+        var accounts = Set<ServiceAccount>()
+        for workload in policy.workloads {
+            let namespace = namespace(of: workload)
+            let account = ServiceAccount(name: workload.identity, namespace: namespace)
+            if accounts.insert(account).inserted { serviceAccounts.append(account) }
+            var labels = [(Self.workloadLabel, workload.name)]
+            labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
+            let security = Self.security(workload)
+            let scc = SecurityContextConstraints(name: "palisade-\(namespace)-\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
+            deployments.append(Deployment(workload: workload, namespace: namespace, serviceAccount: workload.identity, labels: labels, security: security, scc: scc))
+            let ports = Self.singlePorts(workload.listens)
+            if !ports.isEmpty { services.append(Service(workload: workload, namespace: namespace, ports: ports)) }
+            network.pods.append(PodGroup(workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first })))
+            let useRole = "palisade-scc-\(workload.name)"
+            roles.append(RBACRole(name: useRole, namespace: namespace, rules: [
+                RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name]),
+            ]))
+            bindings.append(RBACBinding(name: useRole, namespace: namespace, role: useRole, subjects: [
+                RBACSubject(kind: .serviceAccount, name: workload.identity, namespace: namespace),
+            ]))
+        }
+    }
+
+    /// The pod's security settings for a workload's runtime profile.
+    static func security(_ workload: Workload) -> PodSecurity {
+        let runtime = workload.runtime
+        var pod = PodSecurity()
+        pod.runAsUser = runtime.user
+        pod.runAsNonRoot = runtime.runAsNonRoot
+        pod.privileged = runtime.privileged
+        // Kubernetes refuses allowPrivilegeEscalation: false on a privileged container.
+        pod.allowPrivilegeEscalation = runtime.privileged == true ? true : runtime.noNewPrivileges.map { !$0 }
+        pod.readOnlyRootFilesystem = runtime.readOnlyRoot
+        pod.add = runtime.capabilities?.add ?? []
+        pod.drop = runtime.capabilities?.drop ?? []
+        pod.seccomp = runtime.seccomp
+        pod.hostNetwork = runtime.hostNetwork ?? false
+        pod.hostPID = runtime.hostPID ?? false
+        pod.hostIPC = runtime.hostIPC ?? false
+        if !(runtime.writablePaths ?? []).isEmpty { pod.volumeTypes.insert("emptyDir") }
+        if !workload.secrets.isEmpty { pod.volumeTypes.insert("secret") }
+        return pod
+    }
+
+    /// The single TCP, UDP and SCTP ports of a set, ranges written out, at most
+    /// `servicePortLimit` of them.
+    static func singlePorts(_ set: PortSet) -> [PortRange] {
+        var result: [PortRange] = []
+        for range in set.ranges where range.proto.hasPorts {
+            for port in range.lower...range.upper {
+                guard result.count < servicePortLimit else { return result }
+                result.append(PortRange(range.proto, port, port))
+            }
+        }
+        return result
+    }
+
+    mutating func buildGrants() {
+        var accountsByIdentity: [String: [ServiceAccount]] = [:]
+        for account in serviceAccounts { accountsByIdentity[account.name, default: []].append(account) }
+        var roleNames = Set(roles.map { "\($0.namespace)/\($0.name)" })
+        var bindingIndex: [String: Int] = [:]
+        for grant in policy.grants {
+            guard let role = policy.roles.first(where: { $0.name == grant.role }),
+                  let identity = policy.identities.first(where: { $0.name == grant.identity }) else { continue }
+            for segment in grant.segments {
+                let namespace = namespaces[segment.index].name
+                let roleName = "palisade-\(role.name)"
+                if roleNames.insert("\(namespace)/\(roleName)").inserted {
+                    roles.append(RBACRole(name: roleName, namespace: namespace, rules: RBACRule.rules(for: role.effectiveActions)))
+                }
+                var subjects: [RBACSubject]
+                switch identity.kind {
+                case .user: subjects = [RBACSubject(kind: .user, name: identity.name)]
+                case .group: subjects = [RBACSubject(kind: .group, name: identity.name)]
+                case .service:
+                    if accountsByIdentity[identity.name] == nil {
+                        let account = ServiceAccount(name: identity.name, namespace: namespace)
+                        serviceAccounts.append(account)
+                        accountsByIdentity[identity.name] = [account]
+                    }
+                    subjects = accountsByIdentity[identity.name]!.map { RBACSubject(kind: .serviceAccount, name: $0.name, namespace: $0.namespace) }
+                }
+                let name = "palisade-\(role.name)-\(identity.name)"
+                if let index = bindingIndex["\(namespace)/\(name)"] {
+                    bindings[index].subjects += subjects.filter { !bindings[index].subjects.contains($0) }
+                } else {
+                    bindingIndex["\(namespace)/\(name)"] = bindings.count
+                    bindings.append(RBACBinding(name: name, namespace: namespace, role: roleName, subjects: subjects))
+                }
+            }
+        }
+    }
+
+    // MARK: Segmentation
+
+    /// NetworkPolicy ports for a connection's ports: ICMP has no NetworkPolicy protocol, so
+    /// with `gaps: widen` a rule that carries ICMP lists no ports (every protocol), and with
+    /// `gaps: narrow` ICMP is left out. nil: no rule at all.
+    func policyPorts(_ ports: PortSet) -> [PolicyPort]?? {
+        if let entries = PolicyPort.entries(ports) { return .some(entries) }
+        if gaps == .widen { return .some(nil) }
+        let rest = ports.subtracting(.whole(.icmp))
+        return rest.isEmpty ? nil : .some(PolicyPort.entries(rest))
+    }
+
+    func podPeer(_ peer: Workload, from namespace: String) -> PolicyPeer {
+        let peerNamespace = self.namespace(of: peer)
+        return .pods(
+            namespaces: peerNamespace == namespace ? nil : LabelSelector(labels: [Self.namespaceNameLabel: peerNamespace]),
+            pods: selector(peer))
+    }
+
+    /// Rules for workload peers, one per distinct port set.
+    func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String) -> [PolicyRule] {
+        var order: [PortSet] = []
+        var byPorts: [PortSet: [WorkloadID]] = [:]
+        for (peer, ports) in peers {
+            if byPorts[ports] == nil { order.append(ports) }
+            byPorts[ports, default: []].append(peer)
+        }
+        return order.compactMap { ports in
+            guard let entries = policyPorts(ports) else { return nil }
+            return PolicyRule(peers: byPorts[ports]!.sorted().map { podPeer(policy.workloads[$0.index], from: namespace) }, ports: entries)
+        }
+    }
+
+    mutating func buildNetwork() throws {
+        var sources: [WorkloadID: [(WorkloadID, PortSet)]] = [:]
+        var destinations: [WorkloadID: [(WorkloadID, PortSet)]] = [:]
+        for (pair, ports) in policy.intent.sortedPairs {
+            sources[pair.destination, default: []].append((pair.source, ports))
+            destinations[pair.source, default: []].append((pair.destination, ports))
+        }
+        let outside = AddressSet.all.subtracting(settings.clusterNetworks)
+        var firewallNeeded = Set<String>()
+        var egressByNamespace: [String: ExternalRules] = [:]
+        var hasEgress = Set<String>()
+        for workload in policy.workloads {
+            let namespace = namespace(of: workload)
+            var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace)
+            var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace)
+            if let rules = policy.intent.ingress[workload.id] { ingress += exposure(workload, rules, namespace: namespace) }
+            if let rules = policy.intent.egress[workload.id] {
+                egressByNamespace[namespace] = (egressByNamespace[namespace] ?? ExternalRules()).union(rules)
+                for entry in rules.entries {
+                    guard let ports = policyPorts(entry.ports) else { continue }
+                    let names = !entry.peers.dns.isEmpty && gaps == .widen
+                    // A name resolves to addresses nobody knows in advance: the pod may reach
+                    // every outside address on those ports, and the namespace's EgressFirewall
+                    // narrows that to the names.
+                    let addresses = names ? outside : entry.peers.addresses.intersection(outside)
+                    if names { firewallNeeded.insert(namespace) }
+                    guard !addresses.isEmpty else { continue }
+                    egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: ports))
+                }
+            }
+            if !egress.isEmpty { hasEgress.insert(namespace) }
+            let selector = selector(workload)
+            if !ingress.isEmpty {
+                network.policies.append(NetworkPolicy(name: "\(workload.name)-ingress", namespace: namespace, podSelector: selector, ingress: ingress))
+            }
+            if !egress.isEmpty {
+                network.policies.append(NetworkPolicy(name: "\(workload.name)-egress", namespace: namespace, podSelector: selector, egress: egress))
+            }
+        }
+        for namespace in namespaces {
+            network.policies.insert(NetworkPolicy(name: "default-deny", namespace: namespace.name, podSelector: .everything, ingress: [], egress: []), at: 0)
+            guard hasEgress.contains(namespace.name) else { continue }
+            network.policies.append(NetworkPolicy(
+                name: "allow-dns", namespace: namespace.name, podSelector: .everything,
+                egress: [PolicyRule(
+                    peers: [.pods(namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]), pods: LabelSelector(labels: PlatformPods.dnsLabels))],
+                    ports: PolicyPort.entries(PlatformPods.dnsPorts))]))
+            platformRequired.append(Gap(
+                kind: .platformRequired, capability: .dnsEgress,
+                message: "openshift: every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), which resolves the names of services and dns: destinations",
+                origin: policy.segments[namespace.segment.index].origin))
+        }
+        for namespace in namespaces where firewallNeeded.contains(namespace.name) {
+            let rules = Self.firewallRules(egressByNamespace[namespace.name] ?? ExternalRules())
+            guard rules.count <= Self.egressFirewallRuleLimit else {
+                throw BackendError(.error(
+                    .targetLimit, "openshift: the EgressFirewall of namespace \(namespace.name) needs \(rules.count) rules; OpenShift allows \(Self.egressFirewallRuleLimit)",
+                    at: policy.segments[namespace.segment.index].origin,
+                    help: "merge the segment's external destinations into fewer ranges, or split the segment"))
+            }
+            network.firewalls.append(EgressFirewall(namespace: namespace.name, rules: rules))
+        }
+    }
+
+    /// The EgressFirewall rules that let a namespace's pods out to exactly `allowed` (a
+    /// union over its workloads: the firewall is namespace-wide), then deny the rest.
+    static func firewallRules(_ allowed: ExternalRules) -> [EgressFirewallRule] {
+        var rules: [EgressFirewallRule] = []
+        for entry in allowed.entries {
+            let ports = EgressFirewallRule.ports(entry.ports)
+            if entry.peers.dns.allExcept {
+                for name in entry.peers.dns.sortedNames { rules.append(EgressFirewallRule(allow: false, to: .dnsName(name), ports: ports)) }
+                for cidr in AddressSet.all.subtracting(entry.peers.addresses).cidrs { rules.append(EgressFirewallRule(allow: false, to: .cidr(cidr), ports: ports)) }
+                rules.append(EgressFirewallRule(allow: true, to: .cidr(.v4(0, prefix: 0)), ports: ports))
+                rules.append(EgressFirewallRule(allow: true, to: .cidr(.v6(0, prefix: 0)), ports: ports))
+            } else {
+                for name in entry.peers.dns.sortedNames { rules.append(EgressFirewallRule(allow: true, to: .dnsName(name), ports: ports)) }
+                for cidr in entry.peers.addresses.cidrs { rules.append(EgressFirewallRule(allow: true, to: .cidr(cidr), ports: ports)) }
+            }
+        }
+        rules.append(EgressFirewallRule(allow: false, to: .cidr(.v4(0, prefix: 0)), ports: nil))
+        rules.append(EgressFirewallRule(allow: false, to: .cidr(.v6(0, prefix: 0)), ports: nil))
+        return rules
+    }
+
+    /// How outside clients reach a workload, and the ingress rules that let them in: a
+    /// LoadBalancer Service that keeps the client's address (so ipBlocks filter it), or with
+    /// `exposure: route`, a Route per TCP port through the ingress routers, whose allowlist
+    /// filters clients.
+    mutating func exposure(_ workload: Workload, _ rules: ExternalRules, namespace: String) -> [PolicyRule] {
+        let outside = AddressSet.all.subtracting(settings.clusterNetworks)
+        var result: [PolicyRule] = []
+        var balanced: [PortRange] = []
+        var sources = AddressSet.empty
+        var routed: [PortRange] = []
+        for entry in rules.entries {
+            var ports = Self.singlePorts(entry.ports)
+            let budget = Self.servicePortLimit - balanced.count - routed.count
+            if ports.count > budget { ports = Array(ports.prefix(max(budget, 0))) }
+            if settings.exposure == .route {
+                // A route reaches a named port of the workload's ClusterIP Service.
+                let served = Set(Self.singlePorts(workload.listens))
+                let tcp = ports.filter { $0.proto == .tcp && served.contains($0) }
+                for port in tcp {
+                    let allowlist = entry.peers.addresses.isAll ? nil : entry.peers.addresses.cidrs
+                    network.routes.append(Route(name: "\(workload.name)-\(port.lower)", namespace: namespace, selector: selector(workload), port: port.lower, allowlist: allowlist))
+                    routed.append(port)
+                }
+                ports = ports.filter { !tcp.contains($0) }
+            }
+            let addresses = entry.peers.addresses.intersection(outside)
+            guard !ports.isEmpty, !addresses.isEmpty else { continue }
+            balanced += ports
+            sources = sources.union(entry.peers.addresses)
+            result.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: PolicyPort.entries(PortSet(ports))))
+        }
+        if !balanced.isEmpty {
+            network.loadBalancers.append(LoadBalancer(
+                name: "\(workload.name)-external", namespace: namespace, selector: selector(workload), ports: balanced.sorted(),
+                sourceRanges: sources.isAll ? [] : sources.cidrs, preservesClientAddress: true))
+        }
+        if !routed.isEmpty {
+            let ports = PortSet(routed)
+            result.append(PolicyRule(
+                peers: [.pods(namespaces: LabelSelector(labels: [PlatformPods.routerNamespaceLabel: ""]), pods: nil)],
+                ports: PolicyPort.entries(ports)))
+            platformRequired.append(Gap(
+                kind: .platformRequired, capability: .externalIngress,
+                message: "openshift: the ingress routers (namespaces labelled \(PlatformPods.routerNamespaceLabel)) may reach \(workload.name) on \(ports), to carry its routes",
+                origin: workload.origin))
+        }
+        return result
+    }
+}

@@ -1,0 +1,356 @@
+import IR
+import YAML
+
+/// Reads `manifests.yaml` back, from the file alone, into what OpenShift enforces: the
+/// connections its NetworkPolicies, EgressFirewalls, Services and Routes allow (see
+/// `ClusterNetwork`), the runtime controls each Deployment runs with once an SCC its service
+/// account may use admits it, and the actions each identity's RoleBindings grant.
+struct OpenShiftReader {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let policy: Policy
+
+    struct DeploymentRecord {
+        var workload: WorkloadID
+        var namespace: String
+        var serviceAccount: String
+        var labels: [String: String]
+        var security: PodSecurity
+        var writablePaths: [String]
+        var resources: Resources?
+    }
+
+    func read(_ text: String) throws -> ReadBack {
+        let loaded = YAMLLoader.loadStream(text: text, file: "manifests.yaml", limits: .generatedFiles)
+        guard loaded.diagnostics.isEmpty else {
+            throw Failure(description: "manifests.yaml does not load: \(loaded.diagnostics.map(\.message))")
+        }
+        var workloadIDs: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
+        var segmentIDs: [String: SegmentID] = [:]
+        for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
+
+        var network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        var sccs: [String: SecurityContextConstraints] = [:]
+        var roles: [String: RBACRole] = [:]
+        var bindings: [RBACBinding] = []
+        var deployments: [DeploymentRecord] = []
+        var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
+        var routeNodes: [(String, YAMLNode)] = []
+        for document in loaded.documents {
+            let kind = try string(document["kind"], "kind")
+            let name = try string(document["metadata"]?["name"], "\(kind) name")
+            let namespace = document["metadata"]?["namespace"]?.scalar ?? ""
+            switch kind {
+            case "Namespace":
+                network.namespaces[name] = try labels(document["metadata"]?["labels"])
+            case "ServiceAccount":
+                continue
+            case "SecurityContextConstraints":
+                sccs[name] = try securityContextConstraints(document, name: name)
+            case "Role":
+                roles["\(namespace)/\(name)"] = RBACRole(name: name, namespace: namespace, rules: try list(document["rules"], "rules of \(name)").map(rule))
+            case "RoleBinding":
+                bindings.append(try binding(document, name: name, namespace: namespace))
+            case "NetworkPolicy":
+                network.policies.append(try networkPolicy(document, name: name, namespace: namespace))
+            case "EgressFirewall":
+                guard name == "default" else { throw Failure(description: "EgressFirewall '\(name)' in \(namespace): OpenShift only honours one named 'default'") }
+                network.firewalls.append(EgressFirewall(namespace: namespace, rules: try list(document["spec"]?["egress"], "egress of the EgressFirewall in \(namespace)").map(firewallRule)))
+            case "Deployment":
+                guard let id = workloadIDs[name] else { throw Failure(description: "Deployment '\(name)' is not a workload of the spec") }
+                deployments.append(try deployment(document, workload: id, namespace: namespace))
+            case "Service":
+                let spec = document["spec"]
+                let selector = LabelSelector(labels: try labels(spec?["selector"]))
+                var ports: [String: Int] = [:]
+                var ranges: [PortRange] = []
+                for port in try list(spec?["ports"], "ports of Service \(name)") {
+                    let proto = try transport(port["protocol"]?.scalar ?? "TCP")
+                    guard let number = port["targetPort"]?.scalar.flatMap({ Int($0) }) ?? port["port"]?.scalar.flatMap({ Int($0) }) else {
+                        throw Failure(description: "Service \(name): a port without a number")
+                    }
+                    if let portName = port["name"]?.scalar { ports[portName] = number }
+                    ranges.append(PortRange(proto, number, number))
+                }
+                servicePorts["\(namespace)/\(name)"] = (selector, ports)
+                if spec?["type"]?.scalar == "LoadBalancer" {
+                    let sources = try spec?["loadBalancerSourceRanges"].map { try list($0, "loadBalancerSourceRanges").map { try cidr($0.scalar) } } ?? []
+                    network.loadBalancers.append(LoadBalancer(
+                        name: name, namespace: namespace, selector: selector, ports: ranges, sourceRanges: sources,
+                        preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local"))
+                }
+            case "Route":
+                routeNodes.append((namespace, document))
+            default:
+                throw Failure(description: "unexpected kind \(kind)")
+            }
+        }
+        for (namespace, document) in routeNodes {
+            network.routes.append(try route(document, namespace: namespace, services: servicePorts))
+        }
+        for record in deployments {
+            network.pods.append(PodGroup(workload: record.workload, namespace: record.namespace, labels: record.labels))
+        }
+
+        // Runtime: the SCCs the pod's service account may use (through RoleBindings in its
+        // namespace), plus restricted-v2, which every service account may use.
+        var runtime: [WorkloadID: RuntimeProfile] = [:]
+        for record in deployments {
+            var candidates = [SecurityContextConstraints.restrictedV2]
+            for binding in bindings where binding.namespace == record.namespace
+                && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
+            {
+                for rule in roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
+                    && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
+                {
+                    candidates += rule.resourceNames.compactMap { sccs[$0] }
+                }
+            }
+            guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
+                throw Failure(description: "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
+            }
+            runtime[record.workload] = admitted.profile(writablePaths: record.writablePaths, resources: record.resources)
+        }
+
+        // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
+        var grants: [String: [SegmentID: Set<Action>]] = [:]
+        for binding in bindings {
+            guard let role = roles["\(binding.namespace)/\(binding.role)"],
+                  let segment = network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
+            let actions = RBACRule.actions(allowedBy: role.rules)
+            guard !actions.isEmpty else { continue }
+            for subject in binding.subjects {
+                grants[subject.name, default: [:]][segment, default: []].formUnion(actions)
+            }
+        }
+        return ReadBack(relation: network.relation, runtime: runtime, grants: grants)
+    }
+
+    // MARK: Kinds
+
+    func securityContextConstraints(_ node: YAMLNode, name: String) throws -> SecurityContextConstraints {
+        var scc = SecurityContextConstraints(name: name)
+        scc.priority = node["priority"]?.scalar.flatMap { Int($0) }
+        func flag(_ key: String) -> Bool { node[key]?.scalar == "true" }
+        scc.allowPrivilegedContainer = flag("allowPrivilegedContainer")
+        scc.allowPrivilegeEscalation = node["allowPrivilegeEscalation"].map { $0.scalar == "true" } ?? true
+        scc.readOnlyRootFilesystem = flag("readOnlyRootFilesystem")
+        scc.allowHostNetwork = flag("allowHostNetwork")
+        scc.allowHostPID = flag("allowHostPID")
+        scc.allowHostIPC = flag("allowHostIPC")
+        scc.requiredDropCapabilities = try strings(node["requiredDropCapabilities"])
+        scc.allowedCapabilities = try strings(node["allowedCapabilities"])
+        scc.seccompProfiles = try strings(node["seccompProfiles"])
+        scc.volumes = try strings(node["volumes"])
+        let strategy = node["runAsUser"]
+        switch strategy?["type"]?.scalar {
+        case "MustRunAs":
+            guard let uid = strategy?["uid"]?.scalar.flatMap({ Int($0) }) else { throw Failure(description: "SCC \(name): MustRunAs without a uid") }
+            scc.runAsUser = .mustRunAs(uid)
+        case "MustRunAsNonRoot": scc.runAsUser = .mustRunAsNonRoot
+        case "MustRunAsRange": scc.runAsUser = .mustRunAsRange
+        case "RunAsAny": scc.runAsUser = .runAsAny
+        default: throw Failure(description: "SCC \(name): unknown runAsUser strategy")
+        }
+        return scc
+    }
+
+    func rule(_ node: YAMLNode) throws -> RBACRule {
+        RBACRule(apiGroups: try strings(node["apiGroups"]), resources: try strings(node["resources"]),
+                 verbs: try strings(node["verbs"]), resourceNames: try strings(node["resourceNames"]))
+    }
+
+    func binding(_ node: YAMLNode, name: String, namespace: String) throws -> RBACBinding {
+        guard node["roleRef"]?["kind"]?.scalar == "Role", let role = node["roleRef"]?["name"]?.scalar else {
+            throw Failure(description: "RoleBinding \(name): roleRef is not a Role")
+        }
+        let subjects = try list(node["subjects"], "subjects of \(name)").map { subject in
+            guard let kind = subject["kind"]?.scalar.flatMap(RBACSubject.Kind.init(rawValue:)), let subjectName = subject["name"]?.scalar else {
+                throw Failure(description: "RoleBinding \(name): a subject without kind or name")
+            }
+            return RBACSubject(kind: kind, name: subjectName, namespace: kind == .serviceAccount ? (subject["namespace"]?.scalar ?? namespace) : nil)
+        }
+        return RBACBinding(name: name, namespace: namespace, role: role, subjects: subjects)
+    }
+
+    func networkPolicy(_ node: YAMLNode, name: String, namespace: String) throws -> NetworkPolicy {
+        guard let spec = node["spec"] else { throw Failure(description: "NetworkPolicy \(name) has no spec") }
+        let types = try spec["policyTypes"].map { try strings($0) } ?? (spec["egress"] == nil ? ["Ingress"] : ["Ingress", "Egress"])
+        func rules(_ key: String, _ side: String) throws -> [PolicyRule] {
+            try spec[key].map { try list($0, "\(key) of \(name)") }?.map { rule in
+                let peers = try rule[side].map { try list($0, side).map(peer) }
+                let ports = try rule["ports"].map { try list($0, "ports").map(policyPort) }
+                return PolicyRule(peers: peers, ports: ports)
+            } ?? []
+        }
+        return NetworkPolicy(
+            name: name, namespace: namespace, podSelector: try selector(spec["podSelector"]),
+            ingress: types.contains("Ingress") ? try rules("ingress", "from") : nil,
+            egress: types.contains("Egress") ? try rules("egress", "to") : nil)
+    }
+
+    func peer(_ node: YAMLNode) throws -> PolicyPeer {
+        if let block = node["ipBlock"] {
+            let except = try block["except"].map { try list($0, "except").map { try cidr($0.scalar) } } ?? []
+            return .block(cidr: try cidr(block["cidr"]?.scalar), except: except)
+        }
+        return .pods(namespaces: try node["namespaceSelector"].map(selector), pods: try node["podSelector"].map(selector))
+    }
+
+    func policyPort(_ node: YAMLNode) throws -> PolicyPort {
+        let proto = try transport(node["protocol"]?.scalar ?? "TCP")
+        guard let text = node["port"]?.scalar else { return PolicyPort(proto: proto) }
+        guard let port = Int(text) else { throw Failure(description: "named port '\(text)': the reader takes numbers only") }
+        return PolicyPort(proto: proto, port: port, endPort: node["endPort"]?.scalar.flatMap { Int($0) })
+    }
+
+    func firewallRule(_ node: YAMLNode) throws -> EgressFirewallRule {
+        let allow: Bool
+        switch node["type"]?.scalar {
+        case "Allow": allow = true
+        case "Deny": allow = false
+        default: throw Failure(description: "an EgressFirewall rule that is neither Allow nor Deny")
+        }
+        let to: EgressFirewallRule.Destination
+        if let text = node["to"]?["cidrSelector"]?.scalar {
+            to = .cidr(try cidr(text))
+        } else if let name = node["to"]?["dnsName"]?.scalar {
+            to = .dnsName(name)
+        } else {
+            throw Failure(description: "an EgressFirewall rule without cidrSelector or dnsName")
+        }
+        let ports = try node["ports"].map { try list($0, "ports").map { entry -> PortRange in
+            guard let port = entry["port"]?.scalar.flatMap({ Int($0) }) else { throw Failure(description: "an EgressFirewall port without a number") }
+            return PortRange(try transport(entry["protocol"]?.scalar ?? "TCP"), port, port)
+        } }
+        return EgressFirewallRule(allow: allow, to: to, ports: ports)
+    }
+
+    func deployment(_ node: YAMLNode, workload: WorkloadID, namespace: String) throws -> DeploymentRecord {
+        guard let template = node["spec"]?["template"], let pod = template["spec"] else {
+            throw Failure(description: "Deployment without a pod template")
+        }
+        let containers = try list(pod["containers"], "containers")
+        guard containers.count == 1, let container = containers.first else { throw Failure(description: "a Deployment with \(containers.count) containers") }
+        let podContext = pod["securityContext"]
+        let context = container["securityContext"]
+        func flag(_ key: String) -> Bool? {
+            (context?[key] ?? podContext?[key])?.scalar.map { $0 == "true" }
+        }
+        var security = PodSecurity()
+        security.runAsUser = (context?["runAsUser"] ?? podContext?["runAsUser"])?.scalar.flatMap { Int($0) }
+        security.runAsNonRoot = flag("runAsNonRoot")
+        security.privileged = context?["privileged"]?.scalar.map { $0 == "true" }
+        security.allowPrivilegeEscalation = context?["allowPrivilegeEscalation"]?.scalar.map { $0 == "true" }
+        security.readOnlyRootFilesystem = context?["readOnlyRootFilesystem"]?.scalar.map { $0 == "true" }
+        security.add = try strings(context?["capabilities"]?["add"])
+        security.drop = try strings(context?["capabilities"]?["drop"])
+        if let profile = context?["seccompProfile"] ?? podContext?["seccompProfile"] {
+            switch profile["type"]?.scalar {
+            case "RuntimeDefault": security.seccomp = .runtimeDefault
+            case "Unconfined": security.seccomp = .unconfined
+            case "Localhost": security.seccomp = .localhost(profile["localhostProfile"]?.scalar ?? "")
+            default: throw Failure(description: "unknown seccompProfile type")
+            }
+        }
+        security.hostNetwork = pod["hostNetwork"]?.scalar == "true"
+        security.hostPID = pod["hostPID"]?.scalar == "true"
+        security.hostIPC = pod["hostIPC"]?.scalar == "true"
+        var emptyDirs = Set<String>()
+        for volume in try pod["volumes"].map({ try list($0, "volumes") }) ?? [] {
+            guard case .mapping(let pairs) = volume.content, let type = pairs.first(where: { $0.name != "name" })?.name else { continue }
+            security.volumeTypes.insert(type)
+            if type == "emptyDir", let name = volume["name"]?.scalar { emptyDirs.insert(name) }
+        }
+        let mounts = try container["volumeMounts"].map { try list($0, "volumeMounts") } ?? []
+        let writable = mounts.filter { emptyDirs.contains($0["name"]?.scalar ?? "") }.compactMap { $0["mountPath"]?.scalar }
+        var resources: Resources?
+        if let limits = container["resources"]?["limits"] {
+            resources = Resources(cpuMillis: limits["cpu"]?.scalar.flatMap(millicores), memoryBytes: limits["memory"]?.scalar.flatMap(bytes))
+        }
+        return DeploymentRecord(
+            workload: workload, namespace: namespace, serviceAccount: pod["serviceAccountName"]?.scalar ?? "default",
+            labels: try labels(template["metadata"]?["labels"]), security: security, writablePaths: writable, resources: resources)
+    }
+
+    func route(_ node: YAMLNode, namespace: String, services: [String: (selector: LabelSelector, ports: [String: Int])]) throws -> Route {
+        let name = node["metadata"]?["name"]?.scalar ?? ""
+        guard let serviceName = node["spec"]?["to"]?["name"]?.scalar, let service = services["\(namespace)/\(serviceName)"] else {
+            throw Failure(description: "Route \(name) points at no Service of the file")
+        }
+        let target = node["spec"]?["port"]?["targetPort"]?.scalar ?? ""
+        guard let port = service.ports[target] ?? Int(target) else { throw Failure(description: "Route \(name): no port '\(target)' on its Service") }
+        // OpenShift 4.12 reads ip_whitelist (4.18 and later prefer ip_allowlist: both must
+        // agree). One entry that is not an address or CIDR makes 4.12 drop the whole list.
+        let annotations = node["metadata"]?["annotations"]
+        let values = OpenShiftEmitter.allowlistAnnotations.map { annotations?[$0]?.scalar }
+        guard values[0] == nil || values[0] == values[1] else { throw Failure(description: "Route \(name): its allowlist annotations disagree") }
+        var allowlist: [CIDR]? = nil
+        if let text = values[1] {
+            let parsed = text.split(separator: " ", omittingEmptySubsequences: false).map { CIDR.parse(String($0)) }
+            let entries = parsed.compactMap { result -> CIDR? in if case .valid(let cidr) = result { cidr } else { nil } }
+            allowlist = entries.count == parsed.count && !entries.isEmpty ? entries : nil
+        }
+        return Route(name: name, namespace: namespace, selector: service.selector, port: port, allowlist: allowlist)
+    }
+
+    // MARK: Values
+
+    func string(_ node: YAMLNode?, _ what: String) throws -> String {
+        guard let text = node?.scalar else { throw Failure(description: "\(what) is missing") }
+        return text
+    }
+
+    func strings(_ node: YAMLNode?) throws -> [String] {
+        guard let node, !node.isNull else { return [] }
+        return try list(node, "a list").compactMap(\.scalar)
+    }
+
+    func list(_ node: YAMLNode?, _ what: String) throws -> [YAMLNode] {
+        guard let node, case .sequence(let items) = node.content else { throw Failure(description: "\(what) is not a list") }
+        return items
+    }
+
+    func labels(_ node: YAMLNode?) throws -> [String: String] {
+        guard let node else { return [:] }
+        guard case .mapping(let pairs) = node.content else { throw Failure(description: "labels are not a mapping") }
+        return Dictionary(pairs.map { ($0.name, $0.value.scalar ?? "") }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func selector(_ node: YAMLNode?) throws -> LabelSelector {
+        guard let node else { return .everything }
+        if node["matchExpressions"] != nil { throw Failure(description: "matchExpressions: the reader takes matchLabels only") }
+        return LabelSelector(labels: try labels(node["matchLabels"]))
+    }
+
+    func transport(_ name: String) throws -> TransportProtocol {
+        guard let proto = TransportProtocol(name: name.lowercased()), proto.hasPorts else { throw Failure(description: "protocol \(name)") }
+        return proto
+    }
+
+    func cidr(_ text: String?) throws -> CIDR {
+        guard let text, case .valid(let cidr) = CIDR.parse(text) else { throw Failure(description: "'\(text ?? "")' is not a CIDR") }
+        return cidr
+    }
+
+    func millicores(_ text: String) -> Int? {
+        if text.hasSuffix("m") { return Int(text.dropLast()) }
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
+        var fraction = parts.count == 2 ? String(parts[1]) : ""
+        guard fraction.count <= 3 else { return nil }
+        fraction += String(repeating: "0", count: 3 - fraction.count)
+        return whole * 1000 + (Int(fraction) ?? 0)
+    }
+
+    func bytes(_ text: String) -> Int? {
+        let binary: [String: Int] = ["Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40]
+        let decimal: [String: Int] = ["k": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
+        for (suffix, scale) in binary where text.hasSuffix(suffix) { return Int(text.dropLast(2)).map { $0 * scale } }
+        for (suffix, scale) in decimal where text.hasSuffix(suffix) { return Int(text.dropLast()).map { $0 * scale } }
+        return Int(text)
+    }
+}

@@ -1,0 +1,303 @@
+import Diagnostics
+import Foundation
+import IR
+import Spec
+import Testing
+import TestSupport
+import YAML
+@testable import Backends
+
+@Suite struct OpenShiftTests {
+    static let samples = backendSamples
+    let backend = OpenShiftBackend()
+    static let clusterNetworks = ["10.128.0.0/14", "172.30.0.0/16", "fd01::/48", "fd02::/112"]
+        .map { CIDR.parse($0) }.reduce(AddressSet.empty) { set, result in
+            guard case .valid(let cidr) = result else { return set }
+            return set.union(cidr.addressSet)
+        }
+
+    /// The round trip, and exactly what OpenShift cannot do under each gap policy.
+    func checkRoundTrip(_ policy: Policy, _ gaps: GapPolicy, exposure: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let extra: [String: OptionValue] = exposure.map { ["exposure": .string($0)] } ?? [:]
+        let (emission, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, gaps, extra), sourceLocation: sourceLocation)
+        let outside = AddressSet.all.subtracting(Self.clusterNetworks)
+        // Egress is narrowed only by the cluster networks (and, with gaps: narrow, by ICMP and
+        // names); ingress only where no load balancer or route carries it.
+        for rules in emission.narrowed.egress.values {
+            for entry in rules.entries where gaps == .widen {
+                #expect(entry.peers.dns.isEmpty && entry.peers.addresses.intersection(outside).isEmpty, "egress narrowed to \(entry.peers.summary)", sourceLocation: sourceLocation)
+            }
+        }
+        for (id, rules) in emission.narrowed.ingress {
+            for entry in rules.entries {
+                let carried = entry.ports.subtracting(.whole(.icmp))
+                let tooMany = (policy.intent.ingress[id]?.entries.reduce(0) { $0 + $1.ports.ranges.reduce(0) { $0 + $1.upper - $1.lower + 1 } } ?? 0) > OpenShiftPlan.servicePortLimit
+                #expect(carried.isEmpty || entry.peers.addresses.isSubset(of: Self.clusterNetworks) || tooMany,
+                        "ingress narrowed for \(policy.workloads[id.index].name): \(entry.peers.summary) on \(entry.ports)", sourceLocation: sourceLocation)
+            }
+        }
+        switch gaps {
+        case .widen:
+            #expect(emission.narrowed.betweenWorkloads.isEmpty, sourceLocation: sourceLocation)
+            // Widened only where ICMP opens a rule, or a namespace's EgressFirewall is shared.
+            for (pair, ports) in emission.widened.betweenWorkloads {
+                #expect(policy.intent.ports(from: pair.source, to: pair.destination).protocols.contains(.icmp), "\(pair) widened on \(ports) without ICMP", sourceLocation: sourceLocation)
+            }
+            #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
+        case .narrow:
+            #expect(emission.widened.isEmpty, "with gaps: narrow nothing is widened", sourceLocation: sourceLocation)
+            for (pair, ports) in emission.narrowed.betweenWorkloads {
+                #expect(ports.protocols == [.icmp], "\(pair) narrowed on \(ports)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    @Test(arguments: samples)
+    func samplesRoundTripUnderBothGapPolicies(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        try checkRoundTrip(policy, .widen)
+        try checkRoundTrip(policy, .narrow)
+        try checkRoundTrip(policy, .widen, exposure: "route")
+    }
+
+    @Test func randomizedSpecsRoundTrip() throws {
+        try forRandomSpecs(seed: 31, count: 40) { policy, gaps in
+            try checkRoundTrip(policy, gaps)
+        }
+    }
+
+    @Test(arguments: samples)
+    func everyRuntimeKeyIsEnforcedOrReported(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let emission = try backend.emit(policy, options: options(.openshift, .widen))
+        try checkRuntime(policy, emission, try backend.read(emission.files, policy: policy))
+    }
+
+    /// RoleBindings give each identity exactly the actions of its roles on its segments.
+    @Test(arguments: samples)
+    func roleBindingsReadBackAsTheGrants(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let emission = try backend.emit(policy, options: options(.openshift, .widen))
+        let read = try backend.read(emission.files, policy: policy)
+        var intended: [String: [SegmentID: Set<Action>]] = [:]
+        for grant in policy.grants {
+            let actions = policy.roles.first { $0.name == grant.role }!.effectiveActions
+            for segment in grant.segments { intended[grant.identity, default: [:]][segment, default: []].formUnion(actions) }
+        }
+        #expect(read.grants == intended)
+        #expect(!emission.gaps.contains { $0.capability == .rbac })
+    }
+
+    @Test func eachActionMapsToRulesThatHoldItAndNoOther() {
+        for action in Action.allCases where action != .admin {
+            let held = RBACRule.actions(allowedBy: RBACRule.rules(for: action))
+            #expect(held == [action], "\(action) holds \(held)")
+        }
+        #expect(RBACRule.actions(allowedBy: RBACRule.rules(for: Set([.admin]))) == Set(Action.allCases))
+        #expect(RBACRule.actions(allowedBy: RBACRule.rules(for: Set([.view, .logs]))) == [.view, .logs])
+    }
+
+    // MARK: Platform semantics, on hand-written objects
+
+    func group(_ index: Int, _ namespace: String, _ name: String) -> PodGroup {
+        PodGroup(workload: WorkloadID(index), namespace: namespace, labels: [OpenShiftPlan.workloadLabel: name])
+    }
+
+    func cidr(_ text: String) -> CIDR {
+        guard case .valid(let cidr) = CIDR.parse(text) else { fatalError(text) }
+        return cidr
+    }
+
+    @Test func aPodNoPolicySelectsAllowsEverythingAndPoliciesUnion() {
+        let a = group(0, "n", "a"), b = group(1, "n", "b")
+        var network = ClusterNetwork(namespaces: ["n": ["kubernetes.io/metadata.name": "n"]], pods: [a, b], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        #expect(network.relation.ports(from: a.workload, to: b.workload) == .all)
+        let onlyB = LabelSelector(labels: [OpenShiftPlan.workloadLabel: "b"])
+        let fromA = PolicyPeer.pods(namespaces: nil, pods: LabelSelector(labels: [OpenShiftPlan.workloadLabel: "a"]))
+        network.policies = [
+            NetworkPolicy(name: "p1", namespace: "n", podSelector: onlyB, ingress: [PolicyRule(peers: [fromA], ports: [PolicyPort(proto: .tcp, port: 80)])]),
+            NetworkPolicy(name: "p2", namespace: "n", podSelector: onlyB, ingress: [PolicyRule(peers: [fromA], ports: [PolicyPort(proto: .udp, port: 53, endPort: 60)])]),
+        ]
+        // b is isolated for ingress (two policies, unioned); a's egress is not isolated.
+        #expect(network.relation.ports(from: a.workload, to: b.workload) == PortSet([PortRange(.tcp, 80, 80), PortRange(.udp, 53, 60)]))
+        #expect(network.relation.ports(from: b.workload, to: a.workload) == .all)
+        // Egress isolation of a: a connection needs both sides.
+        network.policies.append(NetworkPolicy(name: "deny", namespace: "n", podSelector: .everything, egress: []))
+        #expect(network.relation.ports(from: a.workload, to: b.workload).isEmpty)
+        #expect(network.relation.ingress[b.workload] == nil, "no load balancer: nothing from outside")
+    }
+
+    @Test func ipBlocksSubtractTheirExceptAndEgressFirewallsMatchInOrder() {
+        let a = group(0, "n", "a")
+        let block = PolicyPeer.block(cidr: cidr("0.0.0.0/0"), except: [cidr("10.0.0.0/8")])
+        #expect(block.addresses == AddressSet.all.subtracting(cidr("10.0.0.0/8").addressSet).intersection(CIDR.v4(0, prefix: 0).addressSet))
+        var network = ClusterNetwork(namespaces: [:], pods: [a], policies: [
+            NetworkPolicy(name: "e", namespace: "n", podSelector: .everything, egress: [PolicyRule(peers: [block], ports: [PolicyPort(proto: .tcp, port: 443)])]),
+        ], firewalls: [], loadBalancers: [], routes: [])
+        let out = network.relation.egress[a.workload]
+        #expect(out?.peers(.tcp, 443).addresses.isSuperset(cidr("10.1.2.3")) == false)
+        #expect(out?.peers(.tcp, 443).addresses.isSuperset(cidr("8.8.8.8")) == true)
+        #expect(out?.peers(.tcp, 443).dns.isAll == true, "a /0 block lets names through")
+        #expect(out?.peers(.tcp, 80).isEmpty ?? true)
+        // First match wins: a Deny before an Allow of the same name blocks it.
+        network.firewalls = [EgressFirewall(namespace: "n", rules: [
+            EgressFirewallRule(allow: false, to: .dnsName("bad.example.com"), ports: nil),
+            EgressFirewallRule(allow: true, to: .dnsName("bad.example.com"), ports: nil),
+            EgressFirewallRule(allow: true, to: .dnsName("good.example.com"), ports: [PortRange(.tcp, 443, 443)]),
+            EgressFirewallRule(allow: true, to: .cidr(cidr("8.8.8.0/24")), ports: nil),
+            EgressFirewallRule(allow: false, to: .cidr(cidr("0.0.0.0/0")), ports: nil),
+        ])]
+        let filtered = network.relation.egress[a.workload]?.peers(.tcp, 443)
+        #expect(filtered?.dns.contains("good.example.com") == true)
+        #expect(filtered?.dns.contains("bad.example.com") == false)
+        #expect(filtered?.dns.contains("other.example.com") == false)
+        #expect(filtered?.addresses.isSuperset(cidr("8.8.8.8")) == true)
+        #expect(filtered?.addresses.isSuperset(cidr("9.9.9.9")) == false)
+        // What no rule matches is allowed: IPv6 passes a firewall that only denies IPv4.
+        #expect(filtered?.addresses.isSuperset(cidr("2001:db8::1")) == false, "the NetworkPolicy has no IPv6 block")
+    }
+
+    @Test func aNamespacesEgressFirewallWidensEveryPodThatMayReachNames() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        networks: {api: ["dns:api.example.com"], partner: [198.51.100.0/24]}
+        workloads:
+          a: {image: nginx:1.25}
+          b: {image: nginx:1.25}
+        flows:
+          - {from: a, to: api, ports: [tcp/443]}
+          - {from: b, to: partner, ports: [tcp/443]}
+        """).policy)
+        let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
+        #expect(read.relation.egress[WorkloadID(0)]?.peers(.tcp, 443).dns.contains("api.example.com") == true)
+        // a may reach the partner range too: the firewall lets it out for b.
+        #expect(emission.widened.egress[WorkloadID(0)]?.peers(.tcp, 443).addresses.isSuperset(cidr("198.51.100.7")) == true)
+        #expect(emission.widened.egress[WorkloadID(1)] == nil, "b's own NetworkPolicy stays exact")
+        let text = emission.files[0].contents
+        #expect(text.contains("kind: EgressFirewall") && text.contains("dnsName: api.example.com"))
+        #expect(emission.gaps.contains { $0.kind == .widened && $0.message.contains("EgressFirewall is shared") })
+        // With gaps: narrow the name is not reachable, and nothing is widened.
+        let (narrow, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .narrow))
+        #expect(narrow.widened.isEmpty)
+        #expect(narrow.narrowed.egress[WorkloadID(0)]?.peers(.tcp, 443).dns.contains("api.example.com") == true)
+        #expect(!narrow.files[0].contents.contains("kind: EgressFirewall"))
+    }
+
+    @Test func everyNamespaceWithEgressReachesTheClusterDNS() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let emission = try backend.emit(policy, options: options(.openshift, .widen))
+        let plan = try OpenShiftPlan(policy: policy, settings: OpenShiftBackend.Settings(clusterNetworks: Self.clusterNetworks), gaps: .widen)
+        for pod in plan.network.pods {
+            let hasEgress = plan.network.policies.contains { $0.namespace == pod.namespace && $0.name.hasSuffix("-egress") }
+            let reaches = plan.network.allows(.egress, pod, platform: PlatformPods.dnsNamespace, PlatformPods.dnsLabels, on: PlatformPods.dnsPorts)
+            #expect(reaches == hasEgress, "\(policy.workloads[pod.workload.index].name)")
+        }
+        #expect(emission.gaps.filter { $0.kind == .platformRequired && $0.capability == .dnsEgress }.count == Set(plan.network.policies.filter { $0.name == "allow-dns" }.map(\.namespace)).count)
+    }
+
+    @Test func routesCarryTCPThroughTheRoutersWithTheirAllowlist() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        networks: {corp: [10.0.0.0/8, "2001:db8::/32"]}
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/443, udp/443]}
+        flows:
+          - {from: corp, to: web, ports: [tcp/443, udp/443]}
+        """).policy)
+        let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen, ["exposure": .string("route")]))
+        let text = emission.files[0].contents
+        #expect(text.contains("kind: Route"))
+        #expect(text.contains("haproxy.router.openshift.io/ip_whitelist: 10.0.0.0/8 2001:db8::/32"))
+        #expect(text.contains("policy-group.network.openshift.io/ingress: \"\""))
+        #expect(emission.gaps.contains { $0.kind == .platformRequired && $0.message.contains("ingress routers") })
+        #expect(read.relation.ingress[WorkloadID(0)]?.peers(.tcp, 443).addresses == cidr("10.0.0.0/8").addressSet.union(cidr("2001:db8::/32").addressSet))
+        #expect(read.relation.ingress[WorkloadID(0)]?.peers(.udp, 443).addresses.isSuperset(cidr("10.1.1.1")) == true, "UDP goes by load balancer")
+        // On OpenShift 4.12 one bad entry voids the allowlist: the route is open to all.
+        let broken = text.replacingOccurrences(of: "10.0.0.0/8 2001:db8::/32", with: "10.0.0.0/8 2001:db8::/32 nonsense")
+        let reread = try backend.read([OutputFile(path: "manifests.yaml", contents: broken)], policy: policy)
+        #expect(reread.relation.ingress[WorkloadID(0)]?.peers(.tcp, 443).addresses.isAll == true)
+    }
+
+    @Test func aDeploymentNoUsableSCCAdmitsIsCaught() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let emission = try backend.emit(policy, options: options(.openshift, .widen))
+        let text = emission.files[0].contents
+        // The web container asks for privileges its SCC (and restricted-v2) refuse.
+        let tampered = text.replacingOccurrences(of: "        securityContext:\n          privileged: false\n", with: "        securityContext:\n          privileged: true\n")
+        #expect(tampered != text)
+        #expect(throws: OpenShiftReader.Failure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: tampered)], policy: policy) }
+    }
+
+    @Test func sccAdmissionFillsInDefaultsAndRefusesWhatItDoesNotAllow() {
+        let restricted = SecurityContextConstraints.restrictedV2
+        let admitted = restricted.admit(PodSecurity())
+        #expect(admitted?.drop == ["ALL"])
+        #expect(admitted?.runAsNonRoot == true && admitted?.runAsUser == nil)
+        #expect(admitted?.allowPrivilegeEscalation == false)
+        #expect(admitted?.seccomp == .runtimeDefault)
+        #expect(restricted.admit(PodSecurity(runAsUser: 10001)) == nil, "a fixed UID needs its own SCC")
+        #expect(restricted.admit(PodSecurity(add: ["SYS_ADMIN"])) == nil)
+        #expect(restricted.admit(PodSecurity(hostNetwork: true)) == nil)
+        let own = SecurityContextConstraints(name: "x", profile: RuntimeProfile(user: 10001, readOnlyRoot: true), volumeTypes: [])
+        #expect(own.admit(PodSecurity(runAsUser: 10001))?.readOnlyRootFilesystem == true)
+        #expect(own.admit(PodSecurity(runAsUser: 10001, readOnlyRootFilesystem: false)) == nil)
+        #expect(own.admit(PodSecurity(runAsUser: 10001, volumeTypes: ["hostPath"])) == nil)
+        let chosen = SecurityContextConstraints.admission(of: PodSecurity(runAsUser: 10001), among: [restricted, own])
+        #expect(chosen?.0.name == "x")
+    }
+
+    @Test func optionsAndNamespacesAreValidatedWithLocations() throws {
+        let output = compileSpec("""
+        version: 1
+        name: t
+        segments: {kube-system: {}, ok: {}}
+        workloads:
+          a: {image: nginx:1.25, segment: ok}
+        targets:
+          openshift: {namespace_prefx: x, exposure: ingress, cluster_networks: "10.0.0.0/8,nope"}
+        """)
+        let policy = try #require(output.policy)
+        let problems = backend.validate(try #require(policy.options(for: .openshift)))
+        #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption, .invalidTargetOption])
+        #expect(problems.first?.help == "did you mean 'namespace_prefix'?")
+        #expect(problems.allSatisfy { $0.range?.start.line == 7 })
+        let limits = backend.validate(policy)
+        #expect(limits.map(\.code) == [.targetLimit])
+        #expect(limits.first?.range?.start.line == 3)
+        #expect(limits.first?.message.contains("reserves") == true)
+    }
+
+    @Test func aNamespaceNameBeyondSixtyThreeCharactersIsALocatedError() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        segments: {\(String(repeating: "s", count: 40)): {}}
+        workloads: {}
+        targets:
+          openshift: {namespace_prefix: \(String(repeating: "p", count: 30))-}
+        """).policy)
+        let problems = backend.validate(policy)
+        #expect(problems.map(\.code) == [.targetLimit])
+        #expect(problems.first?.range?.start.line == 3)
+    }
+
+    @Test func manifestsCarryTheHeaderAndLoadAsManyDocuments() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let text = try backend.emit(policy, options: options(.openshift, .widen)).files[0].contents
+        #expect(text.hasPrefix("# Generated by palisade from"))
+        #expect(text.contains("content hash \(policy.contentHash)"))
+        let loaded = YAMLLoader.loadStream(text: text, file: "m.yaml")
+        #expect(loaded.diagnostics.isEmpty)
+        let kinds = loaded.documents.compactMap { $0["kind"]?.scalar }
+        #expect(kinds.first == "Namespace")
+        #expect(kinds.filter { $0 == "Deployment" }.count == policy.workloads.count)
+        #expect(kinds.filter { $0 == "SecurityContextConstraints" }.count == policy.workloads.count)
+        #expect(kinds.filter { $0 == "NetworkPolicy" && true }.count >= policy.segments.count)
+    }
+}
+
+private extension AddressSet {
+    func isSuperset(_ cidr: CIDR) -> Bool { cidr.addressSet.isSubset(of: self) }
+}
