@@ -14,6 +14,11 @@ public struct OutputTree: Sendable {
 
     public var paths: [String] { files.keys.sorted() }
 
+    /// The files under a folder (`openshift/shop/`), with paths relative to it.
+    public func files(under folder: String) -> [OutputFile] {
+        paths.filter { $0.hasPrefix(folder) }.map { OutputFile(path: String($0.dropFirst(folder.count)), contents: files[$0]!) }
+    }
+
     public struct WriteError: Error, CustomStringConvertible, Sendable {
         public var description: String
     }

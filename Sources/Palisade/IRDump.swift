@@ -8,28 +8,12 @@ public enum IRDump {
 
     static func value(_ policy: Policy) -> StructuredValue {
         let names = policy.workloads.map(\.name)
-        func external(_ set: ExternalSet) -> StructuredValue {
-            var entries: [StructuredValue.Entry] = [.init("addresses", .array(set.addresses.cidrs.map { .string($0.description) }))]
-            if set.dns.allExcept {
-                entries.append(.init("dns", "all"))
-                if !set.dns.names.isEmpty { entries.append(.init("dns_except", .array(set.dns.sortedNames.map { .string($0) }))) }
-            } else if !set.dns.isEmpty {
-                entries.append(.init("dns", .array(set.dns.sortedNames.map { .string($0) })))
-            }
-            return .object(entries)
-        }
-        func ports(_ set: PortSet) -> StructuredValue { .array(set.ranges.map { .string($0.description) }) }
+        let external = Self.external
+        let ports = Self.ports
         func endpoints(_ endpoints: Endpoints) -> StructuredValue {
             var entries: [StructuredValue.Entry] = [.init("workloads", .array(endpoints.workloads.map { .string(names[$0.index]) }))]
             if !endpoints.external.isEmpty { entries.append(.init("external", external(endpoints.external))) }
             return .object(entries)
-        }
-        func rules(_ byWorkload: [WorkloadID: ExternalRules]) -> StructuredValue {
-            .object(byWorkload.keys.sorted().map { id in
-                .init(names[id.index], .array(byWorkload[id]!.entries.map { entry in
-                    .object([.init("ports", ports(entry.ports)), .init("peers", external(entry.peers))])
-                }))
-            })
         }
         func runtime(_ profile: RuntimeProfile) -> StructuredValue {
             var entries: [StructuredValue.Entry] = []
@@ -105,16 +89,7 @@ public enum IRDump {
                     .init("ports", ports(flow.ports)), .init("origin", .string(flow.origin.description)),
                 ])
             })),
-            .init("intent", .object([
-                .init("between_workloads", .array(policy.intent.sortedPairs.map { pair, set in
-                    .object([
-                        .init("from", .string(names[pair.source.index])), .init("to", .string(names[pair.destination.index])),
-                        .init("ports", ports(set)),
-                    ])
-                })),
-                .init("ingress", rules(policy.intent.ingress)),
-                .init("egress", rules(policy.intent.egress)),
-            ])),
+            .init("intent", relation(policy.intent, names: names)),
             .init("expectations", .array(policy.expectations.map { expectation in
                 .object([
                     .init("kind", .string(expectation.kind.rawValue)), .init("from", endpoints(expectation.sources)),
@@ -124,4 +99,42 @@ public enum IRDump {
             .init("targets", .object(policy.targets.map { .init($0.target.rawValue, .object([.init("gaps", .string($0.gaps.rawValue))])) })),
         ])
     }
+
+    /// A relation as JSON: `between_workloads` pairs, then `ingress` and `egress` rules by workload.
+    public static func json(_ relation: Relation, policy: Policy) -> String {
+        JSONWriter.write(self.relation(relation, names: policy.workloads.map(\.name)))
+    }
+
+    static func relation(_ relation: Relation, names: [String]) -> StructuredValue {
+        func rules(_ byWorkload: [WorkloadID: ExternalRules]) -> StructuredValue {
+            .object(byWorkload.keys.sorted().map { id in
+                .init(names[id.index], .array(byWorkload[id]!.entries.map { entry in
+                    .object([.init("ports", ports(entry.ports)), .init("peers", external(entry.peers))])
+                }))
+            })
+        }
+        return .object([
+            .init("between_workloads", .array(relation.sortedPairs.map { pair, set in
+                .object([
+                    .init("from", .string(names[pair.source.index])), .init("to", .string(names[pair.destination.index])),
+                    .init("ports", ports(set)),
+                ])
+            })),
+            .init("ingress", rules(relation.ingress)),
+            .init("egress", rules(relation.egress)),
+        ])
+    }
+
+    static func external(_ set: ExternalSet) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [.init("addresses", .array(set.addresses.cidrs.map { .string($0.description) }))]
+        if set.dns.allExcept {
+            entries.append(.init("dns", "all"))
+            if !set.dns.names.isEmpty { entries.append(.init("dns_except", .array(set.dns.sortedNames.map { .string($0) }))) }
+        } else if !set.dns.isEmpty {
+            entries.append(.init("dns", .array(set.dns.sortedNames.map { .string($0) })))
+        }
+        return .object(entries)
+    }
+
+    static func ports(_ set: PortSet) -> StructuredValue { .array(set.ranges.map { .string($0.description) }) }
 }

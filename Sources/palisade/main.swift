@@ -102,6 +102,11 @@ struct Compile: ParsableCommand {
     @Flag(name: .customLong("time-passes"), help: .hidden)
     var timePasses = false
 
+    /// Prints, per policy and target, the relation the backend's reader computes from the
+    /// files it wrote (for the conformance checks that compare it with the platforms' tools).
+    @Flag(name: .customLong("dump-read"), help: .hidden)
+    var dumpRead = false
+
     func run() throws {
         let result = Pipeline.compile(paths: specs, targets: targets?.targets ?? TargetName.allCases)
         printDiagnostics(result.allDiagnostics, sources: result.sources)
@@ -115,6 +120,20 @@ struct Compile: ParsableCommand {
         }
         if dumpIR {
             for spec in result.specs { if let policy = spec.policy { print(IRDump.json(policy), terminator: "") } }
+        }
+        if dumpRead {
+            var entries: [String] = []
+            for spec in result.specs {
+                guard let policy = spec.policy else { continue }
+                for target in targets?.targets ?? TargetName.allCases {
+                    guard let backend = BackendRegistry.backend(for: target) else { continue }
+                    let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")
+                    guard !files.isEmpty else { continue }
+                    let read = try backend.read(files, policy: policy)
+                    entries.append("{\"policy\": \"\(policy.name)\", \"target\": \"\(target.rawValue)\", \"relation\": \(IRDump.json(read.relation, policy: policy))}")
+                }
+            }
+            print("[\n" + entries.joined(separator: ",\n") + "\n]")
         }
         var failed = false
         for spec in result.specs {

@@ -274,15 +274,19 @@ struct OpenShiftEmitter {
     /// `ip_whitelist`, 4.18 and later read `ip_allowlist` first.
     static let allowlistAnnotations = ["haproxy.router.openshift.io/ip_allowlist", "haproxy.router.openshift.io/ip_whitelist"]
 
+    /// Ports whose routes pass TLS through; every other port is routed as plain HTTP.
+    static let tlsPorts: Set<Int> = [443, 8443]
+
     func route(_ route: Route) -> StructuredValue {
         let annotations = route.allowlist.map { list in Self.allowlistAnnotations.map { ($0, list.map(\.description).joined(separator: " ")) } } ?? []
         let service = route.selector.labels[OpenShiftPlan.workloadLabel] ?? route.name
-        return .object(header("route.openshift.io/v1", "Route", route.name, namespace: route.namespace, annotations: annotations) + [
-            .init("spec", .object([
-                .init("to", .object([.init("kind", "Service"), .init("name", .string(service)), .init("weight", 100)])),
-                .init("port", .object([.init("targetPort", .string(Self.portName(PortRange(.tcp, route.port, route.port))))])),
-                .init("tls", .object([.init("termination", "passthrough")])),
-            ])),
-        ])
+        var spec: [StructuredValue.Entry] = [
+            .init("to", .object([.init("kind", "Service"), .init("name", .string(service)), .init("weight", 100)])),
+            .init("port", .object([.init("targetPort", .string(Self.portName(PortRange(.tcp, route.port, route.port))))])),
+        ]
+        // The routers take HTTP on 80 and TLS on 443: a workload's TLS port passes through
+        // untouched (the router reads only the SNI), any other port is plain HTTP.
+        if Self.tlsPorts.contains(route.port) { spec.append(.init("tls", .object([.init("termination", "passthrough")]))) }
+        return .object(header("route.openshift.io/v1", "Route", route.name, namespace: route.namespace, annotations: annotations) + [.init("spec", .object(spec))])
     }
 }
