@@ -2,7 +2,10 @@
 # Azure conformance: every NSG and security rule of targets/azure/*/nsg.json deserializes into
 # azure-mgmt-network's models (field names and enums), and the limits the models do not know
 # hold: priorities 100-4096 unique per direction, at most 1,000 rules per NSG, 10 application
-# security groups and 4,000 prefixes per rule side, names and descriptions within Azure's rules.
+# security groups and 4,000 prefixes per rule side, 100 application security groups across one
+# NSG's rules, names and descriptions within Azure's rules, at most 800 resources and 4 MB per
+# template, dependsOn only within a template. A generated policy of 900 identities comes out as
+# numbered templates (nsg.json, nsg-2.json, ...), which go through the same checks.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +14,19 @@ if ! "$venv/bin/python" -c 'import azure.mgmt.network' 2>/dev/null; then
   python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'azure-mgmt-network==33.1.0' >/dev/null 2>&1 \
     || { echo "conformance-azure: cannot install azure-mgmt-network"; exit 1; }
 fi
-"$venv/bin/python" - targets/azure <<'PY'
+split=$(mktemp -d)
+trap 'rm -rf "$split"' EXIT
+{
+  printf 'version: 1\nname: split-check\nsegments:\n'
+  for s in $(seq 0 9); do printf '  s%d: {}\n' "$s"; done
+  printf 'workloads:\n'
+  for i in $(seq 0 899); do printf '  w%d: {image: nginx:1.25, segment: s%d, ports: [tcp/80]}\n' "$i" $((i / 90)); done
+  printf 'flows:\n'
+  for i in $(seq 0 898); do [ $((i / 90)) -eq $(((i + 1) / 90)) ] && printf '  - {from: w%d, to: w%d, ports: [tcp/80]}\n' "$i" $((i + 1)); done
+} >"$split/split-check.yaml"
+.build/debug/palisade compile "$split/split-check.yaml" --target azure --out "$split/out" 2>/dev/null \
+  || { echo "conformance-azure: the 900-identity spec does not compile"; exit 1; }
+"$venv/bin/python" - targets/azure "$split/out/azure" <<'PY'
 import json, pathlib, re, sys
 from azure.mgmt.network import models
 passed = failed = 0
@@ -35,11 +50,15 @@ group_fields = rest_fields(models.NetworkSecurityGroupPropertiesFormat)
 protocols = {p.value for p in models.SecurityRuleProtocol}
 group_name = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 rule_name = re.compile(r"^\w([\w.-]{0,78}\w)?$")
-files = sorted(pathlib.Path(sys.argv[1]).glob("*/nsg.json"))
+files = sorted(path for root in sys.argv[1:] for path in pathlib.Path(root).glob("*/nsg*.json"))
 report(bool(files), "no templates under targets/azure")
+report(any(path.name == "nsg-3.json" for path in files), "the 900-identity policy is not split into numbered templates")
 for path in files:
     template = json.loads(path.read_text())
     report(template.get("contentVersion") == "1.0.0.0" and "resources" in template, f"{path}: not an ARM template")
+    report(len(template["resources"]) <= 800 and len(path.read_bytes()) <= 4 << 20, f"{path}: beyond ARM's template limits")
+    own = {f"[resourceId('{r['type']}', '{r['name']}')]" for r in template["resources"]}
+    report(all(d in own for r in template["resources"] for d in r.get("dependsOn", [])), f"{path}: dependsOn outside the template")
     for resource in template["resources"]:
         problems = []
         if not group_name.match(resource["name"]):
@@ -57,6 +76,9 @@ for path in files:
                 problems.append("rules lost in deserialization")
             if len(rules) > 1000:
                 problems.append(f"{len(rules)} rules")
+            named = {g["id"] for r in rules for side in ("source", "destination") for g in r["properties"].get(f"{side}ApplicationSecurityGroups", [])}
+            if len(named) > 100:
+                problems.append(f"{len(named)} application security groups across its rules")
             for direction in ("Inbound", "Outbound"):
                 priorities = [r["properties"]["priority"] for r in rules if r["properties"]["direction"] == direction]
                 if len(priorities) != len(set(priorities)) or not all(100 <= p <= 4096 for p in priorities):

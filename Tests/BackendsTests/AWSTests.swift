@@ -4,6 +4,7 @@ import IR
 import Spec
 import Testing
 import TestSupport
+import YAML
 @testable import Backends
 
 @Suite struct AWSTests {
@@ -87,5 +88,35 @@ extension AWSTests {
         #expect(error.diagnostic.code == .targetLimit)
         #expect(error.diagnostic.message.contains("'db' needs 61 inbound IPv4 rules"))
         #expect(error.diagnostic.range?.start.line == 4)
+    }
+}
+
+extension AWSTests {
+    /// A chain of 300 identities needs 300 groups and 598 standalone rules: more resources
+    /// and outputs than one template takes, so the policy comes out as numbered templates
+    /// that read back as one.
+    @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
+        var text = "version: 1\nname: chain\nworkloads:\n"
+        for index in 0..<300 { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
+        text += "flows:\n"
+        for index in 0..<299 { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
+        let policy = try #require(compileSpec(text).policy)
+        let (emission, _) = try BackendsTests.checkRoundTrip(AWSBackend(), policy, options(.aws, .widen))
+        #expect(emission.files.map(\.path) == ["security-groups.json", "security-groups-2.json", "security-groups-3.json", "security-groups-4.json"])
+        var groups = 0
+        var rules = 0
+        for file in emission.files {
+            let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
+            guard case .mapping(let resources)? = root["Resources"]?.content else { Issue.record("no Resources"); continue }
+            #expect(resources.count <= AWSBackend.resourcesPerTemplate)
+            if case .mapping(let outputs)? = root["Outputs"]?.content { #expect(outputs.count <= AWSBackend.outputsPerTemplate) }
+            groups += resources.filter { $0.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" }.count
+            rules += resources.filter { $0.value["Type"]?.scalar != "AWS::EC2::SecurityGroup" }.count
+            #expect(file.contents.utf8.count <= AWSBackend.templateBytes)
+        }
+        #expect(groups == 300 && rules == 598)
+        #expect(emission.files[2].contents.contains("\"Fn::ImportValue\": \"palisade-chain-SgW0\""))
+        // Without the exporting template the imports resolve to nothing.
+        #expect(throws: (any Error).self) { try AWSBackend().read(Array(emission.files.dropFirst()), policy: policy) }
     }
 }

@@ -4,6 +4,7 @@ import IR
 import Spec
 import Testing
 import TestSupport
+import YAML
 @testable import Backends
 
 @Suite struct AzureTests {
@@ -53,5 +54,45 @@ import TestSupport
         let open = emission.files[0].contents.replacingOccurrences(of: "\"access\": \"Deny\"", with: "\"access\": \"Allow\"")
         let read = try backend.read([OutputFile(path: "nsg.json", contents: open)], policy: policy).relation
         #expect(read.ports(from: policy.workload(named: "api")!.id, to: policy.workload(named: "site")!.id) == .all)
+    }
+}
+
+extension AzureTests {
+    /// 900 identities in ten segments are more resources than one ARM template takes: the
+    /// application security groups come first, in as many templates as they need, then the NSGs.
+    @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
+        var text = "version: 1\nname: many\nsegments:\n"
+        for segment in 0..<10 { text += "  s\(segment): {}\n" }
+        text += "workloads:\n"
+        for index in 0..<900 { text += "  w\(index): {image: nginx:1.25, segment: s\(index / 90), ports: [tcp/80]}\n" }
+        text += "flows:\n"
+        for index in 0..<899 where index / 90 == (index + 1) / 90 { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
+        let policy = try #require(compileSpec(text).policy)
+        let (emission, _) = try BackendsTests.checkRoundTrip(AzureBackend(), policy, options(.azure, .widen))
+        #expect(emission.files.map(\.path) == ["nsg.json", "nsg-2.json", "nsg-3.json"])
+        var kinds: [String] = []
+        for file in emission.files {
+            let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
+            guard case .sequence(let resources)? = root["resources"]?.content else { Issue.record("no resources"); continue }
+            #expect(resources.count <= AzureBackend.resourcesPerTemplate)
+            kinds.append(Set(resources.compactMap { $0["type"]?.scalar }).sorted().joined(separator: ","))
+            // dependsOn may only name resources of the same template.
+            #expect(!file.contents.contains("dependsOn") || file.path == "nsg.json")
+        }
+        #expect(kinds == ["Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/networkSecurityGroups"])
+    }
+
+    @Test func anNSGWhoseRulesNameMoreThanAHundredGroupsIsALocatedError() throws {
+        var text = "version: 1\nname: wide\nworkloads:\n  hub: {image: nginx:1.25, ports: [tcp/80]}\n"
+        for index in 0..<101 { text += "  w\(index): {image: nginx:1.25}\n" }
+        text += "flows:\n  - {from: [\((0..<101).map { "w\($0)" }.joined(separator: ", "))], to: hub, ports: [tcp/80]}\n"
+        let policy = try #require(compileSpec(text).policy)
+        #expect(throws: BackendError.self) { try AzureBackend().emit(policy, options: options(.azure, .widen)) }
+        do {
+            _ = try AzureBackend().emit(policy, options: options(.azure, .widen))
+        } catch let error as BackendError {
+            #expect(error.diagnostic.code == .targetLimit)
+            #expect(error.diagnostic.message.contains("102 application security groups"))
+        }
     }
 }

@@ -20,6 +20,7 @@ public struct AWSBackend: Backend {
     static let rulesPerGroup = 60
     /// CloudFormation's limits on one template.
     static let resourcesPerTemplate = 500
+    static let outputsPerTemplate = 200
     static let templateBytes = 1_000_000
 
     func vpcID(_ options: TargetOptions) -> (String?, [Diagnostic]) {
@@ -36,10 +37,10 @@ public struct AWSBackend: Backend {
         let plan = FirewallPlan(policy: policy, gaps: options.gaps)
         let template = AWSTemplate(policy: policy, plan: plan, gaps: options.gaps, vpcID: vpcID(options).0)
         try template.checkLimits(options: options)
-        let text = JSONWriter.write(template.document())
-        if text.utf8.count > Self.templateBytes {
+        let files = template.files()
+        for file in files where file.contents.utf8.count > Self.templateBytes {
             throw BackendError(.error(
-                .targetLimit, "aws: the template is \(text.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
+                .targetLimit, "aws: \(file.path) is \(file.contents.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
                 at: options.origin, help: "split the spec into several policies"))
         }
         let planned = template.planned
@@ -55,13 +56,14 @@ public struct AWSBackend: Backend {
             }
         }
         gaps += unenforcedControls(policy, target: .aws, why: "security groups filter traffic only")
-        return Emission(files: [OutputFile(path: "security-groups.json", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
+        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        guard let file = files.first(where: { $0.path == "security-groups.json" }) else {
+        let templates = files.filter { $0.path.hasPrefix("security-groups") && $0.path.hasSuffix(".json") }
+        guard templates.contains(where: { $0.path == "security-groups.json" }) else {
             throw AWSReader.Failure(description: "no security-groups.json")
         }
-        return try AWSReader(policy: policy).read(file.contents)
+        return try AWSReader(policy: policy).read(templates.map(\.contents))
     }
 }

@@ -11,10 +11,25 @@ struct AWSReader {
 
     let policy: Policy
 
-    func read(_ text: String) throws -> ReadBack {
-        guard let root = YAMLLoader.load(text: text, file: "security-groups.json", limits: .generatedFiles).root,
-              case .mapping(let resources)? = root["Resources"]?.content
-        else { throw Failure(description: "security-groups.json has no Resources") }
+    /// Reads one template, or the numbered templates of a split policy (groups exported by
+    /// one, imported by the others) as one.
+    func read(_ texts: [String]) throws -> ReadBack {
+        var resources: [YAMLPair] = []
+        var exports: [String: String] = [:]
+        for text in texts {
+            guard let root = YAMLLoader.load(text: text, file: "security-groups.json", limits: .generatedFiles).root,
+                  case .mapping(let own)? = root["Resources"]?.content
+            else { throw Failure(description: "a template has no Resources") }
+            resources += own
+            if case .mapping(let outputs)? = root["Outputs"]?.content {
+                for output in outputs {
+                    guard let name = output.value["Export"]?["Name"]?.scalar,
+                          case .sequence(let parts)? = output.value["Value"]?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar
+                    else { continue }
+                    exports[name] = logical
+                }
+            }
+        }
         let plan = FirewallPlan(policy: policy, gaps: .widen)
         var indexByName: [String: Int] = [:]
         for (index, identity) in plan.identities.enumerated() { indexByName[identity.name] = index }
@@ -27,6 +42,7 @@ struct AWSReader {
             indexByLogical[resource.name] = index
         }
         func group(_ node: YAMLNode?) -> Int? {
+            if let name = node?["Fn::ImportValue"]?.scalar { return exports[name].flatMap { indexByLogical[$0] } }
             guard case .sequence(let parts)? = node?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar else { return nil }
             return indexByLogical[logical]
         }

@@ -181,70 +181,145 @@ struct AWSTemplate {
                 }
             }
         }
-        let resources = plan.identities.count + 2 * plan.between.count
-        if resources > AWSBackend.resourcesPerTemplate {
-            throw BackendError(.error(
-                .targetLimit, "aws: the template needs about \(resources) resources; CloudFormation takes \(AWSBackend.resourcesPerTemplate) per template",
-                at: options.origin, help: "split the spec into several policies (numbered templates are not written yet)"))
-        }
     }
 
     // MARK: JSON
 
-    func document() -> StructuredValue {
+    /// How one template names a security group: `Fn::GetAtt` in its own template, the export
+    /// of the template that declares it otherwise.
+    typealias GroupReference = (Int) -> StructuredValue
+
+    func localReference(_ index: Int) -> StructuredValue {
+        .object([.init("Fn::GetAtt", [.string(logicalIDs[index]), "GroupId"])])
+    }
+
+    func importedReference(_ index: Int) -> StructuredValue {
+        .object([.init("Fn::ImportValue", .string(exportName(index)))])
+    }
+
+    /// Export names are unique per account and region: the policy's name keeps them apart.
+    func exportName(_ index: Int) -> String { "palisade-\(policy.name)-\(logicalIDs[index])" }
+
+    func groupResource(_ index: Int) -> StructuredValue.Entry {
+        let identity = plan.identities[index]
+        var properties: [StructuredValue.Entry] = [
+            .init("GroupDescription", .string(awsText("palisade \(policy.name): identity \(identity.name) (segments \(identity.segments.joined(separator: ", ")))"))),
+            .init("VpcId", .object([.init("Ref", "VpcId")])),
+        ]
+        let inlineIn = (ingressRules[index] ?? []).filter { if case .group = $0.peer { false } else { true } }
+        if !inlineIn.isEmpty { properties.append(.init("SecurityGroupIngress", .array(inlineIn.map { rule($0, ingress: true, standalone: nil, reference: localReference) }))) }
+        // Without an inline egress rule AWS keeps its default allow-all egress, even when
+        // standalone egress rules are added: the sentinel takes its place.
+        var inlineOut = (egressRules[index] ?? []).filter { if case .group = $0.peer { false } else { true } }
+        if inlineOut.isEmpty { inlineOut = [AWSTemplate.sentinel] }
+        properties.append(.init("SecurityGroupEgress", .array(inlineOut.map { rule($0, ingress: false, standalone: nil, reference: localReference) })))
+        properties.append(.init("Tags", .array([
+            tag("Name", "\(policy.name)-\(identity.name)"), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
+            tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
+        ])))
+        return .init(logicalIDs[index], .object([.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))]))
+    }
+
+    func output(_ index: Int, exported: Bool) -> StructuredValue.Entry {
+        var entries: [StructuredValue.Entry] = [
+            .init("Description", .string("security group of identity \(plan.identities[index].name)")),
+            .init("Value", localReference(index)),
+        ]
+        if exported { entries.append(.init("Export", .object([.init("Name", .string(exportName(index)))]))) }
+        return .init(logicalIDs[index], .object(entries))
+    }
+
+    /// The standalone group-to-group rules, in identity order.
+    func ruleResources(reference: GroupReference) -> [StructuredValue.Entry] {
         var resources: [StructuredValue.Entry] = []
-        var outputs: [StructuredValue.Entry] = []
-        for (index, identity) in plan.identities.enumerated() {
-            let logical = logicalIDs[index]
-            var properties: [StructuredValue.Entry] = [
-                .init("GroupDescription", .string(awsText("palisade \(policy.name): identity \(identity.name) (segments \(identity.segments.joined(separator: ", ")))"))),
-                .init("VpcId", .object([.init("Ref", "VpcId")])),
-            ]
-            let inlineIn = (ingressRules[index] ?? []).filter { if case .group = $0.peer { false } else { true } }
-            if !inlineIn.isEmpty { properties.append(.init("SecurityGroupIngress", .array(inlineIn.map { rule($0, ingress: true, standalone: nil) }))) }
-            // Without an inline egress rule AWS keeps its default allow-all egress, even when
-            // standalone egress rules are added: the sentinel takes its place.
-            var inlineOut = (egressRules[index] ?? []).filter { if case .group = $0.peer { false } else { true } }
-            if inlineOut.isEmpty { inlineOut = [AWSTemplate.sentinel] }
-            properties.append(.init("SecurityGroupEgress", .array(inlineOut.map { rule($0, ingress: false, standalone: nil) })))
-            properties.append(.init("Tags", .array([
-                tag("Name", "\(policy.name)-\(identity.name)"), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
-                tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
-            ])))
-            resources.append(.init(logical, .object([.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))])))
-            outputs.append(.init(logical, .object([
-                .init("Description", .string("security group of identity \(identity.name)")),
-                .init("Value", .object([.init("Fn::GetAtt", [.string(logical), "GroupId"])])),
-            ])))
-        }
         for (index, _) in plan.identities.enumerated() {
             for (position, item) in (ingressRules[index] ?? []).filter({ if case .group = $0.peer { true } else { false } }).enumerated() {
                 resources.append(.init("\(logicalIDs[index])In\(position + 1)", .object([
-                    .init("Type", "AWS::EC2::SecurityGroupIngress"), .init("Properties", rule(item, ingress: true, standalone: index)),
+                    .init("Type", "AWS::EC2::SecurityGroupIngress"), .init("Properties", rule(item, ingress: true, standalone: index, reference: reference)),
                 ])))
             }
             for (position, item) in (egressRules[index] ?? []).filter({ if case .group = $0.peer { true } else { false } }).enumerated() {
                 resources.append(.init("\(logicalIDs[index])Out\(position + 1)", .object([
-                    .init("Type", "AWS::EC2::SecurityGroupEgress"), .init("Properties", rule(item, ingress: false, standalone: index)),
+                    .init("Type", "AWS::EC2::SecurityGroupEgress"), .init("Properties", rule(item, ingress: false, standalone: index, reference: reference)),
                 ])))
             }
         }
-        var parameter: [StructuredValue.Entry] = [
-            .init("Type", "AWS::EC2::VPC::Id"), .init("Description", "the VPC the security groups belong to"),
-        ]
-        if let vpcID { parameter.append(.init("Default", .string(vpcID))) }
-        return .object([
-            .init("AWSTemplateFormatVersion", "2010-09-09"),
-            .init("Description", .string(awsText("Security groups of policy \(policy.name), generated by palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"))),
-            .init("Parameters", .object([.init("VpcId", .object(parameter))])),
-            .init("Resources", .object(resources)),
-            .init("Outputs", .object(outputs)),
-        ])
+        return resources
     }
 
-    func rule(_ rule: SecurityGroupRule, ingress: Bool, standalone owner: Int?) -> StructuredValue {
+    func template(_ what: String, vpc: Bool, resources: [StructuredValue.Entry], outputs: [StructuredValue.Entry]) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [
+            .init("AWSTemplateFormatVersion", "2010-09-09"),
+            .init("Description", .string(awsText("\(what) of policy \(policy.name), generated by palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"))),
+        ]
+        if vpc {
+            var parameter: [StructuredValue.Entry] = [
+                .init("Type", "AWS::EC2::VPC::Id"), .init("Description", "the VPC the security groups belong to"),
+            ]
+            if let vpcID { parameter.append(.init("Default", .string(vpcID))) }
+            entries.append(.init("Parameters", .object([.init("VpcId", .object(parameter))])))
+        }
+        entries.append(.init("Resources", .object(resources)))
+        if !outputs.isEmpty { entries.append(.init("Outputs", .object(outputs))) }
+        return .object(entries)
+    }
+
+    /// The whole policy in one template.
+    func document() -> StructuredValue {
+        let indices = Array(plan.identities.indices)
+        return template("Security groups", vpc: true, resources: indices.map(groupResource) + ruleResources(reference: localReference),
+                        outputs: indices.map { output($0, exported: false) })
+    }
+
+    /// `security-groups.json`, or when one template would break CloudFormation's limits
+    /// (resources, outputs, body size), numbered templates to create in order: the security
+    /// groups first (exporting their ids), then the group-to-group rules (importing them).
+    func files() -> [OutputFile] {
+        let single = JSONWriter.write(document())
+        let rules = ruleResources(reference: localReference).count
+        if plan.identities.count + rules <= AWSBackend.resourcesPerTemplate, plan.identities.count <= AWSBackend.outputsPerTemplate,
+           single.utf8.count <= AWSBackend.templateBytes
+        {
+            return [OutputFile(path: "security-groups.json", contents: single)]
+        }
+        var documents: [StructuredValue] = []
+        let groups = chunks(plan.identities.indices.map { (groupResource($0), $0) }, limit: AWSBackend.outputsPerTemplate)
+        for chunk in groups {
+            documents.append(template("Security groups (part \(documents.count + 1))", vpc: true, resources: chunk.map(\.0),
+                                      outputs: chunk.map { output($0.1, exported: true) }))
+        }
+        for chunk in chunks(ruleResources(reference: importedReference).map { ($0, 0) }, limit: AWSBackend.resourcesPerTemplate) {
+            documents.append(template("Security group rules (part \(documents.count + 1))", vpc: false, resources: chunk.map(\.0), outputs: []))
+        }
+        return documents.enumerated().map { number, document in
+            OutputFile(path: number == 0 ? "security-groups.json" : "security-groups-\(number + 1).json", contents: JSONWriter.write(document))
+        }
+    }
+
+    /// Resources in order, cut where a template would hold more than `limit` of them or
+    /// come near CloudFormation's body size (an export or import per resource included).
+    func chunks(_ items: [(StructuredValue.Entry, Int)], limit: Int) -> [[(StructuredValue.Entry, Int)]] {
+        var result: [[(StructuredValue.Entry, Int)]] = []
+        var current: [(StructuredValue.Entry, Int)] = []
+        var bytes = 0
+        let budget = AWSBackend.templateBytes - 20_000
+        for item in items {
+            let size = JSONWriter.write(item.0.value).utf8.count + item.0.key.utf8.count + 400
+            if !current.isEmpty, current.count == limit || bytes + size > budget {
+                result.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(item)
+            bytes += size
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    func rule(_ rule: SecurityGroupRule, ingress: Bool, standalone owner: Int?, reference: GroupReference) -> StructuredValue {
         var entries: [StructuredValue.Entry] = []
-        if let owner { entries.append(.init("GroupId", .object([.init("Fn::GetAtt", [.string(logicalIDs[owner]), "GroupId"])]))) }
+        if let owner { entries.append(.init("GroupId", reference(owner))) }
         entries.append(.init("IpProtocol", .string(rule.proto)))
         // Ports (for icmp: type and code) mean something for tcp, udp and icmp only.
         if ["tcp", "udp", "icmp"].contains(rule.proto) {
@@ -260,8 +335,7 @@ struct AWSTemplate {
             entries.append(.init("CidrIpv6", .string(cidr)))
             description = cidr
         case .group(let group):
-            entries.append(.init(ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId",
-                                 .object([.init("Fn::GetAtt", [.string(logicalIDs[group]), "GroupId"])])))
+            entries.append(.init(ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", reference(group)))
             description = "identity \(plan.identities[group].name)"
         }
         entries.append(.init("Description", .string(awsText("palisade: \(ingress ? "from" : "to") \(description)"))))

@@ -22,6 +22,8 @@ public struct AzureBackend: Backend {
     static let lowestPriority = 4096
     static let firstPriority = 100
     static let prefixesPerSide = 4000
+    /// Application security groups referenced across all the rules of one NSG.
+    static let groupsPerNSG = 100
     /// ARM's limits on one template.
     static let resourcesPerTemplate = 800
     static let templateBytes = 4 << 20
@@ -44,15 +46,22 @@ public struct AzureBackend: Backend {
                 .targetLimit, "azure: the network security group of segment '\(segment)' needs \(rules.count) rules; an NSG holds \(Self.rulesPerGroup)",
                 at: policy.segments.first { $0.name == segment }?.origin ?? options.origin, help: "split the segment"))
         }
-        let text = JSONWriter.write(template.document())
-        let resources = plan.identities.count + policy.segments.count
-        if resources > Self.resourcesPerTemplate || text.utf8.count > Self.templateBytes {
-            throw BackendError(.error(
-                .targetLimit,
-                "azure: the template has \(resources) resources and \(text.utf8.count) bytes; ARM takes \(Self.resourcesPerTemplate) resources and \(Self.templateBytes) bytes per template",
-                at: options.origin, help: "split the spec into several policies (numbered templates are not written yet)"))
+        for (segment, rules) in template.rulesBySegment {
+            let groups = Set(rules.flatMap { $0.sourceGroups + $0.destinationGroups })
+            guard groups.count <= Self.groupsPerNSG else {
+                throw BackendError(.error(
+                    .targetLimit, "azure: the rules of segment '\(segment)' name \(groups.count) application security groups; an NSG's rules may name \(Self.groupsPerNSG)",
+                    at: policy.segments.first { $0.name == segment }?.origin ?? options.origin,
+                    help: "split the segment, or let its workloads share fewer service identities' peers"))
+            }
         }
-        let planned = try AzureTemplate.relation(text, policy: policy)
+        let files = template.files()
+        for file in files where file.contents.utf8.count > Self.templateBytes {
+            throw BackendError(.error(
+                .targetLimit, "azure: \(file.path) is \(file.contents.utf8.count) bytes; ARM takes \(Self.templateBytes) bytes per template",
+                at: options.origin, help: "split the largest segment"))
+        }
+        let planned = try AzureTemplate.relation(files.map(\.contents), policy: policy)
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { kind, connection in
@@ -64,11 +73,12 @@ public struct AzureBackend: Backend {
             }
         }
         gaps += unenforcedControls(policy, target: .azure, why: "network security groups filter traffic only")
-        return Emission(files: [OutputFile(path: "nsg.json", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
+        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        guard let file = files.first(where: { $0.path == "nsg.json" }) else { throw AzureTemplate.Failure(description: "no nsg.json") }
-        return ReadBack(relation: try AzureTemplate.relation(file.contents, policy: policy))
+        let templates = files.filter { $0.path.hasPrefix("nsg") && $0.path.hasSuffix(".json") }
+        guard templates.contains(where: { $0.path == "nsg.json" }) else { throw AzureTemplate.Failure(description: "no nsg.json") }
+        return ReadBack(relation: try AzureTemplate.relation(templates.map(\.contents), policy: policy))
     }
 }

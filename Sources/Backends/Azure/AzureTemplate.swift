@@ -111,58 +111,99 @@ struct AzureTemplate {
 
     // MARK: JSON
 
-    func document() -> StructuredValue {
-        let asgID = { (name: String) -> String in "[resourceId('Microsoft.Network/applicationSecurityGroups', '\(name)')]" }
-        var resources: [StructuredValue] = plan.identities.map { identity in
-            .object([
-                .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
-                .init("name", .string("asg-\(policy.name)-\(identity.name)")), .init("location", "[parameters('location')]"),
-                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
-                .init("properties", .object([])),
-            ])
-        }
-        for (segment, rules) in rulesBySegment {
-            resources.append(.object([
-                .init("type", "Microsoft.Network/networkSecurityGroups"), .init("apiVersion", "2024-05-01"),
-                .init("name", .string("nsg-\(policy.name)-\(segment)")), .init("location", "[parameters('location')]"),
-                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(segment))])),
-                .init("dependsOn", .array(plan.identities.map { .string(asgID("asg-\(policy.name)-\($0.name)")) })),
-                .init("properties", .object([.init("securityRules", .array(rules.map { rule in
-                    var properties: [StructuredValue.Entry] = [
-                        .init("description", .string(String("palisade: \(rule.description)".prefix(140)))),
-                        .init("priority", .int(rule.priority)), .init("direction", .string(rule.direction)),
-                        .init("access", .string(rule.access)), .init("protocol", .string(rule.proto)),
-                        .init("sourcePortRange", "*"),
-                    ]
-                    if rule.ports.count == 1 {
-                        properties.append(.init("destinationPortRange", .string(rule.ports[0])))
-                    } else {
-                        properties.append(.init("destinationPortRanges", .array(rule.ports.map { .string($0) })))
-                    }
-                    func side(_ name: String, _ groups: [String], _ prefixes: [String]) {
-                        if !groups.isEmpty {
-                            properties.append(.init("\(name)ApplicationSecurityGroups", .array(groups.map { .object([.init("id", .string(asgID($0)))]) })))
-                        } else if prefixes.count == 1 {
-                            properties.append(.init("\(name)AddressPrefix", .string(prefixes[0])))
-                        } else {
-                            properties.append(.init("\(name)AddressPrefixes", .array(prefixes.map { .string($0) })))
-                        }
-                    }
-                    side("source", rule.sourceGroups, rule.sourcePrefixes)
-                    side("destination", rule.destinationGroups, rule.destinationPrefixes)
-                    return .object([.init("name", .string(rule.name)), .init("properties", .object(properties))])
-                }))])),
-            ]))
-        }
+    func asgID(_ name: String) -> String { "[resourceId('Microsoft.Network/applicationSecurityGroups', '\(name)')]" }
+
+    func asgResource(_ identity: FirewallPlan.Identity) -> StructuredValue {
+        .object([
+            .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
+            .init("name", .string("asg-\(policy.name)-\(identity.name)")), .init("location", "[parameters('location')]"),
+            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
+            .init("properties", .object([])),
+        ])
+    }
+
+    /// A segment's NSG; `dependsOn` names the ASGs deployed by the same template.
+    func nsgResource(_ segment: String, _ rules: [Rule], dependsOn: [FirewallPlan.Identity]) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [
+            .init("type", "Microsoft.Network/networkSecurityGroups"), .init("apiVersion", "2024-05-01"),
+            .init("name", .string("nsg-\(policy.name)-\(segment)")), .init("location", "[parameters('location')]"),
+            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(segment))])),
+        ]
+        if !dependsOn.isEmpty { entries.append(.init("dependsOn", .array(dependsOn.map { .string(asgID("asg-\(policy.name)-\($0.name)")) }))) }
+        entries.append(.init("properties", .object([.init("securityRules", .array(rules.map { rule in
+            var properties: [StructuredValue.Entry] = [
+                .init("description", .string(String("palisade: \(rule.description)".prefix(140)))),
+                .init("priority", .int(rule.priority)), .init("direction", .string(rule.direction)),
+                .init("access", .string(rule.access)), .init("protocol", .string(rule.proto)),
+                .init("sourcePortRange", "*"),
+            ]
+            if rule.ports.count == 1 {
+                properties.append(.init("destinationPortRange", .string(rule.ports[0])))
+            } else {
+                properties.append(.init("destinationPortRanges", .array(rule.ports.map { .string($0) })))
+            }
+            func side(_ name: String, _ groups: [String], _ prefixes: [String]) {
+                if !groups.isEmpty {
+                    properties.append(.init("\(name)ApplicationSecurityGroups", .array(groups.map { .object([.init("id", .string(asgID($0)))]) })))
+                } else if prefixes.count == 1 {
+                    properties.append(.init("\(name)AddressPrefix", .string(prefixes[0])))
+                } else {
+                    properties.append(.init("\(name)AddressPrefixes", .array(prefixes.map { .string($0) })))
+                }
+            }
+            side("source", rule.sourceGroups, rule.sourcePrefixes)
+            side("destination", rule.destinationGroups, rule.destinationPrefixes)
+            return .object([.init("name", .string(rule.name)), .init("properties", .object(properties))])
+        }))])))
+        return .object(entries)
+    }
+
+    func template(_ resources: [StructuredValue], part: Int? = nil) -> StructuredValue {
+        let generator = "palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
         return .object([
             .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
             .init("contentVersion", "1.0.0.0"),
-            .init("metadata", .object([.init("generator", .string("palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"))])),
+            .init("metadata", .object([.init("generator", .string(part.map { "\(generator) (part \($0))" } ?? generator))])),
             .init("parameters", .object([.init("location", .object([
                 .init("type", "string"), .init("defaultValue", .string(location)),
             ]))])),
             .init("resources", .array(resources)),
         ])
+    }
+
+    /// The whole policy in one template.
+    func document() -> StructuredValue {
+        template(plan.identities.map(asgResource) + rulesBySegment.map { nsgResource($0.0, $0.1, dependsOn: plan.identities) })
+    }
+
+    /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
+    /// templates to deploy in order into the same resource group: the application security
+    /// groups first, then the NSGs, which name them by `resourceId`.
+    func files() -> [OutputFile] {
+        let single = JSONWriter.write(document())
+        if plan.identities.count + rulesBySegment.count <= AzureBackend.resourcesPerTemplate, single.utf8.count <= AzureBackend.templateBytes {
+            return [OutputFile(path: "nsg.json", contents: single)]
+        }
+        let budget = AzureBackend.templateBytes - 20_000
+        var parts: [[StructuredValue]] = []
+        for group in [plan.identities.map(asgResource), rulesBySegment.map { nsgResource($0.0, $0.1, dependsOn: []) }] {
+            var current: [StructuredValue] = []
+            var bytes = 0
+            for resource in group {
+                let size = JSONWriter.write(resource).utf8.count
+                if !current.isEmpty, current.count == AzureBackend.resourcesPerTemplate || bytes + size > budget {
+                    parts.append(current)
+                    current = []
+                    bytes = 0
+                }
+                current.append(resource)
+                bytes += size
+            }
+            if !current.isEmpty { parts.append(current) }
+        }
+        return parts.enumerated().map { number, resources in
+            OutputFile(path: number == 0 ? "nsg.json" : "nsg-\(number + 1).json", contents: JSONWriter.write(template(resources, part: number + 1)))
+        }
     }
 
     // MARK: Semantics
@@ -172,9 +213,13 @@ struct AzureTemplate {
     /// first match decides; without a user rule Azure's defaults apply (VNet traffic and Internet
     /// egress allowed, other inbound denied). A connection between workloads needs the source
     /// NSG's outbound and the destination NSG's inbound.
-    static func relation(_ text: String, policy: Policy) throws -> Relation {
-        guard let root = YAMLLoader.load(text: text, file: "nsg.json", limits: .generatedFiles).root, case .sequence(let resources)? = root["resources"]?.content else {
-            throw Failure(description: "nsg.json has no resources")
+    static func relation(_ texts: [String], policy: Policy) throws -> Relation {
+        var resources: [YAMLNode] = []
+        for text in texts {
+            guard let root = YAMLLoader.load(text: text, file: "nsg.json", limits: .generatedFiles).root, case .sequence(let own)? = root["resources"]?.content else {
+                throw Failure(description: "a template has no resources")
+            }
+            resources += own
         }
         let plan = FirewallPlan(policy: policy, gaps: .widen)
         var identityByASG: [String: Int] = [:]
