@@ -93,6 +93,8 @@ public struct Gap: Sendable, Hashable {
         case unenforced
         /// A connection the compiler adds because the platform needs it.
         case platformRequired = "platform-required"
+        /// An `expect` assertion that holds on the intent but not on the target's files.
+        case expectationFailed = "expectation failed"
     }
 
     /// What the gap is about: words, or a connection whose words are made only when asked

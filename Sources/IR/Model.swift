@@ -25,6 +25,8 @@ public struct Policy: Sendable {
     public var lint: LintConfig
     /// Where the policy's name is written: findings about the spec as a whole point here.
     public var origin: SourceRange = .wholeFile("")
+    /// `fidelity: strict`: every gap of every target is an error, as with `compile --strict`.
+    public var strictFidelity = false
 
     public init(
         name: String, description: String?, files: [String], contentHash: String, segments: [Segment],

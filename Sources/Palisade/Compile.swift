@@ -19,6 +19,8 @@ public enum Pipeline {
         public var targetsWithoutBackend: [TargetName]
         /// How long each backend's emit took, per policy.
         public var emitTimings: [(policy: String, target: TargetName, duration: Duration)] = []
+        /// Policies that say `fidelity: strict`: their gaps are errors.
+        public var strictPolicies: Set<String> = []
 
         /// Every diagnostic of every spec, then the backends'.
         public var allDiagnostics: [Diagnostic] { specs.flatMap(\.diagnostics) + diagnostics }
@@ -62,7 +64,12 @@ public enum Pipeline {
                     let emission = try backend.emit(policy, options: options)
                     result.emitTimings.append((policy.name, target, ContinuousClock.now - started))
                     for file in emission.files { result.tree.add("\(target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
-                    result.gaps.append((policy.name, target, emission.gaps))
+                    var gaps = emission.gaps
+                    if !policy.expectations.isEmpty {
+                        gaps += Fidelity.expectationGaps(policy, target: target, relation: Fidelity.relation(policy, emission))
+                    }
+                    result.gaps.append((policy.name, target, gaps))
+                    if policy.strictFidelity { result.strictPolicies.insert(policy.name) }
                 } catch let error as BackendError {
                     result.diagnostics.append(error.diagnostic)
                 } catch {

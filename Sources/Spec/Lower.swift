@@ -56,6 +56,7 @@ struct LowerPass {
             workloads: workloadsOut, flows: flows, intent: intent, imagePolicy: imagePolicy, expectations: expectations,
             targets: top?.targets.sorted { $0.target < $1.target } ?? [], lint: top?.lint ?? LintConfig())
         policy.origin = resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")
+        policy.strictFidelity = top?.fidelity?.value == "strict"
         return policy
     }
 
@@ -436,7 +437,7 @@ struct LowerPass {
 }
 
 /// A failing tuple of an expectation on a relation, or nil when it holds.
-func evaluate(_ expectation: Expectation, on relation: Relation, listens: [PortSet]) -> Witness? {
+public func evaluate(_ expectation: Expectation, on relation: Relation, listens: [PortSet]) -> Witness? {
     switch expectation.kind {
     case .allow:
         // Tuples are clipped per destination workload, as for a flow.
@@ -454,7 +455,7 @@ func evaluate(_ expectation: Expectation, on relation: Relation, listens: [PortS
 }
 
 /// `web -> api on tcp/9000`, `203.0.113.0/24 -> web on tcp/8080`.
-func describe(_ witness: Witness, names: [String]) -> String {
+public func describe(_ witness: Witness, names: [String]) -> String {
     func peer(_ peer: Witness.Peer?) -> String {
         switch peer {
         case .workload(let id)?: return names.indices.contains(id.index) ? names[id.index] : "\(id)"

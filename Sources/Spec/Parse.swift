@@ -62,6 +62,7 @@ extension Decoder {
         }
         if let node = fields["targets"] { file.targets = targets(node) }
         if let node = fields["lint"] { file.lint = lint(node) }
+        if let node = fields["fidelity"] { file.fidelity = choice(node, ["report", "strict"], in: "fidelity") }
         return file
     }
 

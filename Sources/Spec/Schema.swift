@@ -186,6 +186,7 @@ public enum SpecSchema {
         Field("expect", .list(.object(expectation)), "reachability assertions"),
         Field("targets", .object(targets), "per-target options"),
         Field("lint", .object(lint), "lint configuration"),
+        Field("fidelity", .enumeration(["report", "strict"]), "strict: any target's fidelity gap is an error (as compile --strict); report (default): gaps are warnings"),
     ])
 
     /// Target option bags: each target's own options are its backend's to define.

@@ -24,6 +24,7 @@ struct SpecFile {
     var expect: [ExpectSyntax] = []
     var targets: [TargetOptions] = []
     var lint: LintConfig?
+    var fidelity: Located<String>?
     /// Where each top-level key of the file is, for the include rules.
     var sections: [String: SourceRange] = [:]
 }

@@ -141,12 +141,13 @@ struct Compile: ParsableCommand {
             printError("\(policy.files[0]): policy '\(policy.name)': \(policy.workloads.count) workloads, \(policy.flows.count) flows, \(policy.expectations.count) expectations hold")
         }
         for (policy, target, targetGaps) in result.gaps {
-            printError("\(target.rawValue)/\(policy): \(fidelitySummary(targetGaps))")
-            if strict, !targetGaps.isEmpty { failed = true }
-            guard strict || gaps else { continue }
+            let strictHere = strict || result.strictPolicies.contains(policy)
+            printError("\(target.rawValue)/\(policy): \(Fidelity.summary(targetGaps))")
+            if strictHere, targetGaps.contains(where: Fidelity.failsStrict) { failed = true }
+            guard strictHere || gaps else { continue }
             for gap in targetGaps {
                 let place = gap.origin.map { "\($0): " } ?? ""
-                printError("\(place)\(strict ? "error" : "warning")[gap]: \(gap.kind.rawValue): \(gap.message)")
+                printError("\(place)\(strictHere && Fidelity.failsStrict(gap) ? "error" : "warning")[gap]: \(gap.kind.rawValue): \(gap.message)")
             }
         }
         if !result.targetsWithoutBackend.isEmpty {
@@ -171,14 +172,6 @@ struct Compile: ParsableCommand {
     }
 }
 
-/// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`.
-func fidelitySummary(_ gaps: [Gap]) -> String {
-    guard !gaps.isEmpty else { return "exact" }
-    var counts: [Gap.Kind: Int] = [:]
-    for gap in gaps { counts[gap.kind, default: 0] += 1 }
-    let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .platformRequired]
-    return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
-}
 
 struct Lint: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -117,7 +117,7 @@ public struct OpenShiftBackend: Backend {
             case (.narrowed, .egress):
                 options.gaps == .narrow ? "with gaps: narrow, dns: destinations and ICMP are left out; addresses of the cluster networks are pods, not external peers"
                     : "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out"
-            case (.unenforced, _), (.platformRequired, _): ""
+            case (.unenforced, _), (.platformRequired, _), (.expectationFailed, _): ""
             }
         }
         gaps += plan.platformRequired

@@ -1,0 +1,44 @@
+import Backends
+import Diagnostics
+import IR
+import Spec
+
+/// What a target really enforces of a policy, measured against the intent.
+public enum Fidelity {
+    /// The connections a target's files allow. Every backend's reader tests hold it to
+    /// `read(files) = intent − narrowed + widened`, so this is the read-back relation without
+    /// reading the files again.
+    public static func relation(_ policy: Policy, _ emission: Emission) -> Relation {
+        policy.intent.subtracting(emission.narrowed).union(emission.widened)
+    }
+
+    /// The `expect` assertions that fail on a target's relation, as gaps located at the
+    /// assertion, each with a witness connection.
+    public static func expectationGaps(_ policy: Policy, target: TargetName, relation: Relation) -> [Gap] {
+        let listens = policy.workloads.map(\.listens)
+        let names = policy.workloads.map(\.name)
+        return policy.expectations.compactMap { expectation in
+            guard let witness = evaluate(expectation, on: relation, listens: listens) else { return nil }
+            let verdict = expectation.kind == .allow ? "is blocked" : "is allowed"
+            var gap = Gap(
+                kind: .expectationFailed, capability: .workloadSegmentation,
+                message: "\(target.rawValue): expect \(expectation.kind.rawValue) fails: \(describe(witness, names: names)) \(verdict) on \(target.rawValue)",
+                origin: expectation.origin)
+            gap.target = target
+            return gap
+        }
+    }
+
+    /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`.
+    public static func summary(_ gaps: [Gap]) -> String {
+        guard !gaps.isEmpty else { return "exact" }
+        var counts: [Gap.Kind: Int] = [:]
+        for gap in gaps { counts[gap.kind, default: 0] += 1 }
+        let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .expectationFailed, .platformRequired]
+        return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
+    }
+
+    /// Whether a gap fails `--strict` and `fidelity: strict`: every gap but the connections
+    /// the platform itself needs (which the compiler adds, and which are not the intent's).
+    public static func failsStrict(_ gap: Gap) -> Bool { gap.kind != .platformRequired }
+}

@@ -1,0 +1,52 @@
+import Backends
+import Diagnostics
+import IR
+import Palisade
+import Testing
+import TestSupport
+
+@Suite struct FidelityTests {
+    /// a may open connections to b, not b to a: on Swarm they share a network, which works
+    /// both ways, so the deny expectation fails there (with a witness) and holds on OpenShift.
+    static let spec = """
+    version: 1
+    name: t
+    workloads:
+      a: {image: nginx:1.25, ports: [tcp/80]}
+      b: {image: nginx:1.25, ports: [tcp/80]}
+    flows:
+      - {from: a, to: b, ports: [tcp/80]}
+    expect:
+      - {deny: {from: b, to: a, ports: [tcp/80]}}
+    """
+
+    @Test func expectationsAreCheckedOnEveryTargetsRelation() throws {
+        let result = Pipeline.compile(paths: ["t.yaml"], targets: [.openshift, .swarm], fileSystem: InMemoryFileSystem(["t.yaml": Self.spec]))
+        #expect(!result.hasErrors)
+        let swarm = try #require(result.gaps.first { $0.target == .swarm }?.gaps.filter { $0.kind == .expectationFailed })
+        #expect(swarm.count == 1)
+        #expect(swarm.first?.message.contains("b -> a on tcp/80 is allowed on swarm") == true)
+        #expect(swarm.first?.origin?.start.line == 9)
+        let openshift = try #require(result.gaps.first { $0.target == .openshift }?.gaps)
+        #expect(!openshift.contains { $0.kind == .expectationFailed })
+    }
+
+    @Test func fidelityStrictInTheSpecMarksThePolicy() throws {
+        let strict = Self.spec + "\nfidelity: strict\n"
+        let result = Pipeline.compile(paths: ["t.yaml"], targets: [.swarm], fileSystem: InMemoryFileSystem(["t.yaml": strict]))
+        #expect(result.strictPolicies == ["t"])
+        let relaxed = Pipeline.compile(paths: ["t.yaml"], targets: [.swarm], fileSystem: InMemoryFileSystem(["t.yaml": Self.spec]))
+        #expect(relaxed.strictPolicies.isEmpty)
+        let wrong = Pipeline.compile(paths: ["t.yaml"], targets: [.swarm], fileSystem: InMemoryFileSystem(["t.yaml": Self.spec + "\nfidelity: strikt\n"]))
+        #expect(wrong.allDiagnostics.map(\.code) == [.invalidValue])
+    }
+
+    @Test func platformRequiredConnectionsDoNotFailStrict() {
+        let required = Gap(kind: .platformRequired, capability: .dnsEgress, message: "dns", origin: nil)
+        let widened = Gap(kind: .widened, capability: .portFiltering, message: "x", origin: nil)
+        #expect(!Fidelity.failsStrict(required))
+        #expect(Fidelity.failsStrict(widened))
+        #expect(Fidelity.summary([widened, required, widened]) == "2 widened, 1 platform-required")
+        #expect(Fidelity.summary([]) == "exact")
+    }
+}
