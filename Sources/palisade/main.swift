@@ -19,12 +19,13 @@ struct PalisadeCommand: ParsableCommand {
           palisade compile samples/*.yaml --target openshift,aws --check --out targets
           palisade lint samples/*.yaml --format sarif > palisade.sarif
           palisade explain samples/shop.yaml --from web --to api --port tcp/9000
+          palisade targets
           palisade schema > palisade.schema.json
 
         Exit codes: 0 success; 1 the spec has errors (or drift, with --check); 2 bad invocation or unreadable file.
         """,
         version: PalisadeVersion.current,
-        subcommands: [Compile.self, Lint.self, Explain.self, Schema.self]
+        subcommands: [Compile.self, Lint.self, Explain.self, Targets.self, Schema.self]
     )
 }
 
@@ -295,4 +296,31 @@ do {
     }
     printError(PalisadeCommand.fullMessage(for: error))
     Foundation.exit(2)
+}
+
+struct Targets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what each target can enforce, and its options.",
+        discussion: """
+        The matrix comes from the backends' own declarations; README.md carries the same table.
+        yes: enforced by the generated files; partial: enforced in part (the fidelity report of a spec says
+        which part); no: reported as a gap whenever a spec asks for it.
+
+        Examples:
+          palisade targets
+          palisade targets --format markdown
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, markdown, json }
+
+    @Option(help: "Output format: text, markdown or json.")
+    var format: Format = .text
+
+    func run() throws {
+        switch format {
+        case .text: print(TargetMatrix.text(), terminator: "")
+        case .markdown: print(TargetMatrix.markdown(), terminator: "")
+        case .json: print(TargetMatrix.json(), terminator: "")
+        }
+    }
 }

@@ -4,6 +4,7 @@ import IR
 import Palisade
 import Testing
 import TestSupport
+import Foundation
 
 @Suite struct FidelityTests {
     /// a may open connections to b, not b to a: on Swarm they share a network, which works
@@ -48,5 +49,22 @@ import TestSupport
         #expect(Fidelity.failsStrict(widened))
         #expect(Fidelity.summary([widened, required, widened]) == "2 widened, 1 platform-required")
         #expect(Fidelity.summary([]) == "exact")
+    }
+}
+
+@Suite struct TargetMatrixTests {
+    @Test func theReadmeCarriesTheCurrentMatrix() throws {
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let updated = try #require(TargetMatrix.updatingReadme(readme), "README.md lacks the palisade targets markers")
+        if let mismatch = goldenMismatch(updated, at: "README.md") { Issue.record(Comment(rawValue: mismatch)) }
+    }
+
+    @Test func everyBackendDeclaresEveryCapability() {
+        for backend in BackendRegistry.all {
+            #expect(Set(backend.capabilities.keys) == Set(Capability.allCases), "\(backend.target)")
+        }
+        let table = TargetMatrix.markdown()
+        #expect(table.split(separator: "\n").count == Capability.allCases.count + 2)
+        #expect(table.hasPrefix("| control | openshift | swarm | mesos | aws | gcp | azure |"))
     }
 }
