@@ -20,6 +20,7 @@ struct PalisadeCommand: ParsableCommand {
           palisade lint samples/*.yaml --format sarif > palisade.sarif
           palisade explain samples/shop.yaml --from web --to api --port tcp/9000
           palisade compare samples/shop.yaml --format markdown > fidelity.md
+          palisade diff main/shop.yaml shop.yaml --format markdown
           palisade graph samples/shop.yaml --target swarm | dot -Tsvg > shop-swarm.svg
           palisade targets
           palisade schema > palisade.schema.json
@@ -27,7 +28,7 @@ struct PalisadeCommand: ParsableCommand {
         Exit codes: 0 success; 1 the spec has errors (or drift, with --check); 2 bad invocation or unreadable file.
         """,
         version: PalisadeVersion.current,
-        subcommands: [Compile.self, Compare.self, Lint.self, Explain.self, Graph.self, Targets.self, Schema.self]
+        subcommands: [Compile.self, Compare.self, Diff.self, Lint.self, Explain.self, Graph.self, Targets.self, Schema.self]
     )
 }
 
@@ -420,3 +421,37 @@ struct Graph: ParsableCommand {
 }
 
 extension TargetName: ExpressibleByArgument {}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show what a spec change opens, closes, relaxes or tightens.",
+        discussion: """
+        Compares the intents of two versions of a spec (workloads, segments and identities matched by name):
+        connections opened and closed, runtime controls relaxed or tightened, and grants gained or lost, each with
+        the spec location that says it. For review in CI; the markdown form suits a pull request.
+
+        Examples:
+          git show main:shop.yaml > /tmp/old.yaml && palisade diff /tmp/old.yaml shop.yaml
+          palisade diff old.yaml new.yaml --format json
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, markdown }
+
+    @Argument(help: "The spec before the change.")
+    var old: String
+
+    @Argument(help: "The spec after the change.")
+    var new: String
+
+    @Option(help: "Output format: text, json or markdown.")
+    var format: Format = .text
+
+    func run() throws {
+        let diff = SpecDiff(old: try compiledPolicy(old), new: try compiledPolicy(new))
+        switch format {
+        case .text: print(diff.text(), terminator: "")
+        case .json: print(diff.json(), terminator: "")
+        case .markdown: print(diff.markdown(), terminator: "")
+        }
+    }
+}

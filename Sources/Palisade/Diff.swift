@@ -1,0 +1,249 @@
+import Diagnostics
+import IR
+import YAML
+
+/// `palisade diff OLD NEW`: what a spec change opens, closes, relaxes and tightens, for review.
+/// Workloads, segments and identities are matched by name.
+public struct SpecDiff {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Connections the new spec allows that the old did not.
+        case opens
+        /// Connections the old spec allowed that the new does not.
+        case closes
+        /// Runtime controls and grants that became weaker.
+        case relaxes
+        /// Runtime controls and grants that became stronger.
+        case tightens
+        /// Changes that are neither, such as another UID.
+        case changes
+    }
+
+    public struct Change: Sendable {
+        public var kind: Kind
+        /// `connection`, `runtime`, `grant`, `workload`.
+        public var subject: String
+        public var text: String
+        /// Where the new spec says it (or the old one, for what it no longer says).
+        public var origin: SourceRange?
+    }
+
+    public let old: Policy
+    public let new: Policy
+    public private(set) var changes: [Change] = []
+
+    public init(old: Policy, new: Policy) {
+        self.old = old
+        self.new = new
+        workloads()
+        connections()
+        runtime()
+        grants()
+    }
+
+    mutating func add(_ kind: Kind, _ subject: String, _ text: String, _ origin: SourceRange?) {
+        changes.append(Change(kind: kind, subject: subject, text: text, origin: origin))
+    }
+
+    mutating func workloads() {
+        let before = Set(old.workloads.map(\.name))
+        let after = Set(new.workloads.map(\.name))
+        for workload in new.workloads where !before.contains(workload.name) {
+            add(.changes, "workload", "workload \(workload.name) added (segment \(new.segments[workload.segment.index].name), listens on \(workload.listens))", workload.origin)
+        }
+        for workload in old.workloads where !after.contains(workload.name) {
+            add(.changes, "workload", "workload \(workload.name) removed", workload.origin)
+        }
+    }
+
+    // MARK: Connections
+
+    /// A relation keyed by workload names, so two specs compare whatever their order.
+    struct NamedRelation {
+        var pairs: [String: [String: PortSet]] = [:]
+        var ingress: [String: ExternalRules] = [:]
+        var egress: [String: ExternalRules] = [:]
+
+        init(_ policy: Policy) {
+            let name = { (id: WorkloadID) in policy.workloads[id.index].name }
+            for (pair, ports) in policy.intent.betweenWorkloads { pairs[name(pair.source), default: [:]][name(pair.destination)] = ports }
+            for (id, rules) in policy.intent.ingress { ingress[name(id)] = rules }
+            for (id, rules) in policy.intent.egress { egress[name(id)] = rules }
+        }
+    }
+
+    /// The first allow flow of `policy` that reaches `destination` (a workload name, or nil
+    /// for the outside) from `source`.
+    func flowOrigin(_ policy: Policy, from source: String?, to destination: String?) -> SourceRange? {
+        let id = { (name: String?) in name.flatMap { policy.workload(named: $0)?.id } }
+        let sourceID = id(source)
+        let destinationID = id(destination)
+        return policy.flows.first { flow in
+            flow.action == .allow
+                && (sourceID.map { flow.sources.workloads.contains($0) } ?? !flow.sources.external.isEmpty)
+                && (destinationID.map { flow.destinations.workloads.contains($0) } ?? !flow.destinations.external.isEmpty)
+        }?.origin ?? (destination ?? source).flatMap { policy.workload(named: $0)?.origin }
+    }
+
+    mutating func connections() {
+        let before = NamedRelation(old)
+        let after = NamedRelation(new)
+        for (kind, from, to, policy) in [(Kind.opens, after, before, new), (.closes, before, after, old)] {
+            for source in from.pairs.keys.sorted() {
+                for destination in from.pairs[source]!.keys.sorted() {
+                    let ports = from.pairs[source]![destination]!.subtracting(to.pairs[source]?[destination] ?? PortSet())
+                    guard !ports.isEmpty else { continue }
+                    let what = source == destination ? "between replicas of \(source)" : "\(source) -> \(destination)"
+                    add(kind, "connection", "\(what) on \(ports)", flowOrigin(policy, from: source, to: destination))
+                }
+            }
+            for workload in from.ingress.keys.sorted() {
+                for entry in from.ingress[workload]!.subtracting(to.ingress[workload] ?? ExternalRules()).entries {
+                    add(kind, "connection", "\(IntentGraph.label(entry.peers, policy: policy)) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
+                }
+            }
+            for workload in from.egress.keys.sorted() {
+                for entry in from.egress[workload]!.subtracting(to.egress[workload] ?? ExternalRules()).entries {
+                    add(kind, "connection", "\(workload) -> \(IntentGraph.label(entry.peers, policy: policy)) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
+                }
+            }
+        }
+    }
+
+    // MARK: Runtime
+
+    /// How a runtime key moved: weaker, stronger, or just different.
+    enum Direction { case weaker, stronger, other }
+
+    mutating func runtime() {
+        for workload in new.workloads {
+            guard let previous = old.workload(named: workload.name) else { continue }
+            let a = previous.runtime
+            let b = workload.runtime
+            func report(_ key: String, _ direction: Direction, _ from: String, _ to: String) {
+                let kind: Kind = switch direction {
+                case .weaker: .relaxes
+                case .stronger: .tightens
+                case .other: .changes
+                }
+                add(kind, "runtime", "\(workload.name): \(key) \(from) -> \(to)", b.origins[key] ?? workload.origin)
+            }
+            func flag<T: Equatable>(_ key: String, _ old: T?, _ new: T?, safe: T) {
+                guard old != new else { return }
+                let text = { (value: T?) in value.map { "\($0)" } ?? "unset" }
+                let direction: Direction = old == safe ? .weaker : new == safe ? .stronger : .other
+                report(key, direction, text(old), text(new))
+            }
+            if a.user != b.user {
+                let direction: Direction = b.user == 0 ? .weaker : a.user == 0 ? .stronger : .other
+                report("user", direction, a.user.map(String.init) ?? "unset", b.user.map(String.init) ?? "unset")
+            }
+            flag("run_as_non_root", a.runAsNonRoot, b.runAsNonRoot, safe: true)
+            flag("privileged", a.privileged, b.privileged, safe: false)
+            flag("read_only_root", a.readOnlyRoot, b.readOnlyRoot, safe: true)
+            flag("no_new_privileges", a.noNewPrivileges, b.noNewPrivileges, safe: true)
+            flag("host_network", a.hostNetwork, b.hostNetwork, safe: false)
+            flag("host_pid", a.hostPID, b.hostPID, safe: false)
+            flag("host_ipc", a.hostIPC, b.hostIPC, safe: false)
+            for (key, before, after) in [("seccomp", a.seccomp, b.seccomp), ("apparmor", a.apparmor, b.apparmor)] where before != after {
+                let confined = { (profile: SecurityProfile?) in profile != nil && profile != .unconfined }
+                let direction: Direction = confined(before) && !confined(after) ? .weaker : !confined(before) && confined(after) ? .stronger : .other
+                report(key, direction, before.map { "\($0)" } ?? "unset", after.map { "\($0)" } ?? "unset")
+            }
+            let paths = (Set(a.writablePaths ?? []), Set(b.writablePaths ?? []))
+            if !paths.1.subtracting(paths.0).isEmpty { report("writable_paths", .weaker, "without", "with \(paths.1.subtracting(paths.0).sorted().joined(separator: ", "))") }
+            if !paths.0.subtracting(paths.1).isEmpty { report("writable_paths", .stronger, "with", "without \(paths.0.subtracting(paths.1).sorted().joined(separator: ", "))") }
+            let added = (Set(a.capabilities?.add ?? []), Set(b.capabilities?.add ?? []))
+            let dropped = (Set(a.capabilities?.drop ?? []), Set(b.capabilities?.drop ?? []))
+            func names(_ set: Set<String>) -> String { set.sorted().joined(separator: ", ") }
+            if !added.1.subtracting(added.0).isEmpty { report("capabilities.add", .weaker, "without", "with \(names(added.1.subtracting(added.0)))") }
+            if !added.0.subtracting(added.1).isEmpty { report("capabilities.add", .stronger, "with", "without \(names(added.0.subtracting(added.1)))") }
+            if !dropped.0.subtracting(dropped.1).isEmpty { report("capabilities.drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))") }
+            if !dropped.1.subtracting(dropped.0).isEmpty { report("capabilities.drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))") }
+            for (key, before, after) in [
+                ("resources.cpu", a.resources?.cpuMillis, b.resources?.cpuMillis), ("resources.memory", a.resources?.memoryBytes, b.resources?.memoryBytes),
+                ("resources.pids", a.resources?.pids, b.resources?.pids),
+            ] where before != after {
+                let direction: Direction = after == nil || (before != nil && after! > before!) ? .weaker : .stronger
+                report(key, direction, before.map(String.init) ?? "unlimited", after.map(String.init) ?? "unlimited")
+            }
+        }
+    }
+
+    // MARK: Grants
+
+    mutating func grants() {
+        func held(_ policy: Policy) -> [String: [String: Set<Action>]] {
+            var result: [String: [String: Set<Action>]] = [:]
+            for grant in policy.grants {
+                let actions = policy.roles.first { $0.name == grant.role }?.effectiveActions ?? []
+                for segment in grant.segments { result[grant.identity, default: [:]][policy.segments[segment.index].name, default: []].formUnion(actions) }
+            }
+            return result
+        }
+        let before = held(old)
+        let after = held(new)
+        for identity in Set(before.keys).union(after.keys).sorted() {
+            for segment in Set((before[identity] ?? [:]).keys).union((after[identity] ?? [:]).keys).sorted() {
+                let a = before[identity]?[segment] ?? []
+                let b = after[identity]?[segment] ?? []
+                let gained = b.subtracting(a).sorted()
+                let lost = a.subtracting(b).sorted()
+                let origin = { (policy: Policy) in policy.grants.first { $0.identity == identity }?.origin }
+                if !gained.isEmpty { add(.relaxes, "grant", "\(identity) gains \(gained.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(new)) }
+                if !lost.isEmpty { add(.tightens, "grant", "\(identity) loses \(lost.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(old) ?? origin(new)) }
+            }
+        }
+    }
+
+    // MARK: Output
+
+    static let titles: [Kind: String] = [
+        .opens: "opens", .closes: "closes", .relaxes: "relaxes", .tightens: "tightens", .changes: "other changes",
+    ]
+
+    public var summary: String {
+        let counts = Kind.allCases.compactMap { kind -> String? in
+            let count = changes.filter { $0.kind == kind }.count
+            return count == 0 ? nil : "\(count) \(Self.titles[kind]!)"
+        }
+        return counts.isEmpty ? "no security-relevant change" : counts.joined(separator: ", ")
+    }
+
+    public func text() -> String {
+        var out = "palisade diff: \(old.files[0]) -> \(new.files[0]): \(summary)\n"
+        for kind in Kind.allCases {
+            let items = changes.filter { $0.kind == kind }
+            guard !items.isEmpty else { continue }
+            out += "\n\(Self.titles[kind]!) (\(items.count)):\n"
+            for item in items { out += "  \(item.text)\(item.origin.map { "  [\($0)]" } ?? "")\n" }
+        }
+        return out
+    }
+
+    public func json() -> String {
+        JSONWriter.write(.object([
+            .init("old", .string(old.files[0])), .init("new", .string(new.files[0])),
+            .init("summary", .object(Kind.allCases.map { kind in .init(kind.rawValue, .int(changes.filter { $0.kind == kind }.count)) })),
+            .init("changes", .array(changes.map { change in
+                .object([
+                    .init("kind", .string(change.kind.rawValue)), .init("subject", .string(change.subject)),
+                    .init("text", .string(change.text)), .init("location", change.origin.map { .string($0.description) } ?? .null),
+                ])
+            })),
+        ]))
+    }
+
+    public func markdown() -> String {
+        var out = "## Palisade: what this change does to `\(new.name)`\n\n**\(summary)**\n"
+        let icons: [Kind: String] = [.opens: "🔓", .closes: "🔒", .relaxes: "⚠️", .tightens: "🛡️", .changes: "✏️"]
+        for kind in Kind.allCases {
+            let items = changes.filter { $0.kind == kind }
+            guard !items.isEmpty else { continue }
+            out += "\n### \(icons[kind]!) \(Self.titles[kind]!.prefix(1).uppercased() + Self.titles[kind]!.dropFirst()) (\(items.count))\n\n"
+            for item in items {
+                out += "- \(item.text.replacing("|", with: "\\|"))\(item.origin.map { " — `\($0)`" } ?? "")\n"
+            }
+        }
+        return out
+    }
+}
