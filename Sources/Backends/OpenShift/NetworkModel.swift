@@ -57,14 +57,16 @@ enum PolicyPeer: Hashable {
     }
 
     /// The ipBlocks for an address set, as few CIDRs as possible: the set's own prefixes, or
-    /// a whole address family with `except` when its complement is shorter.
-    static func blocks(_ set: AddressSet) -> [PolicyPeer] {
+    /// (when `wholeFamily`) a whole address family with `except` when its complement is
+    /// shorter. A whole family also matches every name: callers that must not let names
+    /// through pass `wholeFamily: false`.
+    static func blocks(_ set: AddressSet, wholeFamily: Bool = true) -> [PolicyPeer] {
         var result: [PolicyPeer] = []
         for (whole, part) in [(CIDR.v4(0, prefix: 0), AddressSet(v4: set.v4)), (.v6(0, prefix: 0), AddressSet(v6: set.v6))] {
             guard !part.isEmpty else { continue }
             let own = part.cidrs
             let complement = whole.addressSet.subtracting(part).cidrs
-            if complement.count + 1 < own.count {
+            if wholeFamily, complement.count + 1 < own.count {
                 result.append(.block(cidr: whole, except: complement))
             } else {
                 result += own.map { .block(cidr: $0, except: []) }

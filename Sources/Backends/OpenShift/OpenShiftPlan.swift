@@ -231,7 +231,9 @@ struct OpenShiftPlan {
                     let addresses = names ? outside : entry.peers.addresses.intersection(outside)
                     if names { firewallNeeded.insert(namespace) }
                     guard !addresses.isEmpty else { continue }
-                    egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: ports))
+                    // A whole-family ipBlock lets every name through: only where the intent
+                    // allows every name on these ports, or the firewall narrows them.
+                    egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
                 }
             }
             if !egress.isEmpty { hasEgress.insert(namespace) }
