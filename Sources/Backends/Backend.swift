@@ -21,6 +21,10 @@ public protocol Backend: Sendable {
     func emit(_ policy: Policy, options: TargetOptions) throws -> Emission
     /// What the files enforce, computed from the files alone.
     func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack
+    /// The generated objects and rules that let `from` reach `to` on some of `ports`, named
+    /// as in the files (`NetworkPolicy shop-app/api-ingress: ingress rule 1 allows …`), for
+    /// `palisade explain`.
+    func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String]
 }
 
 extension Backend {

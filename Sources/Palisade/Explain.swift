@@ -1,3 +1,4 @@
+import Backends
 import Diagnostics
 import IR
 import Spec
@@ -20,6 +21,17 @@ public enum Explain {
         public var notes: [String]
         /// What is allowed when the verdict is partial.
         public var allowedPart: [String]
+        /// The answer on each target asked about, from its own files.
+        public var targets: [TargetAnswer] = []
+    }
+
+    /// Whether a target's files allow the connection, and the generated rules that do.
+    public struct TargetAnswer: Sendable {
+        public var target: TargetName
+        public var verdict: Answer.Verdict?
+        public var rules: [String]
+        /// Why there is no verdict (the target refuses the spec).
+        public var error: String?
     }
 
     public struct QueryError: Error, CustomStringConvertible, Sendable {
@@ -27,7 +39,7 @@ public enum Explain {
     }
 
     /// Answers `from → to` on `port` (every port when nil) for a compiled policy.
-    public static func explain(_ policy: Policy, from: String, to: String, port: String?) throws -> Answer {
+    public static func explain(_ policy: Policy, from: String, to: String, port: String?, targets: [TargetName] = []) throws -> Answer {
         let sources = try endpoints(from, in: policy, source: true)
         let destinations = try endpoints(to, in: policy, source: false)
         if !sources.external.isEmpty, !destinations.external.isEmpty {
@@ -44,16 +56,12 @@ public enum Explain {
                 clippedDestinations.workloads.removeAll { $0 == id }
             }
         }
-        let intent = policy.intent
         let relevant = clippedDestinations.isEmpty ? destinations : clippedDestinations
-        let verdict: Answer.Verdict
-        if clippedDestinations.isEmpty || intent.overlaps(from: sources, to: relevant, ports: ports) == nil {
-            verdict = .denied
-        } else if coversListened(intent, sources, relevant, ports, listens) {
-            verdict = .allowed
-        } else {
-            verdict = .partlyAllowed
+        func judge(_ relation: Relation) -> Answer.Verdict {
+            if clippedDestinations.isEmpty || relation.overlaps(from: sources, to: relevant, ports: ports) == nil { return .denied }
+            return coversListened(relation, sources, relevant, ports, listens) ? .allowed : .partlyAllowed
         }
+        let verdict = judge(policy.intent)
         var flows: [(Flow, PortSet)] = []
         for flow in policy.flows {
             if let matched = flow.overlap(from: sources, to: destinations, ports: ports, listens: listens) {
@@ -67,7 +75,25 @@ public enum Explain {
             allowedPart = describeAllowed(policy, sources, relevant, ports)
         }
         let question = "\(from) -> \(to) on \(ports)"
-        return Answer(question: question, verdict: verdict, flows: flows, notes: notes, allowedPart: allowedPart)
+        var answer = Answer(question: question, verdict: verdict, flows: flows, notes: notes, allowedPart: allowedPart)
+        for target in targets {
+            guard let backend = BackendRegistry.backend(for: target) else { continue }
+            let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: policy.origin)
+            if let problem = (backend.validate(options) + backend.validate(policy)).first(where: { $0.severity == .error }) {
+                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: problem.message))
+                continue
+            }
+            do {
+                let emission = try backend.emit(policy, options: options)
+                let relation = try backend.read(emission.files, policy: policy).relation
+                let onTarget = judge(relation)
+                let rules = onTarget == .denied ? [] : try backend.rules(emission.files, policy: policy, from: sources, to: relevant, ports: ports)
+                answer.targets.append(TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil))
+            } catch let error as BackendError {
+                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: error.diagnostic.message))
+            }
+        }
+        return answer
     }
 
     /// Whether every tuple is allowed, ports clipped per destination workload.
@@ -171,6 +197,15 @@ public enum Explain {
             out += line + "\n"
         }
         for note in answer.notes { out += "  note: \(note)\n" }
+        for target in answer.targets {
+            guard let verdict = target.verdict else {
+                out += "on \(target.target.rawValue): cannot compile: \(target.error ?? "")\n"
+                continue
+            }
+            let differs = verdict != answer.verdict ? " (the intent: \(answer.verdict.rawValue))" : ""
+            out += "on \(target.target.rawValue): \(verdict.rawValue)\(differs)\n"
+            for rule in target.rules { out += "  by \(rule)\n" }
+        }
         return out
     }
 }

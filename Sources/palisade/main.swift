@@ -259,13 +259,24 @@ struct Explain: ParsableCommand {
     @Option(help: "A port entry; default: every port.")
     var port: String?
 
+    @Option(name: .customLong("target"), help: "Comma-separated targets whose files to ask too (default: none; 'all' for every target).")
+    var targets: String?
+
     func run() throws {
         let output = SpecCompiler.compile(path: spec)
         printDiagnostics(output.diagnostics, sources: output.sources)
         guard output.readable else { throw ExitCode(2) }
         guard let policy = output.policy else { throw ExitCode(1) }
+        var asked: [TargetName] = []
+        if let targets {
+            guard let list = targets == "all" ? TargetList(argument: TargetName.allCases.map(\.rawValue).joined(separator: ",")) : TargetList(argument: targets) else {
+                printError("error: '\(targets)' is not a list of targets (openshift, swarm, mesos, aws, gcp, azure, or all)")
+                throw ExitCode(2)
+            }
+            asked = list.targets
+        }
         do {
-            let answer = try Palisade.Explain.explain(policy, from: from, to: to, port: port)
+            let answer = try Palisade.Explain.explain(policy, from: from, to: to, port: port, targets: asked)
             print(Palisade.Explain.render(answer), terminator: "")
         } catch let error as Palisade.Explain.QueryError {
             printError("error: \(error.description)")

@@ -116,3 +116,32 @@ import YAML
         #expect(IntentGraph.label(ExternalSet.any.subtracting(corp), policy: policy) == "any except corp")
     }
 }
+
+@Suite struct ExplainOnTargetsTests {
+    @Test func eachTargetAnswersFromItsOwnFilesAndNamesTheRules() throws {
+        let policy = try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/shop.yaml").path).policy)
+        let answer = try Explain.explain(policy, from: "web", to: "catalog", port: "tcp/8080", targets: TargetName.allCases)
+        #expect(answer.verdict == .allowed)
+        #expect(answer.targets.map(\.target) == TargetName.allCases)
+        for target in answer.targets {
+            #expect(target.verdict == .allowed, "\(target.target)")
+            #expect(!target.rules.isEmpty, "\(target.target) names no rule")
+        }
+        let openshift = answer.targets[0].rules
+        #expect(openshift.contains { $0.hasPrefix("NetworkPolicy shop-edge/web-egress: egress rule") })
+        #expect(openshift.contains { $0.hasPrefix("NetworkPolicy shop-app/catalog-ingress: ingress rule") })
+        let azure = try #require(answer.targets.first { $0.target == .azure }).rules
+        #expect(azure.count == 2, "only the rule that decides, per NSG and direction: \(azure)")
+        let text = Explain.render(answer)
+        #expect(text.contains("on swarm: allowed\n  by internal overlay network"))
+    }
+
+    @Test func aTargetThatBlocksWhatTheIntentAllowsSaysSo() throws {
+        let policy = try #require(SpecCompiler.compile(path: repositoryRoot.appendingPathComponent("samples/shop.yaml").path).policy)
+        // shop.yaml asks gcp for gaps: narrow, which drops dns: destinations.
+        let answer = try Explain.explain(policy, from: "checkout", to: "stripe", port: "tcp/443", targets: [.gcp, .openshift])
+        #expect(answer.targets[0].verdict == .denied && answer.targets[0].rules.isEmpty)
+        #expect(Explain.render(answer).contains("on gcp: denied (the intent: allowed)"))
+        #expect(answer.targets[1].rules.contains { $0.contains("EgressFirewall shop-app/default: rule 1 Allow dnsName api.stripe.com") })
+    }
+}

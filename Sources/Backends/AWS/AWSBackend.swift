@@ -59,6 +59,12 @@ public struct AWSBackend: Backend {
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        let templates = files.filter { $0.path.hasPrefix("security-groups") && $0.path.hasSuffix(".json") }
+        let views = try AWSReader(policy: policy).views(templates.map(\.contents))
+        return FirewallRuleView.explain(views, plan: FirewallPlan(policy: policy, gaps: .widen), from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         let templates = files.filter { $0.path.hasPrefix("security-groups") && $0.path.hasSuffix(".json") }
         guard templates.contains(where: { $0.path == "security-groups.json" }) else {

@@ -14,6 +14,37 @@ struct AWSReader {
     /// Reads one template, or the numbered templates of a split policy (groups exported by
     /// one, imported by the others) as one.
     func read(_ texts: [String]) throws -> ReadBack {
+        var ingress: [Int: [SecurityGroupRule]] = [:]
+        var egress: [Int: [SecurityGroupRule]] = [:]
+        for entry in try parse(texts) {
+            if entry.inbound { ingress[entry.owner, default: []].append(entry.rule) } else { egress[entry.owner, default: []].append(entry.rule) }
+        }
+        return ReadBack(relation: AWSTemplate.relation(plan: FirewallPlan(policy: policy, gaps: .widen), ingress: ingress, egress: egress))
+    }
+
+    /// Every rule of the templates with the group it belongs to and a name for `explain`.
+    struct Entry {
+        var name: String
+        var owner: Int
+        var inbound: Bool
+        var rule: SecurityGroupRule
+    }
+
+    /// The rules as `explain` names them.
+    func views(_ texts: [String]) throws -> [FirewallRuleView] {
+        try parse(texts).map { entry in
+            var view = FirewallRuleView(name: entry.name, inbound: entry.inbound, allow: true, owners: [entry.owner], ports: entry.rule.ports)
+            switch entry.rule.peer {
+            case .group(let index): view.peers = [index]
+            case .ipv4(let text), .ipv6(let text):
+                if case .valid(let cidr) = CIDR.parse(text) { view.addresses = cidr.addressSet }
+            }
+            if AWSTemplate.isSentinel(entry.rule) { view.addresses = .empty }
+            return view
+        }
+    }
+
+    func parse(_ texts: [String]) throws -> [Entry] {
         var resources: [YAMLPair] = []
         var exports: [String: String] = [:]
         for text in texts {
@@ -62,29 +93,33 @@ struct AWSReader {
             }
             return SecurityGroupRule(proto: proto, fromPort: from, toPort: to, peer: peer)
         }
-        var ingress: [Int: [SecurityGroupRule]] = [:]
-        var egress: [Int: [SecurityGroupRule]] = [:]
+        var entries: [Entry] = []
         for resource in resources {
             let properties = resource.value["Properties"]
             switch resource.value["Type"]?.scalar {
             case "AWS::EC2::SecurityGroup":
                 let index = indexByLogical[resource.name]!
-                for node in items(properties?["SecurityGroupIngress"]) { ingress[index, default: []].append(try rule(node, ingress: true)) }
+                for (position, node) in items(properties?["SecurityGroupIngress"]).enumerated() {
+                    entries.append(Entry(name: "security group \(resource.name) inbound rule \(position + 1)", owner: index, inbound: true, rule: try rule(node, ingress: true)))
+                }
                 let outbound = items(properties?["SecurityGroupEgress"])
                 // No egress rule at all means CloudFormation's default: everything out.
-                if outbound.isEmpty { egress[index, default: []].append(SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))) }
-                for node in outbound { egress[index, default: []].append(try rule(node, ingress: false)) }
-            case "AWS::EC2::SecurityGroupIngress":
+                if outbound.isEmpty {
+                    entries.append(Entry(name: "security group \(resource.name) default egress", owner: index, inbound: false,
+                                         rule: SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))))
+                }
+                for (position, node) in outbound.enumerated() {
+                    entries.append(Entry(name: "security group \(resource.name) outbound rule \(position + 1)", owner: index, inbound: false, rule: try rule(node, ingress: false)))
+                }
+            case "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress":
+                let inbound = resource.value["Type"]?.scalar == "AWS::EC2::SecurityGroupIngress"
                 guard let properties, let owner = group(properties["GroupId"]) else { throw Failure(description: "\(resource.name) has no GroupId") }
-                ingress[owner, default: []].append(try rule(properties, ingress: true))
-            case "AWS::EC2::SecurityGroupEgress":
-                guard let properties, let owner = group(properties["GroupId"]) else { throw Failure(description: "\(resource.name) has no GroupId") }
-                egress[owner, default: []].append(try rule(properties, ingress: false))
+                entries.append(Entry(name: "\(inbound ? "ingress" : "egress") rule \(resource.name)", owner: owner, inbound: inbound, rule: try rule(properties, ingress: inbound)))
             default:
                 continue
             }
         }
-        return ReadBack(relation: AWSTemplate.relation(plan: plan, ingress: ingress, egress: egress))
+        return entries
     }
 
     func items(_ node: YAMLNode?) -> [YAMLNode] {

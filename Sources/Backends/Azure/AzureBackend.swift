@@ -76,6 +76,12 @@ public struct AzureBackend: Backend {
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        let templates = files.filter { $0.path.hasPrefix("nsg") && $0.path.hasSuffix(".json") }
+        let views = try AzureTemplate.views(templates.map(\.contents), policy: policy)
+        return FirewallRuleView.explain(views, plan: FirewallPlan(policy: policy, gaps: .widen), from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         let templates = files.filter { $0.path.hasPrefix("nsg") && $0.path.hasSuffix(".json") }
         guard templates.contains(where: { $0.path == "nsg.json" }) else { throw AzureTemplate.Failure(description: "no nsg.json") }

@@ -214,6 +214,42 @@ struct AzureTemplate {
     /// egress allowed, other inbound denied). A connection between workloads needs the source
     /// NSG's outbound and the destination NSG's inbound.
     static func relation(_ texts: [String], policy: Policy) throws -> Relation {
+        let rulesBySegment = try parse(texts)
+        let plan = FirewallPlan(policy: policy, gaps: .widen)
+        var identityByASG: [String: Int] = [:]
+        for (index, identity) in plan.identities.enumerated() { identityByASG["asg-\(policy.name)-\(identity.name)"] = index }
+        return relation(rulesBySegment, plan: plan, identityByASG: identityByASG, policy: policy)
+    }
+
+    /// The rules of the templates by segment (Azure's default rules included), for `explain`.
+    static func views(_ texts: [String], policy: Policy) throws -> [FirewallRuleView] {
+        let plan = FirewallPlan(policy: policy, gaps: .widen)
+        var identityByASG: [String: Int] = [:]
+        for (index, identity) in plan.identities.enumerated() { identityByASG["asg-\(policy.name)-\(identity.name)"] = index }
+        var views: [FirewallRuleView] = []
+        for (segment, rules) in try parse(texts).sorted(by: { $0.key < $1.key }) {
+            let here = Set(plan.identities.indices.filter { plan.identities[$0].segments.contains(segment) })
+            for rule in rules {
+                let inbound = rule.direction == "Inbound"
+                let (own, ownPrefixes, peer, peerPrefixes) = inbound
+                    ? (rule.destinationGroups, rule.destinationPrefixes, rule.sourceGroups, rule.sourcePrefixes)
+                    : (rule.sourceGroups, rule.sourcePrefixes, rule.destinationGroups, rule.destinationPrefixes)
+                let wide = { (prefixes: [String]) in prefixes == ["*"] || prefixes == ["VirtualNetwork"] }
+                let addresses = peerPrefixes == ["*"] || peerPrefixes == ["Internet"] ? AddressSet.all : peerPrefixes.reduce(AddressSet()) { set, text in
+                    if case .valid(let cidr) = CIDR.parse(text) { return set.union(cidr.addressSet) }
+                    return set
+                }
+                views.append(FirewallRuleView(
+                    name: "NSG nsg-\(policy.name)-\(segment) rule \(rule.name) (priority \(rule.priority))", inbound: inbound, allow: rule.access == "Allow",
+                    owners: wide(ownPrefixes) ? here : Set(own.compactMap { identityByASG[$0] }).intersection(here),
+                    peers: wide(peerPrefixes) ? Set(plan.identities.indices) : Set(peer.compactMap { identityByASG[$0] }),
+                    addresses: addresses, ports: portSet(rule.proto, rule.ports), group: "nsg-\(policy.name)-\(segment)/\(rule.direction)"))
+            }
+        }
+        return views
+    }
+
+    static func parse(_ texts: [String]) throws -> [String: [Rule]] {
         var resources: [YAMLNode] = []
         for text in texts {
             guard let root = YAMLLoader.load(text: text, file: "nsg.json", limits: .generatedFiles).root, case .sequence(let own)? = root["resources"]?.content else {
@@ -221,9 +257,6 @@ struct AzureTemplate {
             }
             resources += own
         }
-        let plan = FirewallPlan(policy: policy, gaps: .widen)
-        var identityByASG: [String: Int] = [:]
-        for (index, identity) in plan.identities.enumerated() { identityByASG["asg-\(policy.name)-\(identity.name)"] = index }
         var rulesBySegment: [String: [Rule]] = [:]
         for resource in resources where resource["type"]?.scalar == "Microsoft.Network/networkSecurityGroups" {
             guard let segment = resource["tags"]?["palisade-segment"]?.scalar else { throw Failure(description: "an NSG without a segment tag") }
@@ -250,6 +283,10 @@ struct AzureTemplate {
                     description: "")
             } + defaults).sorted { $0.priority < $1.priority }
         }
+        return rulesBySegment
+    }
+
+    static func relation(_ rulesBySegment: [String: [Rule]], plan: FirewallPlan, identityByASG: [String: Int], policy: Policy) -> Relation {
         // Per segment and identity: ports allowed in and out, towards identities and prefixes.
         func evaluate(_ rules: [Rule], direction: String, identity: Int, peerIdentity: Int?) -> (ports: PortSet, external: [ExternalRules.Contribution]) {
             var decided = PortSet()

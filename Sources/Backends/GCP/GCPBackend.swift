@@ -75,6 +75,13 @@ public struct GCPBackend: Backend {
         return Emission(files: [OutputFile(path: "firewall-rules.json", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        guard let file = files.first(where: { $0.path == "firewall-rules.json" }) else { throw GCPRules.Failure(description: "no firewall-rules.json") }
+        let (settings, _) = self.settings(policy.options(for: .gcp) ?? TargetOptions(target: .gcp, gaps: .widen, options: [], origin: policy.origin), policy: policy.name)
+        let views = try GCPRules.views(file.contents, policy: policy, settings: settings)
+        return FirewallRuleView.explain(views, plan: FirewallPlan(policy: policy, gaps: .widen), from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         guard let file = files.first(where: { $0.path == "firewall-rules.json" }) else { throw GCPRules.Failure(description: "no firewall-rules.json") }
         let (settings, _) = self.settings(policy.options(for: .gcp) ?? TargetOptions(target: .gcp, gaps: .widen, options: [], origin: policy.origin), policy: policy.name)

@@ -213,6 +213,28 @@ struct GCPRules {
 
     /// Parses the emitted array back into rules, then applies `relation`.
     static func read(_ text: String, policy: Policy, settings: GCPBackend.Settings) throws -> Relation {
+        relation(try parse(text), plan: FirewallPlan(policy: policy, gaps: .widen), settings: settings)
+    }
+
+    /// The rules of the file, for `explain`.
+    static func views(_ text: String, policy: Policy, settings: GCPBackend.Settings) throws -> [FirewallRuleView] {
+        let plan = FirewallPlan(policy: policy, gaps: .widen)
+        var indexByAccount: [String: Int] = [:]
+        for (index, identity) in plan.identities.enumerated() {
+            indexByAccount["\(settings.prefix)\(identity.name)@\(settings.project).iam.gserviceaccount.com"] = index
+        }
+        let ordered = try parse(text).sorted { ($0.priority, $0.allow ? 1 : 0) < ($1.priority, $1.allow ? 1 : 0) }
+        return ordered.map { rule in
+            let inbound = rule.direction == "INGRESS"
+            return FirewallRuleView(
+                name: "firewall rule \(rule.name) (priority \(rule.priority))", inbound: inbound, allow: rule.allow,
+                owners: Set(rule.targetServiceAccounts.compactMap { indexByAccount[$0] }),
+                peers: Set(rule.sourceServiceAccounts.compactMap { indexByAccount[$0] }),
+                addresses: addresses(inbound ? rule.sourceRanges : rule.destinationRanges), ports: portSet(rule.protocols), group: rule.direction)
+        }
+    }
+
+    static func parse(_ text: String) throws -> [Rule] {
         guard let root = YAMLLoader.load(text: text, file: "firewall-rules.json", limits: .generatedFiles).root, case .sequence(let items) = root.content else {
             throw Failure(description: "firewall-rules.json is not an array")
         }
@@ -231,6 +253,6 @@ struct GCPRules {
                 sourceRanges: strings(item["sourceRanges"]), destinationRanges: strings(item["destinationRanges"]),
                 sourceServiceAccounts: strings(item["sourceServiceAccounts"]), targetServiceAccounts: strings(item["targetServiceAccounts"]))
         }
-        return relation(rules, plan: FirewallPlan(policy: policy, gaps: .widen), settings: settings)
+        return rules
     }
 }

@@ -167,6 +167,12 @@ public struct MesosBackend: Backend {
         return gaps
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        guard let marathon = files.first(where: { $0.path == "marathon.json" }) else { throw MesosReader.Failure(description: "no marathon.json") }
+        return try MesosReader(policy: policy).networkRules(marathon: marathon.contents)
+            .explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         guard let marathon = files.first(where: { $0.path == "marathon.json" }), let acls = files.first(where: { $0.path == "acls.json" }) else {
             throw MesosReader.Failure(description: "marathon.json and acls.json are needed")

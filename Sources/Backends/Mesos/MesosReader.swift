@@ -50,6 +50,28 @@ struct MesosReader {
     /// The neutral actions each identity holds in each segment: an action is held in a
     /// segment when the ACLs authorize every one of its Mesos actions on the task user of
     /// every workload there.
+    /// The apps' container networks and host ports, for `explain`.
+    func networkRules(marathon: String) throws -> SharedNetworkRules {
+        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json", limits: .generatedFiles).root else { throw Failure(description: "marathon.json does not load") }
+        var members: [String: Set<WorkloadID>] = [:]
+        var rules = SharedNetworkRules(networks: [], published: [:], egress: [:])
+        for app in apps(root) {
+            guard let name = app["id"]?.scalar?.split(separator: "/").last.map(String.init), let workload = policy.workload(named: name)?.id else { continue }
+            for network in items(app["networks"]).compactMap({ $0["name"]?.scalar }) { members[network, default: []].insert(workload) }
+            var ports = PortSet()
+            for mapping in items(app["container"]?["portMappings"]) {
+                guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
+                for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
+                    ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
+                }
+            }
+            if !ports.isEmpty { rules.published[workload] = ports }
+            rules.egress[workload] = "egress is the container network's policy, outside Marathon and Mesos"
+        }
+        rules.networks = members.keys.sorted().map { ($0, members[$0]!, "container network") }
+        return rules
+    }
+
     func grants(_ rules: MesosACLs, users: [WorkloadID: String]) -> [String: [SegmentID: Set<Action>]] {
         var result: [String: [SegmentID: Set<Action>]] = [:]
         for identity in policy.identities where identity.kind != .service || policy.grants.contains(where: { $0.identity == identity.name }) {

@@ -345,3 +345,78 @@ struct ClusterNetwork {
         lhs.subtracting(lhs.subtracting(rhs))
     }
 }
+
+extension ClusterNetwork {
+    /// The objects and rules that let `from` reach `to` on some of `ports`, named as in the
+    /// file, for `palisade explain`.
+    func explain(from: Endpoints, to: Endpoints, ports: PortSet, name: (WorkloadID) -> String) -> [String] {
+        var lines: [String] = []
+        let groups = Dictionary(pods.map { ($0.workload, $0) }, uniquingKeysWith: { first, _ in first })
+        /// The rules of `direction` selecting `group` that match `matches` on some of `ports`.
+        func matching(_ direction: Direction, _ group: PodGroup, _ what: String, _ matches: (NetworkPolicy, PolicyPeer) -> Bool, external: Bool) {
+            var isolated = false
+            for policy in policies where policy.namespace == group.namespace && policy.podSelector.matches(group.labels) {
+                guard let rules = direction == .ingress ? policy.ingress : policy.egress else { continue }
+                isolated = true
+                for (index, rule) in rules.enumerated() {
+                    let common = rule.portSet.intersection(ports)
+                    guard !common.isEmpty, rule.peers?.contains(where: { matches(policy, $0) }) ?? true else { continue }
+                    lines.append("NetworkPolicy \(policy.namespace)/\(policy.name): \(direction == .ingress ? "ingress" : "egress") rule \(index + 1) allows \(what) on \(common)")
+                }
+            }
+            if !isolated { lines.append("no NetworkPolicy isolates \(name(group.workload)) for \(direction == .ingress ? "ingress" : "egress"): everything is allowed") }
+        }
+        for destination in to.workloads {
+            guard let target = groups[destination] else { continue }
+            for source in from.workloads {
+                guard let origin = groups[source] else { continue }
+                matching(.egress, origin, "\(name(source)) -> \(name(destination))", { policy, peer in self.peer(peer, of: policy, matches: target.namespace, target.labels) }, external: false)
+                matching(.ingress, target, "\(name(source)) -> \(name(destination))", { policy, peer in self.peer(peer, of: policy, matches: origin.namespace, origin.labels) }, external: false)
+            }
+            if !from.external.isEmpty {
+                let addresses = from.external.addresses
+                for balancer in loadBalancers where balancer.namespace == target.namespace && balancer.selector.matches(target.labels) {
+                    let carried = PortSet(balancer.ports).intersection(ports)
+                    let sources = balancer.delivers.entries.first?.peers.addresses ?? .empty
+                    if !carried.isEmpty, !sources.intersection(addresses).isEmpty {
+                        lines.append("Service \(balancer.namespace)/\(balancer.name) (LoadBalancer) carries \(carried) from outside to \(name(destination))")
+                    }
+                }
+                matching(.ingress, target, "\(from.external.summary) -> \(name(destination))", { _, peer in !peer.addresses.intersection(addresses).isEmpty }, external: true)
+                for route in routes where route.namespace == target.namespace && route.selector.matches(target.labels) && ports.contains(.tcp, route.port) {
+                    let sources = route.delivers.entries.first?.peers.addresses ?? .empty
+                    if !sources.intersection(addresses).isEmpty {
+                        lines.append("Route \(route.namespace)/\(route.name) carries tcp/\(route.port) through the ingress routers to \(name(destination))\(route.allowlist == nil ? "" : " (its allowlist admits the sources)")")
+                    }
+                }
+            }
+        }
+        if !to.external.isEmpty {
+            for source in from.workloads {
+                guard let origin = groups[source] else { continue }
+                let names = !to.external.dns.isEmpty
+                matching(.egress, origin, "\(name(source)) -> \(to.external.summary)", { _, peer in
+                    guard case let .block(cidr, _) = peer else { return false }
+                    let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
+                    return !peer.addresses.intersection(to.external.addresses).isEmpty || (names && whole)
+                }, external: true)
+                for firewall in firewalls where firewall.namespace == origin.namespace {
+                    for (index, rule) in firewall.rules.enumerated() {
+                        let match = rule.match
+                        let overlap = match.entries.contains { entry in
+                            !entry.ports.intersection(ports).isEmpty && !entry.peers.intersection(to.external).isEmpty
+                        }
+                        guard overlap else { continue }
+                        let destination: String = switch rule.to {
+                        case .cidr(let cidr): "cidrSelector \(cidr)"
+                        case .dnsName(let dnsName): "dnsName \(dnsName)"
+                        }
+                        lines.append("EgressFirewall \(firewall.namespace)/default: rule \(index + 1) \(rule.allow ? "Allow" : "Deny") \(destination)\(rule.ports.map { " on \(PortSet($0))" } ?? "") (the first rule that matches)")
+                        break
+                    }
+                }
+            }
+        }
+        return lines
+    }
+}

@@ -153,6 +153,14 @@ public struct OpenShiftBackend: Backend {
         return gaps
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        guard let file = files.first(where: { $0.path == "manifests.yaml" }) else {
+            throw OpenShiftReader.Failure(description: "no manifests.yaml")
+        }
+        let network = try OpenShiftReader(policy: policy).parse(file.contents).network
+        return network.explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         guard let file = files.first(where: { $0.path == "manifests.yaml" }) else {
             throw OpenShiftReader.Failure(description: "no manifests.yaml")

@@ -22,15 +22,66 @@ struct OpenShiftReader {
         var resources: Resources?
     }
 
+    /// The objects of a manifest file, as the platform sees them.
+    struct Parsed {
+        var network: ClusterNetwork
+        var sccs: [String: SecurityContextConstraints]
+        var roles: [String: RBACRole]
+        var bindings: [RBACBinding]
+        var deployments: [DeploymentRecord]
+    }
+
     func read(_ text: String) throws -> ReadBack {
+        let parsed = try parse(text)
+        let network = parsed.network
+        let sccs = parsed.sccs
+        let roles = parsed.roles
+        let bindings = parsed.bindings
+        let deployments = parsed.deployments
+        var segmentIDs: [String: SegmentID] = [:]
+        for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
+
+        // Runtime: the SCCs the pod's service account may use (through RoleBindings in its
+        // namespace), plus restricted-v2, which every service account may use.
+        var runtime: [WorkloadID: RuntimeProfile] = [:]
+        for record in deployments {
+            var candidates = [SecurityContextConstraints.restrictedV2]
+            for binding in bindings where binding.namespace == record.namespace
+                && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
+            {
+                for rule in roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
+                    && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
+                {
+                    candidates += rule.resourceNames.compactMap { sccs[$0] }
+                }
+            }
+            guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
+                throw Failure(description: "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
+            }
+            runtime[record.workload] = admitted.profile(writablePaths: record.writablePaths, resources: record.resources)
+        }
+
+        // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
+        var grants: [String: [SegmentID: Set<Action>]] = [:]
+        for binding in bindings {
+            guard let role = roles["\(binding.namespace)/\(binding.role)"],
+                  let segment = network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
+            let actions = RBACRule.actions(allowedBy: role.rules)
+            guard !actions.isEmpty else { continue }
+            for subject in binding.subjects {
+                grants[subject.name, default: [:]][segment, default: []].formUnion(actions)
+            }
+        }
+        return ReadBack(relation: network.relation, runtime: runtime, grants: grants)
+    }
+
+    func parse(_ text: String) throws -> Parsed {
         let loaded = YAMLLoader.loadStream(text: text, file: "manifests.yaml", limits: .generatedFiles)
         guard loaded.diagnostics.isEmpty else {
             throw Failure(description: "manifests.yaml does not load: \(loaded.diagnostics.map(\.message))")
         }
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
-        var segmentIDs: [String: SegmentID] = [:]
-        for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
 
         var network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
         var sccs: [String: SecurityContextConstraints] = [:]
@@ -94,39 +145,7 @@ struct OpenShiftReader {
         for record in deployments {
             network.pods.append(PodGroup(workload: record.workload, namespace: record.namespace, labels: record.labels))
         }
-
-        // Runtime: the SCCs the pod's service account may use (through RoleBindings in its
-        // namespace), plus restricted-v2, which every service account may use.
-        var runtime: [WorkloadID: RuntimeProfile] = [:]
-        for record in deployments {
-            var candidates = [SecurityContextConstraints.restrictedV2]
-            for binding in bindings where binding.namespace == record.namespace
-                && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
-            {
-                for rule in roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
-                    && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
-                {
-                    candidates += rule.resourceNames.compactMap { sccs[$0] }
-                }
-            }
-            guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
-                throw Failure(description: "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
-            }
-            runtime[record.workload] = admitted.profile(writablePaths: record.writablePaths, resources: record.resources)
-        }
-
-        // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
-        var grants: [String: [SegmentID: Set<Action>]] = [:]
-        for binding in bindings {
-            guard let role = roles["\(binding.namespace)/\(binding.role)"],
-                  let segment = network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
-            let actions = RBACRule.actions(allowedBy: role.rules)
-            guard !actions.isEmpty else { continue }
-            for subject in binding.subjects {
-                grants[subject.name, default: [:]][segment, default: []].formUnion(actions)
-            }
-        }
-        return ReadBack(relation: network.relation, runtime: runtime, grants: grants)
+        return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
     }
 
     // MARK: Kinds

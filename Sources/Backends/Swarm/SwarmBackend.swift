@@ -122,6 +122,14 @@ public struct SwarmBackend: Backend {
         return gaps
     }
 
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        guard let file = files.first(where: { $0.path == "stack.yaml" }) else {
+            throw SwarmReader.Failure(description: "no stack.yaml")
+        }
+        return try SwarmReader(policy: policy).networkRules(file.contents)
+            .explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
         guard let file = files.first(where: { $0.path == "stack.yaml" }) else {
             throw SwarmReader.Failure(description: "no stack.yaml")

@@ -51,6 +51,37 @@ struct SwarmReader {
         return ReadBack(relation: SwarmPlan.relation(networks: networks, published: published), runtime: runtime)
     }
 
+    /// The stack's networks, published ports and egress, for `explain`.
+    func networkRules(_ text: String) throws -> SharedNetworkRules {
+        let loaded = YAMLLoader.load(text: text, file: "stack.yaml", limits: .generatedFiles)
+        guard let root = loaded.root, loaded.diagnostics.isEmpty else { throw Failure(description: "stack.yaml does not load") }
+        var isInternal: [String: Bool] = ["default": false]
+        for pair in try root["networks"].map({ try mapping($0, "networks") }) ?? [] {
+            isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
+        }
+        var members: [String: Set<WorkloadID>] = [:]
+        var rules = SharedNetworkRules(networks: [], published: [:], egress: [:])
+        for service in try mapping(root["services"], "services") {
+            guard let id = policy.workload(named: service.name)?.id else { continue }
+            var networks = try service.value["networks"].map { try list($0, "networks").compactMap(\.scalar) } ?? []
+            if networks.isEmpty { networks = ["default"] }
+            for network in networks {
+                members[network, default: []].insert(id)
+                if isInternal[network] == false, rules.egress[id] == nil { rules.egress[id] = "network \(network) is not internal" }
+            }
+            if let ports = service.value["ports"] {
+                var set = PortSet()
+                for entry in try list(ports, "ports") { set.formUnion(try publishedPorts(entry)) }
+                if !set.isEmpty {
+                    rules.published[id] = set
+                    if rules.egress[id] == nil { rules.egress[id] = "it publishes ports, which joins the ingress network" }
+                }
+            }
+        }
+        rules.networks = members.keys.sorted().map { ($0, members[$0]!, isInternal[$0] == true ? "internal overlay network" : "overlay network") }
+        return rules
+    }
+
     /// A published port in long syntax (`{target, published, protocol}`) or short syntax
     /// (`"8000-8100:8000-8100/tcp"`, `"80:80"`); what counts is the published side.
     func publishedPorts(_ node: YAMLNode) throws -> PortSet {
