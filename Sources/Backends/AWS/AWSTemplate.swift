@@ -299,22 +299,7 @@ struct AWSTemplate {
     /// Resources in order, cut where a template would hold more than `limit` of them or
     /// come near CloudFormation's body size (an export or import per resource included).
     func chunks(_ items: [(StructuredValue.Entry, Int)], limit: Int) -> [[(StructuredValue.Entry, Int)]] {
-        var result: [[(StructuredValue.Entry, Int)]] = []
-        var current: [(StructuredValue.Entry, Int)] = []
-        var bytes = 0
-        let budget = AWSBackend.templateBytes - 20_000
-        for item in items {
-            let size = JSONWriter.write(item.0.value).utf8.count + item.0.key.utf8.count + 400
-            if !current.isEmpty, current.count == limit || bytes + size > budget {
-                result.append(current)
-                current = []
-                bytes = 0
-            }
-            current.append(item)
-            bytes += size
-        }
-        if !current.isEmpty { result.append(current) }
-        return result
+        chunked(items, limit: limit, budget: AWSBackend.templateBytes - 20_000) { JSONWriter.write($0.0.value).utf8.count + $0.0.key.utf8.count + 400 }
     }
 
     func rule(_ rule: SecurityGroupRule, ingress: Bool, standalone owner: Int?, reference: GroupReference) -> StructuredValue {

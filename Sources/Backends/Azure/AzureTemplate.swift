@@ -185,22 +185,8 @@ struct AzureTemplate {
             return [OutputFile(path: "nsg.json", contents: single)]
         }
         let budget = AzureBackend.templateBytes - 20_000
-        var parts: [[StructuredValue]] = []
-        for group in [plan.identities.map(asgResource), rulesBySegment.map { nsgResource($0.0, $0.1, dependsOn: []) }] {
-            var current: [StructuredValue] = []
-            var bytes = 0
-            for resource in group {
-                let size = JSONWriter.write(resource).utf8.count
-                if !current.isEmpty, current.count == AzureBackend.resourcesPerTemplate || bytes + size > budget {
-                    parts.append(current)
-                    current = []
-                    bytes = 0
-                }
-                current.append(resource)
-                bytes += size
-            }
-            if !current.isEmpty { parts.append(current) }
-        }
+        let groups = [plan.identities.map(asgResource), rulesBySegment.map { nsgResource($0.0, $0.1, dependsOn: []) }]
+        let parts = groups.flatMap { chunked($0, limit: AzureBackend.resourcesPerTemplate, budget: budget) { JSONWriter.write($0).utf8.count } }
         return parts.enumerated().map { number, resources in
             OutputFile(path: number == 0 ? "nsg.json" : "nsg-\(number + 1).json", contents: JSONWriter.write(template(resources, part: number + 1)))
         }

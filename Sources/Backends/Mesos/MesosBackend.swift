@@ -103,8 +103,7 @@ public struct MesosBackend: Backend {
         for workload in policy.workloads {
             let runtime = workload.runtime
             func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
-                                origin: runtime.origins[key] ?? workload.origin))
+                gaps.append(unenforced(workload, capability, key: key, message))
             }
             if runtime.resources?.cpuMillis == nil {
                 gap(.resourceLimits, "resources", "no cpu limit in the spec: Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")

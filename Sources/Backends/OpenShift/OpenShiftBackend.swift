@@ -131,8 +131,7 @@ public struct OpenShiftBackend: Backend {
         for workload in policy.workloads {
             let runtime = workload.runtime
             func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
-                                origin: runtime.origins[key] ?? workload.origin))
+                gaps.append(unenforced(workload, capability, key: key, message))
             }
             if let apparmor = runtime.apparmor {
                 gap(.apparmor, "apparmor", "apparmor \(apparmor) is not enforced: OpenShift nodes (RHCOS) confine containers with SELinux, not AppArmor")

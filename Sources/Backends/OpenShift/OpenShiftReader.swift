@@ -355,16 +355,6 @@ struct OpenShiftReader {
         return cidr
     }
 
-    func millicores(_ text: String) -> Int? {
-        if text.hasSuffix("m") { return Int(text.dropLast()) }
-        let parts = text.split(separator: ".", maxSplits: 1)
-        guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
-        var fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.count <= 3 else { return nil }
-        fraction += String(repeating: "0", count: 3 - fraction.count)
-        return whole * 1000 + (Int(fraction) ?? 0)
-    }
-
     func bytes(_ text: String) -> Int? {
         let binary: [String: Int] = ["Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40]
         let decimal: [String: Int] = ["k": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]

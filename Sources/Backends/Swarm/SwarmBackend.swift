@@ -91,8 +91,7 @@ public struct SwarmBackend: Backend {
         for workload in policy.workloads {
             let runtime = workload.runtime
             func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
-                                origin: runtime.origins[key] ?? workload.origin))
+                gaps.append(unenforced(workload, capability, key: key, message))
             }
             if runtime.privileged == true { gap(.privileged, "privileged", "privileged is ignored by docker stack deploy; the service runs unprivileged") }
             if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges needs security_opt, which docker stack deploy ignores") }

@@ -129,15 +129,6 @@ struct SwarmReader {
         return profile
     }
 
-    func millicores(_ text: String) -> Int? {
-        let parts = text.split(separator: ".", maxSplits: 1)
-        guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
-        var fraction = parts.count == 2 ? String(parts[1]) : ""
-        guard fraction.count <= 3 else { return nil }
-        fraction += String(repeating: "0", count: 3 - fraction.count)
-        return whole * 1000 + (Int(fraction) ?? 0)
-    }
-
     func bytes(_ text: String) -> Int? {
         let scales: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         if let last = text.last, let scale = scales[last] { return Int(text.dropLast()).map { $0 * scale } }

@@ -1,0 +1,39 @@
+import IR
+
+/// A runtime control of a workload that a target does not enforce, located at the spec key
+/// that asked for it (or the workload): `web: no_new_privileges needs …`.
+func unenforced(_ workload: Workload, _ capability: Capability, key: String, _ message: String) -> Gap {
+    Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
+        origin: workload.runtime.origins[key] ?? workload.origin)
+}
+
+/// CPU as `0.5`, `2` or `500m`, in thousandths of a core; nil for anything else.
+func millicores(_ text: String) -> Int? {
+    if text.hasSuffix("m") { return Int(text.dropLast()) }
+    let parts = text.split(separator: ".", maxSplits: 1)
+    guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
+    var fraction = parts.count == 2 ? String(parts[1]) : ""
+    guard fraction.count <= 3 else { return nil }
+    fraction += String(repeating: "0", count: 3 - fraction.count)
+    return whole * 1000 + (Int(fraction) ?? 0)
+}
+
+/// Items in order, cut into runs of at most `limit` whose sizes stay within `budget` (an item
+/// larger than the budget gets a run of its own): how numbered templates are filled.
+func chunked<Item>(_ items: [Item], limit: Int, budget: Int, size: (Item) -> Int) -> [[Item]] {
+    var result: [[Item]] = []
+    var current: [Item] = []
+    var bytes = 0
+    for item in items {
+        let itemSize = size(item)
+        if !current.isEmpty, current.count == limit || bytes + itemSize > budget {
+            result.append(current)
+            current = []
+            bytes = 0
+        }
+        current.append(item)
+        bytes += itemSize
+    }
+    if !current.isEmpty { result.append(current) }
+    return result
+}
