@@ -237,12 +237,39 @@ struct ClusterNetwork {
         }
     }
 
+    /// Lookups that keep evaluation linear in the objects: policies by namespace, pods by
+    /// namespace and by workload label.
+    struct Index {
+        var policies: [String: [NetworkPolicy]] = [:]
+        var pods: [String: [Int]] = [:]
+        var byWorkload: [String: [Int]] = [:]
+        var all: [Int] = []
+
+        init(_ network: ClusterNetwork) {
+            for policy in network.policies { policies[policy.namespace, default: []].append(policy) }
+            for (position, group) in network.pods.enumerated() {
+                pods[group.namespace, default: []].append(position)
+                if let name = group.labels[OpenShiftPlan.workloadLabel] { byWorkload[name, default: []].append(position) }
+                all.append(position)
+            }
+        }
+
+        /// The pods a peer entry can match, narrowed by its selectors' exact labels (the
+        /// caller still checks each one).
+        func candidates(_ namespaces: LabelSelector?, _ pods: LabelSelector?, policyNamespace: String) -> [Int] {
+            if let name = pods?.labels[OpenShiftPlan.workloadLabel] { return byWorkload[name] ?? [] }
+            guard let namespaces else { return self.pods[policyNamespace] ?? [] }
+            if let name = namespaces.labels[OpenShiftPlan.namespaceNameLabel] { return self.pods[name] ?? [] }
+            return all
+        }
+    }
+
     /// The rules of `direction` that apply to pods with `labels` in `namespace`; nil when no
     /// policy isolates them for that direction.
-    func rules(_ direction: Direction, namespace: String, labels: [String: String]) -> [(NetworkPolicy, PolicyRule)]? {
+    func rules(_ direction: Direction, namespace: String, labels: [String: String], index: Index? = nil) -> [(NetworkPolicy, PolicyRule)]? {
         var isolated = false
         var result: [(NetworkPolicy, PolicyRule)] = []
-        for policy in policies where policy.namespace == namespace && policy.podSelector.matches(labels) {
+        for policy in index?.policies[namespace] ?? policies where policy.namespace == namespace && policy.podSelector.matches(labels) {
             guard let rules = direction == .ingress ? policy.ingress : policy.egress else { continue }
             isolated = true
             result += rules.map { (policy, $0) }
@@ -261,9 +288,9 @@ struct ClusterNetwork {
         return (pods ?? .everything).matches(labels)
     }
 
-    func allowed(_ direction: Direction, for group: PodGroup) -> Allowed {
+    func allowed(_ direction: Direction, for group: PodGroup, index: Index) -> Allowed {
         var result = Allowed()
-        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels) else {
+        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else {
             result.everyone = .all
             result.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
             return result
@@ -283,7 +310,10 @@ struct ClusterNetwork {
                     contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
                     continue
                 }
-                for other in pods where self.peer(peer, of: policy, matches: other.namespace, other.labels) {
+                guard case let .pods(namespaces, selector) = peer else { continue }
+                for position in index.candidates(namespaces, selector, policyNamespace: policy.namespace) {
+                    let other = pods[position]
+                    guard self.peer(peer, of: policy, matches: other.namespace, other.labels) else { continue }
                     result.workloads[other.workload, default: PortSet()].formUnion(ports)
                 }
             }
@@ -294,8 +324,8 @@ struct ClusterNetwork {
 
     /// Whether pods of `group` may open connections to (egress) or accept them from
     /// (ingress) platform pods with `labels` in `namespace`, on `ports`.
-    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet) -> Bool {
-        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels) else { return true }
+    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index? = nil) -> Bool {
+        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else { return true }
         var covered = PortSet()
         for (policy, rule) in rules where rule.peers?.contains(where: { self.peer($0, of: policy, matches: namespace, labels) }) ?? true {
             covered.formUnion(rule.portSet)
@@ -306,8 +336,17 @@ struct ClusterNetwork {
     /// The connections these objects allow, workload to workload and with the outside.
     var relation: Relation {
         var relation = Relation()
-        let ingress = pods.map { allowed(.ingress, for: $0) }
-        let egress = pods.map { allowed(.egress, for: $0) }
+        let lookup = Index(self)
+        let ingress = pods.map { allowed(.ingress, for: $0, index: lookup) }
+        let egress = pods.map { allowed(.egress, for: $0, index: lookup) }
+        var balancersIn: [String: [LoadBalancer]] = [:]
+        for balancer in loadBalancers { balancersIn[balancer.namespace, default: []].append(balancer) }
+        var routesIn: [String: [Route]] = [:]
+        for route in routes { routesIn[route.namespace, default: []].append(route) }
+        var firewallAllows: [String: ExternalRules] = [:]
+        for firewall in firewalls {
+            firewallAllows[firewall.namespace] = intersection(firewallAllows[firewall.namespace] ?? ExternalRules(entries: [.init(ports: .all, peers: .any)]), firewall.allowed)
+        }
         var index: [WorkloadID: Int] = [:]
         for (position, group) in pods.enumerated() { index[group.workload] = position }
         for (position, group) in pods.enumerated() {
@@ -321,21 +360,19 @@ struct ClusterNetwork {
             // client's address; or through a route, where the policies let the router in and
             // the route's allowlist filters clients.
             var balanced = ExternalRules()
-            for balancer in loadBalancers where balancer.namespace == group.namespace && balancer.selector.matches(group.labels) {
+            for balancer in balancersIn[group.namespace] ?? [] where balancer.selector.matches(group.labels) {
                 balanced = balanced.union(balancer.delivers)
             }
             var external = intersection(balanced, ingress[position].external)
-            for route in routes where route.namespace == group.namespace && route.selector.matches(group.labels)
-                && allows(.ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)))
+            for route in routesIn[group.namespace] ?? [] where route.selector.matches(group.labels)
+                && allows(.ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)), index: lookup)
             {
                 external = external.union(route.delivers)
             }
             if !external.isEmpty { relation.ingress[destination] = external }
 
             var out = egress[position].external
-            for firewall in firewalls where firewall.namespace == group.namespace {
-                out = intersection(out, firewall.allowed)
-            }
+            if let allowed = firewallAllows[group.namespace] { out = intersection(out, allowed) }
             if !out.isEmpty { relation.egress[destination] = out }
         }
         return relation
