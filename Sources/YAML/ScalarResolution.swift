@@ -5,16 +5,16 @@
 /// Writers quote such strings so that every reader gets the string back.
 public func plainScalarIsAmbiguous(_ text: String) -> Bool {
     if text.isEmpty { return true }
-    if ambiguousWords.contains(text) { return true }
-    var body = Substring(text)
-    if body.first == "+" || body.first == "-" { body = body.dropFirst() }
-    let lowered = body.lowercased()
-    if lowered == ".inf" || lowered == ".nan" { return true }
-    guard let first = body.first, first.isASCII, first.isNumber || first == "." else { return false }
+    if text.utf8.count <= 5, ambiguousWords.contains(text) { return true }
+    var body = Substring(text).utf8[...]
+    if body.first == UInt8(ascii: "+") || body.first == UInt8(ascii: "-") { body = body.dropFirst() }
+    if body.count == 4, [".inf", ".nan"].contains(String(decoding: body, as: UTF8.self).lowercased()) { return true }
+    guard let first = body.first, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: ".") else { return false }
     // Numbers, timestamps and sexagesimals use only these characters.
-    let numeric: Set<Character> = Set("0123456789abcdefABCDEFxXoObB_.:+-eE tTzZ")
-    return body.allSatisfy { numeric.contains($0) }
+    return body.allSatisfy { numericBytes.contains($0) }
 }
+
+private let numericBytes = Set("0123456789abcdefABCDEFxXoObB_.:+-eE tTzZ".utf8)
 
 private let ambiguousWords: Set<String> = [
     "~", "null", "Null", "NULL",

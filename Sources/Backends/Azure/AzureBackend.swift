@@ -55,6 +55,16 @@ public struct AzureBackend: Backend {
                     help: "split the segment, or let its workloads share fewer service identities' peers"))
             }
         }
+        // One NSG is one resource: it cannot be split across templates.
+        for (segment, rules) in template.rulesBySegment {
+            let size = JSONWriter.write(template.nsgResource(segment, rules, dependsOn: [])).utf8.count
+            guard size <= Self.templateBytes - 20_000 else {
+                throw BackendError(.error(
+                    .targetLimit, "azure: the network security group of segment '\(segment)' is \(size) bytes of JSON; an ARM template takes \(Self.templateBytes)",
+                    at: policy.segments.first { $0.name == segment }?.origin ?? options.origin,
+                    help: "split the segment, or merge its external ranges into fewer prefixes"))
+            }
+        }
         let files = template.files()
         for file in files where file.contents.utf8.count > Self.templateBytes {
             throw BackendError(.error(
