@@ -283,6 +283,16 @@ import YAML
         #expect(problems.first?.range?.start.line == 3)
     }
 
+    @Test func clusterNetworksLeftOutOfIPBlocksAreTheOnlyGapOfAnyAndCanBeTurnedOff() throws {
+        let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n  - {from: any, to: a, ports: [tcp/80]}\n").policy)
+        let (defaults, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
+        #expect(defaults.narrowed.ingress[WorkloadID(0)]?.entries.map(\.peers.addresses) == [Self.clusterNetworks])
+        #expect(defaults.files[0].contents.contains("except:\n        - 10.128.0.0/14\n        - 172.30.0.0/16"))
+        let (whole, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen, ["cluster_networks": .string("")]))
+        #expect(whole.widened.isEmpty && whole.narrowed.isEmpty)
+        #expect(!whole.files[0].contents.contains("except:"))
+    }
+
     @Test func manifestsCarryTheHeaderAndLoadAsManyDocuments() throws {
         let policy = try samplePolicy("shop.yaml")
         let text = try backend.emit(policy, options: options(.openshift, .widen)).files[0].contents
