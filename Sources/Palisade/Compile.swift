@@ -1,5 +1,6 @@
 import Backends
 import Diagnostics
+import Foundation
 import IR
 import Spec
 import YAML
@@ -53,31 +54,74 @@ public enum Pipeline {
                 continue
             }
             policyNames[policy.name] = path
-            for target in targets {
-                guard let backend = BackendRegistry.backend(for: target) else { continue }
-                let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: .wholeFile(path))
-                let problems = backend.validate(options) + backend.validate(policy)
-                result.diagnostics += problems
-                guard !problems.contains(where: { $0.severity == .error }) else { continue }
-                do {
-                    let started = ContinuousClock.now
-                    let emission = try backend.emit(policy, options: options)
-                    result.emitTimings.append((policy.name, target, ContinuousClock.now - started))
-                    for file in emission.files { result.tree.add("\(target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
-                    var gaps = emission.gaps
-                    if !policy.expectations.isEmpty {
-                        gaps += Fidelity.expectationGaps(policy, target: target, relation: Fidelity.relation(policy, emission))
-                    }
-                    result.gaps.append((policy.name, target, gaps))
-                    if policy.strictFidelity { result.strictPolicies.insert(policy.name) }
-                } catch let error as BackendError {
-                    result.diagnostics.append(error.diagnostic)
-                } catch {
-                    result.diagnostics.append(.error(.invalidTargetOption, "\(target.rawValue): \(error)", at: options.origin))
+            // Targets are independent: compile them in parallel, report them in target order.
+            let outcomes = compileTargets(policy, targets: targets, path: path)
+            for outcome in outcomes {
+                result.diagnostics += outcome.diagnostics
+                guard let emission = outcome.emission else { continue }
+                result.emitTimings.append((policy.name, outcome.target, outcome.duration))
+                for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
+                var gaps = emission.gaps
+                if !policy.expectations.isEmpty {
+                    gaps += Fidelity.expectationGaps(policy, target: outcome.target, relation: Fidelity.relation(policy, emission))
                 }
+                result.gaps.append((policy.name, outcome.target, gaps))
+                if policy.strictFidelity { result.strictPolicies.insert(policy.name) }
             }
         }
         return result
+    }
+
+    struct TargetOutcome: Sendable {
+        var target: TargetName
+        var diagnostics: [Diagnostic] = []
+        var emission: Emission?
+        var duration: Duration = .zero
+    }
+
+    /// Each target's emission (or the located errors that stop it), computed concurrently.
+    static func compileTargets(_ policy: Policy, targets: [TargetName], path: String) -> [TargetOutcome] {
+        let backends = targets.compactMap(BackendRegistry.backend(for:))
+        let outcomes = OutcomeSlots(count: backends.count)
+        DispatchQueue.concurrentPerform(iterations: backends.count) { index in
+            let backend = backends[index]
+            var outcome = TargetOutcome(target: backend.target)
+            let options = policy.options(for: backend.target) ?? TargetOptions(target: backend.target, gaps: .widen, options: [], origin: .wholeFile(path))
+            outcome.diagnostics = backend.validate(options) + backend.validate(policy)
+            if !outcome.diagnostics.contains(where: { $0.severity == .error }) {
+                do {
+                    let started = ContinuousClock.now
+                    outcome.emission = try backend.emit(policy, options: options)
+                    outcome.duration = ContinuousClock.now - started
+                } catch let error as BackendError {
+                    outcome.diagnostics.append(error.diagnostic)
+                } catch {
+                    outcome.diagnostics.append(.error(.invalidTargetOption, "\(backend.target.rawValue): \(error)", at: options.origin))
+                }
+            }
+            outcomes.set(index, outcome)
+        }
+        return outcomes.values
+    }
+
+    /// Results written by concurrent workers, one slot each.
+    final class OutcomeSlots: @unchecked Sendable {
+        private var slots: [TargetOutcome?]
+        private let lock = NSLock()
+
+        init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+        func set(_ index: Int, _ outcome: TargetOutcome) {
+            lock.lock()
+            slots[index] = outcome
+            lock.unlock()
+        }
+
+        var values: [TargetOutcome] {
+            lock.lock()
+            defer { lock.unlock() }
+            return slots.compactMap { $0 }
+        }
     }
 
     /// The JSON Schema of the spec language.
