@@ -98,12 +98,12 @@ public struct SpecDiff {
             }
             for workload in from.ingress.keys.sorted() {
                 for entry in from.ingress[workload]!.subtracting(to.ingress[workload] ?? ExternalRules()).entries {
-                    add(kind, "connection", "\(IntentGraph.label(entry.peers, policy: policy)) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
+                    add(kind, "connection", "\(IntentGraph.label(entry.peers, policy: policy, limit: nil)) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
                 }
             }
             for workload in from.egress.keys.sorted() {
                 for entry in from.egress[workload]!.subtracting(to.egress[workload] ?? ExternalRules()).entries {
-                    add(kind, "connection", "\(workload) -> \(IntentGraph.label(entry.peers, policy: policy)) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
+                    add(kind, "connection", "\(workload) -> \(IntentGraph.label(entry.peers, policy: policy, limit: nil)) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
                 }
             }
         }
@@ -127,23 +127,25 @@ public struct SpecDiff {
                 }
                 add(kind, "runtime", "\(workload.name): \(key) \(from) -> \(to)", b.origins[key] ?? workload.origin)
             }
-            func flag<T: Equatable>(_ key: String, _ old: T?, _ new: T?, safe: T) {
+            /// A flag whose unset value means the platform's default, `fallback`.
+            func flag(_ key: String, _ old: Bool?, _ new: Bool?, safe: Bool, fallback: Bool) {
                 guard old != new else { return }
-                let text = { (value: T?) in value.map { "\($0)" } ?? "unset" }
-                let direction: Direction = old == safe ? .weaker : new == safe ? .stronger : .other
+                let text = { (value: Bool?) in value.map { "\($0)" } ?? "unset" }
+                let (before, after) = (old ?? fallback, new ?? fallback)
+                let direction: Direction = before == after ? .other : before == safe ? .weaker : .stronger
                 report(key, direction, text(old), text(new))
             }
             if a.user != b.user {
                 let direction: Direction = b.user == 0 ? .weaker : a.user == 0 ? .stronger : .other
                 report("user", direction, a.user.map(String.init) ?? "unset", b.user.map(String.init) ?? "unset")
             }
-            flag("run_as_non_root", a.runAsNonRoot, b.runAsNonRoot, safe: true)
-            flag("privileged", a.privileged, b.privileged, safe: false)
-            flag("read_only_root", a.readOnlyRoot, b.readOnlyRoot, safe: true)
-            flag("no_new_privileges", a.noNewPrivileges, b.noNewPrivileges, safe: true)
-            flag("host_network", a.hostNetwork, b.hostNetwork, safe: false)
-            flag("host_pid", a.hostPID, b.hostPID, safe: false)
-            flag("host_ipc", a.hostIPC, b.hostIPC, safe: false)
+            flag("run_as_non_root", a.runAsNonRoot, b.runAsNonRoot, safe: true, fallback: false)
+            flag("privileged", a.privileged, b.privileged, safe: false, fallback: false)
+            flag("read_only_root", a.readOnlyRoot, b.readOnlyRoot, safe: true, fallback: false)
+            flag("no_new_privileges", a.noNewPrivileges, b.noNewPrivileges, safe: true, fallback: false)
+            flag("host_network", a.hostNetwork, b.hostNetwork, safe: false, fallback: false)
+            flag("host_pid", a.hostPID, b.hostPID, safe: false, fallback: false)
+            flag("host_ipc", a.hostIPC, b.hostIPC, safe: false, fallback: false)
             for (key, before, after) in [("seccomp", a.seccomp, b.seccomp), ("apparmor", a.apparmor, b.apparmor)] where before != after {
                 let confined = { (profile: SecurityProfile?) in profile != nil && profile != .unconfined }
                 let direction: Direction = confined(before) && !confined(after) ? .weaker : !confined(before) && confined(after) ? .stronger : .other

@@ -31,13 +31,13 @@ public struct IntentGraph {
         for workload in policy.workloads {
             nodes.append(Node(id: "w\(workload.id.index)", label: workload.name, segment: policy.segments[workload.segment.index].name))
         }
-        var externalIDs: [String: String] = [:]
+        // One node per distinct set of peers (two sets may share a shortened label).
+        var externalIDs: [ExternalSet: String] = [:]
         func external(_ peers: ExternalSet) -> String {
-            let label = Self.label(peers, policy: policy)
-            if let id = externalIDs[label] { return id }
+            if let id = externalIDs[peers] { return id }
             let id = "x\(externalIDs.count)"
-            externalIDs[label] = id
-            nodes.append(Node(id: id, label: label, segment: nil))
+            externalIDs[peers] = id
+            nodes.append(Node(id: id, label: Self.label(peers, policy: policy), segment: nil))
             return id
         }
         func add(_ relation: Relation, _ style: Style) {
@@ -65,7 +65,7 @@ public struct IntentGraph {
 
     /// A readable name for a set of external peers: `any`, a network of the spec, `any
     /// except NETWORK`, or the addresses and names themselves (shortened).
-    public static func label(_ peers: ExternalSet, policy: Policy) -> String {
+    public static func label(_ peers: ExternalSet, policy: Policy, limit: Int? = 48) -> String {
         if peers.isAny { return "any" }
         if let network = policy.networks.first(where: { $0.members == peers }) { return network.name }
         let rest = ExternalSet.any.subtracting(peers)
@@ -75,7 +75,8 @@ public struct IntentGraph {
             return "any except \(network.name)"
         }
         let summary = peers.summary
-        return summary.count > 48 ? String(summary.prefix(45)) + "..." : summary
+        guard let limit, summary.count > limit else { return summary }
+        return String(summary.prefix(limit - 3)) + "..."
     }
 
     var segments: [String] {

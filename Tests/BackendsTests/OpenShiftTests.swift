@@ -311,3 +311,80 @@ import YAML
 private extension AddressSet {
     func isSuperset(_ cidr: CIDR) -> Bool { cidr.addressSet.isSubset(of: self) }
 }
+
+/// Findings of the review of the first version, each pinned.
+extension OpenShiftTests {
+    @Test func aPodOnTheHostsNetworkIsAdmittedAndOutsideNetworkPolicy() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/80]}
+          agent: {image: nginx:1.25, ports: [tcp/9100], runtime: {host_network: true}}
+        flows:
+          - {from: web, to: agent, ports: [tcp/9100]}
+        """).policy)
+        let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
+        let text = emission.files[0].contents
+        #expect(text.contains("allowHostNetwork: true\nallowHostPID: false\nallowHostIPC: false\nallowHostPorts: true"))
+        #expect(read.runtime[WorkloadID(0)] != nil, "the agent's pods are admitted")
+        // No policy can select the agent as a peer: web's egress to it is blocked...
+        #expect(emission.narrowed.ports(from: WorkloadID(1), to: WorkloadID(0)) == PortSet(PortRange(.tcp, 9100, 9100)))
+        // ...and nothing isolates the agent itself.
+        #expect(read.relation.egress[WorkloadID(0)]?.peers(.udp, 53).isAny == true)
+        #expect(emission.gaps.contains { $0.kind == .narrowed && $0.message.contains("host's network") })
+    }
+
+    @Test func objectsOfTwoWorkloadsWithTheSameNameAreALocatedError() throws {
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/80]}
+          web-external: {image: nginx:1.25, ports: [tcp/80]}
+        flows:
+          - {from: any, to: web, ports: [tcp/80]}
+        """).policy)
+        #expect(throws: BackendError.self) { try backend.emit(policy, options: options(.openshift, .widen)) }
+        let shop = try samplePolicy("shop.yaml")
+        let text = try backend.emit(shop, options: options(.openshift, .widen)).files[0].contents
+        #expect(text.contains("name: palisade.edge.web") && text.contains("name: palisade.grant.oncall.sre"))
+        let doubled = text + "---\n" + text.components(separatedBy: "---\n")[1]
+        #expect(throws: OpenShiftReader.Failure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: doubled)], policy: shop) }
+    }
+
+    @Test func aSingleStackLoadBalancerCarriesIPv4OnlyAndEmptyListsMeanEveryone() throws {
+        let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [udp/53]}\nflows:\n  - {from: any, to: a, ports: [udp/53]}\n").policy)
+        let text = try backend.emit(policy, options: options(.openshift, .widen)).files[0].contents
+        #expect(text.contains("ipFamilyPolicy: PreferDualStack\n  ipFamilies:\n  - IPv4\n  - IPv6"))
+        let single = text.replacingOccurrences(of: "  ipFamilyPolicy: PreferDualStack\n  ipFamilies:\n  - IPv4\n  - IPv6\n", with: "")
+        let read = try backend.read([OutputFile(path: "manifests.yaml", contents: single)], policy: policy)
+        let peers = try #require(read.relation.ingress[WorkloadID(0)]?.peers(.udp, 53).addresses)
+        #expect(peers.v6.isEmpty && !peers.v4.isEmpty)
+        // `from: []` selects every source, as Kubernetes reads it.
+        let open = single.replacingOccurrences(of: "  ingress:\n  - from:\n    - ipBlock:", with: "  ingress:\n  - from: []\n  - from:\n    - ipBlock:")
+        #expect(open != single)
+        let everyone = try backend.read([OutputFile(path: "manifests.yaml", contents: open)], policy: policy)
+        #expect(everyone.relation.ingress[WorkloadID(0)]?.peers(.udp, 53).addresses.v4.isFull == true)
+    }
+
+    @Test func seccompPathsAndRouteHostsBeyondKubernetesRulesAreLocatedErrors() throws {
+        let long = String(repeating: "w", count: 40)
+        let policy = try #require(compileSpec("""
+        version: 1
+        name: t
+        segments: {\(String(repeating: "s", count: 30)): {}}
+        workloads:
+          \(long): {image: nginx:1.25, segment: \(String(repeating: "s", count: 30)), ports: [tcp/8443], runtime: {seccomp: localhost//var/lib/x.json}}
+        flows:
+          - {from: any, to: \(long), ports: [tcp/8443]}
+        targets:
+          openshift: {exposure: route}
+        """).policy)
+        let problems = backend.validate(policy)
+        #expect(problems.map(\.code) == [.targetLimit, .targetLimit])
+        #expect(problems.map { $0.range?.start.line } == [5, 5])
+        #expect(problems[0].message.contains("relative"))
+        #expect(problems[1].message.contains("route host label"))
+    }
+}

@@ -75,3 +75,14 @@ import TestSupport
         #expect(SpecDiff(old: same, new: same).summary == "no security-relevant change")
     }
 }
+
+extension DiffTests {
+    @Test func unsetMeansThePlatformsDefault() throws {
+        let old = try #require(compileSpec("version: 1\nname: d\nworkloads:\n  a: {image: nginx:1.25}\n", path: "old.yaml").policy)
+        let new = try #require(compileSpec("version: 1\nname: d\nworkloads:\n  a: {image: nginx:1.25, runtime: {privileged: true, host_network: true, run_as_non_root: false}}\n", path: "new.yaml").policy)
+        let diff = SpecDiff(old: old, new: new)
+        #expect(texts(diff, .relaxes) == ["a: privileged unset -> true", "a: host_network unset -> true"])
+        #expect(texts(diff, .changes) == ["a: run_as_non_root unset -> false"], "false is the default: no weaker")
+        #expect(texts(SpecDiff(old: new, new: old), .tightens) == ["a: privileged true -> unset", "a: host_network true -> unset"])
+    }
+}

@@ -164,10 +164,14 @@ struct LoadBalancer: Hashable {
     var ports: [PortRange]
     var sourceRanges: [CIDR]
     var preservesClientAddress: Bool
+    /// `ipFamilyPolicy: PreferDualStack`; otherwise the Service has the cluster's primary
+    /// family only, taken to be IPv4.
+    var dualStack: Bool
 
     var delivers: ExternalRules {
         guard preservesClientAddress else { return ExternalRules() }
-        let sources = sourceRanges.isEmpty ? AddressSet.all : sourceRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        var sources = sourceRanges.isEmpty ? AddressSet.all : sourceRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        if !dualStack { sources = AddressSet(v4: sources.v4) }
         return ExternalRules(entries: [.init(ports: PortSet(ports), peers: ExternalSet(addresses: sources))])
     }
 }
@@ -193,6 +197,9 @@ struct PodGroup: Hashable {
     var workload: WorkloadID
     var namespace: String
     var labels: [String: String]
+    /// A pod on the host's network is outside NetworkPolicy (its traffic is the node's: no
+    /// policy selects it, as subject or as peer) and outside EgressFirewalls.
+    var hostNetwork = false
 }
 
 /// Namespaces the platform brings, which generated policies select: the cluster DNS and the
@@ -290,7 +297,7 @@ struct ClusterNetwork {
 
     func allowed(_ direction: Direction, for group: PodGroup, index: Index) -> Allowed {
         var result = Allowed()
-        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else {
+        guard !group.hostNetwork, let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else {
             result.everyone = .all
             result.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
             return result
@@ -313,7 +320,7 @@ struct ClusterNetwork {
                 guard case let .pods(namespaces, selector) = peer else { continue }
                 for position in index.candidates(namespaces, selector, policyNamespace: policy.namespace) {
                     let other = pods[position]
-                    guard self.peer(peer, of: policy, matches: other.namespace, other.labels) else { continue }
+                    guard !other.hostNetwork, self.peer(peer, of: policy, matches: other.namespace, other.labels) else { continue }
                     result.workloads[other.workload, default: PortSet()].formUnion(ports)
                 }
             }
@@ -325,7 +332,7 @@ struct ClusterNetwork {
     /// Whether pods of `group` may open connections to (egress) or accept them from
     /// (ingress) platform pods with `labels` in `namespace`, on `ports`.
     func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index? = nil) -> Bool {
-        guard let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else { return true }
+        guard !group.hostNetwork, let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else { return true }
         var covered = PortSet()
         for (policy, rule) in rules where rule.peers?.contains(where: { self.peer($0, of: policy, matches: namespace, labels) }) ?? true {
             covered.formUnion(rule.portSet)
@@ -369,10 +376,13 @@ struct ClusterNetwork {
             {
                 external = external.union(route.delivers)
             }
+            // On the host's network the pod listens on its node: whoever reaches the node
+            // reaches it, on every port (the node's own firewall is outside the file).
+            if group.hostNetwork { external = ExternalRules(entries: [.init(ports: .all, peers: ExternalSet(addresses: .all))]) }
             if !external.isEmpty { relation.ingress[destination] = external }
 
             var out = egress[position].external
-            if let allowed = firewallAllows[group.namespace] { out = intersection(out, allowed) }
+            if let allowed = firewallAllows[group.namespace], !group.hostNetwork { out = intersection(out, allowed) }
             if !out.isEmpty { relation.egress[destination] = out }
         }
         return relation

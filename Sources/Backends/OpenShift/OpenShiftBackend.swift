@@ -90,6 +90,23 @@ public struct OpenShiftBackend: Backend {
             }
             seen[namespace] = segment.name
         }
+        for workload in policy.workloads {
+            // Kubernetes takes a Localhost seccomp profile relative to the kubelet's directory.
+            if case .localhost(let path)? = workload.runtime.seccomp, path.hasPrefix("/") {
+                problems.append(.error(
+                    .targetLimit, "openshift: seccomp profile '\(path)' must be relative to the kubelet's seccomp directory",
+                    at: workload.runtime.origins["seccomp"] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
+            }
+            // A route's generated host starts with NAME-NAMESPACE, which must be a DNS label.
+            let exposed = policy.intent.ingress[workload.id]?.entries.reduce(PortSet()) { $0.union($1.ports) } ?? PortSet()
+            guard settings.exposure == .route, let port = OpenShiftPlan.singlePorts(exposed).last(where: { $0.proto == .tcp }) else { continue }
+            let host = "\(workload.name)-\(port.lower)-\(settings.namespace(policy.segments[workload.segment.index].name))"
+            if host.count > 63 {
+                problems.append(.error(
+                    .targetLimit, "openshift: the route host label '\(host)' of workload '\(workload.name)' is \(host.count) characters; a DNS label holds 63",
+                    at: workload.origin, help: "shorten the workload, segment or namespace_prefix, or use exposure: loadbalancer"))
+            }
+        }
         return problems
     }
 
@@ -107,11 +124,14 @@ public struct OpenShiftBackend: Backend {
         let narrowed = policy.intent.subtracting(planned)
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .openshift) { kind, connection in
             switch (kind, connection) {
-            case (.widened, .betweenWorkloads): "NetworkPolicy has no ICMP protocol: the rule that carries ICMP allows every protocol and port"
-            case (.widened, .ingress): "NetworkPolicy has no ICMP protocol: the rule that carries ICMP allows every protocol and port"
+            case (.widened, .betweenWorkloads):
+                "NetworkPolicy has no ICMP protocol (the rule that carries ICMP allows every protocol and port), and no policy applies to a pod on the host's network"
+            case (.widened, .ingress):
+                "NetworkPolicy has no ICMP protocol (the rule that carries ICMP allows every protocol and port), and a pod on the host's network is reachable wherever its node is"
             case (.widened, .egress):
-                "the namespace's EgressFirewall is shared by all its pods, a pod that may reach dns: names may reach every address the firewall lets out on those ports, and ICMP opens every port"
-            case (.narrowed, .betweenWorkloads): "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out"
+                "the namespace's EgressFirewall is shared by all its pods (a pod that may reach dns: names may reach every address it lets out on those ports), ICMP opens every port, and neither NetworkPolicy nor EgressFirewall applies to a pod on the host's network"
+            case (.narrowed, .betweenWorkloads):
+                "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out; and no policy can select a pod on the host's network as a peer"
             case (.narrowed, .ingress):
                 "clients reach pods only through a load balancer or route: no ICMP, at most \(OpenShiftPlan.servicePortLimit) ports, and addresses of the cluster networks are pods, not clients"
             case (.narrowed, .egress):

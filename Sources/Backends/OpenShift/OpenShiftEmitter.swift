@@ -67,7 +67,7 @@ struct OpenShiftEmitter {
             .init("allowHostNetwork", .bool(scc.allowHostNetwork)),
             .init("allowHostPID", .bool(scc.allowHostPID)),
             .init("allowHostIPC", .bool(scc.allowHostIPC)),
-            .init("allowHostPorts", false),
+            .init("allowHostPorts", .bool(scc.allowHostPorts)),
             .init("allowHostDirVolumePlugin", false),
             .init("runAsUser", runAsUser),
             .init("seLinuxContext", .object([.init("type", "MustRunAs")])),
@@ -263,7 +263,10 @@ struct OpenShiftEmitter {
             .init("type", "LoadBalancer"),
             .init("externalTrafficPolicy", balancer.preservesClientAddress ? "Local" : "Cluster"),
         ]
-        if balancer.sourceRanges.contains(where: { !$0.isIPv4 }) { spec.append(.init("ipFamilyPolicy", "PreferDualStack")) }
+        if balancer.dualStack {
+            spec.append(.init("ipFamilyPolicy", "PreferDualStack"))
+            spec.append(.init("ipFamilies", ["IPv4", "IPv6"]))
+        }
         spec.append(.init("selector", strings(balancer.selector.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
         spec.append(.init("ports", .array(balancer.ports.map(servicePort))))
         if !balancer.sourceRanges.isEmpty { spec.append(.init("loadBalancerSourceRanges", strings(balancer.sourceRanges.map(\.description)))) }

@@ -68,6 +68,26 @@ struct OpenShiftPlan {
         buildWorkloads()
         buildGrants()
         try buildNetwork()
+        try checkNames()
+    }
+
+    /// Services and routes named after workloads (`web`, `web-external`, `web-443`) could
+    /// meet another workload's: a located error rather than one object overwriting another.
+    func checkNames() throws {
+        var owners: [String: Workload] = [:]
+        let workload = { (selector: LabelSelector) in selector.labels[Self.workloadLabel].flatMap { self.policy.workload(named: $0) } }
+        var named: [(String, Workload?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload) }
+        named += network.loadBalancers.map { ("Service/\($0.namespace)/\($0.name)", workload($0.selector)) }
+        named += network.routes.map { ("Route/\($0.namespace)/\($0.name)", workload($0.selector)) }
+        for (key, owner) in named {
+            guard let owner else { continue }
+            if let other = owners[key] {
+                throw BackendError(.error(
+                    .targetLimit, "openshift: \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
+                    at: owner.origin, help: "rename one of the workloads"))
+            }
+            owners[key] = owner
+        }
     }
 
     func namespace(of workload: Workload) -> String { namespaces[workload.segment.index].name }
@@ -85,12 +105,14 @@ struct OpenShiftPlan {
             var labels = [(Self.workloadLabel, workload.name)]
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
-            let scc = SecurityContextConstraints(name: "palisade-\(namespace)-\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
+            let scc = SecurityContextConstraints(name: "palisade.\(namespace).\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
             deployments.append(Deployment(workload: workload, namespace: namespace, serviceAccount: workload.identity, labels: labels, security: security, scc: scc))
             let ports = Self.singlePorts(workload.listens)
             if !ports.isEmpty { services.append(Service(workload: workload, namespace: namespace, ports: ports)) }
-            network.pods.append(PodGroup(workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first })))
-            let useRole = "palisade-scc-\(workload.name)"
+            network.pods.append(PodGroup(
+                workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first }),
+                hostNetwork: workload.runtime.hostNetwork == true))
+            let useRole = "palisade.scc.\(workload.name)"
             roles.append(RBACRole(name: useRole, namespace: namespace, rules: [
                 RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name]),
             ]))
@@ -116,6 +138,7 @@ struct OpenShiftPlan {
         pod.hostNetwork = runtime.hostNetwork ?? false
         pod.hostPID = runtime.hostPID ?? false
         pod.hostIPC = runtime.hostIPC ?? false
+        pod.hostPorts = pod.hostNetwork && !singlePorts(workload.listens).isEmpty
         if !(runtime.writablePaths ?? []).isEmpty { pod.volumeTypes.insert("emptyDir") }
         if !workload.secrets.isEmpty { pod.volumeTypes.insert("secret") }
         return pod
@@ -144,7 +167,7 @@ struct OpenShiftPlan {
                   let identity = policy.identities.first(where: { $0.name == grant.identity }) else { continue }
             for segment in grant.segments {
                 let namespace = namespaces[segment.index].name
-                let roleName = "palisade-\(role.name)"
+                let roleName = "palisade.role.\(role.name)"
                 if roleNames.insert("\(namespace)/\(roleName)").inserted {
                     roles.append(RBACRole(name: roleName, namespace: namespace, rules: RBACRule.rules(for: role.effectiveActions)))
                 }
@@ -160,7 +183,7 @@ struct OpenShiftPlan {
                     }
                     subjects = accountsByIdentity[identity.name]!.map { RBACSubject(kind: .serviceAccount, name: $0.name, namespace: $0.namespace) }
                 }
-                let name = "palisade-\(role.name)-\(identity.name)"
+                let name = "palisade.grant.\(role.name).\(identity.name)"
                 if let index = bindingIndex["\(namespace)/\(name)"] {
                     bindings[index].subjects += subjects.filter { !bindings[index].subjects.contains($0) }
                 } else {
@@ -325,7 +348,7 @@ struct OpenShiftPlan {
         if !balanced.isEmpty {
             network.loadBalancers.append(LoadBalancer(
                 name: "\(workload.name)-external", namespace: namespace, selector: selector(workload), ports: balanced.sorted(),
-                sourceRanges: sources.isAll ? [] : sources.cidrs, preservesClientAddress: true))
+                sourceRanges: sources.isAll ? [] : sources.cidrs, preservesClientAddress: true, dualStack: !sources.v6.isEmpty))
         }
         if !routed.isEmpty {
             let ports = PortSet(routed)

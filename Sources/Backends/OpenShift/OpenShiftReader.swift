@@ -90,10 +90,15 @@ struct OpenShiftReader {
         var deployments: [DeploymentRecord] = []
         var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
         var routeNodes: [(String, YAMLNode)] = []
+        var seen = Set<String>()
         for document in loaded.documents {
             let kind = try string(document["kind"], "kind")
             let name = try string(document["metadata"]?["name"], "\(kind) name")
             let namespace = document["metadata"]?["namespace"]?.scalar ?? ""
+            // oc apply would make the later object replace the earlier one.
+            guard seen.insert("\(kind)/\(namespace)/\(name)").inserted else {
+                throw Failure(description: "\(kind) \(namespace)/\(name) is in the file twice")
+            }
             switch kind {
             case "Namespace":
                 network.namespaces[name] = try labels(document["metadata"]?["labels"])
@@ -131,7 +136,8 @@ struct OpenShiftReader {
                     let sources = try spec?["loadBalancerSourceRanges"].map { try list($0, "loadBalancerSourceRanges").map { try cidr($0.scalar) } } ?? []
                     network.loadBalancers.append(LoadBalancer(
                         name: name, namespace: namespace, selector: selector, ports: ranges, sourceRanges: sources,
-                        preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local"))
+                        preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local",
+                        dualStack: ["PreferDualStack", "RequireDualStack"].contains(spec?["ipFamilyPolicy"]?.scalar ?? "")))
                 }
             case "Route":
                 routeNodes.append((namespace, document))
@@ -143,7 +149,7 @@ struct OpenShiftReader {
             network.routes.append(try route(document, namespace: namespace, services: servicePorts))
         }
         for record in deployments {
-            network.pods.append(PodGroup(workload: record.workload, namespace: record.namespace, labels: record.labels))
+            network.pods.append(PodGroup(workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
         return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
     }
@@ -160,6 +166,7 @@ struct OpenShiftReader {
         scc.allowHostNetwork = flag("allowHostNetwork")
         scc.allowHostPID = flag("allowHostPID")
         scc.allowHostIPC = flag("allowHostIPC")
+        scc.allowHostPorts = flag("allowHostPorts")
         scc.requiredDropCapabilities = try strings(node["requiredDropCapabilities"])
         scc.allowedCapabilities = try strings(node["allowedCapabilities"])
         scc.seccompProfiles = try strings(node["seccompProfiles"])
@@ -200,8 +207,9 @@ struct OpenShiftReader {
         let types = try spec["policyTypes"].map { try strings($0) } ?? (spec["egress"] == nil ? ["Ingress"] : ["Ingress", "Egress"])
         func rules(_ key: String, _ side: String) throws -> [PolicyRule] {
             try spec[key].map { try list($0, "\(key) of \(name)") }?.map { rule in
-                let peers = try rule[side].map { try list($0, side).map(peer) }
-                let ports = try rule["ports"].map { try list($0, "ports").map(policyPort) }
+                // An empty or missing list means everyone, or every port.
+                let peers = try rule[side].map { try list($0, side).map(peer) }.flatMap { $0.isEmpty ? nil : $0 }
+                let ports = try rule["ports"].map { try list($0, "ports").map(policyPort) }.flatMap { $0.isEmpty ? nil : $0 }
                 return PolicyRule(peers: peers, ports: ports)
             } ?? []
         }
@@ -278,6 +286,8 @@ struct OpenShiftReader {
         security.hostNetwork = pod["hostNetwork"]?.scalar == "true"
         security.hostPID = pod["hostPID"]?.scalar == "true"
         security.hostIPC = pod["hostIPC"]?.scalar == "true"
+        let containerPorts = try container["ports"].map { try list($0, "ports") } ?? []
+        security.hostPorts = containerPorts.contains { $0["hostPort"] != nil } || (security.hostNetwork && !containerPorts.isEmpty)
         var emptyDirs = Set<String>()
         for volume in try pod["volumes"].map({ try list($0, "volumes") }) ?? [] {
             guard case .mapping(let pairs) = volume.content, let type = pairs.first(where: { $0.name != "name" })?.name else { continue }

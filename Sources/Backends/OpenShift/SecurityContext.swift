@@ -14,6 +14,9 @@ struct PodSecurity: Hashable {
     var hostNetwork = false
     var hostPID = false
     var hostIPC = false
+    /// Whether a container port becomes a host port (with the host's network, Kubernetes sets
+    /// `hostPort` to each `containerPort`).
+    var hostPorts = false
     /// The volume types the pod uses (`emptyDir`, `secret`, …), as SCC `volumes` names them.
     var volumeTypes: Set<String> = []
 
@@ -51,6 +54,7 @@ struct SecurityContextConstraints: Hashable {
     var allowHostNetwork = false
     var allowHostPID = false
     var allowHostIPC = false
+    var allowHostPorts = false
     var runAsUser = RunAsUser.mustRunAsRange
     var seccompProfiles: [String] = ["runtime/default"]
     /// restricted-v2's volumes as of 4.12 (later releases add `csi` and `image`).
@@ -75,6 +79,8 @@ struct SecurityContextConstraints: Hashable {
         allowHostNetwork = profile.hostNetwork ?? false
         allowHostPID = profile.hostPID ?? false
         allowHostIPC = profile.hostIPC ?? false
+        // With the host's network every container port is a host port.
+        allowHostPorts = allowHostNetwork
         if let user = profile.user {
             runAsUser = .mustRunAs(user)
         } else if let nonRoot = profile.runAsNonRoot {
@@ -109,6 +115,7 @@ struct SecurityContextConstraints: Hashable {
         var pod = pod
         if pod.privileged == true, !allowPrivilegedContainer { return nil }
         if pod.hostNetwork && !allowHostNetwork || pod.hostPID && !allowHostPID || pod.hostIPC && !allowHostIPC { return nil }
+        if pod.hostPorts && !allowHostPorts { return nil }
         if !allowedCapabilities.contains("*") {
             guard pod.add.allSatisfy(allowedCapabilities.contains) else { return nil }
         }
