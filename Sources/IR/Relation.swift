@@ -88,15 +88,23 @@ public struct Relation: Sendable, Hashable {
     /// The relation's tuples that `other` lacks.
     public func subtracting(_ other: Relation) -> Relation {
         var result = Relation()
+        result.betweenWorkloads.reserveCapacity(betweenWorkloads.count)
         for (pair, ports) in betweenWorkloads {
-            let rest = ports.subtracting(other.betweenWorkloads[pair] ?? PortSet())
+            guard let theirs = other.betweenWorkloads[pair] else {
+                result.betweenWorkloads[pair] = ports
+                continue
+            }
+            guard theirs != ports else { continue }
+            let rest = ports.subtracting(theirs)
             if !rest.isEmpty { result.betweenWorkloads[pair] = rest }
         }
         for (workload, rules) in ingress {
+            guard other.ingress[workload] != rules else { continue }
             let rest = rules.subtracting(other.ingress[workload] ?? ExternalRules())
             if !rest.isEmpty { result.ingress[workload] = rest }
         }
         for (workload, rules) in egress {
+            guard other.egress[workload] != rules else { continue }
             let rest = rules.subtracting(other.egress[workload] ?? ExternalRules())
             if !rest.isEmpty { result.egress[workload] = rest }
         }
@@ -106,6 +114,7 @@ public struct Relation: Sendable, Hashable {
     /// Every tuple of either relation.
     public func union(_ other: Relation) -> Relation {
         var result = self
+        result.betweenWorkloads.reserveCapacity(betweenWorkloads.count + other.betweenWorkloads.count)
         for (pair, ports) in other.betweenWorkloads { result.betweenWorkloads[pair, default: PortSet()].formUnion(ports) }
         for (workload, rules) in other.ingress { result.ingress[workload] = (ingress[workload] ?? ExternalRules()).union(rules) }
         for (workload, rules) in other.egress { result.egress[workload] = (egress[workload] ?? ExternalRules()).union(rules) }
@@ -123,6 +132,11 @@ public struct WorkloadPair: Sendable, Hashable, Comparable {
     public init(_ source: WorkloadID, _ destination: WorkloadID) {
         self.source = source
         self.destination = destination
+    }
+
+    /// One combine per pair: relations hold millions of pairs.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(truncatingIfNeeded: source.index) << 32 | UInt64(truncatingIfNeeded: destination.index))
     }
 
     public static func < (lhs: WorkloadPair, rhs: WorkloadPair) -> Bool {

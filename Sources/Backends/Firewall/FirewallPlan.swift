@@ -64,6 +64,7 @@ struct FirewallPlan {
     /// reaches every `dns:` name too.
     func relation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> Relation {
         var relation = Relation()
+        relation.betweenWorkloads.reserveCapacity(allowed.reduce(0) { $0 + identities[$1.key.source].workloads.count * identities[$1.key.destination].workloads.count })
         for (pair, ports) in allowed where !ports.isEmpty {
             for source in identities[pair.source].workloads {
                 for destination in identities[pair.destination].workloads {
