@@ -23,22 +23,19 @@ public struct Comparison {
         self.policy = policy
         for target in targets {
             guard let backend = BackendRegistry.backend(for: target) else { continue }
-            let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: policy.origin)
-            if let problem = (backend.validate(options) + backend.validate(policy)).first(where: { $0.severity == .error }) {
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem))
+            let outcome = Pipeline.emit(policy, with: backend)
+            guard let emission = outcome.emission else {
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: outcome.error))
                 continue
             }
             do {
-                let emission = try backend.emit(policy, options: options)
                 // The read-back relation, from the files as written.
                 let relation = try backend.read(emission.files, policy: policy).relation
                 let gaps = emission.gaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
                 self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil))
-            } catch let error as BackendError {
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: error.diagnostic))
             } catch {
                 self.targets.append(TargetResult(target: target, gaps: [], emission: nil,
-                                                 error: .error(.invalidTargetOption, "\(target.rawValue): \(error)", at: options.origin)))
+                                                 error: .error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)))
             }
         }
     }

@@ -78,19 +78,18 @@ public enum Explain {
         var answer = Answer(question: question, verdict: verdict, flows: flows, notes: notes, allowedPart: allowedPart)
         for target in targets {
             guard let backend = BackendRegistry.backend(for: target) else { continue }
-            let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: policy.origin)
-            if let problem = (backend.validate(options) + backend.validate(policy)).first(where: { $0.severity == .error }) {
-                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: problem.message))
+            let outcome = Pipeline.emit(policy, with: backend)
+            guard let emission = outcome.emission else {
+                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: outcome.error?.message))
                 continue
             }
             do {
-                let emission = try backend.emit(policy, options: options)
                 let relation = try backend.read(emission.files, policy: policy).relation
                 let onTarget = judge(relation)
                 let rules = onTarget == .denied ? [] : try backend.rules(emission.files, policy: policy, from: sources, to: relevant, ports: ports)
                 answer.targets.append(TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil))
-            } catch let error as BackendError {
-                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: error.diagnostic.message))
+            } catch {
+                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: "its own files do not read back: \(error)"))
             }
         }
         return answer

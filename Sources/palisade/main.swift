@@ -339,14 +339,14 @@ struct Targets: ParsableCommand {
     }
 }
 
-/// Compiles one spec for `compare` and `graph`: diagnostics to stderr, exit 2 when unreadable
-/// and 1 when it has errors.
-func compiledPolicy(_ path: String) throws -> Policy {
+/// Compiles one spec for `compare`, `diff` and `graph`: diagnostics to stderr, exit 2 when
+/// unreadable and 1 when it has errors.
+func compiledPolicy(_ path: String) throws -> (policy: Policy, sources: SourceFiles) {
     let output = SpecCompiler.compile(path: path)
     printDiagnostics(output.diagnostics, sources: output.sources)
     guard output.readable else { throw ExitCode(2) }
     guard let policy = output.policy else { throw ExitCode(1) }
-    return policy
+    return (policy, output.sources)
 }
 
 struct Compare: ParsableCommand {
@@ -376,7 +376,7 @@ struct Compare: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let comparison = Comparison(try compiledPolicy(spec), targets: targets?.targets ?? TargetName.allCases)
+        let comparison = Comparison(try compiledPolicy(spec).policy, targets: targets?.targets ?? TargetName.allCases)
         switch format {
         case .text: print(comparison.text(), terminator: "")
         case .json: print(comparison.json(), terminator: "")
@@ -409,22 +409,14 @@ struct Graph: ParsableCommand {
     var format: Format = .dot
 
     func run() throws {
-        let policy = try compiledPolicy(spec)
+        let (policy, sources) = try compiledPolicy(spec)
         var emission: Emission?
         if let target {
             guard let backend = BackendRegistry.backend(for: target) else { throw ExitCode(2) }
-            let options = policy.options(for: target) ?? TargetOptions(target: target, gaps: .widen, options: [], origin: policy.origin)
-            let problems = backend.validate(options) + backend.validate(policy)
-            if !problems.isEmpty {
-                printDiagnostics(problems, sources: SpecCompiler.compile(path: spec).sources)
-                if problems.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
-            }
-            do {
-                emission = try backend.emit(policy, options: options)
-            } catch let error as BackendError {
-                printDiagnostics([error.diagnostic], sources: SpecCompiler.compile(path: spec).sources)
-                throw ExitCode(1)
-            }
+            let outcome = Pipeline.emit(policy, with: backend)
+            printDiagnostics(outcome.diagnostics, sources: sources)
+            guard outcome.error == nil else { throw ExitCode(1) }
+            emission = outcome.emission
         }
         let graph = IntentGraph(policy, target: target, emission: emission)
         print(format == .dot ? graph.dot() : graph.mermaid(), terminator: "")
@@ -458,7 +450,7 @@ struct Diff: ParsableCommand {
     var format: Format = .text
 
     func run() throws {
-        let diff = SpecDiff(old: try compiledPolicy(old), new: try compiledPolicy(new))
+        let diff = SpecDiff(old: try compiledPolicy(old).policy, new: try compiledPolicy(new).policy)
         switch format {
         case .text: print(diff.text(), terminator: "")
         case .json: print(diff.json(), terminator: "")

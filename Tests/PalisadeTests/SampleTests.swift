@@ -83,8 +83,8 @@ import TestSupport
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         let folders = entries.filter { entry in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path, isDirectory: &isDirectory)
-            return isDirectory.boolValue && !["Common", "Firewall"].contains(entry)
+            let exists = FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path, isDirectory: &isDirectory)
+            return exists && isDirectory.boolValue && !["Common", "Firewall"].contains(entry)
         }.map { $0.lowercased() }.sorted()
         #expect(folders == BackendRegistry.all.map(\.target.rawValue).sorted())
     }

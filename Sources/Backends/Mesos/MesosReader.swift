@@ -28,13 +28,7 @@ struct MesosReader {
             let networks = items(app["networks"]).compactMap { $0["name"]?.scalar }
             if networks.isEmpty { throw Failure(description: "app \(id) has no container network (it would share the host's)") }
             for network in networks { members[network, default: []].append(workload) }
-            var ports = PortSet()
-            for mapping in items(app["container"]?["portMappings"]) {
-                guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
-                for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
-                    ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
-                }
-            }
+            let ports = hostPorts(app)
             if !ports.isEmpty { mapped[workload] = ports }
             runtime[workload] = profile(app)
             users[workload] = app["user"]?.scalar
@@ -58,18 +52,24 @@ struct MesosReader {
         for app in apps(root) {
             guard let name = app["id"]?.scalar?.split(separator: "/").last.map(String.init), let workload = policy.workload(named: name)?.id else { continue }
             for network in items(app["networks"]).compactMap({ $0["name"]?.scalar }) { members[network, default: []].insert(workload) }
-            var ports = PortSet()
-            for mapping in items(app["container"]?["portMappings"]) {
-                guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
-                for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
-                    ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
-                }
-            }
+            let ports = hostPorts(app)
             if !ports.isEmpty { rules.published[workload] = ports }
             rules.egress[workload] = "egress is the container network's policy, outside Marathon and Mesos"
         }
         rules.networks = members.keys.sorted().map { ($0, members[$0]!, "container network") }
         return rules
+    }
+
+    /// The host ports an app maps, which outside clients reach.
+    func hostPorts(_ app: YAMLNode) -> PortSet {
+        var ports = PortSet()
+        for mapping in items(app["container"]?["portMappings"]) {
+            guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
+            for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
+                ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
+            }
+        }
+        return ports
     }
 
     func grants(_ rules: MesosACLs, users: [WorkloadID: String]) -> [String: [SegmentID: Set<Action>]] {

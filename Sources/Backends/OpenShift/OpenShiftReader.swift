@@ -33,26 +33,21 @@ struct OpenShiftReader {
 
     func read(_ text: String) throws -> ReadBack {
         let parsed = try parse(text)
-        let network = parsed.network
-        let sccs = parsed.sccs
-        let roles = parsed.roles
-        let bindings = parsed.bindings
-        let deployments = parsed.deployments
         var segmentIDs: [String: SegmentID] = [:]
         for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
 
         // Runtime: the SCCs the pod's service account may use (through RoleBindings in its
         // namespace), plus restricted-v2, which every service account may use.
         var runtime: [WorkloadID: RuntimeProfile] = [:]
-        for record in deployments {
+        for record in parsed.deployments {
             var candidates = [SecurityContextConstraints.restrictedV2]
-            for binding in bindings where binding.namespace == record.namespace
+            for binding in parsed.bindings where binding.namespace == record.namespace
                 && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
             {
-                for rule in roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
+                for rule in parsed.roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
                     && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
                 {
-                    candidates += rule.resourceNames.compactMap { sccs[$0] }
+                    candidates += rule.resourceNames.compactMap { parsed.sccs[$0] }
                 }
             }
             guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
@@ -63,16 +58,16 @@ struct OpenShiftReader {
 
         // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
         var grants: [String: [SegmentID: Set<Action>]] = [:]
-        for binding in bindings {
-            guard let role = roles["\(binding.namespace)/\(binding.role)"],
-                  let segment = network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
+        for binding in parsed.bindings {
+            guard let role = parsed.roles["\(binding.namespace)/\(binding.role)"],
+                  let segment = parsed.network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
             let actions = RBACRule.actions(allowedBy: role.rules)
             guard !actions.isEmpty else { continue }
             for subject in binding.subjects {
                 grants[subject.name, default: [:]][segment, default: []].formUnion(actions)
             }
         }
-        return ReadBack(relation: network.relation, runtime: runtime, grants: grants)
+        return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants)
     }
 
     func parse(_ text: String) throws -> Parsed {

@@ -12,73 +12,63 @@ struct SwarmReader {
 
     let policy: Policy
 
-    func read(_ text: String) throws -> ReadBack {
+    /// The stack as Swarm sees it: which services join which networks, and what they publish.
+    struct Stack {
+        var isInternal: [String: Bool] = ["default": false]
+        var members: [String: [WorkloadID]] = [:]
+        var published: [WorkloadID: PortSet] = [:]
+        /// Each service's body, for its runtime keys.
+        var services: [(WorkloadID, YAMLNode)] = []
+    }
+
+    func parse(_ text: String) throws -> Stack {
         let loaded = YAMLLoader.load(text: text, file: "stack.yaml", limits: .generatedFiles)
         guard let root = loaded.root, loaded.diagnostics.isEmpty else {
             throw Failure(description: "stack.yaml does not load: \(loaded.diagnostics.map(\.message))")
         }
-        let services = try mapping(root["services"], "services")
-        let networkDefinitions = try root["networks"].map { try mapping($0, "networks") } ?? []
-        var isInternal: [String: Bool] = ["default": false]
-        for pair in networkDefinitions {
-            isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
+        var stack = Stack()
+        for pair in try root["networks"].map({ try mapping($0, "networks") }) ?? [] {
+            stack.isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
         }
-        var workloadIDs: [String: WorkloadID] = [:]
-        for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
-
-        var members: [String: [WorkloadID]] = [:]
-        var published: [WorkloadID: PortSet] = [:]
-        var runtime: [WorkloadID: RuntimeProfile] = [:]
-        for service in services {
-            guard let id = workloadIDs[service.name] else { throw Failure(description: "service '\(service.name)' is not a workload of the spec") }
+        for service in try mapping(root["services"], "services") {
+            guard let id = policy.workload(named: service.name)?.id else { throw Failure(description: "service '\(service.name)' is not a workload of the spec") }
             let body = service.value
             var networks = try body["networks"].map { try list($0, "networks of \(service.name)").compactMap(\.scalar) } ?? []
             if networks.isEmpty { networks = ["default"] }
             for network in networks {
-                guard isInternal[network] != nil else { throw Failure(description: "service '\(service.name)' joins undefined network '\(network)'") }
-                members[network, default: []].append(id)
+                guard stack.isInternal[network] != nil else { throw Failure(description: "service '\(service.name)' joins undefined network '\(network)'") }
+                stack.members[network, default: []].append(id)
             }
             if let ports = body["ports"] {
                 var set = PortSet()
                 for entry in try list(ports, "ports of \(service.name)") { set.formUnion(try publishedPorts(entry)) }
-                if !set.isEmpty { published[id] = set }
+                if !set.isEmpty { stack.published[id] = set }
             }
-            runtime[id] = try profile(body)
+            stack.services.append((id, body))
         }
-        let networks = members.keys.sorted().map { name in
-            SwarmPlan.Network(name: name, members: members[name]!, purpose: isInternal[name]! ? .link : .egress)
+        return stack
+    }
+
+    func read(_ text: String) throws -> ReadBack {
+        let stack = try parse(text)
+        var runtime: [WorkloadID: RuntimeProfile] = [:]
+        for (id, body) in stack.services { runtime[id] = try profile(body) }
+        let networks = stack.members.keys.sorted().map { name in
+            SwarmPlan.Network(name: name, members: stack.members[name]!, purpose: stack.isInternal[name]! ? .link : .egress)
         }
-        return ReadBack(relation: SwarmPlan.relation(networks: networks, published: published), runtime: runtime)
+        return ReadBack(relation: SwarmPlan.relation(networks: networks, published: stack.published), runtime: runtime)
     }
 
     /// The stack's networks, published ports and egress, for `explain`.
     func networkRules(_ text: String) throws -> SharedNetworkRules {
-        let loaded = YAMLLoader.load(text: text, file: "stack.yaml", limits: .generatedFiles)
-        guard let root = loaded.root, loaded.diagnostics.isEmpty else { throw Failure(description: "stack.yaml does not load") }
-        var isInternal: [String: Bool] = ["default": false]
-        for pair in try root["networks"].map({ try mapping($0, "networks") }) ?? [] {
-            isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
+        let stack = try parse(text)
+        var rules = SharedNetworkRules(networks: [], published: stack.published, egress: [:])
+        for name in stack.members.keys.sorted() {
+            let isInternal = stack.isInternal[name] == true
+            rules.networks.append((name, Set(stack.members[name]!), isInternal ? "internal overlay network" : "overlay network"))
+            for id in stack.members[name]! where !isInternal && rules.egress[id] == nil { rules.egress[id] = "network \(name) is not internal" }
         }
-        var members: [String: Set<WorkloadID>] = [:]
-        var rules = SharedNetworkRules(networks: [], published: [:], egress: [:])
-        for service in try mapping(root["services"], "services") {
-            guard let id = policy.workload(named: service.name)?.id else { continue }
-            var networks = try service.value["networks"].map { try list($0, "networks").compactMap(\.scalar) } ?? []
-            if networks.isEmpty { networks = ["default"] }
-            for network in networks {
-                members[network, default: []].insert(id)
-                if isInternal[network] == false, rules.egress[id] == nil { rules.egress[id] = "network \(network) is not internal" }
-            }
-            if let ports = service.value["ports"] {
-                var set = PortSet()
-                for entry in try list(ports, "ports") { set.formUnion(try publishedPorts(entry)) }
-                if !set.isEmpty {
-                    rules.published[id] = set
-                    if rules.egress[id] == nil { rules.egress[id] = "it publishes ports, which joins the ingress network" }
-                }
-            }
-        }
-        rules.networks = members.keys.sorted().map { ($0, members[$0]!, isInternal[$0] == true ? "internal overlay network" : "overlay network") }
+        for id in stack.published.keys where rules.egress[id] == nil { rules.egress[id] = "it publishes ports, which joins the ingress network" }
         return rules
     }
 
