@@ -1,7 +1,6 @@
 import Backends
 import Diagnostics
 import IR
-import Spec
 
 /// What a target really enforces of a policy, measured against the intent.
 public enum Fidelity {
@@ -18,11 +17,11 @@ public enum Fidelity {
         let listens = policy.workloads.map(\.listens)
         let names = policy.workloads.map(\.name)
         return policy.expectations.compactMap { expectation in
-            guard let witness = evaluate(expectation, on: relation, listens: listens) else { return nil }
+            guard let witness = expectation.witness(on: relation, listens: listens) else { return nil }
             let verdict = expectation.kind == .allow ? "is blocked" : "is allowed"
             var gap = Gap(
                 kind: .expectationFailed, capability: .workloadSegmentation,
-                message: "\(target.rawValue): expect \(expectation.kind.rawValue) fails: \(describe(witness, names: names)) \(verdict) on \(target.rawValue)",
+                message: "\(target.rawValue): expect \(expectation.kind.rawValue) fails: \(witness.description(names: names)) \(verdict) on \(target.rawValue)",
                 origin: expectation.origin)
             gap.target = target
             return gap

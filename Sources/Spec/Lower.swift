@@ -333,10 +333,10 @@ struct LowerPass {
             let expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
             result.append(expectation)
             guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty else { continue }
-            if let witness = evaluate(expectation, on: intent, listens: listens) {
+            if let witness = expectation.witness(on: intent, listens: listens) {
                 let verdict = syntax.kind == .allow ? "is not allowed" : "is allowed"
                 diagnostics.append(.error(
-                    .expectationFailed, "expectation does not hold: \(describe(witness, names: names)) \(verdict)", at: syntax.range))
+                    .expectationFailed, "expectation does not hold: \(witness.description(names: names)) \(verdict)", at: syntax.range))
             }
         }
         return result
@@ -434,38 +434,6 @@ struct LowerPass {
             }
         }
     }
-}
-
-/// A failing tuple of an expectation on a relation, or nil when it holds.
-public func evaluate(_ expectation: Expectation, on relation: Relation, listens: [PortSet]) -> Witness? {
-    switch expectation.kind {
-    case .allow:
-        // Tuples are clipped per destination workload, as for a flow.
-        for destination in expectation.destinations.workloads {
-            let clipped = expectation.ports.intersection(listens[destination.index])
-            if clipped.isEmpty { continue }
-            let only = Endpoints(workloads: [destination])
-            if let witness = relation.covers(from: expectation.sources, to: only, ports: clipped) { return witness }
-        }
-        let externalOnly = Endpoints(external: expectation.destinations.external)
-        return relation.covers(from: expectation.sources, to: externalOnly, ports: expectation.ports)
-    case .deny:
-        return relation.overlaps(from: expectation.sources, to: expectation.destinations, ports: expectation.ports)
-    }
-}
-
-/// `web -> api on tcp/9000`, `203.0.113.0/24 -> web on tcp/8080`.
-public func describe(_ witness: Witness, names: [String]) -> String {
-    func peer(_ peer: Witness.Peer?) -> String {
-        switch peer {
-        case .workload(let id)?: return names.indices.contains(id.index) ? names[id.index] : "\(id)"
-        case .external(let set)?:
-            let text = set.summary
-            return text.count > 80 ? String(text.prefix(77)) + "..." : text
-        case nil: return "?"
-        }
-    }
-    return "\(peer(witness.source)) -> \(peer(witness.destination)) on \(witness.ports)"
 }
 
 extension PortEntry {
