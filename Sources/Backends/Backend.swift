@@ -31,37 +31,6 @@ extension Backend {
     public func validate(_ policy: Policy) -> [Diagnostic] { [] }
 }
 
-/// A control a platform may or may not enforce.
-public enum Capability: String, Sendable, Hashable, CaseIterable, Comparable {
-    case workloadSegmentation = "workload segmentation"
-    case portFiltering = "port filtering between workloads"
-    case externalIngress = "external ingress by address"
-    case externalEgress = "external egress by address"
-    case dnsEgress = "dns egress"
-    case denyRules = "deny rules"
-    case runtimeUser = "run as user"
-    case privileged = "privileged"
-    case readOnlyRoot = "read-only root"
-    case noNewPrivileges = "no new privileges"
-    case linuxCapabilities = "capabilities"
-    case seccomp = "seccomp"
-    case apparmor = "apparmor"
-    case hostNamespaces = "host namespaces"
-    case resourceLimits = "resource limits"
-    case secrets = "secrets"
-    case rbac = "identity grants"
-    case imagePolicy = "image policy"
-
-    public static func < (lhs: Capability, rhs: Capability) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
-
-/// How far a platform enforces a capability.
-public enum Support: String, Sendable, Hashable {
-    case full, partial, none
-}
-
 /// One option a backend accepts: its name, a one-line summary, and its default.
 public struct OptionSpec: Sendable, Hashable {
     public var name: String
@@ -83,61 +52,6 @@ public struct OutputFile: Sendable, Hashable {
     public init(path: String, contents: String) {
         self.path = path
         self.contents = contents
-    }
-}
-
-/// Something the platform cannot enforce exactly, located at the spec node that asked.
-public struct Gap: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
-        /// The platform allows more than the intent.
-        case widened
-        /// The platform allows less than the intent.
-        case narrowed
-        /// A runtime or identity control that is not enforced.
-        case unenforced
-        /// A connection the compiler adds because the platform needs it.
-        case platformRequired = "platform-required"
-        /// An `expect` assertion that holds on the intent but not on the target's files.
-        case expectationFailed = "expectation failed"
-    }
-
-    /// What the gap is about: words, or a connection whose words are made only when asked
-    /// for (a large spec on Swarm has over 100,000 widened connections).
-    public enum Detail: Sendable, Hashable {
-        case text(String)
-        case connection(from: String, to: String, ports: PortSet, reason: String)
-    }
-
-    public var kind: Kind
-    public var capability: Capability
-    public var target: TargetName?
-    public var detail: Detail
-    public var origin: SourceRange?
-
-    public init(kind: Kind, capability: Capability, message: String, origin: SourceRange?) {
-        self.kind = kind
-        self.capability = capability
-        self.detail = .text(message)
-        self.origin = origin
-    }
-
-    public init(kind: Kind, capability: Capability, target: TargetName, from: String, to: String, ports: PortSet, reason: String, origin: SourceRange?) {
-        self.kind = kind
-        self.capability = capability
-        self.target = target
-        self.detail = .connection(from: from, to: to, ports: ports, reason: reason)
-        self.origin = origin
-    }
-
-    /// The gap in words: `swarm allows web -> api on tcp/1-8999: why`.
-    public var message: String {
-        switch detail {
-        case .text(let text): return text
-        case let .connection(from, to, ports, reason):
-            let verb = kind == .narrowed ? "blocks" : "allows"
-            let what = from == to ? "between replicas of \(from)" : "\(from) -> \(to)"
-            return "\(target?.rawValue ?? "the target") \(verb) \(what) on \(ports): \(reason)"
-        }
     }
 }
 

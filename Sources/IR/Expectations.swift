@@ -23,17 +23,8 @@ extension Expectation {
 
 extension Witness {
     /// `web -> api on tcp/9000`, `203.0.113.0/24 -> web on tcp/8080`; `names` are the
-    /// workloads' names by index.
+    /// workloads' names by index. Long address lists are cut to 80 characters.
     public func description(names: [String]) -> String {
-        func peer(_ peer: Witness.Peer?) -> String {
-            switch peer {
-            case .workload(let id)?: return names.indices.contains(id.index) ? names[id.index] : "\(id)"
-            case .external(let set)?:
-                let text = set.summary
-                return text.count > 80 ? String(text.prefix(77)) + "..." : text
-            case nil: return "?"
-            }
-        }
-        return "\(peer(source)) -> \(peer(destination)) on \(ports)"
+        Gap.abbreviated(Connection(self, names: names))
     }
 }

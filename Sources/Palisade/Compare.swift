@@ -49,30 +49,28 @@ public struct Comparison {
         (.platformRequired, "added for the platform"),
     ]
 
-    /// Gaps of one kind grouped by their reason (connection gaps) or capability (others).
+    /// Gaps of one kind grouped by their reason (connection gaps) or control (others).
     static func groups(_ gaps: [Gap]) -> [(String, [Gap])] {
         var order: [String] = []
         var byKey: [String: [Gap]] = [:]
         for gap in gaps {
-            let key: String
-            if case let .connection(_, _, _, reason) = gap.detail { key = reason } else { key = gap.capability.rawValue }
+            let key = isConnection(gap) ? gap.reason : gap.capability.rawValue
             if byKey[key] == nil { order.append(key) }
             byKey[key, default: []].append(gap)
         }
-        return order.map { ($0, byKey[$0]!) }
+        return order.compactMap { key in byKey[key].map { (key, $0) } }
     }
 
-    /// One gap without its target prefix and reason: `web -> api on tcp/1-8999`.
+    /// Whether a gap is a widened or narrowed connection (listed under its reason).
+    static func isConnection(_ gap: Gap) -> Bool {
+        if case .connection = gap.subject, gap.kind != .platformRequired { return true }
+        return false
+    }
+
+    /// One gap without its target and, for connections, its reason: `web -> api on tcp/1-8999`.
     static func line(_ gap: Gap, target: TargetName) -> String {
-        if case let .connection(from, to, ports, _) = gap.detail {
-            return from == to ? "between replicas of \(from) on \(ports)" : "\(from) -> \(to) on \(ports)"
-        }
-        var text = gap.message
-        for prefix in ["\(target.rawValue): ", "\(target.rawValue) "] where text.hasPrefix(prefix) {
-            text = String(text.dropFirst(prefix.count))
-            break
-        }
-        return text
+        if isConnection(gap), let connection = gap.connection { return connection.description }
+        return gap.statement
     }
 
     static func location(_ gap: Gap) -> String { gap.origin.map { "\($0)" } ?? "" }
@@ -135,10 +133,10 @@ public struct Comparison {
                 .init("kind", .string(gap.kind.rawValue)), .init("control", .string(gap.capability.rawValue)),
                 .init("message", .string(gap.message)),
             ]
-            if case let .connection(from, to, ports, reason) = gap.detail {
+            if Self.isConnection(gap), let connection = gap.connection {
                 entries.append(.init("connection", .object([
-                    .init("from", .string(from)), .init("to", .string(to)),
-                    .init("ports", .array(ports.ranges.map { .string($0.description) })), .init("reason", .string(reason)),
+                    .init("from", .string(connection.source.description)), .init("to", .string(connection.destination.description)),
+                    .init("ports", .array(connection.ports.ranges.map { .string($0.description) })), .init("reason", .string(gap.reason)),
                 ])))
             }
             entries.append(.init("location", gap.origin.map { .string($0.description) } ?? .null))

@@ -18,13 +18,9 @@ public enum Fidelity {
         let names = policy.workloads.map(\.name)
         return policy.expectations.compactMap { expectation in
             guard let witness = expectation.witness(on: relation, listens: listens) else { return nil }
-            let verdict = expectation.kind == .allow ? "is blocked" : "is allowed"
-            var gap = Gap(
-                kind: .expectationFailed, capability: .workloadSegmentation,
-                message: "\(target.rawValue): expect \(expectation.kind.rawValue) fails: \(witness.description(names: names)) \(verdict) on \(target.rawValue)",
-                origin: expectation.origin)
-            gap.target = target
-            return gap
+            return Gap(
+                kind: .expectationFailed, capability: .workloadSegmentation, target: target,
+                subject: .expectation(expectation.kind, witness: Connection(witness, names: names)), reason: "", origin: expectation.origin)
         }
     }
 

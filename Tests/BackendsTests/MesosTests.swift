@@ -93,7 +93,10 @@ import TestSupport
             for (segment, actions) in segments {
                 let extra = actions.subtracting(intended[identity]?[segment] ?? [])
                 guard !extra.isEmpty else { continue }
-                let reported = emission.gaps.contains { $0.kind == .widened && $0.capability == .rbac && $0.message.contains("'\(identity)'") }
+                let reported = emission.gaps.contains { gap in
+                    guard gap.kind == .widened, case .grant(identity, _) = gap.subject else { return false }
+                    return true
+                }
                 #expect(reported, "\(identity) holds \(extra) on \(policy.segments[segment.index].name) without a reported gap")
             }
         }
@@ -116,7 +119,7 @@ import TestSupport
         let emission = try backend.emit(policy, options: options(.mesos, .widen))
         let read = try backend.read(emission.files, policy: policy)
         #expect(read.grants["ops"]?[SegmentID(1)] == [.view])
-        #expect(emission.gaps.contains { $0.kind == .widened && $0.message.contains("also covers 'y' in segment 'b'") })
+        #expect(emission.gaps.contains { $0.kind == .widened && $0.reason.contains("also covers 'y' in segment 'b'") })
     }
 
     @Test func optionsAreValidatedWithLocations() throws {

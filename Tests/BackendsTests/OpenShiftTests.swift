@@ -176,7 +176,7 @@ import YAML
         #expect(emission.widened.egress[WorkloadID(1)] == nil, "b's own NetworkPolicy stays exact")
         let text = emission.files[0].contents
         #expect(text.contains("kind: EgressFirewall") && text.contains("dnsName: api.example.com"))
-        #expect(emission.gaps.contains { $0.kind == .widened && $0.message.contains("EgressFirewall is shared") })
+        #expect(emission.gaps.contains { $0.kind == .widened && $0.reason.contains("EgressFirewall is shared") })
         // With gaps: narrow the name is not reachable, and nothing is widened.
         let (narrow, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .narrow))
         #expect(narrow.widened.isEmpty)
@@ -211,7 +211,7 @@ import YAML
         #expect(text.contains("kind: Route"))
         #expect(text.contains("haproxy.router.openshift.io/ip_whitelist: 10.0.0.0/8 2001:db8::/32"))
         #expect(text.contains("policy-group.network.openshift.io/ingress: \"\""))
-        #expect(emission.gaps.contains { $0.kind == .platformRequired && $0.message.contains("ingress routers") })
+        #expect(emission.gaps.contains { $0.kind == .platformRequired && $0.connection?.source == .platform("the ingress routers") })
         #expect(read.relation.ingress[WorkloadID(0)]?.peers(.tcp, 443).addresses == cidr("10.0.0.0/8").addressSet.union(cidr("2001:db8::/32").addressSet))
         #expect(read.relation.ingress[WorkloadID(0)]?.peers(.udp, 443).addresses.isSuperset(cidr("10.1.1.1")) == true, "UDP goes by load balancer")
         // On OpenShift 4.12 one bad entry voids the allowlist: the route is open to all.
@@ -332,7 +332,7 @@ extension OpenShiftTests {
         #expect(emission.narrowed.ports(from: WorkloadID(1), to: WorkloadID(0)) == PortSet(PortRange(.tcp, 9100, 9100)))
         // ...and nothing isolates the agent itself.
         #expect(read.relation.egress[WorkloadID(0)]?.peers(.udp, 53).isAny == true)
-        #expect(emission.gaps.contains { $0.kind == .narrowed && $0.message.contains("host's network") })
+        #expect(emission.gaps.contains { $0.kind == .narrowed && $0.reason.contains("host's network") })
     }
 
     @Test func objectsOfTwoWorkloadsWithTheSameNameAreALocatedError() throws {

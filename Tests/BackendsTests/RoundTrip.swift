@@ -38,7 +38,13 @@ func checkRuntime(_ policy: Policy, _ emission: Emission, _ read: ReadBack, sour
     for workload in policy.workloads {
         let wanted = workload.runtime
         let got = read.runtime[workload.id] ?? RuntimeProfile()
-        let reported = Set(emission.gaps.filter { $0.kind == .unenforced && $0.message.hasPrefix("\(workload.name): ") }.map(\.capability))
+        let reported = Set(emission.gaps.filter { gap in
+            guard gap.kind == .unenforced else { return false }
+            switch gap.subject {
+            case .runtime(let name, _), .secrets(let name): return name == workload.name
+            default: return false
+            }
+        }.map(\.capability))
         func check(_ capability: Capability, _ holds: Bool, _ key: String) {
             #expect(holds || reported.contains(capability), "\(policy.name): \(workload.name).\(key) neither enforced nor reported", sourceLocation: sourceLocation)
         }

@@ -26,7 +26,9 @@ import Foundation
         #expect(!result.hasErrors)
         let swarm = try #require(result.gaps.first { $0.target == .swarm }?.gaps.filter { $0.kind == .expectationFailed })
         #expect(swarm.count == 1)
-        #expect(swarm.first?.message.contains("b -> a on tcp/80 is allowed on swarm") == true)
+        let witness = Connection(.workload("b"), .workload("a"), ports: PortSet([PortRange(.tcp, 80, 80)]))
+        #expect(swarm.first?.subject == .expectation(.deny, witness: witness))
+        #expect(swarm.first?.message == "swarm: expect deny fails: b -> a on tcp/80 is allowed on swarm")
         #expect(swarm.first?.origin?.start.line == 9)
         let openshift = try #require(result.gaps.first { $0.target == .openshift }?.gaps)
         #expect(!openshift.contains { $0.kind == .expectationFailed })
@@ -43,8 +45,9 @@ import Foundation
     }
 
     @Test func platformRequiredConnectionsDoNotFailStrict() {
-        let required = Gap(kind: .platformRequired, capability: .dnsEgress, message: "dns", origin: nil)
-        let widened = Gap(kind: .widened, capability: .portFiltering, message: "x", origin: nil)
+        let connection = Connection(.workload("a"), .platform("the cluster DNS"), ports: PortSet([PortRange(.udp, 53, 53)]))
+        let required = Gap(kind: .platformRequired, capability: .dnsEgress, target: .openshift, subject: .connection(connection), reason: "dns", origin: nil)
+        let widened = Gap(kind: .widened, capability: .portFiltering, target: .swarm, subject: .connection(connection), reason: "x", origin: nil)
         #expect(!Fidelity.failsStrict(required))
         #expect(Fidelity.failsStrict(widened))
         #expect(Fidelity.summary([widened, required, widened]) == "2 widened, 1 platform-required")

@@ -1,40 +1,42 @@
 import Diagnostics
 import IR
 
-/// Gaps in words for the connections a target allows beyond the intent (`widened`) and the
-/// intended ones it blocks (`narrowed`), one per workload pair or per workload and direction,
-/// located at the workload the connection reaches (or leaves, for egress).
+/// Gaps for the connections a target allows beyond the intent (`widened`) and the intended
+/// ones it blocks (`narrowed`), one per workload pair or per workload and direction, located at
+/// the allow flow that asked (narrowed) or the workload the connection reaches (or leaves,
+/// for egress).
 public func connectionGaps(
     widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (Gap.Kind, ConnectionKind) -> String
 ) -> [Gap] {
     var gaps: [Gap] = []
-    let name = { (id: WorkloadID) in policy.workloads[id.index].name }
-    // A narrowed connection is located at the allow flow that asked for it.
+    let name = { (id: WorkloadID) in Endpoint.workload(policy.workloads[id.index].name) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
+    func gap(_ kind: Gap.Kind, _ capability: Capability, _ connection: Connection, _ reason: String, _ origin: SourceRange?) {
+        gaps.append(Gap(kind: kind, capability: capability, target: target, subject: .connection(connection), reason: reason, origin: origin))
+    }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
         let betweenWorkloads = why(kind, .betweenWorkloads)
         for (pair, ports) in relation.sortedPairs {
-            gaps.append(Gap(
-                kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation, target: target,
-                from: name(pair.source), to: name(pair.destination), ports: ports, reason: betweenWorkloads,
-                origin: (kind == .narrowed ? asked.pairs[pair] : nil) ?? policy.workloads[pair.destination.index].origin))
+            gap(
+                kind, kind == .widened ? .portFiltering : .workloadSegmentation,
+                Connection(name(pair.source), name(pair.destination), ports: ports), betweenWorkloads,
+                (kind == .narrowed ? asked.pairs[pair] : nil) ?? policy.workloads[pair.destination.index].origin)
         }
-        let verb = kind == .widened ? "allows" : "blocks"
-        for id in relation.ingress.keys.sorted() {
-            for entry in relation.ingress[id]!.entries {
-                gaps.append(Gap(
-                    kind: kind, capability: .externalIngress,
-                    message: "\(target.rawValue) \(verb) \(entry.peers.summary) -> \(name(id)) on \(entry.ports): \(why(kind, .ingress))",
-                    origin: (kind == .narrowed ? asked.ingress[id] : nil) ?? policy.workloads[id.index].origin))
+        let ingressWhy = why(kind, .ingress)
+        for (id, rules) in relation.ingress.sorted(by: { $0.key < $1.key }) {
+            for entry in rules.entries {
+                gap(
+                    kind, .externalIngress, Connection(.external(entry.peers), name(id), ports: entry.ports), ingressWhy,
+                    (kind == .narrowed ? asked.ingress[id] : nil) ?? policy.workloads[id.index].origin)
             }
         }
-        for id in relation.egress.keys.sorted() {
-            for entry in relation.egress[id]!.entries {
-                let dnsOnly = entry.peers.addresses.isEmpty
-                gaps.append(Gap(
-                    kind: kind, capability: dnsOnly ? .dnsEgress : .externalEgress,
-                    message: "\(target.rawValue) \(verb) \(name(id)) -> \(entry.peers.summary) on \(entry.ports): \(why(kind, .egress))",
-                    origin: (kind == .narrowed ? asked.egress[id] : nil) ?? policy.workloads[id.index].origin))
+        let egressWhy = why(kind, .egress)
+        for (id, rules) in relation.egress.sorted(by: { $0.key < $1.key }) {
+            for entry in rules.entries {
+                gap(
+                    kind, entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress,
+                    Connection(name(id), .external(entry.peers), ports: entry.ports), egressWhy,
+                    (kind == .narrowed ? asked.egress[id] : nil) ?? policy.workloads[id.index].origin)
             }
         }
     }

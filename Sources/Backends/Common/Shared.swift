@@ -2,9 +2,8 @@ import IR
 
 /// A runtime control of a workload that a target does not enforce, located at the spec key
 /// that asked for it (or the workload): `web: no_new_privileges needs …`.
-func unenforced(_ workload: Workload, _ capability: Capability, key: String, _ message: String) -> Gap {
-    Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(message)",
-        origin: workload.runtime.origins[key] ?? workload.origin)
+func unenforced(_ workload: Workload, _ key: RuntimeKey, target: TargetName, _ reason: String) -> Gap {
+    .runtime(target: target, workload: workload.name, key: key, reason: reason, origin: workload.runtime.origins[key.name] ?? workload.origin)
 }
 
 /// CPU as `0.5`, `2` or `500m`, in thousandths of a core; nil for anything else.

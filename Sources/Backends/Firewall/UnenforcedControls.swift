@@ -4,26 +4,28 @@ import IR
 /// gap per workload and key the spec sets, per grant, and for the image policy.
 func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [Gap] {
     var gaps: [Gap] = []
-    let keys: [(String, Capability)] = [
-        ("user", .runtimeUser), ("run_as_non_root", .runtimeUser), ("privileged", .privileged), ("read_only_root", .readOnlyRoot),
-        ("writable_paths", .readOnlyRoot), ("no_new_privileges", .noNewPrivileges), ("capabilities", .linuxCapabilities),
-        ("seccomp", .seccomp), ("apparmor", .apparmor), ("host_network", .hostNamespaces), ("host_pid", .hostNamespaces),
-        ("host_ipc", .hostNamespaces), ("resources", .resourceLimits),
-    ]
     for workload in policy.workloads {
-        for (key, capability) in keys {
-            guard let origin = workload.runtime.origins[key] else { continue }
-            gaps.append(Gap(kind: .unenforced, capability: capability, message: "\(workload.name): \(key) is not enforced by \(target.rawValue) (\(why))", origin: origin))
+        for key in RuntimeKey.allCases {
+            guard let origin = workload.runtime.origins[key.name] else { continue }
+            gaps.append(.runtime(
+                target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue) (\(why))",
+                origin: origin))
         }
         if !workload.secrets.isEmpty {
-            gaps.append(Gap(kind: .unenforced, capability: .secrets, message: "\(workload.name): secrets are not delivered by \(target.rawValue) (\(why))", origin: workload.origin))
+            gaps.append(Gap(
+                kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name),
+                reason: "secrets are not delivered by \(target.rawValue) (\(why))", origin: workload.origin))
         }
     }
     for grant in policy.grants {
-        gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "grant of role '\(grant.role)' to '\(grant.identity)' is not enforced by \(target.rawValue) (\(why))", origin: grant.origin))
+        gaps.append(Gap(
+            kind: .unenforced, capability: .rbac, target: target, subject: .grant(identity: grant.identity, role: grant.role),
+            reason: "grant of role '\(grant.role)' to '\(grant.identity)' is not enforced by \(target.rawValue) (\(why))", origin: grant.origin))
     }
     if let imagePolicy = policy.imagePolicy {
-        gaps.append(Gap(kind: .unenforced, capability: .imagePolicy, message: "image_policy is checked at compile time only (\(why))", origin: imagePolicy.origin))
+        gaps.append(Gap(
+            kind: .unenforced, capability: .imagePolicy, target: target, subject: .imagePolicy,
+            reason: "image_policy is checked at compile time only (\(why))", origin: imagePolicy.origin))
     }
     return gaps
 }

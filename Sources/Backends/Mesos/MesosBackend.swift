@@ -102,57 +102,64 @@ public struct MesosBackend: Backend {
         let docker = settings.containerizer == .docker
         for workload in policy.workloads {
             let runtime = workload.runtime
-            func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(unenforced(workload, capability, key: key, message))
+            func gap(_ key: RuntimeKey, _ reason: String) {
+                gaps.append(unenforced(workload, key, target: .mesos, reason))
             }
             if runtime.resources?.cpuMillis == nil {
-                gap(.resourceLimits, "resources", "no cpu limit in the spec: Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")
+                gap(.resources, "no cpu limit in the spec: Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")
             }
             if runtime.resources?.memoryBytes == nil {
-                gap(.resourceLimits, "resources", "no memory limit in the spec: Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
+                gap(.resources, "no memory limit in the spec: Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
             }
             if !workload.secrets.isEmpty {
-                gap(.secrets, "secrets", "secrets \(workload.secrets.joined(separator: ", ")) are not mounted at /run/secrets: file secrets need the Mesos containerizer and a secrets plugin (DC/OS Enterprise); OSS Marathon passes none")
+                gaps.append(Gap(
+                    kind: .unenforced, capability: .secrets, target: .mesos, subject: .secrets(workload: workload.name),
+                    reason: "secrets \(workload.secrets.joined(separator: ", ")) are not mounted at /run/secrets: file secrets need the Mesos "
+                        + "containerizer and a secrets plugin (DC/OS Enterprise); OSS Marathon passes none",
+                    origin: workload.origin))
             }
-            if runtime.hostNetwork == true { gap(.hostNamespaces, "host_network", "host_network is not expressed: every app keeps a container network") }
+            if runtime.hostNetwork == true { gap(.hostNetwork, "host_network is not expressed: every app keeps a container network") }
             if runtime.runAsNonRoot == true, (runtime.user ?? 0) == 0 {
-                gap(.runtimeUser, "run_as_non_root", "run_as_non_root cannot be checked by Mesos; set a non-zero user to enforce it")
+                gap(.runAsNonRoot, "run_as_non_root cannot be checked by Mesos; set a non-zero user to enforce it")
             }
             guard !docker else { continue }
             // The Mesos containerizer takes no docker parameters, and Marathon 1.8's app
             // schema has no linuxInfo: only the image and the task user remain.
-            if runtime.user != nil { gap(.runtimeUser, "user", "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'") }
-            if runtime.readOnlyRoot == true { gap(.readOnlyRoot, "read_only_root", "read_only_root needs the Docker containerizer") }
-            if runtime.writablePaths?.isEmpty == false { gap(.readOnlyRoot, "writable_paths", "writable_paths need the Docker containerizer") }
-            if runtime.capabilities != nil { gap(.linuxCapabilities, "capabilities", "capabilities need the Docker containerizer") }
-            if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges needs the Docker containerizer") }
+            if runtime.user != nil { gap(.user, "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'") }
+            if runtime.readOnlyRoot == true { gap(.readOnlyRoot, "read_only_root needs the Docker containerizer") }
+            if runtime.writablePaths?.isEmpty == false { gap(.writablePaths, "writable_paths need the Docker containerizer") }
+            if runtime.capabilities != nil { gap(.capabilities, "capabilities need the Docker containerizer") }
+            if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges needs the Docker containerizer") }
             // What the task gets then depends on the agents' isolators, not on the app.
-            if let seccomp = runtime.seccomp { gap(.seccomp, "seccomp", "seccomp \(seccomp) depends on the agents' linux/seccomp isolator (linuxInfo is not in Marathon 1.8's app schema)") }
-            if let apparmor = runtime.apparmor { gap(.apparmor, "apparmor", "apparmor \(apparmor) cannot be set for the Mesos containerizer") }
-            if runtime.privileged == true { gap(.privileged, "privileged", "privileged needs the Docker containerizer") }
-            if runtime.resources?.pids != nil { gap(.resourceLimits, "resources", "a pids limit needs the Docker containerizer") }
-            if let flag = runtime.hostPID { gap(.hostNamespaces, "host_pid", "host_pid: \(flag) depends on the agents' namespaces/pid isolator") }
-            if let flag = runtime.hostIPC { gap(.hostNamespaces, "host_ipc", "host_ipc: \(flag) depends on the agents' namespaces/ipc isolator") }
+            if let seccomp = runtime.seccomp { gap(.seccomp, "seccomp \(seccomp) depends on the agents' linux/seccomp isolator (linuxInfo is not in Marathon 1.8's app schema)") }
+            if let apparmor = runtime.apparmor { gap(.apparmor, "apparmor \(apparmor) cannot be set for the Mesos containerizer") }
+            if runtime.privileged == true { gap(.privileged, "privileged needs the Docker containerizer") }
+            if runtime.resources?.pids != nil { gap(.resources, "a pids limit needs the Docker containerizer") }
+            if let flag = runtime.hostPID { gap(.hostPID, "host_pid: \(flag) depends on the agents' namespaces/pid isolator") }
+            if let flag = runtime.hostIPC { gap(.hostIPC, "host_ipc: \(flag) depends on the agents' namespaces/ipc isolator") }
         }
         return gaps
     }
 
     func grantGaps(_ policy: Policy, settings: Settings) -> [Gap] {
         var gaps: [Gap] = []
+        func grantGap(_ kind: Gap.Kind, _ grant: Grant, _ reason: String) -> Gap {
+            Gap(kind: kind, capability: .rbac, target: .mesos, subject: .grant(identity: grant.identity, role: grant.role), reason: reason, origin: grant.origin)
+        }
         for grant in policy.grants {
             guard let role = policy.roles.first(where: { $0.name == grant.role }) else { continue }
             let actions = role.effectiveActions
             if actions.contains(.deploy) {
-                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "grant of 'deploy' to '\(grant.identity)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)", origin: grant.origin))
+                gaps.append(grantGap(.unenforced, grant, "grant of 'deploy' to '\(grant.identity)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)"))
             }
             if actions.contains(.secrets) {
-                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "grant of 'secrets' to '\(grant.identity)': Mesos has no ACL for secret values", origin: grant.origin))
+                gaps.append(grantGap(.unenforced, grant, "grant of 'secrets' to '\(grant.identity)': Mesos has no ACL for secret values"))
             }
             if actions.contains(.exec), settings.containerizer == .docker {
-                gaps.append(Gap(kind: .narrowed, capability: .rbac, message: "grant of 'exec' to '\(grant.identity)': the ACLs allow it, but the Docker containerizer has no nested container sessions", origin: grant.origin))
+                gaps.append(grantGap(.narrowed, grant, "grant of 'exec' to '\(grant.identity)': the ACLs allow it, but the Docker containerizer has no nested container sessions"))
             }
             if policy.identities.first(where: { $0.name == grant.identity })?.kind == .group {
-                gaps.append(Gap(kind: .unenforced, capability: .rbac, message: "'\(grant.identity)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(grant.identity)'", origin: grant.origin))
+                gaps.append(grantGap(.unenforced, grant, "'\(grant.identity)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(grant.identity)'"))
             }
             // A task user shared with workloads of other segments widens the grant to them.
             let granted = Set(grant.segments)
@@ -160,7 +167,7 @@ public struct MesosBackend: Backend {
             for workload in policy.workloads where !granted.contains(workload.segment) && users.contains(workload.identity) {
                 let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
                 guard !neutral.isEmpty else { continue }
-                gaps.append(Gap(kind: .widened, capability: .rbac, message: "grant of \(neutral.joined(separator: ", ")) to '\(grant.identity)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(workload.identity)' runs there too", origin: grant.origin))
+                gaps.append(grantGap(.widened, grant, "grant of \(neutral.joined(separator: ", ")) to '\(grant.identity)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(workload.identity)' runs there too"))
             }
         }
         return gaps

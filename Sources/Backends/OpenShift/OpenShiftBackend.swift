@@ -150,23 +150,23 @@ public struct OpenShiftBackend: Backend {
         var gaps: [Gap] = []
         for workload in policy.workloads {
             let runtime = workload.runtime
-            func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(unenforced(workload, capability, key: key, message))
+            func gap(_ key: RuntimeKey, _ reason: String) {
+                gaps.append(unenforced(workload, key, target: .openshift, reason))
             }
             if let apparmor = runtime.apparmor {
-                gap(.apparmor, "apparmor", "apparmor \(apparmor) is not enforced: OpenShift nodes (RHCOS) confine containers with SELinux, not AppArmor")
+                gap(.apparmor, "apparmor \(apparmor) is not enforced: OpenShift nodes (RHCOS) confine containers with SELinux, not AppArmor")
             }
             if runtime.resources?.pids != nil {
-                gap(.resourceLimits, "resources", "the pids limit is not enforced: a pod spec has no PID limit (only the node's podPidsLimit applies)")
+                gap(.resources, "the pids limit is not enforced: a pod spec has no PID limit (only the node's podPidsLimit applies)")
             }
             if runtime.privileged == true, runtime.noNewPrivileges == true {
-                gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
+                gap(.noNewPrivileges, "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
             }
         }
         if let imagePolicy = policy.imagePolicy {
             gaps.append(Gap(
-                kind: .unenforced, capability: .imagePolicy,
-                message: "image_policy is checked at compile time only: OpenShift's registry allowlist (image.config.openshift.io/cluster) is cluster-wide, and nothing in OpenShift requires digests",
+                kind: .unenforced, capability: .imagePolicy, target: .openshift, subject: .imagePolicy,
+                reason: "image_policy is checked at compile time only: OpenShift's registry allowlist (image.config.openshift.io/cluster) is cluster-wide, and nothing in OpenShift requires digests",
                 origin: imagePolicy.origin))
         }
         return gaps

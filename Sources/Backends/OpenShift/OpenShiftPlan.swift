@@ -277,8 +277,11 @@ struct OpenShiftPlan {
                     peers: [.pods(namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]), pods: LabelSelector(labels: PlatformPods.dnsLabels))],
                     ports: PolicyPort.entries(PlatformPods.dnsPorts))]))
             platformRequired.append(Gap(
-                kind: .platformRequired, capability: .dnsEgress,
-                message: "openshift: every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), which resolves the names of services and dns: destinations",
+                kind: .platformRequired, capability: .dnsEgress, target: .openshift,
+                subject: .connection(Connection(
+                    .segment(namespace.name), .platform("the cluster DNS (\(PlatformPods.dnsNamespace))"), ports: PlatformPods.dnsPorts)),
+                reason: "every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), "
+                    + "which resolves the names of services and dns: destinations",
                 origin: policy.segments[namespace.segment.index].origin))
         }
         for namespace in namespaces where firewallNeeded.contains(namespace.name) {
@@ -356,8 +359,9 @@ struct OpenShiftPlan {
                 peers: [.pods(namespaces: LabelSelector(labels: [PlatformPods.routerNamespaceLabel: ""]), pods: nil)],
                 ports: PolicyPort.entries(ports)))
             platformRequired.append(Gap(
-                kind: .platformRequired, capability: .externalIngress,
-                message: "openshift: the ingress routers (namespaces labelled \(PlatformPods.routerNamespaceLabel)) may reach \(workload.name) on \(ports), to carry its routes",
+                kind: .platformRequired, capability: .externalIngress, target: .openshift,
+                subject: .connection(Connection(.platform("the ingress routers"), .workload(workload.name), ports: ports)),
+                reason: "the ingress routers (namespaces labelled \(PlatformPods.routerNamespaceLabel)) may reach \(workload.name) on \(ports), to carry its routes",
                 origin: workload.origin))
         }
         return result

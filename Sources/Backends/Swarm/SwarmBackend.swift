@@ -90,32 +90,32 @@ public struct SwarmBackend: Backend {
         var gaps: [Gap] = []
         for workload in policy.workloads {
             let runtime = workload.runtime
-            func gap(_ capability: Capability, _ key: String, _ message: String) {
-                gaps.append(unenforced(workload, capability, key: key, message))
+            func gap(_ key: RuntimeKey, _ reason: String) {
+                gaps.append(unenforced(workload, key, target: .swarm, reason))
             }
-            if runtime.privileged == true { gap(.privileged, "privileged", "privileged is ignored by docker stack deploy; the service runs unprivileged") }
-            if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges", "no_new_privileges needs security_opt, which docker stack deploy ignores") }
+            if runtime.privileged == true { gap(.privileged, "privileged is ignored by docker stack deploy; the service runs unprivileged") }
+            if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges needs security_opt, which docker stack deploy ignores") }
             if let seccomp = runtime.seccomp, seccomp != .runtimeDefault {
-                gap(.seccomp, "seccomp", "seccomp \(seccomp) needs security_opt, which docker stack deploy ignores; Docker's default profile applies")
+                gap(.seccomp, "seccomp \(seccomp) needs security_opt, which docker stack deploy ignores; Docker's default profile applies")
             }
             if let apparmor = runtime.apparmor, apparmor != .runtimeDefault {
-                gap(.apparmor, "apparmor", "apparmor \(apparmor) needs security_opt, which docker stack deploy ignores; docker-default applies where AppArmor is enabled")
+                gap(.apparmor, "apparmor \(apparmor) needs security_opt, which docker stack deploy ignores; docker-default applies where AppArmor is enabled")
             }
-            if runtime.hostNetwork == true { gap(.hostNamespaces, "host_network", "host_network is not expressed (network_mode is ignored by docker stack deploy)") }
-            if runtime.hostPID == true { gap(.hostNamespaces, "host_pid", "host_pid is ignored by docker stack deploy (pid)") }
-            if runtime.hostIPC == true { gap(.hostNamespaces, "host_ipc", "host_ipc is ignored by docker stack deploy (ipc)") }
+            if runtime.hostNetwork == true { gap(.hostNetwork, "host_network is not expressed (network_mode is ignored by docker stack deploy)") }
+            if runtime.hostPID == true { gap(.hostPID, "host_pid is ignored by docker stack deploy (pid)") }
+            if runtime.hostIPC == true { gap(.hostIPC, "host_ipc is ignored by docker stack deploy (ipc)") }
             if runtime.runAsNonRoot == true, (runtime.user ?? 0) == 0 {
-                gap(.runtimeUser, "run_as_non_root", "run_as_non_root cannot be checked by Swarm; set a non-zero user to enforce it")
+                gap(.runAsNonRoot, "run_as_non_root cannot be checked by Swarm; set a non-zero user to enforce it")
             }
         }
         for grant in policy.grants {
-            gaps.append(Gap(kind: .unenforced, capability: .rbac,
-                            message: "grant of role '\(grant.role)' to '\(grant.identity)': Swarm has no access control for stacks",
+            gaps.append(Gap(kind: .unenforced, capability: .rbac, target: .swarm, subject: .grant(identity: grant.identity, role: grant.role),
+                            reason: "grant of role '\(grant.role)' to '\(grant.identity)': Swarm has no access control for stacks",
                             origin: grant.origin))
         }
         if let imagePolicy = policy.imagePolicy {
-            gaps.append(Gap(kind: .unenforced, capability: .imagePolicy,
-                            message: "image_policy is checked at compile time only: Swarm has no registry allowlist",
+            gaps.append(Gap(kind: .unenforced, capability: .imagePolicy, target: .swarm, subject: .imagePolicy,
+                            reason: "image_policy is checked at compile time only: Swarm has no registry allowlist",
                             origin: imagePolicy.origin))
         }
         return gaps
