@@ -104,7 +104,7 @@ extension Decoder {
         guard let fields = fields(node, SpecSchema.resources, in: "resources") else { return nil }
         var resources = Resources()
         if let node = fields["cpu"], let text = node.scalar {
-            if let millis = parseCPU(text), millis > 0 {
+            if let millis = Quantity.millicores(text), millis > 0 {
                 resources.cpuMillis = millis
             } else {
                 report(.error(.invalidRuntimeValue, "'\(text)' is not a cpu quantity", at: node.range,
@@ -114,7 +114,7 @@ extension Decoder {
             wrongType(node, expected: "a cpu quantity", in: "cpu")
         }
         if let node = fields["memory"], let text = node.scalar {
-            if let bytes = parseMemory(text), bytes > 0 {
+            if let bytes = Quantity.bytes(text), bytes > 0 {
                 resources.memoryBytes = bytes
                 resources.memoryText = text
             } else {
@@ -140,48 +140,6 @@ func absolutePathProblem(_ path: String) -> String? {
         return "has a control character, ':' or ','"
     }
     return nil
-}
-
-/// CPU as millicores: `500m`, `2`, `0.5`.
-func parseCPU(_ text: String) -> Int? {
-    if text.hasSuffix("m") {
-        let digits = text.dropLast()
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(digits), value <= 1_000_000_000 else { return nil }
-        return value
-    }
-    return decimal(text, scale: 1000)
-}
-
-/// A decimal number times `scale`, when the result is a whole number.
-private func decimal(_ text: String, scale: Int) -> Int? {
-    let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-    guard let whole = parts.first, !whole.isEmpty, whole.count <= 12, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
-          let integer = Int(whole) else { return nil }
-    var value = integer * scale
-    if parts.count == 2 {
-        let fraction = parts[1]
-        guard !fraction.isEmpty, fraction.count <= 9, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        var place = scale
-        for digit in fraction {
-            guard place % 10 == 0 else { return digit == "0" ? value : nil }
-            place /= 10
-            value += Int(String(digit))! * place
-        }
-    }
-    return value
-}
-
-/// Memory in bytes: Kubernetes quantities with binary (`Ki`…`Ei`) or decimal (`k`…`E`)
-/// suffixes, or plain bytes.
-func parseMemory(_ text: String) -> Int? {
-    let suffixes: [(String, Int)] = [
-        ("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("Ti", 1 << 40), ("Pi", 1 << 50),
-        ("k", 1000), ("M", 1_000_000), ("G", 1_000_000_000), ("T", 1_000_000_000_000), ("P", 1_000_000_000_000_000),
-    ]
-    for (suffix, scale) in suffixes where text.hasSuffix(suffix) {
-        return decimal(String(text.dropLast(suffix.count)), scale: scale)
-    }
-    return decimal(text, scale: 1)
 }
 
 /// Linux capability names without `CAP_` (capabilities(7), up to Linux 6.x).

@@ -80,3 +80,24 @@ import Testing
         }
     }
 }
+
+@Suite struct QuantityTests {
+    @Test func cpuQuantities() {
+        #expect(Quantity.millicores("500m") == 500)
+        #expect(Quantity.millicores("2") == 2000)
+        #expect(Quantity.millicores("0.5") == 500)
+        #expect(Quantity.millicores("0.5000") == 500)
+        #expect(Quantity.millicores("0.0005") == nil)
+        #expect(Quantity.millicores("0.5x") == nil)
+        #expect(Quantity.millicores("m") == nil)
+        #expect(Quantity.millicores("1.") == nil)
+    }
+
+    @Test func memoryQuantities() {
+        #expect(Quantity.bytes("256Mi") == 256 << 20)
+        #expect(Quantity.bytes("1.5G") == 1_500_000_000)
+        #expect(Quantity.bytes("512M") == 512_000_000)
+        #expect(Quantity.bytes("1024") == 1024)
+        #expect(Quantity.bytes("1Xi") == nil)
+    }
+}

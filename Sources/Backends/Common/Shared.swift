@@ -6,17 +6,6 @@ func unenforced(_ workload: Workload, _ key: RuntimeKey, target: TargetName, _ r
     .runtime(target: target, workload: workload.name, key: key, reason: reason, origin: workload.runtime.origins[key.name] ?? workload.origin)
 }
 
-/// CPU as `0.5`, `2` or `500m`, in thousandths of a core; nil for anything else.
-func millicores(_ text: String) -> Int? {
-    if text.hasSuffix("m") { return Int(text.dropLast()) }
-    let parts = text.split(separator: ".", maxSplits: 1)
-    guard let whole = parts.first.flatMap({ Int($0) }) else { return nil }
-    var fraction = parts.count == 2 ? String(parts[1]) : ""
-    guard fraction.count <= 3 else { return nil }
-    fraction += String(repeating: "0", count: 3 - fraction.count)
-    return whole * 1000 + (Int(fraction) ?? 0)
-}
-
 /// Items in order, cut into runs of at most `limit` whose sizes stay within `budget` (an item
 /// larger than the budget gets a run of its own): how numbered templates are filled.
 func chunked<Item>(_ items: [Item], limit: Int, budget: Int, size: (Item) -> Int) -> [[Item]] {

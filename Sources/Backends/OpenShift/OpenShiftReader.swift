@@ -293,7 +293,7 @@ struct OpenShiftReader {
         let writable = mounts.filter { emptyDirs.contains($0["name"]?.scalar ?? "") }.compactMap { $0["mountPath"]?.scalar }
         var resources: Resources?
         if let limits = container["resources"]?["limits"] {
-            resources = Resources(cpuMillis: limits["cpu"]?.scalar.flatMap(millicores), memoryBytes: limits["memory"]?.scalar.flatMap(bytes))
+            resources = Resources(cpuMillis: limits["cpu"]?.scalar.flatMap(Quantity.millicores), memoryBytes: limits["memory"]?.scalar.flatMap(Quantity.bytes))
         }
         return DeploymentRecord(
             workload: workload, namespace: namespace, serviceAccount: pod["serviceAccountName"]?.scalar ?? "default",
@@ -358,13 +358,5 @@ struct OpenShiftReader {
     func cidr(_ text: String?) throws -> CIDR {
         guard let text, case .valid(let cidr) = CIDR.parse(text) else { throw Failure(description: "'\(text ?? "")' is not a CIDR") }
         return cidr
-    }
-
-    func bytes(_ text: String) -> Int? {
-        let binary: [String: Int] = ["Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40]
-        let decimal: [String: Int] = ["k": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
-        for (suffix, scale) in binary where text.hasSuffix(suffix) { return Int(text.dropLast(2)).map { $0 * scale } }
-        for (suffix, scale) in decimal where text.hasSuffix(suffix) { return Int(text.dropLast()).map { $0 * scale } }
-        return Int(text)
     }
 }

@@ -111,7 +111,7 @@ struct SwarmReader {
         }
         if let limits = body["deploy"]?["resources"]?["limits"] {
             var resources = Resources()
-            resources.cpuMillis = limits["cpus"]?.scalar.flatMap(millicores)
+            resources.cpuMillis = limits["cpus"]?.scalar.flatMap(Quantity.millicores)
             resources.memoryBytes = limits["memory"]?.scalar.flatMap(bytes)
             resources.pids = limits["pids"]?.scalar.flatMap { Int($0) }
             profile.resources = resources
