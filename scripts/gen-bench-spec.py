@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate a large, valid, realistic Palisade spec (SPEC.md, version 1) for benchmarking.
+"""Generate a large, valid, realistic Palisade spec (docs/language.md, version 1) for benchmarking.
 
 Usage:
     python3 scripts/gen-bench-spec.py --workloads N --flows M [--seed S] [--out FILE]

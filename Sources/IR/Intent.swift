@@ -1,5 +1,5 @@
 extension Relation {
-    /// The intent of a spec (SPEC.md, "The intent, precisely"): the union of allow flows,
+    /// The intent of a spec (docs/language.md, "The intent"): the union of allow flows,
     /// each clipped to the ports its destination workloads listen on, minus the union of
     /// deny flows. Work is linear in the workload pairs the flows name; no step compares
     /// flows with each other.

@@ -362,7 +362,7 @@ public struct RuntimeProfile: Sendable, Hashable {
     }
 
     /// This profile's keys over `base`'s: a key set here replaces the same key of `base`
-    /// whole (SPEC: "merged over defaults.runtime key by key").
+    /// whole (docs/language.md, "Runtime profiles and defaults": merged over defaults.runtime key by key).
     public func merged(over base: RuntimeProfile) -> RuntimeProfile {
         RuntimeProfile(
             user: user ?? base.user, runAsNonRoot: runAsNonRoot ?? base.runAsNonRoot,

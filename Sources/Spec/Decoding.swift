@@ -3,7 +3,7 @@ import IR
 import YAML
 
 /// Reads located YAML nodes into typed values, reporting every mismatch and carrying on.
-/// Scalars are typed by the field that holds them (SPEC.md), not by YAML 1.1's rules.
+/// Scalars are typed by the field that holds them (docs/language.md, "Files and YAML"), not by YAML 1.1's rules.
 struct Decoder {
     var diagnostics: [Diagnostic] = []
     /// Every mapping decoded, to find keys the schema declares but the decoder never read

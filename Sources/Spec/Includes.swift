@@ -11,7 +11,7 @@ public protocol SpecFileSystem: Sendable {
 }
 
 /// The include pass: loads the top-level file and every file it includes (depth first, each
-/// file once however often it is reached), checking the include rules of SPEC.md.
+/// file once however often it is reached), checking the include rules of docs/language.md ("include").
 struct IncludePass {
     let fileSystem: any SpecFileSystem
     let limits: YAMLLimits

@@ -4,7 +4,7 @@ import Spec
 import Testing
 import TestSupport
 
-/// The rules of SPEC.md, one test (or a few) each, with valid and invalid cases.
+/// The rules of the language (docs/language.md), one test (or a few) each, with valid and invalid cases.
 @Suite struct SpecRuleTests {
     func compiled(_ text: String, files: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) -> Policy? {
         let output = compileSpec(text, files: files)
