@@ -35,13 +35,13 @@ extension Relation {
                     let rest = allowed.subtracting(flow.ports)
                     pairs[pair] = rest.isEmpty ? nil : rest
                 }
-                if !flow.sources.external.isEmpty, ingress[destination] != nil {
-                    ingress[destination]!.append(.init(ports: flow.ports, peers: flow.sources.external, deny: true))
+                if !flow.sources.external.isEmpty {
+                    ingress[destination]?.append(.init(ports: flow.ports, peers: flow.sources.external, deny: true))
                 }
             }
             if !flow.destinations.external.isEmpty {
-                for source in flow.sources.workloads where egress[source] != nil {
-                    egress[source]!.append(.init(ports: flow.ports, peers: flow.destinations.external, deny: true))
+                for source in flow.sources.workloads {
+                    egress[source]?.append(.init(ports: flow.ports, peers: flow.destinations.external, deny: true))
                 }
             }
         }

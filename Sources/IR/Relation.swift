@@ -244,7 +244,7 @@ public struct ExternalRules: Sendable, Hashable {
             if byPeers[peers] == nil { order.append(peers) }
             byPeers[peers, default: []].append(interval)
         }
-        entries = order.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: byPeers[$0]!)), peers: $0) }
+        entries = order.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: byPeers[$0] ?? [])), peers: $0) }
         entries.sort { ($0.ports.keys.first ?? 0) < ($1.ports.keys.first ?? 0) }
     }
 

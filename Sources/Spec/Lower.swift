@@ -44,10 +44,12 @@ struct LowerPass {
             name: policyName, description: top?.description, files: files.map(\.path), contentHash: contentHash,
             segments: segmentsOut,
             networks: resolve.networks.keys.sorted().compactMap { name in
-                resolve.network(name).map { Network(name: name, members: $0, origin: resolve.networks[name]!.name.range) }
+                guard let members = resolve.network(name), let definition = resolve.networks[name] else { return nil }
+                return Network(name: name, members: members, origin: definition.name.range)
             },
             portSets: resolve.portSets.keys.sorted().compactMap { name in
-                resolve.portSet(name).map { NamedPortSet(name: name, ports: $0.whole, origin: resolve.portSets[name]!.name.range) }
+                guard let ports = resolve.portSet(name), let definition = resolve.portSets[name] else { return nil }
+                return NamedPortSet(name: name, ports: ports.whole, origin: definition.name.range)
             },
             identities: identitiesOut.values.sorted { $0.name < $1.name },
             roles: resolve.roles.values.map { Role(name: $0.name.value, actions: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },

@@ -150,12 +150,11 @@ extension Decoder {
                 guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy(isDigit) else { return nil }
                 return bound.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             }
-            guard numbers.allSatisfy({ $0 != nil }) else {
+            let given = numbers.compactMap { $0 }
+            guard given.count == numbers.count, let low = given.first, let high = given.last else {
                 report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: node.range))
                 return nil
             }
-            let low = numbers[0]!
-            let high = numbers.count == 2 ? numbers[1]! : low
             guard (1...65535).contains(low), (1...65535).contains(high) else {
                 report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: node.range))
                 return nil
