@@ -56,6 +56,18 @@ import Testing
         """)
     }
 
+    @Test func everyCodeIsInTheTableExactlyOnceInCaseOrder() {
+        let counts = Dictionary(grouping: DiagnosticCode.table, by: \.code).mapValues(\.count)
+        for code in DiagnosticCode.allCases {
+            #expect(counts[code] == 1, "\(code.rawValue) is in DiagnosticCode.table \(counts[code] ?? 0) times")
+        }
+        #expect(DiagnosticCode.table.map(\.code) == DiagnosticCode.allCases, "the table is not in the order of the cases")
+        for entry in DiagnosticCode.table {
+            #expect(!entry.summary.isEmpty && !entry.explanation.isEmpty, "\(entry.code.rawValue) says nothing")
+            #expect(entry.code.metadata == entry && entry.code.summary == entry.summary && entry.code.explanation == entry.explanation)
+        }
+    }
+
     @Test func linesPastTheEndRenderWithoutSnippet() {
         var sources = SourceFiles()
         sources.add(SourceFile(path: "s.yaml", text: "a: 1\n"))
