@@ -68,6 +68,21 @@ import Testing
         }
     }
 
+    @Test func rendersAnyCodeTheWayItRendersDiagnostics() {
+        var sources = SourceFiles()
+        sources.add(SourceFile(path: "s.yaml", text: "workloads:\n  site: {image: nginx}\n"))
+        let renderer = DiagnosticRenderer(sources: sources)
+        let diagnostic = Diagnostic.warning(.unknownKey, "m", at: range("s.yaml", 2, 3, length: 4), notes: [.init("n")], help: "h")
+        #expect(renderer.render(.warning, code: "E101", "m", at: diagnostic.range, notes: [.init("n")], help: "h") == renderer.render(diagnostic))
+        #expect(renderer.render(.note, code: "PAL202", "site: no AppArmor profile", at: range("s.yaml", 2, 3, length: 4)) == """
+            s.yaml:2:3: note[PAL202]: site: no AppArmor profile
+               2 |   site: {image: nginx}
+                 |   ^~~~
+
+            """)
+        #expect(renderer.render(.error, code: "PAL101", "no place", at: nil) == "error[PAL101]: no place\n")
+    }
+
     @Test func linesPastTheEndRenderWithoutSnippet() {
         var sources = SourceFiles()
         sources.add(SourceFile(path: "s.yaml", text: "a: 1\n"))
