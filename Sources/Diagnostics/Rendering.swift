@@ -10,12 +10,22 @@ public struct DiagnosticRenderer: Sendable {
     public init(sources: SourceFiles) { self.sources = sources }
 
     public func render(_ diagnostic: Diagnostic) -> String {
+        render(diagnostic.severity, code: diagnostic.code.rawValue, diagnostic.message, at: diagnostic.range,
+               notes: diagnostic.notes, help: diagnostic.help)
+    }
+
+    /// Renders anything reported the way diagnostics are, under a code of its own: a lint
+    /// finding is `warning[PAL102]: …` with the same place, snippet, help and notes.
+    public func render(
+        _ severity: Diagnostic.Severity, code: String, _ message: String, at range: SourceRange?,
+        notes: [Diagnostic.Note] = [], help: String? = nil
+    ) -> String {
         var out = ""
-        let prefix = diagnostic.range.map { "\($0): " } ?? ""
-        out += "\(prefix)\(diagnostic.severity.rawValue)[\(diagnostic.code.rawValue)]: \(diagnostic.message)\n"
-        if let range = diagnostic.range { out += snippet(range) }
-        if let help = diagnostic.help { out += "      = help: \(help)\n" }
-        for note in diagnostic.notes {
+        let prefix = range.map { "\($0): " } ?? ""
+        out += "\(prefix)\(severity.rawValue)[\(code)]: \(message)\n"
+        if let range { out += snippet(range) }
+        if let help { out += "      = help: \(help)\n" }
+        for note in notes {
             let notePrefix = note.range.map { "\($0): " } ?? ""
             out += "\(notePrefix)note: \(note.message)\n"
             if let range = note.range { out += snippet(range) }

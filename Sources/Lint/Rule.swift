@@ -1,27 +1,21 @@
 import Diagnostics
 import IR
 
-/// Everything about a rule that is data: it feeds the rule page (`docs/lint-rules.md`),
-/// SARIF's `rules[]`, and the tests, which run every rule on its own examples.
-public struct RuleDescription: Sendable {
-    /// `PAL` and three digits; never reused.
-    public var id: String
-    /// kebab-case, for humans and SARIF's `name`.
-    public var name: String
-    public var severity: Diagnostic.Severity
-    public var summary: String
-    public var rationale: String
-    public var fix: String
-    /// Specs that trigger the rule, with `↓` where each finding is expected.
-    public var triggering: [String]
-    /// Specs that do not.
-    public var nonTriggering: [String]
+/// A rule with a place on the rule page: its metadata is data, one value per rule.
+public protocol DescribedRule: Sendable {
+    static var metadata: RuleMetadata { get }
 }
 
-/// One lint rule: its description and its check.
-public protocol LintRule: Sendable {
-    var description: RuleDescription { get }
+/// One lint rule: its metadata and its check. Each rule is one file,
+/// `Sources/Lint/Rules/<Category>/<TypeName>.swift`, whose type name is the rule's name in
+/// UpperCamelCase; a test holds the files, `LintRegistry` and the rule page in step.
+public protocol LintRule: DescribedRule {
     func check(_ policy: Policy) -> [Finding]
+}
+
+extension LintRule {
+    /// The rule's metadata, through an instance.
+    public var metadata: RuleMetadata { Self.metadata }
 }
 
 /// What a rule found, where, and about what (a reference such as `workload:db`, matched by
@@ -42,16 +36,17 @@ public struct Finding: Sendable, Hashable {
     }
 }
 
-extension RuleDescription {
-    /// A finding of this rule.
-    func finding(_ message: String, at range: SourceRange?, subject: String) -> Finding {
-        Finding(rule: id, severity: severity, message: message, range: range, subject: subject)
+extension RuleMetadata {
+    /// A finding of this rule: its message `key` filled in with `values`.
+    func finding(_ key: String, _ values: [String: String] = [:], at range: SourceRange?, subject: String) -> Finding {
+        Finding(rule: id, severity: severity, message: message(key, values), range: range, subject: subject)
     }
 
-    /// A finding about a workload's runtime key, at the key (in the workload or in
-    /// `defaults.runtime`) or at the workload when the key is unset.
-    func finding(_ message: String, workload: Workload, key: String?) -> Finding {
-        let range = key.flatMap { workload.runtime.origins[$0] } ?? workload.origin
-        return finding("\(workload.name): \(message)", at: range, subject: "workload:\(workload.name)")
+    /// A finding about a workload's runtime setting, at the setting (in the workload or in
+    /// `defaults.runtime`) or at the workload when the setting is unset. The message's
+    /// `{workload}` is the workload's name.
+    func finding(_ key: String, _ values: [String: String] = [:], workload: Workload, setting: String?) -> Finding {
+        let range = setting.flatMap { workload.runtime.origins[$0] } ?? workload.origin
+        return finding(key, values.merging(["workload": workload.name]) { own, _ in own }, at: range, subject: "workload:\(workload.name)")
     }
 }

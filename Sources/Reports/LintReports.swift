@@ -16,11 +16,11 @@ public struct LintRun: Sendable {
     }
 
     public var specs: [Spec]
-    public var rules: [RuleDescription]
+    public var rules: [RuleMetadata]
     public var sources: SourceFiles
     public var toolVersion: String
 
-    public init(specs: [Spec], rules: [RuleDescription], sources: SourceFiles, toolVersion: String) {
+    public init(specs: [Spec], rules: [RuleMetadata], sources: SourceFiles, toolVersion: String) {
         self.specs = specs
         self.rules = rules
         self.sources = sources
@@ -34,32 +34,34 @@ public struct LintRun: Sendable {
 
 /// The four report formats, each a pure function of a run.
 public enum LintReports {
-    /// Compiler style, grouped by file: every finding with its source line and a caret, then a summary.
+    /// Compiler style, grouped by file: every finding rendered as a diagnostic under its rule
+    /// id, with its source line and a caret, then a summary.
     public static func text(_ run: LintRun) -> String {
         let renderer = DiagnosticRenderer(sources: run.sources)
-        var out = ""
-        var byFile: [String: [Finding]] = [:]
-        var order: [String] = []
+        var groups: [(file: String, findings: [Finding])] = []
+        var groupOfFile: [String: Int] = [:]
         for finding in run.allFindings {
             let file = finding.range?.file ?? "(spec)"
-            if byFile[file] == nil { order.append(file) }
-            byFile[file, default: []].append(finding)
+            if let group = groupOfFile[file] {
+                groups[group].findings.append(finding)
+            } else {
+                groupOfFile[file] = groups.count
+                groups.append((file, [finding]))
+            }
         }
-        for file in order {
-            out += "\(file)\n"
-            for finding in byFile[file]! {
-                let place = finding.range.map { "\($0): " } ?? ""
-                out += "\(place)\(severityWord(finding.severity))[\(finding.rule)]: \(finding.message)\n"
-                if let range = finding.range { out += renderer.snippet(range) }
+        var out = ""
+        for group in groups {
+            out += "\(group.file)\n"
+            for finding in group.findings {
+                out += renderer.render(finding.severity, code: finding.rule, finding.message, at: finding.range)
             }
             out += "\n"
         }
         let specs = run.specs.count
-        out += "\(run.count(.error)) errors, \(run.count(.warning)) warnings, \(run.count(.note)) notes in \(specs) spec\(specs == 1 ? "" : "s") (\(run.rules.count) rules)\n"
+        out += "\(run.count(.error)) errors, \(run.count(.warning)) warnings, \(run.count(.note)) notes in \(specs) spec\(specs == 1 ? "" : "s")"
+        out += " (\(run.rules.count) rules)\n"
         return out
     }
-
-    static func severityWord(_ severity: Diagnostic.Severity) -> String { severity == .note ? "note" : severity.rawValue }
 
     /// The JSON report, schema documented in `docs/lint.md` (format version 1).
     public static func json(_ run: LintRun) -> String {
@@ -78,7 +80,7 @@ public enum LintReports {
                         var entries: [StructuredValue.Entry] = [
                             .init("rule", .string(finding.rule)),
                             .init("name", .string(rulesByID[finding.rule]?.name ?? "")),
-                            .init("severity", .string(severityWord(finding.severity))),
+                            .init("severity", .string(finding.severity.rawValue)),
                             .init("message", .string(finding.message)),
                             .init("subject", .string(finding.subject)),
                         ]
@@ -163,7 +165,7 @@ public enum LintReports {
                     name: "\(rule.id) \(rule.name)", className: "palisade.lint.\(rule.id)",
                     failures: spec.findings.filter { $0.rule == rule.id }.map { finding in
                         let place = finding.range.map { "\($0): " } ?? ""
-                        return JUnitReport.Failure(message: finding.message, type: severityWord(finding.severity), text: "\(place)\(finding.message)")
+                        return JUnitReport.Failure(message: finding.message, type: finding.severity.rawValue, text: "\(place)\(finding.message)")
                     })
             })
         })

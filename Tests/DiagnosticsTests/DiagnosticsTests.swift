@@ -56,6 +56,33 @@ import Testing
         """)
     }
 
+    @Test func everyCodeIsInTheTableExactlyOnceInCaseOrder() {
+        let counts = Dictionary(grouping: DiagnosticCode.table, by: \.code).mapValues(\.count)
+        for code in DiagnosticCode.allCases {
+            #expect(counts[code] == 1, "\(code.rawValue) is in DiagnosticCode.table \(counts[code] ?? 0) times")
+        }
+        #expect(DiagnosticCode.table.map(\.code) == DiagnosticCode.allCases, "the table is not in the order of the cases")
+        for entry in DiagnosticCode.table {
+            #expect(!entry.summary.isEmpty && !entry.explanation.isEmpty, "\(entry.code.rawValue) says nothing")
+            #expect(entry.code.metadata == entry && entry.code.summary == entry.summary && entry.code.explanation == entry.explanation)
+        }
+    }
+
+    @Test func rendersAnyCodeTheWayItRendersDiagnostics() {
+        var sources = SourceFiles()
+        sources.add(SourceFile(path: "s.yaml", text: "workloads:\n  site: {image: nginx}\n"))
+        let renderer = DiagnosticRenderer(sources: sources)
+        let diagnostic = Diagnostic.warning(.unknownKey, "m", at: range("s.yaml", 2, 3, length: 4), notes: [.init("n")], help: "h")
+        #expect(renderer.render(.warning, code: "E101", "m", at: diagnostic.range, notes: [.init("n")], help: "h") == renderer.render(diagnostic))
+        #expect(renderer.render(.note, code: "PAL202", "site: no AppArmor profile", at: range("s.yaml", 2, 3, length: 4)) == """
+            s.yaml:2:3: note[PAL202]: site: no AppArmor profile
+               2 |   site: {image: nginx}
+                 |   ^~~~
+
+            """)
+        #expect(renderer.render(.error, code: "PAL101", "no place", at: nil) == "error[PAL101]: no place\n")
+    }
+
     @Test func linesPastTheEndRenderWithoutSnippet() {
         var sources = SourceFiles()
         sources.add(SourceFile(path: "s.yaml", text: "a: 1\n"))

@@ -1,0 +1,27 @@
+import IR
+
+struct SharedServiceIdentity: LintRule {
+    static let metadata = RuleMetadata(
+        id: "PAL505", name: "shared-service-identity", category: .identity, severity: .warning,
+        summary: "a service identity is shared by workloads of different segments",
+        rationale: "Platforms grant to identities: sharing one across segments lets whatever one workload may do leak into another segment.",
+        fix: "Give each segment's workloads their own service identity.",
+        messages: ["shared": "service identity {identity} runs workloads in segments {segments}"],
+        triggering: [
+            "version: 1\nname: t\nsegments: {a: {}, b: {}}\nidentities:\n  ↓shared: {}\nworkloads:\n"
+                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: b, image: nginx:1.25, identity: shared}\n",
+        ],
+        nonTriggering: [
+            "version: 1\nname: t\nsegments: {a: {}}\nidentities: {shared: {}}\nworkloads:\n"
+                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: a, image: nginx:1.25, identity: shared}\n",
+        ])
+
+    func check(_ policy: Policy) -> [Finding] {
+        policy.identities.compactMap { identity in
+            let segments = Set(policy.workloads.filter { $0.identity == identity.name }.map { policy.segments[$0.segment.index].name })
+            guard segments.count > 1 else { return nil }
+            return Self.metadata.finding("shared", ["identity": identity.name, "segments": segments.sorted().joined(separator: ", ")],
+                                         at: identity.origin, subject: "identity:\(identity.name)")
+        }
+    }
+}
