@@ -31,12 +31,13 @@ let package = Package(
         .target(name: "Spec", dependencies: ["Diagnostics", "YAML", "IR"]),
         .target(name: "Backends", dependencies: ["Diagnostics", "YAML", "IR"]),
         .target(name: "Lint", dependencies: ["Diagnostics", "IR"]),
-        .target(name: "Reports", dependencies: ["Diagnostics", "YAML", "Lint", "JUnitXML"]),
-        .target(name: "Palisade", dependencies: ["Diagnostics", "YAML", "IR", "Spec", "Backends", "Lint", "Reports"]),
+        .target(name: "Analysis", dependencies: ["Diagnostics", "IR", "Backends"]),
+        .target(name: "Reports", dependencies: ["Diagnostics", "YAML", "IR", "Backends", "Lint", "JUnitXML", "Analysis"]),
+        .target(name: "Palisade", dependencies: ["Diagnostics", "YAML", "IR", "Spec", "Backends", "Lint", "Analysis", "Reports"]),
+        // The command line: flags in, `Palisade.Commands` out (docs/architecture.md).
         .executableTarget(
             name: "PalisadeCLI",
-            dependencies: ["Palisade", "Lint", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/palisade"
+            dependencies: ["Palisade", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(name: "TestSupport", dependencies: ["Palisade"], path: "Tests/TestSupport"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
@@ -45,7 +46,11 @@ let package = Package(
         .testTarget(name: "SpecTests", dependencies: ["Spec", "TestSupport"], exclude: ["BadInputs", "Fixtures"]),
         .testTarget(name: "LintTests", dependencies: ["Lint", "Reports", "Spec", "JUnitXML", "Palisade", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Spec", "TestSupport"]),
-        .testTarget(name: "PalisadeTests", dependencies: ["Palisade", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "PalisadeTests",
+            dependencies: ["Palisade", "Analysis", "Reports", "Spec", "Backends", "IR", "Diagnostics", "YAML", "TestSupport"],
+            exclude: ["Golden"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

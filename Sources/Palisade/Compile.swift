@@ -1,6 +1,6 @@
+import Analysis
 import Backends
 import Diagnostics
-import Foundation
 import IR
 import Spec
 import YAML
@@ -55,7 +55,7 @@ public enum Pipeline {
             }
             policyNames[policy.name] = path
             // Targets are independent: compile them in parallel, report them in target order.
-            let outcomes = compileTargets(policy, targets: targets)
+            let outcomes = TargetEmitter.emitAll(policy, targets: targets)
             for outcome in outcomes {
                 result.diagnostics += outcome.diagnostics
                 guard let emission = outcome.emission else { continue }
@@ -70,67 +70,6 @@ public enum Pipeline {
             }
         }
         return result
-    }
-
-    /// One target's files for one policy, or the located errors that stop it.
-    public struct TargetOutcome: Sendable {
-        public var target: TargetName
-        /// The backend's option and limit diagnostics (warnings too), and what stopped it.
-        public var diagnostics: [Diagnostic] = []
-        public var emission: Emission?
-        public var duration: Duration = .zero
-
-        /// The first error, when the target refused the spec.
-        public var error: Diagnostic? { diagnostics.first { $0.severity == .error } }
-    }
-
-    /// What a backend makes of a policy with the spec's own options for it: validation, then
-    /// emission. Every command that compiles a target goes through here.
-    public static func emit(_ policy: Policy, with backend: any Backend) -> TargetOutcome {
-        var outcome = TargetOutcome(target: backend.target)
-        let options = policy.options(for: backend.target) ?? TargetOptions(target: backend.target, gaps: .widen, options: [], origin: policy.origin)
-        outcome.diagnostics = backend.validate(options) + backend.validate(policy)
-        guard outcome.error == nil else { return outcome }
-        do {
-            let started = ContinuousClock.now
-            outcome.emission = try backend.emit(policy, options: options)
-            outcome.duration = ContinuousClock.now - started
-        } catch let error as BackendError {
-            outcome.diagnostics.append(error.diagnostic)
-        } catch {
-            outcome.diagnostics.append(.error(.invalidTargetOption, "\(backend.target.rawValue): \(error)", at: options.origin))
-        }
-        return outcome
-    }
-
-    /// Each target's outcome, computed concurrently, in target order.
-    static func compileTargets(_ policy: Policy, targets: [TargetName]) -> [TargetOutcome] {
-        let backends = targets.compactMap(BackendRegistry.backend(for:))
-        let outcomes = OutcomeSlots(count: backends.count)
-        DispatchQueue.concurrentPerform(iterations: backends.count) { index in
-            outcomes.set(index, emit(policy, with: backends[index]))
-        }
-        return outcomes.values
-    }
-
-    /// Results written by concurrent workers, one slot each.
-    final class OutcomeSlots: @unchecked Sendable {
-        private var slots: [TargetOutcome?]
-        private let lock = NSLock()
-
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-        func set(_ index: Int, _ outcome: TargetOutcome) {
-            lock.lock()
-            slots[index] = outcome
-            lock.unlock()
-        }
-
-        var values: [TargetOutcome] {
-            lock.lock()
-            defer { lock.unlock() }
-            return slots.compactMap { $0 }
-        }
     }
 
     /// The JSON Schema of the spec language.

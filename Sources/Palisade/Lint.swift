@@ -30,36 +30,47 @@ public enum LintPipeline {
     }
 }
 
-/// `docs/lint-rules.md`, generated from the rules' own descriptions.
-public enum LintRuleReference {
-    public static func markdown() -> String {
-        var out = """
-        # Lint rules
+/// `palisade lint SPEC… [--format text|json|sarif|junit] [--fail-on error|warning]`.
+public struct LintRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case text, json, sarif, junit }
 
-        Generated from the rules in `Sources/Lint/` (a test fails when this page is stale; regenerate with
-        `PALISADE_UPDATE_GOLDEN=1 swift test --filter LintRuleReference`). Run them with
-        `palisade lint SPEC… [--format text|json|sarif|junit] [--fail-on error|warning]`; turn one off with
-        `lint: {disable: [PAL…]}`, accept one finding with `lint: {ignore: [{rule, subject, reason}]}`.
+    /// The lowest severity of a finding that fails the run.
+    public enum Threshold: String, CaseIterable, Sendable { case error, warning }
 
-        | id | name | severity | summary |
-        |---|---|---|---|
+    public var specs: [String]
+    public var format: Format
+    public var failOn: Threshold
 
-        """
-        let rules = LintRegistry.descriptions
-        for rule in rules {
-            out += "| [\(rule.id)](#\(rule.id.lowercased())-\(rule.name)) | \(rule.name) | \(rule.severity.rawValue) | \(rule.summary) |\n"
-        }
-        for rule in rules {
-            out += "\n## \(rule.id) \(rule.name)\n\n"
-            out += "**Severity:** \(rule.severity.rawValue). \(rule.summary.prefix(1).uppercased() + rule.summary.dropFirst()).\n\n"
-            out += "**Why:** \(rule.rationale)\n\n**Fix:** \(rule.fix)\n"
-            if let example = rule.triggering.first {
-                out += "\nTriggers (`↓` marks the finding):\n\n```yaml\n\(example)```\n"
+    public init(specs: [String], format: Format = .text, failOn: Threshold = .error) {
+        self.specs = specs
+        self.format = format
+        self.failOn = failOn
+    }
+}
+
+extension Commands {
+    /// The report on standard output, the specs' own errors on standard error. Exit 2: an
+    /// unreadable spec; 1: a spec that does not compile, or a finding at or above `failOn`.
+    public static func lint(_ request: LintRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        let result = LintPipeline.lint(paths: request.specs, fileSystem: fileSystem, toolVersion: version)
+        var output = CommandOutput(stderr: DiagnosticReport.text(result.diagnostics, sources: result.run.sources))
+        guard result.allReadable else { return output.exiting(.usage) }
+        switch request.format {
+        case .text: output.stdout = LintReports.text(result.run)
+        case .json: output.stdout = LintReports.json(result.run)
+        case .sarif: output.stdout = LintReports.sarif(result.run)
+        case .junit:
+            do {
+                output.stdout = try LintReports.junit(result.run)
+            } catch {
+                output.stderr += DiagnosticReport.error("\(error)")
+                return output.exiting(.usage)
             }
-            if let example = rule.nonTriggering.first {
-                out += "\nDoes not trigger:\n\n```yaml\n\(example)```\n"
-            }
         }
-        return out
+        if result.diagnostics.contains(where: { $0.severity == .error }) { return output.exiting(.failure) }
+        let failing = result.run.specs.flatMap(\.findings).contains { finding in
+            finding.severity == .error || (request.failOn == .warning && finding.severity == .warning)
+        }
+        return failing ? output.exiting(.failure) : output
     }
 }

@@ -1,8 +1,10 @@
+import Analysis
 import Backends
 import Diagnostics
 import Foundation
 import IR
 import Palisade
+import Reports
 import Spec
 import Testing
 import TestSupport
@@ -21,7 +23,7 @@ import YAML
         // Swarm shares networks: widened connections, and the expectations they break.
         #expect(swarm.gaps.contains { $0.kind == .widened })
         #expect(swarm.gaps.contains { $0.kind == .expectationFailed && $0.origin != nil })
-        let text = comparison.text()
+        let text = CompareReport.text(comparison)
         for target in TargetName.allCases { #expect(text.contains("\n\(target.rawValue): ")) }
         #expect(text.contains("allowed beyond the intent ("))
         #expect(text.contains("controls (ok:"))
@@ -30,7 +32,7 @@ import YAML
     @Test func jsonCountsEveryGapAndLocatesIt() throws {
         let policy = try policy("payments.yaml")
         let comparison = Comparison(policy, targets: [.openshift, .swarm])
-        let json = comparison.json()
+        let json = CompareReport.json(comparison)
         let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
         let targets = try #require(root["targets"] as? [[String: Any]])
         #expect(targets.count == 2)
@@ -47,7 +49,7 @@ import YAML
 
     @Test func markdownHasTheSummaryTheMatrixAndTheIntentPicture() throws {
         let policy = try policy("minimal.yaml")
-        let markdown = Comparison(policy, targets: TargetName.allCases).markdown()
+        let markdown = CompareReport.markdown(Comparison(policy, targets: TargetName.allCases))
         #expect(markdown.hasPrefix("## Palisade fidelity report: `minimal`"))
         #expect(markdown.contains("| target | allowed beyond the intent | intended but blocked |"))
         #expect(markdown.contains("| port filtering between workloads | ok | +4 | +4 | ok | ok | ok |"))
@@ -60,7 +62,7 @@ import YAML
         let policy = try #require(compileSpec("version: 1\nname: t\nsegments: {kube-a: {}}\nworkloads:\n  a: {image: nginx:1.25, segment: kube-a}\n").policy)
         let comparison = Comparison(policy, targets: [.openshift, .swarm])
         #expect(comparison.targets[0].error?.code == .targetLimit)
-        #expect(comparison.text().contains("openshift: cannot compile: openshift namespace 'kube-a' collides"))
+        #expect(CompareReport.text(comparison).contains("openshift: cannot compile: openshift namespace 'kube-a' collides"))
         #expect(comparison.targets[1].error == nil)
     }
 }
@@ -88,12 +90,12 @@ import YAML
         let graph = IntentGraph(policy)
         #expect(graph.nodes.map(\.label) == ["api", "web", "corp", "partner"])
         #expect(graph.edges.map(\.label) == ["tcp/8080", "tcp/443", "tcp/443"])
-        let dot = graph.dot()
+        let dot = GraphReport.dot(graph)
         #expect(dot.hasPrefix("digraph palisade {"))
         #expect(dot.contains("subgraph cluster_0 {\n    label=\"segment back\";\n    w0 [label=\"api\"];"))
         #expect(dot.contains("x0 [label=\"corp\", shape=ellipse, style=dashed];"))
         #expect(dot.contains("w1 -> w0 [label=\"tcp/8080\"];"))
-        let mermaid = graph.mermaid()
+        let mermaid = GraphReport.mermaid(graph)
         #expect(mermaid.contains("subgraph s1[\"segment front\"]"))
         #expect(mermaid.contains("w1 -->|\"tcp/8080\"| w0"))
         #expect(!mermaid.contains("linkStyle"))
@@ -106,8 +108,8 @@ import YAML
         #expect(widened.count == emission.widened.betweenWorkloads.count
             + emission.widened.ingress.values.reduce(0) { $0 + $1.entries.count } + emission.widened.egress.values.reduce(0) { $0 + $1.entries.count })
         #expect(widened.allSatisfy { $0.label.hasPrefix("+ ") })
-        #expect(graph.dot().contains("style=dashed, color=red"))
-        #expect(graph.mermaid().components(separatedBy: "linkStyle").count - 1 == widened.count + graph.edges.filter { $0.style == .blocked }.count)
+        #expect(GraphReport.dot(graph).contains("style=dashed, color=red"))
+        #expect(GraphReport.mermaid(graph).components(separatedBy: "linkStyle").count - 1 == widened.count + graph.edges.filter { $0.style == .blocked }.count)
     }
 
     @Test func labelsEscapeQuotes() {
@@ -132,7 +134,7 @@ import YAML
         #expect(openshift.contains { $0.hasPrefix("NetworkPolicy shop-app/catalog-ingress: ingress rule") })
         let azure = try #require(answer.targets.first { $0.target == .azure }).rules
         #expect(azure.count == 2, "only the rule that decides, per NSG and direction: \(azure)")
-        let text = Explain.render(answer)
+        let text = ExplainReport.text(answer)
         #expect(text.contains("on swarm: allowed\n  by internal overlay network"))
     }
 
@@ -141,7 +143,7 @@ import YAML
         // shop.yaml asks gcp for gaps: narrow, which drops dns: destinations.
         let answer = try Explain.explain(policy, from: "checkout", to: "stripe", port: "tcp/443", targets: [.gcp, .openshift])
         #expect(answer.targets[0].verdict == .denied && answer.targets[0].rules.isEmpty)
-        #expect(Explain.render(answer).contains("on gcp: denied (the intent: allowed)"))
+        #expect(ExplainReport.text(answer).contains("on gcp: denied (the intent: allowed)"))
         #expect(answer.targets[1].rules.contains { $0.contains("EgressFirewall shop-app/default: rule 1 Allow dnsName api.stripe.com") })
     }
 }

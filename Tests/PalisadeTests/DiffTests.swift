@@ -1,5 +1,7 @@
+import Analysis
 import IR
 import Palisade
+import Reports
 import Testing
 import TestSupport
 
@@ -61,18 +63,18 @@ import TestSupport
         ])
         #expect(texts(diff, .tightens) == ["sre loses exec on d"])
         #expect(texts(diff, .changes) == ["workload extra added (segment d, listens on none)", "workload old removed"])
-        #expect(diff.summary == "2 opens, 1 closes, 3 relaxes, 1 tightens, 2 other changes")
+        #expect(DiffReport.summary(diff) == "2 opens, 1 closes, 3 relaxes, 1 tightens, 2 other changes")
     }
 
     @Test func formatsCarryEveryChange() throws {
         let diff = try diff()
-        let text = diff.text()
+        let text = DiffReport.text(diff)
         for change in diff.changes { #expect(text.contains(change.text)) }
-        #expect(diff.markdown().contains("### 🔓 Opens (2)"))
-        #expect(diff.json().contains("\"kind\": \"opens\""))
+        #expect(DiffReport.markdown(diff).contains("### 🔓 Opens (2)"))
+        #expect(DiffReport.json(diff).contains("\"kind\": \"opens\""))
         let same = try #require(compileSpec(Self.old, path: "old.yaml").policy)
         #expect(SpecDiff(old: same, new: same).changes.isEmpty)
-        #expect(SpecDiff(old: same, new: same).summary == "no security-relevant change")
+        #expect(DiffReport.summary(SpecDiff(old: same, new: same)) == "no security-relevant change")
     }
 }
 

@@ -1,10 +1,12 @@
+import Analysis
 import Backends
 import Diagnostics
+import Foundation
 import IR
 import Palisade
+import Reports
 import Testing
 import TestSupport
-import Foundation
 
 @Suite struct FidelityTests {
     /// a may open connections to b, not b to a: on Swarm they share a network, which works
@@ -58,7 +60,7 @@ import Foundation
 @Suite struct TargetMatrixTests {
     @Test func theReadmeCarriesTheCurrentMatrix() throws {
         let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let updated = try #require(TargetMatrix.updatingReadme(readme), "README.md lacks the palisade targets markers")
+        let updated = try #require(TargetMatrixReport.updatingReadme(readme), "README.md lacks the palisade targets markers")
         if let mismatch = goldenMismatch(updated, at: "README.md") { Issue.record(Comment(rawValue: mismatch)) }
     }
 
@@ -66,7 +68,7 @@ import Foundation
         for backend in BackendRegistry.all {
             #expect(Set(backend.capabilities.keys) == Set(Capability.allCases), "\(backend.target)")
         }
-        let table = TargetMatrix.markdown()
+        let table = TargetMatrixReport.markdown(TargetMatrix())
         #expect(table.split(separator: "\n").count == Capability.allCases.count + 2)
         #expect(table.hasPrefix("| control | openshift | swarm | mesos | aws | gcp | azure |"))
     }

@@ -1,8 +1,10 @@
+import Analysis
 import Backends
 import Diagnostics
 import Foundation
 import IR
 import Palisade
+import Reports
 import Spec
 import Testing
 import TestSupport

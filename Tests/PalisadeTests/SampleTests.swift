@@ -2,6 +2,7 @@ import Backends
 import Foundation
 import IR
 import Palisade
+import Reports
 import Spec
 import Testing
 import TestSupport

@@ -1,10 +1,9 @@
 import Diagnostics
 import IR
-import YAML
 
 /// `palisade diff OLD NEW`: what a spec change opens, closes, relaxes and tightens, for review.
-/// Workloads, segments and identities are matched by name.
-public struct SpecDiff {
+/// Workloads, segments and identities are matched by name. `DiffReport` (in Reports) renders it.
+public struct SpecDiff: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         /// Connections the new spec allows that the old did not.
         case opens
@@ -48,7 +47,8 @@ public struct SpecDiff {
         let before = Set(old.workloads.map(\.name))
         let after = Set(new.workloads.map(\.name))
         for workload in new.workloads where !before.contains(workload.name) {
-            add(.changes, "workload", "workload \(workload.name) added (segment \(new.segments[workload.segment.index].name), listens on \(workload.listens))", workload.origin)
+            let segment = new.segments[workload.segment.index].name
+            add(.changes, "workload", "workload \(workload.name) added (segment \(segment), listens on \(workload.listens))", workload.origin)
         }
         for workload in old.workloads where !after.contains(workload.name) {
             add(.changes, "workload", "workload \(workload.name) removed", workload.origin)
@@ -88,22 +88,24 @@ public struct SpecDiff {
         let before = NamedRelation(old)
         let after = NamedRelation(new)
         for (kind, from, to, policy) in [(Kind.opens, after, before, new), (.closes, before, after, old)] {
-            for source in from.pairs.keys.sorted() {
-                for destination in from.pairs[source]!.keys.sorted() {
-                    let ports = from.pairs[source]![destination]!.subtracting(to.pairs[source]?[destination] ?? PortSet())
+            for (source, destinations) in from.pairs.sorted(by: { $0.key < $1.key }) {
+                for (destination, allowed) in destinations.sorted(by: { $0.key < $1.key }) {
+                    let ports = allowed.subtracting(to.pairs[source]?[destination] ?? PortSet())
                     guard !ports.isEmpty else { continue }
                     let what = source == destination ? "between replicas of \(source)" : "\(source) -> \(destination)"
                     add(kind, "connection", "\(what) on \(ports)", flowOrigin(policy, from: source, to: destination))
                 }
             }
-            for workload in from.ingress.keys.sorted() {
-                for entry in from.ingress[workload]!.subtracting(to.ingress[workload] ?? ExternalRules()).entries {
-                    add(kind, "connection", "\(IntentGraph.label(entry.peers, policy: policy, limit: nil)) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
+            for (workload, rules) in from.ingress.sorted(by: { $0.key < $1.key }) {
+                for entry in rules.subtracting(to.ingress[workload] ?? ExternalRules()).entries {
+                    let peers = IntentGraph.label(entry.peers, policy: policy, limit: nil)
+                    add(kind, "connection", "\(peers) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
                 }
             }
-            for workload in from.egress.keys.sorted() {
-                for entry in from.egress[workload]!.subtracting(to.egress[workload] ?? ExternalRules()).entries {
-                    add(kind, "connection", "\(workload) -> \(IntentGraph.label(entry.peers, policy: policy, limit: nil)) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
+            for (workload, rules) in from.egress.sorted(by: { $0.key < $1.key }) {
+                for entry in rules.subtracting(to.egress[workload] ?? ExternalRules()).entries {
+                    let peers = IntentGraph.label(entry.peers, policy: policy, limit: nil)
+                    add(kind, "connection", "\(workload) -> \(peers) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
                 }
             }
         }
@@ -148,24 +150,30 @@ public struct SpecDiff {
             flag("host_ipc", a.hostIPC, b.hostIPC, safe: false, fallback: false)
             for (key, before, after) in [("seccomp", a.seccomp, b.seccomp), ("apparmor", a.apparmor, b.apparmor)] where before != after {
                 let confined = { (profile: SecurityProfile?) in profile != nil && profile != .unconfined }
-                let direction: Direction = confined(before) && !confined(after) ? .weaker : !confined(before) && confined(after) ? .stronger : .other
+                let direction: Direction = confined(before) && !confined(after) ? .weaker
+                    : !confined(before) && confined(after) ? .stronger : .other
                 report(key, direction, before.map { "\($0)" } ?? "unset", after.map { "\($0)" } ?? "unset")
             }
             let paths = (Set(a.writablePaths ?? []), Set(b.writablePaths ?? []))
-            if !paths.1.subtracting(paths.0).isEmpty { report("writable_paths", .weaker, "without", "with \(paths.1.subtracting(paths.0).sorted().joined(separator: ", "))") }
-            if !paths.0.subtracting(paths.1).isEmpty { report("writable_paths", .stronger, "with", "without \(paths.0.subtracting(paths.1).sorted().joined(separator: ", "))") }
             let added = (Set(a.capabilities?.add ?? []), Set(b.capabilities?.add ?? []))
             let dropped = (Set(a.capabilities?.drop ?? []), Set(b.capabilities?.drop ?? []))
             func names(_ set: Set<String>) -> String { set.sorted().joined(separator: ", ") }
+            if !paths.1.subtracting(paths.0).isEmpty { report("writable_paths", .weaker, "without", "with \(names(paths.1.subtracting(paths.0)))") }
+            if !paths.0.subtracting(paths.1).isEmpty { report("writable_paths", .stronger, "with", "without \(names(paths.0.subtracting(paths.1)))") }
             if !added.1.subtracting(added.0).isEmpty { report("capabilities.add", .weaker, "without", "with \(names(added.1.subtracting(added.0)))") }
             if !added.0.subtracting(added.1).isEmpty { report("capabilities.add", .stronger, "with", "without \(names(added.0.subtracting(added.1)))") }
             if !dropped.0.subtracting(dropped.1).isEmpty { report("capabilities.drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))") }
-            if !dropped.1.subtracting(dropped.0).isEmpty { report("capabilities.drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))") }
+            if !dropped.1.subtracting(dropped.0).isEmpty {
+                report("capabilities.drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))")
+            }
             for (key, before, after) in [
-                ("resources.cpu", a.resources?.cpuMillis, b.resources?.cpuMillis), ("resources.memory", a.resources?.memoryBytes, b.resources?.memoryBytes),
+                ("resources.cpu", a.resources?.cpuMillis, b.resources?.cpuMillis),
+                ("resources.memory", a.resources?.memoryBytes, b.resources?.memoryBytes),
                 ("resources.pids", a.resources?.pids, b.resources?.pids),
             ] where before != after {
-                let direction: Direction = after == nil || (before != nil && after! > before!) ? .weaker : .stronger
+                // No limit now, or a higher one: weaker.
+                let weaker = after.map { after in before.map { after > $0 } ?? false } ?? true
+                let direction: Direction = weaker ? .weaker : .stronger
                 report(key, direction, before.map(String.init) ?? "unlimited", after.map(String.init) ?? "unlimited")
             }
         }
@@ -178,7 +186,9 @@ public struct SpecDiff {
             var result: [String: [String: Set<Action>]] = [:]
             for grant in policy.grants {
                 let actions = policy.roles.first { $0.name == grant.role }?.effectiveActions ?? []
-                for segment in grant.segments { result[grant.identity, default: [:]][policy.segments[segment.index].name, default: []].formUnion(actions) }
+                for segment in grant.segments {
+                    result[grant.identity, default: [:]][policy.segments[segment.index].name, default: []].formUnion(actions)
+                }
             }
             return result
         }
@@ -192,60 +202,10 @@ public struct SpecDiff {
                 let lost = a.subtracting(b).sorted()
                 let origin = { (policy: Policy) in policy.grants.first { $0.identity == identity }?.origin }
                 if !gained.isEmpty { add(.relaxes, "grant", "\(identity) gains \(gained.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(new)) }
-                if !lost.isEmpty { add(.tightens, "grant", "\(identity) loses \(lost.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(old) ?? origin(new)) }
+                if !lost.isEmpty {
+                    add(.tightens, "grant", "\(identity) loses \(lost.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(old) ?? origin(new))
+                }
             }
         }
-    }
-
-    // MARK: Output
-
-    static let titles: [Kind: String] = [
-        .opens: "opens", .closes: "closes", .relaxes: "relaxes", .tightens: "tightens", .changes: "other changes",
-    ]
-
-    public var summary: String {
-        let counts = Kind.allCases.compactMap { kind -> String? in
-            let count = changes.filter { $0.kind == kind }.count
-            return count == 0 ? nil : "\(count) \(Self.titles[kind]!)"
-        }
-        return counts.isEmpty ? "no security-relevant change" : counts.joined(separator: ", ")
-    }
-
-    public func text() -> String {
-        var out = "palisade diff: \(old.files[0]) -> \(new.files[0]): \(summary)\n"
-        for kind in Kind.allCases {
-            let items = changes.filter { $0.kind == kind }
-            guard !items.isEmpty else { continue }
-            out += "\n\(Self.titles[kind]!) (\(items.count)):\n"
-            for item in items { out += "  \(item.text)\(item.origin.map { "  [\($0)]" } ?? "")\n" }
-        }
-        return out
-    }
-
-    public func json() -> String {
-        JSONWriter.write(.object([
-            .init("old", .string(old.files[0])), .init("new", .string(new.files[0])),
-            .init("summary", .object(Kind.allCases.map { kind in .init(kind.rawValue, .int(changes.filter { $0.kind == kind }.count)) })),
-            .init("changes", .array(changes.map { change in
-                .object([
-                    .init("kind", .string(change.kind.rawValue)), .init("subject", .string(change.subject)),
-                    .init("text", .string(change.text)), .init("location", change.origin.map { .string($0.description) } ?? .null),
-                ])
-            })),
-        ]))
-    }
-
-    public func markdown() -> String {
-        var out = "## Palisade: what this change does to `\(new.name)`\n\n**\(summary)**\n"
-        let icons: [Kind: String] = [.opens: "🔓", .closes: "🔒", .relaxes: "⚠️", .tightens: "🛡️", .changes: "✏️"]
-        for kind in Kind.allCases {
-            let items = changes.filter { $0.kind == kind }
-            guard !items.isEmpty else { continue }
-            out += "\n### \(icons[kind]!) \(Self.titles[kind]!.prefix(1).uppercased() + Self.titles[kind]!.dropFirst()) (\(items.count))\n\n"
-            for item in items {
-                out += "- \(item.text.replacing("|", with: "\\|"))\(item.origin.map { " — `\($0)`" } ?? "")\n"
-            }
-        }
-        return out
     }
 }

@@ -1,9 +1,9 @@
 import Backends
 import Diagnostics
 import IR
-import Spec
 
 /// `palisade explain`: whether a connection is allowed by the intent, and by which flows.
+/// `ExplainReport` (in Reports) renders the answer.
 public enum Explain {
     /// The answer to one question.
     public struct Answer: Sendable {
@@ -34,18 +34,45 @@ public enum Explain {
         public var error: String?
     }
 
+    /// A question that cannot be asked: an unknown name, a bad address or port entry.
     public struct QueryError: Error, CustomStringConvertible, Sendable {
         public var description: String
+
+        public init(description: String) { self.description = description }
     }
 
-    /// Answers `from → to` on `port` (every port when nil) for a compiled policy.
-    public static func explain(_ policy: Policy, from: String, to: String, port: String?, targets: [TargetName] = []) throws -> Answer {
-        let sources = try endpoints(from, in: policy, source: true)
-        let destinations = try endpoints(to, in: policy, source: false)
+    /// One question, its sides resolved in the policy: `from` and `to` as the user wrote them.
+    public struct Question: Sendable {
+        public var from: String
+        public var to: String
+        public var sources: Endpoints
+        public var destinations: Endpoints
+        /// Every port when the user named none.
+        public var ports: PortSet
+
+        public init(from: String, sources: Endpoints, to: String, destinations: Endpoints, ports: PortSet = .all) {
+            self.from = from
+            self.to = to
+            self.sources = sources
+            self.destinations = destinations
+            self.ports = ports
+        }
+    }
+
+    /// Refuses a question with external peers on both sides, which no spec can allow.
+    public static func checkSides(from: String, sources: Endpoints, to: String, destinations: Endpoints) throws(QueryError) {
         if !sources.external.isEmpty, !destinations.external.isEmpty {
             throw QueryError(description: "both '\(from)' and '\(to)' are external: no spec allows such a connection")
         }
-        let ports = try port.map { try portSet($0, in: policy) } ?? .all
+    }
+
+    /// Answers `from → to` on the question's ports for a compiled policy, and on each target
+    /// asked about from its own files. The sides and ports come from the front end's grammar
+    /// (`SpecQuery` in Spec; the `Palisade` pipeline parses them).
+    public static func explain(_ policy: Policy, _ question: Question, targets: [TargetName] = []) throws(QueryError) -> Answer {
+        let (from, to) = (question.from, question.to)
+        let (sources, destinations, ports) = (question.sources, question.destinations, question.ports)
+        try checkSides(from: from, sources: sources, to: to, destinations: destinations)
         let listens = policy.workloads.map(\.listens)
         var notes: [String] = []
         var clippedDestinations = destinations
@@ -78,7 +105,7 @@ public enum Explain {
         var answer = Answer(question: question, verdict: verdict, flows: flows, notes: notes, allowedPart: allowedPart)
         for target in targets {
             guard let backend = BackendRegistry.backend(for: target) else { continue }
-            let outcome = Pipeline.emit(policy, with: backend)
+            let outcome = TargetEmitter.emit(policy, with: backend)
             guard let emission = outcome.emission else {
                 answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: outcome.error?.message))
                 continue
@@ -137,74 +164,5 @@ public enum Explain {
             }
         }
         return lines
-    }
-
-    /// A reference (`web`, `segment:backend`, `corp`, `any`) or an address (`203.0.113.9`,
-    /// `10.0.0.0/8`, `dns:api.example.com`).
-    static func endpoints(_ text: String, in policy: Policy, source: Bool) throws -> Endpoints {
-        if text == "any" { return Endpoints(external: source ? ExternalSet(addresses: .all) : .any) }
-        if text.hasPrefix("dns:") {
-            guard !source else { throw QueryError(description: "'\(text)': dns: names are destinations only") }
-            return Endpoints(external: ExternalSet(dns: DNSNames([String(text.dropFirst(4))])))
-        }
-        switch CIDR.parse(text) {
-        case .valid(let cidr): return Endpoints(external: ExternalSet(addresses: cidr.addressSet))
-        case .hostBitsSet(let network, _):
-            throw QueryError(description: "'\(text)' has host bits set; did you mean '\(network)'?")
-        case .invalid: break
-        }
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let kind = parts.count == 2 ? parts[0] : nil
-        let name = parts.last ?? text
-        if kind == nil || kind == "workload", let workload = policy.workload(named: name) {
-            return Endpoints(workloads: [workload.id])
-        }
-        if kind == nil || kind == "segment", let segment = policy.segments.first(where: { $0.name == name }), kind != nil || !segment.implied {
-            return Endpoints(workloads: segment.workloads)
-        }
-        if kind == nil || kind == "network", let network = policy.networks.first(where: { $0.name == name }) {
-            return Endpoints(external: source ? ExternalSet(addresses: network.members.addresses) : network.members)
-        }
-        let candidates = policy.workloads.map(\.name) + policy.segments.map(\.name) + policy.networks.map(\.name)
-        let hint = didYouMean(name, in: candidates).map { "; \($0)" } ?? ""
-        throw QueryError(description: "'\(text)' is not a workload, segment, network or address of policy '\(policy.name)'\(hint)")
-    }
-
-    /// `tcp/443`, `tcp/8000-8100`, `udp`, `icmp`, `all`, or a port set name.
-    static func portSet(_ text: String, in policy: Policy) throws -> PortSet {
-        if text == "all" { return .all }
-        if let proto = TransportProtocol(name: text) { return .whole(proto) }
-        if let named = policy.portSets.first(where: { $0.name == text }) { return named.ports }
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        if parts.count == 2, let proto = TransportProtocol(name: parts[0]), proto.hasPorts {
-            let bounds = parts[1].split(separator: "-", maxSplits: 1).map { Int($0) }
-            if let low = bounds.first ?? nil, let high = bounds.last ?? nil, (1...65535).contains(low), (1...65535).contains(high), low <= high {
-                return PortSet(PortRange(proto, low, high))
-            }
-        }
-        throw QueryError(description: "'\(text)' is not a port entry (tcp/443, udp/53, tcp/8000-8100, icmp, all, or a port set name)")
-    }
-
-    /// The answer as text, one fact a line.
-    public static func render(_ answer: Answer) -> String {
-        var out = "\(answer.question): \(answer.verdict.rawValue)\n"
-        for line in answer.allowedPart { out += "  allowed: \(line)\n" }
-        for (flow, ports) in answer.flows {
-            let verb = flow.action == .allow ? "allowed by" : "denied by"
-            var line = "  \(verb) \(flow.label) at \(flow.origin) on \(ports)"
-            if let description = flow.description { line += " (\(description))" }
-            out += line + "\n"
-        }
-        for note in answer.notes { out += "  note: \(note)\n" }
-        for target in answer.targets {
-            guard let verdict = target.verdict else {
-                out += "on \(target.target.rawValue): cannot compile: \(target.error ?? "")\n"
-                continue
-            }
-            let differs = verdict != answer.verdict ? " (the intent: \(answer.verdict.rawValue))" : ""
-            out += "on \(target.target.rawValue): \(verdict.rawValue)\(differs)\n"
-            for rule in target.rules { out += "  by \(rule)\n" }
-        }
-        return out
     }
 }

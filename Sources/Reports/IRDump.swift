@@ -105,10 +105,34 @@ public enum IRDump {
         JSONWriter.write(self.relation(relation, names: policy.workloads.map(\.name)))
     }
 
+    /// What a backend's reader says the files of one policy allow on one target.
+    public struct ReadBack: Sendable {
+        public var policy: Policy
+        public var target: TargetName
+        public var relation: Relation
+
+        public init(policy: Policy, target: TargetName, relation: Relation) {
+            self.policy = policy
+            self.target = target
+            self.relation = relation
+        }
+    }
+
+    /// `compile --dump-read`: a JSON list of `{policy, target, relation}`, for the conformance
+    /// checks that hold the readers to the platforms' own tools.
+    public static func json(_ readBacks: [ReadBack]) -> String {
+        JSONWriter.write(.array(readBacks.map { entry in
+            .object([
+                .init("policy", .string(entry.policy.name)), .init("target", .string(entry.target.rawValue)),
+                .init("relation", relation(entry.relation, names: entry.policy.workloads.map(\.name))),
+            ])
+        }))
+    }
+
     static func relation(_ relation: Relation, names: [String]) -> StructuredValue {
         func rules(_ byWorkload: [WorkloadID: ExternalRules]) -> StructuredValue {
-            .object(byWorkload.keys.sorted().map { id in
-                .init(names[id.index], .array(byWorkload[id]!.entries.map { entry in
+            .object(byWorkload.sorted(by: { $0.key < $1.key }).map { id, rules in
+                .init(names[id.index], .array(rules.entries.map { entry in
                     .object([.init("ports", ports(entry.ports)), .init("peers", external(entry.peers))])
                 }))
             })

@@ -1,0 +1,105 @@
+import Backends
+import Diagnostics
+import IR
+
+/// `palisade compare`: per target, what it allows beyond the intent, what intended connections
+/// it blocks, which controls and grants it does not enforce, which expectations fail there; and
+/// a target × control matrix. `CompareReport` (in Reports) renders it as text, JSON or Markdown.
+public struct Comparison: Sendable {
+    public struct TargetResult: Sendable {
+        public var target: TargetName
+        /// Every gap, expectation failures included; empty when the target refused the spec.
+        public var gaps: [Gap]
+        public var emission: Emission?
+        /// Why the target cannot take the spec (a platform limit), when it cannot.
+        public var error: Diagnostic?
+    }
+
+    public let policy: Policy
+    public private(set) var targets: [TargetResult] = []
+
+    public init(_ policy: Policy, targets: [TargetName]) {
+        self.policy = policy
+        for target in targets {
+            guard let backend = BackendRegistry.backend(for: target) else { continue }
+            let outcome = TargetEmitter.emit(policy, with: backend)
+            guard let emission = outcome.emission else {
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: outcome.error))
+                continue
+            }
+            do {
+                // The read-back relation, from the files as written.
+                let relation = try backend.read(emission.files, policy: policy).relation
+                let gaps = emission.gaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
+                self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil))
+            } catch {
+                let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem))
+            }
+        }
+    }
+
+    /// The sections of a target's report, in order, with their gap kinds.
+    public static let sections: [(Gap.Kind, String)] = [
+        (.widened, "allowed beyond the intent"),
+        (.narrowed, "intended but blocked"),
+        (.unenforced, "not enforced"),
+        (.expectationFailed, "expectations that fail"),
+        (.platformRequired, "added for the platform"),
+    ]
+
+    /// Gaps of one kind grouped by their reason (connection gaps) or control (others).
+    public static func groups(_ gaps: [Gap]) -> [(String, [Gap])] {
+        var order: [String] = []
+        var byKey: [String: [Gap]] = [:]
+        for gap in gaps {
+            let key = isConnection(gap) ? gap.reason : gap.capability.rawValue
+            if byKey[key] == nil { order.append(key) }
+            byKey[key, default: []].append(gap)
+        }
+        return order.map { ($0, byKey[$0] ?? []) }
+    }
+
+    /// Whether a gap is a widened or narrowed connection (listed under its reason).
+    public static func isConnection(_ gap: Gap) -> Bool {
+        if case .connection = gap.subject, gap.kind != .platformRequired { return true }
+        return false
+    }
+
+    /// One gap without its target and, for connections, its reason: `web -> api on tcp/1-8999`.
+    public static func line(_ gap: Gap) -> String {
+        if isConnection(gap), let connection = gap.connection { return connection.description }
+        return gap.statement
+    }
+
+    public static func location(_ gap: Gap) -> String { gap.origin.map { "\($0)" } ?? "" }
+
+    /// A matrix cell: `ok`, or `+N` widened, `-N` narrowed, `xN` unenforced, `!N` failed
+    /// expectations, for the gaps of one control.
+    public static func cell(_ gaps: [Gap]) -> String {
+        let marks: [(Gap.Kind, String)] = [(.widened, "+"), (.narrowed, "-"), (.unenforced, "x"), (.expectationFailed, "!")]
+        let parts = marks.compactMap { kind, mark -> String? in
+            let count = gaps.filter { $0.kind == kind }.count
+            return count == 0 ? nil : "\(mark)\(count)"
+        }
+        return parts.isEmpty ? "ok" : parts.joined(separator: " ")
+    }
+
+    /// Per control, one cell per target (`n/a` where the target refused the spec).
+    public func matrixRows() -> [(Capability, [String])] {
+        Capability.allCases.map { capability in
+            (capability, targets.map { result in
+                result.error != nil ? "n/a" : Self.cell(result.gaps.filter { $0.capability == capability })
+            })
+        }
+    }
+
+    /// The intent as a graph, for the Markdown form's picture.
+    public var intentGraph: IntentGraph { IntentGraph(policy) }
+
+    /// What a target widens and blocks drawn over the intent; nil when it changes nothing.
+    public func graph(of result: TargetResult) -> IntentGraph? {
+        guard let emission = result.emission, !(emission.widened.isEmpty && emission.narrowed.isEmpty) else { return nil }
+        return IntentGraph(policy, target: result.target, emission: emission)
+    }
+}

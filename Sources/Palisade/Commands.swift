@@ -1,0 +1,88 @@
+import Analysis
+import Diagnostics
+import IR
+import Reports
+import Spec
+
+/// What a command prints and how it ends: the command line prints `stderr` and `stdout` and
+/// exits with `exitStatus`, and decides nothing itself.
+public struct CommandOutput: Sendable, Hashable {
+    public var stdout: String
+    public var stderr: String
+    public var exitStatus: ExitStatus
+
+    public init(stdout: String = "", stderr: String = "", exitStatus: ExitStatus = .success) {
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitStatus = exitStatus
+    }
+
+    /// This output, ending with `status`.
+    func exiting(_ status: ExitStatus) -> CommandOutput {
+        var output = self
+        output.exitStatus = status
+        return output
+    }
+}
+
+/// How `palisade` exits (its `--help` says the same).
+public enum ExitStatus: Int32, Sendable, Hashable {
+    case success = 0
+    /// A spec has errors; drift with `--check`; a gap with `--strict`; a lint finding at
+    /// `--fail-on`; a target that refuses the spec (`graph --target`).
+    case failure = 1
+    /// A bad invocation (flags, `--target`, an explain query) or an unreadable file.
+    case usage = 2
+}
+
+/// One function per command: each takes the parsed flags, does the work, and returns what to
+/// print and the exit status. The command line (PalisadeCLI) only parses flags and prints.
+public enum Commands {
+    /// The version `palisade --version` prints and lint reports carry.
+    public static let version = "0.1.0"
+
+    /// A command line the argument parser refused: its message, exit 2 (not the parser's 64).
+    public static func usageError(_ message: String) -> CommandOutput {
+        CommandOutput(stderr: message + "\n", exitStatus: .usage)
+    }
+
+    /// `palisade targets`.
+    public static func targets(_ request: TargetsRequest) -> CommandOutput {
+        let matrix = TargetMatrix()
+        return switch request.format {
+        case .text: CommandOutput(stdout: TargetMatrixReport.text(matrix))
+        case .markdown: CommandOutput(stdout: TargetMatrixReport.markdown(matrix))
+        case .json: CommandOutput(stdout: TargetMatrixReport.json(matrix))
+        }
+    }
+
+    /// `palisade schema`.
+    public static func schema() -> CommandOutput { CommandOutput(stdout: Pipeline.schema()) }
+
+    /// Compiles one spec for `compare`, `diff`, `explain` and `graph`: its diagnostics go to
+    /// `output`, which exits 2 when the spec is unreadable and 1 when it has errors (then nil).
+    static func compiledPolicy(
+        _ path: String, fileSystem: any SpecFileSystem, into output: inout CommandOutput
+    ) -> (policy: Policy, sources: SourceFiles)? {
+        let compiled = SpecCompiler.compile(path: path, fileSystem: fileSystem)
+        output.stderr += DiagnosticReport.text(compiled.diagnostics, sources: compiled.sources)
+        guard compiled.readable else {
+            output.exitStatus = .usage
+            return nil
+        }
+        guard let policy = compiled.policy else {
+            output.exitStatus = .failure
+            return nil
+        }
+        return (policy, compiled.sources)
+    }
+}
+
+/// `palisade targets [--format text|markdown|json]`.
+public struct TargetsRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case text, markdown, json }
+
+    public var format: Format
+
+    public init(format: Format = .text) { self.format = format }
+}

@@ -1,0 +1,114 @@
+import Analysis
+import Backends
+import IR
+import Reports
+import Spec
+
+/// `palisade compile SPEC… [--target T,…] [--out DIR] [--strict] [--check] [--gaps]`.
+public struct CompileRequest: Sendable {
+    public var specs: [String]
+    /// nil: every target.
+    public var targets: TargetList?
+    public var out: String
+    /// Every fidelity gap is an error (as `fidelity: strict` in a spec).
+    public var strict: Bool
+    /// Write nothing; fail when the files under `out` differ from what would be written.
+    public var check: Bool
+    /// Print every gap, not only their counts.
+    public var gaps: Bool
+    /// Print the IR as JSON on standard output.
+    public var dumpIR: Bool
+    /// Print how long each pass and each target took.
+    public var timePasses: Bool
+    /// Print, per policy and target, the relation the backend's reader computes from the files
+    /// (for the conformance checks that compare it with the platforms' tools).
+    public var dumpRead: Bool
+
+    public init(
+        specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, check: Bool = false, gaps: Bool = false,
+        dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
+    ) {
+        self.specs = specs
+        self.targets = targets
+        self.out = out
+        self.strict = strict
+        self.check = check
+        self.gaps = gaps
+        self.dumpIR = dumpIR
+        self.timePasses = timePasses
+        self.dumpRead = dumpRead
+    }
+}
+
+extension Commands {
+    /// Checks every spec, compiles it for every target asked, reports fidelity, and writes the
+    /// files under `OUT/TARGET/POLICY/` (or, with `check`, compares them with what is there).
+    /// Exit 2: an unreadable spec or an unwritable folder; 1: errors, a gap that fails strict,
+    /// or drift.
+    public static func compile(_ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        var output = CommandOutput()
+        let targets = request.targets?.targets ?? TargetName.allCases
+        let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
+        output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
+        guard result.allReadable else { return output.exiting(.usage) }
+        guard !result.hasErrors else { return output.exiting(.failure) }
+        if request.timePasses {
+            for spec in result.specs {
+                for (pass, duration) in spec.timings { output.stderr += CompileReport.timing(pass.rawValue, duration) }
+            }
+            for (_, target, duration) in result.emitTimings { output.stderr += CompileReport.timing(target.rawValue, duration) }
+        }
+        if request.dumpIR {
+            for spec in result.specs { if let policy = spec.policy { output.stdout += IRDump.json(policy) } }
+        }
+        if request.dumpRead {
+            var readBacks: [IRDump.ReadBack] = []
+            for spec in result.specs {
+                guard let policy = spec.policy else { continue }
+                for target in targets {
+                    guard let backend = BackendRegistry.backend(for: target) else { continue }
+                    let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")
+                    guard !files.isEmpty else { continue }
+                    do {
+                        readBacks.append(IRDump.ReadBack(policy: policy, target: target, relation: try backend.read(files, policy: policy).relation))
+                    } catch {
+                        output.stderr += DiagnosticReport.error("\(target.rawValue)/\(policy.name): its own files do not read back: \(error)")
+                        return output.exiting(.usage)
+                    }
+                }
+            }
+            output.stdout += IRDump.json(readBacks)
+        }
+        for spec in result.specs {
+            if let policy = spec.policy { output.stderr += CompileReport.policy(policy) }
+        }
+        var failed = false
+        for (policy, target, gaps) in result.gaps {
+            let strictHere = request.strict || result.strictPolicies.contains(policy)
+            output.stderr += CompileReport.fidelity(policy: policy, target: target, gaps: gaps)
+            if strictHere, gaps.contains(where: Fidelity.failsStrict) { failed = true }
+            guard strictHere || request.gaps else { continue }
+            for gap in gaps { output.stderr += CompileReport.gap(gap, isError: strictHere && Fidelity.failsStrict(gap)) }
+        }
+        if !result.targetsWithoutBackend.isEmpty {
+            output.stderr += CompileReport.targetsWithoutBackend(result.targetsWithoutBackend)
+        }
+        // With --strict a gap is an error: like any error, it writes nothing.
+        if failed { return output.exiting(.failure) }
+        if request.check {
+            let drift = result.tree.differences(from: request.out)
+            for path in drift { output.stderr += CompileReport.drift(out: request.out, path: path) }
+            if !drift.isEmpty { return output.exiting(.failure) }
+            output.stderr += CompileReport.upToDate(out: request.out, files: result.tree.paths.count)
+        } else if !result.tree.paths.isEmpty {
+            do {
+                try result.tree.write(to: request.out)
+            } catch {
+                output.stderr += DiagnosticReport.error("\(error)")
+                return output.exiting(.usage)
+            }
+            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: request.out)
+        }
+        return output
+    }
+}

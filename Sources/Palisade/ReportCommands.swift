@@ -1,0 +1,174 @@
+import Analysis
+import Backends
+import IR
+import Reports
+import Spec
+
+/// `palisade compare SPEC [--target T,…] [--format text|json|markdown]`.
+public struct CompareRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case text, json, markdown }
+
+    public var spec: String
+    /// nil: every target.
+    public var targets: TargetList?
+    public var format: Format
+
+    public init(spec: String, targets: TargetList? = nil, format: Format = .text) {
+        self.spec = spec
+        self.targets = targets
+        self.format = format
+    }
+}
+
+/// `palisade diff OLD NEW [--format text|json|markdown]`.
+public struct DiffRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case text, json, markdown }
+
+    public var old: String
+    public var new: String
+    public var format: Format
+
+    public init(old: String, new: String, format: Format = .text) {
+        self.old = old
+        self.new = new
+        self.format = format
+    }
+}
+
+/// `palisade graph SPEC [--target T] [--format dot|mermaid]`.
+public struct GraphRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case dot, mermaid }
+
+    public var spec: String
+    /// The target whose widened and blocked connections to draw.
+    public var target: TargetChoice?
+    public var format: Format
+
+    public init(spec: String, target: TargetChoice? = nil, format: Format = .dot) {
+        self.spec = spec
+        self.target = target
+        self.format = format
+    }
+}
+
+/// `palisade explain SPEC --from A --to B [--port P] [--target T,…|all]`.
+public struct ExplainRequest: Sendable {
+    public var spec: String
+    public var from: String
+    public var to: String
+    /// A port entry; nil: every port.
+    public var port: String?
+    /// The targets to ask too, as written: a list, or `all`; checked once the spec compiles.
+    public var targets: String?
+
+    public init(spec: String, from: String, to: String, port: String? = nil, targets: String? = nil) {
+        self.spec = spec
+        self.from = from
+        self.to = to
+        self.port = port
+        self.targets = targets
+    }
+}
+
+extension Commands {
+    /// What each target enforces of a spec, read back from its files. Exit 2: unreadable; 1: errors.
+    public static func compare(_ request: CompareRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        var output = CommandOutput()
+        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
+        let comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases)
+        output.stdout = switch request.format {
+        case .text: CompareReport.text(comparison)
+        case .json: CompareReport.json(comparison)
+        case .markdown: CompareReport.markdown(comparison)
+        }
+        return output
+    }
+
+    /// What a spec change opens, closes, relaxes or tightens. Exit 2: either spec unreadable;
+    /// 1: either has errors.
+    public static func diff(_ request: DiffRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        var output = CommandOutput()
+        guard let old = compiledPolicy(request.old, fileSystem: fileSystem, into: &output)?.policy,
+              let new = compiledPolicy(request.new, fileSystem: fileSystem, into: &output)?.policy
+        else { return output }
+        let diff = SpecDiff(old: old, new: new)
+        output.stdout = switch request.format {
+        case .text: DiffReport.text(diff)
+        case .json: DiffReport.json(diff)
+        case .markdown: DiffReport.markdown(diff)
+        }
+        return output
+    }
+
+    /// The intent as a picture; with a target, what it widens and blocks. Exit 1 when the
+    /// target refuses the spec.
+    public static func graph(_ request: GraphRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        var output = CommandOutput()
+        guard let compiled = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output) else { return output }
+        let (policy, sources) = compiled
+        var emission: Emission?
+        if let target = request.target?.target {
+            guard let backend = BackendRegistry.backend(for: target) else { return output.exiting(.usage) }
+            let outcome = TargetEmitter.emit(policy, with: backend)
+            output.stderr += DiagnosticReport.text(outcome.diagnostics, sources: sources)
+            guard outcome.error == nil else { return output.exiting(.failure) }
+            emission = outcome.emission
+        }
+        let graph = IntentGraph(policy, target: request.target?.target, emission: emission)
+        output.stdout = switch request.format {
+        case .dot: GraphReport.dot(graph)
+        case .mermaid: GraphReport.mermaid(graph)
+        }
+        return output
+    }
+
+    /// Whether a connection is allowed, by which flows, and on each target asked. Exit 2 for a
+    /// bad target list or a question the spec's grammar does not read.
+    public static func explain(_ request: ExplainRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+        var output = CommandOutput()
+        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
+        var asked: [TargetName] = []
+        if let targets = request.targets {
+            guard let list = TargetList(argumentOrAll: targets) else {
+                output.stderr += DiagnosticReport.error("'\(targets)' is not a list of targets (\(TargetList.names.joined(separator: ", ")), or all)")
+                return output.exiting(.usage)
+            }
+            asked = list.targets
+        }
+        do {
+            let answer = try Explain.explain(policy, from: request.from, to: request.to, port: request.port, targets: asked)
+            output.stdout = ExplainReport.text(answer)
+        } catch {
+            output.stderr += DiagnosticReport.error(error.description)
+            return output.exiting(.usage)
+        }
+        return output
+    }
+}
+
+extension Explain {
+    /// Answers a question written as on the command line: `from` and `to` references or
+    /// addresses, `port` a port entry (nil: every port), read with the front end's grammar.
+    public static func explain(
+        _ policy: Policy, from: String, to: String, port: String?, targets: [TargetName] = []
+    ) throws(QueryError) -> Answer {
+        let sources: Endpoints
+        let destinations: Endpoints
+        do {
+            sources = try SpecQuery.endpoints(from, in: policy, source: true)
+            destinations = try SpecQuery.endpoints(to, in: policy, source: false)
+        } catch {
+            throw QueryError(description: "\(error)")
+        }
+        try checkSides(from: from, sources: sources, to: to, destinations: destinations)
+        var ports = PortSet.all
+        if let port {
+            do {
+                ports = try SpecQuery.ports(port, in: policy)
+            } catch {
+                throw QueryError(description: "\(error)")
+            }
+        }
+        return try explain(policy, Question(from: from, sources: sources, to: to, destinations: destinations, ports: ports), targets: targets)
+    }
+}

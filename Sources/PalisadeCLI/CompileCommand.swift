@@ -1,0 +1,51 @@
+import ArgumentParser
+import Palisade
+
+struct CompileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compile",
+        abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
+        discussion: """
+        Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
+        nothing. Files are written atomically. Targets without a backend yet are listed and skipped.
+
+        Examples:
+          palisade compile samples/shop.yaml --out out
+          palisade compile samples/*.yaml --out targets --check
+        """)
+
+    @Argument(help: "Spec files.")
+    var specs: [String]
+
+    @Option(name: .customLong("target"), help: "Comma-separated targets: openshift, swarm, mesos, aws, gcp, azure (default: all).")
+    var targets: TargetList?
+
+    @Option(help: "Output directory.")
+    var out: String = "out"
+
+    @Flag(help: "Make any fidelity gap an error.")
+    var strict = false
+
+    @Flag(help: "Write nothing; exit 1 when the files in --out differ from what would be written.")
+    var check = false
+
+    @Flag(help: "Print every fidelity gap with the spec location that asked for it.")
+    var gaps = false
+
+    @Flag(name: .customLong("dump-ir"), help: .hidden)
+    var dumpIR = false
+
+    @Flag(name: .customLong("time-passes"), help: .hidden)
+    var timePasses = false
+
+    /// Prints, per policy and target, the relation the backend's reader computes from the
+    /// files it wrote (for the conformance checks that compare it with the platforms' tools).
+    @Flag(name: .customLong("dump-read"), help: .hidden)
+    var dumpRead = false
+
+    func run() throws {
+        try finish(Commands.compile(CompileRequest(
+            specs: specs, targets: targets, out: out, strict: strict, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
+            dumpRead: dumpRead)))
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Palisade
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what a spec change opens, closes, relaxes or tightens.",
+        discussion: """
+        Compares the intents of two versions of a spec (workloads, segments and identities matched by name):
+        connections opened and closed, runtime controls relaxed or tightened, and grants gained or lost, each with
+        the spec location that says it. For review in CI; the markdown form suits a pull request.
+
+        Examples:
+          git show main:shop.yaml > /tmp/old.yaml && palisade diff /tmp/old.yaml shop.yaml
+          palisade diff old.yaml new.yaml --format json
+        """)
+
+    @Argument(help: "The spec before the change.")
+    var old: String
+
+    @Argument(help: "The spec after the change.")
+    var new: String
+
+    @Option(help: "Output format: text, json or markdown.")
+    var format: DiffRequest.Format = .text
+
+    func run() throws {
+        try finish(Commands.diff(DiffRequest(old: old, new: new, format: format)))
+    }
+}

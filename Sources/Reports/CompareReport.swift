@@ -1,0 +1,123 @@
+import Analysis
+import Backends
+import IR
+import YAML
+
+/// `palisade compare` rendered: text for a terminal, JSON for tools, Markdown for a pull request.
+public enum CompareReport {
+    // MARK: Text
+
+    public static func text(_ comparison: Comparison) -> String {
+        let policy = comparison.policy
+        var out = "palisade compare: policy \(policy.name) (\(policy.files.joined(separator: ", ")))\n"
+        for result in comparison.targets {
+            out += "\n\(result.target.rawValue): "
+            if let error = result.error {
+                out += "cannot compile: \(error.message)\n"
+                continue
+            }
+            out += Fidelity.summary(result.gaps) + "\n"
+            for (kind, title) in Comparison.sections {
+                let gaps = result.gaps.filter { $0.kind == kind }
+                guard !gaps.isEmpty else { continue }
+                out += "  \(title) (\(gaps.count)):\n"
+                for (reason, members) in Comparison.groups(gaps) {
+                    out += "    \(reason):\n"
+                    for gap in members {
+                        out += "      \(Comparison.line(gap))\(gap.origin.map { "  [\($0)]" } ?? "")\n"
+                    }
+                }
+            }
+        }
+        out += "\ncontrols (ok: as the spec says; +N allowed beyond it; -N blocked; xN not enforced; !N expectations failing):\n"
+        let width = Capability.allCases.map(\.rawValue.count).max() ?? 0
+        let table = TextTable(indent: "  ", widths: [width + 2] + comparison.targets.map { _ in 11 })
+        out += table.row(["control"] + comparison.targets.map(\.target.rawValue))
+        for (capability, cells) in comparison.matrixRows() {
+            out += table.row([capability.rawValue] + cells)
+        }
+        return out
+    }
+
+    // MARK: JSON
+
+    public static func json(_ comparison: Comparison) -> String {
+        let targets = comparison.targets
+        return JSONWriter.write(.object([
+            .init("format", .string(ReportSchemas.Report.compare.format)),
+            .init("version", .int(ReportSchemas.version)),
+            .init("policy", .string(comparison.policy.name)),
+            .init("files", .array(comparison.policy.files.map { .string($0) })),
+            .init("targets", .array(targets.map { result in
+                var entries: [StructuredValue.Entry] = [.init("target", .string(result.target.rawValue))]
+                if let error = result.error {
+                    entries.append(.init("error", .object([
+                        .init("code", .string(error.code.rawValue)), .init("message", .string(error.message)),
+                        .init("location", error.range.map { .string($0.description) } ?? .null),
+                    ])))
+                    return .object(entries)
+                }
+                entries.append(.init("summary", .object(Comparison.sections.map { kind, _ in
+                    .init(kind.rawValue, .int(result.gaps.filter { $0.kind == kind }.count))
+                })))
+                entries.append(.init("gaps", .array(result.gaps.map(GapJSON.value))))
+                return .object(entries)
+            })),
+            .init("controls", .object(comparison.matrixRows().map { capability, cells in
+                .init(capability.rawValue, .object(zip(targets, cells).map { .init($0.target.rawValue, .string($1)) }))
+            })),
+        ]))
+    }
+
+    // MARK: Markdown
+
+    /// Text safe inside a Markdown table cell or list item.
+    static func escaped(_ text: String) -> String { text.replacing("|", with: "\\|").replacing("<", with: "&lt;") }
+
+    /// For a pull request: a summary table, the control matrix, the intent as a Mermaid
+    /// picture, and each target's details folded.
+    public static func markdown(_ comparison: Comparison) -> String {
+        let policy = comparison.policy
+        let targets = comparison.targets
+        var out = "## Palisade fidelity report: `\(policy.name)`\n\n"
+        out += "What each platform enforces of `\(policy.files.joined(separator: "`, `"))`, read back from the files Palisade generates.\n\n"
+        out += "| target | allowed beyond the intent | intended but blocked | not enforced | expectations failing | added for the platform |\n"
+        out += "|---|---:|---:|---:|---:|---:|\n"
+        for result in targets {
+            if let error = result.error {
+                out += "| \(result.target.rawValue) | cannot compile: \(escaped(error.message)) | | | | |\n"
+                continue
+            }
+            let counts = Comparison.sections.map { kind, _ in String(result.gaps.filter { $0.kind == kind }.count) }
+            out += MarkdownTable.row([result.target.rawValue] + counts)
+        }
+        out += "\n### Controls\n\n`ok` as the spec says · `+N` allowed beyond it · `-N` blocked · `xN` not enforced · `!N` expectations failing\n\n"
+        out += MarkdownTable.row(["control"] + targets.map(\.target.rawValue))
+        out += MarkdownTable.separator(columns: targets.count + 1)
+        for (capability, cells) in comparison.matrixRows() {
+            out += MarkdownTable.row([capability.rawValue] + cells)
+        }
+        out += "\n### Intent\n\n```mermaid\n" + GraphReport.mermaid(comparison.intentGraph) + "```\n"
+        for result in targets where result.error == nil && !result.gaps.isEmpty {
+            out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(Fidelity.summary(result.gaps))</summary>\n\n"
+            for (kind, title) in Comparison.sections {
+                let gaps = result.gaps.filter { $0.kind == kind }
+                guard !gaps.isEmpty else { continue }
+                out += "**\(title)**\n\n"
+                for (reason, members) in Comparison.groups(gaps) {
+                    out += "- \(escaped(reason))\n"
+                    for gap in members.prefix(50) {
+                        out += "  - \(escaped(Comparison.line(gap)))\(gap.origin.map { " — `\($0)`" } ?? "")\n"
+                    }
+                    if members.count > 50 { out += "  - … and \(members.count - 50) more (`palisade compare --format json` lists all)\n" }
+                }
+                out += "\n"
+            }
+            if let graph = comparison.graph(of: result), graph.edges.count <= 150 {
+                out += "```mermaid\n" + GraphReport.mermaid(graph) + "```\n\n"
+            }
+            out += "</details>\n"
+        }
+        return out
+    }
+}

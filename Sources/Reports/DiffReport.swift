@@ -1,0 +1,60 @@
+import Analysis
+import YAML
+
+/// `palisade diff` rendered: text, JSON, and Markdown for a pull request.
+public enum DiffReport {
+    static let titles: [SpecDiff.Kind: String] = [
+        .opens: "opens", .closes: "closes", .relaxes: "relaxes", .tightens: "tightens", .changes: "other changes",
+    ]
+
+    static let icons: [SpecDiff.Kind: String] = [.opens: "🔓", .closes: "🔒", .relaxes: "⚠️", .tightens: "🛡️", .changes: "✏️"]
+
+    static func title(_ kind: SpecDiff.Kind) -> String { titles[kind] ?? kind.rawValue }
+
+    /// `2 opens, 1 closes`, or `no security-relevant change`.
+    public static func summary(_ diff: SpecDiff) -> String {
+        let counts = SpecDiff.Kind.allCases.compactMap { kind -> String? in
+            let count = diff.changes.filter { $0.kind == kind }.count
+            return count == 0 ? nil : "\(count) \(title(kind))"
+        }
+        return counts.isEmpty ? "no security-relevant change" : counts.joined(separator: ", ")
+    }
+
+    public static func text(_ diff: SpecDiff) -> String {
+        var out = "palisade diff: \(diff.old.files[0]) -> \(diff.new.files[0]): \(summary(diff))\n"
+        for kind in SpecDiff.Kind.allCases {
+            let items = diff.changes.filter { $0.kind == kind }
+            guard !items.isEmpty else { continue }
+            out += "\n\(title(kind)) (\(items.count)):\n"
+            for item in items { out += "  \(item.text)\(item.origin.map { "  [\($0)]" } ?? "")\n" }
+        }
+        return out
+    }
+
+    public static func json(_ diff: SpecDiff) -> String {
+        JSONWriter.write(.object([
+            .init("old", .string(diff.old.files[0])), .init("new", .string(diff.new.files[0])),
+            .init("summary", .object(SpecDiff.Kind.allCases.map { kind in .init(kind.rawValue, .int(diff.changes.filter { $0.kind == kind }.count)) })),
+            .init("changes", .array(diff.changes.map { change in
+                .object([
+                    .init("kind", .string(change.kind.rawValue)), .init("subject", .string(change.subject)),
+                    .init("text", .string(change.text)), .init("location", change.origin.map { .string($0.description) } ?? .null),
+                ])
+            })),
+        ]))
+    }
+
+    public static func markdown(_ diff: SpecDiff) -> String {
+        var out = "## Palisade: what this change does to `\(diff.new.name)`\n\n**\(summary(diff))**\n"
+        for kind in SpecDiff.Kind.allCases {
+            let items = diff.changes.filter { $0.kind == kind }
+            guard !items.isEmpty else { continue }
+            let title = title(kind)
+            out += "\n### \(icons[kind] ?? "") \(title.prefix(1).uppercased() + title.dropFirst()) (\(items.count))\n\n"
+            for item in items {
+                out += "- \(item.text.replacing("|", with: "\\|"))\(item.origin.map { " — `\($0)`" } ?? "")\n"
+            }
+        }
+        return out
+    }
+}
