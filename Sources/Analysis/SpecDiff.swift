@@ -121,16 +121,17 @@ public struct SpecDiff: Sendable {
             guard let previous = old.workload(named: workload.name) else { continue }
             let a = previous.runtime
             let b = workload.runtime
-            func report(_ key: String, _ direction: Direction, _ from: String, _ to: String) {
+            func report(_ key: RuntimeKey, part: String? = nil, _ direction: Direction, _ from: String, _ to: String) {
                 let kind: Kind = switch direction {
                 case .weaker: .relaxes
                 case .stronger: .tightens
                 case .other: .changes
                 }
-                add(kind, "runtime", "\(workload.name): \(key) \(from) -> \(to)", b.origins[key] ?? workload.origin)
+                let setting = part.map { "\(key.name).\($0)" } ?? key.name
+                add(kind, "runtime", "\(workload.name): \(setting) \(from) -> \(to)", b.origins[key] ?? workload.origin)
             }
             /// A flag whose unset value means the platform's default, `fallback`.
-            func flag(_ key: String, _ old: Bool?, _ new: Bool?, safe: Bool, fallback: Bool) {
+            func flag(_ key: RuntimeKey, _ old: Bool?, _ new: Bool?, safe: Bool, fallback: Bool) {
                 guard old != new else { return }
                 let text = { (value: Bool?) in value.map { "\($0)" } ?? "unset" }
                 let (before, after) = (old ?? fallback, new ?? fallback)
@@ -139,16 +140,16 @@ public struct SpecDiff: Sendable {
             }
             if a.user != b.user {
                 let direction: Direction = b.user == 0 ? .weaker : a.user == 0 ? .stronger : .other
-                report("user", direction, a.user.map(String.init) ?? "unset", b.user.map(String.init) ?? "unset")
+                report(.user, direction, a.user.map(String.init) ?? "unset", b.user.map(String.init) ?? "unset")
             }
-            flag("run_as_non_root", a.runAsNonRoot, b.runAsNonRoot, safe: true, fallback: false)
-            flag("privileged", a.privileged, b.privileged, safe: false, fallback: false)
-            flag("read_only_root", a.readOnlyRoot, b.readOnlyRoot, safe: true, fallback: false)
-            flag("no_new_privileges", a.noNewPrivileges, b.noNewPrivileges, safe: true, fallback: false)
-            flag("host_network", a.hostNetwork, b.hostNetwork, safe: false, fallback: false)
-            flag("host_pid", a.hostPID, b.hostPID, safe: false, fallback: false)
-            flag("host_ipc", a.hostIPC, b.hostIPC, safe: false, fallback: false)
-            for (key, before, after) in [("seccomp", a.seccomp, b.seccomp), ("apparmor", a.apparmor, b.apparmor)] where before != after {
+            flag(.runAsNonRoot, a.runAsNonRoot, b.runAsNonRoot, safe: true, fallback: false)
+            flag(.privileged, a.privileged, b.privileged, safe: false, fallback: false)
+            flag(.readOnlyRoot, a.readOnlyRoot, b.readOnlyRoot, safe: true, fallback: false)
+            flag(.noNewPrivileges, a.noNewPrivileges, b.noNewPrivileges, safe: true, fallback: false)
+            flag(.hostNetwork, a.hostNetwork, b.hostNetwork, safe: false, fallback: false)
+            flag(.hostPID, a.hostPID, b.hostPID, safe: false, fallback: false)
+            flag(.hostIPC, a.hostIPC, b.hostIPC, safe: false, fallback: false)
+            for (key, before, after) in [(RuntimeKey.seccomp, a.seccomp, b.seccomp), (.apparmor, a.apparmor, b.apparmor)] where before != after {
                 let confined = { (profile: SecurityProfile?) in profile != nil && profile != .unconfined }
                 let direction: Direction = confined(before) && !confined(after) ? .weaker
                     : !confined(before) && confined(after) ? .stronger : .other
@@ -158,23 +159,23 @@ public struct SpecDiff: Sendable {
             let added = (Set(a.capabilities?.add ?? []), Set(b.capabilities?.add ?? []))
             let dropped = (Set(a.capabilities?.drop ?? []), Set(b.capabilities?.drop ?? []))
             func names(_ set: Set<String>) -> String { set.sorted().joined(separator: ", ") }
-            if !paths.1.subtracting(paths.0).isEmpty { report("writable_paths", .weaker, "without", "with \(names(paths.1.subtracting(paths.0)))") }
-            if !paths.0.subtracting(paths.1).isEmpty { report("writable_paths", .stronger, "with", "without \(names(paths.0.subtracting(paths.1)))") }
-            if !added.1.subtracting(added.0).isEmpty { report("capabilities.add", .weaker, "without", "with \(names(added.1.subtracting(added.0)))") }
-            if !added.0.subtracting(added.1).isEmpty { report("capabilities.add", .stronger, "with", "without \(names(added.0.subtracting(added.1)))") }
-            if !dropped.0.subtracting(dropped.1).isEmpty { report("capabilities.drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))") }
+            if !paths.1.subtracting(paths.0).isEmpty { report(.writablePaths, .weaker, "without", "with \(names(paths.1.subtracting(paths.0)))") }
+            if !paths.0.subtracting(paths.1).isEmpty { report(.writablePaths, .stronger, "with", "without \(names(paths.0.subtracting(paths.1)))") }
+            if !added.1.subtracting(added.0).isEmpty { report(.capabilities, part: "add", .weaker, "without", "with \(names(added.1.subtracting(added.0)))") }
+            if !added.0.subtracting(added.1).isEmpty { report(.capabilities, part: "add", .stronger, "with", "without \(names(added.0.subtracting(added.1)))") }
+            if !dropped.0.subtracting(dropped.1).isEmpty { report(.capabilities, part: "drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))") }
             if !dropped.1.subtracting(dropped.0).isEmpty {
-                report("capabilities.drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))")
+                report(.capabilities, part: "drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))")
             }
             for (key, before, after) in [
-                ("resources.cpu", a.resources?.cpuMillis, b.resources?.cpuMillis),
-                ("resources.memory", a.resources?.memoryBytes, b.resources?.memoryBytes),
-                ("resources.pids", a.resources?.pids, b.resources?.pids),
+                ("cpu", a.resources?.cpuMillis, b.resources?.cpuMillis),
+                ("memory", a.resources?.memoryBytes, b.resources?.memoryBytes),
+                ("pids", a.resources?.pids, b.resources?.pids),
             ] where before != after {
                 // No limit now, or a higher one: weaker.
                 let weaker = after.map { after in before.map { after > $0 } ?? false } ?? true
                 let direction: Direction = weaker ? .weaker : .stronger
-                report(key, direction, before.map(String.init) ?? "unlimited", after.map(String.init) ?? "unlimited")
+                report(.resources, part: key, direction, before.map(String.init) ?? "unlimited", after.map(String.init) ?? "unlimited")
             }
         }
     }

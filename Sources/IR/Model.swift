@@ -336,14 +336,14 @@ public struct RuntimeProfile: Sendable, Hashable {
     public var hostPID: Bool?
     public var hostIPC: Bool?
     public var resources: Resources?
-    /// Where each key was set (in the workload, or in `defaults.runtime`), by spec key name.
-    public var origins: [String: SourceRange]
+    /// Where each key was set (in the workload, or in `defaults.runtime`).
+    public var origins: [RuntimeKey: SourceRange]
 
     public init(
         user: Int? = nil, runAsNonRoot: Bool? = nil, privileged: Bool? = nil, readOnlyRoot: Bool? = nil,
         writablePaths: [String]? = nil, noNewPrivileges: Bool? = nil, capabilities: Capabilities? = nil,
         seccomp: SecurityProfile? = nil, apparmor: SecurityProfile? = nil, hostNetwork: Bool? = nil,
-        hostPID: Bool? = nil, hostIPC: Bool? = nil, resources: Resources? = nil, origins: [String: SourceRange] = [:]
+        hostPID: Bool? = nil, hostIPC: Bool? = nil, resources: Resources? = nil, origins: [RuntimeKey: SourceRange] = [:]
     ) {
         self.user = user
         self.runAsNonRoot = runAsNonRoot

@@ -45,7 +45,7 @@ extension RuleMetadata {
     /// A finding about a workload's runtime setting, at the setting (in the workload or in
     /// `defaults.runtime`) or at the workload when the setting is unset. The message's
     /// `{workload}` is the workload's name.
-    func finding(_ key: String, _ values: [String: String] = [:], workload: Workload, setting: String?) -> Finding {
+    func finding(_ key: String, _ values: [String: String] = [:], workload: Workload, setting: RuntimeKey?) -> Finding {
         let range = setting.flatMap { workload.runtime.origins[$0] } ?? workload.origin
         return finding(key, values.merging(["workload": workload.name]) { own, _ in own }, at: range, subject: "workload:\(workload.name)")
     }

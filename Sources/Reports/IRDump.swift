@@ -17,27 +17,27 @@ public enum IRDump {
         }
         func runtime(_ profile: RuntimeProfile) -> StructuredValue {
             var entries: [StructuredValue.Entry] = []
-            func add(_ key: String, _ value: StructuredValue?) { if let value { entries.append(.init(key, value)) } }
-            add("user", profile.user.map { .int($0) })
-            add("run_as_non_root", profile.runAsNonRoot.map { .bool($0) })
-            add("privileged", profile.privileged.map { .bool($0) })
-            add("read_only_root", profile.readOnlyRoot.map { .bool($0) })
-            add("writable_paths", profile.writablePaths.map { .array($0.map { .string($0) }) })
-            add("no_new_privileges", profile.noNewPrivileges.map { .bool($0) })
-            add("capabilities", profile.capabilities.map {
+            func add(_ key: RuntimeKey, _ value: StructuredValue?) { if let value { entries.append(.init(key.name, value)) } }
+            add(.user, profile.user.map { .int($0) })
+            add(.runAsNonRoot, profile.runAsNonRoot.map { .bool($0) })
+            add(.privileged, profile.privileged.map { .bool($0) })
+            add(.readOnlyRoot, profile.readOnlyRoot.map { .bool($0) })
+            add(.writablePaths, profile.writablePaths.map { .array($0.map { .string($0) }) })
+            add(.noNewPrivileges, profile.noNewPrivileges.map { .bool($0) })
+            add(.capabilities, profile.capabilities.map {
                 .object([.init("add", .array($0.add.map { .string($0) })), .init("drop", .array($0.drop.map { .string($0) }))])
             })
-            add("seccomp", profile.seccomp.map { .string($0.description) })
-            add("apparmor", profile.apparmor.map { .string($0.description) })
-            add("host_network", profile.hostNetwork.map { .bool($0) })
-            add("host_pid", profile.hostPID.map { .bool($0) })
-            add("host_ipc", profile.hostIPC.map { .bool($0) })
+            add(.seccomp, profile.seccomp.map { .string($0.description) })
+            add(.apparmor, profile.apparmor.map { .string($0.description) })
+            add(.hostNetwork, profile.hostNetwork.map { .bool($0) })
+            add(.hostPID, profile.hostPID.map { .bool($0) })
+            add(.hostIPC, profile.hostIPC.map { .bool($0) })
             if let resources = profile.resources {
                 var limits: [StructuredValue.Entry] = []
                 if let cpu = resources.cpuMillis { limits.append(.init("cpu_millis", .int(cpu))) }
                 if let memory = resources.memoryBytes { limits.append(.init("memory_bytes", .int(memory))) }
                 if let pids = resources.pids { limits.append(.init("pids", .int(pids))) }
-                entries.append(.init("resources", .object(limits)))
+                entries.append(.init(RuntimeKey.resources.name, .object(limits)))
             }
             return .object(entries)
         }

@@ -1,3 +1,4 @@
+import IR
 import YAML
 
 /// The spec language's structure as data. The decoder takes every object's keys from
@@ -73,19 +74,19 @@ public enum SpecSchema {
     ])
 
     public static let runtime = Shape(name: "runtime", fields: [
-        Field("user", .integer(minimum: 0, maximum: 2_147_483_647), "UID to run as; 0 is root"),
-        Field("run_as_non_root", .boolean, "refuse to start as UID 0"),
-        Field("privileged", .boolean, "full host privileges"),
-        Field("read_only_root", .boolean, "root filesystem read-only"),
-        Field("writable_paths", .list(.string(pattern: "^/")), "absolute paths given writable scratch space"),
-        Field("no_new_privileges", .boolean, "no privilege escalation"),
-        Field("capabilities", .object(capabilities), "Linux capabilities to add and drop"),
-        Field("seccomp", profile, "seccomp profile"),
-        Field("apparmor", profile, "AppArmor profile"),
-        Field("host_network", .boolean, "share the host's network namespace"),
-        Field("host_pid", .boolean, "share the host's PID namespace"),
-        Field("host_ipc", .boolean, "share the host's IPC namespace"),
-        Field("resources", .object(resources), "resource limits"),
+        Field(RuntimeKey.user.name, .integer(minimum: 0, maximum: 2_147_483_647), "UID to run as; 0 is root"),
+        Field(RuntimeKey.runAsNonRoot.name, .boolean, "refuse to start as UID 0"),
+        Field(RuntimeKey.privileged.name, .boolean, "full host privileges"),
+        Field(RuntimeKey.readOnlyRoot.name, .boolean, "root filesystem read-only"),
+        Field(RuntimeKey.writablePaths.name, .list(.string(pattern: "^/")), "absolute paths given writable scratch space"),
+        Field(RuntimeKey.noNewPrivileges.name, .boolean, "no privilege escalation"),
+        Field(RuntimeKey.capabilities.name, .object(capabilities), "Linux capabilities to add and drop"),
+        Field(RuntimeKey.seccomp.name, profile, "seccomp profile"),
+        Field(RuntimeKey.apparmor.name, profile, "AppArmor profile"),
+        Field(RuntimeKey.hostNetwork.name, .boolean, "share the host's network namespace"),
+        Field(RuntimeKey.hostPID.name, .boolean, "share the host's PID namespace"),
+        Field(RuntimeKey.hostIPC.name, .boolean, "share the host's IPC namespace"),
+        Field(RuntimeKey.resources.name, .object(resources), "resource limits"),
     ])
 
     public static let segment = Shape(name: "segment", fields: [

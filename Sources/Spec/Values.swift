@@ -17,16 +17,18 @@ extension Decoder {
     mutating func runtime(_ node: YAMLNode) -> RuntimeProfile {
         var profile = RuntimeProfile()
         guard let fields = fields(node, SpecSchema.runtime, in: "a runtime profile") else { return profile }
-        for pair in fields.pairs { profile.origins[pair.name] = pair.key.range }
-        func flag(_ key: String) -> Bool? { fields[key].flatMap { boolean($0, in: key)?.value } }
+        for pair in fields.pairs {
+            if let key = RuntimeKey(rawValue: pair.name) { profile.origins[key] = pair.key.range }
+        }
+        func flag(_ key: RuntimeKey) -> Bool? { fields[key.name].flatMap { boolean($0, in: key.name)?.value } }
         profile.user = fields["user"].flatMap { integer($0, in: "user", minimum: 0, maximum: 2_147_483_647)?.value }
-        profile.runAsNonRoot = flag("run_as_non_root")
-        profile.privileged = flag("privileged")
-        profile.readOnlyRoot = flag("read_only_root")
-        profile.noNewPrivileges = flag("no_new_privileges")
-        profile.hostNetwork = flag("host_network")
-        profile.hostPID = flag("host_pid")
-        profile.hostIPC = flag("host_ipc")
+        profile.runAsNonRoot = flag(.runAsNonRoot)
+        profile.privileged = flag(.privileged)
+        profile.readOnlyRoot = flag(.readOnlyRoot)
+        profile.noNewPrivileges = flag(.noNewPrivileges)
+        profile.hostNetwork = flag(.hostNetwork)
+        profile.hostPID = flag(.hostPID)
+        profile.hostIPC = flag(.hostIPC)
         if let node = fields["writable_paths"] {
             profile.writablePaths = (list(node, in: "writable_paths") ?? []).compactMap { item in
                 guard let path = string(item, in: "a writable path") else { return nil }

@@ -295,8 +295,8 @@ import TestSupport
         #expect(b.capabilities == Capabilities(add: ["NET_BIND_SERVICE"], drop: []))
         #expect(b.resources == Resources(cpuMillis: 1500))
         #expect(b.seccomp == .localhost("profiles/b.json"))
-        #expect(b.origins["user"]?.start.line == 14)
-        #expect(b.origins["read_only_root"]?.start.line == 6)
+        #expect(b.origins[.user]?.start.line == 14)
+        #expect(b.origins[.readOnlyRoot]?.start.line == 6)
     }
 
     @Test func identitiesAreImpliedAndMustBeServices() throws {

@@ -3,7 +3,7 @@ import IR
 /// A runtime control of a workload that a target does not enforce, located at the spec key
 /// that asked for it (or the workload): `web: no_new_privileges needs …`.
 func unenforced(_ workload: Workload, _ key: RuntimeKey, target: TargetName, _ reason: String) -> Gap {
-    .runtime(target: target, workload: workload.name, key: key, reason: reason, origin: workload.runtime.origins[key.name] ?? workload.origin)
+    .runtime(target: target, workload: workload.name, key: key, reason: reason, origin: workload.runtime.origins[key] ?? workload.origin)
 }
 
 /// Items in order, cut into runs of at most `limit` whose sizes stay within `budget` (an item

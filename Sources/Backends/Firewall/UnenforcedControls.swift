@@ -6,7 +6,7 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
     var gaps: [Gap] = []
     for workload in policy.workloads {
         for key in RuntimeKey.allCases {
-            guard let origin = workload.runtime.origins[key.name] else { continue }
+            guard let origin = workload.runtime.origins[key] else { continue }
             gaps.append(.runtime(
                 target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue) (\(why))",
                 origin: origin))

@@ -95,7 +95,7 @@ public struct OpenShiftBackend: Backend {
             if case .localhost(let path)? = workload.runtime.seccomp, path.hasPrefix("/") {
                 problems.append(.error(
                     .targetLimit, "openshift: seccomp profile '\(path)' must be relative to the kubelet's seccomp directory",
-                    at: workload.runtime.origins["seccomp"] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
+                    at: workload.runtime.origins[.seccomp] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
             }
             // A route's generated host starts with NAME-NAMESPACE, which must be a DNS label.
             let exposed = policy.intent.ingress[workload.id]?.entries.reduce(PortSet()) { $0.union($1.ports) } ?? PortSet()

@@ -12,7 +12,7 @@ struct CapabilitiesNotDropped: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { !($0.runtime.capabilities?.drop.contains("ALL") ?? false) }.map { workload in
-            Self.metadata.finding("kept", workload: workload, setting: workload.runtime.capabilities == nil ? nil : "capabilities")
+            Self.metadata.finding("kept", workload: workload, setting: workload.runtime.capabilities == nil ? nil : .capabilities)
         }
     }
 }

@@ -23,7 +23,7 @@ struct DangerousCapabilities: LintRule {
         policy.workloads.compactMap { workload in
             let added = (workload.runtime.capabilities?.add ?? []).filter(Self.dangerous.contains)
             guard !added.isEmpty else { return nil }
-            return Self.metadata.finding("adds", ["capabilities": added.joined(separator: ", ")], workload: workload, setting: "capabilities")
+            return Self.metadata.finding("adds", ["capabilities": added.joined(separator: ", ")], workload: workload, setting: .capabilities)
         }
     }
 }

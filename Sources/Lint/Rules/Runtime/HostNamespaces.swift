@@ -16,9 +16,9 @@ struct HostNamespaces: LintRule {
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.flatMap { workload -> [Finding] in
             let runtime = workload.runtime
-            return [("host_network", runtime.hostNetwork), ("host_pid", runtime.hostPID), ("host_ipc", runtime.hostIPC)]
+            return [(RuntimeKey.hostNetwork, runtime.hostNetwork), (.hostPID, runtime.hostPID), (.hostIPC, runtime.hostIPC)]
                 .filter { $0.1 == true }
-                .map { Self.metadata.finding("shared", ["setting": $0.0], workload: workload, setting: $0.0) }
+                .map { Self.metadata.finding("shared", ["setting": $0.0.name], workload: workload, setting: $0.0) }
         }
     }
 }

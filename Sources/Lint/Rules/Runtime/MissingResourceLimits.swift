@@ -17,7 +17,7 @@ struct MissingResourceLimits: LintRule {
                 .filter(\.1).map(\.0)
             guard !missing.isEmpty else { return nil }
             return Self.metadata.finding("missing", ["limits": missing.joined(separator: ", ")], workload: workload,
-                                         setting: resources == nil ? nil : "resources")
+                                         setting: resources == nil ? nil : .resources)
         }
     }
 }

@@ -12,7 +12,7 @@ struct PrivilegeEscalation: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.runtime.noNewPrivileges != true }.map { workload in
-            Self.metadata.finding("allowed", workload: workload, setting: workload.runtime.noNewPrivileges == nil ? nil : "no_new_privileges")
+            Self.metadata.finding("allowed", workload: workload, setting: workload.runtime.noNewPrivileges == nil ? nil : .noNewPrivileges)
         }
     }
 }

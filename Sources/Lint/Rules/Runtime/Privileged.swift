@@ -12,7 +12,7 @@ struct Privileged: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.runtime.privileged == true }.map {
-            Self.metadata.finding("privileged", workload: $0, setting: "privileged")
+            Self.metadata.finding("privileged", workload: $0, setting: .privileged)
         }
     }
 }

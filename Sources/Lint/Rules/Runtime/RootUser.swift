@@ -16,7 +16,7 @@ struct RootUser: LintRule {
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.compactMap { workload in
             let runtime = workload.runtime
-            if runtime.user == 0 { return Self.metadata.finding("root", workload: workload, setting: "user") }
+            if runtime.user == 0 { return Self.metadata.finding("root", workload: workload, setting: .user) }
             if runtime.user == nil, runtime.runAsNonRoot != true {
                 return Self.metadata.finding("unset", workload: workload, setting: nil)
             }

@@ -12,9 +12,9 @@ struct Unconfined: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.flatMap { workload -> [Finding] in
-            [("seccomp", workload.runtime.seccomp), ("apparmor", workload.runtime.apparmor)]
+            [(RuntimeKey.seccomp, workload.runtime.seccomp), (.apparmor, workload.runtime.apparmor)]
                 .filter { $0.1 == .unconfined }
-                .map { Self.metadata.finding("unconfined", ["setting": $0.0], workload: workload, setting: $0.0) }
+                .map { Self.metadata.finding("unconfined", ["setting": $0.0.name], workload: workload, setting: $0.0) }
         }
     }
 }

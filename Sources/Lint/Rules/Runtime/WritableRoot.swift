@@ -12,7 +12,7 @@ struct WritableRoot: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.runtime.readOnlyRoot != true }.map { workload in
-            Self.metadata.finding("writable", workload: workload, setting: workload.runtime.readOnlyRoot == nil ? nil : "read_only_root")
+            Self.metadata.finding("writable", workload: workload, setting: workload.runtime.readOnlyRoot == nil ? nil : .readOnlyRoot)
         }
     }
 }
