@@ -59,6 +59,16 @@ public enum Commands {
     /// `palisade schema`.
     public static func schema() -> CommandOutput { CommandOutput(stdout: Pipeline.schema()) }
 
+    /// `palisade schema --report NAME`: the JSON Schema of a JSON report; exit 2 for a name
+    /// that has none.
+    public static func schema(report name: String) -> CommandOutput {
+        guard let report = ReportSchemas.Report(rawValue: name) else {
+            let names = ReportSchemas.Report.allCases.map(\.rawValue).joined(separator: ", ")
+            return usageError("'\(name)' is not a report with a schema (\(names))")
+        }
+        return CommandOutput(stdout: ReportSchemas.schema(report))
+    }
+
     /// Compiles one spec for `compare`, `diff`, `explain` and `graph`: its diagnostics go to
     /// `output`, which exits 2 when the spec is unreadable and 1 when it has errors (then nil).
     static func compiledPolicy(

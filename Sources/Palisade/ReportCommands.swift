@@ -53,6 +53,8 @@ public struct GraphRequest: Sendable {
 
 /// `palisade explain SPEC --from A --to B [--port P] [--target T,…|all]`.
 public struct ExplainRequest: Sendable {
+    public enum Format: String, CaseIterable, Sendable { case text, json }
+
     public var spec: String
     public var from: String
     public var to: String
@@ -60,8 +62,10 @@ public struct ExplainRequest: Sendable {
     public var port: String?
     /// The targets to ask too, as written: a list, or `all`; checked once the spec compiles.
     public var targets: String?
+    public var format: Format
 
-    public init(spec: String, from: String, to: String, port: String? = nil, targets: String? = nil) {
+    public init(spec: String, from: String, to: String, port: String? = nil, targets: String? = nil, format: Format = .text) {
+        self.format = format
         self.spec = spec
         self.from = from
         self.to = to
@@ -137,7 +141,7 @@ extension Commands {
         }
         do {
             let answer = try Explain.explain(policy, from: request.from, to: request.to, port: request.port, targets: asked)
-            output.stdout = ExplainReport.text(answer)
+            output.stdout = request.format == .json ? ExplainReport.json(answer) : ExplainReport.text(answer)
         } catch {
             output.stderr += DiagnosticReport.error(error.description)
             return output.exiting(.usage)

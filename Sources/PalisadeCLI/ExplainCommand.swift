@@ -11,8 +11,8 @@ struct ExplainCommand: ParsableCommand {
         port set name; without it every port is asked about.
 
         Examples:
-          palisade lint samples/*.yaml --format sarif > palisade.sarif
-          palisade explain samples/shop.yaml --from web --to api --port tcp/9000
+          palisade explain samples/shop.yaml --from web --to catalog --port tcp/8080
+          palisade explain samples/shop.yaml --from web --to catalog --target all --format json
           palisade explain samples/shop.yaml --from 203.0.113.9 --to db
         """)
 
@@ -32,7 +32,10 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("target"), help: "Comma-separated targets whose files to ask too (default: none; 'all' for every target).")
     var targets: String?
 
+    @Option(help: "Output format: text or json.")
+    var format: ExplainRequest.Format = .text
+
     func run() throws {
-        try finish(Commands.explain(ExplainRequest(spec: spec, from: from, to: to, port: port, targets: targets)))
+        try finish(Commands.explain(ExplainRequest(spec: spec, from: from, to: to, port: port, targets: targets, format: format)))
     }
 }

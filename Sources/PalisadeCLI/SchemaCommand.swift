@@ -4,10 +4,17 @@ import Palisade
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
-        abstract: "Print the JSON Schema of the spec language, for editors.",
-        discussion: "Example: palisade schema > palisade.schema.json")
+        abstract: "Print the JSON Schema of the spec language, for editors, or of a JSON report.",
+        discussion: """
+        Examples:
+          palisade schema > palisade.schema.json
+          palisade schema --report compare > compare.schema.json
+        """)
+
+    @Option(help: "Print the schema of this JSON report instead: compare, diff or explain.")
+    var report: String?
 
     func run() throws {
-        try finish(Commands.schema())
+        try finish(report.map { Commands.schema(report: $0) } ?? Commands.schema())
     }
 }

@@ -50,6 +50,7 @@ extension TargetChoice: ExpressibleByArgument {
 extension CompareRequest.Format: ExpressibleByArgument {}
 extension DiffRequest.Format: ExpressibleByArgument {}
 extension GraphRequest.Format: ExpressibleByArgument {}
+extension ExplainRequest.Format: ExpressibleByArgument {}
 extension LintRequest.Format: ExpressibleByArgument {}
 extension LintRequest.Threshold: ExpressibleByArgument {}
 extension TargetsRequest.Format: ExpressibleByArgument {}

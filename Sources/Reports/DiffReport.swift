@@ -33,7 +33,8 @@ public enum DiffReport {
 
     public static func json(_ diff: SpecDiff) -> String {
         JSONWriter.write(.object([
-            .init("old", .string(diff.old.files[0])), .init("new", .string(diff.new.files[0])),
+            .init("format", .string(ReportSchemas.Report.diff.format)), .init("version", .int(ReportSchemas.version)),
+            .init("old", .string(diff.old.files.first ?? "")), .init("new", .string(diff.new.files.first ?? "")),
             .init("summary", .object(SpecDiff.Kind.allCases.map { kind in .init(kind.rawValue, .int(diff.changes.filter { $0.kind == kind }.count)) })),
             .init("changes", .array(diff.changes.map { change in
                 .object([
