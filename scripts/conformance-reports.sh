@@ -44,5 +44,33 @@ if out=$("$bin" diff samples/shop.yaml "$work/changed/shop.yaml" --format json 2
    && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); o=[c for c in d["changes"] if c["kind"]=="opens"]; assert o and o[0]["text"]=="web -> catalog on tcp/9090" and "changed/shop.yaml" in o[0]["location"], d' "$out"; then pass; else fail "diff of a widened copy: $out"; fi
 if out=$("$bin" explain samples/shop.yaml --from web --to catalog --port tcp/8080 --target all 2>&1) \
    && [ "$(grep -c '^on ' <<<"$out")" = 6 ] && grep -q '  by NetworkPolicy' <<<"$out"; then pass; else fail "explain --target all: $out"; fi
+# Every JSON report against its published schema, with an independent validator
+# (python-jsonschema, Draft 2020-12).
+python3 -c 'import jsonschema' 2>/dev/null || pip install -q 'jsonschema>=4.18' >/dev/null 2>&1 || true
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  for report in compare diff explain; do
+    "$bin" schema --report "$report" >"$work/$report.schema.json"
+  done
+  "$bin" diff samples/minimal.yaml samples/shop.yaml --format json >"$work/diff.json" 2>/dev/null
+  "$bin" explain samples/shop.yaml --from web --to catalog --target all --format json >"$work/explain.json" 2>/dev/null
+  for document in "$work"/*.json; do
+    case "$document" in
+      *.schema.json) continue ;;
+      */diff.json) report=diff ;;
+      */explain.json) report=explain ;;
+      *) report=compare ;;
+    esac
+    if python3 - "$work/$report.schema.json" "$document" <<'PY'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+PY
+    then pass; else fail "$(basename "$document"): not valid under the $report schema"; fi
+  done
+else
+  echo "SKIPPED: needs python3 jsonschema (pip install jsonschema) for the report schemas"
+fi
 echo "conformance-reports: $passed passed, $failed failed"
 [ "$failed" = 0 ]
