@@ -7,17 +7,8 @@ import TestSupport
 /// The decisions the command line leaves to the library: exit statuses, strictness, drift,
 /// target lists, usage errors. Each command is called as `palisade` calls it.
 @Suite struct CommandTests {
-    static let good = """
-    version: 1
-    name: t
-    workloads:
-      a: {image: nginx:1.25, ports: [tcp/80]}
-      b: {image: nginx:1.25, ports: [tcp/80]}
-    flows:
-      - {from: a, to: b, ports: [tcp/80]}
-    expect:
-      - {deny: {from: b, to: a, ports: [tcp/80]}}
-    """
+    /// The spec of `FidelityTests`: its deny expectation fails on Swarm.
+    static let good = FidelityTests.spec
 
     static let files = InMemoryFileSystem([
         "good.yaml": good,
@@ -131,7 +122,7 @@ import TestSupport
             #expect(Commands.lint(LintRequest(specs: [name]), fileSystem: Self.files).exitStatus == status)
         }
         let compare = Commands.compare(CompareRequest(spec: "good.yaml", targets: TargetList([.openshift]), format: .json), fileSystem: Self.files)
-        #expect(compare.exitStatus == .success && compare.stdout.hasPrefix("{\n  \"policy\": \"t\""))
+        #expect(compare.exitStatus == .success && compare.stdout.hasPrefix("{\n  \"format\": \"palisade-compare\",\n  \"version\": 1,\n  \"policy\": \"t\""))
     }
 
     @Test func graphExitsOneWhenTheTargetRefusesTheSpec() {
