@@ -17,6 +17,7 @@ public enum Fidelity {
         let listens = policy.workloads.map(\.listens)
         let names = policy.workloads.map(\.name)
         return policy.expectations.compactMap { expectation in
+            guard expectation.targets?.contains(target) ?? true else { return nil }
             guard let witness = expectation.witness(on: relation, listens: listens) else { return nil }
             return Gap(
                 kind: .expectationFailed, capability: .workloadSegmentation, target: target,
@@ -32,8 +33,4 @@ public enum Fidelity {
         let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .expectationFailed, .platformRequired]
         return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
     }
-
-    /// Whether a gap fails `--strict` and `fidelity: strict`: every gap but the connections
-    /// the platform itself needs (which the compiler adds, and which are not the intent's).
-    public static func failsStrict(_ gap: Gap) -> Bool { gap.kind != .platformRequired }
 }

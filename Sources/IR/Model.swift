@@ -445,6 +445,9 @@ public struct Expectation: Sendable, Hashable {
     public var sources: Endpoints
     public var destinations: Endpoints
     public var ports: PortSet
+    /// The targets the assertion speaks for; nil for every target. It always holds on the
+    /// intent.
+    public var targets: [TargetName]?
     public var origin: SourceRange
 
     public init(kind: Kind, sources: Endpoints, destinations: Endpoints, ports: PortSet, origin: SourceRange) {

@@ -28,8 +28,9 @@ public struct CommandOutput: Sendable, Hashable {
 /// How `palisade` exits (its `--help` says the same).
 public enum ExitStatus: Int32, Sendable, Hashable {
     case success = 0
-    /// A spec has errors; drift with `--check`; a gap with `--strict`; a lint finding at
-    /// `--fail-on`; a target that refuses the spec (`graph --target`).
+    /// A spec has errors; drift with `--check`; a gap of a kind `--fail-on` names (a failed
+    /// expectation by default, every kind with `--strict`); a change `diff --fail-on` names; a
+    /// lint finding at `--fail-on`; a target that refuses the spec (`graph --target`).
     case failure = 1
     /// A bad invocation (flags, `--target`, an explain query) or an unreadable file.
     case usage = 2

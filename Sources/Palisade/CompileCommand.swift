@@ -12,6 +12,8 @@ public struct CompileRequest: Sendable {
     public var out: String
     /// Every fidelity gap is an error (as `fidelity: strict` in a spec).
     public var strict: Bool
+    /// The kinds of gap that fail the compile; nil: `GapGate.defaults` (failed expectations).
+    public var failOn: GapGates?
     /// Write nothing; fail when the files under `out` differ from what would be written.
     public var check: Bool
     /// Print every gap, not only their counts.
@@ -25,9 +27,10 @@ public struct CompileRequest: Sendable {
     public var dumpRead: Bool
 
     public init(
-        specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, check: Bool = false, gaps: Bool = false,
-        dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
+        specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, failOn: GapGates? = nil, check: Bool = false,
+        gaps: Bool = false, dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
     ) {
+        self.failOn = failOn
         self.specs = specs
         self.targets = targets
         self.out = out
@@ -40,11 +43,19 @@ public struct CompileRequest: Sendable {
     }
 }
 
+extension CompileRequest {
+    /// The kinds of gap that fail a policy: every kind under `--strict` or the spec's
+    /// `fidelity: strict`, else those of `--fail-on`, else the defaults.
+    func gates(strictPolicy: Bool) -> Set<GapGate> {
+        strict || strictPolicy ? GapGate.strict : failOn?.kinds ?? GapGate.defaults
+    }
+}
+
 extension Commands {
     /// Checks every spec, compiles it for every target asked, reports fidelity, and writes the
     /// files under `OUT/TARGET/POLICY/` (or, with `check`, compares them with what is there).
-    /// Exit 2: an unreadable spec or an unwritable folder; 1: errors, a gap that fails strict,
-    /// or drift.
+    /// Exit 2: an unreadable spec or an unwritable folder; 1: errors, a gap of a kind the
+    /// gates name (failed expectations by default), or drift.
     public static func compile(_ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
         var output = CommandOutput()
         let targets = request.targets?.targets ?? TargetName.allCases
@@ -84,16 +95,18 @@ extension Commands {
         }
         var failed = false
         for (policy, target, gaps) in result.gaps {
-            let strictHere = request.strict || result.strictPolicies.contains(policy)
+            let gates = request.gates(strictPolicy: result.strictPolicies.contains(policy))
             output.stderr += CompileReport.fidelity(policy: policy, target: target, gaps: gaps)
-            if strictHere, gaps.contains(where: Fidelity.failsStrict) { failed = true }
-            guard strictHere || request.gaps else { continue }
-            for gap in gaps { output.stderr += CompileReport.gap(gap, isError: strictHere && Fidelity.failsStrict(gap)) }
+            for gap in gaps {
+                let fails = GapGate.trips(gap, gates)
+                if fails { failed = true }
+                if fails || request.gaps { output.stderr += CompileReport.gap(gap, isError: fails) }
+            }
         }
         if !result.targetsWithoutBackend.isEmpty {
             output.stderr += CompileReport.targetsWithoutBackend(result.targetsWithoutBackend)
         }
-        // With --strict a gap is an error: like any error, it writes nothing.
+        // A gap that trips a gate is an error: like any error, it writes nothing.
         if failed { return output.exiting(.failure) }
         if request.check {
             let drift = result.tree.differences(from: request.out)

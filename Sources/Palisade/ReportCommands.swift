@@ -12,8 +12,11 @@ public struct CompareRequest: Sendable {
     /// nil: every target.
     public var targets: TargetList?
     public var format: Format
+    /// The kinds of gap that fail the command; nil: `GapGate.defaults` (failed expectations).
+    public var failOn: GapGates?
 
-    public init(spec: String, targets: TargetList? = nil, format: Format = .text) {
+    public init(spec: String, targets: TargetList? = nil, format: Format = .text, failOn: GapGates? = nil) {
+        self.failOn = failOn
         self.spec = spec
         self.targets = targets
         self.format = format
@@ -27,8 +30,12 @@ public struct DiffRequest: Sendable {
     public var old: String
     public var new: String
     public var format: Format
+    /// The kinds of change that fail the command (`opens,relaxes` for a review gate); none by
+    /// default.
+    public var failOn: ChangeGates
 
-    public init(old: String, new: String, format: Format = .text) {
+    public init(old: String, new: String, format: Format = .text, failOn: ChangeGates = ChangeGates([])) {
+        self.failOn = failOn
         self.old = old
         self.new = new
         self.format = format
@@ -85,7 +92,15 @@ extension Commands {
         case .json: CompareReport.json(comparison)
         case .markdown: CompareReport.markdown(comparison)
         }
-        return output
+        let gates = policy.strictFidelity ? GapGate.strict : request.failOn?.kinds ?? GapGate.defaults
+        var tripped = false
+        for result in comparison.targets {
+            let failing = result.gaps.filter { GapGate.trips($0, gates) }
+            guard !failing.isEmpty else { continue }
+            tripped = true
+            output.stderr += CompareReport.gateFailure(target: result.target, gaps: failing)
+        }
+        return tripped ? output.exiting(.failure) : output
     }
 
     /// What a spec change opens, closes, relaxes or tightens. Exit 2: either spec unreadable;
@@ -101,7 +116,10 @@ extension Commands {
         case .json: DiffReport.json(diff)
         case .markdown: DiffReport.markdown(diff)
         }
-        return output
+        let failing = diff.changes.filter { request.failOn.kinds.contains($0.kind) }
+        guard !failing.isEmpty else { return output }
+        output.stderr += DiffReport.gateFailure(failing)
+        return output.exiting(.failure)
     }
 
     /// The intent as a picture; with a target, what it widens and blocks. Exit 1 when the

@@ -15,6 +15,7 @@ struct CompareCommand: ParsableCommand {
         Examples:
           palisade compare samples/shop.yaml
           palisade compare samples/shop.yaml --target openshift,swarm --format markdown
+          palisade compare samples/shop.yaml --target openshift --fail-on widened,narrowed,expectation
         """)
 
     @Argument(help: "The spec file.")
@@ -26,7 +27,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output format: text, json or markdown.")
     var format: CompareRequest.Format = .text
 
+    @Option(
+        name: .customLong("fail-on"),
+        help: "Comma-separated gap kinds that make it exit 1: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
+    var failOn: GapGates?
+
     func run() throws {
-        try finish(Commands.compare(CompareRequest(spec: spec, targets: targets, format: format)))
+        try finish(Commands.compare(CompareRequest(spec: spec, targets: targets, format: format, failOn: failOn)))
     }
 }

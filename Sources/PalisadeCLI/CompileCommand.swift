@@ -12,6 +12,7 @@ struct CompileCommand: ParsableCommand {
         Examples:
           palisade compile samples/shop.yaml --out out
           palisade compile samples/*.yaml --out targets --check
+          palisade compile samples/shop.yaml --out out --fail-on expectation,narrowed
         """)
 
     @Argument(help: "Spec files.")
@@ -23,8 +24,13 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Output directory.")
     var out: String = "out"
 
-    @Flag(help: "Make any fidelity gap an error.")
+    @Flag(help: "Make any fidelity gap an error (as --fail-on with every kind).")
     var strict = false
+
+    @Option(
+        name: .customLong("fail-on"),
+        help: "Comma-separated gap kinds that fail the compile: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
+    var failOn: GapGates?
 
     @Flag(help: "Write nothing; exit 1 when the files in --out differ from what would be written.")
     var check = false
@@ -45,7 +51,7 @@ struct CompileCommand: ParsableCommand {
 
     func run() throws {
         try finish(Commands.compile(CompileRequest(
-            specs: specs, targets: targets, out: out, strict: strict, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
+            specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
             dumpRead: dumpRead)))
     }
 }

@@ -13,6 +13,7 @@ struct DiffCommand: ParsableCommand {
         Examples:
           git show main:shop.yaml > /tmp/old.yaml && palisade diff /tmp/old.yaml shop.yaml
           palisade diff old.yaml new.yaml --format json
+          palisade diff old.yaml new.yaml --fail-on opens,relaxes
         """)
 
     @Argument(help: "The spec before the change.")
@@ -24,7 +25,10 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Output format: text, json or markdown.")
     var format: DiffRequest.Format = .text
 
+    @Option(name: .customLong("fail-on"), help: "Comma-separated kinds of change that make it exit 1: opens, closes, relaxes, tightens, changes (default: none).")
+    var failOn: ChangeGates = ChangeGates([])
+
     func run() throws {
-        try finish(Commands.diff(DiffRequest(old: old, new: new, format: format)))
+        try finish(Commands.diff(DiffRequest(old: old, new: new, format: format, failOn: failOn)))
     }
 }

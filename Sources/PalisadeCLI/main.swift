@@ -47,6 +47,10 @@ extension TargetChoice: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .list(TargetChoice.names) }
 }
 
+extension GateList: ExpressibleByArgument {
+    public static var defaultCompletionKind: CompletionKind { .list(names + ["none"]) }
+}
+
 extension CompareRequest.Format: ExpressibleByArgument {}
 extension DiffRequest.Format: ExpressibleByArgument {}
 extension GraphRequest.Format: ExpressibleByArgument {}

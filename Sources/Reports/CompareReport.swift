@@ -120,4 +120,11 @@ public enum CompareReport {
         }
         return out
     }
+
+    /// Why `compare` fails: `error: swarm: 1 expectation failed (--fail-on)`, then each gap.
+    public static func gateFailure(target: TargetName, gaps: [Gap]) -> String {
+        var out = "error: \(target.rawValue): \(Fidelity.summary(gaps)) (--fail-on)\n"
+        for gap in gaps { out += "  \(gap.origin.map { "\($0): " } ?? "")\(gap.message)\n" }
+        return out
+    }
 }

@@ -58,4 +58,12 @@ public enum DiffReport {
         }
         return out
     }
+
+    /// Why `diff` fails: the changes of the kinds `--fail-on` names, located.
+    public static func gateFailure(_ changes: [SpecDiff.Change]) -> String {
+        let kinds = SpecDiff.Kind.allCases.filter { kind in changes.contains { $0.kind == kind } }.map(\.rawValue)
+        var out = "error: \(changes.count) change\(changes.count == 1 ? "" : "s") of the kinds --fail-on names (\(kinds.joined(separator: ", ")))\n"
+        for change in changes { out += "  \(change.origin.map { "\($0): " } ?? "")\(change.kind.rawValue): \(change.text)\n" }
+        return out
+    }
 }

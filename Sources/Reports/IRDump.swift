@@ -91,10 +91,12 @@ public enum IRDump {
             })),
             .init("intent", relation(policy.intent, names: names)),
             .init("expectations", .array(policy.expectations.map { expectation in
-                .object([
+                var entries: [StructuredValue.Entry] = [
                     .init("kind", .string(expectation.kind.rawValue)), .init("from", endpoints(expectation.sources)),
                     .init("to", endpoints(expectation.destinations)), .init("ports", ports(expectation.ports)),
-                ])
+                ]
+                if let targets = expectation.targets { entries.append(.init("targets", .array(targets.map { .string($0.rawValue) }))) }
+                return .object(entries)
             })),
             .init("targets", .object(policy.targets.map { .init($0.target.rawValue, .object([.init("gaps", .string($0.gaps.rawValue))])) })),
         ])

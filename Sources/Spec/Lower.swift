@@ -332,7 +332,8 @@ struct LowerPass {
                 at: syntax.range, what: "expectation")
             else { continue }
             // Clip to what destination workloads listen on, as for a flow.
-            let expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
+            var expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
+            expectation.targets = syntax.targets
             result.append(expectation)
             guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty else { continue }
             if let witness = expectation.witness(on: intent, listens: listens) {

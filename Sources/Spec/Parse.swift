@@ -312,8 +312,29 @@ extension Decoder {
         guard let body = allow ?? deny, let connection = self.fields(body, SpecSchema.connection, in: "an expectation"),
               let from = connection["from"], let to = connection["to"], let ports = connection["ports"]
         else { return nil }
+        var targets: [TargetName]?
+        if let node = fields["targets"] {
+            targets = []
+            for item in list(node, in: "expectation targets") ?? [] {
+                guard let name = string(item, in: "a target") else { continue }
+                guard let target = TargetName(rawValue: name.value) else {
+                    report(.error(.unknownTarget, "unknown target '\(name.value)'", at: item.range,
+                                  help: didYouMean(name.value, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
+                    continue
+                }
+                if targets?.contains(target) == true {
+                    report(.error(.duplicateEntry, "target '\(name.value)' is listed twice", at: item.range))
+                    continue
+                }
+                targets?.append(target)
+            }
+            if targets?.isEmpty == true, list(node, in: "expectation targets")?.isEmpty == true {
+                report(.error(.invalidValue, "an empty targets list speaks for no target", at: node.range,
+                              help: "leave targets out to speak for every target"))
+            }
+        }
         return ExpectSyntax(
-            kind: kind,
+            kind: kind, targets: targets,
             from: references(from, in: "expectation sources"),
             to: references(to, in: "expectation destinations"),
             ports: portEntries(ports, in: "expectation ports"),

@@ -144,6 +144,7 @@ public enum SpecSchema {
     public static let expectation = Shape(name: "expectation", fields: [
         Field("allow", .object(connection), "every connection named is allowed"),
         Field("deny", .object(connection), "no connection named is allowed"),
+        Field("targets", .list(.enumeration(TargetNames.all), minItems: 1), "the targets the assertion speaks for (default: every target)"),
     ])
 
     public static let imagePolicy = Shape(name: "image_policy", fields: [

@@ -116,6 +116,8 @@ struct FlowSyntax {
 
 struct ExpectSyntax {
     var kind: Expectation.Kind
+    /// The targets named by `targets:`; nil when the expectation speaks for every target.
+    var targets: [TargetName]?
     var from: [Located<ReferenceSyntax>]
     var to: [Located<ReferenceSyntax>]
     var ports: [Located<PortEntry>]

@@ -46,12 +46,19 @@ import TestSupport
         #expect(wrong.allDiagnostics.map(\.code) == [.invalidValue])
     }
 
-    @Test func platformRequiredConnectionsDoNotFailStrict() {
+    @Test func gatesTripOnTheKindsTheyName() {
         let connection = Connection(.workload("a"), .platform("the cluster DNS"), ports: PortSet([PortRange(.udp, 53, 53)]))
         let required = Gap(kind: .platformRequired, capability: .dnsEgress, target: .openshift, subject: .connection(connection), reason: "dns", origin: nil)
         let widened = Gap(kind: .widened, capability: .portFiltering, target: .swarm, subject: .connection(connection), reason: "x", origin: nil)
-        #expect(!Fidelity.failsStrict(required))
-        #expect(Fidelity.failsStrict(widened))
+        let failed = Gap(
+            kind: .expectationFailed, capability: .workloadSegmentation, target: .swarm, subject: .expectation(.deny, witness: connection),
+            reason: "", origin: nil)
+        #expect(GapGate.defaults == [.expectation])
+        #expect(GapGate.trips(failed, GapGate.defaults) && !GapGate.trips(widened, GapGate.defaults) && !GapGate.trips(required, GapGate.defaults))
+        #expect(GapGate.strict == Set(GapGate.allCases).subtracting([.platformRequired]))
+        #expect(!GapGate.trips(required, GapGate.strict) && GapGate.trips(widened, GapGate.strict))
+        #expect(GapGate.trips(required, [.platformRequired]))
+        #expect(GapGate.trips(widened, [.widened]) && !GapGate.trips(widened, [.narrowed]))
         #expect(Fidelity.summary([widened, required, widened]) == "2 widened, 1 platform-required")
         #expect(Fidelity.summary([]) == "exact")
     }
@@ -71,5 +78,85 @@ import TestSupport
         let table = TargetMatrixReport.markdown(TargetMatrix())
         #expect(table.split(separator: "\n").count == Capability.allCases.count + 2)
         #expect(table.hasPrefix("| control | openshift | swarm | mesos | aws | gcp | azure |"))
+    }
+}
+
+/// `--fail-on` on compile, compare and diff, and expectations that name their targets.
+@Suite struct GateTests {
+    static let files = InMemoryFileSystem([
+        "t.yaml": FidelityTests.spec,
+        // The deny holds on OpenShift, not on Swarm (a shared network works both ways).
+        "named.yaml": FidelityTests.spec.replacingOccurrences(of: "ports: [tcp/80]}}", with: "ports: [tcp/80]}, targets: [openshift]}"),
+        "empty.yaml": FidelityTests.spec.replacingOccurrences(of: "ports: [tcp/80]}}", with: "ports: [tcp/80]}, targets: []}"),
+        "unknown.yaml": FidelityTests.spec.replacingOccurrences(of: "ports: [tcp/80]}}", with: "ports: [tcp/80]}, targets: [swram]}"),
+        "one-way.yaml": Self.flows("  - {from: a, to: b, ports: [tcp/80]}"),
+        "both-ways.yaml": Self.flows("  - {from: a, to: b, ports: [tcp/80]}\n  - {from: b, to: a, ports: [tcp/80]}"),
+    ])
+
+    static func flows(_ flows: String) -> String {
+        "version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\n  b: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n\(flows)\n"
+    }
+
+    func compile(_ spec: String, failOn: String? = nil, strict: Bool = false) -> CommandOutput {
+        let request = CompileRequest(
+            specs: [spec], targets: TargetList([.openshift, .swarm]), strict: strict, failOn: failOn.flatMap(GapGates.init(argument:)),
+            check: true)
+        return Commands.compile(request, fileSystem: Self.files)
+    }
+
+    @Test func aFailedExpectationFailsTheCompileByDefault() {
+        let output = compile("t.yaml")
+        #expect(output.exitStatus == .failure)
+        #expect(output.stderr.contains("t.yaml:9:5: error[gap]: expectation failed: swarm: expect deny fails: b -> a on tcp/80 is allowed on swarm"))
+        #expect(!output.stderr.contains("error[gap]: widened"))
+    }
+
+    @Test func anExpectationSpeaksOnlyForTheTargetsItNames() {
+        let output = compile("named.yaml")
+        #expect(!output.stderr.contains("expectation failed"), "\(output.stderr)")
+        #expect(output.exitStatus != .failure || output.stderr.contains("drift"))
+        let policy = try? #require(Pipeline.compile(paths: ["named.yaml"], targets: [.swarm], fileSystem: Self.files).specs.first?.policy)
+        #expect(policy?.expectations.first?.targets == [.openshift])
+    }
+
+    @Test func badTargetListsOfAnExpectationAreLocatedErrors() {
+        let empty = Pipeline.compile(paths: ["empty.yaml"], targets: [.swarm], fileSystem: Self.files)
+        #expect(empty.allDiagnostics.map(\.code) == [.invalidValue])
+        let unknown = Pipeline.compile(paths: ["unknown.yaml"], targets: [.swarm], fileSystem: Self.files)
+        #expect(unknown.allDiagnostics.map(\.code) == [.unknownTarget])
+        #expect(unknown.allDiagnostics.first?.help == "did you mean 'swarm'?")
+    }
+
+    @Test func failOnChoosesTheKinds() {
+        #expect(!compile("t.yaml", failOn: "none").stderr.contains("error[gap]"))
+        let widened = compile("named.yaml", failOn: "widened")
+        #expect(widened.exitStatus == .failure && widened.stderr.contains("error[gap]: widened"))
+        #expect(compile("named.yaml", failOn: "narrowed").stderr.contains("error[gap]") == false)
+        let strict = compile("named.yaml", strict: true)
+        #expect(strict.exitStatus == .failure && strict.stderr.contains("error[gap]: widened"))
+        #expect(GapGates(argument: "widened, expectation")?.kinds == [.widened, .expectation])
+        #expect(GapGates(argument: "widened,loosened") == nil)
+        #expect(GapGates(argument: "none")?.kinds == [])
+    }
+
+    @Test func compareFailsOnTheSameGates() {
+        let byDefault = Commands.compare(CompareRequest(spec: "t.yaml", targets: TargetList([.swarm])), fileSystem: Self.files)
+        #expect(byDefault.exitStatus == .failure)
+        #expect(byDefault.stderr.hasPrefix("error: swarm: 1 expectation failed (--fail-on)\n"))
+        let named = Commands.compare(CompareRequest(spec: "named.yaml", targets: TargetList([.swarm])), fileSystem: Self.files)
+        #expect(named.exitStatus == .success)
+        let widened = Commands.compare(
+            CompareRequest(spec: "named.yaml", targets: TargetList([.swarm]), failOn: GapGates([.widened])), fileSystem: Self.files)
+        #expect(widened.exitStatus == .failure)
+    }
+
+    @Test func diffFailsOnTheChangesNamed() {
+        let plain = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml"), fileSystem: Self.files)
+        #expect(plain.exitStatus == .success)
+        let gated = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml", failOn: ChangeGates(argument: "opens,relaxes")!), fileSystem: Self.files)
+        #expect(gated.exitStatus == .failure)
+        #expect(gated.stderr.hasPrefix("error: 1 change of the kinds --fail-on names (opens)\n"))
+        let closes = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml", failOn: ChangeGates([.closes])), fileSystem: Self.files)
+        #expect(closes.exitStatus == .success)
     }
 }
