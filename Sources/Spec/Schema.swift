@@ -253,8 +253,11 @@ extension SpecSchema {
             entries.append(.init("required", .array(shape.required.map { .string($0) })))
         }
         if shape.name == "expectation" {
-            entries.append(.init("minProperties", 1))
-            entries.append(.init("maxProperties", 1))
+            // Exactly one of allow and deny, with or without targets.
+            entries.append(.init("oneOf", .array([
+                .object([.init("required", .array([.string("allow")])), .init("not", .object([.init("required", .array([.string("deny")]))]))]),
+                .object([.init("required", .array([.string("deny")])), .init("not", .object([.init("required", .array([.string("allow")]))]))]),
+            ])))
         }
         return .object(entries)
     }
