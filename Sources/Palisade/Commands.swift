@@ -47,6 +47,12 @@ public enum Commands {
         CommandOutput(stderr: message + "\n", exitStatus: .usage)
     }
 
+    /// `palisade` without a command: the help on standard error, exit 2 (a script that
+    /// forgot the command must not pass).
+    public static func noCommand(help: String) -> CommandOutput {
+        CommandOutput(stderr: help.hasSuffix("\n") ? help : help + "\n", exitStatus: .usage)
+    }
+
     /// `palisade targets`.
     public static func targets(_ request: TargetsRequest) -> CommandOutput {
         let matrix = TargetMatrix()

@@ -15,7 +15,7 @@ struct CompareCommand: ParsableCommand {
         Examples:
           palisade compare samples/shop.yaml
           palisade compare samples/shop.yaml --target openshift,swarm --format markdown
-          palisade compare samples/shop.yaml --target openshift --fail-on widened,narrowed,expectation
+          palisade compare samples/shop.yaml --target openshift --fail-on widened
         """)
 
     @Argument(help: "The spec file.")

@@ -7,12 +7,13 @@ struct CompileCommand: ParsableCommand {
         abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
         discussion: """
         Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
-        nothing. Files are written atomically. Targets without a backend yet are listed and skipped.
+        nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
+        target it speaks for). Files are written atomically.
 
         Examples:
           palisade compile samples/shop.yaml --out out
           palisade compile samples/*.yaml --out targets --check
-          palisade compile samples/shop.yaml --out out --fail-on expectation,narrowed
+          palisade compile samples/shop.yaml --target openshift --fail-on widened
         """)
 
     @Argument(help: "Spec files.")

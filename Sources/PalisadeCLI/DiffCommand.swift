@@ -11,9 +11,9 @@ struct DiffCommand: ParsableCommand {
         the spec location that says it. For review in CI; the markdown form suits a pull request.
 
         Examples:
-          git show main:shop.yaml > /tmp/old.yaml && palisade diff /tmp/old.yaml shop.yaml
-          palisade diff old.yaml new.yaml --format json
-          palisade diff old.yaml new.yaml --fail-on opens,relaxes
+          palisade diff samples/minimal.yaml samples/shop.yaml
+          palisade diff samples/minimal.yaml samples/shop.yaml --format json
+          palisade diff samples/shop.yaml samples/shop.yaml --fail-on opens,relaxes
         """)
 
     @Argument(help: "The spec before the change.")

@@ -12,7 +12,8 @@ struct LintCommand: ParsableCommand {
         Examples:
           palisade lint samples/shop.yaml
           palisade lint samples/*.yaml --format sarif > palisade.sarif
-          palisade lint specs/*.yaml --format junit --fail-on warning > lint.xml
+          palisade lint samples/*.yaml --format junit > lint.xml
+          palisade lint samples/shop.yaml --format json
         """)
 
     @Argument(help: "Spec files.")

@@ -12,14 +12,17 @@ struct PalisadeCommand: ParsableCommand {
           palisade compile samples/shop.yaml --out out
           palisade compile samples/*.yaml --target openshift,aws --check --out targets
           palisade lint samples/*.yaml --format sarif > palisade.sarif
-          palisade explain samples/shop.yaml --from web --to api --port tcp/9000
+          palisade explain samples/shop.yaml --from web --to checkout --port tcp/8080
           palisade compare samples/shop.yaml --format markdown > fidelity.md
-          palisade diff main/shop.yaml shop.yaml --format markdown
+          palisade diff samples/minimal.yaml samples/shop.yaml --format markdown
           palisade graph samples/shop.yaml --target swarm | dot -Tsvg > shop-swarm.svg
           palisade targets
           palisade schema > palisade.schema.json
 
-        Exit codes: 0 success; 1 the spec has errors (or drift, with --check); 2 bad invocation or unreadable file.
+        Exit codes (the README has the full table):
+          0  success
+          1  spec errors, a --fail-on gate (default: a failed expect), drift
+          2  bad invocation, unreadable spec, unwritable output
         """,
         version: Commands.version,
         subcommands: [
@@ -27,6 +30,13 @@ struct PalisadeCommand: ParsableCommand {
             TargetsCommand.self, SchemaCommand.self,
         ]
     )
+}
+
+extension PalisadeCommand {
+    /// `palisade` alone: the help, and the exit status of a usage error.
+    func run() throws {
+        try finish(Commands.noCommand(help: Self.helpMessage()))
+    }
 }
 
 /// Prints a command's output and ends the command with its exit status.
