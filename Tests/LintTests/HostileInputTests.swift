@@ -47,6 +47,28 @@ import Testing
 
     // MARK: JUnit
 
+    /// `palisade lint $'ctl\x01\x1b.yaml' --format junit` wrote `&#x1;` and `&#x1b;`, which XML 1.0
+    /// forbids: no parser read the report.
+    @Test func junitOfControlCharacterFileNamesIsWellFormed() throws {
+        let names = ["ctl\u{01}\u{1b}.yaml", "tab\tnl\ncr\r.yaml", "del\u{7f}c1\u{85}.yaml"]
+        let root = try folder(with: names)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let result = LintPipeline.lint(paths: names.map { root + "/" + $0 }, fileSystem: LocalFileSystem(), toolVersion: "test")
+        #expect(result.diagnostics.isEmpty)
+        let xml = try LintReports.junit(result.run)
+        let attributes = try #require(parsedWithXMLParser(xml), "Foundation's XMLParser cannot parse the JUnit report")
+        #expect(
+            attributes["testsuite.name"] == [
+                root + "/ctl\\u{1}\\u{1b}.yaml", root + "/tab\\tnl\\ncr\\r.yaml", root + "/del\\u{7f}c1\\u{85}.yaml",
+            ])
+        let report = try JUnitReport.parse(xml)
+        let failures = report.suites.flatMap(\.cases).flatMap(\.failures)
+        #expect(!failures.isEmpty)
+        // A line per finding, the file named on it escaped.
+        #expect(failures.reduce(0) { $0 + $1.text.split(separator: "\n").count } == result.run.specs.flatMap(\.findings).count)
+        #expect(failures.allSatisfy { failure in failure.text.split(separator: "\n").allSatisfy { $0.hasPrefix(root + "/") } })
+    }
+
     /// Every string the writer is given, in attributes and in text: what XML 1.0 forbids becomes
     /// a visible escape (NUL cut the string short before), what it allows survives as it is.
     @Test func junitWriterReplacesWhatXMLForbids() throws {
@@ -68,5 +90,79 @@ import Testing
         #expect(failure.message == escaped)
         #expect(failure.type == escaped)
         #expect(failure.text == escaped)
+    }
+
+    // MARK: Messages
+
+    /// A run whose one finding's message holds what the front end lets no spec hold today: the
+    /// reports must not count on that.
+    static func hostileRun(message: String) -> LintRun {
+        let range = SourceRange(file: "nl\nfile\u{1b}.yaml", start: .init(line: 1, column: 1, offset: 0), end: .init(line: 1, column: 2, offset: 1))
+        let finding = Finding(rule: "PAL101", severity: .warning, message: message, range: range, subject: "workload:a")
+        return LintRun(
+            specs: [.init(path: "nl\nfile\u{1b}.yaml", findings: [finding])], rules: LintRegistry.descriptions, sources: SourceFiles(), toolVersion: "test")
+    }
+
+    static let hostileMessage = "a: runs \u{1b}[2J\u{1b}[31mprivileged\nPAL000 fake: line\r\u{0}\u{85}\u{2028}\u{202e}x\u{FFFF}"
+    static let escapedMessage = "a: runs \\u{1b}[2J\\u{1b}[31mprivileged\\nPAL000 fake: line\\r\\u{0}\\u{85}\\u{2028}\\u{202e}x\\u{ffff}"
+
+    /// True when the text has a control character (other than the newline a format puts between
+    /// lines, when `newlines`), a line or paragraph separator, or a bidirectional override.
+    func hasRawControl(_ text: String, newlines: Bool = false) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            if newlines && scalar == "\n" { return false }
+            return scalar.properties.generalCategory == .control || [0x2028, 0x2029, 0x202E].contains(scalar.value)
+        }
+    }
+
+    func sarifMessages(_ run: LintRun) throws -> [String] {
+        let object = try JSONSerialization.jsonObject(with: Data(LintReports.sarif(run).utf8))
+        let results = try #require(((object as? [String: Any])?["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        return try results.map { try #require(($0["message"] as? [String: Any])?["text"] as? String) }
+    }
+
+    func jsonMessages(_ run: LintRun) throws -> [String] {
+        let object = try JSONSerialization.jsonObject(with: Data(LintReports.json(run).utf8))
+        let specs = try #require((object as? [String: Any])?["specs"] as? [[String: Any]])
+        return try specs.flatMap { try #require($0["findings"] as? [[String: Any]]) }.map { try #require($0["message"] as? String) }
+    }
+
+    /// A message with newlines and escape sequences came out raw in every format: a terminal ran
+    /// them, the JUnit text gained lines, SARIF and JSON consumers got multi-line messages.
+    @Test func messagesHaveTheirControlCharactersEscapedInEveryFormat() throws {
+        let run = Self.hostileRun(message: Self.hostileMessage)
+        #expect(try sarifMessages(run) == [Self.escapedMessage])
+        #expect(try jsonMessages(run) == [Self.escapedMessage])
+        let junit = try JUnitReport.parse(try LintReports.junit(run))
+        let failure = try #require(junit.suites.first?.cases.first { $0.className == "palisade.lint.PAL101" }?.failures.first)
+        #expect(failure.message == Self.escapedMessage)
+        #expect(failure.text == "nl\\nfile\\u{1b}.yaml:1:1: " + Self.escapedMessage)
+        #expect(junit.suites.first?.name == "nl\\nfile\\u{1b}.yaml")
+        let text = LintReports.text(run)
+        #expect(!hasRawControl(text, newlines: true))
+        #expect(text.hasPrefix("nl\\nfile\\u{1b}.yaml\nnl\\nfile\\u{1b}.yaml:1:1: warning[PAL101]: \(Self.escapedMessage)\n\n"))
+    }
+
+    /// A long value makes a long message; every format shows its start and end, and how much
+    /// was left out.
+    @Test func longMessagesAreAbbreviatedInEveryFormat() throws {
+        let value = "registry.example.com/" + String(repeating: "x", count: 100_000) + "\n:end"
+        let long = "a: image '\(value)' is not pinned by digest"
+        let run = Self.hostileRun(message: long)
+        let messages =
+            try sarifMessages(run) + jsonMessages(run) + [
+                try #require(try JUnitReport.parse(try LintReports.junit(run)).suites.first?.cases.first?.failures.first?.message)
+            ]
+        for message in messages {
+            #expect(message.count <= 600)
+            #expect(message.hasPrefix("a: image 'registry.example.com/xxx"))
+            #expect(message.hasSuffix("x\\n:end' is not pinned by digest"))
+            // 360 scalars from the start and 120 from the end are kept.
+            #expect(message.contains("…(\(long.unicodeScalars.count - 480) characters omitted)…"))
+            #expect(!hasRawControl(message))
+        }
+        #expect(LintReports.text(run).split(separator: "\n").allSatisfy { $0.count <= 700 })
+        // Short messages, the samples' included, are left whole.
+        #expect(try sarifMessages(Self.hostileRun(message: String(repeating: "y", count: 500))) == [String(repeating: "y", count: 500)])
     }
 }
