@@ -36,7 +36,7 @@ public struct LintRun: Sendable {
 ///
 /// Whatever the input holds, a report is well-formed and every message is one line: a message
 /// has its control characters escaped and is abbreviated when long (`InputText.message`), a file
-/// name shown to people has its control characters escaped.
+/// name shown to people has its control characters escaped, and SARIF names files by URI.
 public enum LintReports {
     /// Compiler style, grouped by file: every finding rendered as a diagnostic under its rule
     /// id, with its source line and a caret, then a summary.
@@ -118,8 +118,12 @@ public enum LintReports {
             ]))
     }
 
+    /// The URI base id of relative spec paths in SARIF: the directory `palisade lint` ran in.
+    public static let sourceRootBaseID = "%SRCROOT%"
+
     /// SARIF 2.1.0, as GitHub code scanning reads it: one run, every rule with its help, every
-    /// result with a region.
+    /// result with a region. A location's `artifactLocation` is a percent-encoded URI reference
+    /// (`sarifArtifactLocation(_:)`).
     public static func sarif(_ run: LintRun) -> String {
         let index = Dictionary(run.rules.enumerated().map { ($0.element.id, $0.offset) }) { first, _ in first }
         func level(_ severity: Diagnostic.Severity) -> StructuredValue {
@@ -160,7 +164,7 @@ public enum LintReports {
                                 .init(
                                     "physicalLocation",
                                     .object([
-                                        .init("artifactLocation", .object([.init("uri", .string(range.file))])),
+                                        .init("artifactLocation", sarifArtifactLocation(range.file)),
                                         .init(
                                             "region",
                                             .object([
@@ -193,10 +197,51 @@ public enum LintReports {
                                             .init("rules", .array(rules)),
                                         ]))
                                 ])),
+                            .init(
+                                "originalUriBaseIds",
+                                .object([
+                                    .init(
+                                        sourceRootBaseID,
+                                        .object([
+                                            .init(
+                                                "description",
+                                                .object([
+                                                    .init("text", "The directory palisade lint ran in: relative spec paths are relative to it.")
+                                                ]))
+                                        ]))
+                                ])),
                             .init("results", .array(results)),
                         ])
                     ])),
             ]))
+    }
+
+    /// A spec path as a SARIF `artifactLocation`: a relative path is a relative reference under
+    /// `sourceRootBaseID`, an absolute one a `file://` URI. Either way the path is percent-encoded
+    /// (RFC 3986: every byte of its UTF-8 but the unreserved characters and `/`), so that `#`,
+    /// `?`, `%`, spaces and control characters mean nothing to a URI parser and percent-decoding
+    /// gives the path back.
+    public static func sarifArtifactLocation(_ path: String) -> StructuredValue {
+        let encoded = percentEncoded(path)
+        if path.hasPrefix("/") { return .object([.init("uri", .string("file://" + encoded))]) }
+        return .object([.init("uri", .string(encoded)), .init("uriBaseId", .string(sourceRootBaseID))])
+    }
+
+    static func percentEncoded(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(Unicode.Scalar(byte))
+            default:
+                out.append("%")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(out)
     }
 
     /// JUnit XML: a test suite per spec, a test case per rule that ran; a case fails with one

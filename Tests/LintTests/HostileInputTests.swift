@@ -92,6 +92,73 @@ import Testing
         #expect(failure.text == escaped)
     }
 
+    // MARK: SARIF
+
+    func sarifURIs(_ run: LintRun) throws -> (uris: [(uri: String, base: String?)], bases: [String: Any]) {
+        let object = try JSONSerialization.jsonObject(with: Data(LintReports.sarif(run).utf8))
+        let runObject = try #require(((object as? [String: Any])?["runs"] as? [[String: Any]])?.first)
+        let results = try #require(runObject["results"] as? [[String: Any]])
+        let uris = try results.map { result in
+            let location = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+            let artifact = try #require(location["artifactLocation"] as? [String: Any])
+            return (uri: try #require(artifact["uri"] as? String), base: artifact["uriBaseId"] as? String)
+        }
+        return (uris, runObject["originalUriBaseIds"] as? [String: Any] ?? [:])
+    }
+
+    static let unreservedSlashOrPercent = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/%".unicodeScalars)
+
+    static let uriHostileNames = ["a b#c?.yaml", "100%25.yaml", "ctl\u{01}\u{1b}.yaml", "é [x]:y;z=w&v+u@t!s$r'q(p)*o,n.yaml"]
+
+    /// Relative spec paths: the SARIF `uri` was the raw path, where `#` starts a fragment, `?` a
+    /// query and `%25` decodes to `%`. Now a percent-encoded reference under `%SRCROOT%`.
+    @Test func sarifRelativeURIsArePercentEncodedUnderSourceRoot() throws {
+        let root = try folder(with: Self.uriHostileNames)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let result = LintPipeline.lint(paths: Self.uriHostileNames, fileSystem: DirectoryFileSystem(root: root), toolVersion: "test")
+        #expect(result.diagnostics.isEmpty)
+        #expect(result.run.specs.count == Self.uriHostileNames.count)
+        let (uris, bases) = try sarifURIs(result.run)
+        #expect(bases.keys.sorted() == ["%SRCROOT%"])
+        #expect(Set(uris.map(\.uri)).count == Self.uriHostileNames.count)
+        #expect(uris.contains { $0.uri == "a%20b%23c%3F.yaml" })
+        #expect(uris.contains { $0.uri == "100%2525.yaml" })
+        #expect(uris.contains { $0.uri == "ctl%01%1B.yaml" })
+        for (uri, base) in uris {
+            #expect(base == "%SRCROOT%")
+            #expect(uri.unicodeScalars.allSatisfy(Self.unreservedSlashOrPercent.contains), "\(uri) has a character it should encode")
+            let decoded = try #require(uri.removingPercentEncoding)
+            #expect(Self.uriHostileNames.contains(decoded), "\(uri) decodes to \(decoded)")
+            // As a URI reference resolved against a base: the whole name is the last path segment.
+            let resolved = try #require(URL(string: uri, relativeTo: URL(string: "file:///src/")))
+            #expect(resolved.absoluteURL.path == "/src/" + decoded)
+            #expect(resolved.fragment == nil && resolved.query == nil)
+        }
+    }
+
+    /// Absolute spec paths: absolute `file://` URIs, percent-encoded, with no base id.
+    @Test func sarifAbsoluteURIsAreFileURIs() throws {
+        let root = try folder(with: Self.uriHostileNames)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let paths = Self.uriHostileNames.map { root + "/" + $0 }
+        let result = LintPipeline.lint(paths: paths, fileSystem: LocalFileSystem(), toolVersion: "test")
+        #expect(result.run.specs.count == paths.count)
+        for (uri, base) in try sarifURIs(result.run).uris {
+            #expect(base == nil)
+            #expect(uri.hasPrefix("file:///"))
+            let url = try #require(URL(string: uri))
+            #expect(url.isFileURL && url.fragment == nil && url.query == nil)
+            #expect(paths.contains(url.path), "\(uri) is the file \(url.path)")
+            #expect(uri.dropFirst("file://".count).removingPercentEncoding.map { paths.contains($0) } == true)
+        }
+    }
+
+    /// Paths that need no encoding keep their form: `samples/shop.yaml` stays `samples/shop.yaml`.
+    @Test func sarifPlainPathsAreUnchanged() {
+        #expect(LintReports.sarifArtifactLocation("samples/shop.yaml") == .object([.init("uri", "samples/shop.yaml"), .init("uriBaseId", "%SRCROOT%")]))
+        #expect(LintReports.sarifArtifactLocation("/srv/specs/a-b_c~d.yaml") == .object([.init("uri", "file:///srv/specs/a-b_c~d.yaml")]))
+    }
+
     // MARK: Messages
 
     /// A run whose one finding's message holds what the front end lets no spec hold today: the
@@ -164,5 +231,20 @@ import Testing
         #expect(LintReports.text(run).split(separator: "\n").allSatisfy { $0.count <= 700 })
         // Short messages, the samples' included, are left whole.
         #expect(try sarifMessages(Self.hostileRun(message: String(repeating: "y", count: 500))) == [String(repeating: "y", count: 500)])
+    }
+}
+
+/// A directory's files by paths relative to it, as `palisade lint` run inside it reads them.
+struct DirectoryFileSystem: SpecFileSystem {
+    let root: String
+
+    func read(_ path: String) throws -> [UInt8] {
+        try LocalFileSystem().read(path.hasPrefix("/") ? path : root + "/" + path)
+    }
+
+    func realPath(_ path: String) -> String {
+        let real = LocalFileSystem().realPath(path.hasPrefix("/") ? path : root + "/" + path)
+        let base = LocalFileSystem().realPath(root) + "/"
+        return real.hasPrefix(base) ? String(real.dropFirst(base.count)) : real
     }
 }
