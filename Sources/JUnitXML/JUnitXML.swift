@@ -51,7 +51,8 @@ public struct JUnitReport: Sendable, Equatable {
         public var description: String
     }
 
-    /// The report as a JUnit XML document (UTF-8, indented).
+    /// The report as a JUnit XML document (UTF-8, indented). It is well-formed whatever the
+    /// strings hold: characters XML 1.0 forbids (`xmlText(_:)`) are written as visible escapes.
     public func xml() throws -> String {
         guard let document = xmlNewDoc("1.0") else { throw XMLError(description: "libxml2 could not create a document") }
         defer { xmlFreeDoc(document) }
@@ -76,7 +77,7 @@ public struct JUnitReport: Sendable, Equatable {
                 setAttribute(failureNode, "message", testCase.failures.count == 1 ? first.message : "\(testCase.failures.count) findings")
                 setAttribute(failureNode, "type", first.type)
                 let text = testCase.failures.map(\.text).joined(separator: "\n")
-                xmlAddChild(failureNode, xmlNewText(text))
+                xmlAddChild(failureNode, xmlNewText(Self.xmlText(text)))
             }
         }
         var buffer: UnsafeMutablePointer<xmlChar>?
@@ -88,7 +89,34 @@ public struct JUnitReport: Sendable, Equatable {
     }
 
     private func setAttribute(_ node: xmlNodePtr?, _ name: String, _ value: String) {
-        xmlSetProp(node, name, value)
+        xmlSetProp(node, name, Self.xmlText(value))
+    }
+
+    /// The string with every character XML 1.0 forbids in attributes and text replaced by a
+    /// visible escape, `\u{1b}` for ESC, so that the document stays well-formed and the
+    /// information survives. Forbidden: C0 controls other than tab, newline and carriage return
+    /// (NUL too, which would otherwise cut the C string libxml2 is given), U+FFFE and U+FFFF;
+    /// surrogates cannot occur in a Swift string. libxml2 escapes the rest (`<`, `&`, `"`, and
+    /// tab, newline and carriage return in attributes).
+    public static func xmlText(_ string: String) -> String {
+        guard string.unicodeScalars.contains(where: isForbidden) else { return string }
+        var out = String.UnicodeScalarView()
+        for scalar in string.unicodeScalars {
+            if isForbidden(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09, 0x0A, 0x0D: false
+        case 0x00..<0x20, 0xFFFE, 0xFFFF: true
+        default: false
+        }
     }
 
     /// Parses a JUnit XML document back (the elements and attributes `xml()` writes).
@@ -97,7 +125,9 @@ public struct JUnitReport: Sendable, Equatable {
         let parsed = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress.map { base in
                 base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                    xmlReadMemory($0, Int32(buffer.count), "report.xml", "UTF-8", Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue))
+                    xmlReadMemory(
+                        $0, Int32(buffer.count), "report.xml", "UTF-8",
+                        Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue))
                 }
             } ?? nil
         }

@@ -33,6 +33,10 @@ public struct LintRun: Sendable {
 }
 
 /// The four report formats, each a pure function of a run.
+///
+/// Whatever the input holds, a report is well-formed and every message is one line: a message
+/// has its control characters escaped and is abbreviated when long (`InputText.message`), a file
+/// name shown to people has its control characters escaped, and SARIF names files by URI.
 public enum LintReports {
     /// Compiler style, grouped by file: every finding rendered as a diagnostic under its rule
     /// id, with its source line and a caret, then a summary.
@@ -41,7 +45,7 @@ public enum LintReports {
         var groups: [(file: String, findings: [Finding])] = []
         var groupOfFile: [String: Int] = [:]
         for finding in run.allFindings {
-            let file = finding.range?.file ?? "(spec)"
+            let file = finding.range.map { InputText.escaped($0.file) } ?? "(spec)"
             if let group = groupOfFile[file] {
                 groups[group].findings.append(finding)
             } else {
@@ -53,7 +57,11 @@ public enum LintReports {
         for group in groups {
             out += "\(group.file)\n"
             for finding in group.findings {
-                out += renderer.render(finding.severity, code: finding.rule, finding.message, at: finding.range)
+                // The place is written here rather than by the renderer so that the file name
+                // is escaped; the renderer still quotes the line from the file as it is named.
+                out += place(finding.range)
+                out += renderer.render(finding.severity, code: finding.rule, InputText.message(finding.message), at: nil)
+                if let range = finding.range { out += renderer.snippet(range) }
             }
             out += "\n"
         }
@@ -66,39 +74,56 @@ public enum LintReports {
     /// The JSON report, schema documented in `docs/lint.md` (format version 1).
     public static func json(_ run: LintRun) -> String {
         let rulesByID = Dictionary(run.rules.map { ($0.id, $0) }) { first, _ in first }
-        return JSONWriter.write(.object([
-            .init("format", 1),
-            .init("tool", .object([.init("name", "palisade"), .init("version", .string(run.toolVersion))])),
-            .init("summary", .object([
-                .init("errors", .int(run.count(.error))), .init("warnings", .int(run.count(.warning))),
-                .init("notes", .int(run.count(.note))), .init("specs", .int(run.specs.count)),
-            ])),
-            .init("specs", .array(run.specs.map { spec in
-                .object([
-                    .init("path", .string(spec.path)),
-                    .init("findings", .array(spec.findings.map { finding in
-                        var entries: [StructuredValue.Entry] = [
-                            .init("rule", .string(finding.rule)),
-                            .init("name", .string(rulesByID[finding.rule]?.name ?? "")),
-                            .init("severity", .string(finding.severity.rawValue)),
-                            .init("message", .string(finding.message)),
-                            .init("subject", .string(finding.subject)),
-                        ]
-                        if let range = finding.range {
-                            entries.append(.init("location", .object([
-                                .init("file", .string(range.file)), .init("line", .int(range.start.line)), .init("column", .int(range.start.column)),
-                                .init("endLine", .int(range.end.line)), .init("endColumn", .int(range.end.column)),
-                            ])))
-                        }
-                        return .object(entries)
-                    })),
-                ])
-            })),
-        ]))
+        return JSONWriter.write(
+            .object([
+                .init("format", 1),
+                .init("tool", .object([.init("name", "palisade"), .init("version", .string(run.toolVersion))])),
+                .init(
+                    "summary",
+                    .object([
+                        .init("errors", .int(run.count(.error))), .init("warnings", .int(run.count(.warning))),
+                        .init("notes", .int(run.count(.note))), .init("specs", .int(run.specs.count)),
+                    ])),
+                .init(
+                    "specs",
+                    .array(
+                        run.specs.map { spec in
+                            .object([
+                                .init("path", .string(spec.path)),
+                                .init(
+                                    "findings",
+                                    .array(
+                                        spec.findings.map { finding in
+                                            var entries: [StructuredValue.Entry] = [
+                                                .init("rule", .string(finding.rule)),
+                                                .init("name", .string(rulesByID[finding.rule]?.name ?? "")),
+                                                .init("severity", .string(finding.severity.rawValue)),
+                                                .init("message", .string(InputText.message(finding.message))),
+                                                .init("subject", .string(finding.subject)),
+                                            ]
+                                            if let range = finding.range {
+                                                entries.append(
+                                                    .init(
+                                                        "location",
+                                                        .object([
+                                                            .init("file", .string(range.file)), .init("line", .int(range.start.line)),
+                                                            .init("column", .int(range.start.column)),
+                                                            .init("endLine", .int(range.end.line)), .init("endColumn", .int(range.end.column)),
+                                                        ])))
+                                            }
+                                            return .object(entries)
+                                        })),
+                            ])
+                        })),
+            ]))
     }
 
+    /// The URI base id of relative spec paths in SARIF: the directory `palisade lint` ran in.
+    public static let sourceRootBaseID = "%SRCROOT%"
+
     /// SARIF 2.1.0, as GitHub code scanning reads it: one run, every rule with its help, every
-    /// result with a region.
+    /// result with a region. A location's `artifactLocation` is a percent-encoded URI reference
+    /// (`sarifArtifactLocation(_:)`).
     public static func sarif(_ run: LintRun) -> String {
         let index = Dictionary(run.rules.enumerated().map { ($0.element.id, $0.offset) }) { first, _ in first }
         func level(_ severity: Diagnostic.Severity) -> StructuredValue {
@@ -114,10 +139,12 @@ public enum LintReports {
                 .init("name", .string(rule.name)),
                 .init("shortDescription", .object([.init("text", .string(rule.summary))])),
                 .init("fullDescription", .object([.init("text", .string(rule.rationale))])),
-                .init("help", .object([
-                    .init("text", .string(rule.fix)),
-                    .init("markdown", .string("**\(rule.id) \(rule.name)**: \(rule.summary)\n\n\(rule.rationale)\n\n**Fix:** \(rule.fix)")),
-                ])),
+                .init(
+                    "help",
+                    .object([
+                        .init("text", .string(rule.fix)),
+                        .init("markdown", .string("**\(rule.id) \(rule.name)**: \(rule.summary)\n\n\(rule.rationale)\n\n**Fix:** \(rule.fix)")),
+                    ])),
                 .init("defaultConfiguration", .object([.init("level", level(rule.severity))])),
             ])
         }
@@ -125,50 +152,171 @@ public enum LintReports {
             var entries: [StructuredValue.Entry] = [.init("ruleId", .string(finding.rule))]
             if let position = index[finding.rule] { entries.append(.init("ruleIndex", .int(position))) }
             entries.append(.init("level", level(finding.severity)))
-            entries.append(.init("message", .object([.init("text", .string(finding.message))])))
+            entries.append(.init("message", .object([.init("text", .string(InputText.message(finding.message)))])))
             if let range = finding.range {
                 let endLine = max(range.end.line, range.start.line)
                 let endColumn = endLine == range.start.line ? max(range.end.column, range.start.column + 1) : range.end.column
-                entries.append(.init("locations", .array([.object([
-                    .init("physicalLocation", .object([
-                        .init("artifactLocation", .object([.init("uri", .string(range.file))])),
-                        .init("region", .object([
-                            .init("startLine", .int(range.start.line)), .init("startColumn", .int(range.start.column)),
-                            .init("endLine", .int(endLine)), .init("endColumn", .int(endColumn)),
-                        ])),
-                    ])),
-                ])])))
+                entries.append(
+                    .init(
+                        "locations",
+                        .array([
+                            .object([
+                                .init(
+                                    "physicalLocation",
+                                    .object([
+                                        .init("artifactLocation", sarifArtifactLocation(range.file)),
+                                        .init(
+                                            "region",
+                                            .object([
+                                                .init("startLine", .int(range.start.line)), .init("startColumn", .int(range.start.column)),
+                                                .init("endLine", .int(endLine)), .init("endColumn", .int(endColumn)),
+                                            ])),
+                                    ]))
+                            ])
+                        ])))
             }
             entries.append(.init("partialFingerprints", .object([.init("palisadeSubject/v1", .string("\(finding.rule):\(finding.subject)"))])))
             return .object(entries)
         }
-        return JSONWriter.write(.object([
-            .init("$schema", "https://json.schemastore.org/sarif-2.1.0.json"),
-            .init("version", "2.1.0"),
-            .init("runs", .array([.object([
-                .init("tool", .object([.init("driver", .object([
-                    .init("name", "palisade"), .init("version", .string(run.toolVersion)),
-                    .init("informationUri", "https://palisade.dev/docs/lint-rules"),
-                    .init("rules", .array(rules)),
-                ]))])),
-                .init("results", .array(results)),
-            ])])),
-        ]))
+        return JSONWriter.write(
+            .object([
+                .init("$schema", "https://json.schemastore.org/sarif-2.1.0.json"),
+                .init("version", "2.1.0"),
+                .init(
+                    "runs",
+                    .array([
+                        .object([
+                            .init(
+                                "tool",
+                                .object([
+                                    .init(
+                                        "driver",
+                                        .object([
+                                            .init("name", "palisade"), .init("version", .string(run.toolVersion)),
+                                            .init("informationUri", "https://palisade.dev/docs/lint-rules"),
+                                            .init("rules", .array(rules)),
+                                        ]))
+                                ])),
+                            .init(
+                                "originalUriBaseIds",
+                                .object([
+                                    .init(
+                                        sourceRootBaseID,
+                                        .object([
+                                            .init(
+                                                "description",
+                                                .object([
+                                                    .init("text", "The directory palisade lint ran in: relative spec paths are relative to it.")
+                                                ]))
+                                        ]))
+                                ])),
+                            .init("results", .array(results)),
+                        ])
+                    ])),
+            ]))
+    }
+
+    /// A spec path as a SARIF `artifactLocation`: a relative path is a relative reference under
+    /// `sourceRootBaseID`, an absolute one a `file://` URI. Either way the path is percent-encoded
+    /// (RFC 3986: every byte of its UTF-8 but the unreserved characters and `/`), so that `#`,
+    /// `?`, `%`, spaces and control characters mean nothing to a URI parser and percent-decoding
+    /// gives the path back.
+    public static func sarifArtifactLocation(_ path: String) -> StructuredValue {
+        let encoded = percentEncoded(path)
+        if path.hasPrefix("/") { return .object([.init("uri", .string("file://" + encoded))]) }
+        return .object([.init("uri", .string(encoded)), .init("uriBaseId", .string(sourceRootBaseID))])
+    }
+
+    static func percentEncoded(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(Unicode.Scalar(byte))
+            default:
+                out.append("%")
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return String(out)
     }
 
     /// JUnit XML: a test suite per spec, a test case per rule that ran; a case fails with one
-    /// failure per finding (file:line:column and message).
+    /// failure per finding (file:line:column and message, on one line).
     public static func junit(_ run: LintRun) throws -> String {
-        let report = JUnitReport(name: "palisade lint", suites: run.specs.map { spec in
-            JUnitReport.Suite(name: spec.path, cases: run.rules.map { rule in
-                JUnitReport.TestCase(
-                    name: "\(rule.id) \(rule.name)", className: "palisade.lint.\(rule.id)",
-                    failures: spec.findings.filter { $0.rule == rule.id }.map { finding in
-                        let place = finding.range.map { "\($0): " } ?? ""
-                        return JUnitReport.Failure(message: finding.message, type: finding.severity.rawValue, text: "\(place)\(finding.message)")
+        let report = JUnitReport(
+            name: "palisade lint",
+            suites: run.specs.map { spec in
+                JUnitReport.Suite(
+                    name: InputText.escaped(spec.path),
+                    cases: run.rules.map { rule in
+                        JUnitReport.TestCase(
+                            name: "\(rule.id) \(rule.name)", className: "palisade.lint.\(rule.id)",
+                            failures: spec.findings.filter { $0.rule == rule.id }.map { finding in
+                                let message = InputText.message(finding.message)
+                                return JUnitReport.Failure(message: message, type: finding.severity.rawValue, text: "\(place(finding.range))\(message)")
+                            })
                     })
             })
-        })
         return try report.xml()
+    }
+
+    /// `FILE:LINE:COL: `, the file name escaped; empty without a range.
+    private static func place(_ range: SourceRange?) -> String {
+        range.map { "\(InputText.escaped($0.file)):\($0.start.line):\($0.start.column): " } ?? ""
+    }
+}
+
+/// Text from the input as a report shows it to people: on one line, with nothing a terminal or
+/// a viewer would act on, and not unboundedly long.
+enum InputText {
+    /// The longest message, in Unicode scalars, shown whole. Rule messages are short; only a
+    /// long value from the input (a name, an image, a list of sources) makes one longer.
+    static let messageLimit = 500
+    /// What an abbreviated message keeps of its start and of its end, in Unicode scalars.
+    static let keptStart = 360
+    static let keptEnd = 120
+
+    /// A message escaped (`escaped(_:)`) and, past `messageLimit`, abbreviated: its start and
+    /// its end around `…(N characters omitted)…`. Counted in Unicode scalars rather than
+    /// characters, so that a cluster of a million combining marks counts for what it is.
+    static func message(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.count > messageLimit else { return escaped(text) }
+        let start = String(String.UnicodeScalarView(scalars.prefix(keptStart)))
+        let end = String(String.UnicodeScalarView(scalars.suffix(keptEnd)))
+        return escaped(start) + "…(\(scalars.count - keptStart - keptEnd) characters omitted)…" + escaped(end)
+    }
+
+    /// The text with newline, carriage return and tab written `\n`, `\r`, `\t`, and every other
+    /// control character (C0, DEL, C1), line and paragraph separator, bidirectional formatting
+    /// character and non-character written `\u{…}` (hexadecimal), so that it stays on one line
+    /// and shows what it holds.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            case _ where needsEscape(scalar): out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    private static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00..<0x20, 0x7F...0x9F: true  // C0, DEL, C1
+        case 0x2028, 0x2029: true  // line and paragraph separators
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true  // bidirectional formatting
+        case 0xFDD0...0xFDEF: true  // non-characters
+        default: scalar.value & 0xFFFE == 0xFFFE  // the non-characters U+FFFE, U+FFFF, U+1FFFE, …
+        }
     }
 }
