@@ -41,6 +41,25 @@ sys.exit(1 if errors or not results else 0)
 PY
 then pass; else fail "SARIF report does not validate against SARIF 2.1.0"; fi
 
+# A spec that does not compile: its error is a SARIF result (with its code as the rule) and
+# the invocation is marked unsuccessful; the report still validates.
+printf 'version: 1\nname: bad\nworkloads:\n  web: {image: nginx:1.25, replica: 2}\n' > "$work/bad.yaml"
+"$bin" lint "$work/bad.yaml" --format sarif > "$work/bad.sarif" 2>/dev/null; code=$?
+if [ "$code" = 1 ] && "$venv/bin/python" - "$schema" "$work/bad.sarif" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+validator = jsonschema.validators.validator_for(schema)(schema)
+errors = list(validator.iter_errors(report))
+for error in errors[:10]:
+    print(f"  {'/'.join(map(str, error.path))}: {error.message}")
+run = report["runs"][0]
+assert [r["ruleId"] for r in run["results"]] == ["E101"], run["results"]
+assert run["invocations"][0]["executionSuccessful"] is False
+sys.exit(1 if errors else 0)
+PY
+then pass; else fail "SARIF of a spec that does not compile (exit $code)"; fi
+
 "$bin" lint samples/*.yaml --format junit > "$work/report.xml"
 if "$venv/bin/python" - "$work/report.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET

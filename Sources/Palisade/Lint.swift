@@ -22,7 +22,10 @@ public enum LintPipeline {
             for file in output.sources.all { sources.add(file) }
             readable = readable && output.readable
             diagnostics += output.diagnostics
-            guard let policy = output.policy else { continue }
+            guard let policy = output.policy else {
+                if output.readable { specs.append(LintRun.Spec(path: path, findings: [], errors: output.diagnostics)) }
+                continue
+            }
             specs.append(LintRun.Spec(path: path, findings: Linter.lint(policy).findings))
         }
         return Result(run: LintRun(specs: specs, rules: LintRegistry.descriptions, sources: sources, toolVersion: toolVersion),

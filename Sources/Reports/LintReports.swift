@@ -8,10 +8,20 @@ public struct LintRun: Sendable {
     public struct Spec: Sendable {
         public var path: String
         public var findings: [Finding]
+        /// The errors that kept the spec from compiling, and so from being linted; empty when
+        /// it compiled. Every format reports them, so a spec that does not compile never gives
+        /// a report that looks clean.
+        public var errors: [Diagnostic]
 
-        public init(path: String, findings: [Finding]) {
+        public init(path: String, findings: [Finding], errors: [Diagnostic] = []) {
             self.path = path
             self.findings = findings
+            self.errors = errors
+        }
+
+        /// The spec's errors as findings under their codes (`E101`), for the reports.
+        var errorFindings: [Finding] {
+            errors.map { Finding(rule: $0.code.rawValue, severity: $0.severity, message: $0.message, range: $0.range, subject: "spec:\(path)") }
         }
     }
 
@@ -28,6 +38,12 @@ public struct LintRun: Sendable {
     }
 
     var allFindings: [Finding] { specs.flatMap(\.findings) }
+
+    /// The specs that did not compile.
+    var failedSpecs: [Spec] { specs.filter { !$0.errors.isEmpty } }
+
+    /// The codes of the specs' errors, each once, in code order.
+    var errorCodes: [DiagnosticCode] { Set(specs.flatMap { $0.errors.map(\.code) }).sorted { $0.rawValue < $1.rawValue } }
 
     func count(_ severity: Diagnostic.Severity) -> Int { allFindings.filter { $0.severity == severity }.count }
 }
@@ -65,6 +81,10 @@ public enum LintReports {
             }
             out += "\n"
         }
+        for spec in run.failedSpecs {
+            let count = spec.errors.filter { $0.severity == .error }.count
+            out += "\(InputText.escaped(spec.path)): not linted: the spec does not compile (\(count) error\(count == 1 ? "" : "s"), on standard error)\n\n"
+        }
         let specs = run.specs.count
         out += "\(run.count(.error)) errors, \(run.count(.warning)) warnings, \(run.count(.note)) notes in \(specs) spec\(specs == 1 ? "" : "s")"
         out += " (\(run.rules.count) rules)\n"
@@ -83,6 +103,7 @@ public enum LintReports {
                     .object([
                         .init("errors", .int(run.count(.error))), .init("warnings", .int(run.count(.warning))),
                         .init("notes", .int(run.count(.note))), .init("specs", .int(run.specs.count)),
+                        .init("specs_not_compiled", .int(run.failedSpecs.count)),
                     ])),
                 .init(
                     "specs",
@@ -90,6 +111,8 @@ public enum LintReports {
                         run.specs.map { spec in
                             .object([
                                 .init("path", .string(spec.path)),
+                                .init("compiled", .bool(spec.errors.isEmpty)),
+                                .init("errors", .array(spec.errors.map(diagnosticJSON))),
                                 .init(
                                     "findings",
                                     .array(
@@ -116,6 +139,24 @@ public enum LintReports {
                             ])
                         })),
             ]))
+    }
+
+    /// A spec's own error in the JSON report: its code, severity, message, place and help.
+    static func diagnosticJSON(_ diagnostic: Diagnostic) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [
+            .init("code", .string(diagnostic.code.rawValue)), .init("severity", .string(diagnostic.severity.rawValue)),
+            .init("message", .string(InputText.message(diagnostic.message))),
+        ]
+        if let range = diagnostic.range {
+            entries.append(
+                .init(
+                    "location",
+                    .object([
+                        .init("file", .string(range.file)), .init("line", .int(range.start.line)), .init("column", .int(range.start.column)),
+                    ])))
+        }
+        if let help = diagnostic.help { entries.append(.init("help", .string(InputText.message(help)))) }
+        return .object(entries)
     }
 
     /// The URI base id of relative spec paths in SARIF: the directory `palisade lint` ran in.
@@ -148,9 +189,21 @@ public enum LintReports {
                 .init("defaultConfiguration", .object([.init("level", level(rule.severity))])),
             ])
         }
-        let results: [StructuredValue] = run.allFindings.map { finding in
+        let codeRules: [StructuredValue] = run.errorCodes.map { code in
+            .object([
+                .init("id", .string(code.rawValue)),
+                .init("name", .string("spec-error-\(code.rawValue.lowercased())")),
+                .init("shortDescription", .object([.init("text", .string(code.summary))])),
+                .init("fullDescription", .object([.init("text", .string(code.explanation))])),
+                .init("help", .object([.init("text", .string("The spec does not compile: fix this error (docs/error-codes.md), then lint again."))])),
+                .init("defaultConfiguration", .object([.init("level", "error")])),
+            ])
+        }
+        let codeIndex = Dictionary(uniqueKeysWithValues: run.errorCodes.enumerated().map { ($0.element.rawValue, rules.count + $0.offset) })
+        let findings = run.allFindings + run.specs.flatMap(\.errorFindings)
+        let results: [StructuredValue] = findings.map { finding in
             var entries: [StructuredValue.Entry] = [.init("ruleId", .string(finding.rule))]
-            if let position = index[finding.rule] { entries.append(.init("ruleIndex", .int(position))) }
+            if let position = index[finding.rule] ?? codeIndex[finding.rule] { entries.append(.init("ruleIndex", .int(position))) }
             entries.append(.init("level", level(finding.severity)))
             entries.append(.init("message", .object([.init("text", .string(InputText.message(finding.message)))])))
             if let range = finding.range {
@@ -194,7 +247,7 @@ public enum LintReports {
                                         .object([
                                             .init("name", "palisade"), .init("version", .string(run.toolVersion)),
                                             .init("informationUri", "https://palisade.dev/docs/lint-rules"),
-                                            .init("rules", .array(rules)),
+                                            .init("rules", .array(rules + codeRules)),
                                         ]))
                                 ])),
                             .init(
@@ -209,6 +262,26 @@ public enum LintReports {
                                                     .init("text", "The directory palisade lint ran in: relative spec paths are relative to it.")
                                                 ]))
                                         ]))
+                                ])),
+                            .init(
+                                "invocations",
+                                .array([
+                                    .object([
+                                        .init("executionSuccessful", .bool(run.failedSpecs.isEmpty)),
+                                        .init(
+                                            "toolExecutionNotifications",
+                                            .array(
+                                                run.failedSpecs.map { spec in
+                                                    .object([
+                                                        .init("level", "error"),
+                                                        .init(
+                                                            "message",
+                                                            .object([
+                                                                .init("text", .string("\(InputText.escaped(spec.path)) does not compile; it was not linted"))
+                                                            ])),
+                                                    ])
+                                                })),
+                                    ])
                                 ])),
                             .init("results", .array(results)),
                         ])
@@ -250,7 +323,17 @@ public enum LintReports {
         let report = JUnitReport(
             name: "palisade lint",
             suites: run.specs.map { spec in
-                JUnitReport.Suite(
+                guard spec.errors.isEmpty else {
+                    // A spec that does not compile is one failing case, with one failure per error.
+                    let failures = spec.errorFindings.map { error in
+                        let message = InputText.message("\(error.rule): \(error.message)")
+                        return JUnitReport.Failure(message: message, type: error.severity.rawValue, text: "\(place(error.range))\(message)")
+                    }
+                    return JUnitReport.Suite(
+                        name: InputText.escaped(spec.path),
+                        cases: [JUnitReport.TestCase(name: "spec compiles", className: "palisade.spec", failures: failures)])
+                }
+                return JUnitReport.Suite(
                     name: InputText.escaped(spec.path),
                     cases: run.rules.map { rule in
                         JUnitReport.TestCase(
