@@ -12,18 +12,34 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
         let addressText = String(parts[0])
         let prefixText = parts.count == 2 ? String(parts[1]) : nil
         if let address = parseIPv4(addressText) {
-            guard let prefix = parsePrefix(prefixText, max: 32) else { return .invalid("prefix length must be 0-32") }
+            guard let prefix = parsePrefix(prefixText, max: 32) else { return .invalid(prefixProblem(prefixText, max: 32)) }
             let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
             if address & ~mask != 0 { return .hostBitsSet(.v4(address & mask, prefix: prefix), host: .v4(address, prefix: 32)) }
             return .valid(.v4(address, prefix: prefix))
         }
         if let address = parseIPv6(addressText) {
-            guard let prefix = parsePrefix(prefixText, max: 128) else { return .invalid("prefix length must be 0-128") }
+            guard let prefix = parsePrefix(prefixText, max: 128) else { return .invalid(prefixProblem(prefixText, max: 128)) }
             let mask: UInt128 = prefix == 0 ? 0 : ~UInt128(0) << (128 - prefix)
             if address & ~mask != 0 { return .hostBitsSet(.v6(address & mask, prefix: prefix), host: .v6(address, prefix: 128)) }
             return .valid(.v6(address, prefix: prefix))
         }
-        return .invalid("not an IPv4 or IPv6 address")
+        return .invalid(ipv4Problem(addressText) ?? "not an IPv4 or IPv6 address")
+    }
+
+    /// Which rule of dotted-quad IPv4 text breaks, when it looks like IPv4 (digits and dots
+    /// only): the number of parts, an empty part, a leading zero, an octet above 255.
+    static func ipv4Problem(_ text: String) -> String? {
+        guard !text.isEmpty, text.allSatisfy({ $0 == "." || ($0.isASCII && $0.isNumber) }) else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return "an IPv4 address has 4 parts, this has \(parts.count)" }
+        for part in parts {
+            if part.isEmpty { return "an IPv4 address has no empty part" }
+            if part.count > 1, part.first == "0" {
+                return "'\(part)' has a leading zero, which some tools read as octal; write \(Int(part).map(String.init) ?? String(part))"
+            }
+            if part.count > 3 || (Int(part) ?? 256) > 255 { return "'\(part)' is above 255" }
+        }
+        return nil
     }
 
     public enum ParseResult: Sendable, Hashable {
@@ -31,6 +47,14 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
         /// The prefix has host bits set: the network it would be, and the single host.
         case hostBitsSet(CIDR, host: CIDR)
         case invalid(String)
+    }
+
+    /// Why a prefix length is refused: not a number, a leading zero, or out of range.
+    private static func prefixProblem(_ text: String?, max: Int) -> String {
+        let text = text ?? ""
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return "the prefix length '\(text)' is not a number 0-\(max)" }
+        if text.count > 1, text.first == "0" { return "the prefix length '\(text)' has a leading zero" }
+        return "the prefix length \(text) is above \(max)"
     }
 
     private static func parsePrefix(_ text: String?, max: Int) -> Int? {

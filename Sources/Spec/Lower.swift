@@ -18,13 +18,27 @@ struct LowerPass {
     private var listens: [PortSet] = []
     /// Workloads whose listen ports had errors: allows naming them are not checked again.
     private var incompleteListens: Set<WorkloadID> = []
+    /// Whether a flow had an error: then the intent lacks what it would have said, and an
+    /// expectation failing on it is a follow-on, not reported.
+    private var flowsIncomplete = false
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
         self.files = files
+        flowsIncomplete = files.contains(where: \.flowsIncomplete)
     }
 
     var top: SpecFile? { files.first }
+
+    /// Names whose definitions had errors: they are known, their own errors say what is wrong.
+    var invalidDefinitions: Set<String> { Set(files.flatMap(\.invalidDefinitions)) }
+
+    /// An unknown name, unless its definition is only broken (then the reference follows from
+    /// an error already reported).
+    private mutating func reportUnknown(_ kind: String, _ name: String, at range: SourceRange, candidates: [String]) {
+        guard !invalidDefinitions.contains(name) else { return }
+        diagnostics.append(resolve.unknown(kind, name, at: range, candidates: candidates))
+    }
     var policyName: String { resolve.policyName?.value ?? "policy" }
 
     mutating func run(contentHash: String) -> Policy {
@@ -34,7 +48,7 @@ struct LowerPass {
         lowerWorkloads()
         let flows = lowerFlows()
         let intent = Relation.intent(of: flows, listens: listens)
-        let expectations = lowerExpectations(intent: intent)
+        let expectations = lowerExpectations(intent: intent, flows: flows)
         let grants = lowerGrants()
         let imagePolicy = top?.imagePolicy
         if let imagePolicy { checkImages(imagePolicy) }
@@ -113,7 +127,7 @@ struct LowerPass {
             let segment = workloadSegment(definition)
             let identity = workloadIdentity(definition)
             for secret in body.secrets where resolve.secrets[secret.value] == nil {
-                diagnostics.append(resolve.unknown("secret", secret.value, at: secret.range, candidates: Array(resolve.secrets.keys)))
+                reportUnknown("secret", secret.value, at: secret.range, candidates: Array(resolve.secrets.keys))
             }
             let errorsBefore = diagnostics.count + resolve.diagnostics.count
             let listen = listenPorts(body.ports)
@@ -134,13 +148,13 @@ struct LowerPass {
 
     private mutating func workloadSegment(_ definition: Definition<WorkloadSyntax>) -> SegmentID? {
         guard let reference = definition.body.segment else {
-            if resolve.segmentsDeclared {
+            if resolve.segmentsDeclared, !definition.body.segmentMisspelled {
                 diagnostics.append(.error(
                     .missingSegment, "workload '\(definition.name.value)' has no segment", at: definition.name.range,
                     help: "add 'segment:' naming one of: \(resolve.segments.keys.sorted().joined(separator: ", "))"))
                 return nil
             }
-            return SegmentID(0)
+            return definition.body.segmentMisspelled && resolve.segmentsDeclared ? nil : SegmentID(0)
         }
         var name = reference.value
         if name.hasPrefix("segment:") { name.removeFirst("segment:".count) }
@@ -148,7 +162,7 @@ struct LowerPass {
         if resolve.workloads[name] != nil || resolve.networks[name] != nil {
             diagnostics.append(.error(.wrongReferenceKind, "'\(name)' is a \(resolve.workloads[name] != nil ? "workload" : "network"), not a segment", at: reference.range))
         } else {
-            diagnostics.append(resolve.unknown("segment", name, at: reference.range, candidates: Array(segmentIDs.keys)))
+            reportUnknown("segment", name, at: reference.range, candidates: Array(segmentIDs.keys))
         }
         return nil
     }
@@ -156,7 +170,7 @@ struct LowerPass {
     private mutating func workloadIdentity(_ definition: Definition<WorkloadSyntax>) -> String {
         guard let reference = definition.body.identity else { return definition.name.value }
         guard let identity = identitiesOut[reference.value] else {
-            diagnostics.append(resolve.unknown("identity", reference.value, at: reference.range, candidates: Array(identitiesOut.keys)))
+            reportUnknown("identity", reference.value, at: reference.range, candidates: Array(identitiesOut.keys))
             return reference.value
         }
         if identity.kind != .service {
@@ -257,7 +271,7 @@ struct LowerPass {
         case "segment": Array(segmentIDs.keys)
         default: Array(resolve.networks.keys)
         }
-        diagnostics.append(resolve.unknown(kind, name, at: reference.range, candidates: candidates))
+        reportUnknown(kind, name, at: reference.range, candidates: candidates)
     }
 
     /// Resolves the two sides and the ports of a flow or expectation, checking the rules
@@ -310,6 +324,8 @@ struct LowerPass {
 
     private mutating func lowerFlows() -> [Flow] {
         var flows: [Flow] = []
+        let errorsBefore = diagnostics.count + resolve.diagnostics.count
+        defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
         for syntax in files.flatMap(\.flows) {
             guard let (sources, destinations, ports) = connection(
                 from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
@@ -322,7 +338,27 @@ struct LowerPass {
         return flows
     }
 
-    private mutating func lowerExpectations(intent: Relation) -> [Expectation] {
+    /// The flows that make an expectation fail, as notes at each: for a failed `deny` the
+    /// allows that let the witness through, for a failed `allow` the denies that cut it (or,
+    /// without any, the allows that come closest: none reach it).
+    private func deciding(_ witness: Witness, flows: [Flow], expected: Expectation.Kind) -> [Diagnostic.Note] {
+        func covers(_ side: Endpoints, _ peer: Witness.Peer?) -> Bool {
+            switch peer {
+            case .workload(let id)?: side.workloads.contains(id)
+            case .external(let set)?: !side.external.intersection(set).isEmpty
+            case nil: false
+            }
+        }
+        let touching = flows.filter { flow in
+            covers(flow.sources, witness.source) && covers(flow.destinations, witness.destination) && flow.ports.overlaps(witness.ports)
+        }
+        let cause: FlowAction = expected == .deny ? .allow : .deny
+        return touching.filter { $0.action == cause }.prefix(5).map { flow in
+            .init("\(cause == .allow ? "allowed" : "denied") by \(flow.label)", at: flow.origin)
+        }
+    }
+
+    private mutating func lowerExpectations(intent: Relation, flows: [Flow]) -> [Expectation] {
         var result: [Expectation] = []
         let names = resolve.workloads.keys.sorted()
         for syntax in top?.expect ?? [] {
@@ -335,11 +371,12 @@ struct LowerPass {
             var expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
             expectation.targets = syntax.targets
             result.append(expectation)
-            guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty else { continue }
+            guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty, !flowsIncomplete else { continue }
             if let witness = expectation.witness(on: intent, listens: listens) {
                 let verdict = syntax.kind == .allow ? "is not allowed" : "is allowed"
                 diagnostics.append(.error(
-                    .expectationFailed, "expectation does not hold: \(witness.description(names: names)) \(verdict)", at: syntax.range))
+                    .expectationFailed, "expectation does not hold: \(witness.description(names: names)) \(verdict)", at: syntax.range,
+                    notes: deciding(witness, flows: flows, expected: syntax.kind)))
             }
         }
         return result
@@ -358,11 +395,11 @@ struct LowerPass {
                 }
             } else {
                 valid = false
-                diagnostics.append(resolve.unknown("identity", syntax.identity.value, at: syntax.identity.range, candidates: Array(identitiesOut.keys)))
+                reportUnknown("identity", syntax.identity.value, at: syntax.identity.range, candidates: Array(identitiesOut.keys))
             }
             if resolve.roles[syntax.role.value] == nil {
                 valid = false
-                diagnostics.append(resolve.unknown("role", syntax.role.value, at: syntax.role.range, candidates: Array(resolve.roles.keys)))
+                reportUnknown("role", syntax.role.value, at: syntax.role.range, candidates: Array(resolve.roles.keys))
             }
             var segments: [SegmentID] = []
             if let names = syntax.segments {
@@ -370,7 +407,7 @@ struct LowerPass {
                     let bare = name.value.hasPrefix("segment:") ? String(name.value.dropFirst("segment:".count)) : name.value
                     guard let id = segmentIDs[bare] else {
                         valid = false
-                        diagnostics.append(resolve.unknown("segment", bare, at: name.range, candidates: Array(segmentIDs.keys)))
+                        reportUnknown("segment", bare, at: name.range, candidates: Array(segmentIDs.keys))
                         continue
                     }
                     if segments.contains(id) {

@@ -54,7 +54,10 @@ extension Decoder {
             file.workloads = definitions(node, kind: "workload") { decoder, value in decoder.workload(value) }
         }
         if let node = fields["flows"] {
-            file.flows = (list(node, in: "flows") ?? []).compactMap { flow($0) }
+            let errorsBefore = diagnostics.count
+            let items = list(node, in: "flows") ?? []
+            file.flows = items.compactMap { flow($0) }
+            file.flowsIncomplete = file.flows.count < items.count || diagnostics.count > errorsBefore
         }
         if let node = fields["image_policy"] { file.imagePolicy = imagePolicy(node) }
         if let node = fields["expect"] {
@@ -63,7 +66,24 @@ extension Decoder {
         if let node = fields["targets"] { file.targets = targets(node) }
         if let node = fields["lint"] { file.lint = lint(node) }
         if let node = fields["fidelity"] { file.fidelity = choice(node, ["report", "strict"], in: "fidelity") }
+        file.invalidDefinitions = invalidDefinitions(file, fields)
         return file
+    }
+
+    /// The names a file's sections declare whose definitions did not decode.
+    func invalidDefinitions(_ file: SpecFile, _ fields: Fields) -> Set<String> {
+        let decoded: [String: Set<String>] = [
+            "networks": Set(file.networks.map(\.name.value)), "ports": Set(file.ports.map(\.name.value)),
+            "segments": Set(file.segments.map(\.name.value)), "identities": Set(file.identities.map(\.name.value)),
+            "roles": Set(file.roles.map(\.name.value)), "secrets": Set(file.secrets.map(\.name.value)),
+            "workloads": Set(file.workloads.map(\.name.value)),
+        ]
+        var invalid: Set<String> = []
+        for (section, names) in decoded {
+            guard let node = fields[section], case .mapping(let pairs) = node.content else { continue }
+            for pair in pairs where !pair.name.isEmpty && !names.contains(pair.name) { invalid.insert(pair.name) }
+        }
+        return invalid
     }
 
     /// A mapping of names to definitions; names that are not DNS-1123 labels are reported.
@@ -269,7 +289,13 @@ extension Decoder {
         let errorsBefore = diagnostics.count
         let ports = portsNode.map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? []
         let portsComplete = diagnostics.count == errorsBefore
-        return WorkloadSyntax(
+        // A misspelled `segment:` is reported as an unknown key with a suggestion; the missing
+        // segment it leaves is not reported again.
+        var segmentMisspelled = false
+        if case .mapping(let pairs) = node.content {
+            segmentMisspelled = pairs.contains { $0.name != "segment" && didYouMean($0.name, in: ["segment"]) != nil }
+        }
+        var syntax = WorkloadSyntax(
             segment: fields["segment"].flatMap { string($0, in: "segment") },
             image: fields["image"].flatMap { imageReference($0) },
             identity: fields["identity"].flatMap { string($0, in: "identity") },
@@ -280,6 +306,8 @@ extension Decoder {
             runtime: fields["runtime"].map { runtime($0) } ?? RuntimeProfile(),
             labels: fields["labels"].map { labels($0, in: "labels") } ?? [],
             description: fields["description"].flatMap { string($0, in: "description")?.value })
+        syntax.segmentMisspelled = segmentMisspelled
+        return syntax
     }
 
     mutating func flow(_ node: YAMLNode) -> FlowSyntax? {

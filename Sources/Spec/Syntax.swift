@@ -20,6 +20,12 @@ struct SpecFile {
     var defaults: RuntimeProfile?
     var workloads: [Definition<WorkloadSyntax>] = []
     var flows: [FlowSyntax] = []
+    /// Whether a flow of the file had an error (it was dropped, or lost a reference or a port
+    /// entry): the intent is then incomplete, and an expectation that fails on it may only
+    /// follow from that error.
+    var flowsIncomplete = false
+    /// Names defined in the file whose definitions had errors.
+    var invalidDefinitions: Set<String> = []
     var imagePolicy: ImagePolicy?
     var expect: [ExpectSyntax] = []
     var targets: [TargetOptions] = []
@@ -81,6 +87,8 @@ struct GrantSyntax {
 
 struct WorkloadSyntax {
     var segment: Located<String>?
+    /// The workload has a key that is a near miss of `segment` (already an error).
+    var segmentMisspelled = false
     var image: Located<ImageReference>?
     var identity: Located<String>?
     var replicas: Int
