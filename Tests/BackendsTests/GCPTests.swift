@@ -36,7 +36,8 @@ import TestSupport
 
     @Test func everyIdentityDeniesTheRestOfItsEgress() throws {
         let policy = try policy("minimal.yaml")
-        let rules = try #require(try JSONSerialization.jsonObject(with: Data(try backend.emit(policy, options: options(.gcp, .widen)).files[0].contents.utf8)) as? [[String: Any]])
+        let text = try backend.emit(policy, options: options(.gcp, .widen)).files[0].contents
+        let rules = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         let denies = rules.filter { $0["denied"] != nil }
         #expect(denies.count == 2 * Set(policy.workloads.map(\.identity)).count)
         #expect(Set(denies.compactMap { ($0["destinationRanges"] as? [String])?.first }) == ["0.0.0.0/0", "::/0"])
