@@ -5,6 +5,9 @@ import IR
 /// files back into the relation and controls they really enforce. A backend is one folder
 /// under `Backends/` plus one line in `BackendRegistry.all`.
 public protocol Backend: Sendable {
+    /// The backend's options, typed: `validate(_:)` and `emit(_:options:)` parse the spec's raw
+    /// options into it once (`BackendOptions.swift`), and `emit(_:with:)` works from it alone.
+    associatedtype Options: BackendOptions
     /// The target this backend compiles to.
     var target: TargetName { get }
     /// What the platform can enforce, for `palisade targets` and fidelity reports.
@@ -19,6 +22,8 @@ public protocol Backend: Sendable {
     /// The files for one policy, relative to `OUT/TARGET/POLICY/`, and the gaps the
     /// platform leaves.
     func emit(_ policy: Policy, options: TargetOptions) throws -> Emission
+    /// The same, from options already parsed.
+    func emit(_ policy: Policy, with options: Options) throws -> Emission
     /// What the files enforce, computed from the files alone.
     func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack
     /// The generated objects and rules that let `from` reach `to` on some of `ports`, named

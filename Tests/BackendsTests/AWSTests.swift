@@ -55,13 +55,14 @@ import YAML
             let template = try #require(try JSONSerialization.jsonObject(with: Data(emission.files[0].contents.utf8)) as? [String: Any])
             let group = try #require((template["Resources"] as? [String: Any])?["SgWeb"] as? [String: Any])
             let inbound = try #require((group["Properties"] as? [String: Any])?["SecurityGroupIngress"] as? [[String: Any]])
-            #expect(inbound.filter { $0["CidrIp"] != nil }.count <= AWSBackend.rulesPerGroup)
-            #expect(inbound.filter { $0["CidrIpv6"] != nil }.count <= AWSBackend.rulesPerGroup)
+            #expect(inbound.filter { $0["CidrIp"] != nil }.count <= AWSPlan.rulesPerGroup)
+            #expect(inbound.filter { $0["CidrIpv6"] != nil }.count <= AWSPlan.rulesPerGroup)
         }
     }
 
     @Test func dnsDestinationsOpenEveryAddressOrNothing() throws {
-        let text = "version: 1\nname: t\nnetworks: {stripe: [\"dns:api.stripe.com\"]}\nworkloads:\n  pay: {image: nginx:1.25}\nflows:\n  - {from: pay, to: stripe, ports: [tcp/443]}\n"
+        let text = "version: 1\nname: t\nnetworks: {stripe: [\"dns:api.stripe.com\"]}\nworkloads:\n  pay: {image: nginx:1.25}\n"
+            + "flows:\n  - {from: pay, to: stripe, ports: [tcp/443]}\n"
         let policy = try #require(compileSpec(text).policy)
         let wide = try backend.emit(policy, options: options(.aws, .widen))
         #expect(wide.files[0].contents.contains("\"CidrIp\": \"0.0.0.0/0\""))
@@ -108,11 +109,11 @@ extension AWSTests {
         for file in emission.files {
             let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
             guard case .mapping(let resources)? = root["Resources"]?.content else { Issue.record("no Resources"); continue }
-            #expect(resources.count <= AWSBackend.resourcesPerTemplate)
-            if case .mapping(let outputs)? = root["Outputs"]?.content { #expect(outputs.count <= AWSBackend.outputsPerTemplate) }
+            #expect(resources.count <= AWSEmitter.resourcesPerTemplate)
+            if case .mapping(let outputs)? = root["Outputs"]?.content { #expect(outputs.count <= AWSEmitter.outputsPerTemplate) }
             groups += resources.filter { $0.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" }.count
             rules += resources.filter { $0.value["Type"]?.scalar != "AWS::EC2::SecurityGroup" }.count
-            #expect(file.contents.utf8.count <= AWSBackend.templateBytes)
+            #expect(file.contents.utf8.count <= AWSEmitter.templateBytes)
         }
         #expect(groups == 300 && rules == 598)
         #expect(emission.files[2].contents.contains("\"Fn::ImportValue\": \"palisade-chain-SgW0\""))

@@ -74,12 +74,13 @@ extension AzureTests {
         for file in emission.files {
             let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
             guard case .sequence(let resources)? = root["resources"]?.content else { Issue.record("no resources"); continue }
-            #expect(resources.count <= AzureBackend.resourcesPerTemplate)
+            #expect(resources.count <= AzureEmitter.resourcesPerTemplate)
             kinds.append(Set(resources.compactMap { $0["type"]?.scalar }).sorted().joined(separator: ","))
             // dependsOn may only name resources of the same template.
             #expect(!file.contents.contains("dependsOn") || file.path == "nsg.json")
         }
-        #expect(kinds == ["Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/networkSecurityGroups"])
+        let (groups, nsgs) = ("Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/networkSecurityGroups")
+        #expect(kinds == [groups, groups, nsgs])
     }
 
     @Test func anNSGWhoseRulesNameMoreThanAHundredGroupsIsALocatedError() throws {
@@ -93,6 +94,43 @@ extension AzureTests {
         } catch let error as BackendError {
             #expect(error.diagnostic.code == .targetLimit)
             #expect(error.diagnostic.message.contains("102 application security groups"))
+        }
+    }
+}
+
+/// Direction, access and protocol are typed: what an NSG does not take is refused, naming the
+/// template and the rule.
+extension AzureTests {
+    @Test(arguments: [
+        ("\"direction\": \"Inbound\"", "\"direction\": \"Sideways\"", "direction 'Sideways'"),
+        ("\"access\": \"Deny\"", "\"access\": \"Maybe\"", "access 'Maybe'"),
+        ("\"protocol\": \"Tcp\"", "\"protocol\": \"Esp\"", "protocol 'Esp'"),
+    ])
+    func aValueNoNSGTakesIsRefused(field: String, replacement: String, reason: String) throws {
+        let policy = try policy("minimal.yaml")
+        let text = try backend.emit(policy, options: options(.azure, .widen)).files[0].contents
+        let changed = text.replacingOccurrences(of: field, with: replacement)
+        #expect(changed != text)
+        let error = try #require(throws: ReadFailure.self) { try backend.read([OutputFile(path: "nsg.json", contents: changed)], policy: policy) }
+        #expect(error.file == "nsg.json")
+        #expect(error.reason.hasPrefix("rule ") && error.reason.contains(reason), "\(error)")
+    }
+
+    /// The templates read back as the plan's rules, enums and all, with Azure's defaults
+    /// underneath.
+    @Test(arguments: samples)
+    func theTemplateReadsBackAsThePlansRules(sample: String) throws {
+        let policy = try policy(sample)
+        let plan = try AzurePlan(policy: policy, options: AzureOptions.parse(BackendsTests.options(.azure, .widen)).options)
+        let read = try AzureReader(policy: policy, files: try AzureEmitter(plan: plan).files()).parse()
+        for (segment, rules) in plan.rulesBySegment {
+            let back = try #require(read[segment])
+            let key = { (rule: AzurePlan.Rule) in
+                "\(rule.name) \(rule.direction) \(rule.access) \(rule.priority) \(rule.proto) \(rule.ports) "
+                    + "\(rule.sourceGroups) \(rule.sourcePrefixes) \(rule.destinationGroups) \(rule.destinationPrefixes)"
+            }
+            #expect(Set(back.map(key)) == Set((rules + AzureReader.defaults).map(key)))
+            #expect(back.map(\.priority) == back.map(\.priority).sorted())
         }
     }
 }

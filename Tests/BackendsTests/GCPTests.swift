@@ -36,7 +36,8 @@ import TestSupport
 
     @Test func everyIdentityDeniesTheRestOfItsEgress() throws {
         let policy = try policy("minimal.yaml")
-        let rules = try #require(try JSONSerialization.jsonObject(with: Data(try backend.emit(policy, options: options(.gcp, .widen)).files[0].contents.utf8)) as? [[String: Any]])
+        let text = try backend.emit(policy, options: options(.gcp, .widen)).files[0].contents
+        let rules = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         let denies = rules.filter { $0["denied"] != nil }
         #expect(denies.count == 2 * Set(policy.workloads.map(\.identity)).count)
         #expect(Set(denies.compactMap { ($0["destinationRanges"] as? [String])?.first }) == ["0.0.0.0/0", "::/0"])
@@ -48,5 +49,44 @@ import TestSupport
         let error = try #require(throws: BackendError.self) { try backend.emit(policy, options: options(.gcp, .widen)) }
         #expect(error.diagnostic.code == .targetLimit)
         #expect(error.diagnostic.range?.start.line == 4)
+    }
+}
+
+/// The rules are typed values compared whole.
+extension GCPTests {
+    @Test func rulesAreEqualOnlyWhenEveryFieldIs() throws {
+        let rule = GCPPlan.Rule(
+            name: "t-in-1", description: "palisade t: a to b", network: "global/networks/default", direction: .ingress, priority: 1000,
+            action: .allow, matches: [GCPPlan.Rule.Match(proto: .tcp, ports: ["443"])], sourceRanges: ["10.0.0.0/8"])
+        #expect(rule == rule)
+        var other = rule
+        other.priority = 900
+        #expect(other != rule, "same name, another priority")
+        other = rule
+        other.matches[0].ports = ["80"]
+        #expect(other != rule, "same name, other ports")
+        other = rule
+        other.action = .deny
+        #expect(other != rule, "same name, a deny")
+    }
+
+    /// Reading the file back gives exactly the rules the plan made, field by field.
+    @Test(arguments: samples)
+    func theFileReadsBackAsThePlansRules(sample: String) throws {
+        let policy = try policy(sample)
+        let options = GCPOptions.parse(BackendsTests.options(.gcp, .widen)).options
+        let plan = try GCPPlan(policy: policy, options: options)
+        let files = [GCPEmitter(plan: plan).file()]
+        #expect(try GCPReader(policy: policy, files: files, options: options).parse() == plan.rules)
+        #expect(plan.rules.contains { $0.matches.contains { $0.proto == .icmpv6 } } == plan.rules.contains { $0.matches.contains { $0.proto == .icmp } })
+    }
+
+    @Test func aRuleWithAnUnknownDirectionIsRefused() throws {
+        let policy = try policy("minimal.yaml")
+        let text = try backend.emit(policy, options: options(.gcp, .widen)).files[0].contents
+        let sideways = text.replacingOccurrences(of: "\"direction\": \"EGRESS\"", with: "\"direction\": \"SIDEWAYS\"")
+        #expect(sideways != text)
+        let error = try #require(throws: ReadFailure.self) { try backend.read([OutputFile(path: "firewall-rules.json", contents: sideways)], policy: policy) }
+        #expect(error.file == "firewall-rules.json" && error.reason.contains("direction 'SIDEWAYS'"))
     }
 }

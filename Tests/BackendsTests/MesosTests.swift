@@ -13,7 +13,8 @@ import TestSupport
     func policy(_ sample: String) throws -> Policy { try samplePolicy(sample) }
 
     func check(_ policy: Policy, _ gaps: GapPolicy, _ containerizer: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let (emission, read) = try checkRoundTrip(backend, policy, options(.mesos, gaps, ["containerizer": .string(containerizer)]), sourceLocation: sourceLocation)
+        let targetOptions = options(.mesos, gaps, ["containerizer": .string(containerizer)])
+        let (emission, read) = try checkRoundTrip(backend, policy, targetOptions, sourceLocation: sourceLocation)
         try checkRuntime(policy, emission, read, sourceLocation: sourceLocation)
         // Nothing intended between workloads is lost under widen; under narrow nothing is
         // added between different workloads.
@@ -144,7 +145,7 @@ import TestSupport
 
 extension MesosTests {
     @Test func aConnectedGroupTooLargeForOneDockerNetworkIsALocatedError() throws {
-        let count = MesosBackend.largestNetwork + 1
+        let count = MesosPlan.largestNetwork + 1
         var text = "version: 1\nname: t\nworkloads:\n"
         for index in 0..<count { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
         text += "flows:\n"

@@ -25,13 +25,15 @@ import YAML
         // names); ingress only where no load balancer or route carries it.
         for rules in emission.narrowed.egress.values {
             for entry in rules.entries where gaps == .widen {
-                #expect(entry.peers.dns.isEmpty && entry.peers.addresses.intersection(outside).isEmpty, "egress narrowed to \(entry.peers.summary)", sourceLocation: sourceLocation)
+                #expect(entry.peers.dns.isEmpty && entry.peers.addresses.intersection(outside).isEmpty, "egress narrowed to \(entry.peers.summary)",
+                        sourceLocation: sourceLocation)
             }
         }
         for (id, rules) in emission.narrowed.ingress {
             for entry in rules.entries {
                 let carried = entry.ports.subtracting(.whole(.icmp))
-                let tooMany = (policy.intent.ingress[id]?.entries.reduce(0) { $0 + $1.ports.ranges.reduce(0) { $0 + $1.upper - $1.lower + 1 } } ?? 0) > OpenShiftPlan.servicePortLimit
+                let asked = policy.intent.ingress[id]?.entries.reduce(0) { $0 + $1.ports.ranges.reduce(0) { $0 + $1.upper - $1.lower + 1 } } ?? 0
+                let tooMany = asked > OpenShiftPlan.servicePortLimit
                 #expect(carried.isEmpty || entry.peers.addresses.isSubset(of: Self.clusterNetworks) || tooMany,
                         "ingress narrowed for \(policy.workloads[id.index].name): \(entry.peers.summary) on \(entry.ports)", sourceLocation: sourceLocation)
             }
@@ -41,7 +43,8 @@ import YAML
             #expect(emission.narrowed.betweenWorkloads.isEmpty, sourceLocation: sourceLocation)
             // Widened only where ICMP opens a rule, or a namespace's EgressFirewall is shared.
             for (pair, ports) in emission.widened.betweenWorkloads {
-                #expect(policy.intent.ports(from: pair.source, to: pair.destination).protocols.contains(.icmp), "\(pair) widened on \(ports) without ICMP", sourceLocation: sourceLocation)
+                #expect(policy.intent.ports(from: pair.source, to: pair.destination).protocols.contains(.icmp), "\(pair) widened on \(ports) without ICMP",
+                        sourceLocation: sourceLocation)
             }
             #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
         case .narrow:
@@ -110,13 +113,15 @@ import YAML
 
     @Test func aPodNoPolicySelectsAllowsEverythingAndPoliciesUnion() {
         let a = group(0, "n", "a"), b = group(1, "n", "b")
-        var network = ClusterNetwork(namespaces: ["n": ["kubernetes.io/metadata.name": "n"]], pods: [a, b], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        var network = ClusterNetwork(
+            namespaces: ["n": ["kubernetes.io/metadata.name": "n"]], pods: [a, b], policies: [], firewalls: [], loadBalancers: [], routes: [])
         #expect(network.relation.ports(from: a.workload, to: b.workload) == .all)
         let onlyB = LabelSelector(labels: [OpenShiftPlan.workloadLabel: "b"])
         let fromA = PolicyPeer.pods(namespaces: nil, pods: LabelSelector(labels: [OpenShiftPlan.workloadLabel: "a"]))
         network.policies = [
             NetworkPolicy(name: "p1", namespace: "n", podSelector: onlyB, ingress: [PolicyRule(peers: [fromA], ports: [PolicyPort(proto: .tcp, port: 80)])]),
-            NetworkPolicy(name: "p2", namespace: "n", podSelector: onlyB, ingress: [PolicyRule(peers: [fromA], ports: [PolicyPort(proto: .udp, port: 53, endPort: 60)])]),
+            NetworkPolicy(
+                name: "p2", namespace: "n", podSelector: onlyB, ingress: [PolicyRule(peers: [fromA], ports: [PolicyPort(proto: .udp, port: 53, endPort: 60)])]),
         ]
         // b is isolated for ingress (two policies, unioned); a's egress is not isolated.
         #expect(network.relation.ports(from: a.workload, to: b.workload) == PortSet([PortRange(.tcp, 80, 80), PortRange(.udp, 53, 60)]))
@@ -132,7 +137,8 @@ import YAML
         let block = PolicyPeer.block(cidr: cidr("0.0.0.0/0"), except: [cidr("10.0.0.0/8")])
         #expect(block.addresses == AddressSet.all.subtracting(cidr("10.0.0.0/8").addressSet).intersection(CIDR.v4(0, prefix: 0).addressSet))
         var network = ClusterNetwork(namespaces: [:], pods: [a], policies: [
-            NetworkPolicy(name: "e", namespace: "n", podSelector: .everything, egress: [PolicyRule(peers: [block], ports: [PolicyPort(proto: .tcp, port: 443)])]),
+            NetworkPolicy(
+                name: "e", namespace: "n", podSelector: .everything, egress: [PolicyRule(peers: [block], ports: [PolicyPort(proto: .tcp, port: 443)])]),
         ], firewalls: [], loadBalancers: [], routes: [])
         let out = network.relation.egress[a.workload]
         #expect(out?.peers(.tcp, 443).addresses.isSuperset(cidr("10.1.2.3")) == false)
@@ -187,13 +193,14 @@ import YAML
     @Test func everyNamespaceWithEgressReachesTheClusterDNS() throws {
         let policy = try samplePolicy("shop.yaml")
         let emission = try backend.emit(policy, options: options(.openshift, .widen))
-        let plan = try OpenShiftPlan(policy: policy, settings: OpenShiftBackend.Settings(clusterNetworks: Self.clusterNetworks), gaps: .widen)
+        let plan = try OpenShiftPlan(policy: policy, options: OpenShiftOptions(clusterNetworks: Self.clusterNetworks))
         for pod in plan.network.pods {
             let hasEgress = plan.network.policies.contains { $0.namespace == pod.namespace && $0.name.hasSuffix("-egress") }
             let reaches = plan.network.allows(.egress, pod, platform: PlatformPods.dnsNamespace, PlatformPods.dnsLabels, on: PlatformPods.dnsPorts)
             #expect(reaches == hasEgress, "\(policy.workloads[pod.workload.index].name)")
         }
-        #expect(emission.gaps.filter { $0.kind == .platformRequired && $0.capability == .dnsEgress }.count == Set(plan.network.policies.filter { $0.name == "allow-dns" }.map(\.namespace)).count)
+        let namespacesWithDNS = Set(plan.network.policies.filter { $0.name == "allow-dns" }.map(\.namespace))
+        #expect(emission.gaps.filter { $0.kind == .platformRequired && $0.capability == .dnsEgress }.count == namespacesWithDNS.count)
     }
 
     @Test func routesCarryTCPThroughTheRoutersWithTheirAllowlist() throws {
@@ -225,9 +232,10 @@ import YAML
         let emission = try backend.emit(policy, options: options(.openshift, .widen))
         let text = emission.files[0].contents
         // The web container asks for privileges its SCC (and restricted-v2) refuse.
-        let tampered = text.replacingOccurrences(of: "        securityContext:\n          privileged: false\n", with: "        securityContext:\n          privileged: true\n")
+        let tampered = text.replacingOccurrences(
+            of: "        securityContext:\n          privileged: false\n", with: "        securityContext:\n          privileged: true\n")
         #expect(tampered != text)
-        #expect(throws: OpenShiftReader.Failure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: tampered)], policy: policy) }
+        #expect(throws: ReadFailure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: tampered)], policy: policy) }
     }
 
     @Test func sccAdmissionFillsInDefaultsAndRefusesWhatItDoesNotAllow() {
@@ -284,7 +292,8 @@ import YAML
     }
 
     @Test func clusterNetworksLeftOutOfIPBlocksAreTheOnlyGapOfAnyAndCanBeTurnedOff() throws {
-        let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n  - {from: any, to: a, ports: [tcp/80]}\n").policy)
+        let spec = "version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n  - {from: any, to: a, ports: [tcp/80]}\n"
+        let policy = try #require(compileSpec(spec).policy)
         let (defaults, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
         #expect(defaults.narrowed.ingress[WorkloadID(0)]?.entries.map(\.peers.addresses) == [Self.clusterNetworks])
         #expect(defaults.files[0].contents.contains("except:\n        - 10.128.0.0/14\n        - 172.30.0.0/16"))
@@ -350,11 +359,12 @@ extension OpenShiftTests {
         let text = try backend.emit(shop, options: options(.openshift, .widen)).files[0].contents
         #expect(text.contains("name: palisade.edge.web") && text.contains("name: palisade.grant.oncall.sre"))
         let doubled = text + "---\n" + text.components(separatedBy: "---\n")[1]
-        #expect(throws: OpenShiftReader.Failure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: doubled)], policy: shop) }
+        #expect(throws: ReadFailure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: doubled)], policy: shop) }
     }
 
     @Test func aSingleStackLoadBalancerCarriesIPv4OnlyAndEmptyListsMeanEveryone() throws {
-        let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [udp/53]}\nflows:\n  - {from: any, to: a, ports: [udp/53]}\n").policy)
+        let spec = "version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [udp/53]}\nflows:\n  - {from: any, to: a, ports: [udp/53]}\n"
+        let policy = try #require(compileSpec(spec).policy)
         let text = try backend.emit(policy, options: options(.openshift, .widen)).files[0].contents
         #expect(text.contains("ipFamilyPolicy: PreferDualStack\n  ipFamilies:\n  - IPv4\n  - IPv6"))
         let single = text.replacingOccurrences(of: "  ipFamilyPolicy: PreferDualStack\n  ipFamilies:\n  - IPv4\n  - IPv6\n", with: "")

@@ -1,6 +1,4 @@
-import Diagnostics
 import IR
-import YAML
 
 /// AWS: a CloudFormation template with a security group per service identity, SG-to-SG rules
 /// as standalone ingress and egress resources (no circular dependencies), CIDR rules inline,
@@ -10,40 +8,10 @@ public struct AWSBackend: Backend {
 
     public var target: TargetName { .aws }
 
-    public var capabilities: [Capability: Support] { firewallCapabilities(denyRules: .partial) }
-
-    public var options: [OptionSpec] {
-        [OptionSpec(name: "vpc_id", summary: "default of the template's VpcId parameter", defaultValue: nil)]
-    }
-
-    /// Default VPC quotas (adjustable): rules per security group and direction, per address family.
-    static let rulesPerGroup = 60
-    /// CloudFormation's limits on one template.
-    static let resourcesPerTemplate = 500
-    static let outputsPerTemplate = 200
-    static let templateBytes = 1_000_000
-
-    func vpcID(_ options: TargetOptions) -> (String?, [Diagnostic]) {
-        var reader = OptionReader(options, specs: self.options)
-        let value = reader.string("vpc_id", default: nil) { text in
-            text.hasPrefix("vpc-") && text.dropFirst(4).allSatisfy(\.isHexDigit) && text.count > 4 ? nil : "a VPC id is vpc- followed by hex digits"
-        }
-        return (value, reader.diagnostics)
-    }
-
-    public func validate(_ options: TargetOptions) -> [Diagnostic] { vpcID(options).1 }
-
-    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
-        let plan = FirewallPlan(policy: policy, gaps: options.gaps)
-        let template = AWSTemplate(policy: policy, plan: plan, gaps: options.gaps, vpcID: vpcID(options).0)
-        try template.checkLimits(options: options)
-        let files = template.files()
-        for file in files where file.contents.utf8.count > Self.templateBytes {
-            throw BackendError(.error(
-                .targetLimit, "aws: \(file.path) is \(file.contents.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
-                at: options.origin, help: "split the spec into several policies"))
-        }
-        let planned = template.planned
+    public func emit(_ policy: Policy, with options: AWSOptions) throws -> Emission {
+        let plan = try AWSPlan(policy: policy, options: options)
+        let files = try AWSEmitter(plan: plan).files()
+        let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { kind, connection in
@@ -60,16 +28,13 @@ public struct AWSBackend: Backend {
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
-        let templates = files.filter { $0.path.hasPrefix("security-groups") && $0.path.hasSuffix(".json") }
-        let views = try AWSReader(policy: policy).views(templates.map(\.contents))
-        return FirewallRuleView.explain(views, plan: FirewallPlan(policy: policy, gaps: .widen), from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+        let views = try AWSReader(policy: policy, files: files).views()
+        return FirewallRuleView.explain(views, plan: FirewallPlan(policy: policy, gaps: .widen), from: from, to: to, ports: ports) {
+            policy.workloads[$0.index].name
+        }
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        let templates = files.filter { $0.path.hasPrefix("security-groups") && $0.path.hasSuffix(".json") }
-        guard templates.contains(where: { $0.path == "security-groups.json" }) else {
-            throw AWSReader.Failure(description: "no security-groups.json")
-        }
-        return try AWSReader(policy: policy).read(templates.map(\.contents))
+        try AWSReader(policy: policy, files: files).read()
     }
 }

@@ -37,10 +37,18 @@ public struct OptionReader {
             if case .string(let word) = entry.value.value { shown = "'\(word)'" } else { shown = "that value" }
             var help = "expected one of: \(allowed.joined(separator: ", "))"
             if case .string(let word) = entry.value.value, let close = didYouMean(word, in: allowed) { help = close }
-            diagnostics.append(.error(.invalidTargetOption, "option '\(name)' of target \(target.rawValue) cannot be \(shown)", at: entry.value.range, help: help))
+            diagnostics.append(.error(
+                .invalidTargetOption, "option '\(name)' of target \(target.rawValue) cannot be \(shown)", at: entry.value.range, help: help))
             return value
         }
         return word
+    }
+
+    /// A choice among an enumeration's cases, by raw value, offered in declaration order.
+    public mutating func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, default value: Choice) -> Choice
+    where Choice.RawValue == String {
+        let word = choice(name, Choice.allCases.map(\.rawValue), default: value.rawValue)
+        return Choice(rawValue: word) ?? value
     }
 
     public mutating func string(_ name: String, default value: String?, valid: (String) -> String? = { _ in nil }) -> String? {

@@ -70,7 +70,7 @@ struct MesosACLs: Equatable {
     /// Every action Palisade writes rules for, in file order.
     static let written: [(action: String, objectField: String)] =
         [("register_frameworks", "roles"), ("run_tasks", "users")]
-        + [Action.view, .logs, .exec].flatMap { neutral[$0]!.map { ($0, "users") } }
+        + [Action.view, .logs, .exec].flatMap { (neutral[$0] ?? []).map { ($0, "users") } }
 
     // MARK: JSON
 
@@ -92,13 +92,12 @@ struct MesosACLs: Equatable {
         }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
+    /// The file the ACLs are written to.
+    static let file = MesosEmitter.aclsFile
 
     /// Parses the JSON form back (the fields Palisade writes and Mesos' entity shapes).
     init(json node: YAMLNode) throws {
-        guard case .mapping(let pairs) = node.content else { throw Failure(description: "acls.json is not an object") }
+        guard case .mapping(let pairs) = node.content else { throw ReadFailure(Self.file, "not a JSON object") }
         permissive = true
         actions = []
         for pair in pairs {
@@ -106,13 +105,13 @@ struct MesosACLs: Equatable {
                 permissive = pair.value.scalar == "true"
                 continue
             }
-            guard case .sequence(let items) = pair.value.content else { throw Failure(description: "\(pair.name) is not a list") }
+            guard case .sequence(let items) = pair.value.content else { throw ReadFailure(Self.file, "\(pair.name) is not a list") }
             var field = "users"
             var rules: [Rule] = []
             for item in items {
                 guard case .mapping(let fields) = item.content, let principals = fields.first(where: { $0.name == "principals" }),
                       let object = fields.first(where: { $0.name != "principals" })
-                else { throw Failure(description: "an ACL of \(pair.name) lacks principals or an object") }
+                else { throw ReadFailure(Self.file, "an ACL of \(pair.name) lacks principals or an object") }
                 field = object.name
                 rules.append(Rule(principals: try Self.entity(principals.value), object: try Self.entity(object.value)))
             }
@@ -126,14 +125,14 @@ struct MesosACLs: Equatable {
     }
 
     static func entity(_ node: YAMLNode) throws -> Entity {
-        guard case .mapping(let fields) = node.content else { throw Failure(description: "an ACL entity is not an object") }
+        guard case .mapping(let fields) = node.content else { throw ReadFailure(Self.file, "an ACL entity is not an object") }
         let type = fields.first { $0.name == "type" }?.value.scalar ?? "SOME"
         switch type {
         case "ANY": return .any
         case "NONE": return .none
         default:
             guard let values = fields.first(where: { $0.name == "values" })?.value, case .sequence(let items) = values.content else {
-                throw Failure(description: "a SOME entity without values")
+                throw ReadFailure(Self.file, "a SOME entity without values")
             }
             return .some(items.compactMap(\.scalar))
         }

@@ -1,6 +1,5 @@
 import Diagnostics
 import IR
-import YAML
 
 /// Mesos with Marathon: `marathon.json`, one Marathon group with a sub-group per segment and
 /// an app per workload (`POST /v2/groups`), and `acls.json`, the master's `--acls`. Mesos
@@ -10,47 +9,6 @@ public struct MesosBackend: Backend {
 
     public var target: TargetName { .mesos }
 
-    public var capabilities: [Capability: Support] {
-        [
-            .workloadSegmentation: .partial, .portFiltering: .none, .externalIngress: .partial, .externalEgress: .none,
-            .dnsEgress: .none, .denyRules: .none, .runtimeUser: .partial, .privileged: .partial, .readOnlyRoot: .partial,
-            .noNewPrivileges: .partial, .linuxCapabilities: .partial, .seccomp: .partial, .apparmor: .partial,
-            .hostNamespaces: .partial, .resourceLimits: .partial, .secrets: .none, .rbac: .partial, .imagePolicy: .none,
-        ]
-    }
-
-    public var options: [OptionSpec] {
-        [
-            OptionSpec(name: "group", summary: "the root Marathon group", defaultValue: "/POLICY"),
-            OptionSpec(name: "containerizer", summary: "docker (runtime controls as docker run flags, one network per app) or mesos (UCR: several networks, fewer controls)", defaultValue: "docker"),
-            OptionSpec(name: "principal", summary: "Marathon's framework principal in the ACLs", defaultValue: "marathon"),
-            OptionSpec(name: "role", summary: "the Mesos role Marathon registers with", defaultValue: "*"),
-        ]
-    }
-
-    struct Settings {
-        var group: String
-        var containerizer: MesosPlan.Containerizer
-        var principal: String
-        var role: String
-    }
-
-    func settings(_ options: TargetOptions, policy: String) -> (Settings, [Diagnostic]) {
-        var reader = OptionReader(options, specs: self.options)
-        let group = reader.string("group", default: "/\(policy)") { pathProblem($0) } ?? "/\(policy)"
-        let containerizer = MesosPlan.Containerizer(rawValue: reader.choice("containerizer", ["docker", "mesos"], default: "docker")) ?? .docker
-        let principal = reader.string("principal", default: "marathon") { $0.isEmpty ? "a principal cannot be empty" : nil } ?? "marathon"
-        let role = reader.string("role", default: "*") { $0.isEmpty ? "a role cannot be empty" : nil } ?? "*"
-        return (Settings(group: group, containerizer: containerizer, principal: principal, role: role), reader.diagnostics)
-    }
-
-    public func validate(_ options: TargetOptions) -> [Diagnostic] { settings(options, policy: "policy").1 }
-
-    /// The most workloads one container network may hold: with the Docker containerizer's one
-    /// network per app, a connected group of workloads shares one network, and its every pair
-    /// may talk; beyond this the widening is not worth computing or deploying.
-    static let largestNetwork = 256
-
     /// Task users are OS user names on the agents: at most 32 characters.
     public func validate(_ policy: Policy) -> [Diagnostic] {
         policy.identities.filter { $0.kind == .service && $0.name.count > 32 }.map { identity in
@@ -59,23 +17,13 @@ public struct MesosBackend: Backend {
         }
     }
 
-    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
-        let (settings, _) = self.settings(options, policy: policy.name)
-        let plan = MesosPlan(policy: policy, gaps: options.gaps, containerizer: settings.containerizer)
-        if let largest = plan.networks.max(by: { $0.members.count < $1.members.count }), largest.members.count > Self.largestNetwork {
-            throw BackendError(.error(
-                .targetLimit,
-                "mesos: \(largest.members.count) workloads form one connected group, and the Docker containerizer gives each app one network: they would all share it (\(largest.members.count * largest.members.count) pairs); Palisade stops at \(Self.largestNetwork) workloads per network",
-                at: options.option("containerizer")?.value.range ?? options.origin,
-                help: "set 'containerizer: mesos' (several networks per app), or split the spec"))
-        }
-        let emitter = MesosEmitter(policy: policy, plan: plan, settings: settings)
-        let marathon = JSONWriter.write(emitter.marathon())
-        let acls = JSONWriter.write(emitter.acls().json)
+    public func emit(_ policy: Policy, with options: MesosOptions) throws -> Emission {
+        let plan = try MesosPlan(policy: policy, options: options)
+        let files = MesosEmitter(plan: plan).files()
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        let docker = settings.containerizer == .docker
+        let docker = options.containerizer == .docker
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { kind, connection in
             switch (kind, connection) {
             case (.widened, .betweenWorkloads):
@@ -90,14 +38,12 @@ public struct MesosBackend: Backend {
             default: ""
             }
         }
-        gaps += runtimeGaps(policy, plan: plan, settings: settings)
-        gaps += grantGaps(policy, settings: settings)
-        return Emission(
-            files: [OutputFile(path: "marathon.json", contents: marathon), OutputFile(path: "acls.json", contents: acls)],
-            gaps: gaps, widened: widened, narrowed: narrowed)
+        gaps += runtimeGaps(policy, plan: plan, settings: options)
+        gaps += grantGaps(policy, settings: options)
+        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
-    func runtimeGaps(_ policy: Policy, plan: MesosPlan, settings: Settings) -> [Gap] {
+    func runtimeGaps(_ policy: Policy, plan: MesosPlan, settings: MesosOptions) -> [Gap] {
         var gaps: [Gap] = []
         let docker = settings.containerizer == .docker
         for workload in policy.workloads {
@@ -141,7 +87,7 @@ public struct MesosBackend: Backend {
         return gaps
     }
 
-    func grantGaps(_ policy: Policy, settings: Settings) -> [Gap] {
+    func grantGaps(_ policy: Policy, settings: MesosOptions) -> [Gap] {
         var gaps: [Gap] = []
         func grantGap(_ kind: Gap.Kind, _ grant: Grant, _ reason: String) -> Gap {
             Gap(kind: kind, capability: .rbac, target: .mesos, subject: .grant(identity: grant.identity, role: grant.role), reason: reason, origin: grant.origin)
@@ -174,31 +120,10 @@ public struct MesosBackend: Backend {
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
-        guard let marathon = files.first(where: { $0.path == "marathon.json" }) else { throw MesosReader.Failure(description: "no marathon.json") }
-        return try MesosReader(policy: policy).networkRules(marathon: marathon.contents)
-            .explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+        try MesosReader(policy: policy, files: files).networkRules().explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        guard let marathon = files.first(where: { $0.path == "marathon.json" }), let acls = files.first(where: { $0.path == "acls.json" }) else {
-            throw MesosReader.Failure(description: "marathon.json and acls.json are needed")
-        }
-        return try MesosReader(policy: policy).read(marathon: marathon.contents, acls: acls.contents)
+        try MesosReader(policy: policy, files: files).read()
     }
-}
-
-/// Why a Marathon group path is malformed (`PathId.scala`), or nil.
-func pathProblem(_ path: String) -> String? {
-    guard path.hasPrefix("/") else { return "a group path is absolute, like /shop" }
-    if path == "/" { return nil }
-    for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-        let labels = segment.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !segment.isEmpty && labels.allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-"
-                && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        }
-        guard valid else { return "'\(segment)' is not lower-case letters, digits, '-' and '.' (Marathon path ids)" }
-        if ["restart", "tasks", "versions"].contains(String(segment)) { return "'\(segment)' is reserved by Marathon" }
-    }
-    return nil
 }

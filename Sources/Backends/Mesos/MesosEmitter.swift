@@ -3,20 +3,31 @@ import YAML
 
 /// Writes the Marathon group (`marathon.json`) and the master ACLs (`acls.json`).
 struct MesosEmitter {
-    let policy: Policy
     let plan: MesosPlan
-    let settings: MesosBackend.Settings
+    var policy: Policy { plan.policy }
+    var options: MesosOptions { plan.options }
+
+    /// The files of a policy: the Marathon group and the master's ACLs.
+    static let marathonFile = "marathon.json"
+    static let aclsFile = "acls.json"
 
     /// Marathon's documented defaults (`app.raml`), used when the spec sets no limit.
     static let defaultCPUs = "1"
     static let defaultMemoryMiB = "128"
+
+    func files() -> [OutputFile] {
+        [
+            OutputFile(path: Self.marathonFile, contents: JSONWriter.write(marathon())),
+            OutputFile(path: Self.aclsFile, contents: JSONWriter.write(acls().json)),
+        ]
+    }
 
     func marathon() -> StructuredValue {
         var networkOf: [WorkloadID: [String]] = [:]
         for network in plan.networks {
             for member in network.members { networkOf[member, default: []].append(network.name) }
         }
-        let root = settings.group
+        let root = plan.root
         return .object([
             .init("id", .string(root)),
             .init("groups", .array(policy.segments.map { segment in
@@ -41,14 +52,14 @@ struct MesosEmitter {
             .init("user", .string(workload.identity)),
         ]
         var docker: [StructuredValue.Entry] = [.init("image", .string(workload.image.text))]
-        if settings.containerizer == .docker {
+        if options.containerizer == .docker {
             docker.append(.init("privileged", .bool(runtime.privileged == true)))
             docker.append(.init("parameters", .array(parameters(runtime).map { key, value in
                 .object([.init("key", .string(key)), .init("value", .string(value))])
             })))
         }
         var container: [StructuredValue.Entry] = [
-            .init("type", .string(settings.containerizer == .docker ? "DOCKER" : "MESOS")),
+            .init("type", .string(options.containerizer == .docker ? "DOCKER" : "MESOS")),
             .init("docker", .object(docker)),
         ]
         if let ports = plan.mapped[workload.id] {
@@ -110,10 +121,10 @@ struct MesosEmitter {
     /// for every granted user or group, and a deny-everyone rule closing each action.
     func acls() -> MesosACLs {
         var byAction: [String: [MesosACLs.Rule]] = [:]
-        byAction["register_frameworks"] = [MesosACLs.Rule(principals: .some([settings.principal]), object: .some([settings.role]))]
+        byAction["register_frameworks"] = [MesosACLs.Rule(principals: .some([options.principal]), object: .some([options.role]))]
         let taskUsers = Set(policy.workloads.map(\.identity)).sorted()
         if !taskUsers.isEmpty {
-            byAction["run_tasks"] = [MesosACLs.Rule(principals: .some([settings.principal]), object: .some(taskUsers))]
+            byAction["run_tasks"] = [MesosACLs.Rule(principals: .some([options.principal]), object: .some(taskUsers))]
         }
         for (identity, actions) in grantedUsers() {
             for (action, users) in actions {
@@ -138,10 +149,9 @@ struct MesosEmitter {
                 users[grant.identity, default: [:]][action, default: []].formUnion(taskUsers)
             }
         }
-        return users.keys.sorted().map { identity in
-            (identity, users[identity]!.keys.sorted().compactMap { action in
-                let list = users[identity]![action]!.sorted()
-                return list.isEmpty ? nil : (action, list)
+        return users.sorted { $0.key < $1.key }.map { identity, actions in
+            (identity, actions.sorted { $0.key < $1.key }.compactMap { action, names in
+                names.isEmpty ? nil : (action, names.sorted())
             })
         }
     }

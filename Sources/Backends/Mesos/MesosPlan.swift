@@ -7,13 +7,15 @@ import IR
 /// Mesos containerizer (UCR) may join several, so networks are the cliques of an edge clique
 /// cover, as on Swarm.
 struct MesosPlan {
-    enum Containerizer: String { case docker, mesos }
-
     struct Network {
         var name: String
         var members: [WorkloadID]
     }
 
+    let policy: Policy
+    let options: MesosOptions
+    /// The root Marathon group.
+    let root: String
     var networks: [Network] = []
     /// Host ports mapped per workload (tcp and udp: Marathon's port protocols).
     var mapped: [WorkloadID: PortSet] = [:]
@@ -21,11 +23,20 @@ struct MesosPlan {
 
     /// What Mesos allows with these networks and host ports; quadratic in the size of a
     /// network, so computed only once the networks are known to be small enough.
-    var planned: Relation { MesosPlan.relation(networks: networks, mapped: mapped, workloads: workloads) }
+    var planned: Relation { MesosReader.relation(networks: networks, mapped: mapped, workloads: workloads) }
 
     static let mappable = PortSet.whole(.tcp).union(.whole(.udp))
 
-    init(policy: Policy, gaps: GapPolicy, containerizer: Containerizer) {
+    /// The most workloads one container network may hold: with the Docker containerizer's one
+    /// network per app, a connected group of workloads shares one network, and its every pair
+    /// may talk; beyond this the widening is not worth computing or deploying.
+    static let largestNetwork = 256
+
+    init(policy: Policy, options: MesosOptions) throws {
+        self.policy = policy
+        self.options = options
+        root = options.group ?? "/\(policy.name)"
+        let gaps = options.gaps
         let intent = policy.intent
         workloads = policy.workloads.map(\.id)
         var edges: [(Int, Int)] = []
@@ -36,13 +47,14 @@ struct MesosPlan {
             intent.ports(from: WorkloadID(a), to: WorkloadID(b)) == .all && intent.ports(from: WorkloadID(b), to: WorkloadID(a)) == .all
         }
         var groups: [[Int]]
-        switch containerizer {
+        switch options.containerizer {
         case .docker:
             groups = connectedComponents(vertexCount: policy.workloads.count, edges: edges)
             if gaps == .narrow {
                 // A component shares one network only if every pair in it may already talk freely.
                 groups = groups.flatMap { group in
-                    let complete = group.count <= MesosBackend.largestNetwork && group.indices.allSatisfy { i in group[(i + 1)...].allSatisfy { fullyAllowed(group[i], $0) } }
+                    let complete = group.count <= Self.largestNetwork
+                        && group.indices.allSatisfy { i in group[(i + 1)...].allSatisfy { fullyAllowed(group[i], $0) } }
                     return complete ? [group] : group.map { [$0] }
                 }
             }
@@ -66,23 +78,17 @@ struct MesosPlan {
             }
             if !ports.isEmpty { mapped[workload.id] = ports }
         }
+        try checkLimits()
     }
 
-    /// Members of a container network reach each other (and themselves) on every port;
-    /// host ports are open to every address; every task reaches every external peer
-    /// (egress is the CNI network's business, configured outside Marathon and Mesos).
-    static func relation(networks: [Network], mapped: [WorkloadID: PortSet], workloads: [WorkloadID]) -> Relation {
-        var relation = Relation()
-        for network in networks {
-            for a in network.members {
-                for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
-            }
-        }
-        for (workload, ports) in mapped {
-            relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])
-        }
-        let everythingOut = ExternalRules(entries: [.init(ports: .all, peers: .any)])
-        for workload in workloads { relation.egress[workload] = everythingOut }
-        return relation
+    func checkLimits() throws {
+        guard let largest = networks.max(by: { $0.members.count < $1.members.count }), largest.members.count > Self.largestNetwork else { return }
+        let count = largest.members.count
+        throw BackendError(.error(
+            .targetLimit,
+            "mesos: \(count) workloads form one connected group, and the Docker containerizer gives each app one network: "
+                + "they would all share it (\(count * count) pairs); Palisade stops at \(Self.largestNetwork) workloads per network",
+            at: options.containerizerOrigin,
+            help: "set 'containerizer: mesos' (several networks per app), or split the spec"))
     }
 }

@@ -6,14 +6,15 @@ import YAML
 /// every task reaches every external peer; the runtime controls the Docker parameters carry;
 /// the neutral actions each principal holds per segment under the ACLs.
 struct MesosReader {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     let policy: Policy
+    let files: [OutputFile]
 
-    func read(marathon: String, acls: String) throws -> ReadBack {
-        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json", limits: .generatedFiles).root else { throw Failure(description: "marathon.json does not load") }
+    /// The files it reads.
+    static let marathonFile = MesosEmitter.marathonFile
+    static let aclsFile = MesosEmitter.aclsFile
+
+    func read() throws -> ReadBack {
+        let root = try files.required(Self.marathonFile).document()
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
 
@@ -23,30 +24,44 @@ struct MesosReader {
         var users: [WorkloadID: String] = [:]
         for app in apps(root) {
             guard let id = app["id"]?.scalar, let name = id.split(separator: "/").last.map(String.init), let workload = workloadIDs[name] else {
-                throw Failure(description: "an app that is not a workload of the spec")
+                throw ReadFailure(Self.marathonFile, "an app that is not a workload of the spec")
             }
             let networks = items(app["networks"]).compactMap { $0["name"]?.scalar }
-            if networks.isEmpty { throw Failure(description: "app \(id) has no container network (it would share the host's)") }
+            if networks.isEmpty { throw ReadFailure(Self.marathonFile, "app \(id) has no container network (it would share the host's)") }
             for network in networks { members[network, default: []].append(workload) }
             let ports = hostPorts(app)
             if !ports.isEmpty { mapped[workload] = ports }
             runtime[workload] = profile(app)
             users[workload] = app["user"]?.scalar
         }
-        let networks = members.keys.sorted().map { MesosPlan.Network(name: $0, members: members[$0]!) }
-        let relation = MesosPlan.relation(networks: networks, mapped: mapped, workloads: policy.workloads.map(\.id))
+        let networks = members.sorted { $0.key < $1.key }.map { MesosPlan.Network(name: $0.key, members: $0.value) }
+        let relation = Self.relation(networks: networks, mapped: mapped, workloads: policy.workloads.map(\.id))
 
-        guard let aclRoot = YAMLLoader.load(text: acls, file: "acls.json", limits: .generatedFiles).root else { throw Failure(description: "acls.json does not load") }
-        let rules = try MesosACLs(json: aclRoot)
+        let rules = try MesosACLs(json: try files.required(Self.aclsFile).document())
         return ReadBack(relation: relation, runtime: runtime, grants: grants(rules, users: users))
     }
 
-    /// The neutral actions each identity holds in each segment: an action is held in a
-    /// segment when the ACLs authorize every one of its Mesos actions on the task user of
-    /// every workload there.
+    /// Members of a container network reach each other (and themselves) on every port;
+    /// host ports are open to every address; every task reaches every external peer
+    /// (egress is the CNI network's business, configured outside Marathon and Mesos).
+    static func relation(networks: [MesosPlan.Network], mapped: [WorkloadID: PortSet], workloads: [WorkloadID]) -> Relation {
+        var relation = Relation()
+        for network in networks {
+            for a in network.members {
+                for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
+            }
+        }
+        for (workload, ports) in mapped {
+            relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])
+        }
+        let everythingOut = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+        for workload in workloads { relation.egress[workload] = everythingOut }
+        return relation
+    }
+
     /// The apps' container networks and host ports, for `explain`.
-    func networkRules(marathon: String) throws -> SharedNetworkRules {
-        guard let root = YAMLLoader.load(text: marathon, file: "marathon.json", limits: .generatedFiles).root else { throw Failure(description: "marathon.json does not load") }
+    func networkRules() throws -> SharedNetworkRules {
+        let root = try files.required(Self.marathonFile).document()
         var members: [String: Set<WorkloadID>] = [:]
         var rules = SharedNetworkRules(networks: [], published: [:], egress: [:])
         for app in apps(root) {
@@ -56,7 +71,7 @@ struct MesosReader {
             if !ports.isEmpty { rules.published[workload] = ports }
             rules.egress[workload] = "egress is the container network's policy, outside Marathon and Mesos"
         }
-        rules.networks = members.keys.sorted().map { ($0, members[$0]!, "container network") }
+        rules.networks = members.sorted { $0.key < $1.key }.map { ($0.key, $0.value, "container network") }
         return rules
     }
 
@@ -72,6 +87,9 @@ struct MesosReader {
         return ports
     }
 
+    /// The neutral actions each identity holds in each segment: an action is held in a
+    /// segment when the ACLs authorize every one of its Mesos actions on the task user of
+    /// every workload there.
     func grants(_ rules: MesosACLs, users: [WorkloadID: String]) -> [String: [SegmentID: Set<Action>]] {
         var result: [String: [SegmentID: Set<Action>]] = [:]
         for identity in policy.identities where identity.kind != .service || policy.grants.contains(where: { $0.identity == identity.name }) {

@@ -1,6 +1,5 @@
 import Diagnostics
 import IR
-import YAML
 
 /// OpenShift 4.12 and later: one multi-document `manifests.yaml` per policy for `oc apply -f`.
 /// Segments are namespaces, identities service accounts with RBAC, runtime profiles pod
@@ -11,68 +10,13 @@ public struct OpenShiftBackend: Backend {
 
     public var target: TargetName { .openshift }
 
-    public var capabilities: [Capability: Support] {
-        [
-            .workloadSegmentation: .full, .portFiltering: .partial, .externalIngress: .partial, .externalEgress: .full,
-            .dnsEgress: .partial, .denyRules: .partial, .runtimeUser: .full, .privileged: .full, .readOnlyRoot: .full,
-            .noNewPrivileges: .full, .linuxCapabilities: .full, .seccomp: .full, .apparmor: .none,
-            .hostNamespaces: .full, .resourceLimits: .partial, .secrets: .full, .rbac: .full, .imagePolicy: .none,
-        ]
-    }
-
-    static let defaultClusterNetworks = "10.128.0.0/14,172.30.0.0/16,fd01::/48,fd02::/112"
-
-    public var options: [OptionSpec] {
-        [
-            OptionSpec(name: "namespace_prefix", summary: "namespaces are PREFIX + segment", defaultValue: ""),
-            OptionSpec(name: "exposure", summary: "how outside clients reach workloads: loadbalancer (a LoadBalancer Service that keeps client addresses) or route (TCP through the ingress routers, other protocols by load balancer)", defaultValue: "loadbalancer"),
-            OptionSpec(name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: Self.defaultClusterNetworks),
-        ]
-    }
-
-    enum Exposure: String { case loadbalancer, route }
-
-    struct Settings {
-        var namespacePrefix = ""
-        var exposure = Exposure.loadbalancer
-        var clusterNetworks = AddressSet.empty
-
-        func namespace(_ segment: String) -> String { namespacePrefix + segment }
-    }
-
-    func settings(_ options: TargetOptions) -> (Settings, [Diagnostic]) {
-        var reader = OptionReader(options, specs: self.options)
-        var settings = Settings()
-        settings.namespacePrefix = reader.string("namespace_prefix", default: "") { prefix in
-            prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
-        } ?? ""
-        settings.exposure = Exposure(rawValue: reader.choice("exposure", ["loadbalancer", "route"], default: "loadbalancer")) ?? .loadbalancer
-        let text = reader.string("cluster_networks", default: Self.defaultClusterNetworks) { text in
-            Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
-        } ?? Self.defaultClusterNetworks
-        settings.clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
-        return (settings, reader.diagnostics)
-    }
-
-    static func cidrs(_ text: String) -> [CIDR]? {
-        var result: [CIDR] = []
-        for part in text.split(separator: ",") {
-            guard case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) else { return nil }
-            result.append(cidr)
-        }
-        return result
-    }
-
-    public func validate(_ options: TargetOptions) -> [Diagnostic] { settings(options).1 }
-
     /// Namespaces OpenShift keeps for itself.
     static func isReserved(_ namespace: String) -> Bool {
         ["default", "openshift"].contains(namespace) || namespace.hasPrefix("openshift-") || namespace.hasPrefix("kube-")
     }
 
     public func validate(_ policy: Policy) -> [Diagnostic] {
-        let options = policy.options(for: .openshift)
-        let settings = options.map { self.settings($0).0 } ?? Settings()
+        let settings = options(of: policy)
         var seen: [String: String] = [:]
         var problems: [Diagnostic] = []
         for segment in policy.segments {
@@ -86,7 +30,8 @@ public struct OpenShiftBackend: Backend {
                     .targetLimit, "openshift namespace '\(namespace)' collides with a namespace OpenShift reserves (default, openshift, openshift-*, kube-*)",
                     at: segment.origin, help: "rename the segment or set a namespace_prefix"))
             } else if let other = seen[namespace] {
-                problems.append(.error(.targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
+                problems.append(.error(
+                    .targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
             }
             seen[namespace] = segment.name
         }
@@ -110,15 +55,9 @@ public struct OpenShiftBackend: Backend {
         return problems
     }
 
-    public func emit(_ policy: Policy, options: TargetOptions) throws -> Emission {
-        let (settings, _) = self.settings(options)
-        let plan = try OpenShiftPlan(policy: policy, settings: settings, gaps: options.gaps)
-        let header = [
-            "Generated by palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit.",
-            "Apply: oc apply -f manifests.yaml (OpenShift 4.12 or later, OVN-Kubernetes).",
-            "Secrets are referenced, never written: create them in their namespaces first.",
-        ]
-        let text = try YAMLWriter.write(OpenShiftEmitter(plan: plan).documents(), header: header)
+    public func emit(_ policy: Policy, with options: OpenShiftOptions) throws -> Emission {
+        let plan = try OpenShiftPlan(policy: policy, options: options)
+        let file = try OpenShiftEmitter(plan: plan).file()
         let planned = plan.network.relation
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
@@ -142,7 +81,7 @@ public struct OpenShiftBackend: Backend {
         }
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy)
-        return Emission(files: [OutputFile(path: "manifests.yaml", contents: text)], gaps: gaps, widened: widened, narrowed: narrowed)
+        return Emission(files: [file], gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
     /// What OpenShift does not enforce of the runtime profiles and the image policy.
@@ -173,17 +112,11 @@ public struct OpenShiftBackend: Backend {
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
-        guard let file = files.first(where: { $0.path == "manifests.yaml" }) else {
-            throw OpenShiftReader.Failure(description: "no manifests.yaml")
-        }
-        let network = try OpenShiftReader(policy: policy).parse(file.contents).network
+        let network = try OpenShiftReader(policy: policy, files: files).parse().network
         return network.explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        guard let file = files.first(where: { $0.path == "manifests.yaml" }) else {
-            throw OpenShiftReader.Failure(description: "no manifests.yaml")
-        }
-        return try OpenShiftReader(policy: policy).read(file.contents)
+        try OpenShiftReader(policy: policy, files: files).read()
     }
 }

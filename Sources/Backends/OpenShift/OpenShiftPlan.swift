@@ -32,8 +32,8 @@ struct OpenShiftPlan {
     }
 
     let policy: Policy
-    let settings: OpenShiftBackend.Settings
-    let gaps: GapPolicy
+    let options: OpenShiftOptions
+    var gaps: GapPolicy { options.gaps }
     var namespaces: [Namespace] = []
     var serviceAccounts: [ServiceAccount] = []
     var deployments: [Deployment] = []
@@ -53,13 +53,12 @@ struct OpenShiftPlan {
     /// EgressFirewall's documented limit per namespace.
     static let egressFirewallRuleLimit = 8000
 
-    init(policy: Policy, settings: OpenShiftBackend.Settings, gaps: GapPolicy) throws {
+    init(policy: Policy, options: OpenShiftOptions) throws {
         self.policy = policy
-        self.settings = settings
-        self.gaps = gaps
+        self.options = options
         network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
         for (index, segment) in policy.segments.enumerated() {
-            let name = settings.namespace(segment.name)
+            let name = options.namespace(segment.name)
             var labels = [(Self.namespaceNameLabel, name), (Self.policyLabel, policy.name), (Self.segmentLabel, segment.name)]
             labels += segment.labels.filter { label in !labels.contains { $0.0 == label.key } }.map { ($0.key, $0.value) }
             namespaces.append(Namespace(name: name, segment: SegmentID(index), labels: labels))
@@ -106,7 +105,8 @@ struct OpenShiftPlan {
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
             let scc = SecurityContextConstraints(name: "palisade.\(namespace).\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
-            deployments.append(Deployment(workload: workload, namespace: namespace, serviceAccount: workload.identity, labels: labels, security: security, scc: scc))
+            deployments.append(Deployment(
+                workload: workload, namespace: namespace, serviceAccount: workload.identity, labels: labels, security: security, scc: scc))
             let ports = Self.singlePorts(workload.listens)
             if !ports.isEmpty { services.append(Service(workload: workload, namespace: namespace, ports: ports)) }
             network.pods.append(PodGroup(
@@ -176,12 +176,16 @@ struct OpenShiftPlan {
                 case .user: subjects = [RBACSubject(kind: .user, name: identity.name)]
                 case .group: subjects = [RBACSubject(kind: .group, name: identity.name)]
                 case .service:
-                    if accountsByIdentity[identity.name] == nil {
+                    let accounts: [ServiceAccount]
+                    if let known = accountsByIdentity[identity.name] {
+                        accounts = known
+                    } else {
                         let account = ServiceAccount(name: identity.name, namespace: namespace)
                         serviceAccounts.append(account)
                         accountsByIdentity[identity.name] = [account]
+                        accounts = [account]
                     }
-                    subjects = accountsByIdentity[identity.name]!.map { RBACSubject(kind: .serviceAccount, name: $0.name, namespace: $0.namespace) }
+                    subjects = accounts.map { RBACSubject(kind: .serviceAccount, name: $0.name, namespace: $0.namespace) }
                 }
                 let name = "palisade.grant.\(role.name).\(identity.name)"
                 if let index = bindingIndex["\(namespace)/\(name)"] {
@@ -215,15 +219,19 @@ struct OpenShiftPlan {
 
     /// Rules for workload peers, one per distinct port set.
     func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String) -> [PolicyRule] {
-        var order: [PortSet] = []
-        var byPorts: [PortSet: [WorkloadID]] = [:]
+        var groups: [(ports: PortSet, peers: [WorkloadID])] = []
+        var position: [PortSet: Int] = [:]
         for (peer, ports) in peers {
-            if byPorts[ports] == nil { order.append(ports) }
-            byPorts[ports, default: []].append(peer)
+            if let index = position[ports] {
+                groups[index].peers.append(peer)
+            } else {
+                position[ports] = groups.count
+                groups.append((ports, [peer]))
+            }
         }
-        return order.compactMap { ports in
-            guard let entries = policyPorts(ports) else { return nil }
-            return PolicyRule(peers: byPorts[ports]!.sorted().map { podPeer(policy.workloads[$0.index], from: namespace) }, ports: entries)
+        return groups.compactMap { group in
+            guard let entries = policyPorts(group.ports) else { return nil }
+            return PolicyRule(peers: group.peers.sorted().map { podPeer(policy.workloads[$0.index], from: namespace) }, ports: entries)
         }
     }
 
@@ -234,7 +242,7 @@ struct OpenShiftPlan {
             sources[pair.destination, default: []].append((pair.source, ports))
             destinations[pair.source, default: []].append((pair.destination, ports))
         }
-        let outside = AddressSet.all.subtracting(settings.clusterNetworks)
+        let outside = AddressSet.all.subtracting(options.clusterNetworks)
         var firewallNeeded = Set<String>()
         var egressByNamespace: [String: ExternalRules] = [:]
         var hasEgress = Set<String>()
@@ -274,7 +282,9 @@ struct OpenShiftPlan {
             network.policies.append(NetworkPolicy(
                 name: "allow-dns", namespace: namespace.name, podSelector: .everything,
                 egress: [PolicyRule(
-                    peers: [.pods(namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]), pods: LabelSelector(labels: PlatformPods.dnsLabels))],
+                    peers: [.pods(
+                        namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]),
+                        pods: LabelSelector(labels: PlatformPods.dnsLabels))],
                     ports: PolicyPort.entries(PlatformPods.dnsPorts))]))
             platformRequired.append(Gap(
                 kind: .platformRequired, capability: .dnsEgress, target: .openshift,
@@ -288,7 +298,8 @@ struct OpenShiftPlan {
             let rules = Self.firewallRules(egressByNamespace[namespace.name] ?? ExternalRules())
             guard rules.count <= Self.egressFirewallRuleLimit else {
                 throw BackendError(.error(
-                    .targetLimit, "openshift: the EgressFirewall of namespace \(namespace.name) needs \(rules.count) rules; OpenShift allows \(Self.egressFirewallRuleLimit)",
+                    .targetLimit,
+                    "openshift: the EgressFirewall of namespace \(namespace.name) needs \(rules.count) rules; OpenShift allows \(Self.egressFirewallRuleLimit)",
                     at: policy.segments[namespace.segment.index].origin,
                     help: "merge the segment's external destinations into fewer ranges, or split the segment"))
             }
@@ -304,7 +315,9 @@ struct OpenShiftPlan {
             let ports = EgressFirewallRule.ports(entry.ports)
             if entry.peers.dns.allExcept {
                 for name in entry.peers.dns.sortedNames { rules.append(EgressFirewallRule(allow: false, to: .dnsName(name), ports: ports)) }
-                for cidr in AddressSet.all.subtracting(entry.peers.addresses).cidrs { rules.append(EgressFirewallRule(allow: false, to: .cidr(cidr), ports: ports)) }
+                for cidr in AddressSet.all.subtracting(entry.peers.addresses).cidrs {
+                    rules.append(EgressFirewallRule(allow: false, to: .cidr(cidr), ports: ports))
+                }
                 rules.append(EgressFirewallRule(allow: true, to: .cidr(.v4(0, prefix: 0)), ports: ports))
                 rules.append(EgressFirewallRule(allow: true, to: .cidr(.v6(0, prefix: 0)), ports: ports))
             } else {
@@ -322,7 +335,7 @@ struct OpenShiftPlan {
     /// `exposure: route`, a Route per TCP port through the ingress routers, whose allowlist
     /// filters clients.
     mutating func exposure(_ workload: Workload, _ rules: ExternalRules, namespace: String) -> [PolicyRule] {
-        let outside = AddressSet.all.subtracting(settings.clusterNetworks)
+        let outside = AddressSet.all.subtracting(options.clusterNetworks)
         var result: [PolicyRule] = []
         var balanced: [PortRange] = []
         var sources = AddressSet.empty
@@ -331,13 +344,14 @@ struct OpenShiftPlan {
             var ports = Self.singlePorts(entry.ports)
             let budget = Self.servicePortLimit - balanced.count - routed.count
             if ports.count > budget { ports = Array(ports.prefix(max(budget, 0))) }
-            if settings.exposure == .route {
+            if options.exposure == .route {
                 // A route reaches a named port of the workload's ClusterIP Service.
                 let served = Set(Self.singlePorts(workload.listens))
                 let tcp = ports.filter { $0.proto == .tcp && served.contains($0) }
                 for port in tcp {
                     let allowlist = entry.peers.addresses.isAll ? nil : entry.peers.addresses.cidrs
-                    network.routes.append(Route(name: "\(workload.name)-\(port.lower)", namespace: namespace, selector: selector(workload), port: port.lower, allowlist: allowlist))
+                    network.routes.append(Route(
+                        name: "\(workload.name)-\(port.lower)", namespace: namespace, selector: selector(workload), port: port.lower, allowlist: allowlist))
                     routed.append(port)
                 }
                 ports = ports.filter { !tcp.contains($0) }

@@ -6,11 +6,11 @@ import YAML
 /// `ClusterNetwork`), the runtime controls each Deployment runs with once an SCC its service
 /// account may use admits it, and the actions each identity's RoleBindings grant.
 struct OpenShiftReader {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     let policy: Policy
+    let files: [OutputFile]
+
+    /// The file it reads.
+    static let file = OpenShiftEmitter.file
 
     struct DeploymentRecord {
         var workload: WorkloadID
@@ -31,8 +31,8 @@ struct OpenShiftReader {
         var deployments: [DeploymentRecord]
     }
 
-    func read(_ text: String) throws -> ReadBack {
-        let parsed = try parse(text)
+    func read() throws -> ReadBack {
+        let parsed = try parse()
         var segmentIDs: [String: SegmentID] = [:]
         for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
 
@@ -51,7 +51,7 @@ struct OpenShiftReader {
                 }
             }
             guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
-                throw Failure(description: "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
+                throw ReadFailure(Self.file, "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
             }
             runtime[record.workload] = admitted.profile(writablePaths: record.writablePaths, resources: record.resources)
         }
@@ -70,11 +70,8 @@ struct OpenShiftReader {
         return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants)
     }
 
-    func parse(_ text: String) throws -> Parsed {
-        let loaded = YAMLLoader.loadStream(text: text, file: "manifests.yaml", limits: .generatedFiles)
-        guard loaded.diagnostics.isEmpty else {
-            throw Failure(description: "manifests.yaml does not load: \(loaded.diagnostics.map(\.message))")
-        }
+    func parse() throws -> Parsed {
+        let documents = try files.required(Self.file).documents()
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
 
@@ -86,13 +83,13 @@ struct OpenShiftReader {
         var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
         var routeNodes: [(String, YAMLNode)] = []
         var seen = Set<String>()
-        for document in loaded.documents {
+        for document in documents {
             let kind = try string(document["kind"], "kind")
             let name = try string(document["metadata"]?["name"], "\(kind) name")
             let namespace = document["metadata"]?["namespace"]?.scalar ?? ""
             // oc apply would make the later object replace the earlier one.
             guard seen.insert("\(kind)/\(namespace)/\(name)").inserted else {
-                throw Failure(description: "\(kind) \(namespace)/\(name) is in the file twice")
+                throw ReadFailure(Self.file, "\(kind) \(namespace)/\(name) is in the file twice")
             }
             switch kind {
             case "Namespace":
@@ -108,48 +105,59 @@ struct OpenShiftReader {
             case "NetworkPolicy":
                 network.policies.append(try networkPolicy(document, name: name, namespace: namespace))
             case "EgressFirewall":
-                guard name == "default" else { throw Failure(description: "EgressFirewall '\(name)' in \(namespace): OpenShift only honours one named 'default'") }
-                network.firewalls.append(EgressFirewall(namespace: namespace, rules: try list(document["spec"]?["egress"], "egress of the EgressFirewall in \(namespace)").map(firewallRule)))
+                guard name == "default" else {
+                    throw ReadFailure(Self.file, "EgressFirewall '\(name)' in \(namespace): OpenShift only honours one named 'default'")
+                }
+                let rules = try list(document["spec"]?["egress"], "egress of the EgressFirewall in \(namespace)").map(firewallRule)
+                network.firewalls.append(EgressFirewall(namespace: namespace, rules: rules))
             case "Deployment":
-                guard let id = workloadIDs[name] else { throw Failure(description: "Deployment '\(name)' is not a workload of the spec") }
+                guard let id = workloadIDs[name] else { throw ReadFailure(Self.file, "Deployment '\(name)' is not a workload of the spec") }
                 deployments.append(try deployment(document, workload: id, namespace: namespace))
             case "Service":
-                let spec = document["spec"]
-                let selector = LabelSelector(labels: try labels(spec?["selector"]))
-                var ports: [String: Int] = [:]
-                var ranges: [PortRange] = []
-                for port in try list(spec?["ports"], "ports of Service \(name)") {
-                    let proto = try transport(port["protocol"]?.scalar ?? "TCP")
-                    guard let number = port["targetPort"]?.scalar.flatMap({ Int($0) }) ?? port["port"]?.scalar.flatMap({ Int($0) }) else {
-                        throw Failure(description: "Service \(name): a port without a number")
-                    }
-                    if let portName = port["name"]?.scalar { ports[portName] = number }
-                    ranges.append(PortRange(proto, number, number))
-                }
+                let (selector, ports, balancer) = try service(document, name: name, namespace: namespace)
                 servicePorts["\(namespace)/\(name)"] = (selector, ports)
-                if spec?["type"]?.scalar == "LoadBalancer" {
-                    let sources = try spec?["loadBalancerSourceRanges"].map { try list($0, "loadBalancerSourceRanges").map { try cidr($0.scalar) } } ?? []
-                    network.loadBalancers.append(LoadBalancer(
-                        name: name, namespace: namespace, selector: selector, ports: ranges, sourceRanges: sources,
-                        preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local",
-                        dualStack: ["PreferDualStack", "RequireDualStack"].contains(spec?["ipFamilyPolicy"]?.scalar ?? "")))
-                }
+                if let balancer { network.loadBalancers.append(balancer) }
             case "Route":
                 routeNodes.append((namespace, document))
             default:
-                throw Failure(description: "unexpected kind \(kind)")
+                throw ReadFailure(Self.file, "unexpected kind \(kind)")
             }
         }
         for (namespace, document) in routeNodes {
             network.routes.append(try route(document, namespace: namespace, services: servicePorts))
         }
         for record in deployments {
-            network.pods.append(PodGroup(workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
+            network.pods.append(PodGroup(
+                workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
         return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
     }
 
     // MARK: Kinds
+
+    /// A Service: what it selects, its port numbers by name (for routes), and the load
+    /// balancer it is when its type is LoadBalancer.
+    func service(_ node: YAMLNode, name: String, namespace: String) throws -> (LabelSelector, [String: Int], LoadBalancer?) {
+        let spec = node["spec"]
+        let selector = LabelSelector(labels: try labels(spec?["selector"]))
+        var ports: [String: Int] = [:]
+        var ranges: [PortRange] = []
+        for port in try list(spec?["ports"], "ports of Service \(name)") {
+            let proto = try transport(port["protocol"]?.scalar ?? "TCP")
+            guard let number = port["targetPort"]?.scalar.flatMap({ Int($0) }) ?? port["port"]?.scalar.flatMap({ Int($0) }) else {
+                throw ReadFailure(Self.file, "Service \(name): a port without a number")
+            }
+            if let portName = port["name"]?.scalar { ports[portName] = number }
+            ranges.append(PortRange(proto, number, number))
+        }
+        guard spec?["type"]?.scalar == "LoadBalancer" else { return (selector, ports, nil) }
+        let sources = try spec?["loadBalancerSourceRanges"].map { try list($0, "loadBalancerSourceRanges").map { try cidr($0.scalar) } } ?? []
+        let balancer = LoadBalancer(
+            name: name, namespace: namespace, selector: selector, ports: ranges, sourceRanges: sources,
+            preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local",
+            dualStack: ["PreferDualStack", "RequireDualStack"].contains(spec?["ipFamilyPolicy"]?.scalar ?? ""))
+        return (selector, ports, balancer)
+    }
 
     func securityContextConstraints(_ node: YAMLNode, name: String) throws -> SecurityContextConstraints {
         var scc = SecurityContextConstraints(name: name)
@@ -169,12 +177,12 @@ struct OpenShiftReader {
         let strategy = node["runAsUser"]
         switch strategy?["type"]?.scalar {
         case "MustRunAs":
-            guard let uid = strategy?["uid"]?.scalar.flatMap({ Int($0) }) else { throw Failure(description: "SCC \(name): MustRunAs without a uid") }
+            guard let uid = strategy?["uid"]?.scalar.flatMap({ Int($0) }) else { throw ReadFailure(Self.file, "SCC \(name): MustRunAs without a uid") }
             scc.runAsUser = .mustRunAs(uid)
         case "MustRunAsNonRoot": scc.runAsUser = .mustRunAsNonRoot
         case "MustRunAsRange": scc.runAsUser = .mustRunAsRange
         case "RunAsAny": scc.runAsUser = .runAsAny
-        default: throw Failure(description: "SCC \(name): unknown runAsUser strategy")
+        default: throw ReadFailure(Self.file, "SCC \(name): unknown runAsUser strategy")
         }
         return scc
     }
@@ -186,11 +194,11 @@ struct OpenShiftReader {
 
     func binding(_ node: YAMLNode, name: String, namespace: String) throws -> RBACBinding {
         guard node["roleRef"]?["kind"]?.scalar == "Role", let role = node["roleRef"]?["name"]?.scalar else {
-            throw Failure(description: "RoleBinding \(name): roleRef is not a Role")
+            throw ReadFailure(Self.file, "RoleBinding \(name): roleRef is not a Role")
         }
         let subjects = try list(node["subjects"], "subjects of \(name)").map { subject in
             guard let kind = subject["kind"]?.scalar.flatMap(RBACSubject.Kind.init(rawValue:)), let subjectName = subject["name"]?.scalar else {
-                throw Failure(description: "RoleBinding \(name): a subject without kind or name")
+                throw ReadFailure(Self.file, "RoleBinding \(name): a subject without kind or name")
             }
             return RBACSubject(kind: kind, name: subjectName, namespace: kind == .serviceAccount ? (subject["namespace"]?.scalar ?? namespace) : nil)
         }
@@ -198,7 +206,7 @@ struct OpenShiftReader {
     }
 
     func networkPolicy(_ node: YAMLNode, name: String, namespace: String) throws -> NetworkPolicy {
-        guard let spec = node["spec"] else { throw Failure(description: "NetworkPolicy \(name) has no spec") }
+        guard let spec = node["spec"] else { throw ReadFailure(Self.file, "NetworkPolicy \(name) has no spec") }
         let types = try spec["policyTypes"].map { try strings($0) } ?? (spec["egress"] == nil ? ["Ingress"] : ["Ingress", "Egress"])
         func rules(_ key: String, _ side: String) throws -> [PolicyRule] {
             try spec[key].map { try list($0, "\(key) of \(name)") }?.map { rule in
@@ -225,7 +233,7 @@ struct OpenShiftReader {
     func policyPort(_ node: YAMLNode) throws -> PolicyPort {
         let proto = try transport(node["protocol"]?.scalar ?? "TCP")
         guard let text = node["port"]?.scalar else { return PolicyPort(proto: proto) }
-        guard let port = Int(text) else { throw Failure(description: "named port '\(text)': the reader takes numbers only") }
+        guard let port = Int(text) else { throw ReadFailure(Self.file, "named port '\(text)': the reader takes numbers only") }
         return PolicyPort(proto: proto, port: port, endPort: node["endPort"]?.scalar.flatMap { Int($0) })
     }
 
@@ -234,7 +242,7 @@ struct OpenShiftReader {
         switch node["type"]?.scalar {
         case "Allow": allow = true
         case "Deny": allow = false
-        default: throw Failure(description: "an EgressFirewall rule that is neither Allow nor Deny")
+        default: throw ReadFailure(Self.file, "an EgressFirewall rule that is neither Allow nor Deny")
         }
         let to: EgressFirewallRule.Destination
         if let text = node["to"]?["cidrSelector"]?.scalar {
@@ -242,10 +250,10 @@ struct OpenShiftReader {
         } else if let name = node["to"]?["dnsName"]?.scalar {
             to = .dnsName(name)
         } else {
-            throw Failure(description: "an EgressFirewall rule without cidrSelector or dnsName")
+            throw ReadFailure(Self.file, "an EgressFirewall rule without cidrSelector or dnsName")
         }
         let ports = try node["ports"].map { try list($0, "ports").map { entry -> PortRange in
-            guard let port = entry["port"]?.scalar.flatMap({ Int($0) }) else { throw Failure(description: "an EgressFirewall port without a number") }
+            guard let port = entry["port"]?.scalar.flatMap({ Int($0) }) else { throw ReadFailure(Self.file, "an EgressFirewall port without a number") }
             return PortRange(try transport(entry["protocol"]?.scalar ?? "TCP"), port, port)
         } }
         return EgressFirewallRule(allow: allow, to: to, ports: ports)
@@ -253,10 +261,10 @@ struct OpenShiftReader {
 
     func deployment(_ node: YAMLNode, workload: WorkloadID, namespace: String) throws -> DeploymentRecord {
         guard let template = node["spec"]?["template"], let pod = template["spec"] else {
-            throw Failure(description: "Deployment without a pod template")
+            throw ReadFailure(Self.file, "Deployment without a pod template")
         }
         let containers = try list(pod["containers"], "containers")
-        guard containers.count == 1, let container = containers.first else { throw Failure(description: "a Deployment with \(containers.count) containers") }
+        guard containers.count == 1, let container = containers.first else { throw ReadFailure(Self.file, "a Deployment with \(containers.count) containers") }
         let podContext = pod["securityContext"]
         let context = container["securityContext"]
         func flag(_ key: String) -> Bool? {
@@ -275,7 +283,7 @@ struct OpenShiftReader {
             case "RuntimeDefault": security.seccomp = .runtimeDefault
             case "Unconfined": security.seccomp = .unconfined
             case "Localhost": security.seccomp = .localhost(profile["localhostProfile"]?.scalar ?? "")
-            default: throw Failure(description: "unknown seccompProfile type")
+            default: throw ReadFailure(Self.file, "unknown seccompProfile type")
             }
         }
         security.hostNetwork = pod["hostNetwork"]?.scalar == "true"
@@ -303,15 +311,15 @@ struct OpenShiftReader {
     func route(_ node: YAMLNode, namespace: String, services: [String: (selector: LabelSelector, ports: [String: Int])]) throws -> Route {
         let name = node["metadata"]?["name"]?.scalar ?? ""
         guard let serviceName = node["spec"]?["to"]?["name"]?.scalar, let service = services["\(namespace)/\(serviceName)"] else {
-            throw Failure(description: "Route \(name) points at no Service of the file")
+            throw ReadFailure(Self.file, "Route \(name) points at no Service of the file")
         }
         let target = node["spec"]?["port"]?["targetPort"]?.scalar ?? ""
-        guard let port = service.ports[target] ?? Int(target) else { throw Failure(description: "Route \(name): no port '\(target)' on its Service") }
+        guard let port = service.ports[target] ?? Int(target) else { throw ReadFailure(Self.file, "Route \(name): no port '\(target)' on its Service") }
         // OpenShift 4.12 reads ip_whitelist (4.18 and later prefer ip_allowlist: both must
         // agree). One entry that is not an address or CIDR makes 4.12 drop the whole list.
         let annotations = node["metadata"]?["annotations"]
         let values = OpenShiftEmitter.allowlistAnnotations.map { annotations?[$0]?.scalar }
-        guard values[0] == nil || values[0] == values[1] else { throw Failure(description: "Route \(name): its allowlist annotations disagree") }
+        guard values[0] == nil || values[0] == values[1] else { throw ReadFailure(Self.file, "Route \(name): its allowlist annotations disagree") }
         var allowlist: [CIDR]? = nil
         if let text = values[1] {
             let parsed = text.split(separator: " ", omittingEmptySubsequences: false).map { CIDR.parse(String($0)) }
@@ -324,7 +332,7 @@ struct OpenShiftReader {
     // MARK: Values
 
     func string(_ node: YAMLNode?, _ what: String) throws -> String {
-        guard let text = node?.scalar else { throw Failure(description: "\(what) is missing") }
+        guard let text = node?.scalar else { throw ReadFailure(Self.file, "\(what) is missing") }
         return text
     }
 
@@ -334,29 +342,29 @@ struct OpenShiftReader {
     }
 
     func list(_ node: YAMLNode?, _ what: String) throws -> [YAMLNode] {
-        guard let node, case .sequence(let items) = node.content else { throw Failure(description: "\(what) is not a list") }
+        guard let node, case .sequence(let items) = node.content else { throw ReadFailure(Self.file, "\(what) is not a list") }
         return items
     }
 
     func labels(_ node: YAMLNode?) throws -> [String: String] {
         guard let node else { return [:] }
-        guard case .mapping(let pairs) = node.content else { throw Failure(description: "labels are not a mapping") }
+        guard case .mapping(let pairs) = node.content else { throw ReadFailure(Self.file, "labels are not a mapping") }
         return Dictionary(pairs.map { ($0.name, $0.value.scalar ?? "") }, uniquingKeysWith: { first, _ in first })
     }
 
     func selector(_ node: YAMLNode?) throws -> LabelSelector {
         guard let node else { return .everything }
-        if node["matchExpressions"] != nil { throw Failure(description: "matchExpressions: the reader takes matchLabels only") }
+        if node["matchExpressions"] != nil { throw ReadFailure(Self.file, "matchExpressions: the reader takes matchLabels only") }
         return LabelSelector(labels: try labels(node["matchLabels"]))
     }
 
     func transport(_ name: String) throws -> TransportProtocol {
-        guard let proto = TransportProtocol(name: name.lowercased()), proto.hasPorts else { throw Failure(description: "protocol \(name)") }
+        guard let proto = TransportProtocol(name: name.lowercased()), proto.hasPorts else { throw ReadFailure(Self.file, "protocol \(name)") }
         return proto
     }
 
     func cidr(_ text: String?) throws -> CIDR {
-        guard let text, case .valid(let cidr) = CIDR.parse(text) else { throw Failure(description: "'\(text ?? "")' is not a CIDR") }
+        guard let text, case .valid(let cidr) = CIDR.parse(text) else { throw ReadFailure(Self.file, "'\(text ?? "")' is not a CIDR") }
         return cidr
     }
 }

@@ -22,12 +22,17 @@ struct SwarmPlan {
         var isInternal: Bool { purpose != .egress }
     }
 
+    let policy: Policy
+    let options: SwarmOptions
     var networks: [Network] = []
     /// Ports published per workload (tcp, udp and sctp only: the routing mesh carries no ICMP).
     var published: [WorkloadID: PortSet] = [:]
     var planned = Relation()
 
-    init(policy: Policy, gaps: GapPolicy) {
+    init(policy: Policy, options: SwarmOptions) {
+        self.policy = policy
+        self.options = options
+        let gaps = options.gaps
         let intent = policy.intent
         let count = policy.workloads.count
 
@@ -77,30 +82,9 @@ struct SwarmPlan {
             networks.append(Network(name: "own-\(ownIndex)", members: [workload.id], purpose: .own))
             attached.insert(workload.id)
         }
-        planned = SwarmPlan.relation(networks: networks, published: published)
+        planned = SwarmReader.relation(networks: networks, published: published)
     }
 
     /// Egress rules allowing every port to every external peer.
     static let everythingOut = ExternalRules(entries: [.init(ports: .all, peers: .any)])
-
-    /// What Swarm allows given networks and published ports: members of a network reach each
-    /// other (and themselves) on every port; published ports are open to every address; a
-    /// workload on a non-internal network, or with published ports (its tasks join `ingress`
-    /// and `docker_gwbridge`), reaches every external peer.
-    static func relation(networks: [Network], published: [WorkloadID: PortSet]) -> Relation {
-        var relation = Relation()
-        for network in networks {
-            for a in network.members {
-                for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
-            }
-            if !network.isInternal {
-                for member in network.members { relation.egress[member] = everythingOut }
-            }
-        }
-        for (workload, ports) in published {
-            relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])
-            relation.egress[workload] = everythingOut
-        }
-        return relation
-    }
 }

@@ -6,11 +6,11 @@ import YAML
 /// port; published ports are open to every address; a service on a non-internal network or
 /// with published ports reaches every external peer; the runtime keys swarm mode applies.
 struct SwarmReader {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
     let policy: Policy
+    let files: [OutputFile]
+
+    /// The file it reads.
+    static let file = SwarmEmitter.file
 
     /// The stack as Swarm sees it: which services join which networks, and what they publish.
     struct Stack {
@@ -21,22 +21,23 @@ struct SwarmReader {
         var services: [(WorkloadID, YAMLNode)] = []
     }
 
-    func parse(_ text: String) throws -> Stack {
-        let loaded = YAMLLoader.load(text: text, file: "stack.yaml", limits: .generatedFiles)
-        guard let root = loaded.root, loaded.diagnostics.isEmpty else {
-            throw Failure(description: "stack.yaml does not load: \(loaded.diagnostics.map(\.message))")
-        }
+    func parse() throws -> Stack {
+        let root = try files.required(Self.file).document()
         var stack = Stack()
         for pair in try root["networks"].map({ try mapping($0, "networks") }) ?? [] {
             stack.isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
         }
         for service in try mapping(root["services"], "services") {
-            guard let id = policy.workload(named: service.name)?.id else { throw Failure(description: "service '\(service.name)' is not a workload of the spec") }
+            guard let id = policy.workload(named: service.name)?.id else {
+                throw ReadFailure(Self.file, "service '\(service.name)' is not a workload of the spec")
+            }
             let body = service.value
             var networks = try body["networks"].map { try list($0, "networks of \(service.name)").compactMap(\.scalar) } ?? []
             if networks.isEmpty { networks = ["default"] }
             for network in networks {
-                guard stack.isInternal[network] != nil else { throw Failure(description: "service '\(service.name)' joins undefined network '\(network)'") }
+                guard stack.isInternal[network] != nil else {
+                    throw ReadFailure(Self.file, "service '\(service.name)' joins undefined network '\(network)'")
+                }
                 stack.members[network, default: []].append(id)
             }
             if let ports = body["ports"] {
@@ -49,24 +50,45 @@ struct SwarmReader {
         return stack
     }
 
-    func read(_ text: String) throws -> ReadBack {
-        let stack = try parse(text)
+    func read() throws -> ReadBack {
+        let stack = try parse()
         var runtime: [WorkloadID: RuntimeProfile] = [:]
         for (id, body) in stack.services { runtime[id] = try profile(body) }
-        let networks = stack.members.keys.sorted().map { name in
-            SwarmPlan.Network(name: name, members: stack.members[name]!, purpose: stack.isInternal[name]! ? .link : .egress)
+        let networks = stack.members.sorted { $0.key < $1.key }.map { name, members in
+            SwarmPlan.Network(name: name, members: members, purpose: stack.isInternal[name] == true ? .link : .egress)
         }
-        return ReadBack(relation: SwarmPlan.relation(networks: networks, published: stack.published), runtime: runtime)
+        return ReadBack(relation: Self.relation(networks: networks, published: stack.published), runtime: runtime)
+    }
+
+    /// What Swarm allows given networks and published ports: members of a network reach each
+    /// other (and themselves) on every port; published ports are open to every address; a
+    /// workload on a non-internal network, or with published ports (its tasks join `ingress`
+    /// and `docker_gwbridge`), reaches every external peer.
+    static func relation(networks: [SwarmPlan.Network], published: [WorkloadID: PortSet]) -> Relation {
+        var relation = Relation()
+        for network in networks {
+            for a in network.members {
+                for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
+            }
+            if !network.isInternal {
+                for member in network.members { relation.egress[member] = SwarmPlan.everythingOut }
+            }
+        }
+        for (workload, ports) in published {
+            relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])
+            relation.egress[workload] = SwarmPlan.everythingOut
+        }
+        return relation
     }
 
     /// The stack's networks, published ports and egress, for `explain`.
-    func networkRules(_ text: String) throws -> SharedNetworkRules {
-        let stack = try parse(text)
+    func networkRules() throws -> SharedNetworkRules {
+        let stack = try parse()
         var rules = SharedNetworkRules(networks: [], published: stack.published, egress: [:])
-        for name in stack.members.keys.sorted() {
+        for (name, members) in stack.members.sorted(by: { $0.key < $1.key }) {
             let isInternal = stack.isInternal[name] == true
-            rules.networks.append((name, Set(stack.members[name]!), isInternal ? "internal overlay network" : "overlay network"))
-            for id in stack.members[name]! where !isInternal && rules.egress[id] == nil { rules.egress[id] = "network \(name) is not internal" }
+            rules.networks.append((name, Set(members), isInternal ? "internal overlay network" : "overlay network"))
+            for id in members where !isInternal && rules.egress[id] == nil { rules.egress[id] = "network \(name) is not internal" }
         }
         for id in stack.published.keys where rules.egress[id] == nil { rules.egress[id] = "it publishes ports, which joins the ingress network" }
         return rules
@@ -77,12 +99,12 @@ struct SwarmReader {
     func publishedPorts(_ node: YAMLNode) throws -> PortSet {
         if case .mapping = node.content {
             guard let port = node["published"]?.scalar.flatMap(Int.init) ?? node["target"]?.scalar.flatMap(Int.init) else {
-                throw Failure(description: "a published port without a port number")
+                throw ReadFailure(Self.file, "a published port without a port number")
             }
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
             return PortSet(PortRange(proto, port, port))
         }
-        guard var text = node.scalar else { throw Failure(description: "a port entry that is neither a mapping nor a string") }
+        guard var text = node.scalar else { throw ReadFailure(Self.file, "a port entry that is neither a mapping nor a string") }
         var proto = TransportProtocol.tcp
         if let slash = text.firstIndex(of: "/") {
             proto = TransportProtocol(name: String(text[text.index(after: slash)...])) ?? .tcp
@@ -90,7 +112,7 @@ struct SwarmReader {
         }
         let published = text.split(separator: ":").first.map(String.init) ?? text
         let bounds = published.split(separator: "-").compactMap { Int($0) }
-        guard let low = bounds.first, let high = bounds.last else { throw Failure(description: "cannot read port '\(text)'") }
+        guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(Self.file, "cannot read port '\(text)'") }
         return PortSet(PortRange(proto, low, high))
     }
 
@@ -126,12 +148,12 @@ struct SwarmReader {
     }
 
     func mapping(_ node: YAMLNode?, _ what: String) throws -> [YAMLPair] {
-        guard let node, case .mapping(let pairs) = node.content else { throw Failure(description: "\(what) is not a mapping") }
+        guard let node, case .mapping(let pairs) = node.content else { throw ReadFailure(Self.file, "\(what) is not a mapping") }
         return pairs
     }
 
     func list(_ node: YAMLNode, _ what: String) throws -> [YAMLNode] {
-        guard case .sequence(let items) = node.content else { throw Failure(description: "\(what) is not a list") }
+        guard case .sequence(let items) = node.content else { throw ReadFailure(Self.file, "\(what) is not a list") }
         return items
     }
 }

@@ -1,0 +1,127 @@
+import Diagnostics
+import IR
+import YAML
+
+/// Writes an `AzurePlan` as ARM templates: `nsg.json`, or numbered templates when one would
+/// break ARM's limits.
+struct AzureEmitter {
+    let plan: AzurePlan
+    var policy: Policy { plan.policy }
+
+    /// The first (often the only) template of a policy; the others are `nsg-N.json`.
+    static let file = "nsg.json"
+
+    /// ARM's limits on one template.
+    static let resourcesPerTemplate = 800
+    static let templateBytes = 4 << 20
+
+    /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
+    /// templates to deploy in order into the same resource group: the application security
+    /// groups first, then the NSGs, which name them by `resourceId`. A located error for an
+    /// NSG or a template ARM cannot take.
+    func files() throws -> [OutputFile] {
+        // One NSG is one resource: it cannot be split across templates.
+        for (segment, rules) in plan.rulesBySegment {
+            let size = JSONWriter.write(nsgResource(segment, rules, dependsOn: [])).utf8.count
+            guard size <= Self.templateBytes - 20_000 else {
+                throw BackendError(.error(
+                    .targetLimit,
+                    "azure: the network security group of segment '\(segment)' is \(size) bytes of JSON; an ARM template takes \(Self.templateBytes)",
+                    at: policy.segments.first { $0.name == segment }?.origin ?? plan.options.origin,
+                    help: "split the segment, or merge its external ranges into fewer prefixes"))
+            }
+        }
+        let files = templates()
+        for file in files where file.contents.utf8.count > Self.templateBytes {
+            throw BackendError(.error(
+                .targetLimit, "azure: \(file.path) is \(file.contents.utf8.count) bytes; ARM takes \(Self.templateBytes) bytes per template",
+                at: plan.options.origin, help: "split the largest segment"))
+        }
+        return files
+    }
+
+    func templates() -> [OutputFile] {
+        let identities = plan.firewall.identities
+        let single = JSONWriter.write(document())
+        if identities.count + plan.rulesBySegment.count <= Self.resourcesPerTemplate, single.utf8.count <= Self.templateBytes {
+            return [OutputFile(path: Self.file, contents: single)]
+        }
+        let budget = Self.templateBytes - 20_000
+        let groups = [identities.map(asgResource), plan.rulesBySegment.map { nsgResource($0.segment, $0.rules, dependsOn: []) }]
+        let parts = groups.flatMap { chunked($0, limit: Self.resourcesPerTemplate, budget: budget) { JSONWriter.write($0).utf8.count } }
+        return parts.enumerated().map { number, resources in
+            OutputFile(path: number == 0 ? Self.file : "nsg-\(number + 1).json", contents: JSONWriter.write(template(resources, part: number + 1)))
+        }
+    }
+
+    /// The whole policy in one template.
+    func document() -> StructuredValue {
+        let identities = plan.firewall.identities
+        return template(identities.map(asgResource) + plan.rulesBySegment.map { nsgResource($0.segment, $0.rules, dependsOn: identities) })
+    }
+
+    func template(_ resources: [StructuredValue], part: Int? = nil) -> StructuredValue {
+        let generator = "palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
+        return .object([
+            .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
+            .init("contentVersion", "1.0.0.0"),
+            .init("metadata", .object([.init("generator", .string(part.map { "\(generator) (part \($0))" } ?? generator))])),
+            .init("parameters", .object([.init("location", .object([
+                .init("type", "string"), .init("defaultValue", .string(plan.options.location)),
+            ]))])),
+            .init("resources", .array(resources)),
+        ])
+    }
+
+    /// How a rule names an application security group.
+    static func asgID(_ name: String) -> String { "[resourceId('Microsoft.Network/applicationSecurityGroups', '\(name)')]" }
+
+    func asgResource(_ identity: FirewallPlan.Identity) -> StructuredValue {
+        .object([
+            .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
+            .init("name", .string(AzurePlan.asg(identity, policy: policy))), .init("location", "[parameters('location')]"),
+            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
+            .init("properties", .object([])),
+        ])
+    }
+
+    /// A segment's NSG; `dependsOn` names the ASGs deployed by the same template.
+    func nsgResource(_ segment: String, _ rules: [AzurePlan.Rule], dependsOn: [FirewallPlan.Identity]) -> StructuredValue {
+        var entries: [StructuredValue.Entry] = [
+            .init("type", "Microsoft.Network/networkSecurityGroups"), .init("apiVersion", "2024-05-01"),
+            .init("name", .string("nsg-\(policy.name)-\(segment)")), .init("location", "[parameters('location')]"),
+            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(segment))])),
+        ]
+        if !dependsOn.isEmpty {
+            entries.append(.init("dependsOn", .array(dependsOn.map { .string(Self.asgID(AzurePlan.asg($0, policy: policy))) })))
+        }
+        entries.append(.init("properties", .object([.init("securityRules", .array(rules.map(securityRule)))])))
+        return .object(entries)
+    }
+
+    func securityRule(_ rule: AzurePlan.Rule) -> StructuredValue {
+        var properties: [StructuredValue.Entry] = [
+            .init("description", .string(String("palisade: \(rule.description)".prefix(140)))),
+            .init("priority", .int(rule.priority)), .init("direction", .string(rule.direction.rawValue)),
+            .init("access", .string(rule.access.rawValue)), .init("protocol", .string(rule.proto.rawValue)),
+            .init("sourcePortRange", "*"),
+        ]
+        if rule.ports.count == 1 {
+            properties.append(.init("destinationPortRange", .string(rule.ports[0])))
+        } else {
+            properties.append(.init("destinationPortRanges", .array(rule.ports.map { .string($0) })))
+        }
+        func side(_ name: String, _ groups: [String], _ prefixes: [String]) {
+            if !groups.isEmpty {
+                properties.append(.init("\(name)ApplicationSecurityGroups", .array(groups.map { .object([.init("id", .string(Self.asgID($0)))]) })))
+            } else if prefixes.count == 1 {
+                properties.append(.init("\(name)AddressPrefix", .string(prefixes[0])))
+            } else {
+                properties.append(.init("\(name)AddressPrefixes", .array(prefixes.map { .string($0) })))
+            }
+        }
+        side("source", rule.sourceGroups, rule.sourcePrefixes)
+        side("destination", rule.destinationGroups, rule.destinationPrefixes)
+        return .object([.init("name", .string(rule.name)), .init("properties", .object(properties))])
+    }
+}

@@ -1,0 +1,58 @@
+import Diagnostics
+import Foundation
+import IR
+
+/// The `gcp` target's options, typed.
+public struct GCPOptions: BackendOptions {
+    static let defaultNetwork = "global/networks/default"
+    static let defaultPrefix = "pal-"
+    static let defaultInternalRanges = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+
+    public static let specs = [
+        OptionSpec(name: "network", summary: "the VPC network the rules belong to", defaultValue: defaultNetwork),
+        OptionSpec(name: "project", summary: "the project of the identities' service accounts", defaultValue: "POLICY"),
+        OptionSpec(name: "service_account_prefix", summary: "service account ids are PREFIX + identity", defaultValue: defaultPrefix),
+        OptionSpec(name: "internal_ranges", summary: "comma-separated VPC ranges egress between workloads goes to", defaultValue: defaultInternalRanges),
+    ]
+
+    public var gaps: GapPolicy
+    /// Where the spec gives the target's options (or the policy, when it gives none).
+    public var origin: SourceRange
+    /// The VPC network the rules belong to: `global/networks/NAME` or a full URL.
+    public var network: String
+    /// The project of the identities' service accounts; nil: the policy's name.
+    public var project: String?
+    /// Service account ids are this prefix and the identity's name.
+    public var serviceAccountPrefix: String
+    /// The VPC's ranges: traffic between workloads leaves its source through them.
+    public var internalRanges: [CIDR]
+
+    public init(_ options: TargetOptions, reading reader: inout OptionReader) {
+        gaps = options.gaps
+        origin = options.origin
+        network = reader.string("network", default: Self.defaultNetwork) {
+            $0.contains("networks/") ? nil : "a network is global/networks/NAME or a full URL"
+        } ?? Self.defaultNetwork
+        project = reader.string("project", default: nil) { isDNSLabelLike($0, 6...30) ? nil : "a project id is 6-30 lower-case letters, digits and '-'" }
+        serviceAccountPrefix = reader.string("service_account_prefix", default: Self.defaultPrefix) { $0.count <= 10 ? nil : "at most 10 characters" }
+            ?? Self.defaultPrefix
+        let text = reader.string("internal_ranges", default: Self.defaultInternalRanges) { text in
+            text.split(separator: ",").allSatisfy(Self.isCIDR) ? nil : "a comma-separated list of CIDRs"
+        } ?? Self.defaultInternalRanges
+        internalRanges = text.split(separator: ",").compactMap { part in
+            if case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) { cidr } else { nil }
+        }
+    }
+
+    static func isCIDR(_ text: Substring) -> Bool {
+        if case .valid = CIDR.parse(text.trimmingCharacters(in: .whitespaces)) { true } else { false }
+    }
+
+    /// The id of an identity's service account.
+    func accountID(_ identity: String) -> String { serviceAccountPrefix + identity }
+
+    /// The email of an identity's service account, in the policy's project unless one is set.
+    func serviceAccount(_ identity: String, policy: Policy) -> String {
+        "\(accountID(identity))@\(project ?? policy.name).iam.gserviceaccount.com"
+    }
+}

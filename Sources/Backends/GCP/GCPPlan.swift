@@ -1,0 +1,200 @@
+import Diagnostics
+import IR
+
+/// The VPC firewall rules of a policy, decided from the firewall plan: an ingress allow per
+/// identity pair (by service account) and per external source, egress allows towards the
+/// VPC's internal ranges and external destinations, and egress denies closing each identity.
+/// `planned` is what they allow.
+struct GCPPlan {
+    /// One compute v1 `Firewall` resource. Two rules are equal when every field is.
+    struct Rule: Equatable {
+        enum Direction: String {
+            case ingress = "INGRESS"
+            case egress = "EGRESS"
+        }
+
+        /// Whether the rule's protocols are `allowed` or `denied`.
+        enum Action {
+            case allow, deny
+        }
+
+        /// One entry of `allowed` or `denied`: a protocol and its ports as GCP spells them
+        /// (`443`, `8000-8010`); no ports means every port.
+        struct Match: Equatable {
+            var proto: IPProtocol
+            var ports: [String] = []
+        }
+
+        /// An `IPProtocol` value.
+        enum IPProtocol: Equatable {
+            case all, tcp, udp, sctp, icmp
+            /// ICMP for IPv6, which GCP names by its protocol number, 58.
+            case icmpv6
+            /// Any other protocol name or number, which carries none of the spec's traffic.
+            case other(String)
+
+            init(name: String) {
+                switch name {
+                case "all": self = .all
+                case "tcp": self = .tcp
+                case "udp": self = .udp
+                case "sctp": self = .sctp
+                case "icmp": self = .icmp
+                case "58": self = .icmpv6
+                default: self = .other(name)
+                }
+            }
+
+            var name: String {
+                switch self {
+                case .all: "all"
+                case .tcp: "tcp"
+                case .udp: "udp"
+                case .sctp: "sctp"
+                case .icmp: "icmp"
+                case .icmpv6: "58"
+                case .other(let name): name
+                }
+            }
+        }
+
+        var name: String
+        var description: String
+        var network: String
+        var direction: Direction
+        var priority: Int
+        var action: Action
+        var matches: [Match]
+        var sourceRanges: [String] = []
+        var destinationRanges: [String] = []
+        var sourceServiceAccounts: [String] = []
+        var targetServiceAccounts: [String] = []
+    }
+
+    let policy: Policy
+    let firewall: FirewallPlan
+    let options: GCPOptions
+    private(set) var rules: [Rule] = []
+
+    /// Allows sit at this priority, the egress denies below them; GCP's implied rules are at 65535.
+    static let allowPriority = 1000
+    static let denyPriority = 65000
+    /// Source and destination ranges one rule may hold.
+    static let rangesPerRule = 5000
+
+    init(policy: Policy, options: GCPOptions) throws {
+        self.policy = policy
+        self.options = options
+        firewall = FirewallPlan(policy: policy, gaps: options.gaps)
+        try checkAccountIDs()
+        var counter = 0
+        // Between identities: ingress by service account; the source's egress to the VPC's ranges.
+        var internalOut: [Int: PortSet] = [:]
+        for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
+            let what = "\(firewall.identities[pair.source].name) to \(firewall.identities[pair.destination].name)"
+            var rule = allow("in", .ingress, what, ports: ports, counter: &counter)
+            rule.sourceServiceAccounts = [account(pair.source)]
+            rule.targetServiceAccounts = [account(pair.destination)]
+            rules.append(rule)
+            internalOut[pair.source, default: PortSet()].formUnion(ports)
+        }
+        for index in firewall.identities.indices { rules += identityRules(index, internalOut: internalOut[index], counter: &counter) }
+    }
+
+    /// Service account ids GCP takes: 6-30 characters.
+    func checkAccountIDs() throws {
+        for identity in firewall.identities {
+            let account = options.accountID(identity.name)
+            guard isDNSLabelLike(account, 6...30) else {
+                throw BackendError(.error(
+                    .targetLimit, "gcp: service account id '\(account)' must be 6-30 characters",
+                    at: policy.identities.first { $0.name == identity.name }?.origin ?? options.origin,
+                    help: "use a shorter identity name, or a different service_account_prefix"))
+            }
+        }
+    }
+
+    func account(_ index: Int) -> String { options.serviceAccount(firewall.identities[index].name, policy: policy) }
+
+    /// An allow at the allows' priority, named `POLICY-KIND-N`.
+    func allow(_ kind: String, _ direction: Rule.Direction, _ what: String, ports: PortSet, counter: inout Int) -> Rule {
+        counter += 1
+        return Rule(
+            name: "\(policy.name.prefix(40))-\(kind)-\(counter)", description: "palisade \(policy.name): \(what)", network: options.network,
+            direction: direction, priority: Self.allowPriority, action: .allow, matches: Self.matches(ports))
+    }
+
+    /// An identity's own rules: ingress from external sources, egress towards the internal
+    /// ranges on the ports it sends to other identities (`internalOut`), egress to external
+    /// destinations, then the denies of the rest of its egress.
+    func identityRules(_ index: Int, internalOut: PortSet?, counter: inout Int) -> [Rule] {
+        var rules: [Rule] = []
+        let identity = firewall.identities[index].name
+        for entry in firewall.ingress[index]?.entries ?? [] {
+            for ranges in Self.families(entry.peers.addresses) {
+                var rule = allow("in", .ingress, "external to \(identity)", ports: entry.ports, counter: &counter)
+                rule.sourceRanges = ranges
+                rule.targetServiceAccounts = [account(index)]
+                rules.append(rule)
+            }
+        }
+        if let internalOut {
+            var rule = allow("vpc", .egress, "\(identity) to workloads (internal ranges)", ports: internalOut, counter: &counter)
+            rule.destinationRanges = options.internalRanges.map(\.description)
+            rule.targetServiceAccounts = [account(index)]
+            rules.append(rule)
+        }
+        for entry in firewall.egress[index]?.entries ?? [] {
+            for ranges in Self.families(entry.peers.addresses) {
+                var rule = allow("out", .egress, "\(identity) to external", ports: entry.ports, counter: &counter)
+                rule.destinationRanges = ranges
+                rule.targetServiceAccounts = [account(index)]
+                rules.append(rule)
+            }
+        }
+        // GCP allows every egress unless denied: deny the rest, IPv4 and IPv6 apart.
+        for everything in ["0.0.0.0/0", "::/0"] {
+            var rule = allow("deny", .egress, "\(identity) sends nothing else", ports: .all, counter: &counter)
+            rule.priority = Self.denyPriority
+            rule.action = .deny
+            rule.matches = [Rule.Match(proto: .all)]
+            rule.destinationRanges = [everything]
+            rule.targetServiceAccounts = [account(index)]
+            rules.append(rule)
+        }
+        return rules
+    }
+
+    /// `allowed` entries for a port set: tcp, udp and sctp with port strings, icmp as ICMP and
+    /// ICMPv6 (protocol 58).
+    static func matches(_ ports: PortSet) -> [Rule.Match] {
+        var result: [Rule.Match] = []
+        for proto in ports.protocols {
+            let ranges = ports.ranges.filter { $0.proto == proto }
+            switch proto {
+            case .icmp:
+                result.append(Rule.Match(proto: .icmp))
+                result.append(Rule.Match(proto: .icmpv6))
+            case .tcp, .udp, .sctp:
+                let whole = ranges.count == 1 && ranges[0].isWholeProtocol
+                let texts = whole ? [] : ranges.map { $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
+                result.append(Rule.Match(proto: Rule.IPProtocol(name: proto.description), ports: texts))
+            }
+        }
+        return result
+    }
+
+    /// Ranges split by family (a rule holds IPv4 or IPv6, not both) and by the per-rule limit.
+    static func families(_ addresses: AddressSet) -> [[String]] {
+        let v4 = AddressSet(v4: addresses.v4).cidrs.map(\.description)
+        let v6 = AddressSet(v6: addresses.v6).cidrs.map(\.description)
+        return [v4, v6].filter { !$0.isEmpty }.flatMap { list in
+            stride(from: 0, to: list.count, by: rangesPerRule).map { Array(list[$0..<min(list.count, $0 + rangesPerRule)]) }
+        }
+    }
+
+    /// What the rules allow, by the semantics the reader applies to the file.
+    var planned: Relation {
+        GCPReader.relation(rules, plan: firewall, options: options, policy: policy)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Diagnostics
+import IR
+
+/// The `openshift` target's options, typed.
+public struct OpenShiftOptions: BackendOptions {
+    /// How outside clients reach workloads.
+    public enum Exposure: String, Sendable, CaseIterable {
+        /// A LoadBalancer Service that keeps the client's address.
+        case loadbalancer
+        /// TCP through the ingress routers, other protocols by load balancer.
+        case route
+    }
+
+    static let defaultClusterNetworks = "10.128.0.0/14,172.30.0.0/16,fd01::/48,fd02::/112"
+
+    public static let specs = [
+        OptionSpec(name: "namespace_prefix", summary: "namespaces are PREFIX + segment", defaultValue: ""),
+        OptionSpec(
+            name: "exposure",
+            summary: "how outside clients reach workloads: loadbalancer (a LoadBalancer Service that keeps client addresses) "
+                + "or route (TCP through the ingress routers, other protocols by load balancer)",
+            defaultValue: "loadbalancer"),
+        OptionSpec(
+            name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: defaultClusterNetworks),
+    ]
+
+    public var gaps: GapPolicy
+    /// Namespaces are this prefix and the segment's name.
+    public var namespacePrefix: String
+    public var exposure: Exposure
+    /// The pod and service networks: their addresses are pods, not outside peers.
+    public var clusterNetworks: AddressSet
+
+    public init(_ options: TargetOptions, reading reader: inout OptionReader) {
+        gaps = options.gaps
+        namespacePrefix = reader.string("namespace_prefix", default: "") { prefix in
+            prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
+        } ?? ""
+        exposure = reader.choice("exposure", default: Exposure.loadbalancer)
+        let text = reader.string("cluster_networks", default: Self.defaultClusterNetworks) { text in
+            Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
+        } ?? Self.defaultClusterNetworks
+        clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+    }
+
+    /// Options as given, for tests that build a plan directly.
+    init(gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet) {
+        self.gaps = gaps
+        self.namespacePrefix = namespacePrefix
+        self.exposure = exposure
+        self.clusterNetworks = clusterNetworks
+    }
+
+    /// The namespace of a segment.
+    func namespace(_ segment: String) -> String { namespacePrefix + segment }
+
+    /// The CIDRs of a comma-separated list, or nil when one is not a CIDR.
+    static func cidrs(_ text: String) -> [CIDR]? {
+        var result: [CIDR] = []
+        for part in text.split(separator: ",") {
+            guard case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) else { return nil }
+            result.append(cidr)
+        }
+        return result
+    }
+}
