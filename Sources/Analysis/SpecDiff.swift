@@ -186,9 +186,9 @@ public struct SpecDiff: Sendable {
         func held(_ policy: Policy) -> [String: [String: Set<Action>]] {
             var result: [String: [String: Set<Action>]] = [:]
             for grant in policy.grants {
-                let actions = policy.roles.first { $0.name == grant.role }?.effectiveActions ?? []
+                let actions = policy.role(grant.role).effectiveActions
                 for segment in grant.segments {
-                    result[grant.identity, default: [:]][policy.segments[segment.index].name, default: []].formUnion(actions)
+                    result[policy.identity(grant.identity).name, default: [:]][policy.segments[segment.index].name, default: []].formUnion(actions)
                 }
             }
             return result
@@ -201,7 +201,7 @@ public struct SpecDiff: Sendable {
                 let b = after[identity]?[segment] ?? []
                 let gained = b.subtracting(a).sorted()
                 let lost = a.subtracting(b).sorted()
-                let origin = { (policy: Policy) in policy.grants.first { $0.identity == identity }?.origin }
+                let origin = { (policy: Policy) in policy.grants.first { policy.identity($0.identity).name == identity }?.origin }
                 if !gained.isEmpty { add(.relaxes, "grant", "\(identity) gains \(gained.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(new)) }
                 if !lost.isEmpty {
                     add(.tightens, "grant", "\(identity) loses \(lost.map(\.rawValue).joined(separator: ", ")) on \(segment)", origin(old) ?? origin(new))

@@ -187,6 +187,14 @@ public struct Gap: Sendable, Hashable {
         Gap(kind: kind, capability: key.capability, target: target, subject: .runtime(workload: workload, key: key), reason: reason, origin: origin)
     }
 
+    /// A gap about a grant of the policy, its identity and role named.
+    public static func grant(
+        _ kind: Kind, target: TargetName, _ grant: Grant, in policy: Policy, reason: String
+    ) -> Gap {
+        let (identity, role) = policy.names(of: grant)
+        return Gap(kind: kind, capability: .rbac, target: target, subject: .grant(identity: identity, role: role), reason: reason, origin: grant.origin)
+    }
+
     /// The connection, when the gap is about one.
     public var connection: Connection? {
         switch subject {

@@ -57,6 +57,20 @@ public struct Policy: Sendable {
     /// The workload with this name.
     public func workload(named name: String) -> Workload? { workloads.first { $0.name == name } }
 
+    /// An identity of the policy.
+    public func identity(_ id: IdentityID) -> Identity { identities[id.index] }
+
+    /// A role of the policy.
+    public func role(_ id: RoleID) -> Role { roles[id.index] }
+
+    /// The names of a grant's identity and role.
+    public func names(of grant: Grant) -> (identity: String, role: String) {
+        (identity(grant.identity).name, role(grant.role).name)
+    }
+
+    /// The identity with this name.
+    public func identityID(named name: String) -> IdentityID? { identities.firstIndex { $0.name == name }.map(IdentityID.init) }
+
     /// The options given for a target, when the spec has any.
     public func options(for target: TargetName) -> TargetOptions? { targets.first { $0.target == target } }
 }
@@ -74,6 +88,20 @@ public struct SegmentID: Sendable, Hashable, Comparable {
     public var index: Int
     public init(_ index: Int) { self.index = index }
     public static func < (lhs: SegmentID, rhs: SegmentID) -> Bool { lhs.index < rhs.index }
+}
+
+/// Index of an identity in `Policy.identities` (sorted by name).
+public struct IdentityID: Sendable, Hashable, Comparable {
+    public var index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (lhs: IdentityID, rhs: IdentityID) -> Bool { lhs.index < rhs.index }
+}
+
+/// Index of a role in `Policy.roles` (sorted by name).
+public struct RoleID: Sendable, Hashable, Comparable {
+    public var index: Int
+    public init(_ index: Int) { self.index = index }
+    public static func < (lhs: RoleID, rhs: RoleID) -> Bool { lhs.index < rhs.index }
 }
 
 /// A key and value passed through to platforms that have labels.
@@ -184,15 +212,15 @@ public struct Role: Sendable, Hashable {
 
 /// An identity holding a role in some segments.
 public struct Grant: Sendable, Hashable {
-    public var identity: String
-    public var role: String
+    public var identity: IdentityID
+    public var role: RoleID
     public var segments: [SegmentID]
     /// True when the spec said `segments: all`.
     public var allSegments: Bool
     public var allowService: Bool
     public var origin: SourceRange
 
-    public init(identity: String, role: String, segments: [SegmentID], allSegments: Bool, allowService: Bool, origin: SourceRange) {
+    public init(identity: IdentityID, role: RoleID, segments: [SegmentID], allSegments: Bool, allowService: Bool, origin: SourceRange) {
         self.identity = identity
         self.role = role
         self.segments = segments
@@ -243,7 +271,8 @@ public struct Workload: Sendable, Hashable {
     public var name: String
     public var segment: SegmentID
     public var image: ImageReference
-    public var identity: String
+    /// The service identity it runs as.
+    public var identity: IdentityID
     public var replicas: Int
     /// What it listens on; it receives connections on nothing else.
     public var listens: PortSet
@@ -257,7 +286,7 @@ public struct Workload: Sendable, Hashable {
     public var imageOrigin: SourceRange
 
     public init(
-        id: WorkloadID, name: String, segment: SegmentID, image: ImageReference, identity: String, replicas: Int,
+        id: WorkloadID, name: String, segment: SegmentID, image: ImageReference, identity: IdentityID, replicas: Int,
         listens: PortSet, secrets: [String], runtime: RuntimeProfile, labels: [Label], description: String?, origin: SourceRange,
         imageOrigin: SourceRange? = nil
     ) {

@@ -60,7 +60,7 @@ public enum IRDump {
             .init("roles", .object(policy.roles.map { .init($0.name, .array($0.actions.map { .string($0.rawValue) })) })),
             .init("grants", .array(policy.grants.map { grant in
                 .object([
-                    .init("identity", .string(grant.identity)), .init("role", .string(grant.role)),
+                    .init("identity", .string(policy.identity(grant.identity).name)), .init("role", .string(policy.role(grant.role).name)),
                     .init("segments", .array(grant.segments.map { .string(policy.segments[$0.index].name) })),
                 ])
             })),
@@ -74,7 +74,7 @@ public enum IRDump {
                         .init("tag", workload.image.tag.map { .string($0) } ?? .null),
                         .init("digest", workload.image.digest.map { .string($0) } ?? .null),
                     ])),
-                    .init("identity", .string(workload.identity)),
+                    .init("identity", .string(policy.identity(workload.identity).name)),
                     .init("replicas", .int(workload.replicas)),
                     .init("listens", ports(workload.listens)),
                     .init("secrets", .array(workload.secrets.map { .string($0) })),

@@ -15,6 +15,9 @@ struct LowerPass {
     private var segmentsOut: [Segment] = []
     private var workloadsOut: [Workload] = []
     private var identitiesOut: [String: Identity] = [:]
+    /// Identities and roles by name, indexed as the policy lists them (by name).
+    private var identityIDs: [String: IdentityID] = [:]
+    private var roleIDs: [String: RoleID] = [:]
     private var listens: [PortSet] = []
     /// Workloads whose listen ports had errors: allows naming them are not checked again.
     private var incompleteListens: Set<WorkloadID> = []
@@ -114,6 +117,8 @@ struct LowerPass {
             }
             identitiesOut[name] = Identity(name: name, kind: .service, description: nil, implied: true, origin: definition.name.range)
         }
+        for (index, name) in identitiesOut.keys.sorted().enumerated() { identityIDs[name] = IdentityID(index) }
+        for (index, name) in resolve.roles.keys.sorted().enumerated() { roleIDs[name] = RoleID(index) }
     }
 
     private mutating func lowerWorkloads() {
@@ -134,7 +139,7 @@ struct LowerPass {
             listens.append(listen)
             if !body.portsComplete || errorsBefore != diagnostics.count + resolve.diagnostics.count { incompleteListens.insert(id) }
             if let segment { segmentsOut[segment.index].workloads.append(id) }
-            guard let segment, let image = body.image else { continue }
+            guard let segment, let image = body.image, let identity else { continue }
             workloadsOut.append(Workload(
                 id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
                 listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
@@ -167,18 +172,18 @@ struct LowerPass {
         return nil
     }
 
-    private mutating func workloadIdentity(_ definition: Definition<WorkloadSyntax>) -> String {
-        guard let reference = definition.body.identity else { return definition.name.value }
+    private mutating func workloadIdentity(_ definition: Definition<WorkloadSyntax>) -> IdentityID? {
+        guard let reference = definition.body.identity else { return identityIDs[definition.name.value] }
         guard let identity = identitiesOut[reference.value] else {
             reportUnknown("identity", reference.value, at: reference.range, candidates: Array(identitiesOut.keys))
-            return reference.value
+            return nil
         }
         if identity.kind != .service {
             diagnostics.append(.error(
                 .wrongReferenceKind, "workloads run as service identities; '\(identity.name)' is a \(identity.kind.rawValue) identity",
                 at: reference.range, notes: [.init("identity '\(identity.name)' is defined here", at: identity.origin)]))
         }
-        return identity.name
+        return identityIDs[identity.name]
     }
 
     /// What a workload listens on: single ports or ranges of tcp/udp/sctp, or icmp.
@@ -418,9 +423,9 @@ struct LowerPass {
             } else {
                 segments = segmentsOut.indices.map(SegmentID.init)
             }
-            guard valid else { continue }
+            guard valid, let identity = identityIDs[syntax.identity.value], let role = roleIDs[syntax.role.value] else { continue }
             result.append(Grant(
-                identity: syntax.identity.value, role: syntax.role.value, segments: Array(Set(segments)).sorted(),
+                identity: identity, role: role, segments: Array(Set(segments)).sorted(),
                 allSegments: syntax.segments == nil, allowService: syntax.allowService, origin: syntax.range))
         }
         return result

@@ -80,9 +80,9 @@ import TestSupport
         let read = try backend.read(emission.files, policy: policy)
         var intended: [String: [SegmentID: Set<Action>]] = [:]
         for grant in policy.grants {
-            let actions = policy.roles.first { $0.name == grant.role }!.effectiveActions.filter { MesosACLs.neutral[$0] != nil }
+            let actions = policy.role(grant.role).effectiveActions.filter { MesosACLs.neutral[$0] != nil }
             for segment in grant.segments where !policy.segments[segment.index].workloads.isEmpty {
-                intended[grant.identity, default: [:]][segment, default: []].formUnion(actions)
+                intended[policy.identity(grant.identity).name, default: [:]][segment, default: []].formUnion(actions)
             }
         }
         for (identity, segments) in intended {

@@ -84,8 +84,8 @@ import YAML
         let read = try backend.read(emission.files, policy: policy)
         var intended: [String: [SegmentID: Set<Action>]] = [:]
         for grant in policy.grants {
-            let actions = policy.roles.first { $0.name == grant.role }!.effectiveActions
-            for segment in grant.segments { intended[grant.identity, default: [:]][segment, default: []].formUnion(actions) }
+            let actions = policy.role(grant.role).effectiveActions
+            for segment in grant.segments { intended[policy.identity(grant.identity).name, default: [:]][segment, default: []].formUnion(actions) }
         }
         #expect(read.grants == intended)
         #expect(!emission.gaps.contains { $0.capability == .rbac })

@@ -311,7 +311,8 @@ import TestSupport
         """))
         #expect(policy.identities.map(\.name) == ["c", "ops", "shared"])
         #expect(policy.identities.first { $0.name == "c" }?.implied == true)
-        #expect(policy.workload(named: "b")?.identity == "shared")
+        #expect(policy.workload(named: "b").map { policy.identity($0.identity).name } == "shared")
+        #expect(policy.workload(named: "b")?.identity == policy.identityID(named: "shared"))
     }
 
     @Test func grantsResolveAndRefuseServiceIdentities() throws {

@@ -28,11 +28,11 @@ struct FirewallPlan {
     }
 
     init(policy: Policy, gaps: GapPolicy) {
-        let names = Set(policy.workloads.map(\.identity)).sorted()
-        for (index, name) in names.enumerated() {
-            let workloads = policy.workloads.filter { $0.identity == name }
+        let ids = Set(policy.workloads.map(\.identity)).sorted()
+        for (index, id) in ids.enumerated() {
+            let workloads = policy.workloads.filter { $0.identity == id }
             identities.append(Identity(
-                name: name, workloads: workloads.map(\.id),
+                name: policy.identity(id).name, workloads: workloads.map(\.id),
                 segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
             for workload in workloads { identityOf[workload.id] = index }
         }

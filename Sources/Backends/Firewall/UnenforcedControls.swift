@@ -18,9 +18,9 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
         }
     }
     for grant in policy.grants {
-        gaps.append(Gap(
-            kind: .unenforced, capability: .rbac, target: target, subject: .grant(identity: grant.identity, role: grant.role),
-            reason: "grant of role '\(grant.role)' to '\(grant.identity)' is not enforced by \(target.rawValue) (\(why))", origin: grant.origin))
+        let (identity, role) = policy.names(of: grant)
+        gaps.append(
+            .grant(.unenforced, target: target, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)' is not enforced by \(target.rawValue) (\(why))"))
     }
     if let imagePolicy = policy.imagePolicy {
         gaps.append(Gap(

@@ -90,22 +90,22 @@ public struct MesosBackend: Backend {
     func grantGaps(_ policy: Policy, settings: MesosOptions) -> [Gap] {
         var gaps: [Gap] = []
         func grantGap(_ kind: Gap.Kind, _ grant: Grant, _ reason: String) -> Gap {
-            Gap(kind: kind, capability: .rbac, target: .mesos, subject: .grant(identity: grant.identity, role: grant.role), reason: reason, origin: grant.origin)
+            .grant(kind, target: .mesos, grant, in: policy, reason: reason)
         }
         for grant in policy.grants {
-            guard let role = policy.roles.first(where: { $0.name == grant.role }) else { continue }
-            let actions = role.effectiveActions
+            let identity = policy.identity(grant.identity)
+            let actions = policy.role(grant.role).effectiveActions
             if actions.contains(.deploy) {
-                gaps.append(grantGap(.unenforced, grant, "grant of 'deploy' to '\(grant.identity)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)"))
+                gaps.append(grantGap(.unenforced, grant, "grant of 'deploy' to '\(identity.name)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)"))
             }
             if actions.contains(.secrets) {
-                gaps.append(grantGap(.unenforced, grant, "grant of 'secrets' to '\(grant.identity)': Mesos has no ACL for secret values"))
+                gaps.append(grantGap(.unenforced, grant, "grant of 'secrets' to '\(identity.name)': Mesos has no ACL for secret values"))
             }
             if actions.contains(.exec), settings.containerizer == .docker {
-                gaps.append(grantGap(.narrowed, grant, "grant of 'exec' to '\(grant.identity)': the ACLs allow it, but the Docker containerizer has no nested container sessions"))
+                gaps.append(grantGap(.narrowed, grant, "grant of 'exec' to '\(identity.name)': the ACLs allow it, but the Docker containerizer has no nested container sessions"))
             }
-            if policy.identities.first(where: { $0.name == grant.identity })?.kind == .group {
-                gaps.append(grantGap(.unenforced, grant, "'\(grant.identity)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(grant.identity)'"))
+            if identity.kind == .group {
+                gaps.append(grantGap(.unenforced, grant, "'\(identity.name)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(identity.name)'"))
             }
             // A task user shared with workloads of other segments widens the grant to them.
             let granted = Set(grant.segments)
@@ -113,7 +113,7 @@ public struct MesosBackend: Backend {
             for workload in policy.workloads where !granted.contains(workload.segment) && users.contains(workload.identity) {
                 let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
                 guard !neutral.isEmpty else { continue }
-                gaps.append(grantGap(.widened, grant, "grant of \(neutral.joined(separator: ", ")) to '\(grant.identity)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(workload.identity)' runs there too"))
+                gaps.append(grantGap(.widened, grant, "grant of \(neutral.joined(separator: ", ")) to '\(identity.name)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(policy.identity(workload.identity).name)' runs there too"))
             }
         }
         return gaps

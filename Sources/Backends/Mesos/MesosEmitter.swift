@@ -49,7 +49,7 @@ struct MesosEmitter {
             .init("cpus", .number(resources?.cpuMillis.map { decimalText($0, 1000) } ?? Self.defaultCPUs)),
             .init("mem", .number(resources?.memoryBytes.map { decimalText($0, 1 << 20) } ?? Self.defaultMemoryMiB)),
             .init("disk", 0),
-            .init("user", .string(workload.identity)),
+            .init("user", .string(policy.identity(workload.identity).name)),
         ]
         var docker: [StructuredValue.Entry] = [.init("image", .string(workload.image.text))]
         if options.containerizer == .docker {
@@ -70,7 +70,7 @@ struct MesosEmitter {
         var labels: [StructuredValue.Entry] = [
             .init("palisade.policy", .string(policy.name)),
             .init("palisade.segment", .string(policy.segments[workload.segment.index].name)),
-            .init("palisade.identity", .string(workload.identity)),
+            .init("palisade.identity", .string(policy.identity(workload.identity).name)),
         ]
         labels += workload.labels.map { .init($0.key, .string($0.value)) }
         entries.append(.init("labels", .object(labels)))
@@ -122,7 +122,7 @@ struct MesosEmitter {
     func acls() -> MesosACLs {
         var byAction: [String: [MesosACLs.Rule]] = [:]
         byAction["register_frameworks"] = [MesosACLs.Rule(principals: .some([options.principal]), object: .some([options.role]))]
-        let taskUsers = Set(policy.workloads.map(\.identity)).sorted()
+        let taskUsers = Set(policy.workloads.map { policy.identity($0.identity).name }).sorted()
         if !taskUsers.isEmpty {
             byAction["run_tasks"] = [MesosACLs.Rule(principals: .some([options.principal]), object: .some(taskUsers))]
         }
@@ -143,10 +143,10 @@ struct MesosEmitter {
     func grantedUsers() -> [(String, [(Action, [String])])] {
         var users: [String: [Action: Set<String>]] = [:]
         for grant in policy.grants {
-            guard let role = policy.roles.first(where: { $0.name == grant.role }) else { continue }
-            let taskUsers = grant.segments.flatMap { policy.segments[$0.index].workloads.map { policy.workloads[$0.index].identity } }
+            let role = policy.role(grant.role)
+            let taskUsers = grant.segments.flatMap { policy.segments[$0.index].workloads.map { policy.identity(policy.workloads[$0.index].identity).name } }
             for action in role.effectiveActions where MesosACLs.neutral[action] != nil {
-                users[grant.identity, default: [:]][action, default: []].formUnion(taskUsers)
+                users[policy.identity(grant.identity).name, default: [:]][action, default: []].formUnion(taskUsers)
             }
         }
         return users.sorted { $0.key < $1.key }.map { identity, actions in

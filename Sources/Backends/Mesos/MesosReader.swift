@@ -92,7 +92,8 @@ struct MesosReader {
     /// every workload there.
     func grants(_ rules: MesosACLs, users: [WorkloadID: String]) -> [String: [SegmentID: Set<Action>]] {
         var result: [String: [SegmentID: Set<Action>]] = [:]
-        for identity in policy.identities where identity.kind != .service || policy.grants.contains(where: { $0.identity == identity.name }) {
+        let granted = Set(policy.grants.map(\.identity))
+        for (index, identity) in policy.identities.enumerated() where identity.kind != .service || granted.contains(IdentityID(index)) {
             for (index, segment) in policy.segments.enumerated() where !segment.workloads.isEmpty {
                 var held = Set<Action>()
                 for (action, mesosActions) in MesosACLs.neutral {

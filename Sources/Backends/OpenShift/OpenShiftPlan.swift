@@ -99,14 +99,15 @@ struct OpenShiftPlan {
         var accounts = Set<ServiceAccount>()
         for workload in policy.workloads {
             let namespace = namespace(of: workload)
-            let account = ServiceAccount(name: workload.identity, namespace: namespace)
+            let identity = policy.identity(workload.identity).name
+            let account = ServiceAccount(name: identity, namespace: namespace)
             if accounts.insert(account).inserted { serviceAccounts.append(account) }
             var labels = [(Self.workloadLabel, workload.name)]
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
             let scc = SecurityContextConstraints(name: "palisade.\(namespace).\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
             deployments.append(Deployment(
-                workload: workload, namespace: namespace, serviceAccount: workload.identity, labels: labels, security: security, scc: scc))
+                workload: workload, namespace: namespace, serviceAccount: identity, labels: labels, security: security, scc: scc))
             let ports = Self.singlePorts(workload.listens)
             if !ports.isEmpty { services.append(Service(workload: workload, namespace: namespace, ports: ports)) }
             network.pods.append(PodGroup(
@@ -117,7 +118,7 @@ struct OpenShiftPlan {
                 RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name]),
             ]))
             bindings.append(RBACBinding(name: useRole, namespace: namespace, role: useRole, subjects: [
-                RBACSubject(kind: .serviceAccount, name: workload.identity, namespace: namespace),
+                RBACSubject(kind: .serviceAccount, name: identity, namespace: namespace),
             ]))
         }
     }
@@ -163,8 +164,8 @@ struct OpenShiftPlan {
         var roleNames = Set(roles.map { "\($0.namespace)/\($0.name)" })
         var bindingIndex: [String: Int] = [:]
         for grant in policy.grants {
-            guard let role = policy.roles.first(where: { $0.name == grant.role }),
-                  let identity = policy.identities.first(where: { $0.name == grant.identity }) else { continue }
+            let role = policy.role(grant.role)
+            let identity = policy.identity(grant.identity)
             for segment in grant.segments {
                 let namespace = namespaces[segment.index].name
                 let roleName = "palisade.role.\(role.name)"

@@ -69,9 +69,8 @@ public struct SwarmBackend: Backend {
             }
         }
         for grant in policy.grants {
-            gaps.append(Gap(kind: .unenforced, capability: .rbac, target: .swarm, subject: .grant(identity: grant.identity, role: grant.role),
-                            reason: "grant of role '\(grant.role)' to '\(grant.identity)': Swarm has no access control for stacks",
-                            origin: grant.origin))
+            let (identity, role) = policy.names(of: grant)
+            gaps.append(.grant(.unenforced, target: .swarm, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)': Swarm has no access control for stacks"))
         }
         if let imagePolicy = policy.imagePolicy {
             gaps.append(Gap(kind: .unenforced, capability: .imagePolicy, target: .swarm, subject: .imagePolicy,

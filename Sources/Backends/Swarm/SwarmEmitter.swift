@@ -109,7 +109,7 @@ struct SwarmEmitter {
         var labels: [StructuredValue.Entry] = [
             .init("palisade.policy", .string(policy.name)),
             .init("palisade.segment", .string(policy.segments[workload.segment.index].name)),
-            .init("palisade.identity", .string(workload.identity)),
+            .init("palisade.identity", .string(policy.identity(workload.identity).name)),
         ]
         labels += workload.labels.map { .init(escaped($0.key), .string(escaped($0.value))) }
         entries.append(.init("labels", .object(labels)))

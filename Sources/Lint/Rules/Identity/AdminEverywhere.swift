@@ -18,9 +18,10 @@ struct AdminEverywhere: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.grants.filter { grant in
-            grant.allSegments && (policy.roles.first { $0.name == grant.role }?.actions.contains(.admin) ?? false)
+            grant.allSegments && policy.role(grant.role).actions.contains(.admin)
         }.map { grant in
-            Self.metadata.finding("everywhere", ["identity": grant.identity, "role": grant.role], at: grant.origin, subject: "identity:\(grant.identity)")
+            let (identity, role) = policy.names(of: grant)
+            return Self.metadata.finding("everywhere", ["identity": identity, "role": role], at: grant.origin, subject: "identity:\(identity)")
         }
     }
 }

@@ -18,7 +18,8 @@ struct GrantToService: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.grants.filter(\.allowService).map { grant in
-            Self.metadata.finding("granted", ["identity": grant.identity, "role": grant.role], at: grant.origin, subject: "identity:\(grant.identity)")
+            let (identity, role) = policy.names(of: grant)
+            return Self.metadata.finding("granted", ["identity": identity, "role": role], at: grant.origin, subject: "identity:\(identity)")
         }
     }
 }

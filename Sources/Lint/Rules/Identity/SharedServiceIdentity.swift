@@ -17,8 +17,8 @@ struct SharedServiceIdentity: LintRule {
         ])
 
     func check(_ policy: Policy) -> [Finding] {
-        policy.identities.compactMap { identity in
-            let segments = Set(policy.workloads.filter { $0.identity == identity.name }.map { policy.segments[$0.segment.index].name })
+        policy.identities.enumerated().compactMap { index, identity in
+            let segments = Set(policy.workloads.filter { $0.identity == IdentityID(index) }.map { policy.segments[$0.segment.index].name })
             guard segments.count > 1 else { return nil }
             return Self.metadata.finding("shared", ["identity": identity.name, "segments": segments.sorted().joined(separator: ", ")],
                                          at: identity.origin, subject: "identity:\(identity.name)")

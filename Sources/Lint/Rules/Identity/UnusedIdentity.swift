@@ -15,7 +15,7 @@ struct UnusedIdentity: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         let used = Set(policy.workloads.map(\.identity)).union(policy.grants.map(\.identity))
-        return policy.identities.filter { !$0.implied && !used.contains($0.name) }.map { identity in
+        return policy.identities.enumerated().filter { !$0.element.implied && !used.contains(IdentityID($0.offset)) }.map(\.element).map { identity in
             Self.metadata.finding("unused", ["identity": identity.name], at: identity.origin, subject: "identity:\(identity.name)")
         }
     }

@@ -15,7 +15,7 @@ struct UnusedRole: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         let used = Set(policy.grants.map(\.role))
-        return policy.roles.filter { !used.contains($0.name) }.map { role in
+        return policy.roles.enumerated().filter { !used.contains(RoleID($0.offset)) }.map(\.element).map { role in
             Self.metadata.finding("unused", ["role": role.name], at: role.origin, subject: "role:\(role.name)")
         }
     }
