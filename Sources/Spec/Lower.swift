@@ -83,8 +83,7 @@ struct LowerPass {
 
     private mutating func lowerSegments() {
         if resolve.segmentsDeclared {
-            for (index, name) in resolve.segments.keys.sorted().enumerated() {
-                let definition = resolve.segments[name]!
+            for (index, (name, definition)) in resolve.segments.sorted(by: { $0.key < $1.key }).enumerated() {
                 segmentIDs[name] = SegmentID(index)
                 segmentsOut.append(Segment(
                     name: name, description: definition.body.description, labels: definition.body.labels,
@@ -125,10 +124,10 @@ struct LowerPass {
         let names = resolve.workloads.keys.sorted()
         for (index, name) in names.enumerated() { workloadIDs[name] = WorkloadID(index) }
         let defaults = top?.defaults ?? RuntimeProfile()
-        for name in names {
-            let definition = resolve.workloads[name]!
+        for (index, name) in names.enumerated() {
+            guard let definition = resolve.workloads[name] else { continue }
             let body = definition.body
-            let id = workloadIDs[name]!
+            let id = WorkloadID(index)
             let segment = workloadSegment(definition)
             let identity = workloadIdentity(definition)
             for secret in body.secrets where resolve.secrets[secret.value] == nil {

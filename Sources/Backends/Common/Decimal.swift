@@ -31,5 +31,5 @@ public func connectedComponents(vertexCount: Int, edges: [(Int, Int)]) -> [[Int]
     }
     var groups: [Int: [Int]] = [:]
     for vertex in 0..<vertexCount { groups[root(vertex), default: []].append(vertex) }
-    return groups.keys.sorted().map { groups[$0]! }
+    return groups.sorted { $0.key < $1.key }.map(\.value)
 }

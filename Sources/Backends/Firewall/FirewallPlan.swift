@@ -36,15 +36,17 @@ struct FirewallPlan {
                 segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
             for workload in workloads { identityOf[workload.id] = index }
         }
+        // Every workload has an identity, so every lookup below finds one.
         for (pair, ports) in policy.intent.betweenWorkloads {
-            between[Pair(source: identityOf[pair.source]!, destination: identityOf[pair.destination]!), default: PortSet()].formUnion(ports)
+            guard let source = identityOf[pair.source], let destination = identityOf[pair.destination] else { continue }
+            between[Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
         }
         for (workload, rules) in policy.intent.ingress {
-            let index = identityOf[workload]!
+            guard let index = identityOf[workload] else { continue }
             ingress[index] = (ingress[index] ?? ExternalRules()).union(rules)
         }
         for (workload, rules) in policy.intent.egress {
-            let index = identityOf[workload]!
+            guard let index = identityOf[workload] else { continue }
             egress[index] = (egress[index] ?? ExternalRules()).union(rules)
         }
         // No cloud firewall filters by name: a `dns:` destination is every address (widen) or

@@ -360,7 +360,8 @@ struct ClusterNetwork {
             let destination = group.workload
             let candidates = ingress[position].everyone.isEmpty ? Array(ingress[position].workloads.keys) : pods.map(\.workload)
             for source in candidates {
-                let ports = ingress[position].ports(for: source).intersection(egress[index[source]!].ports(for: destination))
+                guard let sourcePosition = index[source] else { continue }
+                let ports = ingress[position].ports(for: source).intersection(egress[sourcePosition].ports(for: destination))
                 if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(source, destination)] = ports }
             }
             // From outside: through a load balancer, as far as the pods' policies accept the

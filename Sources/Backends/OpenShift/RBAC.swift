@@ -64,7 +64,7 @@ struct RBACRule: Hashable {
         // Resources with the same verbs in the same group share a rule.
         var merged: [RBACRule] = []
         for (groups, resource) in order {
-            let set = verbs[groups]![resource]!
+            let set = verbs[groups]?[resource] ?? []
             let sorted = verbOrder.filter(set.contains)
             if let index = merged.firstIndex(where: { $0.apiGroups == groups && $0.verbs == sorted }) {
                 merged[index].resources.append(resource)
