@@ -38,14 +38,24 @@ extension Backend {
 
 /// One option a backend accepts: its name, a one-line summary, and its default.
 public struct OptionSpec: Sendable, Hashable {
+    /// What an option's value is, for `palisade schema` and the docs.
+    public enum Kind: Sendable, Hashable {
+        case string
+        case boolean
+        /// One of these words.
+        case choice([String])
+    }
+
     public var name: String
     public var summary: String
     public var defaultValue: String?
+    public var kind: Kind
 
-    public init(name: String, summary: String, defaultValue: String? = nil) {
+    public init(name: String, summary: String, defaultValue: String? = nil, kind: Kind = .string) {
         self.name = name
         self.summary = summary
         self.defaultValue = defaultValue
+        self.kind = kind
     }
 }
 

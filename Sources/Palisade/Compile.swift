@@ -73,8 +73,23 @@ public enum Pipeline {
     }
 
     /// The JSON Schema of the spec language.
-    public static func schema() -> String {
-        JSONWriter.write(SpecSchema.jsonSchema())
+    public static func schema() -> String { JSONWriter.write(schemaValue()) }
+
+    /// The schema as a value, each target's options typed from its backend's declaration.
+    public static func schemaValue() -> StructuredValue {
+        var options: [String: [SpecSchema.Field]] = [:]
+        for backend in BackendRegistry.all {
+            options[backend.target.rawValue] = backend.options.map { option in
+                let type: SpecSchema.ValueType = switch option.kind {
+                case .string: .string()
+                case .boolean: .boolean
+                case .choice(let words): .enumeration(words)
+                }
+                let summary = option.defaultValue.map { "\(option.summary) (default: \($0.isEmpty ? "empty" : $0))" } ?? option.summary
+                return SpecSchema.Field(option.name, type, summary)
+            }
+        }
+        return SpecSchema.jsonSchema(targetOptions: options)
     }
 }
 

@@ -31,7 +31,7 @@ public enum SpecSchema {
         public var summary: String
         public var required: Bool
 
-        init(_ key: String, _ type: ValueType, _ summary: String, required: Bool = false) {
+        public init(_ key: String, _ type: ValueType, _ summary: String, required: Bool = false) {
             self.key = key
             self.type = type
             self.summary = summary
@@ -51,6 +51,8 @@ public enum SpecSchema {
     }
 
     static let namePattern = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+    /// A segment's name, bare or as a `segment:` reference.
+    static let segmentReferencePattern = "^(segment:)?[a-z]([-a-z0-9]*[a-z0-9])?$"
     static let portEntry = ValueType.string(
         pattern: "^((tcp|udp|sctp)(/[0-9]{1,5}(-[0-9]{1,5})?)?|icmp|all|[a-z]([-a-z0-9]*[a-z0-9])?)$",
         description: "PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
@@ -106,7 +108,9 @@ public enum SpecSchema {
     public static let grant = Shape(name: "grant", fields: [
         Field("identity", .string(pattern: namePattern), "a user or group identity", required: true),
         Field("role", .string(pattern: namePattern), "a role", required: true),
-        Field("segments", .anyOf([.enumeration(["all"]), .list(.string(pattern: namePattern), minItems: 1)]), "segment names, or all", required: true),
+        Field(
+            "segments", .anyOf([.enumeration(["all"]), .string(pattern: segmentReferencePattern), .list(.string(pattern: segmentReferencePattern), minItems: 1)]),
+            "segment names (or segment:NAME), one or a list, or all", required: true),
         Field("allow_service", .boolean, "allow granting to a service identity"),
     ])
 
@@ -115,7 +119,7 @@ public enum SpecSchema {
     ])
 
     public static let workload = Shape(name: "workload", fields: [
-        Field("segment", .string(pattern: namePattern), "the segment; required when segments are defined"),
+        Field("segment", .string(pattern: segmentReferencePattern), "the segment (NAME or segment:NAME); required when segments are defined"),
         Field("image", .string(), "OCI image reference", required: true),
         Field("identity", .string(pattern: namePattern), "service identity; default: one named after the workload"),
         Field("replicas", .integer(minimum: 0), "instances; default 1"),
@@ -193,7 +197,7 @@ public enum SpecSchema {
 
     /// Target option bags: each target's own options are its backend's to define.
     public static let targets = Shape(name: "targets", fields: TargetNames.all.map {
-        Field($0, .definition("target_options"), "options of the \($0) target")
+        Field($0, .definition("\($0)_options"), "options of the \($0) target")
     })
 
     /// Sections an included file may hold.
@@ -222,22 +226,19 @@ enum TargetNames {
 }
 
 extension SpecSchema {
-    /// The language as a JSON Schema (draft 2020-12), for editors.
-    public static func jsonSchema() -> StructuredValue {
-        .object([
+    /// The language as a JSON Schema (draft 2020-12), for editors. `targetOptions` are each
+    /// target's own options (the backends declare them); every target also takes `gaps`.
+    public static func jsonSchema(targetOptions: [String: [Field]] = [:]) -> StructuredValue {
+        let definitions: [StructuredValue.Entry] = TargetNames.all.map { target in
+            let gaps = Field("gaps", .enumeration(["widen", "narrow"]), "widen or narrow what the platform cannot express exactly")
+            let options = Shape(name: "\(target) options", fields: [gaps] + (targetOptions[target] ?? []))
+            return .init("\(target)_options", objectSchema(options))
+        }
+        return .object([
             .init("$schema", "https://json-schema.org/draft/2020-12/schema"),
             .init("$id", "https://palisade.dev/schema/spec-v1.json"),
             .init("title", "Palisade security spec, version 1"),
-            .init("type", "object"),
-            .init("$defs", .object([
-                .init("target_options", .object([
-                    .init("type", "object"),
-                    .init("description", "options of one target; every target accepts gaps, the rest is defined by its backend"),
-                    .init("properties", .object([
-                        .init("gaps", .object([.init("enum", ["widen", "narrow"])])),
-                    ])),
-                ])),
-            ])),
+            .init("$defs", .object(definitions)),
         ] + objectSchema(root).objectEntries)
     }
 

@@ -16,7 +16,7 @@ public struct MesosOptions: BackendOptions {
         OptionSpec(
             name: "containerizer",
             summary: "docker (runtime controls as docker run flags, one network per app) or mesos (UCR: several networks, fewer controls)",
-            defaultValue: "docker"),
+            defaultValue: "docker", kind: .choice(Containerizer.allCases.map(\.rawValue))),
         OptionSpec(name: "principal", summary: "Marathon's framework principal in the ACLs", defaultValue: "marathon"),
         OptionSpec(name: "role", summary: "the Mesos role Marathon registers with", defaultValue: "*"),
     ]

@@ -20,7 +20,7 @@ public struct OpenShiftOptions: BackendOptions {
             name: "exposure",
             summary: "how outside clients reach workloads: loadbalancer (a LoadBalancer Service that keeps client addresses) "
                 + "or route (TCP through the ingress routers, other protocols by load balancer)",
-            defaultValue: "loadbalancer"),
+            defaultValue: "loadbalancer", kind: .choice(Exposure.allCases.map(\.rawValue))),
         OptionSpec(
             name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: defaultClusterNetworks),
     ]
