@@ -61,8 +61,8 @@ public struct OutputWriter: Sendable {
         }
         do {
             try recoverLocked(root)
-            try removeStaleTemporaries(tree, root: root)
             try preflight(tree, root: root)
+            try removeStaleTemporaries(tree, root: root)
             try stage(tree, root: root)
             // The commit point.
             try attempt("write", root) { try fileSystem.rename(join(root, Self.stagingName), join(root, Self.committedName)) }
@@ -325,7 +325,15 @@ public struct OutputWriter: Sendable {
     /// The files (not folders) under `root/folder`, recursively, as paths relative to `root`.
     private func files(under folder: String, root: String) throws -> [String] {
         let full = join(root, folder)
-        guard try attempt("read", full, { try fileSystem.status(full, followingLinks: true) }).kind == .directory else { return [] }
+        let kind: FileStatus.Kind
+        do {
+            kind = try fileSystem.status(full, followingLinks: true).kind
+        } catch let error as OutputFileSystemError where error.code == ENOTDIR {
+            return []  // a file stands where a folder of the tree goes: its paths are listed as differing
+        } catch let error as OutputFileSystemError {
+            throw OutputError(operation: "read", path: full, reason: error.reason)
+        }
+        guard kind == .directory else { return [] }
         var result: [String] = []
         for name in try attempt("read", full, { try fileSystem.entries(full) }) {
             let path = join(folder, name)
