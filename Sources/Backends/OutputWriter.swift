@@ -30,9 +30,11 @@
 ///    the old file), fsync the folders, remove the committed folder. Moving is idempotent: a run
 ///    killed here is finished by the next one (if a step fails, it is tried again once at once).
 ///
-/// Every run on OUT, `--check` included, begins with step 2's recovery under the lock, so no
-/// reader sees a mix of two trees after it. Only the paths of the new tree are replaced: files
-/// Palisade does not write (a team's own, next to the generated ones) stay untouched.
+/// Every run on OUT, `--check` included (`differences`), begins under the lock by rolling a
+/// committed tree forward and removing an uncommitted one (`recover`), so no reader sees a mix
+/// of two trees after it; only a write also removes the stale temporaries of older versions.
+/// Only the paths of the new tree are replaced: files Palisade does not write (a team's own,
+/// next to the generated ones) stay untouched.
 public struct OutputWriter: Sendable {
     /// The uncommitted tree of a run in progress.
     public static let stagingName = ".palisade-staging"
