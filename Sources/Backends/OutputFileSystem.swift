@@ -98,7 +98,7 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
             case S_IFLNK: .symbolicLink
             default: .other
             }
-        return FileStatus(kind: kind, device: UInt64(info.st_dev))
+        return FileStatus(kind: kind, device: UInt64(truncatingIfNeeded: info.st_dev))
     }
 
     public func checkWritable(_ directory: String) throws {
@@ -189,6 +189,8 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
         guard descriptor >= 0 else { throw fail("open", directory) }
         while flock(descriptor, LOCK_EX) != 0 {
             if errno == EINTR { continue }
+            // A file system without locks (some network ones): go on unlocked rather than not at all.
+            if [ENOLCK, EOPNOTSUPP, ENOTSUP, EINVAL].contains(errno) { break }
             let error = fail("flock", directory)
             close(descriptor)
             throw error

@@ -18,10 +18,14 @@ final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
     private let guarding = NSLock()
     private var count = 0
 
-    init(failAt: Int = .max, mode: Mode = .once, code: Int32 = EIO) {
+    /// Only file writes count as steps (a disk that fills up).
+    let onlyWrites: Bool
+
+    init(failAt: Int = .max, mode: Mode = .once, code: Int32 = EIO, onlyWrites: Bool = false) {
         self.failAt = failAt
         self.mode = mode
         self.code = code
+        self.onlyWrites = onlyWrites
     }
 
     /// The steps taken so far.
@@ -30,7 +34,8 @@ final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
     /// Counts a step; whether it is the one that fails first (`.first`), a later failing one, or fine.
     private enum Outcome { case fine, first, failing }
 
-    private func step() -> Outcome {
+    private func step(writing: Bool = false) -> Outcome {
+        if onlyWrites && !writing { return .fine }
         let step = guarding.withLock {
             count += 1
             return count
@@ -59,7 +64,7 @@ final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
     }
 
     func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        switch step() {
+        switch step(writing: true) {
         case .fine: try real.writeFile(path, bytes)
         case .first:
             try? real.writeFile(path, Array(bytes.prefix(bytes.count / 2)))
@@ -260,6 +265,20 @@ func plant(_ files: [String: String], under root: String) throws {
         }
         #expect(outcomes.old + outcomes.new == steps + 1)
         #expect(outcomes.old > 0 && outcomes.new > 0, "failures land before and after the commit")
+    }
+
+    @Test func aFullDiskLeavesTheOldTree() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try plant(Self.old.merging(Self.foreign) { $1 }, under: out)
+            let before = snapshot(out)
+            let full = FailingFileSystem(failAt: 3, mode: .fromThenOn, code: ENOSPC, onlyWrites: true)
+            // The third file in path order: half of it is written, then the disk is full.
+            #expect(
+                failure { try OutputWriter(fileSystem: full).write(Self.new, to: out) }
+                    == "cannot write \(out)/gcp/shop/firewall-rules.json: no space left on device")
+            #expect(snapshot(out) == before)
+        }
     }
 
     @Test func aDirectoryWhereAFileGoesFailsBeforeAnythingIsReplaced() throws {
