@@ -107,25 +107,28 @@ extension Commands {
         if failed { return output.exiting(.failure) }
         // Writing and checking both begin by finishing or undoing an interrupted earlier run.
         let writer = OutputWriter(fileSystem: outputFileSystem)
+        // `out/` is named `out` in every message (`wrote 7 files under out/`, not `out//`).
+        var out = request.out
+        while out.count > 1, out.hasSuffix("/") { out.removeLast() }
         if request.check {
             let drift: [String]
             do {
-                drift = try writer.differences(result.tree, from: request.out)
+                drift = try writer.differences(result.tree, from: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
-            for path in drift { output.stderr += CompileReport.drift(out: request.out, path: path) }
+            for path in drift { output.stderr += CompileReport.drift(out: out, path: path) }
             if !drift.isEmpty { return output.exiting(.failure) }
-            output.stderr += CompileReport.upToDate(out: request.out, files: result.tree.paths.count)
+            output.stderr += CompileReport.upToDate(out: out, files: result.tree.paths.count)
         } else if !result.tree.paths.isEmpty {
             do {
-                try writer.write(result.tree, to: request.out)
+                try writer.write(result.tree, to: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
-            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: request.out)
+            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: out)
         }
         return output
     }

@@ -206,6 +206,15 @@ import Testing
         }
     }
 
+    @Test func theSummaryNamesTheFolderOnceWrittenAndOnlyThen() throws {
+        try withFolder { root in
+            let output = compile("v1.yaml", out: root + "/out/")
+            #expect(output.exitStatus == .success)
+            #expect(output.stderr.hasSuffix("\nwrote 7 files under \(root)/out/\n"))
+            #expect(compile("v1.yaml", out: root + "/out//", check: true).stderr.hasSuffix("\n\(root)/out: 7 files up to date\n"))
+        }
+    }
+
     // Row 6: `--out ""` wrote into the current folder and said `wrote 7 files under /`.
     @Test func anEmptyOutputFolderIsAUsageError() {
         for check in [false, true] {
