@@ -54,10 +54,20 @@ extension CompileRequest {
 extension Commands {
     /// Checks every spec, compiles it for every target asked, reports fidelity, and writes the
     /// files under `OUT/TARGET/POLICY/` (or, with `check`, compares them with what is there).
-    /// Exit 2: an unreadable spec or an unwritable folder; 1: errors, a gap of a kind the
-    /// gates name (failed expectations by default), or drift.
-    public static func compile(_ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
+    /// Exit 2: an unreadable spec, an empty `--out`, or an output folder that cannot be written
+    /// or read (the path, the operation and the system's reason); 1: errors, a gap of a kind the
+    /// gates name (failed expectations by default), or drift. The tree under `out` is replaced
+    /// atomically as a whole (`OutputWriter`), and "wrote N files" is printed only once it is in
+    /// place. `outputFileSystem` is the seam the tests fail writes through.
+    public static func compile(
+        _ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem(),
+        outputFileSystem: any OutputFileSystem = POSIXOutputFileSystem()
+    ) -> CommandOutput {
         var output = CommandOutput()
+        // An empty name would write into the current folder.
+        guard !request.out.isEmpty else {
+            return CommandOutput(stderr: DiagnosticReport.error("--out is empty: name the folder to write to (default: out)"), exitStatus: .usage)
+        }
         let targets = request.targets?.targets ?? TargetName.allCases
         let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
@@ -108,19 +118,30 @@ extension Commands {
         }
         // A gap that trips a gate is an error: like any error, it writes nothing.
         if failed { return output.exiting(.failure) }
+        // Writing and checking both begin by finishing or undoing an interrupted earlier run.
+        let writer = OutputWriter(fileSystem: outputFileSystem)
+        // `out/` is named `out` in every message (`wrote 7 files under out/`, not `out//`).
+        var out = request.out
+        while out.count > 1, out.hasSuffix("/") { out.removeLast() }
         if request.check {
-            let drift = result.tree.differences(from: request.out)
-            for path in drift { output.stderr += CompileReport.drift(out: request.out, path: path) }
-            if !drift.isEmpty { return output.exiting(.failure) }
-            output.stderr += CompileReport.upToDate(out: request.out, files: result.tree.paths.count)
-        } else if !result.tree.paths.isEmpty {
+            let drift: [String]
             do {
-                try result.tree.write(to: request.out)
+                drift = try writer.differences(result.tree, from: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
-            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: request.out)
+            for path in drift { output.stderr += CompileReport.drift(out: out, path: path) }
+            if !drift.isEmpty { return output.exiting(.failure) }
+            output.stderr += CompileReport.upToDate(out: out, files: result.tree.paths.count)
+        } else if !result.tree.paths.isEmpty {
+            do {
+                try writer.write(result.tree, to: out)
+            } catch {
+                output.stderr += DiagnosticReport.error("\(error)")
+                return output.exiting(.usage)
+            }
+            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: out)
         }
         return output
     }

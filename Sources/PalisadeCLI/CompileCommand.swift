@@ -33,7 +33,7 @@ struct CompileCommand: ParsableCommand {
         help: "Comma-separated gap kinds that fail the compile: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
     var failOn: GapGates?
 
-    @Flag(help: "Write nothing; exit 1 when the files in --out differ from what would be written.")
+    @Flag(help: "Write nothing (but finish or undo a run on --out that was interrupted); exit 1 when the files in --out differ from what would be written.")
     var check = false
 
     @Flag(help: "Print every fidelity gap with the spec location that asked for it.")

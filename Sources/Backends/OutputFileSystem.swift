@@ -1,0 +1,207 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What `OutputWriter` asks of a file system, one system call each: the seam through which the
+/// tests fail any step of a write (`Tests/BackendsTests/OutputWriterTests.swift`).
+/// Every operation throws `OutputFileSystemError` with the system's error number.
+public protocol OutputFileSystem: Sendable {
+    /// `stat` (`followingLinks`) or `lstat`; a path that does not exist is `.missing`, not an error.
+    func status(_ path: String, followingLinks: Bool) throws -> FileStatus
+    /// Throws unless the process may create and rename entries in the directory (`access(W_OK|X_OK)`).
+    func checkWritable(_ directory: String) throws
+    /// `mkdir`, one level.
+    func makeDirectory(_ path: String) throws
+    /// Creates a file that must not exist yet, writes all of `bytes`, `fsync`s and closes it.
+    func writeFile(_ path: String, _ bytes: [UInt8]) throws
+    func readFile(_ path: String) throws -> [UInt8]
+    /// `rename`: atomic, replaces a file (or an empty directory) at `to`.
+    func rename(_ from: String, _ to: String) throws
+    /// `unlink`.
+    func removeFile(_ path: String) throws
+    /// `rmdir`.
+    func removeDirectory(_ path: String) throws
+    /// The names in a directory, sorted, without `.` and `..`.
+    func entries(_ directory: String) throws -> [String]
+    /// `fsync` of a directory, so that the entries created or renamed in it last.
+    func syncDirectory(_ path: String) throws
+    /// An exclusive `flock` on a directory, waiting for it; the kernel releases it when the
+    /// process ends, killed or not. Returns what `unlock` takes.
+    func lock(_ directory: String) throws -> Int32
+    func unlock(_ token: Int32)
+}
+
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case missing, file, directory, symbolicLink, other
+    }
+
+    public var kind: Kind
+    /// The file system holding it (`st_dev`); 0 when missing.
+    public var device: UInt64
+
+    public init(kind: Kind, device: UInt64 = 0) {
+        self.kind = kind
+        self.device = device
+    }
+}
+
+/// A failed system call: which, on what, and `errno`.
+public struct OutputFileSystemError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var call: String
+    public var path: String
+    public var code: Int32
+
+    public init(call: String, path: String, code: Int32) {
+        self.call = call
+        self.path = path
+        self.code = code
+    }
+
+    /// The system's reason in lower case: `not a directory`, `permission denied`.
+    public var reason: String { Self.reason(code) }
+
+    public var description: String { "\(call) \(path): \(reason)" }
+
+    public static func reason(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        let message = String(cString: text)
+        guard let first = message.first else { return "error \(code)" }
+        // "Not a directory" → "not a directory"; an acronym ("I/O error") keeps its case.
+        let second = message.dropFirst().first
+        if let second, second.isUppercase || !second.isLetter { return message }
+        return first.lowercased() + message.dropFirst()
+    }
+}
+
+/// The real file system, through the C library.
+public struct POSIXOutputFileSystem: OutputFileSystem {
+    public init() {}
+
+    private func fail(_ call: String, _ path: String) -> OutputFileSystemError { OutputFileSystemError(call: call, path: path, code: errno) }
+
+    public func status(_ path: String, followingLinks: Bool) throws -> FileStatus {
+        var info = stat()
+        let result = followingLinks ? stat(path, &info) : lstat(path, &info)
+        guard result == 0 else {
+            if errno == ENOENT { return FileStatus(kind: .missing) }
+            throw fail("stat", path)
+        }
+        let kind: FileStatus.Kind =
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: .directory
+            case S_IFREG: .file
+            case S_IFLNK: .symbolicLink
+            default: .other
+            }
+        return FileStatus(kind: kind, device: UInt64(truncatingIfNeeded: info.st_dev))
+    }
+
+    public func checkWritable(_ directory: String) throws {
+        guard access(directory, W_OK | X_OK) == 0 else { throw fail("access", directory) }
+    }
+
+    public func makeDirectory(_ path: String) throws {
+        guard mkdir(path, 0o777) == 0 else { throw fail("mkdir", path) }
+    }
+
+    public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { throw fail("open", path) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { buffer in
+                // `buffer.baseAddress` is nil only for an empty array, and the loop does not run then.
+                systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let error = fail("write", path)
+                close(descriptor)
+                throw error
+            }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else {
+            let error = fail("fsync", path)
+            close(descriptor)
+            throw error
+        }
+        guard close(descriptor) == 0 else { throw fail("close", path) }
+    }
+
+    public func readFile(_ path: String) throws -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("open", path) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { buffer in read(descriptor, buffer.baseAddress, buffer.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw fail("read", path)
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    public func rename(_ from: String, _ to: String) throws {
+        guard systemRename(from, to) == 0 else { throw fail("rename", to) }
+    }
+
+    public func removeFile(_ path: String) throws {
+        guard unlink(path) == 0 else { throw fail("unlink", path) }
+    }
+
+    public func removeDirectory(_ path: String) throws {
+        guard rmdir(path) == 0 else { throw fail("rmdir", path) }
+    }
+
+    public func entries(_ directory: String) throws -> [String] {
+        guard let stream = opendir(directory) else { throw fail("opendir", directory) }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: MemoryLayout.size(ofValue: pointer.pointee)) { String(cString: $0) }
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    public func syncDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("open", path) }
+        defer { close(descriptor) }
+        // Some file systems cannot sync a directory (EINVAL); there is nothing more to do there.
+        guard fsync(descriptor) == 0 || errno == EINVAL || errno == ENOTSUP else { throw fail("fsync", path) }
+    }
+
+    public func lock(_ directory: String) throws -> Int32 {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("open", directory) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            // A file system without locks (some network ones): go on unlocked rather than not at all.
+            if [ENOLCK, EOPNOTSUPP, ENOTSUP, EINVAL].contains(errno) { break }
+            let error = fail("flock", directory)
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
+    public func unlock(_ token: Int32) { close(token) }
+}
+
+// The C library's `write` and `rename`, out of reach of the methods' names.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int { write(descriptor, bytes, count) }
+
+private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
