@@ -57,6 +57,16 @@ public struct Policy: Sendable {
     /// The workload with this name.
     public func workload(named name: String) -> Workload? { workloads.first { $0.name == name } }
 
+    /// The spec's files as generated files name them: relative to the top-level file's folder
+    /// (`shop.yaml`, `common/base.yaml`), so that every spelling of the spec's path on the
+    /// command line gives the same bytes.
+    public var sourceNames: [String] {
+        guard let top = files.first else { return [] }
+        let folder = top.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let prefix = folder.isEmpty ? "" : folder + "/"
+        return files.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+    }
+
     /// An identity of the policy.
     public func identity(_ id: IdentityID) -> Identity { identities[id.index] }
 

@@ -61,7 +61,7 @@ struct AzureEmitter {
     }
 
     func template(_ resources: [StructuredValue], part: Int? = nil) -> StructuredValue {
-        let generator = "palisade from \(policy.files.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
+        let generator = "palisade from \(policy.sourceNames.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
         return .object([
             .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
             .init("contentVersion", "1.0.0.0"),
