@@ -36,7 +36,7 @@ import TestSupport
         .mesos: [
             "7:18-7:22 error E702 option 'group' of target mesos: a group path is absolute, like /shop | -",
             "7:39-7:42 error E702 option 'containerizer' of target mesos cannot be 'ucr' | expected one of: docker, mesos",
-            "7:55-7:57 error E702 option 'principal' of target mesos: a principal cannot be empty | -",
+            "7:55-7:57 error E702 option 'principal' of target mesos: a principal is 1-255 characters | -",
             "7:65-7:66 error E702 option 'role' of target mesos is a string | -",
         ],
         .aws: [
@@ -45,7 +45,7 @@ import TestSupport
         ],
         .gcp: [
             "9:112-9:118 error E702 unknown option 'netwrk' for target gcp | did you mean 'network'?",
-            "9:18-9:21 error E702 option 'network' of target gcp: a network is global/networks/NAME or a full URL | -",
+            "9:18-9:21 error E702 option 'network' of target gcp: a network is global/networks/NAME (or projects/PROJECT/global/networks/NAME, or its full URL) | -",
             "9:32-9:34 error E702 option 'project' of target gcp: a project id is 6-30 lower-case letters, digits and '-' | -",
             "9:60-9:76 error E702 option 'service_account_prefix' of target gcp: at most 10 characters | -",
             "9:95-9:110 error E702 option 'internal_ranges' of target gcp: a comma-separated list of CIDRs | -",

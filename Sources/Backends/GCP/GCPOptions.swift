@@ -27,14 +27,35 @@ public struct GCPOptions: BackendOptions {
     /// The VPC's ranges: traffic between workloads leaves its source through them.
     public var internalRanges: [CIDR]
 
+    /// Why a network is not one GCP names: `global/networks/NAME`, optionally behind
+    /// `projects/PROJECT/` or the compute API's URL, NAME an RFC 1035 label of at most 63.
+    static func networkProblem(_ text: String) -> String? {
+        let usage = "a network is global/networks/NAME (or projects/PROJECT/global/networks/NAME, or its full URL)"
+        var rest = Substring(text)
+        for prefix in ["https://www.googleapis.com/compute/v1/", "https://compute.googleapis.com/compute/v1/"] where rest.hasPrefix(prefix) {
+            rest = rest.dropFirst(prefix.count)
+        }
+        var parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.first == "projects" {
+            guard parts.count >= 2, isDNSLabelLike(String(parts[1]), 6...30) else { return usage }
+            parts.removeFirst(2)
+        }
+        guard parts.count == 3, parts[0] == "global", parts[1] == "networks" else { return usage }
+        guard isDNSLabelLike(String(parts[2]), 1...63) else {
+            return "the network name '\(parts[2])' is not 1-63 lower-case letters, digits and '-', starting with a letter"
+        }
+        return nil
+    }
+
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
         origin = options.origin
-        network = reader.string("network", default: Self.defaultNetwork) {
-            $0.contains("networks/") ? nil : "a network is global/networks/NAME or a full URL"
-        } ?? Self.defaultNetwork
+        network = reader.string("network", default: Self.defaultNetwork) { Self.networkProblem($0) } ?? Self.defaultNetwork
         project = reader.string("project", default: nil) { isDNSLabelLike($0, 6...30) ? nil : "a project id is 6-30 lower-case letters, digits and '-'" }
-        serviceAccountPrefix = reader.string("service_account_prefix", default: Self.defaultPrefix) { $0.count <= 10 ? nil : "at most 10 characters" }
+        serviceAccountPrefix = reader.string("service_account_prefix", default: Self.defaultPrefix) { prefix in
+            guard prefix.count <= 10 else { return "at most 10 characters" }
+            return prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
+        }
             ?? Self.defaultPrefix
         let text = reader.string("internal_ranges", default: Self.defaultInternalRanges) { text in
             text.split(separator: ",").allSatisfy(Self.isCIDR) ? nil : "a comma-separated list of CIDRs"

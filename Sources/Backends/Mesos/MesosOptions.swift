@@ -33,13 +33,37 @@ public struct MesosOptions: BackendOptions {
     /// The Mesos role Marathon registers with.
     public var role: String
 
+    /// Why a principal cannot be a Mesos credential's principal: empty, too long, or holding
+    /// characters outside letters, digits and `.-_@`.
+    static func principalProblem(_ text: String) -> String? {
+        guard !text.isEmpty, text.utf8.count <= 255 else { return "a principal is 1-255 characters" }
+        let allowed = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) }
+        return allowed ? nil : "a principal is letters, digits and '.', '_', '-', '@'"
+    }
+
+    /// Why a role name is not one Mesos accepts: `*`, or path components that are not `.` or
+    /// `..`, do not start with `-`, and hold no white space or control character.
+    static func roleProblem(_ text: String) -> String? {
+        if text == "*" { return nil }
+        guard !text.isEmpty else { return "a role cannot be empty" }
+        for component in text.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty || component == "." || component == ".." { return "'\(text)' has an empty, '.' or '..' part" }
+            if component.first == "-" { return "a role part cannot start with '-'" }
+            if component.contains("*") { return "'*' stands alone as the default role" }
+            if component.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || !$0.isASCII }) {
+                return "a role has no spaces, control or non-ASCII characters"
+            }
+        }
+        return nil
+    }
+
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
         group = reader.string("group", default: nil) { pathProblem($0) }
         containerizer = reader.choice("containerizer", default: Containerizer.docker)
         containerizerOrigin = options.option("containerizer")?.value.range ?? options.origin
-        principal = reader.string("principal", default: "marathon") { $0.isEmpty ? "a principal cannot be empty" : nil } ?? "marathon"
-        role = reader.string("role", default: "*") { $0.isEmpty ? "a role cannot be empty" : nil } ?? "*"
+        principal = reader.string("principal", default: "marathon") { Self.principalProblem($0) } ?? "marathon"
+        role = reader.string("role", default: "*") { Self.roleProblem($0) } ?? "*"
     }
 }
 
