@@ -21,13 +21,15 @@ public struct Diagnostic: Sendable, Hashable, Error {
         public var range: SourceRange?
 
         public init(_ message: String, at range: SourceRange? = nil) {
-            self.message = message
+            self.message = SafeText.message(message)
             self.range = range
         }
     }
 
     public var severity: Severity
     public var code: DiagnosticCode
+    /// One line, safe to print: input quoted in it has its control characters escaped and
+    /// long values abbreviated (`SafeText.message`), whoever built it.
     public var message: String
     public var range: SourceRange?
     public var notes: [Note]
@@ -40,10 +42,10 @@ public struct Diagnostic: Sendable, Hashable, Error {
     ) {
         self.severity = severity
         self.code = code
-        self.message = message
+        self.message = SafeText.message(message)
         self.range = range
         self.notes = notes
-        self.help = help
+        self.help = help.map(SafeText.message)
     }
 
     public static func error(
