@@ -3,21 +3,24 @@ import Diagnostics
 
 /// Bounds that keep hostile input from exhausting time or memory.
 public struct YAMLLimits: Sendable {
-    /// Largest file accepted, in bytes.
+    /// Largest file accepted, in bytes. This is what bounds the document's own size: a
+    /// document has at most about one node per two bytes.
     public var maxBytes: Int = 64 << 20
     /// Deepest nesting of collections.
     public var maxDepth: Int = 64
-    /// Largest document after alias expansion, in nodes.
-    public var maxExpandedNodes: Int = 1_000_000
+    /// Most nodes reached through aliases, counted at their expanded size (an alias bomb);
+    /// the nodes written out in the document are not counted here.
+    public var maxAliasNodes: Int = 1_000_000
 
     public init() {}
 
     /// Bounds for reading back files Palisade generated itself (large specs make large files):
-    /// the same protections against hostile input, with room for 1 GiB and 100 million nodes.
+    /// the same protections against hostile input, with room for 1 GiB and 100 million nodes
+    /// through aliases.
     public static var generatedFiles: YAMLLimits {
         var limits = YAMLLimits()
         limits.maxBytes = 1 << 30
-        limits.maxExpandedNodes = 100_000_000
+        limits.maxAliasNodes = 100_000_000
         return limits
     }
 }
@@ -53,7 +56,7 @@ public enum YAMLLoader {
         if bytes.count > limits.maxBytes {
             return Result(root: nil, diagnostics: [.error(
                 .inputTooLarge,
-                "file is larger than \(limits.maxBytes) bytes, the limit for a spec file",
+                "the file is larger than \(describeSize(limits.maxBytes)), the size limit for one file",
                 at: .wholeFile(file))])
         }
         if let offset = firstInvalidUTF8Offset(bytes) {
@@ -88,6 +91,12 @@ public enum YAMLLoader {
         }
         return SourcePosition(line: line, column: column, offset: characters)
     }
+}
+
+/// A size for messages: `64 MiB` when it is a whole number of MiB, else bytes.
+func describeSize(_ bytes: Int) -> String {
+    if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(SafeText.grouped(bytes >> 20)) MiB" }
+    return "\(SafeText.grouped(bytes)) bytes"
 }
 
 /// A collection being composed. A class, so that appending to the top frame mutates its
@@ -139,6 +148,8 @@ private struct Composer {
     /// Whether several documents are welcome (`loadStream`).
     var stream = false
     var roots: [YAMLNode] = []
+    /// Nodes reached through aliases so far, at their expanded size.
+    var aliasNodes = 0
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -200,6 +211,15 @@ private struct Composer {
                     guard let node = anchors[name] else {
                         throw LoadFailure(diagnostic: .error(.unknownAnchor, "alias '*\(name)' has no anchor '&\(name)' before it", at: at))
                     }
+                    // The alias repeats its anchor's whole subtree (expanded aliases included):
+                    // that many nodes are reached through aliases.
+                    aliasNodes += node.weight
+                    if aliasNodes > limits.maxAliasNodes {
+                        throw LoadFailure(diagnostic: .error(
+                            .aliasExpansionTooLarge,
+                            "aliases expand to more than \(SafeText.grouped(limits.maxAliasNodes)) nodes, the limit on nodes reached through aliases",
+                            at: at))
+                    }
                     try complete(node, anchor: nil)
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
@@ -232,7 +252,7 @@ private struct Composer {
     mutating func push(_ frame: Frame, _ event: yaml_event_t) throws {
         if stack.count >= limits.maxDepth {
             throw LoadFailure(diagnostic: .error(
-                .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels",
+                .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels, the nesting limit",
                 at: range(event.start_mark, event.end_mark)))
         }
         stack.append(frame)
@@ -251,12 +271,6 @@ private struct Composer {
 
     /// Adds a finished node to the collection being composed, or makes it the root.
     mutating func complete(_ node: YAMLNode, anchor: String?) throws {
-        if node.weight > limits.maxExpandedNodes {
-            throw LoadFailure(diagnostic: .error(
-                .aliasExpansionTooLarge,
-                "the document expands to more than \(limits.maxExpandedNodes) nodes through aliases",
-                at: node.range))
-        }
         if let anchor { anchors[anchor] = node }
         guard let top = stack.last else {
             root = node
