@@ -120,4 +120,15 @@ import Testing
         let elapsed = clock.measure { #expect(!DiagnosticRenderer(sources: sources).render(diagnostics).isEmpty) }
         #expect(elapsed < .seconds(5), "\(elapsed)")
     }
+
+    @Test func suggestionsForAOneMegabyteNameAreCheap() {
+        let name = String(repeating: "a", count: 1_000_000)
+        let candidates = (0..<10_000).map { "name-\($0)" }
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { #expect(closestMatch(to: name, in: candidates) == nil) }
+        #expect(elapsed < .seconds(2), "\(elapsed)")
+        #expect(editDistance(Array("abcdefgh".unicodeScalars), Array("stuvwxyz".unicodeScalars), atMost: 3) == 3)
+        #expect(editDistance(Array("abcdefgh".unicodeScalars), Array("stuvwxyz".unicodeScalars)) == 8)
+        #expect(closestMatch(to: "name-1x", in: candidates) == "name-1")
+    }
 }
