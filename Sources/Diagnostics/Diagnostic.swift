@@ -82,7 +82,7 @@ public struct DiagnosticBag: Sendable {
         let unique = diagnostics.filter { seen.insert($0).inserted }
         return unique.enumerated().sorted { a, b in
             switch (a.element.range, b.element.range) {
-            case let (x?, y?) where x != y: return x < y
+            case (let x?, let y?) where x != y: return x < y
             case (nil, _?): return true
             case (_?, nil): return false
             default: return a.offset < b.offset

@@ -40,9 +40,10 @@ struct Decoder {
             } else {
                 let suggestion = closestMatch(to: pair.name, in: shape.keys)
                 if let suggestion { meant.insert(suggestion) }
-                report(.error(
-                    .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
-                    help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
+                report(
+                    .error(
+                        .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
+                        help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
         // A required key that a misspelled one was meant to be is not reported missing as

@@ -66,11 +66,12 @@ struct IncludePass {
             return true
         }
         if let includedFrom, visiting.count > Self.maxIncludeDepth {
-            diagnostics.append(.error(
-                .includeTooDeep,
-                "including '\(includedFrom.value)' goes deeper than \(Self.maxIncludeDepth) levels of include, the include depth limit: "
-                    + abbreviatedChain(visiting + [displayPath]),
-                at: includedFrom.range, help: "include the shared files from fewer levels, or from the top-level spec"))
+            diagnostics.append(
+                .error(
+                    .includeTooDeep,
+                    "including '\(includedFrom.value)' goes deeper than \(Self.maxIncludeDepth) levels of include, the include depth limit: "
+                        + abbreviatedChain(visiting + [displayPath]),
+                    at: includedFrom.range, help: "include the shared files from fewer levels, or from the top-level spec"))
             return true
         }
         guard loaded.insert(displayPath).inserted else { return true }
@@ -113,9 +114,10 @@ struct IncludePass {
     private mutating func checkIncludable(_ file: SpecFile) {
         for (section, range) in file.sections.sorted(by: { $0.value < $1.value })
         where !SpecSchema.includableSections.contains(section) {
-            diagnostics.append(.error(
-                .sectionNotAllowedInInclude, "'\(section)' is not allowed in an included file", at: range,
-                help: "included files hold only networks, ports, segments, identities, roles, secrets, workloads, flows and grants"))
+            diagnostics.append(
+                .error(
+                    .sectionNotAllowedInInclude, "'\(section)' is not allowed in an included file", at: range,
+                    help: "included files hold only networks, ports, segments, identities, roles, secrets, workloads, flows and grants"))
         }
     }
 

@@ -1,3 +1,5 @@
+import YAML
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import YAML
 
 /// The machine's file system. Only regular files are read, never more than the size limit
 /// plus one byte, and nothing here can block: a named pipe, a device or a socket is refused
@@ -154,9 +155,11 @@ public struct LocalFileSystem: SpecFileSystem {
 
     /// The name of the entry of a directory that is not valid UTF-8 and decodes to `name`.
     static func directoryEntry(in directory: [UInt8], readingAs name: String) -> [UInt8]? {
-        guard let stream = (directory + [0]).withUnsafeBufferPointer({ buffer in
-            buffer.baseAddress.flatMap { opendir(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-        }) else { return nil }
+        guard
+            let stream = (directory + [0]).withUnsafeBufferPointer({ buffer in
+                buffer.baseAddress.flatMap { opendir(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            })
+        else { return nil }
         defer { closedir(stream) }
         for _ in 0..<maxDirectoryEntries {
             guard let entry = readdir(stream) else { return nil }

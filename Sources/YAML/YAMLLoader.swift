@@ -54,17 +54,25 @@ public enum YAMLLoader {
 
     static func load(bytes: [UInt8], file: String, limits: YAMLLimits, stream: Bool) -> Result {
         if bytes.count > limits.maxBytes {
-            return Result(root: nil, diagnostics: [.error(
-                .inputTooLarge,
-                "the file is larger than \(describeSize(limits.maxBytes)), the size limit for one file",
-                at: .wholeFile(file))])
+            return Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .inputTooLarge,
+                        "the file is larger than \(describeSize(limits.maxBytes)), the size limit for one file",
+                        at: .wholeFile(file))
+                ])
         }
         if let offset = firstInvalidUTF8Offset(bytes) {
             let position = position(ofByte: offset, in: bytes)
-            return Result(root: nil, diagnostics: [.error(
-                .invalidUTF8,
-                "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16, uppercase: true))",
-                at: SourceRange(file: file, start: position, end: position))])
+            return Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .invalidUTF8,
+                        "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16, uppercase: true))",
+                        at: SourceRange(file: file, start: position, end: position))
+                ])
         }
         var composer = Composer(file: file, limits: limits)
         composer.stream = stream
@@ -162,8 +170,12 @@ private struct Composer {
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) == 1 else {
-            return YAMLLoader.Result(root: nil, diagnostics: [.error(
-                .yamlSyntax, "libyaml could not start", at: .wholeFile(file))])
+            return YAMLLoader.Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .yamlSyntax, "libyaml could not start", at: .wholeFile(file))
+                ])
         }
         defer { yaml_parser_delete(parser) }
         let emptyInput = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
@@ -185,8 +197,9 @@ private struct Composer {
                     if stream { root = nil }
                     if documents > 1, !stream {
                         let at = range(event.start_mark, event.end_mark)
-                        throw LoadFailure(diagnostic: .error(
-                            .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
+                        throw LoadFailure(
+                            diagnostic: .error(
+                                .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
                     }
                 case YAML_DOCUMENT_END_EVENT:
                     if stream, let root, !root.isNull { roots.append(root) }
@@ -196,10 +209,11 @@ private struct Composer {
                     var style = scalarStyle(scalar.style)
                     if let tag = optionalString(scalar.tag) {
                         guard tag == "tag:yaml.org,2002:str" || tag == "!" else {
-                            throw LoadFailure(diagnostic: .error(
-                                .unsupportedYAML, "unsupported tag '\(tag)'",
-                                at: range(event.start_mark, event.end_mark),
-                                help: "remove the tag; the field that holds a value gives its type"))
+                            throw LoadFailure(
+                                diagnostic: .error(
+                                    .unsupportedYAML, "unsupported tag '\(tag)'",
+                                    at: range(event.start_mark, event.end_mark),
+                                    help: "remove the tag; the field that holds a value gives its type"))
                         }
                         if style == .plain { style = .doubleQuoted }
                     }
@@ -215,10 +229,11 @@ private struct Composer {
                     // that many nodes are reached through aliases.
                     aliasNodes += node.weight
                     if aliasNodes > limits.maxAliasNodes {
-                        throw LoadFailure(diagnostic: .error(
-                            .aliasExpansionTooLarge,
-                            "aliases expand to more than \(SafeText.grouped(limits.maxAliasNodes)) nodes, the limit on nodes reached through aliases",
-                            at: at))
+                        throw LoadFailure(
+                            diagnostic: .error(
+                                .aliasExpansionTooLarge,
+                                "aliases expand to more than \(SafeText.grouped(limits.maxAliasNodes)) nodes, the limit on nodes reached through aliases",
+                                at: at))
                     }
                     try complete(node, anchor: nil)
                 case YAML_SEQUENCE_START_EVENT:
@@ -251,9 +266,10 @@ private struct Composer {
 
     mutating func push(_ frame: Frame, _ event: yaml_event_t) throws {
         if stack.count >= limits.maxDepth {
-            throw LoadFailure(diagnostic: .error(
-                .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels, the nesting limit",
-                at: range(event.start_mark, event.end_mark)))
+            throw LoadFailure(
+                diagnostic: .error(
+                    .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels, the nesting limit",
+                    at: range(event.start_mark, event.end_mark)))
         }
         stack.append(frame)
     }
@@ -282,8 +298,9 @@ private struct Composer {
         case .mapping:
             guard let key = top.pendingKey else {
                 guard node.scalar != nil else {
-                    throw LoadFailure(diagnostic: .error(
-                        .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
+                    throw LoadFailure(
+                        diagnostic: .error(
+                            .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
                 }
                 top.pendingKey = node
                 return
@@ -293,9 +310,10 @@ private struct Composer {
             if isMergeKey(key) {
                 top.pairs.append(YAMLPair(key: key, value: node))
             } else if let existing = top.index(of: name) {
-                diagnostics.append(.error(
-                    .duplicateKey, "duplicate key '\(name)'", at: key.range,
-                    notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
+                diagnostics.append(
+                    .error(
+                        .duplicateKey, "duplicate key '\(name)'", at: key.range,
+                        notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
             } else {
                 top.keys?[name] = top.pairs.count
                 top.pairs.append(YAMLPair(key: key, value: node))
@@ -338,8 +356,9 @@ private struct Composer {
 
     func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ allowed: String, _ event: yaml_event_t) throws {
         if let tag = optionalString(tag), tag != allowed, tag != "!" {
-            throw LoadFailure(diagnostic: .error(
-                .unsupportedYAML, "unsupported tag '\(tag)'", at: range(event.start_mark, event.end_mark)))
+            throw LoadFailure(
+                diagnostic: .error(
+                    .unsupportedYAML, "unsupported tag '\(tag)'", at: range(event.start_mark, event.end_mark)))
         }
     }
 

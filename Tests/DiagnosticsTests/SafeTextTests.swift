@@ -103,12 +103,13 @@ import Testing
         sources.add(SourceFile(path: "a\nb.yaml", text: "key: \u{1b}[2Jvalue\rmore\n"))
         let diagnostic = Diagnostic.error(.yamlSyntax, "bad", at: range("a\nb.yaml", 1, 9, length: 5))
         let text = DiagnosticRenderer(sources: sources).render(diagnostic)
-        #expect(text == """
-            a\\nb.yaml:1:9: error[E004]: bad
-               1 | key: \\u{1b}[2Jvalue\\rmore
-                 |              ^~~~~
+        #expect(
+            text == """
+                a\\nb.yaml:1:9: error[E004]: bad
+                   1 | key: \\u{1b}[2Jvalue\\rmore
+                     |              ^~~~~
 
-            """)
+                """)
     }
 
     @Test func manyDiagnosticsInALargeFileRenderInLinearTime() {

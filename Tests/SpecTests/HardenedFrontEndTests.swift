@@ -1,7 +1,7 @@
 import Diagnostics
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import YAML
 
 @testable import Spec
@@ -188,8 +188,9 @@ import YAML
         let path = directory.path + "/bad\u{FFFD}.yaml"
         let output = SpecCompiler.compile(path: path)
         #expect(!output.readable)
-        #expect(errors(output).first?.message.hasSuffix(": the file name is not valid UTF-8 (\(directory.path)/bad\\xFF.yaml)") == true,
-                "\(output.diagnostics.map(\.message))")
+        #expect(
+            errors(output).first?.message.hasSuffix(": the file name is not valid UTF-8 (\(directory.path)/bad\\xFF.yaml)") == true,
+            "\(output.diagnostics.map(\.message))")
         #expect(escapedBytes([0x61, 0xC3, 0xA9, 0xFF, 0xE2, 0x82]) == "aé\\xFF\\xE2\\x82")
     }
 
