@@ -50,7 +50,7 @@ struct IncludePass {
     mutating func run(topLevel path: String) -> Bool {
         // A C path ends at a NUL, and `spec.yaml/` would be read as `spec.yaml` once split
         // into components: both are refused as written.
-        if let problem = pathProblem(path) {
+        if let problem = path.isEmpty ? "is empty" : pathProblem(path) {
             diagnostics.append(.error(.unreadableFile, "cannot read \(SafeText.quoted(path)): the path \(problem)", at: nil))
             return false
         }

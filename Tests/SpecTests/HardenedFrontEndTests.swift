@@ -218,7 +218,7 @@ import YAML
         let path = directory.appendingPathComponent("spec.yaml").path
         try "version: 1\nname: t\n\(Self.workloads)".write(toFile: path, atomically: false, encoding: .utf8)
         #expect(SpecCompiler.compile(path: path).policy != nil)
-        for written in [path + "/", path + "\u{0}x"] {
+        for written in [path + "/", path + "\u{0}x", "", directory.path + "/."] {
             let output = SpecCompiler.compile(path: written)
             #expect(!output.readable)
             #expect(errors(output).map(\.code) == [.unreadableFile])
