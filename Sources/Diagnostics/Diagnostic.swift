@@ -21,13 +21,15 @@ public struct Diagnostic: Sendable, Hashable, Error {
         public var range: SourceRange?
 
         public init(_ message: String, at range: SourceRange? = nil) {
-            self.message = message
+            self.message = SafeText.message(message)
             self.range = range
         }
     }
 
     public var severity: Severity
     public var code: DiagnosticCode
+    /// One line, safe to print: input quoted in it has its control characters escaped and
+    /// long values abbreviated (`SafeText.message`), whoever built it.
     public var message: String
     public var range: SourceRange?
     public var notes: [Note]
@@ -40,10 +42,10 @@ public struct Diagnostic: Sendable, Hashable, Error {
     ) {
         self.severity = severity
         self.code = code
-        self.message = message
+        self.message = SafeText.message(message)
         self.range = range
         self.notes = notes
-        self.help = help
+        self.help = help.map(SafeText.message)
     }
 
     public static func error(
@@ -80,7 +82,7 @@ public struct DiagnosticBag: Sendable {
         let unique = diagnostics.filter { seen.insert($0).inserted }
         return unique.enumerated().sorted { a, b in
             switch (a.element.range, b.element.range) {
-            case let (x?, y?) where x != y: return x < y
+            case (let x?, let y?) where x != y: return x < y
             case (nil, _?): return true
             case (_?, nil): return false
             default: return a.offset < b.offset

@@ -53,6 +53,8 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable {
     case includeOutsideTree = "E502"
     case includeCycle = "E503"
     case sectionNotAllowedInInclude = "E504"
+    case includeTooDeep = "E505"
+    case invalidIncludePath = "E506"
 
     // Workloads, identities and expectations
     case invalidImage = "E601"
@@ -102,10 +104,14 @@ extension DiagnosticCode {
     /// Every code once, with its metadata, in the order of `allCases`.
     public static let table: [Metadata] = [
         // Files and YAML
-        Metadata(.unreadableFile, summary: "a file cannot be read",
-                 explanation: "The spec file named on the command line does not exist or cannot be read. Exit code 2."),
-        Metadata(.inputTooLarge, summary: "a file is larger than the loader accepts",
-                 explanation: "Spec files are limited to 64 MiB; a larger file is refused before it is parsed."),
+        Metadata(.unreadableFile, summary: "a file cannot be read", explanation: """
+            The spec file named on the command line cannot be read; the message gives the reason (no such file, permission denied, a name that is \
+            not valid UTF-8, …). Only regular files are read: a directory, named pipe, device or socket is refused as such. Exit code 2.
+            """),
+        Metadata(.inputTooLarge, summary: "a file is larger than the loader accepts", explanation: """
+            Spec files are limited to 64 MiB; a larger file is refused before it is parsed, and no more than the limit is ever read. This limit is \
+            what bounds the size of a document.
+            """),
         Metadata(.invalidUTF8, summary: "a file is not valid UTF-8",
                  explanation: "Specs are UTF-8. The position of the first invalid byte is reported."),
         Metadata(.yamlSyntax, summary: "the YAML is malformed",
@@ -113,8 +119,8 @@ extension DiagnosticCode {
         Metadata(.nestingTooDeep, summary: "the YAML nests deeper than the loader accepts",
                  explanation: "Collections may nest at most 64 levels deep. Real specs nest fewer than 10."),
         Metadata(.aliasExpansionTooLarge, summary: "aliases expand to more nodes than the loader accepts", explanation: """
-            Anchors and aliases are allowed, but the document they expand to is limited to 1,000,000 nodes, so that an alias bomb is refused at once \
-            instead of exhausting memory.
+            Anchors and aliases are allowed, but the nodes reached through aliases, each alias counted at the size of what it repeats, are limited to \
+            1,000,000, so that an alias bomb is refused at once instead of exhausting memory. Nodes written out in the file do not count.
             """),
         Metadata(.duplicateKey, summary: "a mapping has the same key twice",
                  explanation: "YAML loaders disagree on which of two equal keys wins, so Palisade refuses both. The note points at the first one."),
@@ -192,8 +198,11 @@ extension DiagnosticCode {
                  explanation: "`dns:` names are resolved by the platform for outgoing connections only."),
 
         // Includes
-        Metadata(.includeNotFound, summary: "an included file cannot be read",
-                 explanation: "The file named in `include` does not exist or cannot be read."),
+        Metadata(.includeNotFound, summary: "an included file cannot be read", explanation: """
+            The file named in `include` does not exist or cannot be read; the message gives the reason (no such file, permission denied, too many \
+            levels of symbolic links, …). Only regular files are read: a directory, named pipe, device or socket is \
+            refused as such.
+            """),
         Metadata(.includeOutsideTree, summary: "an include path leaves the top-level spec's directory tree",
                  explanation: "Include paths may not leave the directory of the top-level spec, so a spec cannot pull in arbitrary files."),
         Metadata(.includeCycle, summary: "files that include each other in a cycle",
@@ -201,6 +210,14 @@ extension DiagnosticCode {
         Metadata(.sectionNotAllowedInInclude, summary: "an included file holds a section only a top-level spec may have", explanation: """
             Included files hold only definitions (`networks`, `ports`, `segments`, `identities`, `roles`, `secrets`, `workloads`, `flows`, `grants`) and \
             optionally `version`.
+            """),
+        Metadata(.includeTooDeep, summary: "includes nest deeper than 32 levels", explanation: """
+            A chain of includes may go 32 files deep below the top-level spec. The error is at the include that goes deeper, with the chain that \
+            leads there; real specs use two or three levels.
+            """),
+        Metadata(.invalidIncludePath, summary: "an include path that cannot name a file", explanation: """
+            An include path holds a NUL character, ends in `/`, or ends in `.` or `..`: it names a directory or would be cut short, so it is refused \
+            as written instead of reading some other file.
             """),
 
         // Workloads, identities and expectations

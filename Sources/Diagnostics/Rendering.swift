@@ -4,14 +4,21 @@
 ///        12 |     segmnt: frontend
 ///           |     ^~~~~~
 ///           = help: did you mean 'segment'?
+///
+/// Everything printed is one line per line: messages go through `SafeText.message` (again,
+/// for text that did not come through `Diagnostic`), and a quoted source line has its control
+/// characters escaped and, when it is long, is shown as a window around the range.
 public struct DiagnosticRenderer: Sendable {
     public var sources: SourceFiles
+
+    /// Widest quoted source line, in characters; a longer one is shown around the range.
+    public static let maxSnippetWidth = 120
 
     public init(sources: SourceFiles) { self.sources = sources }
 
     public func render(_ diagnostic: Diagnostic) -> String {
-        render(diagnostic.severity, code: diagnostic.code.rawValue, diagnostic.message, at: diagnostic.range,
-               notes: diagnostic.notes, help: diagnostic.help)
+        var lines = LineIndex()
+        return render(diagnostic, lines: &lines)
     }
 
     /// Renders anything reported the way diagnostics are, under a code of its own: a lint
@@ -20,45 +27,107 @@ public struct DiagnosticRenderer: Sendable {
         _ severity: Diagnostic.Severity, code: String, _ message: String, at range: SourceRange?,
         notes: [Diagnostic.Note] = [], help: String? = nil
     ) -> String {
-        var out = ""
-        let prefix = range.map { "\($0): " } ?? ""
-        out += "\(prefix)\(severity.rawValue)[\(code)]: \(message)\n"
-        if let range { out += snippet(range) }
-        if let help { out += "      = help: \(help)\n" }
-        for note in notes {
-            let notePrefix = note.range.map { "\($0): " } ?? ""
-            out += "\(notePrefix)note: \(note.message)\n"
-            if let range = note.range { out += snippet(range) }
-        }
-        return out
+        var lines = LineIndex()
+        return render(severity, code: code, message, at: range, notes: notes, help: help, lines: &lines)
     }
 
     public func render(_ diagnostics: [Diagnostic]) -> String {
-        diagnostics.map(render).joined()
+        // One index of line starts per file for the whole batch: finding each line from the
+        // start of its file would make many diagnostics in a large file quadratic.
+        var lines = LineIndex()
+        var out = ""
+        for diagnostic in diagnostics { out += render(diagnostic, lines: &lines) }
+        return out
     }
 
     /// The quoted source line and a caret under the range (to its end on that line).
     public func snippet(_ range: SourceRange) -> String {
-        guard let file = sources[range.file], let line = file.line(range.start.line) else { return "" }
+        var lines = LineIndex()
+        return snippet(range, lines: &lines)
+    }
+
+    private func render(_ diagnostic: Diagnostic, lines: inout LineIndex) -> String {
+        render(
+            diagnostic.severity, code: diagnostic.code.rawValue, diagnostic.message, at: diagnostic.range,
+            notes: diagnostic.notes, help: diagnostic.help, lines: &lines)
+    }
+
+    private func render(
+        _ severity: Diagnostic.Severity, code: String, _ message: String, at range: SourceRange?,
+        notes: [Diagnostic.Note], help: String?, lines: inout LineIndex
+    ) -> String {
+        var out = ""
+        let prefix = range.map { "\($0): " } ?? ""
+        out += "\(prefix)\(severity.rawValue)[\(SafeText.message(code))]: \(SafeText.message(message))\n"
+        if let range { out += snippet(range, lines: &lines) }
+        if let help { out += "      = help: \(SafeText.message(help))\n" }
+        for note in notes {
+            let notePrefix = note.range.map { "\($0): " } ?? ""
+            out += "\(notePrefix)note: \(SafeText.message(note.message))\n"
+            if let range = note.range { out += snippet(range, lines: &lines) }
+        }
+        return out
+    }
+
+    private func snippet(_ range: SourceRange, lines: inout LineIndex) -> String {
+        guard let file = sources[range.file], let line = lines.line(range.start.line, of: file) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: max(number.count, 4))
-        let text = line.replacingTabs()
-        let startColumn = max(1, range.start.column)
-        let endColumn: Int
-        if range.end.line == range.start.line, range.end.column > startColumn {
-            endColumn = min(range.end.column, text.count + 1)
+        // Columns count Unicode scalars, as libyaml's marks do.
+        let scalars = Array(line.unicodeScalars)
+        let start = max(0, range.start.column - 1)
+        let end: Int
+        if range.end.line == range.start.line, range.end.column - 1 > start {
+            end = min(range.end.column - 1, scalars.count)
         } else {
-            endColumn = max(startColumn + 1, min(text.count + 1, startColumn + 1))
+            end = start + 1
         }
-        let underline = "^" + String(repeating: "~", count: max(0, endColumn - startColumn - 1))
+        // What each character looks like: tabs as one space (so that the caret lines up),
+        // control characters escaped.
+        let shown = scalars.map { $0 == "\t" ? " " : SafeText.escape($0) }
+        var from = 0
+        var to = scalars.count
+        if shown.reduce(0, { $0 + $1.unicodeScalars.count }) > Self.maxSnippetWidth {
+            // A window around the start of the range, with `…` where the line goes on.
+            from = min(max(0, start - Self.maxSnippetWidth / 4), scalars.count)
+            var width = 0
+            to = from
+            while to < scalars.count, width + shown[to].unicodeScalars.count <= Self.maxSnippetWidth - 2 {
+                width += shown[to].unicodeScalars.count
+                to += 1
+            }
+        }
+        func width(_ slice: Range<Int>) -> Int {
+            slice.reduce(0) { $0 + (shown.indices.contains($1) ? shown[$1].unicodeScalars.count : 1) }
+        }
+        let lead = from > 0 ? "…" : ""
+        let text = lead + shown[from..<to].joined() + (to < scalars.count ? "…" : "")
+        let caretColumn = lead.count + width(from..<max(from, start))
+        let underlineEnd = to < scalars.count ? min(end, to) : end
+        let underlineWidth = max(1, width(start..<max(start, underlineEnd)))
+        let underline = "^" + String(repeating: "~", count: underlineWidth - 1)
         let pad = String(repeating: " ", count: max(0, 4 - number.count))
-        return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: startColumn - 1))\(underline)\n"
+        return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
     }
 }
 
-extension Substring {
-    /// Tabs shown as single spaces, so that the caret lines up with the character column.
-    fileprivate func replacingTabs() -> String {
-        String(map { $0 == "\t" ? " " : $0 })
+/// The start of every line of the files quoted so far, found once per file.
+private struct LineIndex {
+    private var starts: [String: [String.Index]] = [:]
+
+    /// The text of a 1-based line without its line break, or nil past the end of the file.
+    mutating func line(_ number: Int, of file: SourceFile) -> Substring? {
+        guard number >= 1 else { return nil }
+        if starts[file.path] == nil {
+            let utf8 = file.text.utf8
+            var found = [utf8.startIndex]
+            for index in utf8.indices where utf8[index] == UInt8(ascii: "\n") { found.append(utf8.index(after: index)) }
+            starts[file.path] = found
+        }
+        guard let lineStarts = starts[file.path], number <= lineStarts.count else { return nil }
+        let start = lineStarts[number - 1]
+        let end = number < lineStarts.count ? file.text.utf8.index(before: lineStarts[number]) : file.text.utf8.endIndex
+        let line = file.text[start..<end]
+        return line.last == "\r" ? line.dropLast() : line
     }
 }

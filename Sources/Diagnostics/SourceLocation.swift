@@ -41,6 +41,7 @@ public struct SourceRange: Sendable, Hashable, Comparable, CustomStringConvertib
         (lhs.file, lhs.start) < (rhs.file, rhs.start)
     }
 
-    /// `FILE:LINE:COL`, the prefix every diagnostic line starts with.
-    public var description: String { "\(file):\(start.line):\(start.column)" }
+    /// `FILE:LINE:COL`, the prefix every diagnostic line starts with; control characters in
+    /// the file's name are escaped, so that the prefix stays on its line.
+    public var description: String { "\(SafeText.escaped(file)):\(start.line):\(start.column)" }
 }

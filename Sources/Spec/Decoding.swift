@@ -32,16 +32,23 @@ struct Decoder {
         }
         var known: [YAMLPair] = []
         known.reserveCapacity(pairs.count)
+        // Keys that unknown keys are near misses of: `workload:` is the `workloads` it was meant to be.
+        var meant: Set<String> = []
         for pair in pairs {
             if shape.field(pair.name) != nil {
                 known.append(pair)
             } else {
-                report(.error(
-                    .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
-                    help: didYouMean(pair.name, in: shape.keys) ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
+                let suggestion = closestMatch(to: pair.name, in: shape.keys)
+                if let suggestion { meant.insert(suggestion) }
+                report(
+                    .error(
+                        .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
+                        help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
-        for key in shape.required where checkRequired && !known.contains(where: { $0.name == key }) {
+        // A required key that a misspelled one was meant to be is not reported missing as
+        // well: that error would be a follow-on of the unknown key, and printed before it.
+        for key in shape.required where checkRequired && !meant.contains(key) && !known.contains(where: { $0.name == key }) {
             report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
         }
         let result = Fields(shape: shape, node: node, pairs: known)

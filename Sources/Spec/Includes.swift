@@ -6,8 +6,17 @@ import YAML
 public protocol SpecFileSystem: Sendable {
     /// The bytes of a file.
     func read(_ path: String) throws -> [UInt8]
+    /// The bytes of a file, of which at most `maxBytes + 1` are read (so that the loader can
+    /// tell a file over the limit without reading all of it). Throws a `FileSystemError`
+    /// saying why a file cannot be read; never blocks.
+    func read(_ path: String, maxBytes: Int) throws -> [UInt8]
     /// The path with symbolic links resolved, to tell whether a file stays inside a tree.
     func realPath(_ path: String) -> String
+}
+
+extension SpecFileSystem {
+    /// For file systems that hold their files already: all of it.
+    public func read(_ path: String, maxBytes: Int) throws -> [UInt8] { try read(path) }
 }
 
 /// The include pass: loads the top-level file and every file it includes (depth first, each
@@ -24,8 +33,13 @@ struct IncludePass {
     /// Time spent in libyaml and composing nodes, as opposed to decoding them.
     var yamlTime: Duration = .zero
     private var loaded: Set<String> = []
+    /// The chain of files being loaded, the top-level file first.
     private var visiting: [String] = []
     private var topDirectory: [String] = []
+
+    /// The longest chain of includes below the top-level file. Real specs use two or three
+    /// levels; the bound keeps a hostile chain of thousands of files from exhausting the stack.
+    static let maxIncludeDepth = 32
 
     init(fileSystem: any SpecFileSystem, limits: YAMLLimits) {
         self.fileSystem = fileSystem
@@ -34,20 +48,36 @@ struct IncludePass {
 
     /// Loads `path` and its includes. Returns false when the top-level file cannot be read.
     mutating func run(topLevel path: String) -> Bool {
+        // A C path ends at a NUL, and `spec.yaml/` would be read as `spec.yaml` once split
+        // into components: both are refused as written.
+        if let problem = path.isEmpty ? "is empty" : pathProblem(path) {
+            diagnostics.append(.error(.unreadableFile, "cannot read \(SafeText.quoted(path)): the path \(problem)", at: nil))
+            return false
+        }
         topDirectory = Array(pathComponents(path).dropLast())
-        return load(displayPath: normalizedDisplay(pathComponents(path)), includedFrom: nil)
+        let display = normalizedDisplay(pathComponents(path))
+        return load(displayPath: display.isEmpty ? "." : display, includedFrom: nil)
     }
 
     private mutating func load(displayPath: String, includedFrom: Located<String>?) -> Bool {
         if let cycleStart = visiting.firstIndex(of: displayPath), let includedFrom {
-            let chain = (visiting[cycleStart...] + [displayPath]).joined(separator: " -> ")
+            let chain = abbreviatedChain(Array(visiting[cycleStart...]) + [displayPath])
             diagnostics.append(.error(.includeCycle, "include cycle: \(chain)", at: includedFrom.range))
+            return true
+        }
+        if let includedFrom, visiting.count > Self.maxIncludeDepth {
+            diagnostics.append(
+                .error(
+                    .includeTooDeep,
+                    "including '\(includedFrom.value)' goes deeper than \(Self.maxIncludeDepth) levels of include, the include depth limit: "
+                        + abbreviatedChain(visiting + [displayPath]),
+                    at: includedFrom.range, help: "include the shared files from fewer levels, or from the top-level spec"))
             return true
         }
         guard loaded.insert(displayPath).inserted else { return true }
         let bytes: [UInt8]
         do {
-            bytes = try fileSystem.read(displayPath)
+            bytes = try fileSystem.read(displayPath, maxBytes: limits.maxBytes)
         } catch {
             if let includedFrom {
                 diagnostics.append(.error(.includeNotFound, "cannot read included file '\(includedFrom.value)': \(describe(error))", at: includedFrom.range))
@@ -84,14 +114,20 @@ struct IncludePass {
     private mutating func checkIncludable(_ file: SpecFile) {
         for (section, range) in file.sections.sorted(by: { $0.value < $1.value })
         where !SpecSchema.includableSections.contains(section) {
-            diagnostics.append(.error(
-                .sectionNotAllowedInInclude, "'\(section)' is not allowed in an included file", at: range,
-                help: "included files hold only networks, ports, segments, identities, roles, secrets, workloads, flows and grants"))
+            diagnostics.append(
+                .error(
+                    .sectionNotAllowedInInclude, "'\(section)' is not allowed in an included file", at: range,
+                    help: "included files hold only networks, ports, segments, identities, roles, secrets, workloads, flows and grants"))
         }
     }
 
-    /// The display path of an include, or nil (reported) when it leaves the top-level tree.
+    /// The display path of an include, or nil (reported) when it cannot name a file or
+    /// leaves the top-level tree.
     private mutating func resolve(_ include: Located<String>, from directory: [String]) -> String? {
+        if let problem = pathProblem(include.value) {
+            diagnostics.append(.error(.invalidIncludePath, "include path '\(include.value)' \(problem)", at: include.range))
+            return nil
+        }
         let outside = Diagnostic.error(
             .includeOutsideTree, "include '\(include.value)' leaves the directory of the top-level spec", at: include.range)
         guard !include.value.hasPrefix("/"), !include.value.isEmpty else {
@@ -130,6 +166,22 @@ struct IncludePass {
         if let error = error as? FileSystemError { return error.description }
         return "\(error)"
     }
+
+    /// Why a path as written cannot name a file, or nil.
+    private func pathProblem(_ path: String) -> String? {
+        if path.utf8.contains(0) { return "contains a NUL character, which no file name can hold" }
+        let last = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        if path.hasSuffix("/"), path != "/" { return "ends in '/', so it names a directory, not a file" }
+        if last == "." || last == ".." { return "names a directory, not a file" }
+        return nil
+    }
+}
+
+/// A chain of files as `a -> b -> c`, with the middle left out when it is long.
+func abbreviatedChain(_ files: [String], keep: Int = 3) -> String {
+    guard files.count > 2 * keep + 1 else { return files.joined(separator: " -> ") }
+    let left = files.count - 2 * keep
+    return (files.prefix(keep) + ["… (\(left) more)"] + files.suffix(keep)).joined(separator: " -> ")
 }
 
 /// Path components with `.` removed and `..` applied where possible.

@@ -46,7 +46,7 @@ public enum SpecCompiler {
         timings.insert((.yaml, includes.yamlTime), at: 0)
         var bag = DiagnosticBag()
         bag.report(contentsOf: includes.diagnostics)
-        guard readable, let top = includes.files.first else {
+        guard readable, !includes.files.isEmpty else {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: readable)
         }
         guard stopAfter != .include else {

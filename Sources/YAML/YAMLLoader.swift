@@ -3,21 +3,24 @@ import Diagnostics
 
 /// Bounds that keep hostile input from exhausting time or memory.
 public struct YAMLLimits: Sendable {
-    /// Largest file accepted, in bytes.
+    /// Largest file accepted, in bytes. This is what bounds the document's own size: a
+    /// document has at most about one node per two bytes.
     public var maxBytes: Int = 64 << 20
     /// Deepest nesting of collections.
     public var maxDepth: Int = 64
-    /// Largest document after alias expansion, in nodes.
-    public var maxExpandedNodes: Int = 1_000_000
+    /// Most nodes reached through aliases, counted at their expanded size (an alias bomb);
+    /// the nodes written out in the document are not counted here.
+    public var maxAliasNodes: Int = 1_000_000
 
     public init() {}
 
     /// Bounds for reading back files Palisade generated itself (large specs make large files):
-    /// the same protections against hostile input, with room for 1 GiB and 100 million nodes.
+    /// the same protections against hostile input, with room for 1 GiB and 100 million nodes
+    /// through aliases.
     public static var generatedFiles: YAMLLimits {
         var limits = YAMLLimits()
         limits.maxBytes = 1 << 30
-        limits.maxExpandedNodes = 100_000_000
+        limits.maxAliasNodes = 100_000_000
         return limits
     }
 }
@@ -51,17 +54,25 @@ public enum YAMLLoader {
 
     static func load(bytes: [UInt8], file: String, limits: YAMLLimits, stream: Bool) -> Result {
         if bytes.count > limits.maxBytes {
-            return Result(root: nil, diagnostics: [.error(
-                .inputTooLarge,
-                "file is larger than \(limits.maxBytes) bytes, the limit for a spec file",
-                at: .wholeFile(file))])
+            return Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .inputTooLarge,
+                        "the file is larger than \(describeSize(limits.maxBytes)), the size limit for one file",
+                        at: .wholeFile(file))
+                ])
         }
         if let offset = firstInvalidUTF8Offset(bytes) {
             let position = position(ofByte: offset, in: bytes)
-            return Result(root: nil, diagnostics: [.error(
-                .invalidUTF8,
-                "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16, uppercase: true))",
-                at: SourceRange(file: file, start: position, end: position))])
+            return Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .invalidUTF8,
+                        "invalid UTF-8 byte 0x\(String(bytes[offset], radix: 16, uppercase: true))",
+                        at: SourceRange(file: file, start: position, end: position))
+                ])
         }
         var composer = Composer(file: file, limits: limits)
         composer.stream = stream
@@ -88,6 +99,12 @@ public enum YAMLLoader {
         }
         return SourcePosition(line: line, column: column, offset: characters)
     }
+}
+
+/// A size for messages: `64 MiB` when it is a whole number of MiB, else bytes.
+func describeSize(_ bytes: Int) -> String {
+    if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(SafeText.grouped(bytes >> 20)) MiB" }
+    return "\(SafeText.grouped(bytes)) bytes"
 }
 
 /// A collection being composed. A class, so that appending to the top frame mutates its
@@ -139,6 +156,8 @@ private struct Composer {
     /// Whether several documents are welcome (`loadStream`).
     var stream = false
     var roots: [YAMLNode] = []
+    /// Nodes reached through aliases so far, at their expanded size.
+    var aliasNodes = 0
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -151,8 +170,12 @@ private struct Composer {
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) == 1 else {
-            return YAMLLoader.Result(root: nil, diagnostics: [.error(
-                .yamlSyntax, "libyaml could not start", at: .wholeFile(file))])
+            return YAMLLoader.Result(
+                root: nil,
+                diagnostics: [
+                    .error(
+                        .yamlSyntax, "libyaml could not start", at: .wholeFile(file))
+                ])
         }
         defer { yaml_parser_delete(parser) }
         let emptyInput = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
@@ -174,8 +197,9 @@ private struct Composer {
                     if stream { root = nil }
                     if documents > 1, !stream {
                         let at = range(event.start_mark, event.end_mark)
-                        throw LoadFailure(diagnostic: .error(
-                            .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
+                        throw LoadFailure(
+                            diagnostic: .error(
+                                .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
                     }
                 case YAML_DOCUMENT_END_EVENT:
                     if stream, let root, !root.isNull { roots.append(root) }
@@ -185,10 +209,11 @@ private struct Composer {
                     var style = scalarStyle(scalar.style)
                     if let tag = optionalString(scalar.tag) {
                         guard tag == "tag:yaml.org,2002:str" || tag == "!" else {
-                            throw LoadFailure(diagnostic: .error(
-                                .unsupportedYAML, "unsupported tag '\(tag)'",
-                                at: range(event.start_mark, event.end_mark),
-                                help: "remove the tag; the field that holds a value gives its type"))
+                            throw LoadFailure(
+                                diagnostic: .error(
+                                    .unsupportedYAML, "unsupported tag '\(tag)'",
+                                    at: range(event.start_mark, event.end_mark),
+                                    help: "remove the tag; the field that holds a value gives its type"))
                         }
                         if style == .plain { style = .doubleQuoted }
                     }
@@ -199,6 +224,16 @@ private struct Composer {
                     let at = range(event.start_mark, event.end_mark)
                     guard let node = anchors[name] else {
                         throw LoadFailure(diagnostic: .error(.unknownAnchor, "alias '*\(name)' has no anchor '&\(name)' before it", at: at))
+                    }
+                    // The alias repeats its anchor's whole subtree (expanded aliases included):
+                    // that many nodes are reached through aliases.
+                    aliasNodes += node.weight
+                    if aliasNodes > limits.maxAliasNodes {
+                        throw LoadFailure(
+                            diagnostic: .error(
+                                .aliasExpansionTooLarge,
+                                "aliases expand to more than \(SafeText.grouped(limits.maxAliasNodes)) nodes, the limit on nodes reached through aliases",
+                                at: at))
                     }
                     try complete(node, anchor: nil)
                 case YAML_SEQUENCE_START_EVENT:
@@ -231,9 +266,10 @@ private struct Composer {
 
     mutating func push(_ frame: Frame, _ event: yaml_event_t) throws {
         if stack.count >= limits.maxDepth {
-            throw LoadFailure(diagnostic: .error(
-                .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels",
-                at: range(event.start_mark, event.end_mark)))
+            throw LoadFailure(
+                diagnostic: .error(
+                    .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels, the nesting limit",
+                    at: range(event.start_mark, event.end_mark)))
         }
         stack.append(frame)
     }
@@ -251,12 +287,6 @@ private struct Composer {
 
     /// Adds a finished node to the collection being composed, or makes it the root.
     mutating func complete(_ node: YAMLNode, anchor: String?) throws {
-        if node.weight > limits.maxExpandedNodes {
-            throw LoadFailure(diagnostic: .error(
-                .aliasExpansionTooLarge,
-                "the document expands to more than \(limits.maxExpandedNodes) nodes through aliases",
-                at: node.range))
-        }
         if let anchor { anchors[anchor] = node }
         guard let top = stack.last else {
             root = node
@@ -268,8 +298,9 @@ private struct Composer {
         case .mapping:
             guard let key = top.pendingKey else {
                 guard node.scalar != nil else {
-                    throw LoadFailure(diagnostic: .error(
-                        .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
+                    throw LoadFailure(
+                        diagnostic: .error(
+                            .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
                 }
                 top.pendingKey = node
                 return
@@ -279,9 +310,10 @@ private struct Composer {
             if isMergeKey(key) {
                 top.pairs.append(YAMLPair(key: key, value: node))
             } else if let existing = top.index(of: name) {
-                diagnostics.append(.error(
-                    .duplicateKey, "duplicate key '\(name)'", at: key.range,
-                    notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
+                diagnostics.append(
+                    .error(
+                        .duplicateKey, "duplicate key '\(name)'", at: key.range,
+                        notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
             } else {
                 top.keys?[name] = top.pairs.count
                 top.pairs.append(YAMLPair(key: key, value: node))
@@ -324,8 +356,9 @@ private struct Composer {
 
     func checkCollectionTag(_ tag: UnsafeMutablePointer<yaml_char_t>?, _ allowed: String, _ event: yaml_event_t) throws {
         if let tag = optionalString(tag), tag != allowed, tag != "!" {
-            throw LoadFailure(diagnostic: .error(
-                .unsupportedYAML, "unsupported tag '\(tag)'", at: range(event.start_mark, event.end_mark)))
+            throw LoadFailure(
+                diagnostic: .error(
+                    .unsupportedYAML, "unsupported tag '\(tag)'", at: range(event.start_mark, event.end_mark)))
         }
     }
 
