@@ -24,23 +24,36 @@ struct LowerPass {
     /// Whether a flow had an error: then the intent lacks what it would have said, and an
     /// expectation failing on it is a follow-on, not reported.
     private var flowsIncomplete = false
+    /// The did-you-mean help of each unknown name reported, by kind and name.
+    private var suggestions: [String: String?] = [:]
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
         self.files = files
         flowsIncomplete = files.contains(where: \.flowsIncomplete)
+        invalidDefinitions = Set(files.flatMap(\.invalidDefinitions))
     }
 
     var top: SpecFile? { files.first }
 
     /// Names whose definitions had errors: they are known, their own errors say what is wrong.
-    var invalidDefinitions: Set<String> { Set(files.flatMap(\.invalidDefinitions)) }
+    let invalidDefinitions: Set<String>
 
     /// An unknown name, unless its definition is only broken (then the reference follows from
     /// an error already reported).
     private mutating func reportUnknown(_ kind: String, _ name: String, at range: SourceRange, candidates: [String]) {
         guard !invalidDefinitions.contains(name) else { return }
-        diagnostics.append(resolve.unknown(kind, name, at: range, candidates: candidates))
+        // One suggestion per distinct unknown name: a spec that misspells a name in many
+        // flows does not search the candidates again for each.
+        let key = "\(kind):\(name)"
+        let help: String?
+        if let cached = suggestions[key] {
+            help = cached
+        } else {
+            help = didYouMean(name, in: candidates)
+            suggestions[key] = .some(help)
+        }
+        diagnostics.append(.error(.unknownReference, "unknown \(kind) '\(name)'", at: range, help: help))
     }
     var policyName: String { resolve.policyName?.value ?? "policy" }
 

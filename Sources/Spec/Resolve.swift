@@ -99,11 +99,19 @@ struct ResolvePass {
         }
         resolving.append("network:" + name)
         defer { resolving.removeLast() }
+        // Addresses and names are gathered first and normalized once: a network of many entries
+        // costs a sort, not a union per entry.
+        var v4: [IntervalSet<UInt32>.Interval] = []
+        var v6: [IntervalSet<UInt128>.Interval] = []
+        var names: Set<String> = []
         var set = ExternalSet()
         for entry in definition.body {
             switch entry.value {
-            case .cidr(let cidr): set.addresses = set.addresses.union(cidr.addressSet)
-            case .dns(let name): set.dns = set.dns.union(DNSNames([name]))
+            case .cidr(let cidr):
+                let addresses = cidr.addressSet
+                v4 += addresses.v4.intervals
+                v6 += addresses.v6.intervals
+            case .dns(let name): names.insert(name)
             case .name("any"): set = set.union(.any)
             case .name(let other):
                 guard networks[other] != nil else {
@@ -114,6 +122,8 @@ struct ResolvePass {
                 set = set.union(members)
             }
         }
+        set.addresses = set.addresses.union(AddressSet(v4: IntervalSet(normalizing: v4), v6: IntervalSet(normalizing: v6)))
+        if !names.isEmpty { set.dns = set.dns.union(DNSNames(names)) }
         resolvedNetworks[name] = set
         return set
     }

@@ -98,3 +98,27 @@ import TestSupport
         #expect(problem == reason)
     }
 }
+
+/// A network of many entries resolves to the normalized set of its addresses.
+@Suite struct LargeNetworkTests {
+    @Test func aNetworkOfTwentyFiveThousandAddressesIsNormalizedOnce() throws {
+        let addresses = stride(from: 0, to: 50_000, by: 2).map { "10.\($0 / 65_536).\($0 / 256 % 256).\($0 % 256)" }
+        let adjacent = ["192.0.2.0", "192.0.2.1", "192.0.2.2/31", "dns:a.example.com", "dns:A.example.com"]
+        let spec = """
+            version: 1
+            name: big
+            networks:
+              n: [\((addresses + adjacent).joined(separator: ", "))]
+            workloads:
+              web: {image: nginx:1.25, ports: [tcp/80]}
+            flows:
+              - {from: web, to: n, ports: [tcp/443]}
+            """
+        let output = SpecCompiler.compile(path: "s.yaml", fileSystem: InMemoryFileSystem(["s.yaml": spec]))
+        let policy = try #require(output.policy, "\(output.diagnostics.map(\.message))")
+        let network = try #require(policy.networks.first { $0.name == "n" })
+        #expect(network.members.addresses.v4.intervals.count == 25_001)
+        #expect(network.members.addresses.v4.intervals.last == .init(0xC000_0200, 0xC000_0203))
+        #expect(network.members.dns.sortedNames == ["a.example.com"])
+    }
+}
