@@ -14,13 +14,40 @@ public struct AWSBackend: Backend {
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { kind, connection in
-            switch (kind, connection) {
-            case (.widened, .betweenWorkloads): "workloads sharing a service identity share its security group, and SCTP cannot be filtered by port"
-            case (.widened, .ingress): "workloads sharing a service identity share its security group, SCTP cannot be filtered by port, and ranges are merged to fit 60 rules per group"
-            case (.widened, .egress): "security groups match addresses, not names: a dns: destination opens every address on its ports (or the identity's group is shared)"
-            case (.narrowed, _): "with gaps: narrow, what a security group cannot express exactly (dns: names, SCTP port ranges, ranges beyond 60 rules per group) is dropped"
-            default: ""
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { site in
+            // Each cause is named only where this connection shows it.
+            let shared = site.sharesIdentity(in: policy) ? "workloads sharing a service identity share its security group" : nil
+            // Whether the workload's group had to fit its address ranges to the quota: the
+            // rules written differ from the intent's.
+            let fitted: Bool = {
+                guard site.part != .betweenWorkloads, let id = site.workloads.first, let index = plan.firewall.identityOf[id] else { return false }
+                let (asked, written) =
+                    site.part == .ingress
+                    ? (plan.firewall.ingress[index], plan.ingressRules[index]) : (plan.firewall.egress[index], plan.egressRules[index])
+                return Set(plan.external(asked ?? ExternalRules())) != Set((written ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
+            }()
+            switch site.kind {
+            case .widened:
+                return joinedCauses(
+                    [
+                        site.part == .egress && site.asksNames
+                            ? "security groups match addresses, not names: a dns: destination opens every address on its ports" : nil,
+                        shared,
+                        site.asks(.sctp) ? "SCTP cannot be filtered by port" : nil,
+                        fitted ? "ranges are merged to fit \(AWSPlan.rulesPerGroup) rules per group" : nil,
+                    ],
+                    otherwise: "the security group rules allow more than the intent here")
+            case .narrowed:
+                return "with gaps: narrow, "
+                    + joinedCauses(
+                        [
+                            site.peers.dns.isEmpty ? nil : "dns: names are dropped (security groups match addresses, not names)",
+                            site.carries(.sctp) ? "SCTP port ranges are dropped (security groups filter SCTP as a whole protocol)" : nil,
+                            fitted ? "ranges beyond \(AWSPlan.rulesPerGroup) rules per group are dropped" : nil,
+                        ],
+                        otherwise: "what a security group cannot express exactly is dropped")
+            default:
+                return ""
             }
         }
         gaps += unenforcedControls(policy, target: .aws, why: "security groups filter traffic only")
