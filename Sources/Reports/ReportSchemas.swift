@@ -45,8 +45,11 @@ public enum ReportSchemas {
     // MARK: The reports
 
     static var compare: (String, [String], [StructuredValue.Entry], [StructuredValue.Entry]) {
+        // Every kind counts all its gaps; `outside its scope` counts the unenforced gaps of
+        // controls the target does not cover at all (those marked `outside_scope`).
         let summary = object(
-            Gap.Kind.allCases.map(\.rawValue), Gap.Kind.allCases.map { .init($0.rawValue, integer) })
+            Gap.Kind.allCases.map(\.rawValue) + ["outside its scope"],
+            Gap.Kind.allCases.map { .init($0.rawValue, integer) } + [.init("outside its scope", integer)])
         let target = StructuredValue.object([
             .init("type", .string("object")),
             .init("required", strings(["target"])),
@@ -72,7 +75,7 @@ public enum ReportSchemas {
             .init("additionalProperties", .object([.init("type", .string("object")), .init("additionalProperties", string)])),
         ])
         let gap = object(
-            ["kind", "control", "target", "subject", "reason", "message", "location"],
+            ["kind", "control", "target", "subject", "reason", "message", "location", "outside_scope"],
             [
                 .init("kind", enumeration(Gap.Kind.allCases.map(\.rawValue))),
                 .init("control", enumeration(Capability.allCases.map(\.rawValue))),
@@ -81,6 +84,7 @@ public enum ReportSchemas {
                 .init("reason", string),
                 .init("message", string),
                 .init("location", reference("location")),
+                .init("outside_scope", boolean),
             ])
         let subject = StructuredValue.object([
             .init(
