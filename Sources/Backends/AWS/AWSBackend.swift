@@ -14,18 +14,22 @@ public struct AWSBackend: Backend {
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
+        // The identities whose groups had their address ranges fitted to the quota, per
+        // direction: the rules written differ from the intent's.
+        func fittedGroups(_ asked: [Int: ExternalRules], _ written: [Int: [SecurityGroupRule]]) -> Set<Int> {
+            Set(asked.keys.filter { index in
+                Set(plan.external(asked[index] ?? ExternalRules())) != Set((written[index] ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
+            })
+        }
+        let fittedIngress = fittedGroups(plan.firewall.ingress, plan.ingressRules)
+        let fittedEgress = fittedGroups(plan.firewall.egress, plan.egressRules)
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { site in
             // Each cause is named only where this connection shows it.
-            let shared = site.sharesIdentity(in: policy) ? "workloads sharing a service identity share its security group" : nil
-            // Whether the workload's group had to fit its address ranges to the quota: the
-            // rules written differ from the intent's.
-            let fitted: Bool = {
-                guard site.part != .betweenWorkloads, let id = site.workloads.first, let index = plan.firewall.identityOf[id] else { return false }
-                let (asked, written) =
-                    site.part == .ingress
-                    ? (plan.firewall.ingress[index], plan.ingressRules[index]) : (plan.firewall.egress[index], plan.egressRules[index])
-                return Set(plan.external(asked ?? ExternalRules())) != Set((written ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
-            }()
+            let shared = site.sharesIdentity ? "workloads sharing a service identity share its security group" : nil
+            let fitted = site.workloads.contains { id in
+                guard let index = plan.firewall.identityOf[id] else { return false }
+                return site.part == .ingress ? fittedIngress.contains(index) : site.part == .egress && fittedEgress.contains(index)
+            }
             switch site.kind {
             case .widened:
                 return joinedCauses(

@@ -25,7 +25,7 @@ public struct AzureBackend: Backend {
                     [
                         site.part == .egress && site.asksNames
                             ? "NSGs match addresses, not names: a dns: destination opens every address on its ports" : nil,
-                        site.sharesIdentity(in: policy) ? "workloads sharing a service identity share its application security group" : nil,
+                        site.sharesIdentity ? "workloads sharing a service identity share its application security group" : nil,
                         site.asks(.sctp) ? "SCTP can only be allowed as any protocol on its ports" : nil,
                     ],
                     otherwise: "the NSG rules allow more than the intent here")

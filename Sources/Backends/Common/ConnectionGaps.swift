@@ -12,7 +12,13 @@ public func connectionGaps(
     var gaps: [Gap] = []
     let name = { (id: WorkloadID) in Endpoint.workload(policy.workloads[id.index].name) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
+    // Service identities with more than one workload, counted once for every reason.
+    var workloadsPerIdentity: [IdentityID: Int] = [:]
+    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
     func gap(_ site: ConnectionGapSite, _ capability: Capability, _ connection: Connection, _ origin: SourceRange?) {
+        var site = site
+        site.sharesIdentity = sharesIdentity(site.workloads)
         gaps.append(Gap(kind: site.kind, capability: capability, target: target, subject: .connection(connection), reason: why(site), origin: origin))
     }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
@@ -66,6 +72,9 @@ public struct ConnectionGapSite: Sendable {
     public var intendedPorts: PortSet
     /// The workload's external ingress (egress) in the intent; empty between workloads.
     public var intended: ExternalRules
+    /// Whether a workload of the connection shares its service identity with another
+    /// workload of the policy.
+    public var sharesIdentity = false
 
     /// Between two workloads, with the ports the intent allows the pair.
     public init(kind: Gap.Kind, part: ConnectionKind, source: WorkloadID, destination: WorkloadID, ports: PortSet, intendedPorts: PortSet) {
@@ -107,15 +116,6 @@ public struct ConnectionGapSite: Sendable {
     /// Whether the intent lets the workload reach (or be reached from) `dns:` names on some
     /// of the gap's ports.
     public var asksNames: Bool { intended.entries.contains { !$0.peers.dns.isEmpty && $0.ports.overlaps(ports) } }
-
-    /// Whether a workload of the connection shares its service identity with another
-    /// workload of the policy.
-    public func sharesIdentity(in policy: Policy) -> Bool {
-        workloads.contains { id in
-            let identity = policy.workloads[id.index].identity
-            return policy.workloads.contains { $0.id != id && $0.identity == identity }
-        }
-    }
 
     /// Whether a workload of the connection runs on its node's network.
     public func onHostNetwork(in policy: Policy) -> Bool {
