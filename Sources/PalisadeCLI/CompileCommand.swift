@@ -6,14 +6,14 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
         discussion: """
-            Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
-            nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
+            Every spec is checked completely; all errors are reported, in source order. A spec with errors writes \
+            nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a \
             target it speaks for). Files are written atomically.
 
-            Each target gets a line of gap counts (aws/shop: 2 widened, 88 outside its scope). A control a target does
-            not cover at all (no in palisade targets, such as runtime settings on a cloud firewall) is outside its
-            scope: --gaps lists the other gaps one by one and such a control in one line (how many settings of how many
-            workloads, and why); --all-gaps lists every gap one by one.
+            Each target gets a line of gap counts (aws/shop: 2 widened, 88 outside its scope). A control a target \
+            does not cover at all (no in palisade targets, such as runtime settings on a cloud firewall) is outside \
+            its scope: --gaps lists the other gaps one by one and such a control in one line (how many settings of \
+            how many workloads, and why); --all-gaps lists every gap one by one.
 
             Examples:
               palisade compile samples/shop.yaml --out out
