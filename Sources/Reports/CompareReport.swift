@@ -79,7 +79,9 @@ public enum CompareReport {
                                     .object(
                                         Comparison.sections.map { kind, _ in
                                             .init(kind.rawValue, .int(result.gaps.filter { $0.kind == kind }.count))
-                                        } + [.init(Fidelity.outsideScope, .int(scoped.outsideCount))])))
+                                        })))
+                            // Of the unenforced gaps, those of controls the target does not cover at all.
+                            entries.append(.init("outside_scope", .int(scoped.outsideCount)))
                             entries.append(
                                 .init(
                                     "gaps",
