@@ -13,6 +13,11 @@ public struct Comparison: Sendable {
         public var emission: Emission?
         /// Why the target cannot take the spec (a platform limit), when it cannot.
         public var error: Diagnostic?
+        /// What the target can enforce, as `palisade targets` says.
+        public var capabilities: [Capability: Support]
+
+        /// The gaps split into those listed one by one and those outside the target's scope.
+        public var scoped: TargetGaps { TargetGaps(target: target, gaps: gaps, capabilities: capabilities) }
     }
 
     public let policy: Policy
@@ -22,24 +27,27 @@ public struct Comparison: Sendable {
         self.policy = policy
         for target in targets {
             guard let backend = BackendRegistry.backend(for: target) else { continue }
+            let capabilities = TargetMatrix.capabilities(of: target)
             let outcome = TargetEmitter.emit(policy, with: backend)
             guard let emission = outcome.emission else {
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: outcome.error))
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: outcome.error, capabilities: capabilities))
                 continue
             }
             do {
                 // The read-back relation, from the files as written.
                 let relation = try backend.read(emission.files, policy: policy).relation
                 let gaps = emission.gaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
-                self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil))
+                self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil, capabilities: capabilities))
             } catch {
                 let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem))
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem, capabilities: capabilities))
             }
         }
     }
 
-    /// The sections of a target's report, in order, with their gap kinds.
+    /// The sections of a target's report, in order, with their gap kinds (of the gaps listed
+    /// one by one; those outside the target's scope have a section of their own, counted per
+    /// control).
     public static let sections: [(Gap.Kind, String)] = [
         (.widened, "allowed beyond the intent"),
         (.narrowed, "intended but blocked"),
@@ -74,23 +82,29 @@ public struct Comparison: Sendable {
 
     public static func location(_ gap: Gap) -> String { gap.origin.map { "\($0)" } ?? "" }
 
-    /// A matrix cell: `ok`, or `+N` widened, `-N` narrowed, `xN` unenforced, `!N` failed
-    /// expectations, for the gaps of one control.
-    public static func cell(_ gaps: [Gap]) -> String {
+    /// A matrix cell for the gaps of one control on a target that enforces it as `support`
+    /// says: `+N` widened, `-N` narrowed, `xN` unenforced, `!N` failed expectations; without
+    /// any, `no` where the target does not cover the control at all (as `palisade targets`
+    /// says), else `ok`. A control the target does not cover never reads `ok`.
+    public static func cell(_ gaps: [Gap], support: Support?) -> String {
         let marks: [(Gap.Kind, String)] = [(.widened, "+"), (.narrowed, "-"), (.unenforced, "x"), (.expectationFailed, "!")]
         let parts = marks.compactMap { kind, mark -> String? in
             let count = gaps.filter { $0.kind == kind }.count
             return count == 0 ? nil : "\(mark)\(count)"
         }
-        return parts.isEmpty ? "ok" : parts.joined(separator: " ")
+        if !parts.isEmpty { return parts.joined(separator: " ") }
+        return support == Support.none ? "no" : "ok"
     }
 
     /// Per control, one cell per target (`n/a` where the target refused the spec).
     public func matrixRows() -> [(Capability, [String])] {
         Capability.allCases.map { capability in
-            (capability, targets.map { result in
-                result.error != nil ? "n/a" : Self.cell(result.gaps.filter { $0.capability == capability })
-            })
+            (
+                capability,
+                targets.map { result in
+                    result.error != nil ? "n/a" : Self.cell(result.gaps.filter { $0.capability == capability }, support: result.capabilities[capability])
+                }
+            )
         }
     }
 

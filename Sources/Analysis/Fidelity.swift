@@ -25,12 +25,27 @@ public enum Fidelity {
         }
     }
 
-    /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`.
-    public static func summary(_ gaps: [Gap]) -> String {
+    /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`. With a
+    /// target's capabilities, the unenforced gaps of controls it does not cover at all are
+    /// counted apart, after the other unenforced ones: `2 widened, 88 outside its scope`
+    /// (`TargetGaps`).
+    public static func summary(_ gaps: [Gap], capabilities: [Capability: Support] = [:]) -> String {
         guard !gaps.isEmpty else { return "exact" }
         var counts: [Gap.Kind: Int] = [:]
-        for gap in gaps { counts[gap.kind, default: 0] += 1 }
-        let kinds: [Gap.Kind] = [.widened, .narrowed, .unenforced, .expectationFailed, .platformRequired]
-        return kinds.compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }.joined(separator: ", ")
+        var outside = 0
+        for gap in gaps {
+            if TargetGaps.isOutsideScope(gap, capabilities: capabilities) {
+                outside += 1
+            } else {
+                counts[gap.kind, default: 0] += 1
+            }
+        }
+        var parts = [Gap.Kind.widened, .narrowed, .unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        if outside > 0 { parts.append("\(outside) \(outsideScope)") }
+        parts += [Gap.Kind.expectationFailed, .platformRequired].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        return parts.joined(separator: ", ")
     }
+
+    /// The words for the gaps of controls a target does not cover at all.
+    public static let outsideScope = "outside its scope"
 }

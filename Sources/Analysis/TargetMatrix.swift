@@ -20,7 +20,14 @@ public struct TargetMatrix: Sendable {
     /// The matrix of every registered backend.
     public init() {
         columns = TargetName.allCases.compactMap(BackendRegistry.backend(for:)).map { backend in
-            Column(target: backend.target, capabilities: backend.capabilities, options: backend.options)
+            Column(target: backend.target, capabilities: Self.capabilities(of: backend.target), options: backend.options)
         }
+    }
+
+    /// What a target can enforce, from its backend's declaration: the one source of
+    /// `palisade targets`, of `compare`'s control matrix and of what is outside a target's
+    /// scope (`TargetGaps`). Empty for a target without a backend.
+    public static func capabilities(of target: TargetName) -> [Capability: Support] {
+        BackendRegistry.backend(for: target)?.capabilities ?? [:]
     }
 }

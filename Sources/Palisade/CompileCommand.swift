@@ -4,7 +4,7 @@ import IR
 import Reports
 import Spec
 
-/// `palisade compile SPEC… [--target T,…] [--out DIR] [--strict] [--check] [--gaps]`.
+/// `palisade compile SPEC… [--target T,…] [--out DIR] [--strict] [--check] [--gaps] [--all-gaps]`.
 public struct CompileRequest: Sendable {
     public var specs: [String]
     /// nil: every target.
@@ -16,8 +16,11 @@ public struct CompileRequest: Sendable {
     public var failOn: GapGates?
     /// Write nothing; fail when the files under `out` differ from what would be written.
     public var check: Bool
-    /// Print every gap, not only their counts.
+    /// Print the gaps, not only their counts: one by one, but one line per control for the
+    /// controls a target does not cover at all (outside its scope).
     public var gaps: Bool
+    /// Print every gap one by one, those outside a target's scope too (implies `gaps`).
+    public var allGaps: Bool
     /// Print the IR as JSON on standard output.
     public var dumpIR: Bool
     /// Print how long each pass and each target took.
@@ -28,7 +31,7 @@ public struct CompileRequest: Sendable {
 
     public init(
         specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, failOn: GapGates? = nil, check: Bool = false,
-        gaps: Bool = false, dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
+        gaps: Bool = false, allGaps: Bool = false, dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
     ) {
         self.failOn = failOn
         self.specs = specs
@@ -37,6 +40,7 @@ public struct CompileRequest: Sendable {
         self.strict = strict
         self.check = check
         self.gaps = gaps
+        self.allGaps = allGaps
         self.dumpIR = dumpIR
         self.timePasses = timePasses
         self.dumpRead = dumpRead
@@ -104,15 +108,29 @@ extension Commands {
             if let policy = spec.policy { output.stderr += CompileReport.policy(policy) }
         }
         var failed = false
+        var countedPerControl = false
         for (policy, target, gaps) in result.gaps {
             let gates = request.gates(strictPolicy: result.strictPolicies.contains(policy))
-            output.stderr += CompileReport.fidelity(policy: policy, target: target, gaps: gaps)
-            for gap in gaps {
+            let scoped = TargetGaps(target: target, gaps: gaps)
+            output.stderr += CompileReport.fidelity(policy: policy, gaps: scoped)
+            // Gaps of controls the target does not cover at all are one line per control,
+            // unless every gap is asked for; a gap that fails the compile is always shown.
+            for gap in request.allGaps ? gaps : scoped.listed {
                 let fails = GapGate.trips(gap, gates)
                 if fails { failed = true }
-                if fails || request.gaps { output.stderr += CompileReport.gap(gap, isError: fails) }
+                if fails || request.gaps || request.allGaps { output.stderr += CompileReport.gap(gap, isError: fails) }
+            }
+            guard !request.allGaps else { continue }
+            let file = result.specs.lazy.compactMap(\.policy).first { $0.name == policy }?.files.first
+            for control in scoped.outside {
+                let fails = control.gaps.contains { GapGate.trips($0, gates) }
+                if fails { failed = true }
+                guard fails || request.gaps else { continue }
+                output.stderr += CompileReport.outsideScope(control, target: target, file: file, isError: fails)
+                countedPerControl = true
             }
         }
+        if countedPerControl { output.stderr += CompileReport.outsideScopeNote }
         if !result.targetsWithoutBackend.isEmpty {
             output.stderr += CompileReport.targetsWithoutBackend(result.targetsWithoutBackend)
         }

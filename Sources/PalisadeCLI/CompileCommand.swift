@@ -6,15 +6,21 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
         discussion: """
-        Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
-        nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
-        target it speaks for). Files are written atomically.
+            Every spec is checked completely; all errors are reported, in source order. A spec with errors writes \
+            nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a \
+            target it speaks for). Files are written atomically.
 
-        Examples:
-          palisade compile samples/shop.yaml --out out
-          palisade compile samples/*.yaml --out targets --check
-          palisade compile samples/shop.yaml --target openshift --fail-on widened
-        """)
+            Each target gets a line of gap counts (aws/shop: 2 widened, 88 outside its scope). A control a target \
+            does not cover at all (no in palisade targets, such as runtime settings on a cloud firewall) is outside \
+            its scope: --gaps lists the other gaps one by one and such a control in one line (how many settings of \
+            how many workloads, and why); --all-gaps lists every gap one by one.
+
+            Examples:
+              palisade compile samples/shop.yaml --out out
+              palisade compile samples/*.yaml --out targets --check
+              palisade compile samples/shop.yaml --target openshift --fail-on widened
+              palisade compile samples/shop.yaml --target aws --gaps --out out
+            """)
 
     @Argument(help: "Spec files.")
     var specs: [String]
@@ -36,8 +42,11 @@ struct CompileCommand: ParsableCommand {
     @Flag(help: "Write nothing (but finish or undo a run on --out that was interrupted); exit 1 when the files in --out differ from what would be written.")
     var check = false
 
-    @Flag(help: "Print every fidelity gap with the spec location that asked for it.")
+    @Flag(help: "Print the fidelity gaps at the spec locations that asked for them; one line per control a target does not cover at all.")
     var gaps = false
+
+    @Flag(name: .customLong("all-gaps"), help: "Print every fidelity gap one by one, those outside a target's scope too.")
+    var allGaps = false
 
     @Flag(name: .customLong("dump-ir"), help: .hidden)
     var dumpIR = false
@@ -51,8 +60,10 @@ struct CompileCommand: ParsableCommand {
     var dumpRead = false
 
     func run() throws {
-        try finish(Commands.compile(CompileRequest(
-            specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
-            dumpRead: dumpRead)))
+        try finish(
+            Commands.compile(
+                CompileRequest(
+                    specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, allGaps: allGaps, dumpIR: dumpIR,
+                    timePasses: timePasses, dumpRead: dumpRead)))
     }
 }

@@ -16,20 +16,28 @@ public enum CompareReport {
                 out += "cannot compile: \(error.message)\n"
                 continue
             }
-            out += Fidelity.summary(result.gaps) + "\n"
+            let scoped = result.scoped
+            out += scoped.summary + "\n"
             for (kind, title) in Comparison.sections {
-                let gaps = result.gaps.filter { $0.kind == kind }
-                guard !gaps.isEmpty else { continue }
-                out += "  \(title) (\(gaps.count)):\n"
-                for (reason, members) in Comparison.groups(gaps) {
-                    out += "    \(reason):\n"
-                    for gap in members {
-                        out += "      \(Comparison.line(gap))\(gap.origin.map { "  [\($0)]" } ?? "")\n"
+                let gaps = scoped.listed.filter { $0.kind == kind }
+                if !gaps.isEmpty {
+                    out += "  \(title) (\(gaps.count)):\n"
+                    for (reason, members) in Comparison.groups(gaps) {
+                        out += "    \(reason):\n"
+                        for gap in members {
+                            out += "      \(Comparison.line(gap))\(gap.origin.map { "  [\($0)]" } ?? "")\n"
+                        }
                     }
+                }
+                // The controls the target does not cover at all, after the unenforced gaps it
+                // could have enforced: one line each.
+                if kind == .unenforced, !scoped.outside.isEmpty {
+                    out += "  \(Fidelity.outsideScope) (\(scoped.outsideCount)), controls \(result.target.rawValue) does not cover at all:\n"
+                    for control in scoped.outside { out += "    \(CompileReport.scopeLine(control))\n" }
                 }
             }
         }
-        out += "\ncontrols (ok: as the spec says; +N allowed beyond it; -N blocked; xN not enforced; !N expectations failing):\n"
+        out += "\ncontrols (\(legend)):\n"
         let width = Capability.allCases.map(\.rawValue.count).max() ?? 0
         let table = TextTable(indent: "  ", widths: [width + 2] + comparison.targets.map { _ in 11 })
         out += table.row(["control"] + comparison.targets.map(\.target.rawValue))
@@ -43,30 +51,53 @@ public enum CompareReport {
 
     public static func json(_ comparison: Comparison) -> String {
         let targets = comparison.targets
-        return JSONWriter.write(.object([
-            .init("format", .string(ReportSchemas.Report.compare.format)),
-            .init("version", .int(ReportSchemas.version)),
-            .init("policy", .string(comparison.policy.name)),
-            .init("files", .array(comparison.policy.files.map { .string($0) })),
-            .init("targets", .array(targets.map { result in
-                var entries: [StructuredValue.Entry] = [.init("target", .string(result.target.rawValue))]
-                if let error = result.error {
-                    entries.append(.init("error", .object([
-                        .init("code", .string(error.code.rawValue)), .init("message", .string(error.message)),
-                        .init("location", error.range.map { .string($0.description) } ?? .null),
-                    ])))
-                    return .object(entries)
-                }
-                entries.append(.init("summary", .object(Comparison.sections.map { kind, _ in
-                    .init(kind.rawValue, .int(result.gaps.filter { $0.kind == kind }.count))
-                })))
-                entries.append(.init("gaps", .array(result.gaps.map(GapJSON.value))))
-                return .object(entries)
-            })),
-            .init("controls", .object(comparison.matrixRows().map { capability, cells in
-                .init(capability.rawValue, .object(zip(targets, cells).map { .init($0.target.rawValue, .string($1)) }))
-            })),
-        ]))
+        return JSONWriter.write(
+            .object([
+                .init("format", .string(ReportSchemas.Report.compare.format)),
+                .init("version", .int(ReportSchemas.version)),
+                .init("policy", .string(comparison.policy.name)),
+                .init("files", .array(comparison.policy.files.map { .string($0) })),
+                .init(
+                    "targets",
+                    .array(
+                        targets.map { result in
+                            var entries: [StructuredValue.Entry] = [.init("target", .string(result.target.rawValue))]
+                            if let error = result.error {
+                                entries.append(
+                                    .init(
+                                        "error",
+                                        .object([
+                                            .init("code", .string(error.code.rawValue)), .init("message", .string(error.message)),
+                                            .init("location", error.range.map { .string($0.description) } ?? .null),
+                                        ])))
+                                return .object(entries)
+                            }
+                            let scoped = result.scoped
+                            entries.append(
+                                .init(
+                                    "summary",
+                                    .object(
+                                        Comparison.sections.map { kind, _ in
+                                            .init(kind.rawValue, .int(result.gaps.filter { $0.kind == kind }.count))
+                                        })))
+                            // Of the unenforced gaps, those of controls the target does not cover at all.
+                            entries.append(.init("outside_scope", .int(scoped.outsideCount)))
+                            entries.append(
+                                .init(
+                                    "gaps",
+                                    .array(
+                                        result.gaps.map { gap in
+                                            GapJSON.value(gap, outsideScope: TargetGaps.isOutsideScope(gap, capabilities: scoped.capabilities))
+                                        })))
+                            return .object(entries)
+                        })),
+                .init(
+                    "controls",
+                    .object(
+                        comparison.matrixRows().map { capability, cells in
+                            .init(capability.rawValue, .object(zip(targets, cells).map { .init($0.target.rawValue, .string($1)) }))
+                        })),
+            ]))
     }
 
     // MARK: Markdown
@@ -81,17 +112,22 @@ public enum CompareReport {
         let targets = comparison.targets
         var out = "## Palisade fidelity report: `\(policy.name)`\n\n"
         out += "What each platform enforces of `\(policy.files.joined(separator: "`, `"))`, read back from the files Palisade generates.\n\n"
-        out += "| target | allowed beyond the intent | intended but blocked | not enforced | expectations failing | added for the platform |\n"
-        out += "|---|---:|---:|---:|---:|---:|\n"
+        out +=
+            "| target | allowed beyond the intent | intended but blocked | not enforced | \(Fidelity.outsideScope) | expectations failing | added for the platform |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|\n"
         for result in targets {
             if let error = result.error {
-                out += "| \(result.target.rawValue) | cannot compile: \(escaped(error.message)) | | | | |\n"
+                out += "| \(result.target.rawValue) | cannot compile: \(escaped(error.message)) | | | | | |\n"
                 continue
             }
-            let counts = Comparison.sections.map { kind, _ in String(result.gaps.filter { $0.kind == kind }.count) }
+            let scoped = result.scoped
+            var counts = Comparison.sections.map { kind, _ in String(scoped.listed.filter { $0.kind == kind }.count) }
+            counts.insert(String(scoped.outsideCount), at: 3)
             out += MarkdownTable.row([result.target.rawValue] + counts)
         }
-        out += "\n### Controls\n\n`ok` as the spec says · `+N` allowed beyond it · `-N` blocked · `xN` not enforced · `!N` expectations failing\n\n"
+        out +=
+            "\n### Controls\n\n`ok` as the spec says · `no` not a control of the target (`palisade targets`) · `+N` allowed beyond it · `-N` blocked · "
+            + "`xN` not enforced · `!N` expectations failing\n\n"
         out += MarkdownTable.row(["control"] + targets.map(\.target.rawValue))
         out += MarkdownTable.separator(columns: targets.count + 1)
         for (capability, cells) in comparison.matrixRows() {
@@ -99,19 +135,27 @@ public enum CompareReport {
         }
         out += "\n### Intent\n\n```mermaid\n" + GraphReport.mermaid(comparison.intentGraph) + "```\n"
         for result in targets where result.error == nil && !result.gaps.isEmpty {
-            out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(Fidelity.summary(result.gaps))</summary>\n\n"
+            let scoped = result.scoped
+            out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(scoped.summary)</summary>\n\n"
             for (kind, title) in Comparison.sections {
-                let gaps = result.gaps.filter { $0.kind == kind }
-                guard !gaps.isEmpty else { continue }
-                out += "**\(title)**\n\n"
-                for (reason, members) in Comparison.groups(gaps) {
-                    out += "- \(escaped(reason))\n"
-                    for gap in members.prefix(50) {
-                        out += "  - \(escaped(Comparison.line(gap)))\(gap.origin.map { " — `\($0)`" } ?? "")\n"
+                let gaps = scoped.listed.filter { $0.kind == kind }
+                if !gaps.isEmpty {
+                    out += "**\(title)**\n\n"
+                    for (reason, members) in Comparison.groups(gaps) {
+                        out += "- \(escaped(reason))\n"
+                        for gap in members.prefix(50) {
+                            out += "  - \(escaped(Comparison.line(gap)))\(gap.origin.map { " — `\($0)`" } ?? "")\n"
+                        }
+                        if members.count > 50 { out += "  - … and \(members.count - 50) more (`palisade compare --format json` lists all)\n" }
                     }
-                    if members.count > 50 { out += "  - … and \(members.count - 50) more (`palisade compare --format json` lists all)\n" }
+                    out += "\n"
                 }
-                out += "\n"
+                if kind == .unenforced, !scoped.outside.isEmpty {
+                    out +=
+                        "**\(Fidelity.outsideScope)**: controls \(result.target.rawValue) does not cover at all (`palisade compare --format json` lists each gap)\n\n"
+                    for control in scoped.outside { out += "- \(escaped(CompileReport.scopeLine(control)))\n" }
+                    out += "\n"
+                }
             }
             if let graph = comparison.graph(of: result), graph.edges.count <= 150 {
                 out += "```mermaid\n" + GraphReport.mermaid(graph) + "```\n\n"
@@ -121,10 +165,18 @@ public enum CompareReport {
         return out
     }
 
-    /// Why `compare` fails: `error: swarm: 1 expectation failed (--fail-on)`, then each gap.
+    /// Why `compare` fails: `error: swarm: 1 expectation failed (--fail-on)`, then each gap,
+    /// those outside the target's scope one line per control.
     public static func gateFailure(target: TargetName, gaps: [Gap]) -> String {
-        var out = "error: \(target.rawValue): \(Fidelity.summary(gaps)) (--fail-on)\n"
-        for gap in gaps { out += "  \(gap.origin.map { "\($0): " } ?? "")\(gap.message)\n" }
+        let scoped = TargetGaps(target: target, gaps: gaps)
+        var out = "error: \(target.rawValue): \(scoped.summary) (--fail-on)\n"
+        for gap in scoped.listed { out += "  \(gap.origin.map { "\($0): " } ?? "")\(gap.message)\n" }
+        for control in scoped.outside { out += "  \(Fidelity.outsideScope): \(target.rawValue) does not enforce \(CompileReport.scopeLine(control))\n" }
         return out
     }
+
+    /// What the control matrix's cells say.
+    static let legend =
+        "ok: as the spec says; no: not a control of the target (palisade targets); +N allowed beyond it; -N blocked; "
+        + "xN not enforced; !N expectations failing"
 }

@@ -3,10 +3,11 @@ import YAML
 
 /// Gaps as JSON, from their fields: what `compare --format json` lists per target.
 enum GapJSON {
-    /// `{kind, control, target, subject, reason, message, location}`; `subject` holds one key
-    /// naming what the gap is about (`connection`, `runtime`, `secrets`, `grant`,
-    /// `image_policy`, `expectation`).
-    static func value(_ gap: Gap) -> StructuredValue {
+    /// `{kind, control, target, subject, reason, message, location, outside_scope}`; `subject`
+    /// holds one key naming what the gap is about (`connection`, `runtime`, `secrets`, `grant`,
+    /// `image_policy`, `expectation`); `outside_scope`: the target does not cover the gap's
+    /// control at all (`TargetGaps`).
+    static func value(_ gap: Gap, outsideScope: Bool) -> StructuredValue {
         .object([
             .init("kind", .string(gap.kind.rawValue)),
             .init("control", .string(gap.capability.rawValue)),
@@ -15,6 +16,7 @@ enum GapJSON {
             .init("reason", .string(gap.reason)),
             .init("message", .string(gap.message)),
             .init("location", gap.origin.map { .string($0.description) } ?? .null),
+            .init("outside_scope", .bool(outsideScope)),
         ])
     }
 

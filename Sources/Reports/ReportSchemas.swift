@@ -57,13 +57,16 @@ public enum ReportSchemas {
                     .init("target", enumeration(TargetName.allCases.map(\.rawValue))),
                     .init("error", reference("error")),
                     .init("summary", summary),
+                    // Of the unenforced gaps, how many are of controls the target does not
+                    // cover at all (the gaps marked `outside_scope`).
+                    .init("outside_scope", integer),
                     .init("gaps", array(reference("gap"))),
                 ])),
             .init(
                 "oneOf",
                 .array([
                     .object([.init("required", strings(["error"]))]),
-                    .object([.init("required", strings(["summary", "gaps"]))]),
+                    .object([.init("required", strings(["summary", "outside_scope", "gaps"]))]),
                 ])),
         ])
         let controls = StructuredValue.object([
@@ -72,7 +75,7 @@ public enum ReportSchemas {
             .init("additionalProperties", .object([.init("type", .string("object")), .init("additionalProperties", string)])),
         ])
         let gap = object(
-            ["kind", "control", "target", "subject", "reason", "message", "location"],
+            ["kind", "control", "target", "subject", "reason", "message", "location", "outside_scope"],
             [
                 .init("kind", enumeration(Gap.Kind.allCases.map(\.rawValue))),
                 .init("control", enumeration(Capability.allCases.map(\.rawValue))),
@@ -81,6 +84,7 @@ public enum ReportSchemas {
                 .init("reason", string),
                 .init("message", string),
                 .init("location", reference("location")),
+                .init("outside_scope", boolean),
             ])
         let subject = StructuredValue.object([
             .init(

@@ -14,13 +14,44 @@ public struct AWSBackend: Backend {
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { kind, connection in
-            switch (kind, connection) {
-            case (.widened, .betweenWorkloads): "workloads sharing a service identity share its security group, and SCTP cannot be filtered by port"
-            case (.widened, .ingress): "workloads sharing a service identity share its security group, SCTP cannot be filtered by port, and ranges are merged to fit 60 rules per group"
-            case (.widened, .egress): "security groups match addresses, not names: a dns: destination opens every address on its ports (or the identity's group is shared)"
-            case (.narrowed, _): "with gaps: narrow, what a security group cannot express exactly (dns: names, SCTP port ranges, ranges beyond 60 rules per group) is dropped"
-            default: ""
+        // The identities whose groups had their address ranges fitted to the quota, per
+        // direction: the rules written differ from the intent's.
+        func fittedGroups(_ asked: [Int: ExternalRules], _ written: [Int: [SecurityGroupRule]]) -> Set<Int> {
+            Set(asked.keys.filter { index in
+                Set(plan.external(asked[index] ?? ExternalRules())) != Set((written[index] ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
+            })
+        }
+        let fittedIngress = fittedGroups(plan.firewall.ingress, plan.ingressRules)
+        let fittedEgress = fittedGroups(plan.firewall.egress, plan.egressRules)
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { site in
+            // Each cause is named only where this connection shows it.
+            let shared = site.sharesIdentity ? "workloads sharing a service identity share its security group" : nil
+            let fitted = site.workloads.contains { id in
+                guard let index = plan.firewall.identityOf[id] else { return false }
+                return site.part == .ingress ? fittedIngress.contains(index) : site.part == .egress && fittedEgress.contains(index)
+            }
+            switch site.kind {
+            case .widened:
+                return joinedCauses(
+                    [
+                        site.part == .egress && site.asksNames
+                            ? "security groups match addresses, not names: a dns: destination opens every address on its ports" : nil,
+                        shared,
+                        site.asks(.sctp) ? "SCTP cannot be filtered by port" : nil,
+                        fitted ? "ranges are merged to fit \(AWSPlan.rulesPerGroup) rules per group" : nil,
+                    ],
+                    otherwise: "the security group rules allow more than the intent here")
+            case .narrowed:
+                return "with gaps: narrow, "
+                    + joinedCauses(
+                        [
+                            site.peers.dns.isEmpty ? nil : "dns: names are dropped (security groups match addresses, not names)",
+                            site.carries(.sctp) ? "SCTP port ranges are dropped (security groups filter SCTP as a whole protocol)" : nil,
+                            fitted ? "ranges beyond \(AWSPlan.rulesPerGroup) rules per group are dropped" : nil,
+                        ],
+                        otherwise: "what a security group cannot express exactly is dropped")
+            default:
+                return ""
             }
         }
         gaps += unenforcedControls(policy, target: .aws, why: "security groups filter traffic only")

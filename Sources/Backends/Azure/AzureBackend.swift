@@ -17,12 +17,28 @@ public struct AzureBackend: Backend {
         let planned = try AzureReader(policy: policy, files: files).relation()
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { kind, connection in
-            switch (kind, connection) {
-            case (.widened, .egress): "NSGs match addresses, not names: a dns: destination opens every address on its ports (or the identity's group is shared)"
-            case (.widened, _): "workloads sharing a service identity share its application security group, and SCTP can only be allowed as any protocol on its ports"
-            case (.narrowed, _): "with gaps: narrow, what an NSG cannot express exactly (dns: names, SCTP) is dropped"
-            default: ""
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { site in
+            // Each cause is named only where this connection shows it.
+            switch site.kind {
+            case .widened:
+                return joinedCauses(
+                    [
+                        site.part == .egress && site.asksNames
+                            ? "NSGs match addresses, not names: a dns: destination opens every address on its ports" : nil,
+                        site.sharesIdentity ? "workloads sharing a service identity share its application security group" : nil,
+                        site.asks(.sctp) ? "SCTP can only be allowed as any protocol on its ports" : nil,
+                    ],
+                    otherwise: "the NSG rules allow more than the intent here")
+            case .narrowed:
+                return "with gaps: narrow, "
+                    + joinedCauses(
+                        [
+                            site.peers.dns.isEmpty ? nil : "dns: names are dropped (NSGs match addresses, not names)",
+                            site.carries(.sctp) ? "SCTP is dropped (an NSG has no SCTP protocol)" : nil,
+                        ],
+                        otherwise: "what an NSG cannot express exactly is dropped")
+            default:
+                return ""
             }
         }
         gaps += unenforcedControls(policy, target: .azure, why: "network security groups filter traffic only")

@@ -4,43 +4,129 @@ import IR
 /// Gaps for the connections a target allows beyond the intent (`widened`) and the intended
 /// ones it blocks (`narrowed`), one per workload pair or per workload and direction, located at
 /// the allow flow that asked (narrowed) or the workload the connection reaches (or leaves,
-/// for egress).
+/// for egress). `why` gives each gap's reason from its own connection (`ConnectionGapSite`),
+/// so that a reason names only what that connection carries.
 public func connectionGaps(
-    widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (Gap.Kind, ConnectionKind) -> String
+    widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
 ) -> [Gap] {
     var gaps: [Gap] = []
     let name = { (id: WorkloadID) in Endpoint.workload(policy.workloads[id.index].name) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
-    func gap(_ kind: Gap.Kind, _ capability: Capability, _ connection: Connection, _ reason: String, _ origin: SourceRange?) {
-        gaps.append(Gap(kind: kind, capability: capability, target: target, subject: .connection(connection), reason: reason, origin: origin))
+    // Service identities with more than one workload, counted once for every reason.
+    var workloadsPerIdentity: [IdentityID: Int] = [:]
+    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
+    func gap(_ site: ConnectionGapSite, _ capability: Capability, _ connection: Connection, _ origin: SourceRange?) {
+        var site = site
+        site.sharesIdentity = sharesIdentity(site.workloads)
+        gaps.append(Gap(kind: site.kind, capability: capability, target: target, subject: .connection(connection), reason: why(site), origin: origin))
     }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
-        let betweenWorkloads = why(kind, .betweenWorkloads)
         for (pair, ports) in relation.sortedPairs {
+            let site = ConnectionGapSite(
+                kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
+                intendedPorts: policy.intent.ports(from: pair.source, to: pair.destination))
             gap(
-                kind, kind == .widened ? .portFiltering : .workloadSegmentation,
-                Connection(name(pair.source), name(pair.destination), ports: ports), betweenWorkloads,
+                site, kind == .widened ? .portFiltering : .workloadSegmentation, Connection(name(pair.source), name(pair.destination), ports: ports),
                 (kind == .narrowed ? asked.pairs[pair] : nil) ?? policy.workloads[pair.destination.index].origin)
         }
-        let ingressWhy = why(kind, .ingress)
         for (id, rules) in relation.ingress.sorted(by: { $0.key < $1.key }) {
+            let intended = policy.intent.ingress[id] ?? ExternalRules()
             for entry in rules.entries {
+                let site = ConnectionGapSite(kind: kind, part: .ingress, destination: id, peers: entry.peers, ports: entry.ports, intended: intended)
                 gap(
-                    kind, .externalIngress, Connection(.external(entry.peers), name(id), ports: entry.ports), ingressWhy,
+                    site, .externalIngress, Connection(.external(entry.peers), name(id), ports: entry.ports),
                     (kind == .narrowed ? asked.ingress[id] : nil) ?? policy.workloads[id.index].origin)
             }
         }
-        let egressWhy = why(kind, .egress)
         for (id, rules) in relation.egress.sorted(by: { $0.key < $1.key }) {
+            let intended = policy.intent.egress[id] ?? ExternalRules()
             for entry in rules.entries {
+                let site = ConnectionGapSite(kind: kind, part: .egress, source: id, peers: entry.peers, ports: entry.ports, intended: intended)
                 gap(
-                    kind, entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress,
-                    Connection(name(id), .external(entry.peers), ports: entry.ports), egressWhy,
+                    site, entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress, Connection(name(id), .external(entry.peers), ports: entry.ports),
                     (kind == .narrowed ? asked.egress[id] : nil) ?? policy.workloads[id.index].origin)
             }
         }
     }
     return gaps
+}
+
+/// The connection a backend gives a gap's reason for: the kind of gap, which part of the
+/// relation, the workloads and external peers it joins, its ports, and what the intent asks
+/// there. A reason names a cause only where the connection shows it (ICMP only when ICMP is
+/// in the ports or the intent's, `dns:` names only when the peers or the intent's have them).
+public struct ConnectionGapSite: Sendable {
+    public var kind: Gap.Kind
+    public var part: ConnectionKind
+    /// The workload that opens the connection; nil for ingress (an external peer does).
+    public var source: WorkloadID?
+    /// The workload the connection reaches; nil for egress (an external peer).
+    public var destination: WorkloadID?
+    /// The external peers, for ingress and egress; empty between workloads.
+    public var peers: ExternalSet
+    /// The ports of the gap.
+    public var ports: PortSet
+    /// The ports the intent allows on the same connection: the pair's, or every port of the
+    /// workload's ingress (egress) from (to) external peers.
+    public var intendedPorts: PortSet
+    /// The workload's external ingress (egress) in the intent; empty between workloads.
+    public var intended: ExternalRules
+    /// Whether a workload of the connection shares its service identity with another
+    /// workload of the policy.
+    public var sharesIdentity = false
+
+    /// Between two workloads, with the ports the intent allows the pair.
+    public init(kind: Gap.Kind, part: ConnectionKind, source: WorkloadID, destination: WorkloadID, ports: PortSet, intendedPorts: PortSet) {
+        self.kind = kind
+        self.part = part
+        self.source = source
+        self.destination = destination
+        self.peers = .empty
+        self.ports = ports
+        self.intendedPorts = intendedPorts
+        self.intended = ExternalRules()
+    }
+
+    /// From (`.ingress`) or to (`.egress`) external peers, with the workload's external rules
+    /// in the intent.
+    public init(
+        kind: Gap.Kind, part: ConnectionKind, source: WorkloadID? = nil, destination: WorkloadID? = nil, peers: ExternalSet, ports: PortSet,
+        intended: ExternalRules
+    ) {
+        self.kind = kind
+        self.part = part
+        self.source = source
+        self.destination = destination
+        self.peers = peers
+        self.ports = ports
+        self.intendedPorts = intended.entries.reduce(PortSet()) { $0.union($1.ports) }
+        self.intended = intended
+    }
+
+    /// The workloads of the connection: the pair, or the one workload.
+    public var workloads: [WorkloadID] { [source, destination].compactMap { $0 } }
+
+    /// Whether the gap's own ports carry the protocol.
+    public func carries(_ proto: TransportProtocol) -> Bool { ports.protocols.contains(proto) }
+
+    /// Whether the intent asks for the protocol on this connection.
+    public func asks(_ proto: TransportProtocol) -> Bool { intendedPorts.protocols.contains(proto) }
+
+    /// Whether the intent lets the workload reach (or be reached from) `dns:` names on some
+    /// of the gap's ports.
+    public var asksNames: Bool { intended.entries.contains { !$0.peers.dns.isEmpty && $0.ports.overlaps(ports) } }
+
+    /// Whether a workload of the connection runs on its node's network.
+    public func onHostNetwork(in policy: Policy) -> Bool {
+        workloads.contains { policy.workloads[$0.index].runtime.hostNetwork == true }
+    }
+}
+
+/// The causes that apply, joined into one reason (`a; b`), or `fallback` when none does.
+public func joinedCauses(_ causes: [String?], otherwise fallback: String) -> String {
+    let named = causes.compactMap { $0 }
+    return named.isEmpty ? fallback : named.joined(separator: "; ")
 }
 
 /// The three kinds of connections a relation holds.

@@ -1,31 +1,33 @@
 import IR
 
 /// Runtime profiles, secrets, grants and image policy are out of a firewall's reach: one
-/// gap per workload and key the spec sets, per grant, and for the image policy.
+/// gap per workload and key the spec sets, per grant, and for the image policy. Each reason
+/// ends with `: WHY`, the same for every gap of a control, so that a report can say it once
+/// for the control (the firewalls' capabilities say `none` for all of them).
 func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [Gap] {
     var gaps: [Gap] = []
     for workload in policy.workloads {
         for key in RuntimeKey.allCases {
             guard let origin = workload.runtime.origins[key] else { continue }
             gaps.append(.runtime(
-                target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue) (\(why))",
+                target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue): \(why)",
                 origin: origin))
         }
         if !workload.secrets.isEmpty {
             gaps.append(Gap(
                 kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name),
-                reason: "secrets are not delivered by \(target.rawValue) (\(why))", origin: workload.origin))
+                reason: "secrets are not delivered by \(target.rawValue): \(why)", origin: workload.origin))
         }
     }
     for grant in policy.grants {
         let (identity, role) = policy.names(of: grant)
-        gaps.append(
-            .grant(.unenforced, target: target, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)' is not enforced by \(target.rawValue) (\(why))"))
+        gaps.append(.grant(
+            .unenforced, target: target, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)' is not enforced by \(target.rawValue): \(why)"))
     }
     if let imagePolicy = policy.imagePolicy {
         gaps.append(Gap(
             kind: .unenforced, capability: .imagePolicy, target: target, subject: .imagePolicy,
-            reason: "image_policy is checked at compile time only (\(why))", origin: imagePolicy.origin))
+            reason: "image_policy is checked at compile time only, not by \(target.rawValue): \(why)", origin: imagePolicy.origin))
     }
     return gaps
 }

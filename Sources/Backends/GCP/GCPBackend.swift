@@ -15,12 +15,29 @@ public struct GCPBackend: Backend {
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .gcp) { kind, connection in
-            switch (kind, connection) {
-            case (.widened, .betweenWorkloads), (.widened, .ingress): "workloads sharing a service identity share its service account"
-            case (.widened, .egress): "egress rules match destination ranges only: a dns: destination opens every address on its ports, and traffic between workloads leaves through internal_ranges"
-            case (.narrowed, _): "with gaps: narrow, dns: destinations are dropped (VPC firewall rules match no names)"
-            default: ""
+        let internalRanges = options.internalRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        // The ports each service account sends to other workloads, which its rule towards the
+        // internal ranges opens.
+        let sentInside = plan.firewall.between.reduce(into: [Int: PortSet]()) { $0[$1.key.source, default: PortSet()].formUnion($1.value) }
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .gcp) { site in
+            // Each cause is named only where this connection shows it.
+            let sent = site.source.flatMap { plan.firewall.identityOf[$0] }.flatMap { sentInside[$0] } ?? PortSet()
+            switch site.kind {
+            case .widened:
+                return joinedCauses(
+                    [
+                        site.part == .egress && site.asksNames
+                            ? "egress rules match destination ranges only: a dns: destination opens every address on its ports" : nil,
+                        site.part == .egress && !site.peers.addresses.intersection(internalRanges).isEmpty && site.ports.overlaps(sent)
+                            ? "traffic between workloads leaves through internal_ranges, which egress rules cannot narrow to the destination's workloads" : nil,
+                        site.sharesIdentity ? "workloads sharing a service identity share its service account" : nil,
+                    ],
+                    otherwise: "the firewall rules allow more than the intent here")
+            case .narrowed:
+                return site.peers.dns.isEmpty ? "with gaps: narrow, what a VPC firewall rule cannot express exactly is dropped"
+                    : "with gaps: narrow, dns: destinations are dropped (VPC firewall rules match no names)"
+            default:
+                return ""
             }
         }
         gaps += unenforcedControls(policy, target: .gcp, why: "VPC firewall rules filter traffic only")

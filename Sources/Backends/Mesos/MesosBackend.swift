@@ -24,18 +24,27 @@ public struct MesosBackend: Backend {
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         let docker = options.containerizer == .docker
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { kind, connection in
-            switch (kind, connection) {
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { site in
+            // The protocols of this connection Marathon maps no host port for.
+            let unmapped = site.ports.protocols.filter { $0 == .sctp || $0 == .icmp }.map { $0.description.uppercased() }
+            let tcpAndUDPOnly = unmapped.isEmpty ? nil : "Marathon maps tcp and udp host ports only (not \(unmapped.joined(separator: " or ")))"
+            switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads):
-                docker ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a connected group of workloads shares it)"
+                return docker
+                    ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a connected group of workloads shares it)"
                     : "tasks on one container network reach each other on every port, both ways"
-            case (.widened, .ingress): "host ports are open to every address; Mesos has no source filter"
-            case (.widened, .egress): "egress is the CNI network's policy, configured outside Marathon and Mesos"
-            case (.narrowed, .betweenWorkloads): "with gaps: narrow workloads share a network only where they may already talk on every port, both ways"
+            case (.widened, .ingress): return "host ports are open to every address; Mesos has no source filter"
+            case (.widened, .egress): return "egress is the CNI network's policy, configured outside Marathon and Mesos"
+            case (.narrowed, .betweenWorkloads): return "with gaps: narrow workloads share a network only where they may already talk on every port, both ways"
             case (.narrowed, .ingress):
-                options.gaps == .widen ? "Marathon maps tcp and udp host ports only"
-                    : "with gaps: narrow a host port is mapped only where every address may reach it (tcp and udp only)"
-            default: ""
+                return joinedCauses(
+                    [
+                        options.gaps == .narrow && !site.peers.addresses.isAll
+                            ? "with gaps: narrow a host port is mapped only where every address may reach it" : nil,
+                        tcpAndUDPOnly,
+                    ],
+                    otherwise: "Marathon maps host ports for less than the intent here")
+            default: return ""
             }
         }
         gaps += runtimeGaps(policy, plan: plan, settings: options)

@@ -27,15 +27,22 @@ public struct SwarmBackend: Backend {
         let file = try SwarmEmitter(plan: plan).file()
         let widened = plan.planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(plan.planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { kind, connection in
-            switch (kind, connection) {
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { site in
+            switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads): "services sharing an overlay network reach each other on every port, both ways"
             case (.widened, .ingress): "published ports are open to every address; Swarm has no source filter"
             case (.widened, .egress): "a service on a non-internal network, or with published ports, reaches every external address"
             case (.narrowed, .betweenWorkloads): "with gaps: narrow no network is shared unless the intent allows every port both ways"
             case (.narrowed, .ingress):
-                options.gaps == .widen ? "the routing mesh carries no ICMP"
-                    : "with gaps: narrow a port is published only where every address may reach it (and ICMP never)"
+                // The routing mesh publishes tcp, udp and sctp ports, never ICMP; under
+                // `narrow` only ports every address may reach.
+                joinedCauses(
+                    [
+                        options.gaps == .narrow && !site.peers.addresses.isAll
+                            ? "with gaps: narrow a port is published only where every address may reach it" : nil,
+                        site.carries(.icmp) ? "the routing mesh carries no ICMP" : nil,
+                    ],
+                    otherwise: "the routing mesh publishes less than the intent here")
             case (.narrowed, .egress): "with gaps: narrow only egress to every address on every port is given"
             default: ""
             }

@@ -1,0 +1,88 @@
+import Backends
+import IR
+
+/// A target's gaps at the level a reviewer reads them. A control the target does not cover at
+/// all (`Support.none` in its capabilities, the `no` of `palisade targets`) is outside its
+/// scope: every runtime key a firewall is given, say. Those unenforced gaps are counted per
+/// control (`outside`), the others are listed one by one (`listed`). Every gap stays as data
+/// in `gaps`; the split is computed from the gaps and the capabilities alone.
+public struct TargetGaps: Sendable {
+    /// The unenforced gaps of one control the target does not cover at all.
+    public struct OutsideControl: Sendable {
+        public var capability: Capability
+        /// In the order the backend gave them.
+        public var gaps: [Gap]
+
+        /// The workloads whose runtime keys or secrets the gaps are about, in order.
+        public var workloads: [String] {
+            var seen = Set<String>()
+            return gaps.compactMap { gap in
+                switch gap.subject {
+                case .runtime(let workload, _), .secrets(let workload): seen.insert(workload).inserted ? workload : nil
+                default: nil
+                }
+            }
+        }
+
+        /// How many gaps are about each kind of subject: runtime settings, workloads' secrets,
+        /// grants, the image policy, anything else.
+        public var settings: Int { gaps.count { if case .runtime = $0.subject { true } else { false } } }
+        public var secrets: Int { gaps.count { if case .secrets = $0.subject { true } else { false } } }
+        public var grants: Int { gaps.count { if case .grant = $0.subject { true } else { false } } }
+        public var imagePolicy: Bool { gaps.contains { $0.subject == .imagePolicy } }
+        public var others: Int { gaps.count - settings - secrets - grants - (imagePolicy ? 1 : 0) }
+
+        /// The platform's reason, when every gap of the control gives the same one: a reason
+        /// says what it is about, then after its first `: ` why (`user is not enforced by
+        /// aws: security groups filter traffic only`); a reason without `: ` is its own why.
+        /// nil when they differ.
+        public var reason: String? {
+            let whys = gaps.map { gap in gap.reason.range(of: ": ").map { String(gap.reason[$0.upperBound...]) } ?? gap.reason }
+            guard let first = whys.first, !first.isEmpty, whys.allSatisfy({ $0 == first }) else { return nil }
+            return first
+        }
+    }
+
+    public let target: TargetName
+    /// The target's capabilities, as `palisade targets` shows them.
+    public let capabilities: [Capability: Support]
+    /// Every gap, in the backend's order.
+    public let gaps: [Gap]
+    /// The gaps listed one by one: all but those outside the target's scope.
+    public let listed: [Gap]
+    /// The gaps outside the target's scope, per control in the order of `Capability`.
+    public let outside: [OutsideControl]
+
+    /// `capabilities` nil: the target's own (`TargetMatrix.capabilities(of:)`).
+    public init(target: TargetName, gaps: [Gap], capabilities: [Capability: Support]? = nil) {
+        self.target = target
+        let capabilities = capabilities ?? TargetMatrix.capabilities(of: target)
+        self.capabilities = capabilities
+        self.gaps = gaps
+        var listed: [Gap] = []
+        var outside: [Capability: [Gap]] = [:]
+        for gap in gaps {
+            if Self.isOutsideScope(gap, capabilities: capabilities) {
+                outside[gap.capability, default: []].append(gap)
+            } else {
+                listed.append(gap)
+            }
+        }
+        self.listed = listed
+        self.outside = outside.keys.sorted().map { OutsideControl(capability: $0, gaps: outside[$0] ?? []) }
+    }
+
+    /// Whether a gap is outside a target's scope: an unenforced control the target does not
+    /// cover at all. Widened and narrowed connections are always listed, whatever the
+    /// control: they say which traffic passes.
+    public static func isOutsideScope(_ gap: Gap, capabilities: [Capability: Support]) -> Bool {
+        gap.kind == .unenforced && capabilities[gap.capability] == Support.none
+    }
+
+    /// How many gaps are outside the target's scope.
+    public var outsideCount: Int { outside.reduce(0) { $0 + $1.gaps.count } }
+
+    /// `exact`, or the gaps counted by kind with those outside the target's scope apart:
+    /// `2 widened, 1 narrowed, 88 outside its scope`.
+    public var summary: String { Fidelity.summary(gaps, capabilities: capabilities) }
+}
