@@ -81,7 +81,7 @@ public enum Commands {
     static func compiledPolicy(
         _ path: String, fileSystem: any SpecFileSystem, into output: inout CommandOutput
     ) -> (policy: Policy, sources: SourceFiles)? {
-        let compiled = SpecCompiler.compile(path: path, fileSystem: fileSystem)
+        let compiled = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
         output.stderr += DiagnosticReport.text(compiled.diagnostics, sources: compiled.sources)
         guard compiled.readable else {
             output.exitStatus = .usage

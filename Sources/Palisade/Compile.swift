@@ -44,7 +44,7 @@ public enum Pipeline {
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
         var policyNames: [String: String] = [:]
         for path in paths {
-            let output = SpecCompiler.compile(path: path, fileSystem: fileSystem)
+            let output = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: validateOptions)
             result.specs.append(output)
             guard let policy = output.policy else { continue }
             if let other = policyNames[policy.name] {
@@ -70,6 +70,12 @@ public enum Pipeline {
             }
         }
         return result
+    }
+
+    /// Every target's options checked by its backend, whichever targets a command compiles:
+    /// `compile`, `lint` and the report commands refuse the same specs.
+    public static let validateOptions: SpecCompiler.OptionValidator = { options in
+        BackendRegistry.backend(for: options.target)?.validate(options) ?? []
     }
 
     /// The JSON Schema of the spec language.

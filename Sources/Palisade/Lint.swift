@@ -18,7 +18,7 @@ public enum LintPipeline {
         var sources = SourceFiles()
         var readable = true
         for path in paths {
-            let output = SpecCompiler.compile(path: path, fileSystem: fileSystem)
+            let output = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
             for file in output.sources.all { sources.add(file) }
             readable = readable && output.readable
             diagnostics += output.diagnostics

@@ -28,9 +28,16 @@ public enum SpecCompiler {
         case include, resolve, lower
     }
 
+    /// Checks one target's options against what its backend accepts (the front end does not
+    /// know the backends: the pipeline gives this).
+    public typealias OptionValidator = @Sendable (TargetOptions) -> [Diagnostic]
+
+    /// `validateOptions` checks every target's options the spec gives, whichever targets are
+    /// compiled, in the same run as the spec's other errors: a spec with an unknown target and a
+    /// bad option of another target reports both.
     public static func compile(
         path: String, fileSystem: any SpecFileSystem = LocalFileSystem(), limits: YAMLLimits = YAMLLimits(),
-        stopAfter: Pass = .lower
+        stopAfter: Pass = .lower, validateOptions: OptionValidator? = nil
     ) -> Output {
         let clock = ContinuousClock()
         var started = clock.now
@@ -46,6 +53,9 @@ public enum SpecCompiler {
         timings.insert((.yaml, includes.yamlTime), at: 0)
         var bag = DiagnosticBag()
         bag.report(contentsOf: includes.diagnostics)
+        if let validateOptions, let top = includes.files.first {
+            for options in top.targets { bag.report(contentsOf: validateOptions(options)) }
+        }
         guard readable, !includes.files.isEmpty else {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: readable)
         }
