@@ -1,4 +1,5 @@
 import IR
+import TestSupport
 import Testing
 @testable import Backends
 
@@ -23,5 +24,23 @@ import Testing
     ])
     func gcpNetworks(text: String, valid: Bool) {
         #expect((GCPOptions.networkProblem(text) == nil) == valid, "\(text.debugDescription)")
+    }
+}
+
+/// Every target that cannot enforce the image policy says so when a spec has one.
+@Suite struct ImagePolicyGapTests {
+    @Test func everyTargetReportsAnImagePolicyItDoesNotEnforce() throws {
+        let output = compileSpec("""
+            version: 1
+            name: t
+            image_policy: {require_digest: false, allowed_registries: [registry.example.com]}
+            workloads:
+              web: {image: registry.example.com/web:1.0, ports: [tcp/80]}
+            """)
+        let policy = try #require(output.policy)
+        for backend in BackendRegistry.all where backend.capabilities[.imagePolicy] == Support.none {
+            let emission = try backend.emit(policy, options: TargetOptions(target: backend.target, gaps: .widen, options: [], origin: policy.origin))
+            #expect(emission.gaps.contains { $0.subject == .imagePolicy }, "\(backend.target)")
+        }
     }
 }

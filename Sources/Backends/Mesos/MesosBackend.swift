@@ -93,6 +93,12 @@ public struct MesosBackend: Backend {
             if let flag = runtime.hostPID { gap(.hostPID, "host_pid: \(flag) depends on the agents' namespaces/pid isolator") }
             if let flag = runtime.hostIPC { gap(.hostIPC, "host_ipc: \(flag) depends on the agents' namespaces/ipc isolator") }
         }
+        if let imagePolicy = policy.imagePolicy {
+            gaps.append(Gap(
+                kind: .unenforced, capability: .imagePolicy, target: .mesos, subject: .imagePolicy,
+                reason: "image_policy is checked at compile time only: Marathon and Mesos have no registry allowlist or digest requirement",
+                origin: imagePolicy.origin))
+        }
         return gaps
     }
 
