@@ -8,7 +8,8 @@ struct CompileCommand: ParsableCommand {
         discussion: """
         Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
         nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
-        target it speaks for). Files are written atomically.
+        target it speaks for). Files are written atomically, and the files of a compiled policy that it no longer
+        writes are removed (each target folder's .palisade-manifest lists what Palisade wrote; other files are kept).
 
         Examples:
           palisade compile samples/shop.yaml --out out
@@ -33,8 +34,15 @@ struct CompileCommand: ParsableCommand {
         help: "Comma-separated gap kinds that fail the compile: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
     var failOn: GapGates?
 
-    @Flag(help: "Write nothing (but finish or undo a run on --out that was interrupted); exit 1 when the files in --out differ from what would be written.")
+    @Flag(
+        help: """
+            Write nothing (but finish or undo a run on --out that was interrupted); print each path that drifted as changed \
+            (with a diff), missing or stale, and exit 1 if any did.
+            """)
     var check = false
+
+    @Flag(help: "With --check: print only the 'drift: KIND PATH' lines, without the diffs.")
+    var quiet = false
 
     @Flag(help: "Print every fidelity gap with the spec location that asked for it.")
     var gaps = false
@@ -51,8 +59,10 @@ struct CompileCommand: ParsableCommand {
     var dumpRead = false
 
     func run() throws {
-        try finish(Commands.compile(CompileRequest(
-            specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
-            dumpRead: dumpRead)))
+        try finish(
+            Commands.compile(
+                CompileRequest(
+                    specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, dumpIR: dumpIR, timePasses: timePasses,
+                    dumpRead: dumpRead, quiet: quiet)))
     }
 }
