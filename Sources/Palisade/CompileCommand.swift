@@ -16,7 +16,8 @@ public struct CompileRequest: Sendable {
     public var failOn: GapGates?
     /// Write nothing; fail when the files under `out` differ from what would be written.
     public var check: Bool
-    /// With `check`: the `drift: KIND PATH` lines only, without the diffs.
+    /// With `check`: print the `drift: KIND PATH` lines only (and diagnostics), without the diffs
+    /// or the summaries of the policies and targets.
     public var quiet: Bool
     /// Print every gap, not only their counts.
     public var gaps: Bool
@@ -58,7 +59,8 @@ extension Commands {
     /// Checks every spec, compiles it for every target asked, reports fidelity, and writes the
     /// files under `OUT/TARGET/POLICY/`, removing those of the compiled policies a target's
     /// manifest lists and the compile no longer writes (or, with `check`, reports each path that
-    /// is changed, missing or stale, with a diff of each changed file unless `quiet`).
+    /// is changed, missing or stale, with a diff of each changed file; with `quiet`, only those
+    /// lines and the diagnostics).
     /// Exit 2: an unreadable spec, an empty `--out`, or an output folder that cannot be written
     /// or read (the path, the operation and the system's reason); 1: errors, a gap of a kind the
     /// gates name (failed expectations by default), or drift. The tree under `out` is replaced
@@ -74,7 +76,11 @@ extension Commands {
             return CommandOutput(stderr: DiagnosticReport.error("--out is empty: name the folder to write to (default: out)"), exitStatus: .usage)
         }
         guard !request.quiet || request.check else {
-            return CommandOutput(stderr: DiagnosticReport.error("--quiet goes with --check (it leaves out the diffs of the drift lines)"), exitStatus: .usage)
+            return CommandOutput(stderr: DiagnosticReport.error("--quiet goes with --check (it prints only the drift lines)"), exitStatus: .usage)
+        }
+        guard !request.quiet || !request.gaps else {
+            return CommandOutput(
+                stderr: DiagnosticReport.error("--quiet prints only the drift lines; --gaps asks for every gap: choose one"), exitStatus: .usage)
         }
         let targets = request.targets?.targets ?? TargetName.allCases
         let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
@@ -135,6 +141,9 @@ extension Commands {
         var tree = result.tree
         for (policy, target, _) in result.gaps { tree.claim(target: target.rawValue, policy: policy) }
         if request.check {
+            // Quiet: the drift lines only, with the diagnostics (never hidden) but without the
+            // summaries printed so far.
+            if request.quiet { output.stderr = DiagnosticReport.text(result.allDiagnostics, sources: result.sources) }
             let drift: [OutputDrift]
             do {
                 drift = try writer.drift(tree, from: out)
@@ -144,7 +153,7 @@ extension Commands {
             }
             for entry in drift { output.stderr += CompileReport.drift(entry, out: out, quiet: request.quiet) }
             if !drift.isEmpty { return output.exiting(.failure) }
-            output.stderr += CompileReport.upToDate(out: out, files: tree.paths.count)
+            if !request.quiet { output.stderr += CompileReport.upToDate(out: out, files: tree.paths.count) }
         } else if !tree.isEmpty {
             let outcome: OutputWriter.Outcome
             do {

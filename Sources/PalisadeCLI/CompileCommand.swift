@@ -6,16 +6,16 @@ struct CompileCommand: ParsableCommand {
         commandName: "compile",
         abstract: "Check specs and write each target's files to OUT/TARGET/POLICY/.",
         discussion: """
-        Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
-        nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
-        target it speaks for). Files are written atomically, and the files of a compiled policy that it no longer
-        writes are removed (each target folder's .palisade-manifest lists what Palisade wrote; other files are kept).
+            Every spec is checked completely; all errors are reported, in source order. A spec with errors writes
+            nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a
+            target it speaks for). Files are written atomically, and the files of a compiled policy that it no longer
+            writes are removed (each target folder's .palisade-manifest lists what Palisade wrote; other files are kept).
 
-        Examples:
-          palisade compile samples/shop.yaml --out out
-          palisade compile samples/*.yaml --out targets --check
-          palisade compile samples/shop.yaml --target openshift --fail-on widened
-        """)
+            Examples:
+              palisade compile samples/shop.yaml --out out
+              palisade compile samples/*.yaml --out targets --check
+              palisade compile samples/shop.yaml --target openshift --fail-on widened
+            """)
 
     @Argument(help: "Spec files.")
     var specs: [String]
@@ -41,7 +41,7 @@ struct CompileCommand: ParsableCommand {
             """)
     var check = false
 
-    @Flag(help: "With --check: print only the 'drift: KIND PATH' lines, without the diffs.")
+    @Flag(help: "With --check: print only the 'drift: KIND PATH' lines (and errors), without diffs or summaries.")
     var quiet = false
 
     @Flag(help: "Print every fidelity gap with the spec location that asked for it.")

@@ -164,7 +164,7 @@ import Testing
 
             let quiet = compile(["v1.yaml"], out: out, targets: [.aws, .openshift, .swarm], check: true, quiet: true)
             #expect(quiet.exitStatus == .failure)
-            #expect(quiet.stderr.hasSuffix(expected.filter { $0.hasPrefix("drift:") }.joined(separator: "\n") + "\n"))
+            #expect(quiet.stderr == expected.filter { $0.hasPrefix("drift:") }.joined(separator: "\n") + "\n")
             #expect(!quiet.stderr.contains("@@") && !quiet.stderr.contains("(on disk)"))
             #expect(files(out)["aws/t/security-groups-2.json"] != nil, "--check removes nothing")
 
@@ -175,11 +175,29 @@ import Testing
         }
     }
 
-    @Test func quietGoesWithCheck() {
+    @Test func quietGoesWithCheckAndNotWithGaps() {
         let output = compile(["v1.yaml"], out: "unused", quiet: true)
         #expect(output.exitStatus == .usage)
-        #expect(output.stderr == "error: --quiet goes with --check (it leaves out the diffs of the drift lines)\n")
+        #expect(output.stderr == "error: --quiet goes with --check (it prints only the drift lines)\n")
+        let gaps = Commands.compile(CompileRequest(specs: ["v1.yaml"], out: "unused", check: true, gaps: true, quiet: true), fileSystem: Self.specs)
+        #expect(gaps.exitStatus == .usage)
+        #expect(gaps.stderr == "error: --quiet prints only the drift lines; --gaps asks for every gap: choose one\n")
         #expect(!FileManager.default.fileExists(atPath: "unused"))
+    }
+
+    @Test func quietPrintsNothingButTheDriftLines() throws {
+        try folders.withFolder { out in
+            #expect(compile(["v1.yaml"], out: out).exitStatus == .success)
+            let clean = compile(["v1.yaml"], out: out, check: true, quiet: true)
+            #expect(clean.exitStatus == .success)
+            #expect(clean.stderr == "", "no summary, no 'up to date'")
+            try FileManager.default.removeItem(atPath: out + "/gcp/t/firewall-rules.json")
+            let drifted = compile(["v1.yaml"], out: out, check: true, quiet: true)
+            #expect(drifted.exitStatus == .failure)
+            #expect(drifted.stderr == "drift: missing \(out)/gcp/t/firewall-rules.json\n")
+            // Without --quiet the summaries come first, as in a compile.
+            #expect(compile(["v1.yaml"], out: out, check: true).stderr.hasPrefix("v1.yaml: policy 't'"))
+        }
     }
 
     // A compile whose tree removes files, killed at every step: the next run (a --check)
