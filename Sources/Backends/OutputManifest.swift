@@ -28,15 +28,6 @@ public struct OutputManifest: Sendable, Hashable {
 
     public init(paths: Set<String> = []) { self.paths = paths }
 
-    /// The policies with at least one file listed.
-    public var policies: Set<String> { Set(paths.map { Self.policy(of: $0) }) }
-
-    /// The listed files of `policy`, relative to the target folder.
-    public func paths(of policy: String) -> Set<String> { paths.filter { Self.policy(of: $0) == policy } }
-
-    /// The same manifest without `policy`'s entries.
-    public func removing(policy: String) -> OutputManifest { OutputManifest(paths: paths.filter { Self.policy(of: $0) != policy }) }
-
     /// The same manifest with `path` (`POLICY/FILE`) added.
     public func adding(_ path: String) -> OutputManifest {
         var copy = self
@@ -63,8 +54,11 @@ public struct OutputManifest: Sendable, Hashable {
     /// Reads a manifest file's bytes; throws `OutputManifest.Failure` (its reason) when they are
     /// not a manifest of this version or list a path that is not inside the target folder.
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> OutputManifest {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Split as bytes (to Swift, CR LF is one Character); a line ending in CR (the file was
+        // edited on Windows) reads as the line without it.
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+        }
         if lines.last == "" { lines.removeLast() }
         guard let first = lines.first, first == formatLine else {
             if let first = lines.first, first.hasPrefix("palisade-manifest ") {
@@ -96,5 +90,7 @@ public struct OutputManifest: Sendable, Hashable {
     /// Why a manifest file cannot be read.
     public struct Failure: Error, Sendable, Hashable {
         public var reason: String
+
+        public init(reason: String) { self.reason = reason }
     }
 }
