@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Atomic output trees, tested by killing the real binary: a compile of 20 policies (140 files)
+# Atomic output trees, tested by killing the real binary: a compile of 21 policies (147 files)
 # over the previous version of its tree is SIGKILLed at a random moment, 50 times (set
 # PALISADE_KILLS for more or fewer). After each kill the next palisade run on OUT (a --check,
 # which recovers first) must leave OUT exactly as the old tree or exactly as the new one: never
 # a mix, never a leftover temporary, and the team's own files beside the generated ones untouched.
-# A kill after the commit point must end in the new tree. Prints the figures, then
-# "N passed, N failed"; exits non-zero on any failure.
+# The trees include each target's .palisade-manifest, and the new one removes files: one policy
+# shrinks from three AWS templates to one, so two files its manifest lists go (a kill must not
+# leave them half-removed). A kill after the commit point must end in the new tree. Prints the
+# figures, then "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 kills=${PALISADE_KILLS:-50}
@@ -32,6 +34,15 @@ for i in $(seq 1 20); do
   spec "$name" "$i" > "$work/old-specs/$name.yaml"
   spec "$name" "$((100 + i))" > "$work/new-specs/$name.yaml"
 done
+# And one that shrinks: 201 workloads need three CloudFormation templates (more than 200
+# outputs), 2 workloads one.
+chain() {
+  printf 'version: 1\nname: chain\nworkloads:\n'
+  for w in $(seq 1 "$1"); do printf '  w%d: {image: nginx:1.25, ports: [tcp/80]}\n' "$w"; done
+  printf 'flows:\n  - {from: w1, to: w2, ports: [tcp/80]}\n'
+}
+chain 201 > "$work/old-specs/chain.yaml"
+chain 2 > "$work/new-specs/chain.yaml"
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -48,12 +59,20 @@ start=$(now_ms)
 "$bin" compile "$work"/new-specs/*.yaml --out "$work/new" --check > /dev/null 2>&1
 check=$(($(now_ms) - start))
 files=$(cd "$work/new" && find . -type f | wc -l)
+manifests=$(cd "$work/new" && find . -type f -name .palisade-manifest | wc -l)
 changed=0
 while IFS= read -r path; do
   cmp -s "$work/old/$path" "$work/new/$path" || changed=$((changed + 1))
-done < <(cd "$work/new" && find . -type f ! -name README.md)
+done < <(cd "$work/new" && find . -type f ! -name README.md ! -name .palisade-manifest)
 # (Two policies of two workloads may agree on a file or two; a mix shows in the others.)
-if [ "$files" -eq 142 ] && [ "$changed" -ge 130 ]; then pass; else fail "expected 140 generated files, nearly all changed, and 2 of the team's: $files files, $changed changed"; fi
+if [ "$files" -eq 155 ] && [ "$manifests" -eq 6 ] && [ "$changed" -ge 135 ]; then pass; else
+  fail "expected 147 generated files, nearly all changed, 6 manifests and 2 of the team's: $files files, $manifests manifests, $changed changed"
+fi
+if [ -f "$work/old/aws/chain/security-groups-3.json" ] && [ ! -e "$work/new/aws/chain/security-groups-2.json" ] \
+  && [ ! -e "$work/new/aws/chain/security-groups-3.json" ] && grep -qx 'chain/security-groups-3.json' "$work/old/aws/.palisade-manifest" \
+  && ! grep -q 'chain/security-groups-[23].json' "$work/new/aws/.palisade-manifest"; then pass; else
+  fail "the new compile should remove aws/chain/security-groups-2.json and -3.json, listed in the old manifest"
+fi
 echo "conformance-atomic: a compile takes ${total} ms, a --check ${check} ms; killing $kills compiles between $((check * 9 / 10)) and $((total * 21 / 20)) ms"
 
 # Kill moments: uniform over the end of the run, where the files are staged, committed and moved

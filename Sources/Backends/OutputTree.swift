@@ -1,15 +1,34 @@
-/// A whole output tree: `OUT/TARGET/POLICY/FILE` for every file of a run. `OutputWriter`
-/// replaces it atomically as a whole: OUT holds the previous tree or the complete new one,
-/// whatever happens (its comment has the scheme).
+/// A whole output tree: `OUT/TARGET/POLICY/FILE` for every file of a run, and the policy folders
+/// it replaces. `OutputWriter` replaces it atomically as a whole: OUT holds the previous tree or
+/// the complete new one, whatever happens (its comment has the scheme).
+///
+/// A tree owns the `TARGET/POLICY` folders it writes into and those it claims (a policy compiled
+/// for a target into no file): writing it removes the files the target's manifest
+/// (`OutputManifest`) lists for those policies and the tree no longer has. Other policies, other
+/// targets and files no manifest lists are left alone.
 public struct OutputTree: Sendable {
     /// File contents by path relative to the output root.
     public private(set) var files: [String: String] = [:]
+    /// The policies this tree replaces, by target folder: those it writes files for and those claimed.
+    public private(set) var policies: [String: Set<String>] = [:]
 
     public init() {}
 
-    public mutating func add(_ path: String, _ contents: String) { files[path] = contents }
+    /// Adds a file; a path `TARGET/POLICY/FILE` also claims `TARGET/POLICY`.
+    public mutating func add(_ path: String, _ contents: String) {
+        files[path] = contents
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if components.count >= 3 { claim(target: String(components[0]), policy: String(components[1])) }
+    }
+
+    /// Makes this tree the owner of `TARGET/POLICY`, files or not: writing it removes the files
+    /// the manifest lists there that the tree does not write.
+    public mutating func claim(target: String, policy: String) { policies[target, default: []].insert(policy) }
 
     public var paths: [String] { files.keys.sorted() }
+
+    /// No file and no claimed policy: writing it changes nothing.
+    public var isEmpty: Bool { files.isEmpty && policies.isEmpty }
 
     /// The bytes a file is written as (UTF-8); empty for a path the tree does not hold.
     public func bytes(_ path: String) -> [UInt8] { Array((files[path] ?? "").utf8) }
@@ -21,11 +40,37 @@ public struct OutputTree: Sendable {
         }
     }
 
-    /// Writes every file under `root`, atomically as a whole (`OutputWriter`); throws `OutputError`.
+    /// Writes every file under `root`, atomically as a whole, and removes the owned files it no
+    /// longer has (`OutputWriter`, whose `write` also says which); throws `OutputError`.
     public func write(to root: String) throws { try OutputWriter().write(self, to: root) }
 
-    /// The paths under `root` whose bytes differ from this tree or are missing, and the files
-    /// under the tree's `TARGET/POLICY` folders that the tree would not write; every path when
-    /// `root` cannot be read (`OutputWriter.differences` says why).
-    public func differences(from root: String) -> [String] { (try? OutputWriter().differences(self, from: root)) ?? paths }
+    /// The paths under `root` that drift from this tree: changed, missing, or stale (owned and
+    /// no longer written); every path when `root` cannot be read (`OutputWriter.drift` says why).
+    public func differences(from root: String) -> [String] { (try? OutputWriter().drift(self, from: root).map(\.path)) ?? paths }
+}
+
+/// One path under OUT that differs from what a compile would leave there (`--check`).
+public struct OutputDrift: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// On disk with other bytes (a manifest: listing other files).
+        case changed
+        /// Would be written; not there (or a folder stands in its place).
+        case missing
+        /// Palisade's own and no longer written: the next compile removes it.
+        case stale
+    }
+
+    public var kind: Kind
+    /// Relative to OUT.
+    public var path: String
+    /// For `changed`: the bytes on disk and those a compile writes.
+    public var onDisk: [UInt8]
+    public var compiled: [UInt8]
+
+    public init(_ kind: Kind, _ path: String, onDisk: [UInt8] = [], compiled: [UInt8] = []) {
+        self.kind = kind
+        self.path = path
+        self.onDisk = onDisk
+        self.compiled = compiled
+    }
 }

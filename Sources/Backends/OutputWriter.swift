@@ -8,7 +8,8 @@
 
 /// Writes an `OutputTree` under an output folder OUT so that OUT holds either the previous
 /// tree exactly or the complete new one, whatever happens: an error at any step, a full disk,
-/// or the process killed.
+/// or the process killed. The new tree includes its removals: the files Palisade wrote for a
+/// policy the tree replaces and no longer writes.
 ///
 /// The scheme (a journal whose commit point is one rename):
 ///
@@ -17,29 +18,47 @@
 /// 2. Recover what an earlier run left: roll a committed tree forward (step 6), remove any
 ///    uncommitted `OUT/.palisade-staging*`, and remove the `*.palisade-tmp-PID` and Foundation
 ///    `.dat.nosync…` temporaries older versions left beside the files of the new tree.
-/// 3. Check every destination before touching anything: no file where a folder is needed, no
+/// 3. Plan: read each target's manifest (`OUT/TARGET/.palisade-manifest`, see `OutputManifest`).
+///    For every policy the tree replaces in that target, the files the manifest lists and the
+///    tree no longer has are to be removed; the new manifest lists the tree's files for those
+///    policies and keeps the entries of every other policy as they are. Files no manifest lists
+///    are never removed, and targets the tree does not touch keep their manifests.
+/// 4. Check every destination before touching anything: no file where a folder is needed, no
 ///    folder where a file goes, folders writable and on OUT's file system (so that a rename can
-///    put each file in place).
-/// 4. Stage: write every file of the tree under `OUT/.palisade-staging/TARGET/POLICY/FILE` with
-///    open, write, fsync and close (no library temporaries), then fsync the staged folders.
-///    Any failure so far removes the staging folder: OUT is as it was.
-/// 5. Commit: rename `OUT/.palisade-staging` to `OUT/.palisade-committed`, one atomic step. The
-///    committed folder is the journal: what it holds is what remains to be moved.
-/// 6. Roll forward: move each entry of the committed folder to its place (a whole folder in one
+///    put each file in place), and the folders of the files to remove writable.
+/// 5. Stage: write every file of the tree and the new manifests under
+///    `OUT/.palisade-staging/TARGET/…` with open, write, fsync and close (no library temporaries),
+///    and the paths to remove, one a line, in `OUT/.palisade-staging/.palisade-remove`; then fsync
+///    the staged folders. Any failure so far removes the staging folder: OUT is as it was.
+/// 6. Commit: rename `OUT/.palisade-staging` to `OUT/.palisade-committed`, one atomic step. The
+///    committed folder is the journal: what it holds is what remains to be moved and removed.
+/// 7. Roll forward: move each entry of the committed folder to its place (a whole folder in one
 ///    rename when its destination does not exist yet, else file by file, each rename replacing
-///    the old file), fsync the folders, remove the committed folder. Moving is idempotent: a run
-///    killed here is finished by the next one (if a step fails, it is tried again once at once).
+///    the old file), then remove each path its `.palisade-remove` lists (one already gone is
+///    skipped) and the folders that leaves empty, fsync the folders, and remove the committed
+///    folder, its list of removals first. Every part is idempotent: a run killed here is finished
+///    by the next one (if a step fails, it is tried again once at once).
 ///
-/// Every run on OUT, `--check` included (`differences`), begins under the lock by rolling a
-/// committed tree forward and removing an uncommitted one (`recover`), so no reader sees a mix
-/// of two trees after it; only a write also removes the stale temporaries of older versions.
-/// Only the paths of the new tree are replaced: files Palisade does not write (a team's own,
-/// next to the generated ones) stay untouched.
+/// Every run on OUT, `--check` included (`drift`), begins under the lock by rolling a committed
+/// tree forward and removing an uncommitted one (`recover`), so no reader sees a mix of two
+/// trees after it; only a write also removes the stale temporaries of older versions. Only the
+/// paths of the new tree and its manifests are written and only files a manifest lists are
+/// removed: files Palisade does not write (a team's own, next to the generated ones) stay
+/// untouched.
 public struct OutputWriter: Sendable {
     /// The uncommitted tree of a run in progress.
     public static let stagingName = ".palisade-staging"
     /// The committed tree still to be moved into place.
     public static let committedName = ".palisade-committed"
+    /// In the staged and committed folders: the paths to remove, relative to OUT, one a line.
+    public static let removalsName = ".palisade-remove"
+
+    /// What a write did beyond writing the tree.
+    public struct Outcome: Sendable, Hashable {
+        /// The files removed because the tree no longer has them (relative to OUT, sorted),
+        /// manifests aside.
+        public var removed: [String]
+    }
 
     public var fileSystem: any OutputFileSystem
 
@@ -50,7 +69,8 @@ public struct OutputWriter: Sendable {
     /// Writes every file of `tree` under `root`; throws `OutputError`. When it returns, OUT holds
     /// the new tree; when it throws before the commit, the old one; when it throws after the
     /// commit (both attempts to move failed), the next run on OUT completes the new one.
-    public func write(_ tree: OutputTree, to root: String) throws {
+    @discardableResult
+    public func write(_ tree: OutputTree, to root: String) throws -> Outcome {
         guard !root.isEmpty else { throw OutputError.emptyRoot }
         try validate(tree, root: root)
         let created = try makeRoot(root)
@@ -61,11 +81,13 @@ public struct OutputWriter: Sendable {
             removeCreated(created)
             throw error
         }
+        let plan: Plan
         do {
             try recoverLocked(root)
-            try preflight(tree, root: root)
+            plan = try makePlan(tree, root: root)
+            try preflight(plan, root: root)
             try removeStaleTemporaries(tree, root: root)
-            try stage(tree, root: root)
+            try stage(plan, root: root)
             // The commit point.
             try attempt("write", root) { try fileSystem.rename(join(root, Self.stagingName), join(root, Self.committedName)) }
         } catch {
@@ -83,6 +105,7 @@ public struct OutputWriter: Sendable {
                 throw second
             }
         }
+        return Outcome(removed: plan.removals.filter { !Self.isManifest($0) })
     }
 
     // MARK: recover and compare
@@ -97,44 +120,158 @@ public struct OutputWriter: Sendable {
         try recoverLocked(root)
     }
 
-    /// After recovering `root`: the paths of the tree whose bytes differ under `root` or are
-    /// missing, and the files under the tree's folders (`TARGET/POLICY/`) that it would not
-    /// write. Bytes are compared, never strings (`é` and `e` with a combining accent differ).
-    public func differences(_ tree: OutputTree, from root: String) throws -> [String] {
+    /// After recovering `root`: what differs from what writing `tree` would leave there, sorted
+    /// by path. `changed`: a file with other bytes (bytes are compared, never strings: `é` and
+    /// `e` with a combining accent differ), or a manifest that lists other files; `missing`: a
+    /// file or manifest the write would create; `stale`: a file a manifest lists that the write
+    /// would remove, or a temporary an older version left beside the tree's files.
+    public func drift(_ tree: OutputTree, from root: String) throws -> [OutputDrift] {
         guard !root.isEmpty else { throw OutputError.emptyRoot }
-        guard try isDirectoryRoot(root) else { return tree.paths }
-        let token = try attempt("open", root) { try fileSystem.lock(root) }
-        defer { fileSystem.unlock(token) }
-        try recoverLocked(root)
-        var result: Set<String> = []
-        for path in tree.paths {
+        try validate(tree, root: root)
+        let exists = try isDirectoryRoot(root)
+        var token: Int32?
+        if exists {
+            token = try attempt("open", root) { try fileSystem.lock(root) }
+        }
+        defer { token.map(fileSystem.unlock) }
+        if exists { try recoverLocked(root) }
+        let plan = try makePlan(tree, root: root)
+        var result: [OutputDrift] = []
+        for path in plan.files.keys.sorted() {
+            let compiled = plan.files[path] ?? []
+            if let manifest = plan.manifests[path] {
+                // A manifest drifts only in what it lists.
+                if let old = manifest.old {
+                    if old.paths != manifest.new.paths { result.append(OutputDrift(.changed, path, onDisk: manifest.oldBytes, compiled: compiled)) }
+                } else {
+                    result.append(OutputDrift(.missing, path))
+                }
+                continue
+            }
             let full = join(root, path)
             do {
-                if try fileSystem.readFile(full) != tree.bytes(path) { result.insert(path) }
+                let onDisk = try fileSystem.readFile(full)
+                if onDisk != compiled { result.append(OutputDrift(.changed, path, onDisk: onDisk, compiled: compiled)) }
             } catch let error as OutputFileSystemError where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
-                result.insert(path)
+                result.append(OutputDrift(.missing, path))
             } catch let error as OutputFileSystemError {
                 throw OutputError(operation: "read", path: full, reason: error.reason)
             }
         }
-        for folder in Set(tree.paths.map(parent)).sorted() {
-            for path in try files(under: folder, root: root) where tree.files[path] == nil { result.insert(path) }
+        for path in plan.removals {
+            // A manifest that listed nothing is removed quietly.
+            if let manifest = plan.manifests[path], manifest.old?.paths.isEmpty ?? true { continue }
+            result.append(OutputDrift(.stale, path))
         }
-        return result.sorted()
+        if exists {
+            for path in try staleTemporaries(tree, root: root) { result.append(OutputDrift(.stale, path)) }
+        }
+        return result.sorted { $0.path < $1.path }
     }
 
     // MARK: the steps
 
-    /// Every path is relative, without empty, `.` or `..` components, and stays clear of the
-    /// scheme's own names.
+    /// Every path is relative, without empty, `.` or `..` components or control characters, and
+    /// stays clear of the scheme's own names (`.palisade-…` as a target or policy folder, where
+    /// the manifests are); so is every claimed target and policy.
     private func validate(_ tree: OutputTree, root: String) throws {
+        func isName(_ component: Substring) -> Bool {
+            !component.isEmpty && component != "." && component != ".." && !component.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        }
         for path in tree.paths {
             let components = path.split(separator: "/", omittingEmptySubsequences: false)
             let valid =
-                !components.isEmpty && components.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }
-                && !components[0].hasPrefix(".palisade-")
+                !components.isEmpty && components.allSatisfy(isName) && !components[0].hasPrefix(".palisade-")
+                && !(components.count >= 2 && components[1].hasPrefix(".palisade-"))
             guard valid else { throw OutputError(operation: "write", path: join(root, path), reason: "not a path inside the output folder") }
         }
+        for (target, policies) in tree.policies {
+            for policy in policies {
+                let valid =
+                    isName(Substring(target)) && isName(Substring(policy)) && !target.contains("/") && !policy.contains("/")
+                    && !target.hasPrefix(".palisade-") && !policy.hasPrefix(".palisade-")
+                guard valid else {
+                    throw OutputError(operation: "write", path: join(root, join(target, policy)), reason: "not a policy folder inside the output folder")
+                }
+            }
+        }
+    }
+
+    /// What a write does beyond the tree's files: each target's manifest, and the files to remove.
+    struct Plan {
+        /// Every file to write, the tree's and the new manifests, by path relative to OUT.
+        var files: [String: [UInt8]] = [:]
+        /// The files to remove, relative to OUT, sorted: owned files the tree no longer has, and
+        /// manifests that would list nothing.
+        var removals: [String] = []
+        /// Each touched target's manifest, by its path relative to OUT.
+        var manifests: [String: ManifestChange] = [:]
+    }
+
+    struct ManifestChange {
+        /// As read; nil when there is none.
+        var old: OutputManifest?
+        var oldBytes: [UInt8]
+        var new: OutputManifest
+    }
+
+    static func isManifest(_ path: String) -> Bool {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        return components.count == 2 && components[1] == OutputManifest.fileName
+    }
+
+    /// Step 3: the manifests and the removals, from the manifests on disk.
+    func makePlan(_ tree: OutputTree, root: String) throws -> Plan {
+        var plan = Plan()
+        for path in tree.paths { plan.files[path] = tree.bytes(path) }
+        var removals: [String] = []
+        for (target, policies) in tree.policies.sorted(by: { $0.key < $1.key }) {
+            let path = join(target, OutputManifest.fileName)
+            let full = join(root, path)
+            var old: OutputManifest?
+            var oldBytes: [UInt8] = []
+            do {
+                oldBytes = try fileSystem.readFile(full)
+                do {
+                    old = try OutputManifest.parse(oldBytes)
+                } catch {
+                    throw OutputError(
+                        operation: "read", path: full, reason: error.reason,
+                        note: "palisade removes only the files a manifest lists; remove this one to keep every file of \(join(root, target)) as it is")
+                }
+            } catch let error as OutputFileSystemError where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
+                // None yet (a folder in its place is refused when the new one is checked).
+            } catch let error as OutputFileSystemError {
+                throw OutputError(operation: "read", path: full, reason: error.reason)
+            }
+            let prefix = target + "/"
+            var new = OutputManifest(paths: (old?.paths ?? []).filter { !policies.contains(OutputManifest.policy(of: $0)) })
+            for file in tree.files.keys where file.hasPrefix(prefix) {
+                let entry = String(file.dropFirst(prefix.count))
+                if entry.contains("/") { new = new.adding(entry) }
+            }
+            for entry in (old?.paths ?? []).sorted() where policies.contains(OutputManifest.policy(of: entry)) && tree.files[prefix + entry] == nil {
+                let stale = join(root, prefix + entry)
+                let kind: FileStatus.Kind
+                do {
+                    kind = try fileSystem.status(stale, followingLinks: false).kind
+                } catch let error as OutputFileSystemError where error.code == ENOTDIR {
+                    continue  // a file where its folder was: not Palisade's
+                } catch let error as OutputFileSystemError {
+                    throw OutputError(operation: "read", path: stale, reason: error.reason)
+                }
+                // Gone already, or a folder now: nothing of Palisade's to remove.
+                if kind != .missing && kind != .directory { removals.append(prefix + entry) }
+            }
+            if new.paths.isEmpty {
+                if old != nil { removals.append(path) }
+            } else {
+                plan.files[path] = new.bytes
+            }
+            plan.manifests[path] = ManifestChange(old: old, oldBytes: oldBytes, new: new)
+        }
+        plan.removals = removals.sorted()
+        return plan
     }
 
     /// Whether `root` exists as a folder; an error when something else stands there.
@@ -187,7 +324,8 @@ public struct OutputWriter: Sendable {
         }
     }
 
-    /// Step 6: moves what the committed folder holds into place, then removes it.
+    /// Step 7: moves what the committed folder holds into place, removes what its list of
+    /// removals names, then removes the folder.
     private func rollForward(_ root: String) throws {
         let committed = join(root, Self.committedName)
         switch try attempt("read", committed, { try fileSystem.status(committed, followingLinks: false) }).kind {
@@ -195,16 +333,26 @@ public struct OutputWriter: Sendable {
         case .directory: break
         default: throw OutputError(operation: "read", path: committed, reason: OutputFileSystemError.reason(ENOTDIR))
         }
+        let journal = join(committed, Self.removalsName)
+        var removals: [String] = []
+        if try attempt("read", journal, { try fileSystem.status(journal, followingLinks: false) }).kind == .file {
+            removals = Self.parseRemovals(try attempt("read", journal) { try fileSystem.readFile(journal) })
+        }
         var touched: [String] = []
-        try move(contentsOf: committed, into: root, touched: &touched)
-        for folder in touched { try attempt("write", folder) { try fileSystem.syncDirectory(folder) } }
+        try move(contentsOf: committed, into: root, touched: &touched, skipping: Self.removalsName)
+        for path in removals { try remove(path, root: root, touched: &touched) }
+        for folder in touched where try attempt("write", folder, { try fileSystem.status(folder, followingLinks: true) }).kind == .directory {
+            try attempt("write", folder) { try fileSystem.syncDirectory(folder) }
+        }
+        // The list of removals goes first: once it is gone, they are all done.
+        if !removals.isEmpty { try attempt("remove", journal) { try fileSystem.removeFile(journal) } }
         try removeTree(committed)
         try attempt("write", root) { try fileSystem.syncDirectory(root) }
     }
 
     /// Moves each entry of `source` to `destination`, recording the folders it renamed into.
-    private func move(contentsOf source: String, into destination: String, touched: inout [String]) throws {
-        for name in try attempt("read", source, { try fileSystem.entries(source) }) {
+    private func move(contentsOf source: String, into destination: String, touched: inout [String], skipping skipped: String? = nil) throws {
+        for name in try attempt("read", source, { try fileSystem.entries(source) }) where name != skipped {
             let from = join(source, name)
             let to = join(destination, name)
             let sourceKind = try attempt("read", from) { try fileSystem.status(from, followingLinks: false) }.kind
@@ -225,6 +373,53 @@ public struct OutputWriter: Sendable {
         }
     }
 
+    /// Removes `path` (relative to `root`) unless it is gone already or a folder, then the
+    /// folders above it that this leaves empty, up to `root`; records the folder that keeps the
+    /// change. Repeating it changes nothing.
+    private func remove(_ path: String, root: String, touched: inout [String]) throws {
+        /// `lstat`; a path under a file is missing.
+        func kind(_ path: String) throws -> FileStatus.Kind {
+            do {
+                return try fileSystem.status(path, followingLinks: false).kind
+            } catch let error as OutputFileSystemError where error.code == ENOTDIR {
+                return .missing
+            } catch let error as OutputFileSystemError {
+                throw OutputError(operation: "remove", path: path, reason: error.reason)
+            }
+        }
+        let full = join(root, path)
+        let fileKind = try kind(full)
+        if fileKind != .missing && fileKind != .directory { try attempt("remove", full) { try fileSystem.removeFile(full) } }
+        // Up to OUT: a folder already gone (an earlier run removed it) is passed, an empty one
+        // removed, one that holds anything ends the walk.
+        var folder = parent(path)
+        while !folder.isEmpty {
+            let fullFolder = join(root, folder)
+            let folderKind = try kind(fullFolder)
+            if folderKind == .directory {
+                guard try attempt("remove", fullFolder, { try fileSystem.entries(fullFolder) }).isEmpty else { break }
+                try attempt("remove", fullFolder) { try fileSystem.removeDirectory(fullFolder) }
+            } else if folderKind != .missing {
+                break
+            }
+            folder = parent(folder)
+        }
+        let kept = folder.isEmpty ? root : join(root, folder)
+        if !touched.contains(kept) { touched.append(kept) }
+    }
+
+    /// The removals as staged: one path relative to OUT a line.
+    static func removalsText(_ paths: [String]) -> [UInt8] { Array(paths.map { $0 + "\n" }.joined().utf8) }
+
+    /// The paths of a list of removals; a line that is not a path inside OUT is skipped.
+    static func parseRemovals(_ bytes: [UInt8]) -> [String] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter { line in
+            let components = line.split(separator: "/", omittingEmptySubsequences: false)
+            return components.count >= 2 && !components[0].hasPrefix(".palisade-")
+                && components.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }
+        }
+    }
+
     /// `rm -r` without following links; nothing to do when `path` does not exist.
     private func removeTree(_ path: String) throws {
         switch try attempt("remove", path, { try fileSystem.status(path, followingLinks: false) }).kind {
@@ -240,15 +435,31 @@ public struct OutputWriter: Sendable {
     /// Removes, beside the files of the tree, the temporaries older versions of Palisade left
     /// when killed: `NAME.palisade-tmp-PID` and Foundation's `.dat.nosync…`.
     private func removeStaleTemporaries(_ tree: OutputTree, root: String) throws {
+        for path in try staleTemporaries(tree, root: root) {
+            let full = join(root, path)
+            try attempt("remove", full) { try fileSystem.removeFile(full) }
+        }
+    }
+
+    /// The temporaries older versions left beside the files of the tree (not folders), relative to `root`.
+    private func staleTemporaries(_ tree: OutputTree, root: String) throws -> [String] {
+        var result: [String] = []
         for folder in Set(tree.paths.map(parent)).sorted() {
             let full = join(root, folder)
-            guard try attempt("read", full, { try fileSystem.status(full, followingLinks: true) }).kind == .directory else { continue }
+            do {
+                guard try fileSystem.status(full, followingLinks: true).kind == .directory else { continue }
+            } catch let error as OutputFileSystemError where error.code == ENOTDIR {
+                continue  // a file where a folder of the tree goes: that folder holds nothing
+            } catch let error as OutputFileSystemError {
+                throw OutputError(operation: "read", path: full, reason: error.reason)
+            }
             for name in try attempt("read", full, { try fileSystem.entries(full) }) where Self.isStaleTemporary(name) {
                 let path = join(full, name)
                 guard try attempt("remove", path, { try fileSystem.status(path, followingLinks: false) }).kind != .directory else { continue }
-                try attempt("remove", path) { try fileSystem.removeFile(path) }
+                result.append(join(folder, name))
             }
         }
+        return result
     }
 
     /// `stack.yaml.palisade-tmp-4242`, `.dat.nosync1a2b.Xc9`.
@@ -259,12 +470,12 @@ public struct OutputWriter: Sendable {
         return !pid.isEmpty && pid.allSatisfy(\.isASCIIDigitCharacter)
     }
 
-    /// Step 3: every destination can take its file by one rename.
-    private func preflight(_ tree: OutputTree, root: String) throws {
+    /// Step 4: every destination can take its file by one rename, and every file to remove can be.
+    private func preflight(_ plan: Plan, root: String) throws {
         let device = try attempt("read", root) { try fileSystem.status(root, followingLinks: true) }.device
         var exists: [String: Bool] = [:]  // relative folder → whether it exists
         var writable: Set<String> = []
-        for path in tree.paths {
+        for path in plan.files.keys.sorted() {
             var deepest = root
             var missing = false
             var relative = ""
@@ -302,15 +513,21 @@ public struct OutputWriter: Sendable {
                 try attempt("write", deepest) { try fileSystem.checkWritable(deepest) }
             }
         }
+        for path in plan.removals {
+            let folder = join(root, parent(path))
+            if writable.insert(folder).inserted {
+                try attempt("remove", folder) { try fileSystem.checkWritable(folder) }
+            }
+        }
     }
 
-    /// Step 4: the whole tree under the staging folder, synced.
-    private func stage(_ tree: OutputTree, root: String) throws {
+    /// Step 5: the whole tree, its manifests and its removals under the staging folder, synced.
+    private func stage(_ plan: Plan, root: String) throws {
         let staging = join(root, Self.stagingName)
         try attempt("write", root) { try fileSystem.makeDirectory(staging) }
         var made: Set<String> = []
         var folders = [staging]
-        for path in tree.paths {
+        for path in plan.files.keys.sorted() {
             var relative = ""
             for component in path.split(separator: "/").dropLast() {
                 relative = join(relative, String(component))
@@ -319,33 +536,12 @@ public struct OutputWriter: Sendable {
                     folders.append(join(staging, relative))
                 }
             }
-            try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), tree.bytes(path)) }
+            try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), plan.files[path] ?? []) }
+        }
+        if !plan.removals.isEmpty {
+            try attempt("write", root) { try fileSystem.writeFile(join(staging, Self.removalsName), Self.removalsText(plan.removals)) }
         }
         for folder in folders.reversed() { try attempt("write", root) { try fileSystem.syncDirectory(folder) } }
-    }
-
-    /// The files (not folders) under `root/folder`, recursively, as paths relative to `root`.
-    private func files(under folder: String, root: String) throws -> [String] {
-        let full = join(root, folder)
-        let kind: FileStatus.Kind
-        do {
-            kind = try fileSystem.status(full, followingLinks: true).kind
-        } catch let error as OutputFileSystemError where error.code == ENOTDIR {
-            return []  // a file stands where a folder of the tree goes: its paths are listed as differing
-        } catch let error as OutputFileSystemError {
-            throw OutputError(operation: "read", path: full, reason: error.reason)
-        }
-        guard kind == .directory else { return [] }
-        var result: [String] = []
-        for name in try attempt("read", full, { try fileSystem.entries(full) }) {
-            let path = join(folder, name)
-            if try attempt("read", join(root, path), { try fileSystem.status(join(root, path), followingLinks: false) }).kind == .directory {
-                result += try files(under: path, root: root)
-            } else {
-                result.append(path)
-            }
-        }
-        return result
     }
 
     // MARK: helpers

@@ -16,6 +16,9 @@ public struct CompileRequest: Sendable {
     public var failOn: GapGates?
     /// Write nothing; fail when the files under `out` differ from what would be written.
     public var check: Bool
+    /// With `check`: print the `drift: KIND PATH` lines only (and diagnostics), without the diffs
+    /// or the summaries of the policies and targets.
+    public var quiet: Bool
     /// Print the gaps, not only their counts: one by one, but one line per control for the
     /// controls a target does not cover at all (outside its scope).
     public var gaps: Bool
@@ -31,8 +34,10 @@ public struct CompileRequest: Sendable {
 
     public init(
         specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, failOn: GapGates? = nil, check: Bool = false,
-        gaps: Bool = false, allGaps: Bool = false, dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false
+        gaps: Bool = false, allGaps: Bool = false, dumpIR: Bool = false, timePasses: Bool = false, dumpRead: Bool = false,
+        quiet: Bool = false
     ) {
+        self.quiet = quiet
         self.failOn = failOn
         self.specs = specs
         self.targets = targets
@@ -57,7 +62,10 @@ extension CompileRequest {
 
 extension Commands {
     /// Checks every spec, compiles it for every target asked, reports fidelity, and writes the
-    /// files under `OUT/TARGET/POLICY/` (or, with `check`, compares them with what is there).
+    /// files under `OUT/TARGET/POLICY/`, removing those of the compiled policies a target's
+    /// manifest lists and the compile no longer writes (or, with `check`, reports each path that
+    /// is changed, missing or stale, with a diff of each changed file; with `quiet`, only those
+    /// lines and the diagnostics).
     /// Exit 2: an unreadable spec, an empty `--out`, or an output folder that cannot be written
     /// or read (the path, the operation and the system's reason); 1: errors, a gap of a kind the
     /// gates name (failed expectations by default), or drift. The tree under `out` is replaced
@@ -71,6 +79,13 @@ extension Commands {
         // An empty name would write into the current folder.
         guard !request.out.isEmpty else {
             return CommandOutput(stderr: DiagnosticReport.error("--out is empty: name the folder to write to (default: out)"), exitStatus: .usage)
+        }
+        guard !request.quiet || request.check else {
+            return CommandOutput(stderr: DiagnosticReport.error("--quiet goes with --check (it prints only the drift lines)"), exitStatus: .usage)
+        }
+        guard !request.quiet || !(request.gaps || request.allGaps) else {
+            return CommandOutput(
+                stderr: DiagnosticReport.error("--quiet prints only the drift lines; --gaps asks for every gap: choose one"), exitStatus: .usage)
         }
         let targets = request.targets?.targets ?? TargetName.allCases
         let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
@@ -141,25 +156,33 @@ extension Commands {
         // `out/` is named `out` in every message (`wrote 7 files under out/`, not `out//`).
         var out = request.out
         while out.count > 1, out.hasSuffix("/") { out.removeLast() }
+        // The tree replaces every policy compiled for a target, even one compiled into no file.
+        var tree = result.tree
+        for (policy, target, _) in result.gaps { tree.claim(target: target.rawValue, policy: policy) }
         if request.check {
-            let drift: [String]
+            // Quiet: the drift lines only, with the diagnostics (never hidden) but without the
+            // summaries printed so far.
+            if request.quiet { output.stderr = DiagnosticReport.text(result.allDiagnostics, sources: result.sources) }
+            let drift: [OutputDrift]
             do {
-                drift = try writer.differences(result.tree, from: out)
+                drift = try writer.drift(tree, from: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
-            for path in drift { output.stderr += CompileReport.drift(out: out, path: path) }
+            for entry in drift { output.stderr += CompileReport.drift(entry, out: out, quiet: request.quiet) }
             if !drift.isEmpty { return output.exiting(.failure) }
-            output.stderr += CompileReport.upToDate(out: out, files: result.tree.paths.count)
-        } else if !result.tree.paths.isEmpty {
+            if !request.quiet { output.stderr += CompileReport.upToDate(out: out, files: tree.paths.count) }
+        } else if !tree.isEmpty {
+            let outcome: OutputWriter.Outcome
             do {
-                try writer.write(result.tree, to: out)
+                outcome = try writer.write(tree, to: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
-            output.stderr += CompileReport.wrote(files: result.tree.paths.count, out: out)
+            for path in outcome.removed { output.stderr += CompileReport.removed(out: out, path: path) }
+            output.stderr += CompileReport.wrote(files: tree.paths.count, out: out)
         }
         return output
     }

@@ -8,7 +8,8 @@ struct CompileCommand: ParsableCommand {
         discussion: """
             Every spec is checked completely; all errors are reported, in source order. A spec with errors writes \
             nothing, and neither does a fidelity gap of a kind --fail-on names (by default an expect that fails on a \
-            target it speaks for). Files are written atomically.
+            target it speaks for). Files are written atomically, and the files of a compiled policy that it no longer \
+            writes are removed (each target folder's .palisade-manifest lists what Palisade wrote; other files are kept).
 
             Each target gets a line of gap counts (aws/shop: 2 widened, 88 outside its scope). A control a target \
             does not cover at all (no in palisade targets, such as runtime settings on a cloud firewall) is outside \
@@ -39,8 +40,15 @@ struct CompileCommand: ParsableCommand {
         help: "Comma-separated gap kinds that fail the compile: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
     var failOn: GapGates?
 
-    @Flag(help: "Write nothing (but finish or undo a run on --out that was interrupted); exit 1 when the files in --out differ from what would be written.")
+    @Flag(
+        help: """
+            Write nothing (but finish or undo a run on --out that was interrupted); print each path that drifted as changed \
+            (with a diff), missing or stale, and exit 1 if any did.
+            """)
     var check = false
+
+    @Flag(help: "With --check: print only the 'drift: KIND PATH' lines (and errors), without diffs or summaries.")
+    var quiet = false
 
     @Flag(help: "Print the fidelity gaps at the spec locations that asked for them; one line per control a target does not cover at all.")
     var gaps = false
@@ -64,6 +72,6 @@ struct CompileCommand: ParsableCommand {
             Commands.compile(
                 CompileRequest(
                     specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, allGaps: allGaps, dumpIR: dumpIR,
-                    timePasses: timePasses, dumpRead: dumpRead)))
+                    timePasses: timePasses, dumpRead: dumpRead, quiet: quiet)))
     }
 }

@@ -62,8 +62,52 @@ public enum CompileReport {
         "note: no backend yet for \(targets.map(\.rawValue).joined(separator: ", ")); nothing written for them\n"
     }
 
-    /// A file under `out` that differs from what would be written (`--check`).
-    public static func drift(out: String, path: String) -> String { "drift: \(out)/\(path)\n" }
+    /// `drift: KIND OUT/PATH` for a path under `out` that differs from what a compile would leave
+    /// (`--check`): `changed`, `missing` or `stale`. A changed file is followed, unless `quiet`,
+    /// by its unified diff from the bytes on disk to those compiled.
+    public static func drift(_ drift: OutputDrift, out: String, quiet: Bool = false, maxDiffLines: Int = 200) -> String {
+        let path = "\(out)/\(drift.path)"
+        let line = "drift: \(drift.kind.rawValue) \(path)\n"
+        guard drift.kind == .changed, !quiet else { return line }
+        return line + unifiedDiff(from: drift.onDisk, to: drift.compiled, path: path, maxLines: maxDiffLines)
+    }
+
+    /// `--- PATH (on disk)`, `+++ PATH (as compiled)`, then the hunks (3 lines of context), cut
+    /// after `maxLines` lines of hunks with a line that says so.
+    public static func unifiedDiff(from onDisk: [UInt8], to compiled: [UInt8], path: String, maxLines: Int = 200) -> String {
+        let result = LineDiff.diff(old: onDisk, new: compiled)
+        var body: [String] = []
+        for hunk in result.hunks {
+            body.append("@@ -\(hunkRange(hunk.oldStart, hunk.oldCount)) +\(hunkRange(hunk.newStart, hunk.newCount)) @@")
+            for line in hunk.lines {
+                let mark =
+                    switch line.kind {
+                    case .context: " "
+                    case .removed: "-"
+                    case .added: "+"
+                    }
+                body.append(mark + line.text)
+                if !line.endsWithNewline { body.append("\\ No newline at end of file") }
+            }
+        }
+        var lines = ["--- \(path) (on disk)", "+++ \(path) (as compiled)"]
+        if !result.isMinimal {
+            lines.append("(too many lines differ for a line-by-line diff: the differing part is shown removed, then added)")
+        }
+        if body.count > maxLines {
+            lines += body.prefix(max(0, maxLines))
+            lines.append("(diff cut after \(max(0, maxLines)) of \(body.count) lines)")
+        } else {
+            lines += body
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `START,COUNT`, or `START` alone when the count is 1 (as GNU diff writes it).
+    static func hunkRange(_ start: Int, _ count: Int) -> String { count == 1 ? "\(start)" : "\(start),\(count)" }
+
+    /// A file a compile removed because it no longer writes it (a manifest listed it).
+    public static func removed(out: String, path: String) -> String { "removed \(out)/\(path) (no longer compiled)\n" }
 
     public static func upToDate(out: String, files: Int) -> String { "\(out): \(files) files up to date\n" }
 

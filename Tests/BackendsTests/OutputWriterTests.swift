@@ -160,7 +160,8 @@ func plant(_ files: [String: String], under root: String) throws {
 }
 
 @Suite struct OutputWriterTests {
-    /// The previous run's files, one of them for a policy the new tree no longer has.
+    /// The previous run's files, one of them for a policy the new tree no longer has, as an
+    /// older Palisade left them: without manifests.
     static let old = [
         "aws/shop/security-groups.json": "{\"old\": true}\n",
         "swarm/shop/stack.yaml": "old: 1\n",
@@ -168,14 +169,31 @@ func plant(_ files: [String: String], under root: String) throws {
         "swarm/legacy/stack.yaml": "legacy: 1\n",
     ]
 
+    /// The previous run's tree as this Palisade writes it (with manifests): files the new tree
+    /// rewrites, files it no longer has for policies it replaces, a policy and a target it does
+    /// not compile.
+    static let oldTree: OutputTree = {
+        var tree = OutputTree()
+        tree.add("aws/shop/security-groups.json", "{\"old\": true}\n")
+        tree.add("aws/shop/security-groups-2.json", "{\"part\": 2}\n")  // the new tree has one template: removed
+        tree.add("aws/shop/security-groups-3.json", "{\"part\": 3}\n")  // removed
+        tree.add("swarm/shop/stack.yaml", "old: 1\n")
+        tree.add("openshift/shop/network.yaml", "old: network\n")
+        tree.add("openshift/gone/network.yaml", "gone: 1\n")  // claimed by the new tree with no file: removed, folder and all
+        tree.add("swarm/legacy/stack.yaml", "legacy: 1\n")  // a policy the new tree does not compile: kept
+        tree.add("mesos/shop/marathon.json", "{}\n")  // a target the new tree does not compile: kept
+        return tree
+    }()
+
     /// A team's own files next to the generated ones: never touched.
     static let foreign = [
         "NOTES.md": "ours\n",
         "aws/README": "ours too\n",
+        "aws/shop/NOTES.md": "ours, next to the templates\n",
     ]
 
     /// Every old path with new bytes, a new file in an existing folder, a new policy folder
-    /// in an existing target and a new target folder.
+    /// in an existing target and a new target folder; `openshift/gone` compiled into no file.
     static let new: OutputTree = {
         var tree = OutputTree()
         tree.add("aws/shop/security-groups.json", "{\"new\": true}\n")
@@ -184,16 +202,41 @@ func plant(_ files: [String: String], under root: String) throws {
         tree.add("openshift/shop/network.yaml", "new: network\n")
         tree.add("openshift/shop/rbac.yaml", "new: rbac\n")
         tree.add("gcp/shop/firewall-rules.json", "[]\n")
+        tree.claim(target: "openshift", policy: "gone")
         return tree
     }()
 
+    /// Where a write begins: an empty folder, a tree of an older Palisade (no manifests), or
+    /// one this Palisade wrote, whose manifests name files to remove.
+    enum Start: CaseIterable, CustomStringConvertible {
+        case empty, legacy, manifests
+        var description: String {
+            switch self {
+            case .empty: "empty"
+            case .legacy: "with an older Palisade's tree"
+            case .manifests: "with manifests"
+            }
+        }
+    }
+
+    /// Puts the old state under `out`.
+    static func prepare(_ start: Start, _ out: String) throws {
+        switch start {
+        case .empty: return
+        case .legacy: try plant(Self.old.merging(Self.foreign) { $1 }, under: out)
+        case .manifests:
+            try OutputWriter().write(Self.oldTree, to: out)
+            try plant(Self.foreign, under: out)
+        }
+    }
+
     /// The snapshots of the old state and of the new one (written by a healthy writer).
-    static func expectedStates(startingEmpty: Bool) throws -> (old: [String: [UInt8]], new: [String: [UInt8]]) {
+    static func expectedStates(_ start: Start) throws -> (old: [String: [UInt8]], new: [String: [UInt8]]) {
         var states: [[String: [UInt8]]] = []
         for write in [false, true] {
             try withTemporaryFolder(inMemory: true) { root in
                 let out = root + "/out"
-                if !startingEmpty { try plant(Self.old.merging(Self.foreign) { $1 }, under: out) }
+                try prepare(start, out)
                 if write { try OutputWriter().write(Self.new, to: out) }
                 states.append(snapshot(out))
             }
@@ -202,39 +245,101 @@ func plant(_ files: [String: String], under root: String) throws {
     }
 
     /// The number of steps of a whole write that fails nowhere.
-    static func stepCount(startingEmpty: Bool) throws -> Int {
+    static func stepCount(_ start: Start) throws -> Int {
         let counting = FailingFileSystem()
         try withTemporaryFolder(inMemory: true) { root in
-            if !startingEmpty { try plant(Self.old.merging(Self.foreign) { $1 }, under: root + "/out") }
+            try prepare(start, root + "/out")
             try OutputWriter(fileSystem: counting).write(Self.new, to: root + "/out")
         }
         return counting.steps
     }
 
     @Test func aHealthyWriteReplacesOnlyTheTreesPathsAndLeavesNoTemporaries() throws {
-        let (_, new) = try Self.expectedStates(startingEmpty: false)
+        let (_, new) = try Self.expectedStates(.legacy)
         #expect(new["NOTES.md"] == Array("ours\n".utf8))
         #expect(new["aws/README"] == Array("ours too\n".utf8))
-        #expect(new["swarm/legacy/stack.yaml"] == Array("legacy: 1\n".utf8))
+        #expect(new["swarm/legacy/stack.yaml"] == Array("legacy: 1\n".utf8), "no manifest lists it: not Palisade's to remove")
         for path in Self.new.paths { #expect(new[path] == Self.new.bytes(path)) }
-        #expect(new.keys.filter { $0.contains(".palisade") || $0.contains(".dat.nosync") } == [])
+        #expect(new.keys.filter { $0.contains(".palisade") && !$0.hasSuffix("/.palisade-manifest") || $0.contains(".dat.nosync") } == [])
     }
 
-    @Test(arguments: [FailingFileSystem.Mode.once, .fromThenOn], [false, true])
-    func aFailureAtEveryStepLeavesTheOldTreeOrTheNew(mode: FailingFileSystem.Mode, startingEmpty: Bool) throws {
-        let states = try Self.expectedStates(startingEmpty: startingEmpty)
-        let steps = try Self.stepCount(startingEmpty: startingEmpty)
+    @Test func aWriteRemovesTheFilesItsManifestsListAndItNoLongerWritesAndNothingElse() throws {
+        let (old, new) = try Self.expectedStates(.manifests)
+        #expect(old["aws/shop/security-groups-2.json"] != nil && old["openshift/gone/network.yaml"] != nil)
+        // Removed: listed for a policy the tree replaces, no longer written; and the folder that leaves empty.
+        for gone in ["aws/shop/security-groups-2.json", "aws/shop/security-groups-3.json", "openshift/gone/network.yaml", "openshift/gone/"] {
+            #expect(new[gone] == nil, "\(gone)")
+        }
+        // Kept: another policy of a target written, a target not written, the team's files (one in a policy folder).
+        for kept in ["swarm/legacy/stack.yaml", "mesos/shop/marathon.json", "mesos/.palisade-manifest", "NOTES.md", "aws/README", "aws/shop/NOTES.md"] {
+            #expect(new[kept] == old[kept] && new[kept] != nil, "\(kept)")
+        }
+        for path in Self.new.paths { #expect(new[path] == Self.new.bytes(path)) }
+        #expect(new.keys.filter { $0.hasPrefix(".palisade") } == [])
+        // Each manifest lists exactly what the tree wrote there, with the policies it did not compile.
+        #expect(manifest(new, "aws") == ["shop/security-groups.json", "web/security-groups.json"])
+        #expect(manifest(new, "openshift") == ["shop/network.yaml", "shop/rbac.yaml"])
+        #expect(manifest(new, "swarm") == ["legacy/stack.yaml", "shop/stack.yaml"])
+        #expect(manifest(new, "gcp") == ["shop/firewall-rules.json"])
+        #expect(manifest(new, "mesos") == ["shop/marathon.json"])
+        #expect(String(decoding: new["gcp/.palisade-manifest"] ?? [], as: UTF8.self).hasPrefix(OutputManifest.formatLine + "\n"))
+    }
+
+    @Test func theOutcomeNamesTheRemovedFilesAndASecondWriteRemovesNothing() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            let first = try OutputWriter().write(Self.new, to: out)
+            #expect(first.removed == ["aws/shop/security-groups-2.json", "aws/shop/security-groups-3.json", "openshift/gone/network.yaml"])
+            let after = snapshot(out)
+            #expect(try OutputWriter().write(Self.new, to: out).removed == [])
+            #expect(snapshot(out) == after)
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
+        }
+    }
+
+    @Test func aPolicyThatLeavesATargetTakesItsManifestAndEmptyFolderAlong() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            var first = OutputTree()
+            first.add("azure/shop/nsg.json", "{}\n")
+            first.add("azure/shop/nsg-2.json", "{}\n")
+            try OutputWriter().write(first, to: out)
+            var none = OutputTree()
+            none.claim(target: "azure", policy: "shop")
+            #expect(
+                try OutputWriter().drift(none, from: out).map { "\($0.kind) \($0.path)" } == [
+                    "stale azure/.palisade-manifest", "stale azure/shop/nsg-2.json", "stale azure/shop/nsg.json",
+                ])
+            #expect(try OutputWriter().write(none, to: out).removed == ["azure/shop/nsg-2.json", "azure/shop/nsg.json"])
+            #expect(snapshot(out) == [:], "no manifest listing nothing, no empty folder")
+        }
+    }
+
+    /// The manifest's entries of `target`.
+    func manifest(_ state: [String: [UInt8]], _ target: String) -> [String]? {
+        guard let bytes = state[target + "/" + OutputManifest.fileName] else { return nil }
+        return (try? OutputManifest.parse(bytes)).map { $0.paths.sorted() }
+    }
+
+    @Test(arguments: [FailingFileSystem.Mode.once, .fromThenOn], Start.allCases)
+    func aFailureAtEveryStepLeavesTheOldTreeOrTheNew(mode: FailingFileSystem.Mode, start: Start) throws {
+        let states = try Self.expectedStates(start)
+        let steps = try Self.stepCount(start)
         #expect(steps > 20)
+        if start == .manifests {
+            #expect(states.old.keys.contains("aws/shop/security-groups-2.json") && !states.new.keys.contains("aws/shop/security-groups-2.json"))
+        }
         var outcomes = (old: 0, new: 0)
         for failAt in 1...(steps + 1) {
             try withTemporaryFolder(inMemory: true) { root in
                 let out = root + "/out"
-                if !startingEmpty { try plant(Self.old.merging(Self.foreign) { $1 }, under: out) }
+                try Self.prepare(start, out)
                 let failing = FailingFileSystem(failAt: failAt, mode: mode)
                 var failure: (any Error)?
                 do { try OutputWriter(fileSystem: failing).write(Self.new, to: out) } catch { failure = error }
                 let after = snapshot(out)
-                let place = "failing at step \(failAt) of \(steps) \(mode)"
+                let place = "failing at step \(failAt) of \(steps) \(mode), starting \(start)"
                 if failure == nil {
                     #expect(after == states.new, "\(place): a write that succeeds leaves the new tree, nothing else")
                 } else {
@@ -270,10 +375,11 @@ func plant(_ files: [String: String], under root: String) throws {
     @Test func aFullDiskLeavesTheOldTree() throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
-            try plant(Self.old.merging(Self.foreign) { $1 }, under: out)
+            try Self.prepare(.manifests, out)
             let before = snapshot(out)
-            let full = FailingFileSystem(failAt: 3, mode: .fromThenOn, code: ENOSPC, onlyWrites: true)
-            // The third file in path order: half of it is written, then the disk is full.
+            let full = FailingFileSystem(failAt: 5, mode: .fromThenOn, code: ENOSPC, onlyWrites: true)
+            // The fifth file in path order (manifests included): half of it is written, then the
+            // disk is full. Nothing is removed either.
             #expect(
                 failure { try OutputWriter(fileSystem: full).write(Self.new, to: out) }
                     == "cannot write \(out)/gcp/shop/firewall-rules.json: no space left on device")
@@ -321,7 +427,7 @@ func plant(_ files: [String: String], under root: String) throws {
             let out = root + "/out"
             try plant(Self.old, under: out)
             let before = snapshot(out)
-            // The first access check is the one on out/aws/shop.
+            // The first access check is the one on out/aws, where the manifest goes.
             final class Denying: OutputFileSystem, @unchecked Sendable {
                 let real = POSIXOutputFileSystem()
                 func status(_ path: String, followingLinks: Bool) throws -> FileStatus { try real.status(path, followingLinks: followingLinks) }
@@ -337,7 +443,7 @@ func plant(_ files: [String: String], under root: String) throws {
                 func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
                 func unlock(_ token: Int32) { real.unlock(token) }
             }
-            #expect(failure { try OutputWriter(fileSystem: Denying()).write(Self.new, to: out) } == "cannot write \(out)/aws/shop: permission denied")
+            #expect(failure { try OutputWriter(fileSystem: Denying()).write(Self.new, to: out) } == "cannot write \(out)/aws: permission denied")
             #expect(snapshot(out) == before)
         }
     }
@@ -362,36 +468,165 @@ func plant(_ files: [String: String], under root: String) throws {
         }
     }
 
-    @Test func differencesCompareBytesNotCanonicallyEquivalentStrings() throws {
+    @Test func driftComparesBytesNotCanonicallyEquivalentStrings() throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
             try OutputWriter().write(Self.new, to: out)
-            #expect(try OutputWriter().differences(Self.new, from: out) == [])
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
             // "café" with a combining accent: the same String to Swift's ==, other bytes on disk.
             try Data("new: cafe\u{301}\n".utf8).write(to: URL(fileURLWithPath: out + "/swarm/shop/stack.yaml"))
             #expect("new: cafe\u{301}\n" == Self.new.files["swarm/shop/stack.yaml"])
-            #expect(try OutputWriter().differences(Self.new, from: out) == ["swarm/shop/stack.yaml"])
+            #expect(
+                try OutputWriter().drift(Self.new, from: out) == [
+                    OutputDrift(.changed, "swarm/shop/stack.yaml", onDisk: Array("new: cafe\u{301}\n".utf8), compiled: Self.new.bytes("swarm/shop/stack.yaml"))
+                ])
             #expect(Self.new.differences(from: out) == ["swarm/shop/stack.yaml"])
         }
     }
 
-    @Test func differencesListMissingAndExtraFilesAndRecoverFirst() throws {
+    /// `kind path` for each drift.
+    func kinds(_ drift: [OutputDrift]) -> [String] { drift.map { "\($0.kind) \($0.path)" } }
+
+    @Test func driftListsChangedMissingAndStaleButNotTheTeamsFilesAndRecoversFirst() throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
-            #expect(try OutputWriter().differences(Self.new, from: out) == Self.new.paths)
+            // Nothing there: every file and every manifest is missing.
+            let manifests = ["aws", "gcp", "openshift", "swarm"].map { $0 + "/" + OutputManifest.fileName }
+            #expect(try OutputWriter().drift(Self.new, from: out) == (Self.new.paths + manifests).sorted().map { OutputDrift(.missing, $0) })
+            #expect(!FileManager.default.fileExists(atPath: out), "comparing creates nothing")
+
+            try Self.prepare(.manifests, out)
+            #expect(
+                kinds(try OutputWriter().drift(Self.new, from: out)) == [
+                    "changed aws/.palisade-manifest",  // lists the old templates and not web's
+                    "stale aws/shop/security-groups-2.json",
+                    "stale aws/shop/security-groups-3.json",
+                    "changed aws/shop/security-groups.json",
+                    "missing aws/web/security-groups.json",
+                    "missing gcp/.palisade-manifest",
+                    "missing gcp/shop/firewall-rules.json",
+                    "changed openshift/.palisade-manifest",
+                    "stale openshift/gone/network.yaml",
+                    "changed openshift/shop/network.yaml",
+                    "missing openshift/shop/rbac.yaml",
+                    "changed swarm/shop/stack.yaml",
+                ])
             try OutputWriter().write(Self.new, to: out)
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
+
+            // A team's file in a policy folder is theirs: no drift. A manifest that differs only
+            // in its comments does not drift either.
             try plant(["openshift/shop/extra.yaml": "x\n"], under: out)
+            let manifest = out + "/gcp/" + OutputManifest.fileName
+            try Data((OutputManifest.formatLine + "\n# ours\n\nshop/firewall-rules.json\n").utf8).write(to: URL(fileURLWithPath: manifest))
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
             try FileManager.default.removeItem(atPath: out + "/gcp/shop/firewall-rules.json")
-            #expect(try OutputWriter().differences(Self.new, from: out) == ["gcp/shop/firewall-rules.json", "openshift/shop/extra.yaml"])
+            #expect(kinds(try OutputWriter().drift(Self.new, from: out)) == ["missing gcp/shop/firewall-rules.json"])
 
             // A committed tree an interrupted run left is put in place before comparing.
-            try FileManager.default.removeItem(atPath: out + "/openshift/shop/extra.yaml")
             try plant([OutputWriter.committedName + "/gcp/shop/firewall-rules.json": "[]\n"], under: out)
-            #expect(try OutputWriter().differences(Self.new, from: out) == [])
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
             #expect(!FileManager.default.fileExists(atPath: out + "/" + OutputWriter.committedName))
 
+            // Temporaries an older version left are stale: the next write removes them.
+            try plant(["swarm/shop/stack.yaml.palisade-tmp-4242": "half"], under: out)
+            #expect(kinds(try OutputWriter().drift(Self.new, from: out)) == ["stale swarm/shop/stack.yaml.palisade-tmp-4242"])
+
             try plant(["file": "x\n"], under: root)
-            #expect(failure { _ = try OutputWriter().differences(Self.new, from: root + "/file") } == "cannot read \(root)/file: not a directory")
+            #expect(failure { _ = try OutputWriter().drift(Self.new, from: root + "/file") } == "cannot read \(root)/file: not a directory")
+        }
+    }
+
+    @Test func aFileListedThatIsNowAFolderOrGoneIsNotRemovedAndLeavesTheManifest() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            try FileManager.default.removeItem(atPath: out + "/aws/shop/security-groups-2.json")
+            try FileManager.default.createDirectory(atPath: out + "/aws/shop/security-groups-2.json", withIntermediateDirectories: false)
+            try plant(["aws/shop/security-groups-2.json/ours.txt": "ours\n"], under: out)
+            try FileManager.default.removeItem(atPath: out + "/aws/shop/security-groups-3.json")
+            #expect(try OutputWriter().write(Self.new, to: out).removed == ["openshift/gone/network.yaml"])
+            let after = snapshot(out)
+            #expect(after["aws/shop/security-groups-2.json/ours.txt"] == Array("ours\n".utf8))
+            #expect(manifest(after, "aws") == ["shop/security-groups.json", "web/security-groups.json"])
+        }
+    }
+
+    @Test func aManifestPalisadeCannotReadStopsTheWriteAndTheCheck() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            let path = out + "/aws/" + OutputManifest.fileName
+            for (text, reason) in [
+                ("shop/security-groups-2.json\n", "not a palisade manifest (its first line is not palisade-manifest 1)"),
+                ("palisade-manifest 2\nshop/x\n", "a manifest of another format (palisade-manifest 2); this palisade reads palisade-manifest 1"),
+                ("palisade-manifest 1\n../../etc/passwd\n", "line 2 is not a path POLICY/FILE inside the target folder: ../../etc/passwd"),
+                ("palisade-manifest 1\nshop\n", "line 2 is not a path POLICY/FILE inside the target folder: shop"),
+                ("palisade-manifest 1\n.palisade-committed/x\n", "line 2 is not a path POLICY/FILE inside the target folder: .palisade-committed/x"),
+            ] {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+                let before = snapshot(out)
+                let expected =
+                    "cannot read \(path): \(reason); palisade removes only the files a manifest lists; remove this one to keep every file of \(out)/aws as it is"
+                #expect(failure { try OutputWriter().write(Self.new, to: out) } == expected)
+                #expect(failure { _ = try OutputWriter().drift(Self.new, from: out) } == expected)
+                #expect(snapshot(out) == before)
+            }
+        }
+    }
+
+    @Test func anUnwritableFolderOfAFileToRemoveIsRefusedBeforeTheCommit() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            let before = snapshot(out)
+            final class Denying: OutputFileSystem, @unchecked Sendable {
+                let real = POSIXOutputFileSystem()
+                let denied: String
+                init(_ denied: String) { self.denied = denied }
+                func status(_ path: String, followingLinks: Bool) throws -> FileStatus { try real.status(path, followingLinks: followingLinks) }
+                func checkWritable(_ directory: String) throws {
+                    if directory == denied { throw OutputFileSystemError(call: "access", path: directory, code: EACCES) }
+                    try real.checkWritable(directory)
+                }
+                func makeDirectory(_ path: String) throws { try real.makeDirectory(path) }
+                func writeFile(_ path: String, _ bytes: [UInt8]) throws { try real.writeFile(path, bytes) }
+                func readFile(_ path: String) throws -> [UInt8] { try real.readFile(path) }
+                func rename(_ from: String, _ to: String) throws { try real.rename(from, to) }
+                func removeFile(_ path: String) throws { try real.removeFile(path) }
+                func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
+                func entries(_ directory: String) throws -> [String] { try real.entries(directory) }
+                func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
+                func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
+                func unlock(_ token: Int32) { real.unlock(token) }
+            }
+            // openshift/gone holds only a file to remove: nothing is written there.
+            let denied = out + "/openshift/gone"
+            #expect(failure { try OutputWriter(fileSystem: Denying(denied)).write(Self.new, to: out) } == "cannot remove \(denied): permission denied")
+            #expect(snapshot(out) == before)
+        }
+    }
+
+    @Test func aCommittedListOfRemovalsIsFinishedByTheNextRunAndRepeatingItChangesNothing() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            // As if a run committed removals, removed one of them and the folder it emptied, and was killed.
+            try FileManager.default.removeItem(atPath: out + "/openshift/gone")
+            try plant(
+                [
+                    OutputWriter.committedName + "/" + OutputWriter.removalsName:
+                        "aws/shop/security-groups-2.json\naws/shop/security-groups-3.json\nopenshift/gone/network.yaml\n../outside\n"
+                ], under: out)
+            try plant(["outside": "not under out\n"], under: root)
+            try OutputWriter().recover(out)
+            let after = snapshot(out)
+            #expect(after["aws/shop/security-groups-2.json"] == nil && after["aws/shop/security-groups-3.json"] == nil)
+            #expect(after["aws/shop/security-groups.json"] != nil && after["aws/shop/NOTES.md"] != nil)
+            #expect(after.keys.filter { $0.hasPrefix(".palisade") } == [])
+            #expect(FileManager.default.fileExists(atPath: root + "/outside"), "a line that leaves OUT is skipped")
+            try OutputWriter().recover(out)
+            #expect(snapshot(out) == after)
         }
     }
 
@@ -407,16 +642,21 @@ func plant(_ files: [String: String], under root: String) throws {
             #expect(throws: OutputError.self) { try OutputWriter().write(Self.new, to: out) }
             try FileManager.default.removeItem(atPath: out + "/swarm/shop/stack.yaml")
             try OutputWriter().write(Self.new, to: out)
-            #expect(try OutputWriter().differences(Self.new, from: out) == [])
+            #expect(try OutputWriter().drift(Self.new, from: out) == [])
         }
     }
 
     @Test func pathsOutsideTheOutputFolderAreRefused() {
         withTemporaryFolder { root in
-            for path in ["../escape.yaml", "aws//x.json", "/etc/x", ".palisade-staging/x"] {
+            for path in ["../escape.yaml", "aws//x.json", "/etc/x", ".palisade-staging/x", "aws/.palisade-manifest", "aws/.palisade-x/y", "aws/shop/a\nb"] {
                 var tree = OutputTree()
                 tree.add(path, "x\n")
                 #expect(throws: OutputError.self, "\(path)") { try OutputWriter().write(tree, to: root + "/out") }
+            }
+            for (target, policy) in [("aws", ".."), ("aws", "a/b"), ("", "shop"), (".palisade-committed", "shop"), ("aws", ".palisade-manifest")] {
+                var tree = OutputTree()
+                tree.claim(target: target, policy: policy)
+                #expect(throws: OutputError.self, "\(target)/\(policy)") { try OutputWriter().write(tree, to: root + "/out") }
             }
             #expect(snapshot(root) == [:])
         }

@@ -80,7 +80,7 @@ import TestSupport
             let request = CompileRequest(specs: ["good.yaml"], targets: TargetList([.openshift, .swarm]), out: out, check: true)
             let drift = Commands.compile(request, fileSystem: Self.files)
             #expect(drift.exitStatus == .failure)
-            #expect(drift.stderr.contains("drift: \(out)/openshift/t/"))
+            #expect(drift.stderr.contains("drift: missing \(out)/openshift/t/"))
             #expect(!FileManager.default.fileExists(atPath: out), "--check writes nothing")
 
             var write = request
