@@ -75,23 +75,33 @@ extension Commands {
         _ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem(),
         outputFileSystem: any OutputFileSystem = POSIXOutputFileSystem()
     ) -> CommandOutput {
+        if let usage = usageProblem(request) { return CommandOutput(stderr: DiagnosticReport.error(usage), exitStatus: .usage) }
         var output = CommandOutput()
-        // An empty name would write into the current folder.
-        guard !request.out.isEmpty else {
-            return CommandOutput(stderr: DiagnosticReport.error("--out is empty: name the folder to write to (default: out)"), exitStatus: .usage)
-        }
-        guard !request.quiet || request.check else {
-            return CommandOutput(stderr: DiagnosticReport.error("--quiet goes with --check (it prints only the drift lines)"), exitStatus: .usage)
-        }
-        guard !request.quiet || !(request.gaps || request.allGaps) else {
-            return CommandOutput(
-                stderr: DiagnosticReport.error("--quiet prints only the drift lines; --gaps asks for every gap: choose one"), exitStatus: .usage)
-        }
         let targets = request.targets?.targets ?? TargetName.allCases
         let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
         guard result.allReadable else { return output.exiting(.usage) }
         guard !result.hasErrors else { return output.exiting(.failure) }
+        guard diagnose(request, result, targets: targets, into: &output) else { return output.exiting(.usage) }
+        for spec in result.specs {
+            if let policy = spec.policy { output.stderr += CompileReport.policy(policy) }
+        }
+        // A gap that trips a gate is an error: like any error, it writes nothing.
+        guard reportFidelity(request, result, into: &output) else { return output.exiting(.failure) }
+        return writeOrCheck(request, result, outputFileSystem: outputFileSystem, into: &output)
+    }
+
+    /// Why the flags cannot go together, or nil.
+    static func usageProblem(_ request: CompileRequest) -> String? {
+        // An empty name would write into the current folder.
+        if request.out.isEmpty { return "--out is empty: name the folder to write to (default: out)" }
+        if request.quiet, !request.check { return "--quiet goes with --check (it prints only the drift lines)" }
+        if request.quiet, request.gaps || request.allGaps { return "--quiet prints only the drift lines; --gaps asks for every gap: choose one" }
+        return nil
+    }
+
+    /// `--time-passes`, `--dump-ir`, `--dump-read`; false when a target's files do not read back.
+    static func diagnose(_ request: CompileRequest, _ result: Pipeline.CompileResult, targets: [TargetName], into output: inout CommandOutput) -> Bool {
         if request.timePasses {
             for spec in result.specs {
                 for (pass, duration) in spec.timings { output.stderr += CompileReport.timing(pass.rawValue, duration) }
@@ -101,27 +111,28 @@ extension Commands {
         if request.dumpIR {
             for spec in result.specs { if let policy = spec.policy { output.stdout += IRDump.json(policy) } }
         }
-        if request.dumpRead {
-            var readBacks: [IRDump.ReadBack] = []
-            for spec in result.specs {
-                guard let policy = spec.policy else { continue }
-                for target in targets {
-                    guard let backend = BackendRegistry.backend(for: target) else { continue }
-                    let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")
-                    guard !files.isEmpty else { continue }
-                    do {
-                        readBacks.append(IRDump.ReadBack(policy: policy, target: target, relation: try backend.read(files, policy: policy).relation))
-                    } catch {
-                        output.stderr += DiagnosticReport.error("\(target.rawValue)/\(policy.name): its own files do not read back: \(error)")
-                        return output.exiting(.usage)
-                    }
+        guard request.dumpRead else { return true }
+        var readBacks: [IRDump.ReadBack] = []
+        for policy in result.specs.compactMap(\.policy) {
+            for target in targets {
+                guard let backend = BackendRegistry.backend(for: target) else { continue }
+                let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")
+                guard !files.isEmpty else { continue }
+                do {
+                    readBacks.append(IRDump.ReadBack(policy: policy, target: target, relation: try backend.read(files, policy: policy).relation))
+                } catch {
+                    output.stderr += DiagnosticReport.error("\(target.rawValue)/\(policy.name): its own files do not read back: \(error)")
+                    return false
                 }
             }
-            output.stdout += IRDump.json(readBacks)
         }
-        for spec in result.specs {
-            if let policy = spec.policy { output.stderr += CompileReport.policy(policy) }
-        }
+        output.stdout += IRDump.json(readBacks)
+        return true
+    }
+
+    /// Each target's summary line and the gaps asked for (or that fail); false when a gap trips
+    /// a gate.
+    static func reportFidelity(_ request: CompileRequest, _ result: Pipeline.CompileResult, into output: inout CommandOutput) -> Bool {
         var failed = false
         var countedPerControl = false
         for (policy, target, gaps) in result.gaps {
@@ -149,8 +160,13 @@ extension Commands {
         if !result.targetsWithoutBackend.isEmpty {
             output.stderr += CompileReport.targetsWithoutBackend(result.targetsWithoutBackend)
         }
-        // A gap that trips a gate is an error: like any error, it writes nothing.
-        if failed { return output.exiting(.failure) }
+        return !failed
+    }
+
+    /// Writes the tree under `--out`, or with `--check` reports how the files there drifted.
+    static func writeOrCheck(
+        _ request: CompileRequest, _ result: Pipeline.CompileResult, outputFileSystem: any OutputFileSystem, into output: inout CommandOutput
+    ) -> CommandOutput {
         // Writing and checking both begin by finishing or undoing an interrupted earlier run.
         let writer = OutputWriter(fileSystem: outputFileSystem)
         // `out/` is named `out` in every message (`wrote 7 files under out/`, not `out//`).
