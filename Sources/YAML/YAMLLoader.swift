@@ -185,7 +185,7 @@ private struct Composer {
             loop: while true {
                 var event = yaml_event_t()
                 guard yaml_parser_parse(parser, &event) == 1 else {
-                    throw LoadFailure(diagnostic: syntaxError(parser.pointee))
+                    throw LoadFailure(diagnostic: syntaxError(parser.pointee, input: buffer))
                 }
                 defer { yaml_event_delete(&event) }
                 switch event.type {
@@ -364,17 +364,60 @@ private struct Composer {
 
     // MARK: libyaml conversions
 
-    func syntaxError(_ parser: yaml_parser_t) -> Diagnostic {
+    /// libyaml's error in Palisade's words, at the place the user must look (where a quote or
+    /// bracket was opened, where a key began), with a help line; libyaml's own words only for
+    /// the errors this does not know.
+    func syntaxError(_ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
         let context = parser.context.map { String(cString: $0) }
-        let mark = parser.problem_mark
-        let at = position(mark)
-        var message = problem
-        if let context { message += " \(context)" }
+        let at = position(parser.problem_mark)
+        let point = SourceRange(file: file, start: at, end: at)
         if parser.error == YAML_READER_ERROR {
-            return .error(.invalidUTF8, message, at: SourceRange(file: file, start: at, end: at))
+            return .error(.invalidUTF8, problem + (context.map { " \($0)" } ?? ""), at: point)
         }
-        return .error(.yamlSyntax, message, at: SourceRange(file: file, start: at, end: at))
+        let opened = position(parser.context_mark)
+        let openedAt = SourceRange(file: file, start: opened, end: opened)
+        let offset = Int(parser.problem_mark.index)
+        let byte = offset < input.count ? input[offset] : nil
+        let said = "(libyaml: \(problem)\(context.map { " \($0)" } ?? ""))"
+        switch (problem, context) {
+        case ("found character that cannot start any token", _) where byte == UInt8(ascii: "\t"):
+            return .error(.yamlSyntax, "a tab character: YAML indents with spaces only", at: point, help: "replace the tab with spaces")
+        case ("found unexpected end of stream", "while scanning a quoted scalar"?):
+            return .error(
+                .yamlSyntax, "a quoted string is never closed", at: openedAt,
+                help: "end it with the quote it starts with, on the same line for a short value")
+        case ("did not find expected ',' or '}'", "while parsing a flow mapping"?):
+            return .error(
+                .yamlSyntax, "a '{…}' mapping is not closed, or two of its entries lack a ',' between them", at: openedAt,
+                notes: [.init("here it should go on with a ',' or end with '}'", at: point)],
+                help: "close the mapping with '}' and separate its entries with ','")
+        case ("did not find expected ',' or ']'", "while parsing a flow sequence"?):
+            return .error(
+                .yamlSyntax, "a '[…]' list is not closed, or two of its items lack a ',' between them", at: openedAt,
+                notes: [.init("here it should go on with a ',' or end with ']'", at: point)],
+                help: "close the list with ']' and separate its items with ','")
+        case ("could not find expected ':'", "while scanning a simple key"?):
+            return .error(
+                .yamlSyntax, "a key without ':'", at: openedAt,
+                help: "write 'KEY: VALUE', or 'KEY:' with its value indented on the lines below")
+        case ("did not find expected key", "while parsing a block mapping"?):
+            return .error(
+                .yamlSyntax, "this line is not indented like the keys of its mapping", at: point,
+                notes: [.init("the mapping starts here", at: openedAt)],
+                help: "indent it exactly as the keys above it, with spaces")
+        case ("did not find expected '-' indicator", "while parsing a block collection"?):
+            return .error(
+                .yamlSyntax, "this line is not indented like the items of its list", at: point,
+                notes: [.init("the list starts here", at: openedAt)],
+                help: "start each item of the list with '- ' at the same indentation")
+        case ("mapping values are not allowed in this context", _):
+            return .error(
+                .yamlSyntax, "a ':' where YAML expects none", at: point,
+                help: "quote a value that holds ': ' (\"a: b\"), or put the key on a line of its own")
+        default:
+            return .error(.yamlSyntax, "malformed YAML \(said)", at: point)
+        }
     }
 
     func position(_ mark: yaml_mark_t) -> SourcePosition {
