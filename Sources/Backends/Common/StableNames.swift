@@ -1,0 +1,93 @@
+import IR
+
+/// Names of generated objects, derived from spec names alone, never from a position in a list:
+/// adding a flow, a workload or a network to a spec leaves every other object's name as it was.
+/// A name too long for its platform keeps a readable prefix and ends in a short hash of the whole
+/// name; two objects whose derived names meet both get a short hash of their own content key.
+enum StableName {
+    /// FNV-1a (64 bits) of the UTF-8 bytes, its bits then mixed (MurmurHash3's finalizer) so
+    /// that the low ones, which pick parts and priorities, depend on every byte: the same on
+    /// every platform and every run (Swift's `Hasher` is seeded per process).
+    static func hash(_ text: String) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            value ^= UInt64(byte)
+            value = value &* 0x100_0000_01b3
+        }
+        value ^= value >> 33
+        value = value &* 0xff51_afd7_ed55_8ccd
+        value ^= value >> 33
+        value = value &* 0xc4ce_b9fe_1a85_ec53
+        value ^= value >> 33
+        return value
+    }
+
+    /// The first `digits` hexadecimal digits (lower case) of `hash(text)`.
+    static func shortHash(_ text: String, digits: Int = 8) -> String {
+        let hex = String(hash(text), radix: 16)
+        return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(digits))
+    }
+
+    /// `name` when it has at most `limit` characters; else its longest prefix that leaves room
+    /// for `separator` and an 8-digit hash of the whole name, without a trailing separator.
+    static func fitted(_ name: String, limit: Int, separator: String = "-") -> String {
+        guard name.count > limit else { return name }
+        var head = String(name.prefix(max(limit - 8 - separator.count, 1)))
+        while !separator.isEmpty, head.hasSuffix(separator), head.count > 1 { head.removeLast(separator.count) }
+        return head + separator + shortHash(name)
+    }
+
+    /// The names of `items` made unique: an item whose fitted name no other item has keeps
+    /// it; items whose names meet each get `separator` and a hash of their `key` (which must
+    /// tell them apart), whatever their order.
+    static func unique(_ items: [(name: String, key: String)], limit: Int, separator: String = "-") -> [String] {
+        let fitted = items.map { Self.fitted($0.name, limit: limit, separator: separator) }
+        var count: [String: Int] = [:]
+        for name in fitted { count[name, default: 0] += 1 }
+        return zip(items, fitted).map { item, name in
+            guard (count[name] ?? 0) > 1 else { return name }
+            let suffix = separator + shortHash(item.key)
+            let head = Self.fitted(item.name, limit: limit - suffix.count, separator: separator)
+            return head + suffix
+        }
+    }
+
+    /// A name for a set of external addresses (`slug`) and the same in words: `any`, the
+    /// spec's network holding exactly those addresses (the first by name when several do),
+    /// `any-except-NETWORK`, or `addr-HASH` of the addresses.
+    static func peer(_ addresses: AddressSet, policy: Policy) -> (slug: String, words: String) {
+        if addresses.isAll { return ("any", "any") }
+        let networks = policy.networks.sorted { $0.name < $1.name }
+        if let network = networks.first(where: { !$0.members.addresses.isEmpty && $0.members.addresses == addresses }) {
+            return (network.name, network.name)
+        }
+        let rest = AddressSet.all.subtracting(addresses)
+        if let network = networks.first(where: { !$0.members.addresses.isEmpty && $0.members.addresses == rest }) {
+            return ("any-except-\(network.name)", "any except \(network.name)")
+        }
+        let cidrs = addresses.cidrs.map(\.description)
+        let words = cidrs.count <= 3 ? cidrs.joined(separator: ", ") : cidrs.prefix(3).joined(separator: ", ") + " and \(cidrs.count - 3) more"
+        return ("addr-" + shortHash(cidrs.joined(separator: ",")), words)
+    }
+
+    /// `order-worker` as `OrderWorker`: for identifiers that allow letters and digits only.
+    static func camel(_ name: String) -> String {
+        name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
+
+/// Splits items among numbered parts the way numbered templates are filled: item `i` goes to
+/// part `hash(keys[i]) mod B`, `B` the smallest power of two for which every part `fits`. Adding
+/// an item moves no other between parts unless `B` has to double (then each part's items split
+/// between it and part `p + B`). Parts in order, some perhaps empty.
+func stableParts(keys: [String], fits: ([Int]) -> Bool) -> [[Int]] {
+    let hashes = keys.map(StableName.hash)
+    var count = 1
+    while true {
+        var parts = [[Int]](repeating: [], count: count)
+        for (index, hash) in hashes.enumerated() { parts[Int(hash % UInt64(count))].append(index) }
+        // Past one part per item, more parts cannot help: the caller reports what does not fit.
+        if parts.allSatisfy(fits) || count >= 2 * max(keys.count, 1) { return parts }
+        count *= 2
+    }
+}
