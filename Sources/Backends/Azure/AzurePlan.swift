@@ -117,10 +117,9 @@ struct AzurePlan {
         }
         for index in here.sorted() {
             let identity = firewall.identities[index].name
-            for entry in firewall.ingress[index]?.entries ?? [] {
-                let peer = StableName.peer(entry.peers.addresses, policy: policy)
-                for (proto, list) in Self.protocols(entry.ports, gaps: options.gaps) {
-                    for (number, prefixes) in Self.chunks(entry.peers.addresses.cidrs.map(\.description)).enumerated() {
+            for peer in StableName.peers(firewall.ingress[index]?.entries ?? [], policy: policy) {
+                for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
+                    for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
                         var rule = allow(
                             .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                             description: "\(peer.words) to \(identity)")
@@ -149,10 +148,9 @@ struct AzurePlan {
         }
         for index in here.sorted() {
             let identity = firewall.identities[index].name
-            for entry in firewall.egress[index]?.entries ?? [] {
-                let peer = StableName.peer(entry.peers.addresses, policy: policy)
-                for (proto, list) in Self.protocols(entry.ports, gaps: options.gaps) {
-                    for (number, prefixes) in Self.chunks(entry.peers.addresses.cidrs.map(\.description)).enumerated() {
+            for peer in StableName.peers(firewall.egress[index]?.entries ?? [], policy: policy) {
+                for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
+                    for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
                         var rule = allow(
                             .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                             description: "\(identity) to \(peer.words)")

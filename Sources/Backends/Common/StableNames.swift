@@ -52,22 +52,69 @@ enum StableName {
         }
     }
 
-    /// A name for a set of external addresses (`slug`) and the same in words: `any`, the
-    /// spec's network holding exactly those addresses (the first by name when several do),
-    /// `any-except-NETWORK`, or `addr-HASH` of the addresses.
-    static func peer(_ addresses: AddressSet, policy: Policy) -> (slug: String, words: String) {
-        if addresses.isAll { return ("any", "any") }
-        let networks = policy.networks.sorted { $0.name < $1.name }
-        if let network = networks.first(where: { !$0.members.addresses.isEmpty && $0.members.addresses == addresses }) {
-            return (network.name, network.name)
+    /// External peers as a platform rule names them: a `slug` for names (`corp`,
+    /// `any-except-blocked`, `addr-1f2e3d4c`), the same in words, their addresses, and the ports
+    /// on which they are allowed.
+    struct Peers {
+        var slug: String
+        var words: String
+        var addresses: AddressSet
+        var ports: PortSet
+    }
+
+    /// One identity's external rules of one direction as rules per named peer, in slug order:
+    /// each entry's addresses split into the spec's networks (`parts`), and each part with the
+    /// ports of every entry it comes from. The same connections as the entries; but a network
+    /// keeps its rule, with the same ports, when a flow from another network joins it on those
+    /// ports.
+    static func peers(_ entries: [ExternalRules.Entry], policy: Policy) -> [Peers] {
+        var bySlug: [String: Peers] = [:]
+        for entry in entries {
+            for part in parts(entry.peers.addresses, policy: policy) {
+                bySlug[part.slug, default: part].ports.formUnion(entry.ports)
+            }
         }
-        let rest = AddressSet.all.subtracting(addresses)
-        if let network = networks.first(where: { !$0.members.addresses.isEmpty && $0.members.addresses == rest }) {
-            return ("any-except-\(network.name)", "any except \(network.name)")
+        return bySlug.values.sorted { $0.slug < $1.slug }
+    }
+
+    /// Addresses as named parts (ports empty): the whole set when one name says it (`any`, a
+    /// network, `any-except-NETWORKS`, `NETWORK-except-NETWORKS`); else the largest networks of the spec inside it (by
+    /// name) and what they leave, named `addr-HASH` of its addresses.
+    static func parts(_ addresses: AddressSet, policy: Policy) -> [Peers] {
+        guard !addresses.isEmpty else { return [] }
+        let networks = policy.networks.filter { !$0.members.addresses.isEmpty }.sorted { $0.name < $1.name }
+        // The networks inside a set, without those inside another of them (of two with the same
+        // addresses, the first by name stays).
+        func largest(inside set: AddressSet) -> [Network] {
+            let inside = networks.filter { $0.members.addresses.isSubset(of: set) }
+            return inside.enumerated().filter { index, network in
+                !inside.enumerated().contains { other, wider in
+                    other != index && network.members.addresses.isSubset(of: wider.members.addresses)
+                        && (network.members.addresses != wider.members.addresses || other < index)
+                }
+            }.map(\.element)
         }
-        let cidrs = addresses.cidrs.map(\.description)
-        let words = cidrs.count <= 3 ? cidrs.joined(separator: ", ") : cidrs.prefix(3).joined(separator: ", ") + " and \(cidrs.count - 3) more"
-        return ("addr-" + shortHash(cidrs.joined(separator: ",")), words)
+        func whole(_ slug: String, _ words: String) -> [Peers] { [Peers(slug: slug, words: words, addresses: addresses, ports: PortSet())] }
+        if addresses.isAll { return whole("any", "any") }
+        if let network = networks.first(where: { $0.members.addresses == addresses }) { return whole(network.name, network.name) }
+        // Everything, or a network, but the networks it leaves out.
+        let outer = [("any", AddressSet.all)] + networks.filter { addresses.isSubset(of: $0.members.addresses) }.map { ($0.name, $0.members.addresses) }
+        for (name, superset) in outer {
+            let rest = superset.subtracting(addresses)
+            let excluded = largest(inside: rest)
+            if !excluded.isEmpty, excluded.reduce(AddressSet.empty, { $0.union($1.members.addresses) }) == rest {
+                let names = excluded.map(\.name)
+                return whole("\(name)-except-" + names.joined(separator: "-"), "\(name) except " + names.joined(separator: ", "))
+            }
+        }
+        var result = largest(inside: addresses).map { Peers(slug: $0.name, words: $0.name, addresses: $0.members.addresses, ports: PortSet()) }
+        let left = result.reduce(addresses) { $0.subtracting($1.addresses) }
+        if !left.isEmpty {
+            let cidrs = left.cidrs.map(\.description)
+            let words = cidrs.count <= 3 ? cidrs.joined(separator: ", ") : cidrs.prefix(3).joined(separator: ", ") + " and \(cidrs.count - 3) more"
+            result.append(Peers(slug: "addr-" + shortHash(cidrs.joined(separator: ",")), words: words, addresses: left, ports: PortSet()))
+        }
+        return result
     }
 
     /// `order-worker` as `OrderWorker`: for identifiers that allow letters and digits only.

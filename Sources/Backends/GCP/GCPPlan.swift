@@ -147,10 +147,9 @@ struct GCPPlan {
     func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: String)] {
         var rules: [(rule: Rule, key: String)] = []
         let identity = firewall.identities[index].name
-        for entry in firewall.ingress[index]?.entries ?? [] {
-            let peer = StableName.peer(entry.peers.addresses, policy: policy)
-            for (part, ranges) in Self.families(entry.peers.addresses) {
-                var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: entry.ports)
+        for peer in StableName.peers(firewall.ingress[index]?.entries ?? [], policy: policy) {
+            for (part, ranges) in Self.families(peer.addresses) {
+                var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports)
                 rule.sourceRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
                 rules.append((rule, "in|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
@@ -162,10 +161,9 @@ struct GCPPlan {
             rule.targetServiceAccounts = [account(index)]
             rules.append((rule, "out|\(identity)|vpc"))
         }
-        for entry in firewall.egress[index]?.entries ?? [] {
-            let peer = StableName.peer(entry.peers.addresses, policy: policy)
-            for (part, ranges) in Self.families(entry.peers.addresses) {
-                var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: entry.ports)
+        for peer in StableName.peers(firewall.egress[index]?.entries ?? [], policy: policy) {
+            for (part, ranges) in Self.families(peer.addresses) {
+                var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports)
                 rule.destinationRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
                 rules.append((rule, "out|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
