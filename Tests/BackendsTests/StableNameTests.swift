@@ -1,9 +1,10 @@
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 import YAML
+
 @testable import Backends
 
 /// Names derive from the spec's names, never from a position in a list: a spec compiled, then
@@ -12,15 +13,17 @@ import YAML
 /// target's files; an object may be renamed (gone from the second output), or have another
 /// body, only where its own meaning changed.
 ///
-/// What an object is about (its subjects) is read from its name: the workload, identity and
-/// network names in it (`aviary-heron-in-from-kestrel` is about heron and kestrel;
-/// `SgHeronOutToOspreyTcp8080` about heron and osprey). An object may change only if every one
-/// of its subjects is *affected*: a name the addition brings or touches (the new flow's ends,
-/// the new workload, the new network and the workload it reaches), or a workload whose traffic,
-/// as the target's files enforce it (read back), differs. An object about nothing in
-/// particular (a namespace, a default deny) may not change at all. Objects that gather many
-/// workloads (Mesos ACLs, an NSG's shell, an EgressFirewall) may change where one of those is
-/// affected.
+/// What an object is about (its subjects) is read from its name, and for an object about one
+/// connection (a firewall rule, a security group, a shared network) from its body too: the
+/// workload, identity and network names in them (`aviary-heron-in-from-kestrel` is about heron
+/// and kestrel; `SgHeronOutToOspreyTcp8080` about heron and osprey; a rule once named
+/// `SgHeronOut2` that sent to plover and now sends to osprey, about heron, plover and osprey).
+/// An object may change only if every one of its subjects, before and after, is *affected*: a
+/// name the addition brings or touches (the new flow's ends, the new workload, the new network
+/// and the workload it reaches), or a workload whose traffic, as the target's files enforce it
+/// (read back), differs. An object about nothing in particular (a namespace, a default deny)
+/// may not change at all. Objects that gather many workloads (Mesos ACLs, an NSG's shell, an
+/// EgressFirewall) may change where one of those is affected.
 @Suite struct StableNameTests {
     enum Addition: String, CaseIterable {
         case flow, workload, network
@@ -110,7 +113,8 @@ import YAML
                 let newTraffic = Self.traffic(try backend.read(new, policy: after), policy: after)
                 var affected = Self.touched(additions)
                 for (name, traffic) in oldTraffic where newTraffic[name] != traffic { affected.insert(name) }
-                let what = "\(target) (\(options.gaps)\(options.option("containerizer").map { ", \($0.value.value)" } ?? "")) + \(additions.map(\.rawValue).sorted())"
+                let what =
+                    "\(target) (\(options.gaps)\(options.option("containerizer").map { ", \($0.value.value)" } ?? "")) + \(additions.map(\.rawValue).sorted())"
                 for (key, object) in oldObjects.sorted(by: { $0.key < $1.key }) {
                     let now = newObjects[key]
                     guard now?.body != object.body else { continue }
@@ -118,7 +122,8 @@ import YAML
                     if let scope = object.scope {
                         mayChange = !scope.union(now?.scope ?? []).isDisjoint(with: affected)
                     } else {
-                        mayChange = !object.subjects.isEmpty && object.subjects.isSubset(of: affected)
+                        let subjects = object.subjects.union(now?.subjects ?? [])
+                        mayChange = !subjects.isEmpty && subjects.isSubset(of: affected)
                     }
                     #expect(
                         mayChange,
@@ -168,9 +173,13 @@ import YAML
     static func objects(_ target: TargetName, _ files: [OutputFile], policy: Policy) throws -> [String: Object] {
         let names = Set(policy.workloads.map(\.name) + policy.identities.map(\.name) + policy.networks.map(\.name))
         var result: [String: Object] = [:]
-        func add(_ key: String, _ node: YAMLNode, scope: Set<String>? = nil) {
+        /// `rule`: an object about one connection (a firewall rule, a security group, a shared
+        /// network), whose body names what it is about as much as its name does.
+        func add(_ key: String, _ node: YAMLNode, rule: Bool = false, scope: Set<String>? = nil) {
             #expect(result[key] == nil, "\(target): two objects named \(key)")
-            result[key] = Object(body: canonical(node), subjects: Set(words(key)).intersection(names), scope: scope)
+            let body = canonical(node)
+            let subjects = Set(words(key) + (rule ? words(body) : [])).intersection(names)
+            result[key] = Object(body: body, subjects: subjects, scope: scope)
         }
         /// Aggregates: the names their body mentions.
         func mentioned(_ node: YAMLNode) -> Set<String> { Set(words(canonical(node))).intersection(names) }
@@ -191,7 +200,7 @@ import YAML
         case .swarm:
             let root = try #require(documents.first)
             for section in ["services", "networks", "secrets"] {
-                for pair in pairs(root[section]) { add("\(section)/\(pair.name)", pair.value) }
+                for pair in pairs(root[section]) { add("\(section)/\(pair.name)", pair.value, rule: section == "networks") }
             }
         case .mesos:
             for (file, root) in zip(files, documents) {
@@ -208,17 +217,17 @@ import YAML
             }
         case .aws:
             for root in documents {
-                for pair in pairs(root["Resources"]) { add("resource/\(pair.name)", pair.value) }
-                for pair in pairs(root["Outputs"]) { add("output/\(pair.name)", pair.value) }
+                for pair in pairs(root["Resources"]) { add("resource/\(pair.name)", pair.value, rule: true) }
+                for pair in pairs(root["Outputs"]) { add("output/\(pair.name)", pair.value, rule: true) }
             }
         case .gcp:
-            for rule in items(documents.first) { add("rule/\(rule["name"]?.scalar ?? "?")", rule) }
+            for rule in items(documents.first) { add("rule/\(rule["name"]?.scalar ?? "?")", rule, rule: true) }
         case .azure:
             for root in documents {
                 for resource in items(root["resources"]) {
                     let name = resource["name"]?.scalar ?? "?"
                     guard resource["type"]?.scalar == "Microsoft.Network/networkSecurityGroups" else {
-                        add("resource/\(name)", resource)
+                        add("resource/\(name)", resource, rule: true)
                         continue
                     }
                     // The NSG without its rules, which depends on the groups they name; then each rule.
@@ -227,7 +236,7 @@ import YAML
                         shell.content = .mapping(fields.filter { $0.name != "properties" })
                     }
                     add("resource/\(name)", shell, scope: mentioned(shell))
-                    for rule in items(resource["properties"]?["securityRules"]) { add("rule/\(name)/\(rule["name"]?.scalar ?? "?")", rule) }
+                    for rule in items(resource["properties"]?["securityRules"]) { add("rule/\(name)/\(rule["name"]?.scalar ?? "?")", rule, rule: true) }
                 }
             }
         }
