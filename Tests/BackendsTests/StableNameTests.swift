@@ -286,3 +286,101 @@ import YAML
         return items
     }
 }
+
+extension StableNameTests {
+    /// Names of 40 characters (the spec's longest): every generated name stays within its
+    /// platform's limit and alphabet.
+    static let long = """
+        version: 1
+        name: a-policy-name-of-forty-characters-abcdef
+        networks:
+          a-network-name-of-forty-characters-abcde: [192.0.2.0/24]
+        identities:
+          identity-of-twenty-six-a1: {kind: service}
+          identity-of-twenty-six-b2: {kind: service}
+        workloads:
+          a-workload-name-of-forty-characters-ab01: {image: nginx:1.25, identity: identity-of-twenty-six-a1, ports: [tcp/80]}
+          a-workload-name-of-forty-characters-ab02: {image: nginx:1.25, identity: identity-of-twenty-six-b2, ports: [tcp/80]}
+        flows:
+          - {from: a-workload-name-of-forty-characters-ab01, to: a-workload-name-of-forty-characters-ab02, ports: [tcp/80]}
+          - {from: a-network-name-of-forty-characters-abcde, to: a-workload-name-of-forty-characters-ab01, ports: [tcp/80]}
+          - {from: a-workload-name-of-forty-characters-ab02, to: a-network-name-of-forty-characters-abcde, ports: [tcp/443]}
+
+        """
+
+    static func matches(_ text: String, _ pattern: String) -> Bool {
+        text.range(of: pattern, options: .regularExpression) != nil
+    }
+
+    @Test(arguments: TargetName.allCases)
+    func longNamesStayWithinThePlatformsLimits(target: TargetName) throws {
+        let backend = try #require(BackendRegistry.backend(for: target))
+        let policy = try #require(compileSpec(Self.long).policy)
+        for options in Self.variants(target) {
+            let files = try backend.emit(policy, options: options).files
+            _ = try backend.read(files, policy: policy)
+            let keys = try Self.objects(target, files, policy: policy).keys.sorted()
+            let name = { (key: String) in String(key.split(separator: "/").last ?? "") }
+            switch target {
+            case .gcp:
+                for key in keys { #expect(Self.matches(name(key), "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), "\(key)") }
+            case .aws:
+                for key in keys { #expect(Self.matches(name(key), "^[A-Za-z0-9]{1,255}$"), "\(key)") }
+            case .azure:
+                for key in keys { #expect(Self.matches(name(key), "^[A-Za-z0-9]([A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$"), "\(key)") }
+            case .swarm:
+                for key in keys where key.hasPrefix("networks/") {
+                    let full = "\(policy.name)_\(name(key))"
+                    #expect(full.count <= SwarmBackend.nameLimit && Self.matches(name(key), "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"), "\(full)")
+                }
+            case .mesos:
+                let marathon = try #require(files.first { $0.path == "marathon.json" })
+                let root = try #require(YAMLLoader.load(text: marathon.contents, file: marathon.path, limits: .generatedFiles).root)
+                func networks(_ group: YAMLNode) -> [String] {
+                    Self.items(group["apps"]).flatMap { Self.items($0["networks"]).compactMap { $0["name"]?.scalar } }
+                        + Self.items(group["groups"]).flatMap(networks)
+                }
+                let names = networks(root)
+                #expect(!names.isEmpty)
+                for network in names { #expect(Self.matches(network, "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), "\(network)") }
+            case .openshift:
+                for key in keys { #expect(name(key).count <= 253, "\(key)") }
+            }
+        }
+    }
+
+    /// Names that meet are told apart by a hash of what each stands for, not by their order:
+    /// `a-1b` and `a1b` both make `SgA1b`; `web` receiving from `api-in-from-db` and
+    /// `web-in-from-api` receiving from `db` both make `t-web-in-from-api-in-from-db`. Listing the
+    /// workloads and flows the other way round gives the same names.
+    @Test(arguments: TargetName.allCases)
+    func namesThatMeetGetHashesWhateverTheOrder(target: TargetName) throws {
+        let workloads = [
+            "a-1b: {image: nginx:1.25, ports: [tcp/80]}", "a1b: {image: nginx:1.25, ports: [tcp/80]}",
+            "web: {image: nginx:1.25, ports: [tcp/80]}", "api-in-from-db: {image: nginx:1.25}",
+            "web-in-from-api: {image: nginx:1.25, ports: [tcp/80]}", "db: {image: nginx:1.25}",
+        ]
+        let flows = [
+            "{from: a-1b, to: a1b, ports: [tcp/80]}", "{from: a1b, to: a-1b, ports: [tcp/80]}",
+            "{from: api-in-from-db, to: web, ports: [tcp/80]}", "{from: db, to: web-in-from-api, ports: [tcp/80]}",
+        ]
+        func spec(_ workloads: [String], _ flows: [String]) -> String {
+            "version: 1\nname: t\nworkloads:\n" + workloads.map { "  \($0)\n" }.joined() + "flows:\n" + flows.map { "  - \($0)\n" }.joined()
+        }
+        let backend = try #require(BackendRegistry.backend(for: target))
+        let forward = try #require(compileSpec(spec(workloads, flows)).policy)
+        let backward = try #require(compileSpec(spec(workloads.reversed(), flows.reversed())).policy)
+        for options in Self.variants(target) {
+            let first = try Self.objects(target, try backend.emit(forward, options: options).files, policy: forward)
+            let second = try Self.objects(target, try backend.emit(backward, options: options).files, policy: backward)
+            #expect(first.keys.sorted() == second.keys.sorted())
+            if target == .aws {
+                #expect(!first.keys.contains("resource/SgA1b") && first.keys.filter { $0.hasPrefix("resource/SgA1b") }.count >= 2)
+            }
+            if target == .gcp {
+                #expect(!first.keys.contains("rule/t-web-in-from-api-in-from-db"))
+                #expect(first.keys.filter { $0.hasPrefix("rule/t-web-in-from-api-in-from-db-") }.count == 2)
+            }
+        }
+    }
+}

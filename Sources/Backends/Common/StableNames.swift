@@ -28,13 +28,20 @@ enum StableName {
         return String((String(repeating: "0", count: 16 - hex.count) + hex).prefix(digits))
     }
 
-    /// `name` when it has at most `limit` characters; else its longest prefix that leaves room
-    /// for `separator` and an 8-digit hash of the whole name, without a trailing separator.
+    /// `name` when it has at most `limit` characters; else its beginning and its end (where
+    /// names say what and whom) around an 8-digit hash of the whole name, joined by `separator`:
+    /// `a-policy-name-of-fo-3e889753-y-of-twenty-six-b2-v4`.
     static func fitted(_ name: String, limit: Int, separator: String = "-") -> String {
         guard name.count > limit else { return name }
-        var head = String(name.prefix(max(limit - 8 - separator.count, 1)))
-        while !separator.isEmpty, head.hasSuffix(separator), head.count > 1 { head.removeLast(separator.count) }
-        return head + separator + shortHash(name)
+        let hash = shortHash(name)
+        let room = max(limit - hash.count - 2 * separator.count, 2)
+        var head = String(name.prefix(room / 2))
+        var tail = String(name.suffix(room - room / 2))
+        if !separator.isEmpty {
+            while head.hasSuffix(separator), head.count > separator.count { head.removeLast(separator.count) }
+            while tail.hasPrefix(separator), tail.count > separator.count { tail.removeFirst(separator.count) }
+        }
+        return head + separator + hash + separator + tail
     }
 
     /// The names of `items` made unique: an item whose fitted name no other item has keeps
