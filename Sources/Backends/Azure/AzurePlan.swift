@@ -42,6 +42,8 @@ struct AzurePlan {
     let policy: Policy
     let firewall: FirewallPlan
     let options: AzureOptions
+    /// Names external peers after the spec's networks.
+    let peerNamer: PeerNamer
     /// Rules per segment NSG, priorities assigned, in segment order.
     private(set) var rulesBySegment: [(segment: String, rules: [Rule])] = []
 
@@ -60,6 +62,7 @@ struct AzurePlan {
         self.policy = policy
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
+        peerNamer = PeerNamer(policy)
         let pairs = firewall.between.sorted { $0.key < $1.key }
         for segment in policy.segments {
             let here = Set(segment.workloads.compactMap { firewall.identityOf[$0] })
@@ -117,7 +120,7 @@ struct AzurePlan {
         }
         for index in here.sorted() {
             let identity = firewall.identities[index].name
-            for peer in StableName.peers(firewall.ingress[index]?.entries ?? [], policy: policy) {
+            for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
                 for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
                     for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
                         var rule = allow(
@@ -148,7 +151,7 @@ struct AzurePlan {
         }
         for index in here.sorted() {
             let identity = firewall.identities[index].name
-            for peer in StableName.peers(firewall.egress[index]?.entries ?? [], policy: policy) {
+            for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
                 for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
                     for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
                         var rule = allow(

@@ -59,71 +59,6 @@ enum StableName {
         }
     }
 
-    /// External peers as a platform rule names them: a `slug` for names (`corp`,
-    /// `any-except-blocked`, `addr-1f2e3d4c`), the same in words, their addresses, and the ports
-    /// on which they are allowed.
-    struct Peers {
-        var slug: String
-        var words: String
-        var addresses: AddressSet
-        var ports: PortSet
-    }
-
-    /// One identity's external rules of one direction as rules per named peer, in slug order:
-    /// each entry's addresses split into the spec's networks (`parts`), and each part with the
-    /// ports of every entry it comes from. The same connections as the entries; but a network
-    /// keeps its rule, with the same ports, when a flow from another network joins it on those
-    /// ports.
-    static func peers(_ entries: [ExternalRules.Entry], policy: Policy) -> [Peers] {
-        var bySlug: [String: Peers] = [:]
-        for entry in entries {
-            for part in parts(entry.peers.addresses, policy: policy) {
-                bySlug[part.slug, default: part].ports.formUnion(entry.ports)
-            }
-        }
-        return bySlug.values.sorted { $0.slug < $1.slug }
-    }
-
-    /// Addresses as named parts (ports empty): the whole set when one name says it (`any`, a
-    /// network, `any-except-NETWORKS`, `NETWORK-except-NETWORKS`); else the largest networks of the spec inside it (by
-    /// name) and what they leave, named `addr-HASH` of its addresses.
-    static func parts(_ addresses: AddressSet, policy: Policy) -> [Peers] {
-        guard !addresses.isEmpty else { return [] }
-        let networks = policy.networks.filter { !$0.members.addresses.isEmpty }.sorted { $0.name < $1.name }
-        // The networks inside a set, without those inside another of them (of two with the same
-        // addresses, the first by name stays).
-        func largest(inside set: AddressSet) -> [Network] {
-            let inside = networks.filter { $0.members.addresses.isSubset(of: set) }
-            return inside.enumerated().filter { index, network in
-                !inside.enumerated().contains { other, wider in
-                    other != index && network.members.addresses.isSubset(of: wider.members.addresses)
-                        && (network.members.addresses != wider.members.addresses || other < index)
-                }
-            }.map(\.element)
-        }
-        func whole(_ slug: String, _ words: String) -> [Peers] { [Peers(slug: slug, words: words, addresses: addresses, ports: PortSet())] }
-        if addresses.isAll { return whole("any", "any") }
-        if let network = networks.first(where: { $0.members.addresses == addresses }) { return whole(network.name, network.name) }
-        // Everything, or a network, but the networks it leaves out.
-        let outer = [("any", AddressSet.all)] + networks.filter { addresses.isSubset(of: $0.members.addresses) }.map { ($0.name, $0.members.addresses) }
-        for (name, superset) in outer {
-            let rest = superset.subtracting(addresses)
-            let excluded = largest(inside: rest)
-            if !excluded.isEmpty, excluded.reduce(AddressSet.empty, { $0.union($1.members.addresses) }) == rest {
-                let names = excluded.map(\.name)
-                return whole("\(name)-except-" + names.joined(separator: "-"), "\(name) except " + names.joined(separator: ", "))
-            }
-        }
-        var result = largest(inside: addresses).map { Peers(slug: $0.name, words: $0.name, addresses: $0.members.addresses, ports: PortSet()) }
-        let left = result.reduce(addresses) { $0.subtracting($1.addresses) }
-        if !left.isEmpty {
-            let cidrs = left.cidrs.map(\.description)
-            let words = cidrs.count <= 3 ? cidrs.joined(separator: ", ") : cidrs.prefix(3).joined(separator: ", ") + " and \(cidrs.count - 3) more"
-            result.append(Peers(slug: "addr-" + shortHash(cidrs.joined(separator: ",")), words: words, addresses: left, ports: PortSet()))
-        }
-        return result
-    }
-
     /// `order-worker` as `OrderWorker`: for identifiers that allow letters and digits only.
     static func camel(_ name: String) -> String {
         name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
@@ -143,5 +78,122 @@ func stableParts(keys: [String], fits: ([Int]) -> Bool) -> [[Int]] {
         // Past one part per item, more parts cannot help: the caller reports what does not fit.
         if parts.allSatisfy(fits) || count >= 2 * max(keys.count, 1) { return parts }
         count *= 2
+    }
+}
+
+/// External peers as a platform rule names them: a `slug` for names (`corp`,
+/// `any-except-blocked`, `addr-1f2e3d4c`), the same in words, their addresses, and the ports on
+/// which they are allowed.
+struct NamedPeers {
+    var slug: String
+    var words: String
+    var addresses: AddressSet
+    var ports: PortSet
+}
+
+/// Names external peers after the spec's networks, for one policy; remembers the parts of each
+/// address set it has split (the same sets recur across identities).
+final class PeerNamer {
+    /// The spec's networks that hold addresses, by name.
+    private let networks: [(name: String, addresses: AddressSet)]
+    /// For each network, the others that hold all its addresses and keep it out of `largest`:
+    /// those with more addresses, and those with the same ones earlier by name.
+    private let wider: [[Int]]
+    private var known: [AddressSet: [NamedPeers]] = [:]
+
+    init(_ policy: Policy) {
+        let networks = policy.networks.filter { !$0.members.addresses.isEmpty }.sorted { $0.name < $1.name }.map { ($0.name, $0.members.addresses) }
+        self.networks = networks
+        wider = networks.indices.map { index in
+            networks.indices.filter { other in
+                other != index && Self.isSubset(networks[index].1, of: networks[other].1)
+                    && (networks[index].1 != networks[other].1 || other < index)
+            }
+        }
+    }
+
+    /// One identity's external rules of one direction as rules per named peer, in slug order:
+    /// each entry's addresses split into the spec's networks (`parts`), and each part with the
+    /// ports of every entry it comes from. The same connections as the entries; but a network
+    /// keeps its rule, with the same ports, when a flow from another network joins it on those
+    /// ports.
+    func peers(_ entries: [ExternalRules.Entry]) -> [NamedPeers] {
+        var bySlug: [String: NamedPeers] = [:]
+        for entry in entries {
+            for part in parts(entry.peers.addresses) {
+                bySlug[part.slug, default: part].ports.formUnion(entry.ports)
+            }
+        }
+        return bySlug.values.sorted { $0.slug < $1.slug }
+    }
+
+    /// Addresses as named parts (ports empty): the whole set when one name says it (`any`, a
+    /// network, `any-except-NETWORKS`, `NETWORK-except-NETWORKS`); else the largest networks of
+    /// the spec inside it (by name) and what they leave, named `addr-HASH` of its addresses.
+    func parts(_ addresses: AddressSet) -> [NamedPeers] {
+        if let parts = known[addresses] { return parts }
+        let parts = split(addresses)
+        known[addresses] = parts
+        return parts
+    }
+
+    /// The networks inside a set, without those inside another of them (of two with the same
+    /// addresses, the first by name stays).
+    private func largest(inside set: AddressSet) -> [Int] {
+        var isCandidate = [Bool](repeating: false, count: networks.count)
+        for index in networks.indices where Self.isSubset(networks[index].addresses, of: set) { isCandidate[index] = true }
+        return networks.indices.filter { index in isCandidate[index] && !wider[index].contains { isCandidate[$0] } }
+    }
+
+    /// `a ⊆ b` without building `a − b`: one walk over both interval lists.
+    static func isSubset(_ a: AddressSet, of b: AddressSet) -> Bool {
+        isSubset(a.v4.intervals, of: b.v4.intervals) && isSubset(a.v6.intervals, of: b.v6.intervals)
+    }
+
+    static func isSubset<Bound>(_ a: [IntervalSet<Bound>.Interval], of b: [IntervalSet<Bound>.Interval]) -> Bool {
+        var j = 0
+        for interval in a {
+            // Intervals are sorted and never adjacent: each of `a` lies within one of `b`, or `a` is not inside.
+            while j < b.count, b[j].upper < interval.lower { j += 1 }
+            guard j < b.count, b[j].lower <= interval.lower, interval.upper <= b[j].upper else { return false }
+        }
+        return true
+    }
+
+    /// The addresses of some networks together, in one pass.
+    private func union(_ indices: [Int]) -> AddressSet {
+        AddressSet(
+            v4: IntervalSet(normalizing: indices.flatMap { networks[$0].addresses.v4.intervals }),
+            v6: IntervalSet(normalizing: indices.flatMap { networks[$0].addresses.v6.intervals }))
+    }
+
+    private func split(_ addresses: AddressSet) -> [NamedPeers] {
+        guard !addresses.isEmpty else { return [] }
+        func whole(_ slug: String, _ words: String) -> [NamedPeers] {
+            [NamedPeers(slug: slug, words: words, addresses: addresses, ports: PortSet())]
+        }
+        if addresses.isAll { return whole("any", "any") }
+        if let network = networks.first(where: { $0.addresses == addresses }) { return whole(network.name, network.name) }
+        // Everything, or a network, but the networks it leaves out.
+        let outer = [("any", AddressSet.all)] + networks.filter { Self.isSubset(addresses, of: $0.addresses) }
+        for (name, superset) in outer {
+            let rest = superset.subtracting(addresses)
+            let excluded = largest(inside: rest)
+            if !excluded.isEmpty, union(excluded) == rest {
+                let names = excluded.map { networks[$0].name }
+                return whole("\(name)-except-" + names.joined(separator: "-"), "\(name) except " + names.joined(separator: ", "))
+            }
+        }
+        let parts = largest(inside: addresses)
+        var result = parts.map {
+            NamedPeers(slug: networks[$0].name, words: networks[$0].name, addresses: networks[$0].addresses, ports: PortSet())
+        }
+        let left = addresses.subtracting(union(parts))
+        if !left.isEmpty {
+            let cidrs = left.cidrs.map(\.description)
+            let words = cidrs.count <= 3 ? cidrs.joined(separator: ", ") : cidrs.prefix(3).joined(separator: ", ") + " and \(cidrs.count - 3) more"
+            result.append(NamedPeers(slug: "addr-" + StableName.shortHash(cidrs.joined(separator: ",")), words: words, addresses: left, ports: PortSet()))
+        }
+        return result
     }
 }

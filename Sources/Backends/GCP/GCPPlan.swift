@@ -74,6 +74,8 @@ struct GCPPlan {
     let policy: Policy
     let firewall: FirewallPlan
     let options: GCPOptions
+    /// Names external peers after the spec's networks.
+    let peerNamer: PeerNamer
     private(set) var rules: [Rule] = []
 
     /// Allows sit at this priority, the egress denies below them; GCP's implied rules are at 65535.
@@ -89,6 +91,7 @@ struct GCPPlan {
         self.policy = policy
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
+        peerNamer = PeerNamer(policy)
         try checkAccountIDs()
         // Rules with the name each would have and a key that tells it from every other rule.
         var named: [(rule: Rule, key: String)] = []
@@ -147,7 +150,7 @@ struct GCPPlan {
     func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: String)] {
         var rules: [(rule: Rule, key: String)] = []
         let identity = firewall.identities[index].name
-        for peer in StableName.peers(firewall.ingress[index]?.entries ?? [], policy: policy) {
+        for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
                 var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports)
                 rule.sourceRanges = ranges
@@ -161,7 +164,7 @@ struct GCPPlan {
             rule.targetServiceAccounts = [account(index)]
             rules.append((rule, "out|\(identity)|vpc"))
         }
-        for peer in StableName.peers(firewall.egress[index]?.entries ?? [], policy: policy) {
+        for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
                 var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports)
                 rule.destinationRanges = ranges
