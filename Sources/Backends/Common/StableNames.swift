@@ -2,8 +2,9 @@ import IR
 
 /// Names of generated objects, derived from spec names alone, never from a position in a list:
 /// adding a flow, a workload or a network to a spec leaves every other object's name as it was.
-/// A name too long for its platform keeps a readable prefix and ends in a short hash of the whole
-/// name; two objects whose derived names meet both get a short hash of their own content key.
+/// A name too long for its platform keeps its beginning and its end around a short hash of the
+/// whole name; two objects whose derived names meet both get a short hash of their own content
+/// key, whatever their order.
 enum StableName {
     /// FNV-1a (64 bits) of the UTF-8 bytes, its bits then mixed (MurmurHash3's finalizer) so
     /// that the low ones, which pick parts and priorities, depend on every byte: the same on
@@ -118,13 +119,15 @@ final class PeerNamer {
     /// keeps its rule, with the same ports, when a flow from another network joins it on those
     /// ports.
     func peers(_ entries: [ExternalRules.Entry]) -> [NamedPeers] {
-        var bySlug: [String: NamedPeers] = [:]
+        // By addresses, not by slug: a network may be named like another's slug (`corp-except-lab`).
+        var byAddresses: [AddressSet: NamedPeers] = [:]
         for entry in entries {
             for part in parts(entry.peers.addresses) {
-                bySlug[part.slug, default: part].ports.formUnion(entry.ports)
+                byAddresses[part.addresses, default: part].ports.formUnion(entry.ports)
             }
         }
-        return bySlug.values.sorted { $0.slug < $1.slug }
+        let text = { (peers: NamedPeers) in peers.addresses.cidrs.map(\.description).joined(separator: ",") }
+        return byAddresses.values.sorted { $0.slug != $1.slug ? $0.slug < $1.slug : text($0) < text($1) }
     }
 
     /// Addresses as named parts (ports empty): the whole set when one name says it (`any`, a
