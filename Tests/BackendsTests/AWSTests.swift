@@ -119,7 +119,7 @@ extension AWSTests {
     @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
         let policy = try Self.chain(300)
         let (emission, _) = try BackendsTests.checkRoundTrip(AWSBackend(), policy, options(.aws, .widen))
-        #expect(emission.files.map(\.path) == ["security-groups.json", "security-groups-2.json", "security-groups-rules-1.json", "security-groups-rules-2.json"])
+        #expect(emission.files.map(\.path) == ["security-groups.json", "security-groups-2.json", "security-groups-3.json", "security-groups-4.json"])
         var groups = 0
         var rules = 0
         for file in emission.files {

@@ -86,7 +86,7 @@ extension AzureTests {
     @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
         let policy = try Self.segments(900)
         let (emission, _) = try BackendsTests.checkRoundTrip(AzureBackend(), policy, options(.azure, .widen))
-        #expect(emission.files.map(\.path) == ["nsg.json", "nsg-2.json", "nsg-segments-1.json"])
+        #expect(emission.files.map(\.path) == ["nsg.json", "nsg-2.json", "nsg-3.json"])
         var kinds: [String] = []
         for file in emission.files {
             let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)

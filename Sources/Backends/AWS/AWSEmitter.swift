@@ -22,11 +22,12 @@ struct AWSEmitter {
     typealias GroupReference = (Int) -> StructuredValue
 
     /// `security-groups.json`, or when one template would break CloudFormation's limits
-    /// (resources, outputs, body size), numbered templates: the security groups (exporting
-    /// their ids) in `security-groups.json` and `security-groups-N.json`, to create first, then
-    /// the group-to-group rules (importing them) in `security-groups-rules-N.json`. Which
-    /// template holds a resource depends on its logical id alone (`stableParts`). A located
-    /// error when a template is still too large.
+    /// (resources, outputs, body size), numbered templates to create in order: the security
+    /// groups first (exporting their ids), in parts 1 to G (`security-groups.json`,
+    /// `security-groups-2.json`, …), then the group-to-group rules (importing them), in parts
+    /// G + 1 on. Which part holds a resource depends on its logical id alone (`stableParts`),
+    /// so one more resource moves no other unless G or the rules' parts double; an empty part
+    /// leaves its number unused. A located error when a template is still too large.
     func files() throws -> [OutputFile] {
         let files = templates()
         for file in files where file.contents.utf8.count > Self.templateBytes {
@@ -52,16 +53,17 @@ struct AWSEmitter {
         let groupParts = parts(groups, limit: Self.outputsPerTemplate)
         // The first template keeps its name even in the unlikely case that no group hashes to part 1.
         let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
-        for (number, part) in groupParts.enumerated() where !part.isEmpty {
+        for (index, part) in groupParts.enumerated() where !part.isEmpty {
             let document = template(
-                "Security groups (part \(number + 1))", vpc: true, resources: part.map { groups[$0] },
+                "Security groups (part \(index + 1))", vpc: true, resources: part.map { groups[$0] },
                 outputs: part.map { output($0, exported: true) })
-            files.append(OutputFile(path: number == first ? Self.file : "security-groups-\(number + 1).json", contents: JSONWriter.write(document)))
+            files.append(OutputFile(path: index == first ? Self.file : "security-groups-\(index + 1).json", contents: JSONWriter.write(document)))
         }
         let ruleEntries = ruleResources(reference: importedReference)
-        for (number, part) in parts(ruleEntries, limit: Self.resourcesPerTemplate).enumerated() where !part.isEmpty {
-            let document = template("Security group rules (part \(number + 1))", vpc: false, resources: part.map { ruleEntries[$0] }, outputs: [])
-            files.append(OutputFile(path: "security-groups-rules-\(number + 1).json", contents: JSONWriter.write(document)))
+        for (index, part) in parts(ruleEntries, limit: Self.resourcesPerTemplate).enumerated() where !part.isEmpty {
+            let number = groupParts.count + index + 1
+            let document = template("Security group rules (part \(number))", vpc: false, resources: part.map { ruleEntries[$0] }, outputs: [])
+            files.append(OutputFile(path: "security-groups-\(number).json", contents: JSONWriter.write(document)))
         }
         return files
     }

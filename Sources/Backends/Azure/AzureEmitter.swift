@@ -16,10 +16,12 @@ struct AzureEmitter {
     static let templateBytes = 4 << 20
 
     /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
-    /// templates to deploy into the same resource group: the application security groups in
-    /// `nsg.json` and `nsg-N.json` first, then the NSGs, which name them by `resourceId`, in
-    /// `nsg-segments-N.json`. Which template holds a resource depends on its name alone
-    /// (`stableParts`). A located error for an NSG or a template ARM cannot take.
+    /// templates to deploy in order into the same resource group: the application security
+    /// groups first, in parts 1 to G (`nsg.json`, `nsg-2.json`, …), then the NSGs, which name
+    /// them by `resourceId`, in parts G + 1 on. Which part holds a resource depends on its name
+    /// alone (`stableParts`), so one more resource moves no other unless G or the NSGs' parts
+    /// double; an empty part leaves its number unused. A located error for an NSG or a template
+    /// ARM cannot take.
     func files() throws -> [OutputFile] {
         // One NSG is one resource: it cannot be split across templates.
         for (segment, rules) in plan.rulesBySegment {
@@ -54,19 +56,20 @@ struct AzureEmitter {
         let groupParts = parts(groups, names: identities.map { AzurePlan.asg($0, policy: policy) })
         // The first template keeps its name even in the unlikely case that no group hashes to part 1.
         let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
-        for (number, part) in groupParts.enumerated() where !part.isEmpty {
+        for (index, part) in groupParts.enumerated() where !part.isEmpty {
             files.append(
                 OutputFile(
-                    path: number == first ? Self.file : "nsg-\(number + 1).json",
-                    contents: JSONWriter.write(template(part.map { groups[$0] }, part: "application security groups, part \(number + 1)"))))
+                    path: index == first ? Self.file : "nsg-\(index + 1).json",
+                    contents: JSONWriter.write(template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)"))))
         }
         let nsgs = plan.rulesBySegment.map { nsgResource($0.segment, $0.rules, local: false) }
-        for (number, part) in parts(nsgs, names: plan.rulesBySegment.map { AzurePlan.nsg($0.segment, policy: policy) }).enumerated()
-        where !part.isEmpty {
+        let nsgParts = parts(nsgs, names: plan.rulesBySegment.map { AzurePlan.nsg($0.segment, policy: policy) })
+        for (index, part) in nsgParts.enumerated() where !part.isEmpty {
+            let number = groupParts.count + index + 1
             files.append(
                 OutputFile(
-                    path: "nsg-segments-\(number + 1).json",
-                    contents: JSONWriter.write(template(part.map { nsgs[$0] }, part: "network security groups, part \(number + 1)"))))
+                    path: "nsg-\(number).json",
+                    contents: JSONWriter.write(template(part.map { nsgs[$0] }, part: "network security groups, part \(number)"))))
         }
         return files
     }
