@@ -93,15 +93,31 @@ extension AWSTests {
 }
 
 extension AWSTests {
+    /// A chain of `count` identities, each sending to the next on tcp/80.
+    static func chain(_ count: Int) throws -> Policy {
+        var text = "version: 1\nname: chain\nworkloads:\n"
+        for index in 0..<count { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
+        text += "flows:\n"
+        for index in 0..<(count - 1) { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
+        return try #require(compileSpec(text).policy)
+    }
+
+    /// Each resource's logical id and the template that holds it.
+    static func placement(_ files: [OutputFile]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for file in files {
+            let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
+            guard case .mapping(let resources)? = root["Resources"]?.content else { continue }
+            for resource in resources { result[resource.name] = file.path }
+        }
+        return result
+    }
+
     /// A chain of 300 identities needs 300 groups and 598 standalone rules: more resources
     /// and outputs than one template takes, so the policy comes out as numbered templates
-    /// that read back as one.
+    /// that read back as one: the groups first, then the rules.
     @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
-        var text = "version: 1\nname: chain\nworkloads:\n"
-        for index in 0..<300 { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
-        text += "flows:\n"
-        for index in 0..<299 { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
-        let policy = try #require(compileSpec(text).policy)
+        let policy = try Self.chain(300)
         let (emission, _) = try BackendsTests.checkRoundTrip(AWSBackend(), policy, options(.aws, .widen))
         #expect(emission.files.map(\.path) == ["security-groups.json", "security-groups-2.json", "security-groups-3.json", "security-groups-4.json"])
         var groups = 0
@@ -111,13 +127,25 @@ extension AWSTests {
             guard case .mapping(let resources)? = root["Resources"]?.content else { Issue.record("no Resources"); continue }
             #expect(resources.count <= AWSEmitter.resourcesPerTemplate)
             if case .mapping(let outputs)? = root["Outputs"]?.content { #expect(outputs.count <= AWSEmitter.outputsPerTemplate) }
-            groups += resources.filter { $0.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" }.count
-            rules += resources.filter { $0.value["Type"]?.scalar != "AWS::EC2::SecurityGroup" }.count
+            let here = resources.filter { $0.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" }.count
+            // A template holds groups or rules, never both.
+            #expect(here == 0 || here == resources.count)
+            groups += here
+            rules += resources.count - here
             #expect(file.contents.utf8.count <= AWSEmitter.templateBytes)
         }
         #expect(groups == 300 && rules == 598)
-        #expect(emission.files[2].contents.contains("\"Fn::ImportValue\": \"palisade-chain-SgW0\""))
-        // Without the exporting template the imports resolve to nothing.
+        #expect(emission.files.dropFirst(2).contains { $0.contents.contains("\"Fn::ImportValue\": \"palisade-chain-SgW0\"") })
+        // Without the exporting templates the imports resolve to nothing.
         #expect(throws: (any Error).self) { try AWSBackend().read(Array(emission.files.dropFirst()), policy: policy) }
+    }
+
+    /// Which template holds a resource depends on its logical id alone: one more identity
+    /// and rule move no other resource to another template.
+    @Test func oneMoreResourceMovesNoOtherBetweenTemplates() throws {
+        let before = try Self.placement(try AWSBackend().emit(Self.chain(300), options: options(.aws, .widen)).files)
+        let after = try Self.placement(try AWSBackend().emit(Self.chain(301), options: options(.aws, .widen)).files)
+        #expect(before.count == 898 && after.count == 901)
+        for (logicalID, file) in before { #expect(after[logicalID] == file, "\(logicalID) moved from \(file) to \(after[logicalID] ?? "nowhere")") }
     }
 }

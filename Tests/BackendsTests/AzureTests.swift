@@ -58,16 +58,33 @@ import YAML
 }
 
 extension AzureTests {
-    /// 900 identities in ten segments are more resources than one ARM template takes: the
-    /// application security groups come first, in as many templates as they need, then the NSGs.
-    @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
+    /// `count` identities in ten segments of 90 (the last takes any more), each sending to the
+    /// next of its segment.
+    static func segments(_ count: Int) throws -> Policy {
         var text = "version: 1\nname: many\nsegments:\n"
         for segment in 0..<10 { text += "  s\(segment): {}\n" }
         text += "workloads:\n"
-        for index in 0..<900 { text += "  w\(index): {image: nginx:1.25, segment: s\(index / 90), ports: [tcp/80]}\n" }
+        for index in 0..<count { text += "  w\(index): {image: nginx:1.25, segment: s\(min(index / 90, 9)), ports: [tcp/80]}\n" }
         text += "flows:\n"
-        for index in 0..<899 where index / 90 == (index + 1) / 90 { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
-        let policy = try #require(compileSpec(text).policy)
+        for index in 0..<(count - 1) where min(index / 90, 9) == min((index + 1) / 90, 9) { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
+        return try #require(compileSpec(text).policy)
+    }
+
+    /// Each resource's name and the template that holds it.
+    static func placement(_ files: [OutputFile]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for file in files {
+            let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
+            guard case .sequence(let resources)? = root["resources"]?.content else { continue }
+            for resource in resources { result[resource["name"]?.scalar ?? ""] = file.path }
+        }
+        return result
+    }
+
+    /// 900 identities in ten segments are more resources than one ARM template takes: the
+    /// application security groups come first, in as many templates as they need, then the NSGs.
+    @Test func aPolicyBeyondOneTemplateIsSplitIntoNumberedTemplates() throws {
+        let policy = try Self.segments(900)
         let (emission, _) = try BackendsTests.checkRoundTrip(AzureBackend(), policy, options(.azure, .widen))
         #expect(emission.files.map(\.path) == ["nsg.json", "nsg-2.json", "nsg-3.json"])
         var kinds: [String] = []
@@ -76,11 +93,20 @@ extension AzureTests {
             guard case .sequence(let resources)? = root["resources"]?.content else { Issue.record("no resources"); continue }
             #expect(resources.count <= AzureEmitter.resourcesPerTemplate)
             kinds.append(Set(resources.compactMap { $0["type"]?.scalar }).sorted().joined(separator: ","))
-            // dependsOn may only name resources of the same template.
-            #expect(!file.contents.contains("dependsOn") || file.path == "nsg.json")
+            // dependsOn may only name resources of the same template: split templates have none.
+            #expect(!file.contents.contains("dependsOn"))
         }
         let (groups, nsgs) = ("Microsoft.Network/applicationSecurityGroups", "Microsoft.Network/networkSecurityGroups")
         #expect(kinds == [groups, groups, nsgs])
+    }
+
+    /// Which template holds a resource depends on its name alone: one more identity moves
+    /// no other resource to another template.
+    @Test func oneMoreResourceMovesNoOtherBetweenTemplates() throws {
+        let before = try Self.placement(try AzureBackend().emit(Self.segments(900), options: options(.azure, .widen)).files)
+        let after = try Self.placement(try AzureBackend().emit(Self.segments(901), options: options(.azure, .widen)).files)
+        #expect(before.count == 910 && after.count == 911)
+        for (name, file) in before { #expect(after[name] == file, "\(name) moved from \(file) to \(after[name] ?? "nowhere")") }
     }
 
     @Test func anNSGWhoseRulesNameMoreThanAHundredGroupsIsALocatedError() throws {

@@ -157,7 +157,7 @@ extension MesosTests {
         }
         #expect(error.diagnostic.code == .targetLimit)
         #expect(error.diagnostic.range?.start.line == text.split(separator: "\n").count)
-        // The Mesos containerizer takes a clique cover instead: fine.
+        // The Mesos containerizer takes a network per linked pair instead: fine.
         let ucr = options(.mesos, .widen, ["containerizer": .string("mesos")])
         #expect(try backend.emit(policy, options: ucr).files.count == 2)
     }

@@ -88,7 +88,7 @@ import TestSupport
         let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25}\n  b: {image: nginx:1.25}\n").policy)
         let emission = try backend.emit(policy, options: options(.swarm, .widen))
         let text = emission.files[0].contents
-        #expect(text.contains("own-1:") && text.contains("own-2:"))
+        #expect(text.contains("own-a:") && text.contains("own-b:"))
         #expect(!text.contains("default"))
         let read = try backend.read(emission.files, policy: policy).relation
         #expect(read.ports(from: WorkloadID(0), to: WorkloadID(1)).isEmpty)

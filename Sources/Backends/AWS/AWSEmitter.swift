@@ -23,52 +23,68 @@ struct AWSEmitter {
 
     /// `security-groups.json`, or when one template would break CloudFormation's limits
     /// (resources, outputs, body size), numbered templates to create in order: the security
-    /// groups first (exporting their ids), then the group-to-group rules (importing them). A
-    /// located error when a template is still too large.
+    /// groups first (exporting their ids), in parts 1 to G (`security-groups.json`,
+    /// `security-groups-2.json`, …), then the group-to-group rules (importing them), in parts
+    /// G + 1 on. Which part holds a resource depends on its logical id alone (`stableParts`),
+    /// so one more resource moves no other unless G or the rules' parts double; an empty part
+    /// leaves its number unused. A located error when a template is still too large.
     func files() throws -> [OutputFile] {
         let files = templates()
         for file in files where file.contents.utf8.count > Self.templateBytes {
-            throw BackendError(.error(
-                .targetLimit,
-                "aws: \(file.path) is \(file.contents.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
-                at: plan.options.origin, help: "split the spec into several policies"))
+            throw BackendError(
+                .error(
+                    .targetLimit,
+                    "aws: \(file.path) is \(file.contents.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
+                    at: plan.options.origin, help: "split the spec into several policies"))
         }
         return files
     }
 
     func templates() -> [OutputFile] {
         let single = JSONWriter.write(document())
-        let rules = ruleResources(reference: localReference).count
+        let rules = plan.standalone.count
         if identities.count + rules <= Self.resourcesPerTemplate, identities.count <= Self.outputsPerTemplate,
-           single.utf8.count <= Self.templateBytes
+            single.utf8.count <= Self.templateBytes
         {
             return [OutputFile(path: Self.file, contents: single)]
         }
-        var documents: [StructuredValue] = []
-        let groups = chunks(identities.indices.map { (groupResource($0), $0) }, limit: Self.outputsPerTemplate)
-        for chunk in groups {
-            documents.append(template("Security groups (part \(documents.count + 1))", vpc: true, resources: chunk.map(\.0),
-                                      outputs: chunk.map { output($0.1, exported: true) }))
+        var files: [OutputFile] = []
+        let groups = identities.indices.map(groupResource)
+        let groupParts = parts(groups, limit: Self.outputsPerTemplate)
+        // The first template keeps its name even in the unlikely case that no group hashes to part 1.
+        let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
+        for (index, part) in groupParts.enumerated() where !part.isEmpty {
+            let document = template(
+                "Security groups (part \(index + 1))", vpc: true, resources: part.map { groups[$0] },
+                outputs: part.map { output($0, exported: true) })
+            files.append(OutputFile(path: index == first ? Self.file : "security-groups-\(index + 1).json", contents: JSONWriter.write(document)))
         }
-        for chunk in chunks(ruleResources(reference: importedReference).map { ($0, 0) }, limit: Self.resourcesPerTemplate) {
-            documents.append(template("Security group rules (part \(documents.count + 1))", vpc: false, resources: chunk.map(\.0), outputs: []))
+        let ruleEntries = ruleResources(reference: importedReference)
+        for (index, part) in parts(ruleEntries, limit: Self.resourcesPerTemplate).enumerated() where !part.isEmpty {
+            let number = groupParts.count + index + 1
+            let document = template("Security group rules (part \(number))", vpc: false, resources: part.map { ruleEntries[$0] }, outputs: [])
+            files.append(OutputFile(path: "security-groups-\(number).json", contents: JSONWriter.write(document)))
         }
-        return documents.enumerated().map { number, document in
-            OutputFile(path: number == 0 ? Self.file : "security-groups-\(number + 1).json", contents: JSONWriter.write(document))
-        }
+        return files
     }
 
     /// The whole policy in one template.
     func document() -> StructuredValue {
         let indices = Array(identities.indices)
-        return template("Security groups", vpc: true, resources: indices.map(groupResource) + ruleResources(reference: localReference),
-                        outputs: indices.map { output($0, exported: false) })
+        return template(
+            "Security groups", vpc: true, resources: indices.map(groupResource) + ruleResources(reference: localReference),
+            outputs: indices.map { output($0, exported: false) })
     }
 
-    /// Resources in order, cut where a template would hold more than `limit` of them or
-    /// come near CloudFormation's body size (an export or import per resource included).
-    func chunks(_ items: [(StructuredValue.Entry, Int)], limit: Int) -> [[(StructuredValue.Entry, Int)]] {
-        chunked(items, limit: limit, budget: Self.templateBytes - 20_000) { JSONWriter.write($0.0.value).utf8.count + $0.0.key.utf8.count + 400 }
+    /// Resources split among templates by logical id, at most `limit` in one and short of
+    /// CloudFormation's body size (an export or import per resource included); each part's
+    /// resources in logical id order.
+    func parts(_ resources: [StructuredValue.Entry], limit: Int) -> [[Int]] {
+        let sizes = resources.map { JSONWriter.write($0.value).utf8.count + $0.key.utf8.count + 400 }
+        let budget = Self.templateBytes - 20_000
+        return stableParts(keys: resources.map(\.key)) { part in
+            part.count <= limit && part.reduce(0) { $0 + sizes[$1] } <= budget
+        }.map { part in part.sorted { resources[$0].key < resources[$1].key } }
     }
 
     func template(_ what: String, vpc: Bool, resources: [StructuredValue.Entry], outputs: [StructuredValue.Entry]) -> StructuredValue {
@@ -118,10 +134,13 @@ struct AWSEmitter {
         var inlineOut = (plan.egressRules[index] ?? []).filter { !$0.isGroupReference }
         if inlineOut.isEmpty { inlineOut = [SecurityGroupRule.sentinel] }
         properties.append(.init("SecurityGroupEgress", .array(inlineOut.map { rule($0, ingress: false, standalone: nil, reference: localReference) })))
-        properties.append(.init("Tags", .array([
-            tag("Name", "\(policy.name)-\(identity.name)"), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
-            tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
-        ])))
+        properties.append(
+            .init(
+                "Tags",
+                .array([
+                    tag("Name", "\(policy.name)-\(identity.name)"), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
+                    tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
+                ])))
         return .init(plan.logicalIDs[index], .object([.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))]))
     }
 
@@ -136,23 +155,16 @@ struct AWSEmitter {
 
     // MARK: Rules
 
-    /// The standalone group-to-group rules, in identity order.
+    /// The standalone group-to-group rules, in logical id order.
     func ruleResources(reference: GroupReference) -> [StructuredValue.Entry] {
-        var resources: [StructuredValue.Entry] = []
-        for index in identities.indices {
-            let logicalID = plan.logicalIDs[index]
-            for (position, item) in (plan.ingressRules[index] ?? []).filter(\.isGroupReference).enumerated() {
-                resources.append(.init("\(logicalID)In\(position + 1)", .object([
-                    .init("Type", "AWS::EC2::SecurityGroupIngress"), .init("Properties", rule(item, ingress: true, standalone: index, reference: reference)),
-                ])))
-            }
-            for (position, item) in (plan.egressRules[index] ?? []).filter(\.isGroupReference).enumerated() {
-                resources.append(.init("\(logicalID)Out\(position + 1)", .object([
-                    .init("Type", "AWS::EC2::SecurityGroupEgress"), .init("Properties", rule(item, ingress: false, standalone: index, reference: reference)),
-                ])))
-            }
+        plan.standalone.map { item in
+            .init(
+                item.logicalID,
+                .object([
+                    .init("Type", .string(item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
+                    .init("Properties", rule(item.rule, ingress: item.ingress, standalone: item.owner, reference: reference)),
+                ]))
         }
-        return resources
     }
 
     func rule(_ rule: SecurityGroupRule, ingress: Bool, standalone owner: Int?, reference: GroupReference) -> StructuredValue {

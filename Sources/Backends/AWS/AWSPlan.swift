@@ -53,6 +53,20 @@ struct AWSPlan {
     var egressRules: [Int: [SecurityGroupRule]] = [:]
     /// The template's name of each identity's group (`SgOrderWorker`), by identity index.
     var logicalIDs: [String] = []
+    /// The group-to-group rules, each a resource of its own, in logical id order.
+    var standalone: [StandaloneRule] = []
+
+    /// A group-to-group rule as a resource: `SgDbInFromCatalogTcp5432` is the inbound rule of
+    /// `SgDb` from `SgCatalog` on tcp/5432.
+    struct StandaloneRule {
+        var logicalID: String
+        var owner: Int
+        var ingress: Bool
+        var rule: SecurityGroupRule
+    }
+
+    /// CloudFormation's limit on a logical id (letters and digits).
+    static let logicalIDLimit = 255
 
     /// Default VPC quotas (adjustable): rules per security group and direction, per address family.
     static let rulesPerGroup = 60
@@ -61,7 +75,6 @@ struct AWSPlan {
         self.policy = policy
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
-        logicalIDs = Self.logicalIDs(firewall.identities.map(\.name))
         for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
             ingressRules[pair.destination, default: []] += rules(ports, peer: .group(pair.source))
             egressRules[pair.source, default: []] += rules(ports, peer: .group(pair.destination))
@@ -76,6 +89,49 @@ struct AWSPlan {
             egressRules[index, default: []] += external(fit(rules, budget))
         }
         try checkLimits()
+        nameResources()
+    }
+
+    /// Logical ids from names alone: a group's from its identity (`SgOrderWorker`), a
+    /// standalone rule's from its group, direction, peer group, protocol and ports. Ids that
+    /// meet (`a-b` and `a--b` are both `SgAB`) each get a hash of what they stand for.
+    mutating func nameResources() {
+        var items: [(name: String, key: String)] = firewall.identities.map { ("Sg" + StableName.camel($0.name), "group|\($0.name)") }
+        let groups = firewall.identities.indices.map { items[$0].name }
+        var rules: [(owner: Int, ingress: Bool, rule: SecurityGroupRule)] = []
+        for index in firewall.identities.indices {
+            for (ingress, list) in [(true, ingressRules[index] ?? []), (false, egressRules[index] ?? [])] {
+                for rule in list {
+                    guard case .group(let peer) = rule.peer else { continue }
+                    rules.append((index, ingress, rule))
+                    let what = (ingress ? "InFrom" : "OutTo") + groups[peer].dropFirst(2) + Self.protocolWords(rule)
+                    let key =
+                        "rule|\(firewall.identities[index].name)|\(ingress ? "in" : "out")|\(firewall.identities[peer].name)|"
+                        + "\(rule.proto)|\(rule.fromPort)|\(rule.toPort)"
+                    items.append((groups[index] + what, key))
+                }
+            }
+        }
+        let names = StableName.unique(items, limit: Self.logicalIDLimit, separator: "")
+        logicalIDs = Array(names.prefix(firewall.identities.count))
+        standalone = zip(rules, names.dropFirst(firewall.identities.count)).map { item, name in
+            StandaloneRule(logicalID: name, owner: item.owner, ingress: item.ingress, rule: item.rule)
+        }.sorted { $0.logicalID < $1.logicalID }
+    }
+
+    /// A rule's protocol and ports in a logical id: `Tcp5432`, `Udp8000To8100`, `Sctp`,
+    /// `Icmp`, `Icmpv6`, `All`.
+    static func protocolWords(_ rule: SecurityGroupRule) -> String {
+        switch rule.proto {
+        case "tcp", "udp":
+            let ports = rule.fromPort == rule.toPort ? "\(rule.fromPort)" : "\(rule.fromPort)To\(rule.toPort)"
+            return rule.proto.prefix(1).uppercased() + rule.proto.dropFirst() + ports
+        case "132": return "Sctp"
+        case "icmp": return "Icmp"
+        case "icmpv6": return "Icmpv6"
+        case "-1": return "All"
+        default: return "Proto" + rule.proto.filter { $0.isLetter || $0.isNumber }
+        }
     }
 
     /// External rules coarsened (widen) or cut (narrow) to fit the quota.
@@ -118,22 +174,6 @@ struct AWSPlan {
         AWSReader.relation(plan: firewall, ingress: ingressRules, egress: egressRules)
     }
 
-    /// `SgOrderWorker` for `order-worker`, made unique.
-    static func logicalIDs(_ names: [String]) -> [String] {
-        var used = Set<String>()
-        return names.map { name in
-            let camel = name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-            var candidate = "Sg" + camel
-            var suffix = 2
-            while used.contains(candidate) {
-                candidate = "Sg\(camel)\(suffix)"
-                suffix += 1
-            }
-            used.insert(candidate)
-            return candidate
-        }
-    }
-
     /// A located error for the first group that needs more rules than the quota, per
     /// direction and address family.
     func checkLimits() throws {
@@ -143,11 +183,12 @@ struct AWSPlan {
                 let ipv4 = rules.count - ipv6
                 for (family, count) in [("IPv4", ipv4), ("IPv6", ipv6)] where count > Self.rulesPerGroup {
                     let origin = policy.identities.first { $0.name == identity.name }?.origin ?? options.origin
-                    throw BackendError(.error(
-                        .targetLimit,
-                        "aws: security group of identity '\(identity.name)' needs \(count) \(direction) \(family) rules; "
-                            + "a security group holds \(Self.rulesPerGroup) (the default VPC quota)",
-                        at: origin, help: "merge its peers into fewer, wider ranges, or give its workloads separate identities"))
+                    throw BackendError(
+                        .error(
+                            .targetLimit,
+                            "aws: security group of identity '\(identity.name)' needs \(count) \(direction) \(family) rules; "
+                                + "a security group holds \(Self.rulesPerGroup) (the default VPC quota)",
+                            at: origin, help: "merge its peers into fewer, wider ranges, or give its workloads separate identities"))
                 }
             }
         }

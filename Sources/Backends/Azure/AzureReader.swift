@@ -35,7 +35,7 @@ struct AzureReader {
         var views: [FirewallRuleView] = []
         for (segment, rules) in try parse().sorted(by: { $0.key < $1.key }) {
             let here = Set(plan.identities.indices.filter { plan.identities[$0].segments.contains(segment) })
-            let nsg = "nsg-\(policy.name)-\(segment)"
+            let nsg = AzurePlan.nsg(segment, policy: policy)
             for rule in rules {
                 let (own, peer) = (rule.ownSide, rule.peerSide)
                 let addresses = peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? AddressSet.all : Self.addresses(peer.prefixes)

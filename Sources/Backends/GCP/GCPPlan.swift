@@ -74,6 +74,8 @@ struct GCPPlan {
     let policy: Policy
     let firewall: FirewallPlan
     let options: GCPOptions
+    /// Names external peers after the spec's networks.
+    let peerNamer: PeerNamer
     private(set) var rules: [Rule] = []
 
     /// Allows sit at this priority, the egress denies below them; GCP's implied rules are at 65535.
@@ -82,23 +84,35 @@ struct GCPPlan {
     /// Source and destination ranges one rule may hold.
     static let rangesPerRule = 5000
 
+    /// GCP's limit on a firewall rule name (`[a-z]([-a-z0-9]*[a-z0-9])?`).
+    static let nameLimit = 63
+
     init(policy: Policy, options: GCPOptions) throws {
         self.policy = policy
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
+        peerNamer = PeerNamer(policy)
         try checkAccountIDs()
-        var counter = 0
+        // Rules with the name each would have and a key that tells it from every other rule.
+        var named: [(rule: Rule, key: String)] = []
         // Between identities: ingress by service account; the source's egress to the VPC's ranges.
         var internalOut: [Int: PortSet] = [:]
         for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
-            let what = "\(firewall.identities[pair.source].name) to \(firewall.identities[pair.destination].name)"
-            var rule = allow("in", .ingress, what, ports: ports, counter: &counter)
+            let (source, destination) = (firewall.identities[pair.source].name, firewall.identities[pair.destination].name)
+            var rule = allow(name(destination, "in-from", source), .ingress, "\(source) to \(destination)", ports: ports)
             rule.sourceServiceAccounts = [account(pair.source)]
             rule.targetServiceAccounts = [account(pair.destination)]
-            rules.append(rule)
+            named.append((rule, "in|\(destination)|identity|\(source)"))
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
-        for index in firewall.identities.indices { rules += identityRules(index, internalOut: internalOut[index], counter: &counter) }
+        for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index]) }
+        // Names made unique whatever the order, then the rules in name order.
+        let names = StableName.unique(named.map { ($0.rule.name, $0.key) }, limit: Self.nameLimit)
+        rules = zip(named, names).map { item, name in
+            var rule = item.rule
+            rule.name = name
+            return rule
+        }.sorted { $0.name < $1.name }
     }
 
     /// Service account ids GCP takes: 6-30 characters.
@@ -106,61 +120,67 @@ struct GCPPlan {
         for identity in firewall.identities {
             let account = options.accountID(identity.name)
             guard isDNSLabelLike(account, 6...30) else {
-                throw BackendError(.error(
-                    .targetLimit, "gcp: service account id '\(account)' must be 6-30 characters",
-                    at: policy.identities.first { $0.name == identity.name }?.origin ?? options.origin,
-                    help: "use a shorter identity name, or a different service_account_prefix"))
+                throw BackendError(
+                    .error(
+                        .targetLimit, "gcp: service account id '\(account)' must be 6-30 characters",
+                        at: policy.identities.first { $0.name == identity.name }?.origin ?? options.origin,
+                        help: "use a shorter identity name, or a different service_account_prefix"))
             }
         }
     }
 
     func account(_ index: Int) -> String { options.serviceAccount(firewall.identities[index].name, policy: policy) }
 
-    /// An allow at the allows' priority, named `POLICY-KIND-N`.
-    func allow(_ kind: String, _ direction: Rule.Direction, _ what: String, ports: PortSet, counter: inout Int) -> Rule {
-        counter += 1
-        return Rule(
-            name: "\(policy.name.prefix(40))-\(kind)-\(counter)", description: "palisade \(policy.name): \(what)", network: options.network,
+    /// A rule's name before it is fitted and made unique: `POLICY-IDENTITY-WHAT[-PEER]`
+    /// (`shop-db-in-from-catalog`, `shop-web-in-from-any-v4`, `shop-web-deny-out-v6`).
+    func name(_ identity: String, _ what: String, _ peer: String? = nil) -> String {
+        [policy.name, identity, what, peer].compactMap { $0 }.joined(separator: "-")
+    }
+
+    /// An allow at the allows' priority.
+    func allow(_ name: String, _ direction: Rule.Direction, _ what: String, ports: PortSet) -> Rule {
+        Rule(
+            name: name, description: "palisade \(policy.name): \(what)", network: options.network,
             direction: direction, priority: Self.allowPriority, action: .allow, matches: Self.matches(ports))
     }
 
     /// An identity's own rules: ingress from external sources, egress towards the internal
     /// ranges on the ports it sends to other identities (`internalOut`), egress to external
-    /// destinations, then the denies of the rest of its egress.
-    func identityRules(_ index: Int, internalOut: PortSet?, counter: inout Int) -> [Rule] {
-        var rules: [Rule] = []
+    /// destinations, then the denies of the rest of its egress. Each with its key.
+    func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: String)] {
+        var rules: [(rule: Rule, key: String)] = []
         let identity = firewall.identities[index].name
-        for entry in firewall.ingress[index]?.entries ?? [] {
-            for ranges in Self.families(entry.peers.addresses) {
-                var rule = allow("in", .ingress, "external to \(identity)", ports: entry.ports, counter: &counter)
+        for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
+            for (part, ranges) in Self.families(peer.addresses) {
+                var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports)
                 rule.sourceRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
-                rules.append(rule)
+                rules.append((rule, "in|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
             }
         }
         if let internalOut {
-            var rule = allow("vpc", .egress, "\(identity) to workloads (internal ranges)", ports: internalOut, counter: &counter)
+            var rule = allow(name(identity, "out-to-vpc"), .egress, "\(identity) to workloads (internal ranges)", ports: internalOut)
             rule.destinationRanges = options.internalRanges.map(\.description)
             rule.targetServiceAccounts = [account(index)]
-            rules.append(rule)
+            rules.append((rule, "out|\(identity)|vpc"))
         }
-        for entry in firewall.egress[index]?.entries ?? [] {
-            for ranges in Self.families(entry.peers.addresses) {
-                var rule = allow("out", .egress, "\(identity) to external", ports: entry.ports, counter: &counter)
+        for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
+            for (part, ranges) in Self.families(peer.addresses) {
+                var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports)
                 rule.destinationRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
-                rules.append(rule)
+                rules.append((rule, "out|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
             }
         }
         // GCP allows every egress unless denied: deny the rest, IPv4 and IPv6 apart.
-        for everything in ["0.0.0.0/0", "::/0"] {
-            var rule = allow("deny", .egress, "\(identity) sends nothing else", ports: .all, counter: &counter)
+        for (family, everything) in [("v4", "0.0.0.0/0"), ("v6", "::/0")] {
+            var rule = allow(name(identity, "deny-out-\(family)"), .egress, "\(identity) sends nothing else", ports: .all)
             rule.priority = Self.denyPriority
             rule.action = .deny
             rule.matches = [Rule.Match(proto: .all)]
             rule.destinationRanges = [everything]
             rule.targetServiceAccounts = [account(index)]
-            rules.append(rule)
+            rules.append((rule, "deny|\(identity)|\(family)"))
         }
         return rules
     }
@@ -184,12 +204,17 @@ struct GCPPlan {
         return result
     }
 
-    /// Ranges split by family (a rule holds IPv4 or IPv6, not both) and by the per-rule limit.
-    static func families(_ addresses: AddressSet) -> [[String]] {
+    /// Ranges split by family (a rule holds IPv4 or IPv6, not both) and by the per-rule limit,
+    /// each part named by its family (`v4`, `v6`), and where a family needs several rules, by
+    /// its number among them (`v4-2`): the only numbers in a rule's name, forced by the limit.
+    static func families(_ addresses: AddressSet) -> [(part: String, ranges: [String])] {
         let v4 = AddressSet(v4: addresses.v4).cidrs.map(\.description)
         let v6 = AddressSet(v6: addresses.v6).cidrs.map(\.description)
-        return [v4, v6].filter { !$0.isEmpty }.flatMap { list in
-            stride(from: 0, to: list.count, by: rangesPerRule).map { Array(list[$0..<min(list.count, $0 + rangesPerRule)]) }
+        return [("v4", v4), ("v6", v6)].filter { !$0.1.isEmpty }.flatMap { family, list in
+            stride(from: 0, to: list.count, by: rangesPerRule).map { start in
+                let number = start / rangesPerRule + 1
+                return (number == 1 ? family : "\(family)-\(number)", Array(list[start..<min(list.count, start + rangesPerRule)]))
+            }
         }
     }
 

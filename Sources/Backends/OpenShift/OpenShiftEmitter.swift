@@ -266,20 +266,42 @@ struct OpenShiftEmitter {
     }
 
     /// Scratch space (emptyDir) for the writable paths and the secrets' volumes, with the
-    /// container's mounts of them.
+    /// container's mounts of them. Volumes are named after what they hold (`scratch-var-cache`,
+    /// `secret-db-password`), so adding a path or a secret renames no other volume.
     func volumes(_ workload: Workload) -> (mounts: [StructuredValue], volumes: [StructuredValue]) {
         var mounts: [StructuredValue] = []
         var volumes: [StructuredValue] = []
-        for (index, path) in (workload.runtime.writablePaths ?? []).enumerated() {
-            mounts.append(.object([.init("name", .string("scratch-\(index + 1)")), .init("mountPath", .string(path))]))
-            volumes.append(.object([.init("name", .string("scratch-\(index + 1)")), .init("emptyDir", .object([]))]))
+        let paths = workload.runtime.writablePaths ?? []
+        let names = Self.volumeNames(paths: paths, secrets: workload.secrets)
+        for (path, name) in zip(paths, names) {
+            mounts.append(.object([.init("name", .string(name)), .init("mountPath", .string(path))]))
+            volumes.append(.object([.init("name", .string(name)), .init("emptyDir", .object([]))]))
         }
-        for (index, secret) in workload.secrets.enumerated() {
-            let name = StructuredValue.string("secret-\(index + 1)")
-            mounts.append(.object([.init("name", name), .init("mountPath", .string("/run/secrets/\(secret)")), .init("readOnly", true)]))
-            volumes.append(.object([.init("name", name), .init("secret", .object([.init("secretName", .string(secret)), .init("defaultMode", .int(0o400))]))]))
+        for (secret, name) in zip(workload.secrets, names.dropFirst(paths.count)) {
+            mounts.append(.object([.init("name", .string(name)), .init("mountPath", .string("/run/secrets/\(secret)")), .init("readOnly", true)]))
+            volumes.append(.object([.init("name", .string(name)), .init("secret", .object([.init("secretName", .string(secret)), .init("defaultMode", .int(0o400))]))]))
         }
         return (mounts, volumes)
+    }
+
+    /// Volume names, DNS labels of at most 63 characters: `scratch-` and the path's letters
+    /// and digits (`/var/cache/nginx`: `scratch-var-cache-nginx`), `secret-` and the secret's
+    /// name; where two meet (`/tmp` and `/TMP`), each gets a hash of its path or secret.
+    static func volumeNames(paths: [String], secrets: [String]) -> [String] {
+        func slug(_ path: String) -> String {
+            var result = ""
+            for character in path.lowercased() {
+                if character.isASCII, character.isLetter || character.isNumber {
+                    result.append(character)
+                } else if !result.isEmpty, result.last != "-" {
+                    result.append("-")
+                }
+            }
+            while result.hasSuffix("-") { result.removeLast() }
+            return result.isEmpty ? "root" : result
+        }
+        let items = paths.map { ("scratch-\(slug($0))", "path|\($0)") } + secrets.map { ("secret-\($0)", "secret|\($0)") }
+        return StableName.unique(items, limit: 63)
     }
 
     /// A Service or container port name: at most 15 characters, `tcp-8080`.

@@ -7,7 +7,7 @@ import IR
 /// `intent − planned` (and the reader, from the file alone, must find `planned` again).
 struct SwarmPlan {
     enum Purpose: Equatable {
-        /// A clique of workloads the intent lets talk.
+        /// A pair of workloads the intent lets talk.
         case link
         /// One workload's own network for egress to external addresses (not internal).
         case egress
@@ -34,33 +34,32 @@ struct SwarmPlan {
         self.options = options
         let gaps = options.gaps
         let intent = policy.intent
-        let count = policy.workloads.count
+        let name = { (id: WorkloadID) in policy.workloads[id.index].name }
+        // Stack-scoped names are `POLICY_NETWORK`, within Swarm's 63 characters.
+        let limit = SwarmBackend.nameLimit - policy.name.count - 1
+        var candidates: [(network: Network, key: String)] = []
 
-        // Links: the undirected "may talk" graph. Under `narrow` a pair is linked only when the
-        // intent already allows everything a shared network allows: every port, both ways.
-        var edges: [(Int, Int)] = []
+        // Links: a network per pair of workloads the intent lets talk, either way. Under
+        // `narrow` a pair is linked only when the intent already allows everything a shared
+        // network allows: every port, both ways. A network per pair, not per larger group,
+        // so that a new flow changes the networks of its own two workloads and no other's.
+        var linked = Set<WorkloadPair>()
         for (pair, _) in intent.sortedPairs where pair.source != pair.destination {
+            let (a, b) = name(pair.source) < name(pair.destination) ? (pair.source, pair.destination) : (pair.destination, pair.source)
+            guard linked.insert(WorkloadPair(a, b)).inserted else { continue }
             if gaps == .narrow {
-                let forward = intent.ports(from: pair.source, to: pair.destination)
-                let backward = intent.ports(from: pair.destination, to: pair.source)
-                guard forward == .all, backward == .all else { continue }
+                guard intent.ports(from: a, to: b) == .all, intent.ports(from: b, to: a) == .all else { continue }
             }
-            edges.append((pair.source.index, pair.destination.index))
-        }
-        let cover = EdgeCliqueCover(vertexCount: count, edges: edges)
-        for (index, clique) in cover.cliques.enumerated() {
-            networks.append(Network(name: "link-\(index + 1)", members: clique.map(WorkloadID.init), purpose: .link))
+            candidates.append((Network(name: "link-\(name(a))-\(name(b))", members: [a, b], purpose: .link), "link|\(name(a))|\(name(b))"))
         }
 
         // Egress: a workload that may reach external peers gets a network of its own that is
         // not internal. Swarm cannot filter egress, so under `narrow` only a workload whose
         // intent is "anything, anywhere" gets one.
-        var egressIndex = 0
         for workload in policy.workloads {
             guard let rules = intent.egress[workload.id] else { continue }
             if gaps == .narrow, rules != SwarmPlan.everythingOut { continue }
-            egressIndex += 1
-            networks.append(Network(name: "egress-\(egressIndex)", members: [workload.id], purpose: .egress))
+            candidates.append((Network(name: "egress-\(workload.name)", members: [workload.id], purpose: .egress), "egress|\(workload.name)"))
         }
 
         // Published ports: reachable from every address through the routing mesh.
@@ -75,13 +74,19 @@ struct SwarmPlan {
         }
 
         // Every other workload gets an internal network of its own instead of `default`.
-        var attached = Set(networks.flatMap(\.members))
-        var ownIndex = 0
+        let attached = Set(candidates.flatMap(\.network.members))
         for workload in policy.workloads where !attached.contains(workload.id) {
-            ownIndex += 1
-            networks.append(Network(name: "own-\(ownIndex)", members: [workload.id], purpose: .own))
-            attached.insert(workload.id)
+            candidates.append((Network(name: "own-\(workload.name)", members: [workload.id], purpose: .own), "own|\(workload.name)"))
         }
+
+        // Names from members alone, shortened with a hash where too long, made unique by a
+        // hash of the members where two meet (`link-a-b-c` is both {a-b, c} and {a, b-c}).
+        let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: limit)
+        networks = zip(candidates, names).map { candidate, name in
+            var network = candidate.network
+            network.name = name
+            return network
+        }.sorted { $0.name < $1.name }
         planned = SwarmReader.relation(networks: networks, published: published)
     }
 
