@@ -133,6 +133,23 @@ struct AWSReader {
             guard let proto = node["IpProtocol"]?.scalar else { throw ReadFailure(file, "a rule without IpProtocol") }
             let from = node["FromPort"]?.scalar.flatMap { Int($0) } ?? -1
             let to = node["ToPort"]?.scalar.flatMap { Int($0) } ?? -1
+            // Ports as EC2 reads them: tcp and udp need 0 <= FromPort <= ToPort <= 65535; ICMP
+            // types and codes are -1 (any) to 255; other protocols ignore them.
+            switch proto.lowercased() {
+            case "tcp", "udp", "6", "17":
+                guard node["FromPort"]?.scalar != nil, node["ToPort"]?.scalar != nil else {
+                    throw ReadFailure(file, "a \(proto) rule without FromPort and ToPort")
+                }
+                guard (0...65535).contains(from), (0...65535).contains(to), from <= to else {
+                    throw ReadFailure(file, "a \(proto) rule with ports \(from)-\(to): ports are 0-65535, FromPort no greater than ToPort")
+                }
+            case "icmp", "1", "icmpv6", "58":
+                guard (-1...255).contains(from), (-1...255).contains(to) else {
+                    throw ReadFailure(file, "an ICMP rule with type \(from) and code \(to): each is -1 (any) to 255")
+                }
+            default:
+                break
+            }
             let peer: SecurityGroupRule.Peer
             if let cidr = node["CidrIp"]?.scalar {
                 peer = .ipv4(cidr)
