@@ -27,6 +27,27 @@ import YAML
         }
     }
 
+    /// Found by the `spec` and `pipeline` fuzz targets: libyaml counts a lone carriage return
+    /// as a line break, as YAML does, but `SourceFile` splits lines at line feeds only, so in a
+    /// file with a lone `\r` every diagnostic below it names a line the renderer cannot show
+    /// (or shows the wrong one). The line a diagnostic names and the line it quotes must agree.
+    @Test(
+        .disabled(
+            "YAML positions count a lone CR as a line break, SourceFile.line does not; the fix belongs in Diagnostics/SourceFile.swift (or the loader's positions)"
+        ))
+    func diagnosticsBelowALoneCarriageReturnQuoteTheirLine() throws {
+        for separator in ["\r", "\r\r\n"] {
+            let text = "version: 1\(separator)name: t\nworkloads:\n  web: {image: nginx:1.25, ports: [tcp/99999]}\n"
+            let output = compileSpec(text)
+            let error = try #require(output.diagnostics.first { $0.severity == .error }, "\(output.diagnostics)")
+            let range = try #require(error.range)
+            let line = output.sources[range.file]?.line(range.start.line)
+            #expect(
+                line?.contains("tcp/99999") == true,
+                "\(separator.debugDescription): \(error.code.rawValue) at \(range) quotes \(line.map { String($0) }.debugDescription)")
+        }
+    }
+
     /// The same ends of files with a final newline are reported on the empty line after the
     /// last one, which is in the file.
     @Test func syntaxErrorAtTheEndOfAFileWithANewlineIsInTheFile() throws {
