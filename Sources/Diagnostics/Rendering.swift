@@ -116,18 +116,25 @@ private struct LineIndex {
     private var starts: [String: [String.Index]] = [:]
 
     /// The text of a 1-based line without its line break, or nil past the end of the file.
+    /// Lines break as `SourceFile.line` breaks them (LF, CR LF or a lone CR, as YAML does).
     mutating func line(_ number: Int, of file: SourceFile) -> Substring? {
         guard number >= 1 else { return nil }
+        let utf8 = file.text.utf8
         if starts[file.path] == nil {
-            let utf8 = file.text.utf8
             var found = [utf8.startIndex]
-            for index in utf8.indices where utf8[index] == UInt8(ascii: "\n") { found.append(utf8.index(after: index)) }
+            var index = utf8.startIndex
+            while index < utf8.endIndex {
+                let byte = utf8[index]
+                index = utf8.index(after: index)
+                guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else { continue }
+                if byte == UInt8(ascii: "\r"), index < utf8.endIndex, utf8[index] == UInt8(ascii: "\n") { index = utf8.index(after: index) }
+                found.append(index)
+            }
             starts[file.path] = found
         }
         guard let lineStarts = starts[file.path], number <= lineStarts.count else { return nil }
         let start = lineStarts[number - 1]
-        let end = number < lineStarts.count ? file.text.utf8.index(before: lineStarts[number]) : file.text.utf8.endIndex
-        let line = file.text[start..<end]
-        return line.last == "\r" ? line.dropLast() : line
+        let end = utf8[start...].firstIndex { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") } ?? utf8.endIndex
+        return file.text[start..<end]
     }
 }

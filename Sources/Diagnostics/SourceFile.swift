@@ -10,23 +10,25 @@ public struct SourceFile: Sendable {
     }
 
     /// The text of a 1-based line without its line break, or nil past the end of the file.
+    /// Lines break as YAML breaks them: at a line feed, a carriage return and line feed, or a
+    /// carriage return alone, so the line a diagnostic names is the line it quotes.
     public func line(_ number: Int) -> Substring? {
         guard number >= 1 else { return nil }
+        let bytes = text.utf8
         var current = 1
-        var start = text.utf8.startIndex
-        if number > 1 {
-            for index in text.utf8.indices where text.utf8[index] == UInt8(ascii: "\n") {
-                current += 1
-                if current == number {
-                    start = text.utf8.index(after: index)
-                    break
-                }
-            }
-            guard current == number else { return nil }
+        var start = bytes.startIndex
+        var index = bytes.startIndex
+        while current < number {
+            guard index < bytes.endIndex else { return nil }
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else { continue }
+            if byte == UInt8(ascii: "\r"), index < bytes.endIndex, bytes[index] == UInt8(ascii: "\n") { index = bytes.index(after: index) }
+            current += 1
+            start = index
         }
-        let end = text.utf8[start...].firstIndex(of: UInt8(ascii: "\n")) ?? text.utf8.endIndex
-        let line = text[start..<end]
-        return line.last == "\r" ? line.dropLast() : line
+        let end = bytes[start...].firstIndex { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") } ?? bytes.endIndex
+        return text[start..<end]
     }
 }
 

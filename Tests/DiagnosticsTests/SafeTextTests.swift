@@ -98,6 +98,7 @@ import Testing
         #expect(lines[1].hasSuffix("^~~~~~"))
     }
 
+    /// A lone carriage return ends a line, as it does for YAML: the rest is the next line.
     @Test func controlCharactersInQuotedLinesAndFileNamesAreEscaped() {
         var sources = SourceFiles()
         sources.add(SourceFile(path: "a\nb.yaml", text: "key: \u{1b}[2Jvalue\rmore\n"))
@@ -106,7 +107,7 @@ import Testing
         #expect(
             text == """
                 a\\nb.yaml:1:9: error[E004]: bad
-                   1 | key: \\u{1b}[2Jvalue\\rmore
+                   1 | key: \\u{1b}[2Jvalue
                      |              ^~~~~
 
                 """)
