@@ -370,12 +370,12 @@ private struct Composer {
     func syntaxError(_ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>) -> Diagnostic {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
         let context = parser.context.map { String(cString: $0) }
-        let at = position(parser.problem_mark)
+        let at = clamped(position(parser.problem_mark), input)
         let point = SourceRange(file: file, start: at, end: at)
         if parser.error == YAML_READER_ERROR {
             return .error(.invalidUTF8, problem + (context.map { " \($0)" } ?? ""), at: point)
         }
-        let opened = position(parser.context_mark)
+        let opened = clamped(position(parser.context_mark), input)
         let openedAt = SourceRange(file: file, start: opened, end: opened)
         let offset = Int(parser.problem_mark.index)
         let byte = offset < input.count ? input[offset] : nil
@@ -418,6 +418,27 @@ private struct Composer {
         default:
             return .error(.yamlSyntax, "malformed YAML \(said)", at: point)
         }
+    }
+
+    /// A position on a line of the input: libyaml's end mark in a file without a final line
+    /// break is one line past the last one, so it becomes the end of the last line.
+    func clamped(_ position: SourcePosition, _ input: UnsafeBufferPointer<UInt8>) -> SourcePosition {
+        var lines = 1
+        var lastLineLength = 0
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            index += 1
+            if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
+                if byte == UInt8(ascii: "\r"), index < input.count, input[index] == UInt8(ascii: "\n") { index += 1 }
+                lines += 1
+                lastLineLength = 0
+            } else if byte & 0xC0 != 0x80 {
+                lastLineLength += 1
+            }
+        }
+        guard position.line > lines else { return position }
+        return SourcePosition(line: lines, column: lastLineLength + 1, offset: position.offset)
     }
 
     func position(_ mark: yaml_mark_t) -> SourcePosition {
