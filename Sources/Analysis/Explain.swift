@@ -129,7 +129,8 @@ public enum Explain {
             if intent.covers(from: sources, to: Endpoints(workloads: [id]), ports: clipped) != nil { return false }
         }
         if !destinations.external.isEmpty,
-           intent.covers(from: sources, to: Endpoints(external: destinations.external), ports: ports) != nil {
+            intent.covers(from: sources, to: Endpoints(external: destinations.external), ports: ports) != nil
+        {
             return false
         }
         return true

@@ -122,11 +122,12 @@ public struct SpecDiff: Sendable {
             let a = previous.runtime
             let b = workload.runtime
             func report(_ key: RuntimeKey, part: String? = nil, _ direction: Direction, _ from: String, _ to: String) {
-                let kind: Kind = switch direction {
-                case .weaker: .relaxes
-                case .stronger: .tightens
-                case .other: .changes
-                }
+                let kind: Kind =
+                    switch direction {
+                    case .weaker: .relaxes
+                    case .stronger: .tightens
+                    case .other: .changes
+                    }
                 let setting = part.map { "\(key.name).\($0)" } ?? key.name
                 add(kind, "runtime", "\(workload.name): \(setting) \(from) -> \(to)", b.origins[key] ?? workload.origin)
             }
@@ -151,7 +152,9 @@ public struct SpecDiff: Sendable {
             flag(.hostIPC, a.hostIPC, b.hostIPC, safe: false, fallback: false)
             for (key, before, after) in [(RuntimeKey.seccomp, a.seccomp, b.seccomp), (.apparmor, a.apparmor, b.apparmor)] where before != after {
                 let confined = { (profile: SecurityProfile?) in profile != nil && profile != .unconfined }
-                let direction: Direction = confined(before) && !confined(after) ? .weaker
+                let direction: Direction =
+                    confined(before) && !confined(after)
+                    ? .weaker
                     : !confined(before) && confined(after) ? .stronger : .other
                 report(key, direction, before.map { "\($0)" } ?? "unset", after.map { "\($0)" } ?? "unset")
             }
@@ -163,7 +166,9 @@ public struct SpecDiff: Sendable {
             if !paths.0.subtracting(paths.1).isEmpty { report(.writablePaths, .stronger, "with", "without \(names(paths.0.subtracting(paths.1)))") }
             if !added.1.subtracting(added.0).isEmpty { report(.capabilities, part: "add", .weaker, "without", "with \(names(added.1.subtracting(added.0)))") }
             if !added.0.subtracting(added.1).isEmpty { report(.capabilities, part: "add", .stronger, "with", "without \(names(added.0.subtracting(added.1)))") }
-            if !dropped.0.subtracting(dropped.1).isEmpty { report(.capabilities, part: "drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))") }
+            if !dropped.0.subtracting(dropped.1).isEmpty {
+                report(.capabilities, part: "drop", .weaker, "with", "without \(names(dropped.0.subtracting(dropped.1)))")
+            }
             if !dropped.1.subtracting(dropped.0).isEmpty {
                 report(.capabilities, part: "drop", .stronger, "without", "with \(names(dropped.1.subtracting(dropped.0)))")
             }

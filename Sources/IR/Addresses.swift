@@ -60,7 +60,7 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
     private static func parsePrefix(_ text: String?, max: Int) -> Int? {
         guard let text else { return max }
         guard !text.isEmpty, text.count <= 3, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber),
-              !(text.count > 1 && text.first == "0"), let value = Int(text), value <= max
+            !(text.count > 1 && text.first == "0"), let value = Int(text), value <= max
         else { return nil }
         return value
     }
@@ -69,18 +69,18 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .v4(address, prefix): "\(formatIPv4(address))/\(prefix)"
-        case let .v6(address, prefix): "\(formatIPv6(address))/\(prefix)"
+        case .v4(let address, let prefix): "\(formatIPv4(address))/\(prefix)"
+        case .v6(let address, let prefix): "\(formatIPv6(address))/\(prefix)"
         }
     }
 
     /// The address set this prefix covers.
     public var addressSet: AddressSet {
         switch self {
-        case let .v4(address, prefix):
+        case .v4(let address, let prefix):
             let size: UInt32 = prefix == 0 ? .max : (UInt32(1) << (32 - prefix)) - 1
             return AddressSet(v4: IntervalSet(lower: address, upper: address | size), v6: IntervalSet())
-        case let .v6(address, prefix):
+        case .v6(let address, let prefix):
             let size: UInt128 = prefix == 0 ? .max : (UInt128(1) << (128 - prefix)) - 1
             return AddressSet(v4: IntervalSet(), v6: IntervalSet(lower: address, upper: address | size))
         }
@@ -160,7 +160,7 @@ public func parseIPv4(_ text: String) -> UInt32? {
     var value: UInt32 = 0
     for part in parts {
         guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-              !(part.count > 1 && part.first == "0"), let octet = UInt32(part), octet <= 255
+            !(part.count > 1 && part.first == "0"), let octet = UInt32(part), octet <= 255
         else { return nil }
         value = value << 8 | octet
     }
@@ -195,7 +195,8 @@ public func parseIPv6(_ text: String) -> UInt128? {
     if halves.count == 2 {
         sawDoubleColon = true
         guard let head = parseGroups(halves[0], allowIPv4Tail: false),
-              let tail = parseGroups(halves[1], allowIPv4Tail: true) else { return nil }
+            let tail = parseGroups(halves[1], allowIPv4Tail: true)
+        else { return nil }
         groups = head
         tailGroups = tail
         guard groups.count + tailGroups.count <= 7 else { return nil }
@@ -240,4 +241,3 @@ public func formatIPv6(_ value: UInt128) -> String {
     let tail = hex[(bestStart + bestLength)...].joined(separator: ":")
     return head + "::" + tail
 }
-

@@ -1,6 +1,9 @@
 /// Transport protocols the spec language knows.
 public enum TransportProtocol: Int, Sendable, Hashable, CaseIterable, Comparable, CustomStringConvertible {
-    case tcp = 0, udp = 1, sctp = 2, icmp = 3
+    case tcp = 0
+    case udp = 1
+    case sctp = 2
+    case icmp = 3
 
     public init?(name: String) {
         switch name {

@@ -288,13 +288,13 @@ public struct ExternalRules: Sendable, Hashable {
     }
 
     public func union(_ other: ExternalRules) -> ExternalRules {
-        ExternalRules(contributions:
-            (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
+        ExternalRules(contributions: (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
     }
 
     public func subtracting(_ other: ExternalRules) -> ExternalRules {
-        ExternalRules(contributions:
-            entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
-            + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) })
+        ExternalRules(
+            contributions:
+                entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+                + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) })
     }
 }

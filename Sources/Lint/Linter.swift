@@ -28,7 +28,7 @@ public enum Linter {
         }
         findings.sort { a, b in
             switch (a.range, b.range) {
-            case let (x?, y?) where x != y: return x < y
+            case (let x?, let y?) where x != y: return x < y
             default: return (a.rule, a.message) < (b.rule, b.message)
             }
         }

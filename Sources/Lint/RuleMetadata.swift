@@ -93,7 +93,7 @@ public struct MessageTemplate: Sendable, Hashable {
     /// The placeholders' names, in order.
     public var placeholders: [String] {
         pieces.compactMap { piece in
-            if case let .placeholder(name) = piece { name } else { nil }
+            if case .placeholder(let name) = piece { name } else { nil }
         }
     }
 
@@ -101,8 +101,8 @@ public struct MessageTemplate: Sendable, Hashable {
     public func format(_ values: [String: String]) -> String {
         pieces.map { piece in
             switch piece {
-            case let .literal(text): text
-            case let .placeholder(name): values[name] ?? "{\(name)}"
+            case .literal(let text): text
+            case .placeholder(let name): values[name] ?? "{\(name)}"
             }
         }.joined()
     }

@@ -48,9 +48,10 @@ public enum Pipeline {
             result.specs.append(output)
             guard let policy = output.policy else { continue }
             if let other = policyNames[policy.name] {
-                result.diagnostics.append(.error(
-                    .nameCollision, "policy '\(policy.name)' is also the name of the spec '\(other)'; their outputs would overwrite each other",
-                    at: nil))
+                result.diagnostics.append(
+                    .error(
+                        .nameCollision, "policy '\(policy.name)' is also the name of the spec '\(other)'; their outputs would overwrite each other",
+                        at: nil))
                 continue
             }
             policyNames[policy.name] = path
@@ -86,11 +87,12 @@ public enum Pipeline {
         var options: [String: [SpecSchema.Field]] = [:]
         for backend in BackendRegistry.all {
             options[backend.target.rawValue] = backend.options.map { option in
-                let type: SpecSchema.ValueType = switch option.kind {
-                case .string: .string()
-                case .boolean: .boolean
-                case .choice(let words): .enumeration(words)
-                }
+                let type: SpecSchema.ValueType =
+                    switch option.kind {
+                    case .string: .string()
+                    case .boolean: .boolean
+                    case .choice(let words): .enumeration(words)
+                    }
                 let summary = option.defaultValue.map { "\(option.summary) (default: \($0.isEmpty ? "empty" : $0))" } ?? option.summary
                 return SpecSchema.Field(option.name, type, summary)
             }

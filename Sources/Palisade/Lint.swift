@@ -28,8 +28,9 @@ public enum LintPipeline {
             }
             specs.append(LintRun.Spec(path: path, findings: Linter.lint(policy).findings))
         }
-        return Result(run: LintRun(specs: specs, rules: LintRegistry.descriptions, sources: sources, toolVersion: toolVersion),
-                      diagnostics: diagnostics, allReadable: readable)
+        return Result(
+            run: LintRun(specs: specs, rules: LintRegistry.descriptions, sources: sources, toolVersion: toolVersion),
+            diagnostics: diagnostics, allReadable: readable)
     }
 }
 

@@ -87,11 +87,12 @@ extension Commands {
         var output = CommandOutput()
         guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
         let comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases)
-        output.stdout = switch request.format {
-        case .text: CompareReport.text(comparison)
-        case .json: CompareReport.json(comparison)
-        case .markdown: CompareReport.markdown(comparison)
-        }
+        output.stdout =
+            switch request.format {
+            case .text: CompareReport.text(comparison)
+            case .json: CompareReport.json(comparison)
+            case .markdown: CompareReport.markdown(comparison)
+            }
         let gates = policy.strictFidelity ? GapGate.strict : request.failOn?.kinds ?? GapGate.defaults
         var tripped = false
         for result in comparison.targets {
@@ -108,14 +109,15 @@ extension Commands {
     public static func diff(_ request: DiffRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
         var output = CommandOutput()
         guard let old = compiledPolicy(request.old, fileSystem: fileSystem, into: &output)?.policy,
-              let new = compiledPolicy(request.new, fileSystem: fileSystem, into: &output)?.policy
+            let new = compiledPolicy(request.new, fileSystem: fileSystem, into: &output)?.policy
         else { return output }
         let diff = SpecDiff(old: old, new: new)
-        output.stdout = switch request.format {
-        case .text: DiffReport.text(diff)
-        case .json: DiffReport.json(diff)
-        case .markdown: DiffReport.markdown(diff)
-        }
+        output.stdout =
+            switch request.format {
+            case .text: DiffReport.text(diff)
+            case .json: DiffReport.json(diff)
+            case .markdown: DiffReport.markdown(diff)
+            }
         let failing = diff.changes.filter { request.failOn.kinds.contains($0.kind) }
         guard !failing.isEmpty else { return output }
         output.stderr += DiffReport.gateFailure(failing)
@@ -137,10 +139,11 @@ extension Commands {
             emission = outcome.emission
         }
         let graph = IntentGraph(policy, target: request.target?.target, emission: emission)
-        output.stdout = switch request.format {
-        case .dot: GraphReport.dot(graph)
-        case .mermaid: GraphReport.mermaid(graph)
-        }
+        output.stdout =
+            switch request.format {
+            case .dot: GraphReport.dot(graph)
+            case .mermaid: GraphReport.mermaid(graph)
+            }
         return output
     }
 

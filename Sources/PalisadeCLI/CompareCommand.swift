@@ -6,17 +6,17 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Show what each target really enforces of a spec, against its intent.",
         discussion: """
-        For each target: the connections its files allow beyond the intent, the intended ones they block (with the
-        spec location of the flow or workload involved), the runtime controls and identity grants it does not
-        enforce, the expectations that fail on it, the connections it adds for the platform, and a target x
-        control matrix. Each target's files are read back by its reader; nothing is written.
-        The markdown form is meant for a pull request comment.
+            For each target: the connections its files allow beyond the intent, the intended ones they block (with the
+            spec location of the flow or workload involved), the runtime controls and identity grants it does not
+            enforce, the expectations that fail on it, the connections it adds for the platform, and a target x
+            control matrix. Each target's files are read back by its reader; nothing is written.
+            The markdown form is meant for a pull request comment.
 
-        Examples:
-          palisade compare samples/shop.yaml
-          palisade compare samples/shop.yaml --target openshift,swarm --format markdown
-          palisade compare samples/shop.yaml --target openshift --fail-on widened
-        """)
+            Examples:
+              palisade compare samples/shop.yaml
+              palisade compare samples/shop.yaml --target openshift,swarm --format markdown
+              palisade compare samples/shop.yaml --target openshift --fail-on widened
+            """)
 
     @Argument(help: "The spec file.")
     var spec: String

@@ -6,15 +6,15 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Say whether a connection is allowed by the intent, and by which flows.",
         discussion: """
-        FROM and TO are references (web, segment:backend, corp, any) or addresses (203.0.113.9, 10.0.0.0/8,
-        dns:api.example.com as a destination). PORT is a port entry (tcp/443, udp/53, tcp/8000-8100, icmp) or a
-        port set name; without it every port is asked about.
+            FROM and TO are references (web, segment:backend, corp, any) or addresses (203.0.113.9, 10.0.0.0/8,
+            dns:api.example.com as a destination). PORT is a port entry (tcp/443, udp/53, tcp/8000-8100, icmp) or a
+            port set name; without it every port is asked about.
 
-        Examples:
-          palisade explain samples/shop.yaml --from web --to catalog --port tcp/8080
-          palisade explain samples/shop.yaml --from web --to catalog --target all --format json
-          palisade explain samples/shop.yaml --from 203.0.113.9 --to db
-        """)
+            Examples:
+              palisade explain samples/shop.yaml --from web --to catalog --port tcp/8080
+              palisade explain samples/shop.yaml --from web --to catalog --target all --format json
+              palisade explain samples/shop.yaml --from 203.0.113.9 --to db
+            """)
 
     @Argument(help: "The spec file.")
     var spec: String

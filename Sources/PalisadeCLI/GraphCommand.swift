@@ -6,13 +6,13 @@ struct GraphCommand: ParsableCommand {
         commandName: "graph",
         abstract: "Draw the intent: workloads by segment, external peers, flows with their ports.",
         discussion: """
-        With --target, the connections the target allows beyond the intent are drawn dashed red and the intended
-        ones it blocks dotted grey.
+            With --target, the connections the target allows beyond the intent are drawn dashed red and the intended
+            ones it blocks dotted grey.
 
-        Examples:
-          palisade graph samples/shop.yaml | dot -Tsvg > shop.svg
-          palisade graph samples/shop.yaml --target swarm --format mermaid
-        """)
+            Examples:
+              palisade graph samples/shop.yaml | dot -Tsvg > shop.svg
+              palisade graph samples/shop.yaml --target swarm --format mermaid
+            """)
 
     @Argument(help: "The spec file.")
     var spec: String

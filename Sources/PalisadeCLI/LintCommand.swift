@@ -6,15 +6,15 @@ struct LintCommand: ParsableCommand {
         commandName: "lint",
         abstract: "Check specs against the security lint rules (docs/lint-rules.md).",
         discussion: """
-        Reports go to standard output; the spec's own errors go to standard error. Exit 1 when a finding is at or
-        above --fail-on (default error), or a spec does not compile.
+            Reports go to standard output; the spec's own errors go to standard error. Exit 1 when a finding is at or
+            above --fail-on (default error), or a spec does not compile.
 
-        Examples:
-          palisade lint samples/shop.yaml
-          palisade lint samples/*.yaml --format sarif > palisade.sarif
-          palisade lint samples/*.yaml --format junit > lint.xml
-          palisade lint samples/shop.yaml --format json
-        """)
+            Examples:
+              palisade lint samples/shop.yaml
+              palisade lint samples/*.yaml --format sarif > palisade.sarif
+              palisade lint samples/*.yaml --format junit > lint.xml
+              palisade lint samples/shop.yaml --format json
+            """)
 
     @Argument(help: "Spec files.")
     var specs: [String]

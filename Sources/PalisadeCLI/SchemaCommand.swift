@@ -6,10 +6,10 @@ struct SchemaCommand: ParsableCommand {
         commandName: "schema",
         abstract: "Print the JSON Schema of the spec language, for editors, or of a JSON report.",
         discussion: """
-        Examples:
-          palisade schema > palisade.schema.json
-          palisade schema --report compare > compare.schema.json
-        """)
+            Examples:
+              palisade schema > palisade.schema.json
+              palisade schema --report compare > compare.schema.json
+            """)
 
     @Option(help: "Print the schema of this JSON report instead: compare, diff or explain.")
     var report: String?

@@ -8,22 +8,22 @@ struct PalisadeCommand: ParsableCommand {
         commandName: "palisade",
         abstract: "Compile one cloud-neutral security spec into native configuration for every platform.",
         discussion: """
-        Examples:
-          palisade compile samples/shop.yaml --out out
-          palisade compile samples/*.yaml --target openshift,aws --check --out targets
-          palisade lint samples/*.yaml --format sarif > palisade.sarif
-          palisade explain samples/shop.yaml --from web --to checkout --port tcp/8080
-          palisade compare samples/shop.yaml --format markdown > fidelity.md
-          palisade diff samples/minimal.yaml samples/shop.yaml --format markdown
-          palisade graph samples/shop.yaml --target swarm | dot -Tsvg > shop-swarm.svg
-          palisade targets
-          palisade schema > palisade.schema.json
+            Examples:
+              palisade compile samples/shop.yaml --out out
+              palisade compile samples/*.yaml --target openshift,aws --check --out targets
+              palisade lint samples/*.yaml --format sarif > palisade.sarif
+              palisade explain samples/shop.yaml --from web --to checkout --port tcp/8080
+              palisade compare samples/shop.yaml --format markdown > fidelity.md
+              palisade diff samples/minimal.yaml samples/shop.yaml --format markdown
+              palisade graph samples/shop.yaml --target swarm | dot -Tsvg > shop-swarm.svg
+              palisade targets
+              palisade schema > palisade.schema.json
 
-        Exit codes (the README has the full table):
-          0  success
-          1  spec errors, a --fail-on gate (default: a failed expect), drift
-          2  bad invocation, unreadable spec, unwritable output
-        """,
+            Exit codes (the README has the full table):
+              0  success
+              1  spec errors, a --fail-on gate (default: a failed expect), drift
+              2  bad invocation, unreadable spec, unwritable output
+            """,
         version: Commands.version,
         subcommands: [
             CompileCommand.self, CompareCommand.self, DiffCommand.self, LintCommand.self, ExplainCommand.self, GraphCommand.self,

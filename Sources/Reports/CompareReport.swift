@@ -113,7 +113,8 @@ public enum CompareReport {
         var out = "## Palisade fidelity report: `\(policy.name)`\n\n"
         out += "What each platform enforces of `\(policy.files.joined(separator: "`, `"))`, read back from the files Palisade generates.\n\n"
         out +=
-            "| target | allowed beyond the intent | intended but blocked | not enforced | \(Fidelity.outsideScope) | expectations failing | added for the platform |\n"
+            "| target | allowed beyond the intent | intended but blocked | not enforced | \(Fidelity.outsideScope) | expectations failing | added for "
+            + "the platform |\n"
         out += "|---|---:|---:|---:|---:|---:|---:|\n"
         for result in targets {
             if let error = result.error {
@@ -152,7 +153,8 @@ public enum CompareReport {
                 }
                 if kind == .unenforced, !scoped.outside.isEmpty {
                     out +=
-                        "**\(Fidelity.outsideScope)**: controls \(result.target.rawValue) does not cover at all (`palisade compare --format json` lists each gap)\n\n"
+                        "**\(Fidelity.outsideScope)**: controls \(result.target.rawValue) does not cover at all (`palisade compare --format json` "
+                        + "lists each gap)\n\n"
                     for control in scoped.outside { out += "- \(escaped(CompileReport.scopeLine(control)))\n" }
                     out += "\n"
                 }

@@ -32,17 +32,21 @@ public enum DiffReport {
     }
 
     public static func json(_ diff: SpecDiff) -> String {
-        JSONWriter.write(.object([
-            .init("format", .string(ReportSchemas.Report.diff.format)), .init("version", .int(ReportSchemas.version)),
-            .init("old", .string(diff.old.files.first ?? "")), .init("new", .string(diff.new.files.first ?? "")),
-            .init("summary", .object(SpecDiff.Kind.allCases.map { kind in .init(kind.rawValue, .int(diff.changes.filter { $0.kind == kind }.count)) })),
-            .init("changes", .array(diff.changes.map { change in
-                .object([
-                    .init("kind", .string(change.kind.rawValue)), .init("subject", .string(change.subject)),
-                    .init("text", .string(change.text)), .init("location", change.origin.map { .string($0.description) } ?? .null),
-                ])
-            })),
-        ]))
+        JSONWriter.write(
+            .object([
+                .init("format", .string(ReportSchemas.Report.diff.format)), .init("version", .int(ReportSchemas.version)),
+                .init("old", .string(diff.old.files.first ?? "")), .init("new", .string(diff.new.files.first ?? "")),
+                .init("summary", .object(SpecDiff.Kind.allCases.map { kind in .init(kind.rawValue, .int(diff.changes.filter { $0.kind == kind }.count)) })),
+                .init(
+                    "changes",
+                    .array(
+                        diff.changes.map { change in
+                            .object([
+                                .init("kind", .string(change.kind.rawValue)), .init("subject", .string(change.subject)),
+                                .init("text", .string(change.text)), .init("location", change.origin.map { .string($0.description) } ?? .null),
+                            ])
+                        })),
+            ]))
     }
 
     public static func markdown(_ diff: SpecDiff) -> String {

@@ -4,18 +4,18 @@ import Diagnostics
 public enum ErrorCodeReference {
     public static func markdown() -> String {
         var out = """
-        # Error codes
+            # Error codes
 
-        Generated from `Sources/Diagnostics/DiagnosticCode.swift` (a test fails when this page is stale;
-        regenerate with `PALISADE_UPDATE_GOLDEN=1 swift test --filter ErrorCodeReference`).
-        Every diagnostic prints as `FILE:LINE:COL: error[CODE]: message`, then the source line and a caret.
-        A spec with errors writes no file and `palisade` exits 1; an unreadable spec file or a bad command
-        line exits 2.
+            Generated from `Sources/Diagnostics/DiagnosticCode.swift` (a test fails when this page is stale;
+            regenerate with `PALISADE_UPDATE_GOLDEN=1 swift test --filter ErrorCodeReference`).
+            Every diagnostic prints as `FILE:LINE:COL: error[CODE]: message`, then the source line and a caret.
+            A spec with errors writes no file and `palisade` exits 1; an unreadable spec file or a bad command
+            line exits 2.
 
-        | code | meaning |
-        |---|---|
+            | code | meaning |
+            |---|---|
 
-        """
+            """
         for code in DiagnosticCode.allCases {
             out += "| [\(code.rawValue)](#\(code.rawValue.lowercased())) | \(code.summary) |\n"
         }

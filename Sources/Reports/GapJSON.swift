@@ -54,11 +54,15 @@ enum GapJSON {
         case .segment(let name): .object([.init("segment", .string(name))])
         case .platform(let words): .object([.init("platform", .string(words))])
         case .external(let set):
-            .object([.init("external", .object([
-                .init("addresses", .array(set.addresses.cidrs.map { .string($0.description) })),
-                .init("dns", .array(set.dns.sortedNames.map { .string($0) })),
-                .init("dns_all_except", .bool(set.dns.allExcept)),
-            ]))])
+            .object([
+                .init(
+                    "external",
+                    .object([
+                        .init("addresses", .array(set.addresses.cidrs.map { .string($0.description) })),
+                        .init("dns", .array(set.dns.sortedNames.map { .string($0) })),
+                        .init("dns_all_except", .bool(set.dns.allExcept)),
+                    ]))
+            ])
         }
     }
 }

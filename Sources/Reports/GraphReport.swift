@@ -19,11 +19,12 @@ public enum GraphReport {
         }
         for node in graph.nodes where node.segment == nil { lines.append("  \(node.id) [label=\(quoted(node.label)), shape=ellipse, style=dashed];") }
         for edge in graph.edges {
-            let style = switch edge.style {
-            case .intent: ""
-            case .widened: ", style=dashed, color=red, fontcolor=red"
-            case .blocked: ", style=dotted, color=gray, fontcolor=gray"
-            }
+            let style =
+                switch edge.style {
+                case .intent: ""
+                case .widened: ", style=dashed, color=red, fontcolor=red"
+                case .blocked: ", style=dotted, color=gray, fontcolor=gray"
+                }
             lines.append("  \(edge.from) -> \(edge.to) [label=\(quoted(edge.label))\(style)];")
         }
         lines.append("}")

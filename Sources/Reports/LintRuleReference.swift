@@ -4,17 +4,17 @@ import Lint
 public enum LintRuleReference {
     public static func markdown() -> String {
         var out = """
-        # Lint rules
+            # Lint rules
 
-        Generated from the rules in `Sources/Lint/` (a test fails when this page is stale; regenerate with
-        `PALISADE_UPDATE_GOLDEN=1 swift test --filter LintRuleReference`). Run them with
-        `palisade lint SPEC… [--format text|json|sarif|junit] [--fail-on error|warning]`; turn one off with
-        `lint: {disable: [PAL…]}`, accept one finding with `lint: {ignore: [{rule, subject, reason}]}`.
+            Generated from the rules in `Sources/Lint/` (a test fails when this page is stale; regenerate with
+            `PALISADE_UPDATE_GOLDEN=1 swift test --filter LintRuleReference`). Run them with
+            `palisade lint SPEC… [--format text|json|sarif|junit] [--fail-on error|warning]`; turn one off with
+            `lint: {disable: [PAL…]}`, accept one finding with `lint: {ignore: [{rule, subject, reason}]}`.
 
-        | id | name | severity | summary |
-        |---|---|---|---|
+            | id | name | severity | summary |
+            |---|---|---|---|
 
-        """
+            """
         let rules = LintRegistry.descriptions
         for rule in rules {
             out += "| [\(rule.id)](#\(rule.id.lowercased())-\(rule.name)) | \(rule.name) | \(rule.severity.rawValue) | \(rule.summary) |\n"

@@ -104,7 +104,7 @@ public enum ReportSchemas {
                         object(
                             ["kind", "witness"],
                             [.init("kind", enumeration(["allow", "deny"])), .init("witness", reference("connection"))])),
-                ])),
+                ]))
         ])
         let connection = object(
             ["from", "to", "ports"],
@@ -119,7 +119,7 @@ public enum ReportSchemas {
                         object(
                             ["addresses", "dns", "dns_all_except"],
                             [.init("addresses", array(string)), .init("dns", array(string)), .init("dns_all_except", boolean)])),
-                ])),
+                ]))
         ])
         return (
             "palisade compare --format json",

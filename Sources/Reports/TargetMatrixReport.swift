@@ -42,18 +42,23 @@ public enum TargetMatrixReport {
     }
 
     public static func json(_ matrix: TargetMatrix) -> String {
-        JSONWriter.write(.array(matrix.columns.map { column in
-            .object([
-                .init("target", .string(column.target.rawValue)),
-                .init("capabilities", .object(matrix.capabilities.map { .init($0.rawValue, .string((column.capabilities[$0] ?? .none).rawValue)) })),
-                .init("options", .array(column.options.map { option in
+        JSONWriter.write(
+            .array(
+                matrix.columns.map { column in
                     .object([
-                        .init("name", .string(option.name)), .init("summary", .string(option.summary)),
-                        .init("default", option.defaultValue.map { .string($0) } ?? .null),
+                        .init("target", .string(column.target.rawValue)),
+                        .init("capabilities", .object(matrix.capabilities.map { .init($0.rawValue, .string((column.capabilities[$0] ?? .none).rawValue)) })),
+                        .init(
+                            "options",
+                            .array(
+                                column.options.map { option in
+                                    .object([
+                                        .init("name", .string(option.name)), .init("summary", .string(option.summary)),
+                                        .init("default", option.defaultValue.map { .string($0) } ?? .null),
+                                    ])
+                                })),
                     ])
-                })),
-            ])
-        }))
+                }))
     }
 
     static let begin = "<!-- palisade targets: begin -->"

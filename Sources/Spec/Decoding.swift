@@ -117,8 +117,10 @@ struct Decoder {
         if truthy || falsy {
             let suggestion = truthy ? "true" : "false"
             let what = style == .plain ? "'\(text)'" : "the string '\(text)'"
-            report(.error(.invalidBoolean, "\(what) is not a boolean (\(context)); booleans are true or false", at: node.range,
-                          help: "write \(suggestion)"))
+            report(
+                .error(
+                    .invalidBoolean, "\(what) is not a boolean (\(context)); booleans are true or false", at: node.range,
+                    help: "write \(suggestion)"))
         } else {
             wrongType(node, expected: "true or false", in: context)
         }
@@ -129,9 +131,10 @@ struct Decoder {
     mutating func choice(_ node: YAMLNode, _ allowed: [String], in context: String) -> Located<String>? {
         guard let text = string(node, in: context) else { return nil }
         guard allowed.contains(text.value) else {
-            report(.error(
-                .invalidValue, "'\(text.value)' is not a valid \(context)", at: node.range,
-                help: didYouMean(text.value, in: allowed) ?? "expected one of: \(allowed.joined(separator: ", "))"))
+            report(
+                .error(
+                    .invalidValue, "'\(text.value)' is not a valid \(context)", at: node.range,
+                    help: didYouMean(text.value, in: allowed) ?? "expected one of: \(allowed.joined(separator: ", "))"))
             return nil
         }
         return text
@@ -147,8 +150,9 @@ struct Decoder {
     mutating func checkName(_ name: Located<String>, in context: String) -> Bool {
         guard isDNSLabel(name.value, maxLength: 40) else {
             let lowered = name.value.lowercased()
-            let help = isDNSLabel(lowered, maxLength: 40) ? "write '\(lowered)'" :
-                "names are lower-case letters, digits and '-', start with a letter, end with a letter or digit, at most 40 characters"
+            let help =
+                isDNSLabel(lowered, maxLength: 40)
+                ? "write '\(lowered)'" : "names are lower-case letters, digits and '-', start with a letter, end with a letter or digit, at most 40 characters"
             report(.error(.invalidName, "'\(name.value)' is not a valid \(context) name", at: name.range, help: help))
             return false
         }
@@ -217,7 +221,9 @@ func isDNSLabel(_ text: String, maxLength: Int) -> Bool {
     guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
     guard let first = bytes.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
     guard let last = bytes.last, last != UInt8(ascii: "-") else { return false }
-    return bytes.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }
+    return bytes.allSatisfy {
+        ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+    }
 }
 
 /// Why a label key breaks Kubernetes' rules (`[prefix/]name`), or nil.

@@ -84,7 +84,9 @@ struct LowerPass {
             identities: identitiesOut.values.sorted { $0.name < $1.name },
             roles: resolve.roles.values.map { Role(name: $0.name.value, actions: $0.body, origin: $0.name.range) }.sorted { $0.name < $1.name },
             grants: grants,
-            secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body.description, origin: $0.name.range) }.sorted { $0.name < $1.name },
+            secrets: resolve.secrets.values.map { Secret(name: $0.name.value, description: $0.body.description, origin: $0.name.range) }.sorted {
+                $0.name < $1.name
+            },
             workloads: workloadsOut, flows: flows, intent: intent, imagePolicy: imagePolicy, expectations: expectations,
             targets: top?.targets.sorted { $0.target < $1.target } ?? [], lint: top?.lint ?? LintConfig())
         policy.origin = resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")
@@ -98,15 +100,17 @@ struct LowerPass {
         if resolve.segmentsDeclared {
             for (index, (name, definition)) in resolve.segments.sorted(by: { $0.key < $1.key }).enumerated() {
                 segmentIDs[name] = SegmentID(index)
-                segmentsOut.append(Segment(
-                    name: name, description: definition.body.description, labels: definition.body.labels,
-                    implied: false, workloads: [], origin: definition.name.range))
+                segmentsOut.append(
+                    Segment(
+                        name: name, description: definition.body.description, labels: definition.body.labels,
+                        implied: false, workloads: [], origin: definition.name.range))
             }
         } else {
             segmentIDs[policyName] = SegmentID(0)
-            segmentsOut.append(Segment(
-                name: policyName, description: top?.description, labels: [], implied: true, workloads: [],
-                origin: resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")))
+            segmentsOut.append(
+                Segment(
+                    name: policyName, description: top?.description, labels: [], implied: true, workloads: [],
+                    origin: resolve.policyName?.range ?? top?.range ?? .wholeFile("spec")))
         }
     }
 
@@ -120,10 +124,12 @@ struct LowerPass {
             let name = definition.name.value
             if let declared = identitiesOut[name] {
                 if declared.kind != .service {
-                    diagnostics.append(.error(
-                        .wrongReferenceKind, "workload '\(name)' runs as the implied identity '\(name)', but '\(name)' is a \(declared.kind.rawValue) identity",
-                        at: definition.name.range, notes: [.init("identity '\(name)' is defined here", at: declared.origin)],
-                        help: "set 'identity:' to a service identity"))
+                    diagnostics.append(
+                        .error(
+                            .wrongReferenceKind,
+                            "workload '\(name)' runs as the implied identity '\(name)', but '\(name)' is a \(declared.kind.rawValue) identity",
+                            at: definition.name.range, notes: [.init("identity '\(name)' is defined here", at: declared.origin)],
+                            help: "set 'identity:' to a service identity"))
                 }
                 continue
             }
@@ -152,10 +158,11 @@ struct LowerPass {
             if !body.portsComplete || errorsBefore != diagnostics.count + resolve.diagnostics.count { incompleteListens.insert(id) }
             if let segment { segmentsOut[segment.index].workloads.append(id) }
             guard let segment, let image = body.image, let identity else { continue }
-            workloadsOut.append(Workload(
-                id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
-                listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
-                labels: body.labels, description: body.description, origin: definition.name.range, imageOrigin: image.range))
+            workloadsOut.append(
+                Workload(
+                    id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
+                    listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
+                    labels: body.labels, description: body.description, origin: definition.name.range, imageOrigin: image.range))
         }
         if workloadsOut.count != names.count {
             // A workload could not be lowered: its errors are reported; keep indexes dense.
@@ -166,9 +173,10 @@ struct LowerPass {
     private mutating func workloadSegment(_ definition: Definition<WorkloadSyntax>) -> SegmentID? {
         guard let reference = definition.body.segment else {
             if resolve.segmentsDeclared, !definition.body.segmentMisspelled {
-                diagnostics.append(.error(
-                    .missingSegment, "workload '\(definition.name.value)' has no segment", at: definition.name.range,
-                    help: "add 'segment:' naming one of: \(resolve.segments.keys.sorted().joined(separator: ", "))"))
+                diagnostics.append(
+                    .error(
+                        .missingSegment, "workload '\(definition.name.value)' has no segment", at: definition.name.range,
+                        help: "add 'segment:' naming one of: \(resolve.segments.keys.sorted().joined(separator: ", "))"))
                 return nil
             }
             return definition.body.segmentMisspelled && resolve.segmentsDeclared ? nil : SegmentID(0)
@@ -177,7 +185,8 @@ struct LowerPass {
         if name.hasPrefix("segment:") { name.removeFirst("segment:".count) }
         if let id = segmentIDs[name] { return id }
         if resolve.workloads[name] != nil || resolve.networks[name] != nil {
-            diagnostics.append(.error(.wrongReferenceKind, "'\(name)' is a \(resolve.workloads[name] != nil ? "workload" : "network"), not a segment", at: reference.range))
+            diagnostics.append(
+                .error(.wrongReferenceKind, "'\(name)' is a \(resolve.workloads[name] != nil ? "workload" : "network"), not a segment", at: reference.range))
         } else {
             reportUnknown("segment", name, at: reference.range, candidates: Array(segmentIDs.keys))
         }
@@ -191,9 +200,10 @@ struct LowerPass {
             return nil
         }
         if identity.kind != .service {
-            diagnostics.append(.error(
-                .wrongReferenceKind, "workloads run as service identities; '\(identity.name)' is a \(identity.kind.rawValue) identity",
-                at: reference.range, notes: [.init("identity '\(identity.name)' is defined here", at: identity.origin)]))
+            diagnostics.append(
+                .error(
+                    .wrongReferenceKind, "workloads run as service identities; '\(identity.name)' is a \(identity.kind.rawValue) identity",
+                    at: reference.range, notes: [.init("identity '\(identity.name)' is defined here", at: identity.origin)]))
         }
         return identityIDs[identity.name]
     }
@@ -205,9 +215,10 @@ struct LowerPass {
             guard let resolved = resolve.port(entry) else { continue }
             let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
             if !unclipped.isEmpty {
-                diagnostics.append(.error(
-                    .invalidListenPort, "a workload listens on single ports or ranges; '\(entry.value.text)' covers \(unclipped)",
-                    at: entry.range, help: "list the ports it listens on, like tcp/8080 or tcp/8000-8100"))
+                diagnostics.append(
+                    .error(
+                        .invalidListenPort, "a workload listens on single ports or ranges; '\(entry.value.text)' covers \(unclipped)",
+                        at: entry.range, help: "list the ports it listens on, like tcp/8080 or tcp/8000-8100"))
                 continue
             }
             result.formUnion(resolved.whole)
@@ -269,9 +280,10 @@ struct LowerPass {
     private mutating func checkedSource(_ members: ExternalSet, _ name: String, _ reference: Located<ReferenceSyntax>, _ source: Bool) -> ExternalSet {
         guard source else { return members }
         if !members.dns.isEmpty {
-            diagnostics.append(.error(
-                .dnsSource, "network '\(name)' holds dns: names and cannot be a source", at: reference.range,
-                help: "dns: names are resolved for outgoing connections only"))
+            diagnostics.append(
+                .error(
+                    .dnsSource, "network '\(name)' holds dns: names and cannot be a source", at: reference.range,
+                    help: "dns: names are resolved for outgoing connections only"))
         }
         return ExternalSet(addresses: members.addresses)
     }
@@ -279,15 +291,18 @@ struct LowerPass {
     private mutating func report(kind: String, _ name: String, _ reference: Located<ReferenceSyntax>) {
         if workloadIDs[name] != nil || segmentIDs[name] != nil || resolve.networks[name] != nil {
             let actual = workloadIDs[name] != nil ? "workload" : segmentIDs[name] != nil ? "segment" : "network"
-            diagnostics.append(.error(.wrongReferenceKind, "'\(name)' is a \(actual), not a \(kind)", at: reference.range,
-                                      help: "write '\(actual == "workload" ? "workload:" : actual == "segment" ? "segment:" : "network:")\(name)'"))
+            diagnostics.append(
+                .error(
+                    .wrongReferenceKind, "'\(name)' is a \(actual), not a \(kind)", at: reference.range,
+                    help: "write '\(actual == "workload" ? "workload:" : actual == "segment" ? "segment:" : "network:")\(name)'"))
             return
         }
-        let candidates: [String] = switch kind {
-        case "workload": Array(workloadIDs.keys)
-        case "segment": Array(segmentIDs.keys)
-        default: Array(resolve.networks.keys)
-        }
+        let candidates: [String] =
+            switch kind {
+            case "workload": Array(workloadIDs.keys)
+            case "segment": Array(segmentIDs.keys)
+            default: Array(resolve.networks.keys)
+            }
         reportUnknown(kind, name, at: reference.range, candidates: candidates)
     }
 
@@ -302,9 +317,10 @@ struct LowerPass {
         let externalFrom = from.contains { isExternal($0.value) }
         let externalTo = to.contains { isExternal($0.value) }
         if externalFrom, externalTo {
-            diagnostics.append(.error(
-                .externalOnBothSides, "\(what) has external addresses on both sides", at: range,
-                help: "traffic between two external networks is outside what Palisade secures"))
+            diagnostics.append(
+                .error(
+                    .externalOnBothSides, "\(what) has external addresses on both sides", at: range,
+                    help: "traffic between two external networks is outside what Palisade secures"))
             return nil
         }
         var ports = PortSet()
@@ -317,10 +333,11 @@ struct LowerPass {
                 if !missing.isEmpty {
                     let name = workloadName(workload)
                     let listening = listens[workload.index]
-                    diagnostics.append(.error(
-                        .portNotListened, "workload '\(name)' does not listen on \(missing)", at: entry.range,
-                        notes: [.init("workload '\(name)' is defined here", at: resolve.workloads[name]?.name.range)],
-                        help: listening.isEmpty ? "'\(name)' lists no ports, so it accepts no connections" : "'\(name)' listens on \(listening)"))
+                    diagnostics.append(
+                        .error(
+                            .portNotListened, "workload '\(name)' does not listen on \(missing)", at: entry.range,
+                            notes: [.init("workload '\(name)' is defined here", at: resolve.workloads[name]?.name.range)],
+                            help: listening.isEmpty ? "'\(name)' lists no ports, so it accepts no connections" : "'\(name)' listens on \(listening)"))
                 }
             }
         }
@@ -344,13 +361,15 @@ struct LowerPass {
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
         for syntax in files.flatMap(\.flows) {
-            guard let (sources, destinations, ports) = connection(
-                from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
-                at: syntax.range, what: "flow")
+            guard
+                let (sources, destinations, ports) = connection(
+                    from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
+                    at: syntax.range, what: "flow")
             else { continue }
-            flows.append(Flow(
-                index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
-                sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+            flows.append(
+                Flow(
+                    index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
+                    sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
         }
         return flows
     }
@@ -380,9 +399,10 @@ struct LowerPass {
         let names = resolve.workloads.keys.sorted()
         for syntax in top?.expect ?? [] {
             let errorsBefore = diagnostics.count + resolve.diagnostics.count
-            guard let (sources, destinations, ports) = connection(
-                from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.kind == .allow,
-                at: syntax.range, what: "expectation")
+            guard
+                let (sources, destinations, ports) = connection(
+                    from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.kind == .allow,
+                    at: syntax.range, what: "expectation")
             else { continue }
             // Clip to what destination workloads listen on, as for a flow.
             var expectation = Expectation(kind: syntax.kind, sources: sources, destinations: destinations, ports: ports, origin: syntax.range)
@@ -391,9 +411,10 @@ struct LowerPass {
             guard errorsBefore == diagnostics.count + resolve.diagnostics.count, !workloadsOut.isEmpty, !flowsIncomplete else { continue }
             if let witness = expectation.witness(on: intent, listens: listens) {
                 let verdict = syntax.kind == .allow ? "is not allowed" : "is allowed"
-                diagnostics.append(.error(
-                    .expectationFailed, "expectation does not hold: \(witness.description(names: names)) \(verdict)", at: syntax.range,
-                    notes: deciding(witness, flows: flows, expected: syntax.kind)))
+                diagnostics.append(
+                    .error(
+                        .expectationFailed, "expectation does not hold: \(witness.description(names: names)) \(verdict)", at: syntax.range,
+                        notes: deciding(witness, flows: flows, expected: syntax.kind)))
             }
         }
         return result
@@ -406,9 +427,10 @@ struct LowerPass {
             if let identity = identitiesOut[syntax.identity.value] {
                 if identity.kind == .service, !syntax.allowService {
                     valid = false
-                    diagnostics.append(.error(
-                        .grantToService, "role '\(syntax.role.value)' is granted to service identity '\(identity.name)'",
-                        at: syntax.identity.range, help: "roles are for users and groups; set 'allow_service: true' on the grant if this is intended"))
+                    diagnostics.append(
+                        .error(
+                            .grantToService, "role '\(syntax.role.value)' is granted to service identity '\(identity.name)'",
+                            at: syntax.identity.range, help: "roles are for users and groups; set 'allow_service: true' on the grant if this is intended"))
                 }
             } else {
                 valid = false
@@ -436,9 +458,10 @@ struct LowerPass {
                 segments = segmentsOut.indices.map(SegmentID.init)
             }
             guard valid, let identity = identityIDs[syntax.identity.value], let role = roleIDs[syntax.role.value] else { continue }
-            result.append(Grant(
-                identity: identity, role: role, segments: Array(Set(segments)).sorted(),
-                allSegments: syntax.segments == nil, allowService: syntax.allowService, origin: syntax.range))
+            result.append(
+                Grant(
+                    identity: identity, role: role, segments: Array(Set(segments)).sorted(),
+                    allSegments: syntax.segments == nil, allowService: syntax.allowService, origin: syntax.range))
         }
         return result
     }
@@ -449,15 +472,19 @@ struct LowerPass {
         for name in resolve.workloads.keys.sorted() {
             guard let image = resolve.workloads[name]?.body.image else { continue }
             if policy.requireDigest, image.value.digest == nil {
-                diagnostics.append(.error(
-                    .imageDigestRequired, "image of workload '\(name)' is not pinned by digest", at: image.range,
-                    notes: [.init("image_policy.require_digest is set here", at: policy.origin)],
-                    help: "append @sha256:<digest> to the image"))
+                diagnostics.append(
+                    .error(
+                        .imageDigestRequired, "image of workload '\(name)' is not pinned by digest", at: image.range,
+                        notes: [.init("image_policy.require_digest is set here", at: policy.origin)],
+                        help: "append @sha256:<digest> to the image"))
             }
             if !policy.allowedRegistries.isEmpty, !policy.allowedRegistries.contains(where: image.value.matches(registryPattern:)) {
-                diagnostics.append(.error(
-                    .imageRegistryNotAllowed, "image '\(image.value.text)' of workload '\(name)' comes from '\(image.value.registry)/\(image.value.path)', outside the allowed registries",
-                    at: image.range, notes: [.init("allowed: \(policy.allowedRegistries.joined(separator: ", "))", at: policy.origin)]))
+                diagnostics.append(
+                    .error(
+                        .imageRegistryNotAllowed,
+                        "image '\(image.value.text)' of workload '\(name)' comes from '\(image.value.registry)/\(image.value.path)', outside the "
+                            + "allowed registries",
+                        at: image.range, notes: [.init("allowed: \(policy.allowedRegistries.joined(separator: ", "))", at: policy.origin)]))
             }
         }
     }
@@ -485,9 +512,13 @@ struct LowerPass {
                 known = workloadIDs[ignore.subject] != nil || segmentIDs[ignore.subject] != nil || resolve.networks[ignore.subject] != nil
             }
             if !known {
-                diagnostics.append(.error(
-                    .unknownReference, "lint ignore subject '\(ignore.subject)' names nothing in the spec", at: ignore.origin,
-                    help: "subjects are workload:NAME, segment:NAME, network:NAME, identity:NAME, role:NAME, secret:NAME, ports:NAME, flow:NAME or a bare workload, segment or network name"))
+                diagnostics.append(
+                    .error(
+                        .unknownReference, "lint ignore subject '\(ignore.subject)' names nothing in the spec", at: ignore.origin,
+                        help:
+                            "subjects are workload:NAME, segment:NAME, network:NAME, identity:NAME, role:NAME, secret:NAME, ports:NAME, flow:NAME or "
+                            + "a bare workload, segment or network name"
+                    ))
             }
         }
     }

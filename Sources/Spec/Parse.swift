@@ -121,9 +121,11 @@ extension Decoder {
             switch CIDR.parse(value) {
             case .valid(let cidr):
                 return Located(.cidr(cidr), at: node.range)
-            case let .hostBitsSet(network, host):
-                report(.error(.hostBitsSet, "'\(value)' has host bits set", at: node.range,
-                              help: "write '\(network)' for the network, or '\(host)' for the single address"))
+            case .hostBitsSet(let network, let host):
+                report(
+                    .error(
+                        .hostBitsSet, "'\(value)' has host bits set", at: node.range,
+                        help: "write '\(network)' for the network, or '\(host)' for the single address"))
             case .invalid(let reason):
                 report(.error(.invalidAddress, "'\(value)' is not a valid address or CIDR: \(reason)", at: node.range))
             }
@@ -156,8 +158,10 @@ extension Decoder {
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
             let protoName = String(decoding: bytes[..<slash], as: UTF8.self)
             guard let proto = TransportProtocol(name: protoName) else {
-                report(.error(.invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: node.range,
-                              help: didYouMean(protoName, in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
+                report(
+                    .error(
+                        .invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: node.range,
+                        help: didYouMean(protoName, in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
                 return nil
             }
             guard proto.hasPorts else {
@@ -180,15 +184,19 @@ extension Decoder {
                 return nil
             }
             guard low <= high else {
-                report(.error(.portOutOfRange, "range '\(value)' has LOW above HIGH", at: node.range,
-                              help: "write '\(proto)/\(high)-\(low)'"))
+                report(
+                    .error(
+                        .portOutOfRange, "range '\(value)' has LOW above HIGH", at: node.range,
+                        help: "write '\(proto)/\(high)-\(low)'"))
                 return nil
             }
             return Located(.range(PortRange(proto, low, high)), at: node.range)
         }
         if bytes.contains(UInt8(ascii: ":")) || bytes.contains(UInt8(ascii: " ")) {
-            report(.error(.invalidPort, "'\(value)' is not a port entry", at: node.range,
-                          help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
+            report(
+                .error(
+                    .invalidPort, "'\(value)' is not a port entry", at: node.range,
+                    help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
             return nil
         }
         return Located(.name(value), at: node.range)
@@ -212,12 +220,16 @@ extension Decoder {
         case "segment": return Located(.segment(name), at: node.range)
         case "network": return Located(.network(name), at: node.range)
         case "dns":
-            report(.error(.unknownReference, "a flow cannot name '\(value)' directly", at: node.range,
-                          help: "define a network holding '\(value)' and name the network"))
+            report(
+                .error(
+                    .unknownReference, "a flow cannot name '\(value)' directly", at: node.range,
+                    help: "define a network holding '\(value)' and name the network"))
         default:
-            report(.error(.unknownReference, "unknown reference kind '\(prefix):' in '\(value)'", at: node.range,
-                          help: didYouMean(prefix, in: ["workload", "segment", "network"]).map { "\($0)" }
-                              ?? "references are NAME, any, workload:NAME, segment:NAME or network:NAME"))
+            report(
+                .error(
+                    .unknownReference, "unknown reference kind '\(prefix):' in '\(value)'", at: node.range,
+                    help: didYouMean(prefix, in: ["workload", "segment", "network"]).map { "\($0)" }
+                        ?? "references are NAME, any, workload:NAME, segment:NAME or network:NAME"))
         }
         return nil
     }
@@ -338,7 +350,7 @@ extension Decoder {
         }
         let kind: Expectation.Kind = allow != nil ? .allow : .deny
         guard let body = allow ?? deny, let connection = self.fields(body, SpecSchema.connection, in: "an expectation"),
-              let from = connection["from"], let to = connection["to"], let ports = connection["ports"]
+            let from = connection["from"], let to = connection["to"], let ports = connection["ports"]
         else { return nil }
         var targets: [TargetName]?
         if let node = fields["targets"] {
@@ -346,8 +358,10 @@ extension Decoder {
             for item in list(node, in: "expectation targets") ?? [] {
                 guard let name = string(item, in: "a target") else { continue }
                 guard let target = TargetName(rawValue: name.value) else {
-                    report(.error(.unknownTarget, "unknown target '\(name.value)'", at: item.range,
-                                  help: didYouMean(name.value, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
+                    report(
+                        .error(
+                            .unknownTarget, "unknown target '\(name.value)'", at: item.range,
+                            help: didYouMean(name.value, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
                     continue
                 }
                 if targets?.contains(target) == true {
@@ -357,8 +371,10 @@ extension Decoder {
                 targets?.append(target)
             }
             if targets?.isEmpty == true, list(node, in: "expectation targets")?.isEmpty == true {
-                report(.error(.invalidValue, "an empty targets list speaks for no target", at: node.range,
-                              help: "leave targets out to speak for every target"))
+                report(
+                    .error(
+                        .invalidValue, "an empty targets list speaks for no target", at: node.range,
+                        help: "leave targets out to speak for every target"))
             }
         }
         return ExpectSyntax(
@@ -376,8 +392,10 @@ extension Decoder {
             for item in list(node, in: "allowed_registries") ?? [] {
                 guard let entry = string(item, in: "a registry") else { continue }
                 if let problem = registryPatternProblem(entry.value) {
-                    report(.error(.invalidValue, "'\(entry.value)' is not a registry pattern: \(problem)", at: item.range,
-                                  help: "entries are host[:port][/path-prefix], like registry.example.com/team"))
+                    report(
+                        .error(
+                            .invalidValue, "'\(entry.value)' is not a registry pattern: \(problem)", at: item.range,
+                            help: "entries are host[:port][/path-prefix], like registry.example.com/team"))
                     continue
                 }
                 registries.append(entry.value)
@@ -392,8 +410,10 @@ extension Decoder {
         var result: [TargetOptions] = []
         for pair in namedEntries(node, in: "targets") {
             guard let target = TargetName(rawValue: pair.name) else {
-                report(.error(.unknownTarget, "unknown target '\(pair.name)'", at: pair.key.range,
-                              help: didYouMean(pair.name, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
+                report(
+                    .error(
+                        .unknownTarget, "unknown target '\(pair.name)'", at: pair.key.range,
+                        help: didYouMean(pair.name, in: TargetNames.all) ?? "targets are \(TargetNames.all.joined(separator: ", "))"))
                 continue
             }
             guard case .mapping(let options) = pair.value.content else {
@@ -409,9 +429,12 @@ extension Decoder {
                     if let word = option.value.scalar, let policy = GapPolicy(rawValue: word), !option.value.isNull {
                         gaps = policy
                     } else {
-                        report(.error(
-                            .invalidTargetOption, "gaps of target '\(pair.name)' must be widen or narrow, not \(option.value.scalar.map { "'\($0)'" } ?? option.value.kindDescription)",
-                            at: option.value.range, help: option.value.scalar.flatMap { didYouMean($0, in: allowed) }))
+                        report(
+                            .error(
+                                .invalidTargetOption,
+                                "gaps of target '\(pair.name)' must be widen or narrow, not "
+                                    + "\(option.value.scalar.map { "'\($0)'" } ?? option.value.kindDescription)",
+                                at: option.value.range, help: option.value.scalar.flatMap { didYouMean($0, in: allowed) }))
                     }
                     continue
                 }
@@ -467,8 +490,10 @@ extension Decoder {
         guard let rule = string(node, in: "a lint rule") else { return nil }
         let digits = rule.value.dropFirst(3)
         guard rule.value.hasPrefix("PAL"), digits.count == 3, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-            report(.error(.invalidLintRule, "'\(rule.value)' is not a lint rule id", at: node.range,
-                          help: "rule ids are PAL followed by three digits, like PAL203"))
+            report(
+                .error(
+                    .invalidLintRule, "'\(rule.value)' is not a lint rule id", at: node.range,
+                    help: "rule ids are PAL followed by three digits, like PAL203"))
             return nil
         }
         return rule

@@ -82,8 +82,10 @@ public enum SpecQuery {
         case .range(let range): return PortSet(range)
         case .name(let name):
             if let set = policy.portSets.first(where: { $0.name == name }) { return set.ports }
-            throw Problem("unknown port set '\(name)'", help: didYouMean(name, in: policy.portSets.map(\.name))
-                ?? "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
+            throw Problem(
+                "unknown port set '\(name)'",
+                help: didYouMean(name, in: policy.portSets.map(\.name))
+                    ?? "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
         }
     }
 
@@ -124,11 +126,12 @@ public enum SpecQuery {
             if let actual {
                 return Problem("'\(name)' is a \(actual), not a \(kind)", help: "write '\(actual):\(name)'")
             }
-            let candidates = switch kind {
-            case "workload": workloads
-            case "segment": segments
-            default: networks
-            }
+            let candidates =
+                switch kind {
+                case "workload": workloads
+                case "segment": segments
+                default: networks
+                }
             return Problem("unknown \(kind) '\(name)'", help: didYouMean(name, in: candidates))
         }
 

@@ -42,9 +42,10 @@ struct ResolvePass {
         var result: [String: Definition<Body>] = [:]
         for definition in lists.joined() {
             if let first = result[definition.name.value] {
-                diagnostics.append(.error(
-                    .duplicateDefinition, "\(kind) '\(definition.name.value)' is defined twice", at: definition.name.range,
-                    notes: [.init("first defined here", at: first.name.range)]))
+                diagnostics.append(
+                    .error(
+                        .duplicateDefinition, "\(kind) '\(definition.name.value)' is defined twice", at: definition.name.range,
+                        notes: [.init("first defined here", at: first.name.range)]))
                 continue
             }
             result[definition.name.value] = definition
@@ -76,10 +77,11 @@ struct ResolvePass {
         for (name, entries) in byName where entries.count > 1 {
             let sorted = entries.sorted { $0.name.range < $1.name.range }
             for entry in sorted.dropFirst() {
-                diagnostics.append(.error(
-                    .nameCollision, "\(entry.kind) '\(name)' has the name of \(sorted[0].kind) '\(name)'", at: entry.name.range,
-                    notes: [.init("\(sorted[0].kind) '\(name)' is defined here", at: sorted[0].name.range)],
-                    help: "workloads, segments and networks share one namespace; rename one of them"))
+                diagnostics.append(
+                    .error(
+                        .nameCollision, "\(entry.kind) '\(name)' has the name of \(sorted[0].kind) '\(name)'", at: entry.name.range,
+                        notes: [.init("\(sorted[0].kind) '\(name)' is defined here", at: sorted[0].name.range)],
+                        help: "workloads, segments and networks share one namespace; rename one of them"))
             }
         }
     }
@@ -147,8 +149,10 @@ struct ResolvePass {
         case .all: return ResolvedPorts(whole: .all, explicit: PortSet())
         case .name(let name):
             guard portSets[name] != nil else {
-                diagnostics.append(unknown("port set", name, at: entry.range, candidates: Array(portSets.keys),
-                                           help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
+                diagnostics.append(
+                    unknown(
+                        "port set", name, at: entry.range, candidates: Array(portSets.keys),
+                        help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
                 return nil
             }
             return portSet(name)

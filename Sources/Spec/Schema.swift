@@ -64,141 +64,182 @@ public enum SpecSchema {
     static let profile = ValueType.string(
         pattern: "^(runtime-default|unconfined|localhost/.+)$", description: "runtime-default, unconfined or localhost/NAME")
 
-    public static let capabilities = Shape(name: "capabilities", fields: [
-        Field("add", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to add, upper case without CAP_"),
-        Field("drop", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to drop; ALL drops every one"),
-    ])
+    public static let capabilities = Shape(
+        name: "capabilities",
+        fields: [
+            Field("add", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to add, upper case without CAP_"),
+            Field("drop", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to drop; ALL drops every one"),
+        ])
 
-    public static let resources = Shape(name: "resources", fields: [
-        Field("cpu", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?m?$"), .number(minimum: 0)]), "CPU limit: 500m or a number of cores"),
-        Field("memory", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"), .integer(minimum: 0)]), "memory limit: 256Mi, 1Gi or bytes"),
-        Field("pids", .integer(minimum: 1), "largest number of processes"),
-    ])
+    public static let resources = Shape(
+        name: "resources",
+        fields: [
+            Field("cpu", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?m?$"), .number(minimum: 0)]), "CPU limit: 500m or a number of cores"),
+            Field(
+                "memory", .anyOf([.string(pattern: "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$"), .integer(minimum: 0)]),
+                "memory limit: 256Mi, 1Gi or bytes"),
+            Field("pids", .integer(minimum: 1), "largest number of processes"),
+        ])
 
-    public static let runtime = Shape(name: "runtime", fields: [
-        Field(RuntimeKey.user.name, .integer(minimum: 0, maximum: 2_147_483_647), "UID to run as; 0 is root"),
-        Field(RuntimeKey.runAsNonRoot.name, .boolean, "refuse to start as UID 0"),
-        Field(RuntimeKey.privileged.name, .boolean, "full host privileges"),
-        Field(RuntimeKey.readOnlyRoot.name, .boolean, "root filesystem read-only"),
-        Field(RuntimeKey.writablePaths.name, .list(.string(pattern: "^/")), "absolute paths given writable scratch space"),
-        Field(RuntimeKey.noNewPrivileges.name, .boolean, "no privilege escalation"),
-        Field(RuntimeKey.capabilities.name, .object(capabilities), "Linux capabilities to add and drop"),
-        Field(RuntimeKey.seccomp.name, profile, "seccomp profile"),
-        Field(RuntimeKey.apparmor.name, profile, "AppArmor profile"),
-        Field(RuntimeKey.hostNetwork.name, .boolean, "share the host's network namespace"),
-        Field(RuntimeKey.hostPID.name, .boolean, "share the host's PID namespace"),
-        Field(RuntimeKey.hostIPC.name, .boolean, "share the host's IPC namespace"),
-        Field(RuntimeKey.resources.name, .object(resources), "resource limits"),
-    ])
+    public static let runtime = Shape(
+        name: "runtime",
+        fields: [
+            Field(RuntimeKey.user.name, .integer(minimum: 0, maximum: 2_147_483_647), "UID to run as; 0 is root"),
+            Field(RuntimeKey.runAsNonRoot.name, .boolean, "refuse to start as UID 0"),
+            Field(RuntimeKey.privileged.name, .boolean, "full host privileges"),
+            Field(RuntimeKey.readOnlyRoot.name, .boolean, "root filesystem read-only"),
+            Field(RuntimeKey.writablePaths.name, .list(.string(pattern: "^/")), "absolute paths given writable scratch space"),
+            Field(RuntimeKey.noNewPrivileges.name, .boolean, "no privilege escalation"),
+            Field(RuntimeKey.capabilities.name, .object(capabilities), "Linux capabilities to add and drop"),
+            Field(RuntimeKey.seccomp.name, profile, "seccomp profile"),
+            Field(RuntimeKey.apparmor.name, profile, "AppArmor profile"),
+            Field(RuntimeKey.hostNetwork.name, .boolean, "share the host's network namespace"),
+            Field(RuntimeKey.hostPID.name, .boolean, "share the host's PID namespace"),
+            Field(RuntimeKey.hostIPC.name, .boolean, "share the host's IPC namespace"),
+            Field(RuntimeKey.resources.name, .object(resources), "resource limits"),
+        ])
 
-    public static let segment = Shape(name: "segment", fields: [
-        Field("description", .string(), "free text"),
-        Field("labels", .stringMap, "labels for the platform objects of the segment"),
-    ])
+    public static let segment = Shape(
+        name: "segment",
+        fields: [
+            Field("description", .string(), "free text"),
+            Field("labels", .stringMap, "labels for the platform objects of the segment"),
+        ])
 
-    public static let identity = Shape(name: "identity", fields: [
-        Field("kind", .enumeration(IdentityKindNames.all), "service (default), user or group"),
-        Field("description", .string(), "free text"),
-    ])
+    public static let identity = Shape(
+        name: "identity",
+        fields: [
+            Field("kind", .enumeration(IdentityKindNames.all), "service (default), user or group"),
+            Field("description", .string(), "free text"),
+        ])
 
-    public static let secret = Shape(name: "secret", fields: [
-        Field("description", .string(), "free text"),
-    ])
+    public static let secret = Shape(
+        name: "secret",
+        fields: [
+            Field("description", .string(), "free text")
+        ])
 
-    public static let grant = Shape(name: "grant", fields: [
-        Field("identity", .string(pattern: namePattern), "a user or group identity", required: true),
-        Field("role", .string(pattern: namePattern), "a role", required: true),
-        Field(
-            "segments", .anyOf([.enumeration(["all"]), .string(pattern: segmentReferencePattern), .list(.string(pattern: segmentReferencePattern), minItems: 1)]),
-            "segment names (or segment:NAME), one or a list, or all", required: true),
-        Field("allow_service", .boolean, "allow granting to a service identity"),
-    ])
+    public static let grant = Shape(
+        name: "grant",
+        fields: [
+            Field("identity", .string(pattern: namePattern), "a user or group identity", required: true),
+            Field("role", .string(pattern: namePattern), "a role", required: true),
+            Field(
+                "segments",
+                .anyOf([.enumeration(["all"]), .string(pattern: segmentReferencePattern), .list(.string(pattern: segmentReferencePattern), minItems: 1)]),
+                "segment names (or segment:NAME), one or a list, or all", required: true),
+            Field("allow_service", .boolean, "allow granting to a service identity"),
+        ])
 
-    public static let defaults = Shape(name: "defaults", fields: [
-        Field("runtime", .object(runtime), "runtime profile merged under every workload's own"),
-    ])
+    public static let defaults = Shape(
+        name: "defaults",
+        fields: [
+            Field("runtime", .object(runtime), "runtime profile merged under every workload's own")
+        ])
 
-    public static let workload = Shape(name: "workload", fields: [
-        Field("segment", .string(pattern: segmentReferencePattern), "the segment (NAME or segment:NAME); required when segments are defined"),
-        Field("image", .string(), "OCI image reference", required: true),
-        Field("identity", .string(pattern: namePattern), "service identity; default: one named after the workload"),
-        Field("replicas", .integer(minimum: 0), "instances; default 1"),
-        Field("ports", .list(portEntry), "what it listens on"),
-        Field("secrets", .list(.string(pattern: namePattern)), "secrets mounted read-only at /run/secrets/NAME"),
-        Field("runtime", .object(runtime), "runtime profile, merged over defaults.runtime"),
-        Field("labels", .stringMap, "labels passed to platforms that have them"),
-        Field("description", .string(), "free text"),
-    ])
+    public static let workload = Shape(
+        name: "workload",
+        fields: [
+            Field("segment", .string(pattern: segmentReferencePattern), "the segment (NAME or segment:NAME); required when segments are defined"),
+            Field("image", .string(), "OCI image reference", required: true),
+            Field("identity", .string(pattern: namePattern), "service identity; default: one named after the workload"),
+            Field("replicas", .integer(minimum: 0), "instances; default 1"),
+            Field("ports", .list(portEntry), "what it listens on"),
+            Field("secrets", .list(.string(pattern: namePattern)), "secrets mounted read-only at /run/secrets/NAME"),
+            Field("runtime", .object(runtime), "runtime profile, merged over defaults.runtime"),
+            Field("labels", .stringMap, "labels passed to platforms that have them"),
+            Field("description", .string(), "free text"),
+        ])
 
-    public static let flow = Shape(name: "flow", fields: [
-        Field("name", .string(pattern: namePattern), "a name for reports"),
-        Field("description", .string(), "free text"),
-        Field("action", .enumeration(["allow", "deny"]), "allow (default) or deny"),
-        Field("from", references, "sources", required: true),
-        Field("to", references, "destinations", required: true),
-        Field("ports", portList, "destination ports", required: true),
-    ])
+    public static let flow = Shape(
+        name: "flow",
+        fields: [
+            Field("name", .string(pattern: namePattern), "a name for reports"),
+            Field("description", .string(), "free text"),
+            Field("action", .enumeration(["allow", "deny"]), "allow (default) or deny"),
+            Field("from", references, "sources", required: true),
+            Field("to", references, "destinations", required: true),
+            Field("ports", portList, "destination ports", required: true),
+        ])
 
-    public static let connection = Shape(name: "connection", fields: [
-        Field("from", references, "sources", required: true),
-        Field("to", references, "destinations", required: true),
-        Field("ports", portList, "destination ports", required: true),
-    ])
+    public static let connection = Shape(
+        name: "connection",
+        fields: [
+            Field("from", references, "sources", required: true),
+            Field("to", references, "destinations", required: true),
+            Field("ports", portList, "destination ports", required: true),
+        ])
 
-    public static let expectation = Shape(name: "expectation", fields: [
-        Field("allow", .object(connection), "every connection named is allowed"),
-        Field("deny", .object(connection), "no connection named is allowed"),
-        Field("targets", .list(.enumeration(TargetNames.all), minItems: 1), "the targets the assertion speaks for (default: every target)"),
-    ])
+    public static let expectation = Shape(
+        name: "expectation",
+        fields: [
+            Field("allow", .object(connection), "every connection named is allowed"),
+            Field("deny", .object(connection), "no connection named is allowed"),
+            Field("targets", .list(.enumeration(TargetNames.all), minItems: 1), "the targets the assertion speaks for (default: every target)"),
+        ])
 
-    public static let imagePolicy = Shape(name: "image_policy", fields: [
-        Field("require_digest", .boolean, "every image pinned by digest"),
-        Field("allowed_registries", .list(.string()), "host[:port][/path-prefix] entries images must come from"),
-    ])
+    public static let imagePolicy = Shape(
+        name: "image_policy",
+        fields: [
+            Field("require_digest", .boolean, "every image pinned by digest"),
+            Field("allowed_registries", .list(.string()), "host[:port][/path-prefix] entries images must come from"),
+        ])
 
-    public static let lintIgnore = Shape(name: "lint_ignore", fields: [
-        Field("rule", .string(pattern: "^PAL[0-9]{3}$"), "the rule id", required: true),
-        Field("subject", .string(), "what the finding is about, as a reference (workload:db)", required: true),
-        Field("reason", .string(), "why the finding is accepted", required: true),
-    ])
+    public static let lintIgnore = Shape(
+        name: "lint_ignore",
+        fields: [
+            Field("rule", .string(pattern: "^PAL[0-9]{3}$"), "the rule id", required: true),
+            Field("subject", .string(), "what the finding is about, as a reference (workload:db)", required: true),
+            Field("reason", .string(), "why the finding is accepted", required: true),
+        ])
 
-    public static let minimumPrefix = Shape(name: "min_prefix", fields: [
-        Field("ipv4", .integer(minimum: 0, maximum: 32), "shortest IPv4 prefix that is not overly broad (default 16)"),
-        Field("ipv6", .integer(minimum: 0, maximum: 128), "shortest IPv6 prefix that is not overly broad (default 32)"),
-    ])
+    public static let minimumPrefix = Shape(
+        name: "min_prefix",
+        fields: [
+            Field("ipv4", .integer(minimum: 0, maximum: 32), "shortest IPv4 prefix that is not overly broad (default 16)"),
+            Field("ipv6", .integer(minimum: 0, maximum: 128), "shortest IPv6 prefix that is not overly broad (default 32)"),
+        ])
 
-    public static let lint = Shape(name: "lint", fields: [
-        Field("disable", .list(.string(pattern: "^PAL[0-9]{3}$")), "rules that never run"),
-        Field("ignore", .list(.object(lintIgnore)), "accepted findings"),
-        Field("min_prefix", .object(minimumPrefix), "extension: the overly-broad-CIDR rule's thresholds"),
-    ])
+    public static let lint = Shape(
+        name: "lint",
+        fields: [
+            Field("disable", .list(.string(pattern: "^PAL[0-9]{3}$")), "rules that never run"),
+            Field("ignore", .list(.object(lintIgnore)), "accepted findings"),
+            Field("min_prefix", .object(minimumPrefix), "extension: the overly-broad-CIDR rule's thresholds"),
+        ])
 
-    public static let root = Shape(name: "spec", fields: [
-        Field("version", .integer(minimum: 1, maximum: 1), "the language version: 1", required: true),
-        Field("name", .string(pattern: namePattern), "policy name, at most 40 characters", required: true),
-        Field("description", .string(), "free text"),
-        Field("include", .list(.string()), "spec files whose definitions are merged in"),
-        Field("networks", .map(.list(.string())), "named sets of external addresses"),
-        Field("ports", .map(portList), "named port sets"),
-        Field("segments", .map(.object(segment)), "isolation units"),
-        Field("identities", .map(.object(identity)), "principals"),
-        Field("roles", .map(.list(.enumeration(ActionNames.all), minItems: 1)), "permission bundles"),
-        Field("grants", .list(.object(grant)), "identity x role x segments"),
-        Field("secrets", .map(.object(secret)), "secret names"),
-        Field("defaults", .object(defaults), "defaults for every workload"),
-        Field("workloads", .map(.object(workload)), "what runs", required: true),
-        Field("flows", .list(.object(flow)), "allowed and denied connections"),
-        Field("image_policy", .object(imagePolicy), "image provenance rules"),
-        Field("expect", .list(.object(expectation)), "reachability assertions"),
-        Field("targets", .object(targets), "per-target options"),
-        Field("lint", .object(lint), "lint configuration"),
-        Field("fidelity", .enumeration(["report", "strict"]), "strict: any target's fidelity gap is an error (as compile --strict); report (default): gaps are warnings"),
-    ])
+    public static let root = Shape(
+        name: "spec",
+        fields: [
+            Field("version", .integer(minimum: 1, maximum: 1), "the language version: 1", required: true),
+            Field("name", .string(pattern: namePattern), "policy name, at most 40 characters", required: true),
+            Field("description", .string(), "free text"),
+            Field("include", .list(.string()), "spec files whose definitions are merged in"),
+            Field("networks", .map(.list(.string())), "named sets of external addresses"),
+            Field("ports", .map(portList), "named port sets"),
+            Field("segments", .map(.object(segment)), "isolation units"),
+            Field("identities", .map(.object(identity)), "principals"),
+            Field("roles", .map(.list(.enumeration(ActionNames.all), minItems: 1)), "permission bundles"),
+            Field("grants", .list(.object(grant)), "identity x role x segments"),
+            Field("secrets", .map(.object(secret)), "secret names"),
+            Field("defaults", .object(defaults), "defaults for every workload"),
+            Field("workloads", .map(.object(workload)), "what runs", required: true),
+            Field("flows", .list(.object(flow)), "allowed and denied connections"),
+            Field("image_policy", .object(imagePolicy), "image provenance rules"),
+            Field("expect", .list(.object(expectation)), "reachability assertions"),
+            Field("targets", .object(targets), "per-target options"),
+            Field("lint", .object(lint), "lint configuration"),
+            Field(
+                "fidelity", .enumeration(["report", "strict"]),
+                "strict: any target's fidelity gap is an error (as compile --strict); report (default): gaps are warnings"),
+        ])
 
     /// Target option bags: each target's own options are its backend's to define.
-    public static let targets = Shape(name: "targets", fields: TargetNames.all.map {
-        Field($0, .definition("\($0)_options"), "options of the \($0) target")
-    })
+    public static let targets = Shape(
+        name: "targets",
+        fields: TargetNames.all.map {
+            Field($0, .definition("\($0)_options"), "options of the \($0) target")
+        })
 
     /// Sections an included file may hold.
     public static let includableSections: Set<String> = [
@@ -234,31 +275,38 @@ extension SpecSchema {
             let options = Shape(name: "\(target) options", fields: [gaps] + (targetOptions[target] ?? []))
             return .init("\(target)_options", objectSchema(options))
         }
-        return .object([
-            .init("$schema", "https://json-schema.org/draft/2020-12/schema"),
-            .init("$id", "https://palisade.dev/schema/spec-v1.json"),
-            .init("title", "Palisade security spec, version 1"),
-            .init("$defs", .object(definitions)),
-        ] + objectSchema(root).objectEntries)
+        return .object(
+            [
+                .init("$schema", "https://json-schema.org/draft/2020-12/schema"),
+                .init("$id", "https://palisade.dev/schema/spec-v1.json"),
+                .init("title", "Palisade security spec, version 1"),
+                .init("$defs", .object(definitions)),
+            ] + objectSchema(root).objectEntries)
     }
 
     static func objectSchema(_ shape: Shape) -> StructuredValue {
         var entries: [StructuredValue.Entry] = [
             .init("type", "object"),
             .init("additionalProperties", false),
-            .init("properties", .object(shape.fields.map { field in
-                .init(field.key, schema(field.type, summary: field.summary))
-            })),
+            .init(
+                "properties",
+                .object(
+                    shape.fields.map { field in
+                        .init(field.key, schema(field.type, summary: field.summary))
+                    })),
         ]
         if !shape.required.isEmpty {
             entries.append(.init("required", .array(shape.required.map { .string($0) })))
         }
         if shape.name == "expectation" {
             // Exactly one of allow and deny, with or without targets.
-            entries.append(.init("oneOf", .array([
-                .object([.init("required", .array([.string("allow")])), .init("not", .object([.init("required", .array([.string("deny")]))]))]),
-                .object([.init("required", .array([.string("deny")])), .init("not", .object([.init("required", .array([.string("allow")]))]))]),
-            ])))
+            entries.append(
+                .init(
+                    "oneOf",
+                    .array([
+                        .object([.init("required", .array([.string("allow")])), .init("not", .object([.init("required", .array([.string("deny")]))]))]),
+                        .object([.init("required", .array([.string("deny")])), .init("not", .object([.init("required", .array([.string("allow")]))]))]),
+                    ])))
         }
         return .object(entries)
     }
@@ -267,13 +315,13 @@ extension SpecSchema {
         var entries: [StructuredValue.Entry] = []
         if let summary { entries.append(.init("description", .string(summary))) }
         switch type {
-        case let .string(pattern, description):
+        case .string(let pattern, let description):
             entries.append(.init("type", "string"))
             if let pattern { entries.append(.init("pattern", .string(pattern))) }
             if let description, summary == nil { entries.append(.init("description", .string(description))) }
         case .enumeration(let values):
             entries.append(.init("enum", .array(values.map { .string($0) })))
-        case let .integer(minimum, maximum):
+        case .integer(let minimum, let maximum):
             entries.append(.init("type", "integer"))
             if let minimum { entries.append(.init("minimum", .int(minimum))) }
             if let maximum { entries.append(.init("maximum", .int(maximum))) }
@@ -282,7 +330,7 @@ extension SpecSchema {
             if let minimum { entries.append(.init("exclusiveMinimum", .int(minimum))) }
         case .boolean:
             entries.append(.init("type", "boolean"))
-        case let .list(element, minItems):
+        case .list(let element, let minItems):
             entries.append(.init("type", "array"))
             entries.append(.init("items", schema(element)))
             if let minItems { entries.append(.init("minItems", .int(minItems))) }

@@ -8,8 +8,10 @@ extension Decoder {
         switch parseImageReference(text.value) {
         case .success(let reference): return Located(reference, at: node.range)
         case .failure(let problem):
-            report(.error(.invalidImage, "'\(text.value)' is not a valid image reference: \(problem.reason)", at: node.range,
-                          help: problem.help))
+            report(
+                .error(
+                    .invalidImage, "'\(text.value)' is not a valid image reference: \(problem.reason)", at: node.range,
+                    help: problem.help))
             return nil
         }
     }
@@ -68,12 +70,15 @@ extension Decoder {
                 continue
             }
             if value.uppercased().hasPrefix("CAP_") {
-                report(.error(.invalidCapability, "write capabilities without the CAP_ prefix", at: item.range,
-                              help: "write '\(value.uppercased().dropFirst(4))'"))
+                report(
+                    .error(
+                        .invalidCapability, "write capabilities without the CAP_ prefix", at: item.range,
+                        help: "write '\(value.uppercased().dropFirst(4))'"))
                 continue
             }
             guard linuxCapabilities.contains(value) else {
-                let help = linuxCapabilities.contains(value.uppercased()) ? "write '\(value.uppercased())'" : didYouMean(value.uppercased(), in: linuxCapabilities)
+                let help =
+                    linuxCapabilities.contains(value.uppercased()) ? "write '\(value.uppercased())'" : didYouMean(value.uppercased(), in: linuxCapabilities)
                 report(.error(.invalidCapability, "unknown capability '\(value)'", at: item.range, help: help))
                 continue
             }
@@ -94,8 +99,10 @@ extension Decoder {
         default:
             let name = text.value.hasPrefix("localhost/") ? String(text.value.dropFirst("localhost/".count)) : ""
             guard !name.isEmpty, !name.contains(".."), name.allSatisfy({ !$0.isWhitespace && $0.isASCII }) else {
-                report(.error(.invalidRuntimeValue, "'\(text.value)' is not a \(kind) profile", at: node.range,
-                              help: didYouMean(text.value, in: ["runtime-default", "unconfined"]) ?? "profiles are runtime-default, unconfined or localhost/NAME"))
+                report(
+                    .error(
+                        .invalidRuntimeValue, "'\(text.value)' is not a \(kind) profile", at: node.range,
+                        help: didYouMean(text.value, in: ["runtime-default", "unconfined"]) ?? "profiles are runtime-default, unconfined or localhost/NAME"))
                 return nil
             }
             return .localhost(name)
@@ -109,8 +116,10 @@ extension Decoder {
             if let millis = Quantity.millicores(text), millis > 0 {
                 resources.cpuMillis = millis
             } else {
-                report(.error(.invalidRuntimeValue, "'\(text)' is not a cpu quantity", at: node.range,
-                              help: "write millicores like 500m, or cores like 2 or 0.5"))
+                report(
+                    .error(
+                        .invalidRuntimeValue, "'\(text)' is not a cpu quantity", at: node.range,
+                        help: "write millicores like 500m, or cores like 2 or 0.5"))
             }
         } else if let node = fields["cpu"] {
             wrongType(node, expected: "a cpu quantity", in: "cpu")
@@ -120,8 +129,10 @@ extension Decoder {
                 resources.memoryBytes = bytes
                 resources.memoryText = text
             } else {
-                report(.error(.invalidRuntimeValue, "'\(text)' is not a memory quantity", at: node.range,
-                              help: "write 256Mi, 1Gi, 512M or a number of bytes"))
+                report(
+                    .error(
+                        .invalidRuntimeValue, "'\(text)' is not a memory quantity", at: node.range,
+                        help: "write 256Mi, 1Gi, 512M or a number of bytes"))
             }
         } else if let node = fields["memory"] {
             wrongType(node, expected: "a memory quantity", in: "memory")
@@ -197,12 +208,13 @@ func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem>
     var components = bytes[..<nameEnd].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
     var registry = "docker.io"
     if components.count > 1, let first = components.first,
-       first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8)
-        || first.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) {
+        first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8)
+            || first.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+    {
         let host = String(decoding: first, as: UTF8.self)
         let hostPort = host.split(separator: ":", omittingEmptySubsequences: false)
         guard hostPort.count <= 2, isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil,
-              hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber })
+            hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber })
         else { return .failure(ImageProblem(reason: "registry '\(host)' is not host[:port]")) }
         registry = host
         components.removeFirst()
@@ -210,9 +222,11 @@ func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem>
     for component in components where !isPathComponent(component) {
         let text = String(decoding: component, as: UTF8.self)
         let lowered = text.lowercased()
-        return .failure(ImageProblem(
-            reason: text.isEmpty ? "it has an empty path component" : "path component '\(text)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
-            help: isPathComponent(Array(lowered.utf8)[...]) ? "image paths are lower case: write '\(lowered)'" : nil))
+        return .failure(
+            ImageProblem(
+                reason: text.isEmpty
+                    ? "it has an empty path component" : "path component '\(text)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
+                help: isPathComponent(Array(lowered.utf8)[...]) ? "image paths are lower case: write '\(lowered)'" : nil))
     }
     var path = components.map { String(decoding: $0, as: UTF8.self) }
     if registry == "docker.io", path.count == 1 { path.insert("library", at: 0) }

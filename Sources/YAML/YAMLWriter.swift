@@ -18,12 +18,14 @@ public enum YAMLWriter {
         let sink = OutputSink()
         try withExtendedLifetime(sink) {
             let context = Unmanaged.passUnretained(sink).toOpaque()
-            yaml_emitter_set_output(emitter, { context, buffer, size in
-                guard let context, let buffer else { return 0 }
-                let sink = Unmanaged<OutputSink>.fromOpaque(context).takeUnretainedValue()
-                sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
-                return 1
-            }, context)
+            yaml_emitter_set_output(
+                emitter,
+                { context, buffer, size in
+                    guard let context, let buffer else { return 0 }
+                    let sink = Unmanaged<OutputSink>.fromOpaque(context).takeUnretainedValue()
+                    sink.bytes.append(contentsOf: UnsafeBufferPointer(start: buffer, count: size))
+                    return 1
+                }, context)
             yaml_emitter_set_unicode(emitter, 1)
             yaml_emitter_set_indent(emitter, 2)
             yaml_emitter_set_width(emitter, -1)

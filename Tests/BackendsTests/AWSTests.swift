@@ -2,9 +2,10 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 import YAML
+
 @testable import Backends
 
 @Suite struct AWSTests {
@@ -61,7 +62,8 @@ import YAML
     }
 
     @Test func dnsDestinationsOpenEveryAddressOrNothing() throws {
-        let text = "version: 1\nname: t\nnetworks: {stripe: [\"dns:api.stripe.com\"]}\nworkloads:\n  pay: {image: nginx:1.25}\n"
+        let text =
+            "version: 1\nname: t\nnetworks: {stripe: [\"dns:api.stripe.com\"]}\nworkloads:\n  pay: {image: nginx:1.25}\n"
             + "flows:\n  - {from: pay, to: stripe, ports: [tcp/443]}\n"
         let policy = try #require(compileSpec(text).policy)
         let wide = try backend.emit(policy, options: options(.aws, .widen))
@@ -124,7 +126,10 @@ extension AWSTests {
         var rules = 0
         for file in emission.files {
             let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
-            guard case .mapping(let resources)? = root["Resources"]?.content else { Issue.record("no Resources"); continue }
+            guard case .mapping(let resources)? = root["Resources"]?.content else {
+                Issue.record("no Resources")
+                continue
+            }
             #expect(resources.count <= AWSEmitter.resourcesPerTemplate)
             if case .mapping(let outputs)? = root["Outputs"]?.content { #expect(outputs.count <= AWSEmitter.outputsPerTemplate) }
             let here = resources.filter { $0.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" }.count

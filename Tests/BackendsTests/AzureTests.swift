@@ -2,9 +2,10 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 import YAML
+
 @testable import Backends
 
 @Suite struct AzureTests {
@@ -66,7 +67,9 @@ extension AzureTests {
         text += "workloads:\n"
         for index in 0..<count { text += "  w\(index): {image: nginx:1.25, segment: s\(min(index / 90, 9)), ports: [tcp/80]}\n" }
         text += "flows:\n"
-        for index in 0..<(count - 1) where min(index / 90, 9) == min((index + 1) / 90, 9) { text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n" }
+        for index in 0..<(count - 1) where min(index / 90, 9) == min((index + 1) / 90, 9) {
+            text += "  - {from: w\(index), to: w\(index + 1), ports: [tcp/80]}\n"
+        }
         return try #require(compileSpec(text).policy)
     }
 
@@ -90,7 +93,10 @@ extension AzureTests {
         var kinds: [String] = []
         for file in emission.files {
             let root = try #require(YAMLLoader.load(text: file.contents, file: file.path, limits: .generatedFiles).root)
-            guard case .sequence(let resources)? = root["resources"]?.content else { Issue.record("no resources"); continue }
+            guard case .sequence(let resources)? = root["resources"]?.content else {
+                Issue.record("no resources")
+                continue
+            }
             #expect(resources.count <= AzureEmitter.resourcesPerTemplate)
             kinds.append(Set(resources.compactMap { $0["type"]?.scalar }).sorted().joined(separator: ","))
             // dependsOn may only name resources of the same template: split templates have none.

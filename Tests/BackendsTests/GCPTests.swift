@@ -2,8 +2,9 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 @Suite struct GCPTests {
@@ -16,11 +17,12 @@ import TestSupport
         let (emission, _) = try checkRoundTrip(backend, policy, options(.gcp, gaps), sourceLocation: sourceLocation)
         if gaps == .widen { #expect(emission.narrowed.isEmpty, sourceLocation: sourceLocation) }
         // Between workloads GCP is exact but for shared identities.
-        #expect(emission.widened.betweenWorkloads.keys.allSatisfy { pair in
-            policy.workloads[pair.source.index].identity == policy.workloads[pair.destination.index].identity
-                || policy.workloads.filter { $0.identity == policy.workloads[pair.source.index].identity }.count > 1
-                || policy.workloads.filter { $0.identity == policy.workloads[pair.destination.index].identity }.count > 1
-        }, sourceLocation: sourceLocation)
+        #expect(
+            emission.widened.betweenWorkloads.keys.allSatisfy { pair in
+                policy.workloads[pair.source.index].identity == policy.workloads[pair.destination.index].identity
+                    || policy.workloads.filter { $0.identity == policy.workloads[pair.source.index].identity }.count > 1
+                    || policy.workloads.filter { $0.identity == policy.workloads[pair.destination.index].identity }.count > 1
+            }, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: samples)

@@ -2,8 +2,9 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 @Suite struct MesosTests {
@@ -53,13 +54,17 @@ import TestSupport
     }
 
     @Test func authorizerSemanticsAreFirstMatchThenPermissive() {
-        let acls = MesosACLs(permissive: false, actions: [
-            .init(action: "view_tasks", objectField: "users", rules: [
-                .init(principals: .some(["alice"]), object: .none),
-                .init(principals: .some(["alice", "bob"]), object: .some(["web"])),
-                .init(principals: .any, object: .some(["public"])),
-            ]),
-        ])
+        let acls = MesosACLs(
+            permissive: false,
+            actions: [
+                .init(
+                    action: "view_tasks", objectField: "users",
+                    rules: [
+                        .init(principals: .some(["alice"]), object: .none),
+                        .init(principals: .some(["alice", "bob"]), object: .some(["web"])),
+                        .init(principals: .any, object: .some(["public"])),
+                    ])
+            ])
         #expect(!acls.authorizes("alice", "view_tasks", "web"), "the first rule matches alice and denies")
         #expect(acls.authorizes("bob", "view_tasks", "web"))
         #expect(!acls.authorizes("bob", "view_tasks", "db"), "no rule matches: permissive false")
@@ -106,17 +111,20 @@ import TestSupport
     }
 
     @Test func sharedTaskUsersWidenGrantsAndSayWhere() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        segments: {a: {}, b: {}}
-        identities: {shared: {}, ops: {kind: user}}
-        roles: {viewer: [view]}
-        grants: [{identity: ops, role: viewer, segments: [a]}]
-        workloads:
-          x: {segment: a, image: nginx:1.25, identity: shared}
-          y: {segment: b, image: nginx:1.25, identity: shared}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                segments: {a: {}, b: {}}
+                identities: {shared: {}, ops: {kind: user}}
+                roles: {viewer: [view]}
+                grants: [{identity: ops, role: viewer, segments: [a]}]
+                workloads:
+                  x: {segment: a, image: nginx:1.25, identity: shared}
+                  y: {segment: b, image: nginx:1.25, identity: shared}
+                """
+            ).policy)
         let emission = try backend.emit(policy, options: options(.mesos, .widen))
         let read = try backend.read(emission.files, policy: policy)
         #expect(read.grants["ops"]?[SegmentID(1)] == [.view])

@@ -2,9 +2,10 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 import YAML
+
 @testable import Backends
 
 @Suite struct OpenShiftTests {
@@ -25,8 +26,9 @@ import YAML
         // names); ingress only where no load balancer or route carries it.
         for rules in emission.narrowed.egress.values {
             for entry in rules.entries where gaps == .widen {
-                #expect(entry.peers.dns.isEmpty && entry.peers.addresses.intersection(outside).isEmpty, "egress narrowed to \(entry.peers.summary)",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    entry.peers.dns.isEmpty && entry.peers.addresses.intersection(outside).isEmpty, "egress narrowed to \(entry.peers.summary)",
+                    sourceLocation: sourceLocation)
             }
         }
         for (id, rules) in emission.narrowed.ingress {
@@ -34,8 +36,9 @@ import YAML
                 let carried = entry.ports.subtracting(.whole(.icmp))
                 let asked = policy.intent.ingress[id]?.entries.reduce(0) { $0 + $1.ports.ranges.reduce(0) { $0 + $1.upper - $1.lower + 1 } } ?? 0
                 let tooMany = asked > OpenShiftPlan.servicePortLimit
-                #expect(carried.isEmpty || entry.peers.addresses.isSubset(of: Self.clusterNetworks) || tooMany,
-                        "ingress narrowed for \(policy.workloads[id.index].name): \(entry.peers.summary) on \(entry.ports)", sourceLocation: sourceLocation)
+                #expect(
+                    carried.isEmpty || entry.peers.addresses.isSubset(of: Self.clusterNetworks) || tooMany,
+                    "ingress narrowed for \(policy.workloads[id.index].name): \(entry.peers.summary) on \(entry.ports)", sourceLocation: sourceLocation)
             }
         }
         switch gaps {
@@ -43,8 +46,9 @@ import YAML
             #expect(emission.narrowed.betweenWorkloads.isEmpty, sourceLocation: sourceLocation)
             // Widened only where ICMP opens a rule, or a namespace's EgressFirewall is shared.
             for (pair, ports) in emission.widened.betweenWorkloads {
-                #expect(policy.intent.ports(from: pair.source, to: pair.destination).protocols.contains(.icmp), "\(pair) widened on \(ports) without ICMP",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    policy.intent.ports(from: pair.source, to: pair.destination).protocols.contains(.icmp), "\(pair) widened on \(ports) without ICMP",
+                    sourceLocation: sourceLocation)
             }
             #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
         case .narrow:
@@ -112,7 +116,8 @@ import YAML
     }
 
     @Test func aPodNoPolicySelectsAllowsEverythingAndPoliciesUnion() {
-        let a = group(0, "n", "a"), b = group(1, "n", "b")
+        let a = group(0, "n", "a")
+        let b = group(1, "n", "b")
         var network = ClusterNetwork(
             namespaces: ["n": ["kubernetes.io/metadata.name": "n"]], pods: [a, b], policies: [], firewalls: [], loadBalancers: [], routes: [])
         #expect(network.relation.ports(from: a.workload, to: b.workload) == .all)
@@ -136,23 +141,29 @@ import YAML
         let a = group(0, "n", "a")
         let block = PolicyPeer.block(cidr: cidr("0.0.0.0/0"), except: [cidr("10.0.0.0/8")])
         #expect(block.addresses == AddressSet.all.subtracting(cidr("10.0.0.0/8").addressSet).intersection(CIDR.v4(0, prefix: 0).addressSet))
-        var network = ClusterNetwork(namespaces: [:], pods: [a], policies: [
-            NetworkPolicy(
-                name: "e", namespace: "n", podSelector: .everything, egress: [PolicyRule(peers: [block], ports: [PolicyPort(proto: .tcp, port: 443)])]),
-        ], firewalls: [], loadBalancers: [], routes: [])
+        var network = ClusterNetwork(
+            namespaces: [:], pods: [a],
+            policies: [
+                NetworkPolicy(
+                    name: "e", namespace: "n", podSelector: .everything, egress: [PolicyRule(peers: [block], ports: [PolicyPort(proto: .tcp, port: 443)])])
+            ], firewalls: [], loadBalancers: [], routes: [])
         let out = network.relation.egress[a.workload]
         #expect(out?.peers(.tcp, 443).addresses.isSuperset(cidr("10.1.2.3")) == false)
         #expect(out?.peers(.tcp, 443).addresses.isSuperset(cidr("8.8.8.8")) == true)
         #expect(out?.peers(.tcp, 443).dns.isAll == true, "a /0 block lets names through")
         #expect(out?.peers(.tcp, 80).isEmpty ?? true)
         // First match wins: a Deny before an Allow of the same name blocks it.
-        network.firewalls = [EgressFirewall(namespace: "n", rules: [
-            EgressFirewallRule(allow: false, to: .dnsName("bad.example.com"), ports: nil),
-            EgressFirewallRule(allow: true, to: .dnsName("bad.example.com"), ports: nil),
-            EgressFirewallRule(allow: true, to: .dnsName("good.example.com"), ports: [PortRange(.tcp, 443, 443)]),
-            EgressFirewallRule(allow: true, to: .cidr(cidr("8.8.8.0/24")), ports: nil),
-            EgressFirewallRule(allow: false, to: .cidr(cidr("0.0.0.0/0")), ports: nil),
-        ])]
+        network.firewalls = [
+            EgressFirewall(
+                namespace: "n",
+                rules: [
+                    EgressFirewallRule(allow: false, to: .dnsName("bad.example.com"), ports: nil),
+                    EgressFirewallRule(allow: true, to: .dnsName("bad.example.com"), ports: nil),
+                    EgressFirewallRule(allow: true, to: .dnsName("good.example.com"), ports: [PortRange(.tcp, 443, 443)]),
+                    EgressFirewallRule(allow: true, to: .cidr(cidr("8.8.8.0/24")), ports: nil),
+                    EgressFirewallRule(allow: false, to: .cidr(cidr("0.0.0.0/0")), ports: nil),
+                ])
+        ]
         let filtered = network.relation.egress[a.workload]?.peers(.tcp, 443)
         #expect(filtered?.dns.contains("good.example.com") == true)
         #expect(filtered?.dns.contains("bad.example.com") == false)
@@ -164,17 +175,20 @@ import YAML
     }
 
     @Test func aNamespacesEgressFirewallWidensEveryPodThatMayReachNames() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        networks: {api: ["dns:api.example.com"], partner: [198.51.100.0/24]}
-        workloads:
-          a: {image: nginx:1.25}
-          b: {image: nginx:1.25}
-        flows:
-          - {from: a, to: api, ports: [tcp/443]}
-          - {from: b, to: partner, ports: [tcp/443]}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                networks: {api: ["dns:api.example.com"], partner: [198.51.100.0/24]}
+                workloads:
+                  a: {image: nginx:1.25}
+                  b: {image: nginx:1.25}
+                flows:
+                  - {from: a, to: api, ports: [tcp/443]}
+                  - {from: b, to: partner, ports: [tcp/443]}
+                """
+            ).policy)
         let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
         #expect(read.relation.egress[WorkloadID(0)]?.peers(.tcp, 443).dns.contains("api.example.com") == true)
         // a may reach the partner range too: the firewall lets it out for b.
@@ -204,15 +218,18 @@ import YAML
     }
 
     @Test func routesCarryTCPThroughTheRoutersWithTheirAllowlist() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        networks: {corp: [10.0.0.0/8, "2001:db8::/32"]}
-        workloads:
-          web: {image: nginx:1.25, ports: [tcp/443, udp/443]}
-        flows:
-          - {from: corp, to: web, ports: [tcp/443, udp/443]}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                networks: {corp: [10.0.0.0/8, "2001:db8::/32"]}
+                workloads:
+                  web: {image: nginx:1.25, ports: [tcp/443, udp/443]}
+                flows:
+                  - {from: corp, to: web, ports: [tcp/443, udp/443]}
+                """
+            ).policy)
         let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen, ["exposure": .string("route")]))
         let text = emission.files[0].contents
         #expect(text.contains("kind: Route"))
@@ -257,15 +274,16 @@ import YAML
     }
 
     @Test func optionsAndNamespacesAreValidatedWithLocations() throws {
-        let output = compileSpec("""
-        version: 1
-        name: t
-        segments: {kube-system: {}, ok: {}}
-        workloads:
-          a: {image: nginx:1.25, segment: ok}
-        targets:
-          openshift: {namespace_prefx: x, exposure: ingress, cluster_networks: "10.0.0.0/8,nope"}
-        """)
+        let output = compileSpec(
+            """
+            version: 1
+            name: t
+            segments: {kube-system: {}, ok: {}}
+            workloads:
+              a: {image: nginx:1.25, segment: ok}
+            targets:
+              openshift: {namespace_prefx: x, exposure: ingress, cluster_networks: "10.0.0.0/8,nope"}
+            """)
         let policy = try #require(output.policy)
         let problems = backend.validate(try #require(policy.options(for: .openshift)))
         #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption, .invalidTargetOption])
@@ -278,14 +296,17 @@ import YAML
     }
 
     @Test func aNamespaceNameBeyondSixtyThreeCharactersIsALocatedError() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        segments: {\(String(repeating: "s", count: 40)): {}}
-        workloads: {}
-        targets:
-          openshift: {namespace_prefix: \(String(repeating: "p", count: 30))-}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                segments: {\(String(repeating: "s", count: 40)): {}}
+                workloads: {}
+                targets:
+                  openshift: {namespace_prefix: \(String(repeating: "p", count: 30))-}
+                """
+            ).policy)
         let problems = backend.validate(policy)
         #expect(problems.map(\.code) == [.targetLimit])
         #expect(problems.first?.range?.start.line == 3)
@@ -317,22 +338,25 @@ import YAML
     }
 }
 
-private extension AddressSet {
-    func isSuperset(_ cidr: CIDR) -> Bool { cidr.addressSet.isSubset(of: self) }
+extension AddressSet {
+    fileprivate func isSuperset(_ cidr: CIDR) -> Bool { cidr.addressSet.isSubset(of: self) }
 }
 
 /// Findings of the review of the first version, each pinned.
 extension OpenShiftTests {
     @Test func aPodOnTheHostsNetworkIsAdmittedAndOutsideNetworkPolicy() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        workloads:
-          web: {image: nginx:1.25, ports: [tcp/80]}
-          agent: {image: nginx:1.25, ports: [tcp/9100], runtime: {host_network: true}}
-        flows:
-          - {from: web, to: agent, ports: [tcp/9100]}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  web: {image: nginx:1.25, ports: [tcp/80]}
+                  agent: {image: nginx:1.25, ports: [tcp/9100], runtime: {host_network: true}}
+                flows:
+                  - {from: web, to: agent, ports: [tcp/9100]}
+                """
+            ).policy)
         let (emission, read) = try BackendsTests.checkRoundTrip(backend, policy, options(.openshift, .widen))
         let text = emission.files[0].contents
         #expect(text.contains("allowHostNetwork: true\nallowHostPID: false\nallowHostIPC: false\nallowHostPorts: true"))
@@ -345,15 +369,18 @@ extension OpenShiftTests {
     }
 
     @Test func objectsOfTwoWorkloadsWithTheSameNameAreALocatedError() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        workloads:
-          web: {image: nginx:1.25, ports: [tcp/80]}
-          web-external: {image: nginx:1.25, ports: [tcp/80]}
-        flows:
-          - {from: any, to: web, ports: [tcp/80]}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  web: {image: nginx:1.25, ports: [tcp/80]}
+                  web-external: {image: nginx:1.25, ports: [tcp/80]}
+                flows:
+                  - {from: any, to: web, ports: [tcp/80]}
+                """
+            ).policy)
         #expect(throws: BackendError.self) { try backend.emit(policy, options: options(.openshift, .widen)) }
         let shop = try samplePolicy("shop.yaml")
         let text = try backend.emit(shop, options: options(.openshift, .widen)).files[0].contents
@@ -380,17 +407,20 @@ extension OpenShiftTests {
 
     @Test func seccompPathsAndRouteHostsBeyondKubernetesRulesAreLocatedErrors() throws {
         let long = String(repeating: "w", count: 40)
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        segments: {\(String(repeating: "s", count: 30)): {}}
-        workloads:
-          \(long): {image: nginx:1.25, segment: \(String(repeating: "s", count: 30)), ports: [tcp/8443], runtime: {seccomp: localhost//var/lib/x.json}}
-        flows:
-          - {from: any, to: \(long), ports: [tcp/8443]}
-        targets:
-          openshift: {exposure: route}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                segments: {\(String(repeating: "s", count: 30)): {}}
+                workloads:
+                  \(long): {image: nginx:1.25, segment: \(String(repeating: "s", count: 30)), ports: [tcp/8443], runtime: {seccomp: localhost//var/lib/x.json}}
+                flows:
+                  - {from: any, to: \(long), ports: [tcp/8443]}
+                targets:
+                  openshift: {exposure: route}
+                """
+            ).policy)
         let problems = backend.validate(policy)
         #expect(problems.map(\.code) == [.targetLimit, .targetLimit])
         #expect(problems.map { $0.range?.start.line } == [5, 5])

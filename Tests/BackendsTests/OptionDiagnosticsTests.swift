@@ -1,25 +1,26 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 /// Bad target options are reported exactly as before options were typed: the same messages,
 /// helps and places, in the same order, for every backend.
 @Suite struct OptionDiagnosticsTests {
     static let spec = """
-    version: 1
-    name: t
-    workloads: {}
-    targets:
-      openshift: {namespace_prefx: x, namespace_prefix: "Bad", exposure: rout, cluster_networks: "10.0.0.0/8,nope"}
-      swarm: {encrypt_networks: "yes", publish_mode: [host], extra: 1}
-      mesos: {group: Shop, containerizer: ucr, principal: "", role: 7}
-      aws: {vpc_id: vpc-zz, vpcid: x}
-      gcp: {network: foo, project: AB, service_account_prefix: waytoolongprefix, internal_ranges: "10.0.0.0/8, x", netwrk: y}
-      azure: {location: West Europe, locaton: x}
-    """
+        version: 1
+        name: t
+        workloads: {}
+        targets:
+          openshift: {namespace_prefx: x, namespace_prefix: "Bad", exposure: rout, cluster_networks: "10.0.0.0/8,nope"}
+          swarm: {encrypt_networks: "yes", publish_mode: [host], extra: 1}
+          mesos: {group: Shop, containerizer: ucr, principal: "", role: 7}
+          aws: {vpc_id: vpc-zz, vpcid: x}
+          gcp: {network: foo, project: AB, service_account_prefix: waytoolongprefix, internal_ranges: "10.0.0.0/8, x", netwrk: y}
+          azure: {location: West Europe, locaton: x}
+        """
 
     static let expected: [TargetName: [String]] = [
         .openshift: [
@@ -45,7 +46,8 @@ import TestSupport
         ],
         .gcp: [
             "9:112-9:118 error E702 unknown option 'netwrk' for target gcp | did you mean 'network'?",
-            "9:18-9:21 error E702 option 'network' of target gcp: a network is global/networks/NAME (or projects/PROJECT/global/networks/NAME, or its full URL) | -",
+            "9:18-9:21 error E702 option 'network' of target gcp: a network is global/networks/NAME (or projects/PROJECT/global/networks/NAME, or its "
+                + "full URL) | -",
             "9:32-9:34 error E702 option 'project' of target gcp: a project id is 6-30 lower-case letters, digits and '-' | -",
             "9:60-9:76 error E702 option 'service_account_prefix' of target gcp: at most 10 characters | -",
             "9:95-9:110 error E702 option 'internal_ranges' of target gcp: a comma-separated list of CIDRs | -",

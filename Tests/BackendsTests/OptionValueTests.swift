@@ -1,6 +1,7 @@
 import IR
 import TestSupport
 import Testing
+
 @testable import Backends
 
 /// Option values the platforms refuse are located errors, not files the platform rejects.
@@ -30,7 +31,8 @@ import Testing
 /// Every target that cannot enforce the image policy says so when a spec has one.
 @Suite struct ImagePolicyGapTests {
     @Test func everyTargetReportsAnImagePolicyItDoesNotEnforce() throws {
-        let output = compileSpec("""
+        let output = compileSpec(
+            """
             version: 1
             name: t
             image_policy: {require_digest: false, allowed_registries: [registry.example.com]}

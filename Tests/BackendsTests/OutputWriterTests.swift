@@ -567,7 +567,8 @@ func plant(_ files: [String: String], under root: String) throws {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: path))
                 let before = snapshot(out)
                 let expected =
-                    "cannot read \(path): \(reason); palisade removes only the files a manifest lists; remove this one to keep every file of \(out)/aws as it is"
+                    "cannot read \(path): \(reason); palisade removes only the files a manifest lists; remove this one to keep every file of "
+                    + "\(out)/aws as it is"
                 #expect(failure { try OutputWriter().write(Self.new, to: out) } == expected)
                 #expect(failure { _ = try OutputWriter().drift(Self.new, from: out) } == expected)
                 #expect(snapshot(out) == before)

@@ -1,8 +1,9 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 /// The contract of every backend, on randomized specs (deny flows, overlapping ranges, IPv6,
@@ -55,8 +56,12 @@ import TestSupport
             let (widen, readWiden) = try checkRoundTrip(backend, policy, options(target, .widen))
             let (narrow, readNarrow) = try checkRoundTrip(backend, policy, options(target, .narrow))
             #expect(readNarrow.relation.subtracting(readWiden.relation).isEmpty, "\(target) round \(round): narrow allows what widen does not")
-            #expect(Self.kinds(widen.narrowed).isSubset(of: Self.widenMayBlock[target]!), "\(target) round \(round): widen blocks \(Self.kinds(widen.narrowed))\n\(text)")
-            #expect(Self.kinds(narrow.widened).isSubset(of: Self.narrowMayAllow[target]!), "\(target) round \(round): narrow allows \(Self.kinds(narrow.widened))\n\(text)")
+            #expect(
+                Self.kinds(widen.narrowed).isSubset(of: Self.widenMayBlock[target]!),
+                "\(target) round \(round): widen blocks \(Self.kinds(widen.narrowed))\n\(text)")
+            #expect(
+                Self.kinds(narrow.widened).isSubset(of: Self.narrowMayAllow[target]!),
+                "\(target) round \(round): narrow allows \(Self.kinds(narrow.widened))\n\(text)")
         }
     }
 

@@ -1,8 +1,9 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 /// Every backend reports files it cannot read back with the one `ReadFailure`: the file, and

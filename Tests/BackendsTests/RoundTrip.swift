@@ -2,8 +2,9 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 /// The contract every backend's reader and gaps meet: the files, read back on their own,
@@ -27,9 +28,11 @@ func checkRoundTrip(
 
 func options(_ target: TargetName, _ gaps: GapPolicy, _ extra: [String: OptionValue] = [:]) -> TargetOptions {
     let range = SourceRange.wholeFile("spec.yaml")
-    return TargetOptions(target: target, gaps: gaps, options: extra.keys.sorted().map {
-        OptionEntry(key: Located($0, at: range), value: Located(extra[$0]!, at: range))
-    }, origin: range)
+    return TargetOptions(
+        target: target, gaps: gaps,
+        options: extra.keys.sorted().map {
+            OptionEntry(key: Located($0, at: range), value: Located(extra[$0]!, at: range))
+        }, origin: range)
 }
 
 /// Every runtime key the spec sets is either what the read-back files enforce, or reported
@@ -38,15 +41,17 @@ func checkRuntime(_ policy: Policy, _ emission: Emission, _ read: ReadBack, sour
     for workload in policy.workloads {
         let wanted = workload.runtime
         let got = read.runtime[workload.id] ?? RuntimeProfile()
-        let reported = Set(emission.gaps.filter { gap in
-            guard gap.kind == .unenforced else { return false }
-            switch gap.subject {
-            case .runtime(let name, _), .secrets(let name): return name == workload.name
-            default: return false
-            }
-        }.map(\.capability))
+        let reported = Set(
+            emission.gaps.filter { gap in
+                guard gap.kind == .unenforced else { return false }
+                switch gap.subject {
+                case .runtime(let name, _), .secrets(let name): return name == workload.name
+                default: return false
+                }
+            }.map(\.capability))
         func check(_ capability: Capability, _ holds: Bool, _ key: String) {
-            #expect(holds || reported.contains(capability), "\(policy.name): \(workload.name).\(key) neither enforced nor reported", sourceLocation: sourceLocation)
+            #expect(
+                holds || reported.contains(capability), "\(policy.name): \(workload.name).\(key) neither enforced nor reported", sourceLocation: sourceLocation)
         }
         if let user = wanted.user { check(.runtimeUser, got.user == user, "user") }
         if let readOnly = wanted.readOnlyRoot { check(.readOnlyRoot, got.readOnlyRoot == readOnly || (!readOnly && got.readOnlyRoot == nil), "read_only_root") }

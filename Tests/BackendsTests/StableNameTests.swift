@@ -127,7 +127,9 @@ import YAML
                     }
                     #expect(
                         mayChange,
-                        "\(what): \(key) \(now == nil ? "is gone" : "changed") though only \(affected.sorted()) changed\n  before: \(object.body)\n  after:  \(now?.body ?? "-")"
+                        Comment(
+                            rawValue: "\(what): \(key) \(now == nil ? "is gone" : "changed") though only \(affected.sorted()) changed\n"
+                                + "  before: \(object.body)\n  after:  \(now?.body ?? "-")")
                     )
                 }
                 // A new workload always shows (the other additions may not, where the target

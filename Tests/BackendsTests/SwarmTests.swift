@@ -2,8 +2,9 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 @Suite struct SwarmTests {
@@ -29,7 +30,9 @@ import TestSupport
             #expect(emission.widened.betweenWorkloads.keys.allSatisfy { $0.source == $0.destination }, sourceLocation: sourceLocation)
             #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
             for id in emission.widened.egress.keys {
-                #expect(policy.intent.ingress[id] != nil, "egress widened for \(policy.workloads[id.index].name) without published ports", sourceLocation: sourceLocation)
+                #expect(
+                    policy.intent.ingress[id] != nil, "egress widened for \(policy.workloads[id.index].name) without published ports",
+                    sourceLocation: sourceLocation)
             }
         }
     }
@@ -70,12 +73,15 @@ import TestSupport
     }
 
     @Test func dollarSignsAreEscapedForCompose() throws {
-        let policy = try #require(compileSpec("""
-        version: 1
-        name: t
-        workloads:
-          a: {image: nginx:1.25, runtime: {writable_paths: ["/tmp/$cache", "/var/${HOME}"]}}
-        """).policy)
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  a: {image: nginx:1.25, runtime: {writable_paths: ["/tmp/$cache", "/var/${HOME}"]}}
+                """
+            ).policy)
         let emission = try backend.emit(policy, options: options(.swarm, .widen))
         let text = emission.files[0].contents
         #expect(text.contains("/tmp/$$cache"))
@@ -96,13 +102,14 @@ import TestSupport
     }
 
     @Test func optionsAreValidatedWithLocations() throws {
-        let output = compileSpec("""
-        version: 1
-        name: t
-        workloads: {}
-        targets:
-          swarm: {encrypt_network: true, publish_mode: mesh}
-        """)
+        let output = compileSpec(
+            """
+            version: 1
+            name: t
+            workloads: {}
+            targets:
+              swarm: {encrypt_network: true, publish_mode: mesh}
+            """)
         let policy = try #require(output.policy)
         let problems = backend.validate(try #require(policy.options(for: .swarm)))
         #expect(problems.map(\.code) == [.invalidTargetOption, .invalidTargetOption])
@@ -112,7 +119,9 @@ import TestSupport
 
     @Test func namesBeyondSwarmsLimitAreLocatedErrors() throws {
         let long = String(repeating: "a", count: 40)
-        let policy = try #require(compileSpec("version: 1\nname: \(long)\nworkloads:\n  \(String(repeating: "b", count: 30)): {image: nginx:1.25}\n  ok: {image: nginx:1.25}\n").policy)
+        let policy = try #require(
+            compileSpec("version: 1\nname: \(long)\nworkloads:\n  \(String(repeating: "b", count: 30)): {image: nginx:1.25}\n  ok: {image: nginx:1.25}\n")
+                .policy)
         let problems = backend.validate(policy)
         #expect(problems.map(\.code) == [.targetLimit])
         #expect(problems.first?.range?.start.line == 4)

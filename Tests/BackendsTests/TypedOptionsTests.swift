@@ -1,8 +1,9 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Backends
 
 /// Each backend parses its options once into its own typed value: what the spec says, the
@@ -28,9 +29,11 @@ import TestSupport
     @Test func mesos() throws {
         let defaults = parse(MesosOptions.self, .mesos)
         #expect(defaults.group == nil && defaults.containerizer == .docker && defaults.principal == "marathon" && defaults.role == "*")
-        let set = parse(MesosOptions.self, .mesos, [
-            "group": .string("/a/b"), "containerizer": .string("mesos"), "principal": .string("p"), "role": .string("r"),
-        ])
+        let set = parse(
+            MesosOptions.self, .mesos,
+            [
+                "group": .string("/a/b"), "containerizer": .string("mesos"), "principal": .string("p"), "role": .string("r"),
+            ])
         #expect(set.group == "/a/b" && set.containerizer == .mesos && set.principal == "p" && set.role == "r")
         // The containerizer's place in the spec, or else the target's.
         let policy = try #require(compileSpec("version: 1\nname: t\nworkloads: {}\ntargets:\n  mesos:\n    role: r\n    containerizer: docker\n").policy)
@@ -46,9 +49,11 @@ import TestSupport
         #expect(defaults.namespacePrefix == "" && defaults.exposure == .loadbalancer)
         let clusterNetworks = ["10.128.0.0/14", "172.30.0.0/16", "fd01::/48", "fd02::/112"].map(addresses).reduce(AddressSet.empty) { $0.union($1) }
         #expect(defaults.clusterNetworks == clusterNetworks)
-        let set = parse(OpenShiftOptions.self, .openshift, [
-            "namespace_prefix": .string("p-"), "exposure": .string("route"), "cluster_networks": .string("10.0.0.0/8"),
-        ])
+        let set = parse(
+            OpenShiftOptions.self, .openshift,
+            [
+                "namespace_prefix": .string("p-"), "exposure": .string("route"), "cluster_networks": .string("10.0.0.0/8"),
+            ])
         #expect(set.namespacePrefix == "p-" && set.exposure == .route && set.namespace("web") == "p-web")
         #expect(set.clusterNetworks == addresses("10.0.0.0/8"))
     }
@@ -64,10 +69,12 @@ import TestSupport
         #expect(defaults.network == "global/networks/default" && defaults.project == nil && defaults.serviceAccountPrefix == "pal-")
         #expect(defaults.internalRanges.map(\.description) == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
         #expect(defaults.serviceAccount("api", policy: policy) == "pal-api@\(policy.name).iam.gserviceaccount.com")
-        let set = parse(GCPOptions.self, .gcp, [
-            "network": .string("global/networks/x"), "project": .string("my-project"), "service_account_prefix": .string("s-"),
-            "internal_ranges": .string("10.0.0.0/8, fd00::/8"),
-        ])
+        let set = parse(
+            GCPOptions.self, .gcp,
+            [
+                "network": .string("global/networks/x"), "project": .string("my-project"), "service_account_prefix": .string("s-"),
+                "internal_ranges": .string("10.0.0.0/8, fd00::/8"),
+            ])
         #expect(set.network == "global/networks/x" && set.project == "my-project" && set.accountID("api") == "s-api")
         #expect(set.internalRanges.map(\.description) == ["10.0.0.0/8", "fd00::/8"])
         #expect(set.serviceAccount("api", policy: policy) == "s-api@my-project.iam.gserviceaccount.com")

@@ -1,19 +1,22 @@
 import Testing
+
 @testable import Diagnostics
 
 @Suite struct DiagnosticsTests {
     func range(_ file: String, _ line: Int, _ column: Int, length: Int = 1) -> SourceRange {
-        SourceRange(file: file, start: SourcePosition(line: line, column: column, offset: 0),
-                    end: SourcePosition(line: line, column: column + length, offset: 0))
+        SourceRange(
+            file: file, start: SourcePosition(line: line, column: column, offset: 0),
+            end: SourcePosition(line: line, column: column + length, offset: 0))
     }
 
-    @Test(arguments: [
-        ("segmnt", ["segment", "secrets", "replicas"], "segment"),
-        ("replica", ["replicas", "ports"], "replicas"),
-        ("xyz", ["segment", "ports"], nil),
-        ("a", ["ab", "b"], "ab"),
-        ("WEB", ["web"], "web"),
-    ] as [(String, [String], String?)])
+    @Test(
+        arguments: [
+            ("segmnt", ["segment", "secrets", "replicas"], "segment"),
+            ("replica", ["replicas", "ports"], "replicas"),
+            ("xyz", ["segment", "ports"], nil),
+            ("a", ["ab", "b"], "ab"),
+            ("WEB", ["web"], "web"),
+        ] as [(String, [String], String?)])
     func suggestsOnlyCloseNames(name: String, candidates: [String], expected: String?) {
         #expect(closestMatch(to: name, in: candidates) == expected)
     }
@@ -43,17 +46,18 @@ import Testing
             notes: [.init("first defined here", at: range("s.yaml", 3, 1, length: 4)), .init("no place")],
             help: "write 'shop'")
         let text = DiagnosticRenderer(sources: sources).render(diagnostic)
-        #expect(text == """
-        s.yaml:2:8: error[E201]: 'Shop' is not a valid policy name
-           2 |  name: Shop
-             |        ^~~~
-              = help: write 'shop'
-        s.yaml:3:1: note: first defined here
-           3 | last
-             | ^~~~
-        note: no place
+        #expect(
+            text == """
+                s.yaml:2:8: error[E201]: 'Shop' is not a valid policy name
+                   2 |  name: Shop
+                     |        ^~~~
+                      = help: write 'shop'
+                s.yaml:3:1: note: first defined here
+                   3 | last
+                     | ^~~~
+                note: no place
 
-        """)
+                """)
     }
 
     @Test func everyCodeIsInTheTableExactlyOnceInCaseOrder() {
@@ -74,12 +78,13 @@ import Testing
         let renderer = DiagnosticRenderer(sources: sources)
         let diagnostic = Diagnostic.warning(.unknownKey, "m", at: range("s.yaml", 2, 3, length: 4), notes: [.init("n")], help: "h")
         #expect(renderer.render(.warning, code: "E101", "m", at: diagnostic.range, notes: [.init("n")], help: "h") == renderer.render(diagnostic))
-        #expect(renderer.render(.note, code: "PAL202", "site: no AppArmor profile", at: range("s.yaml", 2, 3, length: 4)) == """
-            s.yaml:2:3: note[PAL202]: site: no AppArmor profile
-               2 |   site: {image: nginx}
-                 |   ^~~~
+        #expect(
+            renderer.render(.note, code: "PAL202", "site: no AppArmor profile", at: range("s.yaml", 2, 3, length: 4)) == """
+                s.yaml:2:3: note[PAL202]: site: no AppArmor profile
+                   2 |   site: {image: nginx}
+                     |   ^~~~
 
-            """)
+                """)
         #expect(renderer.render(.error, code: "PAL101", "no place", at: nil) == "error[PAL101]: no place\n")
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IR
 
 @Suite struct AddressTests {
@@ -16,14 +17,16 @@ import Testing
         #expect(cidr.description == canonical)
     }
 
-    @Test(arguments: ["10.0.0", "256.0.0.1", "010.0.0.1", "10.0.0.0/33", "10.0.0.0/08", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "::g", "10.0.0.0/", "", ":::"])
+    @Test(arguments: [
+        "10.0.0", "256.0.0.1", "010.0.0.1", "10.0.0.0/33", "10.0.0.0/08", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "::g", "10.0.0.0/", "", ":::",
+    ])
     func refusesMalformed(input: String) {
         if case .invalid = CIDR.parse(input) { return }
         Issue.record("\(input) parsed")
     }
 
     @Test func hostBitsSetSuggestsNetworkAndHost() {
-        guard case let .hostBitsSet(network, host) = CIDR.parse("10.1.2.3/8") else {
+        guard case .hostBitsSet(let network, let host) = CIDR.parse("10.1.2.3/8") else {
             Issue.record("host bits not detected")
             return
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IR
 
 /// Brute force over a small domain: every operation must agree with plain Swift sets.

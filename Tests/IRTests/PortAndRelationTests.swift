@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IR
 
 @Suite struct PortSetTests {
@@ -56,10 +57,11 @@ import Testing
                 let high = Int.random(in: low...3, using: &rng)
                 let a = base + UInt32.random(in: 0...15, using: &rng)
                 let b = min(base + 15, a + UInt32.random(in: 0...8, using: &rng))
-                contributions.append(.init(
-                    ports: PortSet(PortRange(.tcp, low, high)),
-                    peers: ExternalSet(addresses: AddressSet(v4: IntervalSet(lower: a, upper: b))),
-                    deny: Bool.random(using: &rng)))
+                contributions.append(
+                    .init(
+                        ports: PortSet(PortRange(.tcp, low, high)),
+                        peers: ExternalSet(addresses: AddressSet(v4: IntervalSet(lower: a, upper: b))),
+                        deny: Bool.random(using: &rng)))
             }
             let rules = ExternalRules(contributions: contributions)
             for port in 1...3 {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lint
 
 /// The rule files, `LintRegistry` and the rule page hold the same rules: a rule missing from
@@ -121,8 +122,9 @@ import TestSupport
             let number = metadata.id.hasPrefix("PAL") && metadata.id.count == 6 ? Int(metadata.id.dropFirst(3)) : nil
             #expect(number != nil, "\(metadata.id) is not PAL and three digits")
             #expect(metadata.category.idHundreds.contains((number ?? 0) / 100), "\(metadata.id) is outside category \(metadata.category)'s ids")
-            #expect(metadata.name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } && !metadata.name.hasPrefix("-"),
-                    "\(metadata.name) is not kebab-case")
+            #expect(
+                metadata.name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } && !metadata.name.hasPrefix("-"),
+                "\(metadata.name) is not kebab-case")
             #expect(!metadata.summary.isEmpty && !metadata.rationale.isEmpty && !metadata.fix.isEmpty && !metadata.messages.isEmpty)
             let keys = metadata.messages.map(\.key)
             #expect(Set(keys).count == keys.count, "\(metadata.id) has two messages of one key")
@@ -135,7 +137,8 @@ import TestSupport
         #expect(Self.typeName("flow-reaches-no-port") == "FlowReachesNoPort")
         #expect(Self.typeName("privileged") == "Privileged")
         #expect(Self.declaredTypes("import IR\n\nstruct A: LintRule {\n    struct Inner {}\n}\nextension B {}\npublic enum C {}\n") == ["A", "C"])
-        #expect(Self.declaredRules("struct A: LintRule {\n    enum B: Sendable, DescribedRule {\nstruct C: Hashable {\nextension D: LintRule {}\n")
+        #expect(
+            Self.declaredRules("struct A: LintRule {\n    enum B: Sendable, DescribedRule {\nstruct C: Hashable {\nextension D: LintRule {}\n")
                 == ["A", "B", "D"])
     }
 }

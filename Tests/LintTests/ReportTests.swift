@@ -5,8 +5,8 @@ import Lint
 import Palisade
 import Reports
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// `docs/lint-rules.md` is the rule page generated from the rules; the suite's name is what the
 /// page's `swift test --filter LintRuleReference` selects.
@@ -52,9 +52,15 @@ import TestSupport
     }
 
     @Test func junitEscapesWhatXMLMust() throws {
-        let report = JUnitReport(name: "a <&> \"b\"", suites: [.init(name: "s", cases: [
-            .init(name: "c", className: "k", failures: [.init(message: "m < n & \"o\"", type: "warning", text: "x ]]> y & <z>")]),
-        ])])
+        let report = JUnitReport(
+            name: "a <&> \"b\"",
+            suites: [
+                .init(
+                    name: "s",
+                    cases: [
+                        .init(name: "c", className: "k", failures: [.init(message: "m < n & \"o\"", type: "warning", text: "x ]]> y & <z>")])
+                    ])
+            ])
         #expect(try JUnitReport.parse(try report.xml()) == report)
     }
 

@@ -2,8 +2,9 @@ import Diagnostics
 import Foundation
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
+
 @testable import Lint
 
 /// Every rule's examples are its tests: a triggering example yields findings exactly at its
@@ -42,7 +43,7 @@ import TestSupport
     static func matches(_ message: Substring, _ pieces: ArraySlice<MessageTemplate.Piece>) -> Bool {
         guard let first = pieces.first else { return message.isEmpty }
         switch first {
-        case let .literal(text):
+        case .literal(let text):
             return message.hasPrefix(text) && matches(message.dropFirst(text.count), pieces.dropFirst())
         case .placeholder:
             var end = message.startIndex
@@ -107,9 +108,12 @@ import TestSupport
         #expect(template.placeholders == ["flow", "workload", "ports"])
         #expect(template.format(["flow": "f", "workload": "{w}", "ports": "tcp/80"]) == "f reaches {w} on no port (tcp/80) {unclosed")
         #expect(template.format([:]) == template.text)
-        #expect(Self.template(of: "f reaches w on no port (tcp/80) {unclosed", in: RuleMetadata(
-            id: "PAL999", name: "x", category: .hygiene, severity: .note, summary: "", rationale: "", fix: "",
-            messages: ["k": template.text], triggering: [], nonTriggering: [])) == "k")
+        #expect(
+            Self.template(
+                of: "f reaches w on no port (tcp/80) {unclosed",
+                in: RuleMetadata(
+                    id: "PAL999", name: "x", category: .hygiene, severity: .note, summary: "", rationale: "", fix: "",
+                    messages: ["k": template.text], triggering: [], nonTriggering: [])) == "k")
         #expect(Privileged.metadata.message("no-such-key") == "PAL101 has no message 'no-such-key'")
         #expect(!Self.matches("runs privileged", ArraySlice(MessageTemplate(key: "k", text: "{workload}: runs privileged").pieces)))
     }
@@ -134,12 +138,13 @@ import TestSupport
         let ignored = Linter.lint(try #require(compileSpec(base + ignores).policy))
         #expect(!ignored.findings.contains { $0.rule == "PAL101" })
         let stale = ignored.findings.filter { $0.rule == UnmatchedIgnore.metadata.id }
-        #expect(stale.map(\.message) == [
-            "lint ignore matches nothing: PAL101 finds nothing about 'app'",
-            "lint ignore matches nothing: PAL104 finds nothing about 'workload:app'",
-            "lint ignore matches nothing: PAL102 is disabled",
-            "lint ignore matches nothing: no rule PAL999 exists",
-        ])
+        #expect(
+            stale.map(\.message) == [
+                "lint ignore matches nothing: PAL101 finds nothing about 'app'",
+                "lint ignore matches nothing: PAL104 finds nothing about 'workload:app'",
+                "lint ignore matches nothing: PAL102 is disabled",
+                "lint ignore matches nothing: no rule PAL999 exists",
+            ])
         #expect(stale.allSatisfy { $0.range?.start.line ?? 0 >= 8 && $0.severity == .warning })
         #expect(Set(stale.compactMap { Self.template(of: $0.message, in: UnmatchedIgnore.metadata) }) == Set(UnmatchedIgnore.metadata.messages.map(\.key)))
     }

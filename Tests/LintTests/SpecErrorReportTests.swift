@@ -2,8 +2,8 @@ import Foundation
 import JUnitXML
 import Palisade
 import Reports
-import Testing
 import TestSupport
+import Testing
 
 /// A spec that does not compile never gives a report that looks clean: every format carries
 /// its errors, located.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The module graph of docs/architecture.md against the code: `Package.swift`'s targets and the
 /// `import` lines of every `Sources/<Module>/**/*.swift`. The rules are parsed out of the page,
@@ -61,35 +61,35 @@ import TestSupport
 
     @Test func importLinesAreReadWithTheirAttributesAndKinds() {
         let source = """
-        import ArgumentParser
-        @testable import Backends
-        @preconcurrency internal import CLibXML2
-        public import struct Foundation.URL
-        // import Commented
-        /* import Block
-           import StillBlock */
-        let text = "import NotCode"
-          import Indented
-        """
+            import ArgumentParser
+            @testable import Backends
+            @preconcurrency internal import CLibXML2
+            public import struct Foundation.URL
+            // import Commented
+            /* import Block
+               import StillBlock */
+            let text = "import NotCode"
+              import Indented
+            """
         #expect(ModuleGraph.imports(in: source) == ["ArgumentParser", "Backends", "CLibXML2", "Foundation", "Indented"])
     }
 
     @Test func packageTargetsAreReadWithTheirDependencies() {
         let manifest = """
-        let package = Package(
-            name: "p",
-            products: [.executable(name: "p", targets: ["CLI"])],
-            // a comment's apostrophe: it's ignored
-            targets: [
-                .systemLibrary(name: "CSys", pkgConfig: "sys"),
-                .target(name: "Core", dependencies: ["CSys"]),
-                .executableTarget(name: "CLI", dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                                                              .target(name: "Extra")]),
-                .target(name: "Helpers", dependencies: ["Core"], path: "Tests/Helpers"),
-                .testTarget(name: "CoreTests", dependencies: ["Core"]),
-            ]
-        )
-        """
+            let package = Package(
+                name: "p",
+                products: [.executable(name: "p", targets: ["CLI"])],
+                // a comment's apostrophe: it's ignored
+                targets: [
+                    .systemLibrary(name: "CSys", pkgConfig: "sys"),
+                    .target(name: "Core", dependencies: ["CSys"]),
+                    .executableTarget(name: "CLI", dependencies: ["Core", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                                                  .target(name: "Extra")]),
+                    .target(name: "Helpers", dependencies: ["Core"], path: "Tests/Helpers"),
+                    .testTarget(name: "CoreTests", dependencies: ["Core"]),
+                ]
+            )
+            """
         let targets = ModuleGraph.targets(inManifest: manifest)
         #expect(targets.map(\.name) == ["CSys", "Core", "CLI", "Helpers", "CoreTests"])
         #expect(targets.map(\.kind) == ["systemLibrary", "target", "executableTarget", "target", "testTarget"])
@@ -292,8 +292,8 @@ struct ModuleGraph {
     static func targets(inManifest manifest: String) -> [Target] {
         let code = Array(withoutComments(manifest))
         guard let package = code.indices.first(where: { String(code[$0...].prefix(8)) == "Package(" }),
-              let arguments = enclosed(code, from: package + 7),
-              let list = argument("targets", in: code, arguments), let items = enclosed(code, from: list)
+            let arguments = enclosed(code, from: package + 7),
+            let list = argument("targets", in: code, arguments), let items = enclosed(code, from: list)
         else { return [] }
         return topLevelItems(code, items).compactMap { item -> Target? in
             let text = String(code[item])
@@ -308,8 +308,9 @@ struct ModuleGraph {
                     if entry.hasPrefix("\"") {
                         dependencies.append(String(entry.dropFirst().prefix { $0 != "\"" }))
                     } else if let open = entry.firstIndex(of: "("),
-                              let inner = enclosed(code, from: dependency.lowerBound + entry.distance(from: entry.startIndex, to: open)),
-                              let value = stringArgument("name", in: code, inner) {
+                        let inner = enclosed(code, from: dependency.lowerBound + entry.distance(from: entry.startIndex, to: open)),
+                        let value = stringArgument("name", in: code, inner)
+                    {
                         dependencies.append(value)
                     }
                 }

@@ -1,8 +1,8 @@
 import Foundation
 import IR
 import Palisade
-import Testing
 import TestSupport
+import Testing
 
 /// The decisions the command line leaves to the library: exit statuses, strictness, drift,
 /// target lists, usage errors. Each command is called as `palisade` calls it.

@@ -6,8 +6,8 @@ import IR
 import Palisade
 import Reports
 import Spec
-import Testing
 import TestSupport
+import Testing
 import YAML
 
 @Suite struct CompareTests {
@@ -72,19 +72,22 @@ import YAML
     let policy: Policy
 
     init() throws {
-        policy = try #require(compileSpec("""
-        version: 1
-        name: g
-        segments: {front: {}, back: {}}
-        networks: {corp: [10.0.0.0/8], partner: ["dns:api.partner.example"]}
-        workloads:
-          web: {image: nginx:1.25, segment: front, ports: [tcp/443]}
-          api: {image: nginx:1.25, segment: back, ports: [tcp/8080]}
-        flows:
-          - {from: corp, to: web, ports: [tcp/443]}
-          - {from: web, to: api, ports: [tcp/8080]}
-          - {from: api, to: partner, ports: [tcp/443]}
-        """).policy)
+        policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: g
+                segments: {front: {}, back: {}}
+                networks: {corp: [10.0.0.0/8], partner: ["dns:api.partner.example"]}
+                workloads:
+                  web: {image: nginx:1.25, segment: front, ports: [tcp/443]}
+                  api: {image: nginx:1.25, segment: back, ports: [tcp/8080]}
+                flows:
+                  - {from: corp, to: web, ports: [tcp/443]}
+                  - {from: web, to: api, ports: [tcp/8080]}
+                  - {from: api, to: partner, ports: [tcp/443]}
+                """
+            ).policy)
     }
 
     @Test func theIntentIsDrawnBySegmentWithPortsOnEveryFlow() {
@@ -106,8 +109,9 @@ import YAML
         let emission = try SwarmBackend().emit(policy, options: TargetOptions(target: .swarm, gaps: .widen, options: [], origin: policy.origin))
         let graph = IntentGraph(policy, target: .swarm, emission: emission)
         let widened = graph.edges.filter { $0.style == .widened }
-        #expect(widened.count == emission.widened.betweenWorkloads.count
-            + emission.widened.ingress.values.reduce(0) { $0 + $1.entries.count } + emission.widened.egress.values.reduce(0) { $0 + $1.entries.count })
+        #expect(
+            widened.count == emission.widened.betweenWorkloads.count
+                + emission.widened.ingress.values.reduce(0) { $0 + $1.entries.count } + emission.widened.egress.values.reduce(0) { $0 + $1.entries.count })
         #expect(widened.allSatisfy { $0.label.hasPrefix("+ ") })
         #expect(GraphReport.dot(graph).contains("style=dashed, color=red"))
         #expect(GraphReport.mermaid(graph).components(separatedBy: "linkStyle").count - 1 == widened.count + graph.edges.filter { $0.style == .blocked }.count)

@@ -1,6 +1,6 @@
 import Palisade
-import Testing
 import TestSupport
+import Testing
 
 /// Generated files do not depend on how the spec's path was spelled on the command line.
 @Suite struct DriftTests {

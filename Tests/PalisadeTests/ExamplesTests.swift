@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every example a user is shown runs as shown, against the samples: the `Examples:` of
 /// `palisade --help` and `palisade help COMMAND` (exit 0), the `palisade` lines of the `sh`
@@ -33,7 +33,8 @@ import TestSupport
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         for folder in ["samples", "docs", "targets"] {
-            try FileManager.default.createSymbolicLink(at: scratch.appendingPathComponent(folder), withDestinationURL: repositoryRoot.appendingPathComponent(folder))
+            try FileManager.default.createSymbolicLink(
+                at: scratch.appendingPathComponent(folder), withDestinationURL: repositoryRoot.appendingPathComponent(folder))
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -5,23 +5,23 @@ import Foundation
 import IR
 import Palisade
 import Reports
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FidelityTests {
     /// a may open connections to b, not b to a: on Swarm they share a network, which works
     /// both ways, so the deny expectation fails there (with a witness) and holds on OpenShift.
     static let spec = """
-    version: 1
-    name: t
-    workloads:
-      a: {image: nginx:1.25, ports: [tcp/80]}
-      b: {image: nginx:1.25, ports: [tcp/80]}
-    flows:
-      - {from: a, to: b, ports: [tcp/80]}
-    expect:
-      - {deny: {from: b, to: a, ports: [tcp/80]}}
-    """
+        version: 1
+        name: t
+        workloads:
+          a: {image: nginx:1.25, ports: [tcp/80]}
+          b: {image: nginx:1.25, ports: [tcp/80]}
+        flows:
+          - {from: a, to: b, ports: [tcp/80]}
+        expect:
+          - {deny: {from: b, to: a, ports: [tcp/80]}}
+        """
 
     @Test func expectationsAreCheckedOnEveryTargetsRelation() throws {
         let result = Pipeline.compile(paths: ["t.yaml"], targets: [.openshift, .swarm], fileSystem: InMemoryFileSystem(["t.yaml": Self.spec]))
@@ -153,7 +153,8 @@ import TestSupport
     @Test func diffFailsOnTheChangesNamed() {
         let plain = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml"), fileSystem: Self.files)
         #expect(plain.exitStatus == .success)
-        let gated = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml", failOn: ChangeGates(argument: "opens,relaxes")!), fileSystem: Self.files)
+        let gated = Commands.diff(
+            DiffRequest(old: "one-way.yaml", new: "both-ways.yaml", failOn: ChangeGates(argument: "opens,relaxes")!), fileSystem: Self.files)
         #expect(gated.exitStatus == .failure)
         #expect(gated.stderr.hasPrefix("error: 1 change of the kinds --fail-on names (opens)\n"))
         let closes = Commands.diff(DiffRequest(old: "one-way.yaml", new: "both-ways.yaml", failOn: ChangeGates([.closes])), fileSystem: Self.files)

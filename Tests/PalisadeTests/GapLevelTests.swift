@@ -78,8 +78,9 @@ import Testing
         let aggregated = listed.split(separator: "\n").filter { $0.contains("warning[gap]: outside its scope: aws does not enforce ") }
         #expect(aggregated.count == 12, "one line per control outside aws's scope")
         #expect(
-            aggregated.first
-                == "samples/shop.yaml: warning[gap]: outside its scope: aws does not enforce run as user (12 settings of 6 workloads): security groups filter traffic only"
+            aggregated.first.map(String.init)
+                == ("samples/shop.yaml: warning[gap]: outside its scope: aws does not enforce run as user (12 settings of 6 workloads): security "
+                    + "groups filter traffic only")
         )
         #expect(!listed.contains("is not enforced by aws"), "no runtime key of a firewall one by one")
         #expect(listed.contains("warning[gap]: widened: aws allows"), "the connections are still listed")

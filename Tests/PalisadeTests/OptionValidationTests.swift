@@ -1,29 +1,29 @@
 import Diagnostics
 import Palisade
-import Testing
 import TestSupport
+import Testing
 
 /// Every target's options are checked whatever `--target` says, by compile, lint and the
 /// report commands alike, in the same run as the spec's other errors.
 @Suite struct OptionValidationTests {
     static let files = InMemoryFileSystem([
         "both.yaml": """
-            version: 1
-            name: t
-            workloads:
-              web: {image: nginx:1.25, ports: [tcp/80]}
-            targets:
-              openshft: {}
-              mesos: {principal: ""}
-            """,
+        version: 1
+        name: t
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/80]}
+        targets:
+          openshft: {}
+          mesos: {principal: ""}
+        """,
         "misspelled.yaml": """
-            version: 1
-            name: t
-            workloads:
-              web: {image: nginx:1.25, ports: [tcp/80]}
-            targets:
-              openshift: {namespace_prefx: x}
-            """,
+        version: 1
+        name: t
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/80]}
+        targets:
+          openshift: {namespace_prefx: x}
+        """,
     ])
 
     @Test func anUnknownTargetAndABadOptionAreReportedTogether() {

@@ -6,8 +6,8 @@ import IR
 import Palisade
 import Reports
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PipelineTests {
     @Test func errorCodeReferenceIsCurrent() {
@@ -41,13 +41,14 @@ import TestSupport
     @Test func diagnosticsRenderWithSourceLineAndCaret() {
         let output = compileSpec("version: 1\nname: t\nworkloads:\n  web: {image: nginx:1.25, replica: 2}\n")
         let text = DiagnosticRenderer(sources: output.sources).render(output.diagnostics)
-        #expect(text == """
-        spec.yaml:4:28: error[E101]: unknown key 'replica' in a workload
-           4 |   web: {image: nginx:1.25, replica: 2}
-             |                            ^~~~~~~
-              = help: did you mean 'replicas'?
+        #expect(
+            text == """
+                spec.yaml:4:28: error[E101]: unknown key 'replica' in a workload
+                   4 |   web: {image: nginx:1.25, replica: 2}
+                     |                            ^~~~~~~
+                      = help: did you mean 'replicas'?
 
-        """)
+                """)
     }
 
     @Test func notesPointAtTheOtherPlace() {
@@ -91,18 +92,18 @@ import TestSupport
 
 @Suite struct ExplainTests {
     static let spec = """
-    version: 1
-    name: t
-    networks: {corp: [10.0.0.0/8], guests: [10.9.0.0/16], stripe: ["dns:api.stripe.com"]}
-    workloads:
-      web: {image: nginx:1.25, ports: [tcp/443]}
-      api: {image: nginx:1.25, ports: [tcp/9000]}
-    flows:
-      - {name: public, from: corp, to: web, ports: [tcp/443]}
-      - {name: no-guests, action: deny, from: guests, to: web, ports: [all]}
-      - {from: web, to: api, ports: [tcp/9000]}
-      - {from: api, to: stripe, ports: [tcp/443]}
-    """
+        version: 1
+        name: t
+        networks: {corp: [10.0.0.0/8], guests: [10.9.0.0/16], stripe: ["dns:api.stripe.com"]}
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/443]}
+          api: {image: nginx:1.25, ports: [tcp/9000]}
+        flows:
+          - {name: public, from: corp, to: web, ports: [tcp/443]}
+          - {name: no-guests, action: deny, from: guests, to: web, ports: [all]}
+          - {from: web, to: api, ports: [tcp/9000]}
+          - {from: api, to: stripe, ports: [tcp/443]}
+        """
 
     func answer(_ from: String, _ to: String, _ port: String?) throws -> Explain.Answer {
         let policy = try #require(compileSpec(Self.spec).policy)
@@ -122,7 +123,10 @@ import TestSupport
         #expect(denied.flows.map(\.flow.label) == ["public", "no-guests"])
         let partly = try answer("corp", "web", "tcp/443")
         #expect(partly.verdict == .partlyAllowed)
-        #expect(partly.allowedPart == ["10.0.0.0/13, 10.8.0.0/16, 10.10.0.0/15, 10.12.0.0/14, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 -> web on tcp/443"])
+        #expect(
+            partly.allowedPart == [
+                "10.0.0.0/13, 10.8.0.0/16, 10.10.0.0/15, 10.12.0.0/14, 10.16.0.0/12, 10.32.0.0/11, 10.64.0.0/10, 10.128.0.0/9 -> web on tcp/443"
+            ])
     }
 
     @Test func dnsDestinationsAndNonListenedPorts() throws {

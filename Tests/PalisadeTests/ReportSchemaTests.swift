@@ -1,7 +1,7 @@
 import Foundation
 import Palisade
-import Testing
 import TestSupport
+import Testing
 
 /// The JSON reports of compare, diff and explain hold to their published schemas
 /// (`palisade schema --report NAME`, copied under `docs/schemas/`), on every sample.

@@ -4,8 +4,8 @@ import IR
 import Palisade
 import Reports
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// Every sample compiles cleanly; its IR is a golden file; `targets/` holds exactly what
 /// `palisade compile samples/*.yaml --out targets` writes.

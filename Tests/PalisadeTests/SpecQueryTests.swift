@@ -1,22 +1,22 @@
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// `SpecQuery`: `explain`'s --from, --to and --port read with the front end's grammar.
 @Suite struct SpecQueryTests {
     static let spec = """
-    version: 1
-    name: q
-    networks: {corp: [10.0.0.0/8], stripe: ["dns:api.stripe.com"]}
-    ports: {web-ports: [tcp/80, tcp/443]}
-    segments: {front: {}, back: {}}
-    workloads:
-      web: {image: nginx:1.25, segment: front, ports: [tcp/443]}
-      api: {image: nginx:1.25, segment: back, ports: [tcp/9000]}
-    flows:
-      - {from: corp, to: web, ports: [tcp/443]}
-    """
+        version: 1
+        name: q
+        networks: {corp: [10.0.0.0/8], stripe: ["dns:api.stripe.com"]}
+        ports: {web-ports: [tcp/80, tcp/443]}
+        segments: {front: {}, back: {}}
+        workloads:
+          web: {image: nginx:1.25, segment: front, ports: [tcp/443]}
+          api: {image: nginx:1.25, segment: back, ports: [tcp/9000]}
+        flows:
+          - {from: corp, to: web, ports: [tcp/443]}
+        """
 
     let policy: Policy
 
@@ -65,8 +65,9 @@ import TestSupport
         #expect(problem { try endpoints("segment:web") } == "'web' is a workload, not a segment; write 'workload:web'")
         #expect(problem { try endpoints("network:crop") } == "unknown network 'crop'; did you mean 'corp'?")
         #expect(problem { try endpoints("wokrload:web") } == "unknown reference kind 'wokrload:' in 'wokrload:web'; did you mean 'workload'?")
-        #expect(problem { try endpoints("10.1.2.3/8") }
-            == "'10.1.2.3/8' has host bits set; write '10.0.0.0/8' for the network, or '10.1.2.3/32' for the single address")
+        #expect(
+            problem { try endpoints("10.1.2.3/8") }
+                == "'10.1.2.3/8' has host bits set; write '10.0.0.0/8' for the network, or '10.1.2.3/32' for the single address")
         #expect(problem { try endpoints("10.0.0.300") }?.hasPrefix("'10.0.0.300' is not a valid address or CIDR: ") == true)
         #expect(problem { try endpoints("dns:api.stripe.com", source: true) } == "'dns:api.stripe.com': dns: names are destinations only")
         #expect(problem { try endpoints("dns:*.stripe.com", source: false) } == "wildcard DNS names are not supported in version 1")
@@ -79,9 +80,10 @@ import TestSupport
         let segment = try #require(implied.segments.first)
         #expect(segment.implied)
         #expect(try SpecQuery.endpoints("segment:\(segment.name)", in: implied, source: true).workloads == segment.workloads)
-        #expect(problem { try SpecQuery.endpoints(segment.name, in: implied, source: true) }
-            == "'\(segment.name)' is not a workload, segment, network or address of policy 'storefront'; "
-            + "the implied segment is referred to as 'segment:\(segment.name)'")
+        #expect(
+            problem { try SpecQuery.endpoints(segment.name, in: implied, source: true) }
+                == "'\(segment.name)' is not a workload, segment, network or address of policy 'storefront'; "
+                + "the implied segment is referred to as 'segment:\(segment.name)'")
     }
 
     @Test func portEntriesAreTheSpecsPortEntries() throws {
@@ -102,7 +104,8 @@ import TestSupport
         #expect(port("80") == "'80' has no protocol; write 'tcp/80' or 'udp/80'")
         #expect(port("web-port") == "unknown port set 'web-port'; did you mean 'web-ports'?")
         #expect(port("tcp/x") == "'tcp/x' is not PROTO/PORT or PROTO/LOW-HIGH")
-        #expect(port("nothing-like-it")
-            == "unknown port set 'nothing-like-it'; port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
+        #expect(
+            port("nothing-like-it")
+                == "unknown port set 'nothing-like-it'; port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Palisade
-import Testing
 import TestSupport
+import Testing
 import YAML
 
 /// `palisade schema` is a valid JSON Schema document: no key twice in an object, every target's

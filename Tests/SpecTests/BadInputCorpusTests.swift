@@ -1,8 +1,8 @@
 import Diagnostics
 import Foundation
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// Every file in `BadInputs/` starts with `# expect: CODE@LINE:COL, …`: the diagnostics the
 /// spec must produce, all of them and in that order, each within a second. A diagnostic in

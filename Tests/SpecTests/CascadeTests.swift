@@ -1,8 +1,8 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// An error that invalidates a flow, a reference or a definition is reported once: what only
 /// follows from it is not; an expectation that fails points at the flows that make it fail; an

@@ -1,7 +1,7 @@
 import Foundation
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// No input crashes the compiler: every sample, mutated at random many times, compiles to a
 /// policy or to located errors. A crash here takes the whole test run down, so it cannot pass
@@ -9,11 +9,12 @@ import TestSupport
 @Suite struct RobustnessTests {
     static let samples = ["minimal.yaml", "shop.yaml", "payments.yaml", "no-segments.yaml"]
 
-    static let fragments: [[UInt8]] = [
-        "{", "}", "[", "]", ":", "- ", "&a ", "*a", "<<: ", "'", "\"", "\n", "\t", "#", "?", "!!str ", "%", "|\n", ">\n",
-        "any", "all", "tcp/0", "10.0.0.0/33", "::", "dns:", "segment:", "\u{0}", "\u{FF}", "yes", "~", "0x1F", "-1",
-        "\n  ", "\n    - ", "version: 2\n",
-    ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xED, 0xA0, 0x80]]
+    static let fragments: [[UInt8]] =
+        [
+            "{", "}", "[", "]", ":", "- ", "&a ", "*a", "<<: ", "'", "\"", "\n", "\t", "#", "?", "!!str ", "%", "|\n", ">\n",
+            "any", "all", "tcp/0", "10.0.0.0/33", "::", "dns:", "segment:", "\u{0}", "\u{FF}", "yes", "~", "0x1F", "-1",
+            "\n  ", "\n    - ", "version: 2\n",
+        ].map { Array($0.utf8) } + [[0xFF], [0xC3], [0xED, 0xA0, 0x80]]
 
     @Test(arguments: samples)
     func mutatedSamplesNeverCrash(sample: String) throws {

@@ -1,8 +1,9 @@
 import Foundation
-import Testing
-import TestSupport
-import YAML
 import IR
+import TestSupport
+import Testing
+import YAML
+
 @testable import Spec
 
 /// `palisade schema` and the decoder both come from `SpecSchema`; these tests make sure the

@@ -1,15 +1,16 @@
 import Diagnostics
 import IR
 import Spec
-import Testing
 import TestSupport
+import Testing
 
 /// The rules of the language (docs/language.md), one test (or a few) each, with valid and invalid cases.
 @Suite struct SpecRuleTests {
     func compiled(_ text: String, files: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation) -> Policy? {
         let output = compileSpec(text, files: files)
-        #expect(output.diagnostics.filter { $0.severity == .error }.isEmpty,
-                "unexpected: \(output.diagnostics.map { "\($0.code.rawValue) \($0.message)" })", sourceLocation: sourceLocation)
+        #expect(
+            output.diagnostics.filter { $0.severity == .error }.isEmpty,
+            "unexpected: \(output.diagnostics.map { "\($0.code.rawValue) \($0.message)" })", sourceLocation: sourceLocation)
         return output.policy
     }
 
@@ -25,13 +26,13 @@ import TestSupport
     }
 
     static let twoWorkloads = """
-    version: 1
-    name: t
-    workloads:
-      web: {image: nginx:1.25, ports: [tcp/80, tcp/443, udp/53]}
-      api: {image: nginx:1.25, ports: [tcp/9000, tcp/9100-9200, icmp]}
+        version: 1
+        name: t
+        workloads:
+          web: {image: nginx:1.25, ports: [tcp/80, tcp/443, udp/53]}
+          api: {image: nginx:1.25, ports: [tcp/9000, tcp/9100-9200, icmp]}
 
-    """
+        """
 
     // MARK: Top level
 
@@ -48,15 +49,16 @@ import TestSupport
     }
 
     @Test func allErrorsOfAFileAreReportedInSourceOrder() {
-        let output = compileSpec("""
-        version: 1
-        name: t
-        workloads:
-          web: {image: nginx:1.25, replicas: many}
-          api: {image: NGINX, ports: [tcp/0]}
-        flows:
-          - {from: wbe, to: api, ports: [tcp/80]}
-        """)
+        let output = compileSpec(
+            """
+            version: 1
+            name: t
+            workloads:
+              web: {image: nginx:1.25, replicas: many}
+              api: {image: NGINX, ports: [tcp/0]}
+            flows:
+              - {from: wbe, to: api, ports: [tcp/80]}
+            """)
         let located = output.diagnostics.map { "\($0.code.rawValue)@\($0.range!.start.line)" }
         #expect(located == ["E105@4", "E601@5", "E304@5", "E205@7"])
     }
@@ -69,14 +71,16 @@ import TestSupport
     }
 
     @Test func scalarsAreTypedByTheirField() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        description: yes
-        networks:
-          v6: [2001:db8::1, 2001:db8:1::/48]
-        workloads: {}
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                description: yes
+                networks:
+                  v6: [2001:db8::1, 2001:db8:1::/48]
+                workloads: {}
+                """))
         #expect(policy.description == "yes")
         #expect(policy.networks[0].members.addresses.cidrs.map(\.description) == ["2001:db8::1/128", "2001:db8:1::/48"])
     }
@@ -100,15 +104,17 @@ import TestSupport
     // MARK: Addresses and ports
 
     @Test func networksNormalizeAndNest() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        networks:
-          a: [10.0.0.0/25, 10.0.0.128/25, 10.0.1.0/24]
-          b: [a, 198.51.100.7, "dns:API.Example.com."]
-          c: [b, any]
-        workloads: {}
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                networks:
+                  a: [10.0.0.0/25, 10.0.0.128/25, 10.0.1.0/24]
+                  b: [a, 198.51.100.7, "dns:API.Example.com."]
+                  c: [b, any]
+                workloads: {}
+                """))
         let b = try #require(policy.networks.first { $0.name == "b" })
         #expect(b.members.addresses.cidrs.map(\.description) == ["10.0.0.0/23", "198.51.100.7/32"])
         #expect(b.members.dns.sortedNames == ["api.example.com"])
@@ -116,14 +122,16 @@ import TestSupport
     }
 
     @Test func portSetsNormalizeAndNest() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        ports:
-          web: [tcp/80, tcp/443, tcp/81-100]
-          more: [web, udp/53, icmp, sctp]
-        workloads: {}
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                ports:
+                  web: [tcp/80, tcp/443, tcp/81-100]
+                  more: [web, udp/53, icmp, sctp]
+                workloads: {}
+                """))
         #expect(policy.portSets.first { $0.name == "more" }?.ports.description == "tcp/80-100, tcp/443, udp/53, sctp, icmp")
         #expect(errors("version: 1\nname: t\nports: {a: [b], b: [a]}\nworkloads: {}\n") == ["E207"])
     }
@@ -137,11 +145,13 @@ import TestSupport
     // MARK: The intent
 
     @Test func allowFlowsAreClippedToListenedPorts() throws {
-        let policy = try #require(compiled(Self.twoWorkloads + """
-        flows:
-          - {from: web, to: api, ports: [tcp]}
-          - {from: api, to: web, ports: [all]}
-        """))
+        let policy = try #require(
+            compiled(
+                Self.twoWorkloads + """
+                    flows:
+                      - {from: web, to: api, ports: [tcp]}
+                      - {from: api, to: web, ports: [all]}
+                    """))
         #expect(policy.intent.ports(from: id(policy, "web"), to: id(policy, "api")).description == "tcp/9000, tcp/9100-9200")
         #expect(policy.intent.ports(from: id(policy, "api"), to: id(policy, "web")).description == "tcp/80, tcp/443, udp/53")
     }
@@ -166,24 +176,28 @@ import TestSupport
     }
 
     @Test func denyFromAnyDoesNotTouchWorkloads() throws {
-        let policy = try #require(compiled(Self.twoWorkloads + """
-        flows:
-          - {from: [web, any], to: api, ports: [tcp/9000]}
-          - {action: deny, from: any, to: api, ports: [all]}
-        """))
+        let policy = try #require(
+            compiled(
+                Self.twoWorkloads + """
+                    flows:
+                      - {from: [web, any], to: api, ports: [tcp/9000]}
+                      - {action: deny, from: any, to: api, ports: [all]}
+                    """))
         #expect(policy.intent.ports(from: id(policy, "web"), to: id(policy, "api")).description == "tcp/9000")
         #expect(policy.intent.ingress[id(policy, "api")] == nil)
     }
 
     @Test func externalDeniesCutAddressRanges() throws {
-        let policy = try #require(compiled(Self.twoWorkloads + """
-        networks:
-          corp: [10.0.0.0/8, "2001:db8::/32"]
-          guests: [10.9.0.0/16, "2001:db8:9::/48"]
-        flows:
-          - {from: corp, to: web, ports: [tcp/443]}
-          - {action: deny, from: guests, to: web, ports: [tcp]}
-        """))
+        let policy = try #require(
+            compiled(
+                Self.twoWorkloads + """
+                    networks:
+                      corp: [10.0.0.0/8, "2001:db8::/32"]
+                      guests: [10.9.0.0/16, "2001:db8:9::/48"]
+                    flows:
+                      - {from: corp, to: web, ports: [tcp/443]}
+                      - {action: deny, from: guests, to: web, ports: [tcp]}
+                    """))
         let peers = policy.intent.ingress[id(policy, "web")]!.peers(.tcp, 443)
         #expect(peers.addresses.isSubset(of: address("10.0.0.0/8").addresses.union(address("2001:db8::/32").addresses)))
         #expect(!peers.addresses.v4.contains(0x0A09_0001))
@@ -193,17 +207,18 @@ import TestSupport
     }
 
     @Test func dnsDestinationsFollowTheAnyAndDenyRules() throws {
-        let spec = Self.twoWorkloads + """
-        networks:
-          stripe: ["dns:api.stripe.com"]
-          other: ["dns:api.other.com"]
-          cidrs: [0.0.0.0/0]
-        flows:
-          - {from: web, to: any, ports: [tcp/443]}
-          - {action: deny, from: web, to: cidrs, ports: [tcp/443]}
-          - {action: deny, from: web, to: other, ports: [tcp/443]}
+        let spec =
+            Self.twoWorkloads + """
+                networks:
+                  stripe: ["dns:api.stripe.com"]
+                  other: ["dns:api.other.com"]
+                  cidrs: [0.0.0.0/0]
+                flows:
+                  - {from: web, to: any, ports: [tcp/443]}
+                  - {action: deny, from: web, to: cidrs, ports: [tcp/443]}
+                  - {action: deny, from: web, to: other, ports: [tcp/443]}
 
-        """
+                """
         let policy = try #require(compiled(spec))
         let peers = policy.intent.egress[id(policy, "web")]!.peers(.tcp, 443)
         #expect(peers.dns.contains("api.stripe.com"))
@@ -246,14 +261,15 @@ import TestSupport
     // MARK: Expectations
 
     @Test func expectationsAreCheckedOnTheIntentWithAWitness() throws {
-        let spec = Self.twoWorkloads + """
-        networks: {corp: [10.0.0.0/8], guests: [10.9.0.0/16], hq: [10.1.0.0/16]}
-        flows:
-          - {from: corp, to: web, ports: [tcp/443]}
-          - {action: deny, from: guests, to: web, ports: [all]}
-        expect:
+        let spec =
+            Self.twoWorkloads + """
+                networks: {corp: [10.0.0.0/8], guests: [10.9.0.0/16], hq: [10.1.0.0/16]}
+                flows:
+                  - {from: corp, to: web, ports: [tcp/443]}
+                  - {action: deny, from: guests, to: web, ports: [all]}
+                expect:
 
-        """
+                """
         #expect(compiled(spec + "  - {allow: {from: hq, to: web, ports: [tcp/443]}}\n") != nil)
         let failing = compileSpec(spec + "  - {allow: {from: corp, to: web, ports: [tcp/443]}}\n")
         let diagnostic = try #require(failing.diagnostics.first)
@@ -268,25 +284,27 @@ import TestSupport
     // MARK: Runtime, identities, grants, images
 
     @Test func runtimeProfilesMergeOverDefaultsKeyByKey() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        defaults:
-          runtime:
-            user: 10001
-            read_only_root: true
-            capabilities: {drop: [ALL]}
-            resources: {cpu: 500m, memory: 256Mi, pids: 64}
-        workloads:
-          a: {image: nginx:1.25}
-          b:
-            image: nginx:1.25
-            runtime:
-              user: 0
-              capabilities: {add: [NET_BIND_SERVICE]}
-              resources: {cpu: "1.5"}
-              seccomp: localhost/profiles/b.json
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                defaults:
+                  runtime:
+                    user: 10001
+                    read_only_root: true
+                    capabilities: {drop: [ALL]}
+                    resources: {cpu: 500m, memory: 256Mi, pids: 64}
+                workloads:
+                  a: {image: nginx:1.25}
+                  b:
+                    image: nginx:1.25
+                    runtime:
+                      user: 0
+                      capabilities: {add: [NET_BIND_SERVICE]}
+                      resources: {cpu: "1.5"}
+                      seccomp: localhost/profiles/b.json
+                """))
         let a = try #require(policy.workload(named: "a")).runtime
         let b = try #require(policy.workload(named: "b")).runtime
         #expect(a.user == 10001 && a.readOnlyRoot == true && a.capabilities == Capabilities(add: [], drop: ["ALL"]))
@@ -300,15 +318,17 @@ import TestSupport
     }
 
     @Test func identitiesAreImpliedAndMustBeServices() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        identities: {shared: {}, ops: {kind: group}}
-        workloads:
-          a: {image: nginx:1.25, identity: shared}
-          b: {image: nginx:1.25, identity: shared}
-          c: {image: nginx:1.25}
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                identities: {shared: {}, ops: {kind: group}}
+                workloads:
+                  a: {image: nginx:1.25, identity: shared}
+                  b: {image: nginx:1.25, identity: shared}
+                  c: {image: nginx:1.25}
+                """))
         #expect(policy.identities.map(\.name) == ["c", "ops", "shared"])
         #expect(policy.identities.first { $0.name == "c" }?.implied == true)
         #expect(policy.workload(named: "b").map { policy.identity($0.identity).name } == "shared")
@@ -317,19 +337,20 @@ import TestSupport
 
     @Test func grantsResolveAndRefuseServiceIdentities() throws {
         let spec = """
-        version: 1
-        name: t
-        segments: {a: {}, b: {}}
-        identities: {sre: {kind: group}, bot: {}}
-        roles: {oncall: [view, logs, exec, view]}
-        workloads:
-          w: {segment: a, image: nginx:1.25}
-        grants:
+            version: 1
+            name: t
+            segments: {a: {}, b: {}}
+            identities: {sre: {kind: group}, bot: {}}
+            roles: {oncall: [view, logs, exec, view]}
+            workloads:
+              w: {segment: a, image: nginx:1.25}
+            grants:
 
-        """
+            """
         #expect(errors(spec + "  - {identity: sre, role: oncall, segments: all}\n") == ["E109"])
         let clean = spec.replacingOccurrences(of: ", view]", with: "]")
-        let policy = try #require(compiled(clean + "  - {identity: sre, role: oncall, segments: all}\n  - {identity: bot, role: oncall, segments: [b], allow_service: true}\n"))
+        let policy = try #require(
+            compiled(clean + "  - {identity: sre, role: oncall, segments: all}\n  - {identity: bot, role: oncall, segments: [b], allow_service: true}\n"))
         #expect(policy.grants.map { $0.segments.count } == [2, 1])
         #expect(policy.roles[0].actions == [.view, .logs, .exec])
         #expect(errors(clean + "  - {identity: bot, role: oncall, segments: [a]}\n") == ["E604"])
@@ -337,14 +358,16 @@ import TestSupport
     }
 
     @Test func imageReferencesParseAsDockerDoes() throws {
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        workloads:
-          a: {image: nginx}
-          b: {image: "localhost:5000/team/app:v1.2@sha256:\(String(repeating: "ab", count: 32))"}
-          c: {image: quay.io/org/app_x__y.z-w}
-        """))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                workloads:
+                  a: {image: nginx}
+                  b: {image: "localhost:5000/team/app:v1.2@sha256:\(String(repeating: "ab", count: 32))"}
+                  c: {image: quay.io/org/app_x__y.z-w}
+                """))
         let a = try #require(policy.workload(named: "a")).image
         #expect(a.registry == "docker.io" && a.path == "library/nginx" && a.tag == nil)
         let b = try #require(policy.workload(named: "b")).image
@@ -366,15 +389,17 @@ import TestSupport
             "common/a.yaml": "include: [base.yaml]\nports: {web: [tcp/80]}\n",
             "common/b.yaml": "include: [./base.yaml]\nidentities: {sre: {kind: group}}\n",
         ]
-        let policy = try #require(compiled("""
-        version: 1
-        name: t
-        include: [common/a.yaml, common/b.yaml]
-        workloads:
-          w: {image: nginx:1.25, ports: [web]}
-        flows:
-          - {from: corp, to: w, ports: [web]}
-        """, files: files))
+        let policy = try #require(
+            compiled(
+                """
+                version: 1
+                name: t
+                include: [common/a.yaml, common/b.yaml]
+                workloads:
+                  w: {image: nginx:1.25, ports: [web]}
+                flows:
+                  - {from: corp, to: w, ports: [web]}
+                """, files: files))
         #expect(policy.files == ["spec.yaml", "common/a.yaml", "common/base.yaml", "common/b.yaml"])
         #expect(policy.intent.ingress.count == 1)
     }
@@ -391,8 +416,9 @@ import TestSupport
     }
 
     @Test func duplicateDefinitionsNameBothPlaces() throws {
-        let output = compileSpec("version: 1\nname: t\ninclude: [x.yaml]\nworkloads:\n  w: {image: nginx:1.25}\n",
-                                 files: ["x.yaml": "workloads:\n  w: {image: nginx:1.25}\n"])
+        let output = compileSpec(
+            "version: 1\nname: t\ninclude: [x.yaml]\nworkloads:\n  w: {image: nginx:1.25}\n",
+            files: ["x.yaml": "workloads:\n  w: {image: nginx:1.25}\n"])
         let diagnostic = try #require(output.diagnostics.first)
         #expect(diagnostic.code == .duplicateDefinition)
         #expect(diagnostic.range?.file == "x.yaml")
@@ -402,7 +428,8 @@ import TestSupport
     // MARK: Targets and lint
 
     @Test func targetsAreKnownAndOptionsPassThrough() throws {
-        let policy = try #require(compiled("version: 1\nname: t\nworkloads: {}\ntargets:\n  swarm: {gaps: narrow, encrypt_networks: false}\n  aws: {vpc_id: vpc-1}\n"))
+        let policy = try #require(
+            compiled("version: 1\nname: t\nworkloads: {}\ntargets:\n  swarm: {gaps: narrow, encrypt_networks: false}\n  aws: {vpc_id: vpc-1}\n"))
         #expect(policy.targets.map(\.target) == [.swarm, .aws])
         #expect(policy.options(for: .swarm)?.gaps == .narrow)
         #expect(policy.options(for: .swarm)?.option("encrypt_networks")?.value.value == .boolean(false))

@@ -28,7 +28,8 @@ public enum RandomSpec {
             let to = Int.random(in: 0..<workloadCount, using: &rng)
             // Ports a direct destination listens on (explicit ports must be listened), or a bare protocol.
             let listened = listens[to].filter { $0 != "icmp" }
-            let ports = deny || listened.isEmpty || Bool.random(using: &rng)
+            let ports =
+                deny || listened.isEmpty || Bool.random(using: &rng)
                 ? [["tcp", "udp", "all", "icmp"].randomElement(using: &rng)!] : [listened.randomElement(using: &rng)!]
             let action = deny ? "action: deny, " : ""
             switch Int.random(in: 0..<4, using: &rng) {
@@ -36,7 +37,9 @@ public enum RandomSpec {
                 text += "  - {\(action)from: \(sources.randomElement(using: &rng)!), to: w\(to), ports: [\(ports.joined(separator: ", "))]}\n"
             case 1:
                 let from = Int.random(in: 0..<workloadCount, using: &rng)
-                text += "  - {\(action)from: w\(from), to: \(destinations.randomElement(using: &rng)!), ports: [\(["tcp/443", "udp/53", "all", "tcp"].randomElement(using: &rng)!)]}\n"
+                text +=
+                    "  - {\(action)from: w\(from), to: \(destinations.randomElement(using: &rng)!), ports: "
+                    + "[\(["tcp/443", "udp/53", "all", "tcp"].randomElement(using: &rng)!)]}\n"
             default:
                 let from = Int.random(in: 0..<workloadCount, using: &rng)
                 text += "  - {\(action)from: w\(from), to: w\(to), ports: [\(ports.joined(separator: ", "))]}\n"

@@ -1,9 +1,12 @@
 import Testing
+
 @testable import YAML
 
 @Suite struct WriterTests {
-    static let ambiguous = ["yes", "No", "on", "OFF", "y", "n", "null", "~", "", "true", "False", "0755", "1e3", "1.10", "0x1F",
-                            "1_000", "1:20", ".inf", "-.Inf", ".NaN", "2001-12-14", "<<", "=", "+1", "-2", ".5", "12:30:45", "123"]
+    static let ambiguous = [
+        "yes", "No", "on", "OFF", "y", "n", "null", "~", "", "true", "False", "0755", "1e3", "1.10", "0x1F",
+        "1_000", "1:20", ".inf", "-.Inf", ".NaN", "2001-12-14", "<<", "=", "+1", "-2", ".5", "12:30:45", "123",
+    ]
 
     @Test(arguments: ambiguous)
     func ambiguousStringsAreQuoted(text: String) throws {
@@ -31,7 +34,11 @@ import Testing
     }
 
     @Test func specialCharactersRoundTrip() throws {
-        for text in ["a: b", "#comment", "- dash", "line\nbreak", "tab\there", "quote\"s", "'single'", "ünïcødé", " lead", "trail ", "@at", "%p", "{x}", "[y]", "*star", "&amp", "!bang", "|pipe", ">gt", "`tick`"] {
+        for text in [
+            "a: b", "#comment", "- dash", "line\nbreak", "tab\there", "quote\"s", "'single'", "ünïcødé", " lead", "trail ", "@at", "%p",
+            "{x}", "[y]", "*star",
+            "&amp", "!bang", "|pipe", ">gt", "`tick`",
+        ] {
             let yaml = try YAMLWriter.write(.object([.init(text, .string(text))]))
             let loaded = YAMLLoader.load(text: yaml, file: "out.yaml")
             guard case .mapping(let pairs) = loaded.root?.content else {
@@ -55,19 +62,20 @@ import Testing
 
     @Test func jsonIsDeterministicAndEscaped() {
         let value: StructuredValue = .object(["s": "q\"\\\n\u{1}", "n": 3, "l": [true, .null], "e": .object([]), "a": .array([])])
-        #expect(JSONWriter.write(value) == """
-        {
-          "s": "q\\"\\\\\\n\\u0001",
-          "n": 3,
-          "l": [
-            true,
-            null
-          ],
-          "e": {},
-          "a": []
-        }
+        #expect(
+            JSONWriter.write(value) == """
+                {
+                  "s": "q\\"\\\\\\n\\u0001",
+                  "n": 3,
+                  "l": [
+                    true,
+                    null
+                  ],
+                  "e": {},
+                  "a": []
+                }
 
-        """)
+                """)
         #expect(JSONWriter.compact(value) == #"{"s":"q\"\\\n\u0001","n":3,"l":[true,null],"e":{},"a":[]}"#)
     }
 }

@@ -17,9 +17,10 @@ public struct AWSBackend: Backend {
         // The identities whose groups had their address ranges fitted to the quota, per
         // direction: the rules written differ from the intent's.
         func fittedGroups(_ asked: [Int: ExternalRules], _ written: [Int: [SecurityGroupRule]]) -> Set<Int> {
-            Set(asked.keys.filter { index in
-                Set(plan.external(asked[index] ?? ExternalRules())) != Set((written[index] ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
-            })
+            Set(
+                asked.keys.filter { index in
+                    Set(plan.external(asked[index] ?? ExternalRules())) != Set((written[index] ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
+                })
         }
         let fittedIngress = fittedGroups(plan.firewall.ingress, plan.ingressRules)
         let fittedEgress = fittedGroups(plan.firewall.egress, plan.egressRules)

@@ -102,7 +102,7 @@ struct AWSReader {
             if case .mapping(let outputs)? = root["Outputs"]?.content {
                 for output in outputs {
                     guard let name = output.value["Export"]?["Name"]?.scalar,
-                          case .sequence(let parts)? = output.value["Value"]?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar
+                        case .sequence(let parts)? = output.value["Value"]?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar
                     else { continue }
                     exports[name] = logical
                 }
@@ -119,8 +119,8 @@ struct AWSReader {
         var indexByLogical: [String: Int] = [:]
         for (file, resource) in resources where resource.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" {
             guard case .sequence(let tags)? = resource.value["Properties"]?["Tags"]?.content,
-                  let identity = tags.first(where: { $0["Key"]?.scalar == "palisade:identity" })?["Value"]?.scalar,
-                  let index = indexByName[identity]
+                let identity = tags.first(where: { $0["Key"]?.scalar == "palisade:identity" })?["Value"]?.scalar,
+                let index = indexByName[identity]
             else { throw ReadFailure(file, "security group \(resource.name) names no identity of the spec") }
             indexByLogical[resource.name] = index
         }
@@ -168,7 +168,7 @@ struct AWSReader {
             let name = resource.name
             switch resource.value["Type"]?.scalar {
             case "AWS::EC2::SecurityGroup":
-                guard let index = indexByLogical[name] else { continue } // cannot happen: every group was indexed above
+                guard let index = indexByLogical[name] else { continue }  // cannot happen: every group was indexed above
                 for (position, node) in items(properties?["SecurityGroupIngress"]).enumerated() {
                     let rule = try rule(node, ingress: true, in: file)
                     entries.append(Entry(name: "security group \(name) inbound rule \(position + 1)", owner: index, inbound: true, rule: rule))
@@ -176,8 +176,10 @@ struct AWSReader {
                 let outbound = items(properties?["SecurityGroupEgress"])
                 // No egress rule at all means CloudFormation's default: everything out.
                 if outbound.isEmpty {
-                    entries.append(Entry(name: "security group \(name) default egress", owner: index, inbound: false,
-                                         rule: SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))))
+                    entries.append(
+                        Entry(
+                            name: "security group \(name) default egress", owner: index, inbound: false,
+                            rule: SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))))
                 }
                 for (position, node) in outbound.enumerated() {
                     let rule = try rule(node, ingress: false, in: file)

@@ -18,9 +18,10 @@ public struct AzureOptions: BackendOptions {
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
         origin = options.origin
-        location = reader.string("location", default: nil) { text in
-            let valid = text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) } && !text.isEmpty
-            return valid ? nil : "an Azure location is lower-case letters and digits, like westeurope"
-        } ?? Self.defaultLocation
+        location =
+            reader.string("location", default: nil) { text in
+                let valid = text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) } && !text.isEmpty
+                return valid ? nil : "an Azure location is lower-case letters and digits, like westeurope"
+            } ?? Self.defaultLocation
     }
 }

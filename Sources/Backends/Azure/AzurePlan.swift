@@ -266,7 +266,8 @@ struct AzurePlan {
                 throw BackendError(
                     .error(
                         .targetLimit,
-                        "azure: the rules of segment '\(segment)' name \(groups.count) application security groups; an NSG's rules may name \(Self.groupsPerNSG)",
+                        "azure: the rules of segment '\(segment)' name \(groups.count) application security groups; an NSG's rules may name "
+                            + "\(Self.groupsPerNSG)",
                         at: origin(segment), help: "split the segment, or let its workloads share fewer service identities' peers"))
             }
         }

@@ -39,11 +39,12 @@ struct AzureReader {
             for rule in rules {
                 let (own, peer) = (rule.ownSide, rule.peerSide)
                 let addresses = peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? AddressSet.all : Self.addresses(peer.prefixes)
-                views.append(FirewallRuleView(
-                    name: "NSG \(nsg) rule \(rule.name) (priority \(rule.priority))", inbound: rule.direction == .inbound, allow: rule.access == .allow,
-                    owners: own.isWide ? here : Set(own.groups.compactMap { identityByASG[$0] }).intersection(here),
-                    peers: peer.isWide ? Set(plan.identities.indices) : Set(peer.groups.compactMap { identityByASG[$0] }),
-                    addresses: addresses, ports: Self.portSet(rule.proto, rule.ports), group: "\(nsg)/\(rule.direction.rawValue)"))
+                views.append(
+                    FirewallRuleView(
+                        name: "NSG \(nsg) rule \(rule.name) (priority \(rule.priority))", inbound: rule.direction == .inbound, allow: rule.access == .allow,
+                        owners: own.isWide ? here : Set(own.groups.compactMap { identityByASG[$0] }).intersection(here),
+                        peers: peer.isWide ? Set(plan.identities.indices) : Set(peer.groups.compactMap { identityByASG[$0] }),
+                        addresses: addresses, ports: Self.portSet(rule.proto, rule.ports), group: "\(nsg)/\(rule.direction.rawValue)"))
             }
         }
         return views
@@ -110,20 +111,22 @@ struct AzureReader {
     ]
 
     static func defaultRule(_ name: String, _ direction: Rule.Direction, _ access: Rule.Access, _ priority: Int, from: String, to: String) -> Rule {
-        Rule(name: name, direction: direction, access: access, priority: priority, proto: .any, ports: ["*"],
-             sourcePrefixes: [from], destinationPrefixes: [to], description: "")
+        Rule(
+            name: name, direction: direction, access: access, priority: priority, proto: .any, ports: ["*"],
+            sourcePrefixes: [from], destinationPrefixes: [to], description: "")
     }
 
     // MARK: Values
 
     /// The ports a rule's protocol and port list cover; `*` is every protocol.
     static func portSet(_ proto: Rule.NSGProtocol, _ ports: [String]) -> PortSet {
-        let protocols: [TransportProtocol] = switch proto {
-        case .tcp: [.tcp]
-        case .udp: [.udp]
-        case .icmp: [.icmp]
-        case .any: [.tcp, .udp, .sctp, .icmp]
-        }
+        let protocols: [TransportProtocol] =
+            switch proto {
+            case .tcp: [.tcp]
+            case .udp: [.udp]
+            case .icmp: [.icmp]
+            case .any: [.tcp, .udp, .sctp, .icmp]
+            }
         var result = PortSet()
         for proto in protocols {
             if !proto.hasPorts || ports.contains("*") {
@@ -328,12 +331,13 @@ struct NSGSemantics {
         // Only rules with an address side can concern external peers.
         let rules = (rulesBySegment[segment] ?? AzureReader.defaults).filter { $0.sourceGroups.isEmpty || $0.destinationGroups.isEmpty }
         let ingress = ExternalRules(contributions: allowedExternal(rules, direction: .inbound, identity: identity))
-        let egress = ExternalRules(entries: ExternalRules(contributions: allowedExternal(rules, direction: .outbound, identity: identity))
-            .entries.map { entry in
-                var peers = entry.peers
-                if peers.addresses.isAll { peers.dns = .all }
-                return ExternalRules.Entry(ports: entry.ports, peers: peers)
-            })
+        let egress = ExternalRules(
+            entries: ExternalRules(contributions: allowedExternal(rules, direction: .outbound, identity: identity))
+                .entries.map { entry in
+                    var peers = entry.peers
+                    if peers.addresses.isAll { peers.dns = .all }
+                    return ExternalRules.Entry(ports: entry.ports, peers: peers)
+                })
         return (ingress, egress)
     }
 

@@ -14,10 +14,11 @@ public struct OptionReader {
         self.target = options.target
         self.specs = specs
         for entry in options.options where !specs.contains(where: { $0.name == entry.key.value }) {
-            diagnostics.append(.error(
-                .invalidTargetOption, "unknown option '\(entry.key.value)' for target \(target.rawValue)", at: entry.key.range,
-                help: didYouMean(entry.key.value, in: specs.map(\.name))
-                    ?? "\(target.rawValue) options: \(specs.map(\.name).joined(separator: ", ")), gaps"))
+            diagnostics.append(
+                .error(
+                    .invalidTargetOption, "unknown option '\(entry.key.value)' for target \(target.rawValue)", at: entry.key.range,
+                    help: didYouMean(entry.key.value, in: specs.map(\.name))
+                        ?? "\(target.rawValue) options: \(specs.map(\.name).joined(separator: ", ")), gaps"))
         }
     }
 
@@ -37,8 +38,9 @@ public struct OptionReader {
             if case .string(let word) = entry.value.value { shown = "'\(word)'" } else { shown = "that value" }
             var help = "expected one of: \(allowed.joined(separator: ", "))"
             if case .string(let word) = entry.value.value, let close = didYouMean(word, in: allowed) { help = close }
-            diagnostics.append(.error(
-                .invalidTargetOption, "option '\(name)' of target \(target.rawValue) cannot be \(shown)", at: entry.value.range, help: help))
+            diagnostics.append(
+                .error(
+                    .invalidTargetOption, "option '\(name)' of target \(target.rawValue) cannot be \(shown)", at: entry.value.range, help: help))
             return value
         }
         return word

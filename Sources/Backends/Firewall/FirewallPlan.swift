@@ -31,9 +31,10 @@ struct FirewallPlan {
         let ids = Set(policy.workloads.map(\.identity)).sorted()
         for (index, id) in ids.enumerated() {
             let workloads = policy.workloads.filter { $0.identity == id }
-            identities.append(Identity(
-                name: policy.identity(id).name, workloads: workloads.map(\.id),
-                segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
+            identities.append(
+                Identity(
+                    name: policy.identity(id).name, workloads: workloads.map(\.id),
+                    segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
             for workload in workloads { identityOf[workload.id] = index }
         }
         // Every workload has an identity, so every lookup below finds one.
@@ -66,7 +67,8 @@ struct FirewallPlan {
     /// reaches every `dns:` name too.
     func relation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> Relation {
         var relation = Relation()
-        relation.betweenWorkloads.reserveCapacity(allowed.reduce(0) { $0 + identities[$1.key.source].workloads.count * identities[$1.key.destination].workloads.count })
+        relation.betweenWorkloads.reserveCapacity(
+            allowed.reduce(0) { $0 + identities[$1.key.source].workloads.count * identities[$1.key.destination].workloads.count })
         for (pair, ports) in allowed where !ports.isEmpty {
             for source in identities[pair.source].workloads {
                 for destination in identities[pair.destination].workloads {
@@ -78,11 +80,12 @@ struct FirewallPlan {
             for workload in identities[index].workloads { relation.ingress[workload] = rules }
         }
         for (index, rules) in egress where !rules.isEmpty {
-            let withNames = ExternalRules(entries: rules.entries.map { entry in
-                var peers = entry.peers
-                if peers.addresses.isAll { peers.dns = .all }
-                return ExternalRules.Entry(ports: entry.ports, peers: peers)
-            })
+            let withNames = ExternalRules(
+                entries: rules.entries.map { entry in
+                    var peers = entry.peers
+                    if peers.addresses.isAll { peers.dns = .all }
+                    return ExternalRules.Entry(ports: entry.ports, peers: peers)
+                })
             for workload in identities[index].workloads { relation.egress[workload] = withNames }
         }
         return relation

@@ -18,7 +18,9 @@ struct FirewallRuleView {
     var group: String? = nil
 
     /// The rules that match some of `from → to` on `ports`, owner side first.
-    static func explain(_ rules: [FirewallRuleView], plan: FirewallPlan, from: Endpoints, to: Endpoints, ports: PortSet, name: (WorkloadID) -> String) -> [String] {
+    static func explain(_ rules: [FirewallRuleView], plan: FirewallPlan, from: Endpoints, to: Endpoints, ports: PortSet, name: (WorkloadID) -> String)
+        -> [String]
+    {
         var lines: [String] = []
         /// Groups already decided for the connection being explained.
         var decided = Set<String>()
@@ -42,7 +44,8 @@ struct FirewallRuleView {
             }
             if !from.external.addresses.isEmpty {
                 decided = []
-                for rule in rules where rule.inbound && rule.owners.contains(owner) && !rule.ports.intersection(ports).isEmpty
+                for rule in rules
+                where rule.inbound && rule.owners.contains(owner) && !rule.ports.intersection(ports).isEmpty
                     && !rule.addresses.intersection(from.external.addresses).isEmpty
                 {
                     add(rule, "\(from.external.summary) -> \(name(destination))")
@@ -55,7 +58,8 @@ struct FirewallRuleView {
                 decided = []
                 // A name resolves to some address: rules over a whole address family match it.
                 let names = !to.external.dns.isEmpty
-                for rule in rules where !rule.inbound && rule.owners.contains(owner) && !rule.ports.intersection(ports).isEmpty
+                for rule in rules
+                where !rule.inbound && rule.owners.contains(owner) && !rule.ports.intersection(ports).isEmpty
                     && (!rule.addresses.intersection(to.external.addresses).isEmpty || (names && (rule.addresses.v4.isFull || rule.addresses.v6.isFull)))
                 {
                     add(rule, "\(name(source)) -> \(to.external.summary)")

@@ -20,9 +20,11 @@ func fitted(
         let family: Int
         if cost(4) > ipv4Budget { family = 4 } else if cost(6) > ipv6Budget { family = 6 } else { break }
         // The entry with the most prefixes of that family gives way first.
-        guard let index = entries.indices.max(by: { a, b in
-            prefixCount(entries[a].peers.addresses, family) < prefixCount(entries[b].peers.addresses, family)
-        }), prefixCount(entries[index].peers.addresses, family) > 0 else { break }
+        guard
+            let index = entries.indices.max(by: { a, b in
+                prefixCount(entries[a].peers.addresses, family) < prefixCount(entries[b].peers.addresses, family)
+            }), prefixCount(entries[index].peers.addresses, family) > 0
+        else { break }
         var addresses = entries[index].peers.addresses
         if family == 4 {
             addresses.v4 = widen ? coarsened(addresses.v4) : withoutSmallestPrefix(addresses.v4)

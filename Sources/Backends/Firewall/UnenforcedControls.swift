@@ -9,25 +9,30 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
     for workload in policy.workloads {
         for key in RuntimeKey.allCases {
             guard let origin = workload.runtime.origins[key] else { continue }
-            gaps.append(.runtime(
-                target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue): \(why)",
-                origin: origin))
+            gaps.append(
+                .runtime(
+                    target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue): \(why)",
+                    origin: origin))
         }
         if !workload.secrets.isEmpty {
-            gaps.append(Gap(
-                kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name),
-                reason: "secrets are not delivered by \(target.rawValue): \(why)", origin: workload.origin))
+            gaps.append(
+                Gap(
+                    kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name),
+                    reason: "secrets are not delivered by \(target.rawValue): \(why)", origin: workload.origin))
         }
     }
     for grant in policy.grants {
         let (identity, role) = policy.names(of: grant)
-        gaps.append(.grant(
-            .unenforced, target: target, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)' is not enforced by \(target.rawValue): \(why)"))
+        gaps.append(
+            .grant(
+                .unenforced, target: target, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)' is not enforced by \(target.rawValue): \(why)"
+            ))
     }
     if let imagePolicy = policy.imagePolicy {
-        gaps.append(Gap(
-            kind: .unenforced, capability: .imagePolicy, target: target, subject: .imagePolicy,
-            reason: "image_policy is checked at compile time only, not by \(target.rawValue): \(why)", origin: imagePolicy.origin))
+        gaps.append(
+            Gap(
+                kind: .unenforced, capability: .imagePolicy, target: target, subject: .imagePolicy,
+                reason: "image_policy is checked at compile time only, not by \(target.rawValue): \(why)", origin: imagePolicy.origin))
     }
     return gaps
 }

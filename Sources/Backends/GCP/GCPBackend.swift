@@ -34,7 +34,8 @@ public struct GCPBackend: Backend {
                     ],
                     otherwise: "the firewall rules allow more than the intent here")
             case .narrowed:
-                return site.peers.dns.isEmpty ? "with gaps: narrow, what a VPC firewall rule cannot express exactly is dropped"
+                return site.peers.dns.isEmpty
+                    ? "with gaps: narrow, what a VPC firewall rule cannot express exactly is dropped"
                     : "with gaps: narrow, dns: destinations are dropped (VPC firewall rules match no names)"
             default:
                 return ""

@@ -22,11 +22,15 @@ struct GCPEmitter {
         if !rule.destinationRanges.isEmpty { entries.append(.init("destinationRanges", strings(rule.destinationRanges))) }
         if !rule.sourceServiceAccounts.isEmpty { entries.append(.init("sourceServiceAccounts", strings(rule.sourceServiceAccounts))) }
         if !rule.targetServiceAccounts.isEmpty { entries.append(.init("targetServiceAccounts", strings(rule.targetServiceAccounts))) }
-        entries.append(.init(rule.action == .allow ? "allowed" : "denied", .array(rule.matches.map { match in
-            var fields: [StructuredValue.Entry] = [.init("IPProtocol", .string(match.proto.name))]
-            if !match.ports.isEmpty { fields.append(.init("ports", strings(match.ports))) }
-            return .object(fields)
-        })))
+        entries.append(
+            .init(
+                rule.action == .allow ? "allowed" : "denied",
+                .array(
+                    rule.matches.map { match in
+                        var fields: [StructuredValue.Entry] = [.init("IPProtocol", .string(match.proto.name))]
+                        if !match.ports.isEmpty { fields.append(.init("ports", strings(match.ports))) }
+                        return .object(fields)
+                    })))
         return .object(entries)
     }
 }

@@ -52,14 +52,16 @@ public struct GCPOptions: BackendOptions {
         origin = options.origin
         network = reader.string("network", default: Self.defaultNetwork) { Self.networkProblem($0) } ?? Self.defaultNetwork
         project = reader.string("project", default: nil) { isDNSLabelLike($0, 6...30) ? nil : "a project id is 6-30 lower-case letters, digits and '-'" }
-        serviceAccountPrefix = reader.string("service_account_prefix", default: Self.defaultPrefix) { prefix in
-            guard prefix.count <= 10 else { return "at most 10 characters" }
-            return prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
-        }
+        serviceAccountPrefix =
+            reader.string("service_account_prefix", default: Self.defaultPrefix) { prefix in
+                guard prefix.count <= 10 else { return "at most 10 characters" }
+                return prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
+            }
             ?? Self.defaultPrefix
-        let text = reader.string("internal_ranges", default: Self.defaultInternalRanges) { text in
-            text.split(separator: ",").allSatisfy(Self.isCIDR) ? nil : "a comma-separated list of CIDRs"
-        } ?? Self.defaultInternalRanges
+        let text =
+            reader.string("internal_ranges", default: Self.defaultInternalRanges) { text in
+                text.split(separator: ",").allSatisfy(Self.isCIDR) ? nil : "a comma-separated list of CIDRs"
+            } ?? Self.defaultInternalRanges
         internalRanges = text.split(separator: ",").compactMap { part in
             if case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) { cidr } else { nil }
         }

@@ -77,9 +77,13 @@ struct MesosACLs: Equatable {
     var json: StructuredValue {
         var entries: [StructuredValue.Entry] = [.init("permissive", .bool(permissive))]
         for action in actions {
-            entries.append(.init(action.action, .array(action.rules.map { rule in
-                .object([.init("principals", Self.json(rule.principals)), .init(action.objectField, Self.json(rule.object))])
-            })))
+            entries.append(
+                .init(
+                    action.action,
+                    .array(
+                        action.rules.map { rule in
+                            .object([.init("principals", Self.json(rule.principals)), .init(action.objectField, Self.json(rule.object))])
+                        })))
         }
         return .object(entries)
     }
@@ -110,7 +114,7 @@ struct MesosACLs: Equatable {
             var rules: [Rule] = []
             for item in items {
                 guard case .mapping(let fields) = item.content, let principals = fields.first(where: { $0.name == "principals" }),
-                      let object = fields.first(where: { $0.name != "principals" })
+                    let object = fields.first(where: { $0.name != "principals" })
                 else { throw ReadFailure(Self.file, "an ACL of \(pair.name) lacks principals or an object") }
                 field = object.name
                 rules.append(Rule(principals: try Self.entity(principals.value), object: try Self.entity(object.value)))

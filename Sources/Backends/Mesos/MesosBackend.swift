@@ -12,8 +12,9 @@ public struct MesosBackend: Backend {
     /// Task users are OS user names on the agents: at most 32 characters.
     public func validate(_ policy: Policy) -> [Diagnostic] {
         policy.identities.filter { $0.kind == .service && $0.name.count > 32 }.map { identity in
-            .error(.targetLimit, "service identity '\(identity.name)' is \(identity.name.count) characters; Mesos runs tasks as an OS user, at most 32",
-                   at: identity.origin, help: "use a shorter identity name")
+            .error(
+                .targetLimit, "service identity '\(identity.name)' is \(identity.name.count) characters; Mesos runs tasks as an OS user, at most 32",
+                at: identity.origin, help: "use a shorter identity name")
         }
     }
 
@@ -31,7 +32,8 @@ public struct MesosBackend: Backend {
             switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads):
                 return docker
-                    ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a connected group of workloads shares it)"
+                    ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a "
+                        + "connected group of workloads shares it)"
                     : "tasks on one container network reach each other on every port, both ways"
             case (.widened, .ingress): return "host ports are open to every address; Mesos has no source filter"
             case (.widened, .egress): return "egress is the CNI network's policy, configured outside Marathon and Mesos"
@@ -67,11 +69,12 @@ public struct MesosBackend: Backend {
                 gap(.resources, "no memory limit in the spec: Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
             }
             if !workload.secrets.isEmpty {
-                gaps.append(Gap(
-                    kind: .unenforced, capability: .secrets, target: .mesos, subject: .secrets(workload: workload.name),
-                    reason: "secrets \(workload.secrets.joined(separator: ", ")) are not mounted at /run/secrets: file secrets need the Mesos "
-                        + "containerizer and a secrets plugin (DC/OS Enterprise); OSS Marathon passes none",
-                    origin: workload.origin))
+                gaps.append(
+                    Gap(
+                        kind: .unenforced, capability: .secrets, target: .mesos, subject: .secrets(workload: workload.name),
+                        reason: "secrets \(workload.secrets.joined(separator: ", ")) are not mounted at /run/secrets: file secrets need the Mesos "
+                            + "containerizer and a secrets plugin (DC/OS Enterprise); OSS Marathon passes none",
+                        origin: workload.origin))
             }
             if runtime.hostNetwork == true { gap(.hostNetwork, "host_network is not expressed: every app keeps a container network") }
             if runtime.runAsNonRoot == true, (runtime.user ?? 0) == 0 {
@@ -80,13 +83,17 @@ public struct MesosBackend: Backend {
             guard !docker else { continue }
             // The Mesos containerizer takes no docker parameters, and Marathon 1.8's app
             // schema has no linuxInfo: only the image and the task user remain.
-            if runtime.user != nil { gap(.user, "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'") }
+            if runtime.user != nil {
+                gap(.user, "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'")
+            }
             if runtime.readOnlyRoot == true { gap(.readOnlyRoot, "read_only_root needs the Docker containerizer") }
             if runtime.writablePaths?.isEmpty == false { gap(.writablePaths, "writable_paths need the Docker containerizer") }
             if runtime.capabilities != nil { gap(.capabilities, "capabilities need the Docker containerizer") }
             if runtime.noNewPrivileges == true { gap(.noNewPrivileges, "no_new_privileges needs the Docker containerizer") }
             // What the task gets then depends on the agents' isolators, not on the app.
-            if let seccomp = runtime.seccomp { gap(.seccomp, "seccomp \(seccomp) depends on the agents' linux/seccomp isolator (linuxInfo is not in Marathon 1.8's app schema)") }
+            if let seccomp = runtime.seccomp {
+                gap(.seccomp, "seccomp \(seccomp) depends on the agents' linux/seccomp isolator (linuxInfo is not in Marathon 1.8's app schema)")
+            }
             if let apparmor = runtime.apparmor { gap(.apparmor, "apparmor \(apparmor) cannot be set for the Mesos containerizer") }
             if runtime.privileged == true { gap(.privileged, "privileged needs the Docker containerizer") }
             if runtime.resources?.pids != nil { gap(.resources, "a pids limit needs the Docker containerizer") }
@@ -94,10 +101,11 @@ public struct MesosBackend: Backend {
             if let flag = runtime.hostIPC { gap(.hostIPC, "host_ipc: \(flag) depends on the agents' namespaces/ipc isolator") }
         }
         if let imagePolicy = policy.imagePolicy {
-            gaps.append(Gap(
-                kind: .unenforced, capability: .imagePolicy, target: .mesos, subject: .imagePolicy,
-                reason: "image_policy is checked at compile time only: Marathon and Mesos have no registry allowlist or digest requirement",
-                origin: imagePolicy.origin))
+            gaps.append(
+                Gap(
+                    kind: .unenforced, capability: .imagePolicy, target: .mesos, subject: .imagePolicy,
+                    reason: "image_policy is checked at compile time only: Marathon and Mesos have no registry allowlist or digest requirement",
+                    origin: imagePolicy.origin))
         }
         return gaps
     }
@@ -111,16 +119,29 @@ public struct MesosBackend: Backend {
             let identity = policy.identity(grant.identity)
             let actions = policy.role(grant.role).effectiveActions
             if actions.contains(.deploy) {
-                gaps.append(grantGap(.unenforced, grant, "grant of 'deploy' to '\(identity.name)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated user deploy (an authorization plugin is needed)"))
+                gaps.append(
+                    grantGap(
+                        .unenforced, grant,
+                        "grant of 'deploy' to '\(identity.name)': deploying is Marathon's to authorize, and OSS Marathon lets every authenticated "
+                            + "user deploy (an authorization plugin is needed)"
+                    ))
             }
             if actions.contains(.secrets) {
                 gaps.append(grantGap(.unenforced, grant, "grant of 'secrets' to '\(identity.name)': Mesos has no ACL for secret values"))
             }
             if actions.contains(.exec), settings.containerizer == .docker {
-                gaps.append(grantGap(.narrowed, grant, "grant of 'exec' to '\(identity.name)': the ACLs allow it, but the Docker containerizer has no nested container sessions"))
+                gaps.append(
+                    grantGap(
+                        .narrowed, grant,
+                        "grant of 'exec' to '\(identity.name)': the ACLs allow it, but the Docker containerizer has no nested container sessions"))
             }
             if identity.kind == .group {
-                gaps.append(grantGap(.unenforced, grant, "'\(identity.name)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal named '\(identity.name)'"))
+                gaps.append(
+                    grantGap(
+                        .unenforced, grant,
+                        "'\(identity.name)' is a group: Mesos principals are single credentials, so the group must authenticate as one principal "
+                            + "named '\(identity.name)'"
+                    ))
             }
             // A task user shared with workloads of other segments widens the grant to them.
             let granted = Set(grant.segments)
@@ -128,7 +149,13 @@ public struct MesosBackend: Backend {
             for workload in policy.workloads where !granted.contains(workload.segment) && users.contains(workload.identity) {
                 let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
                 guard !neutral.isEmpty else { continue }
-                gaps.append(grantGap(.widened, grant, "grant of \(neutral.joined(separator: ", ")) to '\(identity.name)' also covers '\(workload.name)' in segment '\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, and '\(policy.identity(workload.identity).name)' runs there too"))
+                gaps.append(
+                    grantGap(
+                        .widened, grant,
+                        "grant of \(neutral.joined(separator: ", ")) to '\(identity.name)' also covers '\(workload.name)' in segment "
+                            + "'\(policy.segments[workload.segment.index].name)': Mesos ACLs name task users, "
+                            + "and '\(policy.identity(workload.identity).name)' runs there too"
+                    ))
             }
         }
         return gaps

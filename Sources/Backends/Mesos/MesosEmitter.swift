@@ -30,13 +30,16 @@ struct MesosEmitter {
         let root = plan.root
         return .object([
             .init("id", .string(root)),
-            .init("groups", .array(policy.segments.map { segment in
-                let path = "\(root == "/" ? "" : root)/\(segment.name)"
-                return .object([
-                    .init("id", .string(path)),
-                    .init("apps", .array(segment.workloads.map { app(policy.workloads[$0.index], path: path, networks: networkOf[$0] ?? []) })),
-                ])
-            })),
+            .init(
+                "groups",
+                .array(
+                    policy.segments.map { segment in
+                        let path = "\(root == "/" ? "" : root)/\(segment.name)"
+                        return .object([
+                            .init("id", .string(path)),
+                            .init("apps", .array(segment.workloads.map { app(policy.workloads[$0.index], path: path, networks: networkOf[$0] ?? []) })),
+                        ])
+                    })),
         ])
     }
 
@@ -54,9 +57,13 @@ struct MesosEmitter {
         var docker: [StructuredValue.Entry] = [.init("image", .string(workload.image.text))]
         if options.containerizer == .docker {
             docker.append(.init("privileged", .bool(runtime.privileged == true)))
-            docker.append(.init("parameters", .array(parameters(runtime).map { key, value in
-                .object([.init("key", .string(key)), .init("value", .string(value))])
-            })))
+            docker.append(
+                .init(
+                    "parameters",
+                    .array(
+                        parameters(runtime).map { key, value in
+                            .object([.init("key", .string(key)), .init("value", .string(value))])
+                        })))
         }
         var container: [StructuredValue.Entry] = [
             .init("type", .string(options.containerizer == .docker ? "DOCKER" : "MESOS")),
@@ -133,9 +140,11 @@ struct MesosEmitter {
                 }
             }
         }
-        return MesosACLs(permissive: false, actions: MesosACLs.written.map { action, field in
-            MesosACLs.ActionRules(action: action, objectField: field, rules: (byAction[action] ?? []) + [MesosACLs.Rule(principals: .any, object: .none)])
-        })
+        return MesosACLs(
+            permissive: false,
+            actions: MesosACLs.written.map { action, field in
+                MesosACLs.ActionRules(action: action, objectField: field, rules: (byAction[action] ?? []) + [MesosACLs.Rule(principals: .any, object: .none)])
+            })
     }
 
     /// For each granted identity (sorted), each neutral action with a Mesos ACL, the task
@@ -150,9 +159,12 @@ struct MesosEmitter {
             }
         }
         return users.sorted { $0.key < $1.key }.map { identity, actions in
-            (identity, actions.sorted { $0.key < $1.key }.compactMap { action, names in
-                names.isEmpty ? nil : (action, names.sorted())
-            })
+            (
+                identity,
+                actions.sorted { $0.key < $1.key }.compactMap { action, names in
+                    names.isEmpty ? nil : (action, names.sorted())
+                }
+            )
         }
     }
 }

@@ -73,10 +73,12 @@ func pathProblem(_ path: String) -> String? {
     if path == "/" { return nil }
     for segment in path.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
         let labels = segment.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !segment.isEmpty && labels.allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-"
-                && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
-        }
+        let valid =
+            !segment.isEmpty
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.first != "-" && label.last != "-"
+                    && label.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "-" }
+            }
         guard valid else { return "'\(segment)' is not lower-case letters, digits, '-' and '.' (Marathon path ids)" }
         if ["restart", "tasks", "versions"].contains(String(segment)) { return "'\(segment)' is reserved by Marathon" }
     }

@@ -52,7 +52,7 @@ enum PolicyPeer: Hashable {
     case block(cidr: CIDR, except: [CIDR])
 
     var addresses: AddressSet {
-        guard case let .block(cidr, except) = self else { return .empty }
+        guard case .block(let cidr, let except) = self else { return .empty }
         return except.reduce(cidr.addressSet) { $0.subtracting($1.addressSet) }
     }
 
@@ -286,7 +286,7 @@ struct ClusterNetwork {
 
     /// Whether a peer entry of `policy` matches pods with `labels` in `namespace`.
     func peer(_ peer: PolicyPeer, of policy: NetworkPolicy, matches namespace: String, _ labels: [String: String]) -> Bool {
-        guard case let .pods(namespaces, pods) = peer else { return false }
+        guard case .pods(let namespaces, let pods) = peer else { return false }
         if let namespaces {
             guard namespaces.matches(self.labels(of: namespace)) else { return false }
         } else if namespace != policy.namespace {
@@ -317,7 +317,7 @@ struct ClusterNetwork {
                     contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
                     continue
                 }
-                guard case let .pods(namespaces, selector) = peer else { continue }
+                guard case .pods(let namespaces, let selector) = peer else { continue }
                 for position in index.candidates(namespaces, selector, policyNamespace: policy.namespace) {
                     let other = pods[position]
                     guard !other.hostNetwork, self.peer(peer, of: policy, matches: other.namespace, other.labels) else { continue }
@@ -331,7 +331,9 @@ struct ClusterNetwork {
 
     /// Whether pods of `group` may open connections to (egress) or accept them from
     /// (ingress) platform pods with `labels` in `namespace`, on `ports`.
-    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index? = nil) -> Bool {
+    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index? = nil)
+        -> Bool
+    {
         guard !group.hostNetwork, let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else { return true }
         var covered = PortSet()
         for (policy, rule) in rules where rule.peers?.contains(where: { self.peer($0, of: policy, matches: namespace, labels) }) ?? true {
@@ -352,7 +354,8 @@ struct ClusterNetwork {
         for route in routes { routesIn[route.namespace, default: []].append(route) }
         var firewallAllows: [String: ExternalRules] = [:]
         for firewall in firewalls {
-            firewallAllows[firewall.namespace] = intersection(firewallAllows[firewall.namespace] ?? ExternalRules(entries: [.init(ports: .all, peers: .any)]), firewall.allowed)
+            firewallAllows[firewall.namespace] = intersection(
+                firewallAllows[firewall.namespace] ?? ExternalRules(entries: [.init(ports: .all, peers: .any)]), firewall.allowed)
         }
         var index: [WorkloadID: Int] = [:]
         for (position, group) in pods.enumerated() { index[group.workload] = position }
@@ -372,8 +375,11 @@ struct ClusterNetwork {
                 balanced = balanced.union(balancer.delivers)
             }
             var external = intersection(balanced, ingress[position].external)
-            for route in routesIn[group.namespace] ?? [] where route.selector.matches(group.labels)
-                && allows(.ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)), index: lookup)
+            for route in routesIn[group.namespace] ?? []
+            where route.selector.matches(group.labels)
+                && allows(
+                    .ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)),
+                    index: lookup)
             {
                 external = external.union(route.delivers)
             }
@@ -409,17 +415,26 @@ extension ClusterNetwork {
                 for (index, rule) in rules.enumerated() {
                     let common = rule.portSet.intersection(ports)
                     guard !common.isEmpty, rule.peers?.contains(where: { matches(policy, $0) }) ?? true else { continue }
-                    lines.append("NetworkPolicy \(policy.namespace)/\(policy.name): \(direction == .ingress ? "ingress" : "egress") rule \(index + 1) allows \(what) on \(common)")
+                    lines.append(
+                        "NetworkPolicy \(policy.namespace)/\(policy.name): \(direction == .ingress ? "ingress" : "egress") rule \(index + 1) allows "
+                            + "\(what) on \(common)"
+                    )
                 }
             }
-            if !isolated { lines.append("no NetworkPolicy isolates \(name(group.workload)) for \(direction == .ingress ? "ingress" : "egress"): everything is allowed") }
+            if !isolated {
+                lines.append("no NetworkPolicy isolates \(name(group.workload)) for \(direction == .ingress ? "ingress" : "egress"): everything is allowed")
+            }
         }
         for destination in to.workloads {
             guard let target = groups[destination] else { continue }
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
-                matching(.egress, origin, "\(name(source)) -> \(name(destination))", { policy, peer in self.peer(peer, of: policy, matches: target.namespace, target.labels) }, external: false)
-                matching(.ingress, target, "\(name(source)) -> \(name(destination))", { policy, peer in self.peer(peer, of: policy, matches: origin.namespace, origin.labels) }, external: false)
+                matching(
+                    .egress, origin, "\(name(source)) -> \(name(destination))",
+                    { policy, peer in self.peer(peer, of: policy, matches: target.namespace, target.labels) }, external: false)
+                matching(
+                    .ingress, target, "\(name(source)) -> \(name(destination))",
+                    { policy, peer in self.peer(peer, of: policy, matches: origin.namespace, origin.labels) }, external: false)
             }
             if !from.external.isEmpty {
                 let addresses = from.external.addresses
@@ -430,11 +445,16 @@ extension ClusterNetwork {
                         lines.append("Service \(balancer.namespace)/\(balancer.name) (LoadBalancer) carries \(carried) from outside to \(name(destination))")
                     }
                 }
-                matching(.ingress, target, "\(from.external.summary) -> \(name(destination))", { _, peer in !peer.addresses.intersection(addresses).isEmpty }, external: true)
+                matching(
+                    .ingress, target, "\(from.external.summary) -> \(name(destination))", { _, peer in !peer.addresses.intersection(addresses).isEmpty },
+                    external: true)
                 for route in routes where route.namespace == target.namespace && route.selector.matches(target.labels) && ports.contains(.tcp, route.port) {
                     let sources = route.delivers.entries.first?.peers.addresses ?? .empty
                     if !sources.intersection(addresses).isEmpty {
-                        lines.append("Route \(route.namespace)/\(route.name) carries tcp/\(route.port) through the ingress routers to \(name(destination))\(route.allowlist == nil ? "" : " (its allowlist admits the sources)")")
+                        lines.append(
+                            "Route \(route.namespace)/\(route.name) carries tcp/\(route.port) through the ingress routers to "
+                                + "\(name(destination))\(route.allowlist == nil ? "" : " (its allowlist admits the sources)")"
+                        )
                     }
                 }
             }
@@ -443,11 +463,13 @@ extension ClusterNetwork {
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
                 let names = !to.external.dns.isEmpty
-                matching(.egress, origin, "\(name(source)) -> \(to.external.summary)", { _, peer in
-                    guard case let .block(cidr, _) = peer else { return false }
-                    let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
-                    return !peer.addresses.intersection(to.external.addresses).isEmpty || (names && whole)
-                }, external: true)
+                matching(
+                    .egress, origin, "\(name(source)) -> \(to.external.summary)",
+                    { _, peer in
+                        guard case .block(let cidr, _) = peer else { return false }
+                        let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
+                        return !peer.addresses.intersection(to.external.addresses).isEmpty || (names && whole)
+                    }, external: true)
                 for firewall in firewalls where firewall.namespace == origin.namespace {
                     for (index, rule) in firewall.rules.enumerated() {
                         let match = rule.match
@@ -455,11 +477,15 @@ extension ClusterNetwork {
                             !entry.ports.intersection(ports).isEmpty && !entry.peers.intersection(to.external).isEmpty
                         }
                         guard overlap else { continue }
-                        let destination: String = switch rule.to {
-                        case .cidr(let cidr): "cidrSelector \(cidr)"
-                        case .dnsName(let dnsName): "dnsName \(dnsName)"
-                        }
-                        lines.append("EgressFirewall \(firewall.namespace)/default: rule \(index + 1) \(rule.allow ? "Allow" : "Deny") \(destination)\(rule.ports.map { " on \(PortSet($0))" } ?? "") (the first rule that matches)")
+                        let destination: String =
+                            switch rule.to {
+                            case .cidr(let cidr): "cidrSelector \(cidr)"
+                            case .dnsName(let dnsName): "dnsName \(dnsName)"
+                            }
+                        lines.append(
+                            "EgressFirewall \(firewall.namespace)/default: rule \(index + 1) \(rule.allow ? "Allow" : "Deny") "
+                                + "\(destination)\(rule.ports.map { " on \(PortSet($0))" } ?? "") (the first rule that matches)"
+                        )
                         break
                     }
                 }

@@ -22,34 +22,41 @@ public struct OpenShiftBackend: Backend {
         for segment in policy.segments {
             let namespace = settings.namespace(segment.name)
             if !isDNSLabelLike(namespace, 1...63) {
-                problems.append(.error(
-                    .targetLimit, "openshift namespace '\(namespace)' is not a DNS-1123 label of at most 63 characters",
-                    at: segment.origin, help: "shorten the namespace_prefix or the segment name"))
+                problems.append(
+                    .error(
+                        .targetLimit, "openshift namespace '\(namespace)' is not a DNS-1123 label of at most 63 characters",
+                        at: segment.origin, help: "shorten the namespace_prefix or the segment name"))
             } else if Self.isReserved(namespace) {
-                problems.append(.error(
-                    .targetLimit, "openshift namespace '\(namespace)' collides with a namespace OpenShift reserves (default, openshift, openshift-*, kube-*)",
-                    at: segment.origin, help: "rename the segment or set a namespace_prefix"))
+                problems.append(
+                    .error(
+                        .targetLimit,
+                        "openshift namespace '\(namespace)' collides with a namespace OpenShift reserves (default, openshift, openshift-*, kube-*)",
+                        at: segment.origin, help: "rename the segment or set a namespace_prefix"))
             } else if let other = seen[namespace] {
-                problems.append(.error(
-                    .targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
+                problems.append(
+                    .error(
+                        .targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
             }
             seen[namespace] = segment.name
         }
         for workload in policy.workloads {
             // Kubernetes takes a Localhost seccomp profile relative to the kubelet's directory.
             if case .localhost(let path)? = workload.runtime.seccomp, path.hasPrefix("/") {
-                problems.append(.error(
-                    .targetLimit, "openshift: seccomp profile '\(path)' must be relative to the kubelet's seccomp directory",
-                    at: workload.runtime.origins[.seccomp] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
+                problems.append(
+                    .error(
+                        .targetLimit, "openshift: seccomp profile '\(path)' must be relative to the kubelet's seccomp directory",
+                        at: workload.runtime.origins[.seccomp] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
             }
             // A route's generated host starts with NAME-NAMESPACE, which must be a DNS label.
             let exposed = policy.intent.ingress[workload.id]?.entries.reduce(PortSet()) { $0.union($1.ports) } ?? PortSet()
             guard settings.exposure == .route, let port = OpenShiftPlan.singlePorts(exposed).last(where: { $0.proto == .tcp }) else { continue }
             let host = "\(workload.name)-\(port.lower)-\(settings.namespace(policy.segments[workload.segment.index].name))"
             if host.count > 63 {
-                problems.append(.error(
-                    .targetLimit, "openshift: the route host label '\(host)' of workload '\(workload.name)' is \(host.count) characters; a DNS label holds 63",
-                    at: workload.origin, help: "shorten the workload, segment or namespace_prefix, or use exposure: loadbalancer"))
+                problems.append(
+                    .error(
+                        .targetLimit,
+                        "openshift: the route host label '\(host)' of workload '\(workload.name)' is \(host.count) characters; a DNS label holds 63",
+                        at: workload.origin, help: "shorten the workload, segment or namespace_prefix, or use exposure: loadbalancer"))
             }
         }
         return problems
@@ -77,12 +84,14 @@ public struct OpenShiftBackend: Backend {
             case (.widened, .ingress):
                 // External ingress rules list single ports (never ICMP): only the host's
                 // network widens them.
-                return hostNetwork ? "a pod on the host's network is reachable wherever its node is"
+                return hostNetwork
+                    ? "a pod on the host's network is reachable wherever its node is"
                     : "the load balancer, route or NetworkPolicy that carries this ingress admits more than the intent"
             case (.widened, .egress):
                 return joinedCauses(
                     [
-                        !site.asksNames ? nil
+                        !site.asksNames
+                            ? nil
                             : "the namespace's EgressFirewall is shared by all its pods: "
                                 + "a pod that may reach dns: names may reach every address the firewall lets out on those ports",
                         site.asks(.icmp) ? "NetworkPolicy has no ICMP protocol: the rule that carries the intended ICMP opens every port" : nil,
@@ -113,7 +122,8 @@ public struct OpenShiftBackend: Backend {
                         narrow && site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
                         clusterPeers ? "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out" : nil,
                     ],
-                    otherwise: narrow ? "with gaps: narrow, what NetworkPolicy and EgressFirewall cannot name exactly is left out"
+                    otherwise: narrow
+                        ? "with gaps: narrow, what NetworkPolicy and EgressFirewall cannot name exactly is left out"
                         : "the ipBlocks of the pod's NetworkPolicy let out less than the intent")
             case (.unenforced, _), (.platformRequired, _), (.expectationFailed, _):
                 return ""
@@ -139,14 +149,19 @@ public struct OpenShiftBackend: Backend {
                 gap(.resources, "the pids limit is not enforced: a pod spec has no PID limit (only the node's podPidsLimit applies)")
             }
             if runtime.privileged == true, runtime.noNewPrivileges == true {
-                gap(.noNewPrivileges, "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
+                gap(
+                    .noNewPrivileges,
+                    "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
             }
         }
         if let imagePolicy = policy.imagePolicy {
-            gaps.append(Gap(
-                kind: .unenforced, capability: .imagePolicy, target: .openshift, subject: .imagePolicy,
-                reason: "image_policy is checked at compile time only: OpenShift's registry allowlist (image.config.openshift.io/cluster) is cluster-wide, and nothing in OpenShift requires digests",
-                origin: imagePolicy.origin))
+            gaps.append(
+                Gap(
+                    kind: .unenforced, capability: .imagePolicy, target: .openshift, subject: .imagePolicy,
+                    reason:
+                        "image_policy is checked at compile time only: OpenShift's registry allowlist (image.config.openshift.io/cluster) is "
+                        + "cluster-wide, and nothing in OpenShift requires digests",
+                    origin: imagePolicy.origin))
         }
         return gaps
     }

@@ -65,71 +65,82 @@ struct OpenShiftEmitter {
     }
 
     func securityContextConstraints(_ scc: SecurityContextConstraints) -> StructuredValue {
-        let runAsUser: StructuredValue = switch scc.runAsUser {
-        case .mustRunAs(let uid): .object([.init("type", "MustRunAs"), .init("uid", .int(uid))])
-        case .mustRunAsNonRoot: .object([.init("type", "MustRunAsNonRoot")])
-        case .mustRunAsRange: .object([.init("type", "MustRunAsRange")])
-        case .runAsAny: .object([.init("type", "RunAsAny")])
-        }
-        return .object(header("security.openshift.io/v1", "SecurityContextConstraints", scc.name) + [
-            .init("priority", scc.priority.map { .int($0) } ?? .null),
-            .init("allowPrivilegedContainer", .bool(scc.allowPrivilegedContainer)),
-            .init("allowPrivilegeEscalation", .bool(scc.allowPrivilegeEscalation)),
-            .init("defaultAllowPrivilegeEscalation", .bool(scc.allowPrivilegeEscalation)),
-            .init("readOnlyRootFilesystem", .bool(scc.readOnlyRootFilesystem)),
-            .init("requiredDropCapabilities", strings(scc.requiredDropCapabilities)),
-            .init("allowedCapabilities", strings(scc.allowedCapabilities)),
-            .init("defaultAddCapabilities", .null),
-            .init("allowHostNetwork", .bool(scc.allowHostNetwork)),
-            .init("allowHostPID", .bool(scc.allowHostPID)),
-            .init("allowHostIPC", .bool(scc.allowHostIPC)),
-            .init("allowHostPorts", .bool(scc.allowHostPorts)),
-            .init("allowHostDirVolumePlugin", false),
-            .init("runAsUser", runAsUser),
-            .init("seLinuxContext", .object([.init("type", "MustRunAs")])),
-            .init("fsGroup", .object([.init("type", "MustRunAs")])),
-            .init("supplementalGroups", .object([.init("type", "RunAsAny")])),
-            .init("seccompProfiles", strings(scc.seccompProfiles)),
-            .init("volumes", strings(scc.volumes)),
-            .init("users", .array([])),
-            .init("groups", .array([])),
-        ])
+        let runAsUser: StructuredValue =
+            switch scc.runAsUser {
+            case .mustRunAs(let uid): .object([.init("type", "MustRunAs"), .init("uid", .int(uid))])
+            case .mustRunAsNonRoot: .object([.init("type", "MustRunAsNonRoot")])
+            case .mustRunAsRange: .object([.init("type", "MustRunAsRange")])
+            case .runAsAny: .object([.init("type", "RunAsAny")])
+            }
+        return .object(
+            header("security.openshift.io/v1", "SecurityContextConstraints", scc.name) + [
+                .init("priority", scc.priority.map { .int($0) } ?? .null),
+                .init("allowPrivilegedContainer", .bool(scc.allowPrivilegedContainer)),
+                .init("allowPrivilegeEscalation", .bool(scc.allowPrivilegeEscalation)),
+                .init("defaultAllowPrivilegeEscalation", .bool(scc.allowPrivilegeEscalation)),
+                .init("readOnlyRootFilesystem", .bool(scc.readOnlyRootFilesystem)),
+                .init("requiredDropCapabilities", strings(scc.requiredDropCapabilities)),
+                .init("allowedCapabilities", strings(scc.allowedCapabilities)),
+                .init("defaultAddCapabilities", .null),
+                .init("allowHostNetwork", .bool(scc.allowHostNetwork)),
+                .init("allowHostPID", .bool(scc.allowHostPID)),
+                .init("allowHostIPC", .bool(scc.allowHostIPC)),
+                .init("allowHostPorts", .bool(scc.allowHostPorts)),
+                .init("allowHostDirVolumePlugin", false),
+                .init("runAsUser", runAsUser),
+                .init("seLinuxContext", .object([.init("type", "MustRunAs")])),
+                .init("fsGroup", .object([.init("type", "MustRunAs")])),
+                .init("supplementalGroups", .object([.init("type", "RunAsAny")])),
+                .init("seccompProfiles", strings(scc.seccompProfiles)),
+                .init("volumes", strings(scc.volumes)),
+                .init("users", .array([])),
+                .init("groups", .array([])),
+            ])
     }
 
     func role(_ role: RBACRole) -> StructuredValue {
-        .object(header("rbac.authorization.k8s.io/v1", "Role", role.name, namespace: role.namespace) + [
-            .init("rules", .array(role.rules.map { rule in
-                var entries: [StructuredValue.Entry] = [.init("apiGroups", strings(rule.apiGroups)), .init("resources", strings(rule.resources))]
-                if !rule.resourceNames.isEmpty { entries.append(.init("resourceNames", strings(rule.resourceNames))) }
-                entries.append(.init("verbs", strings(rule.verbs)))
-                return .object(entries)
-            })),
-        ])
+        .object(
+            header("rbac.authorization.k8s.io/v1", "Role", role.name, namespace: role.namespace) + [
+                .init(
+                    "rules",
+                    .array(
+                        role.rules.map { rule in
+                            var entries: [StructuredValue.Entry] = [.init("apiGroups", strings(rule.apiGroups)), .init("resources", strings(rule.resources))]
+                            if !rule.resourceNames.isEmpty { entries.append(.init("resourceNames", strings(rule.resourceNames))) }
+                            entries.append(.init("verbs", strings(rule.verbs)))
+                            return .object(entries)
+                        }))
+            ])
     }
 
     func binding(_ binding: RBACBinding) -> StructuredValue {
-        .object(header("rbac.authorization.k8s.io/v1", "RoleBinding", binding.name, namespace: binding.namespace) + [
-            .init("roleRef", .object([.init("apiGroup", "rbac.authorization.k8s.io"), .init("kind", "Role"), .init("name", .string(binding.role))])),
-            .init("subjects", .array(binding.subjects.map { subject in
-                var entries: [StructuredValue.Entry] = [.init("kind", .string(subject.kind.rawValue)), .init("name", .string(subject.name))]
-                if let namespace = subject.namespace {
-                    entries.append(.init("namespace", .string(namespace)))
-                } else {
-                    entries.insert(.init("apiGroup", "rbac.authorization.k8s.io"), at: 0)
-                }
-                return .object(entries)
-            })),
-        ])
+        .object(
+            header("rbac.authorization.k8s.io/v1", "RoleBinding", binding.name, namespace: binding.namespace) + [
+                .init("roleRef", .object([.init("apiGroup", "rbac.authorization.k8s.io"), .init("kind", "Role"), .init("name", .string(binding.role))])),
+                .init(
+                    "subjects",
+                    .array(
+                        binding.subjects.map { subject in
+                            var entries: [StructuredValue.Entry] = [.init("kind", .string(subject.kind.rawValue)), .init("name", .string(subject.name))]
+                            if let namespace = subject.namespace {
+                                entries.append(.init("namespace", .string(namespace)))
+                            } else {
+                                entries.insert(.init("apiGroup", "rbac.authorization.k8s.io"), at: 0)
+                            }
+                            return .object(entries)
+                        })),
+            ])
     }
 
     func networkPolicy(_ policy: NetworkPolicy) -> StructuredValue {
         func rules(_ rules: [PolicyRule], _ side: String) -> StructuredValue {
-            .array(rules.map { rule in
-                var entries: [StructuredValue.Entry] = []
-                if let peers = rule.peers { entries.append(.init(side, .array(peers.map(peer)))) }
-                if let ports = rule.ports { entries.append(.init("ports", .array(ports.map(port)))) }
-                return .object(entries)
-            })
+            .array(
+                rules.map { rule in
+                    var entries: [StructuredValue.Entry] = []
+                    if let peers = rule.peers { entries.append(.init(side, .array(peers.map(peer)))) }
+                    if let ports = rule.ports { entries.append(.init("ports", .array(ports.map(port)))) }
+                    return .object(entries)
+                })
         }
         var spec: [StructuredValue.Entry] = [.init("podSelector", selector(policy.podSelector))]
         var types: [StructuredValue] = []
@@ -143,12 +154,12 @@ struct OpenShiftEmitter {
 
     func peer(_ peer: PolicyPeer) -> StructuredValue {
         switch peer {
-        case let .pods(namespaces, pods):
+        case .pods(let namespaces, let pods):
             var entries: [StructuredValue.Entry] = []
             if let namespaces { entries.append(.init("namespaceSelector", selector(namespaces))) }
             if let pods { entries.append(.init("podSelector", selector(pods))) }
             return .object(entries)
-        case let .block(cidr, except):
+        case .block(let cidr, let except):
             var block: [StructuredValue.Entry] = [.init("cidr", .string(cidr.description))]
             if !except.isEmpty { block.append(.init("except", strings(except.map(\.description)))) }
             return .object([.init("ipBlock", .object(block))])
@@ -163,21 +174,36 @@ struct OpenShiftEmitter {
     }
 
     func egressFirewall(_ firewall: EgressFirewall) -> StructuredValue {
-        .object(header("k8s.ovn.org/v1", "EgressFirewall", "default", namespace: firewall.namespace) + [
-            .init("spec", .object([.init("egress", .array(firewall.rules.map { rule in
-                let to: StructuredValue = switch rule.to {
-                case .cidr(let cidr): .object([.init("cidrSelector", .string(cidr.description))])
-                case .dnsName(let name): .object([.init("dnsName", .string(name))])
-                }
-                var entries: [StructuredValue.Entry] = [.init("type", rule.allow ? "Allow" : "Deny"), .init("to", to)]
-                if let ports = rule.ports {
-                    entries.append(.init("ports", .array(ports.map { port in
-                        .object([.init("protocol", .string(port.proto.description.uppercased())), .init("port", .int(port.lower))])
-                    })))
-                }
-                return .object(entries)
-            }))])),
-        ])
+        .object(
+            header("k8s.ovn.org/v1", "EgressFirewall", "default", namespace: firewall.namespace) + [
+                .init(
+                    "spec",
+                    .object([
+                        .init(
+                            "egress",
+                            .array(
+                                firewall.rules.map { rule in
+                                    let to: StructuredValue =
+                                        switch rule.to {
+                                        case .cidr(let cidr): .object([.init("cidrSelector", .string(cidr.description))])
+                                        case .dnsName(let name): .object([.init("dnsName", .string(name))])
+                                        }
+                                    var entries: [StructuredValue.Entry] = [.init("type", rule.allow ? "Allow" : "Deny"), .init("to", to)]
+                                    if let ports = rule.ports {
+                                        entries.append(
+                                            .init(
+                                                "ports",
+                                                .array(
+                                                    ports.map { port in
+                                                        .object([
+                                                            .init("protocol", .string(port.proto.description.uppercased())), .init("port", .int(port.lower)),
+                                                        ])
+                                                    })))
+                                    }
+                                    return .object(entries)
+                                }))
+                    ]))
+            ])
     }
 
     func deployment(_ deployment: OpenShiftPlan.Deployment) -> StructuredValue {
@@ -200,16 +226,21 @@ struct OpenShiftEmitter {
         if !volumes.isEmpty { pod.append(.init("volumes", .array(volumes))) }
 
         let labels = strings(deployment.labels)
-        return .object(header("apps/v1", "Deployment", workload.name, namespace: deployment.namespace, labels: deployment.labels) + [
-            .init("spec", .object([
-                .init("replicas", .int(workload.replicas)),
-                .init("selector", .object([.init("matchLabels", strings([(OpenShiftPlan.workloadLabel, workload.name)]))])),
-                .init("template", .object([
-                    .init("metadata", .object([.init("labels", labels)])),
-                    .init("spec", .object(pod)),
-                ])),
-            ])),
-        ])
+        return .object(
+            header("apps/v1", "Deployment", workload.name, namespace: deployment.namespace, labels: deployment.labels) + [
+                .init(
+                    "spec",
+                    .object([
+                        .init("replicas", .int(workload.replicas)),
+                        .init("selector", .object([.init("matchLabels", strings([(OpenShiftPlan.workloadLabel, workload.name)]))])),
+                        .init(
+                            "template",
+                            .object([
+                                .init("metadata", .object([.init("labels", labels)])),
+                                .init("spec", .object(pod)),
+                            ])),
+                    ]))
+            ])
     }
 
     /// The pod's security context: its user and seccomp profile.
@@ -248,12 +279,16 @@ struct OpenShiftEmitter {
         var container: [StructuredValue.Entry] = [.init("name", .string(workload.name)), .init("image", .string(workload.image.text))]
         let ports = OpenShiftPlan.singlePorts(workload.listens)
         if !ports.isEmpty {
-            container.append(.init("ports", .array(ports.map { port in
-                .object([
-                    .init("name", .string(Self.portName(port))), .init("containerPort", .int(port.lower)),
-                    .init("protocol", .string(port.proto.description.uppercased())),
-                ])
-            })))
+            container.append(
+                .init(
+                    "ports",
+                    .array(
+                        ports.map { port in
+                            .object([
+                                .init("name", .string(Self.portName(port))), .init("containerPort", .int(port.lower)),
+                                .init("protocol", .string(port.proto.description.uppercased())),
+                            ])
+                        })))
         }
         if let resources = workload.runtime.resources, resources.cpuMillis != nil || resources.memoryBytes != nil {
             var limits: [StructuredValue.Entry] = []
@@ -279,7 +314,8 @@ struct OpenShiftEmitter {
         }
         for (secret, name) in zip(workload.secrets, names.dropFirst(paths.count)) {
             mounts.append(.object([.init("name", .string(name)), .init("mountPath", .string("/run/secrets/\(secret)")), .init("readOnly", true)]))
-            volumes.append(.object([.init("name", .string(name)), .init("secret", .object([.init("secretName", .string(secret)), .init("defaultMode", .int(0o400))]))]))
+            volumes.append(
+                .object([.init("name", .string(name)), .init("secret", .object([.init("secretName", .string(secret)), .init("defaultMode", .int(0o400))]))]))
         }
         return (mounts, volumes)
     }
@@ -308,13 +344,16 @@ struct OpenShiftEmitter {
     static func portName(_ port: PortRange) -> String { "\(port.proto)-\(port.lower)" }
 
     func service(_ service: OpenShiftPlan.Service) -> StructuredValue {
-        .object(header("v1", "Service", service.workload.name, namespace: service.namespace) + [
-            .init("spec", .object([
-                .init("type", "ClusterIP"),
-                .init("selector", strings([(OpenShiftPlan.workloadLabel, service.workload.name)])),
-                .init("ports", .array(service.ports.map(servicePort))),
-            ])),
-        ])
+        .object(
+            header("v1", "Service", service.workload.name, namespace: service.namespace) + [
+                .init(
+                    "spec",
+                    .object([
+                        .init("type", "ClusterIP"),
+                        .init("selector", strings([(OpenShiftPlan.workloadLabel, service.workload.name)])),
+                        .init("ports", .array(service.ports.map(servicePort))),
+                    ]))
+            ])
     }
 
     func servicePort(_ port: PortRange) -> StructuredValue {

@@ -1,5 +1,5 @@
-import Foundation
 import Diagnostics
+import Foundation
 import IR
 
 /// The `openshift` target's options, typed.
@@ -34,13 +34,15 @@ public struct OpenShiftOptions: BackendOptions {
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
-        namespacePrefix = reader.string("namespace_prefix", default: "") { prefix in
-            prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
-        } ?? ""
+        namespacePrefix =
+            reader.string("namespace_prefix", default: "") { prefix in
+                prefix.isEmpty || isDNSLabelLike(prefix + "a", 1...63) ? nil : "a prefix is lower-case letters, digits and '-', starting with a letter"
+            } ?? ""
         exposure = reader.choice("exposure", default: Exposure.loadbalancer)
-        let text = reader.string("cluster_networks", default: Self.defaultClusterNetworks) { text in
-            Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
-        } ?? Self.defaultClusterNetworks
+        let text =
+            reader.string("cluster_networks", default: Self.defaultClusterNetworks) { text in
+                Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
+            } ?? Self.defaultClusterNetworks
         clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
     }
 

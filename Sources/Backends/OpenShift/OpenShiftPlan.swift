@@ -81,9 +81,10 @@ struct OpenShiftPlan {
         for (key, owner) in named {
             guard let owner else { continue }
             if let other = owners[key] {
-                throw BackendError(.error(
-                    .targetLimit, "openshift: \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
-                    at: owner.origin, help: "rename one of the workloads"))
+                throw BackendError(
+                    .error(
+                        .targetLimit, "openshift: \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
+                        at: owner.origin, help: "rename one of the workloads"))
             }
             owners[key] = owner
         }
@@ -106,20 +107,28 @@ struct OpenShiftPlan {
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
             let scc = SecurityContextConstraints(name: "palisade.\(namespace).\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
-            deployments.append(Deployment(
-                workload: workload, namespace: namespace, serviceAccount: identity, labels: labels, security: security, scc: scc))
+            deployments.append(
+                Deployment(
+                    workload: workload, namespace: namespace, serviceAccount: identity, labels: labels, security: security, scc: scc))
             let ports = Self.singlePorts(workload.listens)
             if !ports.isEmpty { services.append(Service(workload: workload, namespace: namespace, ports: ports)) }
-            network.pods.append(PodGroup(
-                workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first }),
-                hostNetwork: workload.runtime.hostNetwork == true))
+            network.pods.append(
+                PodGroup(
+                    workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first }),
+                    hostNetwork: workload.runtime.hostNetwork == true))
             let useRole = "palisade.scc.\(workload.name)"
-            roles.append(RBACRole(name: useRole, namespace: namespace, rules: [
-                RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name]),
-            ]))
-            bindings.append(RBACBinding(name: useRole, namespace: namespace, role: useRole, subjects: [
-                RBACSubject(kind: .serviceAccount, name: identity, namespace: namespace),
-            ]))
+            roles.append(
+                RBACRole(
+                    name: useRole, namespace: namespace,
+                    rules: [
+                        RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name])
+                    ]))
+            bindings.append(
+                RBACBinding(
+                    name: useRole, namespace: namespace, role: useRole,
+                    subjects: [
+                        RBACSubject(kind: .serviceAccount, name: identity, namespace: namespace)
+                    ]))
         }
     }
 
@@ -280,29 +289,38 @@ struct OpenShiftPlan {
         for namespace in namespaces {
             network.policies.insert(NetworkPolicy(name: "default-deny", namespace: namespace.name, podSelector: .everything, ingress: [], egress: []), at: 0)
             guard hasEgress.contains(namespace.name) else { continue }
-            network.policies.append(NetworkPolicy(
-                name: "allow-dns", namespace: namespace.name, podSelector: .everything,
-                egress: [PolicyRule(
-                    peers: [.pods(
-                        namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]),
-                        pods: LabelSelector(labels: PlatformPods.dnsLabels))],
-                    ports: PolicyPort.entries(PlatformPods.dnsPorts))]))
-            platformRequired.append(Gap(
-                kind: .platformRequired, capability: .dnsEgress, target: .openshift,
-                subject: .connection(Connection(
-                    .segment(namespace.name), .platform("the cluster DNS (\(PlatformPods.dnsNamespace))"), ports: PlatformPods.dnsPorts)),
-                reason: "every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), "
-                    + "which resolves the names of services and dns: destinations",
-                origin: policy.segments[namespace.segment.index].origin))
+            network.policies.append(
+                NetworkPolicy(
+                    name: "allow-dns", namespace: namespace.name, podSelector: .everything,
+                    egress: [
+                        PolicyRule(
+                            peers: [
+                                .pods(
+                                    namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]),
+                                    pods: LabelSelector(labels: PlatformPods.dnsLabels))
+                            ],
+                            ports: PolicyPort.entries(PlatformPods.dnsPorts))
+                    ]))
+            platformRequired.append(
+                Gap(
+                    kind: .platformRequired, capability: .dnsEgress, target: .openshift,
+                    subject: .connection(
+                        Connection(
+                            .segment(namespace.name), .platform("the cluster DNS (\(PlatformPods.dnsNamespace))"), ports: PlatformPods.dnsPorts)),
+                    reason: "every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), "
+                        + "which resolves the names of services and dns: destinations",
+                    origin: policy.segments[namespace.segment.index].origin))
         }
         for namespace in namespaces where firewallNeeded.contains(namespace.name) {
             let rules = Self.firewallRules(egressByNamespace[namespace.name] ?? ExternalRules())
             guard rules.count <= Self.egressFirewallRuleLimit else {
-                throw BackendError(.error(
-                    .targetLimit,
-                    "openshift: the EgressFirewall of namespace \(namespace.name) needs \(rules.count) rules; OpenShift allows \(Self.egressFirewallRuleLimit)",
-                    at: policy.segments[namespace.segment.index].origin,
-                    help: "merge the segment's external destinations into fewer ranges, or split the segment"))
+                throw BackendError(
+                    .error(
+                        .targetLimit,
+                        "openshift: the EgressFirewall of namespace \(namespace.name) needs \(rules.count) rules; OpenShift allows "
+                            + "\(Self.egressFirewallRuleLimit)",
+                        at: policy.segments[namespace.segment.index].origin,
+                        help: "merge the segment's external destinations into fewer ranges, or split the segment"))
             }
             network.firewalls.append(EgressFirewall(namespace: namespace.name, rules: rules))
         }
@@ -351,8 +369,9 @@ struct OpenShiftPlan {
                 let tcp = ports.filter { $0.proto == .tcp && served.contains($0) }
                 for port in tcp {
                     let allowlist = entry.peers.addresses.isAll ? nil : entry.peers.addresses.cidrs
-                    network.routes.append(Route(
-                        name: "\(workload.name)-\(port.lower)", namespace: namespace, selector: selector(workload), port: port.lower, allowlist: allowlist))
+                    network.routes.append(
+                        Route(
+                            name: "\(workload.name)-\(port.lower)", namespace: namespace, selector: selector(workload), port: port.lower, allowlist: allowlist))
                     routed.append(port)
                 }
                 ports = ports.filter { !tcp.contains($0) }
@@ -364,20 +383,25 @@ struct OpenShiftPlan {
             result.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: PolicyPort.entries(PortSet(ports))))
         }
         if !balanced.isEmpty {
-            network.loadBalancers.append(LoadBalancer(
-                name: "\(workload.name)-external", namespace: namespace, selector: selector(workload), ports: balanced.sorted(),
-                sourceRanges: sources.isAll ? [] : sources.cidrs, preservesClientAddress: true, dualStack: !sources.v6.isEmpty))
+            network.loadBalancers.append(
+                LoadBalancer(
+                    name: "\(workload.name)-external", namespace: namespace, selector: selector(workload), ports: balanced.sorted(),
+                    sourceRanges: sources.isAll ? [] : sources.cidrs, preservesClientAddress: true, dualStack: !sources.v6.isEmpty))
         }
         if !routed.isEmpty {
             let ports = PortSet(routed)
-            result.append(PolicyRule(
-                peers: [.pods(namespaces: LabelSelector(labels: [PlatformPods.routerNamespaceLabel: ""]), pods: nil)],
-                ports: PolicyPort.entries(ports)))
-            platformRequired.append(Gap(
-                kind: .platformRequired, capability: .externalIngress, target: .openshift,
-                subject: .connection(Connection(.platform("the ingress routers"), .workload(workload.name), ports: ports)),
-                reason: "the ingress routers (namespaces labelled \(PlatformPods.routerNamespaceLabel)) may reach \(workload.name) on \(ports), to carry its routes",
-                origin: workload.origin))
+            result.append(
+                PolicyRule(
+                    peers: [.pods(namespaces: LabelSelector(labels: [PlatformPods.routerNamespaceLabel: ""]), pods: nil)],
+                    ports: PolicyPort.entries(ports)))
+            platformRequired.append(
+                Gap(
+                    kind: .platformRequired, capability: .externalIngress, target: .openshift,
+                    subject: .connection(Connection(.platform("the ingress routers"), .workload(workload.name), ports: ports)),
+                    reason:
+                        "the ingress routers (namespaces labelled \(PlatformPods.routerNamespaceLabel)) may reach \(workload.name) on \(ports), to "
+                        + "carry its routes",
+                    origin: workload.origin))
         }
         return result
     }

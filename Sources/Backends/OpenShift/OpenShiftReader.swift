@@ -41,10 +41,12 @@ struct OpenShiftReader {
         var runtime: [WorkloadID: RuntimeProfile] = [:]
         for record in parsed.deployments {
             var candidates = [SecurityContextConstraints.restrictedV2]
-            for binding in parsed.bindings where binding.namespace == record.namespace
+            for binding in parsed.bindings
+            where binding.namespace == record.namespace
                 && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
             {
-                for rule in parsed.roles["\(binding.namespace)/\(binding.role)"]?.rules ?? [] where rule.verbs.contains("use")
+                for rule in parsed.roles["\(binding.namespace)/\(binding.role)"]?.rules ?? []
+                where rule.verbs.contains("use")
                     && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
                 {
                     candidates += rule.resourceNames.compactMap { parsed.sccs[$0] }
@@ -60,7 +62,8 @@ struct OpenShiftReader {
         var grants: [String: [SegmentID: Set<Action>]] = [:]
         for binding in parsed.bindings {
             guard let role = parsed.roles["\(binding.namespace)/\(binding.role)"],
-                  let segment = parsed.network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] }) else { continue }
+                let segment = parsed.network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] })
+            else { continue }
             let actions = RBACRule.actions(allowedBy: role.rules)
             guard !actions.isEmpty else { continue }
             for subject in binding.subjects {
@@ -127,8 +130,9 @@ struct OpenShiftReader {
             network.routes.append(try route(document, namespace: namespace, services: servicePorts))
         }
         for record in deployments {
-            network.pods.append(PodGroup(
-                workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
+            network.pods.append(
+                PodGroup(
+                    workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
         return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
     }
@@ -188,8 +192,9 @@ struct OpenShiftReader {
     }
 
     func rule(_ node: YAMLNode) throws -> RBACRule {
-        RBACRule(apiGroups: try strings(node["apiGroups"]), resources: try strings(node["resources"]),
-                 verbs: try strings(node["verbs"]), resourceNames: try strings(node["resourceNames"]))
+        RBACRule(
+            apiGroups: try strings(node["apiGroups"]), resources: try strings(node["resources"]),
+            verbs: try strings(node["verbs"]), resourceNames: try strings(node["resourceNames"]))
     }
 
     func binding(_ node: YAMLNode, name: String, namespace: String) throws -> RBACBinding {
@@ -252,10 +257,12 @@ struct OpenShiftReader {
         } else {
             throw ReadFailure(Self.file, "an EgressFirewall rule without cidrSelector or dnsName")
         }
-        let ports = try node["ports"].map { try list($0, "ports").map { entry -> PortRange in
-            guard let port = entry["port"]?.scalar.flatMap({ Int($0) }) else { throw ReadFailure(Self.file, "an EgressFirewall port without a number") }
-            return PortRange(try transport(entry["protocol"]?.scalar ?? "TCP"), port, port)
-        } }
+        let ports = try node["ports"].map {
+            try list($0, "ports").map { entry -> PortRange in
+                guard let port = entry["port"]?.scalar.flatMap({ Int($0) }) else { throw ReadFailure(Self.file, "an EgressFirewall port without a number") }
+                return PortRange(try transport(entry["protocol"]?.scalar ?? "TCP"), port, port)
+            }
+        }
         return EgressFirewallRule(allow: allow, to: to, ports: ports)
     }
 

@@ -79,15 +79,16 @@ struct RBACRule: Hashable {
 
     /// The neutral actions a set of rules allows in full.
     static func actions(allowedBy rules: [RBACRule]) -> Set<Action> {
-        var held = Set(Action.allCases.filter { $0 != .admin }.filter { action in
-            Self.rules(for: action).allSatisfy { needed in
-                needed.apiGroups.allSatisfy { group in
-                    needed.resources.allSatisfy { resource in
-                        needed.verbs.allSatisfy { verb in rules.contains { $0.allows(group, resource, verb) } }
+        var held = Set(
+            Action.allCases.filter { $0 != .admin }.filter { action in
+                Self.rules(for: action).allSatisfy { needed in
+                    needed.apiGroups.allSatisfy { group in
+                        needed.resources.allSatisfy { resource in
+                            needed.verbs.allSatisfy { verb in rules.contains { $0.allows(group, resource, verb) } }
+                        }
                     }
                 }
-            }
-        })
+            })
         if held.count == Action.allCases.count - 1 { held.insert(.admin) }
         return held
     }
@@ -95,7 +96,11 @@ struct RBACRule: Hashable {
 
 /// A subject of a RoleBinding.
 struct RBACSubject: Hashable {
-    enum Kind: String, Hashable { case user = "User", group = "Group", serviceAccount = "ServiceAccount" }
+    enum Kind: String, Hashable {
+        case user = "User"
+        case group = "Group"
+        case serviceAccount = "ServiceAccount"
+    }
     var kind: Kind
     var name: String
     /// For service accounts.

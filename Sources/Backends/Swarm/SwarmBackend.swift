@@ -77,12 +77,16 @@ public struct SwarmBackend: Backend {
         }
         for grant in policy.grants {
             let (identity, role) = policy.names(of: grant)
-            gaps.append(.grant(.unenforced, target: .swarm, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)': Swarm has no access control for stacks"))
+            gaps.append(
+                .grant(
+                    .unenforced, target: .swarm, grant, in: policy, reason: "grant of role '\(role)' to '\(identity)': Swarm has no access control for stacks"))
         }
         if let imagePolicy = policy.imagePolicy {
-            gaps.append(Gap(kind: .unenforced, capability: .imagePolicy, target: .swarm, subject: .imagePolicy,
-                            reason: "image_policy is checked at compile time only: Swarm has no registry allowlist",
-                            origin: imagePolicy.origin))
+            gaps.append(
+                Gap(
+                    kind: .unenforced, capability: .imagePolicy, target: .swarm, subject: .imagePolicy,
+                    reason: "image_policy is checked at compile time only: Swarm has no registry allowlist",
+                    origin: imagePolicy.origin))
         }
         return gaps
     }

@@ -32,9 +32,12 @@ struct SwarmEmitter {
         }
         var entries: [StructuredValue.Entry] = [
             .init("version", .string(Self.version)),
-            .init("services", .object(policy.workloads.map { workload in
-                .init(workload.name, service(workload, networks: networksByWorkload[workload.id] ?? []))
-            })),
+            .init(
+                "services",
+                .object(
+                    policy.workloads.map { workload in
+                        .init(workload.name, service(workload, networks: networksByWorkload[workload.id] ?? []))
+                    })),
             .init("networks", .object(plan.networks.map { .init($0.name, network($0)) })),
         ]
         let secrets = Set(policy.workloads.flatMap(\.secrets)).sorted()
@@ -56,20 +59,28 @@ struct SwarmEmitter {
         // Writable scratch space: the long `volumes` form, the only one swarm mode converts
         // (docker/cli's converter never reads the short `tmpfs:` list).
         if let paths = runtime.writablePaths, !paths.isEmpty {
-            entries.append(.init("volumes", .array(paths.map { path in
-                .object([.init("type", "tmpfs"), .init("target", .string(escaped(path)))])
-            })))
+            entries.append(
+                .init(
+                    "volumes",
+                    .array(
+                        paths.map { path in
+                            .object([.init("type", "tmpfs"), .init("target", .string(escaped(path)))])
+                        })))
         }
         if !workload.secrets.isEmpty {
-            entries.append(.init("secrets", .array(workload.secrets.map { secret in
-                var fields: [StructuredValue.Entry] = [.init("source", .string(secret)), .init("target", .string(secret))]
-                if let user = runtime.user {
-                    fields.append(.init("uid", .string(String(user))))
-                    fields.append(.init("gid", .string(String(user))))
-                }
-                fields.append(.init("mode", .int(0o400)))
-                return .object(fields)
-            })))
+            entries.append(
+                .init(
+                    "secrets",
+                    .array(
+                        workload.secrets.map { secret in
+                            var fields: [StructuredValue.Entry] = [.init("source", .string(secret)), .init("target", .string(secret))]
+                            if let user = runtime.user {
+                                fields.append(.init("uid", .string(String(user))))
+                                fields.append(.init("gid", .string(String(user))))
+                            }
+                            fields.append(.init("mode", .int(0o400)))
+                            return .object(fields)
+                        })))
         }
         entries.append(.init("networks", .array(networks.map { .string($0) })))
         if let ports = plan.published[workload.id] {
@@ -121,14 +132,18 @@ struct SwarmEmitter {
         if network.isInternal { entries.append(.init("internal", true)) }
         if options.encryptNetworks { entries.append(.init("driver_opts", .object([.init("encrypted", "")]))) }
         let members = network.members.map { policy.workloads[$0.index].name }.joined(separator: ",")
-        let purpose: String = switch network.purpose {
-        case .link: "link"
-        case .egress: "egress"
-        case .own: "own"
-        }
-        entries.append(.init("labels", .object([
-            .init("palisade.purpose", .string(purpose)), .init("palisade.members", .string(members)),
-        ])))
+        let purpose: String =
+            switch network.purpose {
+            case .link: "link"
+            case .egress: "egress"
+            case .own: "own"
+            }
+        entries.append(
+            .init(
+                "labels",
+                .object([
+                    .init("palisade.purpose", .string(purpose)), .init("palisade.members", .string(members)),
+                ])))
         return .object(entries)
     }
 

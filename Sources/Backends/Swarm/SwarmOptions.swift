@@ -13,7 +13,9 @@ public struct SwarmOptions: BackendOptions {
 
     public static let specs = [
         OptionSpec(name: "encrypt_networks", summary: "encrypt overlay traffic (IPsec) on every network", defaultValue: "true", kind: .boolean),
-        OptionSpec(name: "publish_mode", summary: "how ports are published: ingress (routing mesh) or host", defaultValue: "ingress", kind: .choice(PublishMode.allCases.map(\.rawValue))),
+        OptionSpec(
+            name: "publish_mode", summary: "how ports are published: ingress (routing mesh) or host", defaultValue: "ingress",
+            kind: .choice(PublishMode.allCases.map(\.rawValue))),
     ]
 
     public var gaps: GapPolicy

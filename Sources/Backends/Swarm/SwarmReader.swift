@@ -120,8 +120,9 @@ struct SwarmReader {
     /// swarm mode always applies (Docker's default seccomp and AppArmor profiles, no
     /// privileged containers, no host namespaces through a stack file).
     func profile(_ body: YAMLNode) throws -> RuntimeProfile {
-        var profile = RuntimeProfile(privileged: false, seccomp: .runtimeDefault, apparmor: .runtimeDefault,
-                                     hostNetwork: false, hostPID: false, hostIPC: false)
+        var profile = RuntimeProfile(
+            privileged: false, seccomp: .runtimeDefault, apparmor: .runtimeDefault,
+            hostNetwork: false, hostPID: false, hostIPC: false)
         profile.user = body["user"]?.scalar.flatMap { Int($0.split(separator: ":").first ?? "") }
         profile.readOnlyRoot = body["read_only"]?.scalar.map { $0 == "true" }
         let add = try body["cap_add"].map { try list($0, "cap_add").compactMap(\.scalar) }

@@ -10,7 +10,7 @@ struct PublicWithoutExpectation: LintRule {
         triggering: ["version: 1\nname: t\nworkloads:\n  ↓web: {image: nginx:1.25, ports: [tcp/443]}\nflows:\n  - {from: any, to: web, ports: [tcp/443]}\n"],
         nonTriggering: [
             "version: 1\nname: t\nworkloads:\n  web: {image: nginx:1.25, ports: [tcp/443]}\nflows:\n  - {from: any, to: web, ports: [tcp/443]}\n"
-                + "expect:\n  - {allow: {from: any, to: web, ports: [tcp/443]}}\n",
+                + "expect:\n  - {allow: {from: any, to: web, ports: [tcp/443]}}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {

@@ -9,7 +9,7 @@ struct UnnamedFlow: LintRule {
         messages: ["unnamed": "{flow} has no name or description"],
         triggering: [
             "version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n"
-                + (1...20).map { "  - {name: f\($0), from: a, to: a, ports: [tcp/80]}\n" }.joined() + "  - ↓{from: a, to: a, ports: [tcp/80]}\n",
+                + (1...20).map { "  - {name: f\($0), from: a, to: a, ports: [tcp/80]}\n" }.joined() + "  - ↓{from: a, to: a, ports: [tcp/80]}\n"
         ],
         nonTriggering: ["version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25, ports: [tcp/80]}\nflows:\n  - {from: a, to: a, ports: [tcp/80]}\n"])
 

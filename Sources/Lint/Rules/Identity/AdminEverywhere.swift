@@ -9,11 +9,11 @@ struct AdminEverywhere: LintRule {
         messages: ["everywhere": "{identity} holds admin (role {role}) on every segment"],
         triggering: [
             "version: 1\nname: t\nidentities: {ops: {kind: group}}\nroles: {boss: [admin]}\ngrants:\n"
-                + "  - ↓{identity: ops, role: boss, segments: all}\nworkloads: {}\n",
+                + "  - ↓{identity: ops, role: boss, segments: all}\nworkloads: {}\n"
         ],
         nonTriggering: [
             "version: 1\nname: t\nsegments: {a: {}}\nidentities: {ops: {kind: group}}\nroles: {boss: [admin]}\ngrants:\n"
-                + "  - {identity: ops, role: boss, segments: [a]}\nworkloads: {}\n",
+                + "  - {identity: ops, role: boss, segments: [a]}\nworkloads: {}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {

@@ -9,11 +9,11 @@ struct GrantToService: LintRule {
         messages: ["granted": "service identity {identity} holds role {role}"],
         triggering: [
             "version: 1\nname: t\nidentities: {bot: {}}\nroles: {deployer: [deploy]}\ngrants:\n"
-                + "  - ↓{identity: bot, role: deployer, segments: all, allow_service: true}\nworkloads: {}\n",
+                + "  - ↓{identity: bot, role: deployer, segments: all, allow_service: true}\nworkloads: {}\n"
         ],
         nonTriggering: [
             "version: 1\nname: t\nidentities: {ci: {kind: user}}\nroles: {deployer: [deploy]}\ngrants:\n"
-                + "  - {identity: ci, role: deployer, segments: all}\nworkloads: {}\n",
+                + "  - {identity: ci, role: deployer, segments: all}\nworkloads: {}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {

@@ -9,19 +9,20 @@ struct SharedServiceIdentity: LintRule {
         messages: ["shared": "service identity {identity} runs workloads in segments {segments}"],
         triggering: [
             "version: 1\nname: t\nsegments: {a: {}, b: {}}\nidentities:\n  ↓shared: {}\nworkloads:\n"
-                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: b, image: nginx:1.25, identity: shared}\n",
+                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: b, image: nginx:1.25, identity: shared}\n"
         ],
         nonTriggering: [
             "version: 1\nname: t\nsegments: {a: {}}\nidentities: {shared: {}}\nworkloads:\n"
-                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: a, image: nginx:1.25, identity: shared}\n",
+                + "  x: {segment: a, image: nginx:1.25, identity: shared}\n  y: {segment: a, image: nginx:1.25, identity: shared}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {
         policy.identities.enumerated().compactMap { index, identity in
             let segments = Set(policy.workloads.filter { $0.identity == IdentityID(index) }.map { policy.segments[$0.segment.index].name })
             guard segments.count > 1 else { return nil }
-            return Self.metadata.finding("shared", ["identity": identity.name, "segments": segments.sorted().joined(separator: ", ")],
-                                         at: identity.origin, subject: "identity:\(identity.name)")
+            return Self.metadata.finding(
+                "shared", ["identity": identity.name, "segments": segments.sorted().joined(separator: ", ")],
+                at: identity.origin, subject: "identity:\(identity.name)")
         }
     }
 }

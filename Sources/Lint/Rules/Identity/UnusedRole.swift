@@ -10,7 +10,7 @@ struct UnusedRole: LintRule {
         triggering: ["version: 1\nname: t\nroles:\n  ↓viewer: [view]\nworkloads: {}\n"],
         nonTriggering: [
             "version: 1\nname: t\nidentities: {ops: {kind: group}}\nroles: {viewer: [view]}\ngrants: [{identity: ops, role: viewer, segments: all}]\n"
-                + "workloads: {}\n",
+                + "workloads: {}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {

@@ -9,13 +9,14 @@ struct ImageNotPinned: LintRule {
         messages: ["unpinned": "{workload}: image '{image}' is not pinned by digest"],
         triggering: ["version: 1\nname: t\nworkloads:\n  app: {image: ↓registry.example.com/app:1.2.3}\n"],
         nonTriggering: [
-            "version: 1\nname: t\nworkloads:\n  app: {image: \"registry.example.com/app:1.2.3@sha256:\(String(repeating: "b", count: 64))\"}\n",
+            "version: 1\nname: t\nworkloads:\n  app: {image: \"registry.example.com/app:1.2.3@sha256:\(String(repeating: "b", count: 64))\"}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.image.digest == nil }.map { workload in
-            Self.metadata.finding("unpinned", ["workload": workload.name, "image": workload.image.text],
-                                  at: workload.imageOrigin, subject: "workload:\(workload.name)")
+            Self.metadata.finding(
+                "unpinned", ["workload": workload.name, "image": workload.image.text],
+                at: workload.imageOrigin, subject: "workload:\(workload.name)")
         }
     }
 }

@@ -15,8 +15,9 @@ struct LatestTag: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.image.digest == nil && ($0.image.tag == nil || $0.image.tag == "latest") }.map { workload in
-            Self.metadata.finding(workload.image.tag == nil ? "implicit" : "latest", ["workload": workload.name, "image": workload.image.text],
-                                  at: workload.imageOrigin, subject: "workload:\(workload.name)")
+            Self.metadata.finding(
+                workload.image.tag == nil ? "implicit" : "latest", ["workload": workload.name, "image": workload.image.text],
+                at: workload.imageOrigin, subject: "workload:\(workload.name)")
         }
     }
 }

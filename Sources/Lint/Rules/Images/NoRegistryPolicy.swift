@@ -9,7 +9,7 @@ struct NoRegistryPolicy: LintRule {
         messages: ["unrestricted": "images may come from any registry"],
         triggering: ["version: 1\nname: ↓t\nworkloads:\n  a: {image: registry.example.com/app:1}\n"],
         nonTriggering: [
-            "version: 1\nname: t\nimage_policy: {allowed_registries: [registry.example.com]}\nworkloads:\n  a: {image: registry.example.com/app:1}\n",
+            "version: 1\nname: t\nimage_policy: {allowed_registries: [registry.example.com]}\nworkloads:\n  a: {image: registry.example.com/app:1}\n"
         ])
 
     func check(_ policy: Policy) -> [Finding] {

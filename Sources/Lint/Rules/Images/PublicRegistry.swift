@@ -15,8 +15,9 @@ struct PublicRegistry: LintRule {
 
     func check(_ policy: Policy) -> [Finding] {
         policy.workloads.filter { $0.image.registry == "docker.io" }.map { workload in
-            Self.metadata.finding("docker-hub", ["workload": workload.name, "image": workload.image.text],
-                                  at: workload.imageOrigin, subject: "workload:\(workload.name)")
+            Self.metadata.finding(
+                "docker-hub", ["workload": workload.name, "image": workload.image.text],
+                at: workload.imageOrigin, subject: "workload:\(workload.name)")
         }
     }
 }

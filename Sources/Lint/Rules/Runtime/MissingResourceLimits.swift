@@ -16,8 +16,9 @@ struct MissingResourceLimits: LintRule {
             let missing = [("cpu", resources?.cpuMillis == nil), ("memory", resources?.memoryBytes == nil), ("pids", resources?.pids == nil)]
                 .filter(\.1).map(\.0)
             guard !missing.isEmpty else { return nil }
-            return Self.metadata.finding("missing", ["limits": missing.joined(separator: ", ")], workload: workload,
-                                         setting: resources == nil ? nil : .resources)
+            return Self.metadata.finding(
+                "missing", ["limits": missing.joined(separator: ", ")], workload: workload,
+                setting: resources == nil ? nil : .resources)
         }
     }
 }

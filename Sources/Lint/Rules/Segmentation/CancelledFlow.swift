@@ -13,7 +13,8 @@ struct CancelledFlow: LintRule {
     func check(_ policy: Policy) -> [Finding] {
         guard policy.flows.contains(where: { $0.action == .deny }) else { return [] }
         return policy.flows.filter { $0.action == .allow }.compactMap { flow in
-            let reachesSomething = !flow.destinations.external.isEmpty
+            let reachesSomething =
+                !flow.destinations.external.isEmpty
                 || flow.destinations.workloads.contains { !flow.ports.intersection(policy.workloads[$0.index].listens).isEmpty }
             guard reachesSomething, policy.intent.overlaps(from: flow.sources, to: flow.destinations, ports: flow.ports) == nil else { return nil }
             return Self.metadata.finding("cancelled", ["flow": flow.label], at: flow.origin, subject: subject(of: flow))

@@ -13,8 +13,9 @@ struct EgressToAny: LintRule {
     func check(_ policy: Policy) -> [Finding] {
         policy.flows.filter { $0.action == .allow && isEveryAddress($0.destinations.external) && !$0.sources.workloads.isEmpty }.map { flow in
             let sources = flow.sources.workloads.map { policy.workloads[$0.index].name }.joined(separator: ", ")
-            return Self.metadata.finding("egress", ["flow": flow.label, "sources": sources, "ports": "\(flow.ports)"],
-                                         at: flow.origin, subject: subject(of: flow))
+            return Self.metadata.finding(
+                "egress", ["flow": flow.label, "sources": sources, "ports": "\(flow.ports)"],
+                at: flow.origin, subject: subject(of: flow))
         }
     }
 }

@@ -10,13 +10,14 @@ struct ExposedAdminPorts: LintRule {
         triggering: [twoWorkloads + "flows:\n  - ↓{from: any, to: [web, db], ports: [tcp]}\n"],
         nonTriggering: [
             twoWorkloads + "networks: {office: [203.0.113.0/24]}\nflows:\n  - {from: any, to: web, ports: [tcp/80]}\n"
-                + "  - {from: office, to: web, ports: [tcp/22]}\n",
+                + "  - {from: office, to: web, ports: [tcp/22]}\n"
         ])
 
     /// Ports of administration and data stores that should never face every address.
-    static let sensitivePorts = PortSet([22, 23, 445, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5984, 6379, 9200, 9300, 11211, 27017].map {
-        PortRange(.tcp, $0, $0)
-    })
+    static let sensitivePorts = PortSet(
+        [22, 23, 445, 1433, 1521, 2379, 3306, 3389, 5432, 5900, 5984, 6379, 9200, 9300, 11211, 27017].map {
+            PortRange(.tcp, $0, $0)
+        })
 
     func check(_ policy: Policy) -> [Finding] {
         var findings: [Finding] = []
@@ -30,8 +31,10 @@ struct ExposedAdminPorts: LintRule {
                 if !exposed.isEmpty { exposures.append("\(workload.name) on \(PortSet(exposed))") }
             }
             guard !exposures.isEmpty else { continue }
-            findings.append(Self.metadata.finding("exposed", ["flow": flow.label, "exposures": exposures.joined(separator: "; ")],
-                                                  at: flow.origin, subject: subject(of: flow)))
+            findings.append(
+                Self.metadata.finding(
+                    "exposed", ["flow": flow.label, "exposures": exposures.joined(separator: "; ")],
+                    at: flow.origin, subject: subject(of: flow)))
         }
         return findings
     }

@@ -12,7 +12,7 @@ struct FlowReachesNoPort: LintRule {
         messages: ["no-port": "{flow} reaches {workload} on no port (it listens on {ports})"],
         triggering: [
             "version: 1\nname: t\nsegments: {s: {}}\nworkloads:\n  web: {segment: s, image: nginx:1.25, ports: [tcp/80]}\n"
-                + "  dns: {segment: s, image: coredns:1.11, ports: [udp/53]}\nflows:\n  - ↓{from: any, to: segment:s, ports: [tcp/80]}\n",
+                + "  dns: {segment: s, image: coredns:1.11, ports: [udp/53]}\nflows:\n  - ↓{from: any, to: segment:s, ports: [tcp/80]}\n"
         ],
         nonTriggering: [twoWorkloads + "flows:\n  - {from: any, to: web, ports: [tcp/80]}\n"])
 
@@ -20,8 +20,9 @@ struct FlowReachesNoPort: LintRule {
         policy.flows.filter { $0.action == .allow }.flatMap { flow in
             flow.destinations.workloads.filter { flow.ports.intersection(policy.workloads[$0.index].listens).isEmpty }.map { id in
                 let workload = policy.workloads[id.index]
-                return Self.metadata.finding("no-port", ["flow": flow.label, "workload": workload.name, "ports": "\(workload.listens)"],
-                                             at: flow.origin, subject: "workload:\(workload.name)")
+                return Self.metadata.finding(
+                    "no-port", ["flow": flow.label, "workload": workload.name, "ports": "\(workload.listens)"],
+                    at: flow.origin, subject: "workload:\(workload.name)")
             }
         }
     }

@@ -18,7 +18,8 @@ struct ShadowedFlow: LintRule {
             let broader = (index[anchor] ?? []).first { other in
                 guard other != position else { return false }
                 let candidate = policy.flows[other]
-                let covers = Self.contains(candidate.sources, flow.sources) && Self.contains(candidate.destinations, flow.destinations)
+                let covers =
+                    Self.contains(candidate.sources, flow.sources) && Self.contains(candidate.destinations, flow.destinations)
                     && flow.ports.isSubset(of: candidate.ports)
                 guard covers else { return false }
                 // Two identical flows: report the later one only.
