@@ -1,11 +1,12 @@
 import Backends
 import Foundation
+import TestSupport
 import Testing
 
 /// A file system that fails at step N (every call counts as one step, `unlock` aside), either
 /// once (a transient error) or from then on (a full disk, or the process killed at that step:
 /// nothing after it has any effect). The failing write leaves half the file, as a full disk does.
-final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
+final class FailingFileSystem: InterceptedOutputFileSystem, @unchecked Sendable {
     enum Mode: CustomStringConvertible {
         case once, fromThenOn
         var description: String { self == .once ? "once" : "from then on" }
@@ -44,23 +45,8 @@ final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
         return mode == .fromThenOn && step > failAt ? .failing : .fine
     }
 
-    private func check(_ call: String, _ path: String) throws {
+    func intercept(_ call: String, _ path: String) throws {
         if step() != .fine { throw OutputFileSystemError(call: call, path: path, code: code) }
-    }
-
-    func status(_ path: String, followingLinks: Bool) throws -> FileStatus {
-        try check("stat", path)
-        return try real.status(path, followingLinks: followingLinks)
-    }
-
-    func checkWritable(_ directory: String) throws {
-        try check("access", directory)
-        try real.checkWritable(directory)
-    }
-
-    func makeDirectory(_ path: String) throws {
-        try check("mkdir", path)
-        try real.makeDirectory(path)
     }
 
     func writeFile(_ path: String, _ bytes: [UInt8]) throws {
@@ -72,43 +58,6 @@ final class FailingFileSystem: OutputFileSystem, @unchecked Sendable {
         case .failing: throw OutputFileSystemError(call: "open", path: path, code: code)
         }
     }
-
-    func readFile(_ path: String) throws -> [UInt8] {
-        try check("open", path)
-        return try real.readFile(path)
-    }
-
-    func rename(_ from: String, _ to: String) throws {
-        try check("rename", to)
-        try real.rename(from, to)
-    }
-
-    func removeFile(_ path: String) throws {
-        try check("unlink", path)
-        try real.removeFile(path)
-    }
-
-    func removeDirectory(_ path: String) throws {
-        try check("rmdir", path)
-        try real.removeDirectory(path)
-    }
-
-    func entries(_ directory: String) throws -> [String] {
-        try check("opendir", directory)
-        return try real.entries(directory)
-    }
-
-    func syncDirectory(_ path: String) throws {
-        try check("fsync", path)
-        try real.syncDirectory(path)
-    }
-
-    func lock(_ directory: String) throws -> Int32 {
-        try check("flock", directory)
-        return try real.lock(directory)
-    }
-
-    func unlock(_ token: Int32) { real.unlock(token) }
 }
 
 /// Everything under a folder, hidden entries included: files with their bytes, folders and

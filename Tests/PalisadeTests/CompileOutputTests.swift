@@ -229,7 +229,7 @@ import Testing
 
 /// The real file system until step N, where the process "dies": that call and every later one
 /// fail and change nothing (`unlock` aside, as the kernel drops a dead process's locks).
-final class KilledFileSystem: OutputFileSystem, @unchecked Sendable {
+final class KilledFileSystem: InterceptedOutputFileSystem, @unchecked Sendable {
     let real = POSIXOutputFileSystem()
     let killedAt: Int
     let code: Int32
@@ -243,68 +243,11 @@ final class KilledFileSystem: OutputFileSystem, @unchecked Sendable {
 
     var steps: Int { guarding.withLock { count } }
 
-    private func step(_ call: String, _ path: String) throws {
+    func intercept(_ call: String, _ path: String) throws {
         let step = guarding.withLock {
             count += 1
             return count
         }
         if step >= killedAt { throw OutputFileSystemError(call: call, path: path, code: code) }
     }
-
-    func status(_ path: String, followingLinks: Bool) throws -> FileStatus {
-        try step("stat", path)
-        return try real.status(path, followingLinks: followingLinks)
-    }
-
-    func checkWritable(_ directory: String) throws {
-        try step("access", directory)
-        try real.checkWritable(directory)
-    }
-
-    func makeDirectory(_ path: String) throws {
-        try step("mkdir", path)
-        try real.makeDirectory(path)
-    }
-
-    func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        try step("write", path)
-        try real.writeFile(path, bytes)
-    }
-
-    func readFile(_ path: String) throws -> [UInt8] {
-        try step("open", path)
-        return try real.readFile(path)
-    }
-
-    func rename(_ from: String, _ to: String) throws {
-        try step("rename", to)
-        try real.rename(from, to)
-    }
-
-    func removeFile(_ path: String) throws {
-        try step("unlink", path)
-        try real.removeFile(path)
-    }
-
-    func removeDirectory(_ path: String) throws {
-        try step("rmdir", path)
-        try real.removeDirectory(path)
-    }
-
-    func entries(_ directory: String) throws -> [String] {
-        try step("opendir", directory)
-        return try real.entries(directory)
-    }
-
-    func syncDirectory(_ path: String) throws {
-        try step("fsync", path)
-        try real.syncDirectory(path)
-    }
-
-    func lock(_ directory: String) throws -> Int32 {
-        try step("flock", directory)
-        return try real.lock(directory)
-    }
-
-    func unlock(_ token: Int32) { real.unlock(token) }
 }
