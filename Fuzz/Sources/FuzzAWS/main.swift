@@ -4,7 +4,7 @@ import IR
 /// The AWS backend's reader on fuzzed files: the input is `security-groups.json`, or a `FileBundle` of
 /// several of the files it reads; the sample's own files stand in for those the input leaves out.
 enum Reader {
-    static let target = ReaderTarget(.aws, mainFile: "security-groups.json", knownIssue: KnownIssues.awsPortOutOfRange)
+    static let target = ReaderTarget(.aws, mainFile: "security-groups.json")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

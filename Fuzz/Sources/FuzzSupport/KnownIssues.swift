@@ -3,51 +3,50 @@ import YAML
 
 /// Problems the fuzz targets found (crashes, diagnostics in the wrong place) that are reported
 /// but not fixed yet. A target skips the inputs that reach one, so that a run looks for new
-/// problems rather than finding the same one again in its first seconds. Each has a regression test in the main package, disabled until
-/// the fix lands; delete the entry with the fix. `PALISADE_FUZZ_KNOWN=1` turns the skipping off,
-/// to check whether a fix holds.
+/// problems rather than finding the same one again in its first seconds. Each has a regression
+/// test in the main package, disabled until the fix lands; delete the entry with the fix.
+/// `PALISADE_FUZZ_KNOWN=1` turns the skipping off, to check whether a fix holds.
+///
+/// An entry is a predicate on a fuzzed file's text, handed to the target that needs it (a
+/// reader's `ReaderTarget(_:mainFile:knownIssue:)`, or a check in `SpecTarget`), with a comment
+/// naming its regression test. Fixed so far: AWS rule ports, a lone carriage return, syntax
+/// errors at the end of a file without a final newline; their inputs are seeds in
+/// `Fuzz/Regressions/`.
 public enum KnownIssues {
-    static let skipping = ProcessInfo.processInfo.environment["PALISADE_FUZZ_KNOWN"] != "1"
+    /// False when `PALISADE_FUZZ_KNOWN=1`: every entry then lets every input through.
+    public static let skipping = ProcessInfo.processInfo.environment["PALISADE_FUZZ_KNOWN"] != "1"
 
-    /// AWS: a `tcp` or `udp` rule whose `FromPort` or `ToPort` is missing, not an integer or
-    /// outside 0...65535, or whose `FromPort` is above its `ToPort`, traps in `PortSet` (a
-    /// negative value for `UInt32`, an interval that ends before it starts) instead of being
-    /// rejected. `FuzzRegressionTests.awsRuleWithPortsOutOfRangeIsRejected`,
-    /// `.awsRuleWithoutPortsIsRejected` and `.awsRuleWithReversedPortsIsRejected` in
-    /// Tests/BackendsTests.
-    public static func awsPortOutOfRange(_ text: String) -> Bool {
+    /// GCP, Azure, Swarm, Mesos: a port below 0 or past `UInt32`, or a range that ends before it
+    /// starts, traps in `PortSet` or `IntervalSet` instead of being rejected.
+    /// `FuzzRegressionTests.portsOutOfRangeAreRejected` in Tests/BackendsTests.
+    public static func portOutOfRange(_ text: String) -> Bool {
         // The spec limits, not the reader's: this check must stay cheap on an alias bomb, which
         // is the reader's to survive.
-        // Fixed: the reader rejects such rules (a ReadFailure); kept off to find regressions.
-        guard skipping, false, let root = YAMLLoader.load(text: text, file: "security-groups.json").root else { return false }
+        guard skipping, let root = YAMLLoader.load(text: text, file: "input").root else { return false }
         var found = false
         visit(root) { pairs in
-            guard let proto = value(pairs, "IpProtocol"), proto == "tcp" || proto == "udp" else { return }
-            let ports = ["FromPort", "ToPort"].map { value(pairs, $0).flatMap { Int($0) } ?? -1 }
-            if ports.contains(where: { !(0...65535).contains($0) }) || ports[0] > ports[1] { found = true }
+            for pair in pairs where portKeys.contains(pair.name) {
+                let values: [YAMLNode] = if case .sequence(let items) = pair.value.content { items } else { [pair.value] }
+                for value in values where badPort(value.scalar) { found = true }
+            }
         }
         return found
     }
 
-    /// YAML: a syntax error at the end of a file that lacks a final newline is reported one line
-    /// past the file's last line (libyaml's end mark), where no source line can be shown.
-    /// `FuzzRegressionTests.syntaxErrorAtTheEndOfAFileWithoutANewlineIsOnItsLastLine` in
-    /// Tests/SpecTests. The spec targets allow that one line of slack while this is set.
-    public static let yamlEndOfFileLine = false
+    /// The keys under which the readers take port numbers.
+    static let portKeys: Set<String> = ["ports", "destinationPortRange", "destinationPortRanges", "published", "target", "hostPort"]
 
-    /// Diagnostics: libyaml counts a lone carriage return as a line break, `SourceFile` does
-    /// not, so below one a diagnostic names a line the renderer does not have.
-    /// `FuzzRegressionTests.diagnosticsBelowALoneCarriageReturnQuoteTheirLine` in
-    /// Tests/SpecTests. The spec targets skip the line check in such files while this is set.
-    public static func loneCarriageReturn(_ text: String) -> Bool {
-        // Fixed: SourceFile and the renderer break lines at a lone CR too.
-        guard skipping, false else { return false }
-        var previous: UInt8 = 0
-        for byte in text.utf8 {
-            if previous == 13, byte != 10 { return true }
-            previous = byte
-        }
-        return previous == 13
+    /// A port (`443`), a range (`8000-8100`) or Swarm's short syntax (`8000-8100:80/tcp`) with a
+    /// number outside 0...65535 or a range that ends before it starts.
+    static func badPort(_ text: String?) -> Bool {
+        guard var text else { return false }
+        if let number = Int(text) { return !(0...65535).contains(number) }
+        if let slash = text.firstIndex(of: "/") { text = String(text[..<slash]) }
+        if let colon = text.firstIndex(of: ":") { text = String(text[..<colon]) }
+        let parts = text.split(separator: "-")
+        guard !parts.isEmpty, parts.allSatisfy({ $0.allSatisfy(\.isNumber) }) else { return false }
+        let numbers = parts.map { Int($0) ?? Int.max }
+        return numbers.contains { !(0...65535).contains($0) } || numbers.first! > numbers.last!
     }
 
     /// Calls `body` with the pairs of every mapping in the tree.
@@ -59,10 +58,5 @@ public enum KnownIssues {
             body(pairs)
             for pair in pairs { visit(pair.value, body) }
         }
-    }
-
-    /// The scalar under `key` (the first such key, as the readers look keys up).
-    static func value(_ pairs: [YAMLPair], _ key: String) -> String? {
-        pairs.first { $0.key.scalar == key }?.value.scalar
     }
 }

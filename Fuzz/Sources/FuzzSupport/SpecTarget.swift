@@ -23,7 +23,7 @@ public enum SpecTarget {
         return output
     }
 
-    /// Every error is located in a file that was read, and every diagnostic renders.
+    /// Every error is located on a line of a file that was read, and every diagnostic renders.
     public static func checkDiagnostics(_ diagnostics: [Diagnostic], sources: SourceFiles, readable: Bool) {
         for diagnostic in diagnostics where diagnostic.severity == .error {
             if diagnostic.code == .unreadableFile && !readable { continue }
