@@ -55,4 +55,19 @@ import YAML
             #expect((1...lines).contains(error.range?.start.line ?? 0), "\(text.debugDescription): \(error.range?.description ?? "-")")
         }
     }
+
+    /// Found by the `pipeline` target: a file that ends right after an opening bracket, or in a
+    /// comment line inside an unclosed list, without a final newline, has its syntax error one
+    /// line past its last line (`[` is reported at 2:1 of a one-line file); the renderer cannot
+    /// quote it. Fixed with the loader's end mark clamped to the last line.
+    @Test
+    func syntaxErrorAtAnOpenEndIsInTheFile() throws {
+        let cases = ["[", "{", "a: [", "version: 1\nworkloads: [", "a: [1,\n#", "a: {b", "a: 'x", "version: 1\nflows: [{from: a\n# the end"]
+        for text in cases {
+            let result = YAMLLoader.load(text: text, file: "spec.yaml")
+            let error = try #require(result.diagnostics.first { $0.severity == .error })
+            let source = SourceFile(path: "spec.yaml", text: text)
+            #expect(source.line(error.range?.start.line ?? 0) != nil, "\(text.debugDescription): \(error.range?.description ?? "-")")
+        }
+    }
 }
