@@ -97,11 +97,7 @@ import Testing
         }
     }
 
-    @Test(
-        .disabled(
-            "GCP, Azure, Swarm and Mesos readers trap on ports outside 0...65535 or reversed ranges; the fix belongs in each reader's port parsing"
-        ),
-        arguments: portCases.map(\.target))
+    @Test(arguments: portCases.map(\.target))
     func portsOutOfRangeAreRejected(target: TargetName) throws {
         let (_, file, pattern, replacements) = try #require(Self.portCases.first { $0.target == target })
         let (policy, files) = try Self.ownFiles(target, "minimal.yaml")

@@ -93,7 +93,7 @@ struct AzureReader {
         return Rule(
             name: name, direction: try field("direction", "direction"), access: try field("access", "access"),
             priority: properties?["priority"]?.scalar.flatMap { Int($0) } ?? 0, proto: try field("protocol", "protocol", default: "*"),
-            ports: list("destinationPortRange", "destinationPortRanges"),
+            ports: try checkedPortTexts(list("destinationPortRange", "destinationPortRanges"), in: file, star: true, zeroMeansOne: true),
             sourceGroups: groups("sourceApplicationSecurityGroups"), sourcePrefixes: list("sourceAddressPrefix", "sourceAddressPrefixes"),
             destinationGroups: groups("destinationApplicationSecurityGroups"),
             destinationPrefixes: list("destinationAddressPrefix", "destinationAddressPrefixes"),

@@ -1,3 +1,4 @@
+import IR
 import YAML
 
 /// Why a backend cannot read files back: which file, and what is wrong with it. Every
@@ -50,4 +51,28 @@ extension OutputFile {
         guard loaded.diagnostics.isEmpty else { throw ReadFailure(path, "does not load: \(loaded.diagnostics.map(\.message))") }
         return loaded.documents
     }
+}
+
+/// A port range read from a file: ports 1-65535 (0 read as 1 where `zeroMeansOne`), low no
+/// greater than high; a `ReadFailure` otherwise, never a trap.
+func checkedRange(_ proto: TransportProtocol, _ low: Int, _ high: Int, in file: String, zeroMeansOne: Bool = false) throws -> PortRange {
+    let low = zeroMeansOne ? max(low, 1) : low
+    guard (1...65535).contains(low), (1...65535).contains(high), low <= high else {
+        throw ReadFailure(file, "ports \(low)-\(high): ports are 1-65535, the low one first")
+    }
+    return PortRange(proto, low, high)
+}
+
+/// Port entries as a file writes them (`443`, `8000-8100`, and `*` where `star` is allowed),
+/// each a range of 1-65535 (0 read as 1 where `zeroMeansOne`) with its low end first; a
+/// `ReadFailure` for any other, so that a reader never builds a range it cannot hold.
+func checkedPortTexts(_ texts: [String], in file: String, star: Bool = false, zeroMeansOne: Bool = false) throws -> [String] {
+    for text in texts where !(star && text == "*") {
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil else {
+            throw ReadFailure(file, "'\(text)' is not a port or a range of ports")
+        }
+        _ = try checkedRange(.tcp, low, high, in: file, zeroMeansOne: zeroMeansOne)
+    }
+    return texts
 }

@@ -152,7 +152,10 @@ struct GCPReader {
             name: name, description: item["description"]?.scalar ?? "", network: item["network"]?.scalar ?? "",
             direction: direction, priority: item["priority"]?.scalar.flatMap { Int($0) } ?? GCPPlan.allowPriority,
             action: allowed != nil ? .allow : .deny,
-            matches: entries.map { Rule.Match(proto: Rule.IPProtocol(name: $0["IPProtocol"]?.scalar ?? ""), ports: strings($0["ports"])) },
+            matches: try entries.map { entry in
+                Rule.Match(
+                    proto: Rule.IPProtocol(name: entry["IPProtocol"]?.scalar ?? ""), ports: try checkedPortTexts(strings(entry["ports"]), in: Self.file))
+            },
             sourceRanges: strings(item["sourceRanges"]), destinationRanges: strings(item["destinationRanges"]),
             sourceServiceAccounts: strings(item["sourceServiceAccounts"]), targetServiceAccounts: strings(item["targetServiceAccounts"]))
     }

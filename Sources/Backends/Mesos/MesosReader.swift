@@ -29,7 +29,7 @@ struct MesosReader {
             let networks = items(app["networks"]).compactMap { $0["name"]?.scalar }
             if networks.isEmpty { throw ReadFailure(Self.marathonFile, "app \(id) has no container network (it would share the host's)") }
             for network in networks { members[network, default: []].append(workload) }
-            let ports = hostPorts(app)
+            let ports = try hostPorts(app)
             if !ports.isEmpty { mapped[workload] = ports }
             runtime[workload] = profile(app)
             users[workload] = app["user"]?.scalar
@@ -67,7 +67,7 @@ struct MesosReader {
         for app in apps(root) {
             guard let name = app["id"]?.scalar?.split(separator: "/").last.map(String.init), let workload = policy.workload(named: name)?.id else { continue }
             for network in items(app["networks"]).compactMap({ $0["name"]?.scalar }) { members[network, default: []].insert(workload) }
-            let ports = hostPorts(app)
+            let ports = try hostPorts(app)
             if !ports.isEmpty { rules.published[workload] = ports }
             rules.egress[workload] = "egress is the container network's policy, outside Marathon and Mesos"
         }
@@ -76,12 +76,12 @@ struct MesosReader {
     }
 
     /// The host ports an app maps, which outside clients reach.
-    func hostPorts(_ app: YAMLNode) -> PortSet {
+    func hostPorts(_ app: YAMLNode) throws -> PortSet {
         var ports = PortSet()
         for mapping in items(app["container"]?["portMappings"]) {
             guard let host = mapping["hostPort"]?.scalar.flatMap({ Int($0) }), host > 0 else { continue }
             for proto in (mapping["protocol"]?.scalar ?? "tcp").split(separator: ",") {
-                ports.formUnion(PortSet(PortRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host)))
+                ports.formUnion(PortSet(try checkedRange(TransportProtocol(name: String(proto)) ?? .tcp, host, host, in: "marathon.json")))
             }
         }
         return ports

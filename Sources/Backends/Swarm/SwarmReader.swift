@@ -102,7 +102,7 @@ struct SwarmReader {
                 throw ReadFailure(Self.file, "a published port without a port number")
             }
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
-            return PortSet(PortRange(proto, port, port))
+            return PortSet(try checkedRange(proto, port, port, in: Self.file))
         }
         guard var text = node.scalar else { throw ReadFailure(Self.file, "a port entry that is neither a mapping nor a string") }
         var proto = TransportProtocol.tcp
@@ -113,7 +113,7 @@ struct SwarmReader {
         let published = text.split(separator: ":").first.map(String.init) ?? text
         let bounds = published.split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(Self.file, "cannot read port '\(text)'") }
-        return PortSet(PortRange(proto, low, high))
+        return PortSet(try checkedRange(proto, low, high, in: Self.file))
     }
 
     /// The runtime controls a service's keys give, with the platform's defaults for what
