@@ -4,7 +4,7 @@ import IR
 /// The GCP backend's reader on fuzzed files: the input is `firewall-rules.json`, or a `FileBundle` of
 /// several of the files it reads; the sample's own files stand in for those the input leaves out.
 enum Reader {
-    static let target = ReaderTarget(.gcp, mainFile: "firewall-rules.json", knownIssue: KnownIssues.portOutOfRange)
+    static let target = ReaderTarget(.gcp, mainFile: "firewall-rules.json")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

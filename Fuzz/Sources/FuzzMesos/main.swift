@@ -4,7 +4,7 @@ import IR
 /// The Mesos backend's reader on fuzzed files: the input is `marathon.json`, or a `FileBundle` of
 /// several of the files it reads; the sample's own files stand in for those the input leaves out.
 enum Reader {
-    static let target = ReaderTarget(.mesos, mainFile: "marathon.json", knownIssue: KnownIssues.portOutOfRange)
+    static let target = ReaderTarget(.mesos, mainFile: "marathon.json")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -4,7 +4,7 @@ import IR
 /// The Swarm backend's reader on fuzzed files: the input is `stack.yaml`, or a `FileBundle` of
 /// several of the files it reads; the sample's own files stand in for those the input leaves out.
 enum Reader {
-    static let target = ReaderTarget(.swarm, mainFile: "stack.yaml", knownIssue: KnownIssues.portOutOfRange)
+    static let target = ReaderTarget(.swarm, mainFile: "stack.yaml")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
