@@ -4,7 +4,7 @@
 # series `gen-bench-spec.py` from 1,250 / 5,000 to 20,000 / 80,000 workloads / flows, and the
 # small pathological specs), compiles each to all six targets together (files written,
 # fidelity and expectations checked as `palisade compile` does by default) and the main specs
-# to each target alone, and prints, as Markdown: the machine and its load, best wall time, CPU
+# (A and B) to each target alone, and prints, as Markdown: the machine and its load, best wall time, CPU
 # time, peak RSS and exit status, the per-pass breakdown of `--time-passes`, libyaml's parse
 # floor (`--parse-floor`) and the front end's ratio to it, the time ratio per doubling, Aerleon
 # side by side on one workload (scripts/gen-aerleon-bench.py), and the bars as PASS or
@@ -268,7 +268,7 @@ def main():
         log(f"bench: {spec.label}: all six targets, best of {ARGS.runs}")
         measures[spec.key] = Measure(spec)
     alone = {}
-    alone_specs = main_specs[:1] if quick else main_specs + [large]
+    alone_specs = main_specs[:1] if quick else main_specs
     for spec in alone_specs:
         for target in TARGETS:
             log(f"bench: {spec.label}: {target} alone")
