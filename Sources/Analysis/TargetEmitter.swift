@@ -39,12 +39,17 @@ public enum TargetEmitter {
     }
 
     /// Each target's outcome, computed concurrently, in target order; targets without a
-    /// backend are left out.
-    public static func emitAll(_ policy: Policy, targets: [TargetName]) -> [TargetOutcome] {
+    /// backend are left out. `finished` hears of each outcome as soon as it is ready, from the
+    /// worker that computed it (for progress on a terminal).
+    public static func emitAll(
+        _ policy: Policy, targets: [TargetName], finished: (@Sendable (TargetOutcome) -> Void)? = nil
+    ) -> [TargetOutcome] {
         let backends = targets.compactMap(BackendRegistry.backend(for:))
         let outcomes = OutcomeSlots(count: backends.count)
         DispatchQueue.concurrentPerform(iterations: backends.count) { index in
-            outcomes.set(index, emit(policy, with: backends[index]))
+            let outcome = emit(policy, with: backends[index])
+            outcomes.set(index, outcome)
+            finished?(outcome)
         }
         return outcomes.values
     }

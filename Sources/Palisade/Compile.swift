@@ -20,6 +20,9 @@ public enum Pipeline {
         public var targetsWithoutBackend: [TargetName]
         /// How long each backend's emit took, per policy.
         public var emitTimings: [(policy: String, target: TargetName, duration: Duration)] = []
+        /// How long each target's fidelity check took, per policy: its relation (the read-back
+        /// relation, intent − narrowed + widened) and the expectations on it.
+        public var fidelityTimings: [(policy: String, target: TargetName, duration: Duration)] = []
         /// Policies that say `fidelity: strict`: their gaps are errors.
         public var strictPolicies: Set<String> = []
 
@@ -36,14 +39,17 @@ public enum Pipeline {
         }
     }
 
-    /// Compiles each spec to each target. Nothing is written here.
+    /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
+    /// compile is doing (a status line on a terminal).
     public static func compile(
-        paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem()
+        paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
+        progress: CompileProgress = .silent
     ) -> CompileResult {
         var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
         var policyNames: [String: String] = [:]
         for path in paths {
+            progress.checking(spec: path)
             let output = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: validateOptions)
             result.specs.append(output)
             guard let policy = output.policy else { continue }
@@ -56,16 +62,20 @@ public enum Pipeline {
             }
             policyNames[policy.name] = path
             // Targets are independent: compile them in parallel, report them in target order.
-            let outcomes = TargetEmitter.emitAll(policy, targets: targets)
+            progress.emitting(policy: policy.name, targets: targets.filter { BackendRegistry.backend(for: $0) != nil })
+            let outcomes = TargetEmitter.emitAll(policy, targets: targets) { progress.emitted($0.target) }
+            progress.checkingFidelity(policy: policy.name)
             for outcome in outcomes {
                 result.diagnostics += outcome.diagnostics
                 guard let emission = outcome.emission else { continue }
                 result.emitTimings.append((policy.name, outcome.target, outcome.duration))
                 for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
                 var gaps = emission.gaps
+                let started = ContinuousClock.now
                 if !policy.expectations.isEmpty {
                     gaps += Fidelity.expectationGaps(policy, target: outcome.target, relation: Fidelity.relation(policy, emission))
                 }
+                result.fidelityTimings.append((policy.name, outcome.target, ContinuousClock.now - started))
                 result.gaps.append((policy.name, outcome.target, gaps))
                 if policy.strictFidelity { result.strictPolicies.insert(policy.name) }
             }

@@ -3,6 +3,7 @@ import Backends
 import IR
 import Reports
 import Spec
+import YAML
 
 /// `palisade compile SPEC… [--target T,…] [--out DIR] [--strict] [--check] [--gaps] [--all-gaps]`.
 public struct CompileRequest: Sendable {
@@ -31,6 +32,9 @@ public struct CompileRequest: Sendable {
     /// Print, per policy and target, the relation the backend's reader computes from the files
     /// (for the conformance checks that compare it with the platforms' tools).
     public var dumpRead: Bool
+    /// Compile nothing: time libyaml's event parser alone over each spec file (the floor the
+    /// front end is measured against) and print `time: parse-floor: …`.
+    public var parseFloor: Bool = false
 
     public init(
         specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, failOn: GapGates? = nil, check: Bool = false,
@@ -71,15 +75,21 @@ extension Commands {
     /// gates name (failed expectations by default), or drift. The tree under `out` is replaced
     /// atomically as a whole (`OutputWriter`), and "wrote N files" is printed only once it is in
     /// place. `outputFileSystem` is the seam the tests fail writes through.
+    /// `progress` shows what a long compile is doing (`CompileProgress.standardError`).
     public static func compile(
         _ request: CompileRequest, fileSystem: any SpecFileSystem = LocalFileSystem(),
-        outputFileSystem: any OutputFileSystem = POSIXOutputFileSystem()
+        outputFileSystem: any OutputFileSystem = POSIXOutputFileSystem(), progress: CompileProgress = .silent
     ) -> CommandOutput {
         if let usage = usageProblem(request) { return CommandOutput(stderr: DiagnosticReport.error(usage), exitStatus: .usage) }
+        if request.parseFloor { return parseFloor(request, fileSystem: fileSystem) }
+        progress.startTicking()
+        defer { progress.finish() }
         var output = CommandOutput()
         let targets = request.targets?.targets ?? TargetName.allCases
-        let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem)
+        let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress)
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
+        // The passes are timed whatever the outcome (a refused target too).
+        if request.timePasses { output.stderr += timings(result) }
         guard result.allReadable else { return output.exiting(.usage) }
         guard !result.hasErrors else { return output.exiting(.failure) }
         guard diagnose(request, result, targets: targets, into: &output) else { return output.exiting(.usage) }
@@ -88,7 +98,33 @@ extension Commands {
         }
         // A gap that trips a gate is an error: like any error, it writes nothing.
         guard reportFidelity(request, result, into: &output) else { return output.exiting(.failure) }
+        progress.writing(files: result.tree.paths.count)
         return writeOrCheck(request, result, outputFileSystem: outputFileSystem, into: &output)
+    }
+
+    /// `--parse-floor`: libyaml's event parser alone over each spec file, timed; exit 2 for a
+    /// file that cannot be read, 1 for one libyaml rejects.
+    static func parseFloor(_ request: CompileRequest, fileSystem: any SpecFileSystem) -> CommandOutput {
+        var output = CommandOutput()
+        for path in request.specs {
+            let bytes: [UInt8]
+            do {
+                bytes = try fileSystem.read(path)
+            } catch {
+                output.stderr += DiagnosticReport.error("\(path): \(error)")
+                return output.exiting(.usage)
+            }
+            let started = ContinuousClock.now
+            let events = YAMLParseFloor.events(in: bytes)
+            let duration = ContinuousClock.now - started
+            guard let events else {
+                output.stderr += DiagnosticReport.error("\(path): libyaml cannot parse it")
+                return output.exiting(.failure)
+            }
+            output.stderr += CompileReport.timing("parse-floor", duration)
+            output.stderr += "\(path): \(bytes.count) bytes, \(events) libyaml events\n"
+        }
+        return output
     }
 
     /// Why the flags cannot go together, or nil.
@@ -100,14 +136,22 @@ extension Commands {
         return nil
     }
 
-    /// `--time-passes`, `--dump-ir`, `--dump-read`; false when a target's files do not read back.
-    static func diagnose(_ request: CompileRequest, _ result: Pipeline.CompileResult, targets: [TargetName], into output: inout CommandOutput) -> Bool {
-        if request.timePasses {
-            for spec in result.specs {
-                for (pass, duration) in spec.timings { output.stderr += CompileReport.timing(pass.rawValue, duration) }
-            }
-            for (_, target, duration) in result.emitTimings { output.stderr += CompileReport.timing(target.rawValue, duration) }
+    /// `--time-passes`: each front-end pass of each spec, then per target and policy its emit and
+    /// its fidelity check (`TARGET/POLICY emit`); the writes are timed once written
+    /// (`writeOrCheck`).
+    static func timings(_ result: Pipeline.CompileResult) -> String {
+        var text = ""
+        for spec in result.specs {
+            for (pass, duration) in spec.timings { text += CompileReport.timing(pass.rawValue, duration) }
         }
+        for (policy, target, duration) in result.emitTimings { text += CompileReport.timing("\(target.rawValue)/\(policy) emit", duration) }
+        for (policy, target, duration) in result.fidelityTimings { text += CompileReport.timing("\(target.rawValue)/\(policy) fidelity", duration) }
+        return text
+    }
+
+    /// `--dump-ir`, `--dump-read` (with `--time-passes`, each reader timed as `read-back`); false
+    /// when a target's files do not read back.
+    static func diagnose(_ request: CompileRequest, _ result: Pipeline.CompileResult, targets: [TargetName], into output: inout CommandOutput) -> Bool {
         if request.dumpIR {
             for spec in result.specs { if let policy = spec.policy { output.stdout += IRDump.json(policy) } }
         }
@@ -119,7 +163,12 @@ extension Commands {
                 let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")
                 guard !files.isEmpty else { continue }
                 do {
-                    readBacks.append(IRDump.ReadBack(policy: policy, target: target, relation: try backend.read(files, policy: policy).relation))
+                    let started = ContinuousClock.now
+                    let relation = try backend.read(files, policy: policy).relation
+                    if request.timePasses {
+                        output.stderr += CompileReport.timing("\(target.rawValue)/\(policy.name) read-back", ContinuousClock.now - started)
+                    }
+                    readBacks.append(IRDump.ReadBack(policy: policy, target: target, relation: relation))
                 } catch {
                     output.stderr += DiagnosticReport.error("\(target.rawValue)/\(policy.name): its own files do not read back: \(error)")
                     return false
@@ -190,15 +239,25 @@ extension Commands {
             if !drift.isEmpty { return output.exiting(.failure) }
             if !request.quiet { output.stderr += CompileReport.upToDate(out: out, files: tree.paths.count) }
         } else if !tree.isEmpty {
+            let timed = request.timePasses ? TimedOutputFileSystem(outputFileSystem, root: out) : nil
+            let timedWriter = timed.map { OutputWriter(fileSystem: $0) } ?? writer
             let outcome: OutputWriter.Outcome
+            let started = ContinuousClock.now
             do {
-                outcome = try writer.write(tree, to: out)
+                outcome = try timedWriter.write(tree, to: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)
             }
+            let duration = ContinuousClock.now - started
             for path in outcome.removed { output.stderr += CompileReport.removed(out: out, path: path) }
             output.stderr += CompileReport.wrote(files: tree.paths.count, out: out)
+            // The whole write, then the file-system time spent in each target's folder (the
+            // rest went to encoding, planning and OUT itself).
+            if let timed {
+                output.stderr += CompileReport.timing("write", duration)
+                for (target, spent) in timed.timings.targets { output.stderr += CompileReport.timing("\(target.rawValue) write", spent) }
+            }
         }
         return output
     }

@@ -67,11 +67,15 @@ struct CompileCommand: ParsableCommand {
     @Flag(name: .customLong("dump-read"), help: .hidden)
     var dumpRead = false
 
+    /// Compiles nothing: times libyaml's parser alone over each spec (the benchmark's floor).
+    @Flag(name: .customLong("parse-floor"), help: .hidden)
+    var parseFloor = false
+
     func run() throws {
-        try finish(
-            Commands.compile(
-                CompileRequest(
-                    specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, allGaps: allGaps, dumpIR: dumpIR,
-                    timePasses: timePasses, dumpRead: dumpRead, quiet: quiet)))
+        var request = CompileRequest(
+            specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, allGaps: allGaps, dumpIR: dumpIR,
+            timePasses: timePasses, dumpRead: dumpRead, quiet: quiet)
+        request.parseFloor = parseFloor
+        try finish(Commands.compile(request, progress: .standardError(quiet: quiet)))
     }
 }
