@@ -183,6 +183,20 @@ import Testing
         }
     }
 
+    /// The reader counts the target side, and still rejects a published side that is no port.
+    @Test func theReaderRejectsPublishedPortsOutOfRange() throws {
+        let policy = try samplePolicy("minimal.yaml")
+        let files = try files(policy, .widen)
+        let text = try #require(files.first?.contents)
+        #expect(text.contains("published: 8080"))
+        for replacement in ["published: 70000", "published: -1", "published: 8080-80"] {
+            let broken = [OutputFile(path: "stack.yaml", contents: text.replacingOccurrences(of: "published: 8080", with: replacement))]
+            #expect(throws: ReadFailure.self, "\(replacement)") { try backend.read(broken, policy: policy) }
+        }
+        let remapped = [OutputFile(path: "stack.yaml", contents: text.replacingOccurrences(of: "published: 8080", with: "published: 31000"))]
+        #expect(try backend.read(remapped, policy: policy).relation == backend.read(files, policy: policy).relation)
+    }
+
     @Test func freePortsTakeTheFirstFreeSlotAndWrap() {
         var free = SwarmIngressPorts.FreePorts(count: 5)
         free.take(2)

@@ -177,6 +177,15 @@ extension SwarmReader {
         return conflicts.sorted()
     }
 
+    /// A published side that is a port or a range of ports (`0` or nothing: Swarm picks one);
+    /// a `ReadFailure` otherwise.
+    static func checkPublished(_ text: String?) throws {
+        guard let text, !text.isEmpty else { return }
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard bounds.count <= 2, let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high, (0...65535).contains(low), high <= 65535
+        else { throw ReadFailure(file, "published port '\(text)' is not a port number or range") }
+    }
+
     /// The published side of one `ports` entry (none where Swarm picks the port) and whether
     /// it is in ingress mode (short syntax always is).
     private static func publishedSide(_ node: YAMLNode) throws -> (ports: [SwarmPort], ingress: Bool) {

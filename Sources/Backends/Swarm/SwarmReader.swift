@@ -103,6 +103,7 @@ struct SwarmReader {
                 throw ReadFailure(Self.file, "a published port without a port number")
             }
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
+            try Self.checkPublished(node["published"]?.scalar)
             return PortSet(try checkedRange(proto, port, port, in: Self.file))
         }
         guard var text = node.scalar else { throw ReadFailure(Self.file, "a port entry that is neither a mapping nor a string") }
@@ -111,7 +112,9 @@ struct SwarmReader {
             proto = TransportProtocol(name: String(text[text.index(after: slash)...])) ?? .tcp
             text = String(text[..<slash])
         }
-        let target = text.split(separator: ":").last.map(String.init) ?? text
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count > 1 { try Self.checkPublished(String(parts[parts.count - 2])) }
+        let target = parts.last.map(String.init) ?? text
         let bounds = target.split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(Self.file, "cannot read port '\(text)'") }
         return PortSet(try checkedRange(proto, low, high, in: Self.file))
