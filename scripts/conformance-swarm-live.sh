@@ -111,7 +111,7 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 if ! "$docker" version >/dev/null 2>&1; then
-  reason=$(grep -E 'level=(fatal|error)' "$work/dockerd.log" | tail -n 1 | sed -E 's/.*msg="?([^"]*)"?.*/\1/')
+  reason=$({ grep -E 'level=(fatal|error)' "$work/dockerd.log" || tail -n 1 "$work/dockerd.log"; } | tail -n 1 | sed -E 's/.*msg="([^"]*)".*/\1/' || true)
   skip "dockerd does not start here: ${reason:-no API on its socket after 30 s}"
 fi
 daemon_pid=$(cat "$work/dockerd.pid" 2>/dev/null || true)
@@ -285,9 +285,12 @@ for spec in samples/*.yaml; do
   stack=$(basename "$(dirname "$stack_file")")
   dir="$work/run/$stack"
   mkdir -p "$dir"
-  "$bin" compile "$spec" --target swarm --out "$dir/again" --dump-ir >"$dir/ir.json" 2>/dev/null
-  "$bin" compile "$spec" --target swarm --out "$dir/again" --dump-read >"$dir/read.json" 2>/dev/null
-  "$python" "$work/live.py" prepare "$stack_file" "$dir/ir.json" "$image" "$dir/probe.yaml" "$dir/plan.json" "$(nproc)"
+  if ! "$bin" compile "$spec" --target swarm --out "$dir/again" --dump-ir >"$dir/ir.json" 2>/dev/null \
+    || ! "$bin" compile "$spec" --target swarm --out "$dir/again" --dump-read >"$dir/read.json" 2>/dev/null \
+    || ! "$python" "$work/live.py" prepare "$stack_file" "$dir/ir.json" "$image" "$dir/probe.yaml" "$dir/plan.json" "$(nproc)"; then
+    fail "$stack: cannot dump the IR or the read-back, or prepare the probe stack"
+    continue
+  fi
   for secret in $("$python" -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["secrets"]))' "$dir/plan.json"); do
     "$docker" secret inspect "$secret" >/dev/null 2>&1 || printf 'not a secret' | "$docker" secret create "$secret" - >/dev/null
   done
