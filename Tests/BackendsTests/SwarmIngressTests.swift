@@ -93,6 +93,9 @@ import Testing
             try conflicts("  a: {image: x, ports: [\"8000-8010:8000-8010/tcp\"]}\n  b: {image: x, ports: [\"8005:80\"]}\n") == [
                 "tcp/8005 is published by services a, b, in ingress mode by at least one"
             ])
+        // A published side that is no port is a read failure, not a huge range.
+        #expect(throws: ReadFailure.self) { try conflicts("  a: {image: x, ports: [\"1-99999999999:80\"]}\n") }
+        #expect(throws: ReadFailure.self) { try conflicts("  a: {image: x, ports: [{target: 80, published: 70000}]}\n") }
         // One service listing a port twice.
         #expect(try conflicts("  a: {image: x, ports: [\"80:80\", {target: 81, published: 80}]}\n") == ["tcp/80 is published twice by service 'a'"])
     }

@@ -193,6 +193,7 @@ extension SwarmReader {
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
             let ingress = (node["mode"]?.scalar ?? "ingress") == "ingress"
             guard let text = node["published"]?.scalar else { return ([], ingress) }
+            try checkPublished(text)
             guard let port = Int(text) else { throw ReadFailure(file, "cannot read published port '\(text)'") }
             return (port == 0 ? [] : [SwarmPort(proto: proto, port: port)], ingress)
         }
@@ -204,6 +205,7 @@ extension SwarmReader {
         }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, !parts[parts.count - 2].isEmpty else { return ([], true) }
+        try checkPublished(String(parts[parts.count - 2]))
         let bounds = parts[parts.count - 2].split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last, low <= high else { throw ReadFailure(file, "cannot read port '\(text)'") }
         return ((low...high).map { SwarmPort(proto: proto, port: $0) }, true)
