@@ -64,5 +64,41 @@ PY
   fi
   if out=$("$venv/bin/yamllint" -d relaxed "$file" 2>&1); then pass; else fail "$file: yamllint: $out"; fi
 done
+
+# The manager's port rule (swarmkit checkPortConflicts, validateEndpointSpec), which
+# `docker stack config` cannot see: no protocol and published port that one service publishes
+# in ingress mode is published by another service in any mode, and no service lists one twice.
+# The same rule as SwarmReader.portConflicts, from the files alone.
+for file in "${files[@]}"; do
+  if "$venv/bin/python" - "$file" <<'PY'
+import sys, yaml
+document = yaml.safe_load(open(sys.argv[1]))
+users, errors = {}, []
+for name, service in document.get("services", {}).items():
+    own = set()
+    for entry in service.get("ports", []):
+        if isinstance(entry, dict):
+            published, proto = int(entry.get("published") or 0), entry.get("protocol", "tcp")
+            ports, ingress = ([published] if published else []), entry.get("mode", "ingress") == "ingress"
+        else:
+            text, _, proto = str(entry).partition("/")
+            parts = text.split(":")
+            low, _, high = (parts[-2] if len(parts) > 1 else "").partition("-")
+            ports, ingress, proto = (list(range(int(low), int(high or low) + 1)) if low else []), True, proto or "tcp"
+        for port in ports:
+            if (proto, port) in own:
+                errors.append(f"{proto}/{port} is published twice by service '{name}'")
+            own.add((proto, port))
+            users.setdefault((proto, port), []).append((name, ingress))
+for (proto, port), claims in sorted(users.items()):
+    names = sorted({name for name, _ in claims})
+    if len(names) > 1 and any(ingress for _, ingress in claims):
+        errors.append(f"{proto}/{port} is published by services {', '.join(names)}, in ingress mode by at least one")
+for error in errors:
+    print(f"  {error}")
+sys.exit(1 if errors else 0)
+PY
+  then pass; else fail "$file: a published port the swarm manager refuses"; fi
+done
 echo "conformance-swarm: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -23,7 +23,8 @@ public struct SwarmBackend: Backend {
     }
 
     public func emit(_ policy: Policy, with options: SwarmOptions) throws -> Emission {
-        let plan = SwarmPlan(policy: policy, options: options)
+        var plan = SwarmPlan(policy: policy, options: options)
+        if options.publishMode == .ingress { plan.ingressPorts = try SwarmIngressPorts.assign(plan.published, policy: policy) }
         let file = try SwarmEmitter(plan: plan).file()
         let widened = plan.planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(plan.planned)

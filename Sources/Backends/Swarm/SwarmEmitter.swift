@@ -84,7 +84,7 @@ struct SwarmEmitter {
         }
         entries.append(.init("networks", .array(networks.map { .string($0) })))
         if let ports = plan.published[workload.id] {
-            entries.append(.init("ports", .array(ports.ranges.flatMap(published))))
+            entries.append(.init("ports", .array(portEntries(ports, remapped: plan.ingressPorts[workload.id] ?? [:]))))
         }
         if !workload.labels.isEmpty {
             entries.append(.init("labels", .object(workload.labels.map { .init(escaped($0.key), .string(escaped($0.value))) })))

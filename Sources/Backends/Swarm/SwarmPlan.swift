@@ -27,6 +27,9 @@ struct SwarmPlan {
     var networks: [Network] = []
     /// Ports published per workload (tcp, udp and sctp only: the routing mesh carries no ICMP).
     var published: [WorkloadID: PortSet] = [:]
+    /// The published port of each port that several services publish in ingress mode
+    /// (`SwarmIngressPorts`); every other port is published as itself.
+    var ingressPorts: [WorkloadID: [SwarmPort: Int]] = [:]
     var planned = Relation()
 
     init(policy: Policy, options: SwarmOptions) {

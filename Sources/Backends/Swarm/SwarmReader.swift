@@ -95,13 +95,15 @@ struct SwarmReader {
     }
 
     /// A published port in long syntax (`{target, published, protocol}`) or short syntax
-    /// (`"8000-8100:8000-8100/tcp"`, `"80:80"`); what counts is the published side.
+    /// (`"8000-8100:8000-8100/tcp"`, `"31000:9090"`); what counts is the target side, the
+    /// workload's port that outside connections reach, whichever port publishes it.
     func publishedPorts(_ node: YAMLNode) throws -> PortSet {
         if case .mapping = node.content {
-            guard let port = node["published"]?.scalar.flatMap(Int.init) ?? node["target"]?.scalar.flatMap(Int.init) else {
+            guard let port = node["target"]?.scalar.flatMap(Int.init) else {
                 throw ReadFailure(Self.file, "a published port without a port number")
             }
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
+            try Self.checkPublished(node["published"]?.scalar)
             return PortSet(try checkedRange(proto, port, port, in: Self.file))
         }
         guard var text = node.scalar else { throw ReadFailure(Self.file, "a port entry that is neither a mapping nor a string") }
@@ -110,8 +112,10 @@ struct SwarmReader {
             proto = TransportProtocol(name: String(text[text.index(after: slash)...])) ?? .tcp
             text = String(text[..<slash])
         }
-        let published = text.split(separator: ":").first.map(String.init) ?? text
-        let bounds = published.split(separator: "-").compactMap { Int($0) }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count > 1 { try Self.checkPublished(String(parts[parts.count - 2])) }
+        let target = parts.last.map(String.init) ?? text
+        let bounds = target.split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(Self.file, "cannot read port '\(text)'") }
         return PortSet(try checkedRange(proto, low, high, in: Self.file))
     }
