@@ -25,6 +25,7 @@ import Testing
             #expect(emission.widened.ingress.isEmpty, sourceLocation: sourceLocation)
         }
         if containerizer == "docker" {
+            try checkNetworkGaps(policy, emission, targetOptions, sourceLocation: sourceLocation)
             // The Docker containerizer takes one container network per app.
             let marathon = emission.files.first { $0.path == "marathon.json" }!.contents
             let object = try JSONSerialization.jsonObject(with: Data(marathon.utf8)) as? [String: Any]
@@ -152,21 +153,104 @@ import Testing
 }
 
 extension MesosTests {
-    @Test func aConnectedGroupTooLargeForOneDockerNetworkIsALocatedError() throws {
-        let count = MesosPlan.largestNetwork + 1
+    /// With the Docker containerizer, each shared network's widening is one gap whose ports and
+    /// pair count are those of the enumerated `widened` pairs among its members; every other
+    /// connection gap is one pair (replicas alone on a network) or one external rule.
+    func checkNetworkGaps(_ policy: Policy, _ emission: Emission, _ targetOptions: TargetOptions, sourceLocation: SourceLocation) throws {
+        let plan = MesosPlan(policy: policy, options: MesosOptions.parse(targetOptions).options)
+        var networkOf: [WorkloadID: Int] = [:]
+        for (index, network) in plan.networks.enumerated() { for member in network.members { networkOf[member] = index } }
+        var pairs: [Int: Int] = [:]
+        var ports: [Int: PortSet] = [:]
+        var alone = 0
+        for (pair, residual) in emission.widened.betweenWorkloads {
+            let network = try #require(networkOf[pair.source], sourceLocation: sourceLocation)
+            #expect(networkOf[pair.destination] == network, "widened between networks", sourceLocation: sourceLocation)
+            if plan.networks[network].members.count == 1 {
+                alone += 1
+                continue
+            }
+            pairs[network, default: 0] += 1
+            ports[network, default: PortSet()].formUnion(residual)
+        }
+        let widenings = plan.planned.widenings(beyond: policy.intent)
+        #expect(widenings.count == pairs.count, sourceLocation: sourceLocation)
+        for widening in widenings {
+            #expect(pairs[widening.network] == widening.pairs, sourceLocation: sourceLocation)
+            #expect(ports[widening.network] == widening.ports, sourceLocation: sourceLocation)
+        }
+        let networkGaps = emission.gaps.filter { $0.reason.contains("workload pairs beyond the intent") }
+        #expect(networkGaps.count == widenings.count, sourceLocation: sourceLocation)
+        let external = [emission.widened, emission.narrowed].reduce(0) { total, relation in
+            total + relation.ingress.values.reduce(0) { $0 + $1.entries.count } + relation.egress.values.reduce(0) { $0 + $1.entries.count }
+        }
+        let connectionGaps = emission.gaps.filter { ($0.kind == .widened || $0.kind == .narrowed) && $0.capability != .rbac }
+        #expect(
+            connectionGaps.count == widenings.count + alone + emission.narrowed.betweenWorkloads.count + external, sourceLocation: sourceLocation)
+    }
+
+    /// A chain of `count` workloads, each calling the next: one connected group.
+    func chain(_ count: Int, options: String = "{containerizer: docker}") throws -> (Policy, String) {
         var text = "version: 1\nname: t\nworkloads:\n"
         for index in 0..<count { text += "  w\(index): {image: nginx:1.25, ports: [tcp/80]}\n" }
         text += "flows:\n"
         for index in 1..<count { text += "  - {from: w\(index - 1), to: w\(index), ports: [tcp/80]}\n" }
-        text += "targets:\n  mesos: {containerizer: docker}\n"
-        let policy = try #require(compileSpec(text).policy)
-        let error = try #require(throws: BackendError.self) {
-            try backend.emit(policy, options: try #require(policy.options(for: .mesos)))
+        text += "targets:\n  mesos: \(options)\n"
+        return (try #require(compileSpec(text).policy), text)
+    }
+
+    /// No stop of Palisade's own at a network's size: 300 workloads in one connected group
+    /// share one Docker network, reported as one gap (the product of the group with itself on
+    /// every port), located where the spec chooses the containerizer, so that `--strict`
+    /// fails there.
+    @Test func aLargeConnectedGroupSharesOneDockerNetworkReportedAsOneGap() throws {
+        let (policy, text) = try chain(300)
+        let emission = try backend.emit(policy, options: try #require(policy.options(for: .mesos)))
+        let between = emission.gaps.filter { $0.kind == .widened && $0.capability == .portFiltering }
+        #expect(between.count == 1)
+        let gap = try #require(between.first)
+        #expect(gap.connection?.ports == .all)
+        #expect(gap.message.hasPrefix("mesos allows the 300 workloads of container network net-w0-w1-w10-w100-"))
+        // 300 × 300 pairs, less none (the intent allows tcp/80 only).
+        #expect(gap.reason.contains("(90000 workload pairs beyond the intent)"))
+        #expect(gap.origin?.start.line == text.split(separator: "\n").count)
+        #expect(emission.widened.betweenWorkloads.count == 300 * 300)
+        #expect(emission.narrowed.isEmpty)
+        let read = try backend.read(emission.files, policy: policy)
+        #expect(read.relation.subtracting(policy.intent) == emission.widened)
+        // Under narrow nobody shares: every flow of the chain is blocked, and reported.
+        let narrow = try backend.emit(policy, options: options(.mesos, .narrow))
+        #expect(narrow.narrowed.betweenWorkloads.count == 299)
+        #expect(!narrow.gaps.contains { $0.reason.contains("workload pairs beyond the intent") })
+    }
+
+    /// A workload every address may reach on every tcp and udp port: Marathon's
+    /// `portMappings` take one port each, so Palisade maps the first 1,000 and reports the rest
+    /// as narrowed, instead of writing 131,070 mappings.
+    @Test func hostPortsAreCappedWithANarrowedGap() throws {
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  server: {image: nginx:1.25, ports: [tcp/1-65535, udp/1-65535, sctp/1-65535, icmp]}
+                flows:
+                  - {from: any, to: server, ports: [all]}
+                """
+            ).policy)
+        for containerizer in ["docker", "mesos"] {
+            let (emission, _) = try checkRoundTrip(backend, policy, options(.mesos, .widen, ["containerizer": .string(containerizer)]))
+            let marathon = try #require(emission.files.first { $0.path == "marathon.json" })
+            #expect(marathon.contents.utf8.count < 200_000)
+            #expect(marathon.contents.components(separatedBy: "\"hostPort\"").count - 1 == MesosPlan.hostPortLimit)
+            let narrowed = try #require(emission.narrowed.ingress[WorkloadID(0)])
+            #expect(
+                narrowed.entries.map(\.ports) == [
+                    PortSet([PortRange(.tcp, 1001, 65535), PortRange(.udp, 1, 65535), .init(.sctp, 1, 65535), .init(.icmp, 1, 65535)])
+                ])
+            #expect(emission.gaps.contains { $0.kind == .narrowed && $0.reason.contains("at most 1000 host ports per app") })
         }
-        #expect(error.diagnostic.code == .targetLimit)
-        #expect(error.diagnostic.range?.start.line == text.split(separator: "\n").count)
-        // The Mesos containerizer takes a network per linked pair instead: fine.
-        let ucr = options(.mesos, .widen, ["containerizer": .string("mesos")])
-        #expect(try backend.emit(policy, options: ucr).files.count == 2)
+        #expect(MesosPlan.capped(PortSet([PortRange(.tcp, 1, 10), PortRange(.udp, 5, 5)]), limit: 10).rest == PortSet(PortRange(.udp, 5, 5)))
     }
 }

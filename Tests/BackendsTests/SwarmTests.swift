@@ -127,3 +127,31 @@ import Testing
         #expect(problems.first?.range?.start.line == 4)
     }
 }
+
+extension SwarmTests {
+    /// Published ranges stay ranges: in host mode a range of at most 100 ports is one long
+    /// entry per port, a wider one goes through the routing mesh in the short syntax; the
+    /// file stays small and reads back the same.
+    @Test func wideRangesStayRangesInHostMode() throws {
+        let policy = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  server: {image: nginx:1.25, ports: [tcp/1-65535, udp/1-65535, sctp/1-65535, icmp]}
+                  edge: {image: nginx:1.25, ports: [tcp/8000-8099]}
+                flows:
+                  - {from: any, to: [server, edge], ports: [all]}
+                """
+            ).policy)
+        for mode in ["host", "ingress"] {
+            let (emission, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.swarm, .widen, ["publish_mode": .string(mode)]))
+            let stack = try #require(emission.files.first).contents
+            #expect(stack.utf8.count < 20_000)
+            #expect(stack.contains("1-65535:1-65535/udp"))
+            let perPort = stack.components(separatedBy: "mode: host").count - 1
+            #expect(perPort == (mode == "host" ? 100 : 0))
+        }
+    }
+}

@@ -19,21 +19,44 @@ public struct MesosBackend: Backend {
     }
 
     public func emit(_ policy: Policy, with options: MesosOptions) throws -> Emission {
-        let plan = try MesosPlan(policy: policy, options: options)
+        let plan = MesosPlan(policy: policy, options: options)
         let files = MesosEmitter(plan: plan).files()
         let planned = plan.planned
-        let widened = planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(planned)
+        let intent = policy.intent
         let docker = options.containerizer == .docker
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .mesos) { site in
+        // The differences, computed per network from the intent's pairs; only the IR's
+        // pair-by-pair `widened` enumerates a network's pairs.
+        let external = planned.external
+        var widened = external.subtracting(intent)
+        widened.betweenWorkloads = planned.widenedPairs(beyond: intent)
+        var narrowed = Relation(ingress: intent.ingress, egress: intent.egress).subtracting(external)
+        narrowed.betweenWorkloads = planned.narrowedPairs(of: intent)
+        // With the Docker containerizer a network's widening is one gap (its members × its
+        // members × the ports), never a gap per pair; replicas of a workload alone on its
+        // network stay a gap of that workload.
+        var listed = widened
+        var groupGaps: [Gap] = []
+        if docker {
+            listed.betweenWorkloads = [:]
+            for network in plan.networks where network.members.count == 1 {
+                let pair = WorkloadPair(network.members[0], network.members[0])
+                if let ports = widened.betweenWorkloads[pair] { listed.betweenWorkloads[pair] = ports }
+            }
+            groupGaps = planned.widenings(beyond: intent).map { widening in
+                Self.networkGap(plan.networks[widening.network], widening, origin: options.containerizerOrigin)
+            }
+        }
+        var gaps = connectionGaps(widened: listed, narrowed: narrowed, policy: policy, target: .mesos) { site in
             // The protocols of this connection Marathon maps no host port for.
             let unmapped = site.ports.protocols.filter { $0 == .sctp || $0 == .icmp }.map { $0.description.uppercased() }
             let tcpAndUDPOnly = unmapped.isEmpty ? nil : "Marathon maps tcp and udp host ports only (not \(unmapped.joined(separator: " or ")))"
+            let beyondCap =
+                site.destination.flatMap { plan.unmapped[$0] }.map { $0.overlaps(site.ports) } == true
+                ? "Marathon's portMappings take one port each, and Palisade maps at most \(MesosPlan.hostPortLimit) host ports per app" : nil
             switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads):
                 return docker
-                    ? "tasks on one container network reach each other on every port, and the Docker containerizer allows one network per app (a "
-                        + "connected group of workloads shares it)"
+                    ? "the tasks of an app share its container network and reach each other on every port"
                     : "tasks on one container network reach each other on every port, both ways"
             case (.widened, .ingress): return "host ports are open to every address; Mesos has no source filter"
             case (.widened, .egress): return "egress is the CNI network's policy, configured outside Marathon and Mesos"
@@ -44,14 +67,29 @@ public struct MesosBackend: Backend {
                         options.gaps == .narrow && !site.peers.addresses.isAll
                             ? "with gaps: narrow a host port is mapped only where every address may reach it" : nil,
                         tcpAndUDPOnly,
+                        beyondCap,
                     ],
                     otherwise: "Marathon maps host ports for less than the intent here")
             default: return ""
             }
         }
+        gaps = groupGaps + gaps
         gaps += runtimeGaps(policy, plan: plan, settings: options)
         gaps += grantGaps(policy, settings: options)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    /// One gap for everything a shared Docker network allows beyond the intent: its members
+    /// reach each other (and themselves) on every port, both ways.
+    static func networkGap(_ network: MesosPlan.Network, _ widening: MesosRelation.Widening, origin: SourceRange) -> Gap {
+        let count = network.members.count
+        return Gap(
+            kind: .widened, capability: .portFiltering, target: .mesos,
+            subject: .connection(
+                Connection(.platform("the \(count) workloads of container network \(network.name)"), .platform("each other"), ports: widening.ports)),
+            reason: "the Docker containerizer gives each app one container network, so a connected group of workloads shares one, and tasks on "
+                + "one network reach each other on every port, both ways (\(widening.pairs) workload pairs beyond the intent)",
+            origin: origin)
     }
 
     func runtimeGaps(_ policy: Policy, plan: MesosPlan, settings: MesosOptions) -> [Gap] {

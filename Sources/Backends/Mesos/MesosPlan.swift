@@ -17,26 +17,31 @@ struct MesosPlan {
     /// The root Marathon group.
     let root: String
     var networks: [Network] = []
-    /// Host ports mapped per workload (tcp and udp: Marathon's port protocols).
+    /// Host ports mapped per workload (tcp and udp: Marathon's port protocols), at most
+    /// `hostPortLimit` each.
     var mapped: [WorkloadID: PortSet] = [:]
+    /// Workloads whose intended host ports exceed `hostPortLimit`: the ports left unmapped.
+    var unmapped: [WorkloadID: PortSet] = [:]
     let workloads: [WorkloadID]
 
-    /// What Mesos allows with these networks and host ports; quadratic in the size of a
-    /// network, so computed only once the networks are known to be small enough.
-    var planned: Relation { MesosReader.relation(networks: networks, mapped: mapped, workloads: workloads) }
+    /// What Mesos allows with these networks and host ports, kept as networks (never as the
+    /// pairs of a network until a `Relation` is asked for).
+    var planned: MesosRelation { MesosRelation(networks: networks, mapped: mapped, workloads: workloads) }
 
     static let mappable = PortSet.whole(.tcp).union(.whole(.udp))
 
-    /// The most workloads one container network may hold: with the Docker containerizer's one
-    /// network per app, a connected group of workloads shares one network, and its every pair
-    /// may talk; beyond this the widening is not worth computing or deploying.
-    static let largestNetwork = 256
+    /// The most host ports Palisade maps for one app. Marathon's `portMappings` take one port
+    /// each (`containerPort`, `hostPort`: integers, no ranges), so a range of N ports is N
+    /// entries; past this cap the rest is left unmapped and reported as narrowed, rather than
+    /// writing a file of hundreds of thousands of entries (tcp/1-65535 and udp/1-65535 would
+    /// be 131,070). Mesos agents offer 1,001 ports by default (`[31000-32000]`).
+    static let hostPortLimit = 1000
 
     /// The longest network name Palisade writes: container network names are the operator's
     /// CNI configuration names, kept to a DNS label's 63 characters.
     static let nameLimit = 63
 
-    init(policy: Policy, options: MesosOptions) throws {
+    init(policy: Policy, options: MesosOptions) {
         self.policy = policy
         self.options = options
         root = options.group ?? "/\(policy.name)"
@@ -44,7 +49,7 @@ struct MesosPlan {
         let intent = policy.intent
         workloads = policy.workloads.map(\.id)
         var edges: [(Int, Int)] = []
-        for (pair, _) in intent.sortedPairs where pair.source != pair.destination {
+        for (pair, _) in intent.betweenWorkloads where pair.source != pair.destination {
             edges.append((pair.source.index, pair.destination.index))
         }
         let fullyAllowed = { (a: Int, b: Int) -> Bool in
@@ -63,12 +68,16 @@ struct MesosPlan {
         case .docker:
             var groups = connectedComponents(vertexCount: policy.workloads.count, edges: edges)
             if gaps == .narrow {
-                // A component shares one network only if every pair in it may already talk freely.
-                groups = groups.flatMap { group in
-                    let complete =
-                        group.count <= Self.largestNetwork
-                        && group.indices.allSatisfy { i in group[(i + 1)...].allSatisfy { fullyAllowed(group[i], $0) } }
-                    return complete ? [group] : group.map { [$0] }
+                // A component shares one network only if every pair in it may already talk
+                // freely: counted from the intent's pairs, never by testing every pair.
+                var component = [Int](repeating: 0, count: policy.workloads.count)
+                for (index, group) in groups.enumerated() { for member in group { component[member] = index } }
+                var free = [Int](repeating: 0, count: groups.count)
+                for (pair, ports) in intent.betweenWorkloads where pair.source < pair.destination && ports == .all {
+                    if fullyAllowed(pair.source.index, pair.destination.index) { free[component[pair.source.index]] += 1 }
+                }
+                groups = groups.enumerated().flatMap { index, group in
+                    free[index] == group.count * (group.count - 1) / 2 ? [group] : group.map { [$0] }
                 }
             }
             for group in groups { add("net", group) }
@@ -95,20 +104,24 @@ struct MesosPlan {
                 if gaps == .narrow, !entry.peers.addresses.isAll { continue }
                 ports.formUnion(entry.ports.intersection(Self.mappable))
             }
-            if !ports.isEmpty { mapped[workload.id] = ports }
+            guard !ports.isEmpty else { continue }
+            let (kept, rest) = Self.capped(ports, limit: Self.hostPortLimit)
+            mapped[workload.id] = kept
+            if !rest.isEmpty { unmapped[workload.id] = rest }
         }
-        try checkLimits()
     }
 
-    func checkLimits() throws {
-        guard let largest = networks.max(by: { $0.members.count < $1.members.count }), largest.members.count > Self.largestNetwork else { return }
-        let count = largest.members.count
-        throw BackendError(
-            .error(
-                .targetLimit,
-                "mesos: \(count) workloads form one connected group, and the Docker containerizer gives each app one network: "
-                    + "they would all share it (\(count * count) pairs); Palisade stops at \(Self.largestNetwork) workloads per network",
-                at: options.containerizerOrigin,
-                help: "set 'containerizer: mesos' (several networks per app), or split the spec"))
+    /// The first `limit` ports of a set (lowest first, tcp before udp), and the rest; counted
+    /// by ranges, never port by port.
+    static func capped(_ ports: PortSet, limit: Int) -> (kept: PortSet, rest: PortSet) {
+        var kept: [PortRange] = []
+        var left = limit
+        for range in ports.ranges where left > 0 {
+            let count = range.upper - range.lower + 1
+            kept.append(count <= left ? range : PortRange(range.proto, range.lower, range.lower + left - 1))
+            left -= min(count, left)
+        }
+        let keptSet = PortSet(kept)
+        return (keptSet, ports.subtracting(keptSet))
     }
 }

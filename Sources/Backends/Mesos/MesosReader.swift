@@ -45,18 +45,7 @@ struct MesosReader {
     /// host ports are open to every address; every task reaches every external peer
     /// (egress is the CNI network's business, configured outside Marathon and Mesos).
     static func relation(networks: [MesosPlan.Network], mapped: [WorkloadID: PortSet], workloads: [WorkloadID]) -> Relation {
-        var relation = Relation()
-        for network in networks {
-            for a in network.members {
-                for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
-            }
-        }
-        for (workload, ports) in mapped {
-            relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])
-        }
-        let everythingOut = ExternalRules(entries: [.init(ports: .all, peers: .any)])
-        for workload in workloads { relation.egress[workload] = everythingOut }
-        return relation
+        MesosRelation(networks: networks, mapped: mapped, workloads: workloads).relation
     }
 
     /// The apps' container networks and host ports, for `explain`.

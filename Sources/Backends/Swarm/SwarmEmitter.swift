@@ -93,11 +93,18 @@ struct SwarmEmitter {
         return .object(entries)
     }
 
+    /// The most ports of one range published port by port in host mode: the long syntax
+    /// (the only one that takes `mode: host`) has one integer `published` port per entry in
+    /// compose 3.9, so a wider range goes through the routing mesh in the short syntax, which
+    /// takes ranges, instead of a file of thousands of entries (`targets/swarm/README.md`).
+    static let hostModeRangeLimit = 100
+
     /// Long syntax for a single port; a range in short syntax (`8000-8100:8000-8100/tcp`,
-    /// always the routing mesh) unless ports are published in host mode, where the long
-    /// syntax is the only one and each port gets an entry.
+    /// always the routing mesh) unless ports are published in host mode and the range has at
+    /// most `hostModeRangeLimit` ports: then each port gets an entry.
     func published(_ range: PortRange) -> [StructuredValue] {
-        if range.lower != range.upper, options.publishMode == .ingress {
+        let wide = range.upper - range.lower + 1 > Self.hostModeRangeLimit
+        if range.lower != range.upper, options.publishMode == .ingress || wide {
             return [.string("\(range.lower)-\(range.upper):\(range.lower)-\(range.upper)/\(range.proto)")]
         }
         return (range.lower...range.upper).map { port in
