@@ -189,7 +189,8 @@ struct AWSEmitter {
             let siblings = plan.groupsOf[owner]
             description = "security group of identity \(identities[owner].name)"
             if siblings.count > 1 {
-                description += " (\(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)); its workloads take "
+                description +=
+                    " (\(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)); its workloads take "
                     + siblings.map { plan.logicalIDs[$0] }.joined(separator: ", ")
             }
         } else {

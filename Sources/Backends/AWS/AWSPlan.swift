@@ -208,7 +208,8 @@ struct AWSPlan {
             }
             aggregates.append((group, common))
         }
-        return aggregates.flatMap { rules($0.ports, peer: .group($0.group)) } + peers.sorted { $0.key < $1.key }.flatMap { rules($0.value, peer: .group($0.key)) }
+        return aggregates.flatMap { rules($0.ports, peer: .group($0.group)) }
+            + peers.sorted { $0.key < $1.key }.flatMap { rules($0.value, peer: .group($0.key)) }
     }
 
     /// Group references fitted to `budget` rules: under `widen` the ranges of one peer merge
@@ -269,7 +270,8 @@ struct AWSPlan {
                 throw BackendError(
                     .error(
                         .targetLimit,
-                        "aws: the rules of identity '\(name)' need \(parts + joined[index].count) security groups; a network interface takes \(options.groupsPerENI) (groups_per_eni)",
+                        "aws: the rules of identity '\(name)' need \(parts + joined[index].count) security groups; "
+                            + "a network interface takes \(options.groupsPerENI) (groups_per_eni)",
                         at: origin, help: "raise groups_per_eni (up to 16), or merge its peers into fewer, wider ranges"))
             }
             for part in 0..<parts {
@@ -339,7 +341,8 @@ struct AWSPlan {
                     rules.append((index, ingress, rule))
                     let what = (ingress ? "InFrom" : "OutTo") + names[peer].dropFirst(2) + Self.protocolWords(rule)
                     let part = group.part == 1 ? "" : "|\(group.part)"
-                    let key = "rule|\(owner)\(part)|\(ingress ? "in" : "out")|\(groups[peer].identity.map { firewall.identities[$0].name } ?? keys[peer])|\(rule.proto)|\(rule.fromPort)|\(rule.toPort)"
+                    let peerKey = groups[peer].identity.map { firewall.identities[$0].name } ?? keys[peer]
+                    let key = "rule|\(owner)\(part)|\(ingress ? "in" : "out")|\(peerKey)|\(rule.proto)|\(rule.fromPort)|\(rule.toPort)"
                     items.append((names[index] + what, key))
                 }
             }
