@@ -79,7 +79,8 @@ struct AWSEmitter {
     /// CloudFormation's body size (an export or import per resource included); each part's
     /// resources in logical id order.
     func parts(_ resources: [StructuredValue.Entry], limit: Int) -> [[Int]] {
-        let sizes = resources.map { JSONWriter.write($0.value).utf8.count + $0.key.utf8.count + 400 }
+        // Measured, not written: the same bytes as `JSONWriter.write` (and its final newline).
+        let sizes = resources.map { jsonSize($0.value) + 1 + $0.key.utf8.count + 400 }
         let budget = Self.templateBytes - 20_000
         return stableParts(keys: resources.map(\.key)) { part in
             part.count <= limit && part.reduce(0) { $0 + sizes[$1] } <= budget
@@ -257,3 +258,37 @@ func awsText(_ text: String) -> String {
 
 private let awsTextCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-:/()#,@[]+=&;{}!$*")
 private let awsTextBytes = Set(awsTextCharacters.flatMap(\.utf8))
+
+/// The bytes `JSONWriter.write` gives `value` (without the final newline) when written at
+/// `indent`: exact for strings that need no escape, an upper bound otherwise (an escape takes at
+/// most six bytes per byte). Measures a resource without writing it.
+func jsonSize(_ value: StructuredValue, indent: Int = 0) -> Int {
+    switch value {
+    case .array(let items) where !items.isEmpty:
+        // "[\n", each item on its own line (indent + 2, the item, ",\n" or "\n"), then indent and "]".
+        return 2 + items.reduce(0) { $0 + indent + 2 + jsonSize($1, indent: indent + 2) + 2 } - 1 + indent + 1
+    case .object(let entries) where !entries.isEmpty:
+        return 2 + entries.reduce(0) { $0 + indent + 2 + jsonStringSize($1.key) + 2 + jsonSize($1.value, indent: indent + 2) + 2 } - 1 + indent + 1
+    case .array, .object: return 2
+    case .string(let text): return jsonStringSize(text)
+    case .int(let number):
+        var digits = number < 0 ? 2 : 1
+        var rest = number.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    case .number(let text): return text.utf8.count
+    case .bool(let flag): return flag ? 4 : 5
+    case .null: return 4
+    }
+}
+
+private func jsonStringSize(_ text: String) -> Int {
+    var size = 2
+    for byte in text.utf8 {
+        size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+    }
+    return size
+}

@@ -38,6 +38,11 @@ struct SecurityGroupRule: Hashable {
     static let sentinel = SecurityGroupRule(proto: "icmp", fromPort: 252, toPort: 86, peer: .ipv4("255.255.255.255/32"))
 
     var isSentinel: Bool { self == Self.sentinel }
+
+    /// Whether the peer is an IPv6 address range (the quota counts each family apart).
+    var isIPv6: Bool {
+        if case .ipv6 = peer { true } else { false }
+    }
 }
 
 /// The security groups of a policy and their rules, decided from the firewall plan: the rules
@@ -294,24 +299,22 @@ struct AWSPlan {
     /// references count as IPv4) at most the quota; outbound, one place fewer in a share
     /// without an IPv4 address rule, where the sentinel may go.
     static func chunks(_ rules: [SecurityGroupRule], egress: Bool) -> [[SecurityGroupRule]] {
-        var v4: [SecurityGroupRule] = []
-        var v6: [SecurityGroupRule] = []
-        // Address rules first: a share that holds one needs no sentinel.
-        for rule in rules where !rule.isGroupReference {
-            if case .ipv6 = rule.peer { v6.append(rule) } else { v4.append(rule) }
-        }
-        v4 += rules.filter(\.isGroupReference)
-        var shares: [[SecurityGroupRule]] = []
+        // Which share each rule goes to: IPv4 address rules first (a share that holds one needs
+        // no sentinel), then the group references; IPv6 address rules apart. Each share keeps
+        // the rules in their order.
+        var share = [Int](repeating: 0, count: rules.count)
+        let v4 = rules.indices.filter { !rules[$0].isGroupReference && !rules[$0].isIPv6 } + rules.indices.filter { rules[$0].isGroupReference }
         var start = 0
+        var part = 0
         while start < v4.count {
-            let size = egress && v4[start].isGroupReference ? rulesPerGroup - 1 : rulesPerGroup
-            shares.append(Array(v4[start..<min(start + size, v4.count)]))
+            let size = egress && rules[v4[start]].isGroupReference ? rulesPerGroup - 1 : rulesPerGroup
+            for position in start..<min(start + size, v4.count) { share[v4[position]] = part }
             start += size
+            part += 1
         }
-        for (part, offset) in stride(from: 0, to: v6.count, by: rulesPerGroup).enumerated() {
-            let share = v6[offset..<min(offset + rulesPerGroup, v6.count)]
-            if part < shares.count { shares[part] += share } else { shares.append(Array(share)) }
-        }
+        for (position, index) in rules.indices.filter({ rules[$0].isIPv6 }).enumerated() { share[index] = position / rulesPerGroup }
+        var shares = [[SecurityGroupRule]](repeating: [], count: (share.max() ?? -1) + 1)
+        for (index, rule) in rules.enumerated() { shares[share[index]].append(rule) }
         return shares
     }
 

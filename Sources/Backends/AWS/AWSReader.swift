@@ -91,16 +91,26 @@ struct AWSReader {
 
     /// What a group's rules towards address ranges allow, if any do.
     static func externalRules(_ rules: [SecurityGroupRule]) -> ExternalRules? {
-        let entries = rules.compactMap { rule -> ExternalRules.Entry? in
+        // One entry per port set, its prefixes together: the same connections as one entry per rule.
+        var order: [PortSet] = []
+        var addresses: [PortSet: AddressSet] = [:]
+        for rule in rules {
             let cidr: String
             switch rule.peer {
             case .ipv4(let text), .ipv6(let text): cidr = text
-            case .group: return nil
+            case .group: continue
             }
-            guard !rule.isSentinel, case .valid(let parsed) = CIDR.parse(cidr) else { return nil }
+            guard !rule.isSentinel, case .valid(let parsed) = CIDR.parse(cidr) else { continue }
             // icmp covers ICMP for IPv4 peers and icmpv6 for IPv6 ones: the spec's icmp is both.
-            return ExternalRules.Entry(ports: rule.ports, peers: ExternalSet(addresses: parsed.addressSet))
+            let ports = rule.ports
+            if let known = addresses[ports] {
+                addresses[ports] = known.union(parsed.addressSet)
+            } else {
+                order.append(ports)
+                addresses[ports] = parsed.addressSet
+            }
         }
+        let entries = order.map { ExternalRules.Entry(ports: $0, peers: ExternalSet(addresses: addresses[$0] ?? .empty)) }
         return entries.isEmpty ? nil : ExternalRules(entries: entries)
     }
 
