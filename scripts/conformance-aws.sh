@@ -3,7 +3,8 @@
 # own resource schemas and security group checks; any error, warning or informational finding
 # fails), no security group holds more than 60 rules per direction and address family (the
 # default VPC quota, which cfn-lint does not know), and every template applies to a local moto
-# server (127.0.0.1 only) and reads back (scripts/moto-apply.py).
+# server (127.0.0.1 only) and reads back (scripts/moto-apply.py); so do a policy split into
+# numbered templates and one whose identity spreads its rules over several groups.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,29 @@ trap 'rm -rf "$split"' EXIT
 } >"$split/split-check.yaml"
 if .build/debug/palisade compile "$split/split-check.yaml" --target aws --out "$split/out" 2>/dev/null \
    && [ -e "$split/out/aws/split-check/security-groups-2.json" ]; then pass; else fail "the 300-identity spec does not come out as numbered templates"; fi
-files=(targets/aws/*/security-groups*.json "$split"/out/aws/split-check/security-groups*.json)
+# Rules beyond one group's quota: the segment-wide flow of the large-estate issue would need 67
+# inbound rules on api; they name the segment's group instead, which every workload of the
+# segment takes (SgSegmentEdge). 70 clients of one database on two ports, with one more group per
+# interface than the database's rules need, spread over SgDb and SgDb2.
+{
+  printf 'version: 1\nname: groups-check\nsegments: {edge: {}}\nworkloads:\n'
+  printf '  api: {segment: edge, image: nginx:1.25, ports: [tcp/22, udp/5683, tcp/80, tcp/9090, tcp/8443, tcp/443, tcp/8080]}\n'
+  for i in $(seq 1 10); do printf '  w%d: {segment: edge, image: nginx:1.25}\n' "$i"; done
+  printf 'flows:\n  - {from: segment:edge, to: api, ports: [tcp/22, udp/5683, tcp/80, tcp/9090, tcp/8443, tcp/443]}\n'
+  printf '  - {from: w1, to: api, ports: [tcp/8080]}\n  - {from: any, to: api, ports: [tcp/443]}\n'
+} >"$split/groups-check.yaml"
+if .build/debug/palisade compile "$split/groups-check.yaml" --target aws --out "$split/out" 2>/dev/null \
+   && grep -q '"SgSegmentEdge"' "$split/out/aws/groups-check/security-groups.json"; then pass; else fail "the groups-check spec has no segment group"; fi
+{
+  printf 'version: 1\nname: parts-check\nworkloads:\n  db: {image: postgres:16, ports: [tcp/5432, tcp/5434]}\n'
+  for i in $(seq 0 69); do printf '  c%d: {image: nginx:1.25}\n' "$i"; done
+  printf 'flows:\n'
+  for i in $(seq 0 69); do printf '  - {from: c%d, to: db, ports: [tcp/5432, tcp/5434]}\n' "$i"; done
+} >"$split/parts-check.yaml"
+if .build/debug/palisade compile "$split/parts-check.yaml" --target aws --out "$split/out" 2>/dev/null \
+   && grep -q '"SgDb2"' "$split/out/aws/parts-check/security-groups.json"; then pass; else fail "the parts-check spec does not spread db's rules over SgDb and SgDb2"; fi
+files=(targets/aws/*/security-groups*.json "$split"/out/aws/split-check/security-groups*.json "$split"/out/aws/groups-check/security-groups*.json
+  "$split"/out/aws/parts-check/security-groups*.json)
 [ -e "${files[0]}" ] || { echo "conformance-aws: no templates under targets/aws"; exit 1; }
 for file in "${files[@]}"; do
   if out=$("$venv/bin/cfn-lint" -t "$file" 2>&1); then pass; else fail "$file: cfn-lint: $out"; fi
@@ -65,7 +88,7 @@ for _ in $(seq 50); do
   python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
   sleep 0.2
 done
-if "$venv/bin/python" scripts/moto-apply.py "http://127.0.0.1:$port" targets/aws/*/ "$split/out/aws/split-check"; then pass; else fail "templates do not apply to moto as written"; fi
+if "$venv/bin/python" scripts/moto-apply.py "http://127.0.0.1:$port" targets/aws/*/ "$split/out/aws/split-check" "$split/out/aws/groups-check" "$split/out/aws/parts-check"; then pass; else fail "templates do not apply to moto as written"; fi
 kill $moto 2>/dev/null
 echo "conformance-aws: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1,6 +1,8 @@
 """Applies every targets/aws/*/security-groups.json to a local moto server (127.0.0.1 only)
 through boto3 and reads the security groups back: each group the template declares must exist
-with exactly the IPv4 CIDR ingress rules the template gives it. (moto's CloudFormation drops
+with exactly the IPv4 CIDR ingress rules the template gives it. An identity whose rules fill
+several groups (SgNAME, SgNAME2, …, all tagged with the identity) has each checked on its own,
+by its Name tag. (moto's CloudFormation drops
 egress rules and inline IPv6 ingress, so those are checked by the reader tests instead.)
 A policy split into numbered templates (security-groups.json, security-groups-2.json, …) is
 created in order into one VPC: the later templates import the groups the first ones export,
@@ -57,16 +59,18 @@ for number, folder in enumerate(sys.argv[2:]):
             print(f"FAIL: {path}: stack {status}")
             failed += 1
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]
+    # Each group by its Name tag: an identity's groups share palisade:identity, and a segment's
+    # group (palisade:segment) has none.
     by_identity = {}
     for group in groups:
         tags = {tag["Key"]: tag["Value"] for tag in group.get("Tags", [])}
-        if "palisade:identity" in tags:
-            by_identity[tags["palisade:identity"]] = group
+        if "palisade:policy" in tags:
+            by_identity[tags["Name"]] = group
     identity_of = {}
     for path, template in templates:
         for name, resource in template["Resources"].items():
             if resource["Type"] == "AWS::EC2::SecurityGroup":
-                identity_of[name] = next(tag["Value"] for tag in resource["Properties"]["Tags"] if tag["Key"] == "palisade:identity")
+                identity_of[name] = next(tag["Value"] for tag in resource["Properties"]["Tags"] if tag["Key"] == "Name")
     exports = {output["Export"]["Name"]: output["Value"]["Fn::GetAtt"][0]
                for _, template in templates for output in template.get("Outputs", {}).values() if "Export" in output}
     # Every group with its inline IPv4 CIDR ingress, and the number of standalone ingress rules
@@ -85,7 +89,7 @@ for number, folder in enumerate(sys.argv[2:]):
             identity = identity_of[name]
             group = by_identity.get(identity)
             if group is None:
-                print(f"FAIL: {path}: security group of {identity} missing")
+                print(f"FAIL: {path}: security group {identity} missing")
                 failed += 1
                 continue
             wanted = {(rule["IpProtocol"], rule.get("FromPort", -1), rule.get("ToPort", -1), rule["CidrIp"])

@@ -44,6 +44,8 @@ public struct OptionSpec: Sendable, Hashable {
         case boolean
         /// One of these words.
         case choice([String])
+        /// An integer within these bounds.
+        case integer(ClosedRange<Int>)
     }
 
     public var name: String

@@ -102,6 +102,7 @@ public enum Pipeline {
                     case .string: .string()
                     case .boolean: .boolean
                     case .choice(let words): .enumeration(words)
+                    case .integer(let bounds): .integer(minimum: bounds.lowerBound, maximum: bounds.upperBound)
                     }
                 let summary = option.defaultValue.map { "\(option.summary) (default: \($0.isEmpty ? "empty" : $0))" } ?? option.summary
                 return SpecSchema.Field(option.name, type, summary)

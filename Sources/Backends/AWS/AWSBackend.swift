@@ -14,22 +14,19 @@ public struct AWSBackend: Backend {
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        // The identities whose groups had their address ranges fitted to the quota, per
-        // direction: the rules written differ from the intent's.
-        func fittedGroups(_ asked: [Int: ExternalRules], _ written: [Int: [SecurityGroupRule]]) -> Set<Int> {
-            Set(
-                asked.keys.filter { index in
-                    Set(plan.external(asked[index] ?? ExternalRules())) != Set((written[index] ?? []).filter { !$0.isGroupReference && !$0.isSentinel })
-                })
-        }
-        let fittedIngress = fittedGroups(plan.firewall.ingress, plan.ingressRules)
-        let fittedEgress = fittedGroups(plan.firewall.egress, plan.egressRules)
+        let fittedIngress = plan.fittedIngress
+        let fittedEgress = plan.fittedEgress
+        let quota = "\(options.groupsPerENI) security groups (groups_per_eni) of \(AWSPlan.rulesPerGroup) rules"
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { site in
             // Each cause is named only where this connection shows it.
             let shared = site.sharesIdentity ? "workloads sharing a service identity share its security group" : nil
-            let fitted = site.workloads.contains { id in
-                guard let index = plan.firewall.identityOf[id] else { return false }
-                return site.part == .ingress ? fittedIngress.contains(index) : site.part == .egress && fittedEgress.contains(index)
+            func identity(_ id: WorkloadID?) -> Int? { id.flatMap { plan.firewall.identityOf[$0] } }
+            let fitted: Bool
+            switch site.part {
+            case .ingress: fitted = identity(site.destination).map(fittedIngress.contains) ?? false
+            case .egress: fitted = identity(site.source).map(fittedEgress.contains) ?? false
+            case .betweenWorkloads:
+                fitted = (identity(site.destination).map(fittedIngress.contains) ?? false) || (identity(site.source).map(fittedEgress.contains) ?? false)
             }
             switch site.kind {
             case .widened:
@@ -39,7 +36,7 @@ public struct AWSBackend: Backend {
                             ? "security groups match addresses, not names: a dns: destination opens every address on its ports" : nil,
                         shared,
                         site.asks(.sctp) ? "SCTP cannot be filtered by port" : nil,
-                        fitted ? "ranges are merged to fit \(AWSPlan.rulesPerGroup) rules per group" : nil,
+                        fitted ? "ranges are merged to fit \(quota)" : nil,
                     ],
                     otherwise: "the security group rules allow more than the intent here")
             case .narrowed:
@@ -48,7 +45,7 @@ public struct AWSBackend: Backend {
                         [
                             site.peers.dns.isEmpty ? nil : "dns: names are dropped (security groups match addresses, not names)",
                             site.carries(.sctp) ? "SCTP port ranges are dropped (security groups filter SCTP as a whole protocol)" : nil,
-                            fitted ? "ranges beyond \(AWSPlan.rulesPerGroup) rules per group are dropped" : nil,
+                            fitted ? "rules beyond \(quota) are dropped" : nil,
                         ],
                         otherwise: "what a security group cannot express exactly is dropped")
             default:

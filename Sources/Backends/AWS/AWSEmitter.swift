@@ -8,6 +8,7 @@ struct AWSEmitter {
     let plan: AWSPlan
     var policy: Policy { plan.policy }
     var identities: [FirewallPlan.Identity] { plan.firewall.identities }
+    var groups: [AWSPlan.Group] { plan.groups }
 
     /// The first (often the only) template of a policy; the others are `security-groups-N.json`.
     static let file = "security-groups.json"
@@ -41,15 +42,13 @@ struct AWSEmitter {
     }
 
     func templates() -> [OutputFile] {
-        let single = JSONWriter.write(document())
         let rules = plan.standalone.count
-        if identities.count + rules <= Self.resourcesPerTemplate, identities.count <= Self.outputsPerTemplate,
-            single.utf8.count <= Self.templateBytes
-        {
-            return [OutputFile(path: Self.file, contents: single)]
+        if groups.count + rules <= Self.resourcesPerTemplate, groups.count <= Self.outputsPerTemplate {
+            let single = JSONWriter.write(document())
+            if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
         }
         var files: [OutputFile] = []
-        let groups = identities.indices.map(groupResource)
+        let groups = self.groups.indices.map(groupResource)
         let groupParts = parts(groups, limit: Self.outputsPerTemplate)
         // The first template keeps its name even in the unlikely case that no group hashes to part 1.
         let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
@@ -70,7 +69,7 @@ struct AWSEmitter {
 
     /// The whole policy in one template.
     func document() -> StructuredValue {
-        let indices = Array(identities.indices)
+        let indices = Array(groups.indices)
         return template(
             "Security groups", vpc: true, resources: indices.map(groupResource) + ruleResources(reference: localReference),
             outputs: indices.map { output($0, exported: false) })
@@ -80,7 +79,8 @@ struct AWSEmitter {
     /// CloudFormation's body size (an export or import per resource included); each part's
     /// resources in logical id order.
     func parts(_ resources: [StructuredValue.Entry], limit: Int) -> [[Int]] {
-        let sizes = resources.map { JSONWriter.write($0.value).utf8.count + $0.key.utf8.count + 400 }
+        // Measured, not written: the same bytes as `JSONWriter.write` (and its final newline).
+        let sizes = resources.map { jsonSize($0.value) + 1 + $0.key.utf8.count + 400 }
         let budget = Self.templateBytes - 20_000
         return stableParts(keys: resources.map(\.key)) { part in
             part.count <= limit && part.reduce(0) { $0 + sizes[$1] } <= budget
@@ -118,35 +118,87 @@ struct AWSEmitter {
     /// Export names are unique per account and region: the policy's name keeps them apart.
     func exportName(_ index: Int) -> String { "palisade-\(policy.name)-\(plan.logicalIDs[index])" }
 
+    /// One group: its identity's address rules inline (the group-to-group ones are standalone
+    /// resources), the sentinel when it has no outbound address rule, and the tags that name its
+    /// identity. The first group of an identity whose rules fill several says in its metadata
+    /// which groups the identity's workloads take (`palisade:groups`).
     func groupResource(_ index: Int) -> StructuredValue.Entry {
-        let identity = identities[index]
+        let group = groups[index]
+        guard let owner = group.identity else { return segmentGroupResource(index) }
+        let identity = identities[owner]
         let segments = identity.segments.joined(separator: ", ")
+        let siblings = plan.groupsOf[owner]
+        let part = siblings.count > 1 ? ", group \(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)" : ""
         var properties: [StructuredValue.Entry] = [
-            .init("GroupDescription", .string(awsText("palisade \(policy.name): identity \(identity.name) (segments \(segments))"))),
+            .init("GroupDescription", .string(awsText("palisade \(policy.name): identity \(identity.name)\(part) (segments \(segments))"))),
             .init("VpcId", .object([.init("Ref", "VpcId")])),
         ]
-        let inlineIn = (plan.ingressRules[index] ?? []).filter { !$0.isGroupReference }
+        let inlineIn = group.ingress.filter { !$0.isGroupReference }
         if !inlineIn.isEmpty {
             properties.append(.init("SecurityGroupIngress", .array(inlineIn.map { rule($0, ingress: true, standalone: nil, reference: localReference) })))
         }
         // Without an inline egress rule AWS keeps its default allow-all egress, even when
         // standalone egress rules are added: the sentinel takes its place.
-        var inlineOut = (plan.egressRules[index] ?? []).filter { !$0.isGroupReference }
+        var inlineOut = group.egress.filter { !$0.isGroupReference }
         if inlineOut.isEmpty { inlineOut = [SecurityGroupRule.sentinel] }
         properties.append(.init("SecurityGroupEgress", .array(inlineOut.map { rule($0, ingress: false, standalone: nil, reference: localReference) })))
+        let name = group.part == 1 ? "\(policy.name)-\(identity.name)" : "\(policy.name)-\(identity.name)-\(group.part)"
         properties.append(
             .init(
                 "Tags",
                 .array([
-                    tag("Name", "\(policy.name)-\(identity.name)"), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
+                    tag("Name", name), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
                     tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
                 ])))
-        return .init(plan.logicalIDs[index], .object([.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))]))
+        var resource: [StructuredValue.Entry] = [.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))]
+        if siblings.count > 1, group.part == 1 {
+            resource.append(.init("Metadata", .object([.init("palisade:groups", .array(siblings.map { .string(plan.logicalIDs[$0]) }))])))
+        }
+        return .init(plan.logicalIDs[index], .object(resource))
     }
 
+    /// A segment's group: no rules of its own (the sentinel keeps AWS's allow-all egress
+    /// away), a peer that other groups' rules name; its metadata lists the identities whose
+    /// workloads take it (`palisade:members`).
+    func segmentGroupResource(_ index: Int) -> StructuredValue.Entry {
+        let segment = groups[index].segment ?? ""
+        let members = plan.members[index].map { identities[$0].name }
+        let properties: [StructuredValue.Entry] = [
+            .init(
+                "GroupDescription",
+                .string(awsText("palisade \(policy.name): segment \(segment), taken by every workload of its \(members.count) identities"))),
+            .init("VpcId", .object([.init("Ref", "VpcId")])),
+            .init("SecurityGroupEgress", .array([rule(SecurityGroupRule.sentinel, ingress: false, standalone: nil, reference: localReference)])),
+            .init(
+                "Tags",
+                .array([tag("Name", "\(policy.name)-segment-\(segment)"), tag("palisade:policy", policy.name), tag("palisade:segment", segment)])),
+        ]
+        return .init(
+            plan.logicalIDs[index],
+            .object([
+                .init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties)),
+                .init("Metadata", .object([.init("palisade:members", .array(members.map { .string($0) }))])),
+            ]))
+    }
+
+    /// The group's id; for the groups of an identity that takes several, which groups its
+    /// workloads take.
     func output(_ index: Int, exported: Bool) -> StructuredValue.Entry {
+        let group = groups[index]
+        var description: String
+        if let owner = group.identity {
+            let siblings = plan.groupsOf[owner]
+            description = "security group of identity \(identities[owner].name)"
+            if siblings.count > 1 {
+                description +=
+                    " (\(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)); its workloads take "
+                    + siblings.map { plan.logicalIDs[$0] }.joined(separator: ", ")
+            }
+        } else {
+            description = "security group of segment \(group.segment ?? ""), taken by every workload of its identities"
+        }
         var entries: [StructuredValue.Entry] = [
-            .init("Description", .string("security group of identity \(identities[index].name)")),
+            .init("Description", .string(awsText(description))),
             .init("Value", localReference(index)),
         ]
         if exported { entries.append(.init("Export", .object([.init("Name", .string(exportName(index)))]))) }
@@ -186,7 +238,7 @@ struct AWSEmitter {
             description = cidr
         case .group(let group):
             entries.append(.init(ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", reference(group)))
-            description = "identity \(identities[group].name)"
+            description = groups[group].identity.map { "identity \(identities[$0].name)" } ?? "segment \(groups[group].segment ?? "")"
         }
         entries.append(.init("Description", .string(awsText("palisade: \(ingress ? "from" : "to") \(description)"))))
         return .object(entries)
@@ -200,6 +252,43 @@ struct AWSEmitter {
 /// Text within EC2's description character set (`a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`), at most
 /// 255 characters.
 func awsText(_ text: String) -> String {
-    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-:/()#,@[]+=&;{}!$*")
-    return String(String(text.map { allowed.contains($0) ? $0 : " " }).prefix(255))
+    if text.utf8.count <= 255, text.utf8.allSatisfy(awsTextBytes.contains) { return text }
+    return String(String(text.map { awsTextCharacters.contains($0) ? $0 : " " }).prefix(255))
+}
+
+private let awsTextCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-:/()#,@[]+=&;{}!$*")
+private let awsTextBytes = Set(awsTextCharacters.flatMap(\.utf8))
+
+/// The bytes `JSONWriter.write` gives `value` (without the final newline) when written at
+/// `indent`: exact for strings that need no escape, an upper bound otherwise (an escape takes at
+/// most six bytes per byte). Measures a resource without writing it.
+func jsonSize(_ value: StructuredValue, indent: Int = 0) -> Int {
+    switch value {
+    case .array(let items) where !items.isEmpty:
+        // "[\n", each item on its own line (indent + 2, the item, ",\n" or "\n"), then indent and "]".
+        return 2 + items.reduce(0) { $0 + indent + 2 + jsonSize($1, indent: indent + 2) + 2 } - 1 + indent + 1
+    case .object(let entries) where !entries.isEmpty:
+        return 2 + entries.reduce(0) { $0 + indent + 2 + jsonStringSize($1.key) + 2 + jsonSize($1.value, indent: indent + 2) + 2 } - 1 + indent + 1
+    case .array, .object: return 2
+    case .string(let text): return jsonStringSize(text)
+    case .int(let number):
+        var digits = number < 0 ? 2 : 1
+        var rest = number.magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        return digits
+    case .number(let text): return text.utf8.count
+    case .bool(let flag): return flag ? 4 : 5
+    case .null: return 4
+    }
+}
+
+private func jsonStringSize(_ text: String) -> Int {
+    var size = 2
+    for byte in text.utf8 {
+        size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+    }
+    return size
 }

@@ -4,11 +4,14 @@ import YAML
 /// Reads the CloudFormation templates back, from the files alone, into what the security
 /// groups allow (stateful; a group-to-group connection needs the destination's ingress and
 /// the source's egress; CIDR rules for external peers; the no-egress sentinel allows nothing).
+/// A workload's rules are the union of those of every group it takes: every group tagged with
+/// its identity, and every segment group whose metadata lists its identity as a member.
 struct AWSReader {
     let policy: Policy
     let files: [OutputFile]
 
-    /// Every rule of the templates with the group it belongs to and a name for `explain`.
+    /// Every rule of the templates with the identity it applies to (once per identity for a
+    /// segment group's rules) and a name for `explain`.
     struct Entry {
         var name: String
         var owner: Int
@@ -21,18 +24,20 @@ struct AWSReader {
     func read() throws -> ReadBack {
         var ingress: [Int: [SecurityGroupRule]] = [:]
         var egress: [Int: [SecurityGroupRule]] = [:]
-        for entry in try entries() {
+        let (entries, members, plan) = try parsed()
+        for entry in entries {
             if entry.inbound { ingress[entry.owner, default: []].append(entry.rule) } else { egress[entry.owner, default: []].append(entry.rule) }
         }
-        return ReadBack(relation: Self.relation(plan: FirewallPlan(policy: policy, gaps: .widen), ingress: ingress, egress: egress))
+        return ReadBack(relation: Self.relation(plan: plan, ingress: ingress, egress: egress) { members[$0] ?? [$0] })
     }
 
     /// The rules as `explain` names them.
     func views() throws -> [FirewallRuleView] {
-        try entries().map { entry in
+        let (entries, members, _) = try parsed()
+        return entries.map { entry in
             var view = FirewallRuleView(name: entry.name, inbound: entry.inbound, allow: true, owners: [entry.owner], ports: entry.rule.ports)
             switch entry.rule.peer {
-            case .group(let index): view.peers = [index]
+            case .group(let index): view.peers = Set(members[index] ?? [index])
             case .ipv4(let text), .ipv6(let text):
                 if case .valid(let cidr) = CIDR.parse(text) { view.addresses = cidr.addressSet }
             }
@@ -44,24 +49,38 @@ struct AWSReader {
     // MARK: Semantics
 
     /// A connection between groups needs ingress at the destination and egress at the source
-    /// (towards the group or towards every address); external peers need one side only.
-    static func relation(plan: FirewallPlan, ingress: [Int: [SecurityGroupRule]], egress: [Int: [SecurityGroupRule]]) -> Relation {
+    /// (towards the group or towards every address); external peers need one side only. Rules
+    /// are by identity; a peer group stands for `members(group)`'s identities. Linear in the
+    /// rules and the identity pairs they allow.
+    static func relation(
+        plan: FirewallPlan, ingress: [Int: [SecurityGroupRule]], egress: [Int: [SecurityGroupRule]], members: (Int) -> [Int]
+    ) -> Relation {
         var between: [FirewallPlan.Pair: PortSet] = [:]
         for (destination, rules) in ingress {
             for rule in rules {
-                guard case .group(let source) = rule.peer else { continue }
-                between[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(rule.ports)
+                guard case .group(let group) = rule.peer else { continue }
+                let ports = rule.ports
+                for source in members(group) { between[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(ports) }
             }
         }
-        for (pair, inbound) in between {
-            var out = PortSet()
-            for rule in egress[pair.source] ?? [] {
+        var outbound: [FirewallPlan.Pair: PortSet] = [:]
+        var everywhere: [Int: PortSet] = [:]
+        for (source, rules) in egress {
+            for rule in rules {
                 switch rule.peer {
-                case .group(let group) where group == pair.destination: out.formUnion(rule.ports)
-                case .ipv4("0.0.0.0/0"): out.formUnion(rule.ports)
+                case .group(let group):
+                    let ports = rule.ports
+                    for destination in members(group) {
+                        outbound[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
+                    }
+                case .ipv4("0.0.0.0/0"): everywhere[source, default: PortSet()].formUnion(rule.ports)
                 default: break
                 }
             }
+        }
+        for (pair, inbound) in between {
+            var out = outbound[pair] ?? PortSet()
+            if let all = everywhere[pair.source] { out.formUnion(all) }
             between[pair] = inbound.intersection(out)
         }
         return plan.relation(
@@ -72,16 +91,26 @@ struct AWSReader {
 
     /// What a group's rules towards address ranges allow, if any do.
     static func externalRules(_ rules: [SecurityGroupRule]) -> ExternalRules? {
-        let entries = rules.compactMap { rule -> ExternalRules.Entry? in
+        // One entry per port set, its prefixes together: the same connections as one entry per rule.
+        var order: [PortSet] = []
+        var addresses: [PortSet: AddressSet] = [:]
+        for rule in rules {
             let cidr: String
             switch rule.peer {
             case .ipv4(let text), .ipv6(let text): cidr = text
-            case .group: return nil
+            case .group: continue
             }
-            guard !rule.isSentinel, case .valid(let parsed) = CIDR.parse(cidr) else { return nil }
+            guard !rule.isSentinel, case .valid(let parsed) = CIDR.parse(cidr) else { continue }
             // icmp covers ICMP for IPv4 peers and icmpv6 for IPv6 ones: the spec's icmp is both.
-            return ExternalRules.Entry(ports: rule.ports, peers: ExternalSet(addresses: parsed.addressSet))
+            let ports = rule.ports
+            if let known = addresses[ports] {
+                addresses[ports] = known.union(parsed.addressSet)
+            } else {
+                order.append(ports)
+                addresses[ports] = parsed.addressSet
+            }
         }
+        let entries = order.map { ExternalRules.Entry(ports: $0, peers: ExternalSet(addresses: addresses[$0] ?? .empty)) }
         return entries.isEmpty ? nil : ExternalRules(entries: entries)
     }
 
@@ -111,19 +140,44 @@ struct AWSReader {
         return (resources, exports)
     }
 
-    func entries() throws -> [Entry] {
+    /// The rules, the identities each segment group stands for (by the index its references
+    /// read as; an identity's groups read as the identity's index), and the firewall plan
+    /// whose identities the indexes name.
+    func parsed() throws -> (entries: [Entry], members: [Int: [Int]], plan: FirewallPlan) {
         let (resources, exports) = try resources()
         let plan = FirewallPlan(policy: policy, gaps: .widen)
         var indexByName: [String: Int] = [:]
         for (index, identity) in plan.identities.enumerated() { indexByName[identity.name] = index }
         var indexByLogical: [String: Int] = [:]
+        var members: [Int: [Int]] = [:]
         for (file, resource) in resources where resource.value["Type"]?.scalar == "AWS::EC2::SecurityGroup" {
-            guard case .sequence(let tags)? = resource.value["Properties"]?["Tags"]?.content,
-                let identity = tags.first(where: { $0["Key"]?.scalar == "palisade:identity" })?["Value"]?.scalar,
-                let index = indexByName[identity]
-            else { throw ReadFailure(file, "security group \(resource.name) names no identity of the spec") }
-            indexByLogical[resource.name] = index
+            guard case .sequence(let tags)? = resource.value["Properties"]?["Tags"]?.content else {
+                throw ReadFailure(file, "security group \(resource.name) has no tags")
+            }
+            if let identity = tags.first(where: { $0["Key"]?.scalar == "palisade:identity" })?["Value"]?.scalar {
+                guard let index = indexByName[identity] else { throw ReadFailure(file, "security group \(resource.name) names no identity of the spec") }
+                indexByLogical[resource.name] = index
+            } else if tags.contains(where: { $0["Key"]?.scalar == "palisade:segment" }) {
+                // A segment's group: taken by every workload of the identities its metadata lists.
+                guard case .sequence(let names)? = resource.value["Metadata"]?["palisade:members"]?.content else {
+                    throw ReadFailure(file, "segment group \(resource.name) lists no members")
+                }
+                var identities: [Int] = []
+                for name in names {
+                    guard let text = name.scalar, let index = indexByName[text] else {
+                        throw ReadFailure(file, "segment group \(resource.name) lists a member that is no identity of the spec")
+                    }
+                    identities.append(index)
+                }
+                let index = plan.identities.count + members.count
+                members[index] = identities
+                indexByLogical[resource.name] = index
+            } else {
+                throw ReadFailure(file, "security group \(resource.name) names no identity of the spec")
+            }
         }
+        /// The identities a group's own rules apply to.
+        func owners(_ group: Int) -> [Int] { members[group] ?? [group] }
         func group(_ node: YAMLNode?) -> Int? {
             if let name = node?["Fn::ImportValue"]?.scalar { return exports[name].flatMap { indexByLogical[$0] } }
             guard case .sequence(let parts)? = node?["Fn::GetAtt"]?.content, let logical = parts.first?.scalar else { return nil }
@@ -168,33 +222,41 @@ struct AWSReader {
             let name = resource.name
             switch resource.value["Type"]?.scalar {
             case "AWS::EC2::SecurityGroup":
-                guard let index = indexByLogical[name] else { continue }  // cannot happen: every group was indexed above
+                guard let group = indexByLogical[name] else { continue }  // cannot happen: every group was indexed above
                 for (position, node) in items(properties?["SecurityGroupIngress"]).enumerated() {
                     let rule = try rule(node, ingress: true, in: file)
-                    entries.append(Entry(name: "security group \(name) inbound rule \(position + 1)", owner: index, inbound: true, rule: rule))
+                    for owner in owners(group) {
+                        entries.append(Entry(name: "security group \(name) inbound rule \(position + 1)", owner: owner, inbound: true, rule: rule))
+                    }
                 }
                 let outbound = items(properties?["SecurityGroupEgress"])
                 // No egress rule at all means CloudFormation's default: everything out.
                 if outbound.isEmpty {
-                    entries.append(
-                        Entry(
-                            name: "security group \(name) default egress", owner: index, inbound: false,
-                            rule: SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))))
+                    for owner in owners(group) {
+                        entries.append(
+                            Entry(
+                                name: "security group \(name) default egress", owner: owner, inbound: false,
+                                rule: SecurityGroupRule(proto: "-1", fromPort: -1, toPort: -1, peer: .ipv4("0.0.0.0/0"))))
+                    }
                 }
                 for (position, node) in outbound.enumerated() {
                     let rule = try rule(node, ingress: false, in: file)
-                    entries.append(Entry(name: "security group \(name) outbound rule \(position + 1)", owner: index, inbound: false, rule: rule))
+                    for owner in owners(group) {
+                        entries.append(Entry(name: "security group \(name) outbound rule \(position + 1)", owner: owner, inbound: false, rule: rule))
+                    }
                 }
             case "AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress":
                 let inbound = resource.value["Type"]?.scalar == "AWS::EC2::SecurityGroupIngress"
-                guard let properties, let owner = group(properties["GroupId"]) else { throw ReadFailure(file, "\(name) has no GroupId") }
+                guard let properties, let group = group(properties["GroupId"]) else { throw ReadFailure(file, "\(name) has no GroupId") }
                 let rule = try rule(properties, ingress: inbound, in: file)
-                entries.append(Entry(name: "\(inbound ? "ingress" : "egress") rule \(name)", owner: owner, inbound: inbound, rule: rule))
+                for owner in owners(group) {
+                    entries.append(Entry(name: "\(inbound ? "ingress" : "egress") rule \(name)", owner: owner, inbound: inbound, rule: rule))
+                }
             default:
                 continue
             }
         }
-        return entries
+        return (entries, members, plan)
     }
 
     func items(_ node: YAMLNode?) -> [YAMLNode] {

@@ -65,4 +65,17 @@ public struct OptionReader {
         }
         return text
     }
+
+    /// An integer within `bounds`.
+    public mutating func integer(_ name: String, in bounds: ClosedRange<Int>, default value: Int) -> Int {
+        guard let entry = options.option(name) else { return value }
+        guard case .integer(let number) = entry.value.value, bounds.contains(number) else {
+            diagnostics.append(
+                .error(
+                    .invalidTargetOption, "option '\(name)' of target \(target.rawValue) is an integer from \(bounds.lowerBound) to \(bounds.upperBound)",
+                    at: entry.value.range))
+            return value
+        }
+        return number
+    }
 }

@@ -28,9 +28,12 @@ struct FirewallPlan {
     }
 
     init(policy: Policy, gaps: GapPolicy) {
-        let ids = Set(policy.workloads.map(\.identity)).sorted()
+        // The workloads of each identity in one pass (not one pass per identity).
+        var byIdentity: [IdentityID: [Workload]] = [:]
+        for workload in policy.workloads { byIdentity[workload.identity, default: []].append(workload) }
+        let ids = byIdentity.keys.sorted()
         for (index, id) in ids.enumerated() {
-            let workloads = policy.workloads.filter { $0.identity == id }
+            let workloads = byIdentity[id] ?? []
             identities.append(
                 Identity(
                     name: policy.identity(id).name, workloads: workloads.map(\.id),
