@@ -67,6 +67,13 @@ public enum JSONWriter {
     }
 
     private static func appendString(_ text: String, to out: inout String) {
+        // Most strings are printable ASCII without quotes or backslashes: appended whole.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

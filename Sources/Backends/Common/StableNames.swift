@@ -100,11 +100,15 @@ final class PeerNamer {
     /// For each network, the others that hold all its addresses and keep it out of `largest`:
     /// those with more addresses, and those with the same ones earlier by name.
     private let wider: [[Int]]
+    /// The addresses of every network together: what lies outside it no network names.
+    private let everyNetwork: AddressSet
     private var known: [AddressSet: [NamedPeers]] = [:]
 
     init(_ policy: Policy) {
         let networks = policy.networks.filter { !$0.members.addresses.isEmpty }.sorted { $0.name < $1.name }.map { ($0.name, $0.members.addresses) }
         self.networks = networks
+        everyNetwork = AddressSet(
+            v4: IntervalSet(normalizing: networks.flatMap { $0.1.v4.intervals }), v6: IntervalSet(normalizing: networks.flatMap { $0.1.v6.intervals }))
         wider = networks.indices.map { index in
             networks.indices.filter { other in
                 other != index && Self.isSubset(networks[index].1, of: networks[other].1)
@@ -181,6 +185,8 @@ final class PeerNamer {
         let outer = [("any", AddressSet.all)] + networks.filter { Self.isSubset(addresses, of: $0.addresses) }
         for (name, superset) in outer {
             let rest = superset.subtracting(addresses)
+            // Networks name the rest only when it lies within them (the cheap test first).
+            guard Self.isSubset(rest, of: everyNetwork) else { continue }
             let excluded = largest(inside: rest)
             if !excluded.isEmpty, union(excluded) == rest {
                 let names = excluded.map { networks[$0].name }

@@ -19,8 +19,12 @@ public struct GCPBackend: Backend {
         // The ports each service account sends to other workloads, which its rule towards the
         // internal ranges opens.
         let sentInside = plan.firewall.between.reduce(into: [Int: PortSet]()) { $0[$1.key.source, default: PortSet()].formUnion($1.value) }
+        let shared = "workloads sharing a service identity share its service account"
+        let otherwise = "the firewall rules allow more than the intent here"
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .gcp) { site in
-            // Each cause is named only where this connection shows it.
+            // Each cause is named only where this connection shows it; between workloads only a
+            // shared identity can be (one reason per pair of a large estate, so no lists built).
+            if site.kind == .widened, site.part == .betweenWorkloads { return site.sharesIdentity ? shared : otherwise }
             let sent = site.source.flatMap { plan.firewall.identityOf[$0] }.flatMap { sentInside[$0] } ?? PortSet()
             switch site.kind {
             case .widened:
@@ -30,9 +34,9 @@ public struct GCPBackend: Backend {
                             ? "egress rules match destination ranges only: a dns: destination opens every address on its ports" : nil,
                         site.part == .egress && !site.peers.addresses.intersection(internalRanges).isEmpty && site.ports.overlaps(sent)
                             ? "traffic between workloads leaves through internal_ranges, which egress rules cannot narrow to the destination's workloads" : nil,
-                        site.sharesIdentity ? "workloads sharing a service identity share its service account" : nil,
+                        site.sharesIdentity ? shared : nil,
                     ],
-                    otherwise: "the firewall rules allow more than the intent here")
+                    otherwise: otherwise)
             case .narrowed:
                 return site.peers.dns.isEmpty
                     ? "with gaps: narrow, what a VPC firewall rule cannot express exactly is dropped"

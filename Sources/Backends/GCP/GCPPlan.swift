@@ -81,11 +81,8 @@ struct GCPPlan {
     /// Allows sit at this priority, the egress denies below them; GCP's implied rules are at 65535.
     static let allowPriority = 1000
     static let denyPriority = 65000
-    /// Source and destination ranges one rule may hold.
-    static let rangesPerRule = 5000
-
     /// GCP's limit on a firewall rule name (`[a-z]([-a-z0-9]*[a-z0-9])?`).
-    static let nameLimit = 63
+    static let nameLimit = GCPRuleLimits.name
 
     init(policy: Policy, options: GCPOptions) throws {
         self.policy = policy
@@ -106,6 +103,15 @@ struct GCPPlan {
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
         for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index]) }
+        // Rules beyond GCP's per-rule limits split into parts named by what each holds.
+        named = named.flatMap { item in
+            GCPRuleLimits.split(item.rule).map { part -> (rule: Rule, key: String) in
+                guard !part.suffix.isEmpty else { return item }
+                var rule = part.rule
+                rule.name += "-" + part.suffix
+                return (rule, item.key + "|" + part.suffix)
+            }
+        }
         // Names made unique whatever the order, then the rules in name order.
         let names = StableName.unique(named.map { ($0.rule.name, $0.key) }, limit: Self.nameLimit)
         rules = zip(named, names).map { item, name in
@@ -204,18 +210,12 @@ struct GCPPlan {
         return result
     }
 
-    /// Ranges split by family (a rule holds IPv4 or IPv6, not both) and by the per-rule limit,
-    /// each part named by its family (`v4`, `v6`), and where a family needs several rules, by
-    /// its number among them (`v4-2`): the only numbers in a rule's name, forced by the limit.
+    /// Ranges split by family (a rule holds IPv4 or IPv6, not both), each part named by its
+    /// family (`v4`, `v6`); a family beyond the per-rule limit splits later, by address block.
     static func families(_ addresses: AddressSet) -> [(part: String, ranges: [String])] {
         let v4 = AddressSet(v4: addresses.v4).cidrs.map(\.description)
         let v6 = AddressSet(v6: addresses.v6).cidrs.map(\.description)
-        return [("v4", v4), ("v6", v6)].filter { !$0.1.isEmpty }.flatMap { family, list in
-            stride(from: 0, to: list.count, by: rangesPerRule).map { start in
-                let number = start / rangesPerRule + 1
-                return (number == 1 ? family : "\(family)-\(number)", Array(list[start..<min(list.count, start + rangesPerRule)]))
-            }
-        }
+        return [("v4", v4), ("v6", v6)].filter { !$0.1.isEmpty }
     }
 
     /// What the rules allow, by the semantics the reader applies to the file.

@@ -56,6 +56,8 @@ struct GCPReader {
         var ingress: [Int: [ExternalRules.Entry]] = [:]
         var egress: [Int: [ExternalRules.Entry]] = [:]
         var internalOut: [Int: PortSet] = [:]
+        // Egress allows that reach some of the internal ranges but not all: together they may.
+        var partlyInside: [Int: [(ports: PortSet, addresses: AddressSet)]] = [:]
         var denyAt: [Int: Int] = [:]
         for rule in rules where rule.direction == .egress && rule.action == .deny && Set(rule.destinationRanges) == ["0.0.0.0/0"] {
             for target in rule.targetServiceAccounts { if let index = indexByAccount[target] { denyAt[index] = rule.priority } }
@@ -76,9 +78,17 @@ struct GCPReader {
                 let peers = addresses(rule.destinationRanges)
                 for target in targets where rule.priority < (denyAt[target] ?? Int.max) {
                     egress[target, default: []].append(.init(ports: ports, peers: ExternalSet(addresses: peers)))
-                    if vpcRanges.isSubset(of: peers) { internalOut[target, default: PortSet()].formUnion(ports) }
+                    if vpcRanges.isSubset(of: peers) {
+                        internalOut[target, default: PortSet()].formUnion(ports)
+                    } else {
+                        let inside = peers.intersection(vpcRanges)
+                        if !inside.isEmpty { partlyInside[target, default: []].append((ports, inside)) }
+                    }
                 }
             }
+        }
+        for (target, entries) in partlyInside {
+            internalOut[target, default: PortSet()].formUnion(coveredPorts(entries, inside: vpcRanges))
         }
         for index in plan.identities.indices where denyAt[index] == nil {
             egress[index] = [.init(ports: .all, peers: ExternalSet(addresses: .all))]
@@ -91,6 +101,36 @@ struct GCPReader {
             between: between,
             ingress: ingress.mapValues { ExternalRules(entries: $0) },
             egress: egress.mapValues { ExternalRules(entries: $0) })
+    }
+
+    /// The ports on which allows together reach every address of `inside`, each allow
+    /// holding some of it (a rule split by ranges, or several peers that tile the ranges):
+    /// allows with the same ports first join their addresses; then each stretch of ports
+    /// between the allows' edges is covered when the allows holding it cover `inside`.
+    static func coveredPorts(_ entries: [(ports: PortSet, addresses: AddressSet)], inside: AddressSet) -> PortSet {
+        var byPorts: [PortSet: AddressSet] = [:]
+        for entry in entries { byPorts[entry.ports] = (byPorts[entry.ports] ?? AddressSet()).union(entry.addresses) }
+        var covered = PortSet()
+        for (ports, addresses) in byPorts where inside.isSubset(of: addresses) { covered.formUnion(ports) }
+        let groups = byPorts.filter { !$0.key.isSubset(of: covered) }
+        guard groups.count > 1 else { return covered }
+        var edges = Set<UInt32>()
+        for ports in groups.keys {
+            for interval in ports.keys.intervals {
+                edges.insert(interval.lower)
+                if interval.upper < .max { edges.insert(interval.upper + 1) }
+            }
+        }
+        let sorted = edges.sorted()
+        for (index, lower) in sorted.enumerated() {
+            let upper = index + 1 < sorted.count ? sorted[index + 1] - 1 : UInt32.max
+            let holding = groups.filter { $0.key.keys.contains(lower) }
+            guard holding.count > 1 else { continue }
+            if inside.isSubset(of: holding.values.reduce(AddressSet()) { $0.union($1) }) {
+                covered.formUnion(PortSet(keys: IntervalSet(lower: lower, upper: upper)))
+            }
+        }
+        return covered
     }
 
     static func portSet(_ matches: [Rule.Match]) -> PortSet {
