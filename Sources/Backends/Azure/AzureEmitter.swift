@@ -27,9 +27,11 @@ struct AzureEmitter {
         var name: String
         var value: StructuredValue
         var members: (output: String, names: [String])? = nil
+        /// A bound on its JSON, known without writing it; nil: write it to know.
+        var bound: Int? = nil
 
         /// A bound on what it adds to a template, output entry included.
-        var size: Int { JSONWriter.write(value).utf8.count + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
+        var size: Int { (bound ?? JSONWriter.write(value).utf8.count) + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
     }
 
     /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
@@ -46,7 +48,12 @@ struct AzureEmitter {
             if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
         }
         let nsgs = plan.groups.map { nsgResource($0, local: false) }
-        let sizes = nsgs.map(\.size)
+        // Where a bound is over the budget, the JSON itself decides.
+        let sizes = nsgs.map { resource in
+            var exact = resource
+            exact.bound = nil
+            return resource.size > Self.templateBytes - 20_000 ? exact.size : resource.size
+        }
         // One NSG is one resource: it cannot be split across templates.
         for (group, size) in zip(plan.groups, sizes) where size > Self.templateBytes - 20_000 {
             throw BackendError(
@@ -132,7 +139,7 @@ struct AzureEmitter {
                 .init("name", .string(name)), .init("location", "[parameters('location')]"),
                 .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
                 .init("properties", .object([])),
-            ]))
+            ]), bound: 600 + 6 * (name.utf8.count + policy.name.utf8.count + identity.name.utf8.count))
     }
 
     /// A merged application security group: the identities whose NICs join it are listed in
@@ -146,7 +153,8 @@ struct AzureEmitter {
                 .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-merged", "true")])),
                 .init("properties", .object([])),
             ]),
-            members: (Self.membersOutput, group.identities.map { plan.firewall.identities[$0].name }))
+            members: (Self.membersOutput, group.identities.map { plan.firewall.identities[$0].name }),
+            bound: 600 + 6 * (group.name.utf8.count + policy.name.utf8.count))
     }
 
     /// An NSG. `local`: the application security groups its rules name are deployed by the
@@ -165,7 +173,11 @@ struct AzureEmitter {
             entries.append(.init("dependsOn", .array(named.map { .string(Self.asgID($0)) })))
         }
         entries.append(.init("properties", .object([.init("securityRules", .array(group.rules.map(securityRule)))])))
-        return Resource(name: group.name, value: .object(entries), members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads))
+        // Every character at most 6 bytes of JSON (an escape); each rule within its bound.
+        let names = group.name.utf8.count + policy.name.utf8.count + group.segment.utf8.count
+        return Resource(
+            name: group.name, value: .object(entries), members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads),
+            bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) })
     }
 
     func securityRule(_ rule: AzurePlan.Rule) -> StructuredValue {

@@ -392,10 +392,11 @@ struct AzurePlan {
 
     /// A bound on a rule's JSON as the emitter writes it (indented, one list entry a line).
     static func bytes(_ rule: Rule) -> Int {
-        let entries = rule.ports.count + rule.sourcePrefixes.count + rule.destinationPrefixes.count
-        let lengths = (rule.ports + rule.sourcePrefixes + rule.destinationPrefixes).reduce(0) { $0 + $1.utf8.count }
-        let groups = (rule.sourceGroups + rule.destinationGroups).reduce(0) { $0 + $1.utf8.count + 120 }
-        return 600 + rule.name.utf8.count + 40 * entries + lengths + groups + min(rule.description.utf8.count, 160)
+        // Each entry's line holds its text, up to 6 bytes a character where escaped, and at
+        // most 40 bytes of indentation and punctuation; a group's line also its resourceId.
+        let entries = rule.ports + rule.sourcePrefixes + rule.destinationPrefixes
+        let texts = entries.reduce(0) { $0 + 6 * $1.utf8.count + 40 } + (rule.sourceGroups + rule.destinationGroups).reduce(0) { $0 + 6 * $1.utf8.count + 200 }
+        return 1000 + 6 * (rule.name.utf8.count + min(rule.description.utf8.count, 160)) + texts
     }
 
     /// Whether the rules of these identities fit one NSG: rules (with the two closing denies),
