@@ -5,7 +5,11 @@
 # security groups and 4,000 prefixes per rule side, 100 application security groups across one
 # NSG's rules, names and descriptions within Azure's rules, at most 800 resources and 4 MB per
 # template, dependsOn only within a template. A generated policy of 900 identities comes out as
-# numbered templates (nsg.json, nsg-2.json, ...), which go through the same checks.
+# numbered templates (nsg.json, nsg-2.json, ...), which go through the same checks. A segment of
+# 300 identities, more than one NSG's rules may name, comes out as several NSGs (nsg-POLICY-
+# SEGMENT-K), each within the limits, every workload of the segment listed under exactly one of
+# them in the templates' networkInterfaceSecurityGroups output; the addresses and the port
+# entries of each NSG stay within 4,000 per side.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +28,18 @@ trap 'rm -rf "$split"' EXIT
   printf 'flows:\n'
   for i in $(seq 0 898); do [ $((i / 90)) -eq $(((i + 1) / 90)) ] && printf '  - {from: w%d, to: w%d, ports: [tcp/80]}\n' "$i" $((i + 1)); done
 } >"$split/split-check.yaml"
+{
+  printf 'version: 1\nname: nsg-split\nnetworks:\n'
+  for n in $(seq 0 19); do printf '  client-%d: [10.%d.0.0/16]\n' "$n" "$n"; done
+  printf 'segments:\n  services: {}\nworkloads:\n'
+  for i in $(seq 0 299); do printf '  svc-%d: {image: nginx:1.25, segment: services, ports: [tcp/%d]}\n' "$i" $((8000 + i % 50)); done
+  printf 'flows:\n'
+  for i in $(seq 0 299); do printf '  - {from: client-%d, to: svc-%d, ports: [tcp/%d]}\n' $((i % 20)) "$i" $((8000 + i % 50)); done
+} >"$split/nsg-split.yaml"
 .build/debug/palisade compile "$split/split-check.yaml" --target azure --out "$split/out" 2>/dev/null \
   || { echo "conformance-azure: the 900-identity spec does not compile"; exit 1; }
+.build/debug/palisade compile "$split/nsg-split.yaml" --target azure --out "$split/out" 2>/dev/null \
+  || { echo "conformance-azure: the 300-identity segment does not compile"; exit 1; }
 "$venv/bin/python" - targets/azure "$split/out/azure" <<'PY'
 import json, pathlib, re, sys
 from azure.mgmt.network import models
@@ -53,6 +67,18 @@ rule_name = re.compile(r"^\w([\w.-]{0,78}\w)?$")
 files = sorted(path for root in sys.argv[1:] for path in pathlib.Path(root).glob("*/nsg*.json"))
 report(bool(files), "no templates under targets/azure")
 report(any(path.name == "nsg-3.json" for path in files), "the 900-identity policy is not split into numbered templates")
+interfaces = {}
+parts = set()
+for path in files:
+    if path.parent.name == "nsg-split":
+        template = json.loads(path.read_text())
+        for nsg, workloads in template.get("outputs", {}).get("networkInterfaceSecurityGroups", {}).get("value", {}).items():
+            for workload in workloads:
+                interfaces.setdefault(workload, []).append(nsg)
+        parts |= {r["name"] for r in template["resources"] if r["type"] == "Microsoft.Network/networkSecurityGroups" and "palisade-part" in r.get("tags", {})}
+report(len(parts) > 1, "the 300-identity segment is not split into several NSGs")
+report(sorted(interfaces) == sorted(f"svc-{i}" for i in range(300)) and all(len(v) == 1 and v[0] in parts for v in interfaces.values()),
+       "the split segment's workloads are not each listed under exactly one of its NSGs")
 for path in files:
     template = json.loads(path.read_text())
     report(template.get("contentVersion") == "1.0.0.0" and "resources" in template, f"{path}: not an ARM template")
@@ -79,6 +105,10 @@ for path in files:
             named = {g["id"] for r in rules for side in ("source", "destination") for g in r["properties"].get(f"{side}ApplicationSecurityGroups", [])}
             if len(named) > 100:
                 problems.append(f"{len(named)} application security groups across its rules")
+            for key in ("sourceAddressPrefix", "destinationAddressPrefix", "destinationPortRange"):
+                total = sum(len(r["properties"].get(key + "es" if key.endswith("Prefix") else key + "s", [])) + (key in r["properties"]) for r in rules)
+                if total > 4000:
+                    problems.append(f"{total} entries of {key} across its rules")
             for direction in ("Inbound", "Outbound"):
                 priorities = [r["properties"]["priority"] for r in rules if r["properties"]["direction"] == direction]
                 if len(priorities) != len(set(priorities)) or not all(100 <= p <= 4096 for p in priorities):

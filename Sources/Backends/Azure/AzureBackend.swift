@@ -17,6 +17,10 @@ public struct AzureBackend: Backend {
         let planned = try AzureReader(policy: policy, files: files).relation()
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
+        // Whether a workload's identity had its peers fitted to the groups an NSG's rules may name.
+        let fitted = { (site: ConnectionGapSite, fit: AzurePlan.Fit) in
+            site.part == .betweenWorkloads && site.workloads.contains { plan.firewall.identityOf[$0].flatMap { plan.fits[$0] } == fit }
+        }
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { site in
             // Each cause is named only where this connection shows it.
             switch site.kind {
@@ -27,6 +31,9 @@ public struct AzureBackend: Backend {
                             ? "NSGs match addresses, not names: a dns: destination opens every address on its ports" : nil,
                         site.sharesIdentity ? "workloads sharing a service identity share its application security group" : nil,
                         site.asks(.sctp) ? "SCTP can only be allowed as any protocol on its ports" : nil,
+                        fitted(site, .merged)
+                            ? "an NSG's rules name at most \(AzurePlan.groupsPerNSG) application security groups: peers share a merged group on the union of "
+                                + "their ports" : nil,
                     ],
                     otherwise: "the NSG rules allow more than the intent here")
             case .narrowed:
@@ -35,6 +42,8 @@ public struct AzureBackend: Backend {
                         [
                             site.peers.dns.isEmpty ? nil : "dns: names are dropped (NSGs match addresses, not names)",
                             site.carries(.sctp) ? "SCTP is dropped (an NSG has no SCTP protocol)" : nil,
+                            fitted(site, .dropped)
+                                ? "peers beyond the \(AzurePlan.groupsPerNSG) application security groups an NSG's rules may name are dropped" : nil,
                         ],
                         otherwise: "what an NSG cannot express exactly is dropped")
             default:

@@ -15,6 +15,25 @@ struct AzureEmitter {
     static let resourcesPerTemplate = 800
     static let templateBytes = 4 << 20
 
+    /// The outputs that say which NICs join a merged application security group and which take
+    /// an NSG of a split segment (the subnet of a split segment takes none).
+    static let membersOutput = "applicationSecurityGroupMembers"
+    static let interfacesOutput = "networkInterfaceSecurityGroups"
+
+    /// One resource of a template, its JSON, and what it adds to the template's outputs: for a
+    /// merged application security group the identities whose NICs join it, for an NSG of a
+    /// split segment the workloads whose NICs take it.
+    struct Resource {
+        var name: String
+        var value: StructuredValue
+        var members: (output: String, names: [String])? = nil
+        /// A bound on its JSON, known without writing it; nil: write it to know.
+        var bound: Int? = nil
+
+        /// A bound on what it adds to a template, output entry included.
+        var size: Int { (bound ?? JSONWriter.write(value).utf8.count) + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
+    }
+
     /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
     /// templates to deploy in order into the same resource group: the application security
     /// groups first, in parts 1 to G (`nsg.json`, `nsg-2.json`, …), then the NSGs, which name
@@ -23,19 +42,44 @@ struct AzureEmitter {
     /// double; an empty part leaves its number unused. A located error for an NSG or a template
     /// ARM cannot take.
     func files() throws -> [OutputFile] {
-        // One NSG is one resource: it cannot be split across templates.
-        for (segment, rules) in plan.rulesBySegment {
-            let size = JSONWriter.write(nsgResource(segment, rules, local: false)).utf8.count
-            guard size <= Self.templateBytes - 20_000 else {
-                throw BackendError(
-                    .error(
-                        .targetLimit,
-                        "azure: the network security group of segment '\(segment)' is \(size) bytes of JSON; an ARM template takes \(Self.templateBytes)",
-                        at: policy.segments.first { $0.name == segment }?.origin ?? plan.options.origin,
-                        help: "split the segment, or merge its external ranges into fewer prefixes"))
-            }
+        let groups = plan.firewall.identities.map(asgResource) + plan.merged.map(mergedResource)
+        if groups.count + plan.groups.count <= Self.resourcesPerTemplate {
+            let single = JSONWriter.write(template(groups + plan.groups.map { nsgResource($0, local: true) }))
+            if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
         }
-        let files = templates()
+        let nsgs = plan.groups.map { nsgResource($0, local: false) }
+        // Where a bound is over the budget, the JSON itself decides.
+        let sizes = nsgs.map { resource in
+            var exact = resource
+            exact.bound = nil
+            return resource.size > Self.templateBytes - 20_000 ? exact.size : resource.size
+        }
+        // One NSG is one resource: it cannot be split across templates.
+        for (group, size) in zip(plan.groups, sizes) where size > Self.templateBytes - 20_000 {
+            throw BackendError(
+                .error(
+                    .targetLimit,
+                    "azure: network security group \(group.name) of segment '\(group.segment)' is \(size) bytes of JSON; an ARM template takes "
+                        + "\(Self.templateBytes)",
+                    at: policy.segments.first { $0.name == group.segment }?.origin ?? plan.options.origin,
+                    help: "merge the segment's external ranges into fewer prefixes"))
+        }
+        var files: [OutputFile] = []
+        let groupParts = parts(groups, sizes: groups.map(\.size))
+        // The first template keeps its name even in the unlikely case that no group hashes to part 1.
+        let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
+        for (index, part) in groupParts.enumerated() where !part.isEmpty {
+            files.append(
+                OutputFile(
+                    path: index == first ? Self.file : "nsg-\(index + 1).json",
+                    contents: JSONWriter.write(template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)"))))
+        }
+        for (index, part) in parts(nsgs, sizes: sizes).enumerated() where !part.isEmpty {
+            let number = groupParts.count + index + 1
+            files.append(
+                OutputFile(
+                    path: "nsg-\(number).json", contents: JSONWriter.write(template(part.map { nsgs[$0] }, part: "network security groups, part \(number)"))))
+        }
         for file in files where file.contents.utf8.count > Self.templateBytes {
             throw BackendError(
                 .error(
@@ -45,97 +89,95 @@ struct AzureEmitter {
         return files
     }
 
-    func templates() -> [OutputFile] {
-        let identities = plan.firewall.identities
-        let single = JSONWriter.write(document())
-        if identities.count + plan.rulesBySegment.count <= Self.resourcesPerTemplate, single.utf8.count <= Self.templateBytes {
-            return [OutputFile(path: Self.file, contents: single)]
-        }
-        var files: [OutputFile] = []
-        let groups = identities.map(asgResource)
-        let groupParts = parts(groups, names: identities.map { AzurePlan.asg($0, policy: policy) })
-        // The first template keeps its name even in the unlikely case that no group hashes to part 1.
-        let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
-        for (index, part) in groupParts.enumerated() where !part.isEmpty {
-            files.append(
-                OutputFile(
-                    path: index == first ? Self.file : "nsg-\(index + 1).json",
-                    contents: JSONWriter.write(template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)"))))
-        }
-        let nsgs = plan.rulesBySegment.map { nsgResource($0.segment, $0.rules, local: false) }
-        let nsgParts = parts(nsgs, names: plan.rulesBySegment.map { AzurePlan.nsg($0.segment, policy: policy) })
-        for (index, part) in nsgParts.enumerated() where !part.isEmpty {
-            let number = groupParts.count + index + 1
-            files.append(
-                OutputFile(
-                    path: "nsg-\(number).json",
-                    contents: JSONWriter.write(template(part.map { nsgs[$0] }, part: "network security groups, part \(number)"))))
-        }
-        return files
-    }
-
     /// Resources split among templates by name, at most `resourcesPerTemplate` in one and
     /// short of ARM's size; each part's resources in name order.
-    func parts(_ resources: [StructuredValue], names: [String]) -> [[Int]] {
-        let sizes = resources.map { JSONWriter.write($0).utf8.count }
+    func parts(_ resources: [Resource], sizes: [Int]) -> [[Int]] {
         let budget = Self.templateBytes - 20_000
-        return stableParts(keys: names) { part in
+        return stableParts(keys: resources.map(\.name)) { part in
             part.count <= Self.resourcesPerTemplate && part.reduce(0) { $0 + sizes[$1] } <= budget
-        }.map { part in part.sorted { names[$0] < names[$1] } }
+        }.map { part in part.sorted { resources[$0].name < resources[$1].name } }
     }
 
-    /// The whole policy in one template.
-    func document() -> StructuredValue {
-        let identities = plan.firewall.identities
-        return template(identities.map(asgResource) + plan.rulesBySegment.map { nsgResource($0.segment, $0.rules, local: true) })
-    }
-
-    func template(_ resources: [StructuredValue], part: String? = nil) -> StructuredValue {
+    /// A template of these resources, with the outputs they add.
+    func template(_ resources: [Resource], part: String? = nil) -> StructuredValue {
+        var outputs: [String: [StructuredValue.Entry]] = [:]
+        for resource in resources {
+            guard let members = resource.members else { continue }
+            outputs[members.output, default: []].append(.init(resource.name, .array(members.names.map { .string($0) })))
+        }
+        let entries = [Self.membersOutput, Self.interfacesOutput].compactMap { name in
+            outputs[name].map { StructuredValue.Entry(name, .object([.init("type", "object"), .init("value", .object($0))])) }
+        }
         let generator = "palisade from \(policy.sourceNames.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
-        return .object([
-            .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
-            .init("contentVersion", "1.0.0.0"),
-            .init("metadata", .object([.init("generator", .string(part.map { "\(generator) (\($0))" } ?? generator))])),
-            .init(
-                "parameters",
-                .object([
-                    .init(
-                        "location",
-                        .object([
-                            .init("type", "string"), .init("defaultValue", .string(plan.options.location)),
-                        ]))
-                ])),
-            .init("resources", .array(resources)),
-        ])
+        return .object(
+            [
+                .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
+                .init("contentVersion", "1.0.0.0"),
+                .init("metadata", .object([.init("generator", .string(part.map { "\(generator) (\($0))" } ?? generator))])),
+                .init(
+                    "parameters",
+                    .object([
+                        .init(
+                            "location",
+                            .object([
+                                .init("type", "string"), .init("defaultValue", .string(plan.options.location)),
+                            ]))
+                    ])),
+                .init("resources", .array(resources.map(\.value))),
+            ] + (entries.isEmpty ? [] : [.init("outputs", .object(entries))]))
     }
 
     /// How a rule names an application security group.
     static func asgID(_ name: String) -> String { "[resourceId('Microsoft.Network/applicationSecurityGroups', '\(name)')]" }
 
-    func asgResource(_ identity: FirewallPlan.Identity) -> StructuredValue {
-        .object([
-            .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
-            .init("name", .string(AzurePlan.asg(identity, policy: policy))), .init("location", "[parameters('location')]"),
-            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
-            .init("properties", .object([])),
-        ])
+    func asgResource(_ identity: FirewallPlan.Identity) -> Resource {
+        let name = AzurePlan.asg(identity, policy: policy)
+        return Resource(
+            name: name,
+            value: .object([
+                .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
+                .init("name", .string(name)), .init("location", "[parameters('location')]"),
+                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
+                .init("properties", .object([])),
+            ]), bound: 600 + 6 * (name.utf8.count + policy.name.utf8.count + identity.name.utf8.count))
     }
 
-    /// A segment's NSG. `local`: the application security groups its rules name are deployed
-    /// by the same template, and it depends on them (on those alone: its body changes with its
-    /// own rules only).
-    func nsgResource(_ segment: String, _ rules: [AzurePlan.Rule], local: Bool) -> StructuredValue {
+    /// A merged application security group: the identities whose NICs join it are listed in
+    /// the template's `applicationSecurityGroupMembers` output.
+    func mergedResource(_ group: AzurePlan.MergedGroup) -> Resource {
+        Resource(
+            name: group.name,
+            value: .object([
+                .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
+                .init("name", .string(group.name)), .init("location", "[parameters('location')]"),
+                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-merged", "true")])),
+                .init("properties", .object([])),
+            ]),
+            members: (Self.membersOutput, group.identities.map { plan.firewall.identities[$0].name }),
+            bound: 600 + 6 * (group.name.utf8.count + policy.name.utf8.count))
+    }
+
+    /// An NSG. `local`: the application security groups its rules name are deployed by the
+    /// same template, and it depends on them (on those alone: its body changes with its own
+    /// rules only). An NSG of a split segment says its part, and its workloads are listed in
+    /// the template's `networkInterfaceSecurityGroups` output.
+    func nsgResource(_ group: AzurePlan.NSG, local: Bool) -> Resource {
+        var tags: [StructuredValue.Entry] = [.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(group.segment))]
+        if let part = group.part { tags.append(.init("palisade-part", .string("\(part.number) of \(part.of)"))) }
         var entries: [StructuredValue.Entry] = [
             .init("type", "Microsoft.Network/networkSecurityGroups"), .init("apiVersion", "2024-05-01"),
-            .init("name", .string(AzurePlan.nsg(segment, policy: policy))), .init("location", "[parameters('location')]"),
-            .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(segment))])),
+            .init("name", .string(group.name)), .init("location", "[parameters('location')]"), .init("tags", .object(tags)),
         ]
-        let named = Set(rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
+        let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
         if local, !named.isEmpty {
             entries.append(.init("dependsOn", .array(named.map { .string(Self.asgID($0)) })))
         }
-        entries.append(.init("properties", .object([.init("securityRules", .array(rules.map(securityRule)))])))
-        return .object(entries)
+        entries.append(.init("properties", .object([.init("securityRules", .array(group.rules.map(securityRule)))])))
+        // Every character at most 6 bytes of JSON (an escape); each rule within its bound.
+        let names = group.name.utf8.count + policy.name.utf8.count + group.segment.utf8.count
+        return Resource(
+            name: group.name, value: .object(entries), members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads),
+            bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) })
     }
 
     func securityRule(_ rule: AzurePlan.Rule) -> StructuredValue {

@@ -39,21 +39,62 @@ struct AzurePlan {
         var description: String
     }
 
+    /// A network security group: the one of a segment, on its subnet; or, where one NSG cannot
+    /// hold a segment's rules, one part of the segment split by service identity, on the NICs
+    /// of the workloads listed (`workloads`).
+    struct NSG {
+        var name: String
+        var segment: String
+        /// For a part of a split segment: its number, from 1, and how many parts the segment has.
+        var part: (number: Int, of: Int)?
+        var rules: [Rule]
+        /// For a part: the workloads, by name, whose NICs take this NSG.
+        var workloads: [String] = []
+    }
+
+    /// An application security group that stands for several identities in one identity's
+    /// rules (`merged`), where naming each would exceed the 100 groups an NSG's rules may name.
+    struct MergedGroup {
+        var name: String
+        /// The identities (indexes into `firewall.identities`) whose workloads' NICs join it.
+        var identities: [Int]
+    }
+
+    /// How an identity's peers were fitted to the groups one NSG's rules may name.
+    enum Fit {
+        /// Peers with the same ports share a merged group: exact.
+        case exact
+        /// Peers with different ports share a merged group, on the union of their ports (`widen`).
+        case merged
+        /// The peers with the fewest identities were dropped (`narrow`).
+        case dropped
+    }
+
     let policy: Policy
     let firewall: FirewallPlan
     let options: AzureOptions
     /// Names external peers after the spec's networks.
     let peerNamer: PeerNamer
-    /// Rules per segment NSG, priorities assigned, in segment order.
-    private(set) var rulesBySegment: [(segment: String, rules: [Rule])] = []
+    /// The NSGs, priorities assigned: per segment in segment order, its only NSG or its parts.
+    private(set) var groups: [NSG] = []
+    /// The merged application security groups, by name.
+    private(set) var merged: [MergedGroup] = []
+    /// The identities whose peers did not fit one NSG, and how they were fitted.
+    private(set) var fits: [Int: Fit] = [:]
 
     /// Azure's limits: rules per NSG, priorities, prefixes per rule side, ASGs per rule side.
     static let rulesPerGroup = 1000
     static let lowestPriority = 4096
     static let firstPriority = 100
+    /// Addresses and ranges per NSG, separately for sources and destinations (and, read
+    /// conservatively, destination port entries).
     static let prefixesPerSide = 4000
     /// Application security groups referenced across all the rules of one NSG.
     static let groupsPerNSG = 100
+    /// Application security groups one NIC's IP configuration may join.
+    static let groupsPerNIC = 20
+    /// What one NSG may take of a template, leaving room for the template's own text.
+    static let bytesPerNSG = (4 << 20) - 40_000
 
     /// Azure's limit on the name of a resource (NSG, ASG) and of a security rule.
     static let nameLimit = 80
@@ -63,11 +104,46 @@ struct AzurePlan {
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
         peerNamer = PeerNamer(policy)
-        let pairs = firewall.between.sorted { $0.key < $1.key }
-        for segment in policy.segments {
-            let here = Set(segment.workloads.compactMap { firewall.identityOf[$0] })
-            rulesBySegment.append((segment.name, numbered(inbound: inboundRules(here, pairs), outbound: outboundRules(here, pairs))))
+        var inPeers = [[(peer: Int, ports: PortSet)]](repeating: [], count: firewall.identities.count)
+        var outPeers = inPeers
+        for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
+            inPeers[pair.destination].append((pair.source, ports))
+            outPeers[pair.source].append((pair.destination, ports))
         }
+        // An identity's rules are the same in every segment it has workloads in: built once.
+        var built: [IdentityRules] = []
+        var mergedByName: [String: [Int]] = [:]
+        for index in firewall.identities.indices {
+            let (units, fit) = fittedUnits(index, inbound: inPeers[index], outbound: outPeers[index])
+            if let fit { fits[index] = fit }
+            for unit in units where unit.peers.count > 1 { mergedByName[unit.group] = unit.peers }
+            built.append(identityRules(index, units))
+        }
+        for segment in policy.segments {
+            let here = Set(segment.workloads.compactMap { firewall.identityOf[$0] }).sorted()
+            let all = here.map { built[$0] }
+            if Self.fitsOneNSG(all) {
+                groups.append(
+                    NSG(
+                        name: Self.nsg(segment.name, policy: policy), segment: segment.name, part: nil,
+                        rules: numbered(inbound: all.flatMap(\.inbound), outbound: all.flatMap(\.outbound))))
+                continue
+            }
+            // Split by identity: an identity's part is its name's hash modulo the part's
+            // modulus, parts halved (by the next bit of the hash) only where they do not fit, so
+            // one more identity moves no other unless its own part has to be halved.
+            for part in Self.parts(keys: here.map { firewall.identities[$0].name }, fits: { part in Self.fitsOneNSG(part.map { all[$0] }) }) {
+                let members = Set(part.members.map { here[$0] })
+                let workloads = segment.workloads.filter { firewall.identityOf[$0].map(members.contains) ?? false }
+                groups.append(
+                    NSG(
+                        name: StableName.fitted("nsg-\(policy.name)-\(segment.name)-\(part.number)", limit: Self.nameLimit), segment: segment.name,
+                        part: (part.number, part.modulus),
+                        rules: numbered(inbound: part.members.flatMap { all[$0].inbound }, outbound: part.members.flatMap { all[$0].outbound }),
+                        workloads: workloads.map { policy.workloads[$0.index].name }.sorted()))
+            }
+        }
+        merged = mergedByName.map { MergedGroup(name: $0.key, identities: $0.value) }.sorted { $0.name < $1.name }
         try checkLimits()
     }
 
@@ -105,70 +181,240 @@ struct AzurePlan {
     /// first, `-N` for the others (numbers only where Azure's limit forces them).
     static func part(_ number: Int) -> String { number == 0 ? "" : "-\(number + 1)" }
 
-    /// Allows into the identities of a segment (`pairs`: the identity pairs, sorted): from the
-    /// identities the intent lets in, and from external prefixes.
-    func inboundRules(_ here: Set<Int>, _ pairs: [(key: FirewallPlan.Pair, value: PortSet)]) -> [Rule] {
-        var rules: [Rule] = []
-        for (pair, ports) in pairs where here.contains(pair.destination) {
-            let (source, destination) = (firewall.identities[pair.source].name, firewall.identities[pair.destination].name)
-            for (proto, list) in Self.protocols(ports, gaps: options.gaps) {
-                var rule = allow(.inbound, "allow-in-\(destination)-from-\(source)-\(Self.protocolWord(proto))", proto, list, description: describe(pair))
-                rule.sourceGroups = [asg(pair.source)]
-                rule.destinationGroups = [asg(pair.destination)]
-                rules.append(rule)
+    /// Items split into parts that `fits`: item `i` goes to the part numbered
+    /// `hash(keys[i]) mod M + 1`; a part starts with modulus 1 and, while it does not fit and
+    /// holds more than one item, is halved into the residues `r` and `r + M` modulo `2M`. The
+    /// numbers stay unique (a part's residue is one no halved part has), and an item moves only
+    /// when its own part is halved. Parts in order of their numbers; each part's items in order.
+    static func parts(keys: [String], fits: ([Int]) -> Bool) -> [(number: Int, modulus: Int, members: [Int])] {
+        let hashes = keys.map(StableName.hash)
+        var pending: [(residue: UInt64, modulus: UInt64, members: [Int])] = [(0, 1, Array(keys.indices))]
+        var done: [(number: Int, modulus: Int, members: [Int])] = []
+        while let part = pending.popLast() {
+            if part.members.count <= 1 || fits(part.members) || part.modulus >= 1 << 40 {
+                if !part.members.isEmpty { done.append((Int(part.residue) + 1, Int(part.modulus), part.members)) }
+                continue
+            }
+            let modulus = part.modulus * 2
+            let (low, high) = (part.members.filter { hashes[$0] % modulus == part.residue }, part.members.filter { hashes[$0] % modulus != part.residue })
+            pending.append((part.residue, modulus, low))
+            pending.append((part.residue + part.modulus, modulus, high))
+        }
+        return done.sorted { $0.number < $1.number }
+    }
+
+    /// Peers of one identity in one direction that one rule side names: one peer identity by
+    /// its own group, or several by a merged group (`group`), on `ports`.
+    struct PeerUnit {
+        var direction: Rule.Direction
+        var peers: [Int]
+        var ports: PortSet
+        /// The application security group the rules name for these peers.
+        var group: String = ""
+        /// How rule names say these peers: the identity's name, or `peers-HASH` for a merged group.
+        var slug: String = ""
+    }
+
+    /// The allows about one identity's traffic, in every NSG that holds them, before names are
+    /// made unique and priorities given; and what they cost of an NSG's limits.
+    struct IdentityRules {
+        var inbound: [Rule] = []
+        var outbound: [Rule] = []
+        /// The application security groups the rules name, the identity's own included.
+        var named: Set<String> = []
+        var sourcePrefixes = 0
+        var destinationPrefixes = 0
+        var portEntries = 0
+        /// A bound on the rules' JSON in a template.
+        var bytes = 0
+    }
+
+    /// The peer identities of one identity, each named by its own group, unless together with
+    /// the identity's own group they are more than an NSG's rules may name. Then (`fit`) peers
+    /// of one direction with the same ports share a merged group, the largest such sets
+    /// first, until they fit: exact. Beyond that, under `widen` the smallest units of a
+    /// direction merge (on the union of their ports) and under `narrow` the units with the
+    /// fewest identities are dropped, until they fit.
+    func fittedUnits(_ index: Int, inbound: [(peer: Int, ports: PortSet)], outbound: [(peer: Int, ports: PortSet)]) -> ([PeerUnit], Fit?) {
+        var units =
+            inbound.map { PeerUnit(direction: .inbound, peers: [$0.peer], ports: $0.ports) }
+            + outbound.map { PeerUnit(direction: .outbound, peers: [$0.peer], ports: $0.ports) }
+        // Groups named by the units, counted (a peer of both directions is one group), and the
+        // identity's own group, always named.
+        var references: [Int: Int] = [:]
+        for unit in units { references[unit.peers[0], default: 0] += 1 }
+        references[index, default: 0] += 1
+        guard references.count > Self.groupsPerNSG else {
+            return (
+                units.map { unit in
+                    var unit = unit
+                    unit.group = asg(unit.peers[0])
+                    return unit
+                }, nil
+            )
+        }
+        // A merged unit is counted under a negative key of its own.
+        var mergedKeys: [Int: Int] = [:]
+        var nextKey = -1
+        var alive = [Bool](repeating: true, count: units.count)
+        func retire(_ position: Int) {
+            if let key = mergedKeys.removeValue(forKey: position) {
+                references[key] = nil
+                return
+            }
+            let key = units[position].peers[0]
+            references[key, default: 0] -= 1
+            if references[key] == 0 { references[key] = nil }
+        }
+        func merge(_ position: Int, into head: Int, widening: Bool) {
+            if mergedKeys[head] == nil {
+                retire(head)
+                mergedKeys[head] = nextKey
+                references[nextKey] = 1
+                nextKey -= 1
+            }
+            retire(position)
+            units[head].peers += units[position].peers
+            if widening { units[head].ports.formUnion(units[position].ports) }
+            alive[position] = false
+        }
+        struct Class: Hashable {
+            var direction: Rule.Direction
+            var ports: PortSet
+        }
+        var fit = Fit.exact
+        // Exact: peers of one direction on the same ports, the largest sets first.
+        var classes: [Class: [Int]] = [:]
+        for (position, unit) in units.enumerated() { classes[Class(direction: unit.direction, ports: unit.ports), default: []].append(position) }
+        for members in classes.values.filter({ $0.count > 1 }).sorted(by: { ($0.count, -$0[0]) > ($1.count, -$1[0]) })
+        where references.count > Self.groupsPerNSG {
+            for position in members.dropFirst() { merge(position, into: members[0], widening: false) }
+        }
+        let least = { (a: Int, b: Int) in (units[a].peers.count, units[a].peers[0]) < (units[b].peers.count, units[b].peers[0]) }
+        if references.count > Self.groupsPerNSG, options.gaps == .narrow {
+            fit = .dropped
+            for position in units.indices.filter({ alive[$0] }).sorted(by: least) where references.count > Self.groupsPerNSG {
+                retire(position)
+                alive[position] = false
+            }
+        } else if references.count > Self.groupsPerNSG {
+            fit = .merged
+            // The smallest units of a direction join one merged unit, the direction with more
+            // units left first.
+            let queues = [Rule.Direction.inbound, .outbound].map { direction in
+                units.indices.filter { alive[$0] && units[$0].direction == direction }.sorted(by: least)
+            }
+            var next = [0, 0]
+            var heads: [Int?] = [nil, nil]
+            while references.count > Self.groupsPerNSG {
+                let side = queues[0].count - next[0] >= queues[1].count - next[1] ? 0 : 1
+                guard next[side] < queues[side].count else { break }
+                let position = queues[side][next[side]]
+                next[side] += 1
+                if let head = heads[side] { merge(position, into: head, widening: true) } else { heads[side] = position }
             }
         }
-        for index in here.sorted() {
-            let identity = firewall.identities[index].name
-            for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
-                for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
-                    for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
-                        var rule = allow(
-                            .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
-                            description: "\(peer.words) to \(identity)")
-                        rule.sourcePrefixes = prefixes
-                        rule.destinationGroups = [asg(index)]
-                        rules.append(rule)
-                    }
+        let result = units.indices.filter { alive[$0] }.map { position in
+            var unit = units[position]
+            unit.peers.sort()
+            if unit.peers.count > 1 {
+                // Named after its members alone: identities fitted the same way share one group,
+                // and a NIC joins it once.
+                unit.slug = "peers-\(StableName.shortHash(unit.peers.map { firewall.identities[$0].name }.joined(separator: ",")))"
+                unit.group = StableName.fitted("asg-\(policy.name)-\(unit.slug)", limit: Self.nameLimit)
+            } else {
+                unit.group = asg(unit.peers[0])
+                unit.slug = firewall.identities[unit.peers[0]].name
+            }
+            return unit
+        }
+        return (result, fit)
+    }
+
+    /// The allows about one identity: from and to its peer units, and from and to external
+    /// prefixes.
+    func identityRules(_ index: Int, _ units: [PeerUnit]) -> IdentityRules {
+        var result = IdentityRules()
+        let identity = firewall.identities[index].name
+        let own = asg(index)
+        result.named.insert(own)
+        func add(_ rule: Rule) {
+            result.sourcePrefixes += rule.sourcePrefixes.count
+            result.destinationPrefixes += rule.destinationPrefixes.count
+            result.portEntries += rule.ports.count
+            result.bytes += Self.bytes(rule)
+            if rule.direction == .inbound { result.inbound.append(rule) } else { result.outbound.append(rule) }
+        }
+        for unit in units {
+            result.named.insert(unit.group)
+            let peer = unit.slug.isEmpty ? firewall.identities[unit.peers[0]].name : unit.slug
+            let words = unit.peers.count == 1 ? peer : "\(unit.peers.count) identities"
+            for (proto, list) in Self.protocols(unit.ports, gaps: options.gaps) {
+                var rule: Rule
+                if unit.direction == .inbound {
+                    rule = allow(.inbound, "allow-in-\(identity)-from-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(words) to \(identity)")
+                    rule.sourceGroups = [unit.group]
+                    rule.destinationGroups = [own]
+                } else {
+                    rule = allow(.outbound, "allow-out-\(identity)-to-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(identity) to \(words)")
+                    rule.sourceGroups = [own]
+                    rule.destinationGroups = [unit.group]
+                }
+                add(rule)
+            }
+        }
+        for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
+            for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
+                for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
+                    var rule = allow(
+                        .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
+                        description: "\(peer.words) to \(identity)")
+                    rule.sourcePrefixes = prefixes
+                    rule.destinationGroups = [own]
+                    add(rule)
                 }
             }
         }
-        return rules
-    }
-
-    /// Allows out of the identities of a segment: to the identities the intent lets them
-    /// reach, and to external prefixes.
-    func outboundRules(_ here: Set<Int>, _ pairs: [(key: FirewallPlan.Pair, value: PortSet)]) -> [Rule] {
-        var rules: [Rule] = []
-        for (pair, ports) in pairs where here.contains(pair.source) {
-            let (source, destination) = (firewall.identities[pair.source].name, firewall.identities[pair.destination].name)
-            for (proto, list) in Self.protocols(ports, gaps: options.gaps) {
-                var rule = allow(.outbound, "allow-out-\(source)-to-\(destination)-\(Self.protocolWord(proto))", proto, list, description: describe(pair))
-                rule.sourceGroups = [asg(pair.source)]
-                rule.destinationGroups = [asg(pair.destination)]
-                rules.append(rule)
-            }
-        }
-        for index in here.sorted() {
-            let identity = firewall.identities[index].name
-            for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
-                for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
-                    for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
-                        var rule = allow(
-                            .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
-                            description: "\(identity) to \(peer.words)")
-                        rule.sourceGroups = [asg(index)]
-                        rule.destinationPrefixes = prefixes
-                        rules.append(rule)
-                    }
+        for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
+            for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
+                for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
+                    var rule = allow(
+                        .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
+                        description: "\(identity) to \(peer.words)")
+                    rule.sourceGroups = [own]
+                    rule.destinationPrefixes = prefixes
+                    add(rule)
                 }
             }
         }
-        return rules
+        return result
     }
 
-    func describe(_ pair: FirewallPlan.Pair) -> String {
-        "\(firewall.identities[pair.source].name) to \(firewall.identities[pair.destination].name)"
+    /// A bound on a rule's JSON as the emitter writes it (indented, one list entry a line).
+    static func bytes(_ rule: Rule) -> Int {
+        // Each entry's line holds its text, up to 6 bytes a character where escaped, and at
+        // most 40 bytes of indentation and punctuation; a group's line also its resourceId.
+        let entries = rule.ports + rule.sourcePrefixes + rule.destinationPrefixes
+        let texts = entries.reduce(0) { $0 + 6 * $1.utf8.count + 40 } + (rule.sourceGroups + rule.destinationGroups).reduce(0) { $0 + 6 * $1.utf8.count + 200 }
+        return 1000 + 6 * (rule.name.utf8.count + min(rule.description.utf8.count, 160)) + texts
+    }
+
+    /// Whether the rules of these identities fit one NSG: rules (with the two closing denies),
+    /// groups named, prefixes per side, port entries and JSON within Azure's limits.
+    static func fitsOneNSG(_ parts: [IdentityRules]) -> Bool {
+        var rules = 2
+        var (sources, destinations, ports, bytes) = (0, 0, 0, 0)
+        var named = Set<String>()
+        for part in parts {
+            rules += part.inbound.count + part.outbound.count
+            sources += part.sourcePrefixes
+            destinations += part.destinationPrefixes
+            ports += part.portEntries
+            bytes += part.bytes
+            named.formUnion(part.named)
+        }
+        return rules <= rulesPerGroup && named.count <= groupsPerNSG && sources <= prefixesPerSide && destinations <= prefixesPerSide
+            && ports <= prefixesPerSide && bytes <= bytesPerNSG
     }
 
     /// The allows of each direction, names made unique (by a hash of what a rule matches,
@@ -250,26 +496,51 @@ struct AzurePlan {
         stride(from: 0, to: prefixes.count, by: prefixesPerSide).map { Array(prefixes[$0..<min(prefixes.count, $0 + prefixesPerSide)]) }
     }
 
-    /// A located error for the first NSG with more rules than Azure takes, then for the first
-    /// whose rules name more application security groups than it takes.
+    /// A located error for the first NSG that no split brings within Azure's limits (one
+    /// identity's rules alone beyond them), and for an identity whose NICs would join more
+    /// application security groups than a NIC takes.
     func checkLimits() throws {
         let origin = { (segment: String) in self.policy.segments.first { $0.name == segment }?.origin ?? self.options.origin }
-        for (segment, rules) in rulesBySegment where rules.count > Self.rulesPerGroup {
-            throw BackendError(
-                .error(
-                    .targetLimit, "azure: the network security group of segment '\(segment)' needs \(rules.count) rules; an NSG holds \(Self.rulesPerGroup)",
-                    at: origin(segment), help: "split the segment"))
-        }
-        for (segment, rules) in rulesBySegment {
-            let groups = Set(rules.flatMap { $0.sourceGroups + $0.destinationGroups })
-            guard groups.count <= Self.groupsPerNSG else {
+        for group in groups {
+            let what = group.part == nil ? "the network security group of segment '\(group.segment)'" : "network security group \(group.name)"
+            let help = group.part == nil ? "split the segment" : "give the segment's workloads fewer peers or external networks per service identity"
+            if group.rules.count > Self.rulesPerGroup {
+                throw BackendError(
+                    .error(
+                        .targetLimit, "azure: \(what) needs \(group.rules.count) rules; an NSG holds \(Self.rulesPerGroup)", at: origin(group.segment),
+                        help: help))
+            }
+            let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups })
+            if named.count > Self.groupsPerNSG {
                 throw BackendError(
                     .error(
                         .targetLimit,
-                        "azure: the rules of segment '\(segment)' name \(groups.count) application security groups; an NSG's rules may name "
-                            + "\(Self.groupsPerNSG)",
-                        at: origin(segment), help: "split the segment, or let its workloads share fewer service identities' peers"))
+                        "azure: the rules of \(what) name \(named.count) application security groups; an NSG's rules may name \(Self.groupsPerNSG)",
+                        at: origin(group.segment), help: help))
             }
+            for (side, count) in [
+                ("source", group.rules.reduce(0) { $0 + $1.sourcePrefixes.count }),
+                ("destination", group.rules.reduce(0) { $0 + $1.destinationPrefixes.count }),
+            ]
+            where count > Self.prefixesPerSide {
+                throw BackendError(
+                    .error(
+                        .targetLimit, "azure: the rules of \(what) name \(count) \(side) prefixes; an NSG takes \(Self.prefixesPerSide) per side",
+                        at: origin(group.segment), help: "merge the external networks into fewer prefixes"))
+            }
+        }
+        var joined: [Int: Int] = [:]
+        for group in merged {
+            for identity in group.identities { joined[identity, default: 1] += 1 }
+        }
+        if let (index, count) = joined.filter({ $0.value > Self.groupsPerNIC }).min(by: { $0.key < $1.key }) {
+            let identity = firewall.identities[index]
+            throw BackendError(
+                .error(
+                    .targetLimit,
+                    "azure: the NICs of identity '\(identity.name)' would join \(count) application security groups; a NIC joins \(Self.groupsPerNIC)",
+                    at: identity.workloads.first.map { policy.workloads[$0.index].origin } ?? options.origin,
+                    help: "give the identity's peers fewer peers each"))
         }
     }
 }

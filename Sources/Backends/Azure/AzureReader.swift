@@ -2,15 +2,30 @@ import IR
 import YAML
 
 /// Reads the ARM templates back, from the files alone, into what the NSGs allow: a workload's
-/// traffic passes its segment's NSG (by `palisade-segment` tag); per direction the rules are
-/// tried by priority and the first match decides; without a user rule Azure's defaults apply
-/// (VNet traffic and Internet egress allowed, other inbound denied). A connection between
-/// workloads needs the source NSG's outbound and the destination NSG's inbound.
+/// traffic passes the NSG its NIC takes (listed in the `networkInterfaceSecurityGroups` output,
+/// for a segment split into several NSGs) or else its segment's NSG (by `palisade-segment`
+/// tag); per direction the rules are tried by priority and the first match decides; without a
+/// user rule Azure's defaults apply (VNet traffic and Internet egress allowed, other inbound
+/// denied). A connection between workloads needs the source NSG's outbound and the
+/// destination NSG's inbound. A merged application security group stands for the identities
+/// listed in the `applicationSecurityGroupMembers` output.
 struct AzureReader {
     typealias Rule = AzurePlan.Rule
 
     let policy: Policy
     let files: [OutputFile]
+
+    /// What the templates say: each NSG's rules (Azure's defaults included, by priority), the
+    /// NSG each workload's traffic passes, and the identities each application security group
+    /// stands for.
+    struct Templates {
+        var names: [String] = []
+        var segments: [String] = []
+        var rules: [[Rule]] = []
+        /// The NSG of each workload (by index into `policy.workloads`), nil without one.
+        var nsgOf: [Int?] = []
+        var members: [String: [Int]] = [:]
+    }
 
     func read() throws -> ReadBack {
         ReadBack(relation: try relation())
@@ -18,33 +33,29 @@ struct AzureReader {
 
     func relation() throws -> Relation {
         let plan = FirewallPlan(policy: policy, gaps: .widen)
-        return NSGSemantics(rulesBySegment: try parse(), plan: plan, identityByASG: Self.identities(plan, policy: policy), policy: policy).relation()
+        return NSGSemantics(templates: try parse(plan), plan: plan, policy: policy).relation()
     }
 
-    /// The identity index of each application security group.
-    static func identities(_ plan: FirewallPlan, policy: Policy) -> [String: Int] {
-        var identityByASG: [String: Int] = [:]
-        for (index, identity) in plan.identities.enumerated() { identityByASG[AzurePlan.asg(identity, policy: policy)] = index }
-        return identityByASG
-    }
-
-    /// The rules of the templates by segment (Azure's default rules included), for `explain`.
+    /// The rules of the templates by NSG (Azure's default rules included), for `explain`.
     func views() throws -> [FirewallRuleView] {
         let plan = FirewallPlan(policy: policy, gaps: .widen)
-        let identityByASG = Self.identities(plan, policy: policy)
+        let templates = try parse(plan)
+        var here = [Set<Int>](repeating: [], count: templates.names.count)
+        for (index, nsg) in templates.nsgOf.enumerated() {
+            if let nsg, let identity = plan.identityOf[policy.workloads[index].id] { here[nsg].insert(identity) }
+        }
         var views: [FirewallRuleView] = []
-        for (segment, rules) in try parse().sorted(by: { $0.key < $1.key }) {
-            let here = Set(plan.identities.indices.filter { plan.identities[$0].segments.contains(segment) })
-            let nsg = AzurePlan.nsg(segment, policy: policy)
-            for rule in rules {
+        for nsg in templates.names.indices.sorted(by: { templates.names[$0] < templates.names[$1] }) {
+            let name = templates.names[nsg]
+            for rule in templates.rules[nsg] {
                 let (own, peer) = (rule.ownSide, rule.peerSide)
                 let addresses = peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? AddressSet.all : Self.addresses(peer.prefixes)
                 views.append(
                     FirewallRuleView(
-                        name: "NSG \(nsg) rule \(rule.name) (priority \(rule.priority))", inbound: rule.direction == .inbound, allow: rule.access == .allow,
-                        owners: own.isWide ? here : Set(own.groups.compactMap { identityByASG[$0] }).intersection(here),
-                        peers: peer.isWide ? Set(plan.identities.indices) : Set(peer.groups.compactMap { identityByASG[$0] }),
-                        addresses: addresses, ports: Self.portSet(rule.proto, rule.ports), group: "\(nsg)/\(rule.direction.rawValue)"))
+                        name: "NSG \(name) rule \(rule.name) (priority \(rule.priority))", inbound: rule.direction == .inbound, allow: rule.access == .allow,
+                        owners: own.isWide ? here[nsg] : Set(own.groups.flatMap { templates.members[$0] ?? [] }).intersection(here[nsg]),
+                        peers: peer.isWide ? Set(plan.identities.indices) : Set(peer.groups.flatMap { templates.members[$0] ?? [] }),
+                        addresses: addresses, ports: Self.portSet(rule.proto, rule.ports), group: "\(name)/\(rule.direction.rawValue)"))
             }
         }
         return views
@@ -55,20 +66,53 @@ struct AzureReader {
     /// The templates: the first, and the numbered ones of a split policy.
     func templates() throws -> [OutputFile] { try files.requiredSeries(AzureEmitter.file) }
 
-    /// Each segment's NSG rules, Azure's default rules included, by priority.
-    func parse() throws -> [String: [Rule]] {
-        var rulesBySegment: [String: [Rule]] = [:]
+    /// Each NSG's rules, Azure's default rules included, by priority; which NSG each workload
+    /// takes; what each application security group stands for.
+    func parse(_ plan: FirewallPlan) throws -> Templates {
+        var result = Templates()
+        var bySegment: [String: Int] = [:]
+        var byName: [String: Int] = [:]
+        var interfaces: [String: String] = [:]
+        var merged: [String: [String]] = [:]
         for file in try templates() {
-            guard case .sequence(let resources)? = try file.document()["resources"]?.content else {
+            let root = try file.document()
+            guard case .sequence(let resources)? = root["resources"]?.content else {
                 throw ReadFailure(file.path, "the template has no resources")
             }
             for resource in resources where resource["type"]?.scalar == "Microsoft.Network/networkSecurityGroups" {
                 guard let segment = resource["tags"]?["palisade-segment"]?.scalar else { throw ReadFailure(file.path, "an NSG without a segment tag") }
-                guard case .sequence(let items)? = resource["properties"]?["securityRules"]?.content else { continue }
-                rulesBySegment[segment] = (try items.map { try rule($0, in: file.path) } + Self.defaults).sorted { $0.priority < $1.priority }
+                let name = resource["name"]?.scalar ?? ""
+                let items: [YAMLNode]
+                if case .sequence(let list)? = resource["properties"]?["securityRules"]?.content { items = list } else { items = [] }
+                byName[name] = result.names.count
+                if resource["tags"]?["palisade-part"] == nil { bySegment[segment] = result.names.count }
+                result.names.append(name)
+                result.segments.append(segment)
+                result.rules.append((try items.map { try rule($0, in: file.path) } + Self.defaults).sorted { $0.priority < $1.priority })
+            }
+            for (output, into) in [(AzureEmitter.interfacesOutput, true), (AzureEmitter.membersOutput, false)] {
+                guard let value = root["outputs"]?[output]?["value"] else { continue }
+                guard case .mapping(let pairs) = value.content else { throw ReadFailure(file.path, "output \(output) is not an object") }
+                for pair in pairs {
+                    guard let key = pair.key.scalar, case .sequence(let names) = pair.value.content else {
+                        throw ReadFailure(file.path, "output \(output) has an entry that is not a list of names")
+                    }
+                    if into {
+                        for workload in names.compactMap(\.scalar) { interfaces[workload] = key }
+                    } else {
+                        merged[key] = names.compactMap(\.scalar)
+                    }
+                }
             }
         }
-        return rulesBySegment
+        for (index, identity) in plan.identities.enumerated() { result.members[AzurePlan.asg(identity, policy: policy)] = [index] }
+        let identityByName = Dictionary(plan.identities.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        for (group, names) in merged { result.members[group] = names.compactMap { identityByName[$0] } }
+        result.nsgOf = policy.workloads.map { workload in
+            if let nsg = interfaces[workload.name] { return byName[nsg] }
+            return bySegment[policy.segments[workload.segment.index].name]
+        }
+        return result
     }
 
     func rule(_ item: YAMLNode, in file: String) throws -> Rule {
@@ -171,31 +215,61 @@ extension AzurePlan.Rule {
     }
 }
 
-/// NSG semantics over the rules of every segment, in named steps: which identity pairs some
-/// rule could allow, which rules can decide each pair, the first-match evaluation of those
-/// rules per direction, and the external peers each workload's NSG lets in and out.
+/// NSG semantics over the rules of every NSG, in named steps: each rule compiled once (its
+/// ports, the identities each side stands for), the rules indexed by the identities they are
+/// about, which identity pairs some rule could allow, the first-match evaluation per
+/// direction, and the external peers each workload's NSG lets in and out. No step compares
+/// every identity of an NSG with every rule of it.
 struct NSGSemantics {
     typealias Rule = AzurePlan.Rule
 
-    /// Each segment's rules by priority, Azure's defaults included.
-    let rulesBySegment: [String: [Rule]]
-    let plan: FirewallPlan
-    let identityByASG: [String: Int]
-    let policy: Policy
+    /// A rule as it is evaluated.
+    struct Compiled {
+        var direction: Rule.Direction
+        var allow: Bool
+        var ports: PortSet
+        /// Whether a side matches every workload (`*`, VirtualNetwork); else the identities its
+        /// groups stand for (none for address prefixes).
+        var ownWide: Bool
+        var owners: [Int]
+        var peerWide: Bool
+        var peers: [Int]
+        /// The external peers its peer side matches, when it names addresses.
+        var external: ExternalSet?
+    }
 
-    /// Rules evaluated for one identity towards one peer in one segment's NSG.
+    /// Rules of one NSG about one identity (and peer), by position in the NSG's priority order.
     struct Key: Hashable {
-        var segment: String
+        var nsg: Int
         var direction: Rule.Direction
         var identity: Int
         var peer: Int
     }
 
-    /// The rules that can match each identity pair: those naming both groups (by key), and
-    /// per segment the wide ones (an address side), which can match every pair.
-    struct RuleIndex {
-        var naming: [Key: [Rule]] = [:]
-        var wide: [String: [Rule]] = [:]
+    let templates: AzureReader.Templates
+    let plan: FirewallPlan
+    let policy: Policy
+    /// Each NSG's rules compiled, by priority; `nsgs` holds Azure's defaults alone at its end,
+    /// for workloads without an NSG.
+    let nsgs: [[Compiled]]
+
+    init(templates: AzureReader.Templates, plan: FirewallPlan, policy: Policy) {
+        self.templates = templates
+        self.plan = plan
+        self.policy = policy
+        func identities(_ groups: [String]) -> [Int] { groups.flatMap { templates.members[$0] ?? [] } }
+        nsgs = (templates.rules + [AzureReader.defaults]).map { rules in
+            rules.map { rule in
+                let (own, peer) = (rule.ownSide, rule.peerSide)
+                let external: ExternalSet? =
+                    peer.groups.isEmpty
+                    ? (peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? ExternalSet.any : ExternalSet(addresses: AzureReader.addresses(peer.prefixes)))
+                    : nil
+                return Compiled(
+                    direction: rule.direction, allow: rule.access == .allow, ports: AzureReader.portSet(rule.proto, rule.ports), ownWide: own.isWide,
+                    owners: identities(own.groups), peerWide: peer.isWide, peers: identities(peer.groups), external: external)
+            }
+        }
     }
 
     func relation() -> Relation {
@@ -205,30 +279,63 @@ struct NSGSemantics {
         return relation
     }
 
-    func segment(of id: WorkloadID) -> String { policy.segments[policy.workloads[id.index].segment.index].name }
+    /// The NSG a workload's traffic passes: its own, or Azure's defaults alone.
+    func nsg(of id: WorkloadID) -> Int { templates.nsgOf[id.index] ?? (nsgs.count - 1) }
 
     // MARK: Between workloads
+
+    /// The rules that can decide traffic between workloads, by what they are about: both
+    /// sides named (`naming`), one side wide (`ownWide` by own identity, `peerWide` by peer),
+    /// both wide (`wide`, per NSG). Rules whose peer side names addresses concern external
+    /// peers only.
+    struct RuleIndex {
+        var naming: [Key: [Int]] = [:]
+        var ownWide: [Key: [Int]] = [:]
+        var peerWide: [Key: [Int]] = [:]
+        var wide: [Int: [Int]] = [:]
+    }
+
+    func ruleIndex() -> RuleIndex {
+        var index = RuleIndex()
+        for (nsg, rules) in nsgs.enumerated() {
+            for (position, rule) in rules.enumerated() {
+                switch (rule.ownWide, rule.peerWide) {
+                case (true, true):
+                    index.wide[nsg, default: []].append(position)
+                case (true, false):
+                    for peer in rule.peers { index.peerWide[Key(nsg: nsg, direction: rule.direction, identity: -1, peer: peer), default: []].append(position) }
+                case (false, true):
+                    for own in rule.owners { index.ownWide[Key(nsg: nsg, direction: rule.direction, identity: own, peer: -1), default: []].append(position) }
+                case (false, false):
+                    for own in rule.owners {
+                        for peer in rule.peers {
+                            index.naming[Key(nsg: nsg, direction: rule.direction, identity: own, peer: peer), default: []].append(position)
+                        }
+                    }
+                }
+            }
+        }
+        return index
+    }
 
     /// Identity pairs some rule could allow: those its groups name, or all of them when an
     /// allow matches every workload (a wildcard or VirtualNetwork ahead of every deny).
     func candidatePairs() -> Set<FirewallPlan.Pair> {
         var candidates = Set<FirewallPlan.Pair>()
         var everyPair = false
-        let wide = ["*", "VirtualNetwork"]
-        for rules in rulesBySegment.values {
-            for rule in rules where rule.access == .allow {
-                for source in rule.sourceGroups.compactMap({ identityByASG[$0] }) {
-                    for destination in rule.destinationGroups.compactMap({ identityByASG[$0] }) {
-                        candidates.insert(FirewallPlan.Pair(source: source, destination: destination))
-                    }
+        for (nsg, rules) in nsgs.enumerated() {
+            // Azure's defaults alone matter only for workloads without an NSG.
+            if nsg == nsgs.count - 1, !templates.nsgOf.contains(nil) { continue }
+            for rule in rules where rule.allow {
+                let (sources, destinations) = rule.direction == .inbound ? (rule.peers, rule.owners) : (rule.owners, rule.peers)
+                for source in sources {
+                    for destination in destinations { candidates.insert(FirewallPlan.Pair(source: source, destination: destination)) }
                 }
             }
             for direction in [Rule.Direction.inbound, .outbound] {
                 for rule in rules where rule.direction == direction {
-                    if rule.access == .deny, rule.sourcePrefixes == ["*"], rule.destinationPrefixes == ["*"] { break }
-                    let wideSource = rule.sourceGroups.isEmpty && wide.contains(rule.sourcePrefixes.first ?? "")
-                    let wideDestination = rule.destinationGroups.isEmpty && wide.contains(rule.destinationPrefixes.first ?? "")
-                    if rule.access == .allow, wideSource || wideDestination { everyPair = true }
+                    if !rule.allow, rule.ownWide, rule.peerWide, rule.ports == .all { break }
+                    if rule.allow, rule.ownWide || rule.peerWide { everyPair = true }
                 }
             }
         }
@@ -240,71 +347,45 @@ struct NSGSemantics {
         return candidates
     }
 
-    func ruleIndex() -> RuleIndex {
-        var index = RuleIndex()
-        for (segment, rules) in rulesBySegment {
-            for rule in rules {
-                let sources = rule.sourceGroups.compactMap { identityByASG[$0] }
-                let destinations = rule.destinationGroups.compactMap { identityByASG[$0] }
-                if sources.isEmpty || destinations.isEmpty {
-                    index.wide[segment, default: []].append(rule)
-                    continue
-                }
-                for source in sources {
-                    for destination in destinations {
-                        let (own, peer) = rule.direction == .inbound ? (destination, source) : (source, destination)
-                        index.naming[Key(segment: segment, direction: rule.direction, identity: own, peer: peer), default: []].append(rule)
-                    }
-                }
-            }
-        }
-        return index
-    }
-
     /// Every workload of the source identity reaches every workload of the destination where
     /// its NSG lets the traffic out and the destination's NSG lets it in. Evaluations are
-    /// cached per (segment, direction, identity, peer): workloads of one identity in one
-    /// segment see the same NSG.
+    /// cached per (NSG, direction, identity, peer): workloads of one identity that take one
+    /// NSG see the same rules.
     func addBetweenWorkloads(to relation: inout Relation) {
         let index = ruleIndex()
         var cache: [Key: PortSet] = [:]
-        func ports(_ segment: String, _ direction: Rule.Direction, _ identity: Int, _ peer: Int) -> PortSet {
-            let key = Key(segment: segment, direction: direction, identity: identity, peer: peer)
+        func ports(_ nsg: Int, _ direction: Rule.Direction, _ identity: Int, _ peer: Int) -> PortSet {
+            let key = Key(nsg: nsg, direction: direction, identity: identity, peer: peer)
             if let known = cache[key] { return known }
-            let rules = ((index.naming[key] ?? []) + (index.wide[segment] ?? AzureReader.defaults)).sorted { $0.priority < $1.priority }
-            let result = allowedPorts(rules, direction: direction, identity: identity, peer: peer)
+            var positions = index.naming[key] ?? []
+            positions += index.ownWide[Key(nsg: nsg, direction: direction, identity: identity, peer: -1)] ?? []
+            positions += index.peerWide[Key(nsg: nsg, direction: direction, identity: -1, peer: peer)] ?? []
+            positions += index.wide[nsg] ?? []
+            let result = allowedPorts(nsgs[nsg], positions.sorted(), direction: direction)
             cache[key] = result
             return result
         }
         for pair in candidatePairs() {
             for sourceID in plan.identities[pair.source].workloads {
-                let out = ports(segment(of: sourceID), .outbound, pair.source, pair.destination)
+                let out = ports(nsg(of: sourceID), .outbound, pair.source, pair.destination)
                 guard !out.isEmpty else { continue }
                 for destinationID in plan.identities[pair.destination].workloads {
-                    let allowed = out.intersection(ports(segment(of: destinationID), .inbound, pair.destination, pair.source))
+                    let allowed = out.intersection(ports(nsg(of: destinationID), .inbound, pair.destination, pair.source))
                     if !allowed.isEmpty { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = allowed }
                 }
             }
         }
     }
 
-    /// Whether a rule is about the traffic of `identity`'s workloads (it names its group, or
-    /// every workload).
-    func applies(_ rule: Rule, to identity: Int) -> Bool {
-        let own = rule.ownSide
-        return own.groups.contains { identityByASG[$0] == identity } || own.isWide
-    }
-
-    /// The ports rules of one direction allow between `identity` and `peer`: first match
-    /// wins, so a rule decides only the ports no earlier rule decided.
-    func allowedPorts(_ rules: [Rule], direction: Rule.Direction, identity: Int, peer: Int) -> PortSet {
+    /// The ports the rules at `positions` (all about the pair, in priority order) allow in one
+    /// direction: first match wins, so a rule decides only the ports no earlier rule decided.
+    func allowedPorts(_ rules: [Compiled], _ positions: [Int], direction: Rule.Direction) -> PortSet {
         var decided = PortSet()
         var allowed = PortSet()
-        for rule in rules where rule.direction == direction && applies(rule, to: identity) {
-            let side = rule.peerSide
-            guard side.groups.contains(where: { identityByASG[$0] == peer }) || side.isWide else { continue }
-            let ports = AzureReader.portSet(rule.proto, rule.ports).subtracting(decided)
-            if rule.access == .allow { allowed.formUnion(ports) }
+        for position in positions where rules[position].direction == direction {
+            let rule = rules[position]
+            let ports = rule.ports.subtracting(decided)
+            if rule.allow { allowed.formUnion(ports) }
             decided.formUnion(ports)
         }
         return allowed
@@ -313,26 +394,39 @@ struct NSGSemantics {
     // MARK: External peers
 
     /// The external peers each workload's NSG lets in and out. Egress open to every address
-    /// reaches every dns: name too. Cached per segment and identity.
+    /// reaches every dns: name too. Cached per NSG and identity; the rules about an identity
+    /// are found by index, not by trying each rule of the NSG.
     func addExternal(to relation: inout Relation) {
+        var about: [Key: [Int]] = [:]
+        var wide: [Int: [Int]] = [:]
+        for (nsg, rules) in nsgs.enumerated() {
+            for (position, rule) in rules.enumerated() where rule.external != nil {
+                if rule.ownWide {
+                    wide[nsg, default: []].append(position)
+                } else {
+                    for own in Set(rule.owners) { about[Key(nsg: nsg, direction: .inbound, identity: own, peer: -1), default: []].append(position) }
+                }
+            }
+        }
         var cache: [Key: (ingress: ExternalRules, egress: ExternalRules)] = [:]
         for source in policy.workloads {
             guard let index = plan.identityOf[source.id] else { continue }
-            let segment = segment(of: source.id)
-            let key = Key(segment: segment, direction: .inbound, identity: index, peer: -1)
-            let (ingress, egress) = cache[key] ?? external(segment: segment, identity: index)
-            cache[key] = (ingress, egress)
+            let nsg = nsg(of: source.id)
+            let key = Key(nsg: nsg, direction: .inbound, identity: index, peer: -1)
+            if cache[key] == nil {
+                let positions = ((about[key] ?? []) + (wide[nsg] ?? [])).sorted()
+                cache[key] = external(nsgs[nsg], positions)
+            }
+            guard let (ingress, egress) = cache[key] else { continue }
             if !ingress.isEmpty { relation.ingress[source.id] = ingress }
             if !egress.isEmpty { relation.egress[source.id] = egress }
         }
     }
 
-    func external(segment: String, identity: Int) -> (ingress: ExternalRules, egress: ExternalRules) {
-        // Only rules with an address side can concern external peers.
-        let rules = (rulesBySegment[segment] ?? AzureReader.defaults).filter { $0.sourceGroups.isEmpty || $0.destinationGroups.isEmpty }
-        let ingress = ExternalRules(contributions: allowedExternal(rules, direction: .inbound, identity: identity))
+    func external(_ rules: [Compiled], _ positions: [Int]) -> (ingress: ExternalRules, egress: ExternalRules) {
+        let ingress = ExternalRules(contributions: allowedExternal(rules, positions, direction: .inbound))
         let egress = ExternalRules(
-            entries: ExternalRules(contributions: allowedExternal(rules, direction: .outbound, identity: identity))
+            entries: ExternalRules(contributions: allowedExternal(rules, positions, direction: .outbound))
                 .entries.map { entry in
                     var peers = entry.peers
                     if peers.addresses.isAll { peers.dns = .all }
@@ -341,21 +435,23 @@ struct NSGSemantics {
         return (ingress, egress)
     }
 
-    /// The external peers and ports rules of one direction allow for `identity`: first match
-    /// wins, so an allow counts only where no earlier rule decided.
-    func allowedExternal(_ rules: [Rule], direction: Rule.Direction, identity: Int) -> [ExternalRules.Contribution] {
+    /// The external peers and ports the rules at `positions` allow in one direction: first
+    /// match wins, so an allow counts only where no earlier deny decided (what an earlier
+    /// allow decided is allowed either way).
+    func allowedExternal(_ rules: [Compiled], _ positions: [Int], direction: Rule.Direction) -> [ExternalRules.Contribution] {
         var allowed: [ExternalRules.Contribution] = []
-        var decided: [ExternalRules.Contribution] = []
-        for rule in rules where rule.direction == direction && applies(rule, to: identity) {
-            let prefixes = rule.peerSide.prefixes
-            let peers = prefixes == ["*"] || prefixes == ["Internet"] ? ExternalSet.any : ExternalSet(addresses: AzureReader.addresses(prefixes))
-            guard !peers.isEmpty else { continue }
-            let region = AzureReader.portSet(rule.proto, rule.ports)
-            if rule.access == .allow {
-                let fresh = ExternalRules(contributions: [.init(ports: region, peers: peers, deny: false)] + decided)
+        var denied: [ExternalRules.Contribution] = []
+        for position in positions where rules[position].direction == direction {
+            let rule = rules[position]
+            guard let peers = rule.external, !peers.isEmpty else { continue }
+            if !rule.allow {
+                denied.append(.init(ports: rule.ports, peers: peers, deny: true))
+            } else if denied.isEmpty {
+                allowed.append(.init(ports: rule.ports, peers: peers, deny: false))
+            } else {
+                let fresh = ExternalRules(contributions: [.init(ports: rule.ports, peers: peers, deny: false)] + denied)
                 allowed += fresh.entries.map { .init(ports: $0.ports, peers: $0.peers, deny: false) }
             }
-            decided.append(.init(ports: region, peers: peers, deny: true))
         }
         return allowed
     }
