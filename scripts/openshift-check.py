@@ -219,8 +219,10 @@ def made_for(scc, pod):
         user = strategy["type"] == ("MustRunAsNonRoot" if pod["nonroot"] else "RunAsAny")
     else:
         user = strategy["type"] == "MustRunAsRange"
-    caps = pod["drop"] is None and not pod["add"] or (
-        scc["allowedCapabilities"] == pod["add"] and scc["requiredDropCapabilities"] == (pod["drop"] or []))
+    if pod["drop"] is None and not pod["add"]:
+        caps = scc["allowedCapabilities"] == ["NET_BIND_SERVICE"] and scc["requiredDropCapabilities"] == ["ALL"]
+    else:
+        caps = scc["allowedCapabilities"] == pod["add"] and scc["requiredDropCapabilities"] == (pod["drop"] or [])
     return (user and caps and scc["allowPrivilegedContainer"] == pod["privileged"]
             and scc["allowPrivilegeEscalation"] == (pod["privileged"] or pod["escalation"] is True)
             and (scc["allowHostNetwork"], scc["allowHostPID"], scc["allowHostIPC"]) == pod["host"]
