@@ -387,7 +387,7 @@ extension OpenShiftTests {
         #expect(throws: BackendError.self) { try backend.emit(policy, options: options(.openshift, .widen)) }
         let shop = try samplePolicy("shop.yaml")
         let text = try backend.emit(shop, options: options(.openshift, .widen)).files[0].contents
-        #expect(text.contains("name: palisade.shop-shop.uid-10001.readonly.emptydir.secret") && text.contains("name: palisade.grant.oncall.sre"))
+        #expect(text.contains("name: palisade.shop.uid-10001.readonly.emptydir.secret") && text.contains("name: palisade.grant.oncall.sre"))
         let doubled = text + "---\n" + text.components(separatedBy: "---\n")[1]
         #expect(throws: ReadFailure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: doubled)], policy: shop) }
     }

@@ -331,7 +331,9 @@ struct ClusterNetwork {
     }
 
     /// What one set of rules allows; pods selected by the same policies share it.
-    func allowed(_ rules: [(NetworkPolicy, PolicyRule)], index: Index, peers: inout [PeerKey: [Int]]) -> Allowed {
+    func allowed(
+        _ rules: [(NetworkPolicy, PolicyRule)], index: Index, peers: inout [PeerKey: [Int]], externals: inout [[ContributionKey]: ExternalRules]
+    ) -> Allowed {
         var result = Allowed()
         result.isolated = true
         var contributions: [ExternalRules.Contribution] = []
@@ -360,8 +362,24 @@ struct ClusterNetwork {
                 }
             }
         }
-        result.external = ExternalRules(contributions: contributions)
+        if !contributions.isEmpty {
+            // Many pods are let in from (or out to) the same addresses: normalize each distinct
+            // list once.
+            let key = contributions.map { ContributionKey(ports: $0.ports, peers: $0.peers) }
+            if let known = externals[key] {
+                result.external = known
+            } else {
+                result.external = ExternalRules(contributions: contributions)
+                externals[key] = result.external
+            }
+        }
         return result
+    }
+
+    /// An allowing contribution, as the key of its normalized rules.
+    struct ContributionKey: Hashable {
+        var ports: PortSet
+        var peers: ExternalSet
     }
 
     /// A pods peer and the namespace it is relative to (empty when it names namespaces).
@@ -377,6 +395,7 @@ struct ClusterNetwork {
         open.everyone = .all
         open.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
         var known: [[Int]: Allowed] = [:]
+        var externals: [[ContributionKey]: ExternalRules] = [:]
         var result: [Allowed] = []
         result.reserveCapacity(pods.count)
         for (position, group) in pods.enumerated() {
@@ -389,7 +408,7 @@ struct ClusterNetwork {
                 result.append(allowed)
                 continue
             }
-            let allowed = allowed(rules(direction, policies: selecting) ?? [], index: index, peers: &peers)
+            let allowed = allowed(rules(direction, policies: selecting) ?? [], index: index, peers: &peers, externals: &externals)
             known[selecting] = allowed
             result.append(allowed)
         }
