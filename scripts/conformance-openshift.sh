@@ -5,6 +5,9 @@
 #  - validates its SecurityContextConstraints and EgressFirewalls against the schemas in
 #    ${PALISADE_SHARED:-../shared}/schemas (jsonschema), and its Routes against the fields
 #    route.openshift.io/v1 requires (scripts/openshift-check.py);
+#  - has one SCC per distinct runtime profile, each Deployment's pod admitted by exactly the SCC
+#    of its profile (openshift-check.py scc: admission by priority over what its service account
+#    may use);
 #  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
 #    connectivity must equal what palisade's reader computes from the same file.
 # Prints "N passed, N failed"; exits non-zero on any failure.
@@ -42,6 +45,7 @@ for file in "${files[@]}"; do
   done
 done
 
+if "$venv/bin/python" scripts/openshift-check.py scc "${files[@]}"; then pass; else fail "SCC admission: a Deployment not admitted by exactly the SCC of its profile"; fi
 if "$venv/bin/python" scripts/openshift-check.py crds "$shared/schemas" "${files[@]}"; then pass; else fail "SCC, EgressFirewall or Route documents"; fi
 
 # What palisade's reader says each file allows, from the files as written to targets/.

@@ -12,6 +12,14 @@
       compares network-config-analyzer's workload pairs with palisade's reader for POLICY.
       Left out: self pairs (nca never reports them) and Deployments scaled to 0 replicas (nca
       models their pods as absent; palisade's relation is about the workload whenever it runs).
+  openshift-check.py scc FILE...
+      SCC admission, evaluated here from the file alone: every SCC's content differs from every
+      other's (one per runtime profile); every SCC is used; and each Deployment's pod is
+      admitted by exactly the SCC made for its profile: among the SCCs its service account may
+      `use` (Roles and RoleBindings in its namespace) plus restricted-v2 (priority 0), that SCC
+      admits the pod, matches what the pod asks for, and has a higher priority than every other
+      that admits the pod (so OpenShift's ordering by priority picks it, whatever the
+      restrictiveness and name tie-breaks).
 Exit status 1 on any failure, with one line per problem.
 """
 import ipaddress
@@ -129,6 +137,154 @@ def compare(nca_path, read_path, policy, manifests):
     return 1 if failures else 0
 
 
+RESTRICTED_V2 = {
+    "metadata": {"name": "restricted-v2"}, "priority": None, "allowPrivilegedContainer": False,
+    "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": False, "requiredDropCapabilities": ["ALL"],
+    "allowedCapabilities": ["NET_BIND_SERVICE"], "allowHostNetwork": False, "allowHostPID": False, "allowHostIPC": False,
+    "allowHostPorts": False, "runAsUser": {"type": "MustRunAsRange"}, "seccompProfiles": ["runtime/default"],
+    "volumes": ["configMap", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"],
+}
+
+SECCOMP = {"RuntimeDefault": "runtime/default", "Unconfined": "unconfined"}
+
+
+def pod_requests(doc):
+    """What a Deployment's pod asks of SCC admission."""
+    pod = doc["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    context = container.get("securityContext") or {}
+    pod_context = pod.get("securityContext") or {}
+    seccomp = context.get("seccompProfile") or pod_context.get("seccompProfile")
+    if seccomp:
+        seccomp = SECCOMP.get(seccomp["type"]) or "localhost/" + seccomp.get("localhostProfile", "")
+    volumes = set()
+    for volume in pod.get("volumes") or []:
+        volumes |= {key for key in volume if key != "name"}
+    return {
+        "privileged": context.get("privileged") is True,
+        "escalation": context.get("allowPrivilegeEscalation"),
+        "readonly": context.get("readOnlyRootFilesystem"),
+        "add": (context.get("capabilities") or {}).get("add") or [],
+        "drop": (context.get("capabilities") or {}).get("drop"),
+        "user": context.get("runAsUser", pod_context.get("runAsUser")),
+        "nonroot": context.get("runAsNonRoot", pod_context.get("runAsNonRoot")),
+        "seccomp": seccomp,
+        "host": (pod.get("hostNetwork", False), pod.get("hostPID", False), pod.get("hostIPC", False)),
+        "hostports": pod.get("hostNetwork", False) and bool(container.get("ports")),
+        "volumes": volumes,
+    }
+
+
+def admits(scc, pod):
+    """Whether the SCC lets the pod run (the checks of OpenShift's providers that palisade's
+    objects exercise)."""
+    if pod["privileged"] and not scc["allowPrivilegedContainer"]:
+        return False
+    allowed = (scc["allowHostNetwork"], scc["allowHostPID"], scc["allowHostIPC"])
+    if any(asked and not ok for asked, ok in zip(pod["host"], allowed)) or pod["hostports"] and not scc["allowHostPorts"]:
+        return False
+    allowed_caps = scc.get("allowedCapabilities") or []
+    if "*" not in allowed_caps and not set(pod["add"]) <= set(allowed_caps):
+        return False
+    if any(cap in pod["add"] for cap in scc.get("requiredDropCapabilities") or [] if cap != "ALL"):
+        return False
+    strategy = scc["runAsUser"]["type"]
+    if strategy == "MustRunAs" and pod["user"] not in (None, scc["runAsUser"]["uid"]):
+        return False
+    if strategy == "MustRunAsNonRoot" and (pod["user"] == 0 or pod["nonroot"] is False):
+        return False
+    if strategy == "MustRunAsRange" and pod["user"] is not None:
+        return False
+    if scc["readOnlyRootFilesystem"] and pod["readonly"] is False:
+        return False
+    if not scc["allowPrivilegeEscalation"] and pod["escalation"] is True:
+        return False
+    profiles = scc.get("seccompProfiles") or []
+    if "*" not in profiles and pod["seccomp"] is not None:
+        names = {"docker/default" if p == "runtime/default" else p for p in profiles} | set(profiles)
+        if pod["seccomp"] not in names:
+            return False
+    volumes = scc.get("volumes") or []
+    if "*" not in volumes and not pod["volumes"] <= set(volumes):
+        return False
+    return True
+
+
+def made_for(scc, pod):
+    """Whether the SCC is the one made for what the pod asks: it allows exactly that."""
+    strategy = scc["runAsUser"]
+    if pod["user"] is not None:
+        user = strategy == {"type": "MustRunAs", "uid": pod["user"]}
+    elif pod["nonroot"] is not None:
+        user = strategy["type"] == ("MustRunAsNonRoot" if pod["nonroot"] else "RunAsAny")
+    else:
+        user = strategy["type"] == "MustRunAsRange"
+    if pod["drop"] is None and not pod["add"]:
+        caps = scc["allowedCapabilities"] == ["NET_BIND_SERVICE"] and scc["requiredDropCapabilities"] == ["ALL"]
+    else:
+        caps = scc["allowedCapabilities"] == pod["add"] and scc["requiredDropCapabilities"] == (pod["drop"] or [])
+    return (user and caps and scc["allowPrivilegedContainer"] == pod["privileged"]
+            and scc["allowPrivilegeEscalation"] == (pod["privileged"] or pod["escalation"] is True)
+            and (scc["allowHostNetwork"], scc["allowHostPID"], scc["allowHostIPC"]) == pod["host"]
+            and scc["readOnlyRootFilesystem"] == (pod["readonly"] is True)
+            and scc["seccompProfiles"] == [pod["seccomp"] or "runtime/default"]
+            and set(scc["volumes"]) == (pod["volumes"] or {"none"}))
+
+
+def scc_check(paths):
+    failures = 0
+    for path in paths:
+        docs = documents(path)
+        sccs = {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == "SecurityContextConstraints"}
+        contents = {}
+        for name, doc in sccs.items():
+            content = json.dumps({key: value for key, value in doc.items() if key not in ("metadata", "priority")}, sort_keys=True)
+            if content in contents:
+                print(f"FAIL: {path}: SCCs {contents[content]} and {name} have the same content")
+                failures += 1
+            contents[content] = name
+        roles = {(doc["metadata"]["namespace"], doc["metadata"]["name"]): doc for doc in docs if doc["kind"] == "Role"}
+        usable = {}
+        for doc in docs:
+            if doc["kind"] != "RoleBinding":
+                continue
+            namespace = doc["metadata"]["namespace"]
+            role = roles.get((namespace, doc["roleRef"]["name"]), {"rules": []})
+            names = [name for rule in role["rules"] if "use" in rule["verbs"] and "securitycontextconstraints" in rule["resources"]
+                     for name in rule.get("resourceNames", []) if name in sccs]
+            for subject in doc["subjects"]:
+                if subject["kind"] == "ServiceAccount" and subject.get("namespace", namespace) == namespace:
+                    usable.setdefault((namespace, subject["name"]), set()).update(names)
+        used = set()
+        deployments = 0
+        for doc in docs:
+            if doc["kind"] != "Deployment":
+                continue
+            deployments += 1
+            name, namespace = doc["metadata"]["name"], doc["metadata"]["namespace"]
+            account = doc["spec"]["template"]["spec"].get("serviceAccountName", "default")
+            pod = pod_requests(doc)
+            candidates = [RESTRICTED_V2] + [sccs[scc] for scc in sorted(usable.get((namespace, account), ()))]
+            admitting = [scc for scc in candidates if admits(scc, pod)]
+            own = [scc for scc in admitting if made_for(scc, pod) and scc is not RESTRICTED_V2]
+            if len(own) != 1:
+                print(f"FAIL: {path}: Deployment {namespace}/{name}: {len(own)} SCCs made for its profile admit it")
+                failures += 1
+                continue
+            used.add(own[0]["metadata"]["name"])
+            top = own[0].get("priority") or 0
+            rivals = [scc["metadata"]["name"] for scc in admitting if scc is not own[0] and (scc.get("priority") or 0) >= top]
+            if rivals:
+                print(f"FAIL: {path}: Deployment {namespace}/{name}: {', '.join(rivals)} would admit it before or with {own[0]['metadata']['name']}")
+                failures += 1
+        for name in sorted(set(sccs) - used):
+            print(f"FAIL: {path}: SCC {name} admits no Deployment")
+            failures += 1
+        if not failures:
+            print(f"openshift-check: {path}: {deployments} Deployments each admitted by the one SCC of its profile ({len(sccs)} SCCs)")
+    return 1 if failures else 0
+
+
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
     if command == "split":
@@ -137,4 +293,6 @@ if __name__ == "__main__":
         sys.exit(crds(arguments[0], arguments[1:]))
     if command == "compare":
         sys.exit(compare(*arguments))
+    if command == "scc":
+        sys.exit(scc_check(arguments))
     sys.exit(f"unknown command {command}")

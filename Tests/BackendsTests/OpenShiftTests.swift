@@ -208,9 +208,11 @@ import YAML
         let policy = try samplePolicy("shop.yaml")
         let emission = try backend.emit(policy, options: options(.openshift, .widen))
         let plan = try OpenShiftPlan(policy: policy, options: OpenShiftOptions(clusterNetworks: Self.clusterNetworks))
-        for pod in plan.network.pods {
+        let index = ClusterNetwork.Index(plan.network)
+        for (position, pod) in plan.network.pods.enumerated() {
             let hasEgress = plan.network.policies.contains { $0.namespace == pod.namespace && $0.name.hasSuffix("-egress") }
-            let reaches = plan.network.allows(.egress, pod, platform: PlatformPods.dnsNamespace, PlatformPods.dnsLabels, on: PlatformPods.dnsPorts)
+            let reaches = plan.network.allows(
+                .egress, position, platform: PlatformPods.dnsNamespace, PlatformPods.dnsLabels, on: PlatformPods.dnsPorts, index: index)
             #expect(reaches == hasEgress, "\(policy.workloads[pod.workload.index].name)")
         }
         let namespacesWithDNS = Set(plan.network.policies.filter { $0.name == "allow-dns" }.map(\.namespace))
@@ -333,7 +335,8 @@ import YAML
         let kinds = loaded.documents.compactMap { $0["kind"]?.scalar }
         #expect(kinds.first == "Namespace")
         #expect(kinds.filter { $0 == "Deployment" }.count == policy.workloads.count)
-        #expect(kinds.filter { $0 == "SecurityContextConstraints" }.count == policy.workloads.count)
+        // One SCC per distinct runtime profile: shop's six workloads have five.
+        #expect(kinds.filter { $0 == "SecurityContextConstraints" }.count == 5)
         #expect(kinds.filter { $0 == "NetworkPolicy" && true }.count >= policy.segments.count)
     }
 }
@@ -384,7 +387,7 @@ extension OpenShiftTests {
         #expect(throws: BackendError.self) { try backend.emit(policy, options: options(.openshift, .widen)) }
         let shop = try samplePolicy("shop.yaml")
         let text = try backend.emit(shop, options: options(.openshift, .widen)).files[0].contents
-        #expect(text.contains("name: palisade.edge.web") && text.contains("name: palisade.grant.oncall.sre"))
+        #expect(text.contains("name: palisade.shop.uid-10001.readonly.emptydir.secret") && text.contains("name: palisade.grant.oncall.sre"))
         let doubled = text + "---\n" + text.components(separatedBy: "---\n")[1]
         #expect(throws: ReadFailure.self) { try backend.read([OutputFile(path: "manifests.yaml", contents: doubled)], policy: shop) }
     }

@@ -244,39 +244,74 @@ struct ClusterNetwork {
         }
     }
 
-    /// Lookups that keep evaluation linear in the objects: policies by namespace, pods by
-    /// namespace and by workload label.
+    /// Lookups that keep evaluation linear in the objects and in what they allow: pods and
+    /// namespaces by label (key=value to the pods or namespaces that carry it), and for each
+    /// pod the policies that select it. A selector is evaluated through the shortest posting
+    /// list of its labels, never by testing it against every pod.
     struct Index {
-        var policies: [String: [NetworkPolicy]] = [:]
-        var pods: [String: [Int]] = [:]
-        var byWorkload: [String: [Int]] = [:]
-        var all: [Int] = []
+        /// Pod positions by label key and value, ascending.
+        var postings: [String: [String: [Int]]] = [:]
+        /// Pod positions by namespace, ascending.
+        var podsIn: [String: [Int]] = [:]
+        /// Namespaces that hold pods, by label key and value, and all of them.
+        var namespacePostings: [String: [String: [String]]] = [:]
+        var namespaceNames: [String] = []
+        /// For each pod position, the positions (in `policies`) of the policies that select it.
+        var selecting: [[Int]]
 
         init(_ network: ClusterNetwork) {
-            for policy in network.policies { policies[policy.namespace, default: []].append(policy) }
+            selecting = Array(repeating: [], count: network.pods.count)
             for (position, group) in network.pods.enumerated() {
-                pods[group.namespace, default: []].append(position)
-                if let name = group.labels[OpenShiftPlan.workloadLabel] { byWorkload[name, default: []].append(position) }
-                all.append(position)
+                if podsIn[group.namespace] == nil { namespaceNames.append(group.namespace) }
+                podsIn[group.namespace, default: []].append(position)
+                for (key, value) in group.labels { postings[key, default: [:]][value, default: []].append(position) }
+            }
+            for namespace in namespaceNames {
+                for (key, value) in network.labels(of: namespace) { namespacePostings[key, default: [:]][value, default: []].append(namespace) }
+            }
+            for (position, policy) in network.policies.enumerated() {
+                for pod in pods(matching: policy.podSelector, in: [policy.namespace], network) { selecting[pod].append(position) }
             }
         }
 
-        /// The pods a peer entry can match, narrowed by its selectors' exact labels (the
-        /// caller still checks each one).
-        func candidates(_ namespaces: LabelSelector?, _ pods: LabelSelector?, policyNamespace: String) -> [Int] {
-            if let name = pods?.labels[OpenShiftPlan.workloadLabel] { return byWorkload[name] ?? [] }
-            guard let namespaces else { return self.pods[policyNamespace] ?? [] }
-            if let name = namespaces.labels[OpenShiftPlan.namespaceNameLabel] { return self.pods[name] ?? [] }
-            return all
+        /// The namespaces holding pods that `selector` matches.
+        func namespaces(matching selector: LabelSelector, _ network: ClusterNetwork) -> [String] {
+            guard
+                let (key, value) = selector.labels.min(by: {
+                    namespacePostings[$0.key]?[$0.value]?.count ?? 0 < namespacePostings[$1.key]?[$1.value]?.count ?? 0
+                })
+            else { return namespaceNames }
+            return (namespacePostings[key]?[value] ?? []).filter { selector.matches(network.labels(of: $0)) }
+        }
+
+        /// The positions of the pods in `namespaces` (nil: any) that `selector` matches, ascending.
+        func pods(matching selector: LabelSelector, in namespaces: [String]?, _ network: ClusterNetwork) -> [Int] {
+            if let (key, value) = selector.labels.min(by: { postings[$0.key]?[$0.value]?.count ?? 0 < postings[$1.key]?[$1.value]?.count ?? 0 }) {
+                let allowed = namespaces.map(Set.init)
+                return (postings[key]?[value] ?? []).filter { position in
+                    let pod = network.pods[position]
+                    return allowed?.contains(pod.namespace) ?? true && selector.matches(pod.labels)
+                }
+            }
+            guard let namespaces else { return Array(network.pods.indices) }
+            return namespaces.flatMap { podsIn[$0] ?? [] }.sorted()
+        }
+
+        /// The pods a peer entry of a policy in `policyNamespace` matches (host-network pods
+        /// included: callers leave them out).
+        func pods(_ namespaces: LabelSelector?, _ selector: LabelSelector?, policyNamespace: String, _ network: ClusterNetwork) -> [Int] {
+            let inNamespaces = namespaces.map { self.namespaces(matching: $0, network) } ?? [policyNamespace]
+            return pods(matching: selector ?? .everything, in: inNamespaces, network)
         }
     }
 
-    /// The rules of `direction` that apply to pods with `labels` in `namespace`; nil when no
-    /// policy isolates them for that direction.
-    func rules(_ direction: Direction, namespace: String, labels: [String: String], index: Index? = nil) -> [(NetworkPolicy, PolicyRule)]? {
+    /// The rules of `direction` of the policies at `positions` (those selecting one pod); nil
+    /// when none of them isolates the pod for that direction.
+    func rules(_ direction: Direction, policies positions: [Int]) -> [(NetworkPolicy, PolicyRule)]? {
         var isolated = false
         var result: [(NetworkPolicy, PolicyRule)] = []
-        for policy in index?.policies[namespace] ?? policies where policy.namespace == namespace && policy.podSelector.matches(labels) {
+        for position in positions {
+            let policy = policies[position]
             guard let rules = direction == .ingress ? policy.ingress : policy.egress else { continue }
             isolated = true
             result += rules.map { (policy, $0) }
@@ -295,46 +330,95 @@ struct ClusterNetwork {
         return (pods ?? .everything).matches(labels)
     }
 
-    func allowed(_ direction: Direction, for group: PodGroup, index: Index) -> Allowed {
+    /// What one set of rules allows; pods selected by the same policies share it.
+    func allowed(
+        _ rules: [(NetworkPolicy, PolicyRule)], index: Index, peers: inout [PeerKey: [Int]], externals: inout [[ContributionKey]: ExternalRules]
+    ) -> Allowed {
         var result = Allowed()
-        guard !group.hostNetwork, let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else {
-            result.everyone = .all
-            result.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
-            return result
-        }
         result.isolated = true
         var contributions: [ExternalRules.Contribution] = []
         for (policy, rule) in rules {
             let ports = rule.portSet
-            guard let peers = rule.peers else {
+            guard let entries = rule.peers else {
                 result.everyone.formUnion(ports)
                 contributions.append(.init(ports: ports, peers: .any, deny: false))
                 continue
             }
-            for peer in peers {
-                if case .block(let cidr, _) = peer {
+            for peer in entries {
+                switch peer {
+                case .block(let cidr, _):
                     let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
                     contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
-                    continue
-                }
-                guard case .pods(let namespaces, let selector) = peer else { continue }
-                for position in index.candidates(namespaces, selector, policyNamespace: policy.namespace) {
-                    let other = pods[position]
-                    guard !other.hostNetwork, self.peer(peer, of: policy, matches: other.namespace, other.labels) else { continue }
-                    result.workloads[other.workload, default: PortSet()].formUnion(ports)
+                case .pods(let namespaces, let selector):
+                    let key = PeerKey(peer: peer, namespace: namespaces == nil ? policy.namespace : "")
+                    let matched: [Int]
+                    if let known = peers[key] {
+                        matched = known
+                    } else {
+                        matched = index.pods(namespaces, selector, policyNamespace: policy.namespace, self).filter { !pods[$0].hostNetwork }
+                        peers[key] = matched
+                    }
+                    for position in matched { result.workloads[pods[position].workload, default: PortSet()].formUnion(ports) }
                 }
             }
         }
-        result.external = ExternalRules(contributions: contributions)
+        if !contributions.isEmpty {
+            // Many pods are let in from (or out to) the same addresses: normalize each distinct
+            // list once.
+            let key = contributions.map { ContributionKey(ports: $0.ports, peers: $0.peers) }
+            if let known = externals[key] {
+                result.external = known
+            } else {
+                result.external = ExternalRules(contributions: contributions)
+                externals[key] = result.external
+            }
+        }
         return result
     }
 
-    /// Whether pods of `group` may open connections to (egress) or accept them from
-    /// (ingress) platform pods with `labels` in `namespace`, on `ports`.
-    func allows(_ direction: Direction, _ group: PodGroup, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index? = nil)
-        -> Bool
-    {
-        guard !group.hostNetwork, let rules = rules(direction, namespace: group.namespace, labels: group.labels, index: index) else { return true }
+    /// An allowing contribution, as the key of its normalized rules.
+    struct ContributionKey: Hashable {
+        var ports: PortSet
+        var peers: ExternalSet
+    }
+
+    /// A pods peer and the namespace it is relative to (empty when it names namespaces).
+    struct PeerKey: Hashable {
+        var peer: PolicyPeer
+        var namespace: String
+    }
+
+    /// What the policies of `direction` allow for each pod, computed once per distinct set of
+    /// selecting policies.
+    func allowed(_ direction: Direction, index: Index, peers: inout [PeerKey: [Int]]) -> [Allowed] {
+        var open = Allowed()
+        open.everyone = .all
+        open.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+        var known: [[Int]: Allowed] = [:]
+        var externals: [[ContributionKey]: ExternalRules] = [:]
+        var result: [Allowed] = []
+        result.reserveCapacity(pods.count)
+        for (position, group) in pods.enumerated() {
+            let selecting = index.selecting[position].filter { (direction == .ingress ? policies[$0].ingress : policies[$0].egress) != nil }
+            guard !group.hostNetwork, !selecting.isEmpty else {
+                result.append(open)
+                continue
+            }
+            if let allowed = known[selecting] {
+                result.append(allowed)
+                continue
+            }
+            let allowed = allowed(rules(direction, policies: selecting) ?? [], index: index, peers: &peers, externals: &externals)
+            known[selecting] = allowed
+            result.append(allowed)
+        }
+        return result
+    }
+
+    /// Whether pods of the group at `position` may open connections to (egress) or accept
+    /// them from (ingress) platform pods with `labels` in `namespace`, on `ports`.
+    func allows(_ direction: Direction, _ position: Int, platform namespace: String, _ labels: [String: String], on ports: PortSet, index: Index) -> Bool {
+        guard !pods[position].hostNetwork, let rules = rules(direction, policies: index.selecting[position]) else { return true }
         var covered = PortSet()
         for (policy, rule) in rules where rule.peers?.contains(where: { self.peer($0, of: policy, matches: namespace, labels) }) ?? true {
             covered.formUnion(rule.portSet)
@@ -342,12 +426,17 @@ struct ClusterNetwork {
         return ports.isSubset(of: covered)
     }
 
-    /// The connections these objects allow, workload to workload and with the outside.
+    /// The connections these objects allow, workload to workload and with the outside. Each
+    /// pod's allowances come from the rules that select it (evaluated through the label
+    /// index); a pair is looked at only where a destination's ingress names its source or
+    /// admits every pod, so the cost follows the rules and the relation, not the square of a
+    /// namespace.
     var relation: Relation {
         var relation = Relation()
         let lookup = Index(self)
-        let ingress = pods.map { allowed(.ingress, for: $0, index: lookup) }
-        let egress = pods.map { allowed(.egress, for: $0, index: lookup) }
+        var peers: [PeerKey: [Int]] = [:]
+        let ingress = allowed(.ingress, index: lookup, peers: &peers)
+        let egress = allowed(.egress, index: lookup, peers: &peers)
         var balancersIn: [String: [LoadBalancer]] = [:]
         for balancer in loadBalancers { balancersIn[balancer.namespace, default: []].append(balancer) }
         var routesIn: [String: [Route]] = [:]
@@ -359,9 +448,21 @@ struct ClusterNetwork {
         }
         var index: [WorkloadID: Int] = [:]
         for (position, group) in pods.enumerated() { index[group.workload] = position }
+        // Sources by destination their egress names, and sources whose egress admits every pod.
+        var egressNames: [WorkloadID: [WorkloadID]] = [:]
+        var egressEveryone: [WorkloadID] = []
+        for (position, group) in pods.enumerated() {
+            if !egress[position].everyone.isEmpty { egressEveryone.append(group.workload) }
+            for destination in egress[position].workloads.keys { egressNames[destination, default: []].append(group.workload) }
+        }
         for (position, group) in pods.enumerated() {
             let destination = group.workload
-            let candidates = ingress[position].everyone.isEmpty ? Array(ingress[position].workloads.keys) : pods.map(\.workload)
+            var candidates = Array(ingress[position].workloads.keys)
+            if !ingress[position].everyone.isEmpty {
+                var seen = Set(candidates)
+                for source in egressNames[destination] ?? [] where seen.insert(source).inserted { candidates.append(source) }
+                for source in egressEveryone where seen.insert(source).inserted { candidates.append(source) }
+            }
             for source in candidates {
                 guard let sourcePosition = index[source] else { continue }
                 let ports = ingress[position].ports(for: source).intersection(egress[sourcePosition].ports(for: destination))
@@ -374,11 +475,11 @@ struct ClusterNetwork {
             for balancer in balancersIn[group.namespace] ?? [] where balancer.selector.matches(group.labels) {
                 balanced = balanced.union(balancer.delivers)
             }
-            var external = intersection(balanced, ingress[position].external)
+            var external = balanced.isEmpty ? balanced : intersection(balanced, ingress[position].external)
             for route in routesIn[group.namespace] ?? []
             where route.selector.matches(group.labels)
                 && allows(
-                    .ingress, group, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)),
+                    .ingress, position, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)),
                     index: lookup)
             {
                 external = external.union(route.delivers)

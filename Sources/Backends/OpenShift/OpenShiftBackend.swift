@@ -3,7 +3,7 @@ import IR
 
 /// OpenShift 4.12 and later: one multi-document `manifests.yaml` per policy for `oc apply -f`.
 /// Segments are namespaces, identities service accounts with RBAC, runtime profiles pod
-/// security contexts admitted by an SCC made for each workload, and flows NetworkPolicies
+/// security contexts admitted by one SCC per distinct profile, and flows NetworkPolicies
 /// (plus an EgressFirewall for `dns:` destinations). See `targets/openshift/README.md`.
 public struct OpenShiftBackend: Backend {
     public init() {}

@@ -22,17 +22,32 @@ struct OpenShiftEmitter {
 
     func documents() -> [StructuredValue] {
         var documents = plan.namespaces.map(namespace)
-        documents += plan.deployments.map { securityContextConstraints($0.scc) }
+        documents += plan.sccs.map(securityContextConstraints)
+        /// Each namespace's objects of one kind, in their order: one pass over each list.
+        func byNamespace<T>(_ items: [T], _ namespace: (T) -> String) -> [String: [T]] {
+            var result: [String: [T]] = [:]
+            for item in items { result[namespace(item), default: []].append(item) }
+            return result
+        }
+        let accounts = byNamespace(plan.serviceAccounts, \.namespace)
+        let roles = byNamespace(plan.roles, \.namespace)
+        let bindings = byNamespace(plan.bindings, \.namespace)
+        let policies = byNamespace(plan.network.policies, \.namespace)
+        let firewalls = byNamespace(plan.network.firewalls, \.namespace)
+        let deployments = byNamespace(plan.deployments, \.namespace)
+        let services = byNamespace(plan.services, \.namespace)
+        let balancers = byNamespace(plan.network.loadBalancers, \.namespace)
+        let routes = byNamespace(plan.network.routes, \.namespace)
         for namespace in plan.namespaces.map(\.name) {
-            documents += plan.serviceAccounts.filter { $0.namespace == namespace }.map(serviceAccount)
-            documents += plan.roles.filter { $0.namespace == namespace }.map(role)
-            documents += plan.bindings.filter { $0.namespace == namespace }.map(binding)
-            documents += plan.network.policies.filter { $0.namespace == namespace }.map(networkPolicy)
-            documents += plan.network.firewalls.filter { $0.namespace == namespace }.map(egressFirewall)
-            documents += plan.deployments.filter { $0.namespace == namespace }.map(deployment)
-            documents += plan.services.filter { $0.namespace == namespace }.map(service)
-            documents += plan.network.loadBalancers.filter { $0.namespace == namespace }.map(loadBalancer)
-            documents += plan.network.routes.filter { $0.namespace == namespace }.map(route)
+            documents += (accounts[namespace] ?? []).map(serviceAccount)
+            documents += (roles[namespace] ?? []).map(role)
+            documents += (bindings[namespace] ?? []).map(binding)
+            documents += (policies[namespace] ?? []).map(networkPolicy)
+            documents += (firewalls[namespace] ?? []).map(egressFirewall)
+            documents += (deployments[namespace] ?? []).map(deployment)
+            documents += (services[namespace] ?? []).map(service)
+            documents += (balancers[namespace] ?? []).map(loadBalancer)
+            documents += (routes[namespace] ?? []).map(route)
         }
         return documents
     }

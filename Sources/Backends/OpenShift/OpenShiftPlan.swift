@@ -37,6 +37,8 @@ struct OpenShiftPlan {
     var namespaces: [Namespace] = []
     var serviceAccounts: [ServiceAccount] = []
     var deployments: [Deployment] = []
+    /// One per distinct runtime profile, by name.
+    var sccs: [SecurityContextConstraints] = []
     var services: [Service] = []
     var roles: [RBACRole] = []
     var bindings: [RBACBinding] = []
@@ -106,7 +108,7 @@ struct OpenShiftPlan {
             var labels = [(Self.workloadLabel, workload.name)]
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
-            let scc = SecurityContextConstraints(name: "palisade.\(namespace).\(workload.name)", profile: workload.runtime, volumeTypes: security.volumeTypes)
+            let scc = SecurityContextConstraints(name: "", profile: workload.runtime, volumeTypes: security.volumeTypes)
             deployments.append(
                 Deployment(
                     workload: workload, namespace: namespace, serviceAccount: identity, labels: labels, security: security, scc: scc))
@@ -116,20 +118,155 @@ struct OpenShiftPlan {
                 PodGroup(
                     workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first }),
                     hostNetwork: workload.runtime.hostNetwork == true))
-            let useRole = "palisade.scc.\(workload.name)"
+        }
+        buildSCCs()
+    }
+
+    /// One SCC per distinct runtime profile (the SCC's content), named after that content;
+    /// RBAC `use` on it, in each namespace, for the service accounts of the workloads with
+    /// that profile. A service account whose workloads have several profiles may use several
+    /// SCCs: priorities then make each pod's own SCC the first that admits it.
+    mutating func buildSCCs() {
+        var contents: [String: SecurityContextConstraints] = [:]
+        var keys: [String] = []
+        let keyOf = deployments.map { Self.sccKey($0.scc) }
+        for (deployment, key) in zip(deployments, keyOf) where contents[key] == nil {
+            contents[key] = deployment.scc
+            keys.append(key)
+        }
+        let slugs = StableName.unique(keys.map { (Self.sccSlug(contents[$0]!), $0) }, limit: 200)
+        var slugOf: [String: String] = [:]
+        for (key, slug) in zip(keys, slugs) {
+            slugOf[key] = slug
+            contents[key]?.name = "palisade.\(options.namespacePrefix)\(policy.name).\(slug)"
+        }
+        // Which SCCs each service account may use, and which pods each account runs.
+        var usedBy: [ServiceAccount: [String]] = [:]
+        var podsOf: [ServiceAccount: [Int]] = [:]
+        for (position, deployment) in deployments.enumerated() {
+            let account = ServiceAccount(name: deployment.serviceAccount, namespace: deployment.namespace)
+            if !(usedBy[account] ?? []).contains(keyOf[position]) { usedBy[account, default: []].append(keyOf[position]) }
+            podsOf[account, default: []].append(position)
+        }
+        for (key, priority) in Self.priorities(keys: keys, contents: contents, usedBy: usedBy, podsOf: podsOf, deployments: deployments, keyOf: keyOf) {
+            contents[key]?.priority = priority
+        }
+        for position in deployments.indices { deployments[position].scc = contents[keyOf[position]]! }
+        sccs = keys.compactMap { contents[$0] }.sorted { $0.name < $1.name }
+        // Role and RoleBinding `palisade.scc.SLUG` in each namespace where the profile runs.
+        var bindingAt: [String: Int] = [:]
+        for (position, deployment) in deployments.enumerated() {
+            let key = keyOf[position]
+            let name = "palisade.scc.\(slugOf[key]!)"
+            let subject = RBACSubject(kind: .serviceAccount, name: deployment.serviceAccount, namespace: deployment.namespace)
+            if let index = bindingAt["\(deployment.namespace)/\(name)"] {
+                if !bindings[index].subjects.contains(subject) { bindings[index].subjects.append(subject) }
+                continue
+            }
+            bindingAt["\(deployment.namespace)/\(name)"] = bindings.count
             roles.append(
                 RBACRole(
-                    name: useRole, namespace: namespace,
+                    name: name, namespace: deployment.namespace,
                     rules: [
-                        RBACRule(apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"], resourceNames: [scc.name])
+                        RBACRule(
+                            apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"],
+                            resourceNames: [deployment.scc.name])
                     ]))
-            bindings.append(
-                RBACBinding(
-                    name: useRole, namespace: namespace, role: useRole,
-                    subjects: [
-                        RBACSubject(kind: .serviceAccount, name: identity, namespace: namespace)
-                    ]))
+            bindings.append(RBACBinding(name: name, namespace: deployment.namespace, role: name, subjects: [subject]))
         }
+        for index in bindings.indices { bindings[index].subjects.sort { $0.name < $1.name } }
+    }
+
+    /// SCC priorities (10 and up) such that, for every service account that may use several
+    /// SCCs, each of its pods meets its own SCC before any other of the account's SCCs that
+    /// would also admit it: an SCC comes before those that admit pods of its profile, so its
+    /// priority is 10 plus the longest chain of such SCCs below it. A cycle (two profiles
+    /// whose SCCs each admit the other's pod) cannot be ordered; its SCCs keep what the chain
+    /// gives them, and the reader shows which SCC admits each pod.
+    static func priorities(
+        keys: [String], contents: [String: SecurityContextConstraints], usedBy: [ServiceAccount: [String]], podsOf: [ServiceAccount: [Int]],
+        deployments: [Deployment], keyOf: [String]
+    ) -> [String: Int] {
+        var before: [String: Set<String>] = [:]
+        for (account, used) in usedBy where used.count > 1 {
+            for position in podsOf[account] ?? [] {
+                let own = keyOf[position]
+                for other in used where other != own && contents[other]?.admit(deployments[position].security) != nil {
+                    before[own, default: []].insert(other)
+                }
+            }
+        }
+        var height: [String: Int] = [:]
+        var visiting = Set<String>()
+        func visit(_ key: String) -> Int {
+            if let known = height[key] { return known }
+            guard visiting.insert(key).inserted else { return 0 }
+            let value = (before[key] ?? []).sorted().map { visit($0) + 1 }.max() ?? 0
+            visiting.remove(key)
+            height[key] = value
+            return value
+        }
+        var result: [String: Int] = [:]
+        for key in keys { result[key] = 10 + visit(key) }
+        return result
+    }
+
+    /// What tells two SCCs apart: every field but the name and the priority.
+    static func sccKey(_ scc: SecurityContextConstraints) -> String {
+        let user: String =
+            switch scc.runAsUser {
+            case .mustRunAs(let uid): "uid=\(uid)"
+            case .mustRunAsNonRoot: "nonroot"
+            case .mustRunAsRange: "range"
+            case .runAsAny: "any"
+            }
+        return [
+            user, "privileged=\(scc.allowPrivilegedContainer)", "escalation=\(scc.allowPrivilegeEscalation)", "readonly=\(scc.readOnlyRootFilesystem)",
+            "drop=\(scc.requiredDropCapabilities.joined(separator: ","))", "add=\(scc.allowedCapabilities.joined(separator: ","))",
+            "host=\(scc.allowHostNetwork),\(scc.allowHostPID),\(scc.allowHostIPC),\(scc.allowHostPorts)",
+            "seccomp=\(scc.seccompProfiles.joined(separator: ","))", "volumes=\(scc.volumes.joined(separator: ","))",
+        ].joined(separator: "|")
+    }
+
+    /// A readable name for an SCC's content: what it allows beyond restricted-v2, in a fixed
+    /// order (`uid-1000.readonly.secret`); `restricted` when nothing.
+    static func sccSlug(_ scc: SecurityContextConstraints) -> String {
+        func slug(_ text: String) -> String {
+            var result = ""
+            for character in text.lowercased() {
+                if character.isASCII, character.isLetter || character.isNumber {
+                    result.append(character)
+                } else if !result.isEmpty, result.last != "-" {
+                    result.append("-")
+                }
+            }
+            while result.hasSuffix("-") { result.removeLast() }
+            return result
+        }
+        var parts: [String] = []
+        switch scc.runAsUser {
+        case .mustRunAs(let uid): parts.append("uid-\(uid)")
+        case .mustRunAsNonRoot: parts.append("nonroot")
+        case .mustRunAsRange: break
+        case .runAsAny: parts.append("anyuid")
+        }
+        if scc.allowPrivilegedContainer { parts.append("privileged") } else if scc.allowPrivilegeEscalation { parts.append("escalation") }
+        if scc.readOnlyRootFilesystem { parts.append("readonly") }
+        if scc.requiredDropCapabilities != ["ALL"] || scc.allowedCapabilities != ["NET_BIND_SERVICE"] {
+            let add = scc.allowedCapabilities.map(slug).filter { !$0.isEmpty }
+            let drop = scc.requiredDropCapabilities.map(slug).filter { !$0.isEmpty }
+            parts.append("add-" + (add.isEmpty ? "none" : add.joined(separator: "-")))
+            parts.append("drop-" + (drop.isEmpty ? "none" : drop.joined(separator: "-")))
+        }
+        if scc.allowHostNetwork { parts.append("hostnetwork") }
+        if scc.allowHostPID { parts.append("hostpid") }
+        if scc.allowHostIPC { parts.append("hostipc") }
+        if scc.seccompProfiles != ["runtime/default"] {
+            let named = slug(scc.seccompProfiles.joined(separator: "-"))
+            parts.append("seccomp-" + (named.isEmpty ? "none" : named))
+        }
+        parts += scc.volumes.filter { $0 != "none" }.map(slug).filter { !$0.isEmpty }
+        return parts.isEmpty ? "restricted" : parts.joined(separator: ".")
     }
 
     /// The pod's security settings for a workload's runtime profile.

@@ -36,27 +36,8 @@ struct OpenShiftReader {
         var segmentIDs: [String: SegmentID] = [:]
         for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
 
-        // Runtime: the SCCs the pod's service account may use (through RoleBindings in its
-        // namespace), plus restricted-v2, which every service account may use.
         var runtime: [WorkloadID: RuntimeProfile] = [:]
-        for record in parsed.deployments {
-            var candidates = [SecurityContextConstraints.restrictedV2]
-            for binding in parsed.bindings
-            where binding.namespace == record.namespace
-                && binding.subjects.contains(RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace))
-            {
-                for rule in parsed.roles["\(binding.namespace)/\(binding.role)"]?.rules ?? []
-                where rule.verbs.contains("use")
-                    && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
-                {
-                    candidates += rule.resourceNames.compactMap { parsed.sccs[$0] }
-                }
-            }
-            guard let (_, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
-                throw ReadFailure(Self.file, "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
-            }
-            runtime[record.workload] = admitted.profile(writablePaths: record.writablePaths, resources: record.resources)
-        }
+        for (workload, admission) in try admissions(parsed) { runtime[workload] = admission.runtime }
 
         // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
         var grants: [String: [SegmentID: Set<Action>]] = [:]
@@ -71,6 +52,39 @@ struct OpenShiftReader {
             }
         }
         return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants)
+    }
+
+    /// Each Deployment's pod through SCC admission: the SCCs its service account may use
+    /// (through RoleBindings in its namespace) plus restricted-v2, which every service account
+    /// may use; the SCC that admits it (what OpenShift writes in the pod's `openshift.io/scc`
+    /// annotation) and the runtime it then runs with.
+    func admissions(_ parsed: Parsed) throws -> [WorkloadID: (scc: String, runtime: RuntimeProfile)] {
+        var result: [WorkloadID: (scc: String, runtime: RuntimeProfile)] = [:]
+        var usable: [RBACSubject: [SecurityContextConstraints]] = [:]
+        for binding in parsed.bindings {
+            var sccs: [SecurityContextConstraints] = []
+            for rule in parsed.roles["\(binding.namespace)/\(binding.role)"]?.rules ?? []
+            where rule.verbs.contains("use")
+                && rule.apiGroups.contains("security.openshift.io") && rule.resources.contains("securitycontextconstraints")
+            {
+                sccs += rule.resourceNames.compactMap { parsed.sccs[$0] }
+            }
+            guard !sccs.isEmpty else { continue }
+            // A RoleBinding grants within its own namespace only.
+            for subject in binding.subjects where subject.kind == .serviceAccount && subject.namespace == binding.namespace {
+                usable[subject, default: []] += sccs
+            }
+        }
+        for record in parsed.deployments {
+            let account = RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace)
+            let candidates = [SecurityContextConstraints.restrictedV2] + (usable[account] ?? [])
+            guard let (scc, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
+                throw ReadFailure(Self.file, "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
+            }
+            result[record.workload] = (scc.name, admitted.profile(writablePaths: record.writablePaths, resources: record.resources))
+        }
+
+        return result
     }
 
     func parse() throws -> Parsed {

@@ -1,0 +1,238 @@
+import Diagnostics
+import Foundation
+import IR
+import Spec
+import TestSupport
+import Testing
+import YAML
+
+@testable import Backends
+
+/// OpenShift at estate size: one SCC per distinct runtime profile, and the relation computed
+/// through the label index, checked against a brute-force evaluation of every pair.
+@Suite struct OpenShiftScaleTests {
+    let backend = OpenShiftBackend()
+
+    func plan(_ spec: String) throws -> (Policy, OpenShiftPlan) {
+        let policy = try #require(compileSpec(spec).policy)
+        return (policy, try OpenShiftPlan(policy: policy, options: backend.options(of: policy)))
+    }
+
+    /// The SCC that admits each workload's pod, read back from the file alone.
+    func admissions(_ policy: Policy) throws -> [String: String] {
+        let emission = try backend.emit(policy, with: backend.options(of: policy))
+        let reader = OpenShiftReader(policy: policy, files: emission.files)
+        var result: [String: String] = [:]
+        for (workload, admission) in try reader.admissions(try reader.parse()) { result[policy.workloads[workload.index].name] = admission.scc }
+        return result
+    }
+
+    static let profiles = """
+        version: 1
+        name: t
+        segments: {front: {}, back: {}}
+        identities: {a: {}, b: {}, c: {}, d: {}}
+        workloads:
+          a: {image: nginx:1.25, segment: front, identity: a, runtime: {user: 1000, read_only_root: true}}
+          b: {image: nginx:1.25, segment: front, identity: b, runtime: {user: 1000, read_only_root: true}}
+          c: {image: nginx:1.25, segment: back, identity: c, runtime: {user: 1000, read_only_root: true}}
+          d: {image: nginx:1.25, segment: back, identity: d, runtime: {user: 2000, capabilities: {drop: [ALL], add: [NET_ADMIN]}}}
+        """
+
+    @Test func workloadsWithOneProfileShareOneSCCBoundToEachOfTheirAccounts() throws {
+        let (policy, plan) = try plan(Self.profiles)
+        #expect(plan.sccs.map(\.name) == ["palisade.t.uid-1000.readonly", "palisade.t.uid-2000.add-net-admin.drop-all"])
+        let byName = Dictionary(uniqueKeysWithValues: plan.deployments.map { ($0.workload.name, $0.scc.name) })
+        #expect(byName["a"] == "palisade.t.uid-1000.readonly" && byName["b"] == byName["a"] && byName["c"] == byName["a"])
+        #expect(byName["d"] == "palisade.t.uid-2000.add-net-admin.drop-all")
+        // One Role and RoleBinding per namespace and profile; the binding names both accounts.
+        let bindings = plan.bindings.filter { $0.name.hasPrefix("palisade.scc.") }
+        #expect(
+            bindings.map { "\($0.namespace)/\($0.name)" } == [
+                "front/palisade.scc.uid-1000.readonly", "back/palisade.scc.uid-1000.readonly", "back/palisade.scc.uid-2000.add-net-admin.drop-all",
+            ])
+        #expect(bindings[0].subjects.map(\.name) == ["a", "b"])
+        #expect(bindings[1].subjects.map(\.name) == ["c"])
+        let roles = plan.roles.filter { $0.name.hasPrefix("palisade.scc.") }
+        #expect(
+            roles.map { $0.rules.first?.resourceNames ?? [] } == [
+                ["palisade.t.uid-1000.readonly"], ["palisade.t.uid-1000.readonly"], ["palisade.t.uid-2000.add-net-admin.drop-all"],
+            ])
+        // Read back from the file: each pod is admitted by the SCC of its profile.
+        #expect(try admissions(policy) == byName)
+        let text = try backend.emit(policy, with: backend.options(of: policy)).files[0].contents
+        #expect(text.components(separatedBy: "kind: SecurityContextConstraints").count - 1 == 2)
+    }
+
+    @Test func sccNamesComeFromTheProfileAndStayWhenTheSpecGrows() throws {
+        let (_, before) = try plan(Self.profiles)
+        let (_, after) = try plan(
+            Self.profiles + "\n  e: {image: nginx:1.25, segment: front, identity: a, runtime: {user: 3000, privileged: true, host_network: true}}\n")
+        #expect(Set(before.sccs.map(\.name)).isSubset(of: Set(after.sccs.map(\.name))))
+        #expect(after.sccs.count == 3)
+        #expect(after.sccs.contains { $0.name == "palisade.t.uid-3000.privileged.hostnetwork" })
+        // The restricted-v2-like profile, and a namespace prefix.
+        let (_, plain) = try plan(
+            """
+            version: 1
+            name: t
+            workloads:
+              a: {image: nginx:1.25}
+            targets:
+              openshift: {namespace_prefix: staging-}
+            """)
+        #expect(plain.sccs.map(\.name) == ["palisade.staging-t.restricted"])
+    }
+
+    /// One service account, two profiles: the account may use both SCCs, and priorities make
+    /// each pod's own SCC the first that admits it (the looser SCC would admit the stricter pod).
+    @Test func anAccountWithTwoProfilesGetsEachPodItsOwnSCC() throws {
+        let (policy, plan) = try plan(
+            """
+            version: 1
+            name: t
+            identities: {svc: {}}
+            workloads:
+              plain: {image: nginx:1.25, identity: svc, runtime: {user: 1000, read_only_root: false, no_new_privileges: true}}
+              admin:
+                image: nginx:1.25
+                identity: svc
+                runtime: {user: 1000, read_only_root: false, no_new_privileges: true, capabilities: {drop: [ALL], add: [NET_ADMIN]}}
+            """)
+        #expect(plan.sccs.count == 2)
+        let own = Dictionary(uniqueKeysWithValues: plan.deployments.map { ($0.workload.name, $0.scc) })
+        let (plainSCC, adminSCC) = (try #require(own["plain"]), try #require(own["admin"]))
+        #expect(adminSCC.admit(plan.deployments[0].security) != nil, "the looser SCC admits the plain pod too")
+        #expect((plainSCC.priority ?? 0) > (adminSCC.priority ?? 0))
+        #expect(try admissions(policy) == ["plain": plainSCC.name, "admin": adminSCC.name])
+        let binding = try #require(plan.bindings.first { $0.name == "palisade.scc.\(plainSCC.name.dropFirst("palisade.t.".count))" })
+        #expect(binding.subjects.map(\.name) == ["svc"])
+    }
+
+    @Test(arguments: backendSamples)
+    func everySamplePodIsAdmittedByTheSCCOfItsProfile(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let plan = try OpenShiftPlan(policy: policy, options: backend.options(of: policy))
+        let expected = Dictionary(uniqueKeysWithValues: plan.deployments.map { ($0.workload.name, $0.scc.name) })
+        #expect(try admissions(policy) == expected)
+        #expect(Set(plan.sccs.map { OpenShiftPlan.sccKey($0) }).count == plan.sccs.count)
+    }
+
+    // MARK: The indexed relation against brute force
+
+    /// Every pair tested against every rule: the semantics of `ClusterNetwork.relation` with
+    /// no index (each selector matched against each pod).
+    static func bruteForce(_ network: ClusterNetwork) -> Relation {
+        func selecting(_ pod: PodGroup, _ direction: ClusterNetwork.Direction) -> [(NetworkPolicy, PolicyRule)]? {
+            var isolated = false
+            var rules: [(NetworkPolicy, PolicyRule)] = []
+            for policy in network.policies where policy.namespace == pod.namespace && policy.podSelector.labels.allSatisfy({ pod.labels[$0.key] == $0.value }) {
+                guard let own = direction == .ingress ? policy.ingress : policy.egress else { continue }
+                isolated = true
+                rules += own.map { (policy, $0) }
+            }
+            return pod.hostNetwork || !isolated ? nil : rules
+        }
+        func matches(_ peer: PolicyPeer, _ policy: NetworkPolicy, _ other: PodGroup) -> Bool {
+            guard case .pods(let namespaces, let pods) = peer, !other.hostNetwork else { return false }
+            if let namespaces {
+                let labels = network.labels(of: other.namespace)
+                guard namespaces.labels.allSatisfy({ labels[$0.key] == $0.value }) else { return false }
+            } else if other.namespace != policy.namespace {
+                return false
+            }
+            return (pods?.labels ?? [:]).allSatisfy { other.labels[$0.key] == $0.value }
+        }
+        func ports(_ rules: [(NetworkPolicy, PolicyRule)]?, _ other: PodGroup) -> PortSet {
+            guard let rules else { return .all }
+            var result = PortSet()
+            for (policy, rule) in rules where rule.peers?.contains(where: { matches($0, policy, other) }) ?? true { result.formUnion(rule.portSet) }
+            return result
+        }
+        var relation = Relation()
+        for destination in network.pods {
+            let ingress = selecting(destination, .ingress)
+            for source in network.pods {
+                let allowed = ports(ingress, source).intersection(ports(selecting(source, .egress), destination))
+                if !allowed.isEmpty { relation.betweenWorkloads[WorkloadPair(source.workload, destination.workload)] = allowed }
+            }
+        }
+        return relation
+    }
+
+    /// A random small network: labels from a small vocabulary, selectors of zero to two labels,
+    /// namespace selectors, host-network pods, rules for everyone or for peers.
+    static func randomNetwork(_ rng: inout SeededGenerator) -> ClusterNetwork {
+        let values = ["a", "b", "c"]
+        func labels(_ count: Int) -> [String: String] {
+            var result: [String: String] = [:]
+            for _ in 0..<count { result[["app", "tier", "zone"].randomElement(using: &rng)!] = values.randomElement(using: &rng)! }
+            return result
+        }
+        func selector() -> LabelSelector { LabelSelector(labels: labels(Int.random(in: 0...2, using: &rng))) }
+        let namespaceNames = ["n1", "n2", "n3"]
+        var network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        for name in namespaceNames {
+            var own = labels(Int.random(in: 0...2, using: &rng))
+            own[OpenShiftPlan.namespaceNameLabel] = name
+            network.namespaces[name] = own
+        }
+        for index in 0..<Int.random(in: 1...10, using: &rng) {
+            var own = labels(Int.random(in: 0...3, using: &rng))
+            own[OpenShiftPlan.workloadLabel] = "w\(index)"
+            network.pods.append(
+                PodGroup(
+                    workload: WorkloadID(index), namespace: namespaceNames.randomElement(using: &rng)!, labels: own,
+                    hostNetwork: Int.random(in: 0..<8, using: &rng) == 0))
+        }
+        let portChoices: [[PolicyPort]?] = [
+            nil, [PolicyPort(proto: .tcp, port: 80)], [PolicyPort(proto: .tcp, port: 80, endPort: 90)], [PolicyPort(proto: .udp)],
+            [PolicyPort(proto: .tcp, port: 85), PolicyPort(proto: .udp, port: 53)],
+        ]
+        func rules() -> [PolicyRule]? {
+            guard Int.random(in: 0..<4, using: &rng) > 0 else { return nil }
+            return (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                let peers: [PolicyPeer]? =
+                    Int.random(in: 0..<5, using: &rng) == 0
+                    ? nil
+                    : (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+                        switch Int.random(in: 0..<6, using: &rng) {
+                        case 0: return .block(cidr: .v4(0x0A00_0000, prefix: 8), except: [])
+                        case 1: return .pods(namespaces: selector(), pods: nil)
+                        case 2: return .pods(namespaces: nil, pods: nil)
+                        case 3: return .pods(namespaces: selector(), pods: selector())
+                        default: return .pods(namespaces: nil, pods: selector())
+                        }
+                    }
+                return PolicyRule(peers: peers, ports: portChoices.randomElement(using: &rng)!)
+            }
+        }
+        for index in 0..<Int.random(in: 0...8, using: &rng) {
+            network.policies.append(
+                NetworkPolicy(
+                    name: "p\(index)", namespace: namespaceNames.randomElement(using: &rng)!, podSelector: selector(), ingress: rules(), egress: rules()))
+        }
+        return network
+    }
+
+    @Test func theIndexedRelationEqualsBruteForceOnRandomNetworks() {
+        var rng = SeededGenerator(seed: 151)
+        for round in 0..<300 {
+            let network = Self.randomNetwork(&rng)
+            let indexed = network.relation.betweenWorkloads
+            let brute = Self.bruteForce(network).betweenWorkloads
+            #expect(indexed == brute, "round \(round): \(network.pods.count) pods, \(network.policies.count) policies")
+            if indexed != brute { return }
+        }
+    }
+
+    @Test func theIndexedRelationEqualsBruteForceOnRandomSpecsAndTheirReadBack() throws {
+        try forRandomSpecs(seed: 47, count: 25) { policy, _ in
+            let plan = try OpenShiftPlan(policy: policy, options: backend.options(of: policy))
+            #expect(plan.network.relation.betweenWorkloads == Self.bruteForce(plan.network).betweenWorkloads)
+            let emission = try backend.emit(policy, with: backend.options(of: policy))
+            let parsed = try OpenShiftReader(policy: policy, files: emission.files).parse().network
+            #expect(parsed.relation.betweenWorkloads == Self.bruteForce(parsed).betweenWorkloads)
+        }
+    }
+}
