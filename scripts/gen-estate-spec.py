@@ -15,6 +15,11 @@ Shapes (the output depends only on SHAPE, N and the seed; standard library only)
              called with `all` by a client (N is ignored): costs that grow with port numbers.
   denies     one workload with an allow on tcp/1-65535 from a client and N deny flows
              (default 1,000) with overlapping port ranges: costs that grow with overlaps.
+             --deny-from workload (default): the client workload allows and denies;
+             --deny-from network: an external network allows and the same network denies
+             (the external rules' sweep over ports); --deny-from networks: each deny comes
+             from one of N/4 networks whose addresses overlap (ports and addresses both).
+             --deny-to segment: allows and denies reach a segment of 20 workloads instead.
   ports      one workload listening on N single TCP ports (default 32,768): costs that
              grow with the number of listened ports.
 """
@@ -110,23 +115,37 @@ flows:
 """
 
 
-def denies(n, rng):
-    out = [HEADER.format(name="estate-denies", description=f"{n} overlapping deny flows on one workload")]
-    out.append("""
-segments:
-  app: {}
-
-workloads:
-  client: {segment: app, image: "registry.example.com/client:1.0.0"}
-  server: {segment: app, image: "registry.example.com/server:1.0.0", ports: [tcp/1-65535]}
-
-flows:
-  - {from: client, to: server, ports: [tcp/1-65535]}
-""")
+def denies(n, rng, deny_from="workload", deny_to="workload"):
+    description = f"{n} overlapping deny flows on one workload"
+    if (deny_from, deny_to) != ("workload", "workload"):
+        description = f"{n} overlapping deny flows from {deny_from} to {deny_to}"
+    out = [HEADER.format(name="estate-denies", description=description)]
+    if deny_from != "workload":
+        out.append("\nnetworks:\n  clients: [10.0.0.0/8]\n")
+        if deny_from == "networks":
+            for i in range(max(1, n // 4)):
+                prefix = rng.choice([12, 14, 16, 18, 20, 24])
+                base = (10 << 24) | rng.randrange(0, 1 << 24)
+                base &= ~((1 << (32 - prefix)) - 1) & 0xFFFFFFFF
+                out.append(f"  deny-{i:05d}: [{base >> 24}.{(base >> 16) & 255}.{(base >> 8) & 255}.{base & 255}/{prefix}]\n")
+    out.append("\nsegments:\n  app: {}\n")
+    if deny_to == "segment":
+        out.append("  backend: {}\n")
+    out.append("\nworkloads:\n  client: {segment: app, image: \"registry.example.com/client:1.0.0\"}\n")
+    if deny_to == "segment":
+        for i in range(20):
+            out.append(f'  server-{i:02d}: {{segment: backend, image: "registry.example.com/server:1.0.0", ports: [tcp/1-65535]}}\n')
+        target = "segment:backend"
+    else:
+        out.append('  server: {segment: app, image: "registry.example.com/server:1.0.0", ports: [tcp/1-65535]}\n')
+        target = "server"
+    source = "client" if deny_from == "workload" else "clients"
+    out.append(f"\nflows:\n  - {{from: {source}, to: {target}, ports: [tcp/1-65535]}}\n")
     for _ in range(n):
         low = rng.randint(1, 60000)
         high = min(65535, low + rng.randint(0, 5000))
-        out.append(f"  - {{from: client, to: server, ports: [tcp/{low}-{high}], action: deny}}\n")
+        peer = source if deny_from != "networks" else f"deny-{rng.randrange(max(1, n // 4)):05d}"
+        out.append(f"  - {{from: {peer}, to: {target}, ports: [tcp/{low}-{high}], action: deny}}\n")
     return "".join(out)
 
 
@@ -156,9 +175,16 @@ def main():
     parser.add_argument("--size", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out")
+    parser.add_argument("--deny-from", choices=["workload", "network", "networks"], default="workload",
+                        help="denies only: where the allow and the denies come from")
+    parser.add_argument("--deny-to", choices=["workload", "segment"], default="workload",
+                        help="denies only: a workload or a segment of 20 workloads")
     args = parser.parse_args()
     generate, default = SHAPES[args.shape]
-    text = generate(args.size or default, random.Random(args.seed))
+    if args.shape == "denies":
+        text = denies(args.size or default, random.Random(args.seed), args.deny_from, args.deny_to)
+    else:
+        text = generate(args.size or default, random.Random(args.seed))
     if args.out:
         with open(args.out, "w") as f:
             f.write(text)

@@ -17,8 +17,9 @@ public struct DiagnosticRenderer: Sendable {
     public init(sources: SourceFiles) { self.sources = sources }
 
     public func render(_ diagnostic: Diagnostic) -> String {
-        var lines = LineIndex()
-        return render(diagnostic, lines: &lines)
+        render(
+            diagnostic.severity, code: diagnostic.code.rawValue, diagnostic.message, at: diagnostic.range,
+            notes: diagnostic.notes, help: diagnostic.help)
     }
 
     /// Renders anything reported the way diagnostics are, under a code of its own: a lint
@@ -27,50 +28,29 @@ public struct DiagnosticRenderer: Sendable {
         _ severity: Diagnostic.Severity, code: String, _ message: String, at range: SourceRange?,
         notes: [Diagnostic.Note] = [], help: String? = nil
     ) -> String {
-        var lines = LineIndex()
-        return render(severity, code: code, message, at: range, notes: notes, help: help, lines: &lines)
+        var out = ""
+        let prefix = range.map { "\($0): " } ?? ""
+        out += "\(prefix)\(severity.rawValue)[\(SafeText.message(code))]: \(SafeText.message(message))\n"
+        if let range { out += snippet(range) }
+        if let help { out += "      = help: \(SafeText.message(help))\n" }
+        for note in notes {
+            let notePrefix = note.range.map { "\($0): " } ?? ""
+            out += "\(notePrefix)note: \(SafeText.message(note.message))\n"
+            if let range = note.range { out += snippet(range) }
+        }
+        return out
     }
 
     public func render(_ diagnostics: [Diagnostic]) -> String {
-        // One index of line starts per file for the whole batch: finding each line from the
-        // start of its file would make many diagnostics in a large file quadratic.
-        var lines = LineIndex()
+        // Each file found its line starts when it was read: quoting a line costs that line.
         var out = ""
-        for diagnostic in diagnostics { out += render(diagnostic, lines: &lines) }
+        for diagnostic in diagnostics { out += render(diagnostic) }
         return out
     }
 
     /// The quoted source line and a caret under the range (to its end on that line).
     public func snippet(_ range: SourceRange) -> String {
-        var lines = LineIndex()
-        return snippet(range, lines: &lines)
-    }
-
-    private func render(_ diagnostic: Diagnostic, lines: inout LineIndex) -> String {
-        render(
-            diagnostic.severity, code: diagnostic.code.rawValue, diagnostic.message, at: diagnostic.range,
-            notes: diagnostic.notes, help: diagnostic.help, lines: &lines)
-    }
-
-    private func render(
-        _ severity: Diagnostic.Severity, code: String, _ message: String, at range: SourceRange?,
-        notes: [Diagnostic.Note], help: String?, lines: inout LineIndex
-    ) -> String {
-        var out = ""
-        let prefix = range.map { "\($0): " } ?? ""
-        out += "\(prefix)\(severity.rawValue)[\(SafeText.message(code))]: \(SafeText.message(message))\n"
-        if let range { out += snippet(range, lines: &lines) }
-        if let help { out += "      = help: \(SafeText.message(help))\n" }
-        for note in notes {
-            let notePrefix = note.range.map { "\($0): " } ?? ""
-            out += "\(notePrefix)note: \(SafeText.message(note.message))\n"
-            if let range = note.range { out += snippet(range, lines: &lines) }
-        }
-        return out
-    }
-
-    private func snippet(_ range: SourceRange, lines: inout LineIndex) -> String {
-        guard let file = sources[range.file], let line = lines.line(range.start.line, of: file) else { return "" }
+        guard let file = sources[range.file], let line = file.line(range.start.line) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: max(number.count, 4))
         // Columns count Unicode scalars, as libyaml's marks do.
@@ -108,33 +88,5 @@ public struct DiagnosticRenderer: Sendable {
         let underline = "^" + String(repeating: "~", count: underlineWidth - 1)
         let pad = String(repeating: " ", count: max(0, 4 - number.count))
         return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
-    }
-}
-
-/// The start of every line of the files quoted so far, found once per file.
-private struct LineIndex {
-    private var starts: [String: [String.Index]] = [:]
-
-    /// The text of a 1-based line without its line break, or nil past the end of the file.
-    /// Lines break as `SourceFile.line` breaks them (LF, CR LF or a lone CR, as YAML does).
-    mutating func line(_ number: Int, of file: SourceFile) -> Substring? {
-        guard number >= 1 else { return nil }
-        let utf8 = file.text.utf8
-        if starts[file.path] == nil {
-            var found = [utf8.startIndex]
-            var index = utf8.startIndex
-            while index < utf8.endIndex {
-                let byte = utf8[index]
-                index = utf8.index(after: index)
-                guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else { continue }
-                if byte == UInt8(ascii: "\r"), index < utf8.endIndex, utf8[index] == UInt8(ascii: "\n") { index = utf8.index(after: index) }
-                found.append(index)
-            }
-            starts[file.path] = found
-        }
-        guard let lineStarts = starts[file.path], number <= lineStarts.count else { return nil }
-        let start = lineStarts[number - 1]
-        let end = utf8[start...].firstIndex { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") } ?? utf8.endIndex
-        return file.text[start..<end]
     }
 }

@@ -1,34 +1,59 @@
-/// The text of a source file, split into lines so that diagnostics can quote them.
-/// Lines are found only when a diagnostic quotes one, so that loading stays cheap.
+/// The text of a source file, with the start of every line found once, so that diagnostics
+/// can quote any line without scanning the file again: a lint run on a large spec quotes
+/// thousands of lines, and finding each from the start of the file made it quadratic.
 public struct SourceFile: Sendable {
     public let path: String
     public let text: String
+    /// Where each line starts, in order (the first line starts at the start of the text).
+    private let lineStarts: [String.Index]
 
     public init(path: String, text: String) {
         self.path = path
         self.text = text
+        self.lineStarts = SourceFile.lineStarts(of: text)
     }
+
+    /// The number of lines (a text ending in a line break has an empty last line).
+    public var lineCount: Int { lineStarts.count }
 
     /// The text of a 1-based line without its line break, or nil past the end of the file.
     /// Lines break as YAML breaks them: at a line feed, a carriage return and line feed, or a
     /// carriage return alone, so the line a diagnostic names is the line it quotes.
     public func line(_ number: Int) -> Substring? {
-        guard number >= 1 else { return nil }
+        guard number >= 1, number <= lineStarts.count else { return nil }
         let bytes = text.utf8
-        var current = 1
-        var start = bytes.startIndex
-        var index = bytes.startIndex
-        while current < number {
-            guard index < bytes.endIndex else { return nil }
-            let byte = bytes[index]
-            index = bytes.index(after: index)
-            guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else { continue }
-            if byte == UInt8(ascii: "\r"), index < bytes.endIndex, bytes[index] == UInt8(ascii: "\n") { index = bytes.index(after: index) }
-            current += 1
-            start = index
-        }
+        let start = lineStarts[number - 1]
         let end = bytes[start...].firstIndex { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") } ?? bytes.endIndex
         return text[start..<end]
+    }
+
+    /// One pass over the bytes: a line starts after every LF, every CR LF and every lone CR.
+    private static func lineStarts(of text: String) -> [String.Index] {
+        let bytes = text.utf8
+        func scan(_ buffer: UnsafeBufferPointer<UInt8>) -> [Int] {
+            var offsets: [Int] = [0]
+            var index = 0
+            while index < buffer.count {
+                let byte = buffer[index]
+                index += 1
+                guard byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") else { continue }
+                if byte == UInt8(ascii: "\r"), index < buffer.count, buffer[index] == UInt8(ascii: "\n") { index += 1 }
+                offsets.append(index)
+            }
+            return offsets
+        }
+        let offsets = bytes.withContiguousStorageIfAvailable(scan) ?? Array(bytes).withUnsafeBufferPointer(scan)
+        // Offsets ascend, so one walk turns them into indices.
+        var starts: [String.Index] = []
+        starts.reserveCapacity(offsets.count)
+        var current = bytes.startIndex
+        var position = 0
+        for offset in offsets {
+            current = bytes.index(current, offsetBy: offset - position)
+            position = offset
+            starts.append(current)
+        }
+        return starts
     }
 }
 

@@ -106,6 +106,11 @@ public struct AddressSet: Sendable, Hashable {
     public var isAll: Bool { v4.isFull && v6.isFull }
 
     public func union(_ other: AddressSet) -> AddressSet { AddressSet(v4: v4.union(other.v4), v6: v6.union(other.v6)) }
+
+    /// The union of many address sets at once (one sort per family, not one merge per set).
+    public init(unionOf sets: [AddressSet]) {
+        self.init(v4: IntervalSet(unionOf: sets.lazy.map(\.v4)), v6: IntervalSet(unionOf: sets.lazy.map(\.v6)))
+    }
     public func intersection(_ other: AddressSet) -> AddressSet {
         AddressSet(v4: v4.intersection(other.v4), v6: v6.intersection(other.v6))
     }

@@ -35,6 +35,28 @@ public struct DNSNames: Sendable, Hashable {
         }
     }
 
+    /// The union of many name sets at once: the listed names gathered in one set, and when
+    /// some set is every name except a few, every name except what all of those exclude
+    /// and no listed set includes.
+    public init(unionOf sets: [DNSNames]) {
+        var included = Set<String>()
+        var excluded: Set<String>?
+        for set in sets {
+            if set.allExcept {
+                excluded = excluded.map { $0.intersection(set.names) } ?? set.names
+            } else {
+                included.formUnion(set.names)
+            }
+        }
+        if let excluded {
+            names = excluded.subtracting(included)
+            allExcept = true
+        } else {
+            names = included
+            allExcept = false
+        }
+    }
+
     public func intersection(_ other: DNSNames) -> DNSNames {
         switch (allExcept, other.allExcept) {
         case (false, false): DNSNames(names.intersection(other.names))
@@ -73,6 +95,15 @@ public struct ExternalSet: Sendable, Hashable {
 
     public func union(_ other: ExternalSet) -> ExternalSet {
         ExternalSet(addresses: addresses.union(other.addresses), dns: dns.union(other.dns))
+    }
+
+    /// The union of many external sets at once, linear-logarithmic in their total size.
+    public init(unionOf sets: [ExternalSet]) {
+        switch sets.count {
+        case 0: self = .empty
+        case 1: self = sets[0]
+        default: self.init(addresses: AddressSet(unionOf: sets.map(\.addresses)), dns: DNSNames(unionOf: sets.map(\.dns)))
+        }
     }
     public func intersection(_ other: ExternalSet) -> ExternalSet {
         ExternalSet(addresses: addresses.intersection(other.addresses), dns: dns.intersection(other.dns))

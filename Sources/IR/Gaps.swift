@@ -84,10 +84,26 @@ public enum Endpoint: Sendable, Hashable {
     /// Something of the platform's own that the spec does not name (the cluster DNS, the
     /// ingress routers), in words.
     case platform(String)
+    /// Several workloads, by name (sorted): one end of a gap that stands for every workload
+    /// of the list alike, so that 10,000 workloads reached from one network are one gap.
+    case workloads([String])
+
+    /// Several workloads as one endpoint; one workload stays `.workload`.
+    public static func workloads(named names: [String]) -> Endpoint {
+        names.count == 1 ? .workload(names[0]) : .workloads(names)
+    }
+
+    /// How many endpoints of the spec this one stands for: the workloads of a list, else 1.
+    public var count: Int {
+        if case .workloads(let names) = self { return names.count }
+        return 1
+    }
 
     /// The endpoint in words: a name, or the external set's summary.
     public var description: String {
         switch self {
+        case .workloads(let names):
+            names.count <= 3 ? names.joined(separator: ", ") : "\(names.count) workloads (\(names.prefix(3).joined(separator: ", ")), …)"
         case .workload(let name): name
         case .segment(let name): "segment \(name)"
         case .external(let set): set.summary
@@ -108,6 +124,10 @@ public struct Connection: Sendable, Hashable {
         self.destination = destination
         self.ports = ports
     }
+
+    /// How many (source, destination) pairs of endpoints the connection stands for: the
+    /// product of its two ends' counts, computed without listing them.
+    public var pairCount: Int { source.count * destination.count }
 
     /// `web -> api on tcp/9000`, or `between replicas of web on tcp/7000`.
     public var description: String {

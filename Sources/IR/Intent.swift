@@ -7,6 +7,9 @@ extension Relation {
     /// - Parameter listens: what each workload listens on, indexed by `WorkloadID.index`.
     public static func intent(of flows: [Flow], listens: [PortSet]) -> Relation {
         var pairs: [WorkloadPair: PortSet] = [:]
+        // A pair named by several flows gathers their ports here and is normalized once at
+        // the end: a union per flow would cost the pair's growing port set each time.
+        var morePorts: [WorkloadPair: [PortSet]] = [:]
         var ingress: [WorkloadID: [ExternalRules.Contribution]] = [:]
         var egress: [WorkloadID: [ExternalRules.Contribution]] = [:]
 
@@ -15,7 +18,10 @@ extension Relation {
                 let clipped = flow.ports.intersection(listens[destination.index])
                 guard !clipped.isEmpty else { continue }
                 for source in flow.sources.workloads {
-                    pairs[WorkloadPair(source, destination), default: PortSet()].formUnion(clipped)
+                    let pair = WorkloadPair(source, destination)
+                    if let earlier = pairs.updateValue(clipped, forKey: pair) {
+                        morePorts[pair, default: []].append(earlier)
+                    }
                 }
                 if !flow.sources.external.isEmpty {
                     ingress[destination, default: []].append(.init(ports: clipped, peers: flow.sources.external, deny: false))
@@ -27,13 +33,19 @@ extension Relation {
                 }
             }
         }
+        // `pairs` holds each pair's last ports, `morePorts` the earlier ones.
+        for (pair, extra) in morePorts {
+            pairs[pair] = PortSet(unionOf: extra + [pairs[pair] ?? PortSet()])
+        }
+        morePorts = [:]
+        // Denies likewise: gathered per pair, subtracted once.
+        var deniedPorts: [WorkloadPair: [PortSet]] = [:]
         for flow in flows where flow.action == .deny {
             for destination in flow.destinations.workloads {
                 for source in flow.sources.workloads {
                     let pair = WorkloadPair(source, destination)
-                    guard let allowed = pairs[pair] else { continue }
-                    let rest = allowed.subtracting(flow.ports)
-                    pairs[pair] = rest.isEmpty ? nil : rest
+                    guard pairs[pair] != nil else { continue }
+                    deniedPorts[pair, default: []].append(flow.ports)
                 }
                 if !flow.sources.external.isEmpty {
                     ingress[destination]?.append(.init(ports: flow.ports, peers: flow.sources.external, deny: true))
@@ -44,6 +56,11 @@ extension Relation {
                     egress[source]?.append(.init(ports: flow.ports, peers: flow.destinations.external, deny: true))
                 }
             }
+        }
+        for (pair, denied) in deniedPorts {
+            guard let allowed = pairs[pair] else { continue }
+            let rest = allowed.subtracting(denied.count == 1 ? denied[0] : PortSet(unionOf: denied))
+            pairs[pair] = rest.isEmpty ? nil : rest
         }
         return Relation(
             betweenWorkloads: pairs,

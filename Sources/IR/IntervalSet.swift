@@ -40,6 +40,43 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     private init(sortedDisjoint intervals: [Interval]) { self.intervals = intervals }
 
+    /// The union of many sets at once: one sort of all their intervals, where a union per set
+    /// would cost the size of the growing result each time (quadratic in the number of sets).
+    public init(unionOf sets: some Sequence<IntervalSet>) {
+        var all: [Interval] = []
+        var count = 0
+        for set in sets {
+            all += set.intervals
+            count += 1
+        }
+        if count == 1 {
+            self = IntervalSet(sortedDisjoint: all)
+        } else {
+            self.init(normalizing: all)
+        }
+    }
+
+    /// The index of the first interval at or after `start` whose upper bound is at least
+    /// `value`: a binary search, so that a small set against a large one costs a logarithm
+    /// per interval instead of a walk over the large one.
+    @inline(__always)
+    private func firstIndex(upperAtLeast value: Bound, from start: Int) -> Int {
+        var low = start
+        var high = intervals.count
+        // Nearby answers are common when both sets are of similar size: look a few ahead first.
+        var probe = start
+        while probe < high, probe < start + 4 {
+            if intervals[probe].upper >= value { return probe }
+            probe += 1
+        }
+        low = probe
+        while low < high {
+            let middle = (low + high) / 2
+            if intervals[middle].upper < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Every value of `Bound`.
     public static var full: IntervalSet { IntervalSet(lower: .min, upper: .max) }
 
@@ -100,6 +137,15 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         while i < intervals.count, j < other.intervals.count {
             let a = intervals[i]
             let b = other.intervals[j]
+            // Skip, by binary search, what lies wholly before the other side's interval.
+            if a.upper < b.lower {
+                i = firstIndex(upperAtLeast: b.lower, from: i + 1)
+                continue
+            }
+            if b.upper < a.lower {
+                j = other.firstIndex(upperAtLeast: a.lower, from: j + 1)
+                continue
+            }
             let lower = max(a.lower, b.lower)
             let upper = min(a.upper, b.upper)
             if lower <= upper { result.append(Interval(lower, upper)) }
@@ -115,7 +161,7 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         for interval in intervals {
             var lower = interval.lower
             var exhausted = false
-            while j < other.intervals.count, other.intervals[j].upper < lower { j += 1 }
+            j = other.firstIndex(upperAtLeast: lower, from: j)
             var k = j
             while k < other.intervals.count, other.intervals[k].lower <= interval.upper {
                 let cut = other.intervals[k]

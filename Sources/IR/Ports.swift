@@ -74,6 +74,9 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ range: PortRange) { self.init([range]) }
 
+    /// The union of many port sets at once (one sort, not one merge per set).
+    public init(unionOf sets: some Sequence<PortSet>) { keys = IntervalSet(unionOf: sets.lazy.map(\.keys)) }
+
     /// Every port of the protocol (`tcp`, `udp`, `sctp`) or all of ICMP.
     public static func whole(_ proto: TransportProtocol) -> PortSet {
         PortSet(PortRange(proto, 1, 65535))

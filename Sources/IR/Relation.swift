@@ -194,6 +194,13 @@ public struct ExternalRules: Sendable, Hashable {
 
     /// The exact set (union of allows) minus (union of denies), normalized: the port axis is
     /// cut at every boundary any contribution has, and each piece gets its peer set.
+    ///
+    /// A sweep over the port axis: each contribution enters at its first piece and leaves
+    /// after its last, and the peers are kept as counts over atoms (the address ranges and
+    /// names no contribution's boundary cuts), so a piece costs only the contributions that
+    /// start or end there; the peer set is rebuilt only where some atom's standing changed.
+    /// Work is the total size of the contributions plus the size of the result, where a
+    /// union per piece and contribution made overlapping denies cost their square.
     public init(contributions: [Contribution]) {
         var cuts: [UInt64] = []
         for contribution in contributions {
@@ -210,9 +217,6 @@ public struct ExternalRules: Sendable, Hashable {
             entries = []
             return
         }
-        let pieces = boundaries.count - 1
-        var allowed = [ExternalSet](repeating: .empty, count: pieces)
-        var denied = [ExternalSet](repeating: .empty, count: pieces)
         func pieceIndex(_ value: UInt64) -> Int {
             var low = 0
             var high = boundaries.count - 1
@@ -222,27 +226,44 @@ public struct ExternalRules: Sendable, Hashable {
             }
             return low
         }
+        // Distinct peer sets, each placed on the atoms once.
+        var peerIDs: [ExternalSet: Int] = [:]
+        var distinct: [ExternalSet] = []
+        // Events by piece: (peer set, deny, +1 entering or -1 leaving).
+        var events: [(piece: Int, peers: Int, deny: Bool, delta: Int)] = []
         for contribution in contributions where !contribution.peers.isEmpty {
+            let id: Int
+            if let known = peerIDs[contribution.peers] {
+                id = known
+            } else {
+                id = distinct.count
+                peerIDs[contribution.peers] = id
+                distinct.append(contribution.peers)
+            }
             for interval in contribution.ports.keys.intervals {
-                let first = pieceIndex(UInt64(interval.lower))
-                let last = pieceIndex(UInt64(interval.upper))
-                for piece in first...last {
-                    if contribution.deny {
-                        denied[piece] = denied[piece].union(contribution.peers)
-                    } else {
-                        allowed[piece] = allowed[piece].union(contribution.peers)
-                    }
-                }
+                events.append((pieceIndex(UInt64(interval.lower)), id, contribution.deny, 1))
+                events.append((pieceIndex(UInt64(interval.upper) + 1), id, contribution.deny, -1))
             }
         }
+        events.sort { $0.piece < $1.piece }
+        var atoms = PeerAtoms(distinct)
+
         var byPeers: [ExternalSet: [IntervalSet<UInt32>.Interval]] = [:]
         var order: [ExternalSet] = []
-        for piece in 0..<pieces {
-            let peers = allowed[piece].subtracting(denied[piece])
-            guard !peers.isEmpty else { continue }
+        var current = ExternalSet.empty
+        var next = 0
+        for piece in 0..<(boundaries.count - 1) {
+            var changed = false
+            while next < events.count, events[next].piece == piece {
+                let event = events[next]
+                if atoms.apply(event.peers, deny: event.deny, delta: event.delta) { changed = true }
+                next += 1
+            }
+            if changed { current = atoms.peers() }
+            guard !current.isEmpty else { continue }
             let interval = IntervalSet<UInt32>.Interval(UInt32(boundaries[piece]), UInt32(boundaries[piece + 1] - 1))
-            if byPeers[peers] == nil { order.append(peers) }
-            byPeers[peers, default: []].append(interval)
+            if byPeers[current] == nil { order.append(current) }
+            byPeers[current, default: []].append(interval)
         }
         entries = order.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: byPeers[$0] ?? [])), peers: $0) }
         entries.sort { ($0.ports.keys.first ?? 0) < ($1.ports.keys.first ?? 0) }
@@ -296,5 +317,132 @@ public struct ExternalRules: Sendable, Hashable {
             contributions:
                 entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
                 + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) })
+    }
+}
+
+/// The peer sets of a sweep cut into atoms: IPv4 and IPv6 ranges and `dns:` names that no
+/// peer set's boundary divides (plus one atom for every name no set lists). Each atom counts
+/// the allow and deny contributions over it; it is in the result when some allow and no deny
+/// cover it.
+private struct PeerAtoms {
+    /// One address family's atoms.
+    struct Axis<Bound: FixedWidthInteger & UnsignedInteger & Sendable> {
+        /// The start of each atom; an atom ends where the next starts, the last at `Bound.max`.
+        var starts: [Bound] = []
+
+        init(_ sets: [IntervalSet<Bound>]) {
+            var cuts: [Bound] = []
+            for set in sets {
+                for interval in set.intervals {
+                    cuts.append(interval.lower)
+                    if interval.upper < Bound.max { cuts.append(interval.upper + 1) }
+                }
+            }
+            cuts.sort()
+            for cut in cuts where starts.last != cut { starts.append(cut) }
+        }
+
+        /// The atom that starts at `value` (every boundary is an atom's start).
+        func atom(startingAt value: Bound) -> Int {
+            var low = 0
+            var high = starts.count
+            while low < high {
+                let middle = (low + high) / 2
+                if starts[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+
+        /// The atoms a set covers, as ranges of atom indices.
+        func atoms(of set: IntervalSet<Bound>) -> [Range<Int>] {
+            set.intervals.map { interval in
+                let first = atom(startingAt: interval.lower)
+                let end = interval.upper == Bound.max ? starts.count : atom(startingAt: interval.upper + 1)
+                return first..<end
+            }
+        }
+
+        /// The atoms `on` as a set.
+        func set(_ on: (Int) -> Bool) -> IntervalSet<Bound> {
+            var result: [IntervalSet<Bound>.Interval] = []
+            var index = 0
+            while index < starts.count {
+                guard on(index) else {
+                    index += 1
+                    continue
+                }
+                var end = index + 1
+                while end < starts.count, on(end) { end += 1 }
+                result.append(.init(starts[index], end < starts.count ? starts[end] - 1 : Bound.max))
+                index = end
+            }
+            return IntervalSet(normalizing: result)
+        }
+    }
+
+    var v4: Axis<UInt32>
+    var v6: Axis<UInt128>
+    /// Every name some set lists, in order; atom `names.count` is every other name.
+    var names: [String]
+    /// Each peer set's atoms: v4 ranges, v6 ranges, and name atoms, offset into one count array.
+    var cover: [[Range<Int>]]
+    var allowCount: [Int32]
+    var denyCount: [Int32]
+
+    init(_ sets: [ExternalSet]) {
+        let v4 = Axis(sets.map(\.addresses.v4))
+        let v6 = Axis(sets.map(\.addresses.v6))
+        let names = Array(Set(sets.flatMap(\.dns.names))).sorted()
+        self.v4 = v4
+        self.v6 = v6
+        self.names = names
+        let v6Offset = v4.starts.count
+        let nameOffset = v6Offset + v6.starts.count
+        let nameIndex = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let nameCount = names.count
+        cover = sets.map { set in
+            var ranges = v4.atoms(of: set.addresses.v4)
+            ranges += v6.atoms(of: set.addresses.v6).map { ($0.lowerBound + v6Offset)..<($0.upperBound + v6Offset) }
+            let dns = set.dns
+            let listed = dns.names.compactMap { nameIndex[$0] }
+            if dns.allExcept {
+                let excluded = Set(listed)
+                for index in 0...nameCount where !excluded.contains(index) { ranges.append((nameOffset + index)..<(nameOffset + index + 1)) }
+            } else {
+                for index in listed { ranges.append((nameOffset + index)..<(nameOffset + index + 1)) }
+            }
+            return ranges
+        }
+        allowCount = Array(repeating: 0, count: nameOffset + nameCount + 1)
+        denyCount = allowCount
+    }
+
+    /// A peer set enters (`delta` 1) or leaves (-1); whether any atom's standing changed.
+    mutating func apply(_ peers: Int, deny: Bool, delta: Int) -> Bool {
+        var changed = false
+        let step = Int32(delta)
+        for range in cover[peers] {
+            for atom in range {
+                let wasOn = allowCount[atom] > 0 && denyCount[atom] == 0
+                if deny { denyCount[atom] += step } else { allowCount[atom] += step }
+                if wasOn != (allowCount[atom] > 0 && denyCount[atom] == 0) { changed = true }
+            }
+        }
+        return changed
+    }
+
+    /// The peers every atom in the result makes up.
+    func peers() -> ExternalSet {
+        let v6Offset = v4.starts.count
+        let nameOffset = v6Offset + v6.starts.count
+        func on(_ atom: Int) -> Bool { allowCount[atom] > 0 && denyCount[atom] == 0 }
+        let addresses = AddressSet(v4: v4.set { on($0) }, v6: v6.set { on($0 + v6Offset) })
+        let dns: DNSNames
+        if on(nameOffset + names.count) {
+            dns = DNSNames(Set(names.indices.filter { !on(nameOffset + $0) }.map { names[$0] }), allExcept: true)
+        } else {
+            dns = DNSNames(Set(names.indices.filter { on(nameOffset + $0) }.map { names[$0] }))
+        }
+        return ExternalSet(addresses: addresses, dns: dns)
     }
 }

@@ -53,6 +53,7 @@ enum GapJSON {
         case .workload(let name): .object([.init("workload", .string(name))])
         case .segment(let name): .object([.init("segment", .string(name))])
         case .platform(let words): .object([.init("platform", .string(words))])
+        case .workloads(let names): .object([.init("workloads", .array(names.map { .string($0) }))])
         case .external(let set):
             .object([
                 .init(

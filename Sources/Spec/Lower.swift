@@ -210,7 +210,9 @@ struct LowerPass {
 
     /// What a workload listens on: single ports or ranges of tcp/udp/sctp, or icmp.
     private mutating func listenPorts(_ entries: [Located<PortEntry>]) -> PortSet {
-        var result = PortSet()
+        // Gathered and normalized once: a workload listening on thousands of single ports
+        // costs a sort, not a union per port.
+        var result: [PortSet] = []
         for entry in entries {
             guard let resolved = resolve.port(entry) else { continue }
             let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
@@ -221,9 +223,9 @@ struct LowerPass {
                         at: entry.range, help: "list the ports it listens on, like tcp/8080 or tcp/8000-8100"))
                 continue
             }
-            result.formUnion(resolved.whole)
+            result.append(resolved.whole)
         }
-        return result
+        return PortSet(unionOf: result)
     }
 
     // MARK: Flows and expectations
@@ -232,11 +234,12 @@ struct LowerPass {
     private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID]) {
         var workloads: [WorkloadID] = []
         var direct: [WorkloadID] = []
-        var external = ExternalSet()
+        // Unioned once at the end: a flow from many networks costs a sort, not a union each.
+        var externals: [ExternalSet] = []
         for reference in references {
             switch reference.value {
             case .any:
-                external = external.union(source ? ExternalSet(addresses: .all) : .any)
+                externals.append(source ? ExternalSet(addresses: .all) : .any)
             case .workload(let name):
                 guard let id = workloadIDs[name] else {
                     report(kind: "workload", name, reference)
@@ -255,7 +258,7 @@ struct LowerPass {
                     report(kind: "network", name, reference)
                     continue
                 }
-                if let members = resolve.network(name) { external = external.union(checkedSource(members, name, reference, source)) }
+                if let members = resolve.network(name) { externals.append(checkedSource(members, name, reference, source)) }
             case .bare(let name):
                 if let id = workloadIDs[name] {
                     workloads.append(id)
@@ -263,7 +266,7 @@ struct LowerPass {
                 } else if resolve.segmentsDeclared, let id = segmentIDs[name] {
                     workloads += segmentsOut[id.index].workloads
                 } else if resolve.networks[name] != nil {
-                    if let members = resolve.network(name) { external = external.union(checkedSource(members, name, reference, source)) }
+                    if let members = resolve.network(name) { externals.append(checkedSource(members, name, reference, source)) }
                 } else {
                     let candidates = Array(workloadIDs.keys) + Array(resolve.networks.keys) + (resolve.segmentsDeclared ? Array(segmentIDs.keys) : [])
                     var help = didYouMean(name, in: candidates)
@@ -274,7 +277,7 @@ struct LowerPass {
                 }
             }
         }
-        return (Endpoints(workloads: workloads, external: external), direct)
+        return (Endpoints(workloads: workloads, external: ExternalSet(unionOf: externals)), direct)
     }
 
     private mutating func checkedSource(_ members: ExternalSet, _ name: String, _ reference: Located<ReferenceSyntax>, _ source: Bool) -> ExternalSet {
@@ -323,10 +326,10 @@ struct LowerPass {
                     help: "traffic between two external networks is outside what Palisade secures"))
             return nil
         }
-        var ports = PortSet()
+        var portSets: [PortSet] = []
         for entry in entries {
             guard let resolved = resolve.port(entry) else { continue }
-            ports.formUnion(resolved.whole)
+            portSets.append(resolved.whole)
             guard allow else { continue }
             for workload in direct where !incompleteListens.contains(workload) {
                 let missing = resolved.explicit.subtracting(listens[workload.index])
@@ -341,7 +344,7 @@ struct LowerPass {
                 }
             }
         }
-        return (sources, destinations, ports)
+        return (sources, destinations, PortSet(unionOf: portSets))
     }
 
     private func isExternal(_ reference: ReferenceSyntax) -> Bool {

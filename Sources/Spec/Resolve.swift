@@ -106,7 +106,7 @@ struct ResolvePass {
         var v4: [IntervalSet<UInt32>.Interval] = []
         var v6: [IntervalSet<UInt128>.Interval] = []
         var names: Set<String> = []
-        var set = ExternalSet()
+        var members: [ExternalSet] = []
         for entry in definition.body {
             switch entry.value {
             case .cidr(let cidr):
@@ -114,18 +114,18 @@ struct ResolvePass {
                 v4 += addresses.v4.intervals
                 v6 += addresses.v6.intervals
             case .dns(let name): names.insert(name)
-            case .name("any"): set = set.union(.any)
+            case .name("any"): members.append(.any)
             case .name(let other):
                 guard networks[other] != nil else {
                     diagnostics.append(unknown("network", other, at: entry.range, candidates: Array(networks.keys)))
                     continue
                 }
-                guard let members = network(other) else { return nil }
-                set = set.union(members)
+                guard let nested = network(other) else { return nil }
+                members.append(nested)
             }
         }
-        set.addresses = set.addresses.union(AddressSet(v4: IntervalSet(normalizing: v4), v6: IntervalSet(normalizing: v6)))
-        if !names.isEmpty { set.dns = set.dns.union(DNSNames(names)) }
+        members.append(ExternalSet(addresses: AddressSet(v4: IntervalSet(normalizing: v4), v6: IntervalSet(normalizing: v6)), dns: DNSNames(names)))
+        let set = ExternalSet(unionOf: members)
         resolvedNetworks[name] = set
         return set
     }
@@ -135,11 +135,7 @@ struct ResolvePass {
     /// The ports of a list of entries: all of them, and those written out explicitly
     /// (which an allow naming a workload must not clip).
     mutating func ports(_ entries: [Located<PortEntry>]) -> ResolvedPorts {
-        var result = ResolvedPorts()
-        for entry in entries {
-            if let resolved = port(entry) { result.formUnion(resolved) }
-        }
-        return result
+        ResolvedPorts(unionOf: entries.compactMap { port($0) })
     }
 
     mutating func port(_ entry: Located<PortEntry>) -> ResolvedPorts? {
@@ -171,11 +167,12 @@ struct ResolvePass {
         }
         resolving.append("ports:" + name)
         defer { resolving.removeLast() }
-        var result = ResolvedPorts()
+        var parts: [ResolvedPorts] = []
         for entry in definition.body {
             guard let resolved = port(entry) else { return nil }
-            result.formUnion(resolved)
+            parts.append(resolved)
         }
+        let result = ResolvedPorts(unionOf: parts)
         resolvedPortSets[name] = result
         return result
     }
@@ -197,8 +194,14 @@ struct ResolvedPorts {
     var whole = PortSet()
     var explicit = PortSet()
 
-    mutating func formUnion(_ other: ResolvedPorts) {
-        whole.formUnion(other.whole)
-        explicit.formUnion(other.explicit)
+    init(whole: PortSet = PortSet(), explicit: PortSet = PortSet()) {
+        self.whole = whole
+        self.explicit = explicit
+    }
+
+    /// Many entries' ports at once: one sort each, not one union per entry.
+    init(unionOf parts: [ResolvedPorts]) {
+        whole = PortSet(unionOf: parts.lazy.map(\.whole))
+        explicit = PortSet(unionOf: parts.lazy.map(\.explicit))
     }
 }

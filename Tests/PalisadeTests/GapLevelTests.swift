@@ -192,3 +192,74 @@ import Testing
         #expect(text.contains("no: not a control of the target (palisade targets)"))
     }
 }
+
+/// Gaps stay products: workloads that differ from the intent alike are one gap whose ends
+/// list them, never one gap per pair.
+@Suite struct CompactGapTests {
+    static func spec(_ count: Int) -> String {
+        var text = "version: 1\nname: compact\nnetworks:\n  corp: [10.9.0.0/16]\nsegments:\n  app: {}\n  edge: {}\nworkloads:\n"
+        text += "  client: {segment: edge, image: \"registry.example.com/client:1.0.0\"}\n"
+        for index in 0..<count { text += "  w\(index): {segment: app, image: \"registry.example.com/w:1.0.0\", ports: [tcp/443]}\n" }
+        text += "flows:\n  - {from: corp, to: segment:app, ports: [tcp/443]}\n  - {from: client, to: segment:app, ports: [tcp/443]}\n"
+        return text
+    }
+
+    /// The (source, destination, ports) tuples a list of connection gaps stands for, by name.
+    static func tuples(_ gaps: [Gap]) -> Set<String> {
+        var result = Set<String>()
+        func names(_ endpoint: Endpoint) -> [String] {
+            switch endpoint {
+            case .workloads(let names): names
+            default: [endpoint.description]
+            }
+        }
+        for gap in gaps {
+            guard let connection = gap.connection else { continue }
+            for source in names(connection.source) {
+                for destination in names(connection.destination) { result.insert("\(gap.kind) \(source) -> \(destination) \(connection.ports)") }
+            }
+        }
+        return result
+    }
+
+    @Test func workloadsSharingANetworkAreOneGap() throws {
+        let count = 300
+        let policy = try #require(compileSpec(Self.spec(count)).policy)
+        // A target that blocks everything the intent allows, and one that allows it all again.
+        for (widened, narrowed) in [(Relation(), policy.intent), (policy.intent, Relation())] {
+            let grouped = groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { _ in "not enforced" }
+            let listed = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { _ in "not enforced" }
+            #expect(listed.count == 2 * count)
+            #expect(grouped.count == 2)
+            let ingress = try #require(grouped.first { $0.capability == .externalIngress }?.connection)
+            #expect(ingress.destination.count == count)
+            #expect(ingress.pairCount == count)
+            #expect(ingress.source == .external(ExternalSet(addresses: CIDR.v4(0x0A09_0000, prefix: 16).addressSet)))
+            let between = try #require(grouped.first { $0.capability != .externalIngress }?.connection)
+            #expect(between.source == .workload("client"))
+            #expect(between.pairCount == count)
+            #expect(between.description.hasPrefix("client -> \(count) workloads (w0, w1, w10, …) on tcp/443"))
+            // The same connections, only grouped.
+            #expect(Self.tuples(grouped) == Self.tuples(listed))
+            #expect(grouped.reduce(0) { $0 + ($1.connection?.pairCount ?? 0) } == listed.count)
+        }
+    }
+
+    /// Pairs with different reasons or ports stay apart; on the samples, grouping keeps every
+    /// connection of the per-pair gaps.
+    @Test func groupingKeepsReasonsAndConnections() throws {
+        let policy = try #require(compileSpec(Self.spec(6)).policy)
+        let grouped = groupedConnectionGaps(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { site in
+            site.destination.map { "reason \($0.index % 2)" } ?? "external"
+        }
+        #expect(grouped.filter { $0.capability == .portFiltering }.count == 2)
+        for sample in GapLevelTests.samples {
+            let policy = try GapLevelTests.policy(sample)
+            let widened = policy.intent
+            let listed = connectionGaps(widened: widened, narrowed: Relation(), policy: policy, target: .aws) { _ in "x" }
+            let grouped = groupedConnectionGaps(widened: widened, narrowed: Relation(), policy: policy, target: .aws) { _ in "x" }
+            #expect(Self.tuples(grouped) == Self.tuples(listed), "\(sample)")
+            #expect(grouped.count <= listed.count)
+        }
+    }
+}

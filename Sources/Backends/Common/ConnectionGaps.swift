@@ -52,6 +52,120 @@ public func connectionGaps(
     return gaps
 }
 
+/// The same gaps as `connectionGaps`, grouped into products: connections of one kind, control,
+/// reason and ports are one gap whose ends are lists of workloads (`Endpoint.workloads`)
+/// wherever every source of the list reaches every destination of the list alike. Between
+/// workloads, pairs are first grouped by (destination, ports, reason) into source lists,
+/// then destinations with the same source list are joined; external rules are grouped by
+/// (peers, ports, reason) into the workloads they reach or leave. Work is linear in the
+/// relations' pairs and entries (and `why` is still asked once per pair, each pair's own
+/// reason). A narrowed gap stays at the allow flow that asked, so flows are never merged
+/// into one gap; a widened one is at the first workload its connections reach (leave).
+/// `Gap.connection?.pairCount` counts what each gap stands for.
+public func groupedConnectionGaps(
+    widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
+) -> [Gap] {
+    struct Row: Hashable {
+        var kind: Gap.Kind
+        var capability: Capability
+        var reason: String
+        var ports: PortSet
+        var origin: SourceRange?
+    }
+    struct PairKey: Hashable {
+        var row: Row
+        var destination: WorkloadID
+    }
+    struct SourcesKey: Hashable {
+        var row: Row
+        var sources: [WorkloadID]
+    }
+    struct PeersKey: Hashable {
+        var row: Row
+        var peers: ExternalSet
+        var ingress: Bool
+    }
+    var gaps: [Gap] = []
+    let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
+    let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
+    var workloadsPerIdentity: [IdentityID: Int] = [:]
+    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
+    func reason(_ site: ConnectionGapSite) -> String {
+        var site = site
+        site.sharesIdentity = sharesIdentity(site.workloads)
+        return why(site)
+    }
+    for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
+        // Between workloads: sources per (destination, row), in the order first seen.
+        var sourcesOf: [PairKey: [WorkloadID]] = [:]
+        var pairOrder: [PairKey] = []
+        for (pair, ports) in relation.sortedPairs {
+            let site = ConnectionGapSite(
+                kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
+                intendedPorts: policy.intent.ports(from: pair.source, to: pair.destination))
+            let row = Row(
+                kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation, reason: reason(site), ports: ports,
+                origin: kind == .narrowed ? asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin : nil)
+            let key = PairKey(row: row, destination: pair.destination)
+            if sourcesOf[key] == nil { pairOrder.append(key) }
+            sourcesOf[key, default: []].append(pair.source)
+        }
+        // Destinations per (source list, row).
+        var destinationsOf: [SourcesKey: [WorkloadID]] = [:]
+        var rowOrder: [SourcesKey] = []
+        for key in pairOrder {
+            let grouped = SourcesKey(row: key.row, sources: sourcesOf[key] ?? [])
+            if destinationsOf[grouped] == nil { rowOrder.append(grouped) }
+            destinationsOf[grouped, default: []].append(key.destination)
+        }
+        for key in rowOrder {
+            let destinations = (destinationsOf[key] ?? []).sorted()
+            guard let first = destinations.first else { continue }
+            let connection = Connection(names(key.sources), names(destinations), ports: key.row.ports)
+            gaps.append(
+                Gap(
+                    kind: kind, capability: key.row.capability, target: target, subject: .connection(connection), reason: key.row.reason,
+                    origin: key.row.origin ?? policy.workloads[first.index].origin))
+        }
+        // External rules: workloads per (peers, row), ingress then egress.
+        for ingress in [true, false] {
+            var workloadsOf: [PeersKey: [WorkloadID]] = [:]
+            var order: [PeersKey] = []
+            let part = ingress ? relation.ingress : relation.egress
+            for (id, rules) in part.sorted(by: { $0.key < $1.key }) {
+                let intended = (ingress ? policy.intent.ingress[id] : policy.intent.egress[id]) ?? ExternalRules()
+                for entry in rules.entries {
+                    let site =
+                        ingress
+                        ? ConnectionGapSite(kind: kind, part: .ingress, destination: id, peers: entry.peers, ports: entry.ports, intended: intended)
+                        : ConnectionGapSite(kind: kind, part: .egress, source: id, peers: entry.peers, ports: entry.ports, intended: intended)
+                    let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
+                    let origin = kind == .narrowed ? (ingress ? asked.ingress[id] : asked.egress[id]) ?? policy.workloads[id.index].origin : nil
+                    let key = PeersKey(
+                        row: Row(kind: kind, capability: capability, reason: reason(site), ports: entry.ports, origin: origin), peers: entry.peers,
+                        ingress: ingress)
+                    if workloadsOf[key] == nil { order.append(key) }
+                    workloadsOf[key, default: []].append(id)
+                }
+            }
+            for key in order {
+                let ids = workloadsOf[key] ?? []
+                guard let first = ids.first else { continue }
+                let connection =
+                    ingress
+                    ? Connection(.external(key.peers), names(ids), ports: key.row.ports)
+                    : Connection(names(ids), .external(key.peers), ports: key.row.ports)
+                gaps.append(
+                    Gap(
+                        kind: kind, capability: key.row.capability, target: target, subject: .connection(connection), reason: key.row.reason,
+                        origin: key.row.origin ?? policy.workloads[first.index].origin))
+            }
+        }
+    }
+    return gaps
+}
+
 /// The connection a backend gives a gap's reason for: the kind of gap, which part of the
 /// relation, the workloads and external peers it joins, its ports, and what the intent asks
 /// there. A reason names a cause only where the connection shows it (ICMP only when ICMP is
