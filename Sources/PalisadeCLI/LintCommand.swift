@@ -31,7 +31,9 @@ struct LintCommand: ParsableCommand {
     @Option(name: .customLong("sarif-category"), help: "SARIF: the analysis category (automationDetails.id), one per lint job of a repository.")
     var sarifCategory: String?
 
-    @Option(name: .customLong("help-uri-base"), help: "SARIF: the absolute URL of the docs folder holding lint-rules.md and error-codes.md, for each rule's helpUri.")
+    @Option(
+        name: .customLong("help-uri-base"),
+        help: "SARIF: the absolute URL of the docs folder holding lint-rules.md and error-codes.md, for each rule's helpUri.")
     var helpURIBase: String?
 
     @Option(help: "Report and fail only on findings not in this baseline file (written by --write-baseline).")

@@ -293,53 +293,58 @@ public enum LintReports {
                 .init(
                     "runs",
                     .array([
-                        .object([
-                            .init(
-                                "tool",
-                                .object([
-                                    .init(
-                                        "driver",
-                                        .object([
-                                            .init("name", "palisade"), .init("version", .string(run.toolVersion)),
-                                            .init("informationUri", .string(options.helpBaseURI + "lint-rules.md")),
-                                            .init("rules", .array(rules + codeRules)),
-                                        ]))
-                                ])),
-                            .init(
-                                "originalUriBaseIds",
-                                .object([
-                                    .init(
-                                        sourceRootBaseID,
-                                        .object([
-                                            .init(
-                                                "description",
-                                                .object([
-                                                    .init("text", "The root of the repository palisade lint ran in (outside a repository, the directory it ran in): relative spec paths are relative to it.")
-                                                ]))
-                                        ]))
-                                ])),
-                            .init(
-                                "invocations",
-                                .array([
+                        .object(
+                            [
+                                .init(
+                                    "tool",
                                     .object([
-                                        .init("executionSuccessful", .bool(run.failedSpecs.isEmpty)),
                                         .init(
-                                            "toolExecutionNotifications",
-                                            .array(
-                                                run.failedSpecs.map { spec in
+                                            "driver",
+                                            .object([
+                                                .init("name", "palisade"), .init("version", .string(run.toolVersion)),
+                                                .init("informationUri", .string(options.helpBaseURI + "lint-rules.md")),
+                                                .init("rules", .array(rules + codeRules)),
+                                            ]))
+                                    ])),
+                                .init(
+                                    "originalUriBaseIds",
+                                    .object([
+                                        .init(
+                                            sourceRootBaseID,
+                                            .object([
+                                                .init(
+                                                    "description",
                                                     .object([
-                                                        .init("level", "error"),
                                                         .init(
-                                                            "message",
-                                                            .object([
-                                                                .init("text", .string("\(InputText.escaped(spec.path)) does not compile; it was not linted"))
-                                                            ])),
-                                                    ])
-                                                })),
-                                    ])
-                                ])),
-                            .init("results", .array(results)),
-                        ] + (options.category.map { [.init("automationDetails", .object([.init("id", .string($0 + "/"))]))] } ?? []))
+                                                            "text",
+                                                            "The root of the repository palisade lint ran in (outside a repository, the directory it ran in): relative spec paths are relative to it."
+                                                        )
+                                                    ]))
+                                            ]))
+                                    ])),
+                                .init(
+                                    "invocations",
+                                    .array([
+                                        .object([
+                                            .init("executionSuccessful", .bool(run.failedSpecs.isEmpty)),
+                                            .init(
+                                                "toolExecutionNotifications",
+                                                .array(
+                                                    run.failedSpecs.map { spec in
+                                                        .object([
+                                                            .init("level", "error"),
+                                                            .init(
+                                                                "message",
+                                                                .object([
+                                                                    .init(
+                                                                        "text", .string("\(InputText.escaped(spec.path)) does not compile; it was not linted"))
+                                                                ])),
+                                                        ])
+                                                    })),
+                                        ])
+                                    ])),
+                                .init("results", .array(results)),
+                            ] + (options.category.map { [.init("automationDetails", .object([.init("id", .string($0 + "/"))]))] } ?? []))
                     ])),
             ]))
     }
