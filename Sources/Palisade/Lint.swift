@@ -36,7 +36,7 @@ public enum LintPipeline {
 
 /// `palisade lint SPEC… [--format text|json|sarif|junit] [--fail-on error|warning]`.
 public struct LintRequest: Sendable {
-    public enum Format: String, CaseIterable, Sendable { case text, json, sarif, junit }
+    public enum Format: String, CaseIterable, Sendable { case text, json, sarif, junit, codequality }
 
     /// The lowest severity of a finding that fails the run.
     public enum Threshold: String, CaseIterable, Sendable { case error, warning }
@@ -103,6 +103,7 @@ extension Commands {
         switch request.format {
         case .text: output.stdout = LintReports.text(result.run)
         case .json: output.stdout = LintReports.json(result.run)
+        case .codequality: output.stdout = LintReports.codeQuality(result.run, reportPath: reportPath)
         case .sarif:
             output.stdout = LintReports.sarif(
                 result.run,

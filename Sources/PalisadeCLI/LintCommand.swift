@@ -14,15 +14,15 @@ struct LintCommand: ParsableCommand {
               palisade lint samples/*.yaml --format sarif > palisade.sarif
               palisade lint samples/*.yaml --format junit > lint.xml
               palisade lint samples/shop.yaml --format json
+              palisade lint samples/*.yaml --format codequality > gl-code-quality-report.json
               palisade lint samples/*.yaml --format sarif --sarif-category palisade-lint > palisade.sarif
-              palisade lint samples/shop.yaml --write-baseline palisade-baseline.json
-              palisade lint samples/shop.yaml --baseline palisade-baseline.json
+              palisade lint samples/shop.yaml --write-baseline base.json && palisade lint samples/shop.yaml --baseline base.json
             """)
 
     @Argument(help: "Spec files.")
     var specs: [String]
 
-    @Option(help: "Report format: text, json, sarif or junit.")
+    @Option(help: "Report format: text, json, sarif, junit or codequality (GitLab).")
     var format: LintRequest.Format = .text
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 on findings at or above this severity: error or warning.")

@@ -67,6 +67,6 @@ public enum CommentBudget {
     /// The note under a shortened report: what it leaves out and how to get all of it.
     public static func shortened(_ omitted: String, fullCommand: String) -> String {
         "\n> [!NOTE]\n> Shortened to fit a pull-request comment (\(gitHubLimit) characters): \(omitted). "
-            + "The full report: `\(fullCommand)` (the GitHub Action uploads it as an artifact).\n"
+            + "Every item: `\(fullCommand)` (the GitHub Action keeps it as an artifact).\n"
     }
 }

@@ -124,7 +124,7 @@ public enum CompareReport {
     /// picture, and each target's details folded.
     public static func markdown(_ comparison: Comparison, limit: Int = CommentBudget.limit) -> String {
         CommentBudget.fit(limit: limit) { detail in
-            CommentBudget.shortened(CommentBudget.omitted(detail), fullCommand: "palisade compare \(comparison.policy.files.first ?? "SPEC") --format markdown")
+            CommentBudget.shortened(CommentBudget.omitted(detail), fullCommand: "palisade compare \(comparison.policy.files.first ?? "SPEC") --format json")
         } render: { detail in
             markdown(comparison, detail: detail)
         }

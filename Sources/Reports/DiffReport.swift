@@ -54,7 +54,7 @@ public enum DiffReport {
     public static func markdown(_ diff: SpecDiff, limit: Int = CommentBudget.limit) -> String {
         CommentBudget.fit(limit: limit) { detail in
             let listed = [CommentBudget.Detail.trimmed: "at most 50", .brief: "at most 20", .counts: "at most 5"][detail] ?? "none of the"
-            return CommentBudget.shortened("each kind of change lists \(listed) changes", fullCommand: "palisade diff OLD NEW --format markdown")
+            return CommentBudget.shortened("each kind of change lists \(listed) changes", fullCommand: "palisade diff OLD NEW --format json")
         } render: { detail in
             markdown(diff, detail: detail)
         }

@@ -349,6 +349,43 @@ public enum LintReports {
             ]))
     }
 
+    /// GitLab's code-quality report (a JSON array of issues, the subset of the Code Climate
+    /// format GitLab reads): one issue per finding and per error of a spec that does not
+    /// compile, with a fingerprint that holds no line number (the SARIF one, hashed as GitLab
+    /// expects an opaque string), severities `critical` (error), `major` (warning) and `info`
+    /// (note), and repository-relative paths.
+    public static func codeQuality(_ run: LintRun, reportPath: (String) -> String = { $0 }) -> String {
+        let findings = run.allFindings + run.specs.flatMap(\.errorFindings)
+        let issues: [StructuredValue] = findings.map { finding in
+            let severity =
+                switch finding.severity {
+                case .error: "critical"
+                case .warning: "major"
+                case .note: "info"
+                }
+            let path = finding.range.map { reportPath($0.file) } ?? run.specs.first.map { reportPath($0.path) } ?? ""
+            return .object([
+                .init("description", .string("\(finding.rule): \(InputText.message(finding.message))")),
+                .init("check_name", .string(finding.rule)),
+                .init("fingerprint", .string(fnv1a(fingerprint(finding, reportPath: reportPath)))),
+                .init("severity", .string(severity)),
+                .init("location", .object([.init("path", .string(path)), .init("lines", .object([.init("begin", .int(finding.range?.start.line ?? 1))]))])),
+            ])
+        }
+        return JSONWriter.write(.array(issues))
+    }
+
+    /// A 64-bit FNV-1a hash in hex: stable across runs and platforms (Swift's `Hasher` is seeded).
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// A spec path as a SARIF `artifactLocation`: a relative path is a relative reference under
     /// `sourceRootBaseID`, an absolute one a `file://` URI. Either way the path is percent-encoded
     /// (RFC 3986: every byte of its UTF-8 but the unreserved characters and `/`), so that `#`,
