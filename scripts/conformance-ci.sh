@@ -39,7 +39,7 @@ for f in bin/palisade share/man/man1/palisade.1 share/bash-completion/completion
   share/fish/vendor_completions.d/palisade.fish; do
   [ -s "$prefix/$f" ] && pass || fail "make install did not install $f"
 done
-grep -q '^\.TH "\?PALISADE' "$prefix/share/man/man1/palisade.1" 2>/dev/null && grep -q 'lint' "$prefix/share/man/man1/palisade.1" && pass \
+grep -q "^\.TH \"PALISADE\"" "$prefix/share/man/man1/palisade.1" 2>/dev/null && grep -q 'lint' "$prefix/share/man/man1/palisade.1" && pass \
   || fail "palisade.1 is not a man page of palisade with its subcommands"
 grep -q 'compile' "$prefix/share/bash-completion/completions/palisade" 2>/dev/null && pass || fail "bash completion lacks the subcommands"
 version=$("$bin" --version 2>/dev/null)
