@@ -90,7 +90,7 @@ if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
 fi
 
 # 4. The action's run step
-act() { (cd "$repo" && env -i PATH="$PATH" HOME="$HOME" PALISADE="$bin" RUNNER_TEMP="$work/runner" GITHUB_OUTPUT="$work/gh-out" "$@" bash "$root/scripts/action-run.sh"); }
+act() { (cd "$repo" && env -i PATH="$PATH" HOME="$HOME" PALISADE="$bin" RUNNER_TEMP="$work/runner" GITHUB_OUTPUT="$work/gh-out" "$@" bash "$root/scripts/action-run.sh" 2>>"$work/action.log"); }
 : > "$work/gh-out"
 act INPUT_COMMAND=lint INPUT_SPEC="specs/good.palisade.yaml specs/other.palisade.yaml" INPUT_SARIF_CATEGORY=specs HELP_URI_BASE=https://github.com/o/r/blob/v1/docs/
 grep -q '^exit-code=0$' "$work/gh-out" && report=$(sed -n 's/^report=//p' "$work/gh-out") && [ -s "$report" ] && pass || fail "action lint: $(cat "$work/gh-out")"
@@ -124,7 +124,7 @@ grep -q '^exit-code=2$' "$work/gh-out" && pass || fail "action with an unknown c
 "$bin" lint samples/*.yaml --format sarif --sarif-category samples > "$work/samples.sarif"
 "$venv/bin/sarif" summary "$work/samples.sarif" > "$work/summary.txt" 2>&1 && grep -qi 'warning' "$work/summary.txt" && pass \
   || { fail "sarif-tools summary of the samples"; cat "$work/summary.txt"; }
-printf 'version: 1\nname: clean\n' > "$work/clean.yaml"
+printf 'version: 1\nname: clean\nworkloads: {}\n' > "$work/clean.yaml"
 "$bin" lint "$work/clean.yaml" --format sarif > "$work/clean.sarif"
 "$venv/bin/python" -c 'import json,sys; r=json.load(open(sys.argv[1]))["runs"][0]; sys.exit(0 if r["results"] == [] else 1)' "$work/clean.sarif" \
   && "$venv/bin/sarif" ls "$work/clean.sarif" >/dev/null 2>&1 && pass || fail "a clean spec's SARIF has no empty results array"
