@@ -37,8 +37,11 @@ let package = Package(
         // The command line: flags in, `Palisade.Commands` out (docs/architecture.md).
         .executableTarget(
             name: "PalisadeCLI",
-            dependencies: ["Palisade", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Palisade", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            plugins: ["BuildInfo"]
         ),
+        // Records the commit the binary is built from, for `palisade --version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .target(name: "TestSupport", dependencies: ["Palisade"], path: "Tests/TestSupport"),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "TestSupport"]),

@@ -22,6 +22,19 @@ public struct Comparison: Sendable {
 
     public let policy: Policy
     public private(set) var targets: [TargetResult] = []
+    /// Gaps left out because a baseline holds them (`compare --baseline`), per target.
+    public private(set) var baselined: [TargetName: Int] = [:]
+
+    /// Leaves out the gaps `accepted` says a baseline holds; they are counted in `baselined`.
+    public mutating func removeGaps(accepted: (TargetName, Gap) -> Bool) {
+        for index in targets.indices {
+            let target = targets[index].target
+            let before = targets[index].gaps.count
+            targets[index].gaps.removeAll { accepted(target, $0) }
+            let removed = before - targets[index].gaps.count
+            if removed > 0 { baselined[target] = removed }
+        }
+    }
 
     public init(_ policy: Policy, targets: [TargetName]) {
         self.policy = policy

@@ -14,8 +14,16 @@ public struct CompareRequest: Sendable {
     public var format: Format
     /// The kinds of gap that fail the command; nil: `GapGate.defaults` (failed expectations).
     public var failOn: GapGates?
+    /// Report and fail only on gaps not in this baseline file.
+    public var baseline: String?
+    /// Write every gap of this run to this baseline file.
+    public var writeBaseline: String?
 
-    public init(spec: String, targets: TargetList? = nil, format: Format = .text, failOn: GapGates? = nil) {
+    public init(
+        spec: String, targets: TargetList? = nil, format: Format = .text, failOn: GapGates? = nil, baseline: String? = nil, writeBaseline: String? = nil
+    ) {
+        self.baseline = baseline
+        self.writeBaseline = writeBaseline
         self.failOn = failOn
         self.spec = spec
         self.targets = targets
@@ -85,8 +93,25 @@ extension Commands {
     /// What each target enforces of a spec, read back from its files. Exit 2: unreadable; 1: errors.
     public static func compare(_ request: CompareRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
         var output = CommandOutput()
+        var baseline: Baseline?
+        if let path = request.baseline {
+            switch BaselineFile.read(path, for: .compare, fileSystem: fileSystem) {
+            case .success(let read): baseline = read
+            case .failure(let problem): return CommandOutput(stderr: DiagnosticReport.error(problem.description)).exiting(.usage)
+            }
+        }
         guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
-        let comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases)
+        var comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases)
+        if let path = request.writeBaseline {
+            let fingerprints = comparison.targets.flatMap { result in result.gaps.map { CompareReport.fingerprint(target: result.target, gap: $0) } }
+            if let problem = BaselineFile.write(Baseline(command: .compare, fingerprints: Set(fingerprints)), to: path) {
+                output.stderr += DiagnosticReport.error(problem)
+                return output.exiting(.usage)
+            }
+        }
+        if let baseline {
+            comparison.removeGaps { target, gap in baseline.fingerprints.contains(CompareReport.fingerprint(target: target, gap: gap)) }
+        }
         output.stdout =
             switch request.format {
             case .text: CompareReport.text(comparison)

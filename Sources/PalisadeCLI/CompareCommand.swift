@@ -16,6 +16,7 @@ struct CompareCommand: ParsableCommand {
               palisade compare samples/shop.yaml
               palisade compare samples/shop.yaml --target openshift,swarm --format markdown
               palisade compare samples/shop.yaml --target openshift --fail-on widened
+              palisade compare samples/shop.yaml --write-baseline gaps.json && palisade compare samples/shop.yaml --baseline gaps.json --fail-on widened,narrowed,unenforced
             """)
 
     @Argument(help: "The spec file.")
@@ -32,7 +33,15 @@ struct CompareCommand: ParsableCommand {
         help: "Comma-separated gap kinds that make it exit 1: widened, narrowed, expectation, unenforced, platform-required, or none (default: expectation).")
     var failOn: GapGates?
 
+    @Option(help: "Report and fail only on gaps not in this baseline file (written by --write-baseline).")
+    var baseline: String?
+
+    @Option(name: .customLong("write-baseline"), help: "Write every gap of this run to a baseline file.")
+    var writeBaseline: String?
+
     func run() throws {
-        try finish(Commands.compare(CompareRequest(spec: spec, targets: targets, format: format, failOn: failOn)))
+        try finish(
+            Commands.compare(
+                CompareRequest(spec: spec, targets: targets, format: format, failOn: failOn, baseline: baseline, writeBaseline: writeBaseline)))
     }
 }

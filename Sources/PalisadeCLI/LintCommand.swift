@@ -14,18 +14,39 @@ struct LintCommand: ParsableCommand {
               palisade lint samples/*.yaml --format sarif > palisade.sarif
               palisade lint samples/*.yaml --format junit > lint.xml
               palisade lint samples/shop.yaml --format json
+              palisade lint samples/*.yaml --format codequality > gl-code-quality-report.json
+              palisade lint samples/*.yaml --format sarif --sarif-category palisade-lint > palisade.sarif
+              palisade lint samples/shop.yaml --write-baseline base.json && palisade lint samples/shop.yaml --baseline base.json
             """)
 
     @Argument(help: "Spec files.")
     var specs: [String]
 
-    @Option(help: "Report format: text, json, sarif or junit.")
+    @Option(help: "Report format: text, json, sarif, junit or codequality (GitLab).")
     var format: LintRequest.Format = .text
 
     @Option(name: .customLong("fail-on"), help: "Exit 1 on findings at or above this severity: error or warning.")
     var failOn: LintRequest.Threshold = .error
 
+    @Option(name: .customLong("sarif-category"), help: "SARIF: the analysis category (automationDetails.id), one per lint job of a repository.")
+    var sarifCategory: String?
+
+    @Option(
+        name: .customLong("help-uri-base"),
+        help: "SARIF: the absolute URL of the docs folder holding lint-rules.md and error-codes.md, for each rule's helpUri.")
+    var helpURIBase: String?
+
+    @Option(help: "Report and fail only on findings not in this baseline file (written by --write-baseline).")
+    var baseline: String?
+
+    @Option(name: .customLong("write-baseline"), help: "Write every finding of this run to a baseline file.")
+    var writeBaseline: String?
+
     func run() throws {
-        try finish(Commands.lint(LintRequest(specs: specs, format: format, failOn: failOn)))
+        try finish(
+            Commands.lint(
+                LintRequest(
+                    specs: specs, format: format, failOn: failOn, sarifCategory: sarifCategory, helpBaseURI: helpURIBase, baseline: baseline,
+                    writeBaseline: writeBaseline)))
     }
 }

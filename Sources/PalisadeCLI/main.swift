@@ -24,7 +24,7 @@ struct PalisadeCommand: ParsableCommand {
               1  spec errors, a --fail-on gate (default: a failed expect), drift
               2  bad invocation, unreadable spec, unwritable output
             """,
-        version: Commands.version,
+        version: "\(Commands.version) (commit \(BuildInfo.commit))",
         subcommands: [
             CompileCommand.self, CompareCommand.self, DiffCommand.self, LintCommand.self, ExplainCommand.self, GraphCommand.self,
             TargetsCommand.self, SchemaCommand.self,

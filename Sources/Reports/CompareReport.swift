@@ -5,6 +5,20 @@ import YAML
 
 /// `palisade compare` rendered: text for a terminal, JSON for tools, Markdown for a pull request.
 public enum CompareReport {
+    /// A gap's fingerprint for baselines: its target, kind and subject (`web -> api on
+    /// tcp/8080`, `web: user`), never a line number.
+    public static func fingerprint(target: TargetName, gap: Gap) -> String {
+        "\(target.rawValue):\(gap.kind.rawValue):\(Comparison.line(gap))"
+    }
+
+    /// The line that says how many gaps a baseline held back, if any.
+    static func baselineNote(_ comparison: Comparison) -> String? {
+        let total = comparison.baselined.values.reduce(0, +)
+        guard total > 0 else { return nil }
+        let parts = comparison.targets.compactMap { result in comparison.baselined[result.target].map { "\(result.target.rawValue) \($0)" } }
+        return "\(total) gap\(total == 1 ? "" : "s") in the baseline not shown (\(parts.joined(separator: ", ")))"
+    }
+
     // MARK: Text
 
     public static func text(_ comparison: Comparison) -> String {
@@ -44,6 +58,7 @@ public enum CompareReport {
         for (capability, cells) in comparison.matrixRows() {
             out += table.row([capability.rawValue] + cells)
         }
+        if let note = baselineNote(comparison) { out += "\n\(note)\n" }
         return out
     }
 
@@ -107,7 +122,15 @@ public enum CompareReport {
 
     /// For a pull request: a summary table, the control matrix, the intent as a Mermaid
     /// picture, and each target's details folded.
-    public static func markdown(_ comparison: Comparison) -> String {
+    public static func markdown(_ comparison: Comparison, limit: Int = CommentBudget.limit) -> String {
+        CommentBudget.fit(limit: limit) { detail in
+            CommentBudget.shortened(CommentBudget.omitted(detail), fullCommand: "palisade compare \(comparison.policy.files.first ?? "SPEC") --format json")
+        } render: { detail in
+            markdown(comparison, detail: detail)
+        }
+    }
+
+    static func markdown(_ comparison: Comparison, detail: CommentBudget.Detail) -> String {
         let policy = comparison.policy
         let targets = comparison.targets
         var out = "## Palisade fidelity report: `\(policy.name)`\n\n"
@@ -134,20 +157,24 @@ public enum CompareReport {
         for (capability, cells) in comparison.matrixRows() {
             out += MarkdownTable.row([capability.rawValue] + cells)
         }
-        out += "\n### Intent\n\n```mermaid\n" + GraphReport.mermaid(comparison.intentGraph) + "```\n"
-        for result in targets where result.error == nil && !result.gaps.isEmpty {
+        if let note = baselineNote(comparison) { out += "\n\(note)\n" }
+        if detail == .full { out += "\n### Intent\n\n```mermaid\n" + GraphReport.mermaid(comparison.intentGraph) + "```\n" }
+        for result in targets where result.error == nil && !result.gaps.isEmpty && detail < .summary {
             let scoped = result.scoped
             out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(scoped.summary)</summary>\n\n"
             for (kind, title) in Comparison.sections {
                 let gaps = scoped.listed.filter { $0.kind == kind }
                 if !gaps.isEmpty {
                     out += "**\(title)**\n\n"
+                    let limit = detail.itemsPerGroup
                     for (reason, members) in Comparison.groups(gaps) {
-                        out += "- \(escaped(reason))\n"
-                        for gap in members.prefix(50) {
+                        out += "- \(escaped(reason))\(limit == 0 ? " (\(members.count))" : "")\n"
+                        for gap in members.prefix(limit) {
                             out += "  - \(escaped(Comparison.line(gap)))\(gap.origin.map { " — `\($0)`" } ?? "")\n"
                         }
-                        if members.count > 50 { out += "  - … and \(members.count - 50) more (`palisade compare --format json` lists all)\n" }
+                        if limit > 0, members.count > limit {
+                            out += "  - … and \(members.count - limit) more (`palisade compare --format json` lists all)\n"
+                        }
                     }
                     out += "\n"
                 }
@@ -159,7 +186,7 @@ public enum CompareReport {
                     out += "\n"
                 }
             }
-            if let graph = comparison.graph(of: result), graph.edges.count <= 150 {
+            if detail == .full, let graph = comparison.graph(of: result), graph.edges.count <= 150 {
                 out += "```mermaid\n" + GraphReport.mermaid(graph) + "```\n\n"
             }
             out += "</details>\n"

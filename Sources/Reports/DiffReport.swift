@@ -49,16 +49,31 @@ public enum DiffReport {
             ]))
     }
 
-    public static func markdown(_ diff: SpecDiff) -> String {
+    /// For a pull request, within `CommentBudget.limit` characters: every change when they fit;
+    /// else the first changes of each kind and a note of what was cut.
+    public static func markdown(_ diff: SpecDiff, limit: Int = CommentBudget.limit) -> String {
+        CommentBudget.fit(limit: limit) { detail in
+            let listed = [CommentBudget.Detail.trimmed: "at most 50", .brief: "at most 20", .counts: "at most 5"][detail] ?? "none of the"
+            return CommentBudget.shortened("each kind of change lists \(listed) changes", fullCommand: "palisade diff OLD NEW --format json")
+        } render: { detail in
+            markdown(diff, detail: detail)
+        }
+    }
+
+    static func markdown(_ diff: SpecDiff, detail: CommentBudget.Detail) -> String {
         var out = "## Palisade: what this change does to `\(diff.new.name)`\n\n**\(summary(diff))**\n"
+        guard detail < .summary else { return out }
+        // A diff has no pictures: its levels list every change, then 50, 20, 5 and none per kind.
+        let limit = detail == .full ? Int.max : [CommentBudget.Detail.trimmed: 50, .brief: 20, .counts: 5][detail] ?? 0
         for kind in SpecDiff.Kind.allCases {
             let items = diff.changes.filter { $0.kind == kind }
             guard !items.isEmpty else { continue }
             let title = title(kind)
             out += "\n### \(icons[kind] ?? "") \(title.prefix(1).uppercased() + title.dropFirst()) (\(items.count))\n\n"
-            for item in items {
+            for item in items.prefix(limit) {
                 out += "- \(item.text.replacing("|", with: "\\|"))\(item.origin.map { " — `\($0)`" } ?? "")\n"
             }
+            if items.count > limit { out += "- … and \(items.count - limit) more (`palisade diff --format json` lists all)\n" }
         }
         return out
     }

@@ -29,6 +29,8 @@ public struct LintRun: Sendable {
     public var rules: [RuleMetadata]
     public var sources: SourceFiles
     public var toolVersion: String
+    /// Findings left out because a baseline holds them (`lint --baseline`).
+    public var baselined = 0
 
     public init(specs: [Spec], rules: [RuleMetadata], sources: SourceFiles, toolVersion: String) {
         self.specs = specs
@@ -87,8 +89,9 @@ public enum LintReports {
         }
         let specs = run.specs.count
         out += "\(run.count(.error)) errors, \(run.count(.warning)) warnings, \(run.count(.note)) notes in \(specs) spec\(specs == 1 ? "" : "s")"
-        out += " (\(run.rules.count) rules)\n"
-        return out
+        out += " (\(run.rules.count) rules)"
+        if run.baselined > 0 { out += "; \(run.baselined) more in the baseline" }
+        return out + "\n"
     }
 
     /// The JSON report, schema documented in `docs/lint.md` (format version 1).
@@ -162,10 +165,53 @@ public enum LintReports {
     /// The URI base id of relative spec paths in SARIF: the directory `palisade lint` ran in.
     public static let sourceRootBaseID = "%SRCROOT%"
 
-    /// SARIF 2.1.0, as GitHub code scanning reads it: one run, every rule with its help, every
-    /// result with a region. A location's `artifactLocation` is a percent-encoded URI reference
+    /// Where SARIF rules link their help by default: the rule pages of the repository's docs.
+    public static let defaultHelpBaseURI = "https://github.com/palisade-dev/palisade/blob/main/docs/"
+
+    /// What a SARIF report says beyond the findings (docs/ci/README.md, "Code scanning").
+    public struct SARIFOptions: Sendable {
+        /// The analysis category (`runs[0].automationDetails.id` is `CATEGORY/`): GitHub keeps
+        /// one set of alerts per category, so each lint job of a repository needs its own.
+        public var category: String?
+        /// An absolute http(s) URL ending in `/` under which `lint-rules.md` and
+        /// `error-codes.md` are found; every rule's `helpUri` is its heading there.
+        public var helpBaseURI: String
+
+        /// A spec path as the report names it: relative to the repository's root where the
+        /// command knows it (GitHub resolves SARIF locations against the root), else as given.
+        public var reportPath: @Sendable (String) -> String
+
+        public init(
+            category: String? = nil, helpBaseURI: String = LintReports.defaultHelpBaseURI, reportPath: @escaping @Sendable (String) -> String = { $0 }
+        ) {
+            self.category = category
+            self.reportPath = reportPath
+            self.helpBaseURI = helpBaseURI.hasSuffix("/") ? helpBaseURI : helpBaseURI + "/"
+        }
+    }
+
+    /// A lint rule's or an error code's numeric `security-severity` (GitHub reads 9.0 and more
+    /// as critical, 7.0 as high, 4.0 as medium, below as low): a spec that does not compile and
+    /// an error-level rule are high, a warning medium, a note low.
+    static func securitySeverity(_ severity: Diagnostic.Severity) -> String {
+        switch severity {
+        case .error: "8.0"
+        case .warning: "5.0"
+        case .note: "2.0"
+        }
+    }
+
+    /// The fingerprint of a finding that survives edits which move it: its rule, its file and
+    /// the logical subject the rule speaks of (a workload, a flow, a grant), never a line.
+    public static func fingerprint(_ finding: Finding, reportPath: (String) -> String = { $0 }) -> String {
+        "\(finding.rule):\(finding.range.map { reportPath($0.file) } ?? ""):\(finding.subject)"
+    }
+
+    /// SARIF 2.1.0, as GitHub code scanning reads it: one run, every rule with its help and an
+    /// absolute `helpUri`, every result with a region and a `partialFingerprints` entry that no
+    /// line number enters. A location's `artifactLocation` is a percent-encoded URI reference
     /// (`sarifArtifactLocation(_:)`).
-    public static func sarif(_ run: LintRun) -> String {
+    public static func sarif(_ run: LintRun, options: SARIFOptions = SARIFOptions()) -> String {
         let index = Dictionary(run.rules.enumerated().map { ($0.element.id, $0.offset) }) { first, _ in first }
         func level(_ severity: Diagnostic.Severity) -> StructuredValue {
             switch severity {
@@ -186,7 +232,14 @@ public enum LintReports {
                         .init("text", .string(rule.fix)),
                         .init("markdown", .string("**\(rule.id) \(rule.name)**: \(rule.summary)\n\n\(rule.rationale)\n\n**Fix:** \(rule.fix)")),
                     ])),
+                .init("helpUri", .string(options.helpBaseURI + "lint-rules.md#" + "\(rule.id) \(rule.name)".lowercased().replacingSpaces())),
                 .init("defaultConfiguration", .object([.init("level", level(rule.severity))])),
+                .init(
+                    "properties",
+                    .object([
+                        .init("security-severity", .string(securitySeverity(rule.severity))),
+                        .init("tags", .array(["security", .string(rule.category.rawValue.lowercased())])),
+                    ])),
             ])
         }
         let codeRules: [StructuredValue] = run.errorCodes.map { code in
@@ -196,7 +249,9 @@ public enum LintReports {
                 .init("shortDescription", .object([.init("text", .string(code.summary))])),
                 .init("fullDescription", .object([.init("text", .string(code.explanation))])),
                 .init("help", .object([.init("text", .string("The spec does not compile: fix this error (docs/error-codes.md), then lint again."))])),
+                .init("helpUri", .string(options.helpBaseURI + "error-codes.md#" + code.rawValue.lowercased())),
                 .init("defaultConfiguration", .object([.init("level", "error")])),
+                .init("properties", .object([.init("security-severity", .string(securitySeverity(.error))), .init("tags", .array(["security"]))])),
             ])
         }
         let codeIndex = Dictionary(uniqueKeysWithValues: run.errorCodes.enumerated().map { ($0.element.rawValue, rules.count + $0.offset) })
@@ -217,7 +272,7 @@ public enum LintReports {
                                 .init(
                                     "physicalLocation",
                                     .object([
-                                        .init("artifactLocation", sarifArtifactLocation(range.file)),
+                                        .init("artifactLocation", sarifArtifactLocation(options.reportPath(range.file))),
                                         .init(
                                             "region",
                                             .object([
@@ -228,7 +283,7 @@ public enum LintReports {
                             ])
                         ])))
             }
-            entries.append(.init("partialFingerprints", .object([.init("palisadeSubject/v1", .string("\(finding.rule):\(finding.subject)"))])))
+            entries.append(.init("partialFingerprints", .object([.init("palisadeSubject/v2", .string(fingerprint(finding, reportPath: options.reportPath)))])))
             return .object(entries)
         }
         return JSONWriter.write(
@@ -238,55 +293,97 @@ public enum LintReports {
                 .init(
                     "runs",
                     .array([
-                        .object([
-                            .init(
-                                "tool",
-                                .object([
-                                    .init(
-                                        "driver",
-                                        .object([
-                                            .init("name", "palisade"), .init("version", .string(run.toolVersion)),
-                                            .init("informationUri", "https://palisade.dev/docs/lint-rules"),
-                                            .init("rules", .array(rules + codeRules)),
-                                        ]))
-                                ])),
-                            .init(
-                                "originalUriBaseIds",
-                                .object([
-                                    .init(
-                                        sourceRootBaseID,
-                                        .object([
-                                            .init(
-                                                "description",
-                                                .object([
-                                                    .init("text", "The directory palisade lint ran in: relative spec paths are relative to it.")
-                                                ]))
-                                        ]))
-                                ])),
-                            .init(
-                                "invocations",
-                                .array([
+                        .object(
+                            [
+                                .init(
+                                    "tool",
                                     .object([
-                                        .init("executionSuccessful", .bool(run.failedSpecs.isEmpty)),
                                         .init(
-                                            "toolExecutionNotifications",
-                                            .array(
-                                                run.failedSpecs.map { spec in
+                                            "driver",
+                                            .object([
+                                                .init("name", "palisade"), .init("version", .string(run.toolVersion)),
+                                                .init("informationUri", .string(options.helpBaseURI + "lint-rules.md")),
+                                                .init("rules", .array(rules + codeRules)),
+                                            ]))
+                                    ])),
+                                .init(
+                                    "originalUriBaseIds",
+                                    .object([
+                                        .init(
+                                            sourceRootBaseID,
+                                            .object([
+                                                .init(
+                                                    "description",
                                                     .object([
-                                                        .init("level", "error"),
                                                         .init(
-                                                            "message",
-                                                            .object([
-                                                                .init("text", .string("\(InputText.escaped(spec.path)) does not compile; it was not linted"))
-                                                            ])),
-                                                    ])
-                                                })),
-                                    ])
-                                ])),
-                            .init("results", .array(results)),
-                        ])
+                                                            "text",
+                                                            "The root of the repository palisade lint ran in (outside a repository, the directory it ran in): relative spec paths are relative to it."
+                                                        )
+                                                    ]))
+                                            ]))
+                                    ])),
+                                .init(
+                                    "invocations",
+                                    .array([
+                                        .object([
+                                            .init("executionSuccessful", .bool(run.failedSpecs.isEmpty)),
+                                            .init(
+                                                "toolExecutionNotifications",
+                                                .array(
+                                                    run.failedSpecs.map { spec in
+                                                        .object([
+                                                            .init("level", "error"),
+                                                            .init(
+                                                                "message",
+                                                                .object([
+                                                                    .init(
+                                                                        "text", .string("\(InputText.escaped(spec.path)) does not compile; it was not linted"))
+                                                                ])),
+                                                        ])
+                                                    })),
+                                        ])
+                                    ])),
+                                .init("results", .array(results)),
+                            ] + (options.category.map { [.init("automationDetails", .object([.init("id", .string($0 + "/"))]))] } ?? []))
                     ])),
             ]))
+    }
+
+    /// GitLab's code-quality report (a JSON array of issues, the subset of the Code Climate
+    /// format GitLab reads): one issue per finding and per error of a spec that does not
+    /// compile, with a fingerprint that holds no line number (the SARIF one, hashed as GitLab
+    /// expects an opaque string), severities `critical` (error), `major` (warning) and `info`
+    /// (note), and repository-relative paths.
+    public static func codeQuality(_ run: LintRun, reportPath: (String) -> String = { $0 }) -> String {
+        let findings = run.allFindings + run.specs.flatMap(\.errorFindings)
+        let issues: [StructuredValue] = findings.map { finding in
+            let severity =
+                switch finding.severity {
+                case .error: "critical"
+                case .warning: "major"
+                case .note: "info"
+                }
+            let path = finding.range.map { reportPath($0.file) } ?? run.specs.first.map { reportPath($0.path) } ?? ""
+            return .object([
+                .init("description", .string("\(finding.rule): \(InputText.message(finding.message))")),
+                .init("check_name", .string(finding.rule)),
+                .init("fingerprint", .string(fnv1a(fingerprint(finding, reportPath: reportPath)))),
+                .init("severity", .string(severity)),
+                .init("location", .object([.init("path", .string(path)), .init("lines", .object([.init("begin", .int(finding.range?.start.line ?? 1))]))])),
+            ])
+        }
+        return JSONWriter.write(.array(issues))
+    }
+
+    /// A 64-bit FNV-1a hash in hex: stable across runs and platforms (Swift's `Hasher` is seeded).
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// A spec path as a SARIF `artifactLocation`: a relative path is a relative reference under
@@ -402,4 +499,9 @@ enum InputText {
         default: scalar.value & 0xFFFE == 0xFFFE  // the non-characters U+FFFE, U+FFFF, U+1FFFE, …
         }
     }
+}
+
+extension String {
+    /// A heading's GitHub anchor from its lowercased text: spaces become hyphens.
+    fileprivate func replacingSpaces() -> String { String(map { $0 == " " ? "-" : $0 }) }
 }
