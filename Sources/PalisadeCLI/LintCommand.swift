@@ -14,9 +14,9 @@ struct LintCommand: ParsableCommand {
               palisade lint samples/*.yaml --format sarif > palisade.sarif
               palisade lint samples/*.yaml --format junit > lint.xml
               palisade lint samples/shop.yaml --format json
-              palisade lint samples/*.yaml --format codequality > gl-code-quality-report.json
-              palisade lint samples/*.yaml --format sarif --sarif-category palisade-lint > palisade.sarif
-              palisade lint samples/shop.yaml --write-baseline base.json && palisade lint samples/shop.yaml --baseline base.json
+              palisade lint samples/*.yaml --format codequality > quality.json
+              palisade lint samples/*.yaml --format sarif --sarif-category lint
+              palisade lint samples/shop.yaml --write-baseline baseline.json
             """)
 
     @Argument(help: "Spec files.")

@@ -23,7 +23,8 @@ import YAML
 /// and the workload it reaches), or a workload whose traffic, as the target's files enforce it
 /// (read back), differs. An object about nothing in particular (a namespace, a default deny)
 /// may not change at all. Objects that gather many workloads (Mesos ACLs, an NSG's shell, an
-/// EgressFirewall) may change where one of those is affected.
+/// EgressFirewall, the binding of a runtime profile's SCC) may change where one of those is
+/// affected.
 @Suite struct StableNameTests {
     enum Addition: String, CaseIterable {
         case flow, workload, network
@@ -196,7 +197,13 @@ import YAML
                 let namespace = document["metadata"]?["namespace"]?.scalar ?? ""
                 let key = "\(kind)/\(namespace)/\(document["metadata"]?["name"]?.scalar ?? "?")"
                 // The namespace's EgressFirewall gathers the egress of every workload there.
-                let scope = kind == "EgressFirewall" ? Set(policy.workloads.filter { policy.segments[$0.segment.index].name == namespace }.map(\.name)) : nil
+                // The binding of one runtime profile's SCC gathers the service accounts of every
+                // workload with that profile.
+                let name = document["metadata"]?["name"]?.scalar ?? ""
+                let scope =
+                    kind == "EgressFirewall"
+                    ? Set(policy.workloads.filter { policy.segments[$0.segment.index].name == namespace }.map(\.name))
+                    : kind == "RoleBinding" && name.hasPrefix("palisade.scc.") ? mentioned(document) : nil
                 add(key, document, scope: scope)
             }
         case .swarm:

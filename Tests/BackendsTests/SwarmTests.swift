@@ -145,13 +145,31 @@ extension SwarmTests {
                   - {from: any, to: [server, edge], ports: [all]}
                 """
             ).policy)
-        for mode in ["host", "ingress"] {
-            let (emission, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.swarm, .widen, ["publish_mode": .string(mode)]))
-            let stack = try #require(emission.files.first).contents
-            #expect(stack.utf8.count < 20_000)
-            #expect(stack.contains("1-65535:1-65535/udp"))
-            let perPort = stack.components(separatedBy: "mode: host").count - 1
-            #expect(perPort == (mode == "host" ? 100 : 0))
-        }
+        let (emission, _) = try BackendsTests.checkRoundTrip(backend, policy, options(.swarm, .widen, ["publish_mode": .string("host")]))
+        let stack = try #require(emission.files.first).contents
+        #expect(stack.utf8.count < 20_000)
+        #expect(stack.contains("1-65535:1-65535/udp"))
+        #expect(stack.components(separatedBy: "mode: host").count - 1 == 100)
+        // In ingress mode a port belongs to one service of the swarm: edge's ports, all of
+        // which server publishes too, have no free port left to move to (a located error);
+        // server alone publishes its ranges as ranges.
+        let ingress = options(.swarm, .widen, ["publish_mode": .string("ingress")])
+        #expect(throws: BackendError.self) { try backend.emit(policy, options: ingress) }
+        let alone = try #require(
+            compileSpec(
+                """
+                version: 1
+                name: t
+                workloads:
+                  server: {image: nginx:1.25, ports: [tcp/1-65535, udp/1-65535, sctp/1-65535, icmp]}
+                flows:
+                  - {from: any, to: server, ports: [all]}
+                """
+            ).policy)
+        let (single, _) = try BackendsTests.checkRoundTrip(backend, alone, ingress)
+        let file = try #require(single.files.first).contents
+        #expect(file.utf8.count < 20_000)
+        #expect(file.contains("1-65535:1-65535/udp"))
+        #expect(!file.contains("mode: host"))
     }
 }

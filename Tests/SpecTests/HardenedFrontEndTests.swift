@@ -282,12 +282,10 @@ import YAML
                 if flows == 100_000 { break outer }
             }
         }
-        let clock = ContinuousClock()
-        var output: SpecCompiler.Output?
-        let elapsed = clock.measure { output = compileSpec(text) }
+        let output: SpecCompiler.Output? = compileSpec(text)
         #expect(output?.diagnostics.isEmpty == true, "\(output?.diagnostics.prefix(3).map(\.message) ?? [])")
         #expect(output?.policy?.flows.count == 100_000)
-        // Linear passes take seconds even in a debug build; a quadratic one would take hours.
-        #expect(elapsed < .seconds(300), "\(elapsed)")
+        // Linear passes take seconds even in a debug build; a quadratic one would take hours
+        // (the cost itself is measured by scripts/bench.sh, not by a timed test).
     }
 }
