@@ -162,7 +162,12 @@ public enum LintReports {
         return .object(entries)
     }
 
-    /// The URI base id of relative spec paths in SARIF: the directory `palisade lint` ran in.
+    /// What `sourceRootBaseID` stands for, as the SARIF file says it.
+    static let sourceRootDescription =
+        "The root of the repository palisade lint ran in (outside a repository, the directory it ran in): relative spec paths are relative to it."
+
+    /// The URI base id of relative spec paths in SARIF: the root of the repository `palisade
+    /// lint` ran in.
     public static let sourceRootBaseID = "%SRCROOT%"
 
     /// Where SARIF rules link their help by default: the rule pages of the repository's docs.
@@ -317,7 +322,7 @@ public enum LintReports {
                                                     .object([
                                                         .init(
                                                             "text",
-                                                            "The root of the repository palisade lint ran in (outside a repository, the directory it ran in): relative spec paths are relative to it."
+                                                            .string(sourceRootDescription)
                                                         )
                                                     ]))
                                             ]))
