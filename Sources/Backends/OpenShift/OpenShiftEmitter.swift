@@ -340,16 +340,8 @@ struct OpenShiftEmitter {
     /// name; where two meet (`/tmp` and `/TMP`), each gets a hash of its path or secret.
     static func volumeNames(paths: [String], secrets: [String]) -> [String] {
         func slug(_ path: String) -> String {
-            var result = ""
-            for character in path.lowercased() {
-                if character.isASCII, character.isLetter || character.isNumber {
-                    result.append(character)
-                } else if !result.isEmpty, result.last != "-" {
-                    result.append("-")
-                }
-            }
-            while result.hasSuffix("-") { result.removeLast() }
-            return result.isEmpty ? "root" : result
+            let slug = OpenShiftPlan.slug(path)
+            return slug.isEmpty ? "root" : slug
         }
         let items = paths.map { ("scratch-\(slug($0))", "path|\($0)") } + secrets.map { ("secret-\($0)", "secret|\($0)") }
         return StableName.unique(items, limit: 63)

@@ -228,21 +228,24 @@ struct OpenShiftPlan {
         ].joined(separator: "|")
     }
 
+    /// Lowercase ASCII letters and digits of `text`, every other run of characters one `-`,
+    /// none at either end (`/var/cache/nginx`: `var-cache-nginx`); empty when `text` has none.
+    static func slug(_ text: String) -> String {
+        var result = ""
+        for character in text.lowercased() {
+            if character.isASCII, character.isLetter || character.isNumber {
+                result.append(character)
+            } else if !result.isEmpty, result.last != "-" {
+                result.append("-")
+            }
+        }
+        while result.hasSuffix("-") { result.removeLast() }
+        return result
+    }
+
     /// A readable name for an SCC's content: what it allows beyond restricted-v2, in a fixed
     /// order (`uid-1000.readonly.secret`); `restricted` when nothing.
     static func sccSlug(_ scc: SecurityContextConstraints) -> String {
-        func slug(_ text: String) -> String {
-            var result = ""
-            for character in text.lowercased() {
-                if character.isASCII, character.isLetter || character.isNumber {
-                    result.append(character)
-                } else if !result.isEmpty, result.last != "-" {
-                    result.append("-")
-                }
-            }
-            while result.hasSuffix("-") { result.removeLast() }
-            return result
-        }
         var parts: [String] = []
         switch scc.runAsUser {
         case .mustRunAs(let uid): parts.append("uid-\(uid)")
