@@ -13,7 +13,8 @@
 #  4. The action's run step (scripts/action-run.sh) for lint, compile, compare and diff, outside
 #     GitHub: its outputs and reports.
 #  5. SARIF read back by sarif-tools (PyPI), with a category; results: [] when clean.
-#  6. compare and diff markdown of a 10,000-workload spec fit a GitHub comment (65,536).
+#  6. compare (swarm and gcp) and diff markdown of a 10,000-workload spec fit a GitHub comment
+#     (65,536 characters), shortened with a note.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -131,10 +132,18 @@ printf 'version: 1\nname: clean\nworkloads: {}\n' > "$work/clean.yaml"
 
 # 6. Comment size on a 10,000-workload spec
 python3 scripts/gen-bench-spec.py --workloads 10000 --flows 40000 --seed 1 --out "$work/big.yaml" 2>/dev/null
-python3 scripts/gen-bench-spec.py --workloads 10000 --flows 40000 --seed 2 --out "$work/big2.yaml" 2>/dev/null
-"$bin" compare "$work/big.yaml" --format markdown > "$work/big.md" 2>/dev/null
+# The change: the first 2,000 flows go (and the expectations, which might name them).
+python3 - "$work/big.yaml" "$work/big2.yaml" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+flows, expect = lines.index("flows:"), lines.index("expect:")
+open(sys.argv[2], "w").write("\n".join(lines[: flows + 1] + lines[flows + 2001 : expect]) + "\n")
+PY
+# Two targets whose gaps alone would fill many comments (all six take minutes and gigabytes here).
+"$bin" compare "$work/big.yaml" --target swarm,gcp --format markdown > "$work/big.md" 2>/dev/null
 size=$(python3 -c 'import sys; print(len(open(sys.argv[1], encoding="utf-8").read()))' "$work/big.md")
-[ "$size" -gt 1000 ] && [ "$size" -le 65536 ] && pass || fail "compare markdown of 10,000 workloads is $size characters"
+[ "$size" -gt 1000 ] && [ "$size" -le 65536 ] && grep -q 'Shortened to fit' "$work/big.md" && pass \
+  || fail "compare markdown of 10,000 workloads is $size characters"
 "$bin" diff "$work/big.yaml" "$work/big2.yaml" --format markdown > "$work/diff.md" 2>/dev/null
 size=$(python3 -c 'import sys; print(len(open(sys.argv[1], encoding="utf-8").read()))' "$work/diff.md")
 [ "$size" -gt 1000 ] && [ "$size" -le 65536 ] && grep -q 'Shortened to fit' "$work/diff.md" && pass || fail "diff markdown of 10,000 workloads is $size characters"
