@@ -53,18 +53,29 @@ public enum DiffReport {
     /// else the first changes of each kind and a note of what was cut.
     public static func markdown(_ diff: SpecDiff, limit: Int = CommentBudget.limit) -> String {
         CommentBudget.fit(limit: limit) { detail in
-            let listed = [CommentBudget.Detail.trimmed: "at most 50", .brief: "at most 20", .counts: "at most 5"][detail] ?? "none of the"
+            let listed = changesPerKind(detail).map { $0 == 0 ? "none of its" : "at most \($0)" } ?? "all"
             return CommentBudget.shortened("each kind of change lists \(listed) changes", fullCommand: "palisade diff OLD NEW --format json")
         } render: { detail in
             markdown(diff, detail: detail)
         }
     }
 
+    /// How many changes of each kind a diff lists at `detail` (nil: all). A diff has no
+    /// pictures: its levels list every change, then 50, 20, 5 and none per kind.
+    static func changesPerKind(_ detail: CommentBudget.Detail) -> Int? {
+        switch detail {
+        case .full: nil
+        case .trimmed: 50
+        case .brief: 20
+        case .counts: 5
+        case .summary: 0
+        }
+    }
+
     static func markdown(_ diff: SpecDiff, detail: CommentBudget.Detail) -> String {
         var out = "## Palisade: what this change does to `\(diff.new.name)`\n\n**\(summary(diff))**\n"
         guard detail < .summary else { return out }
-        // A diff has no pictures: its levels list every change, then 50, 20, 5 and none per kind.
-        let limit = detail == .full ? Int.max : [CommentBudget.Detail.trimmed: 50, .brief: 20, .counts: 5][detail] ?? 0
+        let limit = changesPerKind(detail) ?? Int.max
         for kind in SpecDiff.Kind.allCases {
             let items = diff.changes.filter { $0.kind == kind }
             guard !items.isEmpty else { continue }

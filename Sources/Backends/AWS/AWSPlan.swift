@@ -244,7 +244,7 @@ struct AWSPlan {
             }
             guard let best else {
                 let name = firewall.identities[identity].name
-                let origin = policy.identities.first { $0.name == name }?.origin ?? options.origin
+                let origin = identityOrigin(name)
                 throw BackendError(
                     .error(
                         .targetLimit,
@@ -262,6 +262,12 @@ struct AWSPlan {
     /// direction and address family, less the no-egress sentinel's place where a group has no
     /// outbound rule to an address range. A located error when some identity still needs more
     /// groups than `groups_per_eni`.
+    /// Where an identity is declared, for a located error; the target's options when the spec
+    /// names it only through its workloads.
+    func identityOrigin(_ name: String) -> SourceRange? {
+        policy.identities.first { $0.name == name }?.origin ?? options.origin
+    }
+
     mutating func layOut() throws {
         let count = firewall.identities.count
         groupsOf = firewall.identities.indices.map { [$0] }
@@ -271,7 +277,7 @@ struct AWSPlan {
             let parts = max(inbound.count, outbound.count, 1)
             if parts + joined[index].count > options.groupsPerENI {
                 let name = firewall.identities[index].name
-                let origin = policy.identities.first { $0.name == name }?.origin ?? options.origin
+                let origin = identityOrigin(name)
                 throw BackendError(
                     .error(
                         .targetLimit,
