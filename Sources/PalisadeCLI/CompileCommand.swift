@@ -36,7 +36,10 @@ struct CompileCommand: ParsableCommand {
     @Option(
         name: .customLong("apply-to"),
         help: ArgumentHelp(
-            "The application's own files for the one --target (a file, or a folder of .yaml/.json files): written under OUT hardened, every field Palisade does not own kept.",
+            """
+            The application's own files for the one --target (a file, or a folder of .yaml/.json files): written under OUT \
+            hardened, every field Palisade does not own kept.
+            """,
             valueName: "file-or-folder"))
     var applyTo: String?
 
