@@ -2,7 +2,8 @@ import IR
 
 /// AWS: a CloudFormation template with a security group per service identity, SG-to-SG rules
 /// as standalone ingress and egress resources (no circular dependencies), CIDR rules inline,
-/// and egress restricted to exactly what the intent allows. See `targets/aws/README.md`.
+/// and egress restricted to exactly what the intent allows; or the same groups and rules as
+/// Terraform JSON (`format: terraform`). See `targets/aws/README.md`.
 public struct AWSBackend: Backend {
     public init() {}
 
@@ -10,7 +11,11 @@ public struct AWSBackend: Backend {
 
     public func emit(_ policy: Policy, with options: AWSOptions) throws -> Emission {
         let plan = try AWSPlan(policy: policy, options: options)
-        let files = try AWSEmitter(plan: plan).files()
+        let files: [OutputFile]
+        switch options.format {
+        case .cloudformation: files = try AWSEmitter(plan: plan).files()
+        case .terraform: files = AWSTerraformEmitter(plan: plan).files()
+        }
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)

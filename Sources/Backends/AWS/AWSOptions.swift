@@ -8,7 +8,18 @@ public struct AWSOptions: BackendOptions {
         OptionSpec(
             name: "groups_per_eni", summary: "security groups one network interface takes (the VPC quota, 5 by default, adjustable to 16)",
             defaultValue: "\(defaultGroupsPerENI)", kind: .integer(groupsPerENIRange)),
+        OptionSpec(
+            name: "format", summary: "the files written: a CloudFormation template, or Terraform/OpenTofu JSON configuration",
+            defaultValue: Format.cloudformation.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
     ]
+
+    /// The form the security groups are written in; both lower from the same `AWSPlan`.
+    public enum Format: String, CaseIterable, Sendable {
+        /// `security-groups.json` (and its numbered parts): a CloudFormation template.
+        case cloudformation
+        /// `main.tf.json`: Terraform's JSON configuration syntax, for Terraform and OpenTofu.
+        case terraform
+    }
 
     /// The VPC quota of security groups per network interface: 5 by default, adjustable up
     /// to 16 (its product with the rules per group may not exceed 1,000).
@@ -25,6 +36,8 @@ public struct AWSOptions: BackendOptions {
     /// How many security groups a workload's network interface may take: an identity whose
     /// rules exceed one group's quota spreads them over up to this many groups.
     public var groupsPerENI: Int
+    /// The form of the files: CloudFormation (the default) or Terraform JSON.
+    public var format: Format
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -33,5 +46,6 @@ public struct AWSOptions: BackendOptions {
             text.hasPrefix("vpc-") && text.dropFirst(4).allSatisfy(\.isHexDigit) && text.count > 4 ? nil : "a VPC id is vpc- followed by hex digits"
         }
         groupsPerENI = reader.integer("groups_per_eni", in: Self.groupsPerENIRange, default: Self.defaultGroupsPerENI)
+        format = reader.choice("format", default: Format.cloudformation)
     }
 }

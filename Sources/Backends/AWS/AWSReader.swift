@@ -116,6 +116,13 @@ struct AWSReader {
 
     // MARK: Parsing
 
+    /// The Terraform form's file, when that is the form to read: the policy's options ask for
+    /// it, or the files hold it and no CloudFormation template.
+    func terraformFile() throws -> OutputFile? {
+        if AWSOptions.of(policy, target: .aws).format == .terraform { return try files.required(AWSTerraformEmitter.file) }
+        return files.contains { $0.path == AWSEmitter.file } ? nil : files.first { $0.path == AWSTerraformEmitter.file }
+    }
+
     /// The templates: the first, and the numbered ones of a split policy.
     func templates() throws -> [OutputFile] { try files.requiredSeries(AWSEmitter.file) }
 
@@ -144,6 +151,7 @@ struct AWSReader {
     /// read as; an identity's groups read as the identity's index), and the firewall plan
     /// whose identities the indexes name.
     func parsed() throws -> (entries: [Entry], members: [Int: [Int]], plan: FirewallPlan) {
+        if let terraform = try terraformFile() { return try AWSTerraformReader(policy: policy, file: terraform).parsed() }
         let (resources, exports) = try resources()
         let plan = FirewallPlan(policy: policy, gaps: .widen)
         var indexByName: [String: Int] = [:]
