@@ -11,7 +11,7 @@ public struct AzureBackend: Backend {
 
     public func emit(_ policy: Policy, with options: AzureOptions) throws -> Emission {
         let plan = try AzurePlan(policy: policy, options: options)
-        let files = try AzureEmitter(plan: plan).files()
+        let files = options.format == .terraform ? [AzureTerraformEmitter(plan: plan).file()] : try AzureEmitter(plan: plan).files()
         // What the NSGs allow, by reading the templates back: first-match rules over several
         // NSGs are easiest to get right once.
         let planned = try AzureReader(policy: policy, files: files).relation()

@@ -5,7 +5,23 @@ import IR
 public struct AzureOptions: BackendOptions {
     static let defaultLocation = "[resourceGroup().location]"
 
-    public static let specs = [OptionSpec(name: "location", summary: "default of the template's location parameter", defaultValue: defaultLocation)]
+    public static let specs = [
+        OptionSpec(name: "location", summary: "default of the template's location parameter", defaultValue: defaultLocation),
+        OptionSpec(
+            name: "format", summary: "the files written: an ARM template, or Terraform/OpenTofu JSON configuration",
+            defaultValue: Format.arm.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
+    ]
+
+    /// The form the security groups are written in; both lower from the same `AzurePlan`.
+    public enum Format: String, CaseIterable, Sendable {
+        /// `nsg.json` (and its numbered parts): an ARM template.
+        case arm
+        /// `main.tf.json`: `azurerm_*` resources, for Terraform and OpenTofu.
+        case terraform
+    }
+
+    /// The form of the files: ARM (the default) or Terraform JSON.
+    public var format: Format
 
     public var gaps: GapPolicy
     /// Where the spec gives the target's options (or the policy, when it gives none): what
@@ -23,5 +39,6 @@ public struct AzureOptions: BackendOptions {
                 let valid = text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber) } && !text.isEmpty
                 return valid ? nil : "an Azure location is lower-case letters and digits, like westeurope"
             } ?? Self.defaultLocation
+        format = reader.choice("format", default: Format.arm)
     }
 }

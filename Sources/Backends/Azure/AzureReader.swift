@@ -63,6 +63,13 @@ struct AzureReader {
 
     // MARK: Parsing
 
+    /// The Terraform form's file, when that is the form to read: the policy's options ask for
+    /// it, or the files hold it and no ARM template.
+    func terraformFile() throws -> OutputFile? {
+        if AzureOptions.of(policy, target: .azure).format == .terraform { return try files.required(AzureTerraformEmitter.file) }
+        return files.contains { $0.path == AzureEmitter.file } ? nil : files.first { $0.path == AzureTerraformEmitter.file }
+    }
+
     /// The templates: the first, and the numbered ones of a split policy.
     func templates() throws -> [OutputFile] { try files.requiredSeries(AzureEmitter.file) }
 
@@ -74,7 +81,11 @@ struct AzureReader {
         var byName: [String: Int] = [:]
         var interfaces: [String: String] = [:]
         var merged: [String: [String]] = [:]
-        for file in try templates() {
+        if let terraform = try terraformFile() {
+            try AzureTerraformReader(file: terraform).parse(
+                into: &result, bySegment: &bySegment, byName: &byName, interfaces: &interfaces, merged: &merged)
+        }
+        for file in try terraformFile() == nil ? templates() : [] {
             let root = try file.document()
             guard case .sequence(let resources)? = root["resources"]?.content else {
                 throw ReadFailure(file.path, "the template has no resources")

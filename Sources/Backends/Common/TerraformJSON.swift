@@ -30,20 +30,17 @@ struct TerraformDocument {
     var resources: [Resource]
     var outputs: [(name: String, description: String, value: StructuredValue)]
 
-    /// The least Terraform version that reads the file (`import` blocks and the providers'
-    /// standalone rule resources need no more); OpenTofu 1.6 and later satisfy it too.
-    static let requiredVersion = ">= 1.5.0"
-
     var value: StructuredValue {
         var root: [StructuredValue.Entry] = [.init("//", .string(comment))]
         root.append(
             .init(
                 "terraform",
+                // No `required_version`: checkov's Terraform JSON parser cannot read one (the
+                // providers' constraints are what the resources need).
                 .object([
-                    .init("required_version", .string(Self.requiredVersion)),
                     .init(
                         "required_providers",
-                        .object(providers.map { .init($0.name, .object([.init("source", .string($0.source)), .init("version", .string($0.version))])) })),
+                        .object(providers.map { .init($0.name, .object([.init("source", .string($0.source)), .init("version", .string($0.version))])) }))
                 ])))
         if !variables.isEmpty {
             root.append(

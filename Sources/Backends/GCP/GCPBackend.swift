@@ -3,7 +3,8 @@ import IR
 /// GCP: a JSON array of compute v1 `Firewall` resources for one VPC network. Identities are
 /// service accounts (`targetServiceAccounts`, `sourceServiceAccounts`); GCP allows all egress
 /// unless told otherwise, so each identity ends with explicit egress denies. See
-/// `targets/gcp/README.md`.
+/// `targets/gcp/README.md`. With `format: terraform`, the same rules as `google_compute_firewall`
+/// resources in Terraform JSON.
 public struct GCPBackend: Backend {
     public init() {}
 
@@ -11,7 +12,7 @@ public struct GCPBackend: Backend {
 
     public func emit(_ policy: Policy, with options: GCPOptions) throws -> Emission {
         let plan = try GCPPlan(policy: policy, options: options)
-        let file = GCPEmitter(plan: plan).file()
+        let file = options.format == .terraform ? GCPTerraformEmitter(plan: plan).file() : GCPEmitter(plan: plan).file()
         let planned = plan.planned
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)

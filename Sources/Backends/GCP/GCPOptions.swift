@@ -13,7 +13,21 @@ public struct GCPOptions: BackendOptions {
         OptionSpec(name: "project", summary: "the project of the identities' service accounts", defaultValue: "POLICY"),
         OptionSpec(name: "service_account_prefix", summary: "service account ids are PREFIX + identity", defaultValue: defaultPrefix),
         OptionSpec(name: "internal_ranges", summary: "comma-separated VPC ranges egress between workloads goes to", defaultValue: defaultInternalRanges),
+        OptionSpec(
+            name: "format", summary: "the files written: a JSON list of compute v1 Firewall resources, or Terraform/OpenTofu JSON configuration",
+            defaultValue: Format.json.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
     ]
+
+    /// The form the firewall rules are written in; both lower from the same `GCPPlan`.
+    public enum Format: String, CaseIterable, Sendable {
+        /// `firewall-rules.json`: compute v1 `Firewall` resources.
+        case json
+        /// `main.tf.json`: one `google_compute_firewall` per rule, for Terraform and OpenTofu.
+        case terraform
+    }
+
+    /// The form of the files: the JSON rule list (the default) or Terraform JSON.
+    public var format: Format
 
     public var gaps: GapPolicy
     /// Where the spec gives the target's options (or the policy, when it gives none).
@@ -62,6 +76,7 @@ public struct GCPOptions: BackendOptions {
             reader.string("internal_ranges", default: Self.defaultInternalRanges) { text in
                 text.split(separator: ",").allSatisfy(Self.isCIDR) ? nil : "a comma-separated list of CIDRs"
             } ?? Self.defaultInternalRanges
+        format = reader.choice("format", default: Format.json)
         internalRanges = text.split(separator: ",").compactMap { part in
             if case .valid(let cidr) = CIDR.parse(part.trimmingCharacters(in: .whitespaces)) { cidr } else { nil }
         }

@@ -169,6 +169,10 @@ struct GCPReader {
     // MARK: Parsing
 
     func parse() throws -> [Rule] {
+        let terraform = files.first { $0.path == GCPTerraformEmitter.file }
+        if options.format == .terraform || (terraform != nil && !files.contains { $0.path == Self.file }) {
+            return try GCPTerraformReader(file: try files.required(GCPTerraformEmitter.file)).rules()
+        }
         guard case .sequence(let items) = try files.required(Self.file).document().content else {
             throw ReadFailure(Self.file, "not a JSON array")
         }
