@@ -10,6 +10,10 @@
 #                           `icmp` asks for; or a rule open to every address that the spec asks for;
 #   CKV_AWS_24/25/260, CKV_GCP_2/3/77/106, CKV_AZURE_9/10/160  ingress from every address on
 #                           ssh, rdp, http…, where the spec itself allows `from: any`.
+# Then every argument of every resource is checked against the provider schemas that the CDK for
+# Terraform provider packages carry (scripts/terraform-schema-check.py: names, types, required
+# arguments, nested blocks), read from the pinned wheels at run time; a file with a misspelled
+# argument must fail that check.
 # Each of those must fire only on a resource that shows its reason (an ICMP rule, or 0.0.0.0/0,
 # ::/0, * or Internet); any other failed check fails. Prints the counts and "N passed, N failed"
 # (or "SKIPPED: needs …" when checkov cannot be installed); exits non-zero on any failure.
@@ -110,3 +114,21 @@ print(f"conformance-terraform: checkov parsed {total} resources in {files} files
 print(f"conformance-terraform: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
+status=$?
+wheels=.build/terraform-provider-wheels
+if ! ls "$wheels"/cdktf_cdktf_provider_google-16.12.1-*.whl >/dev/null 2>&1 \
+   || ! ls "$wheels"/cdktf_cdktf_provider_aws-21.22.1-*.whl >/dev/null 2>&1 \
+   || ! ls "$wheels"/cdktf_cdktf_provider_azurerm-14.23.1-*.whl >/dev/null 2>&1; then
+  mkdir -p "$wheels"
+  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$wheels" \
+    'cdktf-cdktf-provider-aws==21.22.1' 'cdktf-cdktf-provider-google==16.12.1' 'cdktf-cdktf-provider-azurerm==14.23.1' >/dev/null 2>&1 \
+    || { echo "SKIPPED: needs cdktf-cdktf-provider-{aws,google,azurerm} from PyPI for the schema check"; exit $status; }
+fi
+python3 scripts/terraform-schema-check.py "$wheels" targets/aws/*/main.tf.json targets/gcp/*/main.tf.json targets/azure/*/main.tf.json || status=1
+# The check must be able to fail: a misspelled argument.
+sed 's/"ip_protocol"/"ip_protocl"/' targets/aws/minimal/main.tf.json >"$work/misspelled.tf.json"
+if python3 scripts/terraform-schema-check.py "$wheels" "$work/misspelled.tf.json" >/dev/null; then
+  echo "FAIL: the schema check passes a file with a misspelled argument"
+  status=1
+fi
+exit $status
