@@ -284,3 +284,21 @@ import YAML
         #expect(JSONWriter.compact(MesosApplier.value(try load(#"{"a": 0.50, "b": 1E3, "c": "0.5", "d": null}"#))) == #"{"a":0.50,"b":1E3,"c":"0.5","d":null}"#)
     }
 }
+
+extension MesosApplyTests {
+    /// Without cpu or memory limits in the spec, the team's own `cpus` and `mem` stay, and the
+    /// gap says so instead of naming Marathon's defaults.
+    @Test func theTeamsResourcesStandWhereTheSpecSetsNone() throws {
+        let policy = try #require(compileSpec(Self.spec).policy)
+        let team = #"{"id": "/t/t/api", "cmd": "serve", "cpus": 0.25, "mem": 64}"#
+        let applied = try backend.apply(policy, options: options(.mesos, .widen), to: [ApplicationFile(path: "app.json", contents: team)])
+        let output = try marathon(applied, "app.json")
+        #expect(output.contains("\"cpus\": 0.25,") && output.contains("\"mem\": 64,"))
+        let reasons = applied.emission.gaps.filter { $0.subject == .runtime(workload: "api", key: .resources) }.map(\.reason)
+        #expect(reasons == ["no cpu limit in the spec: the application's cpus 0.25 is used", "no memory limit in the spec: the application's mem 64 is used"])
+        #expect(applied.overrides.isEmpty)
+        // A file holding one app is read back as that app.
+        let complete = try backend.emit(policy, options: options(.mesos, .widen))
+        #expect(try backend.read(applied.emission.files, policy: policy).relation == backend.read(complete.files, policy: policy).relation)
+    }
+}

@@ -15,6 +15,15 @@ extension MesosBackend: ApplicationBackend {
         if let acls = emission.files.first(where: { $0.path == MesosEmitter.aclsFile }) { files.append(acls) }
         var applied = emission
         applied.files = files
+        // Where the spec sets no cpu or memory limit, the team's app may: then that is used.
+        applied.gaps = emission.gaps.map { gap in
+            guard case .runtime(let name, .resources) = gap.subject, let values = merged.resources[name] else { return gap }
+            var gap = gap
+            for (key, prefix) in [("cpus", Self.noCPULimit), ("mem", Self.noMemoryLimit)] where gap.reason.hasPrefix(prefix) {
+                if let value = values[key] { gap.reason = "\(prefix): the application's \(key) \(value) is used" }
+            }
+            return gap
+        }
         applied.gaps += merged.gaps
         return Application(emission: applied, overrides: merged.overrides)
     }
@@ -58,6 +67,8 @@ struct MesosApplier {
         var files: [OutputFile] = []
         var overrides: [Override] = []
         var gaps: [Gap] = []
+        /// The `cpus` and `mem` the team's apps give where the spec sets none, by workload name.
+        var resources: [String: [String: String]] = [:]
     }
 
     /// One app of the team's files: its id resolved against the groups around it.

@@ -27,6 +27,7 @@ extension MesosApplier {
         let value = merger.app(app)
         result.overrides += merger.overrides
         result.gaps += merger.gaps
+        if !merger.resources.isEmpty { result.resources[workload.name] = merger.resources }
         return value
     }
 }
@@ -40,6 +41,8 @@ struct AppMerger {
     let subject: String
     var overrides: [Override] = []
     var gaps: [Gap] = []
+    /// The team's `cpus` and `mem` kept where the spec sets no limit.
+    var resources: [String: String] = [:]
 
     var docker: Bool { applier.options.containerizer == .docker }
     var networkNames: [String] { applier.networks[workload.id] ?? [] }
@@ -64,9 +67,9 @@ struct AppMerger {
 
     mutating func app(_ node: YAMLNode) -> StructuredValue {
         guard case .mapping(let pairs) = node.content else { return Self.value(node) }
-        let resources = workload.runtime.resources
+        let limits = workload.runtime.resources
         let owned: [String: String] = [
-            "cpus": resources?.cpuMillis.map { decimalText($0, 1000) }, "mem": resources?.memoryBytes.map { decimalText($0, 1 << 20) },
+            "cpus": limits?.cpuMillis.map { decimalText($0, 1000) }, "mem": limits?.memoryBytes.map { decimalText($0, 1 << 20) },
         ].compactMapValues { $0 }
         let user = applier.policy.identity(workload.identity).name
         let networks = applier.emitter.networksValue(networkNames)
@@ -99,6 +102,7 @@ struct AppMerger {
             case "container":
                 entries.append(.init("container", container(value)))
             default:
+                if pair.name == "cpus" || pair.name == "mem", let text = value.scalar { resources[pair.name] = text }
                 entries.append(.init(pair.name, Self.value(value)))
             }
         }
