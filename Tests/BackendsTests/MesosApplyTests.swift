@@ -302,3 +302,18 @@ extension MesosApplyTests {
         #expect(try backend.read(applied.emission.files, policy: policy).relation == backend.read(complete.files, policy: policy).relation)
     }
 }
+
+extension MesosApplyTests {
+    /// JSON as other tools write it: tab indentation (Go's `json.MarshalIndent` with `"\t"`),
+    /// Windows line ends, everything on one line.
+    @Test(arguments: [
+        "{\n\t\"id\": \"/t\",\n\t\"apps\": [\n\t\t{\n\t\t\t\"id\": \"/t/t/api\",\n\t\t\t\"cmd\": \"serve\"\n\t\t}\n\t]\n}\n",
+        "{\r\n  \"id\": \"/t\",\r\n  \"apps\": [{\"id\": \"/t/t/api\", \"cmd\": \"serve\"}]\r\n}\r\n",
+        #"{"id":"/t","apps":[{"id":"/t/t/api","cmd":"serve"}]}"#,
+    ])
+    func jsonLayoutsLoad(text: String) throws {
+        let policy = try #require(compileSpec(Self.spec).policy)
+        let applied = try backend.apply(policy, options: options(.mesos, .widen), to: [ApplicationFile(path: "app.json", contents: text)])
+        #expect(try marathon(applied, "app.json").contains("\"cmd\": \"serve\""))
+    }
+}

@@ -117,7 +117,7 @@ struct MesosApplier {
             }
             byID[app.id] = app
         }
-        let names = application.map { "'\($0.path)'" }.joined(separator: ", ")
+        let names = application.isEmpty ? "no file (none given)" : application.map { "'\($0.path)'" }.joined(separator: ", ")
         var workloadOf: [String: Workload] = [:]
         for workload in policy.workloads {
             let id = expectedID(workload)
