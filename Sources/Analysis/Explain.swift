@@ -69,7 +69,11 @@ public enum Explain {
     /// Answers `from → to` on the question's ports for a compiled policy, and on each target
     /// asked about from its own files. The sides and ports come from the front end's grammar
     /// (`SpecQuery` in Spec; the `Palisade` pipeline parses them).
-    public static func explain(_ policy: Policy, _ question: Question, targets: [TargetName] = []) throws(QueryError) -> Answer {
+    /// With `application` (`--with`), its target is judged on what the platform deploys of the
+    /// application's own files and Palisade's together.
+    public static func explain(
+        _ policy: Policy, _ question: Question, targets: [TargetName] = [], application: (target: TargetName, files: [ApplicationFile])? = nil
+    ) throws(QueryError) -> Answer {
         let (from, to) = (question.from, question.to)
         let (sources, destinations, ports) = (question.sources, question.destinations, question.ports)
         try checkSides(from: from, sources: sources, to: to, destinations: destinations)
@@ -111,9 +115,15 @@ public enum Explain {
                 continue
             }
             do {
-                let relation = try backend.read(emission.files, policy: policy).relation
+                let files = application?.target == target ? application?.files : nil
+                let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
                 let onTarget = judge(relation)
-                let rules = onTarget == .denied ? [] : try backend.rules(emission.files, policy: policy, from: sources, to: relevant, ports: ports)
+                var rules = onTarget == .denied ? [] : try backend.rules(emission.files, policy: policy, from: sources, to: relevant, ports: ports)
+                // What the application's own files open on this connection, where they say it.
+                for gap in applicationGaps {
+                    guard let connection = gap.connection, !connection.ports.intersection(ports).isEmpty else { continue }
+                    rules.append("\(gap.origin.map { "\($0): " } ?? "")\(gap.message)")
+                }
                 answer.targets.append(TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil))
             } catch {
                 answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: "its own files do not read back: \(error)"))

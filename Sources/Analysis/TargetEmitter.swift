@@ -9,6 +9,8 @@ public struct TargetOutcome: Sendable {
     /// The backend's option and limit diagnostics (warnings too), and what stopped it.
     public var diagnostics: [Diagnostic] = []
     public var emission: Emission?
+    /// The application's fields set to other values (`compile --apply-to`).
+    public var overrides: [Override] = []
     public var duration: Duration = .zero
 
     public init(target: TargetName) { self.target = target }
@@ -22,13 +24,54 @@ public struct TargetOutcome: Sendable {
 /// explain --target, graph --target).
 public enum TargetEmitter {
     public static func emit(_ policy: Policy, with backend: any Backend) -> TargetOutcome {
+        run(policy, with: backend) { options in (try backend.emit(policy, options: options), []) }
+    }
+
+    /// `compile --apply-to`: the backend's decisions applied onto the application team's own
+    /// files, validated as `emit` validates; the outcome holds the fields it overrode.
+    public static func apply(_ policy: Policy, with backend: any ApplicationBackend, to application: [ApplicationFile]) -> TargetOutcome {
+        run(policy, with: backend) { options in
+            let applied = try backend.apply(policy, options: options, to: application)
+            return (applied.emission, applied.overrides)
+        }
+    }
+
+    /// `compare --with`, `explain --with`: what the platform deploys from the application's files
+    /// and the backend's `emission` of `policy`.
+    public static func deployment(
+        _ policy: Policy, with backend: any ApplicationBackend, emission: Emission, application: [ApplicationFile]
+    ) throws -> Deployment {
+        try backend.deployment(emission.files, application: application, policy: policy, options: options(policy, backend))
+    }
+
+    /// What a target's emission enforces, read back: from its own files, or with
+    /// `application` (`--with`) from what the platform deploys of the application's files and
+    /// them, with the gaps the application's own files open.
+    public static func read(
+        _ policy: Policy, with backend: any Backend, emission: Emission, application: [ApplicationFile]?
+    ) throws -> (relation: Relation, gaps: [Gap]) {
+        guard let application, let merging = backend as? any ApplicationBackend else {
+            return (try backend.read(emission.files, policy: policy).relation, [])
+        }
+        let deployed = try deployment(policy, with: merging, emission: emission, application: application)
+        return (deployed.readBack.relation, deployed.gaps)
+    }
+
+    /// The options the policy gives the backend's target, or the defaults.
+    static func options(_ policy: Policy, _ backend: any Backend) -> TargetOptions {
+        policy.options(for: backend.target) ?? TargetOptions(target: backend.target, gaps: .widen, options: [], origin: policy.origin)
+    }
+
+    /// Validation, then `body` timed; a `BackendError` or any other error becomes the outcome's
+    /// located diagnostic.
+    static func run(_ policy: Policy, with backend: any Backend, _ body: (TargetOptions) throws -> (Emission, [Override])) -> TargetOutcome {
         var outcome = TargetOutcome(target: backend.target)
-        let options = policy.options(for: backend.target) ?? TargetOptions(target: backend.target, gaps: .widen, options: [], origin: policy.origin)
+        let options = options(policy, backend)
         outcome.diagnostics = backend.validate(options) + backend.validate(policy)
         guard outcome.error == nil else { return outcome }
         do {
             let started = ContinuousClock.now
-            outcome.emission = try backend.emit(policy, options: options)
+            (outcome.emission, outcome.overrides) = try body(options)
             outcome.duration = ContinuousClock.now - started
         } catch let error as BackendError {
             outcome.diagnostics.append(error.diagnostic)

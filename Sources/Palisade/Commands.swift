@@ -1,4 +1,5 @@
 import Analysis
+import Backends
 import Diagnostics
 import IR
 import Reports
@@ -79,7 +80,7 @@ public enum Commands {
     /// Compiles one spec for `compare`, `diff`, `explain` and `graph`: its diagnostics go to
     /// `output`, which exits 2 when the spec is unreadable and 1 when it has errors (then nil).
     static func compiledPolicy(
-        _ path: String, fileSystem: any SpecFileSystem, into output: inout CommandOutput
+        _ path: String, fileSystem: any SpecFileSystem, settings: [OptionSetting] = [], into output: inout CommandOutput
     ) -> (policy: Policy, sources: SourceFiles)? {
         let compiled = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
         output.stderr += DiagnosticReport.text(compiled.diagnostics, sources: compiled.sources)
@@ -87,11 +88,31 @@ public enum Commands {
             output.exitStatus = .usage
             return nil
         }
-        guard let policy = compiled.policy else {
+        guard let specPolicy = compiled.policy else {
+            output.exitStatus = .failure
+            return nil
+        }
+        // The command line's options, checked by their backends as the spec's are.
+        let (policy, diagnostics) = specPolicy.setting(settings)
+        guard diagnostics.isEmpty else {
+            output.stderr += DiagnosticReport.text(diagnostics, sources: compiled.sources)
             output.exitStatus = .failure
             return nil
         }
         return (policy, compiled.sources)
+    }
+
+    /// The application's files `--with` names, by the paths the user can open (diagnostics and
+    /// gaps are located in them); nil, with the reason and exit 2, when they cannot be read.
+    static func applicationFiles(_ path: String, into output: inout CommandOutput) -> [ApplicationFile]? {
+        switch ApplicationInput.read(path, flag: "--with") {
+        case .success(let input):
+            return input.files.map { ApplicationFile(path: input.displayPath($0.path), contents: $0.contents) }
+        case .failure(let problem):
+            output.stderr += DiagnosticReport.error(problem.message)
+            output.exitStatus = .usage
+            return nil
+        }
     }
 }
 

@@ -25,6 +25,10 @@ public enum Pipeline {
         public var fidelityTimings: [(policy: String, target: TargetName, duration: Duration)] = []
         /// Policies that say `fidelity: strict`: their gaps are errors.
         public var strictPolicies: Set<String> = []
+        /// The application's fields `--apply-to` set to other values, located in its files.
+        public var overrides: [Override] = []
+        /// The application's files (`--apply-to`), to render diagnostics located in them.
+        var applicationSources = SourceFiles()
 
         /// Every diagnostic of every spec, then the backends'.
         public var allDiagnostics: [Diagnostic] { specs.flatMap(\.diagnostics) + diagnostics }
@@ -35,15 +39,18 @@ public enum Pipeline {
         public var sources: SourceFiles {
             var all = SourceFiles()
             for spec in specs { all.merge(spec.sources) }
+            all.merge(applicationSources)
             return all
         }
     }
 
     /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
-    /// compile is doing (a status line on a terminal).
+    /// compile is doing (a status line on a terminal). `settings` are the command line's target
+    /// options (`--set`); with `application` (`--apply-to`, one target), that target's files are
+    /// the application's own, hardened.
     public static func compile(
         paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
-        progress: CompileProgress = .silent
+        progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil
     ) -> CompileResult {
         var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
@@ -52,7 +59,10 @@ public enum Pipeline {
             progress.checking(spec: path)
             let output = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: validateOptions)
             result.specs.append(output)
-            guard let policy = output.policy else { continue }
+            guard let specPolicy = output.policy else { continue }
+            let (policy, settingProblems) = specPolicy.setting(settings)
+            result.diagnostics += settingProblems
+            guard settingProblems.isEmpty else { continue }
             if let other = policyNames[policy.name] {
                 result.diagnostics.append(
                     .error(
@@ -63,14 +73,29 @@ public enum Pipeline {
             policyNames[policy.name] = path
             // Targets are independent: compile them in parallel, report them in target order.
             progress.emitting(policy: policy.name, targets: targets.filter { BackendRegistry.backend(for: $0) != nil })
-            let outcomes = TargetEmitter.emitAll(policy, targets: targets) { progress.emitted($0.target) }
+            var outcomes: [TargetOutcome]
+            if let application, let target = targets.first, let backend = BackendRegistry.backend(for: target) as? any ApplicationBackend {
+                result.applicationSources = application.sources
+                outcomes = [TargetEmitter.apply(policy, with: backend, to: application.files)]
+                progress.emitted(target)
+            } else {
+                outcomes = TargetEmitter.emitAll(policy, targets: targets) { progress.emitted($0.target) }
+            }
             progress.checkingFidelity(policy: policy.name)
             for outcome in outcomes {
-                result.diagnostics += outcome.diagnostics
+                result.diagnostics += outcome.diagnostics.map { OptionSetting.relocated(application?.located($0) ?? $0) }
+                result.overrides += outcome.overrides.map { override in
+                    var override = override
+                    override.origin = application?.located(override.origin) ?? override.origin
+                    return override
+                }
                 guard let emission = outcome.emission else { continue }
                 result.emitTimings.append((policy.name, outcome.target, outcome.duration))
                 for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
                 var gaps = emission.gaps
+                if let application {
+                    for index in gaps.indices { gaps[index].origin = application.located(gaps[index].origin) }
+                }
                 let started = ContinuousClock.now
                 if !policy.expectations.isEmpty {
                     gaps += Fidelity.expectationGaps(policy, target: outcome.target, relation: Fidelity.relation(policy, emission))
@@ -87,6 +112,25 @@ public enum Pipeline {
     /// `compile`, `lint` and the report commands refuse the same specs.
     public static let validateOptions: SpecCompiler.OptionValidator = { options in
         BackendRegistry.backend(for: options.target)?.validate(options) ?? []
+    }
+
+    /// The targets whose backend applies its decisions onto the application's own files
+    /// (`--apply-to`, `--with`), in target order.
+    public static var applicationTargets: [TargetName] {
+        BackendRegistry.all.filter { $0 is any ApplicationBackend }.map(\.target)
+    }
+
+    /// Why `targets` cannot go with `flag` (`--apply-to`, `--with`), or nil: the application's
+    /// files are one platform's, so one target whose backend takes them.
+    static func applicationProblem(_ flag: String, targets: TargetList?) -> String? {
+        let names = applicationTargets.map(\.rawValue).joined(separator: ", ")
+        guard let targets = targets?.targets, targets.count == 1 else {
+            return "\(flag) needs exactly one --target: the application's files are one platform's (\(names.isEmpty ? "no target takes them yet" : names))"
+        }
+        guard applicationTargets.contains(targets[0]) else {
+            return "\(flag): target \(targets[0].rawValue) does not take the application's own files\(names.isEmpty ? "" : "; these do: \(names)")"
+        }
+        return nil
     }
 
     /// The JSON Schema of the spec language.

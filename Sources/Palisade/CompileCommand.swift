@@ -35,6 +35,11 @@ public struct CompileRequest: Sendable {
     /// Compile nothing: time libyaml's event parser alone over each spec file (the floor the
     /// front end is measured against) and print `time: parse-floor: …`.
     public var parseFloor: Bool = false
+    /// The application's own files for the one target (`--apply-to FILE|DIR`): written back
+    /// hardened instead of Palisade's complete files.
+    public var applyTo: String?
+    /// Target options from the command line (`--set TARGET.OPTION=VALUE`).
+    public var settings: [OptionSetting] = []
 
     public init(
         specs: [String], targets: TargetList? = nil, out: String = "out", strict: Bool = false, failOn: GapGates? = nil, check: Bool = false,
@@ -86,8 +91,17 @@ extension Commands {
         defer { progress.finish() }
         var output = CommandOutput()
         let targets = request.targets?.targets ?? TargetName.allCases
-        let result = Pipeline.compile(paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress)
+        var application: ApplicationInput?
+        if let path = request.applyTo {
+            switch ApplicationInput.read(path, flag: "--apply-to") {
+            case .success(let input): application = input
+            case .failure(let problem): return CommandOutput(stderr: DiagnosticReport.error(problem.message), exitStatus: .usage)
+            }
+        }
+        let result = Pipeline.compile(
+            paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress, settings: request.settings, application: application)
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
+        for override in result.overrides { output.stderr += CompileReport.override(override) }
         // The passes are timed whatever the outcome (a refused target too).
         if request.timePasses { output.stderr += timings(result) }
         guard result.allReadable else { return output.exiting(.usage) }
@@ -133,6 +147,10 @@ extension Commands {
         if request.out.isEmpty { return "--out is empty: name the folder to write to (default: out)" }
         if request.quiet, !request.check { return "--quiet goes with --check (it prints only the drift lines)" }
         if request.quiet, request.gaps || request.allGaps { return "--quiet prints only the drift lines; --gaps asks for every gap: choose one" }
+        if request.applyTo != nil {
+            if let problem = Pipeline.applicationProblem("--apply-to", targets: request.targets) { return problem }
+            if request.specs.count != 1 { return "--apply-to takes one spec: the application's files are hardened for one policy" }
+        }
         return nil
     }
 

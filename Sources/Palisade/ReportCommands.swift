@@ -18,6 +18,11 @@ public struct CompareRequest: Sendable {
     public var baseline: String?
     /// Write every gap of this run to this baseline file.
     public var writeBaseline: String?
+    /// The application's own files for the one target (`--with FILE|DIR`): that target is
+    /// judged on what the platform deploys of them and Palisade's files together.
+    public var with: String?
+    /// Target options from the command line (`--set TARGET.OPTION=VALUE`).
+    public var settings: [OptionSetting] = []
 
     public init(
         spec: String, targets: TargetList? = nil, format: Format = .text, failOn: GapGates? = nil, baseline: String? = nil, writeBaseline: String? = nil
@@ -78,6 +83,10 @@ public struct ExplainRequest: Sendable {
     /// The targets to ask too, as written: a list, or `all`; checked once the spec compiles.
     public var targets: String?
     public var format: Format
+    /// As `CompareRequest.with`.
+    public var with: String?
+    /// Target options from the command line (`--set TARGET.OPTION=VALUE`).
+    public var settings: [OptionSetting] = []
 
     public init(spec: String, from: String, to: String, port: String? = nil, targets: String? = nil, format: Format = .text) {
         self.format = format
@@ -100,8 +109,16 @@ extension Commands {
             case .failure(let problem): return CommandOutput(stderr: DiagnosticReport.error(problem.description)).exiting(.usage)
             }
         }
-        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
-        var comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases)
+        var application: (target: TargetName, files: [ApplicationFile])?
+        if let path = request.with {
+            if let problem = Pipeline.applicationProblem("--with", targets: request.targets) {
+                return CommandOutput(stderr: DiagnosticReport.error(problem), exitStatus: .usage)
+            }
+            guard let target = request.targets?.targets.first, let files = applicationFiles(path, into: &output) else { return output }
+            application = (target, files)
+        }
+        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, settings: request.settings, into: &output)?.policy else { return output }
+        var comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases, application: application)
         if let path = request.writeBaseline {
             let fingerprints = comparison.targets.flatMap { result in result.gaps.map { CompareReport.fingerprint(target: result.target, gap: $0) } }
             if let problem = BaselineFile.write(Baseline(command: .compare, fingerprints: Set(fingerprints)), to: path) {
@@ -176,7 +193,7 @@ extension Commands {
     /// bad target list or a question the spec's grammar does not read.
     public static func explain(_ request: ExplainRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
         var output = CommandOutput()
-        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, into: &output)?.policy else { return output }
+        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, settings: request.settings, into: &output)?.policy else { return output }
         var asked: [TargetName] = []
         if let targets = request.targets {
             guard let list = TargetList(argumentOrAll: targets) else {
@@ -185,8 +202,17 @@ extension Commands {
             }
             asked = list.targets
         }
+        var application: (target: TargetName, files: [ApplicationFile])?
+        if let path = request.with {
+            if let problem = Pipeline.applicationProblem("--with", targets: TargetList(asked)) {
+                output.stderr += DiagnosticReport.error(problem)
+                return output.exiting(.usage)
+            }
+            guard let files = applicationFiles(path, into: &output) else { return output }
+            application = (asked[0], files)
+        }
         do {
-            let answer = try Explain.explain(policy, from: request.from, to: request.to, port: request.port, targets: asked)
+            let answer = try Explain.explain(policy, from: request.from, to: request.to, port: request.port, targets: asked, application: application)
             output.stdout = request.format == .json ? ExplainReport.json(answer) : ExplainReport.text(answer)
         } catch {
             output.stderr += DiagnosticReport.error(error.description)
@@ -200,7 +226,8 @@ extension Explain {
     /// Answers a question written as on the command line: `from` and `to` references or
     /// addresses, `port` a port entry (nil: every port), read with the front end's grammar.
     public static func explain(
-        _ policy: Policy, from: String, to: String, port: String?, targets: [TargetName] = []
+        _ policy: Policy, from: String, to: String, port: String?, targets: [TargetName] = [],
+        application: (target: TargetName, files: [ApplicationFile])? = nil
     ) throws(QueryError) -> Answer {
         let sources: Endpoints
         let destinations: Endpoints
@@ -219,6 +246,7 @@ extension Explain {
                 throw QueryError(description: "\(error)")
             }
         }
-        return try explain(policy, Question(from: from, sources: sources, to: to, destinations: destinations, ports: ports), targets: targets)
+        return try explain(
+            policy, Question(from: from, sources: sources, to: to, destinations: destinations, ports: ports), targets: targets, application: application)
     }
 }

@@ -21,6 +21,7 @@ struct CompileCommand: ParsableCommand {
               palisade compile samples/*.yaml --out targets --check
               palisade compile samples/shop.yaml --target openshift --fail-on widened
               palisade compile samples/shop.yaml --target aws --gaps --out out
+              palisade compile samples/shop.yaml --set swarm.publish_mode=host
             """)
 
     @Argument(help: "Spec files.")
@@ -31,6 +32,22 @@ struct CompileCommand: ParsableCommand {
 
     @Option(help: "Output directory.")
     var out: String = "out"
+
+    @Option(
+        name: .customLong("apply-to"),
+        help: ArgumentHelp(
+            """
+            The application's own files for the one --target (a file, or a folder of .yaml/.json files): written under OUT \
+            hardened, every field Palisade does not own kept.
+            """,
+            valueName: "file-or-folder"))
+    var applyTo: String?
+
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "A target option, over the spec's (repeatable): swarm.output=overlay, aws.groups_per_eni=8, gcp.gaps=narrow.", valueName: OptionSetting.help))
+    var settings: [OptionSetting] = []
 
     @Flag(help: "Make any fidelity gap an error (as --fail-on with every kind).")
     var strict = false
@@ -76,6 +93,8 @@ struct CompileCommand: ParsableCommand {
             specs: specs, targets: targets, out: out, strict: strict, failOn: failOn, check: check, gaps: gaps, allGaps: allGaps, dumpIR: dumpIR,
             timePasses: timePasses, dumpRead: dumpRead, quiet: quiet)
         request.parseFloor = parseFloor
+        request.applyTo = applyTo
+        request.settings = settings
         try finish(Commands.compile(request, progress: .standardError(quiet: quiet)))
     }
 }

@@ -57,6 +57,8 @@ extension TargetChoice: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .list(TargetChoice.names) }
 }
 
+extension OptionSetting: ExpressibleByArgument {}
+
 extension GateList: ExpressibleByArgument {
     public static var defaultCompletionKind: CompletionKind { .list(names + ["none"]) }
 }

@@ -97,6 +97,7 @@ public enum CompareReport {
                                         })))
                             // Of the unenforced gaps, those of controls the target does not cover at all.
                             entries.append(.init("outside_scope", .int(scoped.outsideCount)))
+                            entries.append(.init("baselined", .int(comparison.baselined[result.target] ?? 0)))
                             entries.append(
                                 .init(
                                     "gaps",

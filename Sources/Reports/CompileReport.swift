@@ -111,5 +111,10 @@ public enum CompileReport {
 
     public static func upToDate(out: String, files: Int) -> String { "\(out): \(files) files up to date\n" }
 
+    /// `app.yaml:12:7: override: service web: privileged was true, now false`.
+    public static func override(_ override: Override) -> String {
+        "\(override.origin.map { "\($0): " } ?? "")override: \(override.message)\n"
+    }
+
     public static func wrote(files: Int, out: String) -> String { "wrote \(files) files under \(out)/\n" }
 }

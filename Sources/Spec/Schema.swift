@@ -14,8 +14,8 @@ public enum SpecSchema {
         case number(minimum: Int? = nil)
         case boolean
         case list(ValueType, minItems: Int? = nil)
-        /// A map from DNS-1123 names to values.
-        case map(ValueType)
+        /// A map from DNS-1123 names (none of `reserved`) to values.
+        case map(ValueType, reserved: [String] = [])
         /// A map from free-form keys (labels) to strings.
         case stringMap
         case object(Shape)
@@ -51,12 +51,42 @@ public enum SpecSchema {
     }
 
     static let namePattern = "^[a-z]([-a-z0-9]*[a-z0-9])?$"
+    /// A name of at most 40 characters (the policy's; map keys have `maxLength`).
+    static let shortNamePattern = "^(?=.{1,40}$)[a-z]([-a-z0-9]*[a-z0-9])?$"
+    /// Names the language keeps for itself (`any`, `all`), and for port sets the protocols.
+    static let reservedNames = ["any", "all"]
+    static let protocolNames = ["tcp", "udp", "sctp", "icmp"]
+    /// A port number, 1-65535.
+    static let portNumber = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+    /// An IPv4 address: dotted quad, no leading zeros.
+    static let ipv4 = "((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    /// A network entry: an IPv4 or IPv6 address or CIDR, a network name, `any`, or `dns:NAME`
+    /// (fully qualified, no wildcard). Host bits and IPv6 text in detail are the compiler's to
+    /// check (E302, E301).
+    static let networkEntry = ValueType.string(
+        pattern: "^(\(ipv4)(/(3[0-2]|[12]?[0-9]))?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?|[a-z]([-a-z0-9]*[a-z0-9])?"
+            + "|dns:(?=.{1,254}$)[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)+\\.?)$",
+        description: "an IPv4 or IPv6 address or CIDR, a network name, any, or dns:NAME")
+    /// An OCI image reference as Docker's grammar reads it: `[host[:port]/]path[:tag][@sha256:HEX]`,
+    /// path components lower case.
+    static let image = ValueType.string(
+        pattern: "^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]+)?/)?"
+            + "[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$",
+        description: "[host[:port]/]path[:tag][@sha256:DIGEST]")
+    /// A label key (`[prefix/]name`, Kubernetes' rules) and value.
+    static let labelKeyPattern =
+        "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+    static let labelValuePattern = "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
     /// A segment's name, bare or as a `segment:` reference.
     static let segmentReferencePattern = "^(segment:)?[a-z]([-a-z0-9]*[a-z0-9])?$"
     static let portEntry = ValueType.string(
-        pattern: "^((tcp|udp|sctp)(/[0-9]{1,5}(-[0-9]{1,5})?)?|icmp|all|[a-z]([-a-z0-9]*[a-z0-9])?)$",
+        pattern: "^((tcp|udp|sctp)(/\(portNumber)(-\(portNumber))?)?|icmp|all|[a-z]([-a-z0-9]*[a-z0-9])?)$",
         description: "PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name")
     static let portList = ValueType.list(portEntry, minItems: 1)
+    /// What a workload listens on: ports, ranges, icmp or a port set; never a whole protocol.
+    static let listenedPort = ValueType.string(
+        pattern: "^((tcp|udp|sctp)/\(portNumber)(-\(portNumber))?|icmp|(?!(tcp|udp|sctp|all)$)[a-z]([-a-z0-9]*[a-z0-9])?)$",
+        description: "PROTO/PORT, PROTO/LOW-HIGH, icmp, or a port set name")
     static let reference = ValueType.string(
         pattern: "^(any|((workload|segment|network):)?[a-z]([-a-z0-9]*[a-z0-9])?)$",
         description: "a workload, segment or network name, any, or workload:/segment:/network: NAME")
@@ -67,8 +97,8 @@ public enum SpecSchema {
     public static let capabilities = Shape(
         name: "capabilities",
         fields: [
-            Field("add", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to add, upper case without CAP_"),
-            Field("drop", .list(.string(pattern: "^[A-Z_]+$")), "capabilities to drop; ALL drops every one"),
+            Field("add", .list(.enumeration(linuxCapabilities)), "capabilities to add, upper case without CAP_"),
+            Field("drop", .list(.enumeration(["ALL"] + linuxCapabilities)), "capabilities to drop; ALL drops every one"),
         ])
 
     public static let resources = Shape(
@@ -141,10 +171,10 @@ public enum SpecSchema {
         name: "workload",
         fields: [
             Field("segment", .string(pattern: segmentReferencePattern), "the segment (NAME or segment:NAME); required when segments are defined"),
-            Field("image", .string(), "OCI image reference", required: true),
+            Field("image", image, "OCI image reference", required: true),
             Field("identity", .string(pattern: namePattern), "service identity; default: one named after the workload"),
             Field("replicas", .integer(minimum: 0), "instances; default 1"),
-            Field("ports", .list(portEntry), "what it listens on"),
+            Field("ports", .list(listenedPort), "what it listens on"),
             Field("secrets", .list(.string(pattern: namePattern)), "secrets mounted read-only at /run/secrets/NAME"),
             Field("runtime", .object(runtime), "runtime profile, merged over defaults.runtime"),
             Field("labels", .stringMap, "labels passed to platforms that have them"),
@@ -212,18 +242,18 @@ public enum SpecSchema {
         name: "spec",
         fields: [
             Field("version", .integer(minimum: 1, maximum: 1), "the language version: 1", required: true),
-            Field("name", .string(pattern: namePattern), "policy name, at most 40 characters", required: true),
+            Field("name", .string(pattern: shortNamePattern), "policy name, at most 40 characters", required: true),
             Field("description", .string(), "free text"),
             Field("include", .list(.string()), "spec files whose definitions are merged in"),
-            Field("networks", .map(.list(.string())), "named sets of external addresses"),
-            Field("ports", .map(portList), "named port sets"),
-            Field("segments", .map(.object(segment)), "isolation units"),
-            Field("identities", .map(.object(identity)), "principals"),
-            Field("roles", .map(.list(.enumeration(ActionNames.all), minItems: 1)), "permission bundles"),
+            Field("networks", .map(.list(networkEntry), reserved: reservedNames), "named sets of external addresses"),
+            Field("ports", .map(portList, reserved: reservedNames + protocolNames), "named port sets"),
+            Field("segments", .map(.object(segment), reserved: reservedNames), "isolation units"),
+            Field("identities", .map(.object(identity), reserved: reservedNames), "principals"),
+            Field("roles", .map(.list(.enumeration(ActionNames.all), minItems: 1), reserved: reservedNames), "permission bundles"),
             Field("grants", .list(.object(grant)), "identity x role x segments"),
-            Field("secrets", .map(.object(secret)), "secret names"),
+            Field("secrets", .map(.object(secret), reserved: reservedNames), "secret names"),
             Field("defaults", .object(defaults), "defaults for every workload"),
-            Field("workloads", .map(.object(workload)), "what runs", required: true),
+            Field("workloads", .map(.object(workload), reserved: reservedNames), "what runs", required: true),
             Field("flows", .list(.object(flow)), "allowed and denied connections"),
             Field("image_policy", .object(imagePolicy), "image provenance rules"),
             Field("expect", .list(.object(expectation)), "reachability assertions"),
@@ -298,6 +328,24 @@ extension SpecSchema {
         if !shape.required.isEmpty {
             entries.append(.init("required", .array(shape.required.map { .string($0) })))
         }
+        if shape.name == "spec" {
+            // Once segments are defined, every workload names its segment (E208).
+            entries.append(
+                .init(
+                    "if",
+                    .object([
+                        .init("required", .array([.string("segments")])),
+                        .init("properties", .object([.init("segments", .object([.init("minProperties", .int(1))]))])),
+                    ])))
+            entries.append(
+                .init(
+                    "then",
+                    .object([
+                        .init(
+                            "properties",
+                            .object([.init("workloads", .object([.init("additionalProperties", .object([.init("required", .array([.string("segment")]))]))]))]))
+                    ])))
+        }
         if shape.name == "expectation" {
             // Exactly one of allow and deny, with or without targets.
             entries.append(
@@ -334,13 +382,15 @@ extension SpecSchema {
             entries.append(.init("type", "array"))
             entries.append(.init("items", schema(element)))
             if let minItems { entries.append(.init("minItems", .int(minItems))) }
-        case .map(let value):
+        case .map(let value, let reserved):
             entries.append(.init("type", "object"))
-            entries.append(.init("propertyNames", .object([.init("pattern", .string(namePattern)), .init("maxLength", 40)])))
+            let pattern = reserved.isEmpty ? namePattern : "^(?!(\(reserved.joined(separator: "|")))$)" + namePattern.dropFirst()
+            entries.append(.init("propertyNames", .object([.init("pattern", .string(pattern)), .init("maxLength", 40)])))
             entries.append(.init("additionalProperties", schema(value)))
         case .stringMap:
             entries.append(.init("type", "object"))
-            entries.append(.init("additionalProperties", .object([.init("type", "string")])))
+            entries.append(.init("propertyNames", .object([.init("pattern", .string(labelKeyPattern)), .init("maxLength", 317)])))
+            entries.append(.init("additionalProperties", .object([.init("type", "string"), .init("pattern", .string(labelValuePattern))])))
         case .object(let shape):
             entries += objectSchema(shape).objectEntries
         case .anyOf(let types):

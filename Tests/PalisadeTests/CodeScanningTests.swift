@@ -138,6 +138,13 @@ import Testing
         let second = Commands.compare(request(file, nil))
         #expect(second.exitStatus == .success)
         #expect(second.stdout.contains("in the baseline not shown (swarm "))
+        // The JSON form counts them per target.
+        var json = request(file, nil)
+        json.format = .json
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(Commands.compare(json).stdout.utf8)) as? [String: Any])
+        let swarm = try #require((report["targets"] as? [[String: Any]])?.first)
+        #expect((swarm["baselined"] as? Int ?? 0) > 0)
+        #expect((swarm["gaps"] as? [Any])?.isEmpty == true)
     }
 
     @Test func aBaselineOfTheWrongKindOrShapeIsAUsageError() throws {
