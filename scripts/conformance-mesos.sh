@@ -7,7 +7,8 @@
 # (../shared/schemas/mesos-acls.json) and say `permissive: false`. Checked on:
 #  - complete mode: targets/mesos/*/ (marathon.json, acls.json);
 #  - --apply-to: every sample compiled with .build/debug/palisade onto its application fixture
-#    (`--apply-to samples/apps/POLICY/marathon.json`): the team's group hardened, and the ACLs.
+#    (`--apply-to samples/apps/POLICY/marathon.json`), under both containerizers: the team's
+#    group hardened, and the ACLs.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -32,11 +33,16 @@ else
     app=samples/apps/$policy/marathon.json
     if [ ! -f "$app" ]; then
       folders+=("$work/no-fixture-for-$policy")
-    elif "$palisade" compile "$spec" --target mesos --apply-to "$app" --out "$work/out" >"$work/log" 2>&1; then
-      folders+=("$work/out/mesos/$policy/")
     else
-      folders+=("$work/no-output-for-$policy")
-      cat "$work/log"
+      for containerizer in docker mesos; do
+        out=$work/$containerizer
+        if "$palisade" compile "$spec" --target mesos --set "mesos.containerizer=$containerizer" --apply-to "$app" --out "$out" >"$work/log" 2>&1; then
+          folders+=("$out/mesos/$policy/")
+        else
+          folders+=("$work/no-output-for-$policy")
+          cat "$work/log"
+        fi
+      done
     fi
   done
 fi
