@@ -92,6 +92,11 @@ public struct MesosBackend: Backend {
             origin: origin)
     }
 
+    /// How the gaps for a spec without cpu or memory limits begin; `apply` says there which
+    /// value the team's app gives instead of Marathon's default.
+    static let noCPULimit = "no cpu limit in the spec"
+    static let noMemoryLimit = "no memory limit in the spec"
+
     func runtimeGaps(_ policy: Policy, plan: MesosPlan, settings: MesosOptions) -> [Gap] {
         var gaps: [Gap] = []
         let docker = settings.containerizer == .docker
@@ -101,10 +106,10 @@ public struct MesosBackend: Backend {
                 gaps.append(unenforced(workload, key, target: .mesos, reason))
             }
             if runtime.resources?.cpuMillis == nil {
-                gap(.resources, "no cpu limit in the spec: Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")
+                gap(.resources, "\(Self.noCPULimit): Marathon requires one, \(MesosEmitter.defaultCPUs) cpu (its default) is used")
             }
             if runtime.resources?.memoryBytes == nil {
-                gap(.resources, "no memory limit in the spec: Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
+                gap(.resources, "\(Self.noMemoryLimit): Marathon requires one, \(MesosEmitter.defaultMemoryMiB) MiB (its default) is used")
             }
             if !workload.secrets.isEmpty {
                 gaps.append(

@@ -22,11 +22,17 @@ struct MesosEmitter {
         ]
     }
 
-    func marathon() -> StructuredValue {
+    /// The container networks each workload joins, in name order.
+    func networksByWorkload() -> [WorkloadID: [String]] {
         var networkOf: [WorkloadID: [String]] = [:]
         for network in plan.networks {
             for member in network.members { networkOf[member, default: []].append(network.name) }
         }
+        return networkOf
+    }
+
+    func marathon() -> StructuredValue {
+        let networkOf = networksByWorkload()
         let root = plan.root
         return .object([
             .init("id", .string(root)),
@@ -73,15 +79,23 @@ struct MesosEmitter {
             container.append(.init("portMappings", .array(portMappings(ports, networks: networks))))
         }
         entries.append(.init("container", .object(container)))
-        entries.append(.init("networks", .array(networks.map { .object([.init("mode", "container"), .init("name", .string($0))]) })))
-        var labels: [StructuredValue.Entry] = [
+        entries.append(.init("networks", networksValue(networks)))
+        entries.append(.init("labels", .object(labels(workload))))
+        return .object(entries)
+    }
+
+    /// An app's `networks`: one named container network each.
+    func networksValue(_ networks: [String]) -> StructuredValue {
+        .array(networks.map { .object([.init("mode", "container"), .init("name", .string($0))]) })
+    }
+
+    /// An app's labels: Palisade's own (policy, segment, identity), then the workload's.
+    func labels(_ workload: Workload) -> [StructuredValue.Entry] {
+        [
             .init("palisade.policy", .string(policy.name)),
             .init("palisade.segment", .string(policy.segments[workload.segment.index].name)),
             .init("palisade.identity", .string(policy.identity(workload.identity).name)),
-        ]
-        labels += workload.labels.map { .init($0.key, .string($0.value)) }
-        entries.append(.init("labels", .object(labels)))
-        return .object(entries)
+        ] + workload.labels.map { .init($0.key, .string($0.value)) }
     }
 
     /// `docker run` flags for the runtime profile (Docker containerizer only).

@@ -13,8 +13,16 @@ struct MesosReader {
     static let marathonFile = MesosEmitter.marathonFile
     static let aclsFile = MesosEmitter.aclsFile
 
+    /// The Marathon files: `marathon.json` in complete mode; the team's files (every file but
+    /// the ACLs) when Palisade applied its fields onto them (`compile --apply-to`).
+    func marathonDocuments() throws -> [YAMLNode] {
+        let marathon = files.filter { $0.path != Self.aclsFile }
+        guard !marathon.isEmpty else { throw ReadFailure(Self.marathonFile, "missing from the files read") }
+        return try marathon.map { try $0.document() }
+    }
+
     func read() throws -> ReadBack {
-        let root = try files.required(Self.marathonFile).document()
+        let roots = try marathonDocuments()
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
 
@@ -22,7 +30,7 @@ struct MesosReader {
         var mapped: [WorkloadID: PortSet] = [:]
         var runtime: [WorkloadID: RuntimeProfile] = [:]
         var users: [WorkloadID: String] = [:]
-        for app in apps(root) {
+        for app in roots.flatMap(apps) {
             guard let id = app["id"]?.scalar, let name = id.split(separator: "/").last.map(String.init), let workload = workloadIDs[name] else {
                 throw ReadFailure(Self.marathonFile, "an app that is not a workload of the spec")
             }
@@ -50,10 +58,9 @@ struct MesosReader {
 
     /// The apps' container networks and host ports, for `explain`.
     func networkRules() throws -> SharedNetworkRules {
-        let root = try files.required(Self.marathonFile).document()
         var members: [String: Set<WorkloadID>] = [:]
         var rules = SharedNetworkRules(networks: [], published: [:], egress: [:])
-        for app in apps(root) {
+        for app in try marathonDocuments().flatMap(apps) {
             guard let name = app["id"]?.scalar?.split(separator: "/").last.map(String.init), let workload = policy.workload(named: name)?.id else { continue }
             for network in items(app["networks"]).compactMap({ $0["name"]?.scalar }) { members[network, default: []].insert(workload) }
             let ports = try hostPorts(app)
@@ -139,8 +146,10 @@ struct MesosReader {
         return profile
     }
 
+    /// The apps of a group and its groups; a file holding one app is that app.
     func apps(_ group: YAMLNode) -> [YAMLNode] {
-        items(group["apps"]) + items(group["groups"]).flatMap(apps)
+        if group["apps"] == nil, group["groups"] == nil, group["id"] != nil { return [group] }
+        return items(group["apps"]) + items(group["groups"]).flatMap(apps)
     }
 
     func items(_ node: YAMLNode?) -> [YAMLNode] {
