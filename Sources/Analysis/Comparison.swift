@@ -54,6 +54,9 @@ public struct Comparison: Sendable {
                 let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
                 let gaps = emission.gaps + applicationGaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
                 self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil, capabilities: capabilities))
+            } catch let error as BackendError {
+                // The application's files (`--with`) refused, located in them.
+                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: error.diagnostic, capabilities: capabilities))
             } catch {
                 let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)
                 self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem, capabilities: capabilities))

@@ -125,6 +125,11 @@ public enum Explain {
                     rules.append("\(gap.origin.map { "\($0): " } ?? "")\(gap.message)")
                 }
                 answer.targets.append(TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil))
+            } catch let error as BackendError {
+                // The application's files (`--with`) refused, located in them.
+                let diagnostic = error.diagnostic
+                answer.targets.append(
+                    TargetAnswer(target: target, verdict: nil, rules: [], error: "\(diagnostic.range.map { "\($0): " } ?? "")\(diagnostic.message)"))
             } catch {
                 answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: "its own files do not read back: \(error)"))
             }

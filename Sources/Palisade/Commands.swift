@@ -102,6 +102,13 @@ public enum Commands {
         return (policy, compiled.sources)
     }
 
+    /// The application's files as sources, to render diagnostics located in them.
+    static func applicationSources(_ files: [ApplicationFile]) -> SourceFiles {
+        var sources = SourceFiles()
+        for file in files { sources.add(SourceFile(path: file.path, text: file.contents)) }
+        return sources
+    }
+
     /// The application's files `--with` names, by the paths the user can open (diagnostics and
     /// gaps are located in them); nil, with the reason and exit 2, when they cannot be read.
     static func applicationFiles(_ path: String, into output: inout CommandOutput) -> [ApplicationFile]? {

@@ -117,8 +117,17 @@ extension Commands {
             guard let target = request.targets?.targets.first, let files = applicationFiles(path, into: &output) else { return output }
             application = (target, files)
         }
-        guard let policy = compiledPolicy(request.spec, fileSystem: fileSystem, settings: request.settings, into: &output)?.policy else { return output }
+        guard let (policy, specSources) = compiledPolicy(request.spec, fileSystem: fileSystem, settings: request.settings, into: &output) else {
+            return output
+        }
         var comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases, application: application)
+        // Application files the target refuses are an error of the command, located in them.
+        if let application, let refused = comparison.targets.first(where: { $0.target == application.target })?.error {
+            var sources = applicationSources(application.files)
+            sources.merge(specSources)
+            output.stderr += DiagnosticReport.text([refused], sources: sources)
+            return output.exiting(.failure)
+        }
         if let path = request.writeBaseline {
             let fingerprints = comparison.targets.flatMap { result in result.gaps.map { CompareReport.fingerprint(target: result.target, gap: $0) } }
             if let problem = BaselineFile.write(Baseline(command: .compare, fingerprints: Set(fingerprints)), to: path) {
@@ -213,6 +222,10 @@ extension Commands {
         }
         do {
             let answer = try Explain.explain(policy, from: request.from, to: request.to, port: request.port, targets: asked, application: application)
+            if let application, let refused = answer.targets.first(where: { $0.target == application.target })?.error {
+                output.stderr += DiagnosticReport.error("\(application.target.rawValue): \(refused)")
+                return output.exiting(.failure)
+            }
             output.stdout = request.format == .json ? ExplainReport.json(answer) : ExplainReport.text(answer)
         } catch {
             output.stderr += DiagnosticReport.error(error.description)

@@ -73,4 +73,42 @@ import Testing
         #expect(two.exitStatus == .usage)
         #expect(two.stderr.contains("--with needs exactly one --target"))
     }
+
+    static let shop = repositoryRoot.appendingPathComponent("samples/shop.yaml").path
+    static let apps = repositoryRoot.appendingPathComponent("samples/apps").path
+
+    @Test func applyToWritesTheApplicationsOwnFileHardenedAndSaysWhatItOverrode() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("palisade-apply-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var request = CompileRequest(specs: [Self.shop], targets: TargetList([.mesos]), out: out)
+        request.applyTo = "\(Self.apps)/shop/marathon.json"
+        let output = Commands.compile(request)
+        #expect(output.exitStatus == .success, "\(output.stderr)")
+        // Each override at its place in the team's file, by the path the user gave.
+        #expect(output.stderr.contains("\(Self.apps)/shop/marathon.json:28:17: override: "))
+        let written = try FileManager.default.contentsOfDirectory(atPath: "\(out)/mesos/shop").sorted()
+        #expect(written == ["acls.json", "marathon.json"])
+        let hardened = try String(contentsOfFile: "\(out)/mesos/shop/marathon.json", encoding: .utf8)
+        let team = try String(contentsOfFile: "\(Self.apps)/shop/marathon.json", encoding: .utf8)
+        #expect(hardened != team)
+        // The team's own file is never written.
+        #expect(try String(contentsOfFile: "\(Self.apps)/shop/marathon.json", encoding: .utf8) == team)
+    }
+
+    @Test func applicationFilesATargetRefusesAreALocatedErrorOfCompareAndExplain() {
+        var compare = CompareRequest(spec: Self.shop, targets: TargetList([.mesos]))
+        compare.with = "\(Self.apps)/platform/marathon.json"
+        let refused = Commands.compare(compare)
+        #expect(refused.exitStatus == .failure)
+        #expect(refused.stderr.contains("error[E102]: workload 'cache' has no Marathon app"))
+        var explain = ExplainRequest(spec: Self.shop, from: "web", to: "catalog", targets: "mesos")
+        explain.with = compare.with
+        let unanswered = Commands.explain(explain)
+        #expect(unanswered.exitStatus == .failure)
+        #expect(unanswered.stderr.contains("workload 'cache' has no Marathon app"))
+        compare.with = "\(Self.apps)/no-such-file.json"
+        let missing = Commands.compare(compare)
+        #expect(missing.exitStatus == .usage)
+        #expect(missing.stderr.contains("--with \(Self.apps)/no-such-file.json: no such file or folder"))
+    }
 }
