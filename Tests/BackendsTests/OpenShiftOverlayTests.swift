@@ -13,15 +13,21 @@ import YAML
 @Suite struct OpenShiftOverlayTests {
     let backend = OpenShiftBackend()
 
-    func overlay(_ gaps: GapPolicy = .widen, exposure: String? = nil) -> TargetOptions {
-        var extra: [String: OptionValue] = ["output": .string("overlay")]
+    /// The spec's own options for openshift, with `gaps`, `exposure` and `output` as given.
+    func settings(_ policy: Policy, _ output: String, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions {
+        var result = policy.targets.first { $0.target == .openshift } ?? options(.openshift, .widen)
+        var extra: [String: OptionValue] = ["output": .string(output)]
         if let exposure { extra["exposure"] = .string(exposure) }
-        return options(.openshift, gaps, extra)
+        if let gaps { result.gaps = gaps }
+        let range = SourceRange.wholeFile("spec.yaml")
+        result.options = result.options.filter { extra[$0.key.value] == nil }
+            + extra.keys.sorted().map { OptionEntry(key: Located($0, at: range), value: Located(extra[$0]!, at: range)) }
+        return result
     }
 
-    func complete(_ gaps: GapPolicy = .widen, exposure: String? = nil) -> TargetOptions {
-        options(.openshift, gaps, exposure.map { ["exposure": .string($0)] } ?? [:])
-    }
+    func overlay(_ policy: Policy, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions { settings(policy, "overlay", gaps, exposure: exposure) }
+
+    func complete(_ policy: Policy, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions { settings(policy, "complete", gaps, exposure: exposure) }
 
     /// The team's fixture for a sample: every YAML file under samples/apps/POLICY/openshift/base.
     func fixture(_ policy: String) throws -> [ApplicationFile] {
@@ -34,7 +40,8 @@ import YAML
     @Test(arguments: backendSamples)
     func theComponentReadsBackAsTheCompleteManifests(sample: String) throws {
         let policy = try samplePolicy(sample)
-        for (overlayOptions, completeOptions) in [(overlay(), complete()), (overlay(.narrow), complete(.narrow)), (overlay(exposure: "route"), complete(exposure: "route"))] {
+        let variants: [(GapPolicy?, String?)] = [(nil, nil), (.widen, nil), (.narrow, nil), (nil, "route"), (nil, "loadbalancer")]
+        for (overlayOptions, completeOptions) in variants.map({ (overlay(policy, $0.0, exposure: $0.1), complete(policy, $0.0, exposure: $0.1)) }) {
             let layered = try backend.emit(policy, options: overlayOptions)
             let whole = try backend.emit(policy, options: completeOptions)
             #expect(Set(layered.files.map(\.path)) == Set(["kustomization.yaml", "policy.yaml"] + policy.workloads.map { "patches/\($0.name).yaml" }))
@@ -49,7 +56,7 @@ import YAML
 
     @Test func theComponentIsAKustomizeComponentThatPatchesEveryWorkloadKindByName() throws {
         let policy = try samplePolicy("shop.yaml")
-        let files = try backend.emit(policy, options: overlay(exposure: "route")).files
+        let files = try backend.emit(policy, options: overlay(policy)).files
         let kustomization = try #require(files.first { $0.path == "kustomization.yaml" })
         let root = try #require(YAMLLoader.load(text: kustomization.contents, file: kustomization.path).root)
         #expect(root["apiVersion"]?.scalar == "kustomize.config.k8s.io/v1alpha1" && root["kind"]?.scalar == "Component")
@@ -154,7 +161,7 @@ import YAML
     @Test func applyKeepsEveryFieldPalisadeDoesNotOwnAndReportsTheContradictingOne() throws {
         let policy = try samplePolicy("shop.yaml")
         let application = try shopApplication()
-        let result = try backend.apply(policy, options: complete(exposure: "route"), to: application)
+        let result = try backend.apply(policy, options: complete(policy), to: application)
         let web = try #require(result.emission.files.first { $0.path == "web.yaml" })
         let documents = YAMLLoader.loadStream(text: web.contents, file: "web.yaml").documents
         #expect(documents.count == 2)
@@ -190,7 +197,7 @@ import YAML
         #expect(override.subject == "Deployment shop-edge/web")
         #expect(override.field == "spec.template.spec.containers[web].securityContext.privileged")
         #expect(override.application == "true" && override.palisade == "false")
-        #expect(override.origin?.file == "web.yaml" && override.origin?.start.line == 25)
+        #expect(override.origin?.file == "web.yaml" && override.origin?.start.line == 24)
         // Files without a workload of the spec keep their bytes; the policy objects come beside them.
         let config = try #require(result.emission.files.first { $0.path == "config.yaml" })
         #expect(config == application.first { $0.path == "config.yaml" })
@@ -203,15 +210,15 @@ import YAML
     @Test func applyOverridesWhatThePatchLeavesAloneAndReportsEachAtItsPlace() throws {
         let policy = try samplePolicy("shop.yaml")
         let web = Self.team.replacingOccurrences(
-            of: "            spec:\n              containers:",
-            with: "            spec:\n              hostNetwork: true\n              serviceAccountName: default\n              containers:"
+            of: "    spec:\n      containers:",
+            with: "    spec:\n      hostNetwork: true\n      serviceAccountName: default\n      containers:"
         ).replacingOccurrences(of: "ports: [{containerPort: 80, name: http}]", with: "ports: [{containerPort: 80, name: http, hostPort: 80}]")
-        let result = try backend.apply(policy, options: complete(exposure: "route"), to: try shopApplication(web: web))
+        let result = try backend.apply(policy, options: complete(policy), to: try shopApplication(web: web))
         let fields = Dictionary(result.overrides.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
         let host = try #require(fields["spec.template.spec.hostNetwork"])
-        #expect(host.application == "true" && host.palisade == "false" && host.origin?.start.line == 16)
+        #expect(host.application == "true" && host.palisade == "false" && host.origin?.start.line == 15)
         let account = try #require(fields["spec.template.spec.serviceAccountName"])
-        #expect(account.application == "default" && account.palisade == "web" && account.origin?.start.line == 17)
+        #expect(account.application == "default" && account.palisade == "web" && account.origin?.start.line == 16)
         let port = try #require(fields["spec.template.spec.containers[web].ports[80].hostPort"])
         #expect(port.palisade == "unset")
         let written = try #require(result.emission.files.first { $0.path == "web.yaml" }).contents
@@ -222,14 +229,14 @@ import YAML
         let policy = try samplePolicy("shop.yaml")
         let application = try shopApplication().filter { $0.path != "web.yaml" }
         do {
-            _ = try backend.apply(policy, options: complete(), to: application)
+            _ = try backend.apply(policy, options: complete(policy), to: application)
             Issue.record("expected an error")
         } catch let error as BackendError {
             #expect(error.diagnostic.message.contains("workload 'web' has no Deployment, StatefulSet or DaemonSet"))
             #expect(error.diagnostic.range == policy.workload(named: "web")?.origin)
         }
         do {
-            _ = try backend.deployment([], application: application, policy: policy, options: complete())
+            _ = try backend.deployment([], application: application, policy: policy, options: complete(policy))
             Issue.record("expected an error")
         } catch let error as BackendError {
             #expect(error.diagnostic.message.contains("'web'"))
@@ -239,10 +246,9 @@ import YAML
     @Test(arguments: backendSamples)
     func eachSamplesTeamFixtureDeploysWithTheComponentAsTheManifestsDo(sample: String) throws {
         let policy = try samplePolicy(sample)
-        let exposure = sample == "shop.yaml" ? "route" : nil
-        let component = try backend.emit(policy, options: overlay(exposure: exposure)).files
-        let reference = try backend.read(try backend.emit(policy, options: complete(exposure: exposure)).files, policy: policy)
-        let deployed = try backend.deployment(component, application: try fixture(policy.name), policy: policy, options: overlay(exposure: exposure))
+        let component = try backend.emit(policy, options: overlay(policy)).files
+        let reference = try backend.read(try backend.emit(policy, options: complete(policy)).files, policy: policy)
+        let deployed = try backend.deployment(component, application: try fixture(policy.name), policy: policy, options: overlay(policy))
         #expect(deployed.readBack.relation == reference.relation)
         #expect(deployed.readBack.grants == reference.grants)
         // The team's storage, mounted writable where the spec keeps the root read-only, is the
@@ -252,7 +258,7 @@ import YAML
             #expect(gap.origin?.file == "workloads.yaml")
         }
         // And apply hardens the same files to the same relation.
-        let applied = try backend.apply(policy, options: complete(exposure: exposure), to: try fixture(policy.name))
+        let applied = try backend.apply(policy, options: complete(policy), to: try fixture(policy.name))
         #expect(applied.emission.files.count == 4)
         if policy.name == "shop" {
             #expect(applied.overrides.map(\.field).sorted() == ["spec.template.spec.containers[web].securityContext.capabilities.add", "spec.template.spec.containers[web].securityContext.privileged"])
@@ -262,26 +268,26 @@ import YAML
     @Test func deploymentReportsWhatTheApplicationOpensAtItsPlace() throws {
         let policy = try samplePolicy("shop.yaml")
         let web = Self.team.replacingOccurrences(
-            of: "            spec:\n              containers:", with: "            spec:\n              hostNetwork: true\n              containers:"
+            of: "    spec:\n      containers:", with: "    spec:\n      hostNetwork: true\n      containers:"
         ).replacingOccurrences(of: "ports: [{containerPort: 80, name: http}]", with: "ports: [{containerPort: 80, name: http, hostPort: 8080}]")
             + "\n"
         let sidecar = web.replacingOccurrences(
-            of: "              volumes:",
-            with: "              - name: debug\n                image: busybox\n                securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n              volumes:")
-        let deployed = try backend.deployment([], application: try shopApplication(web: sidecar), policy: policy, options: complete(exposure: "route"))
+            of: "      volumes:",
+            with: "      - name: debug\n        image: busybox\n        securityContext: {privileged: true, capabilities: {add: [SYS_ADMIN]}}\n      volumes:")
+        let deployed = try backend.deployment([], application: try shopApplication(web: sidecar), policy: policy, options: complete(policy))
         let byKey = Dictionary(grouping: deployed.gaps) { gap -> String in
             if case .runtime(let workload, let key) = gap.subject { return "\(workload).\(key.name)" }
             return ""
         }
         let host = try #require(byKey["web.host_network"])
-        #expect(host.contains { $0.origin?.file == "web.yaml" && $0.origin?.start.line == 16 && $0.reason.contains("hostNetwork: true") })
-        #expect(host.contains { $0.reason.contains("hostPort 8080") && $0.origin?.start.line == 22 })
+        #expect(host.contains { $0.origin?.file == "web.yaml" && $0.origin?.start.line == 15 && $0.reason.contains("hostNetwork: true") })
+        #expect(host.contains { $0.reason.contains("hostPort 8080") && $0.origin?.start.line == 23 })
         #expect(byKey["web.privileged"]?.contains { $0.reason.contains("container debug") && $0.origin?.file == "web.yaml" } == true)
         #expect(byKey["web.capabilities"]?.contains { $0.reason.contains("SYS_ADMIN") } == true)
         // The patch set the web container's own privileged back to false: not a gap.
         #expect(byKey["web.privileged"]?.contains { $0.reason.contains("container web") } != true)
         // On the host's network, no NetworkPolicy holds the pods: the relation shows it.
-        let reference = try backend.read(try backend.emit(policy, options: complete(exposure: "route")).files, policy: policy)
+        let reference = try backend.read(try backend.emit(policy, options: complete(policy)).files, policy: policy)
         #expect(deployed.readBack.relation != reference.relation)
     }
 
@@ -290,7 +296,7 @@ import YAML
         var application = try fixture("minimal")
         application.append(ApplicationFile(path: "namespace.yaml", contents: "apiVersion: v1\nkind: Namespace\nmetadata: {name: minimal}\n"))
         #expect(throws: BackendError.self) {
-            _ = try backend.deployment([], application: application, policy: policy, options: complete())
+            _ = try backend.deployment([], application: application, policy: policy, options: complete(policy))
         }
     }
 }
