@@ -20,14 +20,17 @@ import YAML
         if let exposure { extra["exposure"] = .string(exposure) }
         if let gaps { result.gaps = gaps }
         let range = SourceRange.wholeFile("spec.yaml")
-        result.options = result.options.filter { extra[$0.key.value] == nil }
+        result.options =
+            result.options.filter { extra[$0.key.value] == nil }
             + extra.keys.sorted().map { OptionEntry(key: Located($0, at: range), value: Located(extra[$0]!, at: range)) }
         return result
     }
 
     func overlay(_ policy: Policy, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions { settings(policy, "overlay", gaps, exposure: exposure) }
 
-    func complete(_ policy: Policy, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions { settings(policy, "complete", gaps, exposure: exposure) }
+    func complete(_ policy: Policy, _ gaps: GapPolicy? = nil, exposure: String? = nil) -> TargetOptions {
+        settings(policy, "complete", gaps, exposure: exposure)
+    }
 
     /// The team's fixture for a sample: every YAML file under samples/apps/POLICY/openshift/base.
     func fixture(_ policy: String) throws -> [ApplicationFile] {
@@ -171,7 +174,8 @@ import YAML
             #expect(Kustomize.sameValue(try #require(Kustomize.at(original[0], path)), try #require(Kustomize.at(documents[0], path))), "\(path) changed")
         }
         let volumes = try #require(Kustomize.at(documents[0], ["spec", "template", "spec", "volumes"]))
-        guard case .sequence(let items) = volumes.content, case .sequence(let teamItems)? = Kustomize.at(original[0], ["spec", "template", "spec", "volumes"])?.content
+        guard case .sequence(let items) = volumes.content,
+            case .sequence(let teamItems)? = Kustomize.at(original[0], ["spec", "template", "spec", "volumes"])?.content
         else {
             Issue.record("volumes are lists")
             return
@@ -261,15 +265,19 @@ import YAML
         let applied = try backend.apply(policy, options: complete(policy), to: try fixture(policy.name))
         #expect(applied.emission.files.count == 4)
         if policy.name == "shop" {
-            #expect(applied.overrides.map(\.field).sorted() == ["spec.template.spec.containers[web].securityContext.capabilities.add", "spec.template.spec.containers[web].securityContext.privileged"])
+            #expect(
+                applied.overrides.map(\.field).sorted() == [
+                    "spec.template.spec.containers[web].securityContext.capabilities.add", "spec.template.spec.containers[web].securityContext.privileged",
+                ])
         }
     }
 
     @Test func deploymentReportsWhatTheApplicationOpensAtItsPlace() throws {
         let policy = try samplePolicy("shop.yaml")
-        let web = Self.team.replacingOccurrences(
-            of: "    spec:\n      containers:", with: "    spec:\n      hostNetwork: true\n      containers:"
-        ).replacingOccurrences(of: "ports: [{containerPort: 80, name: http}]", with: "ports: [{containerPort: 80, name: http, hostPort: 8080}]")
+        let web =
+            Self.team.replacingOccurrences(
+                of: "    spec:\n      containers:", with: "    spec:\n      hostNetwork: true\n      containers:"
+            ).replacingOccurrences(of: "ports: [{containerPort: 80, name: http}]", with: "ports: [{containerPort: 80, name: http, hostPort: 8080}]")
             + "\n"
         let sidecar = web.replacingOccurrences(
             of: "      volumes:",

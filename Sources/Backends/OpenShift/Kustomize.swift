@@ -72,7 +72,9 @@ enum Kustomize {
     /// items after the base's), other lists and scalars replace, a null value deletes the key.
     /// `replaced` hears of every base value the patch changed: its key path, the base node and
     /// the patch node.
-    static func merge(_ patch: YAMLNode, onto base: YAMLNode, path: [String] = [], replaced: ([String], YAMLNode, YAMLNode) -> Void = { _, _, _ in }) -> YAMLNode {
+    static func merge(_ patch: YAMLNode, onto base: YAMLNode, path: [String] = [], replaced: ([String], YAMLNode, YAMLNode) -> Void = { _, _, _ in })
+        -> YAMLNode
+    {
         switch (base.content, patch.content) {
         case (.mapping(var pairs), .mapping(let patchPairs)):
             for pair in patchPairs {

@@ -37,7 +37,8 @@ extension OpenShiftBackend: ApplicationBackend {
         var found: [String: SourceRange] = [:]
         for file in application {
             guard file.path != Self.policyFile else {
-                throw BackendError(.error(.nameCollision, "openshift: the application's file \(file.path) has the name of the file palisade adds", at: .wholeFile(file.path)))
+                throw BackendError(
+                    .error(.nameCollision, "openshift: the application's file \(file.path) has the name of the file palisade adds", at: .wholeFile(file.path)))
             }
             guard file.path.hasSuffix(".yaml") || file.path.hasSuffix(".yml") else {
                 files.append(file)
@@ -285,7 +286,9 @@ extension OpenShiftBackend: ApplicationBackend {
             let namespace = options.namespace(policy.segments[workload.segment.index].name)
             let elsewhere = documents.first { Kustomize.workloadKinds.contains($0["kind"]?.scalar ?? "") && $0["metadata"]?["name"]?.scalar == workload.name }
             let message =
-                elsewhere.map { "openshift: the application's \($0["kind"]?.scalar ?? "") '\(workload.name)' is not in namespace \(namespace): the component does not patch it" }
+                elsewhere.map {
+                    "openshift: the application's \($0["kind"]?.scalar ?? "") '\(workload.name)' is not in namespace \(namespace): the component does not patch it"
+                }
                 ?? "openshift: workload '\(workload.name)' has no Deployment, StatefulSet or DaemonSet in namespace \(namespace) in the application's files"
             throw BackendError(.error(.unknownReference, message, at: elsewhere?.range ?? workload.origin))
         }
@@ -299,7 +302,8 @@ extension OpenShiftBackend: ApplicationBackend {
                     gaps.append(
                         .runtime(
                             target: .openshift, workload: workload.name, key: found.first.flatMap(\.runtimeKey) ?? .user,
-                            reason: "OpenShift refuses its pods: no SCC its service account may use admits what the application's \(built[index]["kind"]?.scalar ?? "object") asks",
+                            reason:
+                                "OpenShift refuses its pods: no SCC its service account may use admits what the application's \(built[index]["kind"]?.scalar ?? "object") asks",
                             origin: found.first?.origin ?? built[index].range))
                 }
             }

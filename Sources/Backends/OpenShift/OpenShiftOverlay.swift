@@ -43,7 +43,10 @@ struct OpenShiftOverlay {
                     path: path,
                     contents: try YAMLWriter.write(
                         Self.patch(emitter.deployment(deployment)),
-                        header: [source, "A strategic merge patch of the team's \(deployment.namespace)/\(deployment.workload.name): what Palisade owns of its pods."]
+                        header: [
+                            source,
+                            "A strategic merge patch of the team's \(deployment.namespace)/\(deployment.workload.name): what Palisade owns of its pods.",
+                        ]
                     )))
         }
         let kustomization: StructuredValue = .object([
