@@ -130,10 +130,10 @@ extension OpenShiftBackend: ApplicationBackend {
         guard let main = containers.first(where: { $0["name"]?.scalar == workload.name }) ?? (containers.count == 1 ? containers.first : nil),
             let mainName = main["name"]?.scalar
         else {
+            let names = containers.compactMap { $0["name"]?.scalar }.joined(separator: ", ")
             throw BackendError(
                 .error(
-                    .unknownReference,
-                    "openshift: \(subject) has containers [\(containers.compactMap { $0["name"]?.scalar }.joined(separator: ", "))], none named '\(workload.name)'",
+                    .unknownReference, "openshift: \(subject) has containers [\(names)], none named '\(workload.name)'",
                     at: Kustomize.at(document, ["spec", "template", "spec", "containers"])?.range ?? document.range,
                     help: "name the workload's container '\(workload.name)'"))
         }
@@ -285,9 +285,9 @@ extension OpenShiftBackend: ApplicationBackend {
         for workload in policy.workloads where (matched[workload.name] ?? []).isEmpty {
             let namespace = options.namespace(policy.segments[workload.segment.index].name)
             let elsewhere = documents.first { Kustomize.workloadKinds.contains($0["kind"]?.scalar ?? "") && $0["metadata"]?["name"]?.scalar == workload.name }
+            let kind = elsewhere?["kind"]?.scalar ?? ""
             let message =
-                elsewhere.map {
-                    "openshift: the application's \($0["kind"]?.scalar ?? "") '\(workload.name)' is not in namespace \(namespace): the component does not patch it"
+                elsewhere.map { _ in "openshift: the application's \(kind) '\(workload.name)' is not in namespace \(namespace): the component does not patch it"
                 }
                 ?? "openshift: workload '\(workload.name)' has no Deployment, StatefulSet or DaemonSet in namespace \(namespace) in the application's files"
             throw BackendError(.error(.unknownReference, message, at: elsewhere?.range ?? workload.origin))
@@ -296,14 +296,14 @@ extension OpenShiftBackend: ApplicationBackend {
         var gaps: [Gap] = []
         for workload in policy.workloads {
             for index in matched[workload.name] ?? [] {
+                let kind = built[index]["kind"]?.scalar ?? "object"
                 let found = Self.weakening(built[index], workload: workload)
                 gaps += found
                 if readBack.runtime[workload.id] == nil {
                     gaps.append(
                         .runtime(
                             target: .openshift, workload: workload.name, key: found.first.flatMap(\.runtimeKey) ?? .user,
-                            reason:
-                                "OpenShift refuses its pods: no SCC its service account may use admits what the application's \(built[index]["kind"]?.scalar ?? "object") asks",
+                            reason: "OpenShift refuses its pods: no SCC its service account may use admits what the application's \(kind) asks",
                             origin: found.first?.origin ?? built[index].range))
                 }
             }
