@@ -299,6 +299,26 @@ import YAML
         #expect(deployed.readBack.relation != reference.relation)
     }
 
+    @Test func aSpecLabelThatTakesTheSelectorsKeyIsALocatedError() throws {
+        let policy = try samplePolicy("shop.yaml")
+        // The spec labels db `app.kubernetes.io/name: postgres`; this team selects on `db`.
+        let application = try fixture("shop").map { file in
+            ApplicationFile(path: file.path, contents: file.contents.replacingOccurrences(of: "      app: db\n", with: "      app.kubernetes.io/name: db\n"))
+        }
+        for run in [
+            { _ = try backend.apply(policy, options: complete(policy), to: application) },
+            { _ = try backend.deployment([], application: application, policy: policy, options: complete(policy)) },
+        ] as [() throws -> Void] {
+            do {
+                try run()
+                Issue.record("expected an error")
+            } catch let error as BackendError {
+                #expect(error.diagnostic.message.contains("app.kubernetes.io/name=postgres replaces db, which the selector matches"))
+                #expect(error.diagnostic.range?.file == "workloads.yaml")
+            }
+        }
+    }
+
     @Test func aTeamObjectTheComponentAlsoAddsIsRefusedAsKustomizeDoes() throws {
         let policy = try samplePolicy("minimal.yaml")
         var application = try fixture("minimal")

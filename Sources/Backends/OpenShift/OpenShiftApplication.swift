@@ -216,6 +216,7 @@ extension OpenShiftBackend: ApplicationBackend {
         }
         result = Kustomize.updating(result, podPath[...], range: synthetic) { _ in pod }
 
+        try Self.checkSelector(result, original: document, subject: subject)
         // The workload runs in its segment's namespace.
         let namespace = result["metadata"]?["namespace"]
         if namespace?.scalar != deployment.namespace {
@@ -225,6 +226,20 @@ extension OpenShiftBackend: ApplicationBackend {
             }
         }
         return result
+    }
+
+    /// A located error where Palisade's pod labels took a key the workload's selector matches
+    /// on to another value: the API server would refuse a template its selector does not match.
+    static func checkSelector(_ merged: YAMLNode, original: YAMLNode, subject: String) throws {
+        guard let selector = Kustomize.at(original, ["spec", "selector", "matchLabels"]), case .mapping(let pairs) = selector.content else { return }
+        let labels = Kustomize.at(merged, ["spec", "template", "metadata", "labels"])
+        for pair in pairs where labels?[pair.name]?.scalar != pair.value.scalar {
+            throw BackendError(
+                .error(
+                    .nameCollision,
+                    "openshift: \(subject): the spec's pod label \(pair.name)=\(labels?[pair.name]?.scalar ?? "") replaces \(pair.value.scalar ?? ""), which the selector matches",
+                    at: pair.value.range, help: "select on a label the spec does not set, or set the same value in the spec"))
+        }
     }
 
     /// The containers of a workload's pod template.
@@ -297,6 +312,8 @@ extension OpenShiftBackend: ApplicationBackend {
         for workload in policy.workloads {
             for index in matched[workload.name] ?? [] {
                 let kind = built[index]["kind"]?.scalar ?? "object"
+                let namespace = built[index]["metadata"]?["namespace"]?.scalar ?? ""
+                try Self.checkSelector(built[index], original: documents[index], subject: "\(kind) \(namespace)/\(workload.name)")
                 let found = Self.weakening(built[index], workload: workload)
                 gaps += found
                 if readBack.runtime[workload.id] == nil {
