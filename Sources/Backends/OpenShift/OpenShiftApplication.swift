@@ -234,10 +234,10 @@ extension OpenShiftBackend: ApplicationBackend {
         guard let selector = Kustomize.at(original, ["spec", "selector", "matchLabels"]), case .mapping(let pairs) = selector.content else { return }
         let labels = Kustomize.at(merged, ["spec", "template", "metadata", "labels"])
         for pair in pairs where labels?[pair.name]?.scalar != pair.value.scalar {
+            let label = "\(pair.name)=\(labels?[pair.name]?.scalar ?? "")"
             throw BackendError(
                 .error(
-                    .nameCollision,
-                    "openshift: \(subject): the spec's pod label \(pair.name)=\(labels?[pair.name]?.scalar ?? "") replaces \(pair.value.scalar ?? ""), which the selector matches",
+                    .nameCollision, "openshift: \(subject): the spec's pod label \(label) replaces \(pair.value.scalar ?? ""), which the selector matches",
                     at: pair.value.range, help: "select on a label the spec does not set, or set the same value in the spec"))
         }
     }
