@@ -254,6 +254,7 @@ import YAML
         let reference = try backend.read(try backend.emit(policy, options: complete(policy)).files, policy: policy)
         let deployed = try backend.deployment(component, application: try fixture(policy.name), policy: policy, options: overlay(policy))
         #expect(deployed.readBack.relation == reference.relation)
+        #expect(deployed.readBack.runtime == reference.runtime, "the team's pods run as the spec says once patched")
         #expect(deployed.readBack.grants == reference.grants)
         // The team's storage, mounted writable where the spec keeps the root read-only, is the
         // only thing its fixtures open.
@@ -292,6 +293,9 @@ import YAML
         #expect(host.contains { $0.reason.contains("hostPort 8080") && $0.origin?.start.line == 23 })
         #expect(byKey["web.privileged"]?.contains { $0.reason.contains("container debug") && $0.origin?.file == "web.yaml" } == true)
         #expect(byKey["web.capabilities"]?.contains { $0.reason.contains("SYS_ADMIN") } == true)
+        // OpenShift's SCC admission refuses such pods.
+        #expect(deployed.readBack.runtime[try #require(policy.workload(named: "web")).id] == nil)
+        #expect(deployed.gaps.contains { $0.reason.contains("OpenShift refuses its pods") && $0.origin?.file == "web.yaml" })
         // The patch set the web container's own privileged back to false: not a gap.
         #expect(byKey["web.privileged"]?.contains { $0.reason.contains("container web") } != true)
         // On the host's network, no NetworkPolicy holds the pods: the relation shows it.
