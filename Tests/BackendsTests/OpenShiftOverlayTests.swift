@@ -57,6 +57,16 @@ import YAML
         }
     }
 
+    @Test func randomSpecsReadBackTheSameInBothModes() throws {
+        try forRandomSpecs(seed: 47, count: 20) { policy, gaps in
+            for exposure in ["loadbalancer", "route"] {
+                let layered = try backend.read(try backend.emit(policy, options: overlay(policy, gaps, exposure: exposure)).files, policy: policy)
+                let whole = try backend.read(try backend.emit(policy, options: complete(policy, gaps, exposure: exposure)).files, policy: policy)
+                #expect(layered.relation == whole.relation && layered.runtime == whole.runtime && layered.grants == whole.grants)
+            }
+        }
+    }
+
     @Test func theComponentIsAKustomizeComponentThatPatchesEveryWorkloadKindByName() throws {
         let policy = try samplePolicy("shop.yaml")
         let files = try backend.emit(policy, options: overlay(policy)).files
@@ -301,6 +311,30 @@ import YAML
         // On the host's network, no NetworkPolicy holds the pods: the relation shows it.
         let reference = try backend.read(try backend.emit(policy, options: complete(policy)).files, policy: policy)
         #expect(deployed.readBack.relation != reference.relation)
+    }
+
+    @Test func aWorkloadDefinedTwiceOrAFileThatDoesNotLoadIsALocatedError() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let twice = try shopApplication() + [ApplicationFile(path: "again.yaml", contents: Self.team)]
+        do {
+            _ = try backend.apply(policy, options: complete(policy), to: twice)
+            Issue.record("expected an error")
+        } catch let error as BackendError {
+            #expect(error.diagnostic.message.contains("workload 'web' is defined twice"))
+            #expect(error.diagnostic.range?.file == "web.yaml" || error.diagnostic.range?.file == "again.yaml")
+        }
+        let broken = try shopApplication() + [ApplicationFile(path: "broken.yaml", contents: "kind: [Deployment\n")]
+        for run in [
+            { _ = try backend.apply(policy, options: complete(policy), to: broken) },
+            { _ = try backend.deployment([], application: broken, policy: policy, options: complete(policy)) },
+        ] as [() throws -> Void] {
+            do {
+                try run()
+                Issue.record("expected an error")
+            } catch let error as BackendError {
+                #expect(error.diagnostic.range?.file == "broken.yaml")
+            }
+        }
     }
 
     @Test func aSpecLabelThatTakesTheSelectorsKeyIsALocatedError() throws {
