@@ -337,6 +337,25 @@ import YAML
         }
     }
 
+    @Test func cutShortTeamFilesAreErrorsNeverCrashes() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let files = try shopApplication()
+        let web = Self.team
+        for length in stride(from: 0, to: web.count, by: max(web.count / 24, 1)) {
+            let cut = files.map { $0.path == "web.yaml" ? ApplicationFile(path: $0.path, contents: String(web.prefix(length))) : $0 }
+            for run in [
+                { _ = try backend.apply(policy, options: complete(policy), to: cut) },
+                { _ = try backend.deployment([], application: cut, policy: policy, options: complete(policy)) },
+            ] as [() throws -> Void] {
+                do {
+                    try run()
+                } catch is BackendError {
+                } catch is ReadFailure {
+                }
+            }
+        }
+    }
+
     @Test func aSpecLabelThatTakesTheSelectorsKeyIsALocatedError() throws {
         let policy = try samplePolicy("shop.yaml")
         // The spec labels db `app.kubernetes.io/name: postgres`; this team selects on `db`.

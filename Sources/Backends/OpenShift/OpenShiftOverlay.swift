@@ -155,21 +155,25 @@ struct OpenShiftOverlay {
                 kustomization,
                 "may not add resource with an already registered id: \(identity(resource)) is both the team's and the component's (kustomize refuses it)")
         }
+        let byPath = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+        // The team's workloads by name and namespace: one look-up per patch.
+        var workloads: [String: [Int]] = [:]
+        for (index, document) in documents.enumerated() {
+            guard let kind = document["kind"]?.scalar, Kustomize.workloadKinds.contains(kind), let name = document["metadata"]?["name"]?.scalar else {
+                continue
+            }
+            workloads["\(document["metadata"]?["namespace"]?.scalar ?? "")/\(name)", default: []].append(index)
+        }
         for patch in component.patches {
-            let node = try files.required(patch.path).document()
+            guard let file = byPath[patch.path] else { throw ReadFailure(patch.path, "missing from the files read") }
+            let node = try [file].required(patch.path).document()
             // The target names the object: the patch's own kind, name and namespace do not.
             let body = ["apiVersion", "kind"].reduce(node) { Kustomize.removing($1, from: $0) }
             let cleaned = Kustomize.updating(body, ["metadata"], range: node.range) { metadata in
                 ["name", "namespace"].reduce(metadata) { Kustomize.removing($1, from: $0) }
             }
-            var matched: [Int] = []
-            for (index, document) in documents.enumerated() {
-                guard let kind = document["kind"]?.scalar, Kustomize.workloadKinds.contains(kind), document["metadata"]?["name"]?.scalar == patch.name,
-                    (document["metadata"]?["namespace"]?.scalar ?? "") == patch.namespace
-                else { continue }
-                documents[index] = Kustomize.merge(cleaned, onto: document)
-                matched.append(index)
-            }
+            let matched = workloads["\(patch.namespace)/\(patch.name)"] ?? []
+            for index in matched { documents[index] = Kustomize.merge(cleaned, onto: documents[index]) }
             patched?(patch, matched)
         }
         return documents + resources
