@@ -10,6 +10,11 @@
 #    may use);
 #  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
 #    connectivity must equal what palisade's reader computes from the same file.
+# Then `output: overlay`: for every sample, the team's base under samples/apps/POLICY/openshift with
+# palisade's component over it, built by `kubectl kustomize` exactly as the team would, must pass
+# the same checks (schemas, SCC admission of every Deployment, StatefulSet and DaemonSet, and
+# network-config-analyzer's connectivity equal to palisade's reader of the component). Without
+# kubectl this part prints "SKIPPED: needs kubectl" and the rest still runs.
 # Prints "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +65,43 @@ if .build/debug/palisade compile samples/*.yaml --target openshift --out targets
   done
 else
   fail "palisade compile --check: $(cat "$work/compile.log")"
+fi
+# Overlay: copies of the samples asking for output: overlay, compiled to $work/overlay/out, so that
+# samples/apps/POLICY/openshift/kustomization.yaml finds its component at ../../../../out/openshift/POLICY.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "SKIPPED: needs kubectl (kubectl kustomize) for the overlay checks"
+else
+  overlay=$work/overlay
+  mkdir -p "$overlay"
+  cp -r samples "$overlay/"
+  python3 scripts/openshift-check.py overlay-specs "$overlay"/samples/*.yaml
+  if .build/debug/palisade compile "$overlay"/samples/*.yaml --target openshift --out "$overlay/out" --dump-read >"$work/overlay-read.json" 2>"$work/overlay-compile.log"; then
+    built=()
+    for app in samples/apps/*/openshift; do
+      policy=$(basename "$(dirname "$app")")
+      out="$work/$policy-overlay.yaml"
+      if ! kubectl kustomize "$overlay/$app" >"$out" 2>"$work/$policy-kustomize.err"; then fail "$app: kubectl kustomize: $(cat "$work/$policy-kustomize.err")"; continue; fi
+      pass
+      built+=("$out")
+      "$venv/bin/python" scripts/openshift-check.py split "$out" "$work/$policy-overlay-core.yaml" || { fail "$out: cannot split"; continue; }
+      for version in 1.25.0 1.32.0; do
+        result=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$work/$policy-overlay-core.yaml" 2>&1)
+        status=$?
+        if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$result"; then pass; else fail "$app (overlay): kubernetes-validate $version: $result"; fi
+      done
+      "$ncavenv/bin/nca" --connectivity -r "$out" -o txt_no_fw_rules >"$work/$policy-overlay-nca.txt" 2>"$work/$policy-overlay-nca.err"
+      status=$?
+      if [ $status -ne 0 ]; then fail "$app (overlay): nca exited $status: $(cat "$work/$policy-overlay-nca.err")"; continue; fi
+      if ! python3 scripts/nca-pairs.py <"$work/$policy-overlay-nca.txt" >"$work/$policy-overlay-nca.json"; then fail "$app (overlay): cannot read nca's output"; continue; fi
+      if "$venv/bin/python" scripts/openshift-check.py compare "$work/$policy-overlay-nca.json" "$work/overlay-read.json" "$policy" "$out"; then pass; else fail "$app (overlay): connectivity differs"; fi
+    done
+    if [ ${#built[@]} -gt 0 ]; then
+      if "$venv/bin/python" scripts/openshift-check.py scc --overlay "${built[@]}"; then pass; else fail "overlay SCC admission: a workload not admitted by exactly the SCC of its profile"; fi
+      if "$venv/bin/python" scripts/openshift-check.py crds "$shared/schemas" "${built[@]}"; then pass; else fail "overlay: SCC, EgressFirewall or Route documents"; fi
+    fi
+  else
+    fail "palisade compile (overlay) --check: $(cat "$work/overlay-compile.log")"
+  fi
 fi
 echo "conformance-openshift: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -12,23 +12,30 @@
       compares network-config-analyzer's workload pairs with palisade's reader for POLICY.
       Left out: self pairs (nca never reports them) and Deployments scaled to 0 replicas (nca
       models their pods as absent; palisade's relation is about the workload whenever it runs).
-  openshift-check.py scc FILE...
+  openshift-check.py scc [--overlay] FILE...
       SCC admission, evaluated here from the file alone: every SCC's content differs from every
       other's (one per runtime profile); every SCC is used; and each Deployment's pod is
       admitted by exactly the SCC made for its profile: among the SCCs its service account may
       `use` (Roles and RoleBindings in its namespace) plus restricted-v2 (priority 0), that SCC
       admits the pod, matches what the pod asks for, and has a higher priority than every other
       that admits the pod (so OpenShift's ordering by priority picks it, whatever the
-      restrictiveness and name tie-breaks).
+      restrictiveness and name tie-breaks). Deployments, StatefulSets and DaemonSets alike. With
+      --overlay (a team's workloads built with palisade's component), an SCC made for a profile
+      admits restricted-v2's volume types, the team's own volumes among them.
+  openshift-check.py overlay-specs SPEC...
+      rewrites copies of the sample specs in place to ask for `output: overlay` on openshift
+      (the target's option line gets `output: overlay`, or one is added under `targets:`).
 Exit status 1 on any failure, with one line per problem.
 """
 import ipaddress
 import json
+import re
 import sys
 
 import yaml
 
 CRD_KINDS = {"SecurityContextConstraints", "EgressFirewall", "Route"}
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
 
 
 def documents(path):
@@ -116,7 +123,7 @@ def normalized(ports):
 
 def compare(nca_path, read_path, policy, manifests):
     idle = {doc["metadata"]["name"] for doc in documents(manifests)
-            if doc["kind"] == "Deployment" and doc["spec"]["replicas"] == 0}
+            if doc["kind"] in WORKLOAD_KINDS and doc["spec"].get("replicas", 1) == 0}
     with open(nca_path) as handle:
         nca = {(pair["from"], pair["to"]): pair["ports"] for pair in json.load(handle)}
     with open(read_path) as handle:
@@ -210,7 +217,7 @@ def admits(scc, pod):
     return True
 
 
-def made_for(scc, pod):
+def made_for(scc, pod, overlay=False):
     """Whether the SCC is the one made for what the pod asks: it allows exactly that."""
     strategy = scc["runAsUser"]
     if pod["user"] is not None:
@@ -228,10 +235,11 @@ def made_for(scc, pod):
             and (scc["allowHostNetwork"], scc["allowHostPID"], scc["allowHostIPC"]) == pod["host"]
             and scc["readOnlyRootFilesystem"] == (pod["readonly"] is True)
             and scc["seccompProfiles"] == [pod["seccomp"] or "runtime/default"]
-            and set(scc["volumes"]) == (pod["volumes"] or {"none"}))
+            and (set(scc["volumes"]) == set(RESTRICTED_V2["volumes"]) >= pod["volumes"] if overlay
+                 else set(scc["volumes"]) == (pod["volumes"] or {"none"})))
 
 
-def scc_check(paths):
+def scc_check(paths, overlay=False):
     failures = 0
     for path in paths:
         docs = documents(path)
@@ -258,7 +266,7 @@ def scc_check(paths):
         used = set()
         deployments = 0
         for doc in docs:
-            if doc["kind"] != "Deployment":
+            if doc["kind"] not in WORKLOAD_KINDS:
                 continue
             deployments += 1
             name, namespace = doc["metadata"]["name"], doc["metadata"]["namespace"]
@@ -266,23 +274,47 @@ def scc_check(paths):
             pod = pod_requests(doc)
             candidates = [RESTRICTED_V2] + [sccs[scc] for scc in sorted(usable.get((namespace, account), ()))]
             admitting = [scc for scc in candidates if admits(scc, pod)]
-            own = [scc for scc in admitting if made_for(scc, pod) and scc is not RESTRICTED_V2]
+            own = [scc for scc in admitting if made_for(scc, pod, overlay) and scc is not RESTRICTED_V2]
             if len(own) != 1:
-                print(f"FAIL: {path}: Deployment {namespace}/{name}: {len(own)} SCCs made for its profile admit it")
+                print(f"FAIL: {path}: {doc['kind']} {namespace}/{name}: {len(own)} SCCs made for its profile admit it")
                 failures += 1
                 continue
             used.add(own[0]["metadata"]["name"])
             top = own[0].get("priority") or 0
             rivals = [scc["metadata"]["name"] for scc in admitting if scc is not own[0] and (scc.get("priority") or 0) >= top]
             if rivals:
-                print(f"FAIL: {path}: Deployment {namespace}/{name}: {', '.join(rivals)} would admit it before or with {own[0]['metadata']['name']}")
+                print(f"FAIL: {path}: {doc['kind']} {namespace}/{name}: {', '.join(rivals)} would admit it before or with {own[0]['metadata']['name']}")
                 failures += 1
         for name in sorted(set(sccs) - used):
             print(f"FAIL: {path}: SCC {name} admits no Deployment")
             failures += 1
         if not failures:
-            print(f"openshift-check: {path}: {deployments} Deployments each admitted by the one SCC of its profile ({len(sccs)} SCCs)")
+            print(f"openshift-check: {path}: {deployments} workloads each admitted by the one SCC of its profile ({len(sccs)} SCCs)")
     return 1 if failures else 0
+
+
+def overlay_specs(paths):
+    for path in paths:
+        with open(path) as handle:
+            lines = handle.read().split("\n")
+        done = False
+        for index, line in enumerate(lines):
+            match = re.match(r"^(\s+)openshift: \{(.*)\}(.*)$", line)
+            if match:
+                lines[index] = f"{match.group(1)}openshift: {{{match.group(2)}, output: overlay}}{match.group(3)}"
+                done = True
+                break
+        if not done:
+            for index, line in enumerate(lines):
+                if re.match(r"^targets:\s*(#.*)?$", line):
+                    lines.insert(index + 1, "  openshift: {output: overlay}")
+                    done = True
+                    break
+        if not done:
+            lines += ["targets:", "  openshift: {output: overlay}", ""]
+        with open(path, "w") as handle:
+            handle.write("\n".join(lines))
+    return 0
 
 
 if __name__ == "__main__":
@@ -294,5 +326,8 @@ if __name__ == "__main__":
     if command == "compare":
         sys.exit(compare(*arguments))
     if command == "scc":
-        sys.exit(scc_check(arguments))
+        overlay = arguments[:1] == ["--overlay"]
+        sys.exit(scc_check(arguments[1:] if overlay else arguments, overlay))
+    if command == "overlay-specs":
+        sys.exit(overlay_specs(arguments))
     sys.exit(f"unknown command {command}")

@@ -23,6 +23,7 @@ public struct OpenShiftOptions: BackendOptions {
             defaultValue: "loadbalancer", kind: .choice(Exposure.allCases.map(\.rawValue))),
         OptionSpec(
             name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: defaultClusterNetworks),
+        OutputMode.spec,
     ]
 
     public var gaps: GapPolicy
@@ -31,6 +32,8 @@ public struct OpenShiftOptions: BackendOptions {
     public var exposure: Exposure
     /// The pod and service networks: their addresses are pods, not outside peers.
     public var clusterNetworks: AddressSet
+    /// Whole manifests, or a kustomize component over the team's own workloads.
+    public var output: OutputMode
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -44,10 +47,14 @@ public struct OpenShiftOptions: BackendOptions {
                 Self.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        output = reader.choice(OutputMode.spec.name, default: OutputMode.complete)
     }
 
     /// Options as given, for tests that build a plan directly.
-    init(gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet) {
+    init(
+        gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet, output: OutputMode = .complete
+    ) {
+        self.output = output
         self.gaps = gaps
         self.namespacePrefix = namespacePrefix
         self.exposure = exposure

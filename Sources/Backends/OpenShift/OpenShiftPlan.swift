@@ -108,7 +108,10 @@ struct OpenShiftPlan {
             var labels = [(Self.workloadLabel, workload.name)]
             labels += workload.labels.filter { $0.key != Self.workloadLabel }.map { ($0.key, $0.value) }
             let security = Self.security(workload)
-            let scc = SecurityContextConstraints(name: "", profile: workload.runtime, volumeTypes: security.volumeTypes)
+            // Over the team's own pods (overlay), its configMap, projected and storage
+            // volumes are its own business: the SCC also admits restricted-v2's volume types.
+            let volumeTypes = options.output == .overlay ? security.volumeTypes.union(SecurityContextConstraints.restrictedV2.volumes) : security.volumeTypes
+            let scc = SecurityContextConstraints(name: "", profile: workload.runtime, volumeTypes: volumeTypes)
             deployments.append(
                 Deployment(
                     workload: workload, namespace: namespace, serviceAccount: identity, labels: labels, security: security, scc: scc))
@@ -268,7 +271,12 @@ struct OpenShiftPlan {
             let named = slug(scc.seccompProfiles.joined(separator: "-"))
             parts.append("seccomp-" + (named.isEmpty ? "none" : named))
         }
-        parts += scc.volumes.filter { $0 != "none" }.map(slug).filter { !$0.isEmpty }
+        // An overlay's SCCs admit restricted-v2's volume types: named once, not one by one.
+        if Set(scc.volumes) == Set(SecurityContextConstraints.restrictedV2.volumes) {
+            parts.append("volumes-v2")
+        } else {
+            parts += scc.volumes.filter { $0 != "none" }.map(slug).filter { !$0.isEmpty }
+        }
         return parts.isEmpty ? "restricted" : parts.joined(separator: ".")
     }
 

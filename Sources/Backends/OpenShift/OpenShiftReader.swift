@@ -8,6 +8,11 @@ import YAML
 struct OpenShiftReader {
     let policy: Policy
     let files: [OutputFile]
+    /// The team's own documents, when reading what kustomize builds from them and the
+    /// component in `files` (`deployment(_:application:…)`): kinds the reader does not model
+    /// (ConfigMaps, PersistentVolumeClaims, …) and workloads outside the spec are left out,
+    /// and a workload no SCC admits has no runtime instead of failing the read.
+    var application: [YAMLNode]? = nil
 
     /// The file it reads.
     static let file = OpenShiftEmitter.file
@@ -79,6 +84,7 @@ struct OpenShiftReader {
             let account = RBACSubject(kind: .serviceAccount, name: record.serviceAccount, namespace: record.namespace)
             let candidates = [SecurityContextConstraints.restrictedV2] + (usable[account] ?? [])
             guard let (scc, admitted) = SecurityContextConstraints.admission(of: record.security, among: candidates) else {
+                if application != nil { continue }
                 throw ReadFailure(Self.file, "Deployment \(policy.workloads[record.workload.index].name): no SCC its service account may use admits its pods")
             }
             result[record.workload] = (scc.name, admitted.profile(writablePaths: record.writablePaths, resources: record.resources))
@@ -87,8 +93,18 @@ struct OpenShiftReader {
         return result
     }
 
+    /// The documents to read: `manifests.yaml`, or what kustomize builds from the component
+    /// (over the team's documents, or over a skeleton of each workload it patches).
+    func documents() throws -> [YAMLNode] {
+        if files.contains(where: { $0.path == OpenShiftOverlay.kustomization }) {
+            return try OpenShiftOverlay.build(files, application: application, policy: policy)
+        }
+        return try files.required(Self.file).documents()
+    }
+
     func parse() throws -> Parsed {
-        let documents = try files.required(Self.file).documents()
+        let documents = try documents()
+        let lenient = application != nil
         var workloadIDs: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadIDs[workload.name] = workload.id }
 
@@ -127,8 +143,11 @@ struct OpenShiftReader {
                 }
                 let rules = try list(document["spec"]?["egress"], "egress of the EgressFirewall in \(namespace)").map(firewallRule)
                 network.firewalls.append(EgressFirewall(namespace: namespace, rules: rules))
-            case "Deployment":
-                guard let id = workloadIDs[name] else { throw ReadFailure(Self.file, "Deployment '\(name)' is not a workload of the spec") }
+            case "Deployment", "StatefulSet", "DaemonSet":
+                guard let id = workloadIDs[name] else {
+                    if lenient { continue }
+                    throw ReadFailure(Self.file, "\(kind) '\(name)' is not a workload of the spec")
+                }
                 deployments.append(try deployment(document, workload: id, namespace: namespace))
             case "Service":
                 let (selector, ports, balancer) = try service(document, name: name, namespace: namespace)
@@ -137,6 +156,7 @@ struct OpenShiftReader {
             case "Route":
                 routeNodes.append((namespace, document))
             default:
+                if lenient { continue }
                 throw ReadFailure(Self.file, "unexpected kind \(kind)")
             }
         }
@@ -285,7 +305,12 @@ struct OpenShiftReader {
             throw ReadFailure(Self.file, "Deployment without a pod template")
         }
         let containers = try list(pod["containers"], "containers")
-        guard containers.count == 1, let container = containers.first else { throw ReadFailure(Self.file, "a Deployment with \(containers.count) containers") }
+        let name = policy.workloads[workload.index].name
+        // The team's pods may have sidecars: the workload is the container named after it.
+        let chosen = application == nil || containers.count == 1 ? containers.first : containers.first { $0["name"]?.scalar == name }
+        guard application != nil || containers.count == 1, let container = chosen else {
+            throw ReadFailure(Self.file, "a Deployment with \(containers.count) containers")
+        }
         let podContext = pod["securityContext"]
         let context = container["securityContext"]
         func flag(_ key: String) -> Bool? {
