@@ -434,6 +434,7 @@ struct OpenShiftPlan {
                 network.policies.append(NetworkPolicy(name: "\(workload.name)-egress", namespace: namespace, podSelector: selector, egress: egress))
             }
         }
+        uniqueRouteHosts()
         for namespace in namespaces {
             network.policies.insert(NetworkPolicy(name: "default-deny", namespace: namespace.name, podSelector: .everything, ingress: [], egress: []), at: 0)
             guard hasEgress.contains(namespace.name) else { continue }
@@ -495,6 +496,20 @@ struct OpenShiftPlan {
         rules.append(EgressFirewallRule(allow: false, to: .cidr(.v4(0, prefix: 0)), ports: nil))
         rules.append(EgressFirewallRule(allow: false, to: .cidr(.v6(0, prefix: 0)), ports: nil))
         return rules
+    }
+
+    /// A Route without `spec.host` is given `NAME-NAMESPACE.` and the router's domain, and the
+    /// router admits only the oldest of two routes with one host: so routes whose names and
+    /// namespaces meet that way (`a-80` in `x-9-y`, `a-80-x-9` in `y`) each get a short hash of
+    /// their namespace and name, whatever their order.
+    mutating func uniqueRouteHosts() {
+        var hosts: [String: Int] = [:]
+        for route in network.routes { hosts["\(route.name)-\(route.namespace)", default: 0] += 1 }
+        for index in network.routes.indices {
+            let route = network.routes[index]
+            guard (hosts["\(route.name)-\(route.namespace)"] ?? 0) > 1 else { continue }
+            network.routes[index].name = "\(route.name)-\(StableName.shortHash("\(route.namespace)/\(route.name)", digits: 5))"
+        }
     }
 
     /// How outside clients reach a workload, and the ingress rules that let them in: a
