@@ -113,7 +113,7 @@ extension SwarmBackend {
                         subject: .connection(Connection(.external(entry.peers), .workload(name(id)), ports: entry.ports)),
                         reason: port.map { "\(fileName(id)) publishes \($0.text); a published port is open to every address" }
                             ?? "\(fileName(id)) joins it to the host network",
-                        origin: port?.range ?? service(id)?.key.range))
+                        origin: port?.range ?? added(id).first?.node.range ?? service(id)?.key.range))
             }
         }
         for (id, rules) in widened.egress.sorted(by: { $0.key < $1.key }) {

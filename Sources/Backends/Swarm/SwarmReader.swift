@@ -16,11 +16,16 @@ struct SwarmReader {
     /// The file it reads: `stack.yaml`, or `security.yaml` where only the overlay is given.
     var file: String { merged?.file ?? Self.file(in: files) }
 
-    /// `stack.yaml`, or `security.yaml` where `files` hold only the overlay.
+    /// `stack.yaml`, or `security.yaml` where `files` hold only the overlay, or else the first
+    /// YAML file: the application's compose file as `apply` writes it.
     static func file(in files: [OutputFile]) -> String {
-        let hasStack = files.contains { $0.path == SwarmEmitter.file }
-        return !hasStack && files.contains { $0.path == SwarmEmitter.overlayFile } ? SwarmEmitter.overlayFile : SwarmEmitter.file
+        for name in [SwarmEmitter.file, SwarmEmitter.overlayFile] where files.contains(where: { $0.path == name }) { return name }
+        return files.first { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }?.path ?? SwarmEmitter.file
     }
+
+    /// Whether the file is the application's (written by `apply`), whose services outside the
+    /// spec are the application's own and not read.
+    var isApplicationFile: Bool { merged == nil && file != SwarmEmitter.file && file != SwarmEmitter.overlayFile }
 
     /// The stack as Swarm sees it: which services join which networks, and what they publish.
     struct Stack {
@@ -39,6 +44,7 @@ struct SwarmReader {
         }
         for service in try mapping(root["services"], "services") {
             guard let id = policy.workload(named: service.name)?.id else {
+                if isApplicationFile { continue }
                 throw ReadFailure(file, "service '\(service.name)' is not a workload of the spec")
             }
             let body = service.value
