@@ -201,7 +201,10 @@ import YAML
         let files = [ApplicationFile(path: "apps/shop.yaml", contents: text)]
         for call in [
             { _ = try backend.apply(policy, options: options(.swarm, .widen), to: files) },
-            { _ = try backend.deployment(try backend.emit(policy, options: options(.swarm, .widen)).files, application: files, policy: policy, options: options(.swarm, .widen)) },
+            {
+                _ = try backend.deployment(
+                    try backend.emit(policy, options: options(.swarm, .widen)).files, application: files, policy: policy, options: options(.swarm, .widen))
+            },
         ] {
             let error = try #require(throws: BackendError.self) { try call() }
             let cache = try #require(policy.workload(named: "cache"))
@@ -382,5 +385,51 @@ import YAML
                 "15 swarm allows service debug (not in the spec) -> c on all: \(debug.replacingOccurrences(of: "WORKLOAD", with: "c"))",
             ], "\(found)")
         #expect(deployed.gaps.allSatisfy { $0.origin?.file == "app.yaml" })
+    }
+
+    // MARK: for scripts/conformance-swarm.sh
+
+    /// With `PALISADE_SWARM_APPLY_OUT=DIR`: writes every sample's `apply` result to
+    /// `DIR/POLICY/swarm.yaml`, for `docker stack config` (until `compile --apply-to` runs it).
+    @Test func writesApplyResultsForConformance() throws {
+        guard let out = ProcessInfo.processInfo.environment["PALISADE_SWARM_APPLY_OUT"] else { return }
+        for sample in Self.samples {
+            let policy = try samplePolicy(sample)
+            let result = try backend.apply(policy, options: options(.swarm, .widen), to: try application(policy))
+            for file in result.emission.files {
+                let url = URL(fileURLWithPath: out).appendingPathComponent(policy.name).appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try file.contents.write(to: url, atomically: true, encoding: .utf8)
+            }
+        }
+    }
+
+    /// With `PALISADE_SWARM_DOCKER_MERGED=DIR` holding `POLICY.yaml`, docker/cli's own merge
+    /// (`docker stack config -c samples/apps/POLICY/swarm.yaml -c security.yaml`, overlay mode,
+    /// default options): read back, it is what `deployment` computes from its own merge.
+    @Test func dockersMergeReadsBackAsDeploymentDoes() throws {
+        guard let folder = ProcessInfo.processInfo.environment["PALISADE_SWARM_DOCKER_MERGED"] else { return }
+        for sample in Self.samples {
+            let policy = try samplePolicy(sample)
+            let url = URL(fileURLWithPath: folder).appendingPathComponent("\(policy.name).yaml")
+            let merged = try String(contentsOf: url, encoding: .utf8)
+            // The spec's own options, as `palisade compile` used them, in overlay mode.
+            var opts = policy.options(for: .swarm) ?? options(.swarm, .widen)
+            let range = SourceRange.wholeFile("spec.yaml")
+            opts.options.append(OptionEntry(key: Located("output", at: range), value: Located(.string("overlay"), at: range)))
+            let files = try backend.emit(policy, options: opts).files
+            let deployed = try backend.deployment(files, application: try application(policy), policy: policy, options: opts)
+            let docker = try backend.read([OutputFile(path: "stack.yaml", contents: merged)], policy: policy)
+            #expect(docker.relation == deployed.readBack.relation, "\(policy.name): docker's merge allows what deployment reads")
+            for workload in policy.workloads {
+                let (a, b) = (docker.runtime[workload.id], deployed.readBack.runtime[workload.id])
+                // docker prints no `read_only: false` (Go's omitempty): absent is false.
+                #expect(a?.user == b?.user && (a?.readOnlyRoot ?? false) == (b?.readOnlyRoot ?? false), "\(policy.name)/\(workload.name): user, read_only")
+                #expect(Set(a?.capabilities?.add ?? []) == Set(b?.capabilities?.add ?? []), "\(policy.name)/\(workload.name): cap_add")
+                #expect(Set(a?.capabilities?.drop ?? []) == Set(b?.capabilities?.drop ?? []), "\(policy.name)/\(workload.name): cap_drop")
+                #expect(Set(a?.writablePaths ?? []) == Set(b?.writablePaths ?? []), "\(policy.name)/\(workload.name): tmpfs")
+                #expect(a?.resources == b?.resources, "\(policy.name)/\(workload.name): limits")
+            }
+        }
     }
 }

@@ -62,7 +62,8 @@ extension SwarmBackend: ApplicationBackend {
             "Comments and anchors of the original are not kept (libyaml gives no comments to a loader).",
         ]
         let files = try zip(compose.files, documents).map { file, document in
-            OutputFile(path: file.path, contents: try YAMLWriter.write(document, header: header + ["Deploy: docker stack deploy -c \(file.path) \(policy.name)"]))
+            OutputFile(
+                path: file.path, contents: try YAMLWriter.write(document, header: header + ["Deploy: docker stack deploy -c \(file.path) \(policy.name)"]))
         }
         return Application(
             emission: Emission(files: files, gaps: emission.gaps, widened: emission.widened, narrowed: emission.narrowed), overrides: overrides)
@@ -86,7 +87,9 @@ struct SwarmHardening {
 
     mutating func report(_ node: YAMLNode?, _ key: String, _ theirs: String, _ ours: String) {
         overrides.append(
-            Override(origin: node?.range ?? application.range, subject: "service \(workload.name)", field: "services.\(workload.name).\(key)", application: theirs, palisade: ours))
+            Override(
+                origin: node?.range ?? application.range, subject: "service \(workload.name)", field: "services.\(workload.name).\(key)", application: theirs,
+                palisade: ours))
     }
 
     mutating func hardened() -> StructuredValue {
@@ -190,7 +193,8 @@ struct SwarmHardening {
         let canonical = Set(ours.map(Self.canonicalPort))
         for theirs in application["ports"]?.items ?? [] where !canonical.contains(Self.canonicalPort(StructuredValue(theirs))) {
             let targets = (try? SwarmReader.publishedPorts(theirs, file: file)) ?? PortSet()
-            let why = targets.isSubset(of: published) ? "published as \(palisade["ports"]?.text ?? "[]")" : "absent: the spec lets no outside peer reach \(targets)"
+            let why =
+                targets.isSubset(of: published) ? "published as \(palisade["ports"]?.text ?? "[]")" : "absent: the spec lets no outside peer reach \(targets)"
             report(theirs, "ports", theirs.text, why)
         }
         if ours.isEmpty { body.remove("ports") } else { body.set("ports", .array(ours)) }

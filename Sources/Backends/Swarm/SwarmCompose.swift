@@ -32,11 +32,11 @@ struct SwarmCompose {
             files.append(File(path: file.path, root: root))
         }
         guard !files.isEmpty else {
-            let where_ = application.first.map { SourceRange.wholeFile($0.path) }
+            let location = application.first.map { SourceRange.wholeFile($0.path) }
             throw BackendError(
                 .error(
                     .missingKey, "no compose file among \(application.map { "'\($0.path)'" }.joined(separator: ", ")): none has a 'services' mapping",
-                    at: where_, help: "give the application's compose file (docker stack deploy -c FILE)"))
+                    at: location, help: "give the application's compose file (docker stack deploy -c FILE)"))
         }
         self.files = files
     }

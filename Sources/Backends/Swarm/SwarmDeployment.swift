@@ -35,10 +35,12 @@ extension SwarmBackend {
                         origin: other.value["networks"]?.range ?? other.key.range))
             }
         }
-        let spec = YAMLNode(.mapping((root.pairs).map { pair in
-            guard pair.name == "services" else { return pair }
-            return YAMLPair(key: pair.key, value: YAMLNode(.mapping(services.filter { workloadNames.contains($0.name) }), range: pair.value.range))
-        }), range: root.range)
+        let spec = YAMLNode(
+            .mapping(
+                (root.pairs).map { pair in
+                    guard pair.name == "services" else { return pair }
+                    return YAMLPair(key: pair.key, value: YAMLNode(.mapping(services.filter { workloadNames.contains($0.name) }), range: pair.value.range))
+                }), range: root.range)
         var read = try SwarmReader(policy: policy, files: files, merged: (name, spec)).read()
         let alone = try SwarmReader(policy: policy, files: files).read()
 
@@ -60,7 +62,8 @@ extension SwarmBackend {
                     gaps.append(
                         .runtime(
                             target: .swarm, workload: workload.name, key: .hostNetwork,
-                            reason: "\(file) joins it to the host network ('\(host.name)'): every port it listens on is open on its node", origin: host.node.range))
+                            reason: "\(file) joins it to the host network ('\(host.name)'): every port it listens on is open on its node",
+                            origin: host.node.range))
                 }
             }
         }

@@ -48,7 +48,12 @@ struct SwarmReader {
                 throw ReadFailure(file, "service '\(service.name)' is not a workload of the spec")
             }
             let body = service.value
-            var networks = try body["networks"].map { try list($0, "networks of \(service.name)").compactMap(\.scalar) } ?? []
+            // The list form (`[a, b]`), or the mapping form `docker stack config` prints (`{a: null}`).
+            var networks: [String] = []
+            if let node = body["networks"] {
+                if case .scalar = node.content, !node.isNull { throw ReadFailure(file, "networks of \(service.name) is not a list") }
+                networks = node.networkNames.map(\.name)
+            }
             if networks.isEmpty { networks = ["default"] }
             for network in networks {
                 guard stack.isInternal[network] != nil else {
