@@ -387,6 +387,29 @@ import YAML
         #expect(deployed.gaps.allSatisfy { $0.origin?.file == "app.yaml" })
     }
 
+    @Test func oddApplicationFilesAreErrorsOrReadNeverTraps() throws {
+        let policy = try samplePolicy("minimal.yaml")
+        let opts = options(.swarm, .widen, ["output": .string("overlay")])
+        let files = try backend.emit(policy, options: opts).files
+        let texts = [
+            "services: {site: , api: []}",
+            "services: {site: {ports: {a: 1}, networks: 7, cap_add: x, deploy: [1], volumes: {}}, api: {labels: [a=b, c], deploy: 3}}",
+            "services: {site: {ports: [\"99999:1\", {target: x}]}, api: {networks: [nowhere]}}",
+            "services: {site: {secrets: [{}], security_opt: [{}], privileged: [true]}, api: {image: \"$${x}\"}}",
+            "services: {site: {}, api: {}}\nnetworks: []\nsecrets: 5",
+            "- not\n- a mapping",
+            "",
+        ]
+        for text in texts {
+            let app = [ApplicationFile(path: "app.yaml", contents: text)]
+            do {
+                let result = try backend.apply(policy, with: try typed(.widen), to: app)
+                _ = try? backend.read(result.emission.files, policy: policy)
+            } catch is BackendError {}
+            do { _ = try backend.deployment(files, application: app, policy: policy, options: opts) } catch is BackendError, is ReadFailure {}
+        }
+    }
+
     // MARK: for scripts/conformance-swarm.sh
 
     /// With `PALISADE_SWARM_APPLY_OUT=DIR`: writes every sample's `apply` result to
