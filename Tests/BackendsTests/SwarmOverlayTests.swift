@@ -162,6 +162,7 @@ import YAML
                 """
             ).policy)
         let app = """
+            version: "3.7"
             services:
               a:
                 image: nginx:1.25   # the team's
@@ -179,13 +180,16 @@ import YAML
         let fields = result.overrides.map { "\($0.origin?.start.line ?? 0) \($0.field)" }
         #expect(
             fields == [
-                "4 services.a.user", "5 services.a.read_only", "6 services.a.cap_drop", "7 services.a.network_mode", "8 services.a.volumes",
-                "11 services.a.secrets", "9 services.a.networks", "10 services.a.ports",
+                "5 services.a.user", "6 services.a.read_only", "7 services.a.cap_drop", "8 services.a.network_mode", "9 services.a.volumes",
+                "12 services.a.secrets", "10 services.a.networks", "11 services.a.ports", "1 version",
             ], "\(result.overrides.map(\.message))")
         let a = try #require(try root(result.emission.files[0].contents, "app.yml")["services"]?["a"])
         #expect(a["user"]?.scalar == "10001" && a["read_only"]?.scalar == "true" && a["network_mode"] == nil)
         #expect(a["volumes"]?.items.map(\.text) == ["{type: tmpfs, target: /tmp}", "logs:/var/log/nginx"])
         #expect(a["image"]?.scalar == "nginx:1.25")
+        #expect(try root(result.emission.files[0].contents, "app.yml")["version"]?.scalar == "3.9", "3.9 has deploy.resources.limits.pids")
+        #expect(SwarmBackend.isOlderThanStackFormat("3") && SwarmBackend.isOlderThanStackFormat("3.8"))
+        #expect(!SwarmBackend.isOlderThanStackFormat("3.9") && !SwarmBackend.isOlderThanStackFormat("3.10") && !SwarmBackend.isOlderThanStackFormat("2.4"))
         #expect(result.emission.files[0].contents.hasPrefix("# Hardened by palisade"))
         #expect(!result.emission.files[0].contents.contains("the team's"), "comments are lost through libyaml (documented)")
     }

@@ -56,6 +56,14 @@ extension SwarmBackend: ApplicationBackend {
                 }
             }
         }
+        // Palisade's fields are compose 3.9 (`deploy.resources.limits.pids`): a file of an
+        // older 3.x format would fail docker's schema for them.
+        for (index, file) in compose.files.enumerated() {
+            guard let version = file.root["version"], let text = version.scalar, Self.isOlderThanStackFormat(text) else { continue }
+            overrides.append(
+                Override(origin: version.range, subject: "file \(file.path)", field: "version", application: text, palisade: SwarmEmitter.version))
+            documents[index].set("version", .string(SwarmEmitter.version))
+        }
         let header = [
             "Hardened by palisade from \(policy.sourceNames.joined(separator: ", ")) (content hash \(policy.contentHash)):",
             "the fields palisade decides are set on every service of the spec; every other field is the application's.",
@@ -67,6 +75,15 @@ extension SwarmBackend: ApplicationBackend {
         }
         return Application(
             emission: Emission(files: files, gaps: emission.gaps, widened: emission.widened, narrowed: emission.narrowed), overrides: overrides)
+    }
+}
+
+extension SwarmBackend {
+    /// Whether a compose `version` is a 3.x older than 3.9 (`3`, `3.7`).
+    static func isOlderThanStackFormat(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.first == "3", parts.count <= 2 else { return false }
+        return parts.count == 1 || (Int(parts[1]).map { $0 < 9 } ?? false)
     }
 }
 
