@@ -10,14 +10,14 @@
 #     ForbiddenProperties), nor the short `tmpfs:` list the converter drops.
 # Then the overlay flow (targets/swarm/README.md), for every sample and its application file
 # samples/apps/POLICY/swarm.yaml:
-#  6. compile with `output: overlay` (a copy of samples/ with the option added) and check
-#     security.yaml as above (schema 3.9, swarm keys, yamllint);
+#  6. compile with `--set swarm.output=overlay` and check security.yaml as above (schema 3.9,
+#     swarm keys, yamllint);
 #  7. `docker stack config -c samples/apps/POLICY/swarm.yaml -c security.yaml` merges and loads
 #     them, and the merged stack passes the manager's port rule below;
 #  8. the merged stack docker prints, read back by SwarmReader, is what `deployment` computes
 #     with its own merge (SwarmOverlayTests, PALISADE_SWARM_DOCKER_MERGED);
-#  9. the application's file hardened by `apply` (`compile --apply-to` where the CLI has it,
-#     else SwarmOverlayTests with PALISADE_SWARM_APPLY_OUT) passes 1, 2, 4, 5 and the port rule.
+#  9. the application's file hardened by `palisade compile --apply-to` passes 1, 2, 4, 5 and
+#     the port rule.
 # Prints "N passed, N failed"; exits non-zero on any failure. Installs its pinned tools into
 # .build/conformance-venv.
 set -uo pipefail
@@ -126,27 +126,11 @@ done
 
 # The overlay flow: security.yaml on the application's own file (steps 6-9 above).
 overlay_checks() {
-  local bin spec policy app overlay merged
+  local bin spec policy app overlay merged file
   swift build --product palisade >/dev/null 2>&1 || { fail "swift build --product palisade"; return; }
   bin="$(swift build --show-bin-path)/palisade"
-  # A copy of samples/ (includes stay relative) with `output: overlay` on the swarm target.
-  cp -R samples "$work/samples"
-  for spec in "$work"/samples/*.yaml; do
-    python3 - "$spec" <<'PY'
-import re, sys
-path = sys.argv[1]
-text = open(path).read()
-if re.search(r"^  swarm: \{", text, re.M):
-    text = re.sub(r"^  swarm: \{", "  swarm: {output: overlay, ", text, count=1, flags=re.M)
-elif re.search(r"^targets:[ \t]*$", text, re.M):
-    text = re.sub(r"^targets:[ \t]*$", "targets:\n  swarm: {output: overlay}", text, count=1, flags=re.M)
-else:
-    text += "\ntargets:\n  swarm: {output: overlay}\n"
-open(path, "w").write(text)
-PY
-  done
-  (cd "$work/samples" && "$bin" compile ./*.yaml --target swarm --out "$work/out" >"$work/compile.log" 2>&1) \
-    || { fail "compile with output: overlay: $(cat "$work/compile.log")"; return; }
+  "$bin" compile samples/*.yaml --target swarm --set swarm.output=overlay --out "$work/out" >"$work/compile.log" 2>&1 \
+    || { fail "compile --set swarm.output=overlay: $(cat "$work/compile.log")"; return; }
   mkdir -p "$work/merged"
   for app in samples/apps/*/swarm.yaml; do
     policy=$(basename "$(dirname "$app")")
@@ -165,18 +149,13 @@ PY
   fi
   # The application's file hardened by `apply`.
   mkdir -p "$work/applied"
-  if "$bin" compile --help 2>/dev/null | grep -q -- '--apply-to'; then
-    for app in samples/apps/*/swarm.yaml; do
-      policy=$(basename "$(dirname "$app")")
-      spec=$(grep -l "^name: $policy\$" samples/*.yaml | head -n 1)
-      "$bin" compile "$spec" --target swarm --apply-to "$app" --out "$work/apply-out" >/dev/null 2>&1 \
-        && mkdir -p "$work/applied/$policy" && cp "$work/apply-out/swarm/$policy/swarm.yaml" "$work/applied/$policy/swarm.yaml" \
-        || fail "$policy: palisade compile --apply-to $app"
-    done
-  else
-    PALISADE_SWARM_APPLY_OUT="$work/applied" swift test --filter 'SwarmOverlayTests/writesApplyResultsForConformance' >"$work/apply-test.log" 2>&1 \
-      || fail "apply through SwarmOverlayTests: $(grep -E '✘' "$work/apply-test.log" | head -n 3)"
-  fi
+  for app in samples/apps/*/swarm.yaml; do
+    policy=$(basename "$(dirname "$app")")
+    spec=$(grep -l "^name: $policy\$" samples/*.yaml | head -n 1)
+    "$bin" compile "$spec" --target swarm --apply-to "$app" --out "$work/apply-out" >"$work/apply.log" 2>&1 \
+      && mkdir -p "$work/applied/$policy" && cp "$work/apply-out/swarm/$policy/swarm.yaml" "$work/applied/$policy/swarm.yaml" \
+      || fail "$policy: palisade compile --apply-to $app: $(cat "$work/apply.log")"
+  done
   for app in samples/apps/*/swarm.yaml; do
     policy=$(basename "$(dirname "$app")")
     file="$work/applied/$policy/swarm.yaml"

@@ -416,21 +416,6 @@ import YAML
 
     // MARK: for scripts/conformance-swarm.sh
 
-    /// With `PALISADE_SWARM_APPLY_OUT=DIR`: writes every sample's `apply` result to
-    /// `DIR/POLICY/swarm.yaml`, for `docker stack config` (until `compile --apply-to` runs it).
-    @Test func writesApplyResultsForConformance() throws {
-        guard let out = ProcessInfo.processInfo.environment["PALISADE_SWARM_APPLY_OUT"] else { return }
-        for sample in Self.samples {
-            let policy = try samplePolicy(sample)
-            let result = try backend.apply(policy, options: options(.swarm, .widen), to: try application(policy))
-            for file in result.emission.files {
-                let url = URL(fileURLWithPath: out).appendingPathComponent(policy.name).appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try file.contents.write(to: url, atomically: true, encoding: .utf8)
-            }
-        }
-    }
-
     /// With `PALISADE_SWARM_DOCKER_MERGED=DIR` holding `POLICY.yaml`, docker/cli's own merge
     /// (`docker stack config -c samples/apps/POLICY/swarm.yaml -c security.yaml`, overlay mode,
     /// default options): read back, it is what `deployment` computes from its own merge.
