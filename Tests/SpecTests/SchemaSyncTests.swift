@@ -14,7 +14,7 @@ import YAML
         let enumerator = FileManager.default.enumerator(atPath: folder.path)
         var files: [String] = []
         while let entry = enumerator?.nextObject() as? String {
-            // samples/apps holds the application teams' own files, not specs.
+            // samples/apps/ holds the application teams' own files (compose, Kubernetes, Marathon), not specs.
             if entry.hasSuffix(".yaml"), !entry.hasPrefix("apps/") { files.append("samples/" + entry) }
         }
         return files.sorted() + ["Tests/SpecTests/Fixtures/every-key.yaml"]

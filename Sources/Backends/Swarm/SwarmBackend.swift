@@ -22,9 +22,15 @@ public struct SwarmBackend: Backend {
         }
     }
 
-    public func emit(_ policy: Policy, with options: SwarmOptions) throws -> Emission {
+    /// The stack decided for `policy`: networks, published ports and their published numbers.
+    func plan(_ policy: Policy, _ options: SwarmOptions) throws -> SwarmPlan {
         var plan = SwarmPlan(policy: policy, options: options)
         if options.publishMode == .ingress { plan.ingressPorts = try SwarmIngressPorts.assign(plan.published, policy: policy) }
+        return plan
+    }
+
+    public func emit(_ policy: Policy, with options: SwarmOptions) throws -> Emission {
+        let plan = try plan(policy, options)
         let file = try SwarmEmitter(plan: plan).file()
         let widened = plan.planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(plan.planned)

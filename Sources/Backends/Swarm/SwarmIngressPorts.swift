@@ -153,7 +153,12 @@ extension SwarmReader {
     /// (`validateEndpointSpec`). Host-mode ports may be shared between services: the
     /// scheduler places their tasks on different nodes. One line per conflict, sorted.
     static func portConflicts(_ files: [OutputFile]) throws -> [String] {
-        let root = try files.required(file).document()
+        let file = SwarmReader.file(in: files)
+        return try portConflicts(root: try files.required(file).document(), file: file)
+    }
+
+    /// The same, for a stack already loaded (an application's file as `apply` writes it).
+    static func portConflicts(root: YAMLNode, file: String) throws -> [String] {
         guard case .mapping(let services)? = root["services"]?.content else { throw ReadFailure(file, "services is not a mapping") }
         var users: [SwarmPort: [(service: String, ingress: Bool)]] = [:]
         var conflicts: [String] = []
@@ -162,7 +167,7 @@ extension SwarmReader {
             guard case .sequence(let entries) = ports.content else { throw ReadFailure(file, "ports of \(service.name) is not a list") }
             var own = Set<SwarmPort>()
             for entry in entries {
-                let (published, ingress) = try publishedSide(entry)
+                let (published, ingress) = try publishedSide(entry, file: file)
                 for port in published {
                     if !own.insert(port).inserted { conflicts.append("\(port) is published twice by service '\(service.name)'") }
                     users[port, default: []].append((service.name, ingress))
@@ -179,7 +184,7 @@ extension SwarmReader {
 
     /// A published side that is a port or a range of ports (`0` or nothing: Swarm picks one);
     /// a `ReadFailure` otherwise.
-    static func checkPublished(_ text: String?) throws {
+    static func checkPublished(_ text: String?, file: String = SwarmEmitter.file) throws {
         guard let text, !text.isEmpty else { return }
         let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
         guard bounds.count <= 2, let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high, (0...65535).contains(low), high <= 65535
@@ -188,12 +193,12 @@ extension SwarmReader {
 
     /// The published side of one `ports` entry (none where Swarm picks the port) and whether
     /// it is in ingress mode (short syntax always is).
-    private static func publishedSide(_ node: YAMLNode) throws -> (ports: [SwarmPort], ingress: Bool) {
+    private static func publishedSide(_ node: YAMLNode, file: String) throws -> (ports: [SwarmPort], ingress: Bool) {
         if case .mapping = node.content {
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
             let ingress = (node["mode"]?.scalar ?? "ingress") == "ingress"
             guard let text = node["published"]?.scalar else { return ([], ingress) }
-            try checkPublished(text)
+            try checkPublished(text, file: file)
             guard let port = Int(text) else { throw ReadFailure(file, "cannot read published port '\(text)'") }
             return (port == 0 ? [] : [SwarmPort(proto: proto, port: port)], ingress)
         }
@@ -205,7 +210,7 @@ extension SwarmReader {
         }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 2, !parts[parts.count - 2].isEmpty else { return ([], true) }
-        try checkPublished(String(parts[parts.count - 2]))
+        try checkPublished(String(parts[parts.count - 2]), file: file)
         let bounds = parts[parts.count - 2].split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last, low <= high else { throw ReadFailure(file, "cannot read port '\(text)'") }
         return ((low...high).map { SwarmPort(proto: proto, port: $0) }, true)

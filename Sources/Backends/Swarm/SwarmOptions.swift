@@ -16,16 +16,22 @@ public struct SwarmOptions: BackendOptions {
         OptionSpec(
             name: "publish_mode", summary: "how ports are published: ingress (routing mesh) or host", defaultValue: "ingress",
             kind: .choice(PublishMode.allCases.map(\.rawValue))),
+        OutputMode.spec,
     ]
 
     public var gaps: GapPolicy
     /// Whether every overlay network encrypts its traffic (IPsec).
     public var encryptNetworks: Bool
     public var publishMode: PublishMode
+    /// `complete`: `stack.yaml`, the whole stack; `overlay`: `security.yaml`, a compose
+    /// override file holding only what Palisade decides, deployed after the application's own
+    /// file (`docker stack deploy -c app.yaml -c security.yaml`).
+    public var output: OutputMode
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
         encryptNetworks = reader.boolean("encrypt_networks", default: true)
         publishMode = reader.choice("publish_mode", default: PublishMode.ingress)
+        output = reader.choice("output", default: OutputMode.complete)
     }
 }

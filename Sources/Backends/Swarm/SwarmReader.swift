@@ -8,9 +8,24 @@ import YAML
 struct SwarmReader {
     let policy: Policy
     let files: [OutputFile]
+    /// A stack already composed (the application's file merged with Palisade's, as
+    /// `docker stack deploy -c APP -c security.yaml` merges them), read instead of `files`:
+    /// its name for messages, and its root.
+    var merged: (file: String, root: YAMLNode)? = nil
 
-    /// The file it reads.
-    static let file = SwarmEmitter.file
+    /// The file it reads: `stack.yaml`, or `security.yaml` where only the overlay is given.
+    var file: String { merged?.file ?? Self.file(in: files) }
+
+    /// `stack.yaml`, or `security.yaml` where `files` hold only the overlay, or else the first
+    /// YAML file: the application's compose file as `apply` writes it.
+    static func file(in files: [OutputFile]) -> String {
+        for name in [SwarmEmitter.file, SwarmEmitter.overlayFile] where files.contains(where: { $0.path == name }) { return name }
+        return files.first { $0.path.hasSuffix(".yaml") || $0.path.hasSuffix(".yml") }?.path ?? SwarmEmitter.file
+    }
+
+    /// Whether the file is the application's (written by `apply`), whose services outside the
+    /// spec are the application's own and not read.
+    var isApplicationFile: Bool { merged == nil && file != SwarmEmitter.file && file != SwarmEmitter.overlayFile }
 
     /// The stack as Swarm sees it: which services join which networks, and what they publish.
     struct Stack {
@@ -22,21 +37,27 @@ struct SwarmReader {
     }
 
     func parse() throws -> Stack {
-        let root = try files.required(Self.file).document()
+        let root = try merged?.root ?? files.required(file).document()
         var stack = Stack()
         for pair in try root["networks"].map({ try mapping($0, "networks") }) ?? [] {
             stack.isInternal[pair.name] = pair.value["internal"]?.scalar == "true"
         }
         for service in try mapping(root["services"], "services") {
             guard let id = policy.workload(named: service.name)?.id else {
-                throw ReadFailure(Self.file, "service '\(service.name)' is not a workload of the spec")
+                if isApplicationFile { continue }
+                throw ReadFailure(file, "service '\(service.name)' is not a workload of the spec")
             }
             let body = service.value
-            var networks = try body["networks"].map { try list($0, "networks of \(service.name)").compactMap(\.scalar) } ?? []
+            // The list form (`[a, b]`), or the mapping form `docker stack config` prints (`{a: null}`).
+            var networks: [String] = []
+            if let node = body["networks"] {
+                if case .scalar = node.content, !node.isNull { throw ReadFailure(file, "networks of \(service.name) is not a list") }
+                networks = node.networkNames.map(\.name)
+            }
             if networks.isEmpty { networks = ["default"] }
             for network in networks {
                 guard stack.isInternal[network] != nil else {
-                    throw ReadFailure(Self.file, "service '\(service.name)' joins undefined network '\(network)'")
+                    throw ReadFailure(file, "service '\(service.name)' joins undefined network '\(network)'")
                 }
                 stack.members[network, default: []].append(id)
             }
@@ -97,27 +118,30 @@ struct SwarmReader {
     /// A published port in long syntax (`{target, published, protocol}`) or short syntax
     /// (`"8000-8100:8000-8100/tcp"`, `"31000:9090"`); what counts is the target side, the
     /// workload's port that outside connections reach, whichever port publishes it.
-    func publishedPorts(_ node: YAMLNode) throws -> PortSet {
+    func publishedPorts(_ node: YAMLNode) throws -> PortSet { try Self.publishedPorts(node, file: file) }
+
+    /// The same, for a port entry of `file`.
+    static func publishedPorts(_ node: YAMLNode, file: String) throws -> PortSet {
         if case .mapping = node.content {
             guard let port = node["target"]?.scalar.flatMap(Int.init) else {
-                throw ReadFailure(Self.file, "a published port without a port number")
+                throw ReadFailure(file, "a published port without a port number")
             }
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
-            try Self.checkPublished(node["published"]?.scalar)
-            return PortSet(try checkedRange(proto, port, port, in: Self.file))
+            try checkPublished(node["published"]?.scalar, file: file)
+            return PortSet(try checkedRange(proto, port, port, in: file))
         }
-        guard var text = node.scalar else { throw ReadFailure(Self.file, "a port entry that is neither a mapping nor a string") }
+        guard var text = node.scalar else { throw ReadFailure(file, "a port entry that is neither a mapping nor a string") }
         var proto = TransportProtocol.tcp
         if let slash = text.firstIndex(of: "/") {
             proto = TransportProtocol(name: String(text[text.index(after: slash)...])) ?? .tcp
             text = String(text[..<slash])
         }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        if parts.count > 1 { try Self.checkPublished(String(parts[parts.count - 2])) }
+        if parts.count > 1 { try checkPublished(String(parts[parts.count - 2]), file: file) }
         let target = parts.last.map(String.init) ?? text
         let bounds = target.split(separator: "-").compactMap { Int($0) }
-        guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(Self.file, "cannot read port '\(text)'") }
-        return PortSet(try checkedRange(proto, low, high, in: Self.file))
+        guard let low = bounds.first, let high = bounds.last else { throw ReadFailure(file, "cannot read port '\(text)'") }
+        return PortSet(try checkedRange(proto, low, high, in: file))
     }
 
     /// The runtime controls a service's keys give, with the platform's defaults for what
@@ -139,26 +163,26 @@ struct SwarmReader {
         if let limits = body["deploy"]?["resources"]?["limits"] {
             var resources = Resources()
             resources.cpuMillis = limits["cpus"]?.scalar.flatMap(Quantity.millicores)
-            resources.memoryBytes = limits["memory"]?.scalar.flatMap(bytes)
+            resources.memoryBytes = limits["memory"]?.scalar.flatMap(Self.bytes)
             resources.pids = limits["pids"]?.scalar.flatMap { Int($0) }
             profile.resources = resources
         }
         return profile
     }
 
-    func bytes(_ text: String) -> Int? {
+    static func bytes(_ text: String) -> Int? {
         let scales: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
         if let last = text.last, let scale = scales[last] { return Int(text.dropLast()).map { $0 * scale } }
         return Int(text)
     }
 
     func mapping(_ node: YAMLNode?, _ what: String) throws -> [YAMLPair] {
-        guard let node, case .mapping(let pairs) = node.content else { throw ReadFailure(Self.file, "\(what) is not a mapping") }
+        guard let node, case .mapping(let pairs) = node.content else { throw ReadFailure(file, "\(what) is not a mapping") }
         return pairs
     }
 
     func list(_ node: YAMLNode, _ what: String) throws -> [YAMLNode] {
-        guard case .sequence(let items) = node.content else { throw ReadFailure(Self.file, "\(what) is not a list") }
+        guard case .sequence(let items) = node.content else { throw ReadFailure(file, "\(what) is not a list") }
         return items
     }
 }
