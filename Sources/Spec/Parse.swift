@@ -91,7 +91,9 @@ extension Decoder {
         _ node: YAMLNode, kind: String, body: (inout Decoder, YAMLNode) -> Body?
     ) -> [Definition<Body>] {
         var result: [Definition<Body>] = []
-        for pair in namedEntries(node, in: "\(kind) definitions") {
+        let entries = namedEntries(node, in: "\(kind) definitions")
+        result.reserveCapacity(entries.count)
+        for pair in entries {
             let name = Located(pair.name, at: pair.key.range)
             let valid = checkName(name, in: kind)
             guard let value = body(&self, pair.value), valid else { continue }
@@ -154,7 +156,7 @@ extension Decoder {
         if let proto = TransportProtocol(name: value) {
             return Located(proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto), at: node.range)
         }
-        let bytes = Array(value.utf8)
+        let bytes = value.utf8
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
             let protoName = String(decoding: bytes[..<slash], as: UTF8.self)
             guard let proto = TransportProtocol(name: protoName) else {
@@ -168,7 +170,7 @@ extension Decoder {
                 report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: node.range))
                 return nil
             }
-            let rest = bytes[(slash + 1)...]
+            let rest = bytes[bytes.index(after: slash)...]
             let bounds = rest.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false)
             let numbers = bounds.map { bound -> Int? in
                 guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy(isDigit) else { return nil }
@@ -203,6 +205,8 @@ extension Decoder {
     }
 
     mutating func references(_ node: YAMLNode, in context: String) -> [Located<ReferenceSyntax>] {
+        // One name stands for a list of it.
+        if case .scalar = node.content, !node.isNull { return reference(node, in: context).map { [$0] } ?? [] }
         guard let items = list(node, in: context, allowScalar: true) else { return [] }
         if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
         return items.compactMap { reference($0, in: context) }
@@ -305,7 +309,10 @@ extension Decoder {
         // segment it leaves is not reported again.
         var segmentMisspelled = false
         if case .mapping(let pairs) = node.content {
-            segmentMisspelled = pairs.contains { $0.name != "segment" && didYouMean($0.name, in: ["segment"]) != nil }
+            for pair in pairs where isNearMissOfSegment(pair.name) {
+                segmentMisspelled = true
+                break
+            }
         }
         var syntax = WorkloadSyntax(
             segment: fields["segment"].flatMap { string($0, in: "segment") },
