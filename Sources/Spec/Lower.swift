@@ -28,6 +28,11 @@ struct LowerPass {
     private var suggestions: [String: String?] = [:]
     /// Every workload's name, sorted: a workload's ID is its index here.
     private var workloadNames: [String] = []
+    /// The ports of each entry that names no port set, resolved once: flows and workloads
+    /// repeat a few entries (`tcp/5432`, `tcp`, `all`).
+    private var entryPorts: [PortEntry: ResolvedPorts] = [:]
+    /// The union of each short list of entries, all resolved, as written.
+    private var listPorts: [[PortEntry]: PortSet] = [:]
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
@@ -214,6 +219,26 @@ struct LowerPass {
         return identityIDs[identity.name]
     }
 
+    /// The ports of one entry; an entry naming no port set is resolved once.
+    private mutating func ports(of entry: Located<PortEntry>) -> ResolvedPorts? {
+        if case .name = entry.value { return resolve.port(entry) }
+        if let known = entryPorts[entry.value] { return known }
+        guard let resolved = resolve.port(entry) else { return nil }
+        entryPorts[entry.value] = resolved
+        return resolved
+    }
+
+    /// The union of the ports of `entries`, `sets` being each one's: a short list met again
+    /// is not unioned again.
+    private mutating func union(_ sets: [PortSet], of entries: [Located<PortEntry>]) -> PortSet {
+        guard sets.count > 1, sets.count == entries.count, entries.count <= 8 else { return portUnion(sets) }
+        let key = entries.map(\.value)
+        if let known = listPorts[key] { return known }
+        let result = portUnion(sets)
+        listPorts[key] = result
+        return result
+    }
+
     /// What a workload listens on: single ports or ranges of tcp/udp/sctp, or icmp.
     private mutating func listenPorts(_ entries: [Located<PortEntry>]) -> PortSet {
         // Gathered and normalized once: a workload listening on thousands of single ports
@@ -225,7 +250,7 @@ struct LowerPass {
                 result.append(PortSet(range))
                 continue
             }
-            guard let resolved = resolve.port(entry) else { continue }
+            guard let resolved = ports(of: entry) else { continue }
             let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
             if !unclipped.isEmpty {
                 diagnostics.append(
@@ -236,7 +261,7 @@ struct LowerPass {
             }
             result.append(resolved.whole)
         }
-        return portUnion(result)
+        return union(result, of: entries)
     }
 
     // MARK: Flows and expectations
@@ -339,7 +364,7 @@ struct LowerPass {
         }
         var portSets: [PortSet] = []
         for entry in entries {
-            guard let resolved = resolve.port(entry) else { continue }
+            guard let resolved = ports(of: entry) else { continue }
             portSets.append(resolved.whole)
             guard allow else { continue }
             for workload in direct where !incompleteListens.contains(workload) {
@@ -355,7 +380,7 @@ struct LowerPass {
                 }
             }
         }
-        return (sources, destinations, portUnion(portSets))
+        return (sources, destinations, union(portSets, of: entries))
     }
 
     private func isExternal(_ reference: ReferenceSyntax) -> Bool {
