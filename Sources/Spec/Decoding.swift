@@ -9,6 +9,8 @@ struct Decoder {
     /// Every mapping decoded, to find keys the schema declares but the decoder never read
     /// (a test keeps this empty, so the schema and the decoder cannot drift apart).
     private(set) var decodedMappings: [Fields] = []
+    /// Each port entry's text parsed so far, without error, and what it parses to.
+    var portEntries: [String: PortEntry] = [:]
     /// Whether each key met in a workload is a near miss of `segment`, asked once per key.
     private var nearMissOfSegment: [String: Bool] = [:]
 

@@ -151,10 +151,19 @@ extension Decoder {
             return nil
         }
         guard let text = string(node, in: "a port entry") else { return nil }
-        let value = text.value
-        if value == "all" { return Located(.all, at: node.range) }
+        // Specs repeat a few entries (`tcp/5432`, `tcp`, `all`): each text is parsed once.
+        if let known = portEntries[text.value] { return Located(known, at: node.range) }
+        guard let entry = parsePortEntry(text.value, at: node.range) else { return nil }
+        portEntries[text.value] = entry
+        return Located(entry, at: node.range)
+    }
+
+    /// A port entry's text (not a bare number, which `portEntry` refuses) as an entry, or nil
+    /// with its error reported.
+    mutating func parsePortEntry(_ value: String, at range: SourceRange) -> PortEntry? {
+        if value == "all" { return .all }
         if let proto = TransportProtocol(name: value) {
-            return Located(proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto), at: node.range)
+            return proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto)
         }
         let bytes = value.utf8
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
@@ -162,12 +171,12 @@ extension Decoder {
             guard let proto = TransportProtocol(name: protoName) else {
                 report(
                     .error(
-                        .invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: node.range,
+                        .invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: range,
                         help: didYouMean(protoName, in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
                 return nil
             }
             guard proto.hasPorts else {
-                report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: node.range))
+                report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: range))
                 return nil
             }
             let rest = bytes[bytes.index(after: slash)...]
@@ -178,30 +187,30 @@ extension Decoder {
             }
             let given = numbers.compactMap { $0 }
             guard given.count == numbers.count, let low = given.first, let high = given.last else {
-                report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: node.range))
+                report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: range))
                 return nil
             }
             guard (1...65535).contains(low), (1...65535).contains(high) else {
-                report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: node.range))
+                report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: range))
                 return nil
             }
             guard low <= high else {
                 report(
                     .error(
-                        .portOutOfRange, "range '\(value)' has LOW above HIGH", at: node.range,
+                        .portOutOfRange, "range '\(value)' has LOW above HIGH", at: range,
                         help: "write '\(proto)/\(high)-\(low)'"))
                 return nil
             }
-            return Located(.range(PortRange(proto, low, high)), at: node.range)
+            return .range(PortRange(proto, low, high))
         }
         if bytes.contains(UInt8(ascii: ":")) || bytes.contains(UInt8(ascii: " ")) {
             report(
                 .error(
-                    .invalidPort, "'\(value)' is not a port entry", at: node.range,
+                    .invalidPort, "'\(value)' is not a port entry", at: range,
                     help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
             return nil
         }
-        return Located(.name(value), at: node.range)
+        return .name(value)
     }
 
     mutating func references(_ node: YAMLNode, in context: String) -> [Located<ReferenceSyntax>] {

@@ -325,6 +325,11 @@ private struct Composer {
                         notes: [.init("first defined here", at: stack[top].pairs[existing].key.range)]))
             } else {
                 let position = stack[top].pairs.count
+                if position == 0 {
+                    // Most mappings have a few keys: room for four at once, not one, two, then four.
+                    stack[top].pairs.reserveCapacity(4)
+                    stack[top].names.reserveCapacity(4)
+                }
                 stack[top].keys?[name] = position
                 stack[top].names.append(name)
                 stack[top].pairs.append(YAMLPair(key: key, value: node))
