@@ -7,6 +7,7 @@ extension Relation {
     /// - Parameter listens: what each workload listens on, indexed by `WorkloadID.index`.
     public static func intent(of flows: [Flow], listens: [PortSet]) -> Relation {
         var pairs: [WorkloadPair: PortSet] = [:]
+        pairs.reserveCapacity(flows.count)
         // A pair named by several flows gathers their ports here and is normalized once at
         // the end: a union per flow would cost the pair's growing port set each time.
         var morePorts: [WorkloadPair: [PortSet]] = [:]

@@ -202,6 +202,12 @@ public struct ExternalRules: Sendable, Hashable {
     /// Work is the total size of the contributions plus the size of the result, where a
     /// union per piece and contribution made overlapping denies cost their square.
     public init(contributions: [Contribution]) {
+        // One allow (most workloads' external peers) is its own normal form.
+        if contributions.count == 1, !contributions[0].deny {
+            let only = contributions[0]
+            entries = only.ports.isEmpty || only.peers.isEmpty ? [] : [Entry(ports: only.ports, peers: only.peers)]
+            return
+        }
         var cuts: [UInt64] = []
         for contribution in contributions {
             for interval in contribution.ports.keys.intervals {

@@ -9,6 +9,18 @@ struct Decoder {
     /// Every mapping decoded, to find keys the schema declares but the decoder never read
     /// (a test keeps this empty, so the schema and the decoder cannot drift apart).
     private(set) var decodedMappings: [Fields] = []
+    /// Each port entry's text parsed so far, without error, and what it parses to.
+    var portEntries: [String: PortEntry] = [:]
+    /// Whether each key met in a workload is a near miss of `segment`, asked once per key.
+    private var nearMissOfSegment: [String: Bool] = [:]
+
+    /// Whether `key` is not `segment` but close enough to it to be a misspelling.
+    mutating func isNearMissOfSegment(_ key: String) -> Bool {
+        if let known = nearMissOfSegment[key] { return known }
+        let result = key != "segment" && didYouMean(key, in: ["segment"]) != nil
+        nearMissOfSegment[key] = result
+        return result
+    }
 
     /// Keys present in the input and declared by the schema that no code read, as `shape.key`.
     var unreadKeys: [String] {
@@ -30,28 +42,36 @@ struct Decoder {
             wrongType(node, expected: "a mapping", in: context)
             return nil
         }
-        var known: [YAMLPair] = []
-        known.reserveCapacity(pairs.count)
+        // The pairs whose keys the shape declares: all of them (the array shared, not
+        // copied) until an unknown key is met.
+        var known: [YAMLPair]?
+        // The pair of each of the shape's fields, by the field's index (-1: absent).
+        var slots = [Int](repeating: -1, count: shape.fields.count)
         // Keys that unknown keys are near misses of: `workload:` is the `workloads` it was meant to be.
         var meant: Set<String> = []
-        for pair in pairs {
-            if shape.field(pair.name) != nil {
-                known.append(pair)
+        for (position, pair) in pairs.enumerated() {
+            let name = pair.name
+            if let index = shape.fields.firstIndex(where: { $0.key == name }) {
+                if slots[index] < 0 { slots[index] = known?.count ?? position }
+                known?.append(pair)
             } else {
-                let suggestion = closestMatch(to: pair.name, in: shape.keys)
+                if known == nil { known = Array(pairs[..<position]) }
+                let suggestion = closestMatch(to: name, in: shape.keys)
                 if let suggestion { meant.insert(suggestion) }
                 report(
                     .error(
-                        .unknownKey, "unknown key '\(pair.name)' in \(context)", at: pair.key.range,
+                        .unknownKey, "unknown key '\(name)' in \(context)", at: pair.key.range,
                         help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
         // A required key that a misspelled one was meant to be is not reported missing as
         // well: that error would be a follow-on of the unknown key, and printed before it.
-        for key in shape.required where checkRequired && !meant.contains(key) && !known.contains(where: { $0.name == key }) {
-            report(.error(.missingKey, "missing key '\(key)' in \(context)", at: node.range))
+        if checkRequired {
+            for (index, field) in shape.fields.enumerated() where field.required && slots[index] < 0 && !meant.contains(field.key) {
+                report(.error(.missingKey, "missing key '\(field.key)' in \(context)", at: node.range))
+            }
         }
-        let result = Fields(shape: shape, node: node, pairs: known)
+        let result = Fields(shape: shape, node: node, pairs: known ?? pairs, slots: slots)
         decodedMappings.append(result)
         return result
     }
@@ -187,10 +207,14 @@ final class Fields {
     /// Bit i is set once the shape's field i was asked for.
     private var readMask: UInt64 = 0
 
-    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair]) {
+    /// For each of the shape's fields, the index in `pairs` of its pair, or -1.
+    private let slots: [Int]
+
+    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair], slots: [Int]) {
         self.shape = shape
         self.node = node
         self.pairs = pairs
+        self.slots = slots
     }
 
     subscript(_ key: String) -> YAMLNode? {
@@ -199,7 +223,8 @@ final class Fields {
             return nil
         }
         readMask |= 1 << UInt64(index)
-        return pairs.first { $0.name == key }?.value
+        let slot = slots[index]
+        return slot < 0 ? nil : pairs[slot].value
     }
 
     /// The keys asked for so far.
@@ -207,7 +232,10 @@ final class Fields {
         Set(shape.fields.indices.filter { readMask & (1 << UInt64($0)) != 0 }.map { shape.fields[$0].key })
     }
 
-    func keyRange(_ key: String) -> SourceRange? { pairs.first { $0.name == key }?.key.range }
+    func keyRange(_ key: String) -> SourceRange? {
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }), slots[index] >= 0 else { return nil }
+        return pairs[slots[index]].key.range
+    }
 
     /// The keys present, in source order.
     var keys: [String] { pairs.map(\.name) }
@@ -217,7 +245,7 @@ final class Fields {
 
 /// `[a-z]([-a-z0-9]*[a-z0-9])?` of at most `maxLength` characters.
 func isDNSLabel(_ text: String, maxLength: Int) -> Bool {
-    let bytes = Array(text.utf8)
+    let bytes = text.utf8
     guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
     guard let first = bytes.first, first >= UInt8(ascii: "a"), first <= UInt8(ascii: "z") else { return false }
     guard let last = bytes.last, last != UInt8(ascii: "-") else { return false }
@@ -257,14 +285,29 @@ private func isLabelText(_ text: String) -> Bool {
 
 /// A DNS name: dot-separated labels of 1-63 letters, digits and '-', not starting or
 /// ending with '-', at most 253 characters; with `requireDot`, at least two labels.
+/// Only ASCII can pass, so it checks bytes: a character is a byte there.
 func isDNSName(_ text: String, requireDot: Bool) -> Bool {
-    var name = text
-    if name.hasSuffix(".") { name.removeLast() }
-    guard !name.isEmpty, name.count <= 253 else { return false }
-    let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-    if requireDot, labels.count < 2 { return false }
-    return labels.allSatisfy { label in
-        guard (1...63).contains(label.count), label.first != "-", label.last != "-" else { return false }
-        return label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+    var bytes = Substring(text).utf8[...]
+    if bytes.last == UInt8(ascii: ".") { bytes = bytes.dropLast() }
+    guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+    var labels = 1
+    var labelLength = 0
+    var previous: UInt8 = UInt8(ascii: ".")
+    for byte in bytes {
+        if byte == UInt8(ascii: ".") {
+            guard labelLength >= 1, previous != UInt8(ascii: "-") else { return false }
+            labels += 1
+            labelLength = 0
+        } else {
+            let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+            guard letter || digit || byte == UInt8(ascii: "-") else { return false }
+            if labelLength == 0, byte == UInt8(ascii: "-") { return false }
+            labelLength += 1
+            guard labelLength <= 63 else { return false }
+        }
+        previous = byte
     }
+    guard labelLength >= 1, previous != UInt8(ascii: "-") else { return false }
+    return !requireDot || labels >= 2
 }

@@ -26,15 +26,24 @@ struct LowerPass {
     private var flowsIncomplete = false
     /// The did-you-mean help of each unknown name reported, by kind and name.
     private var suggestions: [String: String?] = [:]
+    /// Every workload's name, sorted: a workload's ID is its index here.
+    private var workloadNames: [String] = []
+    /// The ports of each entry that names no port set, resolved once: flows and workloads
+    /// repeat a few entries (`tcp/5432`, `tcp`, `all`).
+    private var entryPorts: [PortEntry: ResolvedPorts] = [:]
+    /// The union of each short list of entries, all resolved, as written.
+    private var listPorts: [[PortEntry]: PortSet] = [:]
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
         self.files = files
+        top = files.first
         flowsIncomplete = files.contains(where: \.flowsIncomplete)
         invalidDefinitions = Set(files.flatMap(\.invalidDefinitions))
     }
 
-    var top: SpecFile? { files.first }
+    /// The top-level file.
+    let top: SpecFile?
 
     /// Names whose definitions had errors: they are known, their own errors say what is wrong.
     let invalidDefinitions: Set<String>
@@ -59,6 +68,7 @@ struct LowerPass {
 
     mutating func run(contentHash: String) -> Policy {
         resolve.resolveAllDefinitions()
+        workloadNames = resolve.workloads.keys.sorted()
         lowerSegments()
         lowerIdentities()
         lowerWorkloads()
@@ -120,8 +130,8 @@ struct LowerPass {
                 name: definition.name.value, kind: definition.body.kind, description: definition.body.description,
                 implied: false, origin: definition.name.range)
         }
-        for definition in resolve.workloads.values.sorted(by: { $0.name.value < $1.name.value }) where definition.body.identity == nil {
-            let name = definition.name.value
+        for name in workloadNames {
+            guard let definition = resolve.workloads[name], definition.body.identity == nil else { continue }
             if let declared = identitiesOut[name] {
                 if declared.kind != .service {
                     diagnostics.append(
@@ -140,7 +150,8 @@ struct LowerPass {
     }
 
     private mutating func lowerWorkloads() {
-        let names = resolve.workloads.keys.sorted()
+        let names = workloadNames
+        workloadIDs.reserveCapacity(names.count)
         for (index, name) in names.enumerated() { workloadIDs[name] = WorkloadID(index) }
         let defaults = top?.defaults ?? RuntimeProfile()
         for (index, name) in names.enumerated() {
@@ -208,13 +219,38 @@ struct LowerPass {
         return identityIDs[identity.name]
     }
 
+    /// The ports of one entry; an entry naming no port set is resolved once.
+    private mutating func ports(of entry: Located<PortEntry>) -> ResolvedPorts? {
+        if case .name = entry.value { return resolve.port(entry) }
+        if let known = entryPorts[entry.value] { return known }
+        guard let resolved = resolve.port(entry) else { return nil }
+        entryPorts[entry.value] = resolved
+        return resolved
+    }
+
+    /// The union of the ports of `entries`, `sets` being each one's: a short list met again
+    /// is not unioned again.
+    private mutating func union(_ sets: [PortSet], of entries: [Located<PortEntry>]) -> PortSet {
+        guard sets.count > 1, sets.count == entries.count, entries.count <= 8 else { return portUnion(sets) }
+        let key = entries.map(\.value)
+        if let known = listPorts[key] { return known }
+        let result = portUnion(sets)
+        listPorts[key] = result
+        return result
+    }
+
     /// What a workload listens on: single ports or ranges of tcp/udp/sctp, or icmp.
     private mutating func listenPorts(_ entries: [Located<PortEntry>]) -> PortSet {
         // Gathered and normalized once: a workload listening on thousands of single ports
         // costs a sort, not a union per port.
         var result: [PortSet] = []
         for entry in entries {
-            guard let resolved = resolve.port(entry) else { continue }
+            // A port or range of a protocol with ports is listened on as written.
+            if case .range(let range) = entry.value, range.proto.hasPorts {
+                result.append(PortSet(range))
+                continue
+            }
+            guard let resolved = ports(of: entry) else { continue }
             let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
             if !unclipped.isEmpty {
                 diagnostics.append(
@@ -225,7 +261,7 @@ struct LowerPass {
             }
             result.append(resolved.whole)
         }
-        return PortSet(unionOf: result)
+        return union(result, of: entries)
     }
 
     // MARK: Flows and expectations
@@ -328,7 +364,7 @@ struct LowerPass {
         }
         var portSets: [PortSet] = []
         for entry in entries {
-            guard let resolved = resolve.port(entry) else { continue }
+            guard let resolved = ports(of: entry) else { continue }
             portSets.append(resolved.whole)
             guard allow else { continue }
             for workload in direct where !incompleteListens.contains(workload) {
@@ -344,7 +380,7 @@ struct LowerPass {
                 }
             }
         }
-        return (sources, destinations, PortSet(unionOf: portSets))
+        return (sources, destinations, union(portSets, of: entries))
     }
 
     private func isExternal(_ reference: ReferenceSyntax) -> Bool {
@@ -356,23 +392,26 @@ struct LowerPass {
     }
 
     private func workloadName(_ id: WorkloadID) -> String {
-        resolve.workloads.keys.sorted()[id.index]
+        workloadNames[id.index]
     }
 
     private mutating func lowerFlows() -> [Flow] {
         var flows: [Flow] = []
+        flows.reserveCapacity(files.reduce(0) { $0 + $1.flows.count })
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
-        for syntax in files.flatMap(\.flows) {
-            guard
-                let (sources, destinations, ports) = connection(
-                    from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
-                    at: syntax.range, what: "flow")
-            else { continue }
-            flows.append(
-                Flow(
-                    index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
-                    sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+        for file in files {
+            for syntax in file.flows {
+                guard
+                    let (sources, destinations, ports) = connection(
+                        from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
+                        at: syntax.range, what: "flow")
+                else { continue }
+                flows.append(
+                    Flow(
+                        index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
+                        sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+            }
         }
         return flows
     }
@@ -399,7 +438,7 @@ struct LowerPass {
 
     private mutating func lowerExpectations(intent: Relation, flows: [Flow]) -> [Expectation] {
         var result: [Expectation] = []
-        let names = resolve.workloads.keys.sorted()
+        let names = workloadNames
         for syntax in top?.expect ?? [] {
             let errorsBefore = diagnostics.count + resolve.diagnostics.count
             guard
@@ -472,7 +511,7 @@ struct LowerPass {
     // MARK: Checks
 
     private mutating func checkImages(_ policy: ImagePolicy) {
-        for name in resolve.workloads.keys.sorted() {
+        for name in workloadNames {
             guard let image = resolve.workloads[name]?.body.image else { continue }
             if policy.requireDigest, image.value.digest == nil {
                 diagnostics.append(

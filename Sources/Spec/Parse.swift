@@ -91,7 +91,9 @@ extension Decoder {
         _ node: YAMLNode, kind: String, body: (inout Decoder, YAMLNode) -> Body?
     ) -> [Definition<Body>] {
         var result: [Definition<Body>] = []
-        for pair in namedEntries(node, in: "\(kind) definitions") {
+        let entries = namedEntries(node, in: "\(kind) definitions")
+        result.reserveCapacity(entries.count)
+        for pair in entries {
             let name = Located(pair.name, at: pair.key.range)
             let valid = checkName(name, in: kind)
             guard let value = body(&self, pair.value), valid else { continue }
@@ -149,26 +151,35 @@ extension Decoder {
             return nil
         }
         guard let text = string(node, in: "a port entry") else { return nil }
-        let value = text.value
-        if value == "all" { return Located(.all, at: node.range) }
+        // Specs repeat a few entries (`tcp/5432`, `tcp`, `all`): each text is parsed once.
+        if let known = portEntries[text.value] { return Located(known, at: node.range) }
+        guard let entry = parsePortEntry(text.value, at: node.range) else { return nil }
+        portEntries[text.value] = entry
+        return Located(entry, at: node.range)
+    }
+
+    /// A port entry's text (not a bare number, which `portEntry` refuses) as an entry, or nil
+    /// with its error reported.
+    mutating func parsePortEntry(_ value: String, at range: SourceRange) -> PortEntry? {
+        if value == "all" { return .all }
         if let proto = TransportProtocol(name: value) {
-            return Located(proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto), at: node.range)
+            return proto == .icmp ? .range(PortRange(.icmp, 0, 0)) : .wholeProtocol(proto)
         }
-        let bytes = Array(value.utf8)
+        let bytes = value.utf8
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
             let protoName = String(decoding: bytes[..<slash], as: UTF8.self)
             guard let proto = TransportProtocol(name: protoName) else {
                 report(
                     .error(
-                        .invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: node.range,
+                        .invalidPort, "unknown protocol '\(protoName)' in '\(value)'", at: range,
                         help: didYouMean(protoName, in: ["tcp", "udp", "sctp"]) ?? "protocols are tcp, udp and sctp"))
                 return nil
             }
             guard proto.hasPorts else {
-                report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: node.range))
+                report(.error(.invalidPort, "icmp has no ports; write 'icmp'", at: range))
                 return nil
             }
-            let rest = bytes[(slash + 1)...]
+            let rest = bytes[bytes.index(after: slash)...]
             let bounds = rest.split(separator: UInt8(ascii: "-"), maxSplits: 1, omittingEmptySubsequences: false)
             let numbers = bounds.map { bound -> Int? in
                 guard !bound.isEmpty, bound.count <= 5, bound.allSatisfy(isDigit) else { return nil }
@@ -176,33 +187,35 @@ extension Decoder {
             }
             let given = numbers.compactMap { $0 }
             guard given.count == numbers.count, let low = given.first, let high = given.last else {
-                report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: node.range))
+                report(.error(.invalidPort, "'\(value)' is not PROTO/PORT or PROTO/LOW-HIGH", at: range))
                 return nil
             }
             guard (1...65535).contains(low), (1...65535).contains(high) else {
-                report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: node.range))
+                report(.error(.portOutOfRange, "ports are 1-65535; '\(value)' is outside", at: range))
                 return nil
             }
             guard low <= high else {
                 report(
                     .error(
-                        .portOutOfRange, "range '\(value)' has LOW above HIGH", at: node.range,
+                        .portOutOfRange, "range '\(value)' has LOW above HIGH", at: range,
                         help: "write '\(proto)/\(high)-\(low)'"))
                 return nil
             }
-            return Located(.range(PortRange(proto, low, high)), at: node.range)
+            return .range(PortRange(proto, low, high))
         }
         if bytes.contains(UInt8(ascii: ":")) || bytes.contains(UInt8(ascii: " ")) {
             report(
                 .error(
-                    .invalidPort, "'\(value)' is not a port entry", at: node.range,
+                    .invalidPort, "'\(value)' is not a port entry", at: range,
                     help: "port entries are PROTO/PORT, PROTO/LOW-HIGH, tcp, udp, sctp, icmp, all, or a port set name"))
             return nil
         }
-        return Located(.name(value), at: node.range)
+        return .name(value)
     }
 
     mutating func references(_ node: YAMLNode, in context: String) -> [Located<ReferenceSyntax>] {
+        // One name stands for a list of it.
+        if case .scalar = node.content, !node.isNull { return reference(node, in: context).map { [$0] } ?? [] }
         guard let items = list(node, in: context, allowScalar: true) else { return [] }
         if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
         return items.compactMap { reference($0, in: context) }
@@ -305,7 +318,10 @@ extension Decoder {
         // segment it leaves is not reported again.
         var segmentMisspelled = false
         if case .mapping(let pairs) = node.content {
-            segmentMisspelled = pairs.contains { $0.name != "segment" && didYouMean($0.name, in: ["segment"]) != nil }
+            for pair in pairs where isNearMissOfSegment(pair.name) {
+                segmentMisspelled = true
+                break
+            }
         }
         var syntax = WorkloadSyntax(
             segment: fields["segment"].flatMap { string($0, in: "segment") },

@@ -40,6 +40,7 @@ struct ResolvePass {
 
     private mutating func merge<Body>(_ kind: String, _ lists: [[Definition<Body>]]) -> [String: Definition<Body>] {
         var result: [String: Definition<Body>] = [:]
+        result.reserveCapacity(lists.reduce(0) { $0 + $1.count })
         for definition in lists.joined() {
             if let first = result[definition.name.value] {
                 diagnostics.append(
@@ -69,12 +70,21 @@ struct ResolvePass {
 
     /// Workloads, segments and networks share one namespace.
     private mutating func checkSharedNamespace() {
-        let named: [(kind: String, name: Located<String>)] =
-            workloads.values.map { ("workload", $0.name) } + segments.values.map { ("segment", $0.name) }
-            + networks.values.map { ("network", $0.name) }
-        var byName: [String: [(kind: String, name: Located<String>)]] = [:]
-        for entry in named { byName[entry.name.value, default: []].append(entry) }
-        for (name, entries) in byName where entries.count > 1 {
+        typealias Named = (kind: String, name: Located<String>)
+        // The first definition of each name, and every definition of a name defined more than once.
+        var first: [String: Named] = [:]
+        first.reserveCapacity(workloads.count + segments.count + networks.count)
+        var shared: [String: [Named]] = [:]
+        func note(_ entry: Named) {
+            if let earlier = first.updateValue(entry, forKey: entry.name.value) {
+                shared[entry.name.value, default: [earlier]].append(entry)
+                first[entry.name.value] = earlier
+            }
+        }
+        for definition in workloads.values { note(("workload", definition.name)) }
+        for definition in segments.values { note(("segment", definition.name)) }
+        for definition in networks.values { note(("network", definition.name)) }
+        for (name, entries) in shared {
             let sorted = entries.sorted { $0.name.range < $1.name.range }
             for entry in sorted.dropFirst() {
                 diagnostics.append(
@@ -201,7 +211,21 @@ struct ResolvedPorts {
 
     /// Many entries' ports at once: one sort each, not one union per entry.
     init(unionOf parts: [ResolvedPorts]) {
+        if parts.count == 1 {
+            self = parts[0]
+            return
+        }
         whole = PortSet(unionOf: parts.lazy.map(\.whole))
         explicit = PortSet(unionOf: parts.lazy.map(\.explicit))
+    }
+}
+
+/// The union of port sets; one set (a flow of one port entry, the usual case) is its own
+/// union, without gathering and sorting its ranges again.
+func portUnion(_ sets: [PortSet]) -> PortSet {
+    switch sets.count {
+    case 0: PortSet()
+    case 1: sets[0]
+    default: PortSet(unionOf: sets)
     }
 }

@@ -107,9 +107,10 @@ func describeSize(_ bytes: Int) -> String {
     return "\(SafeText.grouped(bytes)) bytes"
 }
 
-/// A collection being composed. A class, so that appending to the top frame mutates its
-/// arrays in place (an enum payload would be copied on every append: quadratic).
-private final class Frame {
+/// A collection being composed. The composer's stack holds frames as values and appends
+/// to the top one in place (`stack[top].items.append`): no frame is copied, and no
+/// exclusivity check runs per append as it would on a class's properties.
+private struct Frame {
     enum Kind { case sequence, mapping }
 
     let kind: Kind
@@ -117,6 +118,10 @@ private final class Frame {
     let anchor: String?
     var items: [YAMLNode] = []
     var pairs: [YAMLPair] = []
+    /// The key of each pair, to search without copying pairs.
+    var names: [String] = []
+    /// Whether a merge key (`<<`) is among the pairs.
+    var hasMergeKey = false
     /// Index in `pairs` of every key once the mapping is large, to find duplicates in
     /// constant time; small mappings (most of them) are searched linearly.
     var keys: [String: Int]?
@@ -129,12 +134,13 @@ private final class Frame {
     }
 
     /// The index of the pair with this key, if there is one.
-    func index(of name: String) -> Int? {
+    mutating func index(of name: String) -> Int? {
         if let keys { return keys[name] }
-        if pairs.count < 16 { return pairs.firstIndex { $0.key.scalar == name } }
+        if names.count < 16 { return names.firstIndex(of: name) }
         var index: [String: Int] = [:]
-        for (position, pair) in pairs.enumerated() where index[pair.key.scalar ?? ""] == nil {
-            index[pair.key.scalar ?? ""] = position
+        index.reserveCapacity(names.count * 2)
+        for (position, key) in names.enumerated() where index[key] == nil {
+            index[key] = position
         }
         keys = index
         return index[name]
@@ -281,42 +287,52 @@ private struct Composer {
         case .sequence:
             try complete(YAMLNode(.sequence(frame.items), range: range), anchor: frame.anchor)
         case .mapping:
-            try complete(YAMLNode(.mapping(applyMergeKeys(frame.pairs)), range: range), anchor: frame.anchor)
+            let pairs = frame.hasMergeKey ? applyMergeKeys(frame.pairs) : frame.pairs
+            try complete(YAMLNode(.mapping(pairs), range: range), anchor: frame.anchor)
         }
     }
 
     /// Adds a finished node to the collection being composed, or makes it the root.
-    mutating func complete(_ node: YAMLNode, anchor: String?) throws {
-        if let anchor { anchors[anchor] = node }
-        guard let top = stack.last else {
+    mutating func complete(_ node: consuming YAMLNode, anchor: String?) throws {
+        if let anchor { anchors[anchor] = copy node }
+        let top = stack.count - 1
+        guard top >= 0 else {
             root = node
             return
         }
-        switch top.kind {
+        switch stack[top].kind {
         case .sequence:
-            top.items.append(node)
+            stack[top].items.append(node)
         case .mapping:
-            guard let key = top.pendingKey else {
-                guard node.scalar != nil else {
+            guard let key = stack[top].pendingKey.take() else {
+                guard case .scalar = node.content else {
                     throw LoadFailure(
                         diagnostic: .error(
                             .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
                 }
-                top.pendingKey = node
+                stack[top].pendingKey = node
                 return
             }
-            top.pendingKey = nil
-            let name = key.scalar ?? ""
-            if isMergeKey(key) {
-                top.pairs.append(YAMLPair(key: key, value: node))
-            } else if let existing = top.index(of: name) {
+            guard case .scalar(let name, let style) = key.content else { return }
+            if style == .plain, name == "<<" {
+                stack[top].hasMergeKey = true
+                stack[top].names.append(name)
+                stack[top].pairs.append(YAMLPair(key: key, value: node))
+            } else if let existing = stack[top].index(of: name) {
                 diagnostics.append(
                     .error(
                         .duplicateKey, "duplicate key '\(name)'", at: key.range,
-                        notes: [.init("first defined here", at: top.pairs[existing].key.range)]))
+                        notes: [.init("first defined here", at: stack[top].pairs[existing].key.range)]))
             } else {
-                top.keys?[name] = top.pairs.count
-                top.pairs.append(YAMLPair(key: key, value: node))
+                let position = stack[top].pairs.count
+                if position == 0 {
+                    // Most mappings have a few keys: room for four at once, not one, two, then four.
+                    stack[top].pairs.reserveCapacity(4)
+                    stack[top].names.reserveCapacity(4)
+                }
+                stack[top].keys?[name] = position
+                stack[top].names.append(name)
+                stack[top].pairs.append(YAMLPair(key: key, value: node))
             }
         }
     }
