@@ -35,7 +35,9 @@ public enum TargetMatrixReport {
         for column in matrix.columns {
             output += "\n\(column.target.rawValue) options (and gaps: widen | narrow):\n"
             for option in column.options {
-                output += "  \(option.name)\(option.defaultValue.map { " (default \($0.isEmpty ? "\"\"" : $0))" } ?? ""): \(option.summary)\n"
+                // A choice shows its words (`format: cloudformation | terraform`).
+                let words = choices(option).map { ": \($0.joined(separator: " | "))" } ?? ""
+                output += "  \(option.name)\(words)\(option.defaultValue.map { " (default \($0.isEmpty ? "\"\"" : $0))" } ?? ""): \(option.summary)\n"
             }
         }
         return output
@@ -52,13 +54,21 @@ public enum TargetMatrixReport {
                             "options",
                             .array(
                                 column.options.map { option in
-                                    .object([
+                                    var entries: [StructuredValue.Entry] = [
                                         .init("name", .string(option.name)), .init("summary", .string(option.summary)),
                                         .init("default", option.defaultValue.map { .string($0) } ?? .null),
-                                    ])
+                                    ]
+                                    if let words = choices(option) { entries.append(.init("values", .array(words.map { .string($0) }))) }
+                                    return .object(entries)
                                 })),
                     ])
                 }))
+    }
+
+    /// The words an option takes, when it is a choice among words.
+    static func choices(_ option: OptionSpec) -> [String]? {
+        if case .choice(let words) = option.kind { return words }
+        return nil
     }
 
     static let begin = "<!-- palisade targets: begin -->"

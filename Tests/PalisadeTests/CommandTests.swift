@@ -171,6 +171,16 @@ import Testing
         #expect(Commands.schema().stdout.hasPrefix("{"))
         #expect(Commands.schema().exitStatus == .success)
     }
+
+    @Test func targetsListEachChoiceOptionsWordsSuchAsTheCloudsFormats() {
+        let text = Commands.targets(TargetsRequest(format: .text)).stdout
+        #expect(text.contains("  format: cloudformation | terraform (default cloudformation): "))
+        #expect(text.contains("  format: json | terraform (default json): "))
+        #expect(text.contains("  format: arm | terraform (default arm): "))
+        #expect(text.contains("  output: complete | overlay (default complete): "))
+        let json = Commands.targets(TargetsRequest(format: .json)).stdout
+        #expect(json.contains("\"values\": [\n          \"cloudformation\",\n          \"terraform\"\n        ]"))
+    }
 }
 
 @Suite struct TargetListTests {
