@@ -39,20 +39,12 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("write-baseline"), help: "Write every gap of this run to a baseline file.")
     var writeBaseline: String?
 
-    @Option(
-        name: .customLong("with"),
-        help: ArgumentHelp(
-            "The application's own files for the one --target (a file, or a folder): judge what the platform deploys of them and Palisade's files together.",
-            valueName: "file-or-folder"))
-    var with: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("A target option, over the spec's (repeatable).", valueName: OptionSetting.help))
-    var settings: [OptionSetting] = []
+    @OptionGroup var deployment: DeploymentOptions
 
     func run() throws {
         var request = CompareRequest(spec: spec, targets: targets, format: format, failOn: failOn, baseline: baseline, writeBaseline: writeBaseline)
-        request.with = with
-        request.settings = settings
+        request.with = deployment.with
+        request.settings = deployment.settings
         try finish(Commands.compare(request))
     }
 }

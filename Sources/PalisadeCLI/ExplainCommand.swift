@@ -35,20 +35,12 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: ExplainRequest.Format = .text
 
-    @Option(
-        name: .customLong("with"),
-        help: ArgumentHelp(
-            "The application's own files for the one --target (a file, or a folder): judge what the platform deploys of them and Palisade's files together.",
-            valueName: "file-or-folder"))
-    var with: String?
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("A target option, over the spec's (repeatable).", valueName: OptionSetting.help))
-    var settings: [OptionSetting] = []
+    @OptionGroup var deployment: DeploymentOptions
 
     func run() throws {
         var request = ExplainRequest(spec: spec, from: from, to: to, port: port, targets: targets, format: format)
-        request.with = with
-        request.settings = settings
+        request.with = deployment.with
+        request.settings = deployment.settings
         try finish(Commands.explain(request))
     }
 }

@@ -289,22 +289,25 @@ struct OpenShiftEmitter {
         return context
     }
 
+    /// A container's `ports`: one entry per listened port (named after it with `named`), or nil
+    /// for a workload that listens on none.
+    static func containerPorts(_ workload: Workload, named: Bool) -> StructuredValue.Entry? {
+        let ports = OpenShiftPlan.singlePorts(workload.listens)
+        guard !ports.isEmpty else { return nil }
+        return .init(
+            "ports",
+            .array(
+                ports.map { port in
+                    .object(
+                        (named ? [.init("name", .string(portName(port)))] : [])
+                            + [.init("containerPort", .int(port.lower)), .init("protocol", .string(port.proto.description.uppercased()))])
+                }))
+    }
+
     /// The workload's one container, up to its volume mounts: image, ports, limits, security context.
     func container(_ workload: Workload, securityContext: [StructuredValue.Entry]) -> [StructuredValue.Entry] {
         var container: [StructuredValue.Entry] = [.init("name", .string(workload.name)), .init("image", .string(workload.image.text))]
-        let ports = OpenShiftPlan.singlePorts(workload.listens)
-        if !ports.isEmpty {
-            container.append(
-                .init(
-                    "ports",
-                    .array(
-                        ports.map { port in
-                            .object([
-                                .init("name", .string(Self.portName(port))), .init("containerPort", .int(port.lower)),
-                                .init("protocol", .string(port.proto.description.uppercased())),
-                            ])
-                        })))
-        }
+        if let ports = Self.containerPorts(workload, named: true) { container.append(ports) }
         if let resources = workload.runtime.resources, resources.cpuMillis != nil || resources.memoryBytes != nil {
             var limits: [StructuredValue.Entry] = []
             if let cpu = resources.cpuMillis { limits.append(.init("cpu", .string(cpu % 1000 == 0 ? String(cpu / 1000) : "\(cpu)m"))) }

@@ -187,17 +187,8 @@ struct OpenShiftOverlay {
     /// A team's Deployment reduced to what the component needs to find and patch it.
     static func skeleton(_ patch: Kustomize.Patch, policy: Policy) -> YAMLNode {
         var container: [StructuredValue.Entry] = [.init("name", .string(patch.name))]
-        if let workload = policy.workload(named: patch.name) {
-            let ports = OpenShiftPlan.singlePorts(workload.listens)
-            if !ports.isEmpty {
-                container.append(
-                    .init(
-                        "ports",
-                        .array(
-                            ports.map {
-                                .object([.init("containerPort", .int($0.lower)), .init("protocol", .string($0.proto.description.uppercased()))])
-                            })))
-            }
+        if let workload = policy.workload(named: patch.name), let ports = OpenShiftEmitter.containerPorts(workload, named: false) {
+            container.append(ports)
         }
         let value: StructuredValue = .object([
             .init("apiVersion", "apps/v1"), .init("kind", "Deployment"),
