@@ -92,6 +92,11 @@ public enum Explain {
             if clippedDestinations.isEmpty || relation.overlaps(from: sources, to: relevant, ports: ports) == nil { return .denied }
             return coversListened(relation, sources, relevant, ports, listens) ? .allowed : .partlyAllowed
         }
+        func judgeDeployed(_ relation: Relation) -> Answer.Verdict {
+            if relation.overlaps(from: sources, to: destinations, ports: ports) == nil { return .denied }
+            let everyPort = [PortSet](repeating: .all, count: listens.count)
+            return coversListened(relation, sources, destinations, ports, everyPort) ? .allowed : .partlyAllowed
+        }
         let verdict = judge(policy.intent)
         var flows: [(Flow, PortSet)] = []
         for flow in policy.flows {
@@ -117,7 +122,9 @@ public enum Explain {
             do {
                 let files = application?.target == target ? application?.files : nil
                 let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
-                let onTarget = judge(relation)
+                // The application's own files may listen where the spec does not (a debug port):
+                // its deployment is judged on every port asked, not only those the spec listens on.
+                let onTarget = files == nil ? judge(relation) : judgeDeployed(relation)
                 var rules = onTarget == .denied ? [] : try backend.rules(emission.files, policy: policy, from: sources, to: relevant, ports: ports)
                 // What the application's own files open on this connection, where they say it.
                 for gap in applicationGaps {

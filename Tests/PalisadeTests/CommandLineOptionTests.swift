@@ -111,4 +111,15 @@ import Testing
         #expect(missing.exitStatus == .usage)
         #expect(missing.stderr.contains("--with \(Self.apps)/no-such-file.json: no such file or folder"))
     }
+
+    @Test func explainWithJudgesAPortOnlyTheApplicationsFileOpens() {
+        var explain = ExplainRequest(spec: Self.shop, from: "any", to: "web", port: "tcp/8081", targets: "swarm")
+        let intent = Commands.explain(explain)
+        #expect(intent.stdout.contains("on swarm: denied"))
+        explain.with = "\(Self.apps)/shop/swarm.yaml"
+        let deployed = Commands.explain(explain)
+        #expect(deployed.exitStatus == .success)
+        #expect(deployed.stdout.contains("on swarm: allowed (the intent: denied)"), "\(deployed.stdout)")
+        #expect(deployed.stdout.contains("by \(Self.apps)/shop/swarm.yaml:23:9: swarm allows any address -> web on tcp/8081"))
+    }
 }
