@@ -171,7 +171,7 @@ struct GCPReader {
     func parse() throws -> [Rule] {
         let terraform = files.first { $0.path == GCPTerraformEmitter.file }
         if options.format == .terraform || (terraform != nil && !files.contains { $0.path == Self.file }) {
-            return try GCPTerraformReader(file: try files.required(GCPTerraformEmitter.file)).rules()
+            return try GCPTerraformReader(file: try files.required(GCPTerraformEmitter.file), project: options.project ?? policy.name).rules()
         }
         guard case .sequence(let items) = try files.required(Self.file).document().content else {
             throw ReadFailure(Self.file, "not a JSON array")
