@@ -109,12 +109,15 @@ public enum CompileReport {
     /// A file a compile removed because it no longer writes it (a manifest listed it).
     public static func removed(out: String, path: String) -> String { "removed \(out)/\(path) (no longer compiled)\n" }
 
-    public static func upToDate(out: String, files: Int) -> String { "\(out): \(files) files up to date\n" }
+    public static func upToDate(out: String, files: Int) -> String { "\(out): \(count(files, "file")) up to date\n" }
+
+    /// `1 file`, `7 files`.
+    static func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
 
     /// `app.yaml:12:7: override: service web: privileged was true, now false`.
     public static func override(_ override: Override) -> String {
         "\(override.origin.map { "\($0): " } ?? "")override: \(override.message)\n"
     }
 
-    public static func wrote(files: Int, out: String) -> String { "wrote \(files) files under \(out)/\n" }
+    public static func wrote(files: Int, out: String) -> String { "wrote \(count(files, "file")) under \(out)/\n" }
 }

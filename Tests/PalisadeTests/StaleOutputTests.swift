@@ -71,14 +71,14 @@ import Testing
                     """
                     removed \(out)/aws/chain/security-groups-2.json (no longer compiled)
                     removed \(out)/aws/chain/security-groups-3.json (no longer compiled)
-                    wrote 1 files under \(out)/
+                    wrote 1 file under \(out)/
 
                     """))
             #expect(files(out).keys.sorted() == ["aws/.palisade-manifest", "aws/README.md", "aws/chain/NOTES.md", "aws/chain/security-groups.json"])
             #expect(try manifest(out, "aws") == ["chain/security-groups.json"])
             let upToDate = compile(["small.yaml"], out: out, targets: [.aws], check: true)
             #expect(upToDate.exitStatus == .success, "\(upToDate.stderr)")
-            #expect(upToDate.stderr.hasSuffix("\(out): 1 files up to date\n"))
+            #expect(upToDate.stderr.hasSuffix("\(out): 1 file up to date\n"))
         }
     }
 
