@@ -179,7 +179,8 @@ extension OpenShiftBackend: ApplicationBackend {
                         throw BackendError(
                             .error(
                                 .unknownReference,
-                                "openshift: \(file.path): \(key) entry '\(text)' names no file or folder of the application's folder: kustomize could not build the hardened tree",
+                                "openshift: \(file.path): \(key) entry '\(text)' names no file or folder of the application's folder: "
+                                    + "kustomize could not build the hardened tree",
                                 at: entry.range, help: "name a file or folder inside the folder given to --apply-to"))
                     }
                 }
