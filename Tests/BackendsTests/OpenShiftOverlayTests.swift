@@ -471,7 +471,7 @@ import YAML
         #expect(!connections.isEmpty)
         for gap in connections {
             #expect(gap.origin?.file == "workloads.yaml" && gap.origin?.start.line == line, "\(gap.message) at \(String(describing: gap.origin))")
-            #expect(gap.reason.contains("hostNetwork: true on web"))
+            #expect(gap.reason.contains("hostNetwork: true on web:"), "\(gap.reason)")
             #expect([.workloadSegmentation, .externalIngress, .externalEgress, .dnsEgress].contains(gap.capability))
         }
         // Every connection the merged deployment adds or removes is covered by a gap of its kind.

@@ -470,7 +470,8 @@ extension OpenShiftBackend: ApplicationBackend {
             var gap = gap
             guard let connection = gap.connection else { return gap }
             let ends = names(connection.destination) + names(connection.source)
-            let exposed = ends.filter { causes[$0] != nil }
+            var seen: Set<String> = []
+            let exposed = ends.filter { causes[$0] != nil && seen.insert($0).inserted }
             let verb = gap.kind == .widened ? "opens" : "closes"
             if let first = exposed.first, let cause = causes[first] {
                 let who = exposed.count == 1 ? first : exposed.joined(separator: ", ")
