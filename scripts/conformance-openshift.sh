@@ -102,6 +102,24 @@ else
   else
     fail "palisade compile (overlay) --check: $(cat "$work/overlay-compile.log")"
   fi
+  # --apply-to: each sample's team folder, whole (a kustomization over base/) and base/ alone,
+  # hardened into a tree that kubectl kustomize builds from where it is written.
+  for app in samples/apps/*/openshift; do
+    policy=$(basename "$(dirname "$app")")
+    # The sample spec that defines the policy (statuspage is in no-segments.yaml).
+    spec=samples/$policy.yaml
+    [ -f "$spec" ] || spec=$(grep -lx "name: $policy" samples/*.yaml | head -1)
+    [ -n "$spec" ] || { fail "$app: no sample spec defines policy $policy"; continue; }
+    for folder in "$app" "$app/base"; do
+      applied="$work/applied/$policy-$(basename "$folder")"
+      rm -rf "$applied"
+      if ! .build/debug/palisade compile "$spec" --target openshift --apply-to "$folder" --out "$applied" >"$work/apply.log" 2>&1; then
+        fail "$folder: palisade compile --apply-to: $(cat "$work/apply.log")"
+        continue
+      fi
+      if kubectl kustomize "$applied/openshift/$policy" >"$applied.yaml" 2>"$work/apply-kustomize.err"; then pass; else fail "$folder (--apply-to): kubectl kustomize: $(cat "$work/apply-kustomize.err")"; fi
+    done
+  done
 fi
 echo "conformance-openshift: $passed passed, $failed failed"
 [ "$failed" = 0 ]

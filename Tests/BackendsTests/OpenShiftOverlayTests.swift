@@ -385,3 +385,124 @@ import YAML
         }
     }
 }
+
+/// `--apply-to` on a layered kustomize folder, and the connections the team's own host
+/// networking opens under `--with`.
+@Suite struct OpenShiftLayeredApplicationTests {
+    let backend = OpenShiftBackend()
+
+    /// Every YAML file under samples/apps/POLICY/openshift[/SUB], by its path relative to it.
+    func folder(_ policy: String, _ sub: String = "") throws -> [ApplicationFile] {
+        let root = repositoryRoot.appendingPathComponent("samples/apps/\(policy)/openshift\(sub)")
+        let walker = try #require(FileManager.default.enumerator(atPath: root.path))
+        var paths: [String] = []
+        while let entry = walker.nextObject() as? String {
+            if entry.hasSuffix(".yaml") { paths.append(entry) }
+        }
+        return try paths.sorted().map { ApplicationFile(path: $0, contents: try String(contentsOf: root.appendingPathComponent($0), encoding: .utf8)) }
+    }
+
+    func settings(_ policy: Policy) -> TargetOptions { policy.targets.first { $0.target == .openshift } ?? options(.openshift, .widen) }
+
+    @Test(arguments: backendSamples)
+    func applyToALayeredFolderListsThePolicyFileOnlyAtItsRoot(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let application = try folder(policy.name)
+        #expect(application.map(\.path).contains("base/kustomization.yaml"))
+        let result = try backend.apply(policy, options: settings(policy), to: application)
+        let files = Dictionary(uniqueKeysWithValues: result.emission.files.map { ($0.path, $0.contents) })
+        // The sub-kustomization keeps its bytes; the root one lists the policy file and no
+        // longer names Palisade's own overlay output.
+        #expect(files["base/kustomization.yaml"] == application.first { $0.path == "base/kustomization.yaml" }?.contents)
+        let rootText = try #require(files["kustomization.yaml"])
+        let root = try #require(YAMLLoader.loadStream(text: rootText, file: "kustomization.yaml").documents.first)
+        #expect(root["resources"].map(OpenShiftBackend.describe) == "[base, palisade-policy.yaml]")
+        #expect(root["components"] == nil)
+        let removed = try #require(result.overrides.first { $0.field == "components" })
+        #expect(removed.subject == "Kustomization kustomization.yaml")
+        #expect(removed.origin?.file == "kustomization.yaml" && removed.application.hasSuffix("openshift/\(policy.name)]") && removed.palisade == "unset")
+        #expect(files[OpenShiftBackend.policyFile] != nil)
+
+        // The base folder alone: its own kustomization lists the file.
+        let base = try backend.apply(policy, options: settings(policy), to: try folder(policy.name, "/base"))
+        let baseRoot = try #require(base.emission.files.first { $0.path == "kustomization.yaml" })
+        #expect(baseRoot.contents.contains("- palisade-policy.yaml"))
+        #expect(!base.overrides.contains { $0.field == "components" })
+    }
+
+    @Test func aKustomizationEntryThatWouldNotResolveIsALocatedError() throws {
+        let policy = try samplePolicy("shop.yaml")
+        for (path, entry) in [
+            ("kustomization.yaml", "../elsewhere"), ("base/kustomization.yaml", "missing.yaml"), ("kustomization.yaml", "../../../../out/openshift/other"),
+        ] {
+            let application = try folder("shop").map { file in
+                guard file.path == path else { return file }
+                let key = file.contents.contains("components:") && path == "kustomization.yaml" ? "components:\n" : "resources:\n"
+                return ApplicationFile(path: file.path, contents: file.contents.replacingOccurrences(of: key, with: key + "- \(entry)\n"))
+            }
+            do {
+                _ = try backend.apply(policy, options: settings(policy), to: application)
+                Issue.record("\(path): \(entry) was accepted")
+            } catch let error as BackendError {
+                #expect(error.diagnostic.message.contains("'\(entry)'"), "\(error.diagnostic.message)")
+                #expect(error.diagnostic.range?.file == path)
+            }
+        }
+    }
+
+    @Test func theTeamsHostNetworkOpensConnectionsReportedAtItsLine() throws {
+        let policy = try samplePolicy("shop.yaml")
+        var application = try folder("shop", "/base")
+        let index = try #require(application.firstIndex { $0.path == "workloads.yaml" })
+        let text = application[index].contents
+        // The web Deployment's pod spec gets `hostNetwork: true` as its first key.
+        let web = try #require(text.range(of: "  name: web\n"))
+        let pod = try #require(text.range(of: "    spec:\n", range: web.upperBound..<text.endIndex))
+        application[index].contents = text.replacingCharacters(in: pod, with: "    spec:\n      hostNetwork: true\n")
+        let line = text[..<pod.upperBound].split(separator: "\n", omittingEmptySubsequences: false).count
+        let component = try backend.emit(policy, options: settings(policy)).files
+        let deployed = try backend.deployment(component, application: application, policy: policy, options: settings(policy))
+        // Palisade's files alone (complete and overlay read back the same).
+        let own = try backend.read(component, policy: policy).relation
+        let widened = deployed.readBack.relation.subtracting(own)
+        let narrowed = own.subtracting(deployed.readBack.relation)
+        #expect(!widened.isEmpty || !narrowed.isEmpty, "the team's hostNetwork changes the relation")
+        let connections = deployed.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
+        #expect(!connections.isEmpty)
+        for gap in connections {
+            #expect(gap.origin?.file == "workloads.yaml" && gap.origin?.start.line == line, "\(gap.message) at \(String(describing: gap.origin))")
+            #expect(gap.reason.contains("hostNetwork: true on web:"), "\(gap.reason)")
+            #expect([.workloadSegmentation, .externalIngress, .externalEgress, .dnsEgress].contains(gap.capability))
+        }
+        // Every connection the merged deployment adds or removes is covered by a gap of its kind.
+        func covered(_ relation: Relation, _ kind: Gap.Kind) -> Bool {
+            let gaps = connections.filter { $0.kind == kind }.compactMap(\.connection)
+            func names(_ endpoint: Endpoint) -> [String] {
+                switch endpoint {
+                case .workload(let name): [name]
+                case .workloads(let names): names
+                default: []
+                }
+            }
+            let name = { (id: WorkloadID) in policy.workloads[id.index].name }
+            let pairs = relation.sortedPairs.allSatisfy { pair, ports in
+                gaps.contains { names($0.source).contains(name(pair.source)) && names($0.destination).contains(name(pair.destination)) && $0.ports == ports }
+            }
+            let ingress = relation.ingress.allSatisfy { id, rules in
+                rules.entries.allSatisfy { entry in
+                    gaps.contains { $0.source == .external(entry.peers) && names($0.destination).contains(name(id)) && $0.ports == entry.ports }
+                }
+            }
+            let egress = relation.egress.allSatisfy { id, rules in
+                rules.entries.allSatisfy { entry in
+                    gaps.contains { $0.destination == .external(entry.peers) && names($0.source).contains(name(id)) && $0.ports == entry.ports }
+                }
+            }
+            let pairCount = relation.betweenWorkloads.count
+            let counted = gaps.filter { !(names($0.source).isEmpty || names($0.destination).isEmpty) }.reduce(0) { $0 + $1.pairCount }
+            return pairs && ingress && egress && counted == pairCount
+        }
+        #expect(covered(widened, .widened))
+        #expect(covered(narrowed, .narrowed))
+    }
+}

@@ -49,9 +49,21 @@ extension OpenShiftBackend: ApplicationBackend {
             var written: [YAMLNode] = []
             for document in documents {
                 let kind = document["kind"]?.scalar ?? ""
-                if kind == "Kustomization", let updated = Self.listing(Self.policyFile, in: document) {
-                    written.append(updated)
-                    changed = true
+                if kind == "Kustomization" {
+                    // Only the folder's own kustomization lists the policy file written beside
+                    // it; the kustomizations under it are left alone.
+                    guard Self.isRootKustomization(file.path) else {
+                        written.append(document)
+                        continue
+                    }
+                    var updated = Self.withoutPalisadeComponent(document, policy: policy.name, file: file.path, overrides: &overrides)
+                    updated = Self.listing(Self.policyFile, in: updated) ?? updated
+                    if !Kustomize.sameValue(updated, document) {
+                        written.append(updated)
+                        changed = true
+                    } else {
+                        written.append(document)
+                    }
                     continue
                 }
                 guard Kustomize.workloadKinds.contains(kind), let name = document["metadata"]?["name"]?.scalar, let deployment = deployments[name] else {
@@ -76,6 +88,7 @@ extension OpenShiftBackend: ApplicationBackend {
                 files.append(file)
             }
         }
+        try Self.checkResolves(application, plus: [Self.policyFile], written: files)
         let names = application.map(\.path).joined(separator: ", ")
         for workload in policy.workloads where found[workload.name] == nil {
             throw BackendError(
@@ -109,6 +122,86 @@ extension OpenShiftBackend: ApplicationBackend {
         }
         guard !items.contains(where: { $0.scalar == file }) else { return nil }
         return Kustomize.setting("resources", YAMLNode(.sequence(items + [entry]), range: resources.range), in: kustomization)
+    }
+
+    /// The names kustomize reads a folder's kustomization from.
+    static let kustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+
+    /// Whether `path` is the kustomization at the root of the folder `--apply-to` names.
+    static func isRootKustomization(_ path: String) -> Bool { kustomizationNames.contains(path) }
+
+    /// A kustomization without the `components:` entries that name Palisade's own overlay
+    /// output for `policy` (a path ending in `openshift/POLICY`): the hardened files carry its
+    /// decisions already, and the path does not resolve from where they are written. Each
+    /// removal is an `Override` at the entry.
+    static func withoutPalisadeComponent(_ kustomization: YAMLNode, policy: String, file: String, overrides: inout [Override]) -> YAMLNode {
+        guard let components = kustomization["components"], case .sequence(let items) = components.content else { return kustomization }
+        let own = { (entry: YAMLNode) -> Bool in
+            guard let path = entry.scalar else { return false }
+            let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+            return trimmed == "openshift/\(policy)" || trimmed.hasSuffix("/openshift/\(policy)")
+        }
+        let kept = items.filter { !own($0) }
+        guard kept.count != items.count else { return kustomization }
+        let shown = "[" + kept.compactMap(\.scalar).joined(separator: ", ") + "]"
+        for entry in items where own(entry) {
+            overrides.append(
+                Override(
+                    origin: entry.range, subject: "Kustomization \(file)", field: "components", application: describe(components),
+                    palisade: kept.isEmpty ? "unset" : shown))
+        }
+        return kept.isEmpty
+            ? Kustomize.removing("components", from: kustomization)
+            : Kustomize.setting("components", YAMLNode(.sequence(kept), range: components.range), in: kustomization)
+    }
+
+    /// A located error at the first `resources:` or `components:` entry of a kustomization of
+    /// the application's folder that names no file or folder of what `apply` writes (the
+    /// folder's own files, `extra` beside them): kustomize could not build the tree. Remote
+    /// entries (`https://…`, `github.com/…`) are not checked.
+    static func checkResolves(_ application: [ApplicationFile], plus extra: [String], written: [OutputFile]) throws {
+        let paths = Set(written.map(\.path) + extra)
+        let folders = Set(
+            paths.flatMap { path -> [String] in
+                let parts = path.split(separator: "/").map(String.init)
+                return (0..<max(parts.count - 1, 0)).map { parts[0...$0].joined(separator: "/") }
+            })
+        for file in written where kustomizationNames.contains(file.path.split(separator: "/").last.map(String.init) ?? "") {
+            let documents = try load(file)
+            let base = file.path.split(separator: "/").dropLast().map(String.init)
+            for document in documents where document["kind"]?.scalar == "Kustomization" {
+                for key in ["resources", "components"] {
+                    guard let list = document[key], case .sequence(let items) = list.content else { continue }
+                    for entry in items {
+                        guard let text = entry.scalar, !text.contains("://"), !text.hasPrefix("github.com/") else { continue }
+                        let resolved = normalized(base, text)
+                        if let resolved, resolved.isEmpty || paths.contains(resolved) || folders.contains(resolved) { continue }
+                        throw BackendError(
+                            .error(
+                                .unknownReference,
+                                "openshift: \(file.path): \(key) entry '\(text)' names no file or folder of the application's folder: "
+                                    + "kustomize could not build the hardened tree",
+                                at: entry.range, help: "name a file or folder inside the folder given to --apply-to"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `path` taken from the folder `base` (path components), `.` and `..` resolved; nil when
+    /// it leaves the folder's root.
+    static func normalized(_ base: [String], _ path: String) -> String? {
+        var parts = path.hasPrefix("/") ? [] : base
+        for part in path.split(separator: "/").map(String.init) {
+            switch part {
+            case ".", "": continue
+            case "..":
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            default: parts.append(part)
+            }
+        }
+        return path.hasPrefix("/") ? nil : parts.joined(separator: "/")
     }
 
     /// A team workload with Palisade's fields set, then every contradicting field the patch
@@ -309,6 +402,17 @@ extension OpenShiftBackend: ApplicationBackend {
         }
         let readBack = try OpenShiftReader(policy: policy, files: component, application: documents).read()
         var gaps: [Gap] = []
+        // Where the team's own fields put a workload on its node's network.
+        var causes: [String: (origin: SourceRange, words: String)] = [:]
+        for workload in policy.workloads {
+            for index in matched[workload.name] ?? [] where causes[workload.name] == nil {
+                causes[workload.name] = Self.hostExposure(built[index])
+            }
+        }
+        let own = try read(component, policy: policy).relation
+        gaps += Self.connectionChanges(
+            widened: readBack.relation.subtracting(own), narrowed: own.subtracting(readBack.relation), policy: policy, causes: causes,
+            fallback: { name in (matched[name]?.first).map { documents[$0].range } })
         for workload in policy.workloads {
             for index in matched[workload.name] ?? [] {
                 let kind = built[index]["kind"]?.scalar ?? "object"
@@ -326,6 +430,66 @@ extension OpenShiftBackend: ApplicationBackend {
             }
         }
         return Deployment(readBack: readBack, gaps: gaps)
+    }
+
+    /// The team's field that puts a merged workload's pods on its node's network: its
+    /// `hostNetwork: true`, else its first `hostPort` entry; nil when it sets neither.
+    static func hostExposure(_ document: YAMLNode) -> (origin: SourceRange, words: String)? {
+        guard let pod = Kustomize.at(document, ["spec", "template", "spec"]) else { return nil }
+        if let value = pod["hostNetwork"], value.scalar == "true" { return (value.range, "hostNetwork: true") }
+        for kind in ["initContainers", "containers"] {
+            guard let list = pod[kind], case .sequence(let containers) = list.content else { continue }
+            for container in containers {
+                guard let ports = container["ports"], case .sequence(let entries) = ports.content else { continue }
+                for entry in entries {
+                    if let hostPort = entry["hostPort"] { return (hostPort.range, "hostPort \(hostPort.scalar ?? "")") }
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The connections the merged deployment allows (`widened`) or blocks (`narrowed`)
+    /// beyond what Palisade's files alone enforce, as gaps grouped into products, each located
+    /// at the team's field that opens or closes it (`hostExposure` of a workload at either
+    /// end, destinations first), else at the team's object (`fallback`).
+    static func connectionChanges(
+        widened: Relation, narrowed: Relation, policy: Policy, causes: [String: (origin: SourceRange, words: String)],
+        fallback: (String) -> SourceRange?
+    ) -> [Gap] {
+        guard !(widened.isEmpty && narrowed.isEmpty) else { return [] }
+        let grouped = groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .openshift) { _ in "" }
+        func names(_ endpoint: Endpoint) -> [String] {
+            switch endpoint {
+            case .workload(let name): [name]
+            case .workloads(let names): names
+            default: []
+            }
+        }
+        return grouped.map { gap in
+            var gap = gap
+            guard let connection = gap.connection else { return gap }
+            let ends = names(connection.destination) + names(connection.source)
+            var seen: Set<String> = []
+            let exposed = ends.filter { causes[$0] != nil && seen.insert($0).inserted }
+            let verb = gap.kind == .widened ? "opens" : "closes"
+            if let first = exposed.first, let cause = causes[first] {
+                let who = exposed.count == 1 ? first : exposed.joined(separator: ", ")
+                gap.reason = "the application's files set \(cause.words) on \(who): it \(verb) this connection beyond Palisade's NetworkPolicies"
+                gap.origin = cause.origin
+            } else {
+                gap.reason = "the application's files \(verb) this connection beyond Palisade's NetworkPolicies"
+                gap.origin = ends.lazy.compactMap(fallback).first ?? gap.origin
+            }
+            if case .connection(let connection) = gap.subject {
+                switch (connection.source, connection.destination) {
+                case (.external, _): gap.capability = .externalIngress
+                case (_, .external): break
+                default: gap.capability = .workloadSegmentation
+                }
+            }
+            return gap
+        }
     }
 
     /// What a merged workload's own fields open beyond the spec: host namespaces and ports,
