@@ -444,4 +444,84 @@ import YAML
             }
         }
     }
+
+    /// The shop fixture with a service of the application's own that publishes `port` in
+    /// ingress mode (short syntax).
+    func shopWithAdmin(publishing port: String) throws -> (Policy, [ApplicationFile]) {
+        let policy = try samplePolicy("shop.yaml")
+        let text = try application(policy)[0].contents
+        let services = try #require(text.range(of: "\nservices:\n"))
+        var changed = text
+        changed.insert(contentsOf: "  admin:\n    image: busybox\n    ports: [\"\(port)\"]\n", at: services.upperBound)
+        return (policy, [ApplicationFile(path: "swarm.yaml", contents: changed)])
+    }
+
+    /// The published ports of a service of a written stack.
+    func publishedPorts(_ contents: String, _ service: String) throws -> [String] {
+        try root(contents)["services"]?[service]?["ports"]?.items.map { $0["published"]?.scalar ?? $0.text } ?? []
+    }
+
+    @Test func applyPublishesAroundThePortsTheApplicationPublishes() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let alone = try backend.apply(policy, options: options(.swarm, .widen), to: try application(policy))
+        let plain = alone.emission.files[0].contents
+        // The port the rule gives catalog's metrics port on its own.
+        let taken = try #require(try publishedPorts(plain, "catalog").first { (Int($0) ?? 0) >= 30000 })
+        let (_, app) = try shopWithAdmin(publishing: "\(taken):80")
+        let result = try backend.apply(policy, options: options(.swarm, .widen), to: app)
+        let written = result.emission.files[0].contents
+        #expect(try SwarmReader.portConflicts(root: try root(written), file: "swarm.yaml") == [])
+        #expect(try !publishedPorts(written, "catalog").contains(taken))
+        #expect(try publishedPorts(written, "admin") == ["\(taken):80"])
+        #expect(result.overrides.map(\.message) == alone.overrides.map(\.message))
+        // A workload's port the application publishes as itself is published elsewhere too.
+        let (_, https) = try shopWithAdmin(publishing: "443:8443")
+        let around = try backend.apply(policy, options: options(.swarm, .widen), to: https).emission.files[0].contents
+        #expect(try SwarmReader.portConflicts(root: try root(around), file: "swarm.yaml") == [])
+        #expect(try publishedPorts(plain, "web").contains("443"))
+        #expect(try !publishedPorts(around, "web").contains("443"))
+        #expect(try root(around)["services"]?["web"]?["ports"]?.items.contains { $0["target"]?.scalar == "443" } == true)
+        // The written stack reads back as the complete one does.
+        let read = try backend.read(result.emission.files, policy: policy)
+        #expect(read.relation == (try backend.read(try backend.emit(policy, options: options(.swarm, .widen)).files, policy: policy)).relation)
+    }
+
+    @Test func deploymentRefusesAPortTheApplicationPublishesToo() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let opts = options(.swarm, .widen, ["output": .string("overlay")])
+        let files = try backend.emit(policy, options: opts).files
+        let taken = try #require(try publishedPorts(files[0].contents, "catalog").first { (Int($0) ?? 0) >= 30000 })
+        let (_, app) = try shopWithAdmin(publishing: "\(taken):80")
+        let error = try #require(throws: BackendError.self) { _ = try backend.deployment(files, application: app, policy: policy, options: opts) }
+        let lines = app[0].contents.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = (lines.firstIndex { $0.contains("\"\(taken):80\"") } ?? -1) + 1
+        #expect(error.diagnostic.range?.file == "swarm.yaml")
+        #expect(error.diagnostic.range?.start.line == line)
+        #expect(error.diagnostic.message.contains("tcp/\(taken) is published by services admin, catalog, in ingress mode"), "\(error.diagnostic.message)")
+        #expect(error.diagnostic.notes.count == 1)
+    }
+
+    @Test(arguments: samples)
+    func applyingTwiceOverridesNothingAndWritesTheSameBytes(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let first = try backend.apply(policy, options: options(.swarm, .widen), to: try application(policy))
+        let again = first.emission.files.map { ApplicationFile(path: $0.path, contents: $0.contents) }
+        let second = try backend.apply(policy, options: options(.swarm, .widen), to: again)
+        #expect(second.overrides.isEmpty, "\(second.overrides.map(\.message))")
+        #expect(second.emission.files.map(\.contents) == first.emission.files.map(\.contents))
+    }
+
+    @Test func overridesCompareMeaningNotSpelling() {
+        let ours: StructuredValue = .object([
+            .init("type", .string("tmpfs")), .init("target", .string("/data")), .init("tmpfs", .object([.init("size", .int(3))])),
+        ])
+        let theirs: StructuredValue = .object([
+            .init("tmpfs", .object([.init("size", .string("3"))])), .init("target", .number("/data")), .init("type", .number("tmpfs")),
+        ])
+        #expect(theirs.means(ours))
+        #expect(StructuredValue.bool(true).means(.number("yes")))
+        #expect(!StructuredValue.object([.init("internal", .bool(true))]).means(.object([.init("internal", .bool(false))])))
+        #expect(!StructuredValue.array([.string("a"), .string("b")]).means(.array([.string("b"), .string("a")])))
+        #expect(!StructuredValue.object([.init("a", .null)]).means(.object([.init("b", .null)])))
+    }
 }

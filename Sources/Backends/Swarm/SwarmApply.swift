@@ -16,7 +16,12 @@ extension SwarmBackend: ApplicationBackend {
         let emission = try emit(policy, with: complete)
         var overlay = options
         overlay.output = .overlay
-        let plan = try plan(policy, overlay)
+        // The ports the application's other services publish are taken: Palisade's go around
+        // them by the same rule as between workloads (`SwarmIngressPorts`). A workload's
+        // service keeps none of its own (`setPorts`).
+        let names = Set(policy.workloads.map(\.name))
+        let reserved = compose.files.reduce(PortSet()) { $0.union(SwarmReader.publishedPorts(root: $1.root, excluding: names)) }
+        let plan = try plan(policy, overlay, reserved: reserved)
         let decided = SwarmEmitter(plan: plan).document()
         var documents = compose.files.map { StructuredValue($0.root) }
         var overrides: [Override] = []
@@ -37,7 +42,7 @@ extension SwarmBackend: ApplicationBackend {
                 documents[first].update("networks") { defined in
                     if case .null = defined { defined = .object([]) }
                     for network in networks {
-                        if let theirs = root["networks"]?[network.key], StructuredValue(theirs) != network.value {
+                        if let theirs = root["networks"]?[network.key], !StructuredValue(theirs).means(network.value) {
                             overrides.append(
                                 Override(
                                     origin: theirs.range, subject: "network \(network.key)", field: "networks.\(network.key)", application: theirs.text,
@@ -115,7 +120,7 @@ struct SwarmHardening {
         // Scalars: set where the spec decides them.
         for key in ["user", "read_only"] {
             guard let ours = palisade[key] else { continue }
-            if let theirs = application[key], theirs.scalar != ours.text { report(theirs, key, theirs.text, ours.text) }
+            if let theirs = application[key], !StructuredValue(theirs).means(ours) { report(theirs, key, theirs.text, ours.text) }
             body.set(key, ours)
         }
         if runtime.capabilities != nil {
@@ -176,7 +181,7 @@ struct SwarmHardening {
         for mount in ours {
             let target = mount["target"]?.text
             if let index = volumes.firstIndex(where: { $0.0 == target }) {
-                if let theirs = volumes[index].2, volumes[index].1 != mount { report(theirs, "volumes", theirs.text, mount.text) }
+                if let theirs = volumes[index].2, !volumes[index].1.means(mount) { report(theirs, "volumes", theirs.text, mount.text) }
                 volumes[index] = (target, mount, nil)
             } else {
                 volumes.append((target, mount, nil))
@@ -290,6 +295,32 @@ struct SwarmHardening {
 }
 
 extension StructuredValue {
+    /// Whether two values mean the same to compose: mappings by key whatever their order, lists
+    /// item by item, scalars by what compose reads (`"3"` and `3`, `yes` and `true` alike,
+    /// quoted or not). An override is reported only where the values differ by this.
+    func means(_ other: StructuredValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.null, _), (_, .null): return false
+        case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.means($1) }
+        case (.object(let a), .object(let b)):
+            guard a.count == b.count, Set(a.map(\.key)).count == a.count else { return false }
+            return a.allSatisfy { entry in b.first { $0.key == entry.key }.map { entry.value.means($0.value) } ?? false }
+        case (.array, _), (_, .array), (.object, _), (_, .object): return false
+        default: return Self.scalarMeaning(text) == Self.scalarMeaning(other.text)
+        }
+    }
+
+    /// A scalar as compose reads it: a YAML 1.1 boolean or a decimal integer in one spelling,
+    /// anything else as written.
+    static func scalarMeaning(_ text: String) -> String {
+        switch text.lowercased() {
+        case "true", "yes", "on", "y": return "true"
+        case "false", "no", "off", "n": return "false"
+        default: return Int(text).map(String.init) ?? text
+        }
+    }
+
     /// The items of an array (none for anything else).
     var items: [StructuredValue] {
         if case .array(let items) = self { return items }

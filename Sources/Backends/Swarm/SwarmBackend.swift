@@ -23,9 +23,10 @@ public struct SwarmBackend: Backend {
     }
 
     /// The stack decided for `policy`: networks, published ports and their published numbers.
-    func plan(_ policy: Policy, _ options: SwarmOptions) throws -> SwarmPlan {
+    /// `reserved`: the ports the application's own services publish (`apply`).
+    func plan(_ policy: Policy, _ options: SwarmOptions, reserved: PortSet = PortSet()) throws -> SwarmPlan {
         var plan = SwarmPlan(policy: policy, options: options)
-        if options.publishMode == .ingress { plan.ingressPorts = try SwarmIngressPorts.assign(plan.published, policy: policy) }
+        if options.publishMode == .ingress { plan.ingressPorts = try SwarmIngressPorts.assign(plan.published, policy: policy, reserved: reserved) }
         return plan
     }
 

@@ -16,6 +16,7 @@ extension SwarmBackend {
         for file in compose.files.dropFirst() { root = SwarmMerge.file(root, file.root) }
         root = SwarmMerge.file(root, own)
         let name = (compose.files.map(\.path) + [ownFile]).joined(separator: " + ")
+        try Self.checkPorts(root, name: name, application: Set(compose.files.map(\.path)))
 
         var gaps: [Gap] = []
         let services = root["services"]?.pairs ?? []
@@ -76,6 +77,20 @@ extension SwarmBackend {
         gaps += connectionGaps(widened, policy: policy, located: located, compose: compose, ownNetworks: own)
         gaps += runtimeGaps(policy, located: located, compose: compose, alone: alone)
         return Deployment(readBack: read, gaps: gaps)
+    }
+
+    /// swarmkit's manager refuses the merged stack where two services publish one port and one
+    /// of them in ingress mode, or one service publishes a port twice (`portConflicts`): palisade
+    /// chose its published ports without the application's file (`output: overlay`), so the
+    /// clash is an error located at the application's entry (`compile --apply-to` avoids it).
+    static func checkPorts(_ root: YAMLNode, name: String, application: Set<String>) throws {
+        guard let conflict = try SwarmReader.portConflictSites(root: root, file: name).first else { return }
+        let entry = conflict.entries.first { application.contains($0.range.file) } ?? conflict.entries[0]
+        throw BackendError(
+            .error(
+                .targetLimit, "swarm: \(conflict.message) in \(name); the swarm manager refuses the stack", at: entry.range,
+                notes: conflict.entries.filter { $0.range != entry.range }.map { Diagnostic.Note("also published here", at: $0.range) },
+                help: "publish another port in the application's file, or compile with --apply-to it, which publishes palisade's ports around the file's own"))
     }
 
     /// A gap per workload pair and external rule the application's fields open, located at the

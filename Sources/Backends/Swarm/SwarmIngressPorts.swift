@@ -26,6 +26,11 @@ struct SwarmPort: Hashable, Comparable, CustomStringConvertible {
 /// `dynamicPortStart`–`dynamicPortEnd` in swarmkit's `portallocator.go`) and takes the first
 /// port from there that nothing else in the stack publishes, counting up to 65535 and then
 /// from 30000; the shared ports are placed in order of protocol, port and workload name.
+///
+/// Under `compile --apply-to`, the application's file publishes ports of its own too (in the
+/// services the spec does not name): each of those counts as published by another service, so
+/// a workload's port that the file publishes already is a shared port, and no port the rule
+/// gives lands on one the file publishes.
 enum SwarmIngressPorts {
     /// Swarm's range for the published ports it picks itself.
     static let dynamicRange = 30000...32767
@@ -34,9 +39,10 @@ enum SwarmIngressPorts {
 
     /// For each workload, the published port of each of its ports another workload publishes
     /// too; empty when no port is published twice.
-    static func assign(_ published: [WorkloadID: PortSet], policy: Policy) throws -> [WorkloadID: [SwarmPort: Int]] {
+    /// `reserved` holds the ports other services of the stack publish (the application's own).
+    static func assign(_ published: [WorkloadID: PortSet], policy: Policy, reserved: PortSet = PortSet()) throws -> [WorkloadID: [SwarmPort: Int]] {
         let ids = published.keys.sorted { $0.index < $1.index }
-        var seen = PortSet()
+        var seen = reserved
         var shared = PortSet()
         for id in ids {
             let ports = published[id]!
@@ -52,7 +58,7 @@ enum SwarmIngressPorts {
         for id in ids {
             for range in published[id]!.intersection(shared).ranges { count[range.proto, default: 0] += range.upper - range.lower + 1 }
         }
-        let own = seen.subtracting(shared)
+        let own = seen.subtracting(shared).union(reserved)
         var free: [TransportProtocol: FreePorts] = [:]
         for (proto, needed) in count.sorted(by: { $0.key < $1.key }) {
             var ports = FreePorts(count: pool.count)
@@ -159,27 +165,60 @@ extension SwarmReader {
 
     /// The same, for a stack already loaded (an application's file as `apply` writes it).
     static func portConflicts(root: YAMLNode, file: String) throws -> [String] {
+        try portConflictSites(root: root, file: file).map(\.message).sorted()
+    }
+
+    /// One conflict of `portConflicts`: the line, and the `ports` entries that make it, in the
+    /// order of the stack's services.
+    struct PortConflict {
+        var message: String
+        var entries: [YAMLNode]
+    }
+
+    /// `portConflicts` with the entries of each conflict, in port order.
+    static func portConflictSites(root: YAMLNode, file: String) throws -> [PortConflict] {
         guard case .mapping(let services)? = root["services"]?.content else { throw ReadFailure(file, "services is not a mapping") }
-        var users: [SwarmPort: [(service: String, ingress: Bool)]] = [:]
-        var conflicts: [String] = []
+        var users: [SwarmPort: [(service: String, ingress: Bool, entry: YAMLNode)]] = [:]
+        var conflicts: [PortConflict] = []
         for service in services {
             guard let ports = service.value["ports"] else { continue }
             guard case .sequence(let entries) = ports.content else { throw ReadFailure(file, "ports of \(service.name) is not a list") }
-            var own = Set<SwarmPort>()
+            var own: [SwarmPort: YAMLNode] = [:]
             for entry in entries {
                 let (published, ingress) = try publishedSide(entry, file: file)
                 for port in published {
-                    if !own.insert(port).inserted { conflicts.append("\(port) is published twice by service '\(service.name)'") }
-                    users[port, default: []].append((service.name, ingress))
+                    if let first = own[port] {
+                        conflicts.append(PortConflict(message: "\(port) is published twice by service '\(service.name)'", entries: [first, entry]))
+                    } else {
+                        own[port] = entry
+                    }
+                    users[port, default: []].append((service.name, ingress, entry))
                 }
             }
         }
         for (port, claims) in users.sorted(by: { $0.key < $1.key }) {
             let names = Set(claims.map(\.service))
             guard names.count > 1, claims.contains(where: \.ingress) else { continue }
-            conflicts.append("\(port) is published by services \(names.sorted().joined(separator: ", ")), in ingress mode by at least one")
+            conflicts.append(
+                PortConflict(
+                    message: "\(port) is published by services \(names.sorted().joined(separator: ", ")), in ingress mode by at least one",
+                    entries: claims.map(\.entry)))
         }
-        return conflicts.sorted()
+        return conflicts
+    }
+
+    /// The ports the services of `root` not in `excluded` publish, in any mode (an ingress
+    /// port conflicts with a port another service publishes in either mode); entries that do
+    /// not read are left to the reader, which reports them.
+    static func publishedPorts(root: YAMLNode, excluding excluded: Set<String>) -> PortSet {
+        var ports: [PortRange] = []
+        for service in root["services"]?.pairs ?? [] where !excluded.contains(service.name) {
+            for entry in service.value["ports"]?.items ?? [] {
+                guard let side = try? publishedSide(entry, file: "") else { continue }
+                ports += side.ports.map { PortRange($0.proto, $0.port, $0.port) }
+            }
+        }
+        return PortSet(ports)
     }
 
     /// A published side that is a port or a range of ports (`0` or nothing: Swarm picks one);
@@ -193,7 +232,7 @@ extension SwarmReader {
 
     /// The published side of one `ports` entry (none where Swarm picks the port) and whether
     /// it is in ingress mode (short syntax always is).
-    private static func publishedSide(_ node: YAMLNode, file: String) throws -> (ports: [SwarmPort], ingress: Bool) {
+    static func publishedSide(_ node: YAMLNode, file: String) throws -> (ports: [SwarmPort], ingress: Bool) {
         if case .mapping = node.content {
             let proto = TransportProtocol(name: node["protocol"]?.scalar ?? "tcp") ?? .tcp
             let ingress = (node["mode"]?.scalar ?? "ingress") == "ingress"
