@@ -55,36 +55,45 @@ struct AWSReader {
     static func relation(
         plan: FirewallPlan, ingress: [Int: [SecurityGroupRule]], egress: [Int: [SecurityGroupRule]], members: (Int) -> [Int]
     ) -> Relation {
-        var between: [FirewallPlan.Pair: PortSet] = [:]
-        for (destination, rules) in ingress {
+        // Each rule's ports are gathered per peer group first, so a group's members are
+        // visited once per owner and direction, not once per rule.
+        func byGroup(_ rules: [SecurityGroupRule]) -> [(group: Int, ports: PortSet)] {
+            var order: [Int] = []
+            var ranges: [Int: [PortSet]] = [:]
             for rule in rules {
                 guard case .group(let group) = rule.peer else { continue }
-                let ports = rule.ports
+                if ranges[group] == nil { order.append(group) }
+                ranges[group, default: []].append(rule.ports)
+            }
+            return order.map { ($0, PortSet(unionOf: ranges[$0] ?? [])) }
+        }
+        var between: [FirewallPlan.Pair: PortSet] = [:]
+        for (destination, rules) in ingress {
+            for (group, ports) in byGroup(rules) {
                 for source in members(group) { between[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(ports) }
             }
         }
         var outbound: [FirewallPlan.Pair: PortSet] = [:]
         var everywhere: [Int: PortSet] = [:]
         for (source, rules) in egress {
-            for rule in rules {
-                switch rule.peer {
-                case .group(let group):
-                    let ports = rule.ports
-                    for destination in members(group) {
-                        outbound[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
-                    }
-                case .ipv4("0.0.0.0/0"): everywhere[source, default: PortSet()].formUnion(rule.ports)
-                default: break
+            for (group, ports) in byGroup(rules) {
+                for destination in members(group) {
+                    outbound[FirewallPlan.Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
                 }
             }
+            for rule in rules {
+                if case .ipv4("0.0.0.0/0") = rule.peer { everywhere[source, default: PortSet()].formUnion(rule.ports) }
+            }
         }
+        var allowed: [FirewallPlan.Pair: PortSet] = [:]
+        allowed.reserveCapacity(between.count)
         for (pair, inbound) in between {
             var out = outbound[pair] ?? PortSet()
             if let all = everywhere[pair.source] { out.formUnion(all) }
-            between[pair] = inbound.intersection(out)
+            allowed[pair] = inbound.intersection(out)
         }
         return plan.relation(
-            between: between,
+            between: allowed,
             ingress: ingress.compactMapValues(externalRules),
             egress: egress.compactMapValues(externalRules))
     }
