@@ -376,14 +376,47 @@ struct NSGSemantics {
             cache[key] = result
             return result
         }
-        for pair in candidatePairs() {
-            for sourceID in plan.identities[pair.source].workloads {
-                let out = ports(nsg(of: sourceID), .outbound, pair.source, pair.destination)
-                guard !out.isEmpty else { continue }
-                for destinationID in plan.identities[pair.destination].workloads {
-                    let allowed = out.intersection(ports(nsg(of: destinationID), .inbound, pair.destination, pair.source))
-                    if !allowed.isEmpty { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = allowed }
+        // Workloads of one identity that take one NSG are evaluated once: sources and
+        // destinations grouped by NSG, each pair of groups intersected once, then every pair
+        // of workloads written (after the capacity they need is known).
+        func byNSG(_ workloads: [WorkloadID]) -> [(nsg: Int, workloads: [WorkloadID])] {
+            var groups: [(nsg: Int, workloads: [WorkloadID])] = []
+            var position: [Int: Int] = [:]
+            for id in workloads {
+                let nsg = nsg(of: id)
+                if let at = position[nsg] {
+                    groups[at].workloads.append(id)
+                } else {
+                    position[nsg] = groups.count
+                    groups.append((nsg, [id]))
                 }
+            }
+            return groups
+        }
+        var allowed: [(sources: [WorkloadID], destinations: [WorkloadID], ports: PortSet)] = []
+        var count = 0
+        for pair in candidatePairs() {
+            var destinations: [(nsg: Int, workloads: [WorkloadID], ports: PortSet)]? = nil
+            for (sourceNSG, sources) in byNSG(plan.identities[pair.source].workloads) {
+                let out = ports(sourceNSG, .outbound, pair.source, pair.destination)
+                guard !out.isEmpty else { continue }
+                if destinations == nil {
+                    destinations = byNSG(plan.identities[pair.destination].workloads).map { group in
+                        (group.nsg, group.workloads, ports(group.nsg, .inbound, pair.destination, pair.source))
+                    }
+                }
+                for destination in destinations ?? [] {
+                    let both = out.intersection(destination.ports)
+                    guard !both.isEmpty else { continue }
+                    allowed.append((sources, destination.workloads, both))
+                    count += sources.count * destination.workloads.count
+                }
+            }
+        }
+        relation.betweenWorkloads.reserveCapacity(relation.betweenWorkloads.count + count)
+        for (sources, destinations, ports) in allowed {
+            for sourceID in sources {
+                for destinationID in destinations { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = ports }
             }
         }
     }
