@@ -9,10 +9,10 @@ public enum OutputMode: String, Sendable, CaseIterable {
     case overlay
 
     /// The `output` option, for the targets that have both modes.
-    public static let spec = OptionSpec(
-        name: "output",
+    public static let spec = OptionSpec.choice(
+        "output",
         summary: "complete: whole platform files; overlay: only what Palisade decides, merged onto the application's own files by the platform's tool",
-        defaultValue: OutputMode.complete.rawValue, kind: .choice(OutputMode.allCases.map(\.rawValue)))
+        default: OutputMode.complete)
 }
 
 /// One file of the application team's own deployment for a target (their compose file, their

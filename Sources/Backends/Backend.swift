@@ -61,6 +61,14 @@ public struct OptionSpec: Sendable, Hashable {
     }
 }
 
+extension OptionSpec {
+    /// An option whose values are an enumeration's cases, by raw value, in declaration order.
+    public static func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, summary: String, default value: Choice) -> OptionSpec
+    where Choice.RawValue == String {
+        OptionSpec(name: name, summary: summary, defaultValue: value.rawValue, kind: .choice(Choice.allCases.map(\.rawValue)))
+    }
+}
+
 /// A generated file: its path relative to the policy's output folder, and its content.
 public struct OutputFile: Sendable, Hashable {
     public var path: String

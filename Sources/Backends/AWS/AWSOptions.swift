@@ -8,9 +8,8 @@ public struct AWSOptions: BackendOptions {
         OptionSpec(
             name: "groups_per_eni", summary: "security groups one network interface takes (the VPC quota, 5 by default, adjustable to 16)",
             defaultValue: "\(defaultGroupsPerENI)", kind: .integer(groupsPerENIRange)),
-        OptionSpec(
-            name: "format", summary: "the files written: a CloudFormation template, or Terraform/OpenTofu JSON configuration",
-            defaultValue: Format.cloudformation.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
+        OptionSpec.choice(
+            "format", summary: "the files written: a CloudFormation template, or Terraform/OpenTofu JSON configuration", default: Format.cloudformation),
     ]
 
     /// The form the security groups are written in; both lower from the same `AWSPlan`.

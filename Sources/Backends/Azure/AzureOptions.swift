@@ -7,9 +7,7 @@ public struct AzureOptions: BackendOptions {
 
     public static let specs = [
         OptionSpec(name: "location", summary: "default of the template's location parameter", defaultValue: defaultLocation),
-        OptionSpec(
-            name: "format", summary: "the files written: an ARM template, or Terraform/OpenTofu JSON configuration",
-            defaultValue: Format.arm.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
+        OptionSpec.choice("format", summary: "the files written: an ARM template, or Terraform/OpenTofu JSON configuration", default: Format.arm),
     ]
 
     /// The form the security groups are written in; both lower from the same `AzurePlan`.

@@ -13,9 +13,9 @@ public struct GCPOptions: BackendOptions {
         OptionSpec(name: "project", summary: "the project of the identities' service accounts", defaultValue: "POLICY"),
         OptionSpec(name: "service_account_prefix", summary: "service account ids are PREFIX + identity", defaultValue: defaultPrefix),
         OptionSpec(name: "internal_ranges", summary: "comma-separated VPC ranges egress between workloads goes to", defaultValue: defaultInternalRanges),
-        OptionSpec(
-            name: "format", summary: "the files written: a JSON list of compute v1 Firewall resources, or Terraform/OpenTofu JSON configuration",
-            defaultValue: Format.json.rawValue, kind: .choice(Format.allCases.map(\.rawValue))),
+        OptionSpec.choice(
+            "format", summary: "the files written: a JSON list of compute v1 Firewall resources, or Terraform/OpenTofu JSON configuration", default: Format.json
+        ),
     ]
 
     /// The form the firewall rules are written in; both lower from the same `GCPPlan`.
