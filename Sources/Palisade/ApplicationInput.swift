@@ -79,10 +79,17 @@ public struct ApplicationInput: Sendable {
         return diagnostic
     }
 
+    /// The application's files under the paths the user can open.
+    var displayedFiles: [ApplicationFile] { files.map { ApplicationFile(path: displayPath($0.path), contents: $0.contents) } }
+
     /// The application's files as sources, to render diagnostics located in them.
-    var sources: SourceFiles {
-        var sources = SourceFiles()
-        for file in files { sources.add(SourceFile(path: displayPath(file.path), text: file.contents)) }
-        return sources
+    var sources: SourceFiles { SourceFiles(displayedFiles) }
+}
+
+extension SourceFiles {
+    /// Application files as sources, by the paths they carry.
+    init(_ files: [ApplicationFile]) {
+        self.init()
+        for file in files { add(SourceFile(path: file.path, text: file.contents)) }
     }
 }

@@ -102,19 +102,12 @@ public enum Commands {
         return (policy, compiled.sources)
     }
 
-    /// The application's files as sources, to render diagnostics located in them.
-    static func applicationSources(_ files: [ApplicationFile]) -> SourceFiles {
-        var sources = SourceFiles()
-        for file in files { sources.add(SourceFile(path: file.path, text: file.contents)) }
-        return sources
-    }
-
     /// The application's files `--with` names, by the paths the user can open (diagnostics and
     /// gaps are located in them); nil, with the reason and exit 2, when they cannot be read.
     static func applicationFiles(_ path: String, into output: inout CommandOutput) -> [ApplicationFile]? {
         switch ApplicationInput.read(path, flag: "--with") {
         case .success(let input):
-            return input.files.map { ApplicationFile(path: input.displayPath($0.path), contents: $0.contents) }
+            return input.displayedFiles
         case .failure(let problem):
             output.stderr += DiagnosticReport.error(problem.message)
             output.exitStatus = .usage

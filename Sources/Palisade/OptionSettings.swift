@@ -51,9 +51,6 @@ public struct OptionSetting: Sendable, Hashable {
 }
 
 extension Policy {
-    /// The policy with `settings` applied to its targets' options, in order (a later setting of
-    /// the same option wins). `gaps` sets the gap policy; a bad `gaps` value is returned as an
-    /// error, other options are checked by their backend like the spec's own.
     /// `applying`, then each setting checked by its target's backend as the spec's options are
     /// (whether or not the command compiles that target): the policy, or the errors.
     func setting(_ settings: [OptionSetting]) -> (policy: Policy, diagnostics: [Diagnostic]) {
@@ -65,6 +62,9 @@ extension Policy {
         return (policy, diagnostics)
     }
 
+    /// The policy with `settings` applied to its targets' options, in order (a later setting of
+    /// the same option wins). `gaps` sets the gap policy; a bad `gaps` value is returned as an
+    /// error, other options are left to their backend.
     func applying(_ settings: [OptionSetting]) -> (policy: Policy, diagnostics: [Diagnostic]) {
         guard !settings.isEmpty else { return (self, []) }
         var policy = self

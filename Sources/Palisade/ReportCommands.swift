@@ -1,5 +1,6 @@
 import Analysis
 import Backends
+import Diagnostics
 import IR
 import Reports
 import Spec
@@ -123,7 +124,7 @@ extension Commands {
         var comparison = Comparison(policy, targets: request.targets?.targets ?? TargetName.allCases, application: application)
         // Application files the target refuses are an error of the command, located in them.
         if let application, let refused = comparison.targets.first(where: { $0.target == application.target })?.error {
-            var sources = applicationSources(application.files)
+            var sources = SourceFiles(application.files)
             sources.merge(specSources)
             output.stderr += DiagnosticReport.text([refused], sources: sources)
             return output.exiting(.failure)
