@@ -23,7 +23,8 @@ Shape of the spec
   tcp/7000-7010 (sometimes written with an equivalent port-set name).
 * M flows, in flow style: ~85% workload->workload, ~7% network/any->workload,
   ~5% workload (or segment)->network/dns/any, ~1% segment:X->workload, ~2% deny.
-* ~50 expectations that hold.
+* ~50 expectations that hold, on every target for allows and on the targets in
+  ``DENY_TARGETS`` for denies (``targets:`` on each deny expectation).
 
 Invariants (checked by the author with an independent PyYAML-based checker)
 ---------------------------------------------------------------------------
@@ -96,6 +97,17 @@ V4_BASES = [  # (base network, weight)
     ("10.0.0.0/8", 6), ("172.16.0.0/12", 2), ("192.168.0.0/16", 2),
     ("192.0.2.0/24", 1), ("198.51.100.0/24", 1), ("203.0.113.0/24", 1),
 ]
+
+
+# OpenShift's default cluster networks: ipBlocks exclude them, so an allow expectation from a
+# network that overlaps them does not hold on openshift.
+CLUSTER_NETWORKS = [ipaddress.ip_network(c) for c in ("10.128.0.0/14", "172.30.0.0/16", "fd01::/48", "fd02::/112")]
+# The targets a deny expectation speaks for: those that enforce a deny between two workloads, or
+# between an address and a workload, exactly. Swarm and Mesos allow every member of a shared
+# network, and the clouds' firewalls select by service identity, which workloads share here (and
+# AWS security groups cannot deny); on them the generated denies are widened gaps, reported as
+# such, not failed expectations.
+DENY_TARGETS = ["openshift"]
 
 
 def q(s):
@@ -501,7 +513,8 @@ class Gen:
         wref = self.wl
 
         def E(kind, fr, to, ports):
-            return "  - {%s: {from: %s, to: %s, ports: %s}}" % (kind, ref_str(fr), ref_str(to), flist(ports))
+            scope = ", targets: %s" % flist(DENY_TARGETS) if kind == "deny" else ""
+            return "  - {%s: {from: %s, to: %s, ports: %s}%s}" % (kind, ref_str(fr), ref_str(to), flist(ports), scope)
 
         # allow: workload -> workload, pair untouched by any deny
         cands = [f for f in self.ww_single if (f[0], f[1]) not in self.deny_pairs]
@@ -513,8 +526,9 @@ class Gen:
             exp.append(E("allow", wref(src), wref(dst), ports))
             if len(seen) >= 30:
                 break
-        # allow: network -> workload where the destination has no external-source deny
-        cands = [f for f in self.net_in if f[1] not in self.ext_denied]
+        # allow: network -> workload where the destination has no external-source deny, from a
+        # network clear of OpenShift's default cluster networks (ipBlocks leave those out)
+        cands = [f for f in self.net_in if f[1] not in self.ext_denied and self.clear_of_cluster(f[0])]
         for src, dst, ports in r.sample(cands, min(len(cands), 5)):
             exp.append(E("allow", src, wref(dst), ports))
         # deny: reverse of an allowed pair, with no flow in that direction
@@ -549,6 +563,27 @@ class Gen:
                 exp.append(E("deny", wref(a), "any", ["tcp/443"]))
                 k += 1
         self.expect = exp
+
+    def clear_of_cluster(self, name):
+        """Whether a source network (its entries, referenced networks included) misses
+        OpenShift's default cluster networks; `any` does not."""
+        if name == "any":
+            return False
+        entries = dict(self.networks)
+        todo, seen = [name], set()
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            for entry in entries.get(current, []):
+                if entry in entries:
+                    todo.append(entry)
+                elif not entry.startswith("dns:"):
+                    net = ipaddress.ip_network(entry, strict=False)
+                    if any(net.version == c.version and net.overlaps(c) for c in CLUSTER_NETWORKS):
+                        return False
+        return True
 
     # ------------------------------------------------------------------ emit
     def emit(self):
