@@ -128,7 +128,29 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         return IntervalSet(sortedDisjoint: merged)
     }
 
-    public mutating func formUnion(_ other: IntervalSet) { self = union(other) }
+    /// In place. When `other` starts at or after this set's last interval (ports and addresses
+    /// added in ascending order, the common case of a loop), only the tail can merge: the
+    /// intervals are appended, amortized constant time each, where a merge per call would copy
+    /// the growing set every time (quadratic in the loop's length).
+    public mutating func formUnion(_ other: IntervalSet) {
+        guard let first = other.intervals.first else { return }
+        guard let last = intervals.last else {
+            self = other
+            return
+        }
+        guard first.lower >= last.lower else {
+            self = union(other)
+            return
+        }
+        for interval in other.intervals {
+            let tail = intervals[intervals.count - 1]
+            if tail.upper == Bound.max || interval.lower <= tail.upper + 1 {
+                intervals[intervals.count - 1].upper = max(tail.upper, interval.upper)
+            } else {
+                intervals.append(interval)
+            }
+        }
+    }
 
     public func intersection(_ other: IntervalSet) -> IntervalSet {
         var result: [Interval] = []

@@ -30,12 +30,35 @@ import Testing
             let (b, sb) = randomSet(&rng)
             #expect(members(a) == sa)
             #expect(members(a.union(b)) == sa.union(sb))
+            var formed = a
+            formed.formUnion(b)
+            #expect(formed == a.union(b))
             #expect(members(a.intersection(b)) == sa.intersection(sb))
             #expect(members(a.subtracting(b)) == sa.subtracting(sb))
             #expect(a.isSubset(of: b) == sa.isSubset(of: sb))
             #expect(a.overlaps(b) == !sa.isDisjoint(with: sb))
             let probe = UInt8.random(in: 0...255, using: &rng)
             #expect(a.contains(probe) == sa.contains(probe))
+        }
+    }
+
+    /// Sets grown one interval at a time, in ascending order (the in-place path) and in random
+    /// order, equal the set built at once, also up to the domain's maximum.
+    @Test func formUnionInAnyOrderEqualsNormalizing() {
+        var rng = SplitMix(seed: 11)
+        for _ in 0..<500 {
+            var pieces: [Small.Interval] = []
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                let a = UInt8.random(in: 0...255, using: &rng)
+                let b = UInt8.random(in: a...min(255, a &+ 20 < a ? 255 : a + 20), using: &rng)
+                pieces.append(.init(a, b))
+            }
+            let whole = Small(normalizing: pieces)
+            for order in [pieces.sorted { $0.lower < $1.lower }, pieces] {
+                var grown = Small()
+                for piece in order { grown.formUnion(Small(piece)) }
+                #expect(grown == whole)
+            }
         }
     }
 

@@ -83,7 +83,7 @@ struct PolicyRule: Hashable {
 
     var portSet: PortSet {
         guard let ports else { return .all }
-        return ports.reduce(PortSet()) { $0.union($1.ports) }
+        return PortSet(unionOf: ports.lazy.map(\.ports))
     }
 }
 

@@ -50,7 +50,7 @@ public struct OpenShiftBackend: Backend {
                         at: workload.runtime.origins[.seccomp] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
             }
             // A route's generated host starts with NAME-NAMESPACE, which must be a DNS label.
-            let exposed = policy.intent.ingress[workload.id]?.entries.reduce(PortSet()) { $0.union($1.ports) } ?? PortSet()
+            let exposed = PortSet(unionOf: policy.intent.ingress[workload.id]?.entries.lazy.map(\.ports) ?? [])
             guard settings.exposure == .route, let port = OpenShiftPlan.singlePorts(exposed).last(where: { $0.proto == .tcp }) else { continue }
             let host = "\(workload.name)-\(port.lower)-\(settings.namespace(policy.segments[workload.segment.index].name))"
             if host.count > 63 {
