@@ -100,6 +100,14 @@ import Testing
                 "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n\t\telements = { 192.0.2.10/31 }"))
     }
 
+    @Test func theCommandLineGivesAddressesAsOneString() throws {
+        let (_, files) = try files(["addresses": .string("web=192.0.2.10, 2001:db8::10;db=192.0.2.20")])
+        let api = try #require(files["api.nft"])
+        #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 192.0.2.10 }"))
+        #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 2001:db8::10 }"))
+        #expect(api.contains("comment \"hosts of workload db\"\n\t\telements = { 192.0.2.20 }"))
+    }
+
     @Test func theAddressesOptionIsChecked() throws {
         let bad = options(
             .nftables, .widen,
