@@ -202,6 +202,37 @@ import Testing
         #expect(failure { $0.replacingOccurrences(of: "id_web {", with: "id_ghost {") }?.contains("is not declared") == true)
     }
 
+    /// Bad input never traps: cut, doubled, swapped and garbled lines either read or fail
+    /// with a `ReadFailure`.
+    @Test func mutatedFilesReadOrFailNeverTrap() throws {
+        let policy = try policy("shop.yaml")
+        let files = try backend.emit(policy, options: options(.nftables, .widen, ["log_denied": .boolean(true)])).files
+        var rng = SeededGenerator(seed: 20)
+        let garbage = ["{", "}", ",", ";", "\"", "@", "-", "/", "ip", "ip6", "saddr", "daddr", "dport", "tcp", "meta", "l4proto", "0", "65536", "::", "#"]
+        for round in 0..<300 {
+            var edited = files
+            let index = Int(rng.next() % UInt64(files.count))
+            var lines = edited[index].contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let at = Int(rng.next() % UInt64(lines.count))
+            switch rng.next() % 4 {
+            case 0: lines.remove(at: at)
+            case 1: lines.insert(lines[at], at: at)
+            case 2: lines.swapAt(at, Int(rng.next() % UInt64(lines.count)))
+            default:
+                var words = lines[at].split(separator: " ").map(String.init)
+                let word = garbage[Int(rng.next() % UInt64(garbage.count))]
+                words.insert(word, at: words.isEmpty ? 0 : Int(rng.next() % UInt64(words.count + 1)))
+                lines[at] = words.joined(separator: " ")
+            }
+            edited[index].contents = lines.joined(separator: "\n")
+            do {
+                _ = try backend.read(edited, policy: policy)
+            } catch let failure as ReadFailure {
+                #expect(failure.file == edited[index].path, "round \(round)")
+            }
+        }
+    }
+
     @Test func explainNamesTheDecidingRules() throws {
         let (policy, files) = try files()
         let web = try #require(policy.workload(named: "web")).id
