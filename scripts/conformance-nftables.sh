@@ -11,10 +11,11 @@
 #    `targets.nftables.addresses`); each host loads its workload's ruleset with `nft -f` and
 #    listens (one Python process per host) on every TCP and UDP port its workload listens on
 #    (long ranges sampled) plus a seeded sample of other ports; then every host probes every
-#    other workload's host on each of those ports, over IPv4 and IPv6, all at once (TCP connect,
-#    UDP echo; one second, and twice more with three seconds for a connection the reader allows
-#    that failed), and every connection must succeed exactly when the reader's relation says so.
-# SCTP and ICMP are not probed. Prints a line per spec and `tried N, agreed N, disagreed N`.
+#    other workload's host on each of those ports and with an ICMP echo, over IPv4 and IPv6, all
+#    at once (TCP connect, UDP echo, ping socket; one second, and twice more with three seconds
+#    for a connection the reader allows that failed), and every connection must succeed exactly
+#    when the reader's relation says so.
+# SCTP is not probed. Prints a line per spec and `tried N, agreed N, disagreed N`.
 #
 # The host's own network is never touched: the bridge and every interface and address live in
 # namespaces made here (named PREFIX-…, removed with every process in them on any exit).
@@ -78,6 +79,7 @@ fi
 helper="$PWD/scripts/nftables-live.py"
 swift build >/dev/null 2>&1 || { echo "conformance-nftables: swift build failed"; exit 1; }
 bin="$(swift build --show-bin-path)/palisade"
+"$bin" targets | head -n 1 | grep -qw nftables || { echo "FAIL: palisade targets lists no nftables target"; exit 1; }
 
 passed=0
 failed=0

@@ -11,8 +11,8 @@ the nftables target's rulesets against its reader.
                                 the narrowed gaps, plus the widened ones (`palisade compare`)
   run PLAN IR READ RULESETS SEED
                                 namespaces on one bridge, each workload's ruleset loaded in its
-                                hosts, listeners on every probed port, TCP and UDP probes from
-                                every host in parallel; prints the counts as JSON and exits 1 on
+                                hosts, listeners on every probed port, TCP, UDP and ICMP echo
+                                probes from every host in parallel; prints the counts as JSON and exits 1 on
                                 any connection that disagrees with the reader's relation
   listen PORTS, probe           run inside a namespace (`ip netns exec`): the listeners of one
                                 host; the probes of one source host (JSON on stdin and stdout)
@@ -324,6 +324,8 @@ class Estate:
             command(["ip", "netns", "add", ns])
             self.made.append(ns)
             command(["ip", "-n", ns, "link", "set", "lo", "up"])
+            # Ping sockets for root, for the ICMP probes.
+            command(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0"])
             command(["ip", "-n", self.bridge, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns])
             command(["ip", "-n", self.bridge, "link", "set", port, "master", "br0", "up"])
             command(["ip", "-n", ns, "addr", "add", f"{host['v4']}/24", "dev", "eth0"])
@@ -396,8 +398,8 @@ def run(plan_path, ir_path, read_path, rulesets, seed):
                     if destination is None:
                         continue
                 allowed = read.get((source["workload"], workload), [])
-                for proto in ("tcp", "udp"):
-                    for port in ports[workload][proto]:
+                for proto in ("tcp", "udp", "icmp"):
+                    for port in ports[workload][proto] if proto != "icmp" else [0]:
                         for family in ("v4", "v6"):
                             batch.append(
                                 {
@@ -540,11 +542,24 @@ def probe():
             entry = pending.pop()
             family = socket.AF_INET if entry["family"] == "v4" else socket.AF_INET6
             kind = socket.SOCK_STREAM if entry["proto"] == "tcp" else socket.SOCK_DGRAM
-            sock = socket.socket(family, kind)
+            try:
+                if entry["proto"] == "icmp":
+                    # An echo request on a ping socket (the kernel sets its identifier and
+                    # checksum, and hands this socket the matching reply only).
+                    sock = socket.socket(family, kind, socket.IPPROTO_ICMP if family == socket.AF_INET else socket.IPPROTO_ICMPV6)
+                else:
+                    sock = socket.socket(family, kind)
+            except OSError:
+                results[str(entry["id"])] = False
+                continue
             sock.setblocking(False)
             target = (entry["address"], entry["port"])
             try:
-                if kind == socket.SOCK_STREAM:
+                if entry["proto"] == "icmp":
+                    sock.connect(target)
+                    sock.send(bytes([8 if family == socket.AF_INET else 128, 0, 0, 0, 0, 0, 0, 1]) + b"palisade")
+                    selector.register(sock, selectors.EVENT_READ)
+                elif kind == socket.SOCK_STREAM:
                     code = sock.connect_ex(target)
                     if code not in (0, 115):  # EINPROGRESS
                         raise OSError(code, os.strerror(code))
