@@ -180,7 +180,23 @@ def free_range(candidates, networks):
     return ipaddress.ip_network(candidates[0]), False
 
 
-def plan(ir_path, seed, prefix, plan_path, addresses_path):
+def inside_range(ir, version, longest):
+    """The first subnet of the widest network a flow names (of the IP version), so that workload
+    hosts sit inside an address range the rules match; None when no flow names one."""
+    widest = None
+    for flow in ir["flows"]:
+        for end in (flow["from"], flow["to"]):
+            for text in end.get("external", {}).get("addresses", []):
+                network = ipaddress.ip_network(text)
+                if network.version == version and 0 < network.prefixlen <= longest and (widest is None or network.prefixlen < widest.prefixlen):
+                    widest = network
+    return next(widest.subnets(new_prefix=longest)) if widest else None
+
+
+def plan(ir_path, seed, prefix, plan_path, addresses_path, placement="outside"):
+    """Hosts and addresses. `outside`: address ranges that no network of the spec overlaps (where
+    one of the candidates is free); `inside`: inside the widest network that a flow names, so that
+    the rules of the networks also match workload hosts."""
     ir = load_json(ir_path)
     networks = []
     for members in ir["networks"].values():
@@ -190,6 +206,11 @@ def plan(ir_path, seed, prefix, plan_path, addresses_path):
                 networks.append(network)
     v4, v4_free = free_range(IPV4_CANDIDATES, networks)
     v6, v6_free = free_range(IPV6_CANDIDATES, networks)
+    if placement == "inside":
+        v4 = inside_range(ir, 4, 24) or v4
+        v6 = inside_range(ir, 6, 64) or v6
+        v4_free = not any(v4.overlaps(n) for n in networks if n.version == 4)
+        v6_free = not any(v6.overlaps(n) for n in networks if n.version == 6)
     hosts = []
     for workload in sorted(ir["workloads"], key=lambda w: w["name"]):
         for replica in range(2 if workload["replicas"] >= 2 else 1):
