@@ -94,20 +94,19 @@ total_agreed=0
 total_disagreed=0
 total_files=0
 
-# The randomized specs, beside a copy of the samples (a copy of a sample must stay in its
-# directory for its includes).
-mkdir -p "$work/specs"
+# The copies with addresses go beside a copy of the samples (for their includes).
+mkdir -p "$work/specs" "$work/random"
 cp -r samples/. "$work/specs/"
 random_specs=()
 for seed in 11 12 14; do
-  if "$python" scripts/gen-bench-spec.py --workloads 7 --flows 16 --seed "$seed" --out "$work/specs/random-$seed.yaml" >/dev/null 2>"$work/err"; then
-    random_specs+=("$work/specs/random-$seed.yaml")
+  if "$python" scripts/gen-bench-spec.py --workloads 7 --flows 16 --seed "$seed" --out "$work/random/random-$seed.yaml" >/dev/null 2>"$work/err"; then
+    random_specs+=("$work/random/random-$seed.yaml")
   else
     fail "scripts/gen-bench-spec.py --seed $seed: $(tail -n 1 "$work/err")"
   fi
 done
 
-# nft -c -f on every ruleset under a folder; prints how many.
+# nft -c -f on every ruleset under a folder (there must be one), counted in total_files.
 check_files() {
   local folder=$1 what=$2 count=0
   for file in "$folder"/*.nft; do
@@ -147,9 +146,13 @@ for spec in samples/*.yaml "${random_specs[@]}"; do
   # and random-14's inside the widest network a flow names, where rules for networks match them.
   placement=outside
   case "$name" in random-12 | random-14) placement=inside ;; esac
-  "$python" "$helper" plan "$dir/ir.json" "$index" "$prefix$index-" "$dir/plan.json" "$dir/addresses.json" "$placement"
   live_spec="$work/specs/$name.yaml"
-  "$python" "$helper" inject "$spec" "$live_spec.tmp" "$dir/addresses.json" && mv "$live_spec.tmp" "$live_spec"
+  if ! "$python" "$helper" plan "$dir/ir.json" "$index" "$prefix$index-" "$dir/plan.json" "$dir/addresses.json" "$placement" 2>"$dir/err" \
+    || ! "$python" "$helper" inject "$spec" "$live_spec.tmp" "$dir/addresses.json" 2>>"$dir/err"; then
+    fail "$name: cannot plan the hosts or write the spec with addresses: $(tail -n 1 "$dir/err")"
+    continue
+  fi
+  mv "$live_spec.tmp" "$live_spec"
   if ! "$bin" compile "$live_spec" --target nftables --out "$dir/live" --dump-read >"$dir/read.json" 2>"$dir/err"; then
     fail "$name with the addresses option does not compile, or its rulesets do not read back: $(grep -m 3 -E 'error' "$dir/err" | tr '\n' ' ')"
     continue
