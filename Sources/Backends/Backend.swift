@@ -46,6 +46,8 @@ public struct OptionSpec: Sendable, Hashable {
         case choice([String])
         /// An integer within these bounds.
         case integer(ClosedRange<Int>)
+        /// A map from workload names to lists of addresses and CIDRs.
+        case addressMap
     }
 
     public var name: String

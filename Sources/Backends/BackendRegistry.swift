@@ -10,6 +10,7 @@ public enum BackendRegistry {
         AWSBackend(),
         GCPBackend(),
         AzureBackend(),
+        NFTablesBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {

@@ -501,6 +501,7 @@ public struct Expectation: Sendable, Hashable {
 /// The six targets Palisade compiles to.
 public enum TargetName: String, Sendable, Hashable, CaseIterable, Comparable {
     case openshift, swarm, mesos, aws, gcp, azure
+    case nftables
 
     public static func < (lhs: TargetName, rhs: TargetName) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

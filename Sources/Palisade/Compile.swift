@@ -147,6 +147,7 @@ public enum Pipeline {
                     case .boolean: .boolean
                     case .choice(let words): .enumeration(words)
                     case .integer(let bounds): .integer(minimum: bounds.lowerBound, maximum: bounds.upperBound)
+                    case .addressMap: .map(.list(.string()))
                     }
                 let summary = option.defaultValue.map { "\(option.summary) (default: \($0.isEmpty ? "empty" : $0))" } ?? option.summary
                 return SpecSchema.Field(option.name, type, summary)

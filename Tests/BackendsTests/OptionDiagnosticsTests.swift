@@ -20,6 +20,7 @@ import Testing
           aws: {vpc_id: vpc-zz, vpcid: x}
           gcp: {network: foo, project: AB, service_account_prefix: waytoolongprefix, internal_ranges: "10.0.0.0/8, x", netwrk: y}
           azure: {location: West Europe, locaton: x}
+          nftables: {table_prefix: 9x, log_denied: "yes", adresses: x, addresses: {web: [10.0.0.300]}}
         """
 
     static let expected: [TargetName: [String]] = [
@@ -55,6 +56,12 @@ import Testing
         .azure: [
             "10:34-10:41 error E702 unknown option 'locaton' for target azure | did you mean 'location'?",
             "10:21-10:32 error E702 option 'location' of target azure: an Azure location is lower-case letters and digits, like westeurope | -",
+        ],
+        .nftables: [
+            "11:51-11:59 error E702 unknown option 'adresses' for target nftables | did you mean 'addresses'?",
+            "11:28-11:30 error E702 option 'table_prefix' of target nftables: letters, digits, '_' and '-', starting with a letter | -",
+            "11:44-11:49 error E702 option 'log_denied' of target nftables is true or false | -",
+            "11:82-11:92 error E702 '10.0.0.300' is not an address or CIDR: '300' is above 255 | -",
         ],
     ]
 

@@ -23,6 +23,7 @@ import Testing
         // Published ports carry no ICMP either.
         .mesos: [.ingress],
         .aws: [], .gcp: [], .azure: [],
+        .nftables: [],
     ]
 
     /// Connection kinds a target may allow beyond the intent under `gaps: narrow`, and why.
@@ -36,6 +37,7 @@ import Testing
         // Traffic between workloads leaves through the internal ranges' egress rules.
         .gcp: [.egress],
         .azure: [],
+        .nftables: [],
     ]
 
     static func kinds(_ relation: Relation) -> Set<ConnectionKind> {

@@ -13,6 +13,7 @@ import Testing
     static let firstFiles: [TargetName: String] = [
         .openshift: "manifests.yaml", .swarm: "stack.yaml", .mesos: "marathon.json",
         .aws: "security-groups.json", .gcp: "firewall-rules.json", .azure: "nsg.json",
+        .nftables: "api.nft",
     ]
 
     @Test(arguments: TargetName.allCases)

@@ -186,7 +186,7 @@ import YAML
         }
         /// Aggregates: the names their body mentions.
         func mentioned(_ node: YAMLNode) -> Set<String> { Set(words(canonical(node))).intersection(names) }
-        let documents = try files.map { file in
+        let documents = try (target == .nftables ? [] : files).map { file in
             try #require(YAMLLoader.loadStream(text: file.contents, file: file.path, limits: .generatedFiles).documents.first, "\(file.path) is empty")
         }
         switch target {
@@ -231,6 +231,24 @@ import YAML
             }
         case .gcp:
             for rule in items(documents.first) { add("rule/\(rule["name"]?.scalar ?? "?")", rule, rule: true) }
+        case .nftables:
+            // Each workload's sets, and its chains (which only that workload's traffic changes).
+            for file in files {
+                var parser = try NFTablesParser(path: file.path, text: file.contents)
+                let ruleset = try parser.ruleset()
+                let workload = String(file.path.dropLast(4))
+                for set in ruleset.sets {
+                    let key = "set/\(workload)/\(set.name)"
+                    #expect(result[key] == nil, "\(target): two objects named \(key)")
+                    let body = "\(set.family.setType) \(NFTablesEmitter.elementTexts(set.elements))"
+                    result[key] = Object(body: body, subjects: Set(words(key)).intersection(names))
+                }
+                for chain in [ruleset.input, ruleset.output] {
+                    let key = "chain/\(workload)/\(chain.hook.rawValue)"
+                    let body = chain.rules.map { NFTablesEmitter.text($0, hook: chain.hook) }.joined(separator: "; ")
+                    result[key] = Object(body: body, subjects: [workload], scope: [workload])
+                }
+            }
         case .azure:
             for root in documents {
                 for resource in items(root["resources"]) {
@@ -354,6 +372,8 @@ extension StableNameTests {
                 for network in names { #expect(Self.matches(network, "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), "\(network)") }
             case .openshift:
                 for key in keys { #expect(name(key).count <= 253, "\(key)") }
+            case .nftables:
+                for key in keys { #expect(Self.matches(name(key), "^[A-Za-z][A-Za-z0-9_-]{0,255}$"), "\(key)") }
             }
         }
     }

@@ -66,6 +66,9 @@ public struct OptionReader {
         return text
     }
 
+    /// A located error found by the backend's own reading of an option (`nftables.addresses`).
+    public mutating func report(_ diagnostic: Diagnostic) { diagnostics.append(diagnostic) }
+
     /// An integer within `bounds`.
     public mutating func integer(_ name: String, in bounds: ClosedRange<Int>, default value: Int) -> Int {
         guard let entry = options.option(name) else { return value }

@@ -1,0 +1,86 @@
+import Diagnostics
+import IR
+
+/// nftables, the Linux kernel firewall, for VMs and bare-metal hosts: one ruleset per
+/// workload (`WORKLOAD.nft`) for the hosts that run it, each one `inet` table with input and
+/// output chains (policy drop), sets per workload and network, and deny flows as drop rules
+/// ahead of the accepts. See `targets/nftables/README.md`.
+public struct NFTablesBackend: Backend {
+    public init() {}
+
+    public var target: TargetName { .nftables }
+
+    /// Workloads named in `addresses` must be workloads of the policy, and no address may be
+    /// two workloads' hosts (a host loads one workload's table).
+    public func validate(_ policy: Policy) -> [Diagnostic] {
+        guard let given = policy.options(for: .nftables) else { return [] }
+        let options = NFTablesOptions.parse(given).options
+        let names = policy.workloads.map(\.name)
+        var diagnostics: [Diagnostic] = []
+        var seen: [(name: String, addresses: AddressSet)] = []
+        for (name, addresses) in options.addresses.sorted(by: { $0.key < $1.key }) {
+            let origin = options.addressOrigins[name] ?? options.origin
+            guard names.contains(name) else {
+                diagnostics.append(
+                    .error(
+                        .invalidTargetOption, "addresses: '\(name)' is not a workload of policy \(policy.name)", at: origin,
+                        help: didYouMean(name, in: names) ?? "workloads: \(names.joined(separator: ", "))"))
+                continue
+            }
+            if let other = seen.first(where: { !$0.addresses.intersection(addresses).isEmpty }) {
+                let shared = other.addresses.intersection(addresses).cidrs.first.map(NFTablesOptions.element) ?? ""
+                diagnostics.append(
+                    .error(
+                        .invalidTargetOption, "addresses: \(shared) is a host of both '\(other.name)' and '\(name)'", at: origin,
+                        help: "a host loads the ruleset of one workload; give each workload its own hosts"))
+            }
+            seen.append((name, addresses))
+        }
+        return diagnostics
+    }
+
+    public func emit(_ policy: Policy, with options: NFTablesOptions) throws -> Emission {
+        let plan = NFTablesPlan(policy: policy, options: options)
+        let files = zip(policy.workloads, plan.rulesets).map { workload, ruleset in
+            OutputFile(path: NFTablesEmitter.path(workload.name), contents: NFTablesEmitter.text(ruleset, workload: workload.name, policy: policy.name))
+        }
+        let planned = try NFTablesReader.relation(plan.rulesets, policy: policy)
+        let widened = planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(planned)
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .nftables) { site in
+            switch site.kind {
+            case .widened:
+                return site.part == .egress && site.asksNames
+                    ? "a host firewall matches addresses, not names: a dns: destination opens every address on its ports"
+                    : "the rulesets allow more than the intent here"
+            case .narrowed:
+                return site.peers.dns.isEmpty
+                    ? "the rulesets allow less than the intent here"
+                    : "with gaps: narrow, dns: destinations are dropped (a host firewall matches no names)"
+            default:
+                return ""
+            }
+        }
+        if !policy.workloads.isEmpty {
+            gaps.append(
+                Gap(
+                    kind: .platformRequired, capability: .externalIngress, target: .nftables,
+                    subject: .connection(
+                        Connection(
+                            .platform("IPv6 neighbours on the link"), .workloads(named: policy.workloads.map(\.name)), ports: .whole(.icmp))),
+                    reason: "every host accepts and sends ICMPv6 neighbour discovery (router and neighbour solicitations and advertisements), "
+                        + "without which IPv6 does not reach the link",
+                    origin: policy.origin))
+        }
+        gaps += unenforcedControls(policy, target: .nftables, why: "a host firewall filters traffic only")
+        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        try NFTablesReader(policy: policy, files: files).explain(from: from, to: to, ports: ports)
+    }
+
+    public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
+        try NFTablesReader(policy: policy, files: files).read()
+    }
+}

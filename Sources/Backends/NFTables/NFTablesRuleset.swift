@@ -1,0 +1,116 @@
+import IR
+
+/// An address family of the `inet` table: `ip` (IPv4) or `ip6` (IPv6).
+enum NFTFamily: String, CaseIterable, Hashable {
+    case v4, v6
+
+    /// The keyword of its address matches: `ip saddr`, `ip6 saddr`.
+    var keyword: String { self == .v4 ? "ip" : "ip6" }
+    /// The type of its address sets.
+    var setType: String { self == .v4 ? "ipv4_addr" : "ipv6_addr" }
+    /// Its ICMP protocol name in `meta l4proto`.
+    var icmp: String { self == .v4 ? "icmp" : "ipv6-icmp" }
+
+    /// The part of `addresses` in this family.
+    func part(of addresses: AddressSet) -> AddressSet { self == .v4 ? AddressSet(v4: addresses.v4) : AddressSet(v6: addresses.v6) }
+    /// Every address of this family.
+    var everything: AddressSet { part(of: .all) }
+}
+
+/// One workload's ruleset as Palisade writes it and reads it back: one `inet` table with
+/// named address sets and an input and an output chain. The emitter writes it, the parser
+/// reads exactly this subset back, and the reader's semantics work on it.
+struct NFTRuleset: Equatable {
+    var table: String
+    var sets: [NFTSet]
+    var input: NFTChain
+    var output: NFTChain
+}
+
+/// A named set of addresses of one family, with `flags interval`.
+struct NFTSet: Equatable {
+    var name: String
+    var family: NFTFamily
+    var comment: String?
+    var elements: AddressSet
+}
+
+/// A base chain: its hook (`input` or `output`), its policy, its rules in order.
+struct NFTChain: Equatable {
+    enum Hook: String { case input, output }
+
+    var hook: Hook
+    var policy: NFTRule.Verdict = .drop
+    var rules: [NFTRule] = []
+}
+
+/// One rule of the subset Palisade writes.
+struct NFTRule: Equatable {
+    enum Verdict: String { case accept, drop, `return` }
+
+    /// The rules every chain starts with, and the matches Palisade writes for the spec.
+    enum Kind: Equatable {
+        /// `iif "lo" accept` (`oif` in output).
+        case loopback
+        /// `ct state established,related accept`.
+        case established
+        /// `ct state invalid drop`.
+        case invalid
+        /// `icmpv6 type { nd-… } accept`: IPv6 neighbour discovery (platform-required).
+        case neighbourDiscovery
+        /// A match on the peer's address and the ports.
+        case match
+    }
+
+    /// Whom a rule's address match names: a named set, or addresses written in the rule.
+    enum Peer: Equatable {
+        case set(String)
+        case addresses(AddressSet)
+    }
+
+    /// What a rule's protocol match takes.
+    enum Ports: Equatable {
+        /// No protocol match: every packet.
+        case all
+        /// `meta l4proto tcp`: every port of the protocol.
+        case whole(TransportProtocol)
+        /// `tcp dport { 80, 8000-8080 }`.
+        case ranges(TransportProtocol, [PortRange])
+        /// `meta l4proto icmp`, `ipv6-icmp` or both.
+        case icmp(Set<NFTFamily>)
+
+        /// The ports matched, in the relation's terms.
+        var portSet: PortSet {
+            switch self {
+            case .all: .all
+            case .whole(let proto): .whole(proto)
+            case .ranges(_, let ranges): PortSet(ranges)
+            case .icmp: .whole(.icmp)
+            }
+        }
+    }
+
+    var kind: Kind = .match
+    /// `ip` or `ip6` ahead of the address match; nil: no address match.
+    var family: NFTFamily?
+    var peer: Peer?
+    var ports: Ports = .all
+    /// The log prefix of a rate-limited log rule (which has no verdict).
+    var log: String?
+    var verdict: Verdict?
+    var comment: String?
+    /// The line the rule was read from (0 for rules built by the plan).
+    var line = 0
+
+    static func fixed(_ kind: Kind) -> NFTRule {
+        NFTRule(kind: kind, verdict: kind == .invalid ? .drop : .accept)
+    }
+
+    /// The address families of the packets the rule can match.
+    var families: Set<NFTFamily> {
+        var result = Set(NFTFamily.allCases)
+        if let family { result = [family] }
+        if case .icmp(let icmp) = ports { result.formIntersection(icmp) }
+        return result
+    }
+}
