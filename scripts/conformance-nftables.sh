@@ -165,21 +165,24 @@ for spec in samples/*.yaml "${random_specs[@]}"; do
     pass
   else
     fail "$name: the reader's relation differs from the intent with its gaps:"
-    "$python" -c 'import json,sys; [print("    " + d) for d in json.loads(sys.argv[1])["differences"][:20]]' "$fidelity"
+    "$python" -c 'import json,sys; [print("    " + d) for d in json.loads(sys.argv[1])["differences"][:20]]' "$fidelity" || true
   fi
+  [[ "$fidelity" == "{"* ]] || fidelity='{"pairs": "?", "widened": "?", "narrowed": "?"}'
 
   # Real packets.
   status=0
   verdict=$("$python" "$helper" run "$dir/plan.json" "$dir/ir.json" "$dir/read.json" "$dir/live/nftables/$policy" "$index") || status=$?
-  summary=$("$python" - "$verdict" "$dir/plan.json" <<'PY'
+  summary=$("$python" - "$verdict" "$dir/plan.json" "$fidelity" <<'PY'
 import json, sys
 v = json.loads(sys.argv[1])
+f = json.loads(sys.argv[3])
 per = ", ".join(f"{p} {c['tried']} ({c['connected']} connect)" for p, c in sorted(v["by_proto"].items()))
 plan = json.load(open(sys.argv[2]))
 where = "inside" if plan["inside_networks"] else "outside"
 print(v["tried"], v["agreed"], v["disagreed"],
       f"{v.get('hosts', 0)} hosts in {plan['v4']} and {plan['v6']} ({where} the spec's networks); "
-      f"tried {v['tried']}, agreed {v['agreed']}, disagreed {v['disagreed']}: {per}")
+      f"tried {v['tried']}, agreed {v['agreed']}, disagreed {v['disagreed']}: {per}; "
+      f"the reader's {f['pairs']} workload pairs = the intent with {f['widened']} widened, {f['narrowed']} narrowed")
 for failure in v["failures"][:20]:
     print("    " + failure)
 if len(v["failures"]) > 20:
