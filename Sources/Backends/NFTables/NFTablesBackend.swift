@@ -61,16 +61,15 @@ public struct NFTablesBackend: Backend {
                 return ""
             }
         }
-        if !policy.workloads.isEmpty {
+        // Per segment, as OpenShift reports the cluster DNS per namespace.
+        for segment in policy.segments where !segment.workloads.isEmpty {
             gaps.append(
                 Gap(
                     kind: .platformRequired, capability: .externalIngress, target: .nftables,
-                    subject: .connection(
-                        Connection(
-                            .platform("IPv6 neighbours on the link"), .workloads(named: policy.workloads.map(\.name)), ports: .whole(.icmp))),
-                    reason: "every host accepts and sends ICMPv6 neighbour discovery (router and neighbour solicitations and advertisements), "
-                        + "without which IPv6 does not reach the link",
-                    origin: policy.origin))
+                    subject: .connection(Connection(.platform("IPv6 neighbours on the link"), .segment(segment.name), ports: .whole(.icmp))),
+                    reason: "every host of segment \(segment.name) accepts and sends ICMPv6 neighbour discovery (router and neighbour "
+                        + "solicitations and advertisements), without which IPv6 does not reach the link",
+                    origin: segment.origin))
         }
         gaps += unenforcedControls(policy, target: .nftables, why: "a host firewall filters traffic only")
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
