@@ -266,9 +266,9 @@ def fidelity(ir_path, read_path, compare_path):
             extra, missing = subtract(have, want), subtract(want, have)
             said = []
             if extra:
-                said.append(f"allows {describe(extra)} beyond the intent and its widened gaps")
+                said.append(f"allows {describe(extra)}, which neither the intent nor a widened gap allows")
             if missing:
-                said.append(f"blocks {describe(missing)} that the intent allows and no narrowed gap reports")
+                said.append(f"blocks {describe(missing)}, which the intent (or a widened gap) allows and no narrowed gap reports")
             differences.append(f"{pair[0]} -> {pair[1]}: the reader {'; '.join(said)}")
     print(json.dumps({"pairs": len(read), "widened": counts["widened"], "narrowed": counts["narrowed"], "differences": differences}))
     sys.exit(1 if differences else 0)
