@@ -19,7 +19,7 @@ for sample in samples/*.yaml; do
      && python3 - "$work/$name.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-assert [t["target"] for t in report["targets"]] == ["openshift", "swarm", "mesos", "aws", "gcp", "azure"]
+assert [t["target"] for t in report["targets"]] == ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "nftables"]
 for target in report["targets"]:
     if "error" in target:
         continue
@@ -43,7 +43,7 @@ sed 's/^flows:$/flows:\n  - {name: web-scrapes, from: web, to: catalog, ports: [
 if out=$("$bin" diff samples/shop.yaml "$work/changed/shop.yaml" --format json 2>&1) \
    && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); o=[c for c in d["changes"] if c["kind"]=="opens"]; assert o and o[0]["text"]=="web -> catalog on tcp/9090" and "changed/shop.yaml" in o[0]["location"], d' "$out"; then pass; else fail "diff of a widened copy: $out"; fi
 if out=$("$bin" explain samples/shop.yaml --from web --to catalog --port tcp/8080 --target all 2>&1) \
-   && [ "$(grep -c '^on ' <<<"$out")" = 6 ] && grep -q '  by NetworkPolicy' <<<"$out"; then pass; else fail "explain --target all: $out"; fi
+   && [ "$(grep -c '^on ' <<<"$out")" = 7 ] && grep -q '  by NetworkPolicy' <<<"$out"; then pass; else fail "explain --target all: $out"; fi
 # Every JSON report against its published schema, with an independent validator
 # (python-jsonschema, Draft 2020-12).
 python3 -c 'import jsonschema' 2>/dev/null || pip install -q 'jsonschema>=4.18' >/dev/null 2>&1 || true

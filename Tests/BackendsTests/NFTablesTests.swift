@@ -100,6 +100,14 @@ import Testing
                 "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n\t\telements = { 192.0.2.10/31 }"))
     }
 
+    @Test func theCommandLineGivesAddressesAsOneString() throws {
+        let (_, files) = try files(["addresses": .string("web=192.0.2.10, 2001:db8::10;db=192.0.2.20")])
+        let api = try #require(files["api.nft"])
+        #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 192.0.2.10 }"))
+        #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 2001:db8::10 }"))
+        #expect(api.contains("comment \"hosts of workload db\"\n\t\telements = { 192.0.2.20 }"))
+    }
+
     @Test func theAddressesOptionIsChecked() throws {
         let bad = options(
             .nftables, .widen,
@@ -192,6 +200,37 @@ import Testing
         #expect(failure { $0.replacingOccurrences(of: "chain output", with: "chain forward") }?.contains("only the chains input and output") == true)
         #expect(failure { String($0.dropLast(3)) }?.contains("ends before the table does") == true)
         #expect(failure { $0.replacingOccurrences(of: "id_web {", with: "id_ghost {") }?.contains("is not declared") == true)
+    }
+
+    /// Bad input never traps: cut, doubled, swapped and garbled lines either read or fail
+    /// with a `ReadFailure`.
+    @Test func mutatedFilesReadOrFailNeverTrap() throws {
+        let policy = try policy("shop.yaml")
+        let files = try backend.emit(policy, options: options(.nftables, .widen, ["log_denied": .boolean(true)])).files
+        var rng = SeededGenerator(seed: 20)
+        let garbage = ["{", "}", ",", ";", "\"", "@", "-", "/", "ip", "ip6", "saddr", "daddr", "dport", "tcp", "meta", "l4proto", "0", "65536", "::", "#"]
+        for round in 0..<300 {
+            var edited = files
+            let index = Int(rng.next() % UInt64(files.count))
+            var lines = edited[index].contents.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let at = Int(rng.next() % UInt64(lines.count))
+            switch rng.next() % 4 {
+            case 0: lines.remove(at: at)
+            case 1: lines.insert(lines[at], at: at)
+            case 2: lines.swapAt(at, Int(rng.next() % UInt64(lines.count)))
+            default:
+                var words = lines[at].split(separator: " ").map(String.init)
+                let word = garbage[Int(rng.next() % UInt64(garbage.count))]
+                words.insert(word, at: words.isEmpty ? 0 : Int(rng.next() % UInt64(words.count + 1)))
+                lines[at] = words.joined(separator: " ")
+            }
+            edited[index].contents = lines.joined(separator: "\n")
+            do {
+                _ = try backend.read(edited, policy: policy)
+            } catch let failure as ReadFailure {
+                #expect(failure.file == edited[index].path, "round \(round)")
+            }
+        }
     }
 
     @Test func explainNamesTheDecidingRules() throws {

@@ -1,4 +1,5 @@
 import Diagnostics
+import Foundation
 import IR
 
 /// The `nftables` target's options, typed.
@@ -38,11 +39,26 @@ public struct NFTablesOptions: BackendOptions {
         addresses = [:]
         addressOrigins = [:]
         guard let entry = options.option("addresses") else { return }
-        guard case .map(let workloads) = entry.value.value else {
+        var workloads: [OptionEntry] = []
+        switch entry.value.value {
+        case .map(let entries): workloads = entries
+        case .string(let text) where text.contains("="):
+            // The command line's form: `--set nftables.addresses='web=10.0.0.5,10.0.0.6;api=2001:db8::10'`.
+            let range = entry.value.range
+            for part in text.split(separator: ";") {
+                let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(sides[0]).trimmingCharacters(in: .whitespaces)
+                let items = sides.count == 2 ? sides[1].split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } : []
+                workloads.append(
+                    OptionEntry(key: Located(name, at: range), value: Located(.list(items.map { Located(.string($0), at: range) }), at: range)))
+            }
+        default:
             reader.report(
                 .error(
                     .invalidTargetOption, "option 'addresses' of target nftables is a map from workload names to lists of addresses",
-                    at: entry.value.range, help: "addresses: {web: [10.0.0.5, 10.0.0.6], api: [\"2001:db8::10\"]}"))
+                    at: entry.value.range,
+                    help: "addresses: {web: [10.0.0.5, 10.0.0.6], api: [\"2001:db8::10\"]}, or on the command line "
+                        + "--set nftables.addresses='web=10.0.0.5,10.0.0.6;api=2001:db8::10'"))
             return
         }
         for workload in workloads {
