@@ -10,6 +10,7 @@ public enum BackendRegistry {
         AWSBackend(),
         GCPBackend(),
         AzureBackend(),
+        KubernetesBackend(),
     ]
 
     public static func backend(for target: TargetName) -> (any Backend)? {

@@ -264,14 +264,18 @@ struct OpenShiftEmitter {
         if let user = security.runAsUser { context.append(.init("runAsUser", .int(user))) }
         if let nonRoot = security.runAsNonRoot { context.append(.init("runAsNonRoot", .bool(nonRoot))) }
         if let seccomp = security.seccomp {
-            switch seccomp {
-            case .runtimeDefault: context.append(.init("seccompProfile", .object([.init("type", "RuntimeDefault")])))
-            case .unconfined: context.append(.init("seccompProfile", .object([.init("type", "Unconfined")])))
-            case .localhost(let path):
-                context.append(.init("seccompProfile", .object([.init("type", "Localhost"), .init("localhostProfile", .string(path))])))
-            }
+            context.append(.init("seccompProfile", Self.profile(seccomp)))
         }
         return context
+    }
+
+    /// A `seccompProfile` or `appArmorProfile`: its type, and the node's profile for Localhost.
+    static func profile(_ profile: SecurityProfile) -> StructuredValue {
+        switch profile {
+        case .runtimeDefault: .object([.init("type", "RuntimeDefault")])
+        case .unconfined: .object([.init("type", "Unconfined")])
+        case .localhost(let name): .object([.init("type", "Localhost"), .init("localhostProfile", .string(name))])
+        }
     }
 
     /// The container's security context: privileges, root filesystem, capabilities.
@@ -286,6 +290,7 @@ struct OpenShiftEmitter {
             if !security.drop.isEmpty { capabilities.append(.init("drop", strings(security.drop))) }
             context.append(.init("capabilities", .object(capabilities)))
         }
+        if let apparmor = security.apparmor { context.append(.init("appArmorProfile", Self.profile(apparmor))) }
         return context
     }
 
@@ -375,7 +380,7 @@ struct OpenShiftEmitter {
 
     func loadBalancer(_ balancer: LoadBalancer) -> StructuredValue {
         var spec: [StructuredValue.Entry] = [
-            .init("type", "LoadBalancer"),
+            .init("type", balancer.nodePort ? "NodePort" : "LoadBalancer"),
             .init("externalTrafficPolicy", balancer.preservesClientAddress ? "Local" : "Cluster"),
         ]
         if balancer.dualStack {
@@ -384,7 +389,9 @@ struct OpenShiftEmitter {
         }
         spec.append(.init("selector", strings(balancer.selector.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
         spec.append(.init("ports", .array(balancer.ports.map(servicePort))))
-        if !balancer.sourceRanges.isEmpty { spec.append(.init("loadBalancerSourceRanges", strings(balancer.sourceRanges.map(\.description)))) }
+        if !balancer.sourceRanges.isEmpty, !balancer.nodePort {
+            spec.append(.init("loadBalancerSourceRanges", strings(balancer.sourceRanges.map(\.description))))
+        }
         return .object(header("v1", "Service", balancer.name, namespace: balancer.namespace) + [.init("spec", .object(spec))])
     }
 
