@@ -20,6 +20,7 @@ import Testing
           aws: {vpc_id: vpc-zz, vpcid: x}
           gcp: {network: foo, project: AB, service_account_prefix: waytoolongprefix, internal_ranges: "10.0.0.0/8, x", netwrk: y}
           azure: {location: West Europe, locaton: x}
+          kubernetes: {namespace_prefix: "Bad", exposure: route, cluster_networks: nope}
         """
 
     static let expected: [TargetName: [String]] = [
@@ -55,6 +56,11 @@ import Testing
         .azure: [
             "10:34-10:41 error E702 unknown option 'locaton' for target azure | did you mean 'location'?",
             "10:21-10:32 error E702 option 'location' of target azure: an Azure location is lower-case letters and digits, like westeurope | -",
+        ],
+        .kubernetes: [
+            "11:34-11:39 error E702 option 'namespace_prefix' of target kubernetes: a prefix is lower-case letters, digits and '-', starting with a letter | -",
+            "11:51-11:56 error E702 option 'exposure' of target kubernetes cannot be 'route' | expected one of: loadbalancer, nodeport",
+            "11:76-11:80 error E702 option 'cluster_networks' of target kubernetes: a comma-separated list of CIDRs | -",
         ],
     ]
 
