@@ -47,12 +47,16 @@ public enum ImageAdmissionCheck {
         /// `apps/deployments`, `batch/cronjobs`, …
         public var resource: String
         public var object: YAMLNode
+        /// The image of containers that name none: a skeleton a kustomize component patches
+        /// (the spec's image stands for the team's).
+        public var image: String?
 
-        public init(name: String, namespace: String, resource: String, object: YAMLNode) {
+        public init(name: String, namespace: String, resource: String, object: YAMLNode, image: String? = nil) {
             self.name = name
             self.namespace = namespace
             self.resource = resource
             self.object = object
+            self.image = image
         }
     }
 
@@ -216,7 +220,13 @@ public enum ImageAdmissionCheck {
         let constraints = Dictionary(runtime.map { ($0.workload, $0) }, uniquingKeysWith: { first, _ in first })
         let foreign = foreignImage(imagePolicy)
         for workload in workloads {
-            let object = value(workload.object)
+            var object = value(workload.object)
+            if let image = workload.image {
+                object =
+                    object.changingTemplate { template in
+                        template.changingContainers { $0.field("image") == nil ? $0.setting("image", .string(image)) : $0 }
+                    } ?? object
+            }
             guard let pod = pod(of: object, namespace: workload.namespace) else {
                 throw ReadFailure(file, "\(workload.name): no pod template")
             }
@@ -307,6 +317,12 @@ extension CELValue {
         guard let spec = field("spec"), case .list(var containers)? = spec.field("containers"), !containers.isEmpty else { return self }
         containers[0] = change(containers[0])
         return setting("spec", spec.setting("containers", .list(containers)))
+    }
+
+    /// A pod (or pod spec holder) with every container changed.
+    func changingContainers(_ change: (CELValue) -> CELValue) -> CELValue {
+        guard let spec = field("spec"), case .list(let containers)? = spec.field("containers") else { return self }
+        return setting("spec", spec.setting("containers", .list(containers.map(change))))
     }
 
     /// A pod with one more container in `list`, a copy of its first with `image`.

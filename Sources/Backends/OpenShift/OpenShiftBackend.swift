@@ -133,6 +133,7 @@ public struct OpenShiftBackend: Backend {
         }
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy)
+        gaps = plan.imagePolicyGaps(gaps)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
