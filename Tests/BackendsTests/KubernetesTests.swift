@@ -54,7 +54,11 @@ import YAML
     func manifestsHoldOnlyKubernetesKinds(sample: String) throws {
         let emission = try emit(try samplePolicy(sample))
         let kinds = Set(try emission.files[0].documents().compactMap { $0["kind"]?.scalar })
-        #expect(kinds.isSubset(of: ["Namespace", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "Deployment", "Service"]))
+        #expect(
+            kinds.isSubset(of: [
+                "Namespace", "ServiceAccount", "Role", "RoleBinding", "NetworkPolicy", "Deployment", "Service", "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding",
+            ]))
         let text = emission.files[0].contents
         #expect(text.contains("kubectl apply -f manifests.yaml"))
         #expect(!text.contains("security.openshift.io") && !text.contains("openshift-dns"))
@@ -148,6 +152,19 @@ import YAML
         let openshift = try self.policy(
             "version: 1\nname: t\nsegments:\n  openshift-x: {}\nworkloads:\n  a: {segment: openshift-x, image: r.example.com/a:1}\n")
         #expect(backend.validate(openshift).isEmpty)
+    }
+
+    /// The image policy is a ValidatingAdmissionPolicy (shared with OpenShift): no gap, and the
+    /// reader evaluates it, so a policy that would refuse a workload of the spec fails the read.
+    @Test func theImagePolicyIsAnAdmissionPolicyTheReaderEvaluates() throws {
+        let policy = try samplePolicy("shop.yaml")
+        let emission = try emit(policy)
+        #expect(!emission.gaps.contains { $0.capability == .imagePolicy })
+        let file = try #require(emission.files.first)
+        #expect(file.contents.contains("kind: ValidatingAdmissionPolicyBinding"))
+        _ = try backend.read([file], policy: policy)
+        let foreign = OutputFile(path: file.path, contents: file.contents.replacingOccurrences(of: "registry[.]example[.]com", with: "other[.]example[.]com"))
+        #expect(throws: ReadFailure.self) { try backend.read([foreign], policy: policy) }
     }
 
     // MARK: The Pod Security Standards, control by control

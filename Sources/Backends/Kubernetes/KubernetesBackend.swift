@@ -106,6 +106,7 @@ public struct KubernetesBackend: Backend {
         }
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy, plan: plan)
+        gaps = plan.imagePolicyGaps(gaps)
         return Emission(files: [file], gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
@@ -144,7 +145,7 @@ public struct KubernetesBackend: Backend {
             gaps.append(
                 Gap(
                     kind: .unenforced, capability: .imagePolicy, target: .kubernetes, subject: .imagePolicy,
-                    reason: "image_policy is checked at compile time only: nothing in the manifests makes the cluster refuse other images",
+                    reason: "image_policy is checked at compile time only: the manifests hold no admission policy for it",
                     origin: imagePolicy.origin))
         }
         return gaps

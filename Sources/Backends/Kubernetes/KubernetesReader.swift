@@ -20,8 +20,11 @@ struct KubernetesReader {
 
     func read() throws -> ReadBack {
         let parsed = try parse()
-        return ReadBack(
-            relation: parsed.network.relation, runtime: try admissions(parsed), grants: OpenShiftReader(policy: policy, files: files).grants(parsed))
+        let reader = OpenShiftReader(policy: policy, files: files)
+        // The image admission policy admits every Deployment and refuses pods that break the
+        // image policy (its CEL evaluated here), or the read fails.
+        _ = try reader.imageAdmission(parsed.admission, workloads: parsed.workloadObjects)
+        return ReadBack(relation: parsed.network.relation, runtime: try admissions(parsed), grants: reader.grants(parsed))
     }
 
     /// The level a namespace enforces: its `pod-security.kubernetes.io/enforce` label, or

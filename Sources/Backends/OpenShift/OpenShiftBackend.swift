@@ -100,6 +100,7 @@ public struct OpenShiftBackend: Backend {
         }
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy)
+        gaps = plan.imagePolicyGaps(gaps)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 

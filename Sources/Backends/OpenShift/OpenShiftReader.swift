@@ -34,12 +34,16 @@ struct OpenShiftReader {
         var roles: [String: RBACRole]
         var bindings: [RBACBinding]
         var deployments: [DeploymentRecord]
+        /// ValidatingAdmissionPolicies and their bindings, and each workload's object.
+        var admission: [YAMLNode] = []
+        var workloadObjects: [ImageAdmissionCheck.Workload] = []
     }
 
     func read() throws -> ReadBack {
         let parsed = try parse()
         var runtime: [WorkloadID: RuntimeProfile] = [:]
         for (workload, admission) in try admissions(parsed) { runtime[workload] = admission.runtime }
+        _ = try imageAdmission(parsed.admission, workloads: parsed.workloadObjects)
         return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants(parsed))
     }
 
@@ -97,6 +101,8 @@ struct OpenShiftReader {
         var roles: [String: RBACRole] = [:]
         var bindings: [RBACBinding] = []
         var deployments: [DeploymentRecord] = []
+        var admission: [YAMLNode] = []
+        var workloadObjects: [ImageAdmissionCheck.Workload] = []
         var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
         var routeNodes: [(String, YAMLNode)] = []
         var seen = Set<String>()
@@ -133,6 +139,12 @@ struct OpenShiftReader {
                     throw ReadFailure(Self.file, "\(kind) '\(name)' is not a workload of the spec")
                 }
                 deployments.append(try deployment(document, workload: id, namespace: namespace))
+                workloadObjects.append(
+                    .init(
+                        name: name, namespace: namespace, resource: "apps/\(kind.lowercased())s", object: document, image: policy.workloads[id.index].image.text
+                    ))
+            case "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
+                admission.append(document)
             case "Service":
                 let (selector, ports, balancer) = try service(document, name: name, namespace: namespace)
                 servicePorts["\(namespace)/\(name)"] = (selector, ports)
@@ -152,7 +164,8 @@ struct OpenShiftReader {
                 PodGroup(
                     workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
-        return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
+        return Parsed(
+            network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments, admission: admission, workloadObjects: workloadObjects)
     }
 
     // MARK: Kinds
