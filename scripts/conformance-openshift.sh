@@ -42,10 +42,11 @@ fi
 # ValidatingAdmissionPolicies are admissionregistration.k8s.io/v1 from Kubernetes 1.30 (OpenShift 4.17) on.
 validate_admission() {
   grep -q 'kind:' "$2" || return 0
+  local version result status
   for version in 1.30.0 1.32.0; do
-    out=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$2" 2>&1)
+    result=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$2" 2>&1)
     status=$?
-    if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$out"; then pass; else fail "$1 (admission policies): kubernetes-validate $version: $out"; fi
+    if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$result"; then pass; else fail "$1 (admission policies): kubernetes-validate $version: $result"; fi
   done
 }
 files=(targets/openshift/*/manifests.yaml)
