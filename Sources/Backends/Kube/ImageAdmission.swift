@@ -134,16 +134,25 @@ public struct ImageAdmission: Sendable, Hashable {
 
     /// The two objects, the policy first.
     public func documents(labels: [(String, String)] = []) -> [StructuredValue] {
-        let metadata: StructuredValue = .object(
-            [.init("name", .string(name))] + (labels.isEmpty ? [] : [.init("labels", .object(labels.map { .init($0.0, .string($0.1)) }))]))
+        let metadataEntries: [StructuredValue.Entry] =
+            [.init("name", .string(name))] + (labels.isEmpty ? [] : [.init("labels", .object(labels.map { .init($0.0, .string($0.1)) }))])
+        let metadata: StructuredValue = .object(metadataEntries)
         let rules: [StructuredValue] = Self.resourceRules.map { rule in
             .object([
                 .init("apiGroups", .array([.string(rule.group)])), .init("apiVersions", .array(["v1"])),
                 .init("operations", .array(["CREATE", "UPDATE"])), .init("resources", .array(rule.resources.map { .string($0) })),
             ])
         }
+        // The spec's image policy, said plainly for tools that check the CEL independently
+        // (scripts/cel-check.py).
+        var annotations: [StructuredValue.Entry] = []
+        if !imagePolicy.allowedRegistries.isEmpty {
+            annotations.append(.init(Self.allowedRegistriesAnnotation, .string(imagePolicy.allowedRegistries.joined(separator: ","))))
+        }
+        annotations.append(.init(Self.requireDigestAnnotation, .string(imagePolicy.requireDigest ? "true" : "false")))
         let policy: StructuredValue = .object([
-            .init("apiVersion", "admissionregistration.k8s.io/v1"), .init("kind", "ValidatingAdmissionPolicy"), .init("metadata", metadata),
+            .init("apiVersion", "admissionregistration.k8s.io/v1"), .init("kind", "ValidatingAdmissionPolicy"),
+            .init("metadata", .object(metadataEntries + [.init("annotations", .object(annotations))])),
             .init(
                 "spec",
                 .object([
@@ -187,6 +196,11 @@ public struct ImageAdmission: Sendable, Hashable {
         ])
         return [policy, binding]
     }
+
+    /// The policy's annotations that say the spec's image policy: the patterns, comma-separated,
+    /// and `true` or `false`.
+    public static let allowedRegistriesAnnotation = "palisade.dev/allowed-registries"
+    public static let requireDigestAnnotation = "palisade.dev/require-digest"
 
     /// The label the API server gives every namespace: its name.
     public static let namespaceNameLabel = "kubernetes.io/metadata.name"

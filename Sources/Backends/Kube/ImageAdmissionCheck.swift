@@ -200,6 +200,32 @@ public enum ImageAdmissionCheck {
         return "\(host)/probe/app@\(digest)"
     }
 
+    /// Images near each allowed entry that the registry rule refuses: the entry as a path
+    /// under a foreign host, a look-alike host that extends the entry's, and a path that
+    /// extends the prefix without a `/`.
+    static func lookAlikes(_ policy: ImagePolicy) -> [String] {
+        let digest = "sha256:" + String(repeating: "0", count: 64)
+        var result: [String] = []
+        for pattern in policy.allowedRegistries {
+            let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let host = parts[0].lowercased()
+            let prefix = parts.count == 2 ? parts[1] : nil
+            let hostName = host.split(separator: ":", maxSplits: 1).map(String.init)
+            let lookAlikeHost = hostName[0] + ".palisade-foreign.invalid" + (hostName.count == 2 ? ":" + hostName[1] : "")
+            let candidates = [
+                ImageReference(
+                    text: "", registry: "palisade-foreign.invalid", path: "\(host.replacingOccurrences(of: ":", with: "-"))/\(prefix ?? "probe")/app", tag: nil,
+                    digest: digest),
+                ImageReference(text: "", registry: lookAlikeHost, path: "\(prefix ?? "probe")/app", tag: nil, digest: digest),
+                prefix.map { ImageReference(text: "", registry: host, path: "\($0)x/app", tag: nil, digest: digest) },
+            ]
+            for candidate in candidates.compactMap({ $0 }) where !policy.allowedRegistries.contains(where: candidate.matches) {
+                result.append("\(candidate.registry)/\(candidate.path)@\(digest)")
+            }
+        }
+        return result
+    }
+
     /// Evaluates the policies on every workload (its object and its pod must be admitted)
     /// and on pods changed to break the spec (a foreign registry in a container, an init
     /// container or an ephemeral container; an image without its digest; a capability or user
@@ -242,6 +268,9 @@ public enum ImageAdmissionCheck {
                 broken.append(("an init container from a foreign registry", pod.adding("initContainers", image: foreign), "/pods"))
                 broken.append(
                     ("an ephemeral container from a foreign registry", pod.adding("ephemeralContainers", image: foreign), "/pods/ephemeralcontainers"))
+                for image in lookAlikes(imagePolicy) {
+                    broken.append(("a container from \(image)", pod.changingContainer { $0.setting("image", .string(image)) }, "/pods"))
+                }
                 if let changed = object.changingTemplate({ $0.changingContainer { $0.setting("image", .string(foreign)) } }) {
                     broken.append(("its \(workload.resource) with a foreign registry", changed, workload.resource))
                 }
