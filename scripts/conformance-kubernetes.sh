@@ -7,6 +7,8 @@
 #    pods, and Pod Security Admission labels whose level admits every Deployment of the
 #    namespace and is the strictest that does (scripts/kubernetes-check.py, written from the
 #    Pod Security Standards independently of palisade);
+#  - has its image admission policy's CEL compiled and evaluated by cel-python on compliant and
+#    non-compliant pods built from the file (scripts/cel-check.py, shared with OpenShift);
 #  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
 #    connectivity must equal what palisade's reader computes from the same file
 #    (`palisade compile --dump-read`).
@@ -21,8 +23,8 @@ failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 python3 -c 'import venv' 2>/dev/null || { echo "SKIPPED: needs python3 with venv"; exit 0; }
-if ! "$venv/bin/python" -c 'import kubernetes_validate, yaml' 2>/dev/null; then
-  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes-validate==1.37.0' 'PyYAML==6.0.2' >/dev/null 2>&1 \
+if ! "$venv/bin/python" -c 'import kubernetes_validate, yaml, celpy' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes-validate==1.37.0' 'PyYAML==6.0.2' 'cel-python==0.5.0' >/dev/null 2>&1 \
     || { echo "conformance-kubernetes: cannot install kubernetes-validate"; exit 1; }
 fi
 # network-config-analyzer pins networkx and PyYAML: a venv of its own (shared with the OpenShift script).
@@ -45,6 +47,7 @@ done
 
 if "$venv/bin/python" scripts/kubernetes-check.py kinds "${files[@]}"; then pass; else fail "kinds or DNS egress"; fi
 if "$venv/bin/python" scripts/kubernetes-check.py psa "${files[@]}"; then pass; else fail "Pod Security Admission labels"; fi
+if "$venv/bin/python" scripts/cel-check.py check "${files[@]}"; then pass; else fail "cel-check: an admission policy admits or refuses a pod it must not"; fi
 
 # Every sample compiles to kubernetes (the files as written to targets/ are what is checked).
 if .build/debug/palisade compile samples/*.yaml --target kubernetes --out targets --check --dump-read >"$work/read.json" 2>"$work/compile.log"; then

@@ -167,6 +167,21 @@ import YAML
         #expect(throws: ReadFailure.self) { try backend.read([foreign], policy: policy) }
     }
 
+    /// Exact capabilities and user, which Pod Security Admission cannot say, are CEL
+    /// validations of the same admission policy, even without an image policy.
+    @Test func exactCapabilitiesAndUserAreAdmissionValidations() throws {
+        let policy = try policy(spec(["a": Self.restricted, "b": "privileged: true"]))
+        let file = try #require(try emit(policy).files.first)
+        #expect(file.contents.contains("variables.workload == ''a'' ?"))
+        #expect(file.contents.contains("runAsUser == 1000"))
+        _ = try backend.read([file], policy: policy)
+        let other = OutputFile(path: file.path, contents: file.contents.replacingOccurrences(of: "runAsUser == 1000", with: "runAsUser == 1001"))
+        #expect(throws: ReadFailure.self) { try backend.read([other], policy: policy) }
+        // Nothing to constrain, nothing to admit.
+        let plain = try self.policy(spec(["c": "privileged: false"]))
+        #expect(!(try emit(plain).files[0].contents.contains("ValidatingAdmissionPolicy")))
+    }
+
     // MARK: The Pod Security Standards, control by control
 
     func pod(_ change: (inout PodSecurity) -> Void) -> PodSecurity {

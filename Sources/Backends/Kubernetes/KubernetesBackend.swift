@@ -27,6 +27,7 @@ public struct KubernetesBackend: Backend {
             let deployment = plan.deployments[index]
             levels[deployment.namespace] = min(levels[deployment.namespace] ?? .restricted, PodSecurityLevel.of(deployment.security))
         }
+        plan.admissionRuntime = runtimeConstraints(policy)
         if options.exposure == .nodeport {
             for index in plan.network.loadBalancers.indices { plan.network.loadBalancers[index].nodePort = true }
         }
@@ -39,6 +40,17 @@ public struct KubernetesBackend: Backend {
             plan.network.namespaces[name] = Dictionary(plan.namespaces[index].labels, uniquingKeysWith: { first, _ in first })
         }
         return plan
+    }
+
+    /// The runtime Pod Security Admission cannot check, for the admission policy: each
+    /// workload that sets capabilities or a user adds exactly those capabilities and runs as
+    /// that user. The policy refuses a pod of no workload of the spec, so once one workload is
+    /// constrained every workload is listed (unconstrained where its runtime says nothing).
+    static func runtimeConstraints(_ policy: Policy) -> [ImageAdmission.RuntimeConstraint] {
+        guard policy.workloads.contains(where: { $0.runtime.capabilities != nil || $0.runtime.user != nil }) else { return [] }
+        return policy.workloads.map { workload in
+            ImageAdmission.RuntimeConstraint(workload: workload.name, capabilities: workload.runtime.capabilities?.add, user: workload.runtime.user)
+        }
     }
 
     public func emit(_ policy: Policy, with options: KubernetesOptions) throws -> Emission {

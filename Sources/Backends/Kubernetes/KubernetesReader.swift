@@ -21,9 +21,15 @@ struct KubernetesReader {
     func read() throws -> ReadBack {
         let parsed = try parse()
         let reader = OpenShiftReader(policy: policy, files: files)
-        // The image admission policy admits every Deployment and refuses pods that break the
-        // image policy (its CEL evaluated here), or the read fails.
-        _ = try reader.imageAdmission(parsed.admission, workloads: parsed.workloadObjects)
+        // The admission policy admits every Deployment and refuses pods that break the image
+        // policy or the runtime constraints (its CEL evaluated here), or the read fails.
+        let constraints = KubernetesBackend.runtimeConstraints(policy)
+        let policies = try ImageAdmissionCheck.policies(in: parsed.admission, file: Self.file)
+        let imagePolicy =
+            policy.imagePolicy ?? (constraints.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin))
+        if !policies.isEmpty, let imagePolicy {
+            _ = try ImageAdmissionCheck.verify(policies, workloads: parsed.workloadObjects, imagePolicy: imagePolicy, runtime: constraints, file: Self.file)
+        }
         return ReadBack(relation: parsed.network.relation, runtime: try admissions(parsed), grants: reader.grants(parsed))
     }
 

@@ -13,9 +13,10 @@ extension OpenShiftPlan {
     /// The admission policy the file holds, or nil (no `image_policy`, nothing in it to
     /// enforce, or a `version` without ValidatingAdmissionPolicy).
     var imageAdmission: ImageAdmission? {
-        guard let imagePolicy = policy.imagePolicy, options.minorVersion >= Self.admissionPolicyMinorVersion else { return nil }
+        guard options.minorVersion >= Self.admissionPolicyMinorVersion, let imagePolicy = policy.imagePolicy ?? admissionImagePolicy else { return nil }
         let admission = ImageAdmission(
-            name: "palisade.\(options.namespacePrefix)\(policy.name).images", namespaces: namespaces.map(\.name), imagePolicy: imagePolicy)
+            name: "palisade.\(options.namespacePrefix)\(policy.name).images", namespaces: namespaces.map(\.name), imagePolicy: imagePolicy,
+            runtime: admissionRuntime)
         return admission.isEmpty || namespaces.isEmpty ? nil : admission
     }
 

@@ -47,6 +47,15 @@ struct OpenShiftPlan {
     var network: ClusterNetwork
     /// Connections the compiler adds because the platform needs them, in words.
     var platformRequired: [Gap] = []
+    /// The runtime each workload's pods must ask for exactly (its capabilities, its user),
+    /// which the admission policy checks: Kubernetes, where Pod Security Admission cannot
+    /// say it; empty on OpenShift, whose SCCs do.
+    var admissionRuntime: [ImageAdmission.RuntimeConstraint] = []
+    /// The image policy the admission policy checks when the spec has none but
+    /// `admissionRuntime` asks for one: nothing.
+    var admissionImagePolicy: ImagePolicy? {
+        admissionRuntime.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin)
+    }
 
     static let workloadLabel = "palisade.dev/workload"
     static let segmentLabel = "palisade.dev/segment"
