@@ -118,7 +118,7 @@ def variants(patterns, image):
         if prefix:
             result |= {f"{host}/{prefix}", f"{host}/{prefix}-x/probe", f"{host}/{prefix.split('/')[0]}"}
         if host.lower() == "docker.io":
-            result |= {"probe", "library/probe", "probe/app", f"{prefix}/probe" if prefix else "team/probe", "localhost/probe"}
+            result |= {"probe", "library/probe", "probe/app", f"{prefix}/probe" if prefix else "team/probe", "localhost/probe", "DOCKER.IO/probe"}
     if image:
         name = image.split("@")[0]
         result |= {name, "evil.test/" + name.split("/", 1)[-1]}

@@ -77,6 +77,20 @@ import YAML
         "10.0.0.1:5000/x", "docker.io/example.com",
     ]
 
+    /// Every combination of these hosts, paths and endings that is a reference.
+    static let combinations: [String] = {
+        let hosts = [
+            "", "docker.io", "DOCKER.IO", "index.docker.io", "registry.example.com", "Registry.Example.Com", "registry.example.com.evil.io", "localhost",
+            "LocalHost", "localhost:5000", "myregistry", "MyRegistry", "mirror.example.com:5000", "mirror.example.com", "10.0.0.1:5000",
+        ]
+        let paths = [
+            "nginx", "library", "library/nginx", "library/nginx/x", "shop", "shop/api", "shopping/api", "shop-x/api", "team/app", "team/app/sub",
+            "bitnami/redis", "example.com/app", "registry.example.com/shop/x", "x",
+        ]
+        let endings = ["", ":1.0", "@sha256:" + String(repeating: "e", count: 64), ":v1.2-rc@sha256:" + String(repeating: "0", count: 64)]
+        return hosts.flatMap { host in paths.flatMap { path in endings.map { (host.isEmpty ? "" : host + "/") + path + $0 } } }
+    }()
+
     static let images = [
         "nginx", "nginx:1.25", "library/nginx", "docker.io/nginx", "DOCKER.IO/library/nginx", "docker.io/library/nginx:1", "index.docker.io/library/nginx",
         "bitnami/redis", "docker.io/bitnami/redis/x", "team/app", "team/app/sub", "team/apple", "localhost/app", "localhost:5000/team/app",
@@ -102,6 +116,14 @@ import YAML
             let expected = image.matches(registryPattern: pattern)
             #expect(evaluator.holds(expression, ["image": .string(text)]) == .success(expected), "\(pattern) ∋ \(text): expected \(expected)")
         }
+        var compared = 0
+        for text in Self.combinations {
+            guard case .success(let image) = parseImageReference(text) else { continue }
+            compared += 1
+            let expected = image.matches(registryPattern: pattern)
+            #expect(evaluator.holds(expression, ["image": .string(text)]) == .success(expected), "\(pattern) ∋ \(text): expected \(expected)")
+        }
+        #expect(compared > 500)
         // Text that is no reference is refused.
         for text in ["", "Registry.example.com", "registry.example.com/Shop/x", "registry.example.com/shop/", "nginx latest", "nginx:-x"] {
             #expect(evaluator.holds(expression, ["image": .string(text)]) == .success(false), "\(pattern) ∌ '\(text)'")

@@ -226,7 +226,7 @@ public struct ImageAdmission: Sendable, Hashable {
     /// the compiler accepts (and refuses text that is not a reference). Docker's rules: the
     /// first component is the registry only when another follows and it has a `.` or `:`, is
     /// `localhost`, or has an upper-case letter; otherwise the registry is `docker.io`, where a
-    /// one-component path means `library/NAME`.
+    /// one-component path means `library/NAME` (as after `docker.io/` written so, not `DOCKER.IO/`).
     public static func registryCondition(_ pattern: String, image: String) -> String {
         let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let host = parts[0].lowercased()
@@ -257,7 +257,13 @@ public struct ImageAdmission: Sendable, Hashable {
             single = prefix.count == 2 && prefix[0] == "library" ? literal(prefix[1]) : nil
         }
         let explicit = [single, multi].compactMap { $0 }
-        var conditions = [matches("(?i:docker[.]io)/(?:\(explicit.joined(separator: "|")))")]
+        // `docker.io/` exactly: one component means `library/NAME`; another spelling of the host
+        // (`DOCKER.IO/`) takes the path as written, as any other host does.
+        let asWritten = prefix.isEmpty ? any : literal(prefix.joined(separator: "/")) + "(?:/\(component))*"
+        var conditions = [
+            matches("docker[.]io/(?:\(explicit.joined(separator: "|")))"),
+            "(\(matches("(?i:docker[.]io)/\(asWritten)")) && !\(image).startsWith('docker.io/'))",
+        ]
         if let single { conditions.append(matches(single)) }
         if prefix.isEmpty {
             conditions.append("(\(matches("\(componentWithoutDot)(?:/\(component))+")) && !\(image).startsWith('localhost/'))")
