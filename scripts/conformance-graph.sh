@@ -14,7 +14,7 @@ fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for sample in samples/*.yaml; do
-  for target in "" openshift swarm mesos aws gcp azure nftables; do
+  for target in "" openshift swarm mesos aws gcp azure kubernetes nftables; do
     name=$(basename "$sample" .yaml)${target:+-$target}
     if ! .build/debug/palisade graph "$sample" ${target:+--target "$target"} >"$work/$name.dot" 2>"$work/$name.err"; then
       fail "$name: palisade graph: $(cat "$work/$name.err")"; continue

@@ -9,7 +9,11 @@
 #    of its profile (openshift-check.py scc: admission by priority over what its service account
 #    may use);
 #  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
-#    connectivity must equal what palisade's reader computes from the same file.
+#    connectivity must equal what palisade's reader computes from the same file;
+#  - has its ValidatingAdmissionPolicies (image_policy) validated against Kubernetes 1.30 (OpenShift
+#    4.17, where admissionregistration.k8s.io/v1 has them) and 1.32, and their CEL compiled and
+#    evaluated by cel-python on compliant and non-compliant pods built from the file
+#    (scripts/cel-check.py, which prints its counts).
 # Then `output: overlay`: for every sample, the team's base under samples/apps/POLICY/openshift with
 # palisade's component over it, built by `kubectl kustomize` exactly as the team would, must pass
 # the same checks (schemas, SCC admission of every Deployment, StatefulSet and DaemonSet, and
@@ -26,8 +30,8 @@ failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 [ -f "$shared/schemas/securitycontextconstraints-security-v1.json" ] || { echo "SKIPPED: needs the published OpenShift schemas under $shared/schemas (set PALISADE_SHARED to the folder holding schemas/)"; exit 0; }
-if ! "$venv/bin/python" -c 'import kubernetes_validate, jsonschema, yaml' 2>/dev/null; then
-  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes-validate==1.37.0' 'jsonschema==4.26.0' 'PyYAML==6.0.2' >/dev/null 2>&1 \
+if ! "$venv/bin/python" -c 'import kubernetes_validate, jsonschema, yaml, celpy' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes-validate==1.37.0' 'jsonschema==4.26.0' 'PyYAML==6.0.2' 'cel-python==0.5.0' >/dev/null 2>&1 \
     || { echo "conformance-openshift: cannot install kubernetes-validate"; exit 1; }
 fi
 # network-config-analyzer pins networkx and PyYAML: a venv of its own.
@@ -35,6 +39,16 @@ if [ ! -x "$ncavenv/bin/nca" ]; then
   python3 -m venv "$ncavenv" && "$ncavenv/bin/pip" install --quiet --disable-pip-version-check 'network-config-analyzer==2.1.0' >/dev/null 2>&1 \
     || { echo "conformance-openshift: cannot install network-config-analyzer"; exit 1; }
 fi
+# ValidatingAdmissionPolicies are admissionregistration.k8s.io/v1 from Kubernetes 1.30 (OpenShift 4.17) on.
+validate_admission() {
+  grep -q 'kind:' "$2" || return 0
+  local version result status
+  for version in 1.30.0 1.32.0; do
+    result=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$2" 2>&1)
+    status=$?
+    if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$result"; then pass; else fail "$1 (admission policies): kubernetes-validate $version: $result"; fi
+  done
+}
 files=(targets/openshift/*/manifests.yaml)
 [ -e "${files[0]}" ] || { echo "conformance-openshift: no manifests under targets/openshift"; exit 1; }
 work=$(mktemp -d)
@@ -42,13 +56,16 @@ trap 'rm -rf "$work"' EXIT
 
 for file in "${files[@]}"; do
   policy=$(basename "$(dirname "$file")")
-  "$venv/bin/python" scripts/openshift-check.py split "$file" "$work/$policy-core.yaml" || { fail "$file: cannot split"; continue; }
+  "$venv/bin/python" scripts/openshift-check.py split "$file" "$work/$policy-all.yaml" || { fail "$file: cannot split"; continue; }
+  "$venv/bin/python" scripts/cel-check.py split "$work/$policy-all.yaml" "$work/$policy-core.yaml" "$work/$policy-admission.yaml" || { fail "$file: cannot split"; continue; }
   for version in 1.25.0 1.32.0; do
     out=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$work/$policy-core.yaml" 2>&1)
     status=$?
     if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$out"; then pass; else fail "$file: kubernetes-validate $version: $out"; fi
   done
+  validate_admission "$file" "$work/$policy-admission.yaml"
 done
+if "$venv/bin/python" scripts/cel-check.py check "${files[@]}"; then pass; else fail "cel-check: an admission policy admits or refuses a pod it must not"; fi
 
 if "$venv/bin/python" scripts/openshift-check.py scc "${files[@]}"; then pass; else fail "SCC admission: a Deployment not admitted by exactly the SCC of its profile"; fi
 if "$venv/bin/python" scripts/openshift-check.py crds "$shared/schemas" "${files[@]}"; then pass; else fail "SCC, EgressFirewall or Route documents"; fi
@@ -83,7 +100,10 @@ else
       if ! kubectl kustomize "$overlay/$app" >"$out" 2>"$work/$policy-kustomize.err"; then fail "$app: kubectl kustomize: $(cat "$work/$policy-kustomize.err")"; continue; fi
       pass
       built+=("$out")
-      "$venv/bin/python" scripts/openshift-check.py split "$out" "$work/$policy-overlay-core.yaml" || { fail "$out: cannot split"; continue; }
+      "$venv/bin/python" scripts/openshift-check.py split "$out" "$work/$policy-overlay-all.yaml" || { fail "$out: cannot split"; continue; }
+      "$venv/bin/python" scripts/cel-check.py split "$work/$policy-overlay-all.yaml" "$work/$policy-overlay-core.yaml" "$work/$policy-overlay-admission.yaml" \
+        || { fail "$out: cannot split"; continue; }
+      validate_admission "$app (overlay)" "$work/$policy-overlay-admission.yaml"
       for version in 1.25.0 1.32.0; do
         result=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$work/$policy-overlay-core.yaml" 2>&1)
         status=$?
@@ -98,6 +118,7 @@ else
     if [ ${#built[@]} -gt 0 ]; then
       if "$venv/bin/python" scripts/openshift-check.py scc --overlay "${built[@]}"; then pass; else fail "overlay SCC admission: a workload not admitted by exactly the SCC of its profile"; fi
       if "$venv/bin/python" scripts/openshift-check.py crds "$shared/schemas" "${built[@]}"; then pass; else fail "overlay: SCC, EgressFirewall or Route documents"; fi
+      if "$venv/bin/python" scripts/cel-check.py check "${built[@]}"; then pass; else fail "overlay cel-check: an admission policy admits or refuses a team's pod it must not"; fi
     fi
   else
     fail "palisade compile (overlay) --check: $(cat "$work/overlay-compile.log")"

@@ -19,7 +19,7 @@ for sample in samples/*.yaml; do
      && python3 - "$work/$name.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
-assert [t["target"] for t in report["targets"]] == ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "nftables"]
+assert [t["target"] for t in report["targets"]] == ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "kubernetes", "nftables"]
 for target in report["targets"]:
     if "error" in target:
         continue

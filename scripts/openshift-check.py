@@ -8,8 +8,9 @@
       validates every SecurityContextConstraints and EgressFirewall against the schemas in
       SHARED_SCHEMAS (jsonschema), and every Route against the fields route.openshift.io/v1
       requires (no schema ships offline).
-  openshift-check.py compare NCA_PAIRS_JSON READ_JSON POLICY MANIFESTS
-      compares network-config-analyzer's workload pairs with palisade's reader for POLICY.
+  openshift-check.py compare NCA_PAIRS_JSON READ_JSON POLICY MANIFESTS [TARGET]
+      compares network-config-analyzer's workload pairs with palisade's reader for POLICY on
+      TARGET (openshift, or kubernetes for scripts/conformance-kubernetes.sh).
       Left out: self pairs (nca never reports them) and Deployments scaled to 0 replicas (nca
       models their pods as absent; palisade's relation is about the workload whenever it runs).
   openshift-check.py scc [--overlay] FILE...
@@ -121,13 +122,13 @@ def normalized(ports):
     return [f"{port}/1-65535" if port in ("tcp", "udp", "sctp") else port for port in ports]
 
 
-def compare(nca_path, read_path, policy, manifests):
+def compare(nca_path, read_path, policy, manifests, target="openshift"):
     idle = {doc["metadata"]["name"] for doc in documents(manifests)
             if doc["kind"] in WORKLOAD_KINDS and doc["spec"].get("replicas", 1) == 0}
     with open(nca_path) as handle:
         nca = {(pair["from"], pair["to"]): pair["ports"] for pair in json.load(handle)}
     with open(read_path) as handle:
-        entries = [entry for entry in json.load(handle) if entry["policy"] == policy and entry["target"] == "openshift"]
+        entries = [entry for entry in json.load(handle) if entry["policy"] == policy and entry["target"] == target]
     if len(entries) != 1:
         print(f"FAIL: no read-back relation for {policy}")
         return 1

@@ -10,6 +10,7 @@ public enum BackendRegistry {
         AWSBackend(),
         GCPBackend(),
         AzureBackend(),
+        KubernetesBackend(),
         NFTablesBackend(),
     ]
 

@@ -306,8 +306,8 @@ extension DiagnosticCode {
 
         // Targets and lint
         Metadata(
-            .unknownTarget, summary: "a target name that is not one of the six targets",
-            explanation: "Targets are `openshift`, `swarm`, `mesos`, `aws`, `gcp` and `azure`."),
+            .unknownTarget, summary: "a target name that is not one of the targets",
+            explanation: "Targets are `openshift`, `swarm`, `mesos`, `aws`, `gcp`, `azure`, `kubernetes` and `nftables`."),
         Metadata(
             .invalidTargetOption, summary: "a target option that is unknown or has a wrong value",
             explanation: """

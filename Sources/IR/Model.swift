@@ -498,9 +498,10 @@ public struct Expectation: Sendable, Hashable {
     }
 }
 
-/// The six targets Palisade compiles to.
+/// The targets Palisade compiles to.
 public enum TargetName: String, Sendable, Hashable, CaseIterable, Comparable {
     case openshift, swarm, mesos, aws, gcp, azure
+    case kubernetes
     case nftables
 
     public static func < (lhs: TargetName, rhs: TargetName) -> Bool {

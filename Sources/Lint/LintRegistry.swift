@@ -3,7 +3,7 @@
 public enum LintRegistry {
     /// The rules the linter runs on a policy.
     public static let rules: [any LintRule] = [
-        Privileged(), RootUser(), PrivilegeEscalation(), DangerousCapabilities(), CapabilitiesNotDropped(), HostNamespaces(),
+        Privileged(), RootUser(), PrivilegeEscalation(), DangerousCapabilities(), CapabilitiesNotDropped(), HostNamespaces(), PrivilegedSegment(),
         SeccompUnset(), ApparmorUnset(), WritableRoot(), MissingResourceLimits(), Unconfined(),
         ImageNotPinned(), LatestTag(), NoRegistryPolicy(), PublicRegistry(),
         ExposedAdminPorts(), EgressToAny(), ShadowedFlow(), CancelledFlow(), FlowReachesNoPort(), IsolatedWorkload(), BroadCidr(),

@@ -27,7 +27,7 @@ struct CompileCommand: ParsableCommand {
     @Argument(help: "Spec files.")
     var specs: [String]
 
-    @Option(name: .customLong("target"), help: "Comma-separated targets: openshift, swarm, mesos, aws, gcp, azure, nftables (default: all).")
+    @Option(name: .customLong("target"), help: "Comma-separated targets: openshift, swarm, mesos, aws, gcp, azure, kubernetes, nftables (default: all).")
     var targets: TargetList?
 
     @Option(help: "Output directory.")

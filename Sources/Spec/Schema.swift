@@ -293,7 +293,7 @@ enum ActionNames {
 }
 
 enum TargetNames {
-    static let all = ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "nftables"]
+    static let all = ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "kubernetes", "nftables"]
 }
 
 extension SpecSchema {

@@ -272,15 +272,3 @@ func isPathComponent(_ text: String) -> Bool { isPathComponent(Array(text.utf8)[
 private func isLowerAlnum(_ byte: UInt8) -> Bool {
     (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
 }
-
-extension ImageReference {
-    /// Whether the image comes from a `host[:port][/path-prefix]` pattern: same registry,
-    /// and the path starts with the prefix at a component boundary.
-    public func matches(registryPattern pattern: String) -> Bool {
-        let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard String(parts[0]).lowercased() == registry.lowercased() else { return false }
-        guard parts.count == 2 else { return true }
-        let prefix = String(parts[1])
-        return path == prefix || path.hasPrefix(prefix + "/")
-    }
-}

@@ -20,6 +20,7 @@ import Testing
           aws: {vpc_id: vpc-zz, vpcid: x}
           gcp: {network: foo, project: AB, service_account_prefix: waytoolongprefix, internal_ranges: "10.0.0.0/8, x", netwrk: y}
           azure: {location: West Europe, locaton: x}
+          kubernetes: {namespace_prefix: "Bad", exposure: route, cluster_networks: nope}
           nftables: {table_prefix: 9x, log_denied: "yes", adresses: x, addresses: {web: [10.0.0.300]}}
         """
 
@@ -57,11 +58,16 @@ import Testing
             "10:34-10:41 error E702 unknown option 'locaton' for target azure | did you mean 'location'?",
             "10:21-10:32 error E702 option 'location' of target azure: an Azure location is lower-case letters and digits, like westeurope | -",
         ],
+        .kubernetes: [
+            "11:34-11:39 error E702 option 'namespace_prefix' of target kubernetes: a prefix is lower-case letters, digits and '-', starting with a letter | -",
+            "11:51-11:56 error E702 option 'exposure' of target kubernetes cannot be 'route' | expected one of: loadbalancer, nodeport",
+            "11:76-11:80 error E702 option 'cluster_networks' of target kubernetes: a comma-separated list of CIDRs | -",
+        ],
         .nftables: [
-            "11:51-11:59 error E702 unknown option 'adresses' for target nftables | did you mean 'addresses'?",
-            "11:28-11:30 error E702 option 'table_prefix' of target nftables: letters, digits, '_' and '-', starting with a letter | -",
-            "11:44-11:49 error E702 option 'log_denied' of target nftables is true or false | -",
-            "11:82-11:92 error E702 '10.0.0.300' is not an address or CIDR: '300' is above 255 | -",
+            "12:51-12:59 error E702 unknown option 'adresses' for target nftables | did you mean 'addresses'?",
+            "12:28-12:30 error E702 option 'table_prefix' of target nftables: letters, digits, '_' and '-', starting with a letter | -",
+            "12:44-12:49 error E702 option 'log_denied' of target nftables is true or false | -",
+            "12:82-12:92 error E702 '10.0.0.300' is not an address or CIDR: '300' is above 255 | -",
         ],
     ]
 

@@ -23,6 +23,9 @@ import Testing
         // Published ports carry no ICMP either.
         .mesos: [.ingress],
         .aws: [], .gcp: [], .azure: [],
+        // As OpenShift: clients come through Services (no ICMP, at most 100 ports); the
+        // cluster networks are no external peers.
+        .kubernetes: [.ingress, .egress],
         .nftables: [],
     ]
 
@@ -37,6 +40,7 @@ import Testing
         // Traffic between workloads leaves through the internal ranges' egress rules.
         .gcp: [.egress],
         .azure: [],
+        .kubernetes: [],
         .nftables: [],
     ]
 

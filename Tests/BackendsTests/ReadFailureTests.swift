@@ -12,7 +12,7 @@ import Testing
     /// The file each backend cannot do without.
     static let firstFiles: [TargetName: String] = [
         .openshift: "manifests.yaml", .swarm: "stack.yaml", .mesos: "marathon.json",
-        .aws: "security-groups.json", .gcp: "firewall-rules.json", .azure: "nsg.json",
+        .aws: "security-groups.json", .gcp: "firewall-rules.json", .azure: "nsg.json", .kubernetes: "manifests.yaml",
         .nftables: "api.nft",
     ]
 

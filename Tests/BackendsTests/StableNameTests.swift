@@ -190,7 +190,7 @@ import YAML
             try #require(YAMLLoader.loadStream(text: file.contents, file: file.path, limits: .generatedFiles).documents.first, "\(file.path) is empty")
         }
         switch target {
-        case .openshift:
+        case .openshift, .kubernetes:
             let file = try #require(files.first)
             for document in YAMLLoader.loadStream(text: file.contents, file: file.path, limits: .generatedFiles).documents {
                 let kind = document["kind"]?.scalar ?? "?"
@@ -370,7 +370,7 @@ extension StableNameTests {
                 let names = networks(root)
                 #expect(!names.isEmpty)
                 for network in names { #expect(Self.matches(network, "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"), "\(network)") }
-            case .openshift:
+            case .openshift, .kubernetes:
                 for key in keys { #expect(name(key).count <= 253, "\(key)") }
             case .nftables:
                 for key in keys { #expect(Self.matches(name(key), "^[A-Za-z][A-Za-z0-9_-]{0,255}$"), "\(key)") }

@@ -138,7 +138,7 @@ import Testing
     @Test func explainChecksItsTargetListAndItsQuestion() {
         let badList = Commands.explain(ExplainRequest(spec: "good.yaml", from: "a", to: "b", targets: "all,swarm"), fileSystem: Self.files)
         #expect(badList.exitStatus == .usage)
-        #expect(badList.stderr == "error: 'all,swarm' is not a list of targets (openshift, swarm, mesos, aws, gcp, azure, nftables, or all)\n")
+        #expect(badList.stderr == "error: 'all,swarm' is not a list of targets (openshift, swarm, mesos, aws, gcp, azure, kubernetes, nftables, or all)\n")
 
         let badPort = Commands.explain(ExplainRequest(spec: "good.yaml", from: "a", to: "b", port: "tcp/99999"), fileSystem: Self.files)
         #expect(badPort.exitStatus == .usage)
@@ -202,7 +202,7 @@ import Testing
         #expect(TargetList.all.targets == TargetName.allCases)
         #expect(TargetList(argumentOrAll: "all,swarm") == nil)
         #expect(TargetList(argumentOrAll: "swarm")?.targets == [.swarm])
-        #expect(TargetList.names == ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "nftables"])
+        #expect(TargetList.names == ["openshift", "swarm", "mesos", "aws", "gcp", "azure", "kubernetes", "nftables"])
     }
 
     @Test func aSingleTargetIsItsExactName() {

@@ -77,7 +77,7 @@ import Testing
         }
         let table = TargetMatrixReport.markdown(TargetMatrix())
         #expect(table.split(separator: "\n").count == Capability.allCases.count + 2)
-        #expect(table.hasPrefix("| control | openshift | swarm | mesos | aws | gcp | azure | nftables |"))
+        #expect(table.hasPrefix("| control | openshift | swarm | mesos | aws | gcp | azure | kubernetes | nftables |"))
     }
 }
 

@@ -85,7 +85,7 @@ import Testing
         let folders = entries.filter { entry in
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path, isDirectory: &isDirectory)
-            return exists && isDirectory.boolValue && !["Common", "Firewall"].contains(entry)
+            return exists && isDirectory.boolValue && !["Common", "Firewall", "Kube"].contains(entry)
         }.map { $0.lowercased() }.sorted()
         #expect(folders == BackendRegistry.all.map(\.target.rawValue).sorted())
     }

@@ -68,6 +68,10 @@ enum PolicyPeer: Hashable {
             let complement = whole.addressSet.subtracting(part).cidrs
             if wholeFamily, complement.count + 1 < own.count {
                 result.append(.block(cidr: whole, except: complement))
+            } else if own == [whole] && !wholeFamily {
+                // A whole family would match every name too: its two halves match addresses only.
+                let halves: [CIDR] = whole == .v4(0, prefix: 0) ? [.v4(0, prefix: 1), .v4(1 << 31, prefix: 1)] : [.v6(0, prefix: 1), .v6(1 << 127, prefix: 1)]
+                result += halves.map { .block(cidr: $0, except: []) }
             } else {
                 result += own.map { .block(cidr: $0, except: []) }
             }
@@ -167,10 +171,13 @@ struct LoadBalancer: Hashable {
     /// `ipFamilyPolicy: PreferDualStack`; otherwise the Service has the cluster's primary
     /// family only, taken to be IPv4.
     var dualStack: Bool
+    /// A NodePort Service instead: clients reach it on every node's port, and
+    /// `loadBalancerSourceRanges` does not apply (NetworkPolicy ipBlocks filter them).
+    var nodePort = false
 
     var delivers: ExternalRules {
         guard preservesClientAddress else { return ExternalRules() }
-        var sources = sourceRanges.isEmpty ? AddressSet.all : sourceRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        var sources = sourceRanges.isEmpty || nodePort ? AddressSet.all : sourceRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
         if !dualStack { sources = AddressSet(v4: sources.v4) }
         return ExternalRules(entries: [.init(ports: PortSet(ports), peers: ExternalSet(addresses: sources))])
     }

@@ -12,43 +12,10 @@ public struct OpenShiftBackend: Backend {
 
     public var target: TargetName { .openshift }
 
-    /// Namespaces OpenShift keeps for itself.
-    static func isReserved(_ namespace: String) -> Bool {
-        ["default", "openshift"].contains(namespace) || namespace.hasPrefix("openshift-") || namespace.hasPrefix("kube-")
-    }
-
     public func validate(_ policy: Policy) -> [Diagnostic] {
         let settings = options(of: policy)
-        var seen: [String: String] = [:]
-        var problems: [Diagnostic] = []
-        for segment in policy.segments {
-            let namespace = settings.namespace(segment.name)
-            if !isDNSLabelLike(namespace, 1...63) {
-                problems.append(
-                    .error(
-                        .targetLimit, "openshift namespace '\(namespace)' is not a DNS-1123 label of at most 63 characters",
-                        at: segment.origin, help: "shorten the namespace_prefix or the segment name"))
-            } else if Self.isReserved(namespace) {
-                problems.append(
-                    .error(
-                        .targetLimit,
-                        "openshift namespace '\(namespace)' collides with a namespace OpenShift reserves (default, openshift, openshift-*, kube-*)",
-                        at: segment.origin, help: "rename the segment or set a namespace_prefix"))
-            } else if let other = seen[namespace] {
-                problems.append(
-                    .error(
-                        .targetLimit, "openshift namespace '\(namespace)' of segment '\(segment.name)' collides with segment '\(other)'", at: segment.origin))
-            }
-            seen[namespace] = segment.name
-        }
+        var problems = KubePlatform.openshift.problems(policy, namespace: settings.namespace)
         for workload in policy.workloads {
-            // Kubernetes takes a Localhost seccomp profile relative to the kubelet's directory.
-            if case .localhost(let path)? = workload.runtime.seccomp, path.hasPrefix("/") {
-                problems.append(
-                    .error(
-                        .targetLimit, "openshift: seccomp profile '\(path)' must be relative to the kubelet's seccomp directory",
-                        at: workload.runtime.origins[.seccomp] ?? workload.origin, help: "write localhost/PATH with PATH relative, as profiles/NAME.json"))
-            }
             // A route's generated host starts with NAME-NAMESPACE, which must be a DNS label.
             let exposed = PortSet(unionOf: policy.intent.ingress[workload.id]?.entries.lazy.map(\.ports) ?? [])
             guard settings.exposure == .route, let port = OpenShiftPlan.singlePorts(exposed).last(where: { $0.proto == .tcp }) else { continue }
@@ -133,6 +100,7 @@ public struct OpenShiftBackend: Backend {
         }
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy)
+        gaps = plan.imagePolicyGaps(gaps)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 

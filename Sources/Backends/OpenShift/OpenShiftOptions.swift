@@ -24,6 +24,11 @@ public struct OpenShiftOptions: BackendOptions {
         OptionSpec(
             name: "cluster_networks", summary: "comma-separated pod and service networks, which ipBlocks leave out", defaultValue: defaultClusterNetworks),
         OutputMode.spec,
+        OptionSpec(
+            name: "version",
+            summary: "the oldest OpenShift release the files must work on, 4.12 or later; from 4.17 image_policy is enforced "
+                + "by a ValidatingAdmissionPolicy, before it is reported unenforced",
+            defaultValue: "4.17"),
     ]
 
     public var gaps: GapPolicy
@@ -34,6 +39,8 @@ public struct OpenShiftOptions: BackendOptions {
     public var clusterNetworks: AddressSet
     /// Whole manifests, or a kustomize component over the team's own workloads.
     public var output: OutputMode
+    /// The OpenShift minor release (`4.MINOR`) the files must work on.
+    public var minorVersion = 17
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -48,6 +55,15 @@ public struct OpenShiftOptions: BackendOptions {
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (Self.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
         output = reader.choice(OutputMode.spec.name, default: OutputMode.complete)
+        minorVersion =
+            reader.string("version", default: "4.17") { Self.minorVersion($0) == nil ? "a release 4.12 or later, like 4.17" : nil }
+            .flatMap(Self.minorVersion) ?? 17
+    }
+
+    /// The minor release of `4.MINOR`, 12 or more; nil otherwise.
+    static func minorVersion(_ text: String) -> Int? {
+        guard text.hasPrefix("4."), let minor = Int(text.dropFirst(2)), minor >= 12, minor < 100, !text.dropFirst(2).hasPrefix("+") else { return nil }
+        return minor
     }
 
     /// Options as given, for tests that build a plan directly.

@@ -33,6 +33,8 @@ struct OpenShiftPlan {
 
     let policy: Policy
     let options: OpenShiftOptions
+    /// OpenShift, or plain Kubernetes (no SCCs, no EgressFirewalls, its own cluster DNS).
+    let platform: KubePlatform
     var gaps: GapPolicy { options.gaps }
     var namespaces: [Namespace] = []
     var serviceAccounts: [ServiceAccount] = []
@@ -45,6 +47,15 @@ struct OpenShiftPlan {
     var network: ClusterNetwork
     /// Connections the compiler adds because the platform needs them, in words.
     var platformRequired: [Gap] = []
+    /// The runtime each workload's pods must ask for exactly (its capabilities, its user),
+    /// which the admission policy checks: Kubernetes, where Pod Security Admission cannot
+    /// say it; empty on OpenShift, whose SCCs do.
+    var admissionRuntime: [ImageAdmission.RuntimeConstraint] = []
+    /// The image policy the admission policy checks when the spec has none but
+    /// `admissionRuntime` asks for one: nothing.
+    var admissionImagePolicy: ImagePolicy? {
+        admissionRuntime.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin)
+    }
 
     static let workloadLabel = "palisade.dev/workload"
     static let segmentLabel = "palisade.dev/segment"
@@ -55,9 +66,10 @@ struct OpenShiftPlan {
     /// EgressFirewall's documented limit per namespace.
     static let egressFirewallRuleLimit = 8000
 
-    init(policy: Policy, options: OpenShiftOptions) throws {
+    init(policy: Policy, options: OpenShiftOptions, platform: KubePlatform = .openshift) throws {
         self.policy = policy
         self.options = options
+        self.platform = platform
         network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
         for (index, segment) in policy.segments.enumerated() {
             let name = options.namespace(segment.name)
@@ -85,7 +97,7 @@ struct OpenShiftPlan {
             if let other = owners[key] {
                 throw BackendError(
                     .error(
-                        .targetLimit, "openshift: \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
+                        .targetLimit, "\(platform.target.rawValue): \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
                         at: owner.origin, help: "rename one of the workloads"))
             }
             owners[key] = owner
@@ -122,7 +134,7 @@ struct OpenShiftPlan {
                     workload: workload.id, namespace: namespace, labels: Dictionary(labels, uniquingKeysWith: { first, _ in first }),
                     hostNetwork: workload.runtime.hostNetwork == true))
         }
-        buildSCCs()
+        if platform.securityContextConstraints { buildSCCs() }
     }
 
     /// One SCC per distinct runtime profile (the SCC's content), named after that content;
@@ -418,7 +430,7 @@ struct OpenShiftPlan {
                     // every outside address on those ports, and the namespace's EgressFirewall
                     // narrows that to the names.
                     let addresses = names ? outside : entry.peers.addresses.intersection(outside)
-                    if names { firewallNeeded.insert(namespace) }
+                    if names && platform.egressFirewall { firewallNeeded.insert(namespace) }
                     guard !addresses.isEmpty else { continue }
                     // A whole-family ipBlock lets every name through: only where the intent
                     // allows every name on these ports, or the firewall narrows them.
@@ -445,18 +457,17 @@ struct OpenShiftPlan {
                         PolicyRule(
                             peers: [
                                 .pods(
-                                    namespaces: LabelSelector(labels: [Self.namespaceNameLabel: PlatformPods.dnsNamespace]),
-                                    pods: LabelSelector(labels: PlatformPods.dnsLabels))
+                                    namespaces: LabelSelector(labels: [Self.namespaceNameLabel: platform.dnsNamespace]),
+                                    pods: LabelSelector(labels: platform.dnsLabels))
                             ],
-                            ports: PolicyPort.entries(PlatformPods.dnsPorts))
+                            ports: PolicyPort.entries(platform.dnsPorts))
                     ]))
             platformRequired.append(
                 Gap(
-                    kind: .platformRequired, capability: .dnsEgress, target: .openshift,
+                    kind: .platformRequired, capability: .dnsEgress, target: platform.target,
                     subject: .connection(
-                        Connection(
-                            .segment(namespace.name), .platform("the cluster DNS (\(PlatformPods.dnsNamespace))"), ports: PlatformPods.dnsPorts)),
-                    reason: "every pod of namespace \(namespace.name) may reach the cluster DNS (\(PlatformPods.dnsNamespace), \(PlatformPods.dnsPorts)), "
+                        Connection(.segment(namespace.name), .platform("the cluster DNS (\(platform.dnsNamespace))"), ports: platform.dnsPorts)),
+                    reason: "every pod of namespace \(namespace.name) may reach the cluster DNS (\(platform.dnsNamespace), \(platform.dnsPorts)), "
                         + "which resolves the names of services and dns: destinations",
                     origin: policy.segments[namespace.segment.index].origin))
         }

@@ -34,29 +34,17 @@ struct OpenShiftReader {
         var roles: [String: RBACRole]
         var bindings: [RBACBinding]
         var deployments: [DeploymentRecord]
+        /// ValidatingAdmissionPolicies and their bindings, and each workload's object.
+        var admission: [YAMLNode] = []
+        var workloadObjects: [ImageAdmissionCheck.Workload] = []
     }
 
     func read() throws -> ReadBack {
         let parsed = try parse()
-        var segmentIDs: [String: SegmentID] = [:]
-        for (index, segment) in policy.segments.enumerated() { segmentIDs[segment.name] = SegmentID(index) }
-
         var runtime: [WorkloadID: RuntimeProfile] = [:]
         for (workload, admission) in try admissions(parsed) { runtime[workload] = admission.runtime }
-
-        // Grants: the neutral actions each RoleBinding's role allows, per subject and segment.
-        var grants: [String: [SegmentID: Set<Action>]] = [:]
-        for binding in parsed.bindings {
-            guard let role = parsed.roles["\(binding.namespace)/\(binding.role)"],
-                let segment = parsed.network.namespaces[binding.namespace]?[OpenShiftPlan.segmentLabel].flatMap({ segmentIDs[$0] })
-            else { continue }
-            let actions = RBACRule.actions(allowedBy: role.rules)
-            guard !actions.isEmpty else { continue }
-            for subject in binding.subjects {
-                grants[subject.name, default: [:]][segment, default: []].formUnion(actions)
-            }
-        }
-        return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants)
+        _ = try imageAdmission(parsed.admission, workloads: parsed.workloadObjects)
+        return ReadBack(relation: parsed.network.relation, runtime: runtime, grants: grants(parsed))
     }
 
     /// Each Deployment's pod through SCC admission: the SCCs its service account may use
@@ -113,6 +101,8 @@ struct OpenShiftReader {
         var roles: [String: RBACRole] = [:]
         var bindings: [RBACBinding] = []
         var deployments: [DeploymentRecord] = []
+        var admission: [YAMLNode] = []
+        var workloadObjects: [ImageAdmissionCheck.Workload] = []
         var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
         var routeNodes: [(String, YAMLNode)] = []
         var seen = Set<String>()
@@ -149,6 +139,12 @@ struct OpenShiftReader {
                     throw ReadFailure(Self.file, "\(kind) '\(name)' is not a workload of the spec")
                 }
                 deployments.append(try deployment(document, workload: id, namespace: namespace))
+                workloadObjects.append(
+                    .init(
+                        name: name, namespace: namespace, resource: "apps/\(kind.lowercased())s", object: document, image: policy.workloads[id.index].image.text
+                    ))
+            case "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
+                admission.append(document)
             case "Service":
                 let (selector, ports, balancer) = try service(document, name: name, namespace: namespace)
                 servicePorts["\(namespace)/\(name)"] = (selector, ports)
@@ -168,7 +164,8 @@ struct OpenShiftReader {
                 PodGroup(
                     workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
-        return Parsed(network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments)
+        return Parsed(
+            network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments, admission: admission, workloadObjects: workloadObjects)
     }
 
     // MARK: Kinds
@@ -188,12 +185,13 @@ struct OpenShiftReader {
             if let portName = port["name"]?.scalar { ports[portName] = number }
             ranges.append(PortRange(proto, number, number))
         }
-        guard spec?["type"]?.scalar == "LoadBalancer" else { return (selector, ports, nil) }
+        let type = spec?["type"]?.scalar
+        guard type == "LoadBalancer" || type == "NodePort" else { return (selector, ports, nil) }
         let sources = try spec?["loadBalancerSourceRanges"].map { try list($0, "loadBalancerSourceRanges").map { try cidr($0.scalar) } } ?? []
         let balancer = LoadBalancer(
             name: name, namespace: namespace, selector: selector, ports: ranges, sourceRanges: sources,
             preservesClientAddress: spec?["externalTrafficPolicy"]?.scalar == "Local",
-            dualStack: ["PreferDualStack", "RequireDualStack"].contains(spec?["ipFamilyPolicy"]?.scalar ?? ""))
+            dualStack: ["PreferDualStack", "RequireDualStack"].contains(spec?["ipFamilyPolicy"]?.scalar ?? ""), nodePort: type == "NodePort")
         return (selector, ports, balancer)
     }
 
@@ -324,14 +322,8 @@ struct OpenShiftReader {
         security.readOnlyRootFilesystem = context?["readOnlyRootFilesystem"]?.scalar.map { $0 == "true" }
         security.add = try strings(context?["capabilities"]?["add"])
         security.drop = try strings(context?["capabilities"]?["drop"])
-        if let profile = context?["seccompProfile"] ?? podContext?["seccompProfile"] {
-            switch profile["type"]?.scalar {
-            case "RuntimeDefault": security.seccomp = .runtimeDefault
-            case "Unconfined": security.seccomp = .unconfined
-            case "Localhost": security.seccomp = .localhost(profile["localhostProfile"]?.scalar ?? "")
-            default: throw ReadFailure(Self.file, "unknown seccompProfile type")
-            }
-        }
+        security.seccomp = try (context?["seccompProfile"] ?? podContext?["seccompProfile"]).map { try profile($0, "seccompProfile") }
+        security.apparmor = try (context?["appArmorProfile"] ?? podContext?["appArmorProfile"]).map { try profile($0, "appArmorProfile") }
         security.hostNetwork = pod["hostNetwork"]?.scalar == "true"
         security.hostPID = pod["hostPID"]?.scalar == "true"
         security.hostIPC = pod["hostIPC"]?.scalar == "true"
@@ -352,6 +344,16 @@ struct OpenShiftReader {
         return DeploymentRecord(
             workload: workload, namespace: namespace, serviceAccount: pod["serviceAccountName"]?.scalar ?? "default",
             labels: try labels(template["metadata"]?["labels"]), security: security, writablePaths: writable, resources: resources)
+    }
+
+    /// A `seccompProfile` or `appArmorProfile`.
+    func profile(_ node: YAMLNode, _ field: String) throws -> SecurityProfile {
+        switch node["type"]?.scalar {
+        case "RuntimeDefault": return .runtimeDefault
+        case "Unconfined": return .unconfined
+        case "Localhost": return .localhost(node["localhostProfile"]?.scalar ?? "")
+        default: throw ReadFailure(Self.file, "unknown \(field) type")
+        }
     }
 
     func route(_ node: YAMLNode, namespace: String, services: [String: (selector: LabelSelector, ports: [String: Int])]) throws -> Route {

@@ -11,6 +11,8 @@ struct PodSecurity: Hashable {
     var add: [String] = []
     var drop: [String] = []
     var seccomp: SecurityProfile?
+    /// The container's `appArmorProfile` (Kubernetes 1.30); OpenShift's manifests never set it.
+    var apparmor: SecurityProfile?
     var hostNetwork = false
     var hostPID = false
     var hostIPC = false
@@ -21,13 +23,13 @@ struct PodSecurity: Hashable {
     var volumeTypes: Set<String> = []
 
     /// The runtime controls the pod runs with, as far as the pod spec says.
-    func profile(writablePaths: [String], resources: Resources?) -> RuntimeProfile {
+    func profile(writablePaths: [String], resources: Resources?, apparmor: SecurityProfile? = nil) -> RuntimeProfile {
         RuntimeProfile(
             user: runAsUser, runAsNonRoot: runAsNonRoot, privileged: privileged ?? false,
             readOnlyRoot: readOnlyRootFilesystem ?? false, writablePaths: writablePaths,
             noNewPrivileges: allowPrivilegeEscalation.map { !$0 },
             capabilities: add.isEmpty && drop.isEmpty ? nil : Capabilities(add: add, drop: drop),
-            seccomp: seccomp, apparmor: nil, hostNetwork: hostNetwork, hostPID: hostPID, hostIPC: hostIPC,
+            seccomp: seccomp, apparmor: apparmor, hostNetwork: hostNetwork, hostPID: hostPID, hostIPC: hostIPC,
             resources: resources)
     }
 }

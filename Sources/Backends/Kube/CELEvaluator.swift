@@ -1,0 +1,211 @@
+import Foundation
+
+/// A CEL value of the subset: what a Kubernetes object's JSON becomes (maps keyed by
+/// strings, lists, strings, integers, booleans, null).
+public indirect enum CELValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case string(String)
+    case list([CELValue])
+    case map([String: CELValue])
+
+    var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "bool"
+        case .int: "int"
+        case .string: "string"
+        case .list: "list"
+        case .map: "map"
+        }
+    }
+}
+
+/// Why an evaluation failed (a missing field, a type mismatch): an admission policy whose
+/// expression fails refuses the request (`failurePolicy: Fail`).
+public struct CELEvaluationError: Error, Sendable, Hashable {
+    public var message: String
+}
+
+/// Evaluates `CELExpression`s with CEL's semantics for the subset: `&&` and `||` absorb an
+/// error when the other side decides, `all`/`exists` likewise, `matches` is an unanchored
+/// RE2-style search (the policies anchor their patterns).
+public final class CELEvaluator {
+    private var regexes: [String: NSRegularExpression] = [:]
+
+    public init() {}
+
+    public typealias Outcome = Result<CELValue, CELEvaluationError>
+
+    /// The value of `expression` with `bindings` as its top-level identifiers.
+    public func evaluate(_ expression: CELExpression, _ bindings: [String: CELValue]) -> Outcome {
+        switch expression {
+        case .literal(let value):
+            return .success(value)
+        case .list(let items):
+            var values: [CELValue] = []
+            for item in items {
+                switch evaluate(item, bindings) {
+                case .success(let value): values.append(value)
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return .success(.list(values))
+        case .identifier(let name):
+            guard let value = bindings[name] else { return fail("undeclared reference to '\(name)'") }
+            return .success(value)
+        case .select(let operand, let field):
+            return evaluate(operand, bindings).flatMap { value in
+                guard case .map(let fields) = value else { return fail("no field '\(field)' on a \(value.typeName)") }
+                guard let result = fields[field] else { return fail("no such key: \(field)") }
+                return .success(result)
+            }
+        case .has(let operand, let field):
+            return evaluate(operand, bindings).flatMap { value in
+                guard case .map(let fields) = value else { return fail("has() on a \(value.typeName)") }
+                return .success(.bool(fields[field] != nil))
+            }
+        case .index(let operand, let index):
+            return evaluate(operand, bindings).flatMap { value in
+                evaluate(index, bindings).flatMap { key in
+                    switch (value, key) {
+                    case (.list(let items), .int(let position)):
+                        return items.indices.contains(position) ? .success(items[position]) : fail("index \(position) out of range")
+                    case (.map(let fields), .string(let name)):
+                        return fields[name].map { .success($0) } ?? fail("no such key: \(name)")
+                    default:
+                        return fail("cannot index a \(value.typeName) with a \(key.typeName)")
+                    }
+                }
+            }
+        case .not(let operand):
+            return evaluate(operand, bindings).flatMap { value in
+                guard case .bool(let flag) = value else { return fail("! on a \(value.typeName)") }
+                return .success(.bool(!flag))
+            }
+        case .conditional(let condition, let then, let otherwise):
+            return evaluate(condition, bindings).flatMap { value in
+                guard case .bool(let flag) = value else { return fail("a condition is a \(value.typeName), not a bool") }
+                return evaluate(flag ? then : otherwise, bindings)
+            }
+        case .binary(.and, let left, let right):
+            return logical(left, right, bindings, deciding: false)
+        case .binary(.or, let left, let right):
+            return logical(left, right, bindings, deciding: true)
+        case .binary(let op, let left, let right):
+            return evaluate(left, bindings).flatMap { a in evaluate(right, bindings).flatMap { b in apply(op, a, b) } }
+        case .call(let name, let target, let arguments):
+            var values: [CELValue] = []
+            for argument in (target.map { [$0] } ?? []) + arguments {
+                switch evaluate(argument, bindings) {
+                case .success(let value): values.append(value)
+                case .failure(let error): return .failure(error)
+                }
+            }
+            return call(name, values)
+        case .comprehension(let macro, let range, let variable, let body):
+            return evaluate(range, bindings).flatMap { value in comprehension(macro, value, variable, body, bindings) }
+        }
+    }
+
+    /// The value of a parsed expression, as a boolean (what a validation must be).
+    public func holds(_ expression: CELExpression, _ bindings: [String: CELValue]) -> Result<Bool, CELEvaluationError> {
+        evaluate(expression, bindings).flatMap { value in
+            guard case .bool(let flag) = value else { return .failure(CELEvaluationError(message: "the expression is a \(value.typeName), not a bool")) }
+            return .success(flag)
+        }
+    }
+
+    private func fail(_ message: String) -> Outcome { .failure(CELEvaluationError(message: message)) }
+
+    /// `&&` (deciding value false) and `||` (true): the deciding value on either side wins,
+    /// even over an error on the other.
+    private func logical(_ left: CELExpression, _ right: CELExpression, _ bindings: [String: CELValue], deciding: Bool) -> Outcome {
+        let a = evaluate(left, bindings)
+        if case .success(.bool(deciding)) = a { return a }
+        let b = evaluate(right, bindings)
+        if case .success(.bool(deciding)) = b { return b }
+        for side in [a, b] {
+            switch side {
+            case .failure: return side
+            case .success(.bool): continue
+            case .success(let value): return fail("\(deciding ? "||" : "&&") on a \(value.typeName)")
+            }
+        }
+        return .success(.bool(!deciding))
+    }
+
+    private func apply(_ op: CELOperator, _ a: CELValue, _ b: CELValue) -> Outcome {
+        switch (op, a, b) {
+        case (.equal, _, _): return .success(.bool(a == b))
+        case (.notEqual, _, _): return .success(.bool(a != b))
+        case (.in, _, .list(let items)): return .success(.bool(items.contains(a)))
+        case (.in, .string(let key), .map(let fields)): return .success(.bool(fields[key] != nil))
+        case (.plus, .int(let x), .int(let y)):
+            let (sum, overflow) = x.addingReportingOverflow(y)
+            return overflow ? fail("integer overflow") : .success(.int(sum))
+        case (.plus, .string(let x), .string(let y)): return .success(.string(x + y))
+        case (.plus, .list(let x), .list(let y)): return .success(.list(x + y))
+        default: return fail("no such overload: \(a.typeName) \(op.rawValue) \(b.typeName)")
+        }
+    }
+
+    private func call(_ name: String, _ values: [CELValue]) -> Outcome {
+        switch (name, values.first, values.dropFirst().first) {
+        case ("size", .string(let text)?, nil): return .success(.int(text.unicodeScalars.count))
+        case ("size", .list(let items)?, nil): return .success(.int(items.count))
+        case ("size", .map(let fields)?, nil): return .success(.int(fields.count))
+        case ("startsWith", .string(let text)?, .string(let prefix)?): return .success(.bool(text.hasPrefix(prefix)))
+        case ("endsWith", .string(let text)?, .string(let suffix)?): return .success(.bool(text.hasSuffix(suffix)))
+        case ("contains", .string(let text)?, .string(let part)?): return .success(.bool(part.isEmpty || text.contains(part)))
+        case ("matches", .string(let text)?, .string(let pattern)?):
+            guard let regex = regex(pattern) else { return fail("invalid regular expression '\(pattern)'") }
+            let range = NSRange(text.startIndex..<text.endIndex, in: text)
+            return .success(.bool(regex.firstMatch(in: text, options: [], range: range) != nil))
+        default:
+            return fail("no such overload: \(name)(\(values.map(\.typeName).joined(separator: ", ")))")
+        }
+    }
+
+    /// The patterns the policies write use only `^ $ [...] (?: ) (?i: ) | ? + * {m,n}`, which
+    /// read the same in RE2 and ICU.
+    private func regex(_ pattern: String) -> NSRegularExpression? {
+        if let cached = regexes[pattern] { return cached }
+        guard let compiled = try? NSRegularExpression(pattern: pattern) else { return nil }
+        regexes[pattern] = compiled
+        return compiled
+    }
+
+    private func comprehension(_ macro: CELMacro, _ range: CELValue, _ variable: String, _ body: CELExpression, _ bindings: [String: CELValue])
+        -> Outcome
+    {
+        let items: [CELValue]
+        switch range {
+        case .list(let values): items = values
+        case .map(let fields): items = fields.keys.sorted().map { .string($0) }
+        default: return fail("\(macro.rawValue) over a \(range.typeName)")
+        }
+        var scope = bindings
+        var firstError: CELEvaluationError?
+        var kept: [CELValue] = []
+        for item in items {
+            scope[variable] = item
+            let result = evaluate(body, scope)
+            switch (macro, result) {
+            case (.map, .success(let value)): kept.append(value)
+            case (.map, .failure(let error)), (.filter, .failure(let error)): return .failure(error)
+            case (.filter, .success(.bool(let flag))): if flag { kept.append(item) }
+            case (.all, .success(.bool(false))): return .success(.bool(false))
+            case (.exists, .success(.bool(true))): return .success(.bool(true))
+            case (.all, .success(.bool)), (.exists, .success(.bool)): continue
+            case (_, .failure(let error)): firstError = firstError ?? error
+            case (_, .success(let value)): return fail("\(macro.rawValue) needs a bool, not a \(value.typeName)")
+            }
+        }
+        switch macro {
+        case .map, .filter: return .success(.list(kept))
+        case .all, .exists: return firstError.map { .failure($0) } ?? .success(.bool(macro == .all))
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import Diagnostics
+import IR
+
+/// Kubernetes 1.30 and later, with any CNI that implements NetworkPolicy (EKS, GKE, AKS,
+/// kubeadm): one multi-document `manifests.yaml` per policy for `kubectl apply -f`.
+/// Segments are namespaces whose Pod Security Admission level is the strictest their
+/// workloads meet, identities service accounts with RBAC, runtime profiles security contexts,
+/// flows NetworkPolicies. The plan, emitter and reader are OpenShift's, on
+/// `KubePlatform.kubernetes`: no SCCs, EgressFirewalls or Routes. See
+/// `targets/kubernetes/README.md`.
+public struct KubernetesBackend: Backend {
+    public init() {}
+
+    public var target: TargetName { .kubernetes }
+
+    public func validate(_ policy: Policy) -> [Diagnostic] {
+        KubePlatform.kubernetes.problems(policy, namespace: options(of: policy).namespace)
+    }
+
+    /// The shared plan on Kubernetes: AppArmor in the security contexts, NodePort Services
+    /// when asked, and each namespace's Pod Security Admission labels.
+    static func plan(_ policy: Policy, _ options: KubernetesOptions) throws -> OpenShiftPlan {
+        var plan = try OpenShiftPlan(policy: policy, options: options.planOptions, platform: .kubernetes)
+        var levels: [String: PodSecurityLevel] = [:]
+        for index in plan.deployments.indices {
+            plan.deployments[index].security.apparmor = plan.deployments[index].workload.runtime.apparmor
+            let deployment = plan.deployments[index]
+            levels[deployment.namespace] = min(levels[deployment.namespace] ?? .restricted, PodSecurityLevel.of(deployment.security))
+        }
+        plan.admissionRuntime = runtimeConstraints(policy)
+        if options.exposure == .nodeport {
+            for index in plan.network.loadBalancers.indices { plan.network.loadBalancers[index].nodePort = true }
+        }
+        let keys = [PodSecurityLevel.enforceLabel, PodSecurityLevel.enforceVersionLabel]
+        for index in plan.namespaces.indices {
+            let name = plan.namespaces[index].name
+            // Palisade decides the level: a segment's own labels do not override it.
+            plan.namespaces[index].labels.removeAll { keys.contains($0.0) }
+            plan.namespaces[index].labels += [(keys[0], (levels[name] ?? .restricted).rawValue), (keys[1], PodSecurityLevel.version)]
+            plan.network.namespaces[name] = Dictionary(plan.namespaces[index].labels, uniquingKeysWith: { first, _ in first })
+        }
+        return plan
+    }
+
+    /// The runtime Pod Security Admission cannot check, for the admission policy: each
+    /// workload that sets capabilities or a user adds exactly those capabilities and runs as
+    /// that user. The policy refuses a pod of no workload of the spec, so once one workload is
+    /// constrained every workload is listed (unconstrained where its runtime says nothing).
+    static func runtimeConstraints(_ policy: Policy) -> [ImageAdmission.RuntimeConstraint] {
+        guard policy.workloads.contains(where: { $0.runtime.capabilities != nil || $0.runtime.user != nil }) else { return [] }
+        return policy.workloads.map { workload in
+            ImageAdmission.RuntimeConstraint(workload: workload.name, capabilities: workload.runtime.capabilities?.add, user: workload.runtime.user)
+        }
+    }
+
+    public func emit(_ policy: Policy, with options: KubernetesOptions) throws -> Emission {
+        let plan = try Self.plan(policy, options)
+        let file = try KubernetesEmitter(plan: plan).file()
+        let planned = plan.network.relation
+        let widened = planned.subtracting(policy.intent)
+        let narrowed = policy.intent.subtracting(planned)
+        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .kubernetes) { site in
+            let hostNetwork = site.onHostNetwork(in: policy)
+            let clusterPeers = !site.peers.addresses.intersection(options.clusterNetworks).isEmpty
+            let exposedPorts = site.intendedPorts.ranges.filter(\.proto.hasPorts).reduce(0) { $0 + $1.upper - $1.lower + 1 }
+            let icmp = "NetworkPolicy has no ICMP protocol"
+            switch (site.kind, site.part) {
+            case (.widened, .betweenWorkloads):
+                return joinedCauses(
+                    [
+                        site.asks(.icmp) ? "\(icmp): the rule that carries the intended ICMP allows every protocol and port" : nil,
+                        hostNetwork ? "no NetworkPolicy applies to a pod on the host's network" : nil,
+                    ],
+                    otherwise: "the NetworkPolicies between these pods allow more than the intent")
+            case (.widened, .ingress):
+                return hostNetwork
+                    ? "a pod on the host's network is reachable wherever its node is"
+                    : "the Service or NetworkPolicy that carries this ingress admits more than the intent"
+            case (.widened, .egress):
+                return joinedCauses(
+                    [
+                        site.asksNames
+                            ? "NetworkPolicy cannot match dns: names: the pod may reach every outside address on the ports the names are allowed" : nil,
+                        site.asks(.icmp) ? "\(icmp): the rule that carries the intended ICMP opens every port" : nil,
+                        hostNetwork ? "no NetworkPolicy applies to a pod on the host's network" : nil,
+                    ],
+                    otherwise: "the NetworkPolicies of this pod let out more than the intent")
+            case (.narrowed, .betweenWorkloads):
+                return joinedCauses(
+                    [
+                        site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
+                        hostNetwork ? "no NetworkPolicy can select a pod on the host's network as a peer" : nil,
+                    ],
+                    otherwise: "the NetworkPolicies between these pods allow less than the intent")
+            case (.narrowed, .ingress):
+                return joinedCauses(
+                    [
+                        site.carries(.icmp) ? "clients reach pods only through a LoadBalancer or NodePort Service, which carries no ICMP" : nil,
+                        clusterPeers ? "addresses of the cluster networks are pods, not clients: a Service brings no client from them" : nil,
+                        exposedPorts > OpenShiftPlan.servicePortLimit
+                            ? "clients reach pods only through a Service, at most \(OpenShiftPlan.servicePortLimit) ports per workload" : nil,
+                    ],
+                    otherwise: "clients reach pods only through a Service, which carries less than the intent here")
+            case (.narrowed, .egress):
+                let narrow = options.gaps == .narrow
+                return joinedCauses(
+                    [
+                        narrow && !site.peers.dns.isEmpty ? "with gaps: narrow, dns: destinations (which NetworkPolicy cannot match) are left out" : nil,
+                        narrow && site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
+                        clusterPeers ? "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out" : nil,
+                    ],
+                    otherwise: narrow
+                        ? "with gaps: narrow, what NetworkPolicy cannot name exactly is left out"
+                        : "the ipBlocks of the pod's NetworkPolicy let out less than the intent")
+            case (.unenforced, _), (.platformRequired, _), (.expectationFailed, _):
+                return ""
+            }
+        }
+        gaps += plan.platformRequired
+        gaps += runtimeGaps(policy, plan: plan)
+        gaps = plan.imagePolicyGaps(gaps)
+        return Emission(files: [file], gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    /// What Kubernetes does not enforce of the runtime profiles and the image policy, and the
+    /// workloads that keep their namespace below the restricted Pod Security level.
+    func runtimeGaps(_ policy: Policy, plan: OpenShiftPlan) -> [Gap] {
+        var gaps: [Gap] = []
+        var levels: [String: String] = [:]
+        for namespace in plan.namespaces {
+            levels[namespace.name] = namespace.labels.first { $0.0 == PodSecurityLevel.enforceLabel }?.1
+        }
+        for deployment in plan.deployments {
+            let workload = deployment.workload
+            let runtime = workload.runtime
+            func gap(_ key: RuntimeKey, _ reason: String) {
+                gaps.append(unenforced(workload, key, target: .kubernetes, reason))
+            }
+            if runtime.resources?.pids != nil {
+                gap(.resources, "the pids limit is not enforced: a pod spec has no PID limit (only the node's podPidsLimit applies)")
+            }
+            if runtime.privileged == true, runtime.noNewPrivileges == true {
+                gap(
+                    .noNewPrivileges,
+                    "no_new_privileges cannot hold for a privileged container: Kubernetes requires allowPrivilegeEscalation: true with privileged")
+            }
+            let level = PodSecurityLevel.of(deployment.security)
+            if level < .restricted {
+                let missed = PodSecurityLevel.violations(deployment.security, of: .restricted)
+                gap(
+                    Self.loosestKey(deployment.security),
+                    "keeps namespace \(deployment.namespace) at Pod Security level \(levels[deployment.namespace] ?? level.rawValue) "
+                        + "(\(missed.joined(separator: "; "))): Pod Security Admission then admits any pod of that level there")
+            }
+        }
+        if let imagePolicy = policy.imagePolicy {
+            gaps.append(
+                Gap(
+                    kind: .unenforced, capability: .imagePolicy, target: .kubernetes, subject: .imagePolicy,
+                    reason: "image_policy is checked at compile time only: the manifests hold no admission policy for it",
+                    origin: imagePolicy.origin))
+        }
+        return gaps
+    }
+
+    /// The runtime key behind the first control that keeps a pod below restricted, for the
+    /// gap that reports it.
+    static func loosestKey(_ pod: PodSecurity) -> RuntimeKey {
+        if pod.privileged == true { return .privileged }
+        if pod.hostNetwork { return .hostNetwork }
+        if pod.hostPID { return .hostPID }
+        if pod.hostIPC { return .hostIPC }
+        if !pod.drop.contains("ALL") || pod.add.contains(where: { $0 != "NET_BIND_SERVICE" }) { return .capabilities }
+        if pod.seccomp == nil || pod.seccomp == .unconfined { return .seccomp }
+        if pod.apparmor == .unconfined { return .apparmor }
+        if pod.allowPrivilegeEscalation != false { return .noNewPrivileges }
+        return pod.runAsUser == 0 ? .user : .runAsNonRoot
+    }
+
+    public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
+        let network = try KubernetesReader(policy: policy, files: files).parse().network
+        return network.explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+    }
+
+    public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
+        try KubernetesReader(policy: policy, files: files).read()
+    }
+}

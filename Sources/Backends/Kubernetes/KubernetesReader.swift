@@ -1,0 +1,62 @@
+import IR
+
+/// Reads Kubernetes' `manifests.yaml` back with OpenShift's reader (the same kinds, by the
+/// same rules), refuses what a plain cluster has no kind for, and admits each Deployment's
+/// pods through Pod Security Admission at its namespace's `enforce` level.
+struct KubernetesReader {
+    let policy: Policy
+    let files: [OutputFile]
+
+    static let file = OpenShiftEmitter.file
+
+    func parse() throws -> OpenShiftReader.Parsed {
+        let parsed = try OpenShiftReader(policy: policy, files: files).parse()
+        let foreign =
+            parsed.sccs.keys.sorted().map { "SecurityContextConstraints \($0)" } + parsed.network.firewalls.map { "EgressFirewall \($0.namespace)/default" }
+            + parsed.network.routes.map { "Route \($0.namespace)/\($0.name)" }
+        if let first = foreign.first { throw ReadFailure(Self.file, "\(first): Kubernetes has no such kind (it is OpenShift's)") }
+        return parsed
+    }
+
+    func read() throws -> ReadBack {
+        let parsed = try parse()
+        let reader = OpenShiftReader(policy: policy, files: files)
+        // The admission policy admits every Deployment and refuses pods that break the image
+        // policy or the runtime constraints (its CEL evaluated here), or the read fails.
+        let constraints = KubernetesBackend.runtimeConstraints(policy)
+        let policies = try ImageAdmissionCheck.policies(in: parsed.admission, file: Self.file)
+        let imagePolicy =
+            policy.imagePolicy ?? (constraints.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin))
+        if !policies.isEmpty, let imagePolicy {
+            _ = try ImageAdmissionCheck.verify(policies, workloads: parsed.workloadObjects, imagePolicy: imagePolicy, runtime: constraints, file: Self.file)
+        }
+        return ReadBack(relation: parsed.network.relation, runtime: try admissions(parsed), grants: reader.grants(parsed))
+    }
+
+    /// The level a namespace enforces: its `pod-security.kubernetes.io/enforce` label, or
+    /// privileged (admission's default) without one.
+    static func level(_ labels: [String: String]) throws -> PodSecurityLevel {
+        guard let text = labels[PodSecurityLevel.enforceLabel] else { return .privileged }
+        guard let level = PodSecurityLevel(rawValue: text) else { throw ReadFailure(file, "'\(text)' is not a Pod Security level") }
+        return level
+    }
+
+    /// Each Deployment's runtime, once Pod Security Admission admits its pods; a Deployment
+    /// its namespace's level refuses fails the read.
+    func admissions(_ parsed: OpenShiftReader.Parsed) throws -> [WorkloadID: RuntimeProfile] {
+        var result: [WorkloadID: RuntimeProfile] = [:]
+        for record in parsed.deployments {
+            let level = try Self.level(parsed.network.namespaces[record.namespace] ?? [:])
+            let refused = PodSecurityLevel.violations(record.security, of: level)
+            guard refused.isEmpty else {
+                throw ReadFailure(
+                    Self.file,
+                    "Deployment \(record.namespace)/\(policy.workloads[record.workload.index].name): namespace \(record.namespace) enforces Pod Security "
+                        + "level \(level.rawValue), which refuses its pods (\(refused.joined(separator: "; ")))")
+            }
+            result[record.workload] = record.security.profile(
+                writablePaths: record.writablePaths, resources: record.resources, apparmor: record.security.apparmor)
+        }
+        return result
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Kubernetes conformance: every targets/kubernetes/*/manifests.yaml
+#  - validates with kubernetes-validate in strict mode (no unknown fields) against Kubernetes
+#    1.30 (the oldest release the target supports) and 1.37 (the newest kubernetes-validate
+#    1.37.0 ships); a warning (a kind without a schema) fails;
+#  - holds only kinds a plain cluster serves, its DNS egress going to kube-system's kube-dns
+#    pods, and Pod Security Admission labels whose level admits every Deployment of the
+#    namespace and is the strictest that does (scripts/kubernetes-check.py, written from the
+#    Pod Security Standards independently of palisade);
+#  - has its image admission policy's CEL compiled and evaluated by cel-python on compliant and
+#    non-compliant pods built from the file (scripts/cel-check.py, shared with OpenShift);
+#  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
+#    connectivity must equal what palisade's reader computes from the same file
+#    (`palisade compile --dump-read`).
+# Prints "N passed, N failed"; exits non-zero on any failure. Without python3's venv module it
+# prints "SKIPPED: ..." and exits 0, like the other conformance scripts.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+venv=.build/conformance-kubernetes-venv
+ncavenv=.build/conformance-openshift-nca-venv
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+python3 -c 'import venv' 2>/dev/null || { echo "SKIPPED: needs python3 with venv"; exit 0; }
+if ! "$venv/bin/python" -c 'import kubernetes_validate, yaml, celpy' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'kubernetes-validate==1.37.0' 'PyYAML==6.0.2' 'cel-python==0.5.0' >/dev/null 2>&1 \
+    || { echo "conformance-kubernetes: cannot install kubernetes-validate"; exit 1; }
+fi
+# network-config-analyzer pins networkx and PyYAML: a venv of its own (shared with the OpenShift script).
+if [ ! -x "$ncavenv/bin/nca" ]; then
+  python3 -m venv "$ncavenv" && "$ncavenv/bin/pip" install --quiet --disable-pip-version-check 'network-config-analyzer==2.1.0' >/dev/null 2>&1 \
+    || { echo "conformance-kubernetes: cannot install network-config-analyzer"; exit 1; }
+fi
+files=(targets/kubernetes/*/manifests.yaml)
+[ -e "${files[0]}" ] || { echo "conformance-kubernetes: no manifests under targets/kubernetes"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for file in "${files[@]}"; do
+  for version in 1.30.0 1.37.0; do
+    out=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$file" 2>&1)
+    status=$?
+    if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$out"; then pass; else fail "$file: kubernetes-validate $version: $out"; fi
+  done
+done
+
+if "$venv/bin/python" scripts/kubernetes-check.py kinds "${files[@]}"; then pass; else fail "kinds or DNS egress"; fi
+if "$venv/bin/python" scripts/kubernetes-check.py psa "${files[@]}"; then pass; else fail "Pod Security Admission labels"; fi
+if "$venv/bin/python" scripts/cel-check.py check "${files[@]}"; then pass; else fail "cel-check: an admission policy admits or refuses a pod it must not"; fi
+
+# Every sample compiles to kubernetes (the files as written to targets/ are what is checked).
+if .build/debug/palisade compile samples/*.yaml --target kubernetes --out targets --check --dump-read >"$work/read.json" 2>"$work/compile.log"; then
+  pass
+  for file in "${files[@]}"; do
+    policy=$(basename "$(dirname "$file")")
+    "$ncavenv/bin/nca" --connectivity -r "$file" -o txt_no_fw_rules >"$work/$policy-nca.txt" 2>"$work/$policy-nca.err"
+    status=$?
+    if [ $status -ne 0 ]; then fail "$file: nca exited $status: $(cat "$work/$policy-nca.err")"; continue; fi
+    if ! python3 scripts/nca-pairs.py <"$work/$policy-nca.txt" >"$work/$policy-nca.json"; then fail "$file: cannot read nca's output"; continue; fi
+    if "$venv/bin/python" scripts/openshift-check.py compare "$work/$policy-nca.json" "$work/read.json" "$policy" "$file" kubernetes; then pass; else fail "$file: connectivity differs"; fi
+  done
+else
+  fail "palisade compile --check: $(cat "$work/compile.log")"
+fi
+echo "conformance-kubernetes: $passed passed, $failed failed"
+[ "$failed" = 0 ]
