@@ -11,6 +11,28 @@ public enum Fidelity {
         policy.intent.subtracting(emission.narrowed).union(emission.widened)
     }
 
+    /// The part of `relation(policy, emission)` an assertion from `sources` to `destinations`
+    /// can see (nil: every workload): the widened products are expanded only between those
+    /// workloads, so a few assertions about a large estate never list its widened pairs.
+    public static func relation(_ policy: Policy, _ emission: Emission, sources: Set<WorkloadID>?, destinations: Set<WorkloadID>?) -> Relation {
+        let widened = emission.widenedProducts.restricted(sources: sources, destinations: destinations)
+        return policy.intent.subtracting(emission.narrowed).union(widened)
+    }
+
+    /// The `expect` assertions that fail on what a target's emission allows, judged on the
+    /// part of its relation between the workloads the assertions name.
+    public static func expectationGaps(_ policy: Policy, target: TargetName, emission: Emission) -> [Gap] {
+        let applicable = policy.expectations.filter { $0.targets?.contains(target) ?? true }
+        guard !applicable.isEmpty else { return [] }
+        var sources = Set<WorkloadID>()
+        var destinations = Set<WorkloadID>()
+        for expectation in applicable {
+            sources.formUnion(expectation.sources.workloads)
+            destinations.formUnion(expectation.destinations.workloads)
+        }
+        return expectationGaps(policy, target: target, relation: relation(policy, emission, sources: sources, destinations: destinations))
+    }
+
     /// The `expect` assertions that fail on a target's relation, as gaps located at the
     /// assertion, each with a witness connection.
     public static func expectationGaps(_ policy: Policy, target: TargetName, relation: Relation) -> [Gap] {

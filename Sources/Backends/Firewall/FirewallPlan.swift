@@ -69,28 +69,23 @@ struct FirewallPlan {
     /// source identity and every workload of the destination; egress open to every address
     /// reaches every `dns:` name too.
     func relation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> Relation {
-        var relation = Relation()
-        relation.betweenWorkloads.reserveCapacity(
-            allowed.reduce(0) { $0 + identities[$1.key.source].workloads.count * identities[$1.key.destination].workloads.count })
-        for (pair, ports) in allowed where !ports.isEmpty {
-            for source in identities[pair.source].workloads {
-                for destination in identities[pair.destination].workloads {
-                    relation.betweenWorkloads[WorkloadPair(source, destination)] = ports
-                }
-            }
-        }
-        for (index, rules) in ingress where !rules.isEmpty {
-            for workload in identities[index].workloads { relation.ingress[workload] = rules }
-        }
-        for (index, rules) in egress where !rules.isEmpty {
-            let withNames = ExternalRules(
+        groupedRelation(between: allowed, ingress: ingress, egress: egress).expanded
+    }
+
+    /// The same relation kept at identity level: one group per identity (its workloads), so it
+    /// is compared with the intent without listing the workload pairs it stands for.
+    func groupedRelation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> GroupedRelation {
+        var between: [GroupedRelation.Pair: PortSet] = [:]
+        between.reserveCapacity(allowed.count)
+        for (pair, ports) in allowed where !ports.isEmpty { between[.init(source: pair.source, destination: pair.destination)] = ports }
+        let withNames = egress.mapValues { rules in
+            ExternalRules(
                 entries: rules.entries.map { entry in
                     var peers = entry.peers
                     if peers.addresses.isAll { peers.dns = .all }
                     return ExternalRules.Entry(ports: entry.ports, peers: peers)
                 })
-            for workload in identities[index].workloads { relation.egress[workload] = withNames }
         }
-        return relation
+        return GroupedRelation(groups: identities.map(\.workloads), between: between, ingress: ingress, egress: withNames)
     }
 }
