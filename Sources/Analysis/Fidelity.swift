@@ -50,19 +50,29 @@ public enum Fidelity {
     /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`. With a
     /// target's capabilities, the unenforced gaps of controls it does not cover at all are
     /// counted apart, after the other unenforced ones: `2 widened, 88 outside its scope`
-    /// (`TargetGaps`).
+    /// (`TargetGaps`). Where a widened or narrowed gap is a product standing for several
+    /// connections, the connections are counted too, from the products' sizes (never listed):
+    /// `2 widened (600 connections)`.
     public static func summary(_ gaps: [Gap], capabilities: [Capability: Support] = [:]) -> String {
         guard !gaps.isEmpty else { return "exact" }
         var counts: [Gap.Kind: Int] = [:]
+        var connections: [Gap.Kind: Int] = [:]
         var outside = 0
         for gap in gaps {
             if TargetGaps.isOutsideScope(gap, capabilities: capabilities) {
                 outside += 1
             } else {
                 counts[gap.kind, default: 0] += 1
+                connections[gap.kind, default: 0] += gap.connection?.pairCount ?? 1
             }
         }
-        var parts = [Gap.Kind.widened, .narrowed, .unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        var parts = [Gap.Kind.widened, .narrowed].compactMap { kind in
+            counts[kind].map { count in
+                let standsFor = connections[kind] ?? count
+                return standsFor == count ? "\(count) \(kind.rawValue)" : "\(count) \(kind.rawValue) (\(standsFor) connections)"
+            }
+        }
+        parts += [Gap.Kind.unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         if outside > 0 { parts.append("\(outside) \(outsideScope)") }
         parts += [Gap.Kind.expectationFailed, .platformRequired].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         return parts.joined(separator: ", ")

@@ -284,6 +284,8 @@ import Testing
             #expect(connection.source == .workload("client"), "\(target)")
             #expect(connection.pairCount == count - 1, "\(target)")
             #expect(emission.widenedProducts.pairCount == count - 1, "\(target)")
+            // The summary counts the connections the product stands for.
+            #expect(Fidelity.summary(widened) == "1 widened (\(count - 1) connections)", "\(target)")
             let listed = connectionGaps(widened: emission.widened, narrowed: emission.narrowed, policy: policy, target: target) { _ in "" }
             #expect(listed.filter { $0.kind == .widened && $0.capability == .portFiltering }.count == count - 1, "\(target)")
             let connections = emission.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
