@@ -45,14 +45,18 @@ struct FirewallPlan {
             guard let source = identityOf[pair.source], let destination = identityOf[pair.destination] else { continue }
             between[Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
         }
-        for (workload, rules) in policy.intent.ingress {
-            guard let index = identityOf[workload] else { continue }
-            ingress[index] = (ingress[index] ?? ExternalRules()).union(rules)
+        // Each identity's external rules are its workloads' together: one normalization per
+        // identity of all their entries (the normal form is unique), not one union per workload.
+        func lifted(_ rules: [WorkloadID: ExternalRules]) -> [Int: ExternalRules] {
+            var parts: [Int: [ExternalRules.Contribution]] = [:]
+            for (workload, rules) in rules {
+                guard let index = identityOf[workload] else { continue }
+                parts[index, default: []] += rules.entries.map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+            }
+            return parts.mapValues { ExternalRules(contributions: $0) }
         }
-        for (workload, rules) in policy.intent.egress {
-            guard let index = identityOf[workload] else { continue }
-            egress[index] = (egress[index] ?? ExternalRules()).union(rules)
-        }
+        ingress = lifted(policy.intent.ingress)
+        egress = lifted(policy.intent.egress)
         // No cloud firewall filters by name: a `dns:` destination is every address (widen) or
         // nothing (narrow) on its ports.
         for (index, rules) in egress {
