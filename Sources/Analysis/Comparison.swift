@@ -132,7 +132,7 @@ public struct Comparison: Sendable {
 
     /// What a target widens and blocks drawn over the intent; nil when it changes nothing.
     public func graph(of result: TargetResult) -> IntentGraph? {
-        guard let emission = result.emission, !(emission.widened.isEmpty && emission.narrowed.isEmpty) else { return nil }
+        guard let emission = result.emission, !(emission.widenedProducts.isEmpty && emission.narrowed.isEmpty) else { return nil }
         return IntentGraph(policy, target: result.target, emission: emission)
     }
 }

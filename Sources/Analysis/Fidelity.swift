@@ -11,6 +11,28 @@ public enum Fidelity {
         policy.intent.subtracting(emission.narrowed).union(emission.widened)
     }
 
+    /// The part of `relation(policy, emission)` an assertion from `sources` to `destinations`
+    /// can see (nil: every workload): the widened products are expanded only between those
+    /// workloads, so a few assertions about a large estate never list its widened pairs.
+    public static func relation(_ policy: Policy, _ emission: Emission, sources: Set<WorkloadID>?, destinations: Set<WorkloadID>?) -> Relation {
+        let widened = emission.widenedProducts.restricted(sources: sources, destinations: destinations)
+        return policy.intent.subtracting(emission.narrowed).union(widened)
+    }
+
+    /// The `expect` assertions that fail on what a target's emission allows, judged on the
+    /// part of its relation between the workloads the assertions name.
+    public static func expectationGaps(_ policy: Policy, target: TargetName, emission: Emission) -> [Gap] {
+        let applicable = policy.expectations.filter { $0.targets?.contains(target) ?? true }
+        guard !applicable.isEmpty else { return [] }
+        var sources = Set<WorkloadID>()
+        var destinations = Set<WorkloadID>()
+        for expectation in applicable {
+            sources.formUnion(expectation.sources.workloads)
+            destinations.formUnion(expectation.destinations.workloads)
+        }
+        return expectationGaps(policy, target: target, relation: relation(policy, emission, sources: sources, destinations: destinations))
+    }
+
     /// The `expect` assertions that fail on a target's relation, as gaps located at the
     /// assertion, each with a witness connection.
     public static func expectationGaps(_ policy: Policy, target: TargetName, relation: Relation) -> [Gap] {
@@ -28,19 +50,29 @@ public enum Fidelity {
     /// `exact`, or the gaps counted by kind: `3 widened, 1 narrowed, 2 unenforced`. With a
     /// target's capabilities, the unenforced gaps of controls it does not cover at all are
     /// counted apart, after the other unenforced ones: `2 widened, 88 outside its scope`
-    /// (`TargetGaps`).
+    /// (`TargetGaps`). Where a widened or narrowed gap is a product standing for several
+    /// connections, the connections are counted too, from the products' sizes (never listed):
+    /// `2 widened (600 connections)`.
     public static func summary(_ gaps: [Gap], capabilities: [Capability: Support] = [:]) -> String {
         guard !gaps.isEmpty else { return "exact" }
         var counts: [Gap.Kind: Int] = [:]
+        var connections: [Gap.Kind: Int] = [:]
         var outside = 0
         for gap in gaps {
             if TargetGaps.isOutsideScope(gap, capabilities: capabilities) {
                 outside += 1
             } else {
                 counts[gap.kind, default: 0] += 1
+                connections[gap.kind, default: 0] += gap.connection?.pairCount ?? 1
             }
         }
-        var parts = [Gap.Kind.widened, .narrowed, .unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        var parts = [Gap.Kind.widened, .narrowed].compactMap { kind in
+            counts[kind].map { count in
+                let standsFor = connections[kind] ?? count
+                return standsFor == count ? "\(count) \(kind.rawValue)" : "\(count) \(kind.rawValue) (\(standsFor) connections)"
+            }
+        }
+        parts += [Gap.Kind.unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         if outside > 0 { parts.append("\(outside) \(outsideScope)") }
         parts += [Gap.Kind.expectationFailed, .platformRequired].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
         return parts.joined(separator: ", ")

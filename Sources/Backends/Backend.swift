@@ -93,15 +93,29 @@ public struct BackendError: Error, Sendable {
 public struct Emission: Sendable {
     public var files: [OutputFile]
     public var gaps: [Gap]
-    /// Connections the files allow beyond the intent.
-    public var widened: Relation
+    /// Connections the files allow beyond the intent, pair by pair (`widenedProducts` expanded).
+    public var widened: Relation {
+        get { widenedProducts.expanded }
+        set { widenedProducts = ProductRelation(newValue) }
+    }
+    /// Connections the files allow beyond the intent, as the backend computed them: products
+    /// (`sources × destinations × ports`) where many workloads widen alike, never listed pair by pair.
+    public var widenedProducts: ProductRelation
     /// Connections of the intent the files do not allow.
     public var narrowed: Relation
 
     public init(files: [OutputFile], gaps: [Gap] = [], widened: Relation = Relation(), narrowed: Relation = Relation()) {
         self.files = files
         self.gaps = gaps
-        self.widened = widened
+        self.widenedProducts = ProductRelation(widened)
+        self.narrowed = narrowed
+    }
+
+    /// With what the files allow beyond the intent in product form.
+    public init(files: [OutputFile], gaps: [Gap], widened: ProductRelation, narrowed: Relation) {
+        self.files = files
+        self.gaps = gaps
+        self.widenedProducts = widened
         self.narrowed = narrowed
     }
 }

@@ -98,7 +98,7 @@ public enum Pipeline {
                 }
                 let started = ContinuousClock.now
                 if !policy.expectations.isEmpty {
-                    gaps += Fidelity.expectationGaps(policy, target: outcome.target, relation: Fidelity.relation(policy, emission))
+                    gaps += Fidelity.expectationGaps(policy, target: outcome.target, emission: emission)
                 }
                 result.fidelityTimings.append((policy.name, outcome.target, ContinuousClock.now - started))
                 result.gaps.append((policy.name, outcome.target, gaps))

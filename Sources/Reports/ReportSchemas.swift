@@ -115,7 +115,7 @@ public enum ReportSchemas {
             .init(
                 "oneOf",
                 .array([
-                    single("workload", string), single("segment", string), single("platform", string),
+                    single("workload", string), single("workloads", array(string)), single("segment", string), single("platform", string),
                     single(
                         "external",
                         object(

@@ -262,4 +262,34 @@ import Testing
             #expect(grouped.count <= listed.count)
         }
     }
+
+    /// A firewall shares one group among the workloads of an identity: a client allowed to
+    /// one of 300 workloads of the identity reaches all of them. The 299 widened pairs are one
+    /// product gap on every firewall target, and it stands for exactly the pairs the per-pair
+    /// gaps list.
+    @Test func identityWideningIsOneProductGap() throws {
+        let count = 300
+        var text = "version: 1\nname: shared\nsegments:\n  app: {}\n  edge: {}\nidentities:\n  sa: {}\nworkloads:\n"
+        text += "  client: {segment: edge, image: \"registry.example.com/client:1.0.0\"}\n"
+        for index in 0..<count {
+            text += "  w\(index): {segment: app, image: \"registry.example.com/w:1.0.0\", identity: sa, ports: [tcp/443]}\n"
+        }
+        text += "flows:\n  - {from: client, to: w0, ports: [tcp/443]}\n"
+        let policy = try #require(compileSpec(text).policy)
+        for target in [TargetName.aws, .gcp, .azure] {
+            let emission = try #require(TargetEmitter.emit(policy, with: BackendRegistry.backend(for: target)!).emission)
+            let widened = emission.gaps.filter { $0.kind == .widened && $0.capability == .portFiltering }
+            #expect(widened.count == 1, "\(target)")
+            let connection = try #require(widened.first?.connection)
+            #expect(connection.source == .workload("client"), "\(target)")
+            #expect(connection.pairCount == count - 1, "\(target)")
+            #expect(emission.widenedProducts.pairCount == count - 1, "\(target)")
+            // The summary counts the connections the product stands for.
+            #expect(Fidelity.summary(widened) == "1 widened (\(count - 1) connections)", "\(target)")
+            let listed = connectionGaps(widened: emission.widened, narrowed: emission.narrowed, policy: policy, target: target) { _ in "" }
+            #expect(listed.filter { $0.kind == .widened && $0.capability == .portFiltering }.count == count - 1, "\(target)")
+            let connections = emission.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
+            #expect(Self.tuples(connections) == Self.tuples(listed.filter { $0.kind == .widened || $0.kind == .narrowed }), "\(target)")
+        }
+    }
 }

@@ -16,7 +16,7 @@ public struct AWSBackend: Backend {
         case .cloudformation: files = try AWSEmitter(plan: plan).files()
         case .terraform: files = AWSTerraformEmitter(plan: plan).files()
         }
-        let planned = plan.planned
+        let planned = plan.plannedGroups
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         let fittedIngress = plan.fittedIngress

@@ -425,7 +425,10 @@ struct AWSPlan {
     }
 
     /// What the rules allow, by the semantics the reader applies to the file.
-    var planned: Relation {
-        AWSReader.relation(plan: firewall, ingress: ingressRules, egress: egressRules) { members[$0] }
+    var planned: Relation { plannedGroups.expanded }
+
+    /// What the rules allow, at identity level.
+    var plannedGroups: GroupedRelation {
+        AWSReader.groupedRelation(plan: firewall, ingress: ingressRules, egress: egressRules) { members[$0] }
     }
 }

@@ -55,6 +55,13 @@ struct AWSReader {
     static func relation(
         plan: FirewallPlan, ingress: [Int: [SecurityGroupRule]], egress: [Int: [SecurityGroupRule]], members: (Int) -> [Int]
     ) -> Relation {
+        groupedRelation(plan: plan, ingress: ingress, egress: egress, members: members).expanded
+    }
+
+    /// The same relation at identity level (`FirewallPlan.groupedRelation`).
+    static func groupedRelation(
+        plan: FirewallPlan, ingress: [Int: [SecurityGroupRule]], egress: [Int: [SecurityGroupRule]], members: (Int) -> [Int]
+    ) -> GroupedRelation {
         // Each rule's ports are gathered per peer group first, so a group's members are
         // visited once per owner and direction, not once per rule.
         func byGroup(_ rules: [SecurityGroupRule]) -> [(group: Int, ports: PortSet)] {
@@ -92,7 +99,7 @@ struct AWSReader {
             if let all = everywhere[pair.source] { out.formUnion(all) }
             allowed[pair] = inbound.intersection(out)
         }
-        return plan.relation(
+        return plan.groupedRelation(
             between: allowed,
             ingress: ingress.compactMapValues(externalRules),
             egress: egress.compactMapValues(externalRules))

@@ -14,7 +14,7 @@ public struct AzureBackend: Backend {
         let files = options.format == .terraform ? [AzureTerraformEmitter(plan: plan).file()] : try AzureEmitter(plan: plan).files()
         // What the NSGs allow, by reading the templates back: first-match rules over several
         // NSGs are easiest to get right once.
-        let planned = try AzureReader(policy: policy, files: files).relation()
+        let planned = try AzureReader(policy: policy, files: files).groupedRelation()
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         // Whether a workload's identity had its peers fitted to the groups an NSG's rules may name.

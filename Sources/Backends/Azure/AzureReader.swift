@@ -32,8 +32,13 @@ struct AzureReader {
     }
 
     func relation() throws -> Relation {
+        try groupedRelation().expanded
+    }
+
+    /// The same relation kept by group: the workloads of one identity that take one NSG.
+    func groupedRelation() throws -> GroupedRelation {
         let plan = FirewallPlan(policy: policy, gaps: .widen)
-        return NSGSemantics(templates: try parse(plan), plan: plan, policy: policy).relation()
+        return NSGSemantics(templates: try parse(plan), plan: plan, policy: policy).groupedRelation()
     }
 
     /// The rules of the templates by NSG (Azure's default rules included), for `explain`.
@@ -283,11 +288,37 @@ struct NSGSemantics {
         }
     }
 
-    func relation() -> Relation {
-        var relation = Relation()
-        addBetweenWorkloads(to: &relation)
-        addExternal(to: &relation)
-        return relation
+    func relation() -> Relation { groupedRelation().expanded }
+
+    /// What the NSGs allow, by group: the workloads of one identity that take one NSG see the
+    /// same rules, so each pair of groups is evaluated once and kept as one product.
+    func groupedRelation() -> GroupedRelation {
+        // Groups by (identity, NSG), in workload order.
+        var groups: [[WorkloadID]] = []
+        var groupNSG: [Int] = []
+        var groupIdentity: [Int] = []
+        var groupsOf: [Int: [Int]] = [:]
+        var position: [Key: Int] = [:]
+        for workload in policy.workloads {
+            guard let identity = plan.identityOf[workload.id] else { continue }
+            let nsg = nsg(of: workload.id)
+            let key = Key(nsg: nsg, direction: .inbound, identity: identity, peer: -1)
+            if let at = position[key] {
+                groups[at].append(workload.id)
+            } else {
+                position[key] = groups.count
+                groupsOf[identity, default: []].append(groups.count)
+                groups.append([workload.id])
+                groupNSG.append(nsg)
+                groupIdentity.append(identity)
+            }
+        }
+        var between: [GroupedRelation.Pair: PortSet] = [:]
+        addBetweenGroups(to: &between, groupsOf: groupsOf, nsgOf: groupNSG)
+        var ingress: [Int: ExternalRules] = [:]
+        var egress: [Int: ExternalRules] = [:]
+        addExternal(ingress: &ingress, egress: &egress, nsgOf: groupNSG, identityOf: groupIdentity)
+        return GroupedRelation(groups: groups, between: between, ingress: ingress, egress: egress)
     }
 
     /// The NSG a workload's traffic passes: its own, or Azure's defaults alone.
@@ -361,8 +392,9 @@ struct NSGSemantics {
     /// Every workload of the source identity reaches every workload of the destination where
     /// its NSG lets the traffic out and the destination's NSG lets it in. Evaluations are
     /// cached per (NSG, direction, identity, peer): workloads of one identity that take one
-    /// NSG see the same rules.
-    func addBetweenWorkloads(to relation: inout Relation) {
+    /// NSG see the same rules, so each pair of groups (`groupsOf` an identity, each group's NSG
+    /// in `nsgOf`) is intersected once.
+    func addBetweenGroups(to between: inout [GroupedRelation.Pair: PortSet], groupsOf: [Int: [Int]], nsgOf: [Int]) {
         let index = ruleIndex()
         var cache: [Key: PortSet] = [:]
         func ports(_ nsg: Int, _ direction: Rule.Direction, _ identity: Int, _ peer: Int) -> PortSet {
@@ -376,47 +408,21 @@ struct NSGSemantics {
             cache[key] = result
             return result
         }
-        // Workloads of one identity that take one NSG are evaluated once: sources and
-        // destinations grouped by NSG, each pair of groups intersected once, then every pair
-        // of workloads written (after the capacity they need is known).
-        func byNSG(_ workloads: [WorkloadID]) -> [(nsg: Int, workloads: [WorkloadID])] {
-            var groups: [(nsg: Int, workloads: [WorkloadID])] = []
-            var position: [Int: Int] = [:]
-            for id in workloads {
-                let nsg = nsg(of: id)
-                if let at = position[nsg] {
-                    groups[at].workloads.append(id)
-                } else {
-                    position[nsg] = groups.count
-                    groups.append((nsg, [id]))
-                }
-            }
-            return groups
-        }
-        var allowed: [(sources: [WorkloadID], destinations: [WorkloadID], ports: PortSet)] = []
-        var count = 0
         for pair in candidatePairs() {
-            var destinations: [(nsg: Int, workloads: [WorkloadID], ports: PortSet)]? = nil
-            for (sourceNSG, sources) in byNSG(plan.identities[pair.source].workloads) {
-                let out = ports(sourceNSG, .outbound, pair.source, pair.destination)
+            var destinations: [(group: Int, ports: PortSet)]? = nil
+            for source in groupsOf[pair.source] ?? [] {
+                let out = ports(nsgOf[source], .outbound, pair.source, pair.destination)
                 guard !out.isEmpty else { continue }
                 if destinations == nil {
-                    destinations = byNSG(plan.identities[pair.destination].workloads).map { group in
-                        (group.nsg, group.workloads, ports(group.nsg, .inbound, pair.destination, pair.source))
+                    destinations = (groupsOf[pair.destination] ?? []).map { group in
+                        (group, ports(nsgOf[group], .inbound, pair.destination, pair.source))
                     }
                 }
                 for destination in destinations ?? [] {
                     let both = out.intersection(destination.ports)
                     guard !both.isEmpty else { continue }
-                    allowed.append((sources, destination.workloads, both))
-                    count += sources.count * destination.workloads.count
+                    between[.init(source: source, destination: destination.group)] = both
                 }
-            }
-        }
-        relation.betweenWorkloads.reserveCapacity(relation.betweenWorkloads.count + count)
-        for (sources, destinations, ports) in allowed {
-            for sourceID in sources {
-                for destinationID in destinations { relation.betweenWorkloads[WorkloadPair(sourceID, destinationID)] = ports }
             }
         }
     }
@@ -437,10 +443,10 @@ struct NSGSemantics {
 
     // MARK: External peers
 
-    /// The external peers each workload's NSG lets in and out. Egress open to every address
-    /// reaches every dns: name too. Cached per NSG and identity; the rules about an identity
-    /// are found by index, not by trying each rule of the NSG.
-    func addExternal(to relation: inout Relation) {
+    /// The external peers each group's NSG lets in and out. Egress open to every address
+    /// reaches every dns: name too. The rules about an identity are found by index, not by
+    /// trying each rule of the NSG.
+    func addExternal(ingress: inout [Int: ExternalRules], egress: inout [Int: ExternalRules], nsgOf: [Int], identityOf: [Int]) {
         var about: [Key: [Int]] = [:]
         var wide: [Int: [Int]] = [:]
         for (nsg, rules) in nsgs.enumerated() {
@@ -452,18 +458,13 @@ struct NSGSemantics {
                 }
             }
         }
-        var cache: [Key: (ingress: ExternalRules, egress: ExternalRules)] = [:]
-        for source in policy.workloads {
-            guard let index = plan.identityOf[source.id] else { continue }
-            let nsg = nsg(of: source.id)
-            let key = Key(nsg: nsg, direction: .inbound, identity: index, peer: -1)
-            if cache[key] == nil {
-                let positions = ((about[key] ?? []) + (wide[nsg] ?? [])).sorted()
-                cache[key] = external(nsgs[nsg], positions)
-            }
-            guard let (ingress, egress) = cache[key] else { continue }
-            if !ingress.isEmpty { relation.ingress[source.id] = ingress }
-            if !egress.isEmpty { relation.egress[source.id] = egress }
+        for group in nsgOf.indices {
+            let nsg = nsgOf[group]
+            let key = Key(nsg: nsg, direction: .inbound, identity: identityOf[group], peer: -1)
+            let positions = ((about[key] ?? []) + (wide[nsg] ?? [])).sorted()
+            let (inbound, outbound) = external(nsgs[nsg], positions)
+            if !inbound.isEmpty { ingress[group] = inbound }
+            if !outbound.isEmpty { egress[group] = outbound }
         }
     }
 

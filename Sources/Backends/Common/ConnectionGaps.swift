@@ -271,3 +271,87 @@ struct FlowIndex {
         }
     }
 }
+
+/// Gaps for a widened relation in product form and the narrowed pairs: the pairs as
+/// `groupedConnectionGaps` gives them, and each product one gap (`all of S to all of D on P`),
+/// products of one control, reason, ports and sources joined into one gap towards all their
+/// destinations, external products of one peer set, ports and reason into one gap for all their
+/// workloads. `why` is asked once per product, of its first pair (its first workload): the
+/// backend's products hold pairs alike in everything its reasons read (one pair of identities,
+/// nothing the intent asks between them). Work is linear in the products and the pairs, never in
+/// the pairs the products stand for; `Gap.connection?.pairCount` counts them.
+public func connectionGaps(
+    widened: ProductRelation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
+) -> [Gap] {
+    var gaps = groupedConnectionGaps(widened: widened.pairs, narrowed: Relation(), policy: policy, target: target, why: why)
+    var workloadsPerIdentity: [IdentityID: Int] = [:]
+    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
+    func reason(_ site: ConnectionGapSite) -> String {
+        var site = site
+        site.sharesIdentity = sharesIdentity(site.workloads)
+        return why(site)
+    }
+    let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
+    struct RowKey: Hashable {
+        var reason: String
+        var ports: PortSet
+        var sources: [WorkloadID]
+    }
+    var destinationsOf: [RowKey: [WorkloadID]] = [:]
+    var order: [RowKey] = []
+    for block in widened.blocks {
+        guard let source = block.sources.first, let destination = block.destinations.first, !block.ports.isEmpty else { continue }
+        let site = ConnectionGapSite(
+            kind: .widened, part: .betweenWorkloads, source: source, destination: destination, ports: block.ports,
+            intendedPorts: policy.intent.ports(from: source, to: destination))
+        let key = RowKey(reason: reason(site), ports: block.ports, sources: block.sources)
+        if destinationsOf[key] == nil { order.append(key) }
+        destinationsOf[key, default: []].append(contentsOf: block.destinations)
+    }
+    for key in order {
+        let destinations = (destinationsOf[key] ?? []).sorted()
+        guard let first = destinations.first else { continue }
+        gaps.append(
+            Gap(
+                kind: .widened, capability: .portFiltering, target: target,
+                subject: .connection(Connection(names(key.sources), names(destinations), ports: key.ports)), reason: key.reason,
+                origin: policy.workloads[first.index].origin))
+    }
+    struct PeersKey: Hashable {
+        var reason: String
+        var capability: Capability
+        var ports: PortSet
+        var peers: ExternalSet
+    }
+    for ingress in [true, false] {
+        var workloadsOf: [PeersKey: [WorkloadID]] = [:]
+        var order: [PeersKey] = []
+        for block in ingress ? widened.ingress : widened.egress {
+            guard let first = block.workloads.first else { continue }
+            let intended = (ingress ? policy.intent.ingress[first] : policy.intent.egress[first]) ?? ExternalRules()
+            for entry in block.rules.entries {
+                let site =
+                    ingress
+                    ? ConnectionGapSite(kind: .widened, part: .ingress, destination: first, peers: entry.peers, ports: entry.ports, intended: intended)
+                    : ConnectionGapSite(kind: .widened, part: .egress, source: first, peers: entry.peers, ports: entry.ports, intended: intended)
+                let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
+                let key = PeersKey(reason: reason(site), capability: capability, ports: entry.ports, peers: entry.peers)
+                if workloadsOf[key] == nil { order.append(key) }
+                workloadsOf[key, default: []].append(contentsOf: block.workloads)
+            }
+        }
+        for key in order {
+            let ids = (workloadsOf[key] ?? []).sorted()
+            guard let first = ids.first else { continue }
+            let connection =
+                ingress ? Connection(.external(key.peers), names(ids), ports: key.ports) : Connection(names(ids), .external(key.peers), ports: key.ports)
+            gaps.append(
+                Gap(
+                    kind: .widened, capability: key.capability, target: target, subject: .connection(connection), reason: key.reason,
+                    origin: policy.workloads[first.index].origin))
+        }
+    }
+    gaps += groupedConnectionGaps(widened: Relation(), narrowed: narrowed, policy: policy, target: target, why: why)
+    return gaps
+}

@@ -45,14 +45,18 @@ struct FirewallPlan {
             guard let source = identityOf[pair.source], let destination = identityOf[pair.destination] else { continue }
             between[Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
         }
-        for (workload, rules) in policy.intent.ingress {
-            guard let index = identityOf[workload] else { continue }
-            ingress[index] = (ingress[index] ?? ExternalRules()).union(rules)
+        // Each identity's external rules are its workloads' together: one normalization per
+        // identity of all their entries (the normal form is unique), not one union per workload.
+        func lifted(_ rules: [WorkloadID: ExternalRules]) -> [Int: ExternalRules] {
+            var parts: [Int: [ExternalRules.Contribution]] = [:]
+            for (workload, rules) in rules {
+                guard let index = identityOf[workload] else { continue }
+                parts[index, default: []] += rules.entries.map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+            }
+            return parts.mapValues { ExternalRules(contributions: $0) }
         }
-        for (workload, rules) in policy.intent.egress {
-            guard let index = identityOf[workload] else { continue }
-            egress[index] = (egress[index] ?? ExternalRules()).union(rules)
-        }
+        ingress = lifted(policy.intent.ingress)
+        egress = lifted(policy.intent.egress)
         // No cloud firewall filters by name: a `dns:` destination is every address (widen) or
         // nothing (narrow) on its ports.
         for (index, rules) in egress {
@@ -69,28 +73,23 @@ struct FirewallPlan {
     /// source identity and every workload of the destination; egress open to every address
     /// reaches every `dns:` name too.
     func relation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> Relation {
-        var relation = Relation()
-        relation.betweenWorkloads.reserveCapacity(
-            allowed.reduce(0) { $0 + identities[$1.key.source].workloads.count * identities[$1.key.destination].workloads.count })
-        for (pair, ports) in allowed where !ports.isEmpty {
-            for source in identities[pair.source].workloads {
-                for destination in identities[pair.destination].workloads {
-                    relation.betweenWorkloads[WorkloadPair(source, destination)] = ports
-                }
-            }
-        }
-        for (index, rules) in ingress where !rules.isEmpty {
-            for workload in identities[index].workloads { relation.ingress[workload] = rules }
-        }
-        for (index, rules) in egress where !rules.isEmpty {
-            let withNames = ExternalRules(
+        groupedRelation(between: allowed, ingress: ingress, egress: egress).expanded
+    }
+
+    /// The same relation kept at identity level: one group per identity (its workloads), so it
+    /// is compared with the intent without listing the workload pairs it stands for.
+    func groupedRelation(between allowed: [Pair: PortSet], ingress: [Int: ExternalRules], egress: [Int: ExternalRules]) -> GroupedRelation {
+        var between: [GroupedRelation.Pair: PortSet] = [:]
+        between.reserveCapacity(allowed.count)
+        for (pair, ports) in allowed where !ports.isEmpty { between[.init(source: pair.source, destination: pair.destination)] = ports }
+        let withNames = egress.mapValues { rules in
+            ExternalRules(
                 entries: rules.entries.map { entry in
                     var peers = entry.peers
                     if peers.addresses.isAll { peers.dns = .all }
                     return ExternalRules.Entry(ports: entry.ports, peers: peers)
                 })
-            for workload in identities[index].workloads { relation.egress[workload] = withNames }
         }
-        return relation
+        return GroupedRelation(groups: identities.map(\.workloads), between: between, ingress: ingress, egress: withNames)
     }
 }

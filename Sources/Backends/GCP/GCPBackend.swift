@@ -13,7 +13,7 @@ public struct GCPBackend: Backend {
     public func emit(_ policy: Policy, with options: GCPOptions) throws -> Emission {
         let plan = try GCPPlan(policy: policy, options: options)
         let file = options.format == .terraform ? GCPTerraformEmitter(plan: plan).file() : GCPEmitter(plan: plan).file()
-        let planned = plan.planned
+        let planned = plan.plannedGroups
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         let internalRanges = options.internalRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }

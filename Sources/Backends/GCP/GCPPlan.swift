@@ -219,7 +219,10 @@ struct GCPPlan {
     }
 
     /// What the rules allow, by the semantics the reader applies to the file.
-    var planned: Relation {
-        GCPReader.relation(rules, plan: firewall, options: options, policy: policy)
+    var planned: Relation { plannedGroups.expanded }
+
+    /// What the rules allow, at identity level.
+    var plannedGroups: GroupedRelation {
+        GCPReader.groupedRelation(rules, plan: firewall, options: options, policy: policy)
     }
 }

@@ -50,6 +50,11 @@ struct GCPReader {
     /// from source ranges; egress is the allows ahead of the identity's denies, or everything
     /// when nothing denies it (GCP's implied allow).
     static func relation(_ rules: [Rule], plan: FirewallPlan, options: GCPOptions, policy: Policy) -> Relation {
+        groupedRelation(rules, plan: plan, options: options, policy: policy).expanded
+    }
+
+    /// The same relation at identity level (`FirewallPlan.groupedRelation`).
+    static func groupedRelation(_ rules: [Rule], plan: FirewallPlan, options: GCPOptions, policy: Policy) -> GroupedRelation {
         let indexByAccount = identities(plan, options: options, policy: policy)
         let vpcRanges = options.internalRanges.reduce(AddressSet()) { $0.union($1.addressSet) }
         var between: [FirewallPlan.Pair: PortSet] = [:]
@@ -97,7 +102,7 @@ struct GCPReader {
         for (pair, inbound) in between {
             between[pair] = inbound.intersection(internalOut[pair.source] ?? PortSet())
         }
-        return plan.relation(
+        return plan.groupedRelation(
             between: between,
             ingress: ingress.mapValues { ExternalRules(entries: $0) },
             egress: egress.mapValues { ExternalRules(entries: $0) })
