@@ -32,7 +32,15 @@ struct SecretsWithoutDigest: LintRule {
             """,
         ],
         nonTriggering: [
-            "version: 1\nname: t\nimage_policy: {require_digest: true}\nsecrets: {token: {}}\nworkloads:\n  api: {image: \"registry.example.com/api@sha256:\(String(repeating: "c", count: 64))\", secrets: [token]}\n",
+            """
+            version: 1
+            name: t
+            image_policy: {require_digest: true}
+            secrets: {token: {}}
+            workloads:
+              api: {image: "registry.example.com/api@sha256:\(String(repeating: "c", count: 64))", secrets: [token]}
+
+            """,
             "version: 1\nname: t\nsecrets: {token: {}}\nworkloads:\n  api: {image: registry.example.com/api:1}\n",
         ])
 
