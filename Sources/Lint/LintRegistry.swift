@@ -5,7 +5,7 @@ public enum LintRegistry {
     public static let rules: [any LintRule] = [
         Privileged(), RootUser(), PrivilegeEscalation(), DangerousCapabilities(), CapabilitiesNotDropped(), HostNamespaces(), PrivilegedSegment(),
         SeccompUnset(), ApparmorUnset(), WritableRoot(), MissingResourceLimits(), Unconfined(),
-        ImageNotPinned(), LatestTag(), NoRegistryPolicy(), PublicRegistry(),
+        ImageNotPinned(), LatestTag(), NoRegistryPolicy(), PublicRegistry(), SecretsWithoutDigest(),
         ExposedAdminPorts(), EgressToAny(), ShadowedFlow(), CancelledFlow(), FlowReachesNoPort(), IsolatedWorkload(), BroadCidr(),
         UnusedIdentity(), UnusedRole(), UnusedSecret(), AdminEverywhere(), SharedServiceIdentity(), GrantToService(),
         UnnamedFlow(), PublicWithoutExpectation(),
