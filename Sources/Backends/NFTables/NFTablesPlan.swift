@@ -26,7 +26,8 @@ struct NFTablesPlan {
             for destination in flow.destinations.workloads { into[destination.index].append(flow) }
             for source in flow.sources.workloads { outOf[source.index].append(flow) }
         }
-        let everyHost = options.addresses.values.reduce(AddressSet()) { $0.union($1) }
+        // Every workload's inventory entries, as given, in the policy's order.
+        let everyHost = NFTFamily.allCases.map { family in policy.workloads.flatMap { options.entries($0.name, family) } }
         rulesets = policy.workloads.map { workload in
             var sets = Sets(plan: self)
             let input = chain(.input, workload, flows: into[workload.id.index], sets: &sets)
@@ -34,7 +35,7 @@ struct NFTablesPlan {
             let hostSets = NFTFamily.allCases.map { family in
                 NFTSet(
                     name: NFTNames.hosts(family), family: family, comment: "every workload host of policy \(policy.name)",
-                    elements: family.part(of: everyHost))
+                    elements: everyHost[family == .v4 ? 0 : 1])
             }
             return NFTRuleset(table: options.table(policy), sets: hostSets + sets.declared, input: input, output: output)
         }
@@ -50,8 +51,8 @@ struct NFTablesPlan {
             let workload = plan.policy.workloads[id.index]
             let name = NFTNames.identity(workload.name, family)
             if names.insert(name).inserted {
-                let addresses = plan.options.addresses[workload.name] ?? AddressSet()
-                declared.append(NFTSet(name: name, family: family, comment: "hosts of workload \(workload.name)", elements: family.part(of: addresses)))
+                declared.append(
+                    NFTSet(name: name, family: family, comment: "hosts of workload \(workload.name)", elements: plan.options.entries(workload.name, family)))
             }
             return name
         }
@@ -60,7 +61,7 @@ struct NFTablesPlan {
             let name = NFTNames.network(network.name, family)
             if names.insert(name).inserted {
                 declared.append(
-                    NFTSet(name: name, family: family, comment: "network \(network.name)", elements: family.part(of: network.members.addresses)))
+                    NFTSet(name: name, family: family, comment: "network \(network.name)", elements: family.part(of: network.members.addresses).cidrs))
             }
             return name
         }
