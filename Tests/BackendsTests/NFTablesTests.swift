@@ -120,7 +120,8 @@ import Testing
         #expect(api.contains("\tset id_db {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"hosts of workload db\"\n\t}"))
         #expect(
             api.contains(
-                "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n\t\telements = { 192.0.2.10, 192.0.2.11 }"
+                "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n"
+                    + "\t\telements = { 192.0.2.10, 192.0.2.11 }"
             ))
     }
 
