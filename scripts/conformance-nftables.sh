@@ -177,6 +177,48 @@ for spec in samples/*.yaml "${random_specs[@]}"; do
   fi
   check_files "$dir/live/nftables/$policy" "with addresses" || continue
   pass
+  # Membership as the README shows it: each inventory host is its own element, so deleting
+  # one host from its identity set and from `hosts` and adding it back works (a host merged
+  # into a prefix would fail with "element does not exist", then "interval overlaps").
+  membership_ok=1
+  members=0
+  first=$(ls "$dir/live/nftables/$policy"/*.nft | head -n 1)
+  table=$(sed -n 's/^table inet \([^ ]*\) {}$/\1/p' "$first" | head -n 1)
+  if "$ip" netns exec "$check_ns" "$nft" -f "$first" 2>"$work/err"; then
+    while read -r set address; do
+      for verb in delete add; do
+        if ! "$ip" netns exec "$check_ns" "$nft" "$verb" element inet "$table" "$set" "{ $address }" 2>"$work/err"; then
+          fail "$name: nft $verb element inet $table $set { $address }: $(head -n 1 "$work/err")"
+          membership_ok=0
+          break 2
+        fi
+      done
+      members=$((members + 1))
+    done < <("$python" - "$dir/addresses.json" "$first" <<'PY'
+import json, re, sys
+addresses = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+declared = set(re.findall(r"^\tset (\S+) \{", text, re.M))
+for workload, cidrs in sorted(addresses.items()):
+    ident = "id_" + re.sub(r"[^A-Za-z0-9-]", "_", workload)
+    for cidr in cidrs:
+        host, length = cidr.split("/")
+        suffix = "_v6" if ":" in host else ""
+        for name in (ident + suffix, "hosts" + suffix):
+            if name in declared:
+                print(name, host if length in ("32", "128") else cidr)
+PY
+    )
+    "$ip" netns exec "$check_ns" "$nft" delete table inet "$table" 2>/dev/null || true
+    if [ "$membership_ok" = 1 ] && [ "$members" = 0 ]; then
+      fail "$name: no inventory element of $first to delete and add back"
+      membership_ok=0
+    fi
+  else
+    fail "$name: nft -f $first: $(head -n 1 "$work/err")"
+    membership_ok=0
+  fi
+  [ "$membership_ok" = 1 ] && pass
   "$bin" compare "$live_spec" --target nftables --format json --fail-on none >"$dir/compare.json" 2>"$dir/err" \
     || { fail "$name: palisade compare failed: $(head -n 1 "$dir/err")"; continue; }
   if fidelity=$("$python" "$helper" fidelity "$dir/ir.json" "$dir/read.json" "$dir/compare.json"); then
