@@ -217,6 +217,35 @@ import Testing
         #expect(plain.relation == logged.relation)
     }
 
+    /// Under narrow, a deny of names drops every address only where an accept of every address
+    /// (which reaches names) is open; otherwise no accept reaches the names and the deny needs
+    /// no rule, so it cuts nothing else off.
+    @Test func aDenyOfNamesUnderNarrowDropsOnlyWhatAnAcceptOfEveryAddressOpens() throws {
+        func emit(_ extraFlow: String) throws -> (Emission, String) {
+            let spec = """
+                version: 1
+                name: t
+                networks:
+                  partners: [198.51.100.0/24]
+                  evil: ["dns:evil.example.com"]
+                workloads:
+                  web: {image: nginx:1.25, ports: [tcp/80]}
+                flows:
+                  - {from: web, to: partners, ports: [tcp/443]}
+                  - {action: deny, from: web, to: evil, ports: [tcp/443, tcp/8443]}
+
+                """ + extraFlow
+            let policy = try #require(compileSpec(spec).policy)
+            let emission = try backend.emit(policy, options: options(.nftables, .narrow, [:]))
+            return (emission, try #require(emission.files.first { $0.path == "web.nft" }).contents)
+        }
+        let (exact, web) = try emit("")
+        #expect(!web.contains("dport 443 drop") && !web.contains("dport { 443, 8443 } drop"), "\(web)")
+        #expect(exact.widened.isEmpty && exact.narrowed.isEmpty, "\(exact.narrowed.egress)")
+        let (_, open) = try emit("  - {from: web, to: any, ports: [tcp/443]}\n")
+        #expect(open.contains("\t\ttcp dport 443 drop comment \"flow #2\"\n"), "\(open)")
+    }
+
     @Test func dnsDestinationsAreGapsAndControlsAreUnenforced() throws {
         let policy = try policy("shop.yaml")
         let widen = try backend.emit(policy, options: options(.nftables, .widen))

@@ -75,6 +75,7 @@ struct NFTablesPlan {
         var workloadAccepts: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
+        var nameDenies: [(ports: PortSet, label: String)] = []
         for flow in flows {
             let deny = flow.action == .deny
             let label = flow.name.map { "flow \($0)" } ?? flow.label
@@ -96,9 +97,13 @@ struct NFTablesPlan {
             guard !ports.isEmpty else { continue }
             var rules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
-            // ports (widen) or nothing (narrow), and a deny of names the reverse.
+            // ports (widen) or nothing (narrow), and a deny of names the reverse. Under narrow,
+            // a deny of names drops every address only on the ports an accept of every address
+            // opens (decided once the chain's accepts are known): where no accept reaches names,
+            // there is nothing of theirs to drop.
             let names = !external.dns.isEmpty && (options.gaps == .widen) != deny
-            if names || external.addresses.isAll {
+            if deny && names && !external.addresses.isAll { nameDenies.append((ports, label)) }
+            if (names && !deny) || external.addresses.isAll {
                 rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
                 for part in peerNamer.parts(external.addresses) {
@@ -116,6 +121,12 @@ struct NFTablesPlan {
                 }
             }
             if deny { externalDrops += rules } else { externalAccepts += rules }
+        }
+        // The ports on which an accept of every address (which reaches every name) is open.
+        let openToNames = PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
+        for (ports, label) in nameDenies {
+            let dropped = ports.intersection(openToNames)
+            if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
         chain.rules += workloadDrops + workloadAccepts
         if !externalAccepts.isEmpty {
