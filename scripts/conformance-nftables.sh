@@ -142,12 +142,30 @@ for spec in samples/*.yaml "${random_specs[@]}"; do
   pass
 
   # With every workload's addresses: the copy of the spec, its rulesets, the reader's relation.
-  # The samples' hosts and random-11's sit outside every network of their spec; random-12's
-  # and random-14's inside the widest network a flow names, where rules for networks match them.
-  placement=outside
-  case "$name" in random-12 | random-14) placement=inside ;; esac
+  # The hosts sit outside every network of their spec. For random-12 and random-14, hosts
+  # inside the widest network a flow names come first: compile must refuse them (E702: every
+  # chain drops workload hosts ahead of its external rules, so that network's hosts there would
+  # be dropped while the intent allows them).
   live_spec="$work/specs/$name.yaml"
-  if ! "$python" "$helper" plan "$dir/ir.json" "$index" "$prefix$index-" "$dir/plan.json" "$dir/addresses.json" "$placement" 2>"$dir/err" \
+  case "$name" in
+    random-12 | random-14)
+      if "$python" "$helper" plan "$dir/ir.json" "$index" "$prefix$index-" "$dir/plan-inside.json" "$dir/addresses-inside.json" inside 2>"$dir/err" \
+        && "$python" "$helper" inject "$spec" "$live_spec.inside" "$dir/addresses-inside.json" 2>>"$dir/err"; then
+        if "$bin" compile "$live_spec.inside" --target nftables --out "$dir/inside" >/dev/null 2>"$dir/err"; then
+          if grep -q '"inside_networks": true' "$dir/plan-inside.json"; then
+            fail "$name: hosts inside a network a flow names compile; E702 expected"
+          fi
+        elif grep -q 'overlaps an external peer' "$dir/err"; then
+          pass
+        else
+          fail "$name: hosts inside a network: not the E702 expected: $(grep -m 1 'error' "$dir/err" || head -n 1 "$dir/err")"
+        fi
+      else
+        fail "$name: cannot plan the hosts inside a network: $(tail -n 1 "$dir/err")"
+      fi
+      ;;
+  esac
+  if ! "$python" "$helper" plan "$dir/ir.json" "$index" "$prefix$index-" "$dir/plan.json" "$dir/addresses.json" outside 2>"$dir/err" \
     || ! "$python" "$helper" inject "$spec" "$live_spec.tmp" "$dir/addresses.json" 2>>"$dir/err"; then
     fail "$name: cannot plan the hosts or write the spec with addresses: $(tail -n 1 "$dir/err")"
     continue
@@ -159,6 +177,48 @@ for spec in samples/*.yaml "${random_specs[@]}"; do
   fi
   check_files "$dir/live/nftables/$policy" "with addresses" || continue
   pass
+  # Membership as the README shows it: each inventory host is its own element, so deleting
+  # one host from its identity set and from `hosts` and adding it back works (a host merged
+  # into a prefix would fail with "element does not exist", then "interval overlaps").
+  membership_ok=1
+  members=0
+  first=$(ls "$dir/live/nftables/$policy"/*.nft | head -n 1)
+  table=$(sed -n 's/^table inet \([^ ]*\) {}$/\1/p' "$first" | head -n 1)
+  if "$ip" netns exec "$check_ns" "$nft" -f "$first" 2>"$work/err"; then
+    while read -r set address; do
+      for verb in delete add; do
+        if ! "$ip" netns exec "$check_ns" "$nft" "$verb" element inet "$table" "$set" "{ $address }" 2>"$work/err"; then
+          fail "$name: nft $verb element inet $table $set { $address }: $(head -n 1 "$work/err")"
+          membership_ok=0
+          break 2
+        fi
+      done
+      members=$((members + 1))
+    done < <("$python" - "$dir/addresses.json" "$first" <<'PY'
+import json, re, sys
+addresses = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+declared = set(re.findall(r"^\tset (\S+) \{", text, re.M))
+for workload, cidrs in sorted(addresses.items()):
+    ident = "id_" + re.sub(r"[^A-Za-z0-9-]", "_", workload)
+    for cidr in cidrs:
+        host, length = cidr.split("/")
+        suffix = "_v6" if ":" in host else ""
+        for name in (ident + suffix, "hosts" + suffix):
+            if name in declared:
+                print(name, host if length in ("32", "128") else cidr)
+PY
+    )
+    "$ip" netns exec "$check_ns" "$nft" delete table inet "$table" 2>/dev/null || true
+    if [ "$membership_ok" = 1 ] && [ "$members" = 0 ]; then
+      fail "$name: no inventory element of $first to delete and add back"
+      membership_ok=0
+    fi
+  else
+    fail "$name: nft -f $first: $(head -n 1 "$work/err")"
+    membership_ok=0
+  fi
+  [ "$membership_ok" = 1 ] && pass
   "$bin" compare "$live_spec" --target nftables --format json --fail-on none >"$dir/compare.json" 2>"$dir/err" \
     || { fail "$name: palisade compare failed: $(head -n 1 "$dir/err")"; continue; }
   if fidelity=$("$python" "$helper" fidelity "$dir/ir.json" "$dir/read.json" "$dir/compare.json"); then

@@ -195,8 +195,8 @@ def inside_range(ir, version, longest):
 
 def plan(ir_path, seed, prefix, plan_path, addresses_path, placement="outside"):
     """Hosts and addresses. `outside`: address ranges that no network of the spec overlaps (where
-    one of the candidates is free); `inside`: inside the widest network that a flow names, so that
-    the rules of the networks also match workload hosts."""
+    one of the candidates is free); `inside`: inside the widest network that a flow names, an
+    inventory that compile must refuse (E702)."""
     ir = load_json(ir_path)
     networks = []
     for members in ir["networks"].values():

@@ -85,19 +85,66 @@ import Testing
         // Every chain drops by default and lets loopback, replies and neighbour discovery through.
         #expect(web.components(separatedBy: "policy drop;").count == 3)
         #expect(web.contains("ct state established,related accept"))
-        #expect(web.contains("icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept"))
+        #expect(web.contains("icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-query"))
+    }
+
+    /// MLD must not be dropped (RFC 4890 §4.4.1): both chains let queries, reports and dones
+    /// through with neighbour discovery, the reader reads that rule, and the gap says so.
+    @Test func bothChainsLetNeighbourAndMulticastListenerDiscoveryThrough() throws {
+        let (policy, files) = try files()
+        let web = try #require(files["web.nft"])
+        let rule =
+            "icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, "
+            + "mld-listener-query, mld-listener-report, mld2-listener-report, mld-listener-done } accept"
+        #expect(web.components(separatedBy: "\t\t" + rule + "\n").count == 3)
+        let edited = files.map { OutputFile(path: $0.key, contents: $0.value) }
+        #expect(throws: Never.self) { try backend.read(edited, policy: policy) }
+        // The rule without MLD is not what Palisade writes.
+        let old = files.map {
+            OutputFile(
+                path: $0.key,
+                contents: $0.value.replacingOccurrences(of: ", mld-listener-query, mld-listener-report, mld2-listener-report, mld-listener-done", with: ""))
+        }
+        #expect(throws: ReadFailure.self) { try backend.read(old, policy: policy) }
+        let emission = try backend.emit(policy, options: options(.nftables, .widen, [:]))
+        #expect(emission.gaps.contains { $0.kind == .platformRequired && $0.reason.contains("multicast listener discovery (MLD") })
     }
 
     @Test func knownAddressesFillTheSetsAndTheRestStayEmpty() throws {
         let (_, files) = try files(["addresses": .map([entry("web", .list([value("192.0.2.10"), value("2001:db8::10"), value("192.0.2.11")]))])])
         let api = try #require(files["api.nft"])
         #expect(
-            api.contains("\tset id_web {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"hosts of workload web\"\n\t\telements = { 192.0.2.10/31 }\n"))
+            api.contains(
+                "\tset id_web {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"hosts of workload web\"\n\t\telements = { 192.0.2.10, 192.0.2.11 }\n"))
         #expect(api.contains("elements = { 2001:db8::10 }"))
         #expect(api.contains("\tset id_db {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"hosts of workload db\"\n\t}"))
         #expect(
             api.contains(
-                "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n\t\telements = { 192.0.2.10/31 }"))
+                "\tset hosts {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\tcomment \"every workload host of policy t\"\n"
+                    + "\t\telements = { 192.0.2.10, 192.0.2.11 }"
+            ))
+    }
+
+    /// Hosts stay elements of their own, as given, never merged into a prefix: `nft delete
+    /// element … { 192.0.2.5 }` must find the element it names.
+    @Test func eachInventoryEntryIsItsOwnSetElement() throws {
+        let web = ["192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7"]
+        let (policy, files) = try files([
+            "addresses": .map([entry("web", .list(web.map(value))), entry("api", .list([value("192.0.2.8"), value("198.51.100.0/28")]))])
+        ])
+        let db = try #require(files["db.nft"])
+        #expect(db.contains("comment \"hosts of workload web\"\n\t\telements = { 192.0.2.4, 192.0.2.5, 192.0.2.6, 192.0.2.7 }\n"))
+        #expect(db.contains("comment \"hosts of workload api\"\n\t\telements = { 192.0.2.8, 198.51.100.0/28 }\n"))
+        #expect(
+            db.contains(
+                "comment \"every workload host of policy t\"\n\t\telements = { 192.0.2.8, 198.51.100.0/28, 192.0.2.4, 192.0.2.5, 192.0.2.6, 192.0.2.7 }\n"))
+        let read = try backend.read(files.map { OutputFile(path: $0.key, contents: $0.value) }, policy: policy)
+        // The inventory changes the elements, not what the reader reads.
+        let (_, plain) = try self.files()
+        #expect(read.relation == (try backend.read(plain.map { OutputFile(path: $0.key, contents: $0.value) }, policy: policy)).relation)
+        // Overlapping entries of one workload would not load ("interval overlaps").
+        let overlapping = options(.nftables, .widen, ["addresses": .map([entry("web", .list([value("192.0.2.0/24"), value("192.0.2.5")]))])])
+        #expect(backend.validate(overlapping).map(\.message) == ["'192.0.2.5' overlaps 192.0.2.0/24, also an address of workload 'web'"])
     }
 
     @Test func theCommandLineGivesAddressesAsOneString() throws {
@@ -106,6 +153,37 @@ import Testing
         #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 192.0.2.10 }"))
         #expect(api.contains("comment \"hosts of workload web\"\n\t\telements = { 2001:db8::10 }"))
         #expect(api.contains("comment \"hosts of workload db\"\n\t\telements = { 192.0.2.20 }"))
+    }
+
+    /// As the YAML map refuses a repeated key (E007), the string form refuses a repeated workload.
+    @Test func theCommandLineRefusesAWorkloadNamedTwice() throws {
+        let twice = options(.nftables, .widen, ["addresses": .string("web=10.0.0.5;api=10.0.0.9;web=10.0.0.6")])
+        let diagnostics = backend.validate(twice)
+        #expect(diagnostics.map(\.message) == ["option 'addresses' of target nftables names workload 'web' twice"])
+        #expect(diagnostics.allSatisfy { $0.code == .invalidTargetOption && $0.range != nil })
+    }
+
+    /// An inventory entry inside a network or address the flows name would be dropped by the
+    /// `@hosts` drop ahead of the external rules; a length-0 entry is every address.
+    @Test func inventoryEntriesOverlappingExternalPeersAreRefused() throws {
+        let spec =
+            Self.spec.replacingOccurrences(of: "  blocked: [10.9.0.0/16]", with: "  blocked: [10.9.0.0/16]\n  partners: [192.0.2.0/28]")
+            + "\n  - {from: any, to: db, ports: [tcp/5432]}\n  - {from: partners, to: db, ports: [tcp/5432]}"
+            + "\ntargets:\n  nftables:\n    addresses:\n      web: [0.0.0.0/0]\n      api: [10.1.0.0/16, 198.51.100.1]\n      db: [192.0.2.9]\n"
+        let policy = try #require(compileSpec(spec).policy)
+        let diagnostics = backend.validate(policy)
+        // 0.0.0.0/0 also holds api's hosts.
+        #expect(diagnostics.contains { $0.message == "addresses: 10.1.0.0/16 is a host of both 'api' and 'web'" })
+        #expect(diagnostics.count == 4, "\(diagnostics.map(\.message))")
+        #expect(diagnostics.contains { $0.message.hasPrefix("addresses: '10.1.0.0/16' of workload 'api' overlaps an external peer of flow #1 (network corp)") })
+        #expect(diagnostics.contains { $0.message == "addresses: '0.0.0.0/0' of workload 'web' is every address" })
+        #expect(
+            diagnostics.contains { $0.message.hasPrefix("addresses: '192.0.2.9' of workload 'db' overlaps an external peer of flow #7 (network partners)") })
+        #expect(diagnostics.allSatisfy { $0.code == .invalidTargetOption })
+        // Each at its entry: web's on line 22, api's on 23, db's on 24.
+        #expect(diagnostics.compactMap { $0.range?.start.line }.sorted() == [22, 22, 23, 24], "\(diagnostics.map { $0.range?.start.line })")
+        // `any` holds every host and is no conflict; 198.51.100.1 is in no peer.
+        #expect(!diagnostics.contains { $0.message.contains("198.51.100.1") })
     }
 
     @Test func theAddressesOptionIsChecked() throws {
@@ -137,6 +215,35 @@ import Testing
         let plain = try backend.read(try backend.emit(policy, options: options(.nftables, .widen)).files, policy: policy)
         let logged = try backend.read(files.map { OutputFile(path: $0.key, contents: $0.value) }, policy: policy)
         #expect(plain.relation == logged.relation)
+    }
+
+    /// Under narrow, a deny of names drops every address only where an accept of every address
+    /// (which reaches names) is open; otherwise no accept reaches the names and the deny needs
+    /// no rule, so it cuts nothing else off.
+    @Test func aDenyOfNamesUnderNarrowDropsOnlyWhatAnAcceptOfEveryAddressOpens() throws {
+        func emit(_ extraFlow: String) throws -> (Emission, String) {
+            let spec = """
+                version: 1
+                name: t
+                networks:
+                  partners: [198.51.100.0/24]
+                  evil: ["dns:evil.example.com"]
+                workloads:
+                  web: {image: nginx:1.25, ports: [tcp/80]}
+                flows:
+                  - {from: web, to: partners, ports: [tcp/443]}
+                  - {action: deny, from: web, to: evil, ports: [tcp/443, tcp/8443]}
+
+                """ + extraFlow
+            let policy = try #require(compileSpec(spec).policy)
+            let emission = try backend.emit(policy, options: options(.nftables, .narrow, [:]))
+            return (emission, try #require(emission.files.first { $0.path == "web.nft" }).contents)
+        }
+        let (exact, web) = try emit("")
+        #expect(!web.contains("dport 443 drop") && !web.contains("dport { 443, 8443 } drop"), "\(web)")
+        #expect(exact.widened.isEmpty && exact.narrowed.isEmpty, "\(exact.narrowed.egress)")
+        let (_, open) = try emit("  - {from: web, to: any, ports: [tcp/443]}\n")
+        #expect(open.contains("\t\ttcp dport 443 drop comment \"flow #2\"\n"), "\(open)")
     }
 
     @Test func dnsDestinationsAreGapsAndControlsAreUnenforced() throws {

@@ -35,6 +35,53 @@ public struct NFTablesBackend: Backend {
                         help: "a host loads the ruleset of one workload; give each workload its own hosts"))
             }
             seen.append((name, addresses))
+            diagnostics += externalOverlaps(name, options.addressEntries[name] ?? [], policy: policy)
+        }
+        return diagnostics
+    }
+
+    /// Inventory entries must not overlap an external peer the spec names (a network or an
+    /// address of a flow or an expectation): every chain drops workload hosts (`@hosts`) ahead
+    /// of its external rules, so a peer's addresses inside an inventory would be dropped while
+    /// the intent allows them. A peer covering a whole family (`any`, `0.0.0.0/0`) holds every
+    /// host and is exempt; an entry of length 0 is refused.
+    func externalOverlaps(_ workload: String, _ entries: [NFTablesOptions.AddressEntry], policy: Policy) -> [Diagnostic] {
+        var peers: [(what: String, addresses: AddressSet)] = []
+        func add(_ external: ExternalSet, _ what: String) {
+            let parts = NFTFamily.allCases.map { $0.part(of: external.addresses) }.filter {
+                !$0.isEmpty && $0 != NFTFamily.v4.everything && $0 != NFTFamily.v6.everything
+            }
+            for part in parts { peers.append((what, part)) }
+        }
+        for flow in policy.flows {
+            add(flow.sources.external, flow.label)
+            add(flow.destinations.external, flow.label)
+        }
+        for (index, expectation) in policy.expectations.enumerated() {
+            add(expectation.sources.external, "expectation #\(index + 1)")
+            add(expectation.destinations.external, "expectation #\(index + 1)")
+        }
+        var diagnostics: [Diagnostic] = []
+        for entry in entries {
+            let text = NFTablesOptions.element(entry.cidr)
+            if entry.cidr.addressSet == (entry.cidr.isIPv4 ? NFTFamily.v4 : NFTFamily.v6).everything {
+                diagnostics.append(
+                    .error(
+                        .invalidTargetOption, "addresses: '\(text)' of workload '\(workload)' is every address", at: entry.range,
+                        help: "give the workload's hosts or the prefix they are in"))
+                continue
+            }
+            guard let peer = peers.first(where: { !$0.addresses.intersection(entry.cidr.addressSet).isEmpty }) else { continue }
+            let network = policy.networks.first { !$0.members.addresses.intersection(entry.cidr.addressSet).intersection(peer.addresses).isEmpty }
+            let shared = peer.addresses.intersection(entry.cidr.addressSet).cidrs.first.map(NFTablesOptions.element) ?? text
+            diagnostics.append(
+                .error(
+                    .invalidTargetOption,
+                    "addresses: '\(text)' of workload '\(workload)' overlaps an external peer of \(peer.what)"
+                        + (network.map { " (network \($0.name))" } ?? "") + " at \(shared)",
+                    at: entry.range,
+                    help: "every ruleset drops workload hosts ahead of its external rules, so that peer's hosts there would be cut off; "
+                        + "keep workload hosts outside the spec's networks and addresses"))
         }
         return diagnostics
     }
@@ -68,7 +115,8 @@ public struct NFTablesBackend: Backend {
                     kind: .platformRequired, capability: .externalIngress, target: .nftables,
                     subject: .connection(Connection(.platform("IPv6 neighbours on the link"), .segment(segment.name), ports: .whole(.icmp))),
                     reason: "every host of segment \(segment.name) accepts and sends ICMPv6 neighbour discovery (router and neighbour "
-                        + "solicitations and advertisements), without which IPv6 does not reach the link",
+                        + "solicitations and advertisements) and multicast listener discovery (MLD queries, reports and dones), "
+                        + "without which IPv6 does not reach the link",
                     origin: segment.origin))
         }
         gaps += unenforcedControls(policy, target: .nftables, why: "a host firewall filters traffic only")

@@ -7,8 +7,14 @@ enum NFTablesEmitter {
     /// The file of a workload's hosts.
     static func path(_ workload: String) -> String { NFTNames.sanitized(workload) + ".nft" }
 
-    /// The ICMPv6 neighbour discovery types a host needs to reach its link over IPv6.
-    static let neighbourDiscovery = ["nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert"]
+    /// The ICMPv6 types a host needs to reach its link over IPv6: neighbour discovery, and
+    /// multicast listener discovery (MLD, which RFC 4890 §4.4.1 says must not be dropped:
+    /// switches that snoop MLD stop forwarding neighbour solicitations to a host that never
+    /// reports). Open in both chains: a host answers queries and sends reports and dones.
+    static let neighbourDiscovery = [
+        "nd-router-solicit", "nd-router-advert", "nd-neighbor-solicit", "nd-neighbor-advert", "mld-listener-query", "mld-listener-report",
+        "mld2-listener-report", "mld-listener-done",
+    ]
 
     static func text(_ ruleset: NFTRuleset, workload: String, policy: String) -> String {
         var lines = [
@@ -72,6 +78,8 @@ enum NFTablesEmitter {
 
     /// Set elements: the prefixes of the addresses, hosts without their length.
     static func elementTexts(_ addresses: AddressSet) -> [String] { addresses.cidrs.map(NFTablesOptions.element) }
+    /// A set's elements, each as written.
+    static func elementTexts(_ elements: [CIDR]) -> [String] { elements.map(NFTablesOptions.element) }
 
     /// A string in double quotes; nft strings hold no quote or newline, so those become `'` and
     /// spaces.

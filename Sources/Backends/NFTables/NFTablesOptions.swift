@@ -20,6 +20,10 @@ public struct NFTablesOptions: BackendOptions {
     /// The host addresses of each workload, by workload name, as the spec wrote them; each
     /// entry with its place, for the checks that need the policy.
     public var addresses: [String: AddressSet]
+    /// Each workload's entries of `addresses` as given (host bits validated clear), in order,
+    /// with their places: each is its own set element, so `nft delete element` removes the
+    /// one host it names.
+    public var addressEntries: [String: [AddressEntry]]
     /// Where each workload's entry of `addresses` is written.
     public var addressOrigins: [String: SourceRange]
     /// The tables are `inet` + this prefix + the policy's name.
@@ -38,6 +42,7 @@ public struct NFTablesOptions: BackendOptions {
         logDenied = reader.boolean("log_denied", default: false)
         addresses = [:]
         addressOrigins = [:]
+        addressEntries = [:]
         guard let entry = options.option("addresses") else { return }
         var workloads: [OptionEntry] = []
         switch entry.value.value {
@@ -45,9 +50,18 @@ public struct NFTablesOptions: BackendOptions {
         case .string(let text) where text.contains("="):
             // The command line's form: `--set nftables.addresses='web=10.0.0.5,10.0.0.6;api=2001:db8::10'`.
             let range = entry.value.range
+            var named: Set<String> = []
             for part in text.split(separator: ";") {
                 let sides = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let name = String(sides[0]).trimmingCharacters(in: .whitespaces)
+                // As the YAML map refuses a repeated key, the string refuses a repeated workload.
+                guard named.insert(name).inserted else {
+                    reader.report(
+                        .error(
+                            .invalidTargetOption, "option 'addresses' of target nftables names workload '\(name)' twice", at: range,
+                            help: "give all of its addresses in one entry: \(name)=ADDRESS,ADDRESS"))
+                    continue
+                }
                 let items = sides.count == 2 ? sides[1].split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } : []
                 workloads.append(
                     OptionEntry(key: Located(name, at: range), value: Located(.list(items.map { Located(.string($0), at: range) }), at: range)))
@@ -73,6 +87,7 @@ public struct NFTablesOptions: BackendOptions {
                 continue
             }
             var set = AddressSet()
+            var entries: [AddressEntry] = []
             for item in items {
                 guard case .string(let text) = item.value else {
                     reader.report(.error(.invalidTargetOption, "an address of workload '\(name)' is an IPv4 or IPv6 address or CIDR", at: item.range))
@@ -80,7 +95,18 @@ public struct NFTablesOptions: BackendOptions {
                 }
                 switch CIDR.parse(text) {
                 case .valid(let cidr):
+                    // nft refuses overlapping elements of an interval set ("interval overlaps").
+                    if !set.intersection(cidr.addressSet).isEmpty,
+                        let other = entries.first(where: { !$0.cidr.addressSet.intersection(cidr.addressSet).isEmpty })
+                    {
+                        reader.report(
+                            .error(
+                                .invalidTargetOption, "'\(text)' overlaps \(Self.element(other.cidr)), also an address of workload '\(name)'",
+                                at: item.range, help: "give each host or prefix once"))
+                        continue
+                    }
                     set = set.union(cidr.addressSet)
+                    entries.append(AddressEntry(cidr: cidr, range: item.range))
                 case .hostBitsSet(let network, let host):
                     reader.report(
                         .error(
@@ -91,8 +117,20 @@ public struct NFTablesOptions: BackendOptions {
                 }
             }
             addresses[name] = set
+            addressEntries[name] = entries
             addressOrigins[name] = workload.key.range
         }
+    }
+
+    /// One entry of `addresses`: a host or prefix, and where it is written.
+    public struct AddressEntry: Sendable, Hashable {
+        public var cidr: CIDR
+        public var range: SourceRange
+    }
+
+    /// The entries of a workload in one family, as given.
+    func entries(_ workload: String, _ family: NFTFamily) -> [CIDR] {
+        (addressEntries[workload] ?? []).map(\.cidr).filter { $0.isIPv4 == (family == .v4) }
     }
 
     /// The table of a policy.

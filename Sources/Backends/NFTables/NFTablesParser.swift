@@ -102,7 +102,7 @@ struct NFTablesParser {
             throw failure(typeLine.number, typeLine.tokens[1].column, "a set's type is ipv4_addr or ipv6_addr, not '\(typeText)'")
         }
         try expectWords(try line(), ["flags", "interval"])
-        var result = NFTSet(name: name, family: family, comment: nil, elements: AddressSet())
+        var result = NFTSet(name: name, family: family, comment: nil, elements: [])
         var current = try line()
         if current.tokens.first?.text == "comment" {
             result.comment = try expectWords(current, ["comment", nil], quotedAt: [1])[0]
@@ -111,7 +111,7 @@ struct NFTablesParser {
         if current.tokens.first?.text == "elements" {
             guard current.tokens.count >= 2, current.tokens[1].text == "=" else { throw unexpected(current, 1, "'='") }
             var index = 2
-            result.elements = try addresses(current, &index, family: family, group: true)
+            result.elements = try cidrs(current, &index, family: family, group: true)
             if index < current.tokens.count { throw unexpected(current, index) }
             current = try line()
         }
@@ -262,16 +262,21 @@ struct NFTablesParser {
 
     /// Addresses and prefixes of one family (a group in braces where `group`).
     func addresses(_ line: (number: Int, tokens: [Token]), _ index: inout Int, family: NFTFamily, group braces: Bool) throws(ReadFailure) -> AddressSet {
+        AddressSet(unionOf: try cidrs(line, &index, family: family, group: braces).map(\.addressSet))
+    }
+
+    /// The addresses of a group, each as written.
+    func cidrs(_ line: (number: Int, tokens: [Token]), _ index: inout Int, family: NFTFamily, group braces: Bool) throws(ReadFailure) -> [CIDR] {
         let start = min(index, max(line.tokens.count - 1, 0))
         if braces, index >= line.tokens.count || line.tokens[index].text != "{" { throw unexpected(line, index, "'{'") }
-        var result = AddressSet()
+        var result: [CIDR] = []
         for text in try group(line, &index) {
             guard case .valid(let cidr) = CIDR.parse(text), cidr.isIPv4 == (family == .v4) else {
                 throw failure(
                     line.number, line.tokens.isEmpty ? 1 : line.tokens[start].column, "'\(text)' is not an \(family == .v4 ? "IPv4" : "IPv6") address or prefix"
                 )
             }
-            result = result.union(cidr.addressSet)
+            result.append(cidr)
         }
         return result
     }

@@ -26,7 +26,8 @@ struct NFTablesPlan {
             for destination in flow.destinations.workloads { into[destination.index].append(flow) }
             for source in flow.sources.workloads { outOf[source.index].append(flow) }
         }
-        let everyHost = options.addresses.values.reduce(AddressSet()) { $0.union($1) }
+        // Every workload's inventory entries, as given, in the policy's order.
+        let everyHost = NFTFamily.allCases.map { family in policy.workloads.flatMap { options.entries($0.name, family) } }
         rulesets = policy.workloads.map { workload in
             var sets = Sets(plan: self)
             let input = chain(.input, workload, flows: into[workload.id.index], sets: &sets)
@@ -34,7 +35,7 @@ struct NFTablesPlan {
             let hostSets = NFTFamily.allCases.map { family in
                 NFTSet(
                     name: NFTNames.hosts(family), family: family, comment: "every workload host of policy \(policy.name)",
-                    elements: family.part(of: everyHost))
+                    elements: everyHost[family == .v4 ? 0 : 1])
             }
             return NFTRuleset(table: options.table(policy), sets: hostSets + sets.declared, input: input, output: output)
         }
@@ -50,8 +51,8 @@ struct NFTablesPlan {
             let workload = plan.policy.workloads[id.index]
             let name = NFTNames.identity(workload.name, family)
             if names.insert(name).inserted {
-                let addresses = plan.options.addresses[workload.name] ?? AddressSet()
-                declared.append(NFTSet(name: name, family: family, comment: "hosts of workload \(workload.name)", elements: family.part(of: addresses)))
+                declared.append(
+                    NFTSet(name: name, family: family, comment: "hosts of workload \(workload.name)", elements: plan.options.entries(workload.name, family)))
             }
             return name
         }
@@ -60,7 +61,7 @@ struct NFTablesPlan {
             let name = NFTNames.network(network.name, family)
             if names.insert(name).inserted {
                 declared.append(
-                    NFTSet(name: name, family: family, comment: "network \(network.name)", elements: family.part(of: network.members.addresses)))
+                    NFTSet(name: name, family: family, comment: "network \(network.name)", elements: family.part(of: network.members.addresses).cidrs))
             }
             return name
         }
@@ -74,6 +75,7 @@ struct NFTablesPlan {
         var workloadAccepts: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
+        var nameDenies: [(ports: PortSet, label: String)] = []
         for flow in flows {
             let deny = flow.action == .deny
             let label = flow.name.map { "flow \($0)" } ?? flow.label
@@ -95,9 +97,13 @@ struct NFTablesPlan {
             guard !ports.isEmpty else { continue }
             var rules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
-            // ports (widen) or nothing (narrow), and a deny of names the reverse.
+            // ports (widen) or nothing (narrow), and a deny of names the reverse. Under narrow,
+            // a deny of names drops every address only on the ports an accept of every address
+            // opens (decided once the chain's accepts are known): where no accept reaches names,
+            // there is nothing of theirs to drop.
             let names = !external.dns.isEmpty && (options.gaps == .widen) != deny
-            if names || external.addresses.isAll {
+            if deny && names && !external.addresses.isAll { nameDenies.append((ports, label)) }
+            if (names && !deny) || external.addresses.isAll {
                 rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
                 for part in peerNamer.parts(external.addresses) {
@@ -115,6 +121,12 @@ struct NFTablesPlan {
                 }
             }
             if deny { externalDrops += rules } else { externalAccepts += rules }
+        }
+        // The ports on which an accept of every address (which reaches every name) is open.
+        let openToNames = PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
+        for (ports, label) in nameDenies {
+            let dropped = ports.intersection(openToNames)
+            if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
         chain.rules += workloadDrops + workloadAccepts
         if !externalAccepts.isEmpty {

@@ -47,7 +47,7 @@ struct NFTablesReader {
                 }
                 result[set.name] = .workload(id)
             } else {
-                result[set.name] = .addresses(set.elements)
+                result[set.name] = .addresses(set.addresses)
             }
         }
         return result

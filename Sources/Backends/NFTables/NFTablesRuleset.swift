@@ -32,7 +32,19 @@ struct NFTSet: Equatable {
     var name: String
     var family: NFTFamily
     var comment: String?
-    var elements: AddressSet
+    /// The elements as written, each its own (an inventory's hosts are not merged into
+    /// prefixes, so each can be deleted alone).
+    var elements: [CIDR] { didSet { addresses = AddressSet(unionOf: elements.map(\.addressSet)) } }
+    /// The addresses of the elements.
+    private(set) var addresses: AddressSet
+
+    init(name: String, family: NFTFamily, comment: String?, elements: [CIDR]) {
+        self.name = name
+        self.family = family
+        self.comment = comment
+        self.elements = elements
+        addresses = AddressSet(unionOf: elements.map(\.addressSet))
+    }
 }
 
 /// A base chain: its hook (`input` or `output`), its policy, its rules in order.
@@ -56,7 +68,8 @@ struct NFTRule: Equatable {
         case established
         /// `ct state invalid drop`.
         case invalid
-        /// `icmpv6 type { nd-… } accept`: IPv6 neighbour discovery (platform-required).
+        /// `icmpv6 type { nd-…, mld-… } accept`: IPv6 neighbour and multicast listener discovery
+        /// (platform-required).
         case neighbourDiscovery
         /// A match on the peer's address and the ports.
         case match
