@@ -36,6 +36,8 @@ let package = Package(
         fuzzTarget("FuzzAWS"),
         fuzzTarget("FuzzGCP"),
         fuzzTarget("FuzzAzure"),
+        fuzzTarget("FuzzKubernetes"),
+        fuzzTarget("FuzzNFTables"),
     ],
     swiftLanguageModes: [.v6]
 )

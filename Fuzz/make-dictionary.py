@@ -3,7 +3,7 @@
 short words its seed files use (so the dictionary follows the samples and the generated files as
 they change).
 
-usage: make-dictionary.py yaml|spec|json SEED_FOLDER > TARGET.dict
+usage: make-dictionary.py yaml|spec|json|nft SEED_FOLDER > TARGET.dict
 """
 import collections
 import os
@@ -25,11 +25,20 @@ JSON_SYNTAX = [
     "{", "}", "[", "]", ":", ",", '"', "null", "true", "false", "-1", "0", "65535", "65536", "1e309",
     "0.5", "-0", "\\u0000", "\\ud800", "\\\"", "{}", "[]", '""', "*", "-1/-1",
 ]
+NFT_SYNTAX = [
+    "#file: ", "{", "}", ";", ",", '"', "@", "table inet ", "delete table inet ", "set ", "chain ", "type ",
+    "flags interval", "elements = { ", "hook input", "hook output", "priority filter", "policy drop",
+    "policy accept", "accept", "drop", "return", "comment ", "ip saddr ", "ip daddr ", "ip6 saddr ",
+    "ip6 daddr ", "tcp dport ", "udp dport ", "sctp dport ", "icmp", "icmpv6 type ", "ct state ",
+    "established,related", "invalid", "iif ", "oif ", "ipv4_addr", "ipv6_addr", "0-65535", "65536",
+    "0.0.0.0/0", "::/0", "10.0.0.0/33", "\\", "\t", "\r\n",
+]
 
 KEY_JSON = re.compile(r'"([A-Za-z_$@][\w:.$/@-]{0,40})"\s*:')
 VALUE_JSON = re.compile(r':\s*"([^"\\\n]{1,30})"')
 KEY_YAML = re.compile(r'^\s*(?:- )?([A-Za-z_][\w./-]{0,40}):', re.MULTILINE)
 VALUE_YAML = re.compile(r':\s+([\w./:*@-]{1,30})\s*$', re.MULTILINE)
+WORD_NFT = re.compile(r'[@]?[A-Za-z_][\w.-]{2,30}')
 
 
 def escape(token: bytes) -> str:
@@ -47,8 +56,8 @@ def escape(token: bytes) -> str:
 
 def main() -> None:
     kind, folder = sys.argv[1], sys.argv[2]
-    fixed = {"yaml": YAML_SYNTAX, "spec": YAML_SYNTAX + SPEC_WORDS, "json": JSON_SYNTAX}[kind]
-    patterns = (KEY_JSON, VALUE_JSON) if kind == "json" else (KEY_YAML, VALUE_YAML)
+    fixed = {"yaml": YAML_SYNTAX, "spec": YAML_SYNTAX + SPEC_WORDS, "json": JSON_SYNTAX, "nft": NFT_SYNTAX}[kind]
+    patterns = {"json": (KEY_JSON, VALUE_JSON), "nft": (WORD_NFT,)}.get(kind, (KEY_YAML, VALUE_YAML))
     counts = collections.Counter()
     for name in sorted(os.listdir(folder)):
         with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as file:

@@ -71,19 +71,24 @@ public enum Samples {
 
 /// The body of a reader's fuzz target: the fuzzed files replace the backend's own files for
 /// the sample they most likely came from, and the backend reads them back. A reader may
-/// reject a file (it throws); it must not crash or hang.
+/// reject a file (it throws); it must not crash or hang. With `locatedErrors`, a rejection
+/// must also say where: a `ReadFailure` naming one of the files read.
 public struct ReaderTarget: Sendable {
     public let backend: any Backend
-    /// The file an input without `#file:` lines is.
-    public let mainFile: String
+    /// The file an input without `#file:` lines is; nil: the sample's first file (for a
+    /// backend writing one file per workload, such as nftables).
+    public let mainFile: String?
     /// Whether a file reaches a crash already reported (`KnownIssues`): such inputs are skipped.
     public let knownIssue: (@Sendable (String) -> Bool)?
+    /// Whether every error the reader throws must be a `ReadFailure` naming a file it was given.
+    public let locatedErrors: Bool
     let generated: [String: [OutputFile]]
 
-    public init(_ target: TargetName, mainFile: String, knownIssue: (@Sendable (String) -> Bool)? = nil) {
+    public init(_ target: TargetName, mainFile: String?, locatedErrors: Bool = false, knownIssue: (@Sendable (String) -> Bool)? = nil) {
         guard let backend = BackendRegistry.backend(for: target) else { fatalError("no backend for \(target.rawValue)") }
         self.backend = backend
         self.mainFile = mainFile
+        self.locatedErrors = locatedErrors
         self.knownIssue = knownIssue
         generated = Samples.files(of: backend)
     }
@@ -91,11 +96,18 @@ public struct ReaderTarget: Sendable {
     public func run(_ bytes: [UInt8]) {
         let policy = Samples.policy(for: bytes)
         var files = generated[policy.name] ?? []
-        for (path, contents) in FileBundle(bytes, main: mainFile).files {
+        let main = mainFile ?? files.first?.path ?? "main"
+        for (path, contents) in FileBundle(bytes, main: main).files {
             let file = OutputFile(path: path, contents: String(decoding: contents, as: UTF8.self))
             if let knownIssue, knownIssue(file.contents) { return }
             if let index = files.firstIndex(where: { $0.path == path }) { files[index] = file } else { files.append(file) }
         }
-        _ = try? backend.read(files, policy: policy)
+        do {
+            _ = try backend.read(files, policy: policy)
+        } catch let failure as ReadFailure {
+            require(!locatedErrors || files.contains { $0.path == failure.file }, "an error in '\(failure.file)', a file not read: \(failure)")
+        } catch {
+            require(!locatedErrors, "an error without a file: \(error)")
+        }
     }
 }

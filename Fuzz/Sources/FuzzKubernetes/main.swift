@@ -1,0 +1,23 @@
+import Backends
+import FuzzSupport
+import IR
+
+/// The Kubernetes backend's reader on fuzzed files: the input is `manifests.yaml`, or a `FileBundle` of
+/// several of the files it reads; the sample's own files stand in for those the input leaves out.
+/// A file it rejects, it rejects with a `ReadFailure` naming the file.
+enum Reader {
+    /// The CEL the reader evaluates reaches two known problems (`KnownIssues`); the patterns of
+    /// the generated admission policies are let through.
+    static let regexCalls = KnownIssues.regexCalls(in: Samples.files(of: KubernetesBackend()).values.flatMap { $0.map(\.contents) })
+    static let target = ReaderTarget(.kubernetes, mainFile: "manifests.yaml", locatedErrors: true) { text in
+        KnownIssues.celNestedComprehensions(text) || KnownIssues.celBacktrackingRegex(text, known: regexCalls)
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    Reader.target.run(fuzzBytes(data, size))
+    return 0
+}
+
+FuzzDriver.run(testOneInput)
