@@ -139,11 +139,8 @@ import Testing
     /// nested in a few hundred bytes (here 10^8 steps per pod it admits or refuses) keep `compare`
     /// and `explain` busy for hours (10 times longer per level); doubling a string or a list at each level would exhaust memory
     /// the same way (not measured). Kubernetes refuses such a policy (its CEL cost budget); the reader must
-    /// refuse it too, with a `ReadFailure`, before evaluating it. Disabled until the fix lands
-    /// (it would hang the test run); `KnownIssues.celNestedComprehensions` keeps the fuzz target
-    /// off such inputs meanwhile.
-    @Test(.disabled("the Kubernetes reader evaluates CEL with no cost limit: this read runs for hours (docs/fuzzing.md)"))
-    func kubernetesCELWithoutACostLimitIsRefused() throws {
+    /// refuse it too, with a `ReadFailure`: an evaluation fails beyond `CELEvaluator.budget` steps.
+    @Test func kubernetesCELWithoutACostLimitIsRefused() throws {
         let (policy, files) = try Self.ownFiles(.kubernetes, "shop.yaml")
         let costly = Self.edited(
             files, "manifests.yaml", replacing: Self.digestRule, with: Self.nestedComprehensions(depth: 8, width: 10, body: "true") + " && $0")

@@ -47,6 +47,25 @@ import YAML
         }
     }
 
+    /// Nested comprehensions and doubling concatenations fail once they cost more than the
+    /// evaluator's budget, instead of running for hours or exhausting memory; within the budget
+    /// the same evaluator (reused) still gives the value.
+    @Test func anEvaluationBeyondTheBudgetFails() throws {
+        let evaluator = CELEvaluator(budget: 10_000)
+        let ten = "[" + (0..<10).map(String.init).joined(separator: ", ") + "]"
+        let nested = try CELParser.parse("\(ten).all(a, \(ten).all(b, \(ten).all(c, \(ten).all(d, true))))")
+        guard case .failure(let error) = evaluator.evaluate(nested, [:]) else {
+            Issue.record("10^4 comprehension steps pass a budget of 10,000")
+            return
+        }
+        #expect(error.message.contains("budget of 10000 steps"))
+        let doubling = try CELParser.parse(
+            "['aaaaaaaaaaaaaaaa'].map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a).map(a, a + a)"
+        )
+        #expect(throws: Never.self) { if case .success = evaluator.evaluate(doubling, [:]) { throw CELEvaluationError(message: "doubled past the budget") } }
+        #expect(evaluator.evaluate(try CELParser.parse("\(ten).all(a, \(ten).all(b, true))"), [:]) == .success(.bool(true)))
+    }
+
     @Test func syntaxOutsideTheSubsetIsALocatedError() {
         let cases: [(String, Int, String)] = [
             ("1.5 == x", 0, "only integer literals"),

@@ -8,41 +8,13 @@ import Foundation
 ///
 /// An entry is a predicate on a fuzzed file's text, handed to the target that needs it (a
 /// reader's `ReaderTarget(_:mainFile:knownIssue:)`, or a check in `SpecTarget`), with a comment
-/// naming its regression test. Open: the Kubernetes reader's CEL without a cost limit, and its
-/// `matches()` on a backtracking regex engine (below). Fixed so far: AWS rule ports, a lone
+/// naming its regression test. Open: the Kubernetes and OpenShift readers' CEL `matches()` on a
+/// backtracking regex engine (below). Fixed so far: the CEL evaluation without a cost limit, AWS rule ports, a lone
 /// carriage return, syntax errors at the end of a file without a final newline, ports out of
 /// range in the GCP, Azure, Swarm and Mesos readers; their inputs are seeds in `Fuzz/Regressions/`.
 public enum KnownIssues {
     /// False when `PALISADE_FUZZ_KNOWN=1`: every entry then lets every input through.
     public static let skipping = ProcessInfo.processInfo.environment["PALISADE_FUZZ_KNOWN"] != "1"
-
-    /// Kubernetes: the reader evaluates the admission policy's CEL with no cost limit, so nested
-    /// comprehensions (`[0,…,9].all(a, [0,…,9].all(b, …))`) run for minutes, and doubling a string
-    /// or list at each level exhausts memory. `FuzzRegressionTests.kubernetesCELWithoutACostLimitIsRefused`
-    /// in Tests/BackendsTests. True when comprehensions nest three deep or more (the generated
-    /// policies nest two: containers, then a container's capabilities).
-    public static func celNestedComprehensions(_ text: String) -> Bool {
-        guard skipping else { return false }
-        let macros = ["all", "exists", "exists_one", "map", "filter"].map { Array("." + $0 + "(").map(\.asciiValue) }
-        let bytes = Array(text.utf8)
-        var open: [Bool] = []  // per open parenthesis: whether it opens a comprehension
-        var nesting = 0
-        for (index, byte) in bytes.enumerated() {
-            if byte == UInt8(ascii: "(") {
-                let isMacro = macros.contains { macro in
-                    index + 1 >= macro.count && zip(bytes[(index + 1 - macro.count)...index], macro).allSatisfy { $0 == $1 }
-                }
-                open.append(isMacro)
-                if isMacro {
-                    nesting += 1
-                    if nesting >= 3 { return true }
-                }
-            } else if byte == UInt8(ascii: ")"), let last = open.popLast(), last {
-                nesting -= 1
-            }
-        }
-        return false
-    }
 
     /// Kubernetes, OpenShift: CEL's `matches()` runs on ICU's backtracking regex engine
     /// (`NSRegularExpression`), where Kubernetes uses RE2's linear one, so a pattern such as

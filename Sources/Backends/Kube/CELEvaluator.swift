@@ -33,20 +33,33 @@ public struct CELEvaluationError: Error, Sendable, Hashable {
 /// RE2-style search (the policies anchor their patterns).
 public final class CELEvaluator {
     private var regexes: [String: NSRegularExpression] = [:]
+    /// The most steps (expressions evaluated, comprehension items included) one evaluation may
+    /// take: Kubernetes gives each expression a cost budget and refuses a policy beyond it; here
+    /// an evaluation beyond it fails, so nested comprehensions cannot run for hours.
+    public let budget: Int
+    private var steps = 0
 
-    public init() {}
+    public init(budget: Int = 1_000_000) { self.budget = budget }
 
     public typealias Outcome = Result<CELValue, CELEvaluationError>
 
-    /// The value of `expression` with `bindings` as its top-level identifiers.
+    /// The value of `expression` with `bindings` as its top-level identifiers, or a failure
+    /// when it costs more than `budget` steps.
     public func evaluate(_ expression: CELExpression, _ bindings: [String: CELValue]) -> Outcome {
+        steps = 0
+        return step(expression, bindings)
+    }
+
+    private func step(_ expression: CELExpression, _ bindings: [String: CELValue]) -> Outcome {
+        steps += 1
+        guard steps <= budget else { return overBudget() }
         switch expression {
         case .literal(let value):
             return .success(value)
         case .list(let items):
             var values: [CELValue] = []
             for item in items {
-                switch evaluate(item, bindings) {
+                switch step(item, bindings) {
                 case .success(let value): values.append(value)
                 case .failure(let error): return .failure(error)
                 }
@@ -56,19 +69,19 @@ public final class CELEvaluator {
             guard let value = bindings[name] else { return fail("undeclared reference to '\(name)'") }
             return .success(value)
         case .select(let operand, let field):
-            return evaluate(operand, bindings).flatMap { value in
+            return step(operand, bindings).flatMap { value in
                 guard case .map(let fields) = value else { return fail("no field '\(field)' on a \(value.typeName)") }
                 guard let result = fields[field] else { return fail("no such key: \(field)") }
                 return .success(result)
             }
         case .has(let operand, let field):
-            return evaluate(operand, bindings).flatMap { value in
+            return step(operand, bindings).flatMap { value in
                 guard case .map(let fields) = value else { return fail("has() on a \(value.typeName)") }
                 return .success(.bool(fields[field] != nil))
             }
         case .index(let operand, let index):
-            return evaluate(operand, bindings).flatMap { value in
-                evaluate(index, bindings).flatMap { key in
+            return step(operand, bindings).flatMap { value in
+                step(index, bindings).flatMap { key in
                     switch (value, key) {
                     case (.list(let items), .int(let position)):
                         return items.indices.contains(position) ? .success(items[position]) : fail("index \(position) out of range")
@@ -80,32 +93,32 @@ public final class CELEvaluator {
                 }
             }
         case .not(let operand):
-            return evaluate(operand, bindings).flatMap { value in
+            return step(operand, bindings).flatMap { value in
                 guard case .bool(let flag) = value else { return fail("! on a \(value.typeName)") }
                 return .success(.bool(!flag))
             }
         case .conditional(let condition, let then, let otherwise):
-            return evaluate(condition, bindings).flatMap { value in
+            return step(condition, bindings).flatMap { value in
                 guard case .bool(let flag) = value else { return fail("a condition is a \(value.typeName), not a bool") }
-                return evaluate(flag ? then : otherwise, bindings)
+                return step(flag ? then : otherwise, bindings)
             }
         case .binary(.and, let left, let right):
             return logical(left, right, bindings, deciding: false)
         case .binary(.or, let left, let right):
             return logical(left, right, bindings, deciding: true)
         case .binary(let op, let left, let right):
-            return evaluate(left, bindings).flatMap { a in evaluate(right, bindings).flatMap { b in apply(op, a, b) } }
+            return step(left, bindings).flatMap { a in step(right, bindings).flatMap { b in apply(op, a, b) } }
         case .call(let name, let target, let arguments):
             var values: [CELValue] = []
             for argument in (target.map { [$0] } ?? []) + arguments {
-                switch evaluate(argument, bindings) {
+                switch step(argument, bindings) {
                 case .success(let value): values.append(value)
                 case .failure(let error): return .failure(error)
                 }
             }
             return call(name, values)
         case .comprehension(let macro, let range, let variable, let body):
-            return evaluate(range, bindings).flatMap { value in comprehension(macro, value, variable, body, bindings) }
+            return step(range, bindings).flatMap { value in comprehension(macro, value, variable, body, bindings) }
         }
     }
 
@@ -119,12 +132,14 @@ public final class CELEvaluator {
 
     private func fail(_ message: String) -> Outcome { .failure(CELEvaluationError(message: message)) }
 
+    private func overBudget() -> Outcome { fail("the expression exceeds the evaluation budget of \(budget) steps") }
+
     /// `&&` (deciding value false) and `||` (true): the deciding value on either side wins,
     /// even over an error on the other.
     private func logical(_ left: CELExpression, _ right: CELExpression, _ bindings: [String: CELValue], deciding: Bool) -> Outcome {
-        let a = evaluate(left, bindings)
+        let a = step(left, bindings)
         if case .success(.bool(deciding)) = a { return a }
-        let b = evaluate(right, bindings)
+        let b = step(right, bindings)
         if case .success(.bool(deciding)) = b { return b }
         for side in [a, b] {
             switch side {
@@ -145,8 +160,14 @@ public final class CELEvaluator {
         case (.plus, .int(let x), .int(let y)):
             let (sum, overflow) = x.addingReportingOverflow(y)
             return overflow ? fail("integer overflow") : .success(.int(sum))
-        case (.plus, .string(let x), .string(let y)): return .success(.string(x + y))
-        case (.plus, .list(let x), .list(let y)): return .success(.list(x + y))
+        case (.plus, .string(let x), .string(let y)):
+            // A concatenation costs its length, so doubling a string at each level of a
+            // comprehension spends the budget before it spends the memory.
+            steps += x.utf8.count + y.utf8.count
+            return steps <= budget ? .success(.string(x + y)) : overBudget()
+        case (.plus, .list(let x), .list(let y)):
+            steps += x.count + y.count
+            return steps <= budget ? .success(.list(x + y)) : overBudget()
         default: return fail("no such overload: \(a.typeName) \(op.rawValue) \(b.typeName)")
         }
     }
@@ -191,7 +212,7 @@ public final class CELEvaluator {
         var kept: [CELValue] = []
         for item in items {
             scope[variable] = item
-            let result = evaluate(body, scope)
+            let result = step(body, scope)
             switch (macro, result) {
             case (.map, .success(let value)): kept.append(value)
             case (.map, .failure(let error)), (.filter, .failure(let error)): return .failure(error)
