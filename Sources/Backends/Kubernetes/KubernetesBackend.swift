@@ -59,63 +59,9 @@ public struct KubernetesBackend: Backend {
         let planned = plan.network.relation
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .kubernetes) { site in
-            let hostNetwork = site.onHostNetwork(in: policy)
-            let clusterPeers = !site.peers.addresses.intersection(options.clusterNetworks).isEmpty
-            let exposedPorts = site.intendedPorts.ranges.filter(\.proto.hasPorts).reduce(0) { $0 + $1.upper - $1.lower + 1 }
-            let icmp = "NetworkPolicy has no ICMP protocol"
-            switch (site.kind, site.part) {
-            case (.widened, .betweenWorkloads):
-                return joinedCauses(
-                    [
-                        site.asks(.icmp) ? "\(icmp): the rule that carries the intended ICMP allows every protocol and port" : nil,
-                        hostNetwork ? "no NetworkPolicy applies to a pod on the host's network" : nil,
-                    ],
-                    otherwise: "the NetworkPolicies between these pods allow more than the intent")
-            case (.widened, .ingress):
-                return hostNetwork
-                    ? "a pod on the host's network is reachable wherever its node is"
-                    : "the Service or NetworkPolicy that carries this ingress admits more than the intent"
-            case (.widened, .egress):
-                return joinedCauses(
-                    [
-                        site.asksNames
-                            ? "NetworkPolicy cannot match dns: names: the pod may reach every outside address on the ports the names are allowed" : nil,
-                        site.asks(.icmp) ? "\(icmp): the rule that carries the intended ICMP opens every port" : nil,
-                        hostNetwork ? "no NetworkPolicy applies to a pod on the host's network" : nil,
-                    ],
-                    otherwise: "the NetworkPolicies of this pod let out more than the intent")
-            case (.narrowed, .betweenWorkloads):
-                return joinedCauses(
-                    [
-                        site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
-                        hostNetwork ? "no NetworkPolicy can select a pod on the host's network as a peer" : nil,
-                    ],
-                    otherwise: "the NetworkPolicies between these pods allow less than the intent")
-            case (.narrowed, .ingress):
-                return joinedCauses(
-                    [
-                        site.carries(.icmp) ? "clients reach pods only through a LoadBalancer or NodePort Service, which carries no ICMP" : nil,
-                        clusterPeers ? "addresses of the cluster networks are pods, not clients: a Service brings no client from them" : nil,
-                        exposedPorts > OpenShiftPlan.servicePortLimit
-                            ? "clients reach pods only through a Service, at most \(OpenShiftPlan.servicePortLimit) ports per workload" : nil,
-                    ],
-                    otherwise: "clients reach pods only through a Service, which carries less than the intent here")
-            case (.narrowed, .egress):
-                let narrow = options.gaps == .narrow
-                return joinedCauses(
-                    [
-                        narrow && !site.peers.dns.isEmpty ? "with gaps: narrow, dns: destinations (which NetworkPolicy cannot match) are left out" : nil,
-                        narrow && site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
-                        clusterPeers ? "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out" : nil,
-                    ],
-                    otherwise: narrow
-                        ? "with gaps: narrow, what NetworkPolicy cannot name exactly is left out"
-                        : "the ipBlocks of the pod's NetworkPolicy let out less than the intent")
-            case (.unenforced, _), (.platformRequired, _), (.expectationFailed, _):
-                return ""
-            }
-        }
+        var gaps = kubeConnectionGaps(
+            widened: widened, narrowed: narrowed, policy: policy, target: .kubernetes, gaps: options.gaps, clusterNetworks: options.clusterNetworks,
+            wording: .kubernetes)
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy, plan: plan)
         gaps = plan.imagePolicyGaps(gaps)

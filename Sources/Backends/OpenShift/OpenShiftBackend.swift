@@ -37,67 +37,9 @@ public struct OpenShiftBackend: Backend {
         let planned = plan.network.relation
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
-        var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .openshift) { site in
-            // Each cause is named only where this connection shows it.
-            let hostNetwork = site.onHostNetwork(in: policy)
-            let clusterPeers = !site.peers.addresses.intersection(options.clusterNetworks).isEmpty
-            let exposedPorts = site.intendedPorts.ranges.filter(\.proto.hasPorts).reduce(0) { $0 + $1.upper - $1.lower + 1 }
-            switch (site.kind, site.part) {
-            case (.widened, .betweenWorkloads):
-                return joinedCauses(
-                    [
-                        site.asks(.icmp) ? "NetworkPolicy has no ICMP protocol: the rule that carries the intended ICMP allows every protocol and port" : nil,
-                        hostNetwork ? "no policy applies to a pod on the host's network" : nil,
-                    ],
-                    otherwise: "the NetworkPolicies between these pods allow more than the intent")
-            case (.widened, .ingress):
-                // External ingress rules list single ports (never ICMP): only the host's
-                // network widens them.
-                return hostNetwork
-                    ? "a pod on the host's network is reachable wherever its node is"
-                    : "the load balancer, route or NetworkPolicy that carries this ingress admits more than the intent"
-            case (.widened, .egress):
-                return joinedCauses(
-                    [
-                        !site.asksNames
-                            ? nil
-                            : "the namespace's EgressFirewall is shared by all its pods: "
-                                + "a pod that may reach dns: names may reach every address the firewall lets out on those ports",
-                        site.asks(.icmp) ? "NetworkPolicy has no ICMP protocol: the rule that carries the intended ICMP opens every port" : nil,
-                        hostNetwork ? "neither NetworkPolicy nor EgressFirewall applies to a pod on the host's network" : nil,
-                    ],
-                    otherwise: "the NetworkPolicy and EgressFirewall of this pod let out more than the intent")
-            case (.narrowed, .betweenWorkloads):
-                return joinedCauses(
-                    [
-                        site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
-                        hostNetwork ? "no policy can select a pod on the host's network as a peer" : nil,
-                    ],
-                    otherwise: "the NetworkPolicies between these pods allow less than the intent")
-            case (.narrowed, .ingress):
-                return joinedCauses(
-                    [
-                        site.carries(.icmp) ? "clients reach pods only through a load balancer or route, which carry no ICMP" : nil,
-                        clusterPeers ? "addresses of the cluster networks are pods, not clients: a load balancer or route brings no client from them" : nil,
-                        exposedPorts > OpenShiftPlan.servicePortLimit
-                            ? "clients reach pods only through a load balancer or route, at most \(OpenShiftPlan.servicePortLimit) ports per workload" : nil,
-                    ],
-                    otherwise: "clients reach pods only through a load balancer or route, which carry less than the intent here")
-            case (.narrowed, .egress):
-                let narrow = options.gaps == .narrow
-                return joinedCauses(
-                    [
-                        narrow && !site.peers.dns.isEmpty ? "with gaps: narrow, dns: destinations are left out" : nil,
-                        narrow && site.carries(.icmp) ? "with gaps: narrow, ICMP (which NetworkPolicy cannot name) is left out" : nil,
-                        clusterPeers ? "addresses of the cluster networks are pods and services, not external peers: ipBlocks leave them out" : nil,
-                    ],
-                    otherwise: narrow
-                        ? "with gaps: narrow, what NetworkPolicy and EgressFirewall cannot name exactly is left out"
-                        : "the ipBlocks of the pod's NetworkPolicy let out less than the intent")
-            case (.unenforced, _), (.platformRequired, _), (.expectationFailed, _):
-                return ""
-            }
-        }
+        var gaps = kubeConnectionGaps(
+            widened: widened, narrowed: narrowed, policy: policy, target: .openshift, gaps: options.gaps, clusterNetworks: options.clusterNetworks,
+            wording: .openshift)
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy)
         gaps = plan.imagePolicyGaps(gaps)
