@@ -28,9 +28,13 @@ for target in report["targets"]:
 assert len(report["controls"]) == 18
 PY
   then pass; else fail "$name: compare --format json"; fi
+  # A report over 64 KiB leaves its pictures out (and says so); one target's then carries them.
   if "$bin" compare "$sample" --format markdown >"$work/$name.md" 2>/dev/null \
-     && grep -q '^| target | allowed beyond the intent' "$work/$name.md" && grep -q '^```mermaid' "$work/$name.md" \
-     && grep -q '^| control | openshift' "$work/$name.md"; then pass; else fail "$name: compare --format markdown"; fi
+     && grep -q '^| target | allowed beyond the intent' "$work/$name.md" && grep -q '^| control | openshift' "$work/$name.md" \
+     && { grep -q '^```mermaid' "$work/$name.md" \
+          || { grep -q '^> Shortened to fit a pull-request comment' "$work/$name.md" \
+               && "$bin" compare "$sample" --target openshift --format markdown 2>/dev/null | grep -q '^```mermaid'; }; }
+  then pass; else fail "$name: compare --format markdown"; fi
   if "$bin" compare "$sample" >"$work/$name.txt" 2>/dev/null && grep -q '^controls (ok:' "$work/$name.txt"; then pass; else fail "$name: compare"; fi
   if out=$("$bin" diff "$sample" "$sample" 2>&1) && grep -q 'no security-relevant change' <<<"$out"; then pass; else fail "$name: diff with itself: $out"; fi
   for format in dot mermaid; do
@@ -43,7 +47,7 @@ sed 's/^flows:$/flows:\n  - {name: web-scrapes, from: web, to: catalog, ports: [
 if out=$("$bin" diff samples/shop.yaml "$work/changed/shop.yaml" --format json 2>&1) \
    && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); o=[c for c in d["changes"] if c["kind"]=="opens"]; assert o and o[0]["text"]=="web -> catalog on tcp/9090" and "changed/shop.yaml" in o[0]["location"], d' "$out"; then pass; else fail "diff of a widened copy: $out"; fi
 if out=$("$bin" explain samples/shop.yaml --from web --to catalog --port tcp/8080 --target all 2>&1) \
-   && [ "$(grep -c '^on ' <<<"$out")" = 7 ] && grep -q '  by NetworkPolicy' <<<"$out"; then pass; else fail "explain --target all: $out"; fi
+   && [ "$(grep -c '^on ' <<<"$out")" = 8 ] && grep -q '  by NetworkPolicy' <<<"$out"; then pass; else fail "explain --target all: $out"; fi
 # Every JSON report against its published schema, with an independent validator
 # (python-jsonschema, Draft 2020-12).
 python3 -c 'import jsonschema' 2>/dev/null || pip install -q 'jsonschema>=4.18' >/dev/null 2>&1 || true
