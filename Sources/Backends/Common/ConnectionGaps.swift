@@ -88,14 +88,8 @@ public func groupedConnectionGaps(
     var gaps: [Gap] = []
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
-    var workloadsPerIdentity: [IdentityID: Int] = [:]
-    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
-    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
-    func reason(_ site: ConnectionGapSite) -> String {
-        var site = site
-        site.sharesIdentity = sharesIdentity(site.workloads)
-        return why(site)
-    }
+    let identities = SharedIdentities(policy)
+    func reason(_ site: ConnectionGapSite) -> String { why(identities.marking(site)) }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
         // Between workloads: sources per (destination, row), in the order first seen.
         var sourcesOf: [PairKey: [WorkloadID]] = [:]
@@ -284,14 +278,8 @@ public func connectionGaps(
     widened: ProductRelation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
 ) -> [Gap] {
     var gaps = groupedConnectionGaps(widened: widened.pairs, narrowed: Relation(), policy: policy, target: target, why: why)
-    var workloadsPerIdentity: [IdentityID: Int] = [:]
-    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
-    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
-    func reason(_ site: ConnectionGapSite) -> String {
-        var site = site
-        site.sharesIdentity = sharesIdentity(site.workloads)
-        return why(site)
-    }
+    let identities = SharedIdentities(policy)
+    func reason(_ site: ConnectionGapSite) -> String { why(identities.marking(site)) }
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
     struct RowKey: Hashable {
         var reason: String
@@ -354,4 +342,23 @@ public func connectionGaps(
     }
     gaps += groupedConnectionGaps(widened: Relation(), narrowed: narrowed, policy: policy, target: target, why: why)
     return gaps
+}
+
+/// Which workloads share their identity with another workload: a platform that enforces per
+/// identity cannot tell them apart, and a gap's reason says so.
+private struct SharedIdentities {
+    private var workloadsPerIdentity: [IdentityID: Int] = [:]
+    private let policy: Policy
+
+    init(_ policy: Policy) {
+        self.policy = policy
+        for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+    }
+
+    /// `site`, told whether any of its workloads shares its identity.
+    func marking(_ site: ConnectionGapSite) -> ConnectionGapSite {
+        var site = site
+        site.sharesIdentity = site.workloads.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 }
+        return site
+    }
 }
