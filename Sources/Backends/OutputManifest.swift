@@ -28,13 +28,6 @@ public struct OutputManifest: Sendable, Hashable {
 
     public init(paths: Set<String> = []) { self.paths = paths }
 
-    /// The same manifest with `path` (`POLICY/FILE`) added.
-    public func adding(_ path: String) -> OutputManifest {
-        var copy = self
-        copy.paths.insert(path)
-        return copy
-    }
-
     /// The first component of `POLICY/FILE`.
     static func policy(of path: String) -> String { String(path.prefix { $0 != "/" }) }
 

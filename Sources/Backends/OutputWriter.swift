@@ -245,11 +245,13 @@ public struct OutputWriter: Sendable {
                 throw OutputError(operation: "read", path: full, reason: error.reason)
             }
             let prefix = target + "/"
-            var new = OutputManifest(paths: (old?.paths ?? []).filter { !policies.contains(OutputManifest.policy(of: $0)) })
+            // One set, filled in place: a manifest copied per file is quadratic in the files.
+            var paths = (old?.paths ?? []).filter { !policies.contains(OutputManifest.policy(of: $0)) }
             for file in tree.files.keys where file.hasPrefix(prefix) {
                 let entry = String(file.dropFirst(prefix.count))
-                if entry.contains("/") { new = new.adding(entry) }
+                if entry.contains("/") { paths.insert(entry) }
             }
+            let new = OutputManifest(paths: paths)
             for entry in (old?.paths ?? []).sorted() where policies.contains(OutputManifest.policy(of: entry)) && tree.files[prefix + entry] == nil {
                 let stale = join(root, prefix + entry)
                 let kind: FileStatus.Kind

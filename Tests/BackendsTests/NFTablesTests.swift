@@ -64,6 +64,13 @@ import Testing
         return (policy, Dictionary(uniqueKeysWithValues: emission.files.map { ($0.path, $0.contents) }))
     }
 
+    @Test func quotedStringsHoldNoQuoteOrLineBreak() {
+        #expect(NFTablesEmitter.quoted("web -> api on tcp/443") == "\"web -> api on tcp/443\"")
+        #expect(NFTablesEmitter.quoted("say \"hi\"\nthen\r\nbye") == "\"say 'hi' then bye\"")
+        #expect(NFTablesEmitter.quoted("café\u{2028}x") == "\"café x\"")
+        #expect(NFTablesEmitter.quoted("tab\u{0B}form\u{0C}") == "\"tab form \"")
+    }
+
     @Test func rulesMatchSetsAndPortSetsWithDropsAheadOfAccepts() throws {
         let (_, files) = try files()
         #expect(files.keys.sorted() == ["api.nft", "db.nft", "web.nft"])

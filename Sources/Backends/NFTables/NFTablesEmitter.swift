@@ -84,6 +84,9 @@ enum NFTablesEmitter {
     /// A string in double quotes; nft strings hold no quote or newline, so those become `'` and
     /// spaces.
     static func quoted(_ text: String) -> String {
-        "\"" + String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 }) + "\""
+        // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
+        // without walking its characters.
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) }) { return "\"" + text + "\"" }
+        return "\"" + String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 }) + "\""
     }
 }
