@@ -64,6 +64,13 @@ import Testing
         return (policy, Dictionary(uniqueKeysWithValues: emission.files.map { ($0.path, $0.contents) }))
     }
 
+    @Test func setNamesKeepLettersDigitsAndDashesOnly() {
+        #expect(NFTNames.sanitized("web-2") == "web-2")
+        #expect(NFTNames.sanitized("web_2.api") == "web_2_api")
+        #expect(NFTNames.sanitized("café") == "caf_")
+        #expect(NFTNames.identity("a.b", .v6) == "id_a_b_v6")
+    }
+
     @Test func quotedStringsHoldNoQuoteOrLineBreak() {
         #expect(NFTablesEmitter.quoted("web -> api on tcp/443") == "\"web -> api on tcp/443\"")
         #expect(NFTablesEmitter.quoted("say \"hi\"\nthen\r\nbye") == "\"say 'hi' then bye\"")

@@ -159,7 +159,10 @@ enum NFTNames {
     static let hosts = "hosts"
 
     static func sanitized(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
+        // A name of letters, digits and '-' alone (most are) as it is, without walking its characters.
+        let kept = { (byte: UInt8) in (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D }
+        if name.utf8.allSatisfy(kept) { return name }
+        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") ? $0 : "_" })
     }
 
     static func identity(_ workload: String, _ family: NFTFamily) -> String { suffixed("id_" + sanitized(workload), family) }
