@@ -12,13 +12,9 @@ public func connectionGaps(
     var gaps: [Gap] = []
     let name = { (id: WorkloadID) in Endpoint.workload(policy.workloads[id.index].name) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
-    // Service identities with more than one workload, counted once for every reason.
-    var workloadsPerIdentity: [IdentityID: Int] = [:]
-    for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
-    let sharesIdentity = { (ids: [WorkloadID]) in ids.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 } }
+    let identities = SharedIdentities(policy)
     func gap(_ site: ConnectionGapSite, _ capability: Capability, _ connection: Connection, _ origin: SourceRange?) {
-        var site = site
-        site.sharesIdentity = sharesIdentity(site.workloads)
+        let site = identities.marking(site)
         gaps.append(Gap(kind: site.kind, capability: capability, target: target, subject: .connection(connection), reason: why(site), origin: origin))
     }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
