@@ -53,9 +53,9 @@ import YAML
         let markdown = CompareReport.markdown(Comparison(policy, targets: TargetName.allCases))
         #expect(markdown.hasPrefix("## Palisade fidelity report: `minimal`"))
         #expect(markdown.contains("| target | allowed beyond the intent | intended but blocked |"))
-        #expect(markdown.contains("| port filtering between workloads | ok | +4 | +1 | ok | ok | ok |"))
+        #expect(markdown.contains("| port filtering between workloads | ok | +3 | +1 | ok | ok | ok |"))
         #expect(markdown.contains("### Intent\n\n```mermaid\nflowchart LR"))
-        #expect(markdown.contains("<details><summary><b>swarm</b>: 5 widened</summary>"))
+        #expect(markdown.contains("<details><summary><b>swarm</b>: 4 widened (5 connections)</summary>"))
         #expect(!markdown.contains("<b>aws</b>"), "a target without gaps has nothing to unfold")
     }
 

@@ -1,5 +1,4 @@
 import Analysis
-import Backends
 import Foundation
 import IR
 import Palisade
@@ -7,6 +6,8 @@ import Reports
 import Spec
 import TestSupport
 import Testing
+
+@testable import Backends
 
 /// Gaps at the level a reviewer reads them: a control a target does not cover at all is one
 /// line per target and control (counted in the summary, listed per key only on request), and
@@ -228,7 +229,7 @@ import Testing
         // A target that blocks everything the intent allows, and one that allows it all again.
         for (widened, narrowed) in [(Relation(), policy.intent), (policy.intent, Relation())] {
             let grouped = groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { _ in "not enforced" }
-            let listed = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { _ in "not enforced" }
+            let listed = pairwiseConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { _ in "not enforced" }
             #expect(listed.count == 2 * count)
             #expect(grouped.count == 2)
             let ingress = try #require(grouped.first { $0.capability == .externalIngress }?.connection)
@@ -256,7 +257,7 @@ import Testing
         for sample in GapLevelTests.samples {
             let policy = try GapLevelTests.policy(sample)
             let widened = policy.intent
-            let listed = connectionGaps(widened: widened, narrowed: Relation(), policy: policy, target: .aws) { _ in "x" }
+            let listed = pairwiseConnectionGaps(widened: widened, narrowed: Relation(), policy: policy, target: .aws) { _ in "x" }
             let grouped = groupedConnectionGaps(widened: widened, narrowed: Relation(), policy: policy, target: .aws) { _ in "x" }
             #expect(Self.tuples(grouped) == Self.tuples(listed), "\(sample)")
             #expect(grouped.count <= listed.count)
@@ -286,7 +287,7 @@ import Testing
             #expect(emission.widenedProducts.pairCount == count - 1, "\(target)")
             // The summary counts the connections the product stands for.
             #expect(Fidelity.summary(widened) == "1 widened (\(count - 1) connections)", "\(target)")
-            let listed = connectionGaps(widened: emission.widened, narrowed: emission.narrowed, policy: policy, target: target) { _ in "" }
+            let listed = pairwiseConnectionGaps(widened: emission.widened, narrowed: emission.narrowed, policy: policy, target: target) { _ in "" }
             #expect(listed.filter { $0.kind == .widened && $0.capability == .portFiltering }.count == count - 1, "\(target)")
             let connections = emission.gaps.filter { $0.kind == .widened || $0.kind == .narrowed }
             #expect(Self.tuples(connections) == Self.tuples(listed.filter { $0.kind == .widened || $0.kind == .narrowed }), "\(target)")

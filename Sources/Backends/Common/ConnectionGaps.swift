@@ -5,8 +5,9 @@ import IR
 /// ones it blocks (`narrowed`), one per workload pair or per workload and direction, located at
 /// the allow flow that asked (narrowed) or the workload the connection reaches (or leaves,
 /// for egress). `why` gives each gap's reason from its own connection (`ConnectionGapSite`),
-/// so that a reason names only what that connection carries.
-public func connectionGaps(
+/// so that a reason names only what that connection carries. Targets list them grouped
+/// (`connectionGaps`); this listing is the reference the grouping is tested against.
+func pairwiseConnectionGaps(
     widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
 ) -> [Gap] {
     var gaps: [Gap] = []
@@ -48,7 +49,16 @@ public func connectionGaps(
     return gaps
 }
 
-/// The same gaps as `connectionGaps`, grouped into products: connections of one kind, control,
+/// A target's gaps for the connections it allows beyond the intent (`widened`) and the intended
+/// ones it blocks (`narrowed`), as products (`groupedConnectionGaps`): 10,000 workloads sharing
+/// one network are one gap, never 10,000.
+public func connectionGaps(
+    widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
+) -> [Gap] {
+    groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: target, why: why)
+}
+
+/// The same gaps as `pairwiseConnectionGaps`, grouped into products: connections of one kind, control,
 /// reason and ports are one gap whose ends are lists of workloads (`Endpoint.workloads`)
 /// wherever every source of the list reaches every destination of the list alike. Between
 /// workloads, pairs are first grouped by (destination, ports, reason) into source lists,
