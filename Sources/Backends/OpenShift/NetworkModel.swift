@@ -9,13 +9,17 @@ import IR
 // both compute what they allow with `ClusterNetwork`.
 
 /// `matchLabels`: every label must be present with that value; empty selects everything.
+/// `valuesIn` holds `matchExpressions` with operator `In` (the label present with one of the
+/// values), which only AdminNetworkPolicies use here: NetworkPolicy selectors keep to
+/// `matchLabels`.
 struct LabelSelector: Hashable {
     var labels: [String: String]
+    var valuesIn: [String: Set<String>] = [:]
 
     static let everything = LabelSelector(labels: [:])
 
     func matches(_ other: [String: String]) -> Bool {
-        labels.allSatisfy { other[$0.key] == $0.value }
+        labels.allSatisfy { other[$0.key] == $0.value } && valuesIn.allSatisfy { key, values in other[key].map(values.contains) ?? false }
     }
 }
 
@@ -228,6 +232,10 @@ struct ClusterNetwork {
     var firewalls: [EgressFirewall]
     var loadBalancers: [LoadBalancer]
     var routes: [Route]
+    /// AdminNetworkPolicies, evaluated before NetworkPolicy (`AdminNetworkPolicy.swift`).
+    var adminPolicies: [AdminNetworkPolicy] = []
+    /// The BaselineAdminNetworkPolicy `default`, evaluated for traffic no NetworkPolicy isolates.
+    var baseline: AdminNetworkPolicy? = nil
 
     enum Direction { case ingress, egress }
 
@@ -442,8 +450,12 @@ struct ClusterNetwork {
         var relation = Relation()
         let lookup = Index(self)
         var peers: [PeerKey: [Int]] = [:]
-        let ingress = allowed(.ingress, index: lookup, peers: &peers)
-        let egress = allowed(.egress, index: lookup, peers: &peers)
+        var ingress = allowed(.ingress, index: lookup, peers: &peers)
+        var egress = allowed(.egress, index: lookup, peers: &peers)
+        if !adminPolicies.isEmpty || baseline != nil {
+            applyAdminTiers(.ingress, to: &ingress)
+            applyAdminTiers(.egress, to: &egress)
+        }
         var balancersIn: [String: [LoadBalancer]] = [:]
         for balancer in loadBalancers { balancersIn[balancer.namespace, default: []].append(balancer) }
         var routesIn: [String: [Route]] = [:]

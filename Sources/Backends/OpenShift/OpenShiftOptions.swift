@@ -29,7 +29,7 @@ public struct OpenShiftOptions: BackendOptions {
             summary: "the oldest OpenShift release the files must work on, 4.12 or later; from 4.17 image_policy is enforced "
                 + "by a ValidatingAdmissionPolicy, before it is reported unenforced",
             defaultValue: "4.17"),
-    ]
+    ] + AdminNetworkPolicyOptions.specs
 
     public var gaps: GapPolicy
     /// Namespaces are this prefix and the segment's name.
@@ -41,6 +41,8 @@ public struct OpenShiftOptions: BackendOptions {
     public var output: OutputMode
     /// The OpenShift minor release (`4.MINOR`) the files must work on.
     public var minorVersion = 17
+    /// Deny flows as AdminNetworkPolicies (OVN-Kubernetes, OpenShift 4.16 and later).
+    public var admin = AdminNetworkPolicyOptions()
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -58,6 +60,7 @@ public struct OpenShiftOptions: BackendOptions {
         minorVersion =
             reader.string("version", default: "4.17") { Self.minorVersion($0) == nil ? "a release 4.12 or later, like 4.17" : nil }
             .flatMap(Self.minorVersion) ?? 17
+        admin = AdminNetworkPolicyOptions(reading: &reader)
     }
 
     /// The minor release of `4.MINOR`, 12 or more; nil otherwise.
@@ -68,8 +71,10 @@ public struct OpenShiftOptions: BackendOptions {
 
     /// Options as given, for tests that build a plan directly.
     init(
-        gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet, output: OutputMode = .complete
+        gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet, output: OutputMode = .complete,
+        admin: AdminNetworkPolicyOptions = AdminNetworkPolicyOptions()
     ) {
+        self.admin = admin
         self.output = output
         self.gaps = gaps
         self.namespacePrefix = namespacePrefix
