@@ -79,6 +79,33 @@ import YAML
         #expect(!admin.files[0].contents.contains("BaselineAdminNetworkPolicy"), "palisade writes no baseline (README)")
     }
 
+    @Test(arguments: targets)
+    func explainNamesTheDenyRule(target: TargetName) throws {
+        let policy = try policy(Self.icmpSpec)
+        let a = try #require(policy.workload(named: "a")).id
+        let b = try #require(policy.workload(named: "b")).id
+        let emission = try backend(target).emit(policy, options: options(target, .widen, Self.on))
+        let lines = try backend(target).rules(
+            emission.files, policy: policy, from: Endpoints(workloads: [a]), to: Endpoints(workloads: [b]), ports: PortSet(PortRange(.tcp, 22, 22)))
+        #expect(lines.contains("AdminNetworkPolicy palisade.t.deny.no-ssh (priority 40): egress rule 1 'deny-workloads': Deny a -> b on tcp/22"))
+    }
+
+    /// The fixture the conformance scripts check with network-config-analyzer: the option
+    /// takes the denied ports out of what ICMP widened, and only those.
+    @Test func theConformanceFixtureNarrowsOnlyTheDeniedPorts() throws {
+        let path = repositoryRoot.appendingPathComponent("scripts/fixtures/admin-network-policy.yaml").path
+        let policy = try #require(SpecCompiler.compile(path: path).policy)
+        let web = try #require(policy.workload(named: "web")).id
+        let api = try #require(policy.workload(named: "api")).id
+        for target in Self.targets {
+            try checkAgainstDefault(target, policy, .widen)
+            let plain = try backend(target).emit(policy, options: options(target, .widen))
+            let admin = try backend(target).emit(policy, options: options(target, .widen, Self.on))
+            let lost = plain.widened.ports(from: web, to: api).subtracting(admin.widened.ports(from: web, to: api))
+            #expect(lost == PortSet(PortRange(.tcp, 22, 22)))
+        }
+    }
+
     @Test func withoutTheOptionNothingChanges() throws {
         let policy = try policy(Self.icmpSpec)
         for target in Self.targets {

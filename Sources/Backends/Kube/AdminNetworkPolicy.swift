@@ -202,8 +202,8 @@ extension ClusterNetwork {
                 let kind = policy.isBaseline ? "BaselineAdminNetworkPolicy" : "AdminNetworkPolicy"
                 let rank = policy.priority.map { " (priority \($0))" } ?? ""
                 lines.append(
-                    "\(kind) \(policy.name)\(rank): \(direction == .ingress ? "ingress" : "egress") rule \(index + 1) '\(rule.name)' "
-                        + "\(rule.action.rawValue)s \(what) on \(common)")
+                    "\(kind) \(policy.name)\(rank): \(direction == .ingress ? "ingress" : "egress") rule \(index + 1) '\(rule.name)': "
+                        + "\(rule.action.rawValue) \(what) on \(common)")
             }
         }
         return lines

@@ -549,6 +549,9 @@ extension ClusterNetwork {
             guard let target = groups[destination] else { continue }
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
+                let what = "\(name(source)) -> \(name(destination))"
+                lines += explainAdmin(.egress, subject: origin, peer: target, external: nil, ports: ports, what: what)
+                lines += explainAdmin(.ingress, subject: target, peer: origin, external: nil, ports: ports, what: what)
                 matching(
                     .egress, origin, "\(name(source)) -> \(name(destination))",
                     { policy, peer in self.peer(peer, of: policy, matches: target.namespace, target.labels) }, external: false)
@@ -582,6 +585,8 @@ extension ClusterNetwork {
         if !to.external.isEmpty {
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
+                lines += explainAdmin(
+                    .egress, subject: origin, peer: nil, external: to.external, ports: ports, what: "\(name(source)) -> \(to.external.summary)")
                 let names = !to.external.dns.isEmpty
                 matching(
                     .egress, origin, "\(name(source)) -> \(to.external.summary)",
