@@ -140,6 +140,14 @@ import YAML
                 #expect(diagnostics.count == 1 && diagnostics[0].message.contains(key))
             }
         }
+        // OVN-Kubernetes takes priorities 0 to 99, from OpenShift 4.16.
+        #expect(try backend(.openshift).validate(options(.openshift, .widen, ["admin_network_policy_priority": .integer(100)])).count == 1)
+        #expect(try backend(.kubernetes).validate(options(.kubernetes, .widen, ["admin_network_policy_priority": .integer(100)])).isEmpty)
+        var old = Self.on
+        old["version"] = .string("4.15")
+        #expect(try backend(.openshift).validate(options(.openshift, .widen, old)).count == 1)
+        old["admin_network_policy"] = .boolean(false)
+        #expect(try backend(.openshift).validate(options(.openshift, .widen, old)).isEmpty)
     }
 
     // MARK: The semantics, on the network model

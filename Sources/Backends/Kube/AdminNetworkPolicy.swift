@@ -237,25 +237,31 @@ public struct AdminNetworkPolicyOptions: Sendable, Hashable {
     public var priority = AdminNetworkPolicyOptions.defaultPriority
 
     static let defaultPriority = 40
+    /// The API's range.
     static let priorities = 0...1000
+    /// OVN-Kubernetes (OpenShift) takes at most 100 AdminNetworkPolicies, priorities 0 to 99.
+    static let ovnPriorities = 0...99
 
-    static let specs = [
-        OptionSpec(
-            name: "admin_network_policy",
-            summary: "the cluster serves AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1): deny flows are also written as "
-                + "AdminNetworkPolicy Deny rules, which no NetworkPolicy can reopen",
-            defaultValue: "false", kind: .boolean),
+    /// `admin_network_policy`.
+    static let enabledSpec = OptionSpec(
+        name: "admin_network_policy",
+        summary: "the cluster serves AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1): deny flows are also written as "
+            + "AdminNetworkPolicy Deny rules, which no NetworkPolicy can reopen",
+        defaultValue: "false", kind: .boolean)
+
+    /// `admin_network_policy_priority`, within the platform's `priorities`.
+    static func prioritySpec(_ priorities: ClosedRange<Int>) -> OptionSpec {
         OptionSpec(
             name: "admin_network_policy_priority",
             summary: "the priority of the AdminNetworkPolicies written (lower is evaluated first); use one no other AdminNetworkPolicy "
                 + "of the cluster has: the order of two with the same priority is undefined",
-            defaultValue: String(defaultPriority), kind: .integer(priorities)),
-    ]
+            defaultValue: String(defaultPriority), kind: .integer(priorities))
+    }
 
     public init() {}
 
-    init(reading reader: inout OptionReader) {
+    init(reading reader: inout OptionReader, priorities: ClosedRange<Int> = Self.priorities) {
         enabled = reader.boolean("admin_network_policy", default: false)
-        priority = reader.integer("admin_network_policy_priority", in: Self.priorities, default: Self.defaultPriority)
+        priority = reader.integer("admin_network_policy_priority", in: priorities, default: Self.defaultPriority)
     }
 }

@@ -29,7 +29,9 @@ public struct KubernetesOptions: BackendOptions {
             name: "cluster_networks",
             summary: "comma-separated pod and service networks, which ipBlocks leave out (none by default: set your cluster's)",
             defaultValue: defaultClusterNetworks),
-    ] + AdminNetworkPolicyOptions.specs
+        AdminNetworkPolicyOptions.enabledSpec,
+        AdminNetworkPolicyOptions.prioritySpec(AdminNetworkPolicyOptions.priorities),
+    ]
 
     public var gaps: GapPolicy
     /// Namespaces are this prefix and the segment's name.
