@@ -12,6 +12,10 @@
 #  - has its NetworkPolicies evaluated by network-config-analyzer, whose workload-to-workload
 #    connectivity must equal what palisade's reader computes from the same file
 #    (`palisade compile --dump-read`).
+#  - compiles every sample and scripts/fixtures/admin-network-policy.yaml again with
+#    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
+#    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
+#    network-policy-api CRD schema from $PALISADE_ANP_CRD or $PALISADE_SHARED/schemas (else SKIPPED).
 # Prints "N passed, N failed"; exits non-zero on any failure. Without python3's venv module it
 # prints "SKIPPED: ..." and exits 0, like the other conformance scripts.
 set -uo pipefail

@@ -14,6 +14,10 @@
 #    4.17, where admissionregistration.k8s.io/v1 has them) and 1.32, and their CEL compiled and
 #    evaluated by cel-python on compliant and non-compliant pods built from the file
 #    (scripts/cel-check.py, which prints its counts).
+#  - compiles every sample and scripts/fixtures/admin-network-policy.yaml again with
+#    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
+#    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
+#    network-policy-api CRD schema from $PALISADE_ANP_CRD or $PALISADE_SHARED/schemas (else SKIPPED).
 # Then `output: overlay`: for every sample, the team's base under samples/apps/POLICY/openshift with
 # palisade's component over it, built by `kubectl kustomize` exactly as the team would, must pass
 # the same checks (schemas, SCC admission of every Deployment, StatefulSet and DaemonSet, and
