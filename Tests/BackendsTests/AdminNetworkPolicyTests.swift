@@ -84,6 +84,7 @@ import YAML
         #expect(documents.compactMap { $0["metadata"]?["name"]?.scalar } == ["palisade.t.deny.no-ssh", "palisade.t.deny.no-egress"])
         #expect(documents.allSatisfy { $0["apiVersion"]?.scalar == "policy.networking.k8s.io/v1alpha1" && $0["spec"]?["priority"]?.scalar == "40" })
         #expect(admin.files[0].contents.contains("portNumber"))
+        if target == .kubernetes { #expect(admin.files[0].contents.contains("need the network-policy-api CRDs")) }
         #expect(!admin.files[0].contents.contains("BaselineAdminNetworkPolicy"), "palisade writes no baseline (README)")
     }
 
