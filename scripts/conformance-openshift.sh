@@ -14,6 +14,10 @@
 #    4.17, where admissionregistration.k8s.io/v1 has them) and 1.32, and their CEL compiled and
 #    evaluated by cel-python on compliant and non-compliant pods built from the file
 #    (scripts/cel-check.py, which prints its counts).
+#  - compiles every sample and scripts/fixtures/admin-network-policy.yaml again with
+#    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
+#    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
+#    network-policy-api CRD schema from $PALISADE_ANP_CRD or $PALISADE_SHARED/schemas (else SKIPPED).
 # Then `output: overlay`: for every sample, the team's base under samples/apps/POLICY/openshift with
 # palisade's component over it, built by `kubectl kustomize` exactly as the team would, must pass
 # the same checks (schemas, SCC admission of every Deployment, StatefulSet and DaemonSet, and
@@ -141,6 +145,51 @@ else
       if kubectl kustomize "$applied/openshift/$policy" >"$applied.yaml" 2>"$work/apply-kustomize.err"; then pass; else fail "$folder (--apply-to): kubectl kustomize: $(cat "$work/apply-kustomize.err")"; fi
     done
   done
+fi
+# admin_network_policy (a separate block): every sample and scripts/fixtures/admin-network-policy.yaml
+# compiled again with the option. network-config-analyzer 2.1.0 skips AdminNetworkPolicy and
+# BaselineAdminNetworkPolicy (it has no parser for them), so its NetworkPolicy connectivity goes
+# through scripts/anp-check.py apply, which applies the file's AdminNetworkPolicies (priority,
+# rule order, Deny/Pass) independently of palisade, and must equal the reader's relation. Then the
+# AdminNetworkPolicies are validated against the network-policy-api CRDs' openAPIV3Schema: no PyPI
+# package ships those CRDs and the schema is never copied into the repository, so the check reads
+# them from $PALISADE_ANP_CRD (a CRD file or folder) or ${PALISADE_SHARED:-../shared}/schemas/,
+# and prints SKIPPED for that check alone when neither has them.
+anp_target=openshift
+anp_out="$work/anp-$anp_target"
+if .build/debug/palisade compile samples/*.yaml scripts/fixtures/admin-network-policy.yaml --target "$anp_target" --out "$anp_out" \
+  --set "$anp_target.admin_network_policy=true" --dump-read >"$work/anp-read.json" 2>"$work/anp-compile.log"; then
+  pass
+  anp_files=("$anp_out/$anp_target"/*/manifests.yaml)
+  for file in "${anp_files[@]}"; do
+    policy=$(basename "$(dirname "$file")")
+    "$ncavenv/bin/nca" --connectivity -r "$file" -o txt_no_fw_rules >"$work/$policy-anp-nca.txt" 2>"$work/$policy-anp-nca.err"
+    status=$?
+    if [ $status -ne 0 ]; then fail "$file (admin_network_policy): nca exited $status: $(cat "$work/$policy-anp-nca.err")"; continue; fi
+    if ! python3 scripts/nca-pairs.py <"$work/$policy-anp-nca.txt" >"$work/$policy-anp-nca.json"; then fail "$file (admin_network_policy): cannot read nca's output"; continue; fi
+    if ! "$venv/bin/python" scripts/anp-check.py apply "$work/$policy-anp-nca.json" "$file" >"$work/$policy-anp-applied.json"; then
+      fail "$file (admin_network_policy): anp-check apply"
+      continue
+    fi
+    if "$venv/bin/python" scripts/openshift-check.py compare "$work/$policy-anp-applied.json" "$work/anp-read.json" "$policy" "$file" "$anp_target"; then
+      pass
+    else
+      fail "$file (admin_network_policy): connectivity differs"
+    fi
+  done
+  anp_crd=${PALISADE_ANP_CRD:-}
+  if [ -z "$anp_crd" ] && grep -qls 'kind: AdminNetworkPolicy' "${PALISADE_SHARED:-../shared}"/schemas/*.yaml 2>/dev/null; then
+    anp_crd="${PALISADE_SHARED:-../shared}/schemas"
+  fi
+  if [ -z "$anp_crd" ]; then
+    echo "SKIPPED: needs the network-policy-api CRD schema (AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1): set PALISADE_ANP_CRD or put the CRDs in ${PALISADE_SHARED:-../shared}/schemas/"
+  elif "$venv/bin/python" scripts/anp-check.py schema "$anp_crd" "${anp_files[@]}"; then
+    pass
+  else
+    fail "AdminNetworkPolicy schema ($anp_crd)"
+  fi
+else
+  fail "palisade compile with admin_network_policy: $(cat "$work/anp-compile.log")"
 fi
 echo "conformance-openshift: $passed passed, $failed failed"
 [ "$failed" = 0 ]

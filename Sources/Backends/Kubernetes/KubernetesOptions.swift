@@ -29,6 +29,8 @@ public struct KubernetesOptions: BackendOptions {
             name: "cluster_networks",
             summary: "comma-separated pod and service networks, which ipBlocks leave out (none by default: set your cluster's)",
             defaultValue: defaultClusterNetworks),
+        AdminNetworkPolicyOptions.enabledSpec,
+        AdminNetworkPolicyOptions.prioritySpec(AdminNetworkPolicyOptions.priorities),
     ]
 
     public var gaps: GapPolicy
@@ -37,6 +39,8 @@ public struct KubernetesOptions: BackendOptions {
     public var exposure: Exposure
     /// The pod and service networks: their addresses are pods, not outside peers.
     public var clusterNetworks: AddressSet
+    /// Deny flows as AdminNetworkPolicies (`admin_network_policy`).
+    public var admin = AdminNetworkPolicyOptions()
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -50,12 +54,13 @@ public struct KubernetesOptions: BackendOptions {
                 OpenShiftOptions.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        admin = AdminNetworkPolicyOptions(reading: &reader)
     }
 
     /// The plan's options: the shared plan takes OpenShift's, with a load balancer (a NodePort
     /// is the same Service but for its type, set after planning).
     var planOptions: OpenShiftOptions {
-        OpenShiftOptions(gaps: gaps, namespacePrefix: namespacePrefix, exposure: .loadbalancer, clusterNetworks: clusterNetworks)
+        OpenShiftOptions(gaps: gaps, namespacePrefix: namespacePrefix, exposure: .loadbalancer, clusterNetworks: clusterNetworks, admin: admin)
     }
 
     /// The namespace of a segment.

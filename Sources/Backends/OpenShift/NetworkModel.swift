@@ -9,13 +9,17 @@ import IR
 // both compute what they allow with `ClusterNetwork`.
 
 /// `matchLabels`: every label must be present with that value; empty selects everything.
+/// `valuesIn` holds `matchExpressions` with operator `In` (the label present with one of the
+/// values), which only AdminNetworkPolicies use here: NetworkPolicy selectors keep to
+/// `matchLabels`.
 struct LabelSelector: Hashable {
     var labels: [String: String]
+    var valuesIn: [String: Set<String>] = [:]
 
     static let everything = LabelSelector(labels: [:])
 
     func matches(_ other: [String: String]) -> Bool {
-        labels.allSatisfy { other[$0.key] == $0.value }
+        labels.allSatisfy { other[$0.key] == $0.value } && valuesIn.allSatisfy { key, values in other[key].map(values.contains) ?? false }
     }
 }
 
@@ -228,6 +232,10 @@ struct ClusterNetwork {
     var firewalls: [EgressFirewall]
     var loadBalancers: [LoadBalancer]
     var routes: [Route]
+    /// AdminNetworkPolicies, evaluated before NetworkPolicy (`AdminNetworkPolicy.swift`).
+    var adminPolicies: [AdminNetworkPolicy] = []
+    /// The BaselineAdminNetworkPolicy `default`, evaluated for traffic no NetworkPolicy isolates.
+    var baseline: AdminNetworkPolicy? = nil
 
     enum Direction { case ingress, egress }
 
@@ -442,8 +450,12 @@ struct ClusterNetwork {
         var relation = Relation()
         let lookup = Index(self)
         var peers: [PeerKey: [Int]] = [:]
-        let ingress = allowed(.ingress, index: lookup, peers: &peers)
-        let egress = allowed(.egress, index: lookup, peers: &peers)
+        var ingress = allowed(.ingress, index: lookup, peers: &peers)
+        var egress = allowed(.egress, index: lookup, peers: &peers)
+        if !adminPolicies.isEmpty || baseline != nil {
+            applyAdminTiers(.ingress, to: &ingress)
+            applyAdminTiers(.egress, to: &egress)
+        }
         var balancersIn: [String: [LoadBalancer]] = [:]
         for balancer in loadBalancers { balancersIn[balancer.namespace, default: []].append(balancer) }
         var routesIn: [String: [Route]] = [:]
@@ -537,6 +549,9 @@ extension ClusterNetwork {
             guard let target = groups[destination] else { continue }
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
+                let what = "\(name(source)) -> \(name(destination))"
+                lines += explainAdmin(.egress, subject: origin, peer: target, external: nil, ports: ports, what: what)
+                lines += explainAdmin(.ingress, subject: target, peer: origin, external: nil, ports: ports, what: what)
                 matching(
                     .egress, origin, "\(name(source)) -> \(name(destination))",
                     { policy, peer in self.peer(peer, of: policy, matches: target.namespace, target.labels) }, external: false)
@@ -570,6 +585,8 @@ extension ClusterNetwork {
         if !to.external.isEmpty {
             for source in from.workloads {
                 guard let origin = groups[source] else { continue }
+                lines += explainAdmin(
+                    .egress, subject: origin, peer: nil, external: to.external, ports: ports, what: "\(name(source)) -> \(to.external.summary)")
                 let names = !to.external.dns.isEmpty
                 matching(
                     .egress, origin, "\(name(source)) -> \(to.external.summary)",

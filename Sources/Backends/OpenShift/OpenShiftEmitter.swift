@@ -23,6 +23,7 @@ struct OpenShiftEmitter {
     func documents() -> [StructuredValue] {
         var documents = plan.namespaces.map(namespace)
         documents += plan.sccs.map(securityContextConstraints)
+        documents += plan.network.adminPolicies.map(adminNetworkPolicy)
         documents += plan.imageAdmission?.documents(labels: [(OpenShiftPlan.policyLabel, plan.policy.name)]) ?? []
         /// Each namespace's objects of one kind, in their order: one pass over each list.
         func byNamespace<T>(_ items: [T], _ namespace: (T) -> String) -> [String: [T]] {

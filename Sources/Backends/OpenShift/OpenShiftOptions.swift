@@ -13,6 +13,8 @@ public struct OpenShiftOptions: BackendOptions {
     }
 
     static let defaultClusterNetworks = "10.128.0.0/14,172.30.0.0/16,fd01::/48,fd02::/112"
+    /// The first release whose OVN-Kubernetes serves AdminNetworkPolicy as a supported feature.
+    static let adminNetworkPolicyMinor = 16
 
     public static let specs = [
         OptionSpec(name: "namespace_prefix", summary: "namespaces are PREFIX + segment", defaultValue: ""),
@@ -29,6 +31,8 @@ public struct OpenShiftOptions: BackendOptions {
             summary: "the oldest OpenShift release the files must work on, 4.12 or later; from 4.17 image_policy is enforced "
                 + "by a ValidatingAdmissionPolicy, before it is reported unenforced",
             defaultValue: "4.17"),
+        AdminNetworkPolicyOptions.enabledSpec,
+        AdminNetworkPolicyOptions.prioritySpec(AdminNetworkPolicyOptions.ovnPriorities),
     ]
 
     public var gaps: GapPolicy
@@ -41,6 +45,8 @@ public struct OpenShiftOptions: BackendOptions {
     public var output: OutputMode
     /// The OpenShift minor release (`4.MINOR`) the files must work on.
     public var minorVersion = 17
+    /// Deny flows as AdminNetworkPolicies (OVN-Kubernetes, OpenShift 4.16 and later).
+    public var admin = AdminNetworkPolicyOptions()
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -58,6 +64,13 @@ public struct OpenShiftOptions: BackendOptions {
         minorVersion =
             reader.string("version", default: "4.17") { Self.minorVersion($0) == nil ? "a release 4.12 or later, like 4.17" : nil }
             .flatMap(Self.minorVersion) ?? 17
+        admin = AdminNetworkPolicyOptions(reading: &reader, priorities: AdminNetworkPolicyOptions.ovnPriorities)
+        if admin.enabled && minorVersion < Self.adminNetworkPolicyMinor {
+            reader.report(
+                .error(
+                    .invalidTargetOption, "option 'admin_network_policy' of target openshift needs version 4.\(Self.adminNetworkPolicyMinor) or later",
+                    at: options.origin, help: "OpenShift serves AdminNetworkPolicy from 4.16 (OVN-Kubernetes)"))
+        }
     }
 
     /// The minor release of `4.MINOR`, 12 or more; nil otherwise.
@@ -68,8 +81,10 @@ public struct OpenShiftOptions: BackendOptions {
 
     /// Options as given, for tests that build a plan directly.
     init(
-        gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet, output: OutputMode = .complete
+        gaps: GapPolicy = .widen, namespacePrefix: String = "", exposure: Exposure = .loadbalancer, clusterNetworks: AddressSet, output: OutputMode = .complete,
+        admin: AdminNetworkPolicyOptions = AdminNetworkPolicyOptions()
     ) {
+        self.admin = admin
         self.output = output
         self.gaps = gaps
         self.namespacePrefix = namespacePrefix

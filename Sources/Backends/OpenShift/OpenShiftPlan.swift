@@ -81,6 +81,7 @@ struct OpenShiftPlan {
         buildWorkloads()
         buildGrants()
         try buildNetwork()
+        buildAdminPolicies()
         try checkNames()
     }
 

@@ -143,6 +143,10 @@ struct OpenShiftReader {
                     .init(
                         name: name, namespace: namespace, resource: "apps/\(kind.lowercased())s", object: document, image: policy.workloads[id.index].image.text
                     ))
+            case "AdminNetworkPolicy":
+                network.adminPolicies.append(try adminNetworkPolicy(document, name: name, baseline: false))
+            case "BaselineAdminNetworkPolicy":
+                network.baseline = try adminNetworkPolicy(document, name: name, baseline: true)
             case "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
                 admission.append(document)
             case "Service":
@@ -159,6 +163,7 @@ struct OpenShiftReader {
         for (namespace, document) in routeNodes {
             network.routes.append(try route(document, namespace: namespace, services: servicePorts))
         }
+        if let ambiguity = AdminNetworkPolicyOrder.ambiguity(network.adminPolicies) { throw ReadFailure(Self.file, ambiguity) }
         for record in deployments {
             network.pods.append(
                 PodGroup(
