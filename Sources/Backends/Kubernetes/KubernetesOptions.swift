@@ -12,6 +12,15 @@ public struct KubernetesOptions: BackendOptions {
         case nodeport
     }
 
+    /// The cluster's network plugin, for what only some plugins can enforce.
+    public enum CNI: String, Sendable, CaseIterable {
+        /// Any plugin that implements NetworkPolicy: `dns:` egress is widened or narrowed, and
+        /// reported.
+        case any
+        /// Cilium: `dns:` egress as CiliumNetworkPolicy `toFQDNs` rules, exact.
+        case cilium
+    }
+
     /// None by default: pod and service networks differ from cluster to cluster (kubeadm's
     /// services take 10.96.0.0/12, EKS pods VPC addresses), and a guess that overlaps the spec's
     /// address ranges would take clients away from it. `targets/kubernetes/README.md` says
@@ -29,6 +38,11 @@ public struct KubernetesOptions: BackendOptions {
             name: "cluster_networks",
             summary: "comma-separated pod and service networks, which ipBlocks leave out (none by default: set your cluster's)",
             defaultValue: defaultClusterNetworks),
+        OptionSpec.choice(
+            "cni",
+            summary: "the cluster's network plugin: any (NetworkPolicy alone; dns: egress is a reported gap) "
+                + "or cilium (dns: egress as CiliumNetworkPolicy toFQDNs rules, exact)",
+            default: CNI.any),
     ]
 
     public var gaps: GapPolicy
@@ -37,6 +51,8 @@ public struct KubernetesOptions: BackendOptions {
     public var exposure: Exposure
     /// The pod and service networks: their addresses are pods, not outside peers.
     public var clusterNetworks: AddressSet
+    /// The network plugin: with Cilium, `dns:` egress is written as CiliumNetworkPolicies.
+    public var cni: CNI
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -50,6 +66,7 @@ public struct KubernetesOptions: BackendOptions {
                 OpenShiftOptions.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        cni = reader.choice("cni", default: CNI.any)
     }
 
     /// The plan's options: the shared plan takes OpenShift's, with a load balancer (a NodePort
