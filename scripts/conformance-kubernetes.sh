@@ -16,6 +16,13 @@
 #    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
 #    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
 #    network-policy-api CRD schema from $PALISADE_ANP_CRD or $PALISADE_SHARED/schemas (else SKIPPED).
+#  - with `--set kubernetes.cni=cilium` (a block of its own): every sample compiles and reads
+#    back; the CiliumNetworkPolicies pass scripts/kubernetes-check.py cilium (fields and types
+#    from Cilium's policy API reference, every toFQDNs name a dns: destination of the spec, the
+#    DNS proxy rule, sane toPorts: no schema of Cilium's CRD ships on PyPI); the rest of each
+#    file passes kubernetes-validate strict (1.30, 1.37) and the kinds check, and
+#    network-config-analyzer, which knows no CiliumNetworkPolicy, agrees with palisade's
+#    workload-to-workload relation on it.
 # Prints "N passed, N failed"; exits non-zero on any failure. Without python3's venv module it
 # prints "SKIPPED: ..." and exits 0, like the other conformance scripts.
 set -uo pipefail
@@ -111,6 +118,36 @@ if .build/debug/palisade compile samples/*.yaml scripts/fixtures/admin-network-p
   fi
 else
   fail "palisade compile with admin_network_policy: $(cat "$work/anp-compile.log")"
+# cni: cilium. kubernetes-validate and network-config-analyzer know no CiliumNetworkPolicy: they
+# judge each file without them (the policies only add egress to dns: names, outside both).
+cilium="$work/cilium"
+if .build/debug/palisade compile samples/*.yaml --target kubernetes --set kubernetes.cni=cilium --out "$cilium" --dump-read \
+  >"$work/cilium-read.json" 2>"$work/cilium-compile.log"; then
+  pass
+  ciliumfiles=("$cilium"/kubernetes/*/manifests.yaml)
+  if "$venv/bin/python" scripts/kubernetes-check.py cilium samples "${ciliumfiles[@]}"; then pass; else fail "cilium: CiliumNetworkPolicy structure"; fi
+  for file in "${ciliumfiles[@]}"; do
+    policy=$(basename "$(dirname "$file")")
+    plain="$work/cilium-$policy.yaml"
+    "$venv/bin/python" scripts/kubernetes-check.py without-cilium "$file" >"$plain" || { fail "cilium: $file: cannot split"; continue; }
+    for version in 1.30.0 1.37.0; do
+      out=$("$venv/bin/kubernetes-validate" -k "$version" --strict "$plain" 2>&1)
+      status=$?
+      if [ $status -eq 0 ] && ! grep -qiE 'warn|error|invalid' <<<"$out"; then pass; else fail "cilium: $file: kubernetes-validate $version: $out"; fi
+    done
+    if "$venv/bin/python" scripts/kubernetes-check.py kinds "$plain"; then pass; else fail "cilium: $file: kinds or DNS egress"; fi
+    "$ncavenv/bin/nca" --connectivity -r "$plain" -o txt_no_fw_rules >"$work/cilium-$policy-nca.txt" 2>"$work/cilium-$policy-nca.err"
+    status=$?
+    if [ $status -ne 0 ]; then fail "cilium: $file: nca exited $status: $(cat "$work/cilium-$policy-nca.err")"; continue; fi
+    if ! python3 scripts/nca-pairs.py <"$work/cilium-$policy-nca.txt" >"$work/cilium-$policy-nca.json"; then fail "cilium: $file: cannot read nca's output"; continue; fi
+    if "$venv/bin/python" scripts/openshift-check.py compare "$work/cilium-$policy-nca.json" "$work/cilium-read.json" "$policy" "$plain" kubernetes; then
+      pass
+    else
+      fail "cilium: $file: connectivity differs"
+    fi
+  done
+else
+  fail "palisade compile --set kubernetes.cni=cilium: $(cat "$work/cilium-compile.log")"
 fi
 echo "conformance-kubernetes: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -175,7 +175,8 @@ extension Commands {
         }
         guard request.dumpRead else { return true }
         var readBacks: [IRDump.ReadBack] = []
-        for policy in result.specs.compactMap(\.policy) {
+        // The files were written with the `--set` options: read them with those options too.
+        for policy in result.specs.compactMap(\.policy).map({ $0.applying(request.settings).policy }) {
             for target in targets {
                 guard let backend = BackendRegistry.backend(for: target) else { continue }
                 let files = result.tree.files(under: "\(target.rawValue)/\(policy.name)/")

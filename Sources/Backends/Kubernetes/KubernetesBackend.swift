@@ -20,7 +20,7 @@ public struct KubernetesBackend: Backend {
     /// The shared plan on Kubernetes: AppArmor in the security contexts, NodePort Services
     /// when asked, and each namespace's Pod Security Admission labels.
     static func plan(_ policy: Policy, _ options: KubernetesOptions) throws -> OpenShiftPlan {
-        var plan = try OpenShiftPlan(policy: policy, options: options.planOptions, platform: .kubernetes)
+        var plan = try OpenShiftPlan(policy: policy, options: options.planOptions, platform: .kubernetes, fqdnEgress: options.cni == .cilium)
         var levels: [String: PodSecurityLevel] = [:]
         for index in plan.deployments.indices {
             plan.deployments[index].security.apparmor = plan.deployments[index].workload.runtime.apparmor
@@ -61,7 +61,7 @@ public struct KubernetesBackend: Backend {
         let narrowed = policy.intent.subtracting(planned)
         var gaps = kubeConnectionGaps(
             widened: widened, narrowed: narrowed, policy: policy, target: .kubernetes, gaps: options.gaps, clusterNetworks: options.clusterNetworks,
-            wording: .kubernetes)
+            wording: options.cni == .cilium ? .cilium : .kubernetes)
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy, plan: plan)
         gaps = plan.imagePolicyGaps(gaps)
@@ -124,11 +124,12 @@ public struct KubernetesBackend: Backend {
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {
-        let network = try KubernetesReader(policy: policy, files: files).parse().network
-        return network.explain(from: from, to: to, ports: ports) { policy.workloads[$0.index].name }
+        let network = try KubernetesReader(policy: policy, files: files, cni: options(of: policy).cni).parse().network
+        let name = { (workload: WorkloadID) in policy.workloads[workload.index].name }
+        return network.explain(from: from, to: to, ports: ports, name: name) + network.explainCilium(from: from, to: to, ports: ports, name: name)
     }
 
     public func read(_ files: [OutputFile], policy: Policy) throws -> ReadBack {
-        try KubernetesReader(policy: policy, files: files).read()
+        try KubernetesReader(policy: policy, files: files, cni: options(of: policy).cni).read()
     }
 }

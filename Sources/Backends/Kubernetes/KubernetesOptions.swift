@@ -12,6 +12,15 @@ public struct KubernetesOptions: BackendOptions {
         case nodeport
     }
 
+    /// The cluster's network plugin, for what only some plugins can enforce.
+    public enum CNI: String, Sendable, CaseIterable {
+        /// Any plugin that implements NetworkPolicy: `dns:` egress is widened or narrowed, and
+        /// reported.
+        case any
+        /// Cilium: `dns:` egress as CiliumNetworkPolicy `toFQDNs` rules, exact.
+        case cilium
+    }
+
     /// None by default: pod and service networks differ from cluster to cluster (kubeadm's
     /// services take 10.96.0.0/12, EKS pods VPC addresses), and a guess that overlaps the spec's
     /// address ranges would take clients away from it. `targets/kubernetes/README.md` says
@@ -31,6 +40,11 @@ public struct KubernetesOptions: BackendOptions {
             defaultValue: defaultClusterNetworks),
         AdminNetworkPolicyOptions.enabledSpec,
         AdminNetworkPolicyOptions.prioritySpec(AdminNetworkPolicyOptions.priorities),
+        OptionSpec.choice(
+            "cni",
+            summary: "the cluster's network plugin: any (NetworkPolicy alone; dns: egress is a reported gap) "
+                + "or cilium (dns: egress as CiliumNetworkPolicy toFQDNs rules, exact)",
+            default: CNI.any),
     ]
 
     public var gaps: GapPolicy
@@ -41,6 +55,8 @@ public struct KubernetesOptions: BackendOptions {
     public var clusterNetworks: AddressSet
     /// Deny flows as AdminNetworkPolicies (`admin_network_policy`).
     public var admin = AdminNetworkPolicyOptions()
+    /// The network plugin: with Cilium, `dns:` egress is written as CiliumNetworkPolicies.
+    public var cni: CNI
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -55,6 +71,7 @@ public struct KubernetesOptions: BackendOptions {
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
         admin = AdminNetworkPolicyOptions(reading: &reader)
+        cni = reader.choice("cni", default: CNI.any)
     }
 
     /// The plan's options: the shared plan takes OpenShift's, with a load balancer (a NodePort

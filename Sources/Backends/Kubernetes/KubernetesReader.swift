@@ -6,16 +6,32 @@ import IR
 struct KubernetesReader {
     let policy: Policy
     let files: [OutputFile]
+    /// The cluster's network plugin: only Cilium serves CiliumNetworkPolicies.
+    var cni: KubernetesOptions.CNI = .any
 
     static let file = OpenShiftEmitter.file
 
     func parse() throws -> OpenShiftReader.Parsed {
-        let parsed = try OpenShiftReader(policy: policy, files: files).parse()
+        var reader = OpenShiftReader(policy: policy, files: files)
+        reader.passThrough = [CiliumPolicy.kind]
+        var parsed = try reader.parse()
+        try readCilium(&parsed)
         let foreign =
             parsed.sccs.keys.sorted().map { "SecurityContextConstraints \($0)" } + parsed.network.firewalls.map { "EgressFirewall \($0.namespace)/default" }
             + parsed.network.routes.map { "Route \($0.namespace)/\($0.name)" }
         if let first = foreign.first { throw ReadFailure(Self.file, "\(first): Kubernetes has no such kind (it is OpenShift's)") }
         return parsed
+    }
+
+    /// The CiliumNetworkPolicies of the file, which a cluster without Cilium refuses.
+    func readCilium(_ parsed: inout OpenShiftReader.Parsed) throws {
+        guard let first = parsed.passed.first else { return }
+        guard cni == .cilium else {
+            let name = "\(first["metadata"]?["namespace"]?.scalar ?? "")/\(first["metadata"]?["name"]?.scalar ?? "")"
+            throw ReadFailure(
+                Self.file, "\(CiliumPolicy.kind) \(name) (line \(first.range.start.line)): the cluster serves no such kind without Cilium (cni: cilium)")
+        }
+        parsed.network.ciliumPolicies = try parsed.passed.map(CiliumReader(file: Self.file).policy)
     }
 
     func read() throws -> ReadBack {

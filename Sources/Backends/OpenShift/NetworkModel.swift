@@ -88,6 +88,9 @@ enum PolicyPeer: Hashable {
 struct PolicyRule: Hashable {
     var peers: [PolicyPeer]?
     var ports: [PolicyPort]?
+    /// `dns:` names the rule also lets out to (a CiliumNetworkPolicy's `toFQDNs`; never in a
+    /// NetworkPolicy, whose peers cannot name them).
+    var names: DNSNames = .none
 
     var portSet: PortSet {
         guard let ports else { return .all }
@@ -236,6 +239,10 @@ struct ClusterNetwork {
     var adminPolicies: [AdminNetworkPolicy] = []
     /// The BaselineAdminNetworkPolicy `default`, evaluated for traffic no NetworkPolicy isolates.
     var baseline: AdminNetworkPolicy? = nil
+    /// CiliumNetworkPolicies, as egress policies whose rules may name `dns:` names: Cilium
+    /// enforces them together with the NetworkPolicies (a pod any of them selects is isolated,
+    /// and their allows add up).
+    var ciliumPolicies: [NetworkPolicy] = []
 
     enum Direction { case ingress, egress }
 
@@ -359,6 +366,7 @@ struct ClusterNetwork {
                 contributions.append(.init(ports: ports, peers: .any, deny: false))
                 continue
             }
+            if !rule.names.isEmpty { contributions.append(.init(ports: ports, peers: ExternalSet(dns: rule.names), deny: false)) }
             for peer in entries {
                 switch peer {
                 case .block(let cidr, _):
@@ -447,6 +455,12 @@ struct ClusterNetwork {
     /// admits every pod, so the cost follows the rules and the relation, not the square of a
     /// namespace.
     var relation: Relation {
+        if !ciliumPolicies.isEmpty {
+            var merged = self
+            merged.policies += ciliumPolicies
+            merged.ciliumPolicies = []
+            return merged.relation
+        }
         var relation = Relation()
         let lookup = Index(self)
         var peers: [PeerKey: [Int]] = [:]

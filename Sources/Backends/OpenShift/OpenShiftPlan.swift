@@ -35,6 +35,9 @@ struct OpenShiftPlan {
     let options: OpenShiftOptions
     /// OpenShift, or plain Kubernetes (no SCCs, no EgressFirewalls, its own cluster DNS).
     let platform: KubePlatform
+    /// Cilium on Kubernetes: `dns:` egress as CiliumNetworkPolicy `toFQDNs` rules
+    /// (`network.ciliumPolicies`) instead of NetworkPolicy ipBlocks.
+    let fqdnEgress: Bool
     var gaps: GapPolicy { options.gaps }
     var namespaces: [Namespace] = []
     var serviceAccounts: [ServiceAccount] = []
@@ -66,10 +69,11 @@ struct OpenShiftPlan {
     /// EgressFirewall's documented limit per namespace.
     static let egressFirewallRuleLimit = 8000
 
-    init(policy: Policy, options: OpenShiftOptions, platform: KubePlatform = .openshift) throws {
+    init(policy: Policy, options: OpenShiftOptions, platform: KubePlatform = .openshift, fqdnEgress: Bool = false) throws {
         self.policy = policy
         self.options = options
         self.platform = platform
+        self.fqdnEgress = fqdnEgress
         network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
         for (index, segment) in policy.segments.enumerated() {
             let name = options.namespace(segment.name)
@@ -422,10 +426,15 @@ struct OpenShiftPlan {
             var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace)
             var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace)
             if let rules = policy.intent.ingress[workload.id] { ingress += exposure(workload, rules, namespace: namespace) }
+            var fqdnRules: [PolicyRule] = []
             if let rules = policy.intent.egress[workload.id] {
                 egressByNamespace[namespace] = (egressByNamespace[namespace] ?? ExternalRules()).union(rules)
-                for entry in rules.entries {
+                for var entry in rules.entries {
                     guard let ports = policyPorts(entry.ports) else { continue }
+                    if fqdnEgress, !entry.peers.dns.isEmpty, !entry.peers.dns.allExcept {
+                        fqdnRules.append(PolicyRule(peers: [], ports: ports, names: entry.peers.dns))
+                        entry.peers.dns = .none
+                    }
                     let names = !entry.peers.dns.isEmpty && gaps == .widen
                     // A name resolves to addresses nobody knows in advance: the pod may reach
                     // every outside address on those ports, and the namespace's EgressFirewall
@@ -438,7 +447,8 @@ struct OpenShiftPlan {
                     egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
                 }
             }
-            if !egress.isEmpty { hasEgress.insert(namespace) }
+            if !egress.isEmpty || !fqdnRules.isEmpty { hasEgress.insert(namespace) }
+            if !fqdnRules.isEmpty { ciliumEgress(workload, fqdnRules, namespace: namespace) }
             let selector = selector(workload)
             if !ingress.isEmpty {
                 network.policies.append(NetworkPolicy(name: "\(workload.name)-ingress", namespace: namespace, podSelector: selector, ingress: ingress))

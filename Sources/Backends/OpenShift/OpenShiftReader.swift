@@ -13,6 +13,8 @@ struct OpenShiftReader {
     /// (ConfigMaps, PersistentVolumeClaims, …) and workloads outside the spec are left out,
     /// and a workload no SCC admits has no runtime instead of failing the read.
     var application: [YAMLNode]? = nil
+    /// Kinds another reader reads (Kubernetes' CiliumNetworkPolicy): kept in `Parsed.passed`.
+    var passThrough: Set<String> = []
 
     /// The file it reads.
     static let file = OpenShiftEmitter.file
@@ -37,6 +39,8 @@ struct OpenShiftReader {
         /// ValidatingAdmissionPolicies and their bindings, and each workload's object.
         var admission: [YAMLNode] = []
         var workloadObjects: [ImageAdmissionCheck.Workload] = []
+        /// The documents of `passThrough` kinds.
+        var passed: [YAMLNode] = []
     }
 
     func read() throws -> ReadBack {
@@ -105,6 +109,7 @@ struct OpenShiftReader {
         var workloadObjects: [ImageAdmissionCheck.Workload] = []
         var servicePorts: [String: (selector: LabelSelector, ports: [String: Int])] = [:]
         var routeNodes: [(String, YAMLNode)] = []
+        var passed: [YAMLNode] = []
         var seen = Set<String>()
         for document in documents {
             let kind = try string(document["kind"], "kind")
@@ -155,6 +160,8 @@ struct OpenShiftReader {
                 if let balancer { network.loadBalancers.append(balancer) }
             case "Route":
                 routeNodes.append((namespace, document))
+            case _ where passThrough.contains(kind):
+                passed.append(document)
             default:
                 if lenient { continue }
                 throw ReadFailure(Self.file, "unexpected kind \(kind)")
@@ -170,7 +177,8 @@ struct OpenShiftReader {
                     workload: record.workload, namespace: record.namespace, labels: record.labels, hostNetwork: record.security.hostNetwork))
         }
         return Parsed(
-            network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments, admission: admission, workloadObjects: workloadObjects)
+            network: network, sccs: sccs, roles: roles, bindings: bindings, deployments: deployments, admission: admission, workloadObjects: workloadObjects,
+            passed: passed)
     }
 
     // MARK: Kinds
