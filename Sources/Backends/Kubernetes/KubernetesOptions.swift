@@ -29,6 +29,7 @@ public struct KubernetesOptions: BackendOptions {
             name: "cluster_networks",
             summary: "comma-separated pod and service networks, which ipBlocks leave out (none by default: set your cluster's)",
             defaultValue: defaultClusterNetworks),
+        OutputMode.spec,
     ]
 
     public var gaps: GapPolicy
@@ -37,6 +38,8 @@ public struct KubernetesOptions: BackendOptions {
     public var exposure: Exposure
     /// The pod and service networks: their addresses are pods, not outside peers.
     public var clusterNetworks: AddressSet
+    /// Whole manifests, or a kustomize component over the team's own workloads (`KubeOverlay`).
+    public var output: OutputMode
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -50,6 +53,7 @@ public struct KubernetesOptions: BackendOptions {
                 OpenShiftOptions.cidrs(text) == nil ? "a comma-separated list of CIDRs" : nil
             } ?? Self.defaultClusterNetworks
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        output = reader.choice(OutputMode.spec.name, default: OutputMode.complete)
     }
 
     /// The plan's options: the shared plan takes OpenShift's, with a load balancer (a NodePort

@@ -1,4 +1,5 @@
 import IR
+import YAML
 
 /// Reads Kubernetes' `manifests.yaml` back with OpenShift's reader (the same kinds, by the
 /// same rules), refuses what a plain cluster has no kind for, and admits each Deployment's
@@ -6,11 +7,15 @@ import IR
 struct KubernetesReader {
     let policy: Policy
     let files: [OutputFile]
+    /// The team's own documents under `--with` (`KubernetesApplication.swift`): read as
+    /// `OpenShiftReader` reads them, and a workload refused by admission has no runtime
+    /// instead of failing the read.
+    var application: [YAMLNode]? = nil
 
     static let file = OpenShiftEmitter.file
 
     func parse() throws -> OpenShiftReader.Parsed {
-        let parsed = try OpenShiftReader(policy: policy, files: files).parse()
+        let parsed = try OpenShiftReader(policy: policy, files: files, application: application).parse()
         let foreign =
             parsed.sccs.keys.sorted().map { "SecurityContextConstraints \($0)" } + parsed.network.firewalls.map { "EgressFirewall \($0.namespace)/default" }
             + parsed.network.routes.map { "Route \($0.namespace)/\($0.name)" }
@@ -27,7 +32,7 @@ struct KubernetesReader {
         let policies = try ImageAdmissionCheck.policies(in: parsed.admission, file: Self.file)
         let imagePolicy =
             policy.imagePolicy ?? (constraints.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin))
-        if !policies.isEmpty, let imagePolicy {
+        if !policies.isEmpty, let imagePolicy, application == nil {
             _ = try ImageAdmissionCheck.verify(policies, workloads: parsed.workloadObjects, imagePolicy: imagePolicy, runtime: constraints, file: Self.file)
         }
         return ReadBack(relation: parsed.network.relation, runtime: try admissions(parsed), grants: reader.grants(parsed))
@@ -49,6 +54,7 @@ struct KubernetesReader {
             let level = try Self.level(parsed.network.namespaces[record.namespace] ?? [:])
             let refused = PodSecurityLevel.violations(record.security, of: level)
             guard refused.isEmpty else {
+                if application != nil { continue }
                 throw ReadFailure(
                     Self.file,
                     "Deployment \(record.namespace)/\(policy.workloads[record.workload.index].name): namespace \(record.namespace) enforces Pod Security "
