@@ -25,6 +25,9 @@
   kubernetes-check.py without-cilium FILE
       prints FILE's documents but its CiliumNetworkPolicies, for the tools that know no CRD
       (kubernetes-validate, network-config-analyzer).
+  --overlay (psa and kinds): FILE is what kubectl kustomize built from a team's workloads and
+      palisade's component: StatefulSets and DaemonSets are admitted as Deployments are, and the
+      team's own kinds (ConfigMaps, …) are allowed.
 Exit status 1 on any failure, with one line per problem.
 """
 import os
@@ -90,14 +93,18 @@ def refusals(pod, level):
     return found
 
 
-def psa(paths):
+OVERLAY_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
+OVERLAY_KINDS = {"StatefulSet", "DaemonSet", "ConfigMap"}
+
+
+def psa(paths, workloads=("Deployment",)):
     failures = 0
     checked = 0
     for path in paths:
         docs = documents(path)
         pods = {}
         for doc in docs:
-            if doc["kind"] == "Deployment":
+            if doc["kind"] in workloads:
                 pods.setdefault(doc["metadata"]["namespace"], []).append((doc["metadata"]["name"], doc["spec"]["template"]["spec"]))
         for doc in docs:
             if doc["kind"] != "Namespace":
@@ -120,16 +127,16 @@ def psa(paths):
                 print(f"FAIL: {path}: namespace {name} enforces {level} though every pod meets {stricter[0]}")
                 failures += 1
     if not failures:
-        print(f"kubernetes-check: {checked} Deployments admitted at their namespace's level, each level the strictest")
+        print(f"kubernetes-check: {checked} {'workloads' if len(workloads) > 1 else 'Deployments'} admitted at their namespace's level, each level the strictest")
     return 1 if failures else 0
 
 
-def kinds(paths):
+def kinds(paths, extra=frozenset()):
     failures = 0
     for path in paths:
         docs = documents(path)
         for doc in docs:
-            if doc["kind"] not in KINDS:
+            if doc["kind"] not in KINDS | extra:
                 print(f"FAIL: {path}: kind {doc['kind']}")
                 failures += 1
         for doc in docs:
@@ -285,10 +292,12 @@ def without_cilium(path):
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], sys.argv[2:]
+    overlay = "--overlay" in arguments
+    arguments = [argument for argument in arguments if argument != "--overlay"]
     if command == "psa":
-        sys.exit(psa(arguments))
+        sys.exit(psa(arguments, OVERLAY_WORKLOADS if overlay else ("Deployment",)))
     if command == "kinds":
-        sys.exit(kinds(arguments))
+        sys.exit(kinds(arguments, OVERLAY_KINDS if overlay else frozenset()))
     if command == "cilium":
         sys.exit(cilium(arguments[0], arguments[1:]))
     if command == "without-cilium":

@@ -6,8 +6,9 @@ import IR
 /// Segments are namespaces whose Pod Security Admission level is the strictest their
 /// workloads meet, identities service accounts with RBAC, runtime profiles security contexts,
 /// flows NetworkPolicies. The plan, emitter and reader are OpenShift's, on
-/// `KubePlatform.kubernetes`: no SCCs, EgressFirewalls or Routes. See
-/// `targets/kubernetes/README.md`.
+/// `KubePlatform.kubernetes`: no SCCs, EgressFirewalls or Routes. With `output: overlay`, a
+/// kustomize component over the team's own workloads (`KubeOverlay`, and `--apply-to`/`--with`
+/// in `KubernetesApplication.swift`). See `targets/kubernetes/README.md`.
 public struct KubernetesBackend: Backend {
     public init() {}
 
@@ -55,7 +56,7 @@ public struct KubernetesBackend: Backend {
 
     public func emit(_ policy: Policy, with options: KubernetesOptions) throws -> Emission {
         let plan = try Self.plan(policy, options)
-        let file = try KubernetesEmitter(plan: plan).file()
+        let files = options.output == .overlay ? try KubeOverlay(plan: plan).files() : [try KubernetesEmitter(plan: plan).file()]
         let planned = plan.network.relation
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
@@ -65,7 +66,7 @@ public struct KubernetesBackend: Backend {
         gaps += plan.platformRequired
         gaps += runtimeGaps(policy, plan: plan)
         gaps = plan.imagePolicyGaps(gaps)
-        return Emission(files: [file], gaps: gaps, widened: widened, narrowed: narrowed)
+        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 
     /// What Kubernetes does not enforce of the runtime profiles and the image policy, and the

@@ -20,8 +20,6 @@ struct KubernetesEmitter {
         if !plan.network.adminPolicies.isEmpty {
             header.append("AdminNetworkPolicies need the network-policy-api CRDs (\(AdminNetworkPolicyReading.apiVersion)) and a CNI that implements them.")
         }
-        let emitter = OpenShiftEmitter(plan: plan)
-        let documents = emitter.documents() + CiliumEmitter(emitter: emitter).documents()
-        return OutputFile(path: OpenShiftEmitter.file, contents: try YAMLWriter.write(documents, header: header))
+        return OutputFile(path: OpenShiftEmitter.file, contents: try YAMLWriter.write(OpenShiftEmitter(plan: plan).documents(), header: header))
     }
 }

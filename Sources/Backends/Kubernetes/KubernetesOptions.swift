@@ -45,6 +45,7 @@ public struct KubernetesOptions: BackendOptions {
             summary: "the cluster's network plugin: any (NetworkPolicy alone; dns: egress is a reported gap) "
                 + "or cilium (dns: egress as CiliumNetworkPolicy toFQDNs rules, exact)",
             default: CNI.any),
+        OutputMode.spec,
     ]
 
     public var gaps: GapPolicy
@@ -57,6 +58,8 @@ public struct KubernetesOptions: BackendOptions {
     public var admin = AdminNetworkPolicyOptions()
     /// The network plugin: with Cilium, `dns:` egress is written as CiliumNetworkPolicies.
     public var cni: CNI
+    /// Whole manifests, or a kustomize component over the team's own workloads (`KubeOverlay`).
+    public var output: OutputMode
 
     public init(_ options: TargetOptions, reading reader: inout OptionReader) {
         gaps = options.gaps
@@ -72,6 +75,7 @@ public struct KubernetesOptions: BackendOptions {
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
         admin = AdminNetworkPolicyOptions(reading: &reader)
         cni = reader.choice("cni", default: CNI.any)
+        output = reader.choice(OutputMode.spec.name, default: OutputMode.complete)
     }
 
     /// The plan's options: the shared plan takes OpenShift's, with a load balancer (a NodePort

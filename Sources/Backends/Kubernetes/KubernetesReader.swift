@@ -1,4 +1,5 @@
 import IR
+import YAML
 
 /// Reads Kubernetes' `manifests.yaml` back with OpenShift's reader (the same kinds, by the
 /// same rules), refuses what a plain cluster has no kind for, and admits each Deployment's
@@ -8,11 +9,15 @@ struct KubernetesReader {
     let files: [OutputFile]
     /// The cluster's network plugin: only Cilium serves CiliumNetworkPolicies.
     var cni: KubernetesOptions.CNI = .any
+    /// The team's own documents under `--with` (`KubernetesApplication.swift`): read as
+    /// `OpenShiftReader` reads them, and a workload refused by admission has no runtime
+    /// instead of failing the read.
+    var application: [YAMLNode]? = nil
 
     static let file = OpenShiftEmitter.file
 
     func parse() throws -> OpenShiftReader.Parsed {
-        var reader = OpenShiftReader(policy: policy, files: files)
+        var reader = OpenShiftReader(policy: policy, files: files, application: application)
         reader.passThrough = [CiliumPolicy.kind]
         var parsed = try reader.parse()
         try readCilium(&parsed)
@@ -43,7 +48,7 @@ struct KubernetesReader {
         let policies = try ImageAdmissionCheck.policies(in: parsed.admission, file: Self.file)
         let imagePolicy =
             policy.imagePolicy ?? (constraints.isEmpty ? nil : ImagePolicy(requireDigest: false, allowedRegistries: [], origin: policy.origin))
-        if !policies.isEmpty, let imagePolicy {
+        if !policies.isEmpty, let imagePolicy, application == nil {
             _ = try ImageAdmissionCheck.verify(policies, workloads: parsed.workloadObjects, imagePolicy: imagePolicy, runtime: constraints, file: Self.file)
         }
         return ReadBack(relation: parsed.network.relation, runtime: try admissions(parsed), grants: reader.grants(parsed))
@@ -65,6 +70,7 @@ struct KubernetesReader {
             let level = try Self.level(parsed.network.namespaces[record.namespace] ?? [:])
             let refused = PodSecurityLevel.violations(record.security, of: level)
             guard refused.isEmpty else {
+                if application != nil { continue }
                 throw ReadFailure(
                     Self.file,
                     "Deployment \(record.namespace)/\(policy.workloads[record.workload.index].name): namespace \(record.namespace) enforces Pod Security "

@@ -3,7 +3,7 @@ import IR
 
 /// OpenShift 4.12 and later: one multi-document `manifests.yaml` per policy for `oc apply -f`,
 /// or with `output: overlay` a kustomize component over the team's own workloads
-/// (`OpenShiftOverlay`).
+/// (`KubeOverlay`).
 /// Segments are namespaces, identities service accounts with RBAC, runtime profiles pod
 /// security contexts admitted by one SCC per distinct profile, and flows NetworkPolicies
 /// (plus an EgressFirewall for `dns:` destinations). See `targets/openshift/README.md`.
@@ -33,7 +33,7 @@ public struct OpenShiftBackend: Backend {
 
     public func emit(_ policy: Policy, with options: OpenShiftOptions) throws -> Emission {
         let plan = try OpenShiftPlan(policy: policy, options: options)
-        let files = options.output == .overlay ? try OpenShiftOverlay(plan: plan).files() : [try OpenShiftEmitter(plan: plan).file()]
+        let files = options.output == .overlay ? try KubeOverlay(plan: plan).files() : [try OpenShiftEmitter(plan: plan).file()]
         let planned = plan.network.relation
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)

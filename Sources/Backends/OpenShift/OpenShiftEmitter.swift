@@ -51,6 +51,9 @@ struct OpenShiftEmitter {
             documents += (balancers[namespace] ?? []).map(loadBalancer)
             documents += (routes[namespace] ?? []).map(route)
         }
+        // Last, the CiliumNetworkPolicies (kubernetes with `cni: cilium`; none elsewhere), in
+        // complete manifests and overlays alike.
+        documents += CiliumEmitter(emitter: self).documents()
         return documents
     }
 

@@ -88,8 +88,8 @@ struct OpenShiftReader {
     /// The documents to read: `manifests.yaml`, or what kustomize builds from the component
     /// (over the team's documents, or over a skeleton of each workload it patches).
     func documents() throws -> [YAMLNode] {
-        if files.contains(where: { $0.path == OpenShiftOverlay.kustomization }) {
-            return try OpenShiftOverlay.build(files, application: application, policy: policy)
+        if files.contains(where: { $0.path == KubeOverlay.kustomization }) {
+            return try KubeOverlay.build(files, application: application, policy: policy)
         }
         return try files.required(Self.file).documents()
     }

@@ -2,14 +2,16 @@ import Diagnostics
 import IR
 import YAML
 
-/// `output: overlay`: a kustomize Component the team's own kustomization includes
-/// (`components: [PATH]`). It adds the policy objects as resources (`policy.yaml`: namespaces,
-/// SCCs, service accounts, RBAC, NetworkPolicies, EgressFirewalls, load balancers, routes) and
-/// patches each workload of the spec, a Deployment, StatefulSet or DaemonSet of that name in
-/// its segment's namespace, with what Palisade decides of its pods (`patches/WORKLOAD.yaml`):
-/// labels, service account, host namespaces, security contexts, limits, scratch and secret
+/// `output: overlay` on OpenShift and Kubernetes: a kustomize Component the team's own
+/// kustomization includes (`components: [PATH]`). It adds the policy objects as resources
+/// (`policy.yaml`: namespaces, SCCs on OpenShift, service accounts, RBAC, NetworkPolicies,
+/// EgressFirewalls, load balancers, routes, the admission policy) and patches each workload of
+/// the spec, a Deployment, StatefulSet or DaemonSet of that name in its segment's namespace,
+/// with what Palisade decides of its pods (`patches/WORKLOAD.yaml`): labels, service account,
+/// host namespaces, security contexts (AppArmor on Kubernetes), limits, scratch and secret
 /// volumes. Never the image, replicas, selector, command, ports or anything else of the team's.
-struct OpenShiftOverlay {
+/// The plan's platform says which objects there are (`KubePlatform`).
+struct KubeOverlay {
     let plan: OpenShiftPlan
 
     static let kustomization = "kustomization.yaml"
@@ -19,6 +21,13 @@ struct OpenShiftOverlay {
     static let routeServiceSuffix = "-routes"
 
     static func patchPath(_ workload: String) -> String { "patches/\(workload).yaml" }
+
+    /// How the built tree is applied, and where, in the kustomization's header.
+    var applyCommand: String {
+        plan.platform.securityContextConstraints
+            ? "oc apply -k DIR (OpenShift 4.12 or later, OVN-Kubernetes)"
+            : "kubectl apply -k DIR (Kubernetes 1.30 or later, a CNI that enforces NetworkPolicy)"
+    }
 
     func files() throws -> [OutputFile] {
         let policy = plan.policy
@@ -58,7 +67,7 @@ struct OpenShiftOverlay {
         let header = [
             source,
             "A kustomize Component: include it from the kustomization that holds your workloads (components: [PATH TO THIS FOLDER]),",
-            "then build with kubectl kustomize DIR, or apply with oc apply -k DIR (OpenShift 4.12 or later, OVN-Kubernetes).",
+            "then build with kubectl kustomize DIR, or apply with \(applyCommand).",
             "Each spec workload must be a Deployment, StatefulSet or DaemonSet of that name in its namespace, its container named after it.",
         ]
         let resources = OutputFile(
