@@ -237,6 +237,13 @@ def plan(ir_path, seed, prefix, plan_path, addresses_path, placement="outside"):
 # fidelity --------------------------------------------------------------------------------
 
 
+def endpoint_workloads(endpoint):
+    """The workloads a gap's end names: one (`workload`) or a list (`workloads`); none for the outside."""
+    if "workload" in endpoint:
+        return [endpoint["workload"]]
+    return list(endpoint.get("workloads") or [])
+
+
 def fidelity(ir_path, read_path, compare_path):
     """Exit 1 with the differences when read != intent - narrowed + widened (between workloads)."""
     intent = relation_of(load_json(ir_path)["intent"]["between_workloads"])
@@ -249,16 +256,17 @@ def fidelity(ir_path, read_path, compare_path):
             connection = gap.get("subject", {}).get("connection")
             if gap["kind"] not in counts or not connection:
                 continue
-            source, destination = connection["from"].get("workload"), connection["to"].get("workload")
-            if source is None or destination is None:
+            # A gap is a product: every source of its list with every destination of its list.
+            sources, destinations = endpoint_workloads(connection["from"]), endpoint_workloads(connection["to"])
+            if not sources or not destinations:
                 continue
             counts[gap["kind"]] += 1
-            pair = (source, destination)
             ports = ports_of(connection["ports"])
-            if gap["kind"] == "widened":
-                expected[pair] = union(expected.get(pair, []), ports)
-            else:
-                expected[pair] = subtract(expected.get(pair, []), ports)
+            for pair in ((source, destination) for source in sources for destination in destinations):
+                if gap["kind"] == "widened":
+                    expected[pair] = union(expected.get(pair, []), ports)
+                else:
+                    expected[pair] = subtract(expected.get(pair, []), ports)
     differences = []
     for pair in sorted(set(expected) | set(read)):
         want, have = expected.get(pair, []), read.get(pair, [])
