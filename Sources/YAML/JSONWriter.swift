@@ -2,94 +2,116 @@
 /// a final newline; the same value always gives the same bytes.
 public enum JSONWriter {
     public static func write(_ value: StructuredValue) -> String {
-        var out = ""
+        // Bytes first, one string at the end: appending to a `String` piece by piece (and an
+        // indentation string per line) cost more than the whole rest of the writing.
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
         append(value, indent: 0, to: &out)
-        out += "\n"
-        return out
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// One line, no spaces: for embedding.
     public static func compact(_ value: StructuredValue) -> String {
-        var out = ""
+        var out: [UInt8] = []
         appendCompact(value, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func append(_ value: StructuredValue, indent: Int, to out: inout String) {
+    private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count))
+    }
+
+    private static func append(_ value: StructuredValue, indent: Int, to out: inout [UInt8]) {
         switch value {
         case .array(let items) where !items.isEmpty:
-            out += "[\n"
+            out.append(UInt8(ascii: "["))
+            out.append(UInt8(ascii: "\n"))
+            let last = items.count - 1
             for (index, item) in items.enumerated() {
-                out += String(repeating: " ", count: indent + 2)
+                appendSpaces(indent + 2, to: &out)
                 append(item, indent: indent + 2, to: &out)
-                out += index == items.count - 1 ? "\n" : ",\n"
+                if index != last { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\n"))
             }
-            out += String(repeating: " ", count: indent) + "]"
+            appendSpaces(indent, to: &out)
+            out.append(UInt8(ascii: "]"))
         case .object(let entries) where !entries.isEmpty:
-            out += "{\n"
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "\n"))
+            let last = entries.count - 1
             for (index, entry) in entries.enumerated() {
-                out += String(repeating: " ", count: indent + 2)
+                appendSpaces(indent + 2, to: &out)
                 appendString(entry.key, to: &out)
-                out += ": "
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
                 append(entry.value, indent: indent + 2, to: &out)
-                out += index == entries.count - 1 ? "\n" : ",\n"
+                if index != last { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "\n"))
             }
-            out += String(repeating: " ", count: indent) + "}"
+            appendSpaces(indent, to: &out)
+            out.append(UInt8(ascii: "}"))
         default:
             appendCompact(value, to: &out)
         }
     }
 
-    private static func appendCompact(_ value: StructuredValue, to out: inout String) {
+    private static func appendCompact(_ value: StructuredValue, to out: inout [UInt8]) {
         switch value {
         case .string(let text): appendString(text, to: &out)
-        case .int(let number): out += String(number)
-        case .number(let text): out += text
-        case .bool(let flag): out += flag ? "true" : "false"
-        case .null: out += "null"
+        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .number(let text): out.append(contentsOf: text.utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 appendCompact(item, to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let entries):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (index, entry) in entries.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 appendString(entry.key, to: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 appendCompact(entry.value, to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func appendString(_ text: String, to out: inout String) {
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
         // Most strings are printable ASCII without quotes or backslashes: appended whole.
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-            out += "\""
-            out += text
-            out += "\""
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
             return
         }
-        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
+            case "\"": out.append(contentsOf: "\\\"".utf8)
+            case "\\": out.append(contentsOf: "\\\\".utf8)
+            case "\n": out.append(contentsOf: "\\n".utf8)
+            case "\r": out.append(contentsOf: "\\r".utf8)
+            case "\t": out.append(contentsOf: "\\t".utf8)
+            case "\u{08}": out.append(contentsOf: "\\b".utf8)
+            case "\u{0C}": out.append(contentsOf: "\\f".utf8)
             case _ where scalar.value < 0x20 || scalar.value == 0x7F || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+                out.append(contentsOf: "\\u".utf8)
+                appendDigits(hex, width: 4, to: &out)
+            default: UTF8.encode(scalar) { out.append($0) }
             }
         }
-        out += "\""
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// `digits` left-padded with zeros to `width`.
+    private static func appendDigits(_ digits: String, width: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - digits.utf8.count)))
+        out.append(contentsOf: digits.utf8)
     }
 }

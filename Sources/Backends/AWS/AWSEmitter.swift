@@ -3,9 +3,14 @@ import IR
 import YAML
 
 /// Writes an `AWSPlan` as CloudFormation: `security-groups.json`, or numbered templates when
-/// one would break CloudFormation's limits.
-struct AWSEmitter {
+/// one would break CloudFormation's limits. A class: its methods are passed around as closures
+/// (`map(groupResource)`), and each would otherwise copy the whole plan.
+final class AWSEmitter {
     let plan: AWSPlan
+
+    init(plan: AWSPlan) {
+        self.plan = plan
+    }
     var policy: Policy { plan.policy }
     var identities: [FirewallPlan.Identity] { plan.firewall.identities }
     var groups: [AWSPlan.Group] { plan.groups }

@@ -133,31 +133,73 @@ struct AzureReader {
 
     func rule(_ item: YAMLNode, in file: String) throws -> Rule {
         let name = item["name"]?.scalar ?? ""
-        let properties = item["properties"]
-        func list(_ single: String, _ plural: String) -> [String] {
-            if let value = properties?[single]?.scalar { return [value] }
-            guard case .sequence(let values)? = properties?[plural]?.content else { return [] }
-            return values.compactMap(\.scalar)
-        }
-        func groups(_ key: String) -> [String] {
-            guard case .sequence(let values)? = properties?[key]?.content else { return [] }
-            return values.compactMap { value in
-                value["id"]?.scalar.flatMap { id in id.split(separator: "'").dropLast().last.map(String.init) }
+        // Every property in one pass over the pairs (the first of a key counts, as a lookup by
+        // key finds it), not one search of them per key.
+        var values: [YAMLNode?] = Array(repeating: nil, count: Self.ruleKeys.count)
+        if case .mapping(let pairs)? = item["properties"]?.content {
+            for pair in pairs {
+                guard let slot = Self.ruleKeys[pair.name], values[slot] == nil else { continue }
+                values[slot] = pair.value
             }
         }
-        func field<Value: RawRepresentable>(_ key: String, _ what: String, default fallback: String? = nil) throws -> Value where Value.RawValue == String {
-            let text = properties?[key]?.scalar ?? fallback ?? ""
+        func value(_ key: RuleKey) -> YAMLNode? { values[key.rawValue] }
+        func list(_ single: RuleKey, _ plural: RuleKey) -> [String] {
+            if let value = value(single)?.scalar { return [value] }
+            guard case .sequence(let values)? = value(plural)?.content else { return [] }
+            return values.compactMap(\.scalar)
+        }
+        func groups(_ key: RuleKey) -> [String] {
+            guard case .sequence(let values)? = value(key)?.content else { return [] }
+            return values.compactMap { value in value["id"]?.scalar.flatMap(Self.groupName) }
+        }
+        func field<Value: RawRepresentable>(_ key: RuleKey, _ what: String, default fallback: String? = nil) throws -> Value where Value.RawValue == String {
+            let text = value(key)?.scalar ?? fallback ?? ""
             guard let value = Value(rawValue: text) else { throw ReadFailure(file, "rule \(name): \(what) '\(text)' is not one an NSG takes") }
             return value
         }
         return Rule(
-            name: name, direction: try field("direction", "direction"), access: try field("access", "access"),
-            priority: properties?["priority"]?.scalar.flatMap { Int($0) } ?? 0, proto: try field("protocol", "protocol", default: "*"),
-            ports: try checkedPortTexts(list("destinationPortRange", "destinationPortRanges"), in: file, star: true, zeroMeansOne: true),
-            sourceGroups: groups("sourceApplicationSecurityGroups"), sourcePrefixes: list("sourceAddressPrefix", "sourceAddressPrefixes"),
-            destinationGroups: groups("destinationApplicationSecurityGroups"),
-            destinationPrefixes: list("destinationAddressPrefix", "destinationAddressPrefixes"),
+            name: name, direction: try field(.direction, "direction"), access: try field(.access, "access"),
+            priority: value(.priority)?.scalar.flatMap { Int($0) } ?? 0, proto: try field(.protocol, "protocol", default: "*"),
+            ports: try checkedPortTexts(list(.destinationPortRange, .destinationPortRanges), in: file, star: true, zeroMeansOne: true),
+            sourceGroups: groups(.sourceApplicationSecurityGroups), sourcePrefixes: list(.sourceAddressPrefix, .sourceAddressPrefixes),
+            destinationGroups: groups(.destinationApplicationSecurityGroups),
+            destinationPrefixes: list(.destinationAddressPrefix, .destinationAddressPrefixes),
             description: "")
+    }
+
+    /// The properties of a rule the reader reads.
+    enum RuleKey: Int, CaseIterable {
+        case direction, access, priority, `protocol`, destinationPortRange, destinationPortRanges, sourceApplicationSecurityGroups
+        case sourceAddressPrefix, sourceAddressPrefixes, destinationApplicationSecurityGroups, destinationAddressPrefix, destinationAddressPrefixes
+    }
+
+    static let ruleKeys: [String: Int] = Dictionary(uniqueKeysWithValues: RuleKey.allCases.map { ("\($0)", $0.rawValue) })
+
+    /// The application security group a `resourceId(…)` names: the last but one of the
+    /// non-empty pieces between its single quotes (`[resourceId('…/applicationSecurityGroups',
+    /// 'NAME')]`), found from the end without splitting the whole text.
+    static func groupName(_ id: String) -> String? {
+        let bytes = id.utf8
+        var end = bytes.endIndex
+        var pieces = 0
+        var index = end
+        while index > bytes.startIndex {
+            let before = bytes.index(before: index)
+            if bytes[before] == UInt8(ascii: "'") {
+                if index < end {
+                    pieces += 1
+                    if pieces == 2 { return String(id[index..<end]) }
+                }
+                end = before
+            }
+            index = before
+        }
+        // The first piece, when the text does not start with a quote.
+        if bytes.startIndex < end {
+            pieces += 1
+            if pieces == 2 { return String(id[bytes.startIndex..<end]) }
+        }
+        return nil
     }
 
     /// Azure's default rules, under every NSG's own (VirtualNetwork: every workload; Internet:

@@ -38,6 +38,9 @@ extension OutputFile {
     /// The file's one document, loaded with the bounds for generated files; a `ReadFailure`
     /// with the loader's messages when it does not load.
     func document() throws(ReadFailure) -> YAMLNode {
+        // The JSON files Palisade writes compose to the same nodes through the JSON fast path;
+        // anything else goes through libyaml, which says what is wrong.
+        if let root = JSONLoader.load(text: contents, file: path, limits: .generatedFiles) { return root }
         let loaded = YAMLLoader.load(text: contents, file: path, limits: .generatedFiles)
         guard let root = loaded.root, loaded.diagnostics.isEmpty else {
             throw ReadFailure(path, "does not load: \(loaded.diagnostics.map(\.message))")
