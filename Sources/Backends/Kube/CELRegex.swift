@@ -591,30 +591,32 @@ struct RegexParser {
         position += 1
         let negated = current == "^"
         if negated { position += 1 }
-        var set = ScalarSet()
+        // The items' ranges, folded under (?i) once at the end (a folded `\W` or `[:^alpha:]`
+        // is closed under folding already).
+        var ranges: [ClosedRange<UInt32>] = []
         var first = true
         while current != "]" || first {
             guard let scalar = current else { throw error("missing closing ]: \(text(from: start))", at: start) }
             first = false
             if scalar == "[", peek(1) == ":", let named = try namedClass() {
-                set = set.union(named)
+                ranges += named.ranges
                 continue
             }
             if let perl = try perlClass() {
-                set = set.union(perl)
+                ranges += perl.ranges
                 continue
             }
+            let itemStart = position
             let low = try classScalar(start: start)
             var high = low
             if current == "-", let after = peek(1), after != "]" {
-                let rangeStart = position - 1
                 position += 1
                 high = try classScalar(start: start)
-                guard high >= low else { throw error("invalid character class range: \(text(from: rangeStart))", at: rangeStart) }
+                guard high >= low else { throw error("invalid character class range: \(text(from: itemStart))", at: itemStart) }
             }
-            let range = ScalarSet([low...high])
-            set = set.union(flags.caseInsensitive ? range.caseFolded : range)
+            ranges.append(low...high)
         }
+        let set = flags.caseInsensitive ? ScalarSet(ranges).caseFolded : ScalarSet(ranges)
         position += 1
         return negated ? set.inverted : set
     }
