@@ -36,7 +36,8 @@ import Testing
         // Flags: for the rest of the group, or the group they open; `-` clears.
         ("(?i)abc", "ABC", true), ("(?i:a)b", "AB", false), ("(?i:a)b", "Ab", true), ("a(?i)b", "aB", true), ("a(?i)b", "AB", false),
         ("(a(?i)b)c", "aBC", false), ("(a(?i)b)c", "aBc", true), ("(?i)(?-i:a)", "A", false), ("(?i-i)a", "A", false), ("(?i)a|b", "B", true),
-        ("(?)a", "a", true), ("(?U)a+", "a", true), ("(?i)[a-c]", "B", true), ("(?i)[^a]", "A", false), ("(?i)\\x41", "a", true),
+        ("^a(?i)*$", "", true), ("^a(?i){2}$", "aa", true), ("(?)a", "a", true), ("(?U)a+", "a", true), ("(?i)[a-c]", "B", true), ("(?i)[^a]", "A", false),
+        ("(?i)\\x41", "a", true),
         // Case folding on Unicode scalars: simple folding orbits.
         ("(?i)k", "\u{212A}", true), ("(?i)\u{212A}", "k", true), ("(?i)[k]", "\u{212A}", true), ("(?i)[^k]", "\u{212A}", false),
         ("(?i)s", "ſ", true), ("(?i)i", "ı", false), ("(?i)I", "ı", false), ("(?i)σ", "ς", true), ("(?i)ß", "ẞ", true), ("(?i)é", "É", true),
@@ -82,7 +83,8 @@ import Testing
         ("(?P>n)", 0, "named group reference"),
         ("(?=a)", 0, "lookahead"), ("(?!a)", 0, "lookahead"), ("x(?<=a)b", 1, "lookbehind"), ("(?<!a)", 0, "lookbehind"),
         ("a**", 0, "nested repetition"), ("xa*+", 1, "nested repetition"), ("a{2}{3}", 0, "nested repetition"), ("a*??", 0, "nested repetition"),
-        ("*a", 0, "missing argument"), ("a|*", 2, "missing argument"), ("(+)", 1, "missing argument"), ("{2}", 0, "missing argument"),
+        ("*a", 0, "missing argument"), ("a|*", 2, "missing argument"), ("(+)", 1, "missing argument"), ("(?i)*", 4, "missing argument"),
+        ("a|(?i)+", 6, "missing argument"), ("{2}", 0, "missing argument"),
         ("a{1001}", 1, "invalid repeat count"), ("a{2,1}", 1, "invalid repeat count"), ("a{100000000}", 1, "invalid repeat count"),
         ("a{0,1001}", 1, "invalid repeat count"), ("(a{100}){100}", 0, "invalid repeat count"), ("((a{10}){10}){11}", 0, "invalid repeat count"),
         ("[z-a]", 1, "invalid character class range"), ("[\\x7a-a]", 1, "invalid character class range"), ("[a", 0, "missing closing ]"),

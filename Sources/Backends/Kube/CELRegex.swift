@@ -291,7 +291,16 @@ struct RegexParser {
         var items: [RegexNode] = []
         while let scalar = current, scalar != "|", scalar != ")" {
             let start = position
-            guard var atom = try atom(depth: depth) else { continue }
+            var atom: RegexNode
+            if let parsed = try self.atom(depth: depth) {
+                atom = parsed
+            } else if !items.isEmpty, let next = current, "*+?".unicodeScalars.contains(next) || count() != nil {
+                // A flag group `(?i)` adds nothing: a quantifier after it repeats the item
+                // before, as in RE2.
+                atom = items.removeLast()
+            } else {
+                continue
+            }
             // `\Qab\E*` repeats the `b` alone, as a quantifier after `ab` would.
             if scalar == "\\", scalars[start + 1] == "Q", case .concatenation(var quoted) = atom, let last = quoted.popLast() {
                 items.append(contentsOf: quoted)
