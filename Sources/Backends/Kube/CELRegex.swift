@@ -16,9 +16,11 @@
 // (`\pL`, `\p{Greek}`), patterns nested deeper than `maximumDepth` or expanding to more than
 // `maximumInstructions` instructions: a located error, never a wrong answer.
 //
-// Matching is on Unicode scalars; `(?i)` folds case by the orbits of Unicode's single-scalar
-// case mappings (`k`, `K` and the Kelvin sign `K` match one another; `ı` folds to itself),
-// which is Unicode simple case folding as Go's `unicode.SimpleFold` walks it.
+// Matching is on Unicode scalars, as Go's is on runes (so `\b` and `\B` look at the scalars
+// around a position, never inside one's UTF-8 bytes as RE2's C++ library can); `(?i)` folds
+// case by the orbits of Unicode's single-scalar case mappings (`k`, `K` and the Kelvin sign
+// `K` match one another; `ı` folds to itself), which is Unicode simple case folding as Go's
+// `unicode.SimpleFold` walks it.
 
 /// Why a pattern is not one the matcher reads, and where (a 0-based offset in UTF-8 bytes of
 /// the pattern).
