@@ -149,24 +149,22 @@ import Testing
     }
 
     /// Found reading the code the `kubernetes` target reaches (not by a fuzz run):
-    /// CEL's `matches()` runs on ICU's backtracking engine (`NSRegularExpression`), so a pattern
-    /// such as `^(a|aa)+$` on a string of `a`s ending in `!` takes time exponential in its length
+    /// CEL's `matches()` ran on ICU's backtracking engine (`NSRegularExpression`), so a pattern
+    /// such as `^(a|aa)+$` on a string of `a`s ending in `!` took time exponential in its length
     /// (48 `a`s: far longer than a test may run). Kubernetes matches with RE2, in linear time, and
     /// admits this policy; the reader must read it back (the condition never holds, so the rule
     /// is the digest rule alone) in time linear in the input too, or refuse the pattern with a
-    /// `ReadFailure`. The OpenShift reader evaluates the same CEL. Disabled until the fix lands
-    /// (it would hang the test run); `KnownIssues.celBacktrackingRegex` keeps the fuzz targets
-    /// off such inputs meanwhile.
-    @Test(.disabled("CEL matches() backtracks exponentially in the Kubernetes and OpenShift readers: this read runs for hours (docs/fuzzing.md)"))
+    /// `ReadFailure`. The OpenShift reader evaluates the same CEL. Fixed: `CELRegex`, a Thompson
+    /// NFA simulation (its own tests bound the steps of such patterns).
+    @Test
     func kubernetesCELRegexRunsInLinearTime() throws {
-        let (policy, files) = try Self.ownFiles(.kubernetes, "shop.yaml")
         let subject = String(repeating: "a", count: 48) + "!"
-        let costly = Self.edited(files, "manifests.yaml", replacing: Self.digestRule, with: "('\(subject)'.matches('^(a|aa)+$') || $0)")
-        #expect(costly != files)
-        do {
-            _ = try KubernetesBackend().read(costly, policy: policy)
-        } catch {
-            #expect(error is ReadFailure, "\(error)")
+        for target in [TargetName.kubernetes, .openshift] {
+            let (policy, files) = try Self.ownFiles(target, "shop.yaml")
+            let backend = try #require(BackendRegistry.backend(for: target))
+            let costly = Self.edited(files, "manifests.yaml", replacing: Self.digestRule, with: "('\(subject)'.matches('^(a|aa)+$') || $0)")
+            #expect(costly != files)
+            #expect(throws: Never.self, "\(target)") { _ = try backend.read(costly, policy: policy) }
         }
     }
 }

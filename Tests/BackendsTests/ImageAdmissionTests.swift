@@ -39,7 +39,7 @@ import YAML
         for (text, expected) in cases {
             #expect(try evaluate(text, ["o": object]) == .success(expected), "\(text)")
         }
-        for text in ["o.missing", "o.a[5]", "o.s + 1", "o.missing == 1 && true", "o.a.all(x, x.y)", "!o.s", "q", "o.s.matches('(')"] {
+        for text in ["o.missing", "o.a[5]", "o.s + 1", "o.missing == 1 && true", "o.a.all(x, x.y)", "!o.s", "q", "o.s.matches('(' + '')"] {
             guard case .failure = try evaluate(text, ["o": object]) else {
                 Issue.record("\(text) should fail")
                 continue

@@ -6,12 +6,7 @@ import IR
 /// several of the files it reads; the sample's own files stand in for those the input leaves out.
 /// A file it rejects, it rejects with a `ReadFailure` naming the file.
 enum Reader {
-    /// The CEL the reader evaluates reaches two known problems (`KnownIssues`); the patterns of
-    /// the generated admission policies are let through.
-    static let regexCalls = KnownIssues.regexCalls(in: Samples.files(of: KubernetesBackend()).values.flatMap { $0.map(\.contents) })
-    static let target = ReaderTarget(.kubernetes, mainFile: "manifests.yaml", locatedErrors: true) { text in
-        KnownIssues.celBacktrackingRegex(text, known: regexCalls)
-    }
+    static let target = ReaderTarget(.kubernetes, mainFile: "manifests.yaml", locatedErrors: true)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

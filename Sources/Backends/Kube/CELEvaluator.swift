@@ -1,5 +1,3 @@
-import Foundation
-
 /// A CEL value of the subset: what a Kubernetes object's JSON becomes (maps keyed by
 /// strings, lists, strings, integers, booleans, null).
 public indirect enum CELValue: Sendable, Hashable {
@@ -30,9 +28,9 @@ public struct CELEvaluationError: Error, Sendable, Hashable {
 
 /// Evaluates `CELExpression`s with CEL's semantics for the subset: `&&` and `||` absorb an
 /// error when the other side decides, `all`/`exists` likewise, `matches` is an unanchored
-/// RE2-style search (the policies anchor their patterns).
+/// search in RE2 syntax (`CELRegex`, linear in the input; the policies anchor their patterns).
 public final class CELEvaluator {
-    private var regexes: [String: NSRegularExpression] = [:]
+    private var regexes: [String: Result<CELRegex, CELRegexError>] = [:]
     /// The most steps (expressions evaluated, comprehension items included) one evaluation may
     /// take: Kubernetes gives each expression a cost budget and refuses a policy beyond it; here
     /// an evaluation beyond it fails, so nested comprehensions cannot run for hours.
@@ -181,19 +179,25 @@ public final class CELEvaluator {
         case ("endsWith", .string(let text)?, .string(let suffix)?): return .success(.bool(text.hasSuffix(suffix)))
         case ("contains", .string(let text)?, .string(let part)?): return .success(.bool(part.isEmpty || text.contains(part)))
         case ("matches", .string(let text)?, .string(let pattern)?):
-            guard let regex = regex(pattern) else { return fail("invalid regular expression '\(pattern)'") }
-            let range = NSRange(text.startIndex..<text.endIndex, in: text)
-            return .success(.bool(regex.firstMatch(in: text, options: [], range: range) != nil))
+            let regex: CELRegex
+            switch self.regex(pattern) {
+            case .success(let compiled): regex = compiled
+            case .failure(let error): return fail("invalid regular expression '\(pattern)': \(error)")
+            }
+            // A search costs the instructions it visits, at most the program's size per scalar.
+            let search = regex.search(text, stepLimit: budget - steps)
+            steps += search.steps
+            guard let matched = search.matched, steps <= budget else { return overBudget() }
+            return .success(.bool(matched))
         default:
             return fail("no such overload: \(name)(\(values.map(\.typeName).joined(separator: ", ")))")
         }
     }
 
-    /// The patterns the policies write use only `^ $ [...] (?: ) (?i: ) | ? + * {m,n}`, which
-    /// read the same in RE2 and ICU.
-    private func regex(_ pattern: String) -> NSRegularExpression? {
+    /// The compiled pattern (or why it is refused), compiled once per evaluator.
+    private func regex(_ pattern: String) -> Result<CELRegex, CELRegexError> {
         if let cached = regexes[pattern] { return cached }
-        guard let compiled = try? NSRegularExpression(pattern: pattern) else { return nil }
+        let compiled = Result(catching: { () throws(CELRegexError) -> CELRegex in try CELRegex(pattern) })
         regexes[pattern] = compiled
         return compiled
     }

@@ -4,6 +4,8 @@
 // `has()`, `size()`, the string methods `matches`, `startsWith`, `endsWith`, `contains`,
 // and the macros `all`, `exists`, `filter`, `map`. Anything else is refused with its
 // offset: this is the reader's own check of what the emitter writes, not a general CEL.
+// A `matches` pattern written as a literal is compiled here (`CELRegex`), so a pattern
+// outside RE2's syntax is refused with its column too.
 
 /// A parsed CEL expression.
 public indirect enum CELExpression: Sendable, Hashable {
@@ -62,11 +64,14 @@ public struct CELParser {
     }
 
     let tokens: [(token: Token, offset: Int)]
+    /// The expression's UTF-8 bytes, to locate an error inside a string literal.
+    var source: [UInt8] = []
     var position = 0
 
     /// The expression of `text`, or a located error.
     public static func parse(_ text: String) throws(CELSyntaxError) -> CELExpression {
         var parser = CELParser(tokens: try lex(text))
+        parser.source = Array(text.utf8)
         let expression = try parser.conditional(depth: 0)
         guard parser.current == .end else { throw parser.error("unexpected \(parser.describe(parser.current))") }
         return expression
@@ -165,6 +170,15 @@ public struct CELParser {
         return true
     }
 
+    /// Where byte `offset` of the value of the string literal starting (at its quote) at
+    /// `start` lies in the expression: an escape is two bytes of source for one of value.
+    func sourceOffset(ofByte offset: Int, inLiteralAt start: Int) -> Int {
+        guard start < source.count, source[start] == UInt8(ascii: "'") || source[start] == UInt8(ascii: "\"") else { return start }
+        var index = start + 1
+        for _ in 0..<offset where index < source.count { index += source[index] == UInt8(ascii: "\\") ? 2 : 1 }
+        return min(index, source.count)
+    }
+
     /// Nesting is bounded so hostile input cannot exhaust the stack.
     static let maximumDepth = 64
 
@@ -237,9 +251,18 @@ public struct CELParser {
                 guard let arity = Self.methods[name] else {
                     throw CELSyntaxError(message: "unsupported method '\(name)'", offset: tokens[nameToken].offset)
                 }
+                let firstArgument = tokens[position].offset
                 let arguments = try arguments(depth: depth)
                 guard arguments.count == arity else {
                     throw CELSyntaxError(message: "\(name) takes \(arity) argument\(arity == 1 ? "" : "s")", offset: tokens[nameToken].offset)
+                }
+                if name == "matches", case .literal(.string(let pattern)) = arguments[0] {
+                    do {
+                        _ = try CELRegex(pattern)
+                    } catch {
+                        let offset = sourceOffset(ofByte: error.offset, inLiteralAt: firstArgument)
+                        throw CELSyntaxError(message: "invalid regular expression: \(error.message)", offset: offset)
+                    }
                 }
                 expression = .call(name, target: expression, arguments)
             } else if accept("[") {
