@@ -129,6 +129,7 @@ if .build/debug/palisade compile samples/*.yaml scripts/fixtures/admin-network-p
   fi
 else
   fail "palisade compile with admin_network_policy: $(cat "$work/anp-compile.log")"
+fi
 # cni: cilium. kubernetes-validate and network-config-analyzer know no CiliumNetworkPolicy: they
 # judge each file without them (the policies only add egress to dns: names, outside both).
 cilium="$work/cilium"
@@ -159,6 +160,7 @@ if .build/debug/palisade compile samples/*.yaml --target kubernetes --set kubern
   done
 else
   fail "palisade compile --set kubernetes.cni=cilium: $(cat "$work/cilium-compile.log")"
+fi
 # Overlay: the component over each sample team's base, built by kubectl kustomize. The samples are
 # compiled to $work/overlay/out so that samples/apps/POLICY/kubernetes/kustomization.yaml (copied to
 # $work/overlay) finds its component at ../../../../out/kubernetes/POLICY.
