@@ -15,7 +15,7 @@
 #  - compiles every sample and scripts/fixtures/admin-network-policy.yaml again with
 #    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
 #    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
-#    network-policy-api CRD schema from $PALISADE_ANP_CRD or $PALISADE_SHARED/schemas (else SKIPPED).
+#    network-policy-api CRD schema where scripts/anp-crd.sh finds it (else SKIPPED).
 #  - with `--set kubernetes.cni=cilium` (a block of its own): every sample compiles and reads
 #    back; the CiliumNetworkPolicies pass scripts/kubernetes-check.py cilium (fields and types
 #    from Cilium's policy API reference, every toFQDNs name a dns: destination of the spec, the
@@ -92,7 +92,7 @@ fi
 # rule order, Deny/Pass) independently of palisade, and must equal the reader's relation. Then the
 # AdminNetworkPolicies are validated against the network-policy-api CRDs' openAPIV3Schema: no PyPI
 # package ships those CRDs and the schema is never copied into the repository, so the check reads
-# them from $PALISADE_ANP_CRD (a CRD file or folder) or ${PALISADE_SHARED:-../shared}/schemas/,
+# them where scripts/anp-crd.sh finds them ($PALISADE_ANP_CRD, ../shared/schemas, ~/.cache/palisade),
 # and prints SKIPPED for that check alone when neither has them.
 anp_target=kubernetes
 anp_out="$work/anp-$anp_target"
@@ -116,12 +116,9 @@ if .build/debug/palisade compile samples/*.yaml scripts/fixtures/admin-network-p
       fail "$file (admin_network_policy): connectivity differs"
     fi
   done
-  anp_crd=${PALISADE_ANP_CRD:-}
-  if [ -z "$anp_crd" ] && grep -qls 'kind: AdminNetworkPolicy' "${PALISADE_SHARED:-../shared}"/schemas/*.yaml 2>/dev/null; then
-    anp_crd="${PALISADE_SHARED:-../shared}/schemas"
-  fi
+  anp_crd=$(bash scripts/anp-crd.sh)
   if [ -z "$anp_crd" ]; then
-    echo "SKIPPED: needs the network-policy-api CRD schema (AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1): set PALISADE_ANP_CRD or put the CRDs in ${PALISADE_SHARED:-../shared}/schemas/"
+    echo "SKIPPED: needs the network-policy-api CRD schema (AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1): set PALISADE_ANP_CRD or put the CRDs where scripts/anp-crd.sh looks"
   elif "$venv/bin/python" scripts/anp-check.py schema "$anp_crd" "${anp_files[@]}"; then
     pass
   else
