@@ -15,7 +15,7 @@
 #  - compiles every sample and scripts/fixtures/admin-network-policy.yaml again with
 #    admin_network_policy: true: nca's connectivity with the AdminNetworkPolicies applied by
 #    scripts/anp-check.py equals the reader's; the AdminNetworkPolicies validate against the
-#    network-policy-api CRD schema where scripts/anp-crd.sh finds it (else SKIPPED).
+#    network-policy-api CRD schema where scripts/anp-conformance.sh finds it (else SKIPPED).
 #  - with `--set kubernetes.cni=cilium` (a block of its own): every sample compiles and reads
 #    back; the CiliumNetworkPolicies pass scripts/kubernetes-check.py cilium (fields and types
 #    from Cilium's policy API reference, every toFQDNs name a dns: destination of the spec, the
@@ -85,48 +85,9 @@ if .build/debug/palisade compile samples/*.yaml --target kubernetes --out target
 else
   fail "palisade compile --check: $(cat "$work/compile.log")"
 fi
-# admin_network_policy (a separate block): every sample and scripts/fixtures/admin-network-policy.yaml
-# compiled again with the option. network-config-analyzer 2.1.0 skips AdminNetworkPolicy and
-# BaselineAdminNetworkPolicy (it has no parser for them), so its NetworkPolicy connectivity goes
-# through scripts/anp-check.py apply, which applies the file's AdminNetworkPolicies (priority,
-# rule order, Deny/Pass) independently of palisade, and must equal the reader's relation. Then the
-# AdminNetworkPolicies are validated against the network-policy-api CRDs' openAPIV3Schema: no PyPI
-# package ships those CRDs and the schema is never copied into the repository, so the check reads
-# them where scripts/anp-crd.sh finds them ($PALISADE_ANP_CRD, ../shared/schemas, ~/.cache/palisade),
-# and prints SKIPPED for that check alone when neither has them.
-anp_target=kubernetes
-anp_out="$work/anp-$anp_target"
-if .build/debug/palisade compile samples/*.yaml scripts/fixtures/admin-network-policy.yaml --target "$anp_target" --out "$anp_out" \
-  --set "$anp_target.admin_network_policy=true" --dump-read >"$work/anp-read.json" 2>"$work/anp-compile.log"; then
-  pass
-  anp_files=("$anp_out/$anp_target"/*/manifests.yaml)
-  for file in "${anp_files[@]}"; do
-    policy=$(basename "$(dirname "$file")")
-    "$ncavenv/bin/nca" --connectivity -r "$file" -o txt_no_fw_rules >"$work/$policy-anp-nca.txt" 2>"$work/$policy-anp-nca.err"
-    status=$?
-    if [ $status -ne 0 ]; then fail "$file (admin_network_policy): nca exited $status: $(cat "$work/$policy-anp-nca.err")"; continue; fi
-    if ! python3 scripts/nca-pairs.py <"$work/$policy-anp-nca.txt" >"$work/$policy-anp-nca.json"; then fail "$file (admin_network_policy): cannot read nca's output"; continue; fi
-    if ! "$venv/bin/python" scripts/anp-check.py apply "$work/$policy-anp-nca.json" "$file" >"$work/$policy-anp-applied.json"; then
-      fail "$file (admin_network_policy): anp-check apply"
-      continue
-    fi
-    if "$venv/bin/python" scripts/openshift-check.py compare "$work/$policy-anp-applied.json" "$work/anp-read.json" "$policy" "$file" "$anp_target"; then
-      pass
-    else
-      fail "$file (admin_network_policy): connectivity differs"
-    fi
-  done
-  anp_crd=$(bash scripts/anp-crd.sh)
-  if [ -z "$anp_crd" ]; then
-    echo "SKIPPED: needs the network-policy-api CRD schema (AdminNetworkPolicy, BaselineAdminNetworkPolicy, v1alpha1): set PALISADE_ANP_CRD or put the CRDs where scripts/anp-crd.sh looks"
-  elif "$venv/bin/python" scripts/anp-check.py schema "$anp_crd" "${anp_files[@]}"; then
-    pass
-  else
-    fail "AdminNetworkPolicy schema ($anp_crd)"
-  fi
-else
-  fail "palisade compile with admin_network_policy: $(cat "$work/anp-compile.log")"
-fi
+# admin_network_policy: the checks shared with OpenShift (scripts/anp-conformance.sh).
+source scripts/anp-conformance.sh
+anp_conformance kubernetes
 # cni: cilium. kubernetes-validate and network-config-analyzer know no CiliumNetworkPolicy: they
 # judge each file without them (the policies only add egress to dns: names, outside both).
 cilium="$work/cilium"
