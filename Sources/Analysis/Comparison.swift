@@ -25,14 +25,19 @@ public struct Comparison: Sendable {
     /// Gaps left out because a baseline holds them (`compare --baseline`), per target.
     public private(set) var baselined: [TargetName: Int] = [:]
 
-    /// Leaves out the gaps `accepted` says a baseline holds; they are counted in `baselined`.
-    public mutating func removeGaps(accepted: (TargetName, Gap) -> Bool) {
+    /// Replaces each gap by what a baseline does not hold of it (`remaining`: nothing, the
+    /// gap, or the parts of a connection it holds in part); a gap held back whole or in part
+    /// is counted in `baselined`.
+    public mutating func narrowGaps(remaining: (TargetName, Gap) -> [Gap]) {
         for index in targets.indices {
             let target = targets[index].target
-            let before = targets[index].gaps.count
-            targets[index].gaps.removeAll { accepted(target, $0) }
-            let removed = before - targets[index].gaps.count
-            if removed > 0 { baselined[target] = removed }
+            var held = 0
+            targets[index].gaps = targets[index].gaps.flatMap { gap in
+                let rest = remaining(target, gap)
+                if rest != [gap] { held += 1 }
+                return rest
+            }
+            if held > 0 { baselined[target] = held }
         }
     }
 

@@ -137,7 +137,7 @@ extension Commands {
             }
         }
         if let baseline {
-            comparison.removeGaps { target, gap in baseline.fingerprints.contains(CompareReport.fingerprint(target: target, gap: gap)) }
+            CompareReport.apply(baseline, to: &comparison)
         }
         output.stdout =
             switch request.format {

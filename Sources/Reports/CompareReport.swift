@@ -6,9 +6,32 @@ import YAML
 /// `palisade compare` rendered: text for a terminal, JSON for tools, Markdown for a pull request.
 public enum CompareReport {
     /// A gap's fingerprint for baselines: its target, kind and subject (`web -> api on
-    /// tcp/8080`, `web: user`), never a line number.
+    /// tcp/8080`, `web: user`), never a line number. A list of workloads is written whole
+    /// (`a, b, c, d -> api on tcp/8080`, where a report abbreviates it), so that a baseline
+    /// holds every pair it accepted (`CompareBaseline`).
     public static func fingerprint(target: TargetName, gap: Gap) -> String {
-        "\(target.rawValue):\(gap.kind.rawValue):\(Comparison.line(gap))"
+        "\(target.rawValue):\(gap.kind.rawValue):\(fingerprintLine(gap))"
+    }
+
+    static func fingerprintLine(_ gap: Gap) -> String {
+        guard Comparison.isConnection(gap), let connection = gap.connection else { return Comparison.line(gap) }
+        if connection.source == connection.destination, case .workload(let name) = connection.source {
+            return "between replicas of \(name) on \(connection.ports)"
+        }
+        return "\(fingerprintText(connection.source)) -> \(fingerprintText(connection.destination)) on \(connection.ports)"
+    }
+
+    /// An end of a connection in a fingerprint: every name of a list.
+    static func fingerprintText(_ endpoint: Endpoint) -> String {
+        if case .workloads(let names) = endpoint { return names.joined(separator: ", ") }
+        return endpoint.description
+    }
+
+    /// Leaves out of `comparison` what `baseline` holds (`CompareBaseline`): whole gaps, and
+    /// the pairs of a connection it holds in part.
+    public static func apply(_ baseline: Baseline, to comparison: inout Comparison) {
+        let held = CompareBaseline(baseline.fingerprints)
+        comparison.narrowGaps { target, gap in held.remaining(gap, target: target) }
     }
 
     /// The line that says how many gaps a baseline held back, if any.
