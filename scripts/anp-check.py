@@ -13,7 +13,10 @@ ascending priority, their rules in order, the first rule matching a connection d
 Deny removes it, Pass leaves it to NetworkPolicy. An Allow rule (which can open what
 NetworkPolicy closes, per direction) or a BaselineAdminNetworkPolicy (which needs to know which
 pods NetworkPolicy isolates) cannot be judged from nca's pairs and fails the check, as do two
-AdminNetworkPolicies with the same priority and different actions (their order is undefined).
+AdminNetworkPolicies with the same priority (their order is undefined, and OVN-Kubernetes
+releases refuse the second), and a `networks` peer holding a whole address family (the platform
+checks pod addresses against `networks` too, so it would hold every pod; palisade leaves the
+cluster networks out).
 
 `schema`: validates every AdminNetworkPolicy and BaselineAdminNetworkPolicy of the files
 against the openAPIV3Schema of the network-policy-api CRDs found in CRD_DIR (a CRD file, or a
@@ -198,10 +201,16 @@ def apply(nca_path, manifests):
     for doc in policies:
         by_priority.setdefault(doc["spec"]["priority"], []).append(doc)
     for priority, group in by_priority.items():
-        actions = {rule["action"] for doc in group for direction in ("ingress", "egress") for rule in doc["spec"].get(direction) or []}
-        if len(group) > 1 and len(actions) > 1:
-            print(f"anp-check: priority {priority} is shared by policies with different actions", file=sys.stderr)
+        if len(group) > 1:
+            names = ", ".join(sorted(doc["metadata"]["name"] for doc in group))
+            print(f"anp-check: priority {priority} is shared by {names}", file=sys.stderr)
             return 1
+    for doc in policies:
+        for rule in doc["spec"].get("egress") or []:
+            for peer in rule.get("to") or []:
+                if any(cidr in ("0.0.0.0/0", "::/0") for cidr in peer.get("networks") or []):
+                    print(f"anp-check: {doc['metadata']['name']}: a networks peer holds a whole address family, every pod too", file=sys.stderr)
+                    return 1
     policies.sort(key=lambda doc: doc["spec"]["priority"])
     with open(nca_path) as handle:
         pairs = json.load(handle)

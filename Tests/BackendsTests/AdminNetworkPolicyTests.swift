@@ -81,8 +81,13 @@ import YAML
         #expect(!read.relation.ports(from: a, to: b).contains(.tcp, 22))
         #expect(read.relation.ports(from: a, to: b).contains(.tcp, 80))
         let documents = try admin.files[0].documents().filter { $0["kind"]?.scalar == "AdminNetworkPolicy" }
-        #expect(documents.compactMap { $0["metadata"]?["name"]?.scalar } == ["palisade.t.deny.no-ssh", "palisade.t.deny.no-egress"])
-        #expect(documents.allSatisfy { $0["apiVersion"]?.scalar == "policy.networking.k8s.io/v1alpha1" && $0["spec"]?["priority"]?.scalar == "40" })
+        // Kubernetes knows no cluster networks by default: the deny to every outside address stays
+        // subtraction alone, as a `networks` peer would hold the pods too.
+        let names = target == .kubernetes ? ["palisade.t.deny.no-ssh"] : ["palisade.t.deny.no-egress", "palisade.t.deny.no-ssh"]
+        #expect(documents.compactMap { $0["metadata"]?["name"]?.scalar } == names)
+        #expect(documents.allSatisfy { $0["apiVersion"]?.scalar == "policy.networking.k8s.io/v1alpha1" })
+        // One priority each, from the option's, in the order of the names.
+        #expect(documents.compactMap { $0["spec"]?["priority"]?.scalar } == (target == .kubernetes ? ["40"] : ["40", "41"]))
         #expect(admin.files[0].contents.contains("portNumber"))
         if target == .kubernetes { #expect(admin.files[0].contents.contains("need the network-policy-api CRDs")) }
         #expect(!admin.files[0].contents.contains("BaselineAdminNetworkPolicy"), "palisade writes no baseline (README)")
@@ -96,7 +101,10 @@ import YAML
         let emission = try backend(target).emit(policy, options: options(target, .widen, Self.on))
         let lines = try backend(target).rules(
             emission.files, policy: policy, from: Endpoints(workloads: [a]), to: Endpoints(workloads: [b]), ports: PortSet(PortRange(.tcp, 22, 22)))
-        #expect(lines.contains("AdminNetworkPolicy palisade.t.deny.no-ssh (priority 40): egress rule 1 'deny-workloads': Deny a -> b on tcp/22"))
+        #expect(
+            lines.contains(
+                "AdminNetworkPolicy palisade.t.deny.no-ssh (priority \(target == .kubernetes ? 40 : 41)): egress rule 1 'deny-workloads': Deny a -> b on tcp/22"
+            ))
     }
 
     /// The fixture the conformance scripts check with network-config-analyzer: the option
@@ -125,7 +133,7 @@ import YAML
 
     @Test func namesComeFromFlowsNeverPositionsAndThePriorityIsAnOption() throws {
         let unnamed = Self.icmpSpec.replacingOccurrences(of: "name: no-ssh, ", with: "")
-        func names(_ text: String, _ extra: [String: OptionValue] = Self.on) throws -> [String] {
+        func names(_ text: String, _ extra: [String: OptionValue] = Self.on.merging(["cluster_networks": .string("10.128.0.0/14")]) { $1 }) throws -> [String] {
             let emission = try KubernetesBackend().emit(try policy(text), options: options(.kubernetes, .widen, extra))
             return try emission.files[0].documents().filter { $0["kind"]?.scalar == "AdminNetworkPolicy" }.compactMap { $0["metadata"]?["name"]?.scalar }
         }
@@ -140,6 +148,100 @@ import YAML
         extra["admin_network_policy_priority"] = .integer(7)
         let emission = try KubernetesBackend().emit(try policy(Self.icmpSpec), options: options(.kubernetes, .widen, extra))
         #expect(emission.files[0].contents.contains("priority: 7"))
+    }
+
+    func adminDocuments(_ target: TargetName, _ text: String, _ extra: [String: OptionValue] = [:]) throws -> [YAMLNode] {
+        let emission = try backend(target).emit(try policy(text), options: options(target, .widen, Self.on.merging(extra) { $1 }))
+        return try emission.files[0].documents().filter { $0["kind"]?.scalar == "AdminNetworkPolicy" }
+    }
+
+    static let manyDenies = """
+        version: 1
+        name: t
+        segments:
+          front: {}
+          back: {}
+        workloads:
+          a: {segment: front, image: registry.example.com/a:1, ports: [tcp/8080]}
+          b: {segment: back, image: registry.example.com/b:1, ports: [tcp/80, tcp/22, tcp/23, tcp/24]}
+        flows:
+          - {name: a-to-b, from: a, to: b, ports: [all]}
+          - {name: d2, action: deny, from: a, to: b, ports: [tcp/22]}
+          - {name: d1, action: deny, from: a, to: b, ports: [tcp/23]}
+          - {name: d3, action: deny, from: a, to: b, ports: [tcp/24]}
+        """
+
+    /// OVN-Kubernetes refuses a second AdminNetworkPolicy at a priority, and the API leaves
+    /// their order undefined: each takes its own, by name; past the platform's last priority
+    /// they are not written (their denies stay as subtraction).
+    @Test(arguments: targets)
+    func eachPolicyHasItsOwnPriorityByNameUpToThePlatformsLast(target: TargetName) throws {
+        func priorities(_ extra: [String: OptionValue] = [:]) throws -> [String: String] {
+            let documents = try adminDocuments(target, Self.manyDenies, extra)
+            return Dictionary(uniqueKeysWithValues: documents.map { ($0["metadata"]?["name"]?.scalar ?? "", $0["spec"]?["priority"]?.scalar ?? "") })
+        }
+        #expect(try priorities() == ["palisade.t.deny.d1": "40", "palisade.t.deny.d2": "41", "palisade.t.deny.d3": "42"])
+        let last = target == .openshift ? 99 : 1000
+        #expect(
+            try priorities(["admin_network_policy_priority": .integer(last - 1)]) == ["palisade.t.deny.d1": "\(last - 1)", "palisade.t.deny.d2": "\(last)"])
+        let policy = try policy(Self.manyDenies)
+        let settings = Self.on.merging(["admin_network_policy_priority": .integer(last - 1)]) { $1 }
+        _ = try checkRoundTrip(try backend(target), policy, options(target, .widen, settings))
+    }
+
+    /// Flow names need not be unique: two deny flows with one name are two policies, named
+    /// from the name and what each denies, the same when the flows move.
+    @Test(arguments: targets)
+    func denyFlowsThatShareANameAreEachWritten(target: TargetName) throws {
+        let shared = Self.manyDenies.replacingOccurrences(of: "name: d3", with: "name: d1")
+        let names = try adminDocuments(target, shared).compactMap { $0["metadata"]?["name"]?.scalar }
+        #expect(names.count == 3 && names.contains("palisade.t.deny.d2"))
+        #expect(names.filter { $0.hasPrefix("palisade.t.deny.d1-") }.count == 2)
+        var lines = shared.components(separatedBy: "\n")
+        let position = try #require(lines.firstIndex { $0.contains("name: d1, action: deny") })
+        lines.append(lines.remove(at: position))
+        #expect(Set(try adminDocuments(target, lines.joined(separator: "\n")).compactMap { $0["metadata"]?["name"]?.scalar }) == Set(names))
+        let policy = try policy(shared)
+        let a = try #require(policy.workload(named: "a")).id
+        let b = try #require(policy.workload(named: "b")).id
+        let (_, read) = try checkRoundTrip(try backend(target), policy, options(target, .widen, Self.on))
+        #expect(read.relation.ports(from: a, to: b).intersection(PortSet(PortRange(.tcp, 22, 24))).isEmpty)
+    }
+
+    static let outsideDeny = """
+        version: 1
+        name: t
+        networks:
+          ten: [10.0.0.0/8]
+        workloads:
+          a: {image: registry.example.com/a:1, ports: [tcp/8080]}
+          b: {image: registry.example.com/b:1, ports: [tcp/80]}
+        flows:
+          - {name: a-to-b, from: a, to: b, ports: [tcp/80]}
+          - {name: a-out, from: a, to: any, ports: [tcp/443]}
+          - {name: no-out, action: deny, from: a, to: ten, ports: [tcp/443]}
+        """
+
+    /// The platform matches pod addresses against `networks` too: without cluster networks
+    /// (none by default on Kubernetes) no `networks` peer is written; with them, the peer
+    /// leaves them out.
+    @Test func networksPeersNeedTheClusterNetworks() throws {
+        func adminText(_ target: TargetName, _ extra: [String: OptionValue]) throws -> String {
+            let emission = try backend(target).emit(try policy(Self.outsideDeny), options: options(target, .widen, Self.on.merging(extra) { $1 }))
+            return emission.files[0].contents.components(separatedBy: "\n---").filter { $0.contains("kind: AdminNetworkPolicy") }.joined()
+        }
+        #expect(try adminText(.kubernetes, [:]).isEmpty)
+        let kubernetes = try adminText(.kubernetes, ["cluster_networks": .string("10.128.0.0/14")])
+        #expect(kubernetes.contains("networks:") && kubernetes.contains("10.0.0.0/9") && !kubernetes.contains("10.128."))
+        let openshift = try adminText(.openshift, [:])
+        #expect(openshift.contains("networks:") && openshift.contains("10.0.0.0/9") && !openshift.contains("10.128."))
+    }
+
+    /// Cilium implements no AdminNetworkPolicy: the option with `cni: cilium` is a located error.
+    @Test func ciliumAndTheOptionAreALocatedError() throws {
+        let diagnostics = try backend(.kubernetes).validate(options(.kubernetes, .widen, Self.on.merging(["cni": .string("cilium")]) { $1 }))
+        #expect(diagnostics.count == 1 && diagnostics[0].code == .invalidTargetOption && diagnostics[0].message.contains("cilium"))
+        #expect(try backend(.kubernetes).validate(options(.kubernetes, .widen, ["cni": .string("cilium")])).isEmpty)
     }
 
     @Test func wrongOptionValuesAreLocatedErrors() throws {
@@ -303,5 +405,43 @@ import YAML
             + deny.replacingOccurrences(of: "NAME", with: "y").replacingOccurrences(of: "ACTION", with: "Allow")
         #expect(throws: ReadFailure.self) { try read(target, adding: two) }
         #expect(throws: ReadFailure.self) { try read(target, adding: deny.replacingOccurrences(of: "ACTION", with: "Drop")) }
+    }
+
+    static func networksDeny(_ cidrs: String) -> String {
+        """
+        apiVersion: policy.networking.k8s.io/v1alpha1
+        kind: AdminNetworkPolicy
+        metadata: {name: wide}
+        spec:
+          priority: 3
+          subject: {pods: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: front}}, podSelector: {}}}
+          egress:
+          - {name: r, action: Deny, to: [{networks: [\(cidrs)]}]}
+
+        """
+    }
+
+    /// A `networks` peer holds the pods whose addresses it holds: all of them when it holds
+    /// every cluster network, which the reader applies; part of them, or any when the reader
+    /// knows no cluster networks (Kubernetes without `cluster_networks`), fails the read.
+    @Test func theReaderMatchesPodsAgainstNetworksPeersByTheClusterNetworks() throws {
+        let policy = try policy(Self.icmpSpec)
+        let a = try #require(policy.workload(named: "a")).id
+        let b = try #require(policy.workload(named: "b")).id
+        let whole = try read(.openshift, adding: Self.networksDeny("0.0.0.0/0, '::/0'"))
+        #expect(whole.relation.ports(from: a, to: b).isEmpty, "0.0.0.0/0 and ::/0 hold every pod")
+        #expect(throws: ReadFailure.self) { try read(.openshift, adding: Self.networksDeny("10.128.0.0/16")) }
+        let apart = try read(.openshift, adding: Self.networksDeny("192.0.2.0/24"))
+        #expect(apart.relation.ports(from: a, to: b).contains(.tcp, 80))
+        do {
+            _ = try read(.kubernetes, adding: Self.networksDeny("192.0.2.0/24"))
+            Issue.record("a networks peer read without cluster networks")
+        } catch let failure as ReadFailure {
+            #expect(failure.description.contains("cluster_networks") && failure.description.contains("wide"))
+        }
+        let known = try self.policy(Self.icmpSpec + "\ntargets:\n  kubernetes: {cluster_networks: \"10.128.0.0/14\"}\n")
+        var file = try KubernetesBackend().emit(known, options: options(.kubernetes, .widen)).files[0]
+        file.contents += "---\n" + Self.networksDeny("0.0.0.0/0")
+        #expect(try KubernetesBackend().read([file], policy: known).relation.ports(from: a, to: b).isEmpty)
     }
 }

@@ -211,7 +211,8 @@ extension ClusterNetwork {
 }
 
 /// The order of AdminNetworkPolicies that share a priority is not defined by the API: the
-/// platform may apply either first. Harmless when all their rules take one action.
+/// platform may apply either first. Harmless when all their rules take one action. (The
+/// policies Palisade writes each have their own priority; this guards files from elsewhere.)
 enum AdminNetworkPolicyOrder {
     /// A problem with `policies`' priorities, or nil.
     static func ambiguity(_ policies: [AdminNetworkPolicy]) -> String? {
@@ -233,8 +234,11 @@ enum AdminNetworkPolicyOrder {
 public struct AdminNetworkPolicyOptions: Sendable, Hashable {
     /// Write deny flows as AdminNetworkPolicies too.
     public var enabled = false
-    /// The priority of every AdminNetworkPolicy the policy writes (0 to 1000, lower first).
+    /// The priority of the first AdminNetworkPolicy the policy writes (lower first); the others
+    /// take the next ones, one each, in the order of their names.
     public var priority = AdminNetworkPolicyOptions.defaultPriority
+    /// The priorities the platform takes: AdminNetworkPolicies past its end are not written.
+    public var priorities = AdminNetworkPolicyOptions.priorities
 
     static let defaultPriority = 40
     /// The API's range.
@@ -253,14 +257,16 @@ public struct AdminNetworkPolicyOptions: Sendable, Hashable {
     static func prioritySpec(_ priorities: ClosedRange<Int>) -> OptionSpec {
         OptionSpec(
             name: "admin_network_policy_priority",
-            summary: "the priority of the AdminNetworkPolicies written (lower is evaluated first); use one no other AdminNetworkPolicy "
-                + "of the cluster has: the order of two with the same priority is undefined",
+            summary: "the priority of the first AdminNetworkPolicy written (lower is evaluated first); each next one, in the order of "
+                + "their names, takes the next priority up to \(priorities.upperBound): keep that range free of the cluster's other "
+                + "AdminNetworkPolicies",
             defaultValue: String(defaultPriority), kind: .integer(priorities))
     }
 
     public init() {}
 
     init(reading reader: inout OptionReader, priorities: ClosedRange<Int> = Self.priorities) {
+        self.priorities = priorities
         enabled = reader.boolean("admin_network_policy", default: false)
         priority = reader.integer("admin_network_policy_priority", in: priorities, default: Self.defaultPriority)
     }

@@ -13,14 +13,19 @@ import YAML
 // denies of `dns:` names.
 
 extension OpenShiftPlan {
+    /// What a deny flow denies, from names (for a name's hash: stable when flows move).
+    func adminContent(_ flow: Flow) -> String {
+        let sources = flow.sources.workloads.map { policy.workloads[$0.index].name }.sorted().joined(separator: ",")
+        let destinations = flow.destinations.workloads.map { policy.workloads[$0.index].name }.sorted().joined(separator: ",")
+        return "\(sources)>\(destinations)|\(flow.destinations.external.summary)|\(flow.ports)"
+    }
+
     /// The name of a deny flow's AdminNetworkPolicy: from the flow's name, or from what it
     /// denies when it has none, never from its position.
     func adminPolicyName(_ flow: Flow) -> String {
         let base = "palisade.\(options.namespacePrefix)\(policy.name).deny."
         if let name = flow.name { return base + name }
-        let sources = flow.sources.workloads.map { policy.workloads[$0.index].name }.joined(separator: ",")
-        let destinations = flow.destinations.workloads.map { policy.workloads[$0.index].name }.joined(separator: ",")
-        return base + StableName.shortHash("\(sources)>\(destinations)|\(flow.destinations.external.summary)|\(flow.ports)")
+        return base + StableName.shortHash(adminContent(flow))
     }
 
     /// Pods of `workloads`, as an AdminNetworkPolicy subject or peer: their namespaces by name
@@ -57,10 +62,20 @@ extension OpenShiftPlan {
     static let adminNetworksPerPeer = 25
     static let adminPeersPerRule = 100
 
+    /// One AdminNetworkPolicy per deny flow, each at its own priority: the option's, then the
+    /// next ones in the order of their names (OVN-Kubernetes refuses two at one priority, and
+    /// the API leaves their order undefined). Flow names need not be unique: flows that share
+    /// one and deny different things take the name and a hash of what each denies. Policies
+    /// past the platform's last priority are not written: their denies stay as subtraction
+    /// alone, with its gaps. Without cluster networks (`cluster_networks`, none by default on
+    /// Kubernetes) no `networks` peer is written: the platform matches pod addresses against it
+    /// too, so a deny of outside addresses that include the pod network would cut pods off
+    /// each other; outside addresses stay as subtraction alone, with its gaps.
     mutating func buildAdminPolicies() {
         guard options.admin.enabled else { return }
+        let knowsCluster = !options.clusterNetworks.isEmpty
         let outside = AddressSet.all.subtracting(options.clusterNetworks)
-        var seen = Set<String>()
+        var candidates: [(name: String, content: String, subject: AdminNetworkPolicy.Peer, rules: [AdminNetworkPolicy.Rule])] = []
         for flow in policy.flows where flow.action == .deny && !flow.sources.workloads.isEmpty {
             guard let ports = Self.adminPorts(flow.ports) else { continue }
             var rules: [AdminNetworkPolicy.Rule] = []
@@ -68,7 +83,7 @@ extension OpenShiftPlan {
                 rules.append(.init(name: "deny-workloads", action: .deny, peers: [adminPods(flow.destinations.workloads)], ports: ports))
             }
             let external = flow.destinations.external
-            let addresses = external.addresses.intersection(outside)
+            let addresses = knowsCluster ? external.addresses.intersection(outside) : .empty
             if !addresses.isEmpty {
                 let cidrs = Self.adminNetworks(addresses, names: external.dns.isAll)
                 let peers = stride(from: 0, to: cidrs.count, by: Self.adminNetworksPerPeer).map {
@@ -81,11 +96,22 @@ extension OpenShiftPlan {
                 }
             }
             guard !rules.isEmpty else { continue }
-            let name = adminPolicyName(flow)
-            // Two unnamed flows that deny the same are one policy.
-            guard seen.insert(name).inserted else { continue }
-            network.adminPolicies.append(
-                AdminNetworkPolicy(name: name, priority: options.admin.priority, subject: adminPods(flow.sources.workloads), ingress: [], egress: rules))
+            candidates.append((adminPolicyName(flow), adminContent(flow), adminPods(flow.sources.workloads), rules))
+        }
+        // A name whose flows deny different things: each takes a hash of what it denies.
+        var contents: [String: Set<String>] = [:]
+        for candidate in candidates { contents[candidate.name, default: []].insert(candidate.content) }
+        var named: [String: (subject: AdminNetworkPolicy.Peer, rules: [AdminNetworkPolicy.Rule])] = [:]
+        for candidate in candidates {
+            let shared = (contents[candidate.name]?.count ?? 0) > 1
+            let name = shared ? candidate.name + "-" + StableName.shortHash(candidate.content) : candidate.name
+            // Flows that share a name and deny the same are one policy.
+            if named[name] == nil { named[name] = (candidate.subject, candidate.rules) }
+        }
+        let last = options.admin.priorities.upperBound
+        for (rank, name) in named.keys.sorted().enumerated() where options.admin.priority + rank <= last {
+            let (subject, rules) = named[name]!
+            network.adminPolicies.append(AdminNetworkPolicy(name: name, priority: options.admin.priority + rank, subject: subject, ingress: [], egress: rules))
         }
     }
 }
@@ -178,6 +204,7 @@ extension OpenShiftReader {
             priority = value
         }
         let subject = try adminPeer(spec["subject"], "subject of \(name)", egress: false)
+        var cluster: AddressSet? = nil
         func rules(_ key: String, _ side: String) throws -> [AdminNetworkPolicy.Rule] {
             try spec[key].map { try list($0, "\(key) of \(name)") }?.map { rule in
                 let action: AdminNetworkPolicy.Action
@@ -187,13 +214,44 @@ extension OpenShiftReader {
                 case "Pass" where !baseline: action = .pass
                 default: throw ReadFailure(Self.file, "\(kind) \(name): a rule whose action is not \(baseline ? "Allow or Deny" : "Allow, Deny or Pass")")
                 }
-                let peers = try list(rule[side], "\(side) of a rule of \(name)").map { try adminPeer($0, "a peer of \(name)", egress: key == "egress") }
+                let peers = try list(rule[side], "\(side) of a rule of \(name)").flatMap { node in
+                    try adminPods(of: adminPeer(node, "a peer of \(name)", egress: key == "egress"), node, kind: kind, name: name, cluster: &cluster)
+                }
                 guard !peers.isEmpty else { throw ReadFailure(Self.file, "\(kind) \(name): a rule with no peers") }
                 let ports = try rule["ports"].map { try list($0, "ports").map(adminPort) }
                 return AdminNetworkPolicy.Rule(name: rule["name"]?.scalar ?? "", action: action, peers: peers, ports: ports)
             } ?? []
         }
         return AdminNetworkPolicy(name: name, priority: priority, subject: subject, ingress: try rules("ingress", "from"), egress: try rules("egress", "to"))
+    }
+
+    /// `peer`, and for a `networks` peer the pods it matches too: the platform checks pod
+    /// addresses against it as well, and a file reader knows pods only by the cluster
+    /// networks. A peer that holds every cluster network matches every pod; one that holds
+    /// part of them, or any when the reader knows no cluster networks, fails the read.
+    func adminPods(of peer: AdminNetworkPolicy.Peer, _ node: YAMLNode, kind: String, name: String, cluster: inout AddressSet?) throws
+        -> [AdminNetworkPolicy.Peer]
+    {
+        guard case .networks(let cidrs) = peer else { return [peer] }
+        let known = cluster ?? clusterNetworks ?? OpenShiftOptions.of(policy, target: .openshift).clusterNetworks
+        cluster = known
+        let place = "\(kind) \(name) (line \(node.range.start.line))"
+        guard !known.isEmpty else {
+            throw ReadFailure(
+                Self.file,
+                "\(place): a networks peer, which the platform matches against pod addresses too, and no cluster networks to tell "
+                    + "which pods it holds: set the target option cluster_networks")
+        }
+        let addresses = cidrs.reduce(AddressSet.empty) { $0.union($1.addressSet) }
+        let held = known.intersection(addresses)
+        if held.isEmpty { return [peer] }
+        guard held == known else {
+            throw ReadFailure(
+                Self.file,
+                "\(place): networks \(cidrs.map(\.description).joined(separator: ", ")) hold part of the cluster networks: "
+                    + "which pods they match depends on pod addresses, which the files do not say")
+        }
+        return [peer, .namespaces(.everything)]
     }
 
     func adminPeer(_ node: YAMLNode?, _ what: String, egress: Bool) throws -> AdminNetworkPolicy.Peer {

@@ -75,6 +75,15 @@ public struct KubernetesOptions: BackendOptions {
         clusterNetworks = (OpenShiftOptions.cidrs(text) ?? []).reduce(AddressSet.empty) { $0.union($1.addressSet) }
         admin = AdminNetworkPolicyOptions(reading: &reader)
         cni = reader.choice("cni", default: CNI.any)
+        if admin.enabled && cni == .cilium {
+            // Cilium implements no AdminNetworkPolicy (cilium/cilium#23380 closed unimplemented):
+            // the Deny rules would be applied and never enforced.
+            reader.report(
+                .error(
+                    .invalidTargetOption, "option 'admin_network_policy' of target kubernetes cannot be true with cni: cilium",
+                    at: options.option("admin_network_policy")?.value.range ?? options.origin,
+                    help: "Cilium does not implement AdminNetworkPolicy: its Deny rules would not be enforced; leave the option out"))
+        }
         output = reader.choice(OutputMode.spec.name, default: OutputMode.complete)
     }
 

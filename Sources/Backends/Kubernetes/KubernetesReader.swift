@@ -19,6 +19,7 @@ struct KubernetesReader {
     func parse() throws -> OpenShiftReader.Parsed {
         var reader = OpenShiftReader(policy: policy, files: files, application: application)
         reader.passThrough = [CiliumPolicy.kind]
+        reader.clusterNetworks = KubernetesOptions.of(policy, target: .kubernetes).clusterNetworks
         var parsed = try reader.parse()
         try readCilium(&parsed)
         let foreign =

@@ -15,6 +15,9 @@ struct OpenShiftReader {
     var application: [YAMLNode]? = nil
     /// Kinds another reader reads (Kubernetes' CiliumNetworkPolicy): kept in `Parsed.passed`.
     var passThrough: Set<String> = []
+    /// The pod and service networks, which AdminNetworkPolicy `networks` peers are checked
+    /// against: nil for the openshift target's `cluster_networks` (`AdminNetworkPolicyPlan.swift`).
+    var clusterNetworks: AddressSet? = nil
 
     /// The file it reads.
     static let file = OpenShiftEmitter.file
