@@ -381,6 +381,26 @@ struct KubeApplication {
         component: [OutputFile], application: [ApplicationFile], policy: Policy, namespace: (String) -> String, read: ([YAMLNode]?) throws -> ReadBack,
         refusal: (Workload, String, ReadBack) -> String?
     ) throws -> Deployment {
+        try deployment(
+            component: component, application: application, policy: policy, namespace: namespace, read: read,
+            refusals: { workload, kind, readBack in refusal(workload, kind, readBack).map { [Refusal(reason: $0, container: nil, key: nil)] } ?? [] })
+    }
+
+    /// Why the platform refuses a workload's pods: in words, the team's container it is about
+    /// (nil: the pod or the object), and the runtime key of the gap that reports it (nil: the
+    /// key of the first gap the team's fields open, else `user`).
+    struct Refusal {
+        var reason: String
+        var container: String?
+        var key: RuntimeKey?
+    }
+
+    /// `deployment` with each of the platform's refusals of a workload's pods reported as a
+    /// gap, at the team's container it names, else at the team's object.
+    func deployment(
+        component: [OutputFile], application: [ApplicationFile], policy: Policy, namespace: (String) -> String, read: ([YAMLNode]?) throws -> ReadBack,
+        refusals: (Workload, String, ReadBack) -> [Refusal]
+    ) throws -> Deployment {
         var documents: [YAMLNode] = []
         for file in application where file.path.hasSuffix(".yaml") || file.path.hasSuffix(".yml") {
             documents += try Self.load(file).filter { document in
@@ -425,15 +445,26 @@ struct KubeApplication {
                 try checkSelector(built[index], original: documents[index], subject: "\(kind) \(namespace)/\(workload.name)")
                 let found = weakening(built[index], workload: workload)
                 gaps += found
-                if let reason = refusal(workload, kind, readBack) {
+                for refused in refusals(workload, kind, readBack) {
+                    let container = refused.container.flatMap { Self.container(named: $0, in: built[index]) }
                     gaps.append(
                         .runtime(
-                            target: platform.target, workload: workload.name, key: found.first.flatMap(\.runtimeKey) ?? .user, reason: reason,
-                            origin: found.first?.origin ?? built[index].range))
+                            target: platform.target, workload: workload.name, key: refused.key ?? found.first.flatMap(\.runtimeKey) ?? .user,
+                            reason: refused.reason, origin: container?.range ?? found.first?.origin ?? built[index].range))
                 }
             }
         }
         return Deployment(readBack: readBack, gaps: gaps)
+    }
+
+    /// The container, init container or ephemeral container `name` of a workload's pod template.
+    static func container(named name: String, in document: YAMLNode) -> YAMLNode? {
+        guard let pod = Kustomize.at(document, ["spec", "template", "spec"]) else { return nil }
+        for kind in ["initContainers", "containers", "ephemeralContainers"] {
+            guard let list = pod[kind], case .sequence(let containers) = list.content else { continue }
+            if let found = containers.first(where: { $0["name"]?.scalar == name }) { return found }
+        }
+        return nil
     }
 
     /// The team's field that puts a merged workload's pods on its node's network: its

@@ -8,7 +8,8 @@ struct KubernetesReader {
     let policy: Policy
     let files: [OutputFile]
     /// The cluster's network plugin: only Cilium serves CiliumNetworkPolicies.
-    var cni: KubernetesOptions.CNI = .any
+    /// Required: a reader built without the target's option would refuse its own Cilium policies.
+    let cni: KubernetesOptions.CNI
     /// The team's own documents under `--with` (`KubernetesApplication.swift`): read as
     /// `OpenShiftReader` reads them, and a workload refused by admission has no runtime
     /// instead of failing the read.
@@ -79,6 +80,42 @@ struct KubernetesReader {
             }
             result[record.workload] = record.security.profile(
                 writablePaths: record.writablePaths, resources: record.resources, apparmor: record.security.apparmor)
+        }
+        return result
+    }
+
+    /// Why Pod Security Admission refuses a workload's pods at `level`, as the admission plugin
+    /// judges a pod: its own fields (host namespaces, volumes), then each init container,
+    /// container and ephemeral container of `object`'s pod template, with the pod's security
+    /// context as its defaults. Empty when the level admits the pod.
+    func podSecurityRefusals(_ record: OpenShiftReader.DeploymentRecord, object: YAMLNode, level: PodSecurityLevel) throws -> [KubeApplication.Refusal] {
+        let prefix = "Pod Security Admission refuses its pods: namespace \(record.namespace) enforces level \(level.rawValue), and "
+        var result: [KubeApplication.Refusal] = []
+        let pod = record.security
+        let podLevel = PodSecurityLevel.violations(pod, of: level, scope: .pod)
+        if !podLevel.isEmpty {
+            let key: RuntimeKey = pod.hostNetwork ? .hostNetwork : pod.hostPID ? .hostPID : pod.hostIPC ? .hostIPC : .readOnlyRoot
+            result.append(KubeApplication.Refusal(reason: prefix + "they ask for \(podLevel.joined(separator: "; "))", container: nil, key: key))
+        }
+        let path = ["spec", "template", "spec"]
+        guard let template = Kustomize.at(object, path) else { return result }
+        let reader = OpenShiftReader(policy: policy, files: files, application: application ?? [])
+        for (field, words) in [("initContainers", "init container"), ("containers", "container"), ("ephemeralContainers", "ephemeral container")] {
+            guard let list = template[field], case .sequence(let containers) = list.content else { continue }
+            for container in containers {
+                // The pod with this container alone, read as the reader reads a workload's.
+                let single = Kustomize.updating(object, path[...], range: object.range) {
+                    Kustomize.setting("containers", YAMLNode(.sequence([container]), range: list.range), in: $0)
+                }
+                let security = try reader.deployment(single, workload: record.workload, namespace: record.namespace).security
+                let refused = PodSecurityLevel.violations(security, of: level, scope: .container)
+                guard !refused.isEmpty else { continue }
+                let name = container["name"]?.scalar ?? "?"
+                result.append(
+                    KubeApplication.Refusal(
+                        reason: prefix + "its \(words) \(name) asks for \(refused.joined(separator: "; "))", container: name,
+                        key: KubernetesBackend.loosestKey(security)))
+            }
         }
         return result
     }

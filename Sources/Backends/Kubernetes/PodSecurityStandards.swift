@@ -27,37 +27,47 @@ enum PodSecurityLevel: String, Sendable, Hashable, CaseIterable, Comparable {
     /// Volume types the restricted level allows.
     static let restrictedVolumes: Set<String> = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]
 
+    /// Where a control is set: on the pod (host namespaces, volumes) or on a container (the
+    /// rest, with the pod's security context as its defaults).
+    enum Scope: Sendable {
+        case pod, container
+    }
+
     /// What keeps a pod below baseline: the controls it breaks, in words (empty: none).
-    static func baselineViolations(_ pod: PodSecurity) -> [String] {
-        var found: [String] = []
-        if pod.hostNetwork { found.append("hostNetwork") }
-        if pod.hostPID { found.append("hostPID") }
-        if pod.hostIPC { found.append("hostIPC") }
-        if pod.privileged == true { found.append("privileged") }
+    static func baselineViolations(_ pod: PodSecurity) -> [String] { baselineControls(pod).map(\.words) }
+
+    /// What keeps a pod below restricted besides the baseline controls.
+    static func restrictedViolations(_ pod: PodSecurity) -> [String] { restrictedControls(pod).map(\.words) }
+
+    private static func baselineControls(_ pod: PodSecurity) -> [(words: String, scope: Scope)] {
+        var found: [(words: String, scope: Scope)] = []
+        if pod.hostNetwork { found.append(("hostNetwork", .pod)) }
+        if pod.hostPID { found.append(("hostPID", .pod)) }
+        if pod.hostIPC { found.append(("hostIPC", .pod)) }
+        if pod.privileged == true { found.append(("privileged", .container)) }
         let extra = pod.add.filter { !baselineCapabilities.contains($0) }
-        if !extra.isEmpty { found.append("adds capabilities \(extra.joined(separator: ", "))") }
-        if pod.volumeTypes.contains("hostPath") { found.append("hostPath volumes") }
-        if pod.hostPorts { found.append("host ports") }
-        if pod.seccomp == .unconfined { found.append("seccomp Unconfined") }
-        if pod.apparmor == .unconfined { found.append("AppArmor Unconfined") }
+        if !extra.isEmpty { found.append(("adds capabilities \(extra.joined(separator: ", "))", .container)) }
+        if pod.volumeTypes.contains("hostPath") { found.append(("hostPath volumes", .pod)) }
+        if pod.hostPorts { found.append(("host ports", .container)) }
+        if pod.seccomp == .unconfined { found.append(("seccomp Unconfined", .container)) }
+        if pod.apparmor == .unconfined { found.append(("AppArmor Unconfined", .container)) }
         return found
     }
 
-    /// What keeps a pod below restricted besides the baseline controls.
-    static func restrictedViolations(_ pod: PodSecurity) -> [String] {
-        var found: [String] = []
+    private static func restrictedControls(_ pod: PodSecurity) -> [(words: String, scope: Scope)] {
+        var found: [(words: String, scope: Scope)] = []
         let volumes = pod.volumeTypes.subtracting(restrictedVolumes)
-        if !volumes.isEmpty { found.append("volume types \(volumes.sorted().joined(separator: ", "))") }
-        if pod.allowPrivilegeEscalation != false { found.append("allowPrivilegeEscalation is not false") }
-        if pod.runAsNonRoot != true { found.append("runAsNonRoot is not true") }
-        if pod.runAsUser == 0 { found.append("runAsUser is 0") }
+        if !volumes.isEmpty { found.append(("volume types \(volumes.sorted().joined(separator: ", "))", .pod)) }
+        if pod.allowPrivilegeEscalation != false { found.append(("allowPrivilegeEscalation is not false", .container)) }
+        if pod.runAsNonRoot != true { found.append(("runAsNonRoot is not true", .container)) }
+        if pod.runAsUser == 0 { found.append(("runAsUser is 0", .container)) }
         switch pod.seccomp {
         case .runtimeDefault?, .localhost?: break
-        default: found.append("no RuntimeDefault or Localhost seccomp profile")
+        default: found.append(("no RuntimeDefault or Localhost seccomp profile", .container))
         }
-        if !pod.drop.contains("ALL") { found.append("capabilities do not drop ALL") }
+        if !pod.drop.contains("ALL") { found.append(("capabilities do not drop ALL", .container)) }
         let extra = pod.add.filter { $0 != "NET_BIND_SERVICE" }
-        if !extra.isEmpty { found.append("adds capabilities \(extra.joined(separator: ", "))") }
+        if !extra.isEmpty { found.append(("adds capabilities \(extra.joined(separator: ", "))", .container)) }
         return found
     }
 
@@ -74,5 +84,17 @@ enum PodSecurityLevel: String, Sendable, Hashable, CaseIterable, Comparable {
         case .baseline: baselineViolations(pod)
         case .restricted: baselineViolations(pod) + restrictedViolations(pod)
         }
+    }
+
+    /// What keeps the pod from `level` that is set at `scope` only: the pod's own fields, or
+    /// one container's (whose `PodSecurity` holds that container and the pod's defaults).
+    static func violations(_ pod: PodSecurity, of level: PodSecurityLevel, scope: Scope) -> [String] {
+        let controls: [(words: String, scope: Scope)] =
+            switch level {
+            case .privileged: []
+            case .baseline: baselineControls(pod)
+            case .restricted: baselineControls(pod) + restrictedControls(pod)
+            }
+        return controls.filter { $0.scope == scope }.map(\.words)
     }
 }
