@@ -208,6 +208,31 @@ public struct ExternalRules: Sendable, Hashable {
             entries = only.ports.isEmpty || only.peers.isEmpty ? [] : [Entry(ports: only.ports, peers: only.peers)]
             return
         }
+        // Allows that all name one peer set, and no deny that takes anything away, are that
+        // set on the union of their ports; nothing allowed is nothing. (Both are the normal
+        // form the sweep below builds: port and peer sets are canonical.)
+        var shared: ExternalSet?
+        var mixed = false
+        var denies = false
+        for contribution in contributions where !contribution.ports.isEmpty && !contribution.peers.isEmpty {
+            if contribution.deny {
+                denies = true
+            } else if let peers = shared {
+                if peers != contribution.peers { mixed = true }
+            } else {
+                shared = contribution.peers
+            }
+            if denies && mixed { break }
+        }
+        guard let first = shared else {
+            entries = []
+            return
+        }
+        if !denies && !mixed {
+            let live = contributions.lazy.filter { !$0.deny && !$0.peers.isEmpty }.map(\.ports)
+            entries = [Entry(ports: PortSet(unionOf: live), peers: first)]
+            return
+        }
         var cuts: [UInt64] = []
         for contribution in contributions {
             for interval in contribution.ports.keys.intervals {
@@ -254,9 +279,12 @@ public struct ExternalRules: Sendable, Hashable {
         events.sort { $0.piece < $1.piece }
         var atoms = PeerAtoms(distinct)
 
-        var byPeers: [ExternalSet: [IntervalSet<UInt32>.Interval]] = [:]
+        // The peer sets of the result in order of first appearance, each with its pieces; a
+        // set is looked up only where the atoms' standing changed, not on every piece.
+        var slots: [ExternalSet: Int] = [:]
         var order: [ExternalSet] = []
-        var current = ExternalSet.empty
+        var pieces: [[IntervalSet<UInt32>.Interval]] = []
+        var current: Int?
         var next = 0
         for piece in 0..<(boundaries.count - 1) {
             var changed = false
@@ -265,13 +293,23 @@ public struct ExternalRules: Sendable, Hashable {
                 if atoms.apply(event.peers, deny: event.deny, delta: event.delta) { changed = true }
                 next += 1
             }
-            if changed { current = atoms.peers() }
-            guard !current.isEmpty else { continue }
-            let interval = IntervalSet<UInt32>.Interval(UInt32(boundaries[piece]), UInt32(boundaries[piece + 1] - 1))
-            if byPeers[current] == nil { order.append(current) }
-            byPeers[current, default: []].append(interval)
+            if changed {
+                let peers = atoms.peers()
+                if peers.isEmpty {
+                    current = nil
+                } else if let slot = slots[peers] {
+                    current = slot
+                } else {
+                    current = order.count
+                    slots[peers] = order.count
+                    order.append(peers)
+                    pieces.append([])
+                }
+            }
+            guard let slot = current else { continue }
+            pieces[slot].append(IntervalSet<UInt32>.Interval(UInt32(boundaries[piece]), UInt32(boundaries[piece + 1] - 1)))
         }
-        entries = order.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: byPeers[$0] ?? [])), peers: $0) }
+        entries = order.indices.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: pieces[$0])), peers: order[$0]) }
         entries.sort { ($0.ports.keys.first ?? 0) < ($1.ports.keys.first ?? 0) }
     }
 
@@ -315,11 +353,16 @@ public struct ExternalRules: Sendable, Hashable {
     }
 
     public func union(_ other: ExternalRules) -> ExternalRules {
-        ExternalRules(contributions: (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
+        // Both sides are in normal form: a union with nothing, or with itself, is that side.
+        if other.isEmpty || entries == other.entries { return self }
+        if isEmpty { return other }
+        return ExternalRules(contributions: (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
     }
 
     public func subtracting(_ other: ExternalRules) -> ExternalRules {
-        ExternalRules(
+        if isEmpty || other.isEmpty { return self }
+        if entries == other.entries { return ExternalRules() }
+        return ExternalRules(
             contributions:
                 entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
                 + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) })

@@ -9,7 +9,34 @@ public enum YAMLWriter {
     }
 
     /// - Parameter header: comment lines (without `#`) written before the first document.
+    ///
+    /// A document whose scalars are all printable ASCII that libyaml writes plain (or, being
+    /// ambiguous, double-quoted without escapes) is written here directly, byte for byte as
+    /// libyaml writes it; any other document goes through libyaml. Each document of the
+    /// stream starts with `---` at the first column and ends with a line break, so the stream
+    /// is the documents' texts one after another.
     public static func write(_ documents: [StructuredValue], header: [String] = []) throws -> String {
+        guard !documents.isEmpty else { return try writeWithLibYAML([], header: header) }
+        var bytes: [UInt8] = []
+        for document in documents {
+            let start = bytes.count
+            if BlockWriter.document(document, into: &bytes) { continue }
+            bytes.removeSubrange(start...)
+            bytes += try libYAMLBytes([document])
+        }
+        let body = String(decoding: bytes, as: UTF8.self)
+        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        return comments + body
+    }
+
+    /// The stream as libyaml writes it (every document through libyaml).
+    static func writeWithLibYAML(_ documents: [StructuredValue], header: [String] = []) throws -> String {
+        let body = String(decoding: try libYAMLBytes(documents), as: UTF8.self)
+        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        return comments + body
+    }
+
+    static func libYAMLBytes(_ documents: [StructuredValue]) throws -> [UInt8] {
         // Like the parser, the emitter stays at one heap address for its whole life.
         let emitter = UnsafeMutablePointer<yaml_emitter_t>.allocate(capacity: 1)
         defer { emitter.deallocate() }
@@ -41,9 +68,7 @@ public enum YAMLWriter {
             try session.emit { event in yaml_stream_end_event_initialize(&event) }
             guard yaml_emitter_flush(emitter) == 1 else { throw Failure(description: "libyaml emitter could not flush") }
         }
-        let body = String(decoding: sink.bytes, as: UTF8.self)
-        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
-        return comments + body
+        return sink.bytes
     }
 
     /// One value as a single document, without the `---` marker.
@@ -108,5 +133,122 @@ private struct Session {
                 }
             }
         }
+    }
+}
+
+/// The documents libyaml would write in block style with the writer's settings (indent 2, no
+/// width, Unicode on), written directly: a root mapping, mappings and sequences of plain or
+/// double-quoted ASCII scalars. It answers false (leaving `out` to be cut back) for anything
+/// else, which then goes through libyaml.
+enum BlockWriter {
+    static func document(_ root: StructuredValue, into out: inout [UInt8]) -> Bool {
+        guard case .object(let entries) = root, !entries.isEmpty else { return false }
+        out += "---".utf8
+        guard mapping(entries, indent: 0, inline: false, into: &out) else { return false }
+        out.append(newline)
+        return true
+    }
+
+    private static let newline = UInt8(ascii: "\n")
+    private static let space = UInt8(ascii: " ")
+
+    private static func lineStart(_ indent: Int, into out: inout [UInt8]) {
+        out.append(newline)
+        out.append(contentsOf: repeatElement(space, count: indent))
+    }
+
+    /// A mapping whose keys start at column `indent`; `inline` when the first key follows a
+    /// sequence's `- ` on the current line.
+    private static func mapping(_ entries: [StructuredValue.Entry], indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
+        for (position, entry) in entries.enumerated() {
+            if position > 0 || !inline { lineStart(indent, into: &out) }
+            // libyaml writes a key of more than 128 bytes as a complex key (`? `).
+            guard entry.key.utf8.count <= 128, scalar(entry.key, quoted: plainScalarIsAmbiguous(entry.key), into: &out) else { return false }
+            out.append(UInt8(ascii: ":"))
+            switch entry.value {
+            case .object(let inner) where !inner.isEmpty:
+                guard mapping(inner, indent: indent + 2, inline: false, into: &out) else { return false }
+            case .array(let items) where !items.isEmpty:
+                // A sequence in a mapping is indentless: its dashes at the key's column.
+                guard sequence(items, indent: indent, inline: false, into: &out) else { return false }
+            default:
+                out.append(space)
+                guard leaf(entry.value, into: &out) else { return false }
+            }
+        }
+        return true
+    }
+
+    private static func sequence(_ items: [StructuredValue], indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
+        for (position, item) in items.enumerated() {
+            if position > 0 || !inline { lineStart(indent, into: &out) }
+            out.append(UInt8(ascii: "-"))
+            out.append(space)
+            switch item {
+            case .object(let inner) where !inner.isEmpty:
+                guard mapping(inner, indent: indent + 2, inline: true, into: &out) else { return false }
+            case .array(let inner) where !inner.isEmpty:
+                guard sequence(inner, indent: indent + 2, inline: true, into: &out) else { return false }
+            default:
+                guard leaf(item, into: &out) else { return false }
+            }
+        }
+        return true
+    }
+
+    /// A scalar, or an empty collection in flow style.
+    private static func leaf(_ value: StructuredValue, into out: inout [UInt8]) -> Bool {
+        switch value {
+        case .string(let text): return scalar(text, quoted: plainScalarIsAmbiguous(text), into: &out)
+        case .int(let number): return scalar(String(number), quoted: false, into: &out)
+        case .number(let text): return scalar(text, quoted: false, into: &out)
+        case .bool(let flag): return scalar(flag ? "true" : "false", quoted: false, into: &out)
+        case .null: return scalar("null", quoted: false, into: &out)
+        case .array: out += "[]".utf8
+        case .object: out += "{}".utf8
+        }
+        return true
+    }
+
+    /// Double-quoted: printable ASCII without `"` or `\\` (nothing to escape). Plain: what
+    /// libyaml's scalar analysis allows plain in block context, for printable ASCII.
+    private static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            if quoted {
+                for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+                out.append(UInt8(ascii: "\""))
+                out.append(contentsOf: bytes)
+                out.append(UInt8(ascii: "\""))
+                return true
+            }
+            guard plainInBlock(bytes) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+    }
+
+    static func plainInBlock(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first, let last = bytes.last, first != space, last != space else { return false }
+        let count = bytes.count
+        if count >= 3, first == UInt8(ascii: "-") || first == UInt8(ascii: "."), bytes[1] == first, bytes[2] == first { return false }
+        /// Followed by a blank or the end.
+        func followedByBlank(_ index: Int) -> Bool { index + 1 == count || bytes[index + 1] == space }
+        switch first {
+        case UInt8(ascii: "#"), UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "&"),
+            UInt8(ascii: "*"), UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"),
+            UInt8(ascii: "@"), UInt8(ascii: "`"):
+            return false
+        case UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: "-"):
+            if followedByBlank(0) { return false }
+        default: break
+        }
+        for index in 0..<count {
+            let byte = bytes[index]
+            guard byte >= 0x20, byte <= 0x7E else { return false }
+            if byte == UInt8(ascii: ":"), index > 0, followedByBlank(index) { return false }
+            if byte == UInt8(ascii: "#"), index > 0, bytes[index - 1] == space { return false }
+        }
+        return true
     }
 }

@@ -174,6 +174,36 @@ import YAML
         #expect(filtered?.addresses.isSuperset(cidr("2001:db8::1")) == false, "the NetworkPolicy has no IPv6 block")
     }
 
+    /// An EgressFirewall's rules, evaluated in runs from the last rule back, let out exactly
+    /// what first-match-wins over the rules one at a time lets out (the same entries).
+    @Test func egressFirewallRunsAgreeWithFirstMatchOneRuleAtATime() {
+        var rng = SeededGenerator(seed: 41)
+        let destinations: [EgressFirewallRule.Destination] = [
+            .cidr(cidr("10.0.0.0/24")), .cidr(cidr("10.0.0.128/25")), .cidr(cidr("10.0.1.7/32")), .cidr(cidr("0.0.0.0/0")),
+            .cidr(cidr("::/0")), .cidr(cidr("fd00::/64")), .dnsName("a.example.com"), .dnsName("b.example.com"),
+        ]
+        let ports: [[PortRange]?] = [
+            nil, [PortRange(.tcp, 443, 443)], [PortRange(.tcp, 80, 80), PortRange(.udp, 53, 53)], [PortRange(.tcp, 443, 443), PortRange(.tcp, 444, 444)],
+        ]
+        for _ in 0..<300 {
+            var rules: [EgressFirewallRule] = []
+            for _ in 0..<Int.random(in: 0...8, using: &rng) {
+                rules.append(
+                    EgressFirewallRule(
+                        allow: Int.random(in: 0...3, using: &rng) > 0, to: destinations.randomElement(using: &rng)!, ports: ports.randomElement(using: &rng)!))
+            }
+            var unmatched = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+            var expected = ExternalRules()
+            for rule in rules {
+                let match = rule.match
+                if rule.allow { expected = expected.union(unmatched.subtracting(unmatched.subtracting(match))) }
+                unmatched = unmatched.subtracting(match)
+            }
+            expected = expected.union(unmatched)
+            #expect(EgressFirewall(namespace: "n", rules: rules).allowed == expected)
+        }
+    }
+
     @Test func aNamespacesEgressFirewallWidensEveryPodThatMayReachNames() throws {
         let policy = try #require(
             compileSpec(

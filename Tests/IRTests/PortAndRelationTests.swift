@@ -83,6 +83,44 @@ import Testing
     }
 }
 
+extension ExternalRulesTests {
+    /// The shortcuts (allows of one peer set, nothing allowed, a union or difference with
+    /// nothing or with itself) give the very entries the sweep builds: a deny of an address no
+    /// allow names changes nothing but sends the same contributions through the sweep.
+    @Test func shortcutsGiveTheSweepsEntries() {
+        var rng = SplitMix(seed: 29)
+        let base: UInt32 = 0x0A00_0000
+        let outsider = ExternalRules.Contribution(
+            ports: PortSet(PortRange(.tcp, 1, 9)), peers: ExternalSet(addresses: AddressSet(v4: IntervalSet(lower: 0x0B00_0000, upper: 0x0B00_0000))),
+            deny: true)
+        for _ in 0..<300 {
+            let a = base + UInt32.random(in: 0...15, using: &rng)
+            let peers = ExternalSet(
+                addresses: AddressSet(v4: IntervalSet(lower: a, upper: a + UInt32.random(in: 0...8, using: &rng))),
+                dns: Bool.random(using: &rng) ? DNSNames(["a.example.com"]) : DNSNames(["b.example.com"], allExcept: true))
+            var contributions: [ExternalRules.Contribution] = []
+            for _ in 0..<Int.random(in: 0...4, using: &rng) {
+                let low = Int.random(in: 1...8, using: &rng)
+                let empty = Int.random(in: 0...5, using: &rng) == 0
+                contributions.append(
+                    .init(ports: empty ? PortSet() : PortSet(PortRange(.tcp, low, Int.random(in: low...9, using: &rng))), peers: peers, deny: false))
+            }
+            if Bool.random(using: &rng) { contributions.append(.init(ports: PortSet(PortRange(.udp, 1, 2)), peers: .empty, deny: true)) }
+            let quick = ExternalRules(contributions: contributions)
+            let swept = ExternalRules(contributions: contributions + [outsider])
+            #expect(quick == swept)
+            #expect(quick.union(ExternalRules()) == quick)
+            #expect(ExternalRules().union(quick) == quick)
+            #expect(
+                quick.union(quick)
+                    == ExternalRules(contributions: (quick.entries + quick.entries).map { .init(ports: $0.ports, peers: $0.peers, deny: false) } + [outsider]))
+            #expect(quick.subtracting(ExternalRules()) == quick)
+            #expect(quick.subtracting(quick).isEmpty)
+            #expect(ExternalRules().subtracting(quick).isEmpty)
+        }
+    }
+}
+
 @Suite struct QuantityTests {
     @Test func cpuQuantities() {
         #expect(Quantity.millicores("500m") == 500)

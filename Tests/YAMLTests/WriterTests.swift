@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import YAML
@@ -77,5 +78,44 @@ import Testing
 
                 """)
         #expect(JSONWriter.compact(value) == #"{"s":"q\"\\\n\u0001","n":3,"l":[true,null],"e":{},"a":[]}"#)
+    }
+}
+
+@Suite struct DirectWriterTests {
+    /// Random streams of documents, with scalars libyaml writes plain, quoted or escaped, long
+    /// keys and empty collections: the writer gives libyaml's bytes whichever path a document takes.
+    @Test func directDocumentsAreLibYAMLsBytes() throws {
+        var rng = SeededGenerator(seed: 7)
+        let words = [
+            "web", "10.0.0.0/8", "::/0", "fd00::/64", "a b", "a  b", "a: b", "a:b", "a:", ":a", "-a", "- a", "-", "?x", "? x", "#x", "a #b", "a#b",
+            "---x", "...", "..x", "x---", "yes", "on", "", "1", "-2", "0755", "1.5", " lead", "trail ", "tab\there", "line\nbreak", "quote\"s",
+            "back\\slash", "'single'", "ünïcødé", "@at", "%p", "*s", "&a", "!b", "|p", ">g", "`t`", "[y]", "{x}", "a,b", "a[b]", "x=y", "=",
+            "app.kubernetes.io/name", "registry.example.com/shop/web:1.4.2", String(repeating: "k", count: 128), String(repeating: "k", count: 129),
+        ]
+        func value(_ depth: Int) -> StructuredValue {
+            switch Int.random(in: 0...(depth > 3 ? 5 : 8), using: &rng) {
+            case 0, 1: return .string(words.randomElement(using: &rng)!)
+            case 2: return .int(Int.random(in: -5...70000, using: &rng))
+            case 3: return [.number("0.5"), .number("128"), .number("1e3"), .number("-x"), .bool(true), .bool(false), .null].randomElement(using: &rng)!
+            case 4: return .array([])
+            case 5: return .object([])
+            case 6: return .array((0..<Int.random(in: 1...3, using: &rng)).map { _ in value(depth + 1) })
+            default: return object(depth + 1)
+            }
+        }
+        func object(_ depth: Int) -> StructuredValue {
+            .object((0..<Int.random(in: 1...4, using: &rng)).map { _ in .init(words.randomElement(using: &rng)!, value(depth)) })
+        }
+        for _ in 0..<600 {
+            var documents: [StructuredValue] = []
+            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                // Mostly documents the direct path takes; sometimes a root it leaves to libyaml.
+                documents.append(Int.random(in: 0...9, using: &rng) == 0 ? value(3) : object(0))
+            }
+            #expect(try YAMLWriter.write(documents, header: ["h"]) == YAMLWriter.writeWithLibYAML(documents, header: ["h"]))
+        }
+        // Safe words only: the direct path writes these documents itself.
+        var bytes: [UInt8] = []
+        #expect(BlockWriter.document(.object(["a": .array([.object(["b": .string("yes"), "c": .array([.int(1), .array([])])])])]), into: &bytes))
     }
 }

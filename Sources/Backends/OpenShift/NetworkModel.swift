@@ -152,15 +152,26 @@ struct EgressFirewall: Hashable {
     var rules: [EgressFirewallRule]
 
     /// What the rules let out: first match wins, and what no rule matches is allowed.
+    ///
+    /// From the last rule back: what the rules from an allow on let out is its match plus what
+    /// the later rules let out, and from a deny on, what the later rules let out less its
+    /// match. A run of allows (or of denies) is one union (or difference), so the cost follows
+    /// the number of runs, not of rules.
     var allowed: ExternalRules {
-        var unmatched = ExternalRules(entries: [.init(ports: .all, peers: .any)])
-        var allowed = ExternalRules()
-        for rule in rules {
-            let match = rule.match
-            if rule.allow { allowed = allowed.union(unmatched.subtracting(unmatched.subtracting(match))) }
-            unmatched = unmatched.subtracting(match)
+        var result = ExternalRules(entries: [.init(ports: .all, peers: .any)])
+        var end = rules.count
+        while end > 0 {
+            let allow = rules[end - 1].allow
+            var start = end - 1
+            while start > 0, rules[start - 1].allow == allow { start -= 1 }
+            var contributions = result.entries.map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+            for rule in rules[start..<end] {
+                contributions += rule.match.entries.map { .init(ports: $0.ports, peers: $0.peers, deny: !allow) }
+            }
+            result = ExternalRules(contributions: contributions)
+            end = start
         }
-        return allowed.union(unmatched)
+        return result
     }
 }
 

@@ -93,7 +93,9 @@ struct OpenShiftPlan {
     /// meet another workload's: a located error rather than one object overwriting another.
     func checkNames() throws {
         var owners: [String: Workload] = [:]
-        let workload = { (selector: LabelSelector) in selector.labels[Self.workloadLabel].flatMap { self.policy.workload(named: $0) } }
+        // By name, the first of a name as `Policy.workload(named:)` finds it, without a scan per object.
+        let byName = Dictionary(policy.workloads.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let workload = { (selector: LabelSelector) in selector.labels[Self.workloadLabel].flatMap { byName[$0] } }
         var named: [(String, Workload?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload) }
         named += network.loadBalancers.map { ("Service/\($0.namespace)/\($0.name)", workload($0.selector)) }
         named += network.routes.map { ("Route/\($0.namespace)/\($0.name)", workload($0.selector)) }
@@ -419,7 +421,8 @@ struct OpenShiftPlan {
         }
         let outside = AddressSet.all.subtracting(options.clusterNetworks)
         var firewallNeeded = Set<String>()
-        var egressByNamespace: [String: ExternalRules] = [:]
+        // Each namespace's external egress, united once per namespace (not workload by workload).
+        var egressByNamespace: [String: [ExternalRules.Contribution]] = [:]
         var hasEgress = Set<String>()
         for workload in policy.workloads {
             let namespace = namespace(of: workload)
@@ -428,7 +431,7 @@ struct OpenShiftPlan {
             if let rules = policy.intent.ingress[workload.id] { ingress += exposure(workload, rules, namespace: namespace) }
             var fqdnRules: [PolicyRule] = []
             if let rules = policy.intent.egress[workload.id] {
-                egressByNamespace[namespace] = (egressByNamespace[namespace] ?? ExternalRules()).union(rules)
+                egressByNamespace[namespace, default: []] += rules.entries.map { .init(ports: $0.ports, peers: $0.peers, deny: false) }
                 for var entry in rules.entries {
                     guard let ports = policyPorts(entry.ports) else { continue }
                     if fqdnEgress, !entry.peers.dns.isEmpty, !entry.peers.dns.allExcept {
@@ -483,7 +486,7 @@ struct OpenShiftPlan {
                     origin: policy.segments[namespace.segment.index].origin))
         }
         for namespace in namespaces where firewallNeeded.contains(namespace.name) {
-            let rules = Self.firewallRules(egressByNamespace[namespace.name] ?? ExternalRules())
+            let rules = Self.firewallRules(ExternalRules(contributions: egressByNamespace[namespace.name] ?? []))
             guard rules.count <= Self.egressFirewallRuleLimit else {
                 throw BackendError(
                     .error(
