@@ -64,7 +64,7 @@ try() { (cd "$repo" && PATH="$prefix/bin:$PATH" "$root/$venv/bin/pre-commit" try
 out=$(try palisade-lint-system --files specs/good.palisade.yaml specs/other.palisade.yaml); code=$?
 [ $code = 0 ] && pass || { fail "palisade-lint-system failed on good specs (exit $code)"; echo "$out" | tail -n 15; }
 out=$(try palisade-lint-system --all-files); code=$?
-if [ $code != 0 ] && echo "$out" | grep -q 'specs/bad.palisade.yaml:4:.*error\[E1'; then pass; else
+if [ $code != 0 ] && grep -q 'specs/bad.palisade.yaml:4:.*error\[E1' <<<"$out"; then pass; else
   fail "palisade-lint-system on a bad spec: exit $code, no located error"; echo "$out" | tail -n 15; fi
 (cd "$repo" && "$bin" compile specs/good.palisade.yaml --out deploy >/dev/null 2>&1 && git add -A && git -c user.email=ci@example.com -c user.name=ci commit -qm out)
 # try-repo passes no hook arguments: the check's arguments come from a config, as a user writes it.
@@ -82,13 +82,13 @@ if git diff --quiet HEAD -- .pre-commit-hooks.yaml 2>/dev/null; then
   [ $code = 0 ] && pass || { fail "palisade-check on committed outputs (exit $code)"; echo "$out" | tail -n 15; }
   find "$repo/deploy" -name '*.yaml' | head -n 1 | xargs -r sed -i '$a # edited by hand'
   out=$(runcheck); code=$?
-  [ $code != 0 ] && echo "$out" | grep -q 'drift\|changed' && pass || { fail "palisade-check did not report drift (exit $code)"; echo "$out" | tail -n 15; }
+  [ $code != 0 ] && grep -q 'drift\|changed' <<<"$out" && pass || { fail "palisade-check did not report drift (exit $code)"; echo "$out" | tail -n 15; }
 else
   echo "conformance-ci: .pre-commit-hooks.yaml has uncommitted changes; palisade-check (which needs a commit) not run"
 fi
 if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
   out=$(try palisade-lint --all-files); code=$?
-  [ $code != 0 ] && echo "$out" | grep -q 'specs/bad.palisade.yaml:4:' && pass || { fail "palisade-lint (swift) on a bad spec: exit $code"; echo "$out" | tail -n 15; }
+  [ $code != 0 ] && grep -q 'specs/bad.palisade.yaml:4:' <<<"$out" && pass || { fail "palisade-lint (swift) on a bad spec: exit $code"; echo "$out" | tail -n 15; }
 fi
 
 # 4. The action's run step

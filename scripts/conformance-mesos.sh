@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 palisade=.build/debug/palisade
 if [ ! -x "$palisade" ]; then
   echo "SKIPPED: the --apply-to outputs: needs $palisade (swift build)"
-elif ! "$palisade" compile --help 2>&1 | grep -q -- '--apply-to'; then
+elif ! "$palisade" compile --help 2>&1 | grep -c -- '--apply-to' >/dev/null; then
   echo "SKIPPED: the --apply-to outputs: needs palisade compile --apply-to"
 else
   for spec in samples/*.yaml; do
