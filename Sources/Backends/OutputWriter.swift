@@ -27,9 +27,10 @@
 ///    folder where a file goes, folders writable and on OUT's file system (so that a rename can
 ///    put each file in place), and the folders of the files to remove writable.
 /// 5. Stage: write every file of the tree and the new manifests under
-///    `OUT/.palisade-staging/TARGET/…` with open, write, fsync and close (no library temporaries),
-///    and the paths to remove, one a line, in `OUT/.palisade-staging/.palisade-remove`; then fsync
-///    the staged folders. Any failure so far removes the staging folder: OUT is as it was.
+///    `OUT/.palisade-staging/TARGET/…` with open, write and close (no library temporaries), and
+///    the paths to remove, one a line, in `OUT/.palisade-staging/.palisade-remove`; then sync the
+///    file system once (`syncfs`: every staged file and folder lasts, where a `fsync` per file
+///    cost a disk flush each). Any failure so far removes the staging folder: OUT is as it was.
 /// 6. Commit: rename `OUT/.palisade-staging` to `OUT/.palisade-committed`, one atomic step. The
 ///    committed folder is the journal: what it holds is what remains to be moved and removed.
 /// 7. Roll forward: move each entry of the committed folder to its place (a whole folder in one
@@ -138,7 +139,7 @@ public struct OutputWriter: Sendable {
         let plan = try makePlan(tree, root: root)
         var result: [OutputDrift] = []
         for path in plan.files.keys.sorted() {
-            let compiled = plan.files[path] ?? []
+            let compiled = Array((plan.files[path] ?? "").utf8)
             if let manifest = plan.manifests[path] {
                 // A manifest drifts only in what it lists.
                 if let old = manifest.old {
@@ -199,8 +200,10 @@ public struct OutputWriter: Sendable {
 
     /// What a write does beyond the tree's files: each target's manifest, and the files to remove.
     struct Plan {
-        /// Every file to write, the tree's and the new manifests, by path relative to OUT.
-        var files: [String: [UInt8]] = [:]
+        /// Every file to write, the tree's and the new manifests, by path relative to OUT. The
+        /// tree's strings are shared, not copied: each becomes bytes only while it is written,
+        /// so a large tree is not held twice.
+        var files: [String: String] = [:]
         /// The files to remove, relative to OUT, sorted: owned files the tree no longer has, and
         /// manifests that would list nothing.
         var removals: [String] = []
@@ -223,7 +226,7 @@ public struct OutputWriter: Sendable {
     /// Step 3: the manifests and the removals, from the manifests on disk.
     func makePlan(_ tree: OutputTree, root: String) throws -> Plan {
         var plan = Plan()
-        for path in tree.paths { plan.files[path] = tree.bytes(path) }
+        for (path, contents) in tree.files { plan.files[path] = contents }
         var removals: [String] = []
         for (target, policies) in tree.policies.sorted(by: { $0.key < $1.key }) {
             let path = join(target, OutputManifest.fileName)
@@ -268,7 +271,7 @@ public struct OutputWriter: Sendable {
             if new.paths.isEmpty {
                 if old != nil { removals.append(path) }
             } else {
-                plan.files[path] = new.bytes
+                plan.files[path] = new.text
             }
             plan.manifests[path] = ManifestChange(old: old, oldBytes: oldBytes, new: new)
         }
@@ -528,22 +531,21 @@ public struct OutputWriter: Sendable {
         let staging = join(root, Self.stagingName)
         try attempt("write", root) { try fileSystem.makeDirectory(staging) }
         var made: Set<String> = []
-        var folders = [staging]
         for path in plan.files.keys.sorted() {
             var relative = ""
             for component in path.split(separator: "/").dropLast() {
                 relative = join(relative, String(component))
                 if made.insert(relative).inserted {
                     try attempt("write", join(root, relative)) { try fileSystem.makeDirectory(join(staging, relative)) }
-                    folders.append(join(staging, relative))
                 }
             }
-            try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), plan.files[path] ?? []) }
+            try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), Array((plan.files[path] ?? "").utf8)) }
         }
         if !plan.removals.isEmpty {
             try attempt("write", root) { try fileSystem.writeFile(join(staging, Self.removalsName), Self.removalsText(plan.removals)) }
         }
-        for folder in folders.reversed() { try attempt("write", root) { try fileSystem.syncDirectory(folder) } }
+        // One sync of the file system for every file and folder staged (see `syncFileSystem`).
+        try attempt("write", root) { try fileSystem.syncFileSystem(staging) }
     }
 
     // MARK: helpers

@@ -336,6 +336,51 @@ func plant(_ files: [String: String], under root: String) throws {
         }
     }
 
+    /// Records every call by name, and fails the calls named in `failing` with EIO.
+    final class CallLog: InterceptedOutputFileSystem, @unchecked Sendable {
+        let real = POSIXOutputFileSystem()
+        let failing: Set<String>
+        private let guarding = NSLock()
+        private var recorded: [(call: String, path: String)] = []
+        init(failing: Set<String> = []) { self.failing = failing }
+        var calls: [(call: String, path: String)] { guarding.withLock { recorded } }
+        func intercept(_ call: String, _ path: String) throws {
+            guarding.withLock { recorded.append((call, path)) }
+            if failing.contains(call) { throw OutputFileSystemError(call: call, path: path, code: EIO) }
+        }
+    }
+
+    @Test func theStagedTreeIsSyncedByOneCallWhateverItsSizeAndBeforeTheCommit() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            var tree = OutputTree()
+            for index in 0..<200 { tree.add("nftables/estate/host-\(index).nft", "table inet palisade {}\n") }
+            let log = CallLog()
+            try OutputWriter(fileSystem: log).write(tree, to: out)
+            let calls = log.calls
+            #expect(calls.filter { $0.call == "write" }.count == 201)  // the files and the manifest
+            #expect(calls.filter { $0.call == "syncfs" }.map(\.path) == [out + "/" + OutputWriter.stagingName])
+            // No folder of the staged tree is synced one by one; the commit comes after the sync.
+            #expect(!calls.contains { $0.call == "fsync" && $0.path.contains(OutputWriter.stagingName) })
+            let synced = try #require(calls.firstIndex { $0.call == "syncfs" })
+            let committed = try #require(calls.firstIndex { $0.call == "rename" && $0.path.hasSuffix(OutputWriter.committedName) })
+            #expect(synced < committed)
+            #expect(snapshot(out).keys.filter { $0.hasSuffix(".nft") }.count == 200)
+        }
+    }
+
+    @Test func aWriteBackErrorOfTheSyncLeavesTheOldTree() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try Self.prepare(.manifests, out)
+            let before = snapshot(out)
+            #expect(
+                failure { try OutputWriter(fileSystem: CallLog(failing: ["syncfs"])).write(Self.new, to: out) }
+                    == "cannot write \(out): input/output error")
+            #expect(snapshot(out) == before)
+        }
+    }
+
     @Test func aDirectoryWhereAFileGoesFailsBeforeAnythingIsReplaced() throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
@@ -389,6 +434,7 @@ func plant(_ files: [String: String], under root: String) throws {
                 func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
                 func entries(_ directory: String) throws -> [String] { try real.entries(directory) }
                 func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
+                func syncFileSystem(_ path: String) throws { try real.syncFileSystem(path) }
                 func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
                 func unlock(_ token: Int32) { real.unlock(token) }
             }
@@ -547,6 +593,7 @@ func plant(_ files: [String: String], under root: String) throws {
                 func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
                 func entries(_ directory: String) throws -> [String] { try real.entries(directory) }
                 func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
+                func syncFileSystem(_ path: String) throws { try real.syncFileSystem(path) }
                 func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
                 func unlock(_ token: Int32) { real.unlock(token) }
             }

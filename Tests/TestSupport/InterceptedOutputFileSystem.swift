@@ -60,6 +60,11 @@ extension InterceptedOutputFileSystem {
         try real.syncDirectory(path)
     }
 
+    public func syncFileSystem(_ path: String) throws {
+        try intercept("syncfs", path)
+        try real.syncFileSystem(path)
+    }
+
     public func lock(_ directory: String) throws -> Int32 {
         try intercept("flock", directory)
         return try real.lock(directory)
