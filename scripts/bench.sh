@@ -349,8 +349,8 @@ def main():
     w("")
     w("`emit` is the backend's emission (the targets run concurrently on the cores, so each includes waiting for a core); "
       "`fidelity` is the check of the target's relation (intent − narrowed + widened, which the readers' tests hold equal to "
-      "reading the files back) against the expectations; `write` is the file-system time spent in the target's folder while the "
-      "tree is written.")
+      "reading the files back) against the expectations; `write` is the file-system time spent in the target's folder (its files are "
+      "staged as soon as it is emitted, then the tree is committed).")
     w("")
     w(HEADER_TARGET_STEPS)
     w(separator(HEADER_TARGET_STEPS))

@@ -84,13 +84,19 @@ public enum TargetEmitter {
     /// Each target's outcome, computed concurrently, in target order; targets without a
     /// backend are left out. `finished` hears of each outcome as soon as it is ready, from the
     /// worker that computed it (for progress on a terminal).
+    ///
+    /// `handOff`, when given, takes each outcome first, on its worker: `compile` stages the
+    /// target's files there and keeps only their paths, so that the files of every target are
+    /// never held at once.
     public static func emitAll(
-        _ policy: Policy, targets: [TargetName], finished: (@Sendable (TargetOutcome) -> Void)? = nil
+        _ policy: Policy, targets: [TargetName], finished: (@Sendable (TargetOutcome) -> Void)? = nil,
+        handOff: (@Sendable (inout TargetOutcome) -> Void)? = nil
     ) -> [TargetOutcome] {
         let backends = targets.compactMap(BackendRegistry.backend(for:))
         let outcomes = OutcomeSlots(count: backends.count)
         DispatchQueue.concurrentPerform(iterations: backends.count) { index in
-            let outcome = emit(policy, with: backends[index])
+            var outcome = emit(policy, with: backends[index])
+            handOff?(&outcome)
             outcomes.set(index, outcome)
             finished?(outcome)
         }

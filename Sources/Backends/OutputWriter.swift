@@ -15,25 +15,29 @@
 ///
 /// 1. Lock OUT (`flock` on the folder itself, so no lock file; the kernel drops it when the
 ///    process dies), creating OUT first if needed.
-/// 2. Recover what an earlier run left: roll a committed tree forward (step 6), remove any
-///    uncommitted `OUT/.palisade-staging*`, and remove the `*.palisade-tmp-PID` and Foundation
-///    `.dat.nosync…` temporaries older versions left beside the files of the new tree.
-/// 3. Plan: read each target's manifest (`OUT/TARGET/.palisade-manifest`, see `OutputManifest`).
+/// 2. Recover what an earlier run left: roll a committed tree forward (step 8) and remove any
+///    uncommitted `OUT/.palisade-staging*`.
+/// 3. Stage the tree's files under `OUT/.palisade-staging/TARGET/…` with open, write and close
+///    (no library temporaries): all at once (`write`), or target by target as a compile emits
+///    them (`OutputStaging`), so that no run holds every target's files at once. Nothing outside
+///    the staging folder changes before step 5.
+/// 4. Plan: read each target's manifest (`OUT/TARGET/.palisade-manifest`, see `OutputManifest`).
 ///    For every policy the tree replaces in that target, the files the manifest lists and the
 ///    tree no longer has are to be removed; the new manifest lists the tree's files for those
 ///    policies and keeps the entries of every other policy as they are. Files no manifest lists
 ///    are never removed, and targets the tree does not touch keep their manifests.
-/// 4. Check every destination before touching anything: no file where a folder is needed, no
-///    folder where a file goes, folders writable and on OUT's file system (so that a rename can
-///    put each file in place), and the folders of the files to remove writable.
-/// 5. Stage: write every file of the tree and the new manifests under
-///    `OUT/.palisade-staging/TARGET/…` with open, write and close (no library temporaries), and
-///    the paths to remove, one a line, in `OUT/.palisade-staging/.palisade-remove`; then sync the
-///    file system once (`syncfs`: every staged file and folder lasts, where a `fsync` per file
-///    cost a disk flush each). Any failure so far removes the staging folder: OUT is as it was.
-/// 6. Commit: rename `OUT/.palisade-staging` to `OUT/.palisade-committed`, one atomic step. The
+/// 5. Check every destination before touching anything outside the staging folder: no file
+///    where a folder is needed, no folder where a file goes, folders writable and on OUT's file
+///    system (so that a rename can put each file in place), and the folders of the files to
+///    remove writable. Then remove the `*.palisade-tmp-PID` and Foundation `.dat.nosync…`
+///    temporaries older versions left beside the files of the new tree.
+/// 6. Stage the new manifests, and the paths to remove, one a line, in
+///    `OUT/.palisade-staging/.palisade-remove`; then sync the file system once (`syncfs`: every
+///    staged file and folder lasts, where a `fsync` per file cost a disk flush each). Any
+///    failure so far removes the staging folder: OUT is as it was.
+/// 7. Commit: rename `OUT/.palisade-staging` to `OUT/.palisade-committed`, one atomic step. The
 ///    committed folder is the journal: what it holds is what remains to be moved and removed.
-/// 7. Roll forward: move each entry of the committed folder to its place (a whole folder in one
+/// 8. Roll forward: move each entry of the committed folder to its place (a whole folder in one
 ///    rename when its destination does not exist yet, else file by file, each rename replacing
 ///    the old file), then remove each path its `.palisade-remove` lists (one already gone is
 ///    skipped) and the folders that leaves empty, fsync the folders, and remove the committed
@@ -72,41 +76,9 @@ public struct OutputWriter: Sendable {
     /// commit (both attempts to move failed), the next run on OUT completes the new one.
     @discardableResult
     public func write(_ tree: OutputTree, to root: String) throws -> Outcome {
-        guard !root.isEmpty else { throw OutputError.emptyRoot }
-        try validate(tree, root: root)
-        let created = try makeRoot(root)
-        let token: Int32
-        do {
-            token = try attempt("open", root) { try fileSystem.lock(root) }
-        } catch {
-            removeCreated(created)
-            throw error
-        }
-        let plan: Plan
-        do {
-            try recoverLocked(root)
-            plan = try makePlan(tree, root: root)
-            try preflight(plan, root: root)
-            try removeStaleTemporaries(tree, root: root)
-            try stage(plan, root: root)
-            // The commit point.
-            try attempt("write", root) { try fileSystem.rename(join(root, Self.stagingName), join(root, Self.committedName)) }
-        } catch {
-            try? removeTree(join(root, Self.stagingName))
-            fileSystem.unlock(token)
-            removeCreated(created)
-            throw error
-        }
-        defer { fileSystem.unlock(token) }
-        do {
-            try rollForward(root)
-        } catch {
-            do { try rollForward(root) } catch var second as OutputError {
-                second.note = "the new files are committed in \(join(root, Self.committedName)); the next palisade run on \(root) puts them in place"
-                throw second
-            }
-        }
-        return Outcome(removed: plan.removals.filter { !Self.isManifest($0) })
+        let staging = staging(root)
+        try staging.stage(tree)
+        return try staging.commit()
     }
 
     // MARK: recover and compare
@@ -175,7 +147,7 @@ public struct OutputWriter: Sendable {
     /// Every path is relative, without empty, `.` or `..` components or control characters, and
     /// stays clear of the scheme's own names (`.palisade-…` as a target or policy folder, where
     /// the manifests are); so is every claimed target and policy.
-    private func validate(_ tree: OutputTree, root: String) throws {
+    func validate(_ tree: OutputTree, root: String) throws {
         func isName(_ component: Substring) -> Bool {
             !component.isEmpty && component != "." && component != ".." && !component.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
         }
@@ -223,7 +195,7 @@ public struct OutputWriter: Sendable {
         return components.count == 2 && components[1] == OutputManifest.fileName
     }
 
-    /// Step 3: the manifests and the removals, from the manifests on disk.
+    /// Step 4: the manifests and the removals, from the manifests on disk.
     func makePlan(_ tree: OutputTree, root: String) throws -> Plan {
         var plan = Plan()
         for (path, contents) in tree.files { plan.files[path] = contents }
@@ -289,7 +261,7 @@ public struct OutputWriter: Sendable {
     }
 
     /// `mkdir -p root`; returns the folders it created, outermost first.
-    private func makeRoot(_ root: String) throws -> [String] {
+    func makeRoot(_ root: String) throws -> [String] {
         var prefixes: [String] = []
         var current = root.hasPrefix("/") ? "/" : ""
         for component in root.split(separator: "/") {
@@ -318,20 +290,20 @@ public struct OutputWriter: Sendable {
     }
 
     /// Removes the folders `makeRoot` created, innermost first (best effort: only if empty).
-    private func removeCreated(_ created: [String]) {
+    func removeCreated(_ created: [String]) {
         for folder in created.reversed() { try? fileSystem.removeDirectory(folder) }
     }
 
-    private func recoverLocked(_ root: String) throws {
+    func recoverLocked(_ root: String) throws {
         try rollForward(root)
         for name in try attempt("read", root, { try fileSystem.entries(root) }) where name.hasPrefix(Self.stagingName) {
             try removeTree(join(root, name))
         }
     }
 
-    /// Step 7: moves what the committed folder holds into place, removes what its list of
+    /// Step 8: moves what the committed folder holds into place, removes what its list of
     /// removals names, then removes the folder.
-    private func rollForward(_ root: String) throws {
+    func rollForward(_ root: String) throws {
         let committed = join(root, Self.committedName)
         switch try attempt("read", committed, { try fileSystem.status(committed, followingLinks: false) }).kind {
         case .missing: return
@@ -426,7 +398,7 @@ public struct OutputWriter: Sendable {
     }
 
     /// `rm -r` without following links; nothing to do when `path` does not exist.
-    private func removeTree(_ path: String) throws {
+    func removeTree(_ path: String) throws {
         switch try attempt("remove", path, { try fileSystem.status(path, followingLinks: false) }).kind {
         case .missing: return
         case .directory:
@@ -439,7 +411,7 @@ public struct OutputWriter: Sendable {
 
     /// Removes, beside the files of the tree, the temporaries older versions of Palisade left
     /// when killed: `NAME.palisade-tmp-PID` and Foundation's `.dat.nosync…`.
-    private func removeStaleTemporaries(_ tree: OutputTree, root: String) throws {
+    func removeStaleTemporaries(_ tree: OutputTree, root: String) throws {
         for path in try staleTemporaries(tree, root: root) {
             let full = join(root, path)
             try attempt("remove", full) { try fileSystem.removeFile(full) }
@@ -475,8 +447,8 @@ public struct OutputWriter: Sendable {
         return !pid.isEmpty && pid.allSatisfy(\.isASCIIDigitCharacter)
     }
 
-    /// Step 4: every destination can take its file by one rename, and every file to remove can be.
-    private func preflight(_ plan: Plan, root: String) throws {
+    /// Step 5: every destination can take its file by one rename, and every file to remove can be.
+    func preflight(_ plan: Plan, root: String) throws {
         let device = try attempt("read", root) { try fileSystem.status(root, followingLinks: true) }.device
         var exists: [String: Bool] = [:]  // relative folder → whether it exists
         var writable: Set<String> = []
@@ -526,12 +498,20 @@ public struct OutputWriter: Sendable {
         }
     }
 
-    /// Step 5: the whole tree, its manifests and its removals under the staging folder, synced.
-    private func stage(_ plan: Plan, root: String) throws {
+    /// Step 6, after `OutputStaging` wrote the tree's files (`skipping`) under the staging
+    /// folder: the manifests and the removals, then one sync of the file system for every file
+    /// and folder staged (see `syncFileSystem`).
+    func stage(_ plan: Plan, root: String, skipping staged: Set<String>) throws {
         let staging = join(root, Self.stagingName)
-        try attempt("write", root) { try fileSystem.makeDirectory(staging) }
         var made: Set<String> = []
-        for path in plan.files.keys.sorted() {
+        for path in staged {
+            var relative = ""
+            for component in path.split(separator: "/").dropLast() {
+                relative = join(relative, String(component))
+                made.insert(relative)
+            }
+        }
+        for path in plan.files.keys.sorted() where !staged.contains(path) {
             var relative = ""
             for component in path.split(separator: "/").dropLast() {
                 relative = join(relative, String(component))
@@ -544,14 +524,13 @@ public struct OutputWriter: Sendable {
         if !plan.removals.isEmpty {
             try attempt("write", root) { try fileSystem.writeFile(join(staging, Self.removalsName), Self.removalsText(plan.removals)) }
         }
-        // One sync of the file system for every file and folder staged (see `syncFileSystem`).
         try attempt("write", root) { try fileSystem.syncFileSystem(staging) }
     }
 
     // MARK: helpers
 
     /// Runs one file system call; its failure becomes an `OutputError` naming `path`.
-    private func attempt<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws -> T {
+    func attempt<T>(_ operation: String, _ path: String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as OutputFileSystemError {

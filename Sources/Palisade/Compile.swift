@@ -47,10 +47,13 @@ public enum Pipeline {
     /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
     /// compile is doing (a status line on a terminal). `settings` are the command line's target
     /// options (`--set`); with `application` (`--apply-to`, one target), that target's files are
-    /// the application's own, hardened.
+    /// the application's own, hardened. With `staging`, each target's files are staged under the
+    /// output folder as soon as the target is emitted, and the result's tree holds their paths
+    /// with empty contents (a failure to stage is thrown again by `staging.commit`).
     public static func compile(
         paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
-        progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil
+        progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil,
+        staging: OutputStaging? = nil
     ) -> CompileResult {
         var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
@@ -79,7 +82,12 @@ public enum Pipeline {
                 outcomes = [TargetEmitter.apply(policy, with: backend, to: application.files)]
                 progress.emitted(target)
             } else {
-                outcomes = TargetEmitter.emitAll(policy, targets: targets) { progress.emitted($0.target) }
+                var stage: (@Sendable (inout TargetOutcome) -> Void)?
+                if let staging {
+                    let name = policy.name
+                    stage = { outcome in handOff(&outcome, policy: name, to: staging) }
+                }
+                outcomes = TargetEmitter.emitAll(policy, targets: targets, finished: { progress.emitted($0.target) }, handOff: stage)
             }
             progress.checkingFidelity(policy: policy.name)
             for outcome in outcomes {
@@ -106,6 +114,17 @@ public enum Pipeline {
             }
         }
         return result
+    }
+
+    /// Stages a target's files under `TARGET/POLICY/` and leaves the outcome only their paths.
+    /// A target that refused the spec stages nothing; a failure to stage is kept by `staging`.
+    static func handOff(_ outcome: inout TargetOutcome, policy: String, to staging: OutputStaging) {
+        guard outcome.error == nil, var emission = outcome.emission else { return }
+        var tree = OutputTree()
+        for file in emission.files { tree.add("\(outcome.target.rawValue)/\(policy)/\(file.path)", file.contents) }
+        guard (try? staging.stage(tree)) != nil else { return }
+        emission.files = emission.files.map { OutputFile(path: $0.path, contents: "") }
+        outcome.emission = emission
     }
 
     /// Every target's options checked by its backend, whichever targets a command compiles:

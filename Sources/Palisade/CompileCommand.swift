@@ -98,8 +98,17 @@ extension Commands {
             case .failure(let problem): return CommandOutput(stderr: DiagnosticReport.error(problem.message), exitStatus: .usage)
             }
         }
+        // Files are staged as each target is emitted (no compile holds every target's files at
+        // once), unless they are compared (`--check`) or read back (`--dump-read`) afterwards.
+        // Nothing outside OUT's staging folder changes before the commit in `writeOrCheck`, and
+        // a compile that ends before it removes what it staged.
+        let timed = request.timePasses ? TimedOutputFileSystem(outputFileSystem, root: outputRoot(request)) : nil
+        let writer = OutputWriter(fileSystem: timed ?? outputFileSystem)
+        let staging = request.check || request.dumpRead ? nil : writer.staging(outputRoot(request))
+        defer { staging?.abandon() }
         let result = Pipeline.compile(
-            paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress, settings: request.settings, application: application)
+            paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress, settings: request.settings, application: application,
+            staging: staging)
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
         for override in result.overrides { output.stderr += CompileReport.override(override) }
         // The passes are timed whatever the outcome (a refused target too).
@@ -113,7 +122,14 @@ extension Commands {
         // A gap that trips a gate is an error: like any error, it writes nothing.
         guard reportFidelity(request, result, into: &output) else { return output.exiting(.failure) }
         progress.writing(files: result.tree.paths.count)
-        return writeOrCheck(request, result, outputFileSystem: outputFileSystem, into: &output)
+        return writeOrCheck(request, result, outputFileSystem: outputFileSystem, staging: staging, timed: timed, into: &output)
+    }
+
+    /// `--out` as every message names it: `out/` is `out` (`wrote 7 files under out/`, not `out//`).
+    static func outputRoot(_ request: CompileRequest) -> String {
+        var out = request.out
+        while out.count > 1, out.hasSuffix("/") { out.removeLast() }
+        return out
     }
 
     /// `--parse-floor`: libyaml's event parser alone over each spec file, timed; exit 2 for a
@@ -233,13 +249,12 @@ extension Commands {
 
     /// Writes the tree under `--out`, or with `--check` reports how the files there drifted.
     static func writeOrCheck(
-        _ request: CompileRequest, _ result: Pipeline.CompileResult, outputFileSystem: any OutputFileSystem, into output: inout CommandOutput
+        _ request: CompileRequest, _ result: Pipeline.CompileResult, outputFileSystem: any OutputFileSystem, staging: OutputStaging?,
+        timed: TimedOutputFileSystem?, into output: inout CommandOutput
     ) -> CommandOutput {
         // Writing and checking both begin by finishing or undoing an interrupted earlier run.
         let writer = OutputWriter(fileSystem: outputFileSystem)
-        // `out/` is named `out` in every message (`wrote 7 files under out/`, not `out//`).
-        var out = request.out
-        while out.count > 1, out.hasSuffix("/") { out.removeLast() }
+        let out = outputRoot(request)
         // The tree replaces every policy compiled for a target, even one compiled into no file.
         var tree = result.tree
         for (policy, target, _) in result.gaps { tree.claim(target: target.rawValue, policy: policy) }
@@ -258,12 +273,13 @@ extension Commands {
             if !drift.isEmpty { return output.exiting(.failure) }
             if !request.quiet { output.stderr += CompileReport.upToDate(out: out, files: tree.paths.count) }
         } else if !tree.isEmpty {
-            let timed = request.timePasses ? TimedOutputFileSystem(outputFileSystem, root: out) : nil
             let timedWriter = timed.map { OutputWriter(fileSystem: $0) } ?? writer
             let outcome: OutputWriter.Outcome
             let started = ContinuousClock.now
             do {
-                outcome = try timedWriter.write(tree, to: out)
+                // The files staged while the targets were emitted are in the tree with empty
+                // contents: the commit keeps their staged bytes.
+                outcome = try staging.map { try $0.commit(tree) } ?? timedWriter.write(tree, to: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)

@@ -327,11 +327,11 @@ func plant(_ files: [String: String], under root: String) throws {
             try Self.prepare(.manifests, out)
             let before = snapshot(out)
             let full = FailingFileSystem(failAt: 5, mode: .fromThenOn, code: ENOSPC, onlyWrites: true)
-            // The fifth file in path order (manifests included): half of it is written, then the
-            // disk is full. Nothing is removed either.
+            // The fifth file of the tree in path order (its manifests are staged after its files):
+            // half of it is written, then the disk is full. Nothing is removed either.
             #expect(
                 failure { try OutputWriter(fileSystem: full).write(Self.new, to: out) }
-                    == "cannot write \(out)/gcp/shop/firewall-rules.json: no space left on device")
+                    == "cannot write \(out)/openshift/shop/rbac.yaml: no space left on device")
             #expect(snapshot(out) == before)
         }
     }

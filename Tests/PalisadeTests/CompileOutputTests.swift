@@ -217,6 +217,46 @@ import Testing
         }
     }
 
+    /// Large estates: compile stages each target's files as the target is emitted, so that no
+    /// run holds every target's files at once; the tree left is the one a whole write leaves.
+    @Test func filesStagedTargetByTargetLeaveTheTreeAWholeWriteLeaves() throws {
+        try withFolder { root in
+            try plant(Self.foreign, under: root + "/streamed")
+            try plant(Self.foreign, under: root + "/whole")
+            #expect(compile("v1.yaml", out: root + "/streamed").exitStatus == .success)
+            #expect(compile("v2.yaml", out: root + "/streamed").exitStatus == .success)
+            for spec in ["v1.yaml", "v2.yaml"] {
+                var tree = Pipeline.compile(paths: [spec], fileSystem: Self.specs).tree
+                tree.claim(target: "swarm", policy: "t")
+                try OutputWriter().write(tree, to: root + "/whole")
+            }
+            #expect(!snapshot(root + "/streamed").isEmpty)
+            #expect(snapshot(root + "/streamed") == snapshot(root + "/whole"))
+
+            // With a staging folder, the result keeps the files' paths and none of their bytes.
+            let staging = OutputWriter().staging(root + "/staged")
+            let result = Pipeline.compile(paths: ["v1.yaml"], fileSystem: Self.specs, staging: staging)
+            #expect(!result.tree.paths.isEmpty)
+            #expect(result.tree.files.values.allSatisfy { $0.isEmpty })
+            #expect(staging.paths == result.tree.paths)
+            staging.abandon()
+            #expect(!FileManager.default.fileExists(atPath: root + "/staged"))
+        }
+    }
+
+    @Test func aCompileThatFailsAfterItsTargetsWereStagedLeavesTheOldTree() throws {
+        try withFolder { root in
+            #expect(compile("v1.yaml", out: root).exitStatus == .success)
+            let before = snapshot(root)
+            // Swarm widens db → web on their shared network: --strict fails after every target was emitted.
+            let failed = Commands.compile(CompileRequest(specs: ["v2.yaml"], out: root, strict: true), fileSystem: Self.specs)
+            #expect(failed.exitStatus == .failure)
+            #expect(failed.stderr.contains("error[gap]"))
+            #expect(snapshot(root) == before, "nothing staged remains and nothing else changed")
+            #expect(compile("v2.yaml", out: root).exitStatus == .success, "OUT was released")
+        }
+    }
+
     // Row 6: `--out ""` wrote into the current folder and said `wrote 7 files under /`.
     @Test func anEmptyOutputFolderIsAUsageError() {
         for check in [false, true] {

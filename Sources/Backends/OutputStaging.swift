@@ -1,0 +1,182 @@
+import Foundation
+
+/// A write of an output tree whose files are staged as they are produced, so that a large
+/// compile never holds every target's files at once: `compile` hands each target's files over
+/// the moment the target is emitted, and keeps only their paths.
+///
+/// It follows `OutputWriter`'s scheme (see its comment) in another order. The first `stage`
+/// locks OUT (creating it if needed), recovers what an earlier run left, and writes the files
+/// under `OUT/.palisade-staging`; nothing outside that folder changes before `commit`, which
+/// plans the manifests and removals from the staged paths, checks every destination, removes
+/// stale temporaries, stages the manifests and removals, syncs, commits by one rename and rolls
+/// forward. `abandon` (or any failure) removes the staging folder and releases OUT: the previous
+/// tree stays exactly as it was. A failure while staging is kept and thrown again by every later
+/// call, `commit` included, so the compile can go on and report it where it reports writes.
+///
+/// The lock is held from the first file staged to the commit: another palisade run on OUT waits
+/// for this compile to finish rather than for its write alone.
+public final class OutputStaging: @unchecked Sendable {
+    private let writer: OutputWriter
+    public let root: String
+    private let mutex = NSLock()
+
+    private enum State {
+        case idle
+        case open(token: Int32, created: [String])
+        case failed(any Error)
+        case finished
+    }
+
+    private var state = State.idle
+    /// The staged files' paths (with empty contents) and every policy claimed so far.
+    private var staged = OutputTree()
+    /// The folders made under the staging folder, relative to OUT.
+    private var made: Set<String> = []
+
+    init(writer: OutputWriter, root: String) {
+        self.writer = writer
+        self.root = root
+    }
+
+    /// The paths staged so far, sorted.
+    public var paths: [String] { mutex.withLock { staged.paths } }
+
+    /// Writes every file of `tree` under the staging folder and claims its policies; throws
+    /// `OutputError`. Safe to call from several threads: the calls are taken one at a time.
+    public func stage(_ tree: OutputTree) throws {
+        try mutex.withLock { try stageLocked(tree) }
+    }
+
+    /// Stages what `tree` holds that is not staged yet (a path staged already keeps its staged
+    /// bytes) and claims its policies, then commits the whole tree; throws `OutputError`, and
+    /// after any failure OUT holds the previous tree (or, failing after the commit point, the
+    /// next run completes the new one, as `OutputWriter.write` says).
+    public func commit(_ tree: OutputTree = OutputTree()) throws -> OutputWriter.Outcome {
+        try mutex.withLock {
+            var rest = OutputTree()
+            for (path, contents) in tree.files where staged.files[path] == nil { rest.add(path, contents) }
+            for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
+            try stageLocked(rest)
+            guard case .open(let token, let created) = state else { throw OutputError(operation: "write", path: root, reason: "the write was abandoned") }
+            do {
+                let plan = try writer.makePlan(staged, root: root)
+                try writer.preflight(plan, root: root)
+                try writer.removeStaleTemporaries(staged, root: root)
+                try writer.stage(plan, root: root, skipping: Set(staged.files.keys))
+                // The commit point.
+                try writer.attempt("write", root) {
+                    try writer.fileSystem.rename(join(root, OutputWriter.stagingName), join(root, OutputWriter.committedName))
+                }
+                state = .finished
+                defer { writer.fileSystem.unlock(token) }
+                do {
+                    try writer.rollForward(root)
+                } catch {
+                    do { try writer.rollForward(root) } catch var second as OutputError {
+                        second.note =
+                            "the new files are committed in \(join(root, OutputWriter.committedName)); the next palisade run on \(root) puts them in place"
+                        throw second
+                    }
+                }
+                return OutputWriter.Outcome(removed: plan.removals.filter { !OutputWriter.isManifest($0) })
+            } catch {
+                if case .finished = state { throw error }
+                fail(error, token: token, created: created)
+                throw error
+            }
+        }
+    }
+
+    /// Removes what was staged and releases OUT, which keeps its previous tree; nothing to do
+    /// when nothing was staged.
+    public func abandon() {
+        mutex.withLock {
+            if case .open(let token, let created) = state {
+                fail(OutputError(operation: "write", path: root, reason: "the write was abandoned"), token: token, created: created)
+            }
+        }
+    }
+
+    // MARK: private
+
+    private func stageLocked(_ tree: OutputTree) throws {
+        switch state {
+        case .failed(let error): throw error
+        case .finished: throw OutputError(operation: "write", path: root, reason: "the tree is committed already")
+        case .idle:
+            // A path outside OUT is refused before OUT is created or locked.
+            do {
+                guard !root.isEmpty else { throw OutputError.emptyRoot }
+                try writer.validate(tree, root: root)
+            } catch {
+                state = .failed(error)
+                throw error
+            }
+            try open()
+        case .open: break
+        }
+        guard case .open(let token, let created) = state else { return }
+        do {
+            try writer.validate(tree, root: root)
+            let staging = join(root, OutputWriter.stagingName)
+            for path in tree.paths {
+                var relative = ""
+                for component in path.split(separator: "/").dropLast() {
+                    relative = join(relative, String(component))
+                    if made.insert(relative).inserted {
+                        try writer.attempt("write", join(root, relative)) { try writer.fileSystem.makeDirectory(join(staging, relative)) }
+                    }
+                }
+                try writer.attempt("write", join(root, path)) { try writer.fileSystem.writeFile(join(staging, path), Array((tree.files[path] ?? "").utf8)) }
+                staged.add(path, "")
+            }
+            for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
+        } catch {
+            fail(error, token: token, created: created)
+            throw error
+        }
+    }
+
+    /// Step 1 and 2 of the scheme, then the staging folder.
+    private func open() throws {
+        do {
+            let created = try writer.makeRoot(root)
+            let token: Int32
+            do {
+                token = try writer.attempt("open", root) { try writer.fileSystem.lock(root) }
+            } catch {
+                writer.removeCreated(created)
+                throw error
+            }
+            do {
+                try writer.recoverLocked(root)
+                try writer.attempt("write", root) { try writer.fileSystem.makeDirectory(join(root, OutputWriter.stagingName)) }
+            } catch {
+                writer.fileSystem.unlock(token)
+                writer.removeCreated(created)
+                throw error
+            }
+            state = .open(token: token, created: created)
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    /// Removes the staging folder, releases OUT and removes the folders made for it; later
+    /// calls throw `error`.
+    private func fail(_ error: any Error, token: Int32, created: [String]) {
+        try? writer.removeTree(join(root, OutputWriter.stagingName))
+        writer.fileSystem.unlock(token)
+        writer.removeCreated(created)
+        staged = OutputTree()
+        made = []
+        state = .failed(error)
+    }
+}
+
+extension OutputWriter {
+    /// A write whose files are staged as they come (`OutputStaging`); nothing happens under
+    /// `root` until the first `stage` or the `commit`.
+    public func staging(_ root: String) -> OutputStaging { OutputStaging(writer: self, root: root) }
+}
