@@ -79,6 +79,36 @@ public enum YAMLWriter {
     }
 }
 
+extension YAMLWriter {
+    /// A multi-document stream written one document at a time: `text()` is what
+    /// `write(_:header:)` gives for the same documents, without the caller holding every
+    /// document at once, and with the header and the documents in one buffer (no copy per
+    /// concatenation).
+    public struct Stream {
+        private let header: [String]
+        private var bytes: [UInt8]
+        private var count = 0
+
+        public init(header: [String] = []) {
+            self.header = header
+            bytes = Array(header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined().utf8)
+        }
+
+        public mutating func append(_ document: StructuredValue) throws {
+            count += 1
+            let start = bytes.count
+            if BlockWriter.document(document, into: &bytes) { return }
+            bytes.removeSubrange(start...)
+            bytes += try libYAMLBytes([document])
+        }
+
+        public func text() throws -> String {
+            guard count > 0 else { return try writeWithLibYAML([], header: header) }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
+
 private final class OutputSink {
     var bytes: [UInt8] = []
 }

@@ -215,6 +215,40 @@ import YAML
         return network
     }
 
+    /// The manifest written document by document is the stream of all the documents.
+    @Test func theManifestIsWrittenDocumentByDocumentAsOneStream() throws {
+        try forRandomSpecs(seed: 53, count: 10) { policy, _ in
+            let emitter = OpenShiftEmitter(plan: try OpenShiftPlan(policy: policy, options: backend.options(of: policy)))
+            #expect(try emitter.text(header: ["h"]) == YAMLWriter.write(emitter.documents(), header: ["h"]))
+        }
+    }
+
+    /// Pods of a namespace that let out the same addresses share one EgressFirewall
+    /// intersection; each pod still gets what its own egress and the firewall allow.
+    @Test func podsThatLetOutTheSameAddressesShareTheFirewallsIntersection() {
+        var network = ClusterNetwork(namespaces: [:], pods: [], policies: [], firewalls: [], loadBalancers: [], routes: [])
+        let wide = PolicyRule(peers: [.block(cidr: .v4(0x0A00_0000, prefix: 8), except: [])], ports: [PolicyPort(proto: .tcp, port: 443)])
+        let narrow = PolicyRule(peers: [.block(cidr: .v4(0x0A01_0000, prefix: 16), except: [])], ports: [PolicyPort(proto: .tcp, port: 443)])
+        for (index, (namespace, rule)) in [("n1", wide), ("n1", wide), ("n1", narrow), ("n2", wide)].enumerated() {
+            network.pods.append(PodGroup(workload: WorkloadID(index), namespace: namespace, labels: ["app": "w\(index)"]))
+            network.policies.append(
+                NetworkPolicy(name: "w\(index)", namespace: namespace, podSelector: LabelSelector(labels: ["app": "w\(index)"]), egress: [rule]))
+        }
+        // n1's firewall lets out 10.1.0.0/16 only, n2's 10.0.0.0/16 only.
+        network.firewalls = [
+            EgressFirewall(
+                namespace: "n1", rules: [.init(allow: true, to: .cidr(.v4(0x0A01_0000, prefix: 16))), .init(allow: false, to: .cidr(.v4(0, prefix: 0)))]),
+            EgressFirewall(
+                namespace: "n2", rules: [.init(allow: true, to: .cidr(.v4(0x0A00_0000, prefix: 16))), .init(allow: false, to: .cidr(.v4(0, prefix: 0)))]),
+        ]
+        let egress = network.relation.egress
+        func addresses(_ index: Int) -> AddressSet { egress[WorkloadID(index)].map { AddressSet(unionOf: $0.entries.map(\.peers.addresses)) } ?? .empty }
+        let inner = CIDR.v4(0x0A01_0000, prefix: 16).addressSet
+        #expect(addresses(0) == inner && addresses(1) == inner && addresses(2) == inner)
+        #expect(addresses(3) == CIDR.v4(0x0A00_0000, prefix: 16).addressSet)
+        #expect(egress[WorkloadID(0)] == egress[WorkloadID(1)])
+    }
+
     @Test func theIndexedRelationEqualsBruteForceOnRandomNetworks() {
         var rng = SeededGenerator(seed: 151)
         for round in 0..<300 {

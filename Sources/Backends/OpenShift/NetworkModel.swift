@@ -94,7 +94,11 @@ struct PolicyRule: Hashable {
 
     var portSet: PortSet {
         guard let ports else { return .all }
-        return PortSet(unionOf: ports.lazy.map(\.ports))
+        // A rule lists few ports: a union per entry, not the generic many-set union (which
+        // is not specialized across modules and dominated the relation's cost).
+        var result = PortSet()
+        for port in ports { result.formUnion(port.ports) }
+        return result
     }
 }
 
@@ -416,6 +420,12 @@ struct ClusterNetwork {
         var peers: ExternalSet
     }
 
+    /// What a pod lets out, and the namespace whose EgressFirewall filters it.
+    struct FirewallKey: Hashable {
+        var namespace: String
+        var out: ExternalRules
+    }
+
     /// A pods peer and the namespace it is relative to (empty when it names namespaces).
     struct PeerKey: Hashable {
         var peer: PolicyPeer
@@ -490,6 +500,7 @@ struct ClusterNetwork {
             firewallAllows[firewall.namespace] = intersection(
                 firewallAllows[firewall.namespace] ?? ExternalRules(entries: [.init(ports: .all, peers: .any)]), firewall.allowed)
         }
+        var firewalled: [FirewallKey: ExternalRules] = [:]
         var index: [WorkloadID: Int] = [:]
         for (position, group) in pods.enumerated() { index[group.workload] = position }
         // Sources by destination their egress names, and sources whose egress admits every pod.
@@ -534,7 +545,17 @@ struct ClusterNetwork {
             if !external.isEmpty { relation.ingress[destination] = external }
 
             var out = egress[position].external
-            if let allowed = firewallAllows[group.namespace], !group.hostNetwork { out = intersection(out, allowed) }
+            if !out.isEmpty, let allowed = firewallAllows[group.namespace], !group.hostNetwork {
+                // Two set differences per pod: pods of a namespace that let out the same
+                // addresses share them.
+                let key = FirewallKey(namespace: group.namespace, out: out)
+                if let known = firewalled[key] {
+                    out = known
+                } else {
+                    out = intersection(out, allowed)
+                    firewalled[key] = out
+                }
+            }
             if !out.isEmpty { relation.egress[destination] = out }
         }
         return relation

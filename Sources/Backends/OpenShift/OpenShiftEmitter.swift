@@ -17,14 +17,29 @@ struct OpenShiftEmitter {
             "Apply: oc apply -f \(Self.file) (OpenShift \(plan.imageAdmission == nil ? "4.12" : "4.17") or later, OVN-Kubernetes).",
             "Secrets are referenced, never written: create them in their namespaces first.",
         ]
-        return OutputFile(path: Self.file, contents: try YAMLWriter.write(documents(), header: header))
+        return OutputFile(path: Self.file, contents: try text(header: header))
+    }
+
+    /// The documents written one by one under `header`: each document's tree lives only while
+    /// it is written, never all of them at once.
+    func text(header: [String]) throws -> String {
+        var stream = YAMLWriter.Stream(header: header)
+        try forEachDocument { try stream.append($0) }
+        return try stream.text()
     }
 
     func documents() -> [StructuredValue] {
-        var documents = plan.namespaces.map(namespace)
-        documents += plan.sccs.map(securityContextConstraints)
-        documents += plan.network.adminPolicies.map(adminNetworkPolicy)
-        documents += plan.imageAdmission?.documents(labels: [(OpenShiftPlan.policyLabel, plan.policy.name)]) ?? []
+        var documents: [StructuredValue] = []
+        forEachDocument { documents.append($0) }
+        return documents
+    }
+
+    /// Each document in order, built when `body` takes it.
+    func forEachDocument(_ body: (StructuredValue) throws -> Void) rethrows {
+        for item in plan.namespaces { try body(namespace(item)) }
+        for item in plan.sccs { try body(securityContextConstraints(item)) }
+        for item in plan.network.adminPolicies { try body(adminNetworkPolicy(item)) }
+        for document in plan.imageAdmission?.documents(labels: [(OpenShiftPlan.policyLabel, plan.policy.name)]) ?? [] { try body(document) }
         /// Each namespace's objects of one kind, in their order: one pass over each list.
         func byNamespace<T>(_ items: [T], _ namespace: (T) -> String) -> [String: [T]] {
             var result: [String: [T]] = [:]
@@ -41,20 +56,19 @@ struct OpenShiftEmitter {
         let balancers = byNamespace(plan.network.loadBalancers, \.namespace)
         let routes = byNamespace(plan.network.routes, \.namespace)
         for namespace in plan.namespaces.map(\.name) {
-            documents += (accounts[namespace] ?? []).map(serviceAccount)
-            documents += (roles[namespace] ?? []).map(role)
-            documents += (bindings[namespace] ?? []).map(binding)
-            documents += (policies[namespace] ?? []).map(networkPolicy)
-            documents += (firewalls[namespace] ?? []).map(egressFirewall)
-            documents += (deployments[namespace] ?? []).map(deployment)
-            documents += (services[namespace] ?? []).map(service)
-            documents += (balancers[namespace] ?? []).map(loadBalancer)
-            documents += (routes[namespace] ?? []).map(route)
+            for item in accounts[namespace] ?? [] { try body(serviceAccount(item)) }
+            for item in roles[namespace] ?? [] { try body(role(item)) }
+            for item in bindings[namespace] ?? [] { try body(binding(item)) }
+            for item in policies[namespace] ?? [] { try body(networkPolicy(item)) }
+            for item in firewalls[namespace] ?? [] { try body(egressFirewall(item)) }
+            for item in deployments[namespace] ?? [] { try body(deployment(item)) }
+            for item in services[namespace] ?? [] { try body(service(item)) }
+            for item in balancers[namespace] ?? [] { try body(loadBalancer(item)) }
+            for item in routes[namespace] ?? [] { try body(route(item)) }
         }
         // Last, the CiliumNetworkPolicies (kubernetes with `cni: cilium`; none elsewhere), in
         // complete manifests and overlays alike.
-        documents += CiliumEmitter(emitter: self).documents()
-        return documents
+        for item in plan.network.ciliumPolicies { try body(CiliumEmitter(emitter: self).policy(item)) }
     }
 
     func header(
