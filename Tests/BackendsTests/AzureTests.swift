@@ -164,3 +164,32 @@ extension AzureTests {
         }
     }
 }
+
+/// The emitter's relation is taken from the plan (`AzureReader.templates(of:)`) rather than from
+/// parsing the templates it writes: both must give the same relation, for one template or
+/// several, split segments and merged groups alike.
+extension AzureTests {
+    func expectPlanReadsAsItsFiles(_ policy: Policy, _ gaps: GapPolicy, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let plan = try AzurePlan(policy: policy, options: AzureOptions.parse(BackendsTests.options(.azure, gaps)).options)
+        let reader = AzureReader(policy: policy, files: try AzureEmitter(plan: plan).files())
+        #expect(AzureReader.templates(of: plan) != nil, sourceLocation: sourceLocation)
+        #expect(try reader.groupedRelation(of: plan) == reader.groupedRelation(), sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: samples)
+    func theRelationFromThePlanIsTheOneOfItsFiles(sample: String) throws {
+        for gaps in [GapPolicy.widen, .narrow] { try expectPlanReadsAsItsFiles(policy(sample), gaps) }
+    }
+
+    @Test func theRelationFromThePlanIsTheOneOfItsFilesForRandomSpecs() throws {
+        try forRandomSpecs(seed: 41, count: 30) { policy, gaps in try expectPlanReadsAsItsFiles(policy, gaps) }
+    }
+
+    @Test(arguments: [GapPolicy.widen, .narrow])
+    func theRelationFromThePlanIsTheOneOfItsFilesWhenSplitOrMerged(gaps: GapPolicy) throws {
+        try expectPlanReadsAsItsFiles(Self.segments(900), gaps)
+        try expectPlanReadsAsItsFiles(AzureSplitTests.services(300), gaps)
+        try expectPlanReadsAsItsFiles(AzureSplitTests.hub(150, samePort: false), gaps)
+        try expectPlanReadsAsItsFiles(AzureSplitTests.hub(150, samePort: true), gaps)
+    }
+}

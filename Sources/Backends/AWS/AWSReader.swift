@@ -99,35 +99,49 @@ struct AWSReader {
             if let all = everywhere[pair.source] { out.formUnion(all) }
             allowed[pair] = inbound.intersection(out)
         }
+        // Many groups name the same ranges (an external network): each is parsed once.
+        var parsed: [String: AddressSet?] = [:]
+        func addresses(_ text: String) -> AddressSet? {
+            if let known = parsed[text] { return known }
+            let addresses: AddressSet? = if case .valid(let cidr) = CIDR.parse(text) { cidr.addressSet } else { nil }
+            parsed[text] = addresses
+            return addresses
+        }
         return plan.groupedRelation(
             between: allowed,
-            ingress: ingress.compactMapValues(externalRules),
-            egress: egress.compactMapValues(externalRules))
+            ingress: ingress.compactMapValues { externalRules($0, addresses: addresses) },
+            egress: egress.compactMapValues { externalRules($0, addresses: addresses) })
     }
 
-    /// What a group's rules towards address ranges allow, if any do.
-    static func externalRules(_ rules: [SecurityGroupRule]) -> ExternalRules? {
+    /// What a group's rules towards address ranges allow, if any do. `addresses` parses a
+    /// range (nil: not one).
+    static func externalRules(_ rules: [SecurityGroupRule], addresses: (String) -> AddressSet? = parsedAddresses) -> ExternalRules? {
         // One entry per port set, its prefixes together: the same connections as one entry per rule.
         var order: [PortSet] = []
-        var addresses: [PortSet: AddressSet] = [:]
+        var byPorts: [PortSet: AddressSet] = [:]
         for rule in rules {
             let cidr: String
             switch rule.peer {
             case .ipv4(let text), .ipv6(let text): cidr = text
             case .group: continue
             }
-            guard !rule.isSentinel, case .valid(let parsed) = CIDR.parse(cidr) else { continue }
+            guard !rule.isSentinel, let parsed = addresses(cidr) else { continue }
             // icmp covers ICMP for IPv4 peers and icmpv6 for IPv6 ones: the spec's icmp is both.
             let ports = rule.ports
-            if let known = addresses[ports] {
-                addresses[ports] = known.union(parsed.addressSet)
+            if let known = byPorts[ports] {
+                byPorts[ports] = known.union(parsed)
             } else {
                 order.append(ports)
-                addresses[ports] = parsed.addressSet
+                byPorts[ports] = parsed
             }
         }
-        let entries = order.map { ExternalRules.Entry(ports: $0, peers: ExternalSet(addresses: addresses[$0] ?? .empty)) }
+        let entries = order.map { ExternalRules.Entry(ports: $0, peers: ExternalSet(addresses: byPorts[$0] ?? .empty)) }
         return entries.isEmpty ? nil : ExternalRules(entries: entries)
+    }
+
+    /// The addresses of a range, nil when it is not one.
+    static func parsedAddresses(_ text: String) -> AddressSet? {
+        if case .valid(let cidr) = CIDR.parse(text) { cidr.addressSet } else { nil }
     }
 
     // MARK: Parsing

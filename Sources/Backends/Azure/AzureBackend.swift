@@ -12,9 +12,10 @@ public struct AzureBackend: Backend {
     public func emit(_ policy: Policy, with options: AzureOptions) throws -> Emission {
         let plan = try AzurePlan(policy: policy, options: options)
         let files = options.format == .terraform ? [AzureTerraformEmitter(plan: plan).file()] : try AzureEmitter(plan: plan).files()
-        // What the NSGs allow, by reading the templates back: first-match rules over several
-        // NSGs are easiest to get right once.
-        let planned = try AzureReader(policy: policy, files: files).groupedRelation()
+        // What the NSGs allow, by the reader's semantics (first-match rules over several NSGs
+        // are easiest to get right once) over what the templates say, taken from the plan
+        // without parsing them again.
+        let planned = try AzureReader(policy: policy, files: files).groupedRelation(of: plan)
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         // Whether a workload's identity had its peers fitted to the groups an NSG's rules may name.

@@ -41,6 +41,62 @@ struct AzureReader {
         return NSGSemantics(templates: try parse(plan), plan: plan, policy: policy).groupedRelation()
     }
 
+    /// The same relation for the ARM templates the emitter writes for `plan`, taken from the
+    /// plan rather than from writing and parsing them (`templates(of:)`): what `parse` would
+    /// read. The Terraform form, and a plan whose names meet (where the files' order would
+    /// decide which NSG a workload takes), are read from the files.
+    func groupedRelation(of plan: AzurePlan) throws -> GroupedRelation {
+        guard try terraformFile() == nil, let templates = Self.templates(of: plan) else { return try groupedRelation() }
+        return NSGSemantics(templates: templates, plan: plan.firewall, policy: policy).groupedRelation()
+    }
+
+    /// What `parse` reads from the ARM templates of `plan`, from the plan: each NSG's rules as
+    /// the files say them (a side names its groups or else its prefixes; no description) with
+    /// Azure's defaults, by priority; the NSG of each workload; the identities of each group.
+    /// Nil where the files' order would matter: two NSGs of one name, two unsplit NSGs of one
+    /// segment, a workload listed by two parts, or a group name `resourceId` cannot carry.
+    static func templates(of plan: AzurePlan) -> Templates? {
+        let policy = plan.policy
+        var result = Templates()
+        var bySegment: [String: Int] = [:]
+        var byName: [String: Int] = [:]
+        var interfaces: [String: String] = [:]
+        func readable(_ group: String) -> Bool { !group.isEmpty && !group.utf8.contains(UInt8(ascii: "'")) }
+        for nsg in plan.groups {
+            guard byName.updateValue(result.names.count, forKey: nsg.name) == nil else { return nil }
+            if nsg.part == nil {
+                guard bySegment.updateValue(result.names.count, forKey: nsg.segment) == nil else { return nil }
+            } else {
+                for workload in nsg.workloads {
+                    guard interfaces.updateValue(nsg.name, forKey: workload) == nil else { return nil }
+                }
+            }
+            var rules: [Rule] = []
+            rules.reserveCapacity(nsg.rules.count + defaults.count)
+            for rule in nsg.rules {
+                guard rule.sourceGroups.allSatisfy(readable), rule.destinationGroups.allSatisfy(readable) else { return nil }
+                rules.append(
+                    Rule(
+                        name: rule.name, direction: rule.direction, access: rule.access, priority: rule.priority, proto: rule.proto, ports: rule.ports,
+                        sourceGroups: rule.sourceGroups, sourcePrefixes: rule.sourceGroups.isEmpty ? rule.sourcePrefixes : [],
+                        destinationGroups: rule.destinationGroups, destinationPrefixes: rule.destinationGroups.isEmpty ? rule.destinationPrefixes : [],
+                        description: ""))
+            }
+            result.names.append(nsg.name)
+            result.segments.append(nsg.segment)
+            result.rules.append((rules + defaults).sorted { $0.priority < $1.priority })
+        }
+        let identities = plan.firewall.identities
+        for (index, identity) in identities.enumerated() { result.members[AzurePlan.asg(identity, policy: policy)] = [index] }
+        let identityByName = Dictionary(identities.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        for group in plan.merged { result.members[group.name] = group.identities.compactMap { identityByName[identities[$0].name] } }
+        result.nsgOf = policy.workloads.map { workload in
+            if let nsg = interfaces[workload.name] { return byName[nsg] }
+            return bySegment[policy.segments[workload.segment.index].name]
+        }
+        return result
+    }
+
     /// The rules of the templates by NSG (Azure's default rules included), for `explain`.
     func views() throws -> [FirewallRuleView] {
         let plan = FirewallPlan(policy: policy, gaps: .widen)
@@ -316,15 +372,36 @@ struct NSGSemantics {
         self.plan = plan
         self.policy = policy
         func identities(_ groups: [String]) -> [Int] { groups.flatMap { templates.members[$0] ?? [] } }
+        // Many rules name the same prefixes and ports (an external network, a service's
+        // ports): each list is parsed once.
+        var addressCache: [[String]: AddressSet] = [:]
+        func addresses(_ prefixes: [String]) -> AddressSet {
+            if let known = addressCache[prefixes] { return known }
+            let parsed = AzureReader.addresses(prefixes)
+            addressCache[prefixes] = parsed
+            return parsed
+        }
+        struct PortsKey: Hashable {
+            var proto: Rule.NSGProtocol
+            var ports: [String]
+        }
+        var portCache: [PortsKey: PortSet] = [:]
+        func portSet(_ proto: Rule.NSGProtocol, _ ports: [String]) -> PortSet {
+            let key = PortsKey(proto: proto, ports: ports)
+            if let known = portCache[key] { return known }
+            let parsed = AzureReader.portSet(proto, ports)
+            portCache[key] = parsed
+            return parsed
+        }
         nsgs = (templates.rules + [AzureReader.defaults]).map { rules in
             rules.map { rule in
                 let (own, peer) = (rule.ownSide, rule.peerSide)
                 let external: ExternalSet? =
                     peer.groups.isEmpty
-                    ? (peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? ExternalSet.any : ExternalSet(addresses: AzureReader.addresses(peer.prefixes)))
+                    ? (peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? ExternalSet.any : ExternalSet(addresses: addresses(peer.prefixes)))
                     : nil
                 return Compiled(
-                    direction: rule.direction, allow: rule.access == .allow, ports: AzureReader.portSet(rule.proto, rule.ports), ownWide: own.isWide,
+                    direction: rule.direction, allow: rule.access == .allow, ports: portSet(rule.proto, rule.ports), ownWide: own.isWide,
                     owners: identities(own.groups), peerWide: peer.isWide, peers: identities(peer.groups), external: external)
             }
         }

@@ -20,13 +20,13 @@ struct GCPPlan {
 
         /// One entry of `allowed` or `denied`: a protocol and its ports as GCP spells them
         /// (`443`, `8000-8010`); no ports means every port.
-        struct Match: Equatable {
+        struct Match: Hashable {
             var proto: IPProtocol
             var ports: [String] = []
         }
 
         /// An `IPProtocol` value.
-        enum IPProtocol: Equatable {
+        enum IPProtocol: Hashable {
             case all, tcp, udp, sctp, icmp
             /// ICMP for IPv6, which GCP names by its protocol number, 58.
             case icmpv6
@@ -103,22 +103,27 @@ struct GCPPlan {
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
         for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index]) }
-        // Rules beyond GCP's per-rule limits split into parts named by what each holds.
-        named = named.flatMap { item in
-            GCPRuleLimits.split(item.rule).map { part -> (rule: Rule, key: String) in
-                guard !part.suffix.isEmpty else { return item }
-                var rule = part.rule
-                rule.name += "-" + part.suffix
-                return (rule, item.key + "|" + part.suffix)
+        // Rules beyond GCP's per-rule limits split into parts named by what each holds (most
+        // are within them, and kept as they are).
+        if named.contains(where: { !GCPRuleLimits.withinSplitLimits($0.rule) }) {
+            named = named.flatMap { item in
+                guard !GCPRuleLimits.withinSplitLimits(item.rule) else { return [item] }
+                return GCPRuleLimits.split(item.rule).map { part -> (rule: Rule, key: String) in
+                    guard !part.suffix.isEmpty else { return item }
+                    var rule = part.rule
+                    rule.name += "-" + part.suffix
+                    return (rule, item.key + "|" + part.suffix)
+                }
             }
         }
-        // Names made unique whatever the order, then the rules in name order.
+        // Names made unique whatever the order, then the rules in name order (the names are
+        // unique: the order of their indices is the rules' order).
         let names = StableName.unique(named.map { ($0.rule.name, $0.key) }, limit: Self.nameLimit)
-        rules = zip(named, names).map { item, name in
-            var rule = item.rule
-            rule.name = name
+        rules = names.indices.sorted { names[$0] < names[$1] }.map { index in
+            var rule = named[index].rule
+            rule.name = names[index]
             return rule
-        }.sorted { $0.name < $1.name }
+        }
     }
 
     /// Service account ids GCP takes: 6-30 characters.

@@ -63,6 +63,22 @@ struct GCPReader {
         var internalOut: [Int: PortSet] = [:]
         // Egress allows that reach some of the internal ranges but not all: together they may.
         var partlyInside: [Int: [(ports: PortSet, addresses: AddressSet)]] = [:]
+        // Many rules name the same ranges and ports (the internal ranges, an external network,
+        // a service's ports): each list is parsed once.
+        var addressCache: [[String]: AddressSet] = [:]
+        func addresses(_ ranges: [String]) -> AddressSet {
+            if let known = addressCache[ranges] { return known }
+            let parsed = Self.addresses(ranges)
+            addressCache[ranges] = parsed
+            return parsed
+        }
+        var portCache: [[Rule.Match]: PortSet] = [:]
+        func portSet(_ matches: [Rule.Match]) -> PortSet {
+            if let known = portCache[matches] { return known }
+            let parsed = Self.portSet(matches)
+            portCache[matches] = parsed
+            return parsed
+        }
         var denyAt: [Int: Int] = [:]
         for rule in rules where rule.direction == .egress && rule.action == .deny && Set(rule.destinationRanges) == ["0.0.0.0/0"] {
             for target in rule.targetServiceAccounts { if let index = indexByAccount[target] { denyAt[index] = rule.priority } }

@@ -37,6 +37,11 @@ enum GCPRuleLimits {
 
     // MARK: Splitting
 
+    /// Whether `split` leaves the rule whole: its ranges and port strings within the limits.
+    static func withinSplitLimits(_ rule: GCPPlan.Rule) -> Bool {
+        rule.sourceRanges.count <= ranges && rule.destinationRanges.count <= ranges && portStrings(rule.matches) <= ports
+    }
+
     /// `rule` as rules within the limits, each with the suffix that names its part (empty for
     /// a rule that needed no split, which keeps its name): first by ranges, then by ports. The
     /// parts are a product, so every range of the rule meets every port of it exactly once.
