@@ -221,6 +221,11 @@ extension MesosTests {
         #expect(gap.reason.contains("(90000 workload pairs beyond the intent)"))
         #expect(gap.origin?.start.line == text.split(separator: "\n").count)
         #expect(emission.widened.betweenWorkloads.count == 300 * 300)
+        // Kept as products of the group with itself, counted without listing their pairs: only
+        // the chain's own 299 pairs (every port but tcp/80) are listed one by one.
+        #expect(!emission.widenedProducts.blocks.isEmpty)
+        #expect(emission.widenedProducts.pairs.betweenWorkloads.count == 299)
+        #expect(emission.widenedProducts.pairCount == 300 * 300)
         #expect(emission.narrowed.isEmpty)
         let read = try backend.read(emission.files, policy: policy)
         #expect(read.relation.subtracting(policy.intent) == emission.widened)
@@ -228,6 +233,21 @@ extension MesosTests {
         let narrow = try backend.emit(policy, options: options(.mesos, .narrow))
         #expect(narrow.narrowed.betweenWorkloads.count == 299)
         #expect(!narrow.gaps.contains { $0.reason.contains("workload pairs beyond the intent") })
+    }
+
+    /// The Docker containerizer's networks share no workload: what they widen, as products,
+    /// is exactly the pairs enumerated, on random specs under both gap policies.
+    @Test func dockerWideningAsProductsIsThePairs() throws {
+        var rng = SeededGenerator(seed: 23)
+        for round in 0..<40 {
+            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+            for gaps in [GapPolicy.widen, .narrow] {
+                let plan = MesosPlan(policy: policy, options: MesosOptions.parse(options(.mesos, gaps, ["containerizer": .string("docker")])).options)
+                let products = plan.planned.widenedProducts(beyond: policy.intent)
+                #expect(products.expanded.betweenWorkloads == plan.planned.widenedPairs(beyond: policy.intent), "round \(round)")
+                #expect(products.pairCount == plan.planned.widenedPairs(beyond: policy.intent).count, "round \(round)")
+            }
+        }
     }
 
     /// A workload every address may reach on every tcp and udp port: Marathon's

@@ -55,6 +55,22 @@ import Testing
         }
     }
 
+    /// The plan's differences from the intent, computed per network, are the differences
+    /// of the relation pair by pair.
+    @Test func differencesAreThoseOfThePlannedRelation() throws {
+        var rng = SeededGenerator(seed: 19)
+        var policies = try Self.samples.map { try policy($0) }
+        for _ in 0..<40 { policies.append(try #require(compileSpec(RandomSpec.generate(&rng)).policy)) }
+        for policy in policies {
+            for gaps in [GapPolicy.widen, .narrow] {
+                let plan = try backend.plan(policy, SwarmOptions.parse(options(.swarm, gaps)).options)
+                let (widened, narrowed) = plan.differences()
+                #expect(widened == plan.planned.subtracting(policy.intent), "\(policy.name)")
+                #expect(narrowed == policy.intent.subtracting(plan.planned), "\(policy.name)")
+            }
+        }
+    }
+
     @Test(arguments: samples)
     func everyRuntimeKeyIsEnforcedOrReported(sample: String) throws {
         let policy = try policy(sample)

@@ -71,67 +71,81 @@ public func connectionGaps(
 public func groupedConnectionGaps(
     widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
 ) -> [Gap] {
+    // Rows are interned to small numbers (a reason, a port set, an origin each once), so the
+    // grouping hashes integers per pair, never a reason's text or a port set.
     struct Row: Hashable {
-        var kind: Gap.Kind
-        var capability: Capability
-        var reason: String
-        var ports: PortSet
-        var origin: SourceRange?
-    }
-    struct PairKey: Hashable {
-        var row: Row
-        var destination: WorkloadID
+        var reason: Int
+        var ports: Int
+        var origin: Int
     }
     struct SourcesKey: Hashable {
-        var row: Row
+        var row: Int
         var sources: [WorkloadID]
     }
     struct PeersKey: Hashable {
-        var row: Row
-        var peers: ExternalSet
-        var ingress: Bool
+        var row: Int
+        var capability: Capability
+        var peers: Int
     }
     var gaps: [Gap] = []
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
     let identities = SharedIdentities(policy)
-    func reason(_ site: ConnectionGapSite) -> String { why(identities.marking(site)) }
+    var reasons = Interner<String>()
+    var portSets = Interner<PortSet>()
+    var origins = Interner<SourceRange>()
+    var peerSets = Interner<ExternalSet>()
+    var rows = Interner<Row>()
+    func reason(_ site: ConnectionGapSite) -> Int { reasons.id(why(identities.marking(site))) }
+    func gap(_ kind: Gap.Kind, _ capability: Capability, _ row: Int, _ connection: Connection, first: WorkloadID) -> Gap {
+        let row = rows.values[row]
+        return Gap(
+            kind: kind, capability: capability, target: target, subject: .connection(connection), reason: reasons.values[row.reason],
+            origin: row.origin >= 0 ? origins.values[row.origin] : policy.workloads[first.index].origin)
+    }
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
-        // Between workloads: sources per (destination, row), in the order first seen.
-        var sourcesOf: [PairKey: [WorkloadID]] = [:]
-        var pairOrder: [PairKey] = []
-        for (pair, ports) in relation.sortedPairs {
+        let capability: Capability = kind == .widened ? .portFiltering : .workloadSegmentation
+        // Between workloads: sources per (row, destination), in the order first seen.
+        var slotOf: [UInt64: Int] = [:]
+        var slots: [(row: Int, destination: WorkloadID)] = []
+        var sourcesOf: [[WorkloadID]] = []
+        for (pair, ports) in sortedPairs(relation.betweenWorkloads) {
             let site = ConnectionGapSite(
                 kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
                 intendedPorts: policy.intent.ports(from: pair.source, to: pair.destination))
-            let row = Row(
-                kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation, reason: reason(site), ports: ports,
-                origin: kind == .narrowed ? asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin : nil)
-            let key = PairKey(row: row, destination: pair.destination)
-            if sourcesOf[key] == nil { pairOrder.append(key) }
-            sourcesOf[key, default: []].append(pair.source)
+            let origin = kind == .narrowed ? origins.id(asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin) : -1
+            let row = rows.id(Row(reason: reason(site), ports: portSets.id(ports), origin: origin))
+            let key = UInt64(truncatingIfNeeded: row) << 32 | UInt64(truncatingIfNeeded: pair.destination.index)
+            if let slot = slotOf[key] {
+                sourcesOf[slot].append(pair.source)
+            } else {
+                slotOf[key] = slots.count
+                slots.append((row, pair.destination))
+                sourcesOf.append([pair.source])
+            }
         }
-        // Destinations per (source list, row).
-        var destinationsOf: [SourcesKey: [WorkloadID]] = [:]
-        var rowOrder: [SourcesKey] = []
-        for key in pairOrder {
-            let grouped = SourcesKey(row: key.row, sources: sourcesOf[key] ?? [])
-            if destinationsOf[grouped] == nil { rowOrder.append(grouped) }
-            destinationsOf[grouped, default: []].append(key.destination)
+        // Destinations per (row, source list).
+        var destinationsOf: [SourcesKey: Int] = [:]
+        var groups: [(key: SourcesKey, destinations: [WorkloadID])] = []
+        for (slot, sources) in zip(slots, sourcesOf) {
+            let key = SourcesKey(row: slot.row, sources: sources)
+            if let group = destinationsOf[key] {
+                groups[group].destinations.append(slot.destination)
+            } else {
+                destinationsOf[key] = groups.count
+                groups.append((key, [slot.destination]))
+            }
         }
-        for key in rowOrder {
-            let destinations = (destinationsOf[key] ?? []).sorted()
+        for (key, destinations) in groups {
+            let destinations = destinations.sorted()
             guard let first = destinations.first else { continue }
-            let connection = Connection(names(key.sources), names(destinations), ports: key.row.ports)
-            gaps.append(
-                Gap(
-                    kind: kind, capability: key.row.capability, target: target, subject: .connection(connection), reason: key.row.reason,
-                    origin: key.row.origin ?? policy.workloads[first.index].origin))
+            let ports = portSets.values[rows.values[key.row].ports]
+            gaps.append(gap(kind, capability, key.row, Connection(names(key.sources), names(destinations), ports: ports), first: first))
         }
         // External rules: workloads per (peers, row), ingress then egress.
         for ingress in [true, false] {
-            var workloadsOf: [PeersKey: [WorkloadID]] = [:]
-            var order: [PeersKey] = []
+            var groupOf: [PeersKey: Int] = [:]
+            var groups: [(key: PeersKey, workloads: [WorkloadID])] = []
             let part = ingress ? relation.ingress : relation.egress
             for (id, rules) in part.sorted(by: { $0.key < $1.key }) {
                 let intended = (ingress ? policy.intent.ingress[id] : policy.intent.egress[id]) ?? ExternalRules()
@@ -141,29 +155,66 @@ public func groupedConnectionGaps(
                         ? ConnectionGapSite(kind: kind, part: .ingress, destination: id, peers: entry.peers, ports: entry.ports, intended: intended)
                         : ConnectionGapSite(kind: kind, part: .egress, source: id, peers: entry.peers, ports: entry.ports, intended: intended)
                     let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
-                    let origin = kind == .narrowed ? (ingress ? asked.ingress[id] : asked.egress[id]) ?? policy.workloads[id.index].origin : nil
-                    let key = PeersKey(
-                        row: Row(kind: kind, capability: capability, reason: reason(site), ports: entry.ports, origin: origin), peers: entry.peers,
-                        ingress: ingress)
-                    if workloadsOf[key] == nil { order.append(key) }
-                    workloadsOf[key, default: []].append(id)
+                    let origin =
+                        kind == .narrowed ? origins.id((ingress ? asked.ingress[id] : asked.egress[id]) ?? policy.workloads[id.index].origin) : -1
+                    let row = rows.id(Row(reason: reason(site), ports: portSets.id(entry.ports), origin: origin))
+                    let key = PeersKey(row: row, capability: capability, peers: peerSets.id(entry.peers))
+                    if let group = groupOf[key] {
+                        groups[group].workloads.append(id)
+                    } else {
+                        groupOf[key] = groups.count
+                        groups.append((key, [id]))
+                    }
                 }
             }
-            for key in order {
-                let ids = workloadsOf[key] ?? []
+            for (key, ids) in groups {
                 guard let first = ids.first else { continue }
+                let peers = peerSets.values[key.peers]
+                let ports = portSets.values[rows.values[key.row].ports]
                 let connection =
-                    ingress
-                    ? Connection(.external(key.peers), names(ids), ports: key.row.ports)
-                    : Connection(names(ids), .external(key.peers), ports: key.row.ports)
-                gaps.append(
-                    Gap(
-                        kind: kind, capability: key.row.capability, target: target, subject: .connection(connection), reason: key.row.reason,
-                        origin: key.row.origin ?? policy.workloads[first.index].origin))
+                    ingress ? Connection(.external(peers), names(ids), ports: ports) : Connection(names(ids), .external(peers), ports: ports)
+                gaps.append(gap(kind, key.capability, key.row, connection, first: first))
             }
         }
     }
     return gaps
+}
+
+/// A relation's pairs sorted by source, then destination: the keys sorted as integers, the
+/// ports carried along by position.
+func sortedPairs(_ pairs: [WorkloadPair: PortSet]) -> [(pair: WorkloadPair, ports: PortSet)] {
+    var keys: [(key: UInt64, position: Int)] = []
+    var values: [(pair: WorkloadPair, ports: PortSet)] = []
+    keys.reserveCapacity(pairs.count)
+    values.reserveCapacity(pairs.count)
+    for (pair, ports) in pairs {
+        keys.append((UInt64(truncatingIfNeeded: pair.source.index) << 32 | UInt64(truncatingIfNeeded: pair.destination.index), values.count))
+        values.append((pair, ports))
+    }
+    keys.sort { $0.key < $1.key }
+    return keys.map { values[$0.position] }
+}
+
+/// Small numbers for values met again and again (a reason, a port set): each distinct value
+/// is hashed once per run of equal values, the same value in a row compared only.
+struct Interner<Value: Hashable> {
+    private(set) var values: [Value] = []
+    private var ids: [Value: Int] = [:]
+    private var last: (value: Value, id: Int)?
+
+    mutating func id(_ value: Value) -> Int {
+        if let last, last.value == value { return last.id }
+        let id: Int
+        if let known = ids[value] {
+            id = known
+        } else {
+            id = values.count
+            values.append(value)
+            ids[value] = id
+        }
+        last = (value, id)
+        return id
+    }
 }
 
 /// The connection a backend gives a gap's reason for: the kind of gap, which part of the
@@ -353,18 +404,53 @@ public func connectionGaps(
 /// Which workloads share their identity with another workload: a platform that enforces per
 /// identity cannot tell them apart, and a gap's reason says so.
 private struct SharedIdentities {
-    private var workloadsPerIdentity: [IdentityID: Int] = [:]
-    private let policy: Policy
+    /// By workload index.
+    private var shares: [Bool]
 
     init(_ policy: Policy) {
-        self.policy = policy
+        var workloadsPerIdentity: [IdentityID: Int] = [:]
         for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
+        shares = policy.workloads.map { (workloadsPerIdentity[$0.identity] ?? 0) > 1 }
     }
 
     /// `site`, told whether any of its workloads shares its identity.
     func marking(_ site: ConnectionGapSite) -> ConnectionGapSite {
         var site = site
-        site.sharesIdentity = site.workloads.contains { (workloadsPerIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 }
+        site.sharesIdentity = site.source.map { shares[$0.index] } == true || site.destination.map { shares[$0.index] } == true
         return site
     }
+}
+
+/// `relation.subtracting(other)`, with each distinct difference of two workloads' external
+/// rules computed once: on a platform that allows every egress (or publishes ports to every
+/// address), most workloads meet the same pair of rules, and the difference of rules is the
+/// costly part. The result is exactly `relation.subtracting(other)`.
+func subtractingAlike(_ relation: Relation, _ other: Relation) -> Relation {
+    struct Key: Hashable {
+        var mine: ExternalRules
+        var theirs: ExternalRules
+    }
+    var known: [Key: ExternalRules] = [:]
+    func external(_ mine: [WorkloadID: ExternalRules], _ theirs: [WorkloadID: ExternalRules]) -> [WorkloadID: ExternalRules] {
+        var result: [WorkloadID: ExternalRules] = [:]
+        for (workload, rules) in mine {
+            let other = theirs[workload] ?? ExternalRules()
+            // Nothing is left of any rules where the others allow every port to every peer.
+            guard other != rules, other.entries.count != 1 || other.entries[0].ports != .all || !other.entries[0].peers.isAny else { continue }
+            let key = Key(mine: rules, theirs: other)
+            let rest: ExternalRules
+            if let difference = known[key] {
+                rest = difference
+            } else {
+                rest = rules.subtracting(other)
+                known[key] = rest
+            }
+            if !rest.isEmpty { result[workload] = rest }
+        }
+        return result
+    }
+    var result = Relation(betweenWorkloads: relation.betweenWorkloads).subtracting(Relation(betweenWorkloads: other.betweenWorkloads))
+    result.ingress = external(relation.ingress, other.ingress)
+    result.egress = external(relation.egress, other.egress)
+    return result
 }

@@ -24,12 +24,21 @@ public struct MesosBackend: Backend {
         let planned = plan.planned
         let intent = policy.intent
         let docker = options.containerizer == .docker
-        // The differences, computed per network from the intent's pairs; only the IR's
-        // pair-by-pair `widened` enumerates a network's pairs.
+        // The differences, computed per network from the intent's pairs. With the Docker
+        // containerizer networks share no workload, and what they widen stays products;
+        // the Mesos containerizer's networks are pairs, enumerated.
         let external = planned.external
-        var widened = external.subtracting(intent)
-        widened.betweenWorkloads = planned.widenedPairs(beyond: intent)
-        var narrowed = Relation(ingress: intent.ingress, egress: intent.egress).subtracting(external)
+        var widened = subtractingAlike(external, Relation(ingress: intent.ingress, egress: intent.egress))
+        var products = ProductRelation()
+        if docker {
+            products = planned.widenedProducts(beyond: intent)
+            products.pairs.ingress = widened.ingress
+            products.pairs.egress = widened.egress
+        } else {
+            widened.betweenWorkloads = planned.widenedPairs(beyond: intent)
+            products = ProductRelation(widened)
+        }
+        var narrowed = subtractingAlike(Relation(ingress: intent.ingress, egress: intent.egress), external)
         narrowed.betweenWorkloads = planned.narrowedPairs(of: intent)
         // With the Docker containerizer a network's widening is one gap (its members × its
         // members × the ports), never a gap per pair; replicas of a workload alone on its
@@ -37,10 +46,10 @@ public struct MesosBackend: Backend {
         var listed = widened
         var groupGaps: [Gap] = []
         if docker {
-            listed.betweenWorkloads = [:]
             for network in plan.networks where network.members.count == 1 {
-                let pair = WorkloadPair(network.members[0], network.members[0])
-                if let ports = widened.betweenWorkloads[pair] { listed.betweenWorkloads[pair] = ports }
+                let member = network.members[0]
+                let ports = PortSet.all.subtracting(intent.ports(from: member, to: member))
+                if !ports.isEmpty { listed.betweenWorkloads[WorkloadPair(member, member)] = ports }
             }
             groupGaps = planned.widenings(beyond: intent).map { widening in
                 Self.networkGap(plan.networks[widening.network], widening, origin: options.containerizerOrigin)
@@ -76,7 +85,7 @@ public struct MesosBackend: Backend {
         gaps = groupGaps + gaps
         gaps += runtimeGaps(policy, plan: plan, settings: options)
         gaps += grantGaps(policy, settings: options)
-        return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
+        return Emission(files: files, gaps: gaps, widened: products, narrowed: narrowed)
     }
 
     /// One gap for everything a shared Docker network allows beyond the intent: its members

@@ -84,11 +84,16 @@ struct MesosPlan {
         case .mesos:
             // A network per pair that may talk, as on Swarm: a new flow changes the networks
             // of its own two workloads and no other's.
-            var pairs = Set<[Int]>()
-            for (a, b) in edges where gaps == .widen || fullyAllowed(a, b) { pairs.insert([min(a, b), max(a, b)]) }
-            for pair in pairs { add("link", pair) }
-            let covered = Set(pairs.joined())
-            for index in policy.workloads.indices where !covered.contains(index) { add("own", [index]) }
+            var pairs: [(Int, Int)] = []
+            for (a, b) in edges where gaps == .widen || fullyAllowed(a, b) { pairs.append((min(a, b), max(a, b))) }
+            pairs.sort { $0 < $1 }
+            var covered = [Bool](repeating: false, count: policy.workloads.count)
+            for (index, pair) in pairs.enumerated() where index == 0 || pairs[index - 1] != pair {
+                add("link", [pair.0, pair.1])
+                covered[pair.0] = true
+                covered[pair.1] = true
+            }
+            for index in policy.workloads.indices where !covered[index] { add("own", [index]) }
         }
         let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: Self.nameLimit)
         networks = zip(candidates, names).map { candidate, name in

@@ -31,19 +31,22 @@ struct MesosRelation {
         return relation
     }
 
-    /// The networks of each workload, by index into `networks`.
-    var networksOf: [WorkloadID: [Int]] {
-        var result: [WorkloadID: [Int]] = [:]
+    /// The networks of each workload, by index into `networks`, by workload index (a workload
+    /// past the end, or with none, is on no network).
+    var networksOf: [[Int]] {
+        var result = [[Int]](repeating: [], count: (networks.lazy.flatMap(\.members).map(\.index).max() ?? -1) + 1)
         for (index, network) in networks.enumerated() {
-            for member in network.members { result[member, default: []].append(index) }
+            for member in network.members { result[member.index].append(index) }
         }
         return result
     }
 
+    /// The networks of one workload, from `networksOf`.
+    static func networks(_ of: [[Int]], _ workload: WorkloadID) -> [Int] { workload.index < of.count ? of[workload.index] : [] }
+
     /// Whether two workloads share a network.
-    static func share(_ a: [Int]?, _ b: [Int]?) -> Bool {
-        guard let a, let b else { return false }
-        return a.count <= b.count ? a.contains { b.contains($0) } : b.contains { a.contains($0) }
+    static func share(_ a: [Int], _ b: [Int]) -> Bool {
+        a.count <= b.count ? a.contains { b.contains($0) } : b.contains { a.contains($0) }
     }
 
     /// For each network of more than one workload, what it allows beyond the intent: counted
@@ -55,7 +58,7 @@ struct MesosRelation {
         var fullyAllowed = [Int](repeating: 0, count: networks.count)
         var residual = [PortSet](repeating: PortSet(), count: networks.count)
         for (pair, ports) in intent.betweenWorkloads {
-            guard let a = of[pair.source], let b = of[pair.destination] else { continue }
+            let (a, b) = (Self.networks(of, pair.source), Self.networks(of, pair.destination))
             for network in a where b.contains(network) {
                 named[network] += 1
                 if ports == .all { fullyAllowed[network] += 1 } else { residual[network].formUnion(PortSet.all.subtracting(ports)) }
@@ -75,7 +78,9 @@ struct MesosRelation {
     func narrowedPairs(of intent: Relation) -> [WorkloadPair: PortSet] {
         let of = networksOf
         var result: [WorkloadPair: PortSet] = [:]
-        for (pair, ports) in intent.betweenWorkloads where !Self.share(of[pair.source], of[pair.destination]) { result[pair] = ports }
+        for (pair, ports) in intent.betweenWorkloads where !Self.share(Self.networks(of, pair.source), Self.networks(of, pair.destination)) {
+            result[pair] = ports
+        }
         return result
     }
 
@@ -87,10 +92,20 @@ struct MesosRelation {
         // one hash per pair, no lookup of the intent per pair.
         var result = pairs
         let of = networksOf
-        for (pair, ports) in intent.betweenWorkloads where Self.share(of[pair.source], of[pair.destination]) {
+        for (pair, ports) in intent.betweenWorkloads where Self.share(Self.networks(of, pair.source), Self.networks(of, pair.destination)) {
             result[pair] = ports == .all ? nil : PortSet.all.subtracting(ports)
         }
         return result
+    }
+
+    /// `widenedPairs` as products, for networks that share no workload (the Docker
+    /// containerizer's one network per app): each network's members × its members × every
+    /// port, less the intent's pairs inside it (`GroupedRelation.subtracting`), so a network of
+    /// N workloads costs O(N + the intent's pairs in it), never N².
+    func widenedProducts(beyond intent: Relation) -> ProductRelation {
+        var between: [GroupedRelation.Pair: PortSet] = [:]
+        for index in networks.indices { between[GroupedRelation.Pair(source: index, destination: index)] = .all }
+        return GroupedRelation(groups: networks.map(\.members), between: between).subtracting(Relation(betweenWorkloads: intent.betweenWorkloads))
     }
 
     /// Every (source, destination) pair of every network, itself included, on every port.

@@ -33,8 +33,7 @@ public struct SwarmBackend: Backend {
     public func emit(_ policy: Policy, with options: SwarmOptions) throws -> Emission {
         let plan = try plan(policy, options)
         let file = try SwarmEmitter(plan: plan).file()
-        let widened = plan.planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(plan.planned)
+        let (widened, narrowed) = plan.differences()
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm) { site in
             switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads): "services sharing an overlay network reach each other on every port, both ways"

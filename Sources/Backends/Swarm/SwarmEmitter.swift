@@ -183,7 +183,7 @@ struct SwarmEmitter {
 
 /// Compose interpolates `$NAME` and `${NAME}` in values; `$$` is a literal `$`.
 func escaped(_ text: String) -> String {
-    text.replacingOccurrences(of: "$", with: "$$")
+    text.utf8.contains(UInt8(ascii: "$")) ? text.replacingOccurrences(of: "$", with: "$$") : text
 }
 
 /// The inverse of `escaped`.

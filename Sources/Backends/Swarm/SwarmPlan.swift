@@ -30,7 +30,10 @@ struct SwarmPlan {
     /// The published port of each port that several services publish in ingress mode
     /// (`SwarmIngressPorts`); every other port is published as itself.
     var ingressPorts: [WorkloadID: [SwarmPort: Int]] = [:]
-    var planned = Relation()
+
+    /// What Swarm will allow, pair by pair (`SwarmReader.relation`); `differences` gives what
+    /// it adds to and takes from the intent without listing it.
+    var planned: Relation { SwarmReader.relation(networks: networks, published: published) }
 
     init(policy: Policy, options: SwarmOptions) {
         self.policy = policy
@@ -90,7 +93,55 @@ struct SwarmPlan {
             network.name = name
             return network
         }.sorted { $0.name < $1.name }
-        planned = SwarmReader.relation(networks: networks, published: published)
+    }
+
+    /// `planned − intent` (widened) and `intent − planned` (narrowed), computed from the
+    /// networks: members of a network reach each other on every port, so a pair sharing one
+    /// widens by the ports the intent leaves out, and an intended pair sharing none is
+    /// narrowed. Work is linear in the networks' pairs (two per link network) and the intent's
+    /// pairs; each pair is looked up once, and the external parts are differences of rules
+    /// computed once per distinct pair of rules (`subtractingAlike`).
+    func differences() -> (widened: Relation, narrowed: Relation) {
+        let intent = policy.intent
+        let external = SwarmReader.external(networks: networks, published: published)
+        let intentExternal = Relation(ingress: intent.ingress, egress: intent.egress)
+        var widened = subtractingAlike(external, intentExternal)
+        var narrowed = subtractingAlike(intentExternal, external)
+        let count = (networks.lazy.flatMap(\.members).map(\.index).max() ?? -1) + 1
+        var networksOf = [[Int]](repeating: [], count: count)
+        for (index, network) in networks.enumerated() {
+            for member in network.members { networksOf[member.index].append(index) }
+        }
+        // A workload reaches itself on every network it joins: its pair is looked up once.
+        var reachesItself = [Bool](repeating: false, count: count)
+        widened.betweenWorkloads.reserveCapacity(networks.reduce(0) { $0 + $1.members.count * $1.members.count })
+        for network in networks {
+            for a in network.members {
+                for b in network.members {
+                    if a == b {
+                        if reachesItself[a.index] { continue }
+                        reachesItself[a.index] = true
+                    }
+                    let pair = WorkloadPair(a, b)
+                    guard let theirs = intent.betweenWorkloads[pair] else {
+                        widened.betweenWorkloads[pair] = .all
+                        continue
+                    }
+                    guard theirs != .all else { continue }
+                    let rest = PortSet.all.subtracting(theirs)
+                    if !rest.isEmpty { widened.betweenWorkloads[pair] = rest }
+                }
+            }
+        }
+        // Every port is allowed between workloads that share a network: only pairs sharing
+        // none lose anything.
+        func joined(_ id: WorkloadID) -> [Int] { id.index < count ? networksOf[id.index] : [] }
+        for (pair, ports) in intent.betweenWorkloads {
+            let (a, b) = (joined(pair.source), joined(pair.destination))
+            let share = a.count <= b.count ? a.contains { b.contains($0) } : b.contains { a.contains($0) }
+            if !share { narrowed.betweenWorkloads[pair] = ports }
+        }
+        return (widened, narrowed)
     }
 
     /// Egress rules allowing every port to every external peer.

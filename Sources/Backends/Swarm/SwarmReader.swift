@@ -86,14 +86,21 @@ struct SwarmReader {
     /// workload on a non-internal network, or with published ports (its tasks join `ingress`
     /// and `docker_gwbridge`), reaches every external peer.
     static func relation(networks: [SwarmPlan.Network], published: [WorkloadID: PortSet]) -> Relation {
-        var relation = Relation()
+        var relation = external(networks: networks, published: published)
         for network in networks {
             for a in network.members {
                 for b in network.members { relation.betweenWorkloads[WorkloadPair(a, b)] = .all }
             }
-            if !network.isInternal {
-                for member in network.members { relation.egress[member] = SwarmPlan.everythingOut }
-            }
+        }
+        return relation
+    }
+
+    /// The external part of `relation` alone (published ports and egress): linear in the
+    /// networks' members.
+    static func external(networks: [SwarmPlan.Network], published: [WorkloadID: PortSet]) -> Relation {
+        var relation = Relation()
+        for network in networks where !network.isInternal {
+            for member in network.members { relation.egress[member] = SwarmPlan.everythingOut }
         }
         for (workload, ports) in published {
             relation.ingress[workload] = ExternalRules(entries: [.init(ports: ports, peers: ExternalSet(addresses: .all))])

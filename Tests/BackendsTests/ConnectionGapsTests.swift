@@ -1,0 +1,202 @@
+import Diagnostics
+import IR
+import Spec
+import TestSupport
+import Testing
+
+@testable import Backends
+
+/// The grouped listing of connection gaps and the difference of relations the targets use,
+/// against their plain definitions on randomized specs and relations.
+@Suite struct ConnectionGapsTests {
+    /// The grouping as defined (`groupedConnectionGaps`' documentation), row by row with the
+    /// reason's text and the port set as keys: the reference the interned version must match
+    /// gap for gap, in the same order.
+    static func referenceGrouping(
+        widened: Relation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
+    ) -> [Gap] {
+        struct Row: Hashable {
+            var kind: Gap.Kind
+            var capability: Capability
+            var reason: String
+            var ports: PortSet
+            var origin: SourceRange?
+        }
+        struct PairKey: Hashable {
+            var row: Row
+            var destination: WorkloadID
+        }
+        struct SourcesKey: Hashable {
+            var row: Row
+            var sources: [WorkloadID]
+        }
+        struct PeersKey: Hashable {
+            var row: Row
+            var peers: ExternalSet
+        }
+        var perIdentity: [IdentityID: Int] = [:]
+        for workload in policy.workloads { perIdentity[workload.identity, default: 0] += 1 }
+        func reason(_ site: ConnectionGapSite) -> String {
+            var site = site
+            site.sharesIdentity = site.workloads.contains { (perIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 }
+            return why(site)
+        }
+        var gaps: [Gap] = []
+        let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
+        let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
+        for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
+            var sourcesOf: [PairKey: [WorkloadID]] = [:]
+            var pairOrder: [PairKey] = []
+            for (pair, ports) in relation.sortedPairs {
+                let site = ConnectionGapSite(
+                    kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
+                    intendedPorts: policy.intent.ports(from: pair.source, to: pair.destination))
+                let row = Row(
+                    kind: kind, capability: kind == .widened ? .portFiltering : .workloadSegmentation, reason: reason(site), ports: ports,
+                    origin: kind == .narrowed ? asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin : nil)
+                let key = PairKey(row: row, destination: pair.destination)
+                if sourcesOf[key] == nil { pairOrder.append(key) }
+                sourcesOf[key, default: []].append(pair.source)
+            }
+            var destinationsOf: [SourcesKey: [WorkloadID]] = [:]
+            var rowOrder: [SourcesKey] = []
+            for key in pairOrder {
+                let grouped = SourcesKey(row: key.row, sources: sourcesOf[key] ?? [])
+                if destinationsOf[grouped] == nil { rowOrder.append(grouped) }
+                destinationsOf[grouped, default: []].append(key.destination)
+            }
+            for key in rowOrder {
+                let destinations = (destinationsOf[key] ?? []).sorted()
+                guard let first = destinations.first else { continue }
+                gaps.append(
+                    Gap(
+                        kind: kind, capability: key.row.capability, target: target,
+                        subject: .connection(Connection(names(key.sources), names(destinations), ports: key.row.ports)), reason: key.row.reason,
+                        origin: key.row.origin ?? policy.workloads[first.index].origin))
+            }
+            for ingress in [true, false] {
+                var workloadsOf: [PeersKey: [WorkloadID]] = [:]
+                var order: [PeersKey] = []
+                for (id, rules) in (ingress ? relation.ingress : relation.egress).sorted(by: { $0.key < $1.key }) {
+                    let intended = (ingress ? policy.intent.ingress[id] : policy.intent.egress[id]) ?? ExternalRules()
+                    for entry in rules.entries {
+                        let site =
+                            ingress
+                            ? ConnectionGapSite(kind: kind, part: .ingress, destination: id, peers: entry.peers, ports: entry.ports, intended: intended)
+                            : ConnectionGapSite(kind: kind, part: .egress, source: id, peers: entry.peers, ports: entry.ports, intended: intended)
+                        let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
+                        let origin = kind == .narrowed ? (ingress ? asked.ingress[id] : asked.egress[id]) ?? policy.workloads[id.index].origin : nil
+                        let key = PeersKey(
+                            row: Row(kind: kind, capability: capability, reason: reason(site), ports: entry.ports, origin: origin), peers: entry.peers)
+                        if workloadsOf[key] == nil { order.append(key) }
+                        workloadsOf[key, default: []].append(id)
+                    }
+                }
+                for key in order {
+                    let ids = workloadsOf[key] ?? []
+                    guard let first = ids.first else { continue }
+                    let connection =
+                        ingress
+                        ? Connection(.external(key.peers), names(ids), ports: key.row.ports)
+                        : Connection(names(ids), .external(key.peers), ports: key.row.ports)
+                    gaps.append(
+                        Gap(
+                            kind: kind, capability: key.row.capability, target: target, subject: .connection(connection), reason: key.row.reason,
+                            origin: key.row.origin ?? policy.workloads[first.index].origin))
+                }
+            }
+        }
+        return gaps
+    }
+
+    static let portChoices: [PortSet] = [
+        .all, PortSet(.init(.tcp, 80, 80)), PortSet(.init(.tcp, 443, 443)), PortSet([.init(.tcp, 80, 80), .init(.udp, 53, 53)]), .whole(.tcp),
+        PortSet.all.subtracting(PortSet(.init(.tcp, 80, 80))),
+    ]
+
+    static let ruleChoices: [ExternalRules] = [
+        SwarmPlan.everythingOut,
+        ExternalRules(entries: [.init(ports: .all, peers: ExternalSet(addresses: .all))]),
+        ExternalRules(entries: [.init(ports: PortSet(.init(.tcp, 443, 443)), peers: ExternalSet(addresses: CIDR.v4(0x0A00_0000, prefix: 8).addressSet))]),
+        ExternalRules(entries: [
+            .init(ports: PortSet(.init(.tcp, 80, 80)), peers: ExternalSet(addresses: CIDR.v4(0xC633_6400, prefix: 24).addressSet)),
+            .init(ports: PortSet(.init(.udp, 53, 53)), peers: .any),
+        ]),
+        ExternalRules(),
+    ]
+
+    /// A random relation over the policy's workloads, its port sets and rules drawn from small
+    /// pools so that rows, sources and peers repeat.
+    static func randomRelation<G: RandomNumberGenerator>(_ policy: Policy, _ rng: inout G) -> Relation {
+        var relation = Relation()
+        let ids = policy.workloads.map(\.id)
+        for source in ids {
+            for destination in ids where Int.random(in: 0..<3, using: &rng) == 0 {
+                relation.betweenWorkloads[WorkloadPair(source, destination)] = portChoices.randomElement(using: &rng)!
+            }
+            let ingress = ruleChoices.randomElement(using: &rng)!
+            if !ingress.isEmpty, Bool.random(using: &rng) { relation.ingress[source] = ingress }
+            let egress = ruleChoices.randomElement(using: &rng)!
+            if !egress.isEmpty, Bool.random(using: &rng) { relation.egress[source] = egress }
+        }
+        return relation
+    }
+
+    /// A reason that reads what a site carries, so that rows split on it.
+    static func reason(_ site: ConnectionGapSite) -> String {
+        let part =
+            switch site.part {
+            case .betweenWorkloads: "between"
+            case .ingress: "in"
+            case .egress: "out"
+            }
+        let who = site.destination.map { "d\($0.index % 2)" } ?? site.source.map { "s\($0.index % 3)" } ?? ""
+        return "\(site.kind) \(part) \(who) \(site.sharesIdentity ? "shared" : "own") \(site.carries(.icmp) ? "icmp" : "")"
+    }
+
+    @Test func groupedGapsAreTheReferenceGrouping() throws {
+        var rng = SeededGenerator(seed: 41)
+        for round in 0..<40 {
+            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+            let widened = Self.randomRelation(policy, &rng)
+            let narrowed = round % 3 == 0 ? policy.intent : Self.randomRelation(policy, &rng)
+            for why in [Self.reason, { _ in "one reason" }] as [(ConnectionGapSite) -> String] {
+                let grouped = groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm, why: why)
+                let reference = Self.referenceGrouping(widened: widened, narrowed: narrowed, policy: policy, target: .swarm, why: why)
+                #expect(grouped == reference, "round \(round)")
+            }
+        }
+    }
+
+    /// Workloads of one identity are told apart from the others in the reasons.
+    @Test func sharedIdentitiesReachTheReasons() throws {
+        let text = """
+            version: 1
+            name: shared
+            segments: {app: {}}
+            identities: {sa: {}}
+            workloads:
+              a: {segment: app, image: "registry.example.com/a:1", identity: sa, ports: [tcp/80]}
+              b: {segment: app, image: "registry.example.com/b:1", identity: sa, ports: [tcp/80]}
+              c: {segment: app, image: "registry.example.com/c:1", ports: [tcp/80]}
+            flows:
+              - {from: c, to: a, ports: [tcp/80]}
+              - {from: c, to: c, ports: [tcp/80]}
+            """
+        let policy = try #require(compileSpec(text).policy)
+        let gaps = groupedConnectionGaps(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { $0.sharesIdentity ? "shared" : "own" }
+        #expect(gaps.map(\.reason) == ["shared", "own"])
+        #expect(
+            gaps == Self.referenceGrouping(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { $0.sharesIdentity ? "shared" : "own" })
+    }
+
+    @Test func subtractingAlikeIsSubtracting() throws {
+        var rng = SeededGenerator(seed: 43)
+        for round in 0..<40 {
+            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+            let (a, b) = (Self.randomRelation(policy, &rng), round % 2 == 0 ? policy.intent : Self.randomRelation(policy, &rng))
+            #expect(subtractingAlike(a, b) == a.subtracting(b), "round \(round)")
+            #expect(subtractingAlike(b, a) == b.subtracting(a), "round \(round)")
+        }
+    }
+}
