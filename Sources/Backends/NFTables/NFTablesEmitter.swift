@@ -17,60 +17,154 @@ enum NFTablesEmitter {
     ]
 
     static func text(_ ruleset: NFTRuleset, workload: String, policy: String) -> String {
-        var lines = [
-            "# palisade: nftables ruleset of workload \(workload) (policy \(policy)), for every host that runs it.",
-            "# Load with `nft -f \(path(workload))`: it replaces table inet \(ruleset.table) and touches nothing else.",
-            "table inet \(ruleset.table) {}",
-            "delete table inet \(ruleset.table)",
-            "table inet \(ruleset.table) {",
-        ]
+        // One string appended in place (no array of lines or words joined): the files of a
+        // large estate are tens of megabytes.
+        var out = ""
+        out.reserveCapacity(512 + 96 * ruleset.sets.count + 80 * (ruleset.input.rules.count + ruleset.output.rules.count))
+        let file = path(workload)
+        out += "# palisade: nftables ruleset of workload "
+        out += workload
+        out += " (policy "
+        out += policy
+        out += "), for every host that runs it.\n# Load with `nft -f "
+        out += file
+        out += "`: it replaces table inet "
+        out += ruleset.table
+        out += " and touches nothing else.\ntable inet "
+        out += ruleset.table
+        out += " {}\ndelete table inet "
+        out += ruleset.table
+        out += "\ntable inet "
+        out += ruleset.table
+        out += " {\n"
         for set in ruleset.sets {
-            lines.append("\tset \(set.name) {")
-            lines.append("\t\ttype \(set.family.setType)")
-            lines.append("\t\tflags interval")
-            if let comment = set.comment { lines.append("\t\tcomment \(quoted(comment))") }
-            let elements = elementTexts(set.elements)
-            if !elements.isEmpty { lines.append("\t\telements = { \(elements.joined(separator: ", ")) }") }
-            lines.append("\t}")
+            out += "\tset "
+            out += set.name
+            out += setHeaders[set.family == .v4 ? 0 : 1]
+            if let comment = set.comment {
+                out += "\t\tcomment "
+                appendQuoted(comment, to: &out)
+                out += "\n"
+            }
+            if !set.elements.isEmpty {
+                out += "\t\telements = { "
+                for (index, element) in set.elements.enumerated() {
+                    if index > 0 { out += ", " }
+                    out += NFTablesOptions.element(element)
+                }
+                out += " }\n"
+            }
+            out += "\t}\n"
         }
         for chain in [ruleset.input, ruleset.output] {
-            lines.append("\tchain \(chain.hook.rawValue) {")
-            lines.append("\t\ttype filter hook \(chain.hook.rawValue) priority filter; policy \(chain.policy.rawValue);")
-            for rule in chain.rules { lines.append("\t\t" + text(rule, hook: chain.hook)) }
-            lines.append("\t}")
+            out += "\tchain "
+            out += chain.hook.rawValue
+            out += " {\n\t\ttype filter hook "
+            out += chain.hook.rawValue
+            out += " priority filter; policy "
+            out += chain.policy.rawValue
+            out += ";\n"
+            for rule in chain.rules {
+                out += "\t\t"
+                append(rule, hook: chain.hook, to: &out)
+                out += "\n"
+            }
+            out += "\t}\n"
         }
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        out += "}\n"
+        return out
     }
 
+    /// What follows a set's name up to its comment, by family.
+    static let setHeaders = NFTFamily.allCases.map { " {\n\t\ttype \($0.setType)\n\t\tflags interval\n" }
+
     static func text(_ rule: NFTRule, hook: NFTChain.Hook) -> String {
-        var words: [String] = []
+        var out = ""
+        append(rule, hook: hook, to: &out)
+        return out
+    }
+
+    /// The fixed rules' words after their first.
+    static let neighbourDiscoveryWords = "icmpv6 type { \(neighbourDiscovery.joined(separator: ", ")) }"
+
+    /// `ip saddr `, `ip6 daddr ` …: an address match's words ahead of the set or addresses,
+    /// by hook (input, output) and family (v4, v6).
+    static let addressMatches = [["ip saddr ", "ip6 saddr "], ["ip daddr ", "ip6 daddr "]]
+    /// `meta l4proto tcp` …, by protocol.
+    static let wholeProtocols = TransportProtocol.allCases.map { "meta l4proto \($0)" }
+    /// `tcp dport ` …, by protocol.
+    static let destinationPorts = TransportProtocol.allCases.map { "\($0) dport " }
+
+    /// A rule's words, separated by spaces, appended to `out` (a few pieces at a time: a large
+    /// estate's files hold millions of rules).
+    static func append(_ rule: NFTRule, hook: NFTChain.Hook, to out: inout String) {
+        // Whether a word was written (the next one needs a space ahead).
+        var written = true
         switch rule.kind {
-        case .loopback: words = [hook == .input ? "iif" : "oif", "\"lo\""]
-        case .established: words = ["ct", "state", "established,related"]
-        case .invalid: words = ["ct", "state", "invalid"]
-        case .neighbourDiscovery: words = ["icmpv6", "type", "{ \(neighbourDiscovery.joined(separator: ", ")) }"]
+        case .loopback: out += hook == .input ? "iif \"lo\"" : "oif \"lo\""
+        case .established: out += "ct state established,related"
+        case .invalid: out += "ct state invalid"
+        case .neighbourDiscovery: out += neighbourDiscoveryWords
         case .match:
+            written = false
             if let family = rule.family, let peer = rule.peer {
-                words += [family.keyword, hook == .input ? "saddr" : "daddr"]
+                out += addressMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
                 switch peer {
-                case .set(let name): words.append("@" + name)
-                case .addresses(let addresses): words.append(group(elementTexts(addresses)))
+                case .set(let name):
+                    out += "@"
+                    out += name
+                case .addresses(let addresses): appendGroup(addresses.cidrs, to: &out) { NFTablesOptions.element($0) }
                 }
+                written = true
             }
             switch rule.ports {
             case .all: break
-            case .whole(let proto): words += ["meta", "l4proto", proto.description]
+            case .whole(let proto):
+                if written { out += " " }
+                out += wholeProtocols[proto.rawValue]
+                written = true
             case .ranges(let proto, let ranges):
-                words += [proto.description, "dport", group(ranges.map { $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" })]
+                if written { out += " " }
+                out += destinationPorts[proto.rawValue]
+                appendGroup(ranges, to: &out) { $0.lower == $0.upper ? String($0.lower) : String($0.lower) + "-" + String($0.upper) }
+                written = true
             case .icmp(let families):
-                words += ["meta", "l4proto", group(NFTFamily.allCases.filter(families.contains).map(\.icmp))]
+                if written { out += " " }
+                out += "meta l4proto "
+                appendGroup(NFTFamily.allCases.filter(families.contains), to: &out) { $0.icmp }
+                written = true
             }
-            if let log = rule.log { words += ["limit", "rate", "10/minute", "burst", "5", "packets", "log", "prefix", quoted(log), "level", "info"] }
+            if let log = rule.log {
+                if written { out += " " }
+                out += "limit rate 10/minute burst 5 packets log prefix "
+                appendQuoted(log, to: &out)
+                out += " level info"
+                written = true
+            }
         }
-        if let verdict = rule.verdict { words.append(verdict.rawValue) }
-        if let comment = rule.comment { words += ["comment", quoted(comment)] }
-        return words.joined(separator: " ")
+        if let verdict = rule.verdict {
+            if written { out += " " }
+            out += verdict.rawValue
+            written = true
+        }
+        if let comment = rule.comment {
+            out += written ? " comment " : "comment "
+            appendQuoted(comment, to: &out)
+        }
+    }
+
+    /// One item as it is, several in braces separated by commas.
+    static func appendGroup<Item>(_ items: [Item], to out: inout String, _ text: (Item) -> String) {
+        if items.count == 1 {
+            out += text(items[0])
+            return
+        }
+        out += "{ "
+        for (index, item) in items.enumerated() {
+            if index > 0 { out += ", " }
+            out += text(item)
+        }
+        out += " }"
     }
 
     /// One element as it is, several in braces.
@@ -84,9 +178,21 @@ enum NFTablesEmitter {
     /// A string in double quotes; nft strings hold no quote or newline, so those become `'` and
     /// spaces.
     static func quoted(_ text: String) -> String {
+        var out = ""
+        appendQuoted(text, to: &out)
+        return out
+    }
+
+    /// `quoted(text)` appended to `out`.
+    static func appendQuoted(_ text: String, to out: inout String) {
         // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
         // without walking its characters.
-        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) }) { return "\"" + text + "\"" }
-        return "\"" + String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 }) + "\""
+        out += "\""
+        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) }) {
+            out += text
+        } else {
+            out += String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 })
+        }
+        out += "\""
     }
 }

@@ -66,23 +66,27 @@ struct NFTablesParser {
         try expectWords(try line(), ["delete", "table", "inet", table])
         try expectWords(try line(), ["table", "inet", table, "{"])
         var sets: [NFTSet] = []
+        // The family of each set declared so far, by name: rules look their sets up by name.
+        var declared: [String: NFTFamily] = [:]
         var chains: [NFTChain.Hook: NFTChain] = [:]
         while true {
             let current = try line()
             switch current.tokens.first?.text {
             case "set":
                 let name = try expectWords(current, ["set", nil, "{"])[0]
-                guard !sets.contains(where: { $0.name == name }) else {
+                guard declared[name] == nil else {
                     throw failure(current.number, current.tokens[1].column, "set '\(name)' is declared twice")
                 }
-                sets.append(try set(name))
+                let set = try set(name)
+                declared[name] = set.family
+                sets.append(set)
             case "chain":
                 let hookText = try expectWords(current, ["chain", nil, "{"])[0]
                 guard let hook = NFTChain.Hook(rawValue: hookText) else {
                     throw failure(current.number, current.tokens[1].column, "only the chains input and output are read, not '\(hookText)'")
                 }
                 guard chains[hook] == nil else { throw failure(current.number, current.tokens[1].column, "chain \(hookText) is declared twice") }
-                chains[hook] = try chain(hook, sets: sets)
+                chains[hook] = try chain(hook, sets: declared)
             case "}" where current.tokens.count == 1:
                 guard let input = chains[.input], let output = chains[.output] else {
                     throw failure(current.number, 1, "the table needs an input and an output chain")
@@ -119,7 +123,7 @@ struct NFTablesParser {
         return result
     }
 
-    mutating func chain(_ hook: NFTChain.Hook, sets: [NFTSet]) throws(ReadFailure) -> NFTChain {
+    mutating func chain(_ hook: NFTChain.Hook, sets: [String: NFTFamily]) throws(ReadFailure) -> NFTChain {
         let header = try line()
         let policyText = try expectWords(header, ["type", "filter", "hook", hook.rawValue, "priority", "filter", ";", "policy", nil, ";"])[0]
         guard let policy = NFTRule.Verdict(rawValue: policyText), policy != .return else {
@@ -135,7 +139,11 @@ struct NFTablesParser {
 
     // MARK: Rules
 
-    func rule(_ line: (number: Int, tokens: [Token]), hook: NFTChain.Hook, sets: [NFTSet]) throws(ReadFailure) -> NFTRule {
+    /// The words of the neighbour discovery rule, as tokens.
+    static let neighbourDiscoveryWords = ["icmpv6", "type", "{"] + NFTablesEmitter.neighbourDiscovery.flatMap { [$0, ","] }.dropLast() + ["}", "accept"]
+
+    /// One rule; `sets`: the family of each set declared, by name.
+    func rule(_ line: (number: Int, tokens: [Token]), hook: NFTChain.Hook, sets: [String: NFTFamily]) throws(ReadFailure) -> NFTRule {
         let tokens = line.tokens
         let texts = tokens.map(\.text)
         func fixed(_ kind: NFTRule.Kind, _ words: [String]) -> NFTRule? {
@@ -147,8 +155,7 @@ struct NFTablesParser {
         if let rule = fixed(.loopback, [hook == .input ? "iif" : "oif", "lo", "accept"]), tokens[1].quoted { return rule }
         if let rule = fixed(.established, ["ct", "state", "established", ",", "related", "accept"]) { return rule }
         if let rule = fixed(.invalid, ["ct", "state", "invalid", "drop"]) { return rule }
-        let discovery = ["icmpv6", "type", "{"] + NFTablesEmitter.neighbourDiscovery.flatMap { [$0, ","] }.dropLast() + ["}", "accept"]
-        if let rule = fixed(.neighbourDiscovery, discovery) { return rule }
+        if let rule = fixed(.neighbourDiscovery, Self.neighbourDiscoveryWords) { return rule }
 
         var rule = NFTRule(line: line.number)
         var index = 0
@@ -164,11 +171,11 @@ struct NFTablesParser {
             guard index < tokens.count else { throw unexpected(line, index, "a set or addresses") }
             if tokens[index].text.hasPrefix("@"), !tokens[index].quoted {
                 let name = String(tokens[index].text.dropFirst())
-                guard let set = sets.first(where: { $0.name == name }) else {
+                guard let setFamily = sets[name] else {
                     throw failure(line.number, tokens[index].column, "set '\(name)' is not declared before this chain")
                 }
-                guard set.family == family else {
-                    throw failure(line.number, tokens[index].column, "set '\(name)' holds \(set.family.setType), which \(family.keyword) does not match")
+                guard setFamily == family else {
+                    throw failure(line.number, tokens[index].column, "set '\(name)' holds \(setFamily.setType), which \(family.keyword) does not match")
                 }
                 rule.peer = .set(name)
                 index += 1

@@ -12,88 +12,163 @@ struct NFTablesPlan {
     /// By workload index.
     private(set) var rulesets: [NFTRuleset] = []
     private let peerNamer: PeerNamer
-    private let networksByName: [String: Network]
+    private let networksByName: [String: Int]
+    /// Each workload's identity sets, by family (v4, v6), built once: every ruleset that names
+    /// the workload declares the same set.
+    private let identitySets: [[NFTSet]]
+    /// Each network's sets, by family, built once.
+    private let networkSets: [[NFTSet]]
+    /// For each workload (network), the first one whose set has the same name: a ruleset
+    /// declares a name once, with the set of the first workload (network) it names by it.
+    private let identityKeys: [Int]
+    private let networkKeys: [Int]
+    /// Each flow's rule comment, by position in the policy.
+    private let labels: [String]
 
     init(policy: Policy, options: NFTablesOptions) {
         self.policy = policy
         self.options = options
         peerNamer = PeerNamer(policy)
-        networksByName = Dictionary(policy.networks.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        // The flows that touch each workload, in spec order, as a destination and as a source.
-        var into = [[Flow]](repeating: [], count: policy.workloads.count)
-        var outOf = [[Flow]](repeating: [], count: policy.workloads.count)
-        for flow in policy.flows {
-            for destination in flow.destinations.workloads { into[destination.index].append(flow) }
-            for source in flow.sources.workloads { outOf[source.index].append(flow) }
+        networksByName = Dictionary(policy.networks.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        identitySets = policy.workloads.map { workload in
+            NFTFamily.allCases.map { family in
+                NFTSet(
+                    name: NFTNames.identity(workload.name, family), family: family, comment: "hosts of workload \(workload.name)",
+                    elements: options.entries(workload.name, family))
+            }
         }
-        // Every workload's inventory entries, as given, in the policy's order.
-        let everyHost = NFTFamily.allCases.map { family in policy.workloads.flatMap { options.entries($0.name, family) } }
-        rulesets = policy.workloads.map { workload in
-            var sets = Sets(plan: self)
+        networkSets = policy.networks.map { network in
+            NFTFamily.allCases.map { family in
+                NFTSet(
+                    name: NFTNames.network(network.name, family), family: family, comment: "network \(network.name)",
+                    elements: family.part(of: network.members.addresses).cidrs)
+            }
+        }
+        identityKeys = Self.firstOfName(identitySets.map { $0[0].name })
+        networkKeys = Self.firstOfName(networkSets.map { $0[0].name })
+        labels = policy.flows.map { flow in flow.name.map { "flow \($0)" } ?? flow.label }
+        // The flows that touch each workload, in spec order, as a destination and as a source
+        // (by position in the policy).
+        var into = [[Int]](repeating: [], count: policy.workloads.count)
+        var outOf = [[Int]](repeating: [], count: policy.workloads.count)
+        for (position, flow) in policy.flows.enumerated() {
+            for destination in flow.destinations.workloads { into[destination.index].append(position) }
+            for source in flow.sources.workloads { outOf[source.index].append(position) }
+        }
+        // Every workload's inventory entries, as given, in the policy's order: one set per
+        // family, the same in every ruleset.
+        let hostSets = NFTFamily.allCases.map { family in
+            NFTSet(
+                name: NFTNames.hosts(family), family: family, comment: "every workload host of policy \(policy.name)",
+                elements: policy.workloads.flatMap { options.entries($0.name, family) })
+        }
+        let table = options.table(policy)
+        var sets = Sets(workloads: policy.workloads.count, networks: policy.networks.count)
+        var rulesets: [NFTRuleset] = []
+        rulesets.reserveCapacity(policy.workloads.count)
+        for workload in policy.workloads {
+            sets.start(hostSets)
             let input = chain(.input, workload, flows: into[workload.id.index], sets: &sets)
             let output = chain(.output, workload, flows: outOf[workload.id.index], sets: &sets)
-            let hostSets = NFTFamily.allCases.map { family in
-                NFTSet(
-                    name: NFTNames.hosts(family), family: family, comment: "every workload host of policy \(policy.name)",
-                    elements: everyHost[family == .v4 ? 0 : 1])
-            }
-            return NFTRuleset(table: options.table(policy), sets: hostSets + sets.declared, input: input, output: output)
+            rulesets.append(NFTRuleset(table: table, sets: sets.declared, input: input, output: output))
+        }
+        self.rulesets = rulesets
+    }
+
+    /// For each name, the position of its first occurrence.
+    static func firstOfName(_ names: [String]) -> [Int] {
+        var first: [String: Int] = [:]
+        return names.enumerated().map { position, name in
+            if let earlier = first[name] { return earlier }
+            first[name] = position
+            return position
         }
     }
 
-    /// The sets a ruleset names, declared in the order first named.
+    /// The sets a ruleset names, declared in the order first named (after the host sets).
     struct Sets {
-        let plan: NFTablesPlan
         var declared: [NFTSet] = []
-        var names: Set<String> = []
+        /// The ruleset that last declared each identity (network) set name, by key and family:
+        /// a mark per ruleset, so nothing is cleared between rulesets.
+        private var identityMarks: [Int]
+        private var networkMarks: [Int]
+        private var generation = -1
 
-        mutating func identity(_ id: WorkloadID, _ family: NFTFamily) -> String {
-            let workload = plan.policy.workloads[id.index]
-            let name = NFTNames.identity(workload.name, family)
-            if names.insert(name).inserted {
-                declared.append(
-                    NFTSet(name: name, family: family, comment: "hosts of workload \(workload.name)", elements: plan.options.entries(workload.name, family)))
-            }
-            return name
+        init(workloads: Int, networks: Int) {
+            identityMarks = Array(repeating: -1, count: 2 * workloads)
+            networkMarks = Array(repeating: -1, count: 2 * networks)
         }
 
-        mutating func network(_ network: Network, _ family: NFTFamily) -> String {
-            let name = NFTNames.network(network.name, family)
-            if names.insert(name).inserted {
-                declared.append(
-                    NFTSet(name: name, family: family, comment: "network \(network.name)", elements: family.part(of: network.members.addresses).cidrs))
-            }
-            return name
+        /// Starts the next ruleset, with the sets every ruleset declares first.
+        mutating func start(_ first: [NFTSet]) {
+            generation += 1
+            declared = first
         }
+
+        /// Declares `set` unless the ruleset already declared its name (`key` and `family`).
+        mutating func name(_ set: NFTSet, key: Int, _ family: NFTFamily, identity: Bool) -> String {
+            let slot = 2 * key + (family == .v4 ? 0 : 1)
+            if identity {
+                if identityMarks[slot] != generation {
+                    identityMarks[slot] = generation
+                    declared.append(set)
+                }
+            } else if networkMarks[slot] != generation {
+                networkMarks[slot] = generation
+                declared.append(set)
+            }
+            return set.name
+        }
+    }
+
+    func identity(_ id: WorkloadID, _ family: NFTFamily, _ sets: inout Sets) -> String {
+        sets.name(identitySets[id.index][family == .v4 ? 0 : 1], key: identityKeys[id.index], family, identity: true)
+    }
+
+    func network(_ index: Int, _ family: NFTFamily, _ sets: inout Sets) -> String {
+        sets.name(networkSets[index][family == .v4 ? 0 : 1], key: networkKeys[index], family, identity: false)
     }
 
     /// One chain of a workload's ruleset.
-    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Flow], sets: inout Sets) -> NFTChain {
+    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], sets: inout Sets) -> NFTChain {
         var chain = NFTChain(hook: hook)
-        chain.rules = [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
         var workloadDrops: [NFTRule] = []
         var workloadAccepts: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
         var nameDenies: [(ports: PortSet, label: String)] = []
-        for flow in flows {
-            let deny = flow.action == .deny
-            let label = flow.name.map { "flow \($0)" } ?? flow.label
+        for position in flows {
+            // The flow's parts, read in place (not the whole flow copied).
+            let deny = policy.flows[position].action == .deny
+            let flowPorts = policy.flows[position].ports
+            let label = labels[position]
             // The workloads at the other end, with the ports each takes (an allow is clipped
             // to what its destination listens on).
-            let peers = hook == .input ? flow.sources.workloads : flow.destinations.workloads
+            let peers = hook == .input ? policy.flows[position].sources.workloads : policy.flows[position].destinations.workloads
+            // In the input chain every peer takes the same ports: their matches are found once.
+            var shared: (ports: PortSet, matches: [PortMatch])? = nil
             for peer in peers {
-                let receiver = hook == .input ? workload.id : peer
-                let ports = deny ? flow.ports : flow.ports.intersection(policy.workloads[receiver.index].listens)
-                guard !ports.isEmpty else { continue }
+                let matches: [PortMatch]
+                if let shared {
+                    matches = shared.matches
+                } else {
+                    let receiver = hook == .input ? workload.id : peer
+                    let ports = deny ? flowPorts : flowPorts.intersection(policy.workloads[receiver.index].listens)
+                    matches = ports.isEmpty ? [] : Self.matches(ports)
+                    if hook == .input || deny { shared = (ports, matches) }
+                }
+                guard !matches.isEmpty else { continue }
                 for family in NFTFamily.allCases {
-                    let rules = Self.rules(family: family, peer: .set(sets.identity(peer, family)), ports: ports, deny: deny, label: label)
-                    if deny { workloadDrops += rules } else { workloadAccepts += rules }
+                    let name = identity(peer, family, &sets)
+                    for match in matches {
+                        let rule = match.rule(family: family, peer: .set(name), deny: deny, label: label)
+                        if deny { workloadDrops.append(rule) } else { workloadAccepts.append(rule) }
+                    }
                 }
             }
-            let external = hook == .input ? flow.sources.external : flow.destinations.external
+            let external = hook == .input ? policy.flows[position].sources.external : policy.flows[position].destinations.external
             guard !external.isEmpty else { continue }
-            let ports = deny || hook == .output ? flow.ports : flow.ports.intersection(workload.listens)
+            let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(workload.listens)
             guard !ports.isEmpty else { continue }
             var rules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
@@ -106,60 +181,96 @@ struct NFTablesPlan {
             if (names && !deny) || external.addresses.isAll {
                 rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
+                let matches = Self.matches(ports)
                 for part in peerNamer.parts(external.addresses) {
                     for family in NFTFamily.allCases {
                         let addresses = family.part(of: part.addresses)
                         guard !addresses.isEmpty else { continue }
                         let peer: NFTRule.Peer
-                        if let network = networksByName[part.slug], network.members.addresses == part.addresses {
-                            peer = .set(sets.network(network, family))
+                        if let network = networksByName[part.slug], policy.networks[network].members.addresses == part.addresses {
+                            peer = .set(self.network(network, family, &sets))
                         } else {
                             peer = .addresses(addresses)
                         }
-                        rules += Self.rules(family: family, peer: peer, ports: ports, deny: deny, label: label)
+                        for match in matches { rules.append(match.rule(family: family, peer: peer, deny: deny, label: label)) }
                     }
                 }
             }
             if deny { externalDrops += rules } else { externalAccepts += rules }
         }
         // The ports on which an accept of every address (which reaches every name) is open.
-        let openToNames = PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
+        let openToNames = nameDenies.isEmpty ? PortSet() : PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
         for (ports, label) in nameDenies {
             let dropped = ports.intersection(openToNames)
             if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
-        chain.rules += workloadDrops + workloadAccepts
+        var rules: [NFTRule] = []
+        rules.reserveCapacity(6 + workloadDrops.count + workloadAccepts.count + externalDrops.count + externalAccepts.count)
+        rules += [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
+        rules += workloadDrops
+        rules += workloadAccepts
         if !externalAccepts.isEmpty {
             // Workload hosts are peers through their own sets only, never as external addresses.
             for family in NFTFamily.allCases {
-                chain.rules.append(
-                    NFTRule(family: family, peer: .set(NFTNames.hosts(family)), verdict: .drop, comment: "other workload hosts"))
+                rules.append(NFTRule(family: family, peer: .set(NFTNames.hosts(family)), verdict: .drop, comment: "other workload hosts"))
             }
-            chain.rules += externalDrops + externalAccepts
+            rules += externalDrops
+            rules += externalAccepts
         }
+        chain.rules = rules
         if options.logDenied { chain.rules = Self.logged(chain.rules, prefix: "palisade \(policy.name) \(workload.name) \(hook.rawValue) drop: ") }
         return chain
+    }
+
+    /// One protocol match of a rule, before its family is known (ICMP is `icmp` for IPv4,
+    /// `ipv6-icmp` for IPv6, both without an address match).
+    enum PortMatch {
+        case ports(NFTRule.Ports)
+        case icmp
+
+        static let icmpV4 = NFTRule.Ports.icmp([.v4])
+        static let icmpV6 = NFTRule.Ports.icmp([.v6])
+        static let icmpBoth = NFTRule.Ports.icmp(Set(NFTFamily.allCases))
+
+        func ports(_ family: NFTFamily?) -> NFTRule.Ports {
+            switch self {
+            case .ports(let ports): ports
+            case .icmp: family.map { $0 == .v4 ? Self.icmpV4 : Self.icmpV6 } ?? Self.icmpBoth
+            }
+        }
+
+        func rule(family: NFTFamily?, peer: NFTRule.Peer?, deny: Bool, label: String) -> NFTRule {
+            NFTRule(family: family, peer: peer, ports: ports(family), verdict: deny ? .drop : .accept, comment: label)
+        }
+    }
+
+    /// The protocol matches of some ports: one per protocol, or one without a protocol match
+    /// for every port.
+    static func matches(_ ports: PortSet) -> [PortMatch] {
+        if ports == .all { return [.ports(.all)] }
+        var matches: [PortMatch] = []
+        let ranges = ports.ranges
+        var start = 0
+        while start < ranges.count {
+            let proto = ranges[start].proto
+            var end = start + 1
+            while end < ranges.count, ranges[end].proto == proto { end += 1 }
+            if proto == .icmp {
+                matches.append(.icmp)
+            } else if end - start == 1, ranges[start].isWholeProtocol {
+                matches.append(.ports(.whole(proto)))
+            } else {
+                matches.append(.ports(.ranges(proto, Array(ranges[start..<end]))))
+            }
+            start = end
+        }
+        return matches
     }
 
     /// The rules of one peer on some ports: one per protocol (ICMP for the rule's family),
     /// or one without a protocol match for every port.
     static func rules(family: NFTFamily?, peer: NFTRule.Peer?, ports: PortSet, deny: Bool, label: String) -> [NFTRule] {
-        var matches: [NFTRule.Ports] = []
-        if ports == .all {
-            matches = [.all]
-        } else {
-            for proto in ports.protocols {
-                let ranges = ports.ranges.filter { $0.proto == proto }
-                if proto == .icmp {
-                    matches.append(.icmp(family.map { [$0] } ?? Set(NFTFamily.allCases)))
-                } else if ranges.count == 1, ranges[0].isWholeProtocol {
-                    matches.append(.whole(proto))
-                } else {
-                    matches.append(.ranges(proto, ranges))
-                }
-            }
-        }
-        return matches.map { NFTRule(family: family, peer: peer, ports: $0, verdict: deny ? .drop : .accept, comment: label) }
+        matches(ports).map { $0.rule(family: family, peer: peer, deny: deny, label: label) }
     }
 
     /// Every drop (and the chain's policy) preceded by a rate-limited log rule of the same match.

@@ -28,16 +28,25 @@ struct NFTablesReader {
     // MARK: Semantics
 
     /// What a set stands for.
-    enum Meaning {
+    enum Meaning: Equatable {
         case workload(WorkloadID)
         case everyWorkload
         case addresses(AddressSet)
     }
 
-    /// The meaning of each set of a ruleset.
-    static func meanings(_ ruleset: NFTRuleset, policy: Policy, workloadsByName: [String: WorkloadID], file: String) throws -> [String: Meaning] {
+    /// The meaning of each set of a ruleset. `identities` holds the names of the identity and
+    /// host sets as Palisade writes them (`id_web`, `id_web_v6`, `hosts`), found with one
+    /// look-up; any other name is taken apart as below.
+    static func meanings(
+        _ ruleset: NFTRuleset, policy: Policy, workloadsByName: [String: WorkloadID], identities: [String: Meaning] = [:], file: String
+    ) throws -> [String: Meaning] {
         var result: [String: Meaning] = [:]
+        result.reserveCapacity(ruleset.sets.count)
         for set in ruleset.sets {
+            if let meaning = identities[set.name] {
+                result[set.name] = meaning
+                continue
+            }
             let name = set.name.hasSuffix("_v6") ? String(set.name.dropLast(3)) : set.name
             if name == NFTNames.hosts {
                 result[set.name] = .everyWorkload
@@ -53,20 +62,54 @@ struct NFTablesReader {
         return result
     }
 
+    /// The identity and host set names whose meaning their name alone decides, as `meanings`
+    /// decides it: a workload name that sanitizes to one without `_` (every DNS label) gives
+    /// `id_NAME` and `id_NAME_v6`, which `meanings` takes apart to that workload; the last such
+    /// workload of a name wins there as here.
+    static func identityMeanings(_ workloadsByName: [String: WorkloadID]) -> [String: Meaning] {
+        var result: [String: Meaning] = [NFTNames.hosts: .everyWorkload, NFTNames.hosts(.v6): .everyWorkload]
+        result.reserveCapacity(2 * workloadsByName.count + 2)
+        for (name, id) in workloadsByName where !name.utf8.contains(UInt8(ascii: "_")) {
+            result[NFTNames.identity(name, .v4)] = .workload(id)
+            result[NFTNames.identity(name, .v6)] = .workload(id)
+        }
+        return result
+    }
+
     /// A chain as the reader sees it: which rules can match a workload peer, and the
     /// contribution of each to external peers.
-    struct ChainView {
+    /// A reference type: the relation looks chains up by workload many times, and a view is
+    /// never changed once made.
+    final class ChainView {
         let chain: NFTChain
         /// Rules that match every workload (no address match, or `@hosts`), by position.
-        var general: [Int] = []
+        let general: [Int]
         /// Rules that match one workload, by position.
-        var own: [WorkloadID: [Int]] = [:]
+        let own: [WorkloadID: [Int]]
         /// The external addresses each rule matches (empty: none), by position.
-        var external: [AddressSet] = []
+        let external: [AddressSet]
+        /// Each rule's ports, by position (none for the fixed rules, which no peer's
+        /// decision reads).
+        private let ports: [PortSet]
+        /// The families of each rule's packets (bit 0: IPv4, bit 1: IPv6), by position.
+        private let familyBits: [UInt8]
+        /// Whether each rule accepts (its verdict, `return` and none being the policy's).
+        private let accepts: [Bool]
 
         init(_ chain: NFTChain, meanings: [String: Meaning]) {
             self.chain = chain
+            var general: [Int] = []
+            var own: [WorkloadID: [Int]] = [:]
+            var external: [AddressSet] = []
+            var ports: [PortSet] = []
+            var familyBits: [UInt8] = []
+            var accepts: [Bool] = []
+            external.reserveCapacity(chain.rules.count)
+            ports.reserveCapacity(chain.rules.count)
+            familyBits.reserveCapacity(chain.rules.count)
+            accepts.reserveCapacity(chain.rules.count)
             for (index, rule) in chain.rules.enumerated() {
+                let bits = Self.familyBits(rule)
                 var addresses = AddressSet()
                 if rule.kind == .match, rule.verdict != nil {
                     switch rule.peer {
@@ -82,31 +125,86 @@ struct NFTablesReader {
                         }
                     case .addresses(let set): addresses = set
                     }
-                    addresses = AddressSet(unionOf: rule.families.map { $0.part(of: addresses) })
+                    // The addresses of the rule's families only.
+                    if !addresses.isEmpty, bits != 3 {
+                        addresses = bits == 1 ? AddressSet(v4: addresses.v4) : bits == 2 ? AddressSet(v6: addresses.v6) : AddressSet()
+                    }
                 }
                 external.append(addresses)
+                ports.append(rule.kind == .match ? rule.ports.portSet : PortSet())
+                familyBits.append(bits)
+                accepts.append(Self.verdict(rule, policy: chain.policy) == .accept)
             }
+            self.general = general
+            self.own = own
+            self.external = external
+            self.ports = ports
+            self.familyBits = familyBits
+            self.accepts = accepts
         }
 
-        func verdict(_ rule: NFTRule) -> NFTRule.Verdict {
-            rule.verdict == .return ? chain.policy : (rule.verdict ?? chain.policy)
+        static func verdict(_ rule: NFTRule, policy: NFTRule.Verdict) -> NFTRule.Verdict {
+            rule.verdict == .return ? policy : (rule.verdict ?? policy)
         }
+
+        /// `rule.families` as bits (1: IPv4, 2: IPv6).
+        static func familyBits(_ rule: NFTRule) -> UInt8 {
+            var bits: UInt8 = rule.family.map { $0 == .v4 ? 1 : 2 } ?? 3
+            if case .icmp(let icmp) = rule.ports { bits &= (icmp.contains(.v4) ? 1 : 0) | (icmp.contains(.v6) ? 2 : 0) }
+            return bits
+        }
+
+        func verdict(_ rule: NFTRule) -> NFTRule.Verdict { Self.verdict(rule, policy: chain.policy) }
 
         /// The ports on which the chain accepts a new connection with workload `peer` (nil: a
         /// workload no rule names by its own set), over both address families.
+        ///
+        /// The rules that can match, in order, the first deciding each port: each rule takes
+        /// the ports no rule ahead took, until none is left. While few ports are left in
+        /// pieces, rule by rule; once the denies ahead have cut them into many pieces
+        /// (overlapping denies), in batches of doubling size, each batch first resolved among
+        /// itself (`firstMatch`, near-linear), so the work stays near-linear in the rules.
         func accepted(_ peer: WorkloadID?) -> PortSet {
-            let positions = peer.flatMap { own[$0] }.map { (general + $0).sorted() } ?? general
+            let own = peer.flatMap { self.own[$0] } ?? []
             var result: PortSet? = nil
+            var batch: [Int] = []
             for family in NFTFamily.allCases {
+                let bit: UInt8 = family == .v4 ? 1 : 2
                 var remaining = PortSet.all
                 var accepted = PortSet()
-                for position in positions {
-                    let rule = chain.rules[position]
-                    guard rule.families.contains(family) else { continue }
-                    let ports = rule.ports.portSet
-                    if verdict(rule) == .accept { accepted.formUnion(ports.intersection(remaining)) }
-                    remaining = remaining.subtracting(ports)
-                    if remaining.isEmpty { break }
+                // The positions of `general` and `own` merged in order, as taken.
+                var nextGeneral = 0
+                var nextOwn = 0
+                func next() -> Int? {
+                    while true {
+                        let position: Int
+                        if nextGeneral < general.count, nextOwn >= own.count || general[nextGeneral] < own[nextOwn] {
+                            position = general[nextGeneral]
+                            nextGeneral += 1
+                        } else if nextOwn < own.count {
+                            position = own[nextOwn]
+                            nextOwn += 1
+                        } else {
+                            return nil
+                        }
+                        if familyBits[position] & bit != 0 { return position }
+                    }
+                }
+                var batchSize = Self.batchStart
+                while !remaining.isEmpty {
+                    if remaining.keys.intervals.count <= Self.fewPieces {
+                        guard let position = next() else { break }
+                        if accepts[position] { accepted.formUnion(ports[position].intersection(remaining)) }
+                        remaining = remaining.subtracting(ports[position])
+                        continue
+                    }
+                    batch.removeAll(keepingCapacity: true)
+                    while batch.count < batchSize, let position = next() { batch.append(position) }
+                    if batch.isEmpty { break }
+                    let decided = Self.firstMatch(batch.map { (ports[$0], accepts[$0]) })
+                    accepted.formUnion(decided.accepted.intersection(remaining))
+                    remaining = remaining.subtracting(decided.matched)
+                    batchSize *= 2
                 }
                 if chain.policy == .accept { accepted.formUnion(remaining) }
                 result = result.map { $0.intersection(accepted) } ?? accepted
@@ -114,14 +212,84 @@ struct NFTablesReader {
             return result ?? PortSet()
         }
 
+        /// Up to how many pieces of ports left `accepted` takes rule by rule.
+        static let fewPieces = 16
+        /// The first batch once they are more.
+        static let batchStart = 16
+
+        /// Rules in order, each deciding the ports no rule ahead of it matched: the ports
+        /// accepted and the ports matched at all. The port axis is cut at every boundary of
+        /// every rule, and each rule claims the pieces of its ranges still unclaimed, skipping
+        /// the claimed ones by a union-find of the next unclaimed piece: work near-linear in
+        /// the rules' ranges, where subtracting rule after rule costs the square of
+        /// overlapping ones.
+        static func firstMatch(_ rules: [(ports: PortSet, accept: Bool)]) -> (accepted: PortSet, matched: PortSet) {
+            var cuts: [UInt64] = []
+            for rule in rules {
+                for interval in rule.ports.keys.intervals {
+                    cuts.append(UInt64(interval.lower))
+                    cuts.append(UInt64(interval.upper) + 1)
+                }
+            }
+            cuts.sort()
+            var bounds: [UInt64] = []
+            bounds.reserveCapacity(cuts.count)
+            for cut in cuts where bounds.last != cut { bounds.append(cut) }
+            guard bounds.count >= 2 else { return (PortSet(), PortSet()) }
+            // Piece p is [bounds[p], bounds[p + 1] - 1]; claim[p]: 0 unclaimed, 1 accepted, 2 dropped.
+            let pieces = bounds.count - 1
+            var claim = [UInt8](repeating: 0, count: pieces)
+            // nextFree[p]: some piece at or after p that may be unclaimed (pieces: none).
+            var nextFree = Array(0...pieces)
+            func find(_ piece: Int) -> Int {
+                var root = piece
+                while nextFree[root] != root { root = nextFree[root] }
+                var current = piece
+                while nextFree[current] != root {
+                    let following = nextFree[current]
+                    nextFree[current] = root
+                    current = following
+                }
+                return root
+            }
+            func piece(_ value: UInt64) -> Int {
+                var low = 0
+                var high = bounds.count - 1
+                while low < high {
+                    let middle = (low + high) / 2
+                    if bounds[middle] < value { low = middle + 1 } else { high = middle }
+                }
+                return low
+            }
+            for rule in rules {
+                for interval in rule.ports.keys.intervals {
+                    let last = piece(UInt64(interval.upper) + 1) - 1
+                    var current = find(piece(UInt64(interval.lower)))
+                    while current <= last {
+                        claim[current] = rule.accept ? 1 : 2
+                        nextFree[current] = current + 1
+                        current = find(current + 1)
+                    }
+                }
+            }
+            var accepted: [IntervalSet<UInt32>.Interval] = []
+            var matched: [IntervalSet<UInt32>.Interval] = []
+            for piece in 0..<pieces where claim[piece] != 0 {
+                let interval = IntervalSet<UInt32>.Interval(UInt32(bounds[piece]), UInt32(bounds[piece + 1] - 1))
+                matched.append(interval)
+                if claim[piece] == 1 { accepted.append(interval) }
+            }
+            return (PortSet(keys: IntervalSet(normalizing: accepted)), PortSet(keys: IntervalSet(normalizing: matched)))
+        }
+
         /// What the chain accepts from (to) external peers: each accept minus every rule ahead
         /// of it; `names`: addresses open on every address reach every `dns:` name too.
         func externalRules(names: Bool) -> ExternalRules {
             var rules: [(ports: PortSet, peers: ExternalSet, accept: Bool)] = []
-            for (index, rule) in chain.rules.enumerated() where !external[index].isEmpty {
+            for index in external.indices where !external[index].isEmpty {
                 // A rule over every address reaches every name too (a name resolves to some address).
                 let peers = ExternalSet(addresses: external[index], dns: names && external[index].isAll ? .all : .none)
-                rules.append((rule.ports.portSet, peers, verdict(rule) == .accept))
+                rules.append((ports[index], peers, accepts[index]))
             }
             if chain.policy == .accept { rules.append((.all, ExternalSet(addresses: .all, dns: names ? .all : .none), true)) }
             var result: ExternalRules
@@ -143,10 +311,14 @@ struct NFTablesReader {
     static func views(_ rulesets: [NFTRuleset], policy: Policy) throws -> (input: [ChainView], output: [ChainView]) {
         var workloadsByName: [String: WorkloadID] = [:]
         for workload in policy.workloads { workloadsByName[NFTNames.sanitized(workload.name)] = workload.id }
+        let identities = identityMeanings(workloadsByName)
         var input: [ChainView] = []
         var output: [ChainView] = []
+        input.reserveCapacity(rulesets.count)
+        output.reserveCapacity(rulesets.count)
         for (workload, ruleset) in zip(policy.workloads, rulesets) {
-            let meanings = try meanings(ruleset, policy: policy, workloadsByName: workloadsByName, file: NFTablesEmitter.path(workload.name))
+            let meanings = try meanings(
+                ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, file: NFTablesEmitter.path(workload.name))
             input.append(ChainView(ruleset.input, meanings: meanings))
             output.append(ChainView(ruleset.output, meanings: meanings))
         }

@@ -1,0 +1,139 @@
+import IR
+import Spec
+import TestSupport
+import Testing
+
+@testable import Backends
+
+/// The nftables reader's shortcuts for large rulesets give what the plain semantics give:
+/// overlapping denies resolved in batches, identity sets found by name.
+@Suite struct NFTablesScaleTests {
+    /// A deterministic generator (SplitMix64).
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static func randomPorts(_ random: inout Random) -> NFTRule.Ports {
+        switch Int.random(in: 0..<20, using: &random) {
+        case 0: return .all
+        case 1: return .whole([.tcp, .udp, .sctp].randomElement(using: &random)!)
+        case 2: return .icmp([[.v4], [.v6], Set(NFTFamily.allCases)].randomElement(using: &random)!)
+        default:
+            let proto: TransportProtocol = Int.random(in: 0..<4, using: &random) == 0 ? .udp : .tcp
+            let ranges = (0..<Int.random(in: 1...3, using: &random)).map { _ in
+                let lower = Int.random(in: 1...400, using: &random)
+                return PortRange(proto, lower, min(400, lower + Int.random(in: 0...40, using: &random)))
+            }
+            return .ranges(proto, ranges)
+        }
+    }
+
+    /// The first rule of the peer's rules that matches a port decides it, rule after rule:
+    /// the semantics the reader's batches must give.
+    static func ruleByRule(_ chain: NFTChain, positions: [Int]) -> PortSet {
+        var result: PortSet?
+        for family in NFTFamily.allCases {
+            var remaining = PortSet.all
+            var accepted = PortSet()
+            for position in positions {
+                let rule = chain.rules[position]
+                guard rule.families.contains(family) else { continue }
+                let ports = rule.ports.portSet
+                if (rule.verdict == .return ? chain.policy : rule.verdict) == .accept { accepted.formUnion(ports.intersection(remaining)) }
+                remaining = remaining.subtracting(ports)
+            }
+            if chain.policy == .accept { accepted.formUnion(remaining) }
+            result = result.map { $0.intersection(accepted) } ?? accepted
+        }
+        return result ?? PortSet()
+    }
+
+    @Test func manyOverlappingRulesDecideAsRuleByRule() {
+        var random = Random(state: 17)
+        let a = WorkloadID(0)
+        let b = WorkloadID(1)
+        let meanings: [String: NFTablesReader.Meaning] = [
+            "id_a": .workload(a), "id_a_v6": .workload(a), "id_b": .workload(b), "hosts": .everyWorkload,
+            "net_x": .addresses(AddressSet(v4: IntervalSet(lower: 1, upper: 9))),
+        ]
+        for round in 0..<60 {
+            var chain = NFTChain(hook: .input, policy: round % 3 == 0 ? .accept : .drop)
+            chain.rules = [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
+            // Up to 600 rules: mostly a's (denies that cut the ports into many pieces, then
+            // accepts), some for every workload, some for others.
+            for _ in 0..<Int.random(in: 1...600, using: &random) {
+                var rule = NFTRule()
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0: rule.peer = nil
+                case 1: (rule.family, rule.peer) = (.v4, .set("hosts"))
+                case 2: (rule.family, rule.peer) = (.v4, .set("id_b"))
+                case 3: (rule.family, rule.peer) = (.v4, .set("net_x"))
+                case 4: (rule.family, rule.peer) = (.v6, .set("id_a_v6"))
+                default: (rule.family, rule.peer) = (.v4, .set("id_a"))
+                }
+                rule.ports = Self.randomPorts(&random)
+                let verdicts: [NFTRule.Verdict?] = [.drop, .drop, .drop, .accept, .accept, .return, nil]
+                rule.verdict = verdicts.randomElement(using: &random)!
+                if rule.verdict == nil { rule.log = "x" }
+                chain.rules.append(rule)
+            }
+            let view = NFTablesReader.ChainView(chain, meanings: meanings)
+            func positions(_ names: Set<String>) -> [Int] {
+                chain.rules.indices.filter { index in
+                    let rule = chain.rules[index]
+                    guard rule.kind == .match, rule.verdict != nil else { return false }
+                    switch rule.peer {
+                    case nil: return true
+                    case .set(let name): return name == "hosts" || names.contains(name)
+                    case .addresses: return false
+                    }
+                }
+            }
+            #expect(view.accepted(a) == Self.ruleByRule(chain, positions: positions(["id_a", "id_a_v6"])), "round \(round)")
+            #expect(view.accepted(b) == Self.ruleByRule(chain, positions: positions(["id_b"])), "round \(round)")
+            #expect(view.accepted(nil) == Self.ruleByRule(chain, positions: positions([])), "round \(round)")
+        }
+    }
+
+    @Test func firstMatchGivesEachPortTheFirstRuleThatMatchesIt() {
+        var random = Random(state: 5)
+        for _ in 0..<200 {
+            let rules = (0..<Int.random(in: 0...80, using: &random)).map { _ in
+                (ports: Self.randomPorts(&random).portSet, accept: Bool.random(using: &random))
+            }
+            var remaining = PortSet.all
+            var accepted = PortSet()
+            for rule in rules {
+                if rule.accept { accepted.formUnion(rule.ports.intersection(remaining)) }
+                remaining = remaining.subtracting(rule.ports)
+            }
+            let decided = NFTablesReader.ChainView.firstMatch(rules)
+            #expect(decided.accepted == accepted)
+            #expect(decided.matched == PortSet.all.subtracting(remaining))
+        }
+        #expect(NFTablesReader.ChainView.firstMatch([]).matched.isEmpty)
+    }
+
+    /// Identity and host sets found by their whole name mean what taking the name apart gives.
+    @Test(arguments: backendSamples)
+    func setsFoundByNameMeanWhatTheirNamesSay(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let plan = NFTablesPlan(policy: policy, options: NFTablesOptions.parse(options(.nftables, .widen)).options)
+        var workloadsByName: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadsByName[NFTNames.sanitized(workload.name)] = workload.id }
+        let identities = NFTablesReader.identityMeanings(workloadsByName)
+        #expect(identities.count == 2 * policy.workloads.count + 2)
+        for ruleset in plan.rulesets {
+            let fast = try NFTablesReader.meanings(ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, file: "f")
+            let plain = try NFTablesReader.meanings(ruleset, policy: policy, workloadsByName: workloadsByName, file: "f")
+            #expect(fast == plain)
+        }
+    }
+}
