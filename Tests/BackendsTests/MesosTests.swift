@@ -143,6 +143,16 @@ import Testing
         #expect(pathProblem("shop") != nil)
     }
 
+    /// The gap names the task's OS user, which is the service identity's name.
+    @Test func theMesosContainerizerUserGapNamesTheIdentity() throws {
+        let text =
+            "version: 1\nname: t\nidentities:\n  portal-svc: {}\nworkloads:\n  a: {image: nginx:1.25, identity: portal-svc, runtime: {user: 1000}}\ntargets:\n  mesos: {containerizer: mesos}\n"
+        let policy = try #require(compileSpec(text).policy)
+        let emission = try backend.emit(policy, options: try #require(policy.options(for: .mesos)))
+        let reasons = emission.gaps.filter { $0.reason.hasPrefix("user needs the Docker containerizer") }.map(\.reason)
+        #expect(reasons == ["user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user 'portal-svc'"])
+    }
+
     @Test func defaultsForRequiredResourcesAreReported() throws {
         let policy = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: nginx:1.25}\n").policy)
         let emission = try backend.emit(policy, options: options(.mesos, .widen))

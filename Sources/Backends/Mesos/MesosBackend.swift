@@ -136,7 +136,9 @@ public struct MesosBackend: Backend {
             // The Mesos containerizer takes no docker parameters, and Marathon 1.8's app
             // schema has no linuxInfo: only the image and the task user remain.
             if runtime.user != nil {
-                gap(.user, "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(workload.identity)'")
+                gap(
+                    .user,
+                    "user needs the Docker containerizer; the Mesos containerizer runs the task as its OS user '\(policy.identity(workload.identity).name)'")
             }
             if runtime.readOnlyRoot == true { gap(.readOnlyRoot, "read_only_root needs the Docker containerizer") }
             if runtime.writablePaths?.isEmpty == false { gap(.writablePaths, "writable_paths need the Docker containerizer") }
