@@ -30,11 +30,15 @@ public protocol OutputFileSystem: Sendable {
     func entries(_ directory: String) throws -> [String]
     /// `fsync` of a directory, so that the entries created or renamed in it last.
     func syncDirectory(_ path: String) throws
-    /// Makes every file and folder written so far on the file system that holds `path` last, and
-    /// fails if the kernel could not write one back: `syncfs` on Linux, one call for a whole
-    /// tree where a `fsync` per file costs a disk flush each; elsewhere files were synced as
-    /// they were written and this syncs the folder `path`.
-    func syncFileSystem(_ path: String) throws
+    /// Makes every file and folder written so far under the folder `path` last, and fails if
+    /// the kernel could not write one back. `lock` is what `lock` returned for the output folder
+    /// that holds `path`, before any of those files was written. On Linux: `syncfs` through the
+    /// lock's descriptor, one call for a whole tree where a `fsync` per file costs a disk flush
+    /// each (the kernel reports a write-back error to a descriptor opened before it: hence the
+    /// lock's, not one opened now; kernels before 5.8 and overlay mounts report none, though the
+    /// data is synced). Elsewhere the files were synced as they were written, and this syncs
+    /// every folder under `path`, deepest first.
+    func syncFileSystem(_ path: String, lock: Int32) throws
     /// An exclusive `flock` on a directory, waiting for it; the kernel releases it when the
     /// process ends, killed or not. Returns what `unlock` takes.
     func lock(_ directory: String) throws -> Int32
@@ -192,14 +196,22 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
         guard fsync(descriptor) == 0 || errno == EINVAL || errno == ENOTSUP else { throw fail("fsync", path) }
     }
 
-    public func syncFileSystem(_ path: String) throws {
+    public func syncFileSystem(_ path: String, lock: Int32) throws {
         #if os(Linux)
-            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw fail("open", path) }
-            defer { close(descriptor) }
-            guard systemSyncFileSystem(descriptor) == 0 else { throw fail("syncfs", path) }
+            if let syncfs = SystemSyncFileSystem.call {
+                guard syncfs(lock) == 0 else { throw fail("syncfs", path) }
+                return
+            }
+            // A C library without syncfs: sync() flushes everything, reporting nothing.
+            sync()
         #else
-            try syncDirectory(path)
+            func syncFolders(_ folder: String) throws {
+                for name in try entries(folder) where try status(join(folder, name), followingLinks: false).kind == .directory {
+                    try syncFolders(join(folder, name))
+                }
+                try syncDirectory(folder)
+            }
+            try syncFolders(path)
         #endif
     }
 
@@ -226,7 +238,13 @@ private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ coun
 private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
 
 #if os(Linux)
-    // glibc's `syncfs` (Linux 2.6.39, glibc 2.14), which the Glibc module leaves out (it is
-    // declared only under _GNU_SOURCE): `int syncfs(int fd)`.
-    @_silgen_name("syncfs") private func systemSyncFileSystem(_ descriptor: Int32) -> Int32
+    /// glibc's `int syncfs(int fd)` (Linux 2.6.39, glibc 2.14), which the Glibc module leaves
+    /// out (declared only under _GNU_SOURCE): looked up once in the running process.
+    private enum SystemSyncFileSystem {
+        typealias Function = @convention(c) (Int32) -> Int32
+        nonisolated(unsafe) static let call: Function? = {
+            guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
+            return unsafeBitCast(symbol, to: Function.self)
+        }()
+    }
 #endif

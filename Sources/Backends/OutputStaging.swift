@@ -61,8 +61,9 @@ public final class OutputStaging: @unchecked Sendable {
             do {
                 let plan = try writer.makePlan(staged, root: root)
                 try writer.preflight(plan, root: root)
+                try writer.stage(plan, root: root, skipping: Set(staged.files.keys), lock: token)
+                // Only once everything is staged and synced does anything outside the staging folder change.
                 try writer.removeStaleTemporaries(staged, root: root)
-                try writer.stage(plan, root: root, skipping: Set(staged.files.keys))
                 // The commit point.
                 try writer.attempt("write", root) {
                     try writer.fileSystem.rename(join(root, OutputWriter.stagingName), join(root, OutputWriter.committedName))

@@ -501,7 +501,7 @@ public struct OutputWriter: Sendable {
     /// Step 6, after `OutputStaging` wrote the tree's files (`skipping`) under the staging
     /// folder: the manifests and the removals, then one sync of the file system for every file
     /// and folder staged (see `syncFileSystem`).
-    func stage(_ plan: Plan, root: String, skipping staged: Set<String>) throws {
+    func stage(_ plan: Plan, root: String, skipping staged: Set<String>, lock: Int32) throws {
         let staging = join(root, Self.stagingName)
         var made: Set<String> = []
         for path in staged {
@@ -524,7 +524,7 @@ public struct OutputWriter: Sendable {
         if !plan.removals.isEmpty {
             try attempt("write", root) { try fileSystem.writeFile(join(staging, Self.removalsName), Self.removalsText(plan.removals)) }
         }
-        try attempt("write", root) { try fileSystem.syncFileSystem(staging) }
+        try attempt("write", root) { try fileSystem.syncFileSystem(staging, lock: lock) }
     }
 
     // MARK: helpers

@@ -101,7 +101,8 @@ extension Commands {
         // Files are staged as each target is emitted (no compile holds every target's files at
         // once), unless they are compared (`--check`) or read back (`--dump-read`) afterwards.
         // Nothing outside OUT's staging folder changes before the commit in `writeOrCheck`, and
-        // a compile that ends before it removes what it staged.
+        // a compile that ends before it removes what it staged. OUT is locked from the first
+        // target staged, after an interrupted earlier run is finished or undone (`OutputStaging`).
         let timed = request.timePasses ? TimedOutputFileSystem(outputFileSystem, root: outputRoot(request)) : nil
         let writer = OutputWriter(fileSystem: timed ?? outputFileSystem)
         let staging = request.check || request.dumpRead ? nil : writer.staging(outputRoot(request))
@@ -119,7 +120,8 @@ extension Commands {
         for spec in result.specs {
             if let policy = spec.policy { output.stderr += CompileReport.policy(policy) }
         }
-        // A gap that trips a gate is an error: like any error, it writes nothing.
+        // A gap that trips a gate is an error: like any error, it writes nothing (what was
+        // staged is removed by `abandon`).
         guard reportFidelity(request, result, into: &output) else { return output.exiting(.failure) }
         progress.writing(files: result.tree.paths.count)
         return writeOrCheck(request, result, outputFileSystem: outputFileSystem, staging: staging, timed: timed, into: &output)

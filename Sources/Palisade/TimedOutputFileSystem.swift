@@ -59,7 +59,7 @@ final class TimedOutputFileSystem: OutputFileSystem, @unchecked Sendable {
     func removeDirectory(_ path: String) throws { try timed(path) { try base.removeDirectory(path) } }
     func entries(_ directory: String) throws -> [String] { try timed(directory) { try base.entries(directory) } }
     func syncDirectory(_ path: String) throws { try timed(path) { try base.syncDirectory(path) } }
-    func syncFileSystem(_ path: String) throws { try timed(path) { try base.syncFileSystem(path) } }
+    func syncFileSystem(_ path: String, lock: Int32) throws { try timed(path) { try base.syncFileSystem(path, lock: lock) } }
     func lock(_ directory: String) throws -> Int32 { try timed(directory) { try base.lock(directory) } }
     func unlock(_ token: Int32) { base.unlock(token) }
 }

@@ -145,8 +145,17 @@ import Testing
 
     /// The gap names the task's OS user, which is the service identity's name.
     @Test func theMesosContainerizerUserGapNamesTheIdentity() throws {
-        let text =
-            "version: 1\nname: t\nidentities:\n  portal-svc: {}\nworkloads:\n  a: {image: nginx:1.25, identity: portal-svc, runtime: {user: 1000}}\ntargets:\n  mesos: {containerizer: mesos}\n"
+        let text = """
+            version: 1
+            name: t
+            identities:
+              portal-svc: {}
+            workloads:
+              a: {image: nginx:1.25, identity: portal-svc, runtime: {user: 1000}}
+            targets:
+              mesos: {containerizer: mesos}
+
+            """
         let policy = try #require(compileSpec(text).policy)
         let emission = try backend.emit(policy, options: try #require(policy.options(for: .mesos)))
         let reasons = emission.gaps.filter { $0.reason.hasPrefix("user needs the Docker containerizer") }.map(\.reason)

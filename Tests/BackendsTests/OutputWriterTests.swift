@@ -373,11 +373,18 @@ func plant(_ files: [String: String], under root: String) throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
             try Self.prepare(.manifests, out)
+            // An older version's temporary beside a file of the tree: removed only once the sync held.
+            try plant(["aws/shop/security-groups.json.palisade-tmp-4242": "half\n"], under: out)
             let before = snapshot(out)
             #expect(
                 failure { try OutputWriter(fileSystem: CallLog(failing: ["syncfs"])).write(Self.new, to: out) }
                     == "cannot write \(out): input/output error")
             #expect(snapshot(out) == before)
+            let log = CallLog()
+            try OutputWriter(fileSystem: log).write(Self.new, to: out)
+            let synced = try #require(log.calls.firstIndex { $0.call == "syncfs" })
+            let removed = try #require(log.calls.firstIndex { $0.call == "unlink" && $0.path.hasSuffix(".palisade-tmp-4242") })
+            #expect(synced < removed)
         }
     }
 
@@ -434,7 +441,7 @@ func plant(_ files: [String: String], under root: String) throws {
                 func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
                 func entries(_ directory: String) throws -> [String] { try real.entries(directory) }
                 func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
-                func syncFileSystem(_ path: String) throws { try real.syncFileSystem(path) }
+                func syncFileSystem(_ path: String, lock: Int32) throws { try real.syncFileSystem(path, lock: lock) }
                 func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
                 func unlock(_ token: Int32) { real.unlock(token) }
             }
@@ -593,7 +600,7 @@ func plant(_ files: [String: String], under root: String) throws {
                 func removeDirectory(_ path: String) throws { try real.removeDirectory(path) }
                 func entries(_ directory: String) throws -> [String] { try real.entries(directory) }
                 func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
-                func syncFileSystem(_ path: String) throws { try real.syncFileSystem(path) }
+                func syncFileSystem(_ path: String, lock: Int32) throws { try real.syncFileSystem(path, lock: lock) }
                 func lock(_ directory: String) throws -> Int32 { try real.lock(directory) }
                 func unlock(_ token: Int32) { real.unlock(token) }
             }

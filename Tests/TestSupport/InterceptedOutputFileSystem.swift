@@ -60,9 +60,9 @@ extension InterceptedOutputFileSystem {
         try real.syncDirectory(path)
     }
 
-    public func syncFileSystem(_ path: String) throws {
+    public func syncFileSystem(_ path: String, lock: Int32) throws {
         try intercept("syncfs", path)
-        try real.syncFileSystem(path)
+        try real.syncFileSystem(path, lock: lock)
     }
 
     public func lock(_ directory: String) throws -> Int32 {
