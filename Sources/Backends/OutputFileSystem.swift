@@ -242,7 +242,7 @@ private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, 
     /// out (declared only under _GNU_SOURCE): looked up once in the running process.
     private enum SystemSyncFileSystem {
         typealias Function = @convention(c) (Int32) -> Int32
-        nonisolated(unsafe) static let call: Function? = {
+        static let call: Function? = {
             guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
             return unsafeBitCast(symbol, to: Function.self)
         }()

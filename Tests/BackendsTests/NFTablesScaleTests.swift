@@ -8,19 +8,7 @@ import Testing
 /// The nftables reader's shortcuts for large rulesets give what the plain semantics give:
 /// overlapping denies resolved in batches, identity sets found by name.
 @Suite struct NFTablesScaleTests {
-    /// A deterministic generator (SplitMix64).
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func randomPorts(_ random: inout Random) -> NFTRule.Ports {
+    static func randomPorts(_ random: inout SeededGenerator) -> NFTRule.Ports {
         switch Int.random(in: 0..<20, using: &random) {
         case 0: return .all
         case 1: return .whole([.tcp, .udp, .sctp].randomElement(using: &random)!)
@@ -56,7 +44,7 @@ import Testing
     }
 
     @Test func manyOverlappingRulesDecideAsRuleByRule() {
-        var random = Random(state: 17)
+        var random = SeededGenerator(seed: 17)
         let a = WorkloadID(0)
         let b = WorkloadID(1)
         let meanings: [String: NFTablesReader.Meaning] = [
@@ -103,7 +91,7 @@ import Testing
     }
 
     @Test func firstMatchGivesEachPortTheFirstRuleThatMatchesIt() {
-        var random = Random(state: 5)
+        var random = SeededGenerator(seed: 5)
         for _ in 0..<200 {
             let rules = (0..<Int.random(in: 0...80, using: &random)).map { _ in
                 (ports: Self.randomPorts(&random).portSet, accept: Bool.random(using: &random))
