@@ -57,11 +57,11 @@ public final class OutputStaging: @unchecked Sendable {
             for (path, contents) in tree.files where staged.files[path] == nil { rest.add(path, contents) }
             for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
             try stageLocked(rest)
-            guard case .open(let token, let created) = state else { throw OutputError(operation: "write", path: root, reason: "the write was abandoned") }
+            guard case .open(let token, _) = state else { throw OutputError(operation: "write", path: root, reason: "the write was abandoned") }
             do {
                 let plan = try writer.makePlan(staged, root: root)
                 try writer.preflight(plan, root: root)
-                try writer.stage(plan, root: root, skipping: Set(staged.files.keys), lock: token)
+                try writer.stage(plan, root: root, skipping: staged.files, made: &made, lock: token)
                 // Only once everything is staged and synced does anything outside the staging folder change.
                 try writer.removeStaleTemporaries(staged, root: root)
                 // The commit point.
@@ -82,7 +82,7 @@ public final class OutputStaging: @unchecked Sendable {
                 return OutputWriter.Outcome(removed: plan.removals.filter { !OutputWriter.isManifest($0) })
             } catch {
                 if case .finished = state { throw error }
-                fail(error, token: token, created: created)
+                fail(error)
                 throw error
             }
         }
@@ -92,9 +92,7 @@ public final class OutputStaging: @unchecked Sendable {
     /// when nothing was staged.
     public func abandon() {
         mutex.withLock {
-            if case .open(let token, let created) = state {
-                fail(OutputError(operation: "write", path: root, reason: "the write was abandoned"), token: token, created: created)
-            }
+            if case .open = state { fail(OutputError(operation: "write", path: root, reason: "the write was abandoned")) }
         }
     }
 
@@ -104,72 +102,53 @@ public final class OutputStaging: @unchecked Sendable {
         switch state {
         case .failed(let error): throw error
         case .finished: throw OutputError(operation: "write", path: root, reason: "the tree is committed already")
-        case .idle:
-            // A path outside OUT is refused before OUT is created or locked.
-            do {
-                guard !root.isEmpty else { throw OutputError.emptyRoot }
-                try writer.validate(tree, root: root)
-            } catch {
-                state = .failed(error)
-                throw error
-            }
-            try open()
-        case .open: break
+        case .idle, .open: break
         }
-        guard case .open(let token, let created) = state else { return }
         do {
+            // A path outside OUT is refused before OUT is created or locked.
+            guard !root.isEmpty else { throw OutputError.emptyRoot }
             try writer.validate(tree, root: root)
-            let staging = join(root, OutputWriter.stagingName)
+            if case .idle = state { try open() }
             for path in tree.paths {
-                var relative = ""
-                for component in path.split(separator: "/").dropLast() {
-                    relative = join(relative, String(component))
-                    if made.insert(relative).inserted {
-                        try writer.attempt("write", join(root, relative)) { try writer.fileSystem.makeDirectory(join(staging, relative)) }
-                    }
-                }
-                try writer.attempt("write", join(root, path)) { try writer.fileSystem.writeFile(join(staging, path), Array((tree.files[path] ?? "").utf8)) }
+                try writer.stageFile(path, tree.files[path] ?? "", root: root, made: &made)
                 staged.add(path, "")
             }
             for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
         } catch {
-            fail(error, token: token, created: created)
+            fail(error)
             throw error
         }
     }
 
-    /// Step 1 and 2 of the scheme, then the staging folder.
+    /// Step 1 and 2 of the scheme, then the staging folder; undoes what it did when it fails.
     private func open() throws {
+        let created = try writer.makeRoot(root)
+        let token: Int32
         do {
-            let created = try writer.makeRoot(root)
-            let token: Int32
-            do {
-                token = try writer.attempt("open", root) { try writer.fileSystem.lock(root) }
-            } catch {
-                writer.removeCreated(created)
-                throw error
-            }
-            do {
-                try writer.recoverLocked(root)
-                try writer.attempt("write", root) { try writer.fileSystem.makeDirectory(join(root, OutputWriter.stagingName)) }
-            } catch {
-                writer.fileSystem.unlock(token)
-                writer.removeCreated(created)
-                throw error
-            }
-            state = .open(token: token, created: created)
+            token = try writer.attempt("open", root) { try writer.fileSystem.lock(root) }
         } catch {
-            state = .failed(error)
+            writer.removeCreated(created)
             throw error
         }
+        do {
+            try writer.recoverLocked(root)
+            try writer.attempt("write", root) { try writer.fileSystem.makeDirectory(join(root, OutputWriter.stagingName)) }
+        } catch {
+            writer.fileSystem.unlock(token)
+            writer.removeCreated(created)
+            throw error
+        }
+        state = .open(token: token, created: created)
     }
 
-    /// Removes the staging folder, releases OUT and removes the folders made for it; later
-    /// calls throw `error`.
-    private func fail(_ error: any Error, token: Int32, created: [String]) {
-        try? writer.removeTree(join(root, OutputWriter.stagingName))
-        writer.fileSystem.unlock(token)
-        writer.removeCreated(created)
+    /// When open: removes the staging folder, releases OUT and removes the folders made for it.
+    /// Later calls throw `error`.
+    private func fail(_ error: any Error) {
+        if case .open(let token, let created) = state {
+            try? writer.removeTree(join(root, OutputWriter.stagingName))
+            writer.fileSystem.unlock(token)
+            writer.removeCreated(created)
+        }
         staged = OutputTree()
         made = []
         state = .failed(error)

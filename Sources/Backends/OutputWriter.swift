@@ -499,32 +499,31 @@ public struct OutputWriter: Sendable {
     }
 
     /// Step 6, after `OutputStaging` wrote the tree's files (`skipping`) under the staging
-    /// folder: the manifests and the removals, then one sync of the file system for every file
-    /// and folder staged (see `syncFileSystem`).
-    func stage(_ plan: Plan, root: String, skipping staged: Set<String>, lock: Int32) throws {
+    /// folder, making the folders `made` names: the manifests and the removals, then one sync of
+    /// the file system for every file and folder staged (see `syncFileSystem`).
+    func stage(_ plan: Plan, root: String, skipping staged: [String: String], made: inout Set<String>, lock: Int32) throws {
+        for path in plan.files.keys.sorted() where staged[path] == nil {
+            try stageFile(path, plan.files[path] ?? "", root: root, made: &made)
+        }
         let staging = join(root, Self.stagingName)
-        var made: Set<String> = []
-        for path in staged {
-            var relative = ""
-            for component in path.split(separator: "/").dropLast() {
-                relative = join(relative, String(component))
-                made.insert(relative)
-            }
-        }
-        for path in plan.files.keys.sorted() where !staged.contains(path) {
-            var relative = ""
-            for component in path.split(separator: "/").dropLast() {
-                relative = join(relative, String(component))
-                if made.insert(relative).inserted {
-                    try attempt("write", join(root, relative)) { try fileSystem.makeDirectory(join(staging, relative)) }
-                }
-            }
-            try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), Array((plan.files[path] ?? "").utf8)) }
-        }
         if !plan.removals.isEmpty {
             try attempt("write", root) { try fileSystem.writeFile(join(staging, Self.removalsName), Self.removalsText(plan.removals)) }
         }
         try attempt("write", root) { try fileSystem.syncFileSystem(staging, lock: lock) }
+    }
+
+    /// Writes one file of the tree (`path` relative to OUT) under the staging folder, making the
+    /// folders above it that `made` (relative to OUT) does not hold yet.
+    func stageFile(_ path: String, _ contents: String, root: String, made: inout Set<String>) throws {
+        let staging = join(root, Self.stagingName)
+        var relative = ""
+        for component in path.split(separator: "/").dropLast() {
+            relative = join(relative, String(component))
+            if made.insert(relative).inserted {
+                try attempt("write", join(root, relative)) { try fileSystem.makeDirectory(join(staging, relative)) }
+            }
+        }
+        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), Array(contents.utf8)) }
     }
 
     // MARK: helpers

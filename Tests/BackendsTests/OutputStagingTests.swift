@@ -95,8 +95,8 @@ import Testing
         }
     }
 
-    @Test func aPathOutsideTheOutputFolderIsRefusedBeforeTheFolderIsCreated() throws {
-        try withTemporaryFolder { root in
+    @Test func aPathOutsideTheOutputFolderIsRefusedBeforeTheFolderIsCreated() {
+        withTemporaryFolder { root in
             let out = root + "/out"
             var tree = OutputTree()
             tree.add("aws/../../escape.json", "{}\n")
