@@ -12,6 +12,8 @@ public struct TargetOutcome: Sendable {
     /// The application's fields set to other values (`compile --apply-to`).
     public var overrides: [Override] = []
     public var duration: Duration = .zero
+    /// How long the check of its expectations took (`compile` does it on the worker).
+    public var fidelityDuration: Duration = .zero
 
     public init(target: TargetName) { self.target = target }
 

@@ -32,6 +32,37 @@ import Testing
         #expect(result.allReadable)
     }
 
+    /// Each target's outcome is finished on its worker: its expectations checked, then the
+    /// relations the check needed let go, so that the compile never holds every target's at once.
+    @Test func finishingAnOutcomeChecksItsExpectationsThenLetsItsRelationsGo() throws {
+        let spec = """
+            version: 1
+            name: t
+            workloads:
+              site: {image: registry.example.com/site:1.0.0, ports: [tcp/8080]}
+              api: {image: registry.example.com/api:1.0.0, ports: [tcp/9000]}
+            flows:
+              - {from: site, to: api, ports: [tcp/9000]}
+            expect:
+              - {deny: {from: site, to: api, ports: [tcp/22]}}
+            """
+        let policy = try #require(compileSpec(spec).policy)
+        let backend = try #require(BackendRegistry.backend(for: .swarm))
+        var outcome = TargetEmitter.emit(policy, with: backend)
+        let emitted = try #require(outcome.emission)
+        // Swarm opens every port between services on one network: the deny fails there.
+        #expect(!emitted.widenedProducts.isEmpty)
+        let failing = Fidelity.expectationGaps(policy, target: .swarm, emission: emitted)
+        #expect(failing.map(\.kind) == [.expectationFailed])
+
+        Pipeline.finish(&outcome, policy: policy, application: nil, staging: nil)
+        let finished = try #require(outcome.emission)
+        #expect(finished.gaps == emitted.gaps + failing)
+        #expect(finished.widenedProducts.isEmpty && finished.narrowed.isEmpty)
+        #expect(finished.files.map(\.path) == emitted.files.map(\.path))
+        #expect(finished.files.map(\.contents) == emitted.files.map(\.contents), "without staging the files stay")
+    }
+
     @Test func unreadableSpecIsReportedAsSuch() {
         let result = Pipeline.compile(paths: ["missing.yaml"], fileSystem: InMemoryFileSystem([:]))
         #expect(!result.allReadable)
