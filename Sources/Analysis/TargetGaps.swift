@@ -48,10 +48,9 @@ public struct TargetGaps: Sendable {
     public let capabilities: [Capability: Support]
     /// Every gap, in the backend's order.
     public let gaps: [Gap]
-    /// The gaps listed one by one: all but those outside the target's scope.
-    public let listed: [Gap]
-    /// The gaps outside the target's scope, per control in the order of `Capability`.
-    public let outside: [OutsideControl]
+    /// The controls the target does not cover at all, so that telling a gap apart compares a
+    /// few cases and hashes nothing (a large estate has hundreds of thousands of gaps).
+    private let uncovered: [Capability]
 
     /// `capabilities` nil: the target's own (`TargetMatrix.capabilities(of:)`).
     public init(target: TargetName, gaps: [Gap], capabilities: [Capability: Support]? = nil) {
@@ -59,18 +58,21 @@ public struct TargetGaps: Sendable {
         let capabilities = capabilities ?? TargetMatrix.capabilities(of: target)
         self.capabilities = capabilities
         self.gaps = gaps
-        var listed: [Gap] = []
-        var outside: [Capability: [Gap]] = [:]
-        for gap in gaps {
-            if Self.isOutsideScope(gap, capabilities: capabilities) {
-                outside[gap.capability, default: []].append(gap)
-            } else {
-                listed.append(gap)
-            }
-        }
-        self.listed = listed
-        self.outside = outside.keys.sorted().map { OutsideControl(capability: $0, gaps: outside[$0] ?? []) }
+        uncovered = Capability.allCases.filter { capabilities[$0] == Support.none }
     }
+
+    /// The gaps listed one by one: all but those outside the target's scope.
+    public var listed: [Gap] { gaps.filter { !isOutside($0) } }
+
+    /// The gaps outside the target's scope, per control in the order of `Capability`.
+    public var outside: [OutsideControl] {
+        var outside: [Capability: [Gap]] = [:]
+        for gap in gaps where isOutside(gap) { outside[gap.capability, default: []].append(gap) }
+        return outside.keys.sorted().map { OutsideControl(capability: $0, gaps: outside[$0] ?? []) }
+    }
+
+    /// Whether the gap is outside the target's scope (`isOutsideScope` with its capabilities).
+    public func isOutside(_ gap: Gap) -> Bool { gap.kind == .unenforced && uncovered.contains(gap.capability) }
 
     /// Whether a gap is outside a target's scope: an unenforced control the target does not
     /// cover at all. Widened and narrowed connections are always listed, whatever the
@@ -80,7 +82,7 @@ public struct TargetGaps: Sendable {
     }
 
     /// How many gaps are outside the target's scope.
-    public var outsideCount: Int { outside.reduce(0) { $0 + $1.gaps.count } }
+    public var outsideCount: Int { gaps.count { isOutside($0) } }
 
     /// `exact`, or the gaps counted by kind with those outside the target's scope apart:
     /// `2 widened, 1 narrowed, 88 outside its scope`.

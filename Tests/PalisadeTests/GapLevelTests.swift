@@ -33,6 +33,7 @@ import Testing
             let scoped = TargetGaps(target: target, gaps: emission.gaps)
             // A partition of the gaps, computed from the gaps and the capabilities alone.
             #expect(scoped.listed.count + scoped.outsideCount == emission.gaps.count)
+            #expect(emission.gaps.allSatisfy { scoped.isOutside($0) == TargetGaps.isOutsideScope($0, capabilities: capabilities) })
             for control in scoped.outside {
                 #expect(capabilities[control.capability] == Support.none, "\(target) \(control.capability)")
                 #expect(control.gaps.allSatisfy { $0.kind == .unenforced && $0.capability == control.capability })
