@@ -19,6 +19,9 @@ public protocol OutputFileSystem: Sendable {
     /// Creates a file that must not exist yet, writes all of `bytes` and closes it. On Linux the
     /// file lasts once `syncFileSystem` returns; elsewhere the call `fsync`s it before closing.
     func writeFile(_ path: String, _ bytes: [UInt8]) throws
+    /// `writeFile` of a text's UTF-8 bytes; by default through a copy of them, which the system
+    /// file system does without (a large estate writes hundreds of megabytes).
+    func writeFile(_ path: String, text: String) throws
     func readFile(_ path: String) throws -> [UInt8]
     /// `rename`: atomic, replaces a file (or an empty directory) at `to`.
     func rename(_ from: String, _ to: String) throws
@@ -43,6 +46,10 @@ public protocol OutputFileSystem: Sendable {
     /// process ends, killed or not. Returns what `unlock` takes.
     func lock(_ directory: String) throws -> Int32
     func unlock(_ token: Int32)
+}
+
+extension OutputFileSystem {
+    public func writeFile(_ path: String, text: String) throws { try writeFile(path, Array(text.utf8)) }
 }
 
 public struct FileStatus: Sendable, Hashable {
@@ -120,14 +127,21 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
     }
 
     public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try writeFile(path, buffer: $0) }
+    }
+
+    public func writeFile(_ path: String, text: String) throws {
+        var text = text
+        try text.withUTF8 { try writeFile(path, buffer: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func writeFile(_ path: String, buffer: UnsafeRawBufferPointer) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw fail("open", path) }
         var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                // `buffer.baseAddress` is nil only for an empty array, and the loop does not run then.
-                systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
-            }
+        while written < buffer.count {
+            // `buffer.baseAddress` is nil only for an empty buffer, and the loop does not run then.
+            let count = systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
             if count < 0 {
                 if errno == EINTR { continue }
                 let error = fail("write", path)

@@ -523,7 +523,7 @@ public struct OutputWriter: Sendable {
                 try attempt("write", join(root, relative)) { try fileSystem.makeDirectory(join(staging, relative)) }
             }
         }
-        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), Array(contents.utf8)) }
+        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), text: contents) }
     }
 
     // MARK: helpers

@@ -203,6 +203,19 @@ func plant(_ files: [String: String], under root: String) throws {
         return counting.steps
     }
 
+    /// The system file system writes a text's UTF-8 bytes straight from the string, the same
+    /// bytes as through an array of them.
+    @Test func aTextIsWrittenAsItsUTF8Bytes() throws {
+        let real = POSIXOutputFileSystem()
+        try withTemporaryFolder(inMemory: false) { root in
+            for (name, text) in [("empty", ""), ("ascii", "a: 1\n"), ("unicode", "name: café ✓ 🚀\n"), ("large", String(repeating: "x", count: 200_000))] {
+                try real.writeFile(root + "/" + name, text: text)
+                #expect(try real.readFile(root + "/" + name) == Array(text.utf8), "\(name)")
+            }
+            #expect(throws: OutputFileSystemError.self) { try real.writeFile(root + "/ascii", text: "again") }
+        }
+    }
+
     @Test func aHealthyWriteReplacesOnlyTheTreesPathsAndLeavesNoTemporaries() throws {
         let (_, new) = try Self.expectedStates(.legacy)
         #expect(new["NOTES.md"] == Array("ours\n".utf8))
