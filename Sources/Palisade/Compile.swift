@@ -14,8 +14,12 @@ public enum Pipeline {
         public var diagnostics: [Diagnostic]
         /// Every file, by path under the output root.
         public var tree: OutputTree
-        /// Gaps per (policy, target).
+        /// Gaps per (policy, target): every gap, or with `GapKeeping.tripping` only those that
+        /// trip a gate.
         public var gaps: [(policy: String, target: TargetName, gaps: [Gap])]
+        /// The count line of each entry of `gaps` (`TargetGaps.summary`), taken before any gap
+        /// was let go.
+        public var summaries: [String] = []
         /// Targets asked for that have no backend yet.
         public var targetsWithoutBackend: [TargetName]
         /// How long each backend's emit took, per policy.
@@ -50,10 +54,20 @@ public enum Pipeline {
     /// the application's own, hardened. With `staging`, each target's files are staged under the
     /// output folder as soon as the target is emitted, and the result's tree holds their paths
     /// with empty contents (a failure to stage is thrown again by `staging.commit`).
+    /// Which gaps a compile keeps once each target's are counted.
+    public enum GapKeeping: Sendable {
+        /// Every gap.
+        case all
+        /// Only those of the kinds that trip the gates a policy has (given whether it says
+        /// `fidelity: strict`): what `compile` shows without `--gaps`. A large estate's
+        /// hundreds of thousands of gaps are counted on each target's worker and let go there.
+        case tripping(@Sendable (_ strictPolicy: Bool) -> Set<GapGate>)
+    }
+
     public static func compile(
         paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
         progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil,
-        staging: OutputStaging? = nil
+        staging: OutputStaging? = nil, keeping: GapKeeping = .all
     ) -> CompileResult {
         var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
@@ -83,12 +97,12 @@ public enum Pipeline {
             if let application, let target = targets.first, let backend = BackendRegistry.backend(for: target) as? any ApplicationBackend {
                 result.applicationSources = application.sources
                 var outcome = TargetEmitter.apply(policy, with: backend, to: application.files)
-                finish(&outcome, policy: policy, application: application, staging: staging)
+                finish(&outcome, policy: policy, application: application, staging: staging, keeping: keeping)
                 outcomes = [outcome]
                 progress.emitted(target)
             } else {
                 outcomes = TargetEmitter.emitAll(policy, targets: targets, finished: { progress.emitted($0.target) }) { outcome in
-                    finish(&outcome, policy: policy, application: nil, staging: staging)
+                    finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping)
                 }
             }
             progress.checkingFidelity(policy: name)
@@ -104,6 +118,7 @@ public enum Pipeline {
                 result.fidelityTimings.append((name, outcome.target, outcome.fidelityDuration))
                 for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(name)/\(file.path)", file.contents) }
                 result.gaps.append((name, outcome.target, emission.gaps))
+                result.summaries.append(outcome.fidelitySummary ?? TargetGaps(target: outcome.target, gaps: emission.gaps).summary)
                 if policy.strictFidelity { result.strictPolicies.insert(name) }
             }
         }
@@ -115,8 +130,11 @@ public enum Pipeline {
     /// files (`--apply-to`), the expectations checked on the target's relation (timed as its
     /// fidelity), the files staged under `TARGET/POLICY/` when `staging` is given (the outcome
     /// keeps only their paths; a target that refused the spec stages nothing, and a failure to
-    /// stage is kept by `staging`), then the relations let go and the gaps held at their size.
-    public static func finish(_ outcome: inout TargetOutcome, policy: Policy, application: ApplicationInput?, staging: OutputStaging?) {
+    /// stage is kept by `staging`), then the relations let go, the gaps counted
+    /// (`fidelitySummary`) and only those `keeping` asks for held, at their size.
+    public static func finish(
+        _ outcome: inout TargetOutcome, policy: Policy, application: ApplicationInput?, staging: OutputStaging?, keeping: GapKeeping = .all
+    ) {
         guard var emission = outcome.emission else { return }
         if let application {
             for index in emission.gaps.indices { emission.gaps[index].origin = application.located(emission.gaps[index].origin) }
@@ -135,9 +153,16 @@ public enum Pipeline {
         }
         emission.widenedProducts = ProductRelation()
         emission.narrowed = Relation()
-        // Appending grew the array up to twice its size; on the 10k benchmark spec a cloud
-        // target holds over 130,000 gaps until the summary is printed.
-        emission.gaps = Array(emission.gaps[...])
+        outcome.fidelitySummary = TargetGaps(target: outcome.target, gaps: emission.gaps).summary
+        switch keeping {
+        case .all:
+            // Appending grew the array up to twice its size; on the 10k benchmark spec a cloud
+            // target has over 130,000 gaps.
+            emission.gaps = Array(emission.gaps[...])
+        case .tripping(let gates):
+            let tripping = Gap.Kind.allCases.filter { gates(policy.strictFidelity).contains(GapGate($0)) }
+            emission.gaps = emission.gaps.filter { tripping.contains($0.kind) }
+        }
         outcome.emission = emission
     }
 

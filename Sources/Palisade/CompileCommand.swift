@@ -109,7 +109,7 @@ extension Commands {
         defer { staging?.abandon() }
         let result = Pipeline.compile(
             paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress, settings: request.settings, application: application,
-            staging: staging)
+            staging: staging, keeping: request.gaps || request.allGaps ? .all : .tripping { request.gates(strictPolicy: $0) })
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
         for override in result.overrides { output.stderr += CompileReport.override(override) }
         // The passes are timed whatever the outcome (a refused target too).
@@ -221,11 +221,11 @@ extension Commands {
     static func reportFidelity(_ request: CompileRequest, _ result: Pipeline.CompileResult, into output: inout CommandOutput) -> Bool {
         var failed = false
         var countedPerControl = false
-        for (policy, target, gaps) in result.gaps {
+        for ((policy, target, gaps), summary) in zip(result.gaps, result.summaries) {
             let gates = request.gates(strictPolicy: result.strictPolicies.contains(policy))
             let tripping = Gap.Kind.allCases.filter { gates.contains(GapGate($0)) }
             let scoped = TargetGaps(target: target, gaps: gaps)
-            output.stderr += CompileReport.fidelity(policy: policy, gaps: scoped)
+            output.stderr += CompileReport.fidelity(policy: policy, target: target, summary: summary)
             // Gaps of controls the target does not cover at all are one line per control,
             // unless every gap is asked for; a gap that fails the compile is always shown.
             // One pass over the gaps, each looked at in place: an estate has hundreds of

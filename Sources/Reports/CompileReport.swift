@@ -17,7 +17,12 @@ public enum CompileReport {
     /// `TARGET/POLICY: exact`, or the gaps counted by kind, those outside the target's scope
     /// apart: `aws/shop: 2 widened, 88 outside its scope`.
     public static func fidelity(policy: String, gaps: TargetGaps) -> String {
-        "\(gaps.target.rawValue)/\(policy): \(gaps.summary)\n"
+        fidelity(policy: policy, target: gaps.target, summary: gaps.summary)
+    }
+
+    /// The same line from a summary counted before (`Pipeline.CompileResult.summaries`).
+    public static func fidelity(policy: String, target: TargetName, summary: String) -> String {
+        "\(target.rawValue)/\(policy): \(summary)\n"
     }
 
     /// One gap located at the spec that asked for it, as an error (strict) or a warning.

@@ -63,6 +63,30 @@ import Testing
         #expect(finished.files.map(\.contents) == emitted.files.map(\.contents), "without staging the files stay")
     }
 
+    /// Without `--gaps`, compile keeps only the gaps that trip a gate; the count lines are
+    /// taken before the others are let go, so they are those of every gap.
+    @Test func aCompileKeepingTheTrippingGapsCountsThemAll() throws {
+        let files = RepositoryFileSystem()
+        let all = Pipeline.compile(paths: ["samples/shop.yaml"], fileSystem: files)
+        let gates: Set<GapGate> = [.widened, .expectation]
+        let tripping = Pipeline.compile(paths: ["samples/shop.yaml"], fileSystem: files, keeping: .tripping { _ in gates })
+        #expect(all.summaries == all.gaps.map { TargetGaps(target: $0.target, gaps: $0.gaps).summary })
+        #expect(tripping.summaries == all.summaries)
+        #expect(all.gaps.map(\.target) == tripping.gaps.map(\.target))
+        for (every, kept) in zip(all.gaps, tripping.gaps) {
+            #expect(kept.gaps == every.gaps.filter { GapGate.trips($0, gates) })
+        }
+        #expect(tripping.gaps.contains { !$0.gaps.isEmpty } && all.gaps.contains { $0.gaps.contains { !GapGate.trips($0, gates) } })
+        // A policy that says `fidelity: strict` is given the strict gates.
+        let shop = try String(contentsOf: repositoryRoot.appendingPathComponent("samples/shop.yaml"), encoding: .utf8)
+        for (text, strict) in [(shop, false), (shop + "\nfidelity: strict\n", true)] {
+            let result = Pipeline.compile(
+                paths: ["s.yaml"], fileSystem: InMemoryFileSystem(["s.yaml": text]), keeping: .tripping { $0 ? GapGate.strict : [] })
+            #expect(result.gaps.count == all.gaps.count)
+            #expect(result.gaps.allSatisfy(\.gaps.isEmpty) == !strict)
+        }
+    }
+
     @Test func unreadableSpecIsReportedAsSuch() {
         let result = Pipeline.compile(paths: ["missing.yaml"], fileSystem: InMemoryFileSystem([:]))
         #expect(!result.allReadable)
