@@ -297,10 +297,14 @@ struct NFTablesReader {
                 // Every drop ahead of every accept (as Palisade writes them): accepts minus drops.
                 result = ExternalRules(contributions: rules.map { .init(ports: $0.ports, peers: $0.peers, deny: !$0.accept) })
             } else {
+                // An accept after a drop (a hand-edited ruleset): each accept minus what the
+                // rules ahead of it matched, kept as one running union, not listed again per accept.
                 result = ExternalRules()
-                for (index, rule) in rules.enumerated() where rule.accept {
-                    let ahead = rules[..<index].map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: true) }
-                    result = result.union(ExternalRules(contributions: [.init(ports: rule.ports, peers: rule.peers, deny: false)] + ahead))
+                var matched = ExternalRules()
+                for rule in rules {
+                    let this = ExternalRules(contributions: [.init(ports: rule.ports, peers: rule.peers, deny: false)])
+                    if rule.accept { result = result.union(this.subtracting(matched)) }
+                    matched = matched.union(this)
                 }
             }
             return result
