@@ -14,9 +14,43 @@ public enum Fidelity {
     /// The part of `relation(policy, emission)` an assertion from `sources` to `destinations`
     /// can see (nil: every workload): the widened products are expanded only between those
     /// workloads, so a few assertions about a large estate never list its widened pairs.
+    /// The intent is restricted alike before the narrowed pairs are taken out, so the work is
+    /// in the part the assertions see, not in the whole intent.
     public static func relation(_ policy: Policy, _ emission: Emission, sources: Set<WorkloadID>?, destinations: Set<WorkloadID>?) -> Relation {
         let widened = emission.widenedProducts.restricted(sources: sources, destinations: destinations)
-        return policy.intent.subtracting(emission.narrowed).union(widened)
+        return restricted(policy.intent, sources: sources, destinations: destinations).subtracting(emission.narrowed).union(widened)
+    }
+
+    /// The part of `relation` from `sources` (nil: every workload) to `destinations`: the
+    /// pairs between them, the ingress of `destinations` and the egress of `sources`. Few
+    /// pairs of them are looked up one by one; else the relation's pairs are filtered.
+    static func restricted(_ relation: Relation, sources: Set<WorkloadID>?, destinations: Set<WorkloadID>?) -> Relation {
+        guard sources != nil || destinations != nil else { return relation }
+        var part = Relation()
+        if let sources, let destinations, sources.count * destinations.count < relation.betweenWorkloads.count {
+            for source in sources {
+                for destination in destinations {
+                    let pair = WorkloadPair(source, destination)
+                    if let ports = relation.betweenWorkloads[pair] { part.betweenWorkloads[pair] = ports }
+                }
+            }
+        } else {
+            for (pair, ports) in relation.betweenWorkloads
+            where sources?.contains(pair.source) ?? true && destinations?.contains(pair.destination) ?? true {
+                part.betweenWorkloads[pair] = ports
+            }
+        }
+        if let destinations {
+            for id in destinations { if let rules = relation.ingress[id] { part.ingress[id] = rules } }
+        } else {
+            part.ingress = relation.ingress
+        }
+        if let sources {
+            for id in sources { if let rules = relation.egress[id] { part.egress[id] = rules } }
+        } else {
+            part.egress = relation.egress
+        }
+        return part
     }
 
     /// The `expect` assertions that fail on what a target's emission allows, judged on the
@@ -63,7 +97,8 @@ public enum Fidelity {
                 outside += 1
             } else {
                 counts[gap.kind, default: 0] += 1
-                connections[gap.kind, default: 0] += gap.connection?.pairCount ?? 1
+                // Only widened and narrowed gaps are counted in connections.
+                if gap.kind == .widened || gap.kind == .narrowed { connections[gap.kind, default: 0] += gap.connection?.pairCount ?? 1 }
             }
         }
         var parts = [Gap.Kind.widened, .narrowed].compactMap { kind in

@@ -134,13 +134,21 @@ public struct GroupedRelation: Sendable, Hashable {
             for group in mine.keys.sorted() {
                 guard let rules = mine[group] else { continue }
                 var free: [WorkloadID] = []
+                // The difference of the last rules met, reused while the next workload has the same.
+                var last: (theirs: ExternalRules, rest: ExternalRules)?
                 for workload in groups[group] {
                     guard let other = theirs[workload] else {
                         free.append(workload)
                         continue
                     }
                     guard other != rules else { continue }
-                    let rest = rules.subtracting(other)
+                    let rest: ExternalRules
+                    if let last, last.theirs == other {
+                        rest = last.rest
+                    } else {
+                        rest = rules.subtracting(other)
+                        last = (other, rest)
+                    }
                     if !rest.isEmpty { pairs[workload] = rest }
                 }
                 if !free.isEmpty { blocks.append(.init(workloads: free, rules: rules)) }
@@ -172,10 +180,17 @@ extension Relation {
         }
         func external(_ mine: [WorkloadID: ExternalRules], _ theirs: [Int: ExternalRules]) -> [WorkloadID: ExternalRules] {
             var result: [WorkloadID: ExternalRules] = [:]
+            var last: (mine: ExternalRules, theirs: ExternalRules, rest: ExternalRules)?
             for (workload, rules) in mine {
                 let other = theirs[group(workload)] ?? ExternalRules()
                 guard other != rules else { continue }
-                let rest = rules.subtracting(other)
+                let rest: ExternalRules
+                if let last, last.mine == rules, last.theirs == other {
+                    rest = last.rest
+                } else {
+                    rest = rules.subtracting(other)
+                    last = (rules, other, rest)
+                }
                 if !rest.isEmpty { result[workload] = rest }
             }
             return result

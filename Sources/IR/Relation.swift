@@ -85,28 +85,59 @@ public struct Relation: Sendable, Hashable {
         return nil
     }
 
-    /// The relation's tuples that `other` lacks.
+    /// The relation's tuples that `other` lacks. Where `other` has far fewer pairs than this
+    /// relation (a target's narrowed pairs against the intent), this relation's pairs are
+    /// kept as they are and only `other`'s looked up; each workload's external rules are
+    /// subtracted once per distinct pair of rules met in a row.
     public func subtracting(_ other: Relation) -> Relation {
         var result = Relation()
-        result.betweenWorkloads.reserveCapacity(betweenWorkloads.count)
-        for (pair, ports) in betweenWorkloads {
-            guard let theirs = other.betweenWorkloads[pair] else {
-                result.betweenWorkloads[pair] = ports
-                continue
+        if other.betweenWorkloads.isEmpty {
+            result.betweenWorkloads = betweenWorkloads
+        } else if other.betweenWorkloads.count <= betweenWorkloads.count / 4 {
+            result.betweenWorkloads = betweenWorkloads
+            for (pair, theirs) in other.betweenWorkloads {
+                guard let ports = betweenWorkloads[pair] else { continue }
+                if theirs == ports {
+                    result.betweenWorkloads[pair] = nil
+                    continue
+                }
+                let rest = ports.subtracting(theirs)
+                result.betweenWorkloads[pair] = rest.isEmpty ? nil : rest
             }
-            guard theirs != ports else { continue }
-            let rest = ports.subtracting(theirs)
-            if !rest.isEmpty { result.betweenWorkloads[pair] = rest }
+        } else {
+            result.betweenWorkloads.reserveCapacity(betweenWorkloads.count)
+            for (pair, ports) in betweenWorkloads {
+                guard let theirs = other.betweenWorkloads[pair] else {
+                    result.betweenWorkloads[pair] = ports
+                    continue
+                }
+                guard theirs != ports else { continue }
+                let rest = ports.subtracting(theirs)
+                if !rest.isEmpty { result.betweenWorkloads[pair] = rest }
+            }
         }
-        for (workload, rules) in ingress {
-            guard other.ingress[workload] != rules else { continue }
-            let rest = rules.subtracting(other.ingress[workload] ?? ExternalRules())
-            if !rest.isEmpty { result.ingress[workload] = rest }
-        }
-        for (workload, rules) in egress {
-            guard other.egress[workload] != rules else { continue }
-            let rest = rules.subtracting(other.egress[workload] ?? ExternalRules())
-            if !rest.isEmpty { result.egress[workload] = rest }
+        result.ingress = Self.subtracting(ingress, other.ingress)
+        result.egress = Self.subtracting(egress, other.egress)
+        return result
+    }
+
+    /// Each workload's rules less `theirs`' rules of the same workload; the difference of the
+    /// last pair of rules met is reused when the next workload meets the same pair (workloads
+    /// alike have equal rules, often the same storage, compared at once).
+    static func subtracting(_ mine: [WorkloadID: ExternalRules], _ theirs: [WorkloadID: ExternalRules]) -> [WorkloadID: ExternalRules] {
+        var result: [WorkloadID: ExternalRules] = [:]
+        var last: (mine: ExternalRules, theirs: ExternalRules, rest: ExternalRules)?
+        for (workload, rules) in mine {
+            let other = theirs[workload] ?? ExternalRules()
+            guard other != rules else { continue }
+            let rest: ExternalRules
+            if let last, last.mine == rules, last.theirs == other {
+                rest = last.rest
+            } else {
+                rest = rules.subtracting(other)
+                last = (rules, other, rest)
+            }
+            if !rest.isEmpty { result[workload] = rest }
         }
         return result
     }
@@ -233,6 +264,54 @@ public struct ExternalRules: Sendable, Hashable {
             entries = [Entry(ports: PortSet(unionOf: live), peers: first)]
             return
         }
+        // A few contributions: the allows joined, then each deny taken out, entry by entry
+        // (`union`, `subtracting`), cheaper than the sweep's atoms for a handful of entries.
+        if contributions.count <= Self.foldLimit {
+            var result = ExternalRules()
+            for contribution in contributions where !contribution.deny && !contribution.ports.isEmpty && !contribution.peers.isEmpty {
+                result = result.union(ExternalRules(entry: Entry(ports: contribution.ports, peers: contribution.peers)))
+            }
+            for contribution in contributions where contribution.deny && !contribution.ports.isEmpty && !contribution.peers.isEmpty {
+                guard !result.isEmpty else { break }
+                result = result.subtracting(ExternalRules(entry: Entry(ports: contribution.ports, peers: contribution.peers)))
+            }
+            self = result
+            return
+        }
+        entries = Self.sweep(contributions)
+    }
+
+    /// Up to how many contributions `init(contributions:)` folds them one by one.
+    static let foldLimit = 6
+    /// Up to how many pairs of entries `union` and `subtracting` meet entry by entry (else
+    /// the sweep).
+    static let pairwiseLimit = 64
+
+    /// One entry (non-empty ports and peers), already in normal form.
+    private init(entry: Entry) { entries = [entry] }
+
+    /// Entries already in normal form.
+    private init(sorted entries: [Entry]) { self.entries = entries }
+
+    /// Entries whose port sets are disjoint and non-empty, with non-empty peers, in normal
+    /// form: the ports of equal peer sets joined, sorted by their first port.
+    private init(disjointPieces pieces: [Entry]) {
+        var merged: [Entry] = []
+        merged.reserveCapacity(pieces.count)
+        for piece in pieces {
+            if let index = merged.firstIndex(where: { $0.peers == piece.peers }) {
+                merged[index].ports.formUnion(piece.ports)
+            } else {
+                merged.append(piece)
+            }
+        }
+        if merged.count > 1 { merged.sort { ($0.ports.keys.first ?? 0) < ($1.ports.keys.first ?? 0) } }
+        entries = merged
+    }
+
+    /// The general case of `init(contributions:)`: the sweep over the port axis, its entries
+    /// in normal form.
+    private static func sweep(_ contributions: [Contribution]) -> [Entry] {
         var cuts: [UInt64] = []
         for contribution in contributions {
             for interval in contribution.ports.keys.intervals {
@@ -245,8 +324,7 @@ public struct ExternalRules: Sendable, Hashable {
         boundaries.reserveCapacity(cuts.count)
         for cut in cuts where boundaries.last != cut { boundaries.append(cut) }
         guard boundaries.count >= 2 else {
-            entries = []
-            return
+            return []
         }
         func pieceIndex(_ value: UInt64) -> Int {
             var low = 0
@@ -309,8 +387,9 @@ public struct ExternalRules: Sendable, Hashable {
             guard let slot = current else { continue }
             pieces[slot].append(IntervalSet<UInt32>.Interval(UInt32(boundaries[piece]), UInt32(boundaries[piece + 1] - 1)))
         }
-        entries = order.indices.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: pieces[$0])), peers: order[$0]) }
+        var entries = order.indices.map { Entry(ports: PortSet(keys: IntervalSet(normalizing: pieces[$0])), peers: order[$0]) }
         entries.sort { ($0.ports.keys.first ?? 0) < ($1.ports.keys.first ?? 0) }
+        return entries
     }
 
     public init(entries: [Entry]) {
@@ -356,16 +435,56 @@ public struct ExternalRules: Sendable, Hashable {
         // Both sides are in normal form: a union with nothing, or with itself, is that side.
         if other.isEmpty || entries == other.entries { return self }
         if isEmpty { return other }
-        return ExternalRules(contributions: (entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) })
+        guard entries.count * other.entries.count <= Self.pairwiseLimit else {
+            return ExternalRules(sorted: Self.sweep((entries + other.entries).map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }))
+        }
+        // Entry by entry: where a port is in an entry of each side, the union of their peers;
+        // elsewhere the one side's peers. Each side's entries are disjoint in ports.
+        var pieces: [Entry] = []
+        for mine in entries {
+            var rest = mine.ports
+            for theirs in other.entries where !rest.isEmpty {
+                let common = rest.intersection(theirs.ports)
+                guard !common.isEmpty else { continue }
+                pieces.append(Entry(ports: common, peers: mine.peers.union(theirs.peers)))
+                rest = rest.subtracting(common)
+            }
+            if !rest.isEmpty { pieces.append(Entry(ports: rest, peers: mine.peers)) }
+        }
+        for theirs in other.entries {
+            var rest = theirs.ports
+            for mine in entries where !rest.isEmpty { rest = rest.subtracting(mine.ports) }
+            if !rest.isEmpty { pieces.append(Entry(ports: rest, peers: theirs.peers)) }
+        }
+        return ExternalRules(disjointPieces: pieces)
     }
 
     public func subtracting(_ other: ExternalRules) -> ExternalRules {
         if isEmpty || other.isEmpty { return self }
         if entries == other.entries { return ExternalRules() }
-        return ExternalRules(
-            contributions:
-                entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
-                + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) })
+        guard entries.count * other.entries.count <= Self.pairwiseLimit else {
+            return ExternalRules(
+                sorted: Self.sweep(
+                    entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+                        + other.entries.map { Contribution(ports: $0.ports, peers: $0.peers, deny: true) }))
+        }
+        // Entry by entry: where a port is in an entry of each side, this side's peers less
+        // the other's; elsewhere this side's peers.
+        var pieces: [Entry] = []
+        for mine in entries {
+            var rest = mine.ports
+            for theirs in other.entries where !rest.isEmpty {
+                let common = rest.intersection(theirs.ports)
+                guard !common.isEmpty else { continue }
+                let peers = mine.peers.subtracting(theirs.peers)
+                if !peers.isEmpty { pieces.append(Entry(ports: common, peers: peers)) }
+                rest = rest.subtracting(common)
+            }
+            if !rest.isEmpty { pieces.append(Entry(ports: rest, peers: mine.peers)) }
+        }
+        // Nothing taken away: the same rules.
+        if pieces.count == entries.count, zip(pieces, entries).allSatisfy({ $0.ports == $1.ports && $0.peers == $1.peers }) { return self }
+        return ExternalRules(disjointPieces: pieces)
     }
 }
 

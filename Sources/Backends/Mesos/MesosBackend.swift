@@ -56,12 +56,6 @@ public struct MesosBackend: Backend {
             }
         }
         var gaps = connectionGaps(widened: listed, narrowed: narrowed, policy: policy, target: .mesos) { site in
-            // The protocols of this connection Marathon maps no host port for.
-            let unmapped = site.ports.protocols.filter { $0 == .sctp || $0 == .icmp }.map { $0.description.uppercased() }
-            let tcpAndUDPOnly = unmapped.isEmpty ? nil : "Marathon maps tcp and udp host ports only (not \(unmapped.joined(separator: " or ")))"
-            let beyondCap =
-                site.destination.flatMap { plan.unmapped[$0] }.map { $0.overlaps(site.ports) } == true
-                ? "Marathon's portMappings take one port each, and Palisade maps at most \(MesosPlan.hostPortLimit) host ports per app" : nil
             switch (site.kind, site.part) {
             case (.widened, .betweenWorkloads):
                 return docker
@@ -71,6 +65,13 @@ public struct MesosBackend: Backend {
             case (.widened, .egress): return "egress is the CNI network's policy, configured outside Marathon and Mesos"
             case (.narrowed, .betweenWorkloads): return "with gaps: narrow workloads share a network only where they may already talk on every port, both ways"
             case (.narrowed, .ingress):
+                // The protocols of this connection Marathon maps no host port for (asked only
+                // here: the reasons of every other connection need none of this).
+                let unmapped = site.ports.protocols.filter { $0 == .sctp || $0 == .icmp }.map { $0.description.uppercased() }
+                let tcpAndUDPOnly = unmapped.isEmpty ? nil : "Marathon maps tcp and udp host ports only (not \(unmapped.joined(separator: " or ")))"
+                let beyondCap =
+                    site.destination.flatMap { plan.unmapped[$0] }.map { $0.overlaps(site.ports) } == true
+                    ? "Marathon's portMappings take one port each, and Palisade maps at most \(MesosPlan.hostPortLimit) host ports per app" : nil
                 return joinedCauses(
                     [
                         options.gaps == .narrow && !site.peers.addresses.isAll

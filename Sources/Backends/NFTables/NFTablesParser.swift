@@ -17,10 +17,70 @@ struct NFTablesParser {
 
     init(path: String, text: String) throws(ReadFailure) {
         self.path = path
+        // ASCII without carriage returns (what Palisade writes): a byte is a character, and
+        // the text is split and tokenized byte by byte. Anything else character by character
+        // (a `\r\n` is one character there, and columns count characters).
+        let bytes = Array(text.utf8)
+        if bytes.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\r") }) {
+            var start = 0
+            var number = 1
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                let tokens = try Self.tokens(bytes, start..<end, line: number, path: path)
+                if !tokens.isEmpty { lines.append((number, tokens)) }
+                start = end + 1
+                number += 1
+            }
+            return
+        }
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let tokens = try Self.tokens(String(line), line: index + 1, path: path)
             if !tokens.isEmpty { lines.append((index + 1, tokens)) }
         }
+    }
+
+    /// `tokens(_:line:path:)` for one line of ASCII bytes (each byte one character).
+    static func tokens(_ bytes: [UInt8], _ range: Range<Int>, line number: Int, path: String) throws(ReadFailure) -> [Token] {
+        var tokens: [Token] = []
+        func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+        func isPunctuation(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";")
+        }
+        var index = range.lowerBound
+        while index < range.upperBound {
+            let byte = bytes[index]
+            let column = index - range.lowerBound + 1
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                index += 1
+            } else if byte == UInt8(ascii: "#") {
+                break
+            } else if isPunctuation(byte) {
+                tokens.append(Token(text: text(index..<(index + 1)), column: column))
+                index += 1
+            } else if byte == UInt8(ascii: "\"") {
+                var end = index + 1
+                while end < range.upperBound, bytes[end] != UInt8(ascii: "\"") { end += 1 }
+                guard end < range.upperBound else {
+                    throw ReadFailure(path, "does not load: \(path):\(number):\(column): a string without its closing quote")
+                }
+                tokens.append(Token(text: text((index + 1)..<end), column: column, quoted: true))
+                index = end + 1
+            } else {
+                var end = index
+                while end < range.upperBound {
+                    let next = bytes[end]
+                    if next == UInt8(ascii: " ") || next == UInt8(ascii: "\t") || isPunctuation(next) || next == UInt8(ascii: "\"") || next == UInt8(ascii: "#")
+                    {
+                        break
+                    }
+                    end += 1
+                }
+                tokens.append(Token(text: text(index..<end), column: column))
+                index = end
+            }
+        }
+        return tokens
     }
 
     func failure(_ line: Int, _ column: Int, _ message: String) -> ReadFailure {

@@ -297,10 +297,14 @@ struct NFTablesReader {
                 // Every drop ahead of every accept (as Palisade writes them): accepts minus drops.
                 result = ExternalRules(contributions: rules.map { .init(ports: $0.ports, peers: $0.peers, deny: !$0.accept) })
             } else {
+                // An accept after a drop (a hand-edited ruleset): each accept minus what the
+                // rules ahead of it matched, kept as one running union, not listed again per accept.
                 result = ExternalRules()
-                for (index, rule) in rules.enumerated() where rule.accept {
-                    let ahead = rules[..<index].map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: true) }
-                    result = result.union(ExternalRules(contributions: [.init(ports: rule.ports, peers: rule.peers, deny: false)] + ahead))
+                var matched = ExternalRules()
+                for rule in rules {
+                    let this = ExternalRules(contributions: [.init(ports: rule.ports, peers: rule.peers, deny: false)])
+                    if rule.accept { result = result.union(this.subtracting(matched)) }
+                    matched = matched.union(this)
                 }
             }
             return result
@@ -333,23 +337,26 @@ struct NFTablesReader {
         func into(_ destination: WorkloadID, from source: WorkloadID) -> PortSet {
             input[destination.index].own[source] != nil ? input[destination.index].accepted(source) : inFallback[destination.index]
         }
-        for workload in policy.workloads {
-            let view = output[workload.id.index]
+        // By index: a workload's id is its position, and no workload is copied per visit.
+        for index in policy.workloads.indices {
+            let workload = WorkloadID(index)
+            let view = output[index]
             for destination in view.own.keys {
-                let ports = view.accepted(destination).intersection(into(destination, from: workload.id))
-                if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload.id, destination)] = ports }
+                let ports = view.accepted(destination).intersection(into(destination, from: workload))
+                if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload, destination)] = ports }
             }
             let fallback = view.accepted(nil)
             if !fallback.isEmpty {
-                for destination in policy.workloads where view.own[destination.id] == nil {
-                    let ports = fallback.intersection(into(destination.id, from: workload.id))
-                    if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload.id, destination.id)] = ports }
+                for other in policy.workloads.indices where view.own[WorkloadID(other)] == nil {
+                    let destination = WorkloadID(other)
+                    let ports = fallback.intersection(into(destination, from: workload))
+                    if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload, destination)] = ports }
                 }
             }
-            let ingress = input[workload.id.index].externalRules(names: false)
-            if !ingress.isEmpty { relation.ingress[workload.id] = ingress }
+            let ingress = input[index].externalRules(names: false)
+            if !ingress.isEmpty { relation.ingress[workload] = ingress }
             let egress = view.externalRules(names: true)
-            if !egress.isEmpty { relation.egress[workload.id] = egress }
+            if !egress.isEmpty { relation.egress[workload] = egress }
         }
         return relation
     }

@@ -49,9 +49,24 @@ struct SwarmPlan {
         // `narrow` a pair is linked only when the intent already allows everything a shared
         // network allows: every port, both ways. A network per pair, not per larger group,
         // so that a new flow changes the networks of its own two workloads and no other's.
+        // Names compared by their rank in name order (equal names, equal ranks), each pair's
+        // key sorted as one integer: no string comparison or tuple sort per pair.
+        var rank = [Int](repeating: 0, count: policy.workloads.count)
+        let byName = policy.workloads.indices.sorted { policy.workloads[$0].name < policy.workloads[$1].name }
+        for (position, index) in byName.enumerated() {
+            rank[index] = position > 0 && policy.workloads[byName[position - 1]].name == policy.workloads[index].name ? rank[byName[position - 1]] : position
+        }
+        var keys: [UInt64] = []
+        keys.reserveCapacity(intent.betweenWorkloads.count)
+        for pair in intent.betweenWorkloads.keys where pair.source != pair.destination {
+            keys.append(UInt64(truncatingIfNeeded: pair.source.index) << 32 | UInt64(truncatingIfNeeded: pair.destination.index))
+        }
+        keys.sort()
         var linked = Set<WorkloadPair>()
-        for (pair, _) in intent.sortedPairs where pair.source != pair.destination {
-            let (a, b) = name(pair.source) < name(pair.destination) ? (pair.source, pair.destination) : (pair.destination, pair.source)
+        linked.reserveCapacity(keys.count)
+        for key in keys {
+            let pair = WorkloadPair(WorkloadID(Int(key >> 32)), WorkloadID(Int(key & 0xFFFF_FFFF)))
+            let (a, b) = rank[pair.source.index] < rank[pair.destination.index] ? (pair.source, pair.destination) : (pair.destination, pair.source)
             guard linked.insert(WorkloadPair(a, b)).inserted else { continue }
             if gaps == .narrow {
                 guard intent.ports(from: a, to: b) == .all, intent.ports(from: b, to: a) == .all else { continue }
