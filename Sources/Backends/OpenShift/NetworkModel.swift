@@ -18,6 +18,19 @@ struct LabelSelector: Hashable {
 
     static let everything = LabelSelector(labels: [:])
 
+    /// Equal selectors hash equally; a one-label selector (nearly every one) hashes its label
+    /// directly rather than through a dictionary's hash, which seeds a hasher per element.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(labels.count)
+        if labels.count == 1, let (key, value) = labels.first {
+            hasher.combine(key)
+            hasher.combine(value)
+        } else if !labels.isEmpty {
+            hasher.combine(labels)
+        }
+        if !valuesIn.isEmpty { hasher.combine(valuesIn) }
+    }
+
     func matches(_ other: [String: String]) -> Bool {
         labels.allSatisfy { other[$0.key] == $0.value } && valuesIn.allSatisfy { key, values in other[key].map(values.contains) ?? false }
     }
@@ -269,7 +282,11 @@ struct ClusterNetwork {
         var external = ExternalRules()
         var isolated = false
 
-        func ports(for workload: WorkloadID) -> PortSet { everyone.union(workloads[workload] ?? PortSet()) }
+        func ports(for workload: WorkloadID) -> PortSet {
+            // Most pods allow peers by name only, or everyone only: no union to build.
+            guard let named = workloads[workload] else { return everyone }
+            return everyone.isEmpty ? named : everyone.union(named)
+        }
     }
 
     func labels(of namespace: String) -> [String: String] {

@@ -387,15 +387,35 @@ struct OpenShiftPlan {
         return rest.isEmpty ? nil : .some(PolicyPort.entries(rest))
     }
 
-    func podPeer(_ peer: Workload, from namespace: String) -> PolicyPeer {
-        let peerNamespace = self.namespace(of: peer)
-        return .pods(
-            namespaces: peerNamespace == namespace ? nil : LabelSelector(labels: [Self.namespaceNameLabel: peerNamespace]),
-            pods: selector(peer))
+    /// The pods peer of every workload, from its own namespace (its pod selector) and from any
+    /// other (with its namespace's selector): built once, so the rules naming a workload share
+    /// its selectors' storage instead of each building two dictionaries.
+    struct PeerTable {
+        var sameNamespace: [PolicyPeer] = []
+        var otherNamespace: [PolicyPeer] = []
+        var namespaces: [String] = []
+
+        func peer(_ workload: WorkloadID, from namespace: String) -> PolicyPeer {
+            namespaces[workload.index] == namespace ? sameNamespace[workload.index] : otherNamespace[workload.index]
+        }
+    }
+
+    func peerTable() -> PeerTable {
+        var table = PeerTable()
+        table.sameNamespace.reserveCapacity(policy.workloads.count)
+        table.otherNamespace.reserveCapacity(policy.workloads.count)
+        let namespaceSelectors = namespaces.map { LabelSelector(labels: [Self.namespaceNameLabel: $0.name]) }
+        for workload in policy.workloads {
+            let pods = selector(workload)
+            table.namespaces.append(namespace(of: workload))
+            table.sameNamespace.append(.pods(namespaces: nil, pods: pods))
+            table.otherNamespace.append(.pods(namespaces: namespaceSelectors[workload.segment.index], pods: pods))
+        }
+        return table
     }
 
     /// Rules for workload peers, one per distinct port set.
-    func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String) -> [PolicyRule] {
+    func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String, table: PeerTable) -> [PolicyRule] {
         var groups: [(ports: PortSet, peers: [WorkloadID])] = []
         var position: [PortSet: Int] = [:]
         for (peer, ports) in peers {
@@ -408,7 +428,7 @@ struct OpenShiftPlan {
         }
         return groups.compactMap { group in
             guard let entries = policyPorts(group.ports) else { return nil }
-            return PolicyRule(peers: group.peers.sorted().map { podPeer(policy.workloads[$0.index], from: namespace) }, ports: entries)
+            return PolicyRule(peers: group.peers.sorted().map { table.peer($0, from: namespace) }, ports: entries)
         }
     }
 
@@ -420,14 +440,15 @@ struct OpenShiftPlan {
             destinations[pair.source, default: []].append((pair.destination, ports))
         }
         let outside = AddressSet.all.subtracting(options.clusterNetworks)
+        let table = peerTable()
         var firewallNeeded = Set<String>()
         // Each namespace's external egress, united once per namespace (not workload by workload).
         var egressByNamespace: [String: [ExternalRules.Contribution]] = [:]
         var hasEgress = Set<String>()
         for workload in policy.workloads {
             let namespace = namespace(of: workload)
-            var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace)
-            var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace)
+            var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace, table: table)
+            var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace, table: table)
             if let rules = policy.intent.ingress[workload.id] { ingress += exposure(workload, rules, namespace: namespace) }
             var fqdnRules: [PolicyRule] = []
             if let rules = policy.intent.egress[workload.id] {
