@@ -276,7 +276,7 @@ enum BlockWriter {
     /// sexagesimals (a digit or `.` first, after an optional sign, then only their characters).
     static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return true }
-        if bytes.count <= 5, ambiguousWords.contains(where: { $0.elementsEqual(bytes) }) { return true }
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.elementsEqual(bytes) }) { return true }
         var start = 0
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { start = 1 }
         let count = bytes.count - start
@@ -300,6 +300,13 @@ enum BlockWriter {
         "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
         "on", "On", "ON", "off", "Off", "OFF", "<<", "=",
     ].map { Array($0.utf8) }
+
+    /// The first bytes of `ambiguousWords`, by byte.
+    private static let wordStarts: [Bool] = {
+        var table = Array(repeating: false, count: 256)
+        for word in ambiguousWords { table[Int(word[0])] = true }
+        return table
+    }()
 
     /// The characters of numbers, timestamps and sexagesimals, by byte.
     private static let numericBytes: [Bool] = {

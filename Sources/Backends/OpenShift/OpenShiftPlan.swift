@@ -48,6 +48,9 @@ struct OpenShiftPlan {
     var roles: [RBACRole] = []
     var bindings: [RBACBinding] = []
     var network: ClusterNetwork
+    /// `PolicyPeer.blocks` by address set: workloads that share external peers compute
+    /// their ipBlocks (and the complement they are weighed against) once.
+    private var knownBlocks: [BlocksKey: [PolicyPeer]] = [:]
     /// Connections the compiler adds because the platform needs them, in words.
     var platformRequired: [Gap] = []
     /// The runtime each workload's pods must ask for exactly (its capabilities, its user),
@@ -86,6 +89,7 @@ struct OpenShiftPlan {
         buildGrants()
         try buildNetwork()
         buildAdminPolicies()
+        knownBlocks = [:]
         try checkNames()
     }
 
@@ -432,6 +436,19 @@ struct OpenShiftPlan {
         }
     }
 
+    struct BlocksKey: Hashable {
+        var addresses: AddressSet
+        var wholeFamily: Bool
+    }
+
+    mutating func blocks(_ addresses: AddressSet, wholeFamily: Bool) -> [PolicyPeer] {
+        let key = BlocksKey(addresses: addresses, wholeFamily: wholeFamily)
+        if let known = knownBlocks[key] { return known }
+        let result = PolicyPeer.blocks(addresses, wholeFamily: wholeFamily)
+        knownBlocks[key] = result
+        return result
+    }
+
     mutating func buildNetwork() throws {
         var sources: [WorkloadID: [(WorkloadID, PortSet)]] = [:]
         var destinations: [WorkloadID: [(WorkloadID, PortSet)]] = [:]
@@ -468,7 +485,7 @@ struct OpenShiftPlan {
                     guard !addresses.isEmpty else { continue }
                     // A whole-family ipBlock lets every name through: only where the intent
                     // allows every name on these ports, or the firewall narrows them.
-                    egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
+                    egress.append(PolicyRule(peers: blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
                 }
             }
             if !egress.isEmpty || !fqdnRules.isEmpty { hasEgress.insert(namespace) }
@@ -589,7 +606,7 @@ struct OpenShiftPlan {
             guard !ports.isEmpty, !addresses.isEmpty else { continue }
             balanced += ports
             sources = sources.union(entry.peers.addresses)
-            result.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: PolicyPort.entries(PortSet(ports))))
+            result.append(PolicyRule(peers: blocks(addresses, wholeFamily: true), ports: PolicyPort.entries(PortSet(ports))))
         }
         if !balanced.isEmpty {
             network.loadBalancers.append(
