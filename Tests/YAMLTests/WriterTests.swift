@@ -127,7 +127,7 @@ import Testing
             return copy.withUTF8 { BlockWriter.ambiguous($0) } == plainScalarIsAmbiguous(text)
         }
         let known =
-            Self.ambiguous + [
+            WriterTests.ambiguous + [
                 "web", "yes!", "Yes.", "nul", "NULLS", "+", "-", ".", "+.inf", "-.NAN", ".inF", ".infs", "inf", "+.in", "1 2", "1-2-3", "0b101", "0o17",
                 "12ab", "a12", "1,000", "1/2", "é1", "1é", ".ınf", "ON ", " ON", "<", "==", "~~", "1:2:3", "2001-12-14t21:59:43.10-05:00",
             ]
