@@ -96,22 +96,25 @@ struct OpenShiftPlan {
     /// Services and routes named after workloads (`web`, `web-external`, `web-443`) could
     /// meet another workload's: a located error rather than one object overwriting another.
     func checkNames() throws {
-        var owners: [String: Workload] = [:]
+        // Owners by position in `policy.workloads`: no copy of a workload per object.
+        var owners: [String: Int] = [:]
         // By name, the first of a name as `Policy.workload(named:)` finds it, without a scan per object.
-        let byName = Dictionary(policy.workloads.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var byName: [String: Int] = [:]
+        for (position, workload) in policy.workloads.enumerated() where byName[workload.name] == nil { byName[workload.name] = position }
         let workload = { (selector: LabelSelector) in selector.labels[Self.workloadLabel].flatMap { byName[$0] } }
-        var named: [(String, Workload?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload) }
+        var named: [(String, Int?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload.id.index) }
         named += network.loadBalancers.map { ("Service/\($0.namespace)/\($0.name)", workload($0.selector)) }
         named += network.routes.map { ("Route/\($0.namespace)/\($0.name)", workload($0.selector)) }
-        for (key, owner) in named {
-            guard let owner else { continue }
-            if let other = owners[key] {
+        for (key, position) in named {
+            guard let position else { continue }
+            if let otherPosition = owners[key] {
+                let (owner, other) = (policy.workloads[position], policy.workloads[otherPosition])
                 throw BackendError(
                     .error(
                         .targetLimit, "\(platform.target.rawValue): \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
                         at: owner.origin, help: "rename one of the workloads"))
             }
-            owners[key] = owner
+            owners[key] = position
         }
     }
 
