@@ -1,6 +1,7 @@
 /// A document to write: the common shape of every generated YAML and JSON file. Mappings
-/// keep the order they were built in, so output is deterministic by construction.
-public indirect enum StructuredValue: Sendable, Hashable {
+/// keep the order they were built in, so output is deterministic by construction. Not
+/// `indirect`: arrays already hold the nesting, so a scalar needs no box of its own.
+public enum StructuredValue: Sendable, Hashable {
     case string(String)
     case int(Int)
     /// A number written exactly as given (`0.5`, `128`): for fractions without floating-point

@@ -193,7 +193,7 @@ enum BlockWriter {
         for (position, entry) in entries.enumerated() {
             if position > 0 || !inline { lineStart(indent, into: &out) }
             // libyaml writes a key of more than 128 bytes as a complex key (`? `).
-            guard entry.key.utf8.count <= 128, scalar(entry.key, quoted: plainScalarIsAmbiguous(entry.key), into: &out) else { return false }
+            guard entry.key.utf8.count <= 128, scalar(entry.key, into: &out) else { return false }
             out.append(UInt8(ascii: ":"))
             switch entry.value {
             case .object(let inner) where !inner.isEmpty:
@@ -229,7 +229,7 @@ enum BlockWriter {
     /// A scalar, or an empty collection in flow style.
     private static func leaf(_ value: StructuredValue, into out: inout [UInt8]) -> Bool {
         switch value {
-        case .string(let text): return scalar(text, quoted: plainScalarIsAmbiguous(text), into: &out)
+        case .string(let text): return scalar(text, into: &out)
         case .int(let number): return scalar(String(number), quoted: false, into: &out)
         case .number(let text): return scalar(text, quoted: false, into: &out)
         case .bool(let flag): return scalar(flag ? "true" : "false", quoted: false, into: &out)
@@ -240,23 +240,80 @@ enum BlockWriter {
         return true
     }
 
+    /// A string scalar: double-quoted when a plain one would read back as another type
+    /// (`plainScalarIsAmbiguous`, decided here on the bytes), else plain.
+    private static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
+        if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }) { return written }
+        var text = text
+        return text.withUTF8 { bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }
+    }
+
+    /// A scalar whose style is known.
+    private static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
+        if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: quoted, into: &out) }) { return written }
+        var text = text
+        return text.withUTF8 { bytes in write(bytes, quoted: quoted, into: &out) }
+    }
+
     /// Double-quoted: printable ASCII without `"` or `\\` (nothing to escape). Plain: what
     /// libyaml's scalar analysis allows plain in block context, for printable ASCII.
-    private static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            if quoted {
-                for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: bytes)
-                out.append(UInt8(ascii: "\""))
-                return true
-            }
-            guard plainInBlock(bytes) else { return false }
+    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, into out: inout [UInt8]) -> Bool {
+        if quoted {
+            for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
             return true
         }
+        guard plainInBlock(bytes) else { return false }
+        out.append(contentsOf: bytes)
+        return true
     }
+
+    /// `plainScalarIsAmbiguous` on a string's UTF-8 bytes, with the same answer for every
+    /// string, without building a string or hashing one: the YAML 1.1 words (`yes`, `~`,
+    /// `<<`), `.inf` and `.nan` with an optional sign, and numbers, timestamps and
+    /// sexagesimals (a digit or `.` first, after an optional sign, then only their characters).
+    static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = bytes.first else { return true }
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.elementsEqual(bytes) }) { return true }
+        var start = 0
+        if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { start = 1 }
+        let count = bytes.count - start
+        if count == 4, bytes[start] == UInt8(ascii: ".") {
+            // Lowercased: ASCII letters only can make `.inf` or `.nan` in four bytes.
+            let rest = (1...3).map { index -> UInt8 in
+                let byte = bytes[start + index]
+                return byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            if rest.elementsEqual("inf".utf8) || rest.elementsEqual("nan".utf8) { return true }
+        }
+        guard count > 0 else { return false }
+        let lead = bytes[start]
+        guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(lead) || lead == UInt8(ascii: ".") else { return false }
+        for index in start..<bytes.count where !numericBytes[Int(bytes[index])] { return false }
+        return true
+    }
+
+    /// The words `plainScalarIsAmbiguous` quotes, as bytes.
+    private static let ambiguousWords: [[UInt8]] = [
+        "~", "null", "Null", "NULL", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+        "on", "On", "ON", "off", "Off", "OFF", "<<", "=",
+    ].map { Array($0.utf8) }
+
+    /// The first bytes of `ambiguousWords`, by byte.
+    private static let wordStarts: [Bool] = {
+        var table = Array(repeating: false, count: 256)
+        for word in ambiguousWords { table[Int(word[0])] = true }
+        return table
+    }()
+
+    /// The characters of numbers, timestamps and sexagesimals, by byte.
+    private static let numericBytes: [Bool] = {
+        var table = Array(repeating: false, count: 256)
+        for byte in "0123456789abcdefABCDEFxXoObB_.:+-eE tTzZ".utf8 { table[Int(byte)] = true }
+        return table
+    }()
 
     static func plainInBlock(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first, let last = bytes.last, first != space, last != space else { return false }

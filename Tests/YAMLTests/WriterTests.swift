@@ -118,4 +118,25 @@ import Testing
         var bytes: [UInt8] = []
         #expect(BlockWriter.document(.object(["a": .array([.object(["b": .string("yes"), "c": .array([.int(1), .array([])])])])]), into: &bytes))
     }
+
+    /// The writer's byte-level check quotes exactly what `plainScalarIsAmbiguous` quotes: every
+    /// known word and number shape, and random strings over the characters that matter.
+    @Test func byteLevelAmbiguityAgreesWithTheResolver() {
+        func agrees(_ text: String) -> Bool {
+            var copy = text
+            return copy.withUTF8 { BlockWriter.ambiguous($0) } == plainScalarIsAmbiguous(text)
+        }
+        let known =
+            WriterTests.ambiguous + [
+                "web", "yes!", "Yes.", "nul", "NULLS", "+", "-", ".", "+.inf", "-.NAN", ".inF", ".infs", "inf", "+.in", "1 2", "1-2-3", "0b101", "0o17",
+                "12ab", "a12", "1,000", "1/2", "é1", "1é", ".ınf", "ON ", " ON", "<", "==", "~~", "1:2:3", "2001-12-14t21:59:43.10-05:00",
+            ]
+        for text in known { #expect(agrees(text), "\(text)") }
+        var rng = SeededGenerator(seed: 11)
+        let alphabet = Array("0123456789.+-_:eExXbBoOtTzZ aAfFinIN~<=ysYSlu/é")
+        for _ in 0..<20000 {
+            let text = String((0..<Int.random(in: 0...6, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            #expect(agrees(text), "\(text)")
+        }
+    }
 }

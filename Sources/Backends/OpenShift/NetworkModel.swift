@@ -18,6 +18,19 @@ struct LabelSelector: Hashable {
 
     static let everything = LabelSelector(labels: [:])
 
+    /// Equal selectors hash equally; a one-label selector (nearly every one) hashes its label
+    /// directly rather than through a dictionary's hash, which seeds a hasher per element.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(labels.count)
+        if labels.count == 1, let (key, value) = labels.first {
+            hasher.combine(key)
+            hasher.combine(value)
+        } else if !labels.isEmpty {
+            hasher.combine(labels)
+        }
+        if !valuesIn.isEmpty { hasher.combine(valuesIn) }
+    }
+
     func matches(_ other: [String: String]) -> Bool {
         labels.allSatisfy { other[$0.key] == $0.value } && valuesIn.allSatisfy { key, values in other[key].map(values.contains) ?? false }
     }
@@ -269,7 +282,11 @@ struct ClusterNetwork {
         var external = ExternalRules()
         var isolated = false
 
-        func ports(for workload: WorkloadID) -> PortSet { everyone.union(workloads[workload] ?? PortSet()) }
+        func ports(for workload: WorkloadID) -> PortSet {
+            // Most pods allow peers by name only, or everyone only: no union to build.
+            guard let named = workloads[workload] else { return everyone }
+            return everyone.isEmpty ? named : everyone.union(named)
+        }
     }
 
     func labels(of namespace: String) -> [String: String] {
@@ -491,10 +508,23 @@ struct ClusterNetwork {
             applyAdminTiers(.ingress, to: &ingress)
             applyAdminTiers(.egress, to: &egress)
         }
-        var balancersIn: [String: [LoadBalancer]] = [:]
-        for balancer in loadBalancers { balancersIn[balancer.namespace, default: []].append(balancer) }
-        var routesIn: [String: [Route]] = [:]
-        for route in routes { routesIn[route.namespace, default: []].append(route) }
+        // The load balancers and routes that select each pod, in their order: found through
+        // the label index, never by testing every selector against every pod of a namespace.
+        var balancersOf = Array(repeating: [Int](), count: pods.count)
+        for (position, balancer) in loadBalancers.enumerated() {
+            for pod in lookup.pods(matching: balancer.selector, in: [balancer.namespace], self)
+            where balancer.selector.valuesIn.isEmpty || balancer.selector.matches(pods[pod].labels) {
+                balancersOf[pod].append(position)
+            }
+        }
+        let delivered = loadBalancers.map(\.delivers)
+        var routesOf = Array(repeating: [Int](), count: pods.count)
+        for (position, route) in routes.enumerated() {
+            for pod in lookup.pods(matching: route.selector, in: [route.namespace], self)
+            where route.selector.valuesIn.isEmpty || route.selector.matches(pods[pod].labels) {
+                routesOf[pod].append(position)
+            }
+        }
         var firewallAllows: [String: ExternalRules] = [:]
         for firewall in firewalls {
             firewallAllows[firewall.namespace] = intersection(
@@ -527,15 +557,12 @@ struct ClusterNetwork {
             // client's address; or through a route, where the policies let the router in and
             // the route's allowlist filters clients.
             var balanced = ExternalRules()
-            for balancer in balancersIn[group.namespace] ?? [] where balancer.selector.matches(group.labels) {
-                balanced = balanced.union(balancer.delivers)
-            }
+            for balancer in balancersOf[position] { balanced = balanced.union(delivered[balancer]) }
             var external = balanced.isEmpty ? balanced : intersection(balanced, ingress[position].external)
-            for route in routesIn[group.namespace] ?? []
-            where route.selector.matches(group.labels)
-                && allows(
-                    .ingress, position, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)),
-                    index: lookup)
+            for route in routesOf[position].lazy.map({ self.routes[$0] })
+            where allows(
+                .ingress, position, platform: PlatformPods.routerNamespace, PlatformPods.routerLabels, on: PortSet(PortRange(.tcp, route.port, route.port)),
+                index: lookup)
             {
                 external = external.union(route.delivers)
             }

@@ -87,6 +87,9 @@ struct OpenShiftEmitter {
 
     func selector(_ selector: LabelSelector) -> StructuredValue {
         guard !selector.labels.isEmpty else { return .object([]) }
+        if selector.labels.count == 1, let (key, value) = selector.labels.first {
+            return .object([.init("matchLabels", .object([.init(key, .string(value))]))])
+        }
         return .object([.init("matchLabels", strings(selector.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))])
     }
 

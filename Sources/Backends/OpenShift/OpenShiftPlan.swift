@@ -48,6 +48,9 @@ struct OpenShiftPlan {
     var roles: [RBACRole] = []
     var bindings: [RBACBinding] = []
     var network: ClusterNetwork
+    /// `PolicyPeer.blocks` by address set: workloads that share external peers compute
+    /// their ipBlocks (and the complement they are weighed against) once.
+    private var knownBlocks: [BlocksKey: [PolicyPeer]] = [:]
     /// Connections the compiler adds because the platform needs them, in words.
     var platformRequired: [Gap] = []
     /// The runtime each workload's pods must ask for exactly (its capabilities, its user),
@@ -86,28 +89,32 @@ struct OpenShiftPlan {
         buildGrants()
         try buildNetwork()
         buildAdminPolicies()
+        knownBlocks = [:]
         try checkNames()
     }
 
     /// Services and routes named after workloads (`web`, `web-external`, `web-443`) could
     /// meet another workload's: a located error rather than one object overwriting another.
     func checkNames() throws {
-        var owners: [String: Workload] = [:]
+        // Owners by position in `policy.workloads`: no copy of a workload per object.
+        var owners: [String: Int] = [:]
         // By name, the first of a name as `Policy.workload(named:)` finds it, without a scan per object.
-        let byName = Dictionary(policy.workloads.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var byName: [String: Int] = [:]
+        for (position, workload) in policy.workloads.enumerated() where byName[workload.name] == nil { byName[workload.name] = position }
         let workload = { (selector: LabelSelector) in selector.labels[Self.workloadLabel].flatMap { byName[$0] } }
-        var named: [(String, Workload?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload) }
+        var named: [(String, Int?)] = services.map { ("Service/\($0.namespace)/\($0.workload.name)", $0.workload.id.index) }
         named += network.loadBalancers.map { ("Service/\($0.namespace)/\($0.name)", workload($0.selector)) }
         named += network.routes.map { ("Route/\($0.namespace)/\($0.name)", workload($0.selector)) }
-        for (key, owner) in named {
-            guard let owner else { continue }
-            if let other = owners[key] {
+        for (key, position) in named {
+            guard let position else { continue }
+            if let otherPosition = owners[key] {
+                let (owner, other) = (policy.workloads[position], policy.workloads[otherPosition])
                 throw BackendError(
                     .error(
                         .targetLimit, "\(platform.target.rawValue): \(key) is the name of an object of both '\(other.name)' and '\(owner.name)'",
                         at: owner.origin, help: "rename one of the workloads"))
             }
-            owners[key] = owner
+            owners[key] = position
         }
     }
 
@@ -387,15 +394,35 @@ struct OpenShiftPlan {
         return rest.isEmpty ? nil : .some(PolicyPort.entries(rest))
     }
 
-    func podPeer(_ peer: Workload, from namespace: String) -> PolicyPeer {
-        let peerNamespace = self.namespace(of: peer)
-        return .pods(
-            namespaces: peerNamespace == namespace ? nil : LabelSelector(labels: [Self.namespaceNameLabel: peerNamespace]),
-            pods: selector(peer))
+    /// The pods peer of every workload, from its own namespace (its pod selector) and from any
+    /// other (with its namespace's selector): built once, so the rules naming a workload share
+    /// its selectors' storage instead of each building two dictionaries.
+    struct PeerTable {
+        var sameNamespace: [PolicyPeer] = []
+        var otherNamespace: [PolicyPeer] = []
+        var namespaces: [String] = []
+
+        func peer(_ workload: WorkloadID, from namespace: String) -> PolicyPeer {
+            namespaces[workload.index] == namespace ? sameNamespace[workload.index] : otherNamespace[workload.index]
+        }
+    }
+
+    func peerTable() -> PeerTable {
+        var table = PeerTable()
+        table.sameNamespace.reserveCapacity(policy.workloads.count)
+        table.otherNamespace.reserveCapacity(policy.workloads.count)
+        let namespaceSelectors = namespaces.map { LabelSelector(labels: [Self.namespaceNameLabel: $0.name]) }
+        for workload in policy.workloads {
+            let pods = selector(workload)
+            table.namespaces.append(namespace(of: workload))
+            table.sameNamespace.append(.pods(namespaces: nil, pods: pods))
+            table.otherNamespace.append(.pods(namespaces: namespaceSelectors[workload.segment.index], pods: pods))
+        }
+        return table
     }
 
     /// Rules for workload peers, one per distinct port set.
-    func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String) -> [PolicyRule] {
+    func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String, table: PeerTable) -> [PolicyRule] {
         var groups: [(ports: PortSet, peers: [WorkloadID])] = []
         var position: [PortSet: Int] = [:]
         for (peer, ports) in peers {
@@ -408,8 +435,21 @@ struct OpenShiftPlan {
         }
         return groups.compactMap { group in
             guard let entries = policyPorts(group.ports) else { return nil }
-            return PolicyRule(peers: group.peers.sorted().map { podPeer(policy.workloads[$0.index], from: namespace) }, ports: entries)
+            return PolicyRule(peers: group.peers.sorted().map { table.peer($0, from: namespace) }, ports: entries)
         }
+    }
+
+    struct BlocksKey: Hashable {
+        var addresses: AddressSet
+        var wholeFamily: Bool
+    }
+
+    mutating func blocks(_ addresses: AddressSet, wholeFamily: Bool) -> [PolicyPeer] {
+        let key = BlocksKey(addresses: addresses, wholeFamily: wholeFamily)
+        if let known = knownBlocks[key] { return known }
+        let result = PolicyPeer.blocks(addresses, wholeFamily: wholeFamily)
+        knownBlocks[key] = result
+        return result
     }
 
     mutating func buildNetwork() throws {
@@ -420,14 +460,15 @@ struct OpenShiftPlan {
             destinations[pair.source, default: []].append((pair.destination, ports))
         }
         let outside = AddressSet.all.subtracting(options.clusterNetworks)
+        let table = peerTable()
         var firewallNeeded = Set<String>()
         // Each namespace's external egress, united once per namespace (not workload by workload).
         var egressByNamespace: [String: [ExternalRules.Contribution]] = [:]
         var hasEgress = Set<String>()
         for workload in policy.workloads {
             let namespace = namespace(of: workload)
-            var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace)
-            var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace)
+            var ingress = workloadRules(sources[workload.id] ?? [], namespace: namespace, table: table)
+            var egress = workloadRules(destinations[workload.id] ?? [], namespace: namespace, table: table)
             if let rules = policy.intent.ingress[workload.id] { ingress += exposure(workload, rules, namespace: namespace) }
             var fqdnRules: [PolicyRule] = []
             if let rules = policy.intent.egress[workload.id] {
@@ -447,7 +488,7 @@ struct OpenShiftPlan {
                     guard !addresses.isEmpty else { continue }
                     // A whole-family ipBlock lets every name through: only where the intent
                     // allows every name on these ports, or the firewall narrows them.
-                    egress.append(PolicyRule(peers: PolicyPeer.blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
+                    egress.append(PolicyRule(peers: blocks(addresses, wholeFamily: names || entry.peers.dns.isAll), ports: ports))
                 }
             }
             if !egress.isEmpty || !fqdnRules.isEmpty { hasEgress.insert(namespace) }
@@ -568,7 +609,7 @@ struct OpenShiftPlan {
             guard !ports.isEmpty, !addresses.isEmpty else { continue }
             balanced += ports
             sources = sources.union(entry.peers.addresses)
-            result.append(PolicyRule(peers: PolicyPeer.blocks(addresses), ports: PolicyPort.entries(PortSet(ports))))
+            result.append(PolicyRule(peers: blocks(addresses, wholeFamily: true), ports: PolicyPort.entries(PortSet(ports))))
         }
         if !balanced.isEmpty {
             network.loadBalancers.append(
