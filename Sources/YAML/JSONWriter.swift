@@ -59,7 +59,7 @@ public enum JSONWriter {
     private static func appendCompact(_ value: StructuredValue, to out: inout [UInt8]) {
         switch value {
         case .string(let text): appendString(text, to: &out)
-        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .int(let number): appendInt(number, to: &out)
         case .number(let text): out.append(contentsOf: text.utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
@@ -84,9 +84,15 @@ public enum JSONWriter {
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings are printable ASCII without quotes or backslashes: appended whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-            out.append(contentsOf: text.utf8)
+        // Most strings are printable ASCII without quotes or backslashes: appended whole, their
+        // bytes checked in place.
+        var text = text
+        let plain = text.withUTF8 { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain {
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -107,6 +113,20 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The decimal digits of `number`, as `String(number)` gives them, without making a string.
+    private static func appendInt(_ number: Int, to out: inout [UInt8]) {
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var rest = number.magnitude
+        var divisor: UInt = 1
+        while divisor <= rest / 10 { divisor *= 10 }
+        while true {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            guard divisor > 1 else { return }
+            divisor /= 10
+        }
     }
 
     /// `digits` left-padded with zeros to `width`.

@@ -1,6 +1,6 @@
 /// A document to write: the common shape of every generated YAML and JSON file. Mappings
 /// keep the order they were built in, so output is deterministic by construction.
-public indirect enum StructuredValue: Sendable, Hashable {
+public enum StructuredValue: Sendable, Hashable {
     case string(String)
     case int(Int)
     /// A number written exactly as given (`0.5`, `128`): for fractions without floating-point
