@@ -27,27 +27,30 @@ public enum JSONWriter {
         case .array(let items) where !items.isEmpty:
             out.append(UInt8(ascii: "["))
             out.append(UInt8(ascii: "\n"))
-            let last = items.count - 1
-            for (index, item) in items.enumerated() {
-                appendSpaces(indent + 2, to: &out)
-                append(item, indent: indent + 2, to: &out)
-                if index != last { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\n"))
+            // Elements borrowed through the buffer: no retain and release of each.
+            items.withUnsafeBufferPointer { items in
+                for index in items.indices {
+                    appendSpaces(indent + 2, to: &out)
+                    append(items[index], indent: indent + 2, to: &out)
+                    if index != items.count - 1 { out.append(UInt8(ascii: ",")) }
+                    out.append(UInt8(ascii: "\n"))
+                }
             }
             appendSpaces(indent, to: &out)
             out.append(UInt8(ascii: "]"))
         case .object(let entries) where !entries.isEmpty:
             out.append(UInt8(ascii: "{"))
             out.append(UInt8(ascii: "\n"))
-            let last = entries.count - 1
-            for (index, entry) in entries.enumerated() {
-                appendSpaces(indent + 2, to: &out)
-                appendString(entry.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                out.append(UInt8(ascii: " "))
-                append(entry.value, indent: indent + 2, to: &out)
-                if index != last { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\n"))
+            entries.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    appendSpaces(indent + 2, to: &out)
+                    appendString(entries[index].key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    out.append(UInt8(ascii: " "))
+                    append(entries[index].value, indent: indent + 2, to: &out)
+                    if index != entries.count - 1 { out.append(UInt8(ascii: ",")) }
+                    out.append(UInt8(ascii: "\n"))
+                }
             }
             appendSpaces(indent, to: &out)
             out.append(UInt8(ascii: "}"))
@@ -86,13 +89,12 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         // Most strings are printable ASCII without quotes or backslashes: appended whole, their
         // bytes checked in place.
-        var text = text
-        let plain = text.withUTF8 { bytes -> Bool in
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
             out.append(contentsOf: bytes)
             return true
         }
-        if plain {
+        if plain == true {
             out.append(UInt8(ascii: "\""))
             return
         }

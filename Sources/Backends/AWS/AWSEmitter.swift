@@ -291,9 +291,12 @@ func jsonSize(_ value: StructuredValue, indent: Int = 0) -> Int {
 }
 
 private func jsonStringSize(_ text: String) -> Int {
-    var size = 2
-    for byte in text.utf8 {
-        size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+    func size(_ bytes: some Sequence<UInt8>) -> Int {
+        var size = 2
+        for byte in bytes {
+            size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+        }
+        return size
     }
-    return size
+    return text.utf8.withContiguousStorageIfAvailable(size) ?? size(text.utf8)
 }
