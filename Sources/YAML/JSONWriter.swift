@@ -27,27 +27,30 @@ public enum JSONWriter {
         case .array(let items) where !items.isEmpty:
             out.append(UInt8(ascii: "["))
             out.append(UInt8(ascii: "\n"))
-            let last = items.count - 1
-            for (index, item) in items.enumerated() {
-                appendSpaces(indent + 2, to: &out)
-                append(item, indent: indent + 2, to: &out)
-                if index != last { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\n"))
+            // Elements borrowed through the buffer: no retain and release of each.
+            items.withUnsafeBufferPointer { items in
+                for index in items.indices {
+                    appendSpaces(indent + 2, to: &out)
+                    append(items[index], indent: indent + 2, to: &out)
+                    if index != items.count - 1 { out.append(UInt8(ascii: ",")) }
+                    out.append(UInt8(ascii: "\n"))
+                }
             }
             appendSpaces(indent, to: &out)
             out.append(UInt8(ascii: "]"))
         case .object(let entries) where !entries.isEmpty:
             out.append(UInt8(ascii: "{"))
             out.append(UInt8(ascii: "\n"))
-            let last = entries.count - 1
-            for (index, entry) in entries.enumerated() {
-                appendSpaces(indent + 2, to: &out)
-                appendString(entry.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                out.append(UInt8(ascii: " "))
-                append(entry.value, indent: indent + 2, to: &out)
-                if index != last { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "\n"))
+            entries.withUnsafeBufferPointer { entries in
+                for index in entries.indices {
+                    appendSpaces(indent + 2, to: &out)
+                    appendString(entries[index].key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    out.append(UInt8(ascii: " "))
+                    append(entries[index].value, indent: indent + 2, to: &out)
+                    if index != entries.count - 1 { out.append(UInt8(ascii: ",")) }
+                    out.append(UInt8(ascii: "\n"))
+                }
             }
             appendSpaces(indent, to: &out)
             out.append(UInt8(ascii: "}"))
@@ -59,7 +62,7 @@ public enum JSONWriter {
     private static func appendCompact(_ value: StructuredValue, to out: inout [UInt8]) {
         switch value {
         case .string(let text): appendString(text, to: &out)
-        case .int(let number): out.append(contentsOf: String(number).utf8)
+        case .int(let number): appendInt(number, to: &out)
         case .number(let text): out.append(contentsOf: text.utf8)
         case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
@@ -84,9 +87,14 @@ public enum JSONWriter {
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings are printable ASCII without quotes or backslashes: appended whole.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
-            out.append(contentsOf: text.utf8)
+        // Most strings are printable ASCII without quotes or backslashes: appended whole, their
+        // bytes checked in place.
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true {
             out.append(UInt8(ascii: "\""))
             return
         }
@@ -107,6 +115,20 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// The decimal digits of `number`, as `String(number)` gives them, without making a string.
+    private static func appendInt(_ number: Int, to out: inout [UInt8]) {
+        if number < 0 { out.append(UInt8(ascii: "-")) }
+        var rest = number.magnitude
+        var divisor: UInt = 1
+        while divisor <= rest / 10 { divisor *= 10 }
+        while true {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            guard divisor > 1 else { return }
+            divisor /= 10
+        }
     }
 
     /// `digits` left-padded with zeros to `width`.

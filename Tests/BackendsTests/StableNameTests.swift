@@ -413,3 +413,19 @@ extension StableNameTests {
         }
     }
 }
+
+/// `StableName.unique` builds the key of an item only where its name meets another's, and gives
+/// the same names as when every key is given.
+@Suite struct UniqueNameKeyTests {
+    @Test func keysAreBuiltOnlyForNamesThatMeet() {
+        let items: [(name: String, key: String)] = [("db", "1"), ("web", "2"), ("db", "3"), ("cache", "4"), (String(repeating: "x", count: 90), "5")]
+        var asked: [Int] = []
+        let names = StableName.unique(names: items.map(\.name), limit: 20) { index in
+            asked.append(index)
+            return items[index].key
+        }
+        #expect(asked.sorted() == [0, 2])
+        #expect(names == StableName.unique(items, limit: 20))
+        #expect(names[0] != names[2] && names[0].hasPrefix("db-") && names[1] == "web" && names[4].count == 20)
+    }
+}

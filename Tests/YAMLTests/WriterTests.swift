@@ -79,6 +79,11 @@ import Testing
                 """)
         #expect(JSONWriter.compact(value) == #"{"s":"q\"\\\n\u0001","n":3,"l":[true,null],"e":{},"a":[]}"#)
     }
+
+    @Test func jsonIntegersAreTheirDecimalText() {
+        let numbers = [0, 7, 9, 10, 99, 100, 101, 65535, -1, -10, -65535, 1_234_567_890, Int.max, Int.min]
+        #expect(JSONWriter.compact(.array(numbers.map { .int($0) })) == "[" + numbers.map(String.init).joined(separator: ",") + "]")
+    }
 }
 
 @Suite struct DirectWriterTests {

@@ -17,8 +17,7 @@ public struct AWSBackend: Backend {
         case .terraform: files = AWSTerraformEmitter(plan: plan).files()
         }
         let planned = plan.plannedGroups
-        let widened = planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(planned)
+        let (widened, narrowed) = identityGaps(planned: planned, intent: policy.intent)
         let fittedIngress = plan.fittedIngress
         let fittedEgress = plan.fittedEgress
         let quota = "\(options.groupsPerENI) security groups (groups_per_eni) of \(AWSPlan.rulesPerGroup) rules"

@@ -257,12 +257,17 @@ final class AWSEmitter {
 /// Text within EC2's description character set (`a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`), at most
 /// 255 characters.
 func awsText(_ text: String) -> String {
-    if text.utf8.count <= 255, text.utf8.allSatisfy(awsTextBytes.contains) { return text }
+    let allowed = awsTextBytes
+    if text.utf8.count <= 255, text.utf8.allSatisfy({ allowed[Int($0)] }) { return text }
     return String(String(text.map { awsTextCharacters.contains($0) ? $0 : " " }).prefix(255))
 }
 
 private let awsTextCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-:/()#,@[]+=&;{}!$*")
-private let awsTextBytes = Set(awsTextCharacters.flatMap(\.utf8))
+/// Whether each byte is one of them (a table: one look-up a byte, no hashing).
+private let awsTextBytes: [Bool] = {
+    let bytes = Set(awsTextCharacters.flatMap(\.utf8))
+    return (0..<256).map { bytes.contains(UInt8($0)) }
+}()
 
 /// The bytes `JSONWriter.write` gives `value` (without the final newline) when written at
 /// `indent`: exact for strings that need no escape, an upper bound otherwise (an escape takes at
@@ -291,9 +296,12 @@ func jsonSize(_ value: StructuredValue, indent: Int = 0) -> Int {
 }
 
 private func jsonStringSize(_ text: String) -> Int {
-    var size = 2
-    for byte in text.utf8 {
-        size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+    func size(_ bytes: some Sequence<UInt8>) -> Int {
+        var size = 2
+        for byte in bytes {
+            size += byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C ? 1 : 6
+        }
+        return size
     }
-    return size
+    return text.utf8.withContiguousStorageIfAvailable(size) ?? size(text.utf8)
 }

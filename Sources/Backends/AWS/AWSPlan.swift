@@ -334,34 +334,44 @@ struct AWSPlan {
     /// protocol and ports. Ids that meet (`a-b` and `a--b` are both `SgAB`) each get a hash of
     /// what they stand for.
     mutating func nameResources() {
-        var items: [(name: String, key: String)] = groups.map { group in
-            guard let index = group.identity else {
-                let segment = group.segment ?? ""
-                return ("SgSegment" + StableName.camel(segment), "segment|\(segment)")
-            }
-            let identity = firewall.identities[index].name
-            let suffix = group.part == 1 ? "" : "\(group.part)"
-            return ("Sg" + StableName.camel(identity) + suffix, group.part == 1 ? "group|\(identity)" : "group|\(identity)|\(group.part)")
+        let groups = self.groups
+        let identities = firewall.identities
+        let groupNames: [String] = groups.map { group in
+            guard let index = group.identity else { return "SgSegment" + StableName.camel(group.segment ?? "") }
+            return "Sg" + StableName.camel(identities[index].name) + (group.part == 1 ? "" : "\(group.part)")
         }
-        let names = items.map(\.name)
-        let keys = items.map(\.key)
+        func groupKey(_ index: Int) -> String {
+            let group = groups[index]
+            guard let identity = group.identity else { return "segment|\(group.segment ?? "")" }
+            let name = identities[identity].name
+            return group.part == 1 ? "group|\(name)" : "group|\(name)|\(group.part)"
+        }
+        var names = groupNames
         var rules: [(owner: Int, ingress: Bool, rule: SecurityGroupRule)] = []
-        for (index, group) in groups.enumerated() {
-            guard let identity = group.identity else { continue }
-            let owner = firewall.identities[identity].name
+        for (index, group) in groups.enumerated() where group.identity != nil {
             for (ingress, list) in [(true, group.ingress), (false, group.egress)] {
                 for rule in list {
                     guard case .group(let peer) = rule.peer else { continue }
                     rules.append((index, ingress, rule))
-                    let what = (ingress ? "InFrom" : "OutTo") + names[peer].dropFirst(2) + Self.protocolWords(rule)
-                    let part = group.part == 1 ? "" : "|\(group.part)"
-                    let peerKey = groups[peer].identity.map { firewall.identities[$0].name } ?? keys[peer]
-                    let key = "rule|\(owner)\(part)|\(ingress ? "in" : "out")|\(peerKey)|\(rule.proto)|\(rule.fromPort)|\(rule.toPort)"
-                    items.append((names[index] + what, key))
+                    var name = groupNames[index]
+                    name += ingress ? "InFrom" : "OutTo"
+                    name += groupNames[peer].dropFirst(2)
+                    name += Self.protocolWords(rule)
+                    names.append(name)
                 }
             }
         }
-        let unique = StableName.unique(items, limit: Self.logicalIDLimit, separator: "")
+        // The keys, which tell apart only names that meet, are built for those alone.
+        let unique = StableName.unique(names: names, limit: Self.logicalIDLimit, separator: "") { position in
+            guard position >= groups.count else { return groupKey(position) }
+            let (index, ingress, rule) = rules[position - groups.count]
+            let group = groups[index]
+            let owner = identities[group.identity ?? 0].name
+            guard case .group(let peer) = rule.peer else { return "" }
+            let part = group.part == 1 ? "" : "|\(group.part)"
+            let peerKey = groups[peer].identity.map { identities[$0].name } ?? groupKey(peer)
+            return "rule|\(owner)\(part)|\(ingress ? "in" : "out")|\(peerKey)|\(rule.proto)|\(rule.fromPort)|\(rule.toPort)"
+        }
         logicalIDs = Array(unique.prefix(groups.count))
         standalone = zip(rules, unique.dropFirst(groups.count)).map { item, name in
             StandaloneRule(logicalID: name, owner: item.owner, ingress: item.ingress, rule: item.rule)
@@ -374,7 +384,7 @@ struct AWSPlan {
         switch rule.proto {
         case "tcp", "udp":
             let ports = rule.fromPort == rule.toPort ? "\(rule.fromPort)" : "\(rule.fromPort)To\(rule.toPort)"
-            return rule.proto.prefix(1).uppercased() + rule.proto.dropFirst() + ports
+            return (rule.proto == "tcp" ? "Tcp" : "Udp") + ports
         case "132": return "Sctp"
         case "icmp": return "Icmp"
         case "icmpv6": return "Icmpv6"

@@ -66,13 +66,20 @@ struct AWSReader {
         // visited once per owner and direction, not once per rule.
         func byGroup(_ rules: [SecurityGroupRule]) -> [(group: Int, ports: PortSet)] {
             var order: [Int] = []
-            var ranges: [Int: [PortSet]] = [:]
+            var sets: [[PortSet]] = []
+            var slot: [Int: Int] = [:]
             for rule in rules {
                 guard case .group(let group) = rule.peer else { continue }
-                if ranges[group] == nil { order.append(group) }
-                ranges[group, default: []].append(rule.ports)
+                if let at = slot[group] {
+                    sets[at].append(rule.ports)
+                } else {
+                    slot[group] = order.count
+                    order.append(group)
+                    sets.append([rule.ports])
+                }
             }
-            return order.map { ($0, PortSet(unionOf: ranges[$0] ?? [])) }
+            // Most peers have one rule: its ports are the union.
+            return zip(order, sets).map { ($0, $1.count == 1 ? $1[0] : PortSet(unionOf: $1)) }
         }
         var between: [FirewallPlan.Pair: PortSet] = [:]
         for (destination, rules) in ingress {

@@ -16,8 +16,7 @@ public struct AzureBackend: Backend {
         // are easiest to get right once) over what the templates say, taken from the plan
         // without parsing them again.
         let planned = try AzureReader(policy: policy, files: files).groupedRelation(of: plan)
-        let widened = planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(planned)
+        let (widened, narrowed) = identityGaps(planned: planned, intent: policy.intent)
         // Whether a workload's identity had its peers fitted to the groups an NSG's rules may name.
         let fitted = { (site: ConnectionGapSite, fit: AzurePlan.Fit) in
             site.part == .betweenWorkloads && site.workloads.contains { plan.firewall.identityOf[$0].flatMap { plan.fits[$0] } == fit }

@@ -424,7 +424,7 @@ struct AzurePlan {
     func numbered(inbound: [Rule], outbound: [Rule]) -> [Rule] {
         var rules: [Rule] = []
         for list in [inbound, outbound] {
-            let names = StableName.unique(list.map { ($0.name, Self.key($0)) }, limit: Self.nameLimit)
+            let names = StableName.unique(names: list.map(\.name), limit: Self.nameLimit) { Self.key(list[$0]) }
             let priorities = Self.priorities(names)
             for (index, var rule) in list.enumerated() {
                 rule.name = names[index]

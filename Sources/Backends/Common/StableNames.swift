@@ -33,7 +33,8 @@ enum StableName {
     /// names say what and whom) around an 8-digit hash of the whole name, joined by `separator`:
     /// `a-policy-name-of-fo-3e889753-y-of-twenty-six-b2-v4`.
     static func fitted(_ name: String, limit: Int, separator: String = "-") -> String {
-        guard name.count > limit else { return name }
+        // At most `limit` bytes is at most `limit` characters: most names, told without counting characters.
+        guard name.utf8.count > limit, name.count > limit else { return name }
         let hash = shortHash(name)
         let room = max(limit - hash.count - 2 * separator.count, 2)
         var head = String(name.prefix(room / 2))
@@ -49,15 +50,22 @@ enum StableName {
     /// it; items whose names meet each get `separator` and a hash of their `key` (which must
     /// tell them apart), whatever their order.
     static func unique(_ items: [(name: String, key: String)], limit: Int, separator: String = "-") -> [String] {
-        let fitted = items.map { Self.fitted($0.name, limit: limit, separator: separator) }
-        var count: [String: Int] = [:]
-        for name in fitted { count[name, default: 0] += 1 }
-        return zip(items, fitted).map { item, name in
-            guard (count[name] ?? 0) > 1 else { return name }
-            let suffix = separator + shortHash(item.key)
-            let head = Self.fitted(item.name, limit: limit - suffix.count, separator: separator)
-            return head + suffix
+        unique(names: items.map(\.name), limit: limit, separator: separator) { items[$0].key }
+    }
+
+    /// The same for `names`, the key of the item at an index built by `key` only for the items
+    /// whose names meet (most never do).
+    static func unique(names: [String], limit: Int, separator: String = "-", key: (Int) -> String) -> [String] {
+        var result = names.map { Self.fitted($0, limit: limit, separator: separator) }
+        var seen = Set<String>(minimumCapacity: result.count)
+        var repeated = Set<String>()
+        for name in result where !seen.insert(name).inserted { repeated.insert(name) }
+        guard !repeated.isEmpty else { return result }
+        for index in result.indices where repeated.contains(result[index]) {
+            let suffix = separator + shortHash(key(index))
+            result[index] = Self.fitted(names[index], limit: limit - suffix.count, separator: separator) + suffix
         }
+        return result
     }
 
     /// `order-worker` as `OrderWorker`: for identifiers that allow letters and digits only.

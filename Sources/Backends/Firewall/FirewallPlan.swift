@@ -48,18 +48,22 @@ struct FirewallPlan {
         // Each identity's external rules are its workloads' together: one normalization per
         // identity of all their entries (the normal form is unique), not one union per workload.
         func lifted(_ rules: [WorkloadID: ExternalRules]) -> [Int: ExternalRules] {
-            var parts: [Int: [ExternalRules.Contribution]] = [:]
+            var parts: [Int: [ExternalRules]] = [:]
             for (workload, rules) in rules {
                 guard let index = identityOf[workload] else { continue }
-                parts[index, default: []] += rules.entries.map { ExternalRules.Contribution(ports: $0.ports, peers: $0.peers, deny: false) }
+                parts[index, default: []].append(rules)
             }
-            return parts.mapValues { ExternalRules(contributions: $0) }
+            // One workload's rules are in normal form already.
+            return parts.mapValues { parts in
+                parts.count == 1
+                    ? parts[0] : ExternalRules(contributions: parts.flatMap { $0.entries.map { .init(ports: $0.ports, peers: $0.peers, deny: false) } })
+            }
         }
         ingress = lifted(policy.intent.ingress)
         egress = lifted(policy.intent.egress)
         // No cloud firewall filters by name: a `dns:` destination is every address (widen) or
         // nothing (narrow) on its ports.
-        for (index, rules) in egress {
+        for (index, rules) in egress where rules.entries.contains(where: { !$0.peers.dns.isEmpty || $0.peers.addresses.isEmpty }) {
             let entries = rules.entries.compactMap { entry -> ExternalRules.Entry? in
                 var peers = ExternalSet(addresses: entry.peers.addresses)
                 if !entry.peers.dns.isEmpty, gaps == .widen { peers.addresses = .all }

@@ -14,8 +14,7 @@ public struct GCPBackend: Backend {
         let plan = try GCPPlan(policy: policy, options: options)
         let file = options.format == .terraform ? GCPTerraformEmitter(plan: plan).file() : GCPEmitter(plan: plan).file()
         let planned = plan.plannedGroups
-        let widened = planned.subtracting(policy.intent)
-        let narrowed = policy.intent.subtracting(planned)
+        let (widened, narrowed) = identityGaps(planned: planned, intent: policy.intent)
         let internalRanges = options.internalRanges.reduce(AddressSet.empty) { $0.union($1.addressSet) }
         // The ports each service account sends to other workloads, which its rule towards the
         // internal ranges opens.

@@ -90,8 +90,9 @@ struct GCPPlan {
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
         peerNamer = PeerNamer(policy)
         try checkAccountIDs()
-        // Rules with the name each would have and a key that tells it from every other rule.
-        var named: [(rule: Rule, key: String)] = []
+        // Rules with the name each would have and a key that tells it from every other rule
+        // (built only for the names that meet).
+        var named: [(rule: Rule, key: () -> String)] = []
         // Between identities: ingress by service account; the source's egress to the VPC's ranges.
         var internalOut: [Int: PortSet] = [:]
         for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
@@ -99,7 +100,7 @@ struct GCPPlan {
             var rule = allow(name(destination, "in-from", source), .ingress, "\(source) to \(destination)", ports: ports)
             rule.sourceServiceAccounts = [account(pair.source)]
             rule.targetServiceAccounts = [account(pair.destination)]
-            named.append((rule, "in|\(destination)|identity|\(source)"))
+            named.append((rule, { "in|\(destination)|identity|\(source)" }))
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
         for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index]) }
@@ -108,17 +109,18 @@ struct GCPPlan {
         if named.contains(where: { !GCPRuleLimits.withinSplitLimits($0.rule) }) {
             named = named.flatMap { item in
                 guard !GCPRuleLimits.withinSplitLimits(item.rule) else { return [item] }
-                return GCPRuleLimits.split(item.rule).map { part -> (rule: Rule, key: String) in
+                return GCPRuleLimits.split(item.rule).map { part -> (rule: Rule, key: () -> String) in
                     guard !part.suffix.isEmpty else { return item }
                     var rule = part.rule
                     rule.name += "-" + part.suffix
-                    return (rule, item.key + "|" + part.suffix)
+                    let key = item.key
+                    return (rule, { key() + "|" + part.suffix })
                 }
             }
         }
         // Names made unique whatever the order, then the rules in name order (the names are
         // unique: the order of their indices is the rules' order).
-        let names = StableName.unique(named.map { ($0.rule.name, $0.key) }, limit: Self.nameLimit)
+        let names = StableName.unique(names: named.map(\.rule.name), limit: Self.nameLimit) { named[$0].key() }
         rules = names.indices.sorted { names[$0] < names[$1] }.map { index in
             var rule = named[index].rule
             rule.name = names[index]
@@ -158,29 +160,29 @@ struct GCPPlan {
     /// An identity's own rules: ingress from external sources, egress towards the internal
     /// ranges on the ports it sends to other identities (`internalOut`), egress to external
     /// destinations, then the denies of the rest of its egress. Each with its key.
-    func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: String)] {
-        var rules: [(rule: Rule, key: String)] = []
+    func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: () -> String)] {
+        var rules: [(rule: Rule, key: () -> String)] = []
         let identity = firewall.identities[index].name
         for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
                 var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports)
                 rule.sourceRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
-                rules.append((rule, "in|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
+                rules.append((rule, { "in|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))" }))
             }
         }
         if let internalOut {
             var rule = allow(name(identity, "out-to-vpc"), .egress, "\(identity) to workloads (internal ranges)", ports: internalOut)
             rule.destinationRanges = options.internalRanges.map(\.description)
             rule.targetServiceAccounts = [account(index)]
-            rules.append((rule, "out|\(identity)|vpc"))
+            rules.append((rule, { "out|\(identity)|vpc" }))
         }
         for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
                 var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports)
                 rule.destinationRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
-                rules.append((rule, "out|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))"))
+                rules.append((rule, { "out|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))" }))
             }
         }
         // GCP allows every egress unless denied: deny the rest, IPv4 and IPv6 apart.
@@ -191,7 +193,7 @@ struct GCPPlan {
             rule.matches = [Rule.Match(proto: .all)]
             rule.destinationRanges = [everything]
             rule.targetServiceAccounts = [account(index)]
-            rules.append((rule, "deny|\(identity)|\(family)"))
+            rules.append((rule, { "deny|\(identity)|\(family)" }))
         }
         return rules
     }
