@@ -14,7 +14,7 @@ public struct TargetOutcome: Sendable {
     public var duration: Duration = .zero
     /// How long the check of its expectations took (`compile` does it on the worker).
     public var fidelityDuration: Duration = .zero
-    /// Its gaps counted by kind (`TargetGaps.summary`), when `compile` let some of them go.
+    /// Its gaps counted by kind (`TargetGaps.summary`), set by `compile` before it lets any go.
     public var fidelitySummary: String?
 
     public init(target: TargetName) { self.target = target }

@@ -48,12 +48,6 @@ public enum Pipeline {
         }
     }
 
-    /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
-    /// compile is doing (a status line on a terminal). `settings` are the command line's target
-    /// options (`--set`); with `application` (`--apply-to`, one target), that target's files are
-    /// the application's own, hardened. With `staging`, each target's files are staged under the
-    /// output folder as soon as the target is emitted, and the result's tree holds their paths
-    /// with empty contents (a failure to stage is thrown again by `staging.commit`).
     /// Which gaps a compile keeps once each target's are counted.
     public enum GapKeeping: Sendable {
         /// Every gap.
@@ -64,6 +58,14 @@ public enum Pipeline {
         case tripping(@Sendable (_ strictPolicy: Bool) -> Set<GapGate>)
     }
 
+    /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
+    /// compile is doing (a status line on a terminal). `settings` are the command line's target
+    /// options (`--set`); with `application` (`--apply-to`, one target), that target's files are
+    /// the application's own, hardened. With `staging`, each target's files are staged under the
+    /// output folder as soon as the target is emitted, and the result's tree holds their paths
+    /// with empty contents (a failure to stage is thrown again by `staging.commit`).
+    /// Each target's outcome is finished on the worker that emitted it (`finish`); `keeping`
+    /// says which of its gaps the result holds (`summaries` counts them all).
     public static func compile(
         paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
         progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil,

@@ -16,7 +16,8 @@ public final class CompileProgress: @unchecked Sendable {
         case checking(spec: String)
         /// Emitting a policy's targets; `done` in the order they finished.
         case targets(policy: String, all: [TargetName], done: [TargetName])
-        /// Comparing each target's relation with the intent and the expectations.
+        /// Gathering each target's counted gaps. The expectations are checked on the target's
+        /// worker as soon as it is emitted, so a target is done (`targets`) once they are.
         case fidelity(policy: String)
         case writing(files: Int)
         case finished
