@@ -6,9 +6,12 @@ import YAML
 /// Scalars are typed by the field that holds them (docs/language.md, "Files and YAML"), not by YAML 1.1's rules.
 struct Decoder {
     var diagnostics: [Diagnostic] = []
-    /// Every mapping decoded, to find keys the schema declares but the decoder never read
-    /// (a test keeps this empty, so the schema and the decoder cannot drift apart).
+    /// Every mapping decoded, when `recordsMappings` is set, to find keys the schema declares
+    /// but the decoder never read (a test keeps this empty, so the schema and the decoder
+    /// cannot drift apart). A compile does not keep them: they would hold every node.
     private(set) var decodedMappings: [Fields] = []
+    /// Whether `decodedMappings` is kept.
+    var recordsMappings = false
     /// Each port entry's text parsed so far, without error, and what it parses to.
     var portEntries: [String: PortEntry] = [:]
     /// Whether each key met in a workload is a near miss of `segment`, asked once per key.
@@ -72,7 +75,7 @@ struct Decoder {
             }
         }
         let result = Fields(shape: shape, node: node, pairs: known ?? pairs, slots: slots)
-        decodedMappings.append(result)
+        if recordsMappings { decodedMappings.append(result) }
         return result
     }
 
