@@ -52,18 +52,19 @@ struct Decoder {
         var slots = [Int](repeating: -1, count: shape.fields.count)
         // Keys that unknown keys are near misses of: `workload:` is the `workloads` it was meant to be.
         var meant: Set<String> = []
-        for (position, pair) in pairs.enumerated() {
-            let name = pair.name
+        // By index: a pair is copied only into `known`, not for each key looked at.
+        for position in pairs.indices {
+            let name = pairs[position].name
             if let index = shape.fields.firstIndex(where: { $0.key == name }) {
                 if slots[index] < 0 { slots[index] = known?.count ?? position }
-                known?.append(pair)
+                known?.append(pairs[position])
             } else {
                 if known == nil { known = Array(pairs[..<position]) }
                 let suggestion = closestMatch(to: name, in: shape.keys)
                 if let suggestion { meant.insert(suggestion) }
                 report(
                     .error(
-                        .unknownKey, "unknown key '\(name)' in \(context)", at: pair.key.range,
+                        .unknownKey, "unknown key '\(name)' in \(context)", at: pairs[position].key.range,
                         help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }

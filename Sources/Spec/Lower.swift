@@ -28,9 +28,6 @@ struct LowerPass {
     private var suggestions: [String: String?] = [:]
     /// Every workload's name, sorted: a workload's ID is its index here.
     private var workloadNames: [String] = []
-    /// Every workload's definition, in the order of `workloadNames`: read by index, not looked
-    /// up (and copied whole) by name in each step.
-    private var workloadDefinitions: [Definition<WorkloadSyntax>] = []
     /// The ports of each entry that names no port set, resolved once: flows and workloads
     /// repeat a few entries (`tcp/5432`, `tcp`, `all`).
     private var entryPorts: [PortEntry: ResolvedPorts] = [:]
@@ -85,9 +82,7 @@ struct LowerPass {
 
     mutating func run(contentHash: String) -> Policy {
         resolve.resolveAllDefinitions()
-        let sortedWorkloads = resolve.workloads.sorted { $0.key < $1.key }
-        workloadNames = sortedWorkloads.map(\.key)
-        workloadDefinitions = sortedWorkloads.map(\.value)
+        workloadNames = resolve.workloads.keys.sorted()
         lowerSegments()
         lowerIdentities()
         lowerWorkloads()
@@ -149,8 +144,9 @@ struct LowerPass {
                 name: definition.name.value, kind: definition.body.kind, description: definition.body.description,
                 implied: false, origin: definition.name.range)
         }
-        for (index, name) in workloadNames.enumerated() where workloadDefinitions[index].body.identity == nil {
-            let origin = workloadDefinitions[index].name.range
+        for name in workloadNames {
+            guard let definition = resolve.workloads[name], definition.body.identity == nil else { continue }
+            let origin = definition.name.range
             if let declared = identitiesOut[name] {
                 if declared.kind != .service {
                     diagnostics.append(
@@ -174,7 +170,7 @@ struct LowerPass {
         for (index, name) in names.enumerated() { workloadIDs[name] = WorkloadID(index) }
         let defaults = top?.defaults ?? RuntimeProfile()
         for (index, name) in names.enumerated() {
-            let definition = workloadDefinitions[index]
+            guard let definition = resolve.workloads[name] else { continue }
             let body = definition.body
             let id = WorkloadID(index)
             let segment = workloadSegment(definition)
@@ -565,8 +561,8 @@ struct LowerPass {
                 return image.path == prefix || image.path.hasPrefix(pattern.folder)
             }
         }
-        for (index, name) in workloadNames.enumerated() {
-            guard let image = workloadDefinitions[index].body.image else { continue }
+        for name in workloadNames {
+            guard let image = resolve.workloads[name]?.body.image else { continue }
             if policy.requireDigest, image.value.digest == nil {
                 diagnostics.append(
                     .error(
