@@ -72,20 +72,17 @@ extension Decoder {
 
     /// The names a file's sections declare whose definitions did not decode.
     func invalidDefinitions(_ file: SpecFile, _ fields: Fields) -> Set<String> {
+        let decoded: [String: Set<String>] = [
+            "networks": Set(file.networks.map(\.name.value)), "ports": Set(file.ports.map(\.name.value)),
+            "segments": Set(file.segments.map(\.name.value)), "identities": Set(file.identities.map(\.name.value)),
+            "roles": Set(file.roles.map(\.name.value)), "secrets": Set(file.secrets.map(\.name.value)),
+            "workloads": Set(file.workloads.map(\.name.value)),
+        ]
         var invalid: Set<String> = []
-        // A section whose every entry decoded has none (its names are only gathered otherwise).
-        func check(_ section: String, decoded count: Int, _ names: () -> Set<String>) {
-            guard let node = fields[section], case .mapping(let pairs) = node.content, pairs.count != count else { return }
-            let names = names()
+        for (section, names) in decoded {
+            guard let node = fields[section], case .mapping(let pairs) = node.content else { continue }
             for pair in pairs where !pair.name.isEmpty && !names.contains(pair.name) { invalid.insert(pair.name) }
         }
-        check("networks", decoded: file.networks.count) { Set(file.networks.map(\.name.value)) }
-        check("ports", decoded: file.ports.count) { Set(file.ports.map(\.name.value)) }
-        check("segments", decoded: file.segments.count) { Set(file.segments.map(\.name.value)) }
-        check("identities", decoded: file.identities.count) { Set(file.identities.map(\.name.value)) }
-        check("roles", decoded: file.roles.count) { Set(file.roles.map(\.name.value)) }
-        check("secrets", decoded: file.secrets.count) { Set(file.secrets.map(\.name.value)) }
-        check("workloads", decoded: file.workloads.count) { Set(file.workloads.map(\.name.value)) }
         return invalid
     }
 
