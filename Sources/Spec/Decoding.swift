@@ -6,9 +6,12 @@ import YAML
 /// Scalars are typed by the field that holds them (docs/language.md, "Files and YAML"), not by YAML 1.1's rules.
 struct Decoder {
     var diagnostics: [Diagnostic] = []
-    /// Every mapping decoded, to find keys the schema declares but the decoder never read
-    /// (a test keeps this empty, so the schema and the decoder cannot drift apart).
+    /// Every mapping decoded, when `recordsMappings` is set, to find keys the schema declares
+    /// but the decoder never read (a test keeps this empty, so the schema and the decoder
+    /// cannot drift apart). A compile does not keep them: they would hold every node.
     private(set) var decodedMappings: [Fields] = []
+    /// Whether `decodedMappings` is kept.
+    var recordsMappings = false
     /// Each port entry's text parsed so far, without error, and what it parses to.
     var portEntries: [String: PortEntry] = [:]
     /// Whether each key met in a workload is a near miss of `segment`, asked once per key.
@@ -49,18 +52,19 @@ struct Decoder {
         var slots = [Int](repeating: -1, count: shape.fields.count)
         // Keys that unknown keys are near misses of: `workload:` is the `workloads` it was meant to be.
         var meant: Set<String> = []
-        for (position, pair) in pairs.enumerated() {
-            let name = pair.name
+        // By index: a pair is copied only into `known`, not for each key looked at.
+        for position in pairs.indices {
+            let name = pairs[position].name
             if let index = shape.fields.firstIndex(where: { $0.key == name }) {
                 if slots[index] < 0 { slots[index] = known?.count ?? position }
-                known?.append(pair)
+                known?.append(pairs[position])
             } else {
                 if known == nil { known = Array(pairs[..<position]) }
                 let suggestion = closestMatch(to: name, in: shape.keys)
                 if let suggestion { meant.insert(suggestion) }
                 report(
                     .error(
-                        .unknownKey, "unknown key '\(name)' in \(context)", at: pair.key.range,
+                        .unknownKey, "unknown key '\(name)' in \(context)", at: pairs[position].key.range,
                         help: suggestion.map { "did you mean '\($0)'?" } ?? "valid keys: \(shape.keys.joined(separator: ", "))"))
             }
         }
@@ -72,7 +76,7 @@ struct Decoder {
             }
         }
         let result = Fields(shape: shape, node: node, pairs: known ?? pairs, slots: slots)
-        decodedMappings.append(result)
+        if recordsMappings { decodedMappings.append(result) }
         return result
     }
 

@@ -33,6 +33,20 @@ struct LowerPass {
     private var entryPorts: [PortEntry: ResolvedPorts] = [:]
     /// The union of each short list of entries, all resolved, as written.
     private var listPorts: [[PortEntry]: PortSet] = [:]
+    /// The ports beyond single ports and ranges of each listen entry that resolved (what a
+    /// workload cannot listen on), computed once per entry.
+    private var unclippedPorts: [PortEntry: PortSet] = [:]
+    /// What each workload, segment and network name is, for flows and expectations: one
+    /// lookup per reference instead of one per kind.
+    private var referents: [String: Referent] = [:]
+
+    /// The workload, segment and network a name stands for (a name in two kinds is an error
+    /// reported by resolve; lowering still goes on).
+    private struct Referent {
+        var workload: WorkloadID?
+        var segment: SegmentID?
+        var network = false
+    }
 
     init(resolve: ResolvePass, files: [SpecFile]) {
         self.resolve = resolve
@@ -132,18 +146,19 @@ struct LowerPass {
         }
         for name in workloadNames {
             guard let definition = resolve.workloads[name], definition.body.identity == nil else { continue }
+            let origin = definition.name.range
             if let declared = identitiesOut[name] {
                 if declared.kind != .service {
                     diagnostics.append(
                         .error(
                             .wrongReferenceKind,
                             "workload '\(name)' runs as the implied identity '\(name)', but '\(name)' is a \(declared.kind.rawValue) identity",
-                            at: definition.name.range, notes: [.init("identity '\(name)' is defined here", at: declared.origin)],
+                            at: origin, notes: [.init("identity '\(name)' is defined here", at: declared.origin)],
                             help: "set 'identity:' to a service identity"))
                 }
                 continue
             }
-            identitiesOut[name] = Identity(name: name, kind: .service, description: nil, implied: true, origin: definition.name.range)
+            identitiesOut[name] = Identity(name: name, kind: .service, description: nil, implied: true, origin: origin)
         }
         for (index, name) in identitiesOut.keys.sorted().enumerated() { identityIDs[name] = IdentityID(index) }
         for (index, name) in resolve.roles.keys.sorted().enumerated() { roleIDs[name] = RoleID(index) }
@@ -251,7 +266,13 @@ struct LowerPass {
                 continue
             }
             guard let resolved = ports(of: entry) else { continue }
-            let unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
+            let unclipped: PortSet
+            if let known = unclippedPorts[entry.value] {
+                unclipped = known
+            } else {
+                unclipped = resolved.whole.subtracting(resolved.explicit).subtracting(.whole(.icmp))
+                unclippedPorts[entry.value] = unclipped
+            }
             if !unclipped.isEmpty {
                 diagnostics.append(
                     .error(
@@ -266,42 +287,58 @@ struct LowerPass {
 
     // MARK: Flows and expectations
 
-    /// One side of a flow or expectation.
-    private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID]) {
+    /// Indexes every workload, segment and network name once they are all known.
+    private mutating func indexReferents() {
+        referents.reserveCapacity(workloadIDs.count + segmentIDs.count + resolve.networks.count)
+        for (name, id) in workloadIDs { referents[name, default: Referent()].workload = id }
+        for (name, id) in segmentIDs { referents[name, default: Referent()].segment = id }
+        for name in resolve.networks.keys { referents[name, default: Referent()].network = true }
+    }
+
+    private func referent(_ name: String) -> Referent { referents[name] ?? Referent() }
+
+    /// One side of a flow or expectation, and whether it names external peers (`any`, a
+    /// network).
+    private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
         var workloads: [WorkloadID] = []
         var direct: [WorkloadID] = []
+        var external = false
         // Unioned once at the end: a flow from many networks costs a sort, not a union each.
         var externals: [ExternalSet] = []
         for reference in references {
             switch reference.value {
             case .any:
+                external = true
                 externals.append(source ? ExternalSet(addresses: .all) : .any)
             case .workload(let name):
-                guard let id = workloadIDs[name] else {
+                guard let id = referent(name).workload else {
                     report(kind: "workload", name, reference)
                     continue
                 }
                 workloads.append(id)
                 direct.append(id)
             case .segment(let name):
-                guard let id = segmentIDs[name] else {
+                guard let id = referent(name).segment else {
                     report(kind: "segment", name, reference)
                     continue
                 }
                 workloads += segmentsOut[id.index].workloads
             case .network(let name):
-                guard resolve.networks[name] != nil else {
+                external = true
+                guard referent(name).network else {
                     report(kind: "network", name, reference)
                     continue
                 }
                 if let members = resolve.network(name) { externals.append(checkedSource(members, name, reference, source)) }
             case .bare(let name):
-                if let id = workloadIDs[name] {
+                let known = referent(name)
+                if known.workload == nil, known.segment == nil, known.network { external = true }
+                if let id = known.workload {
                     workloads.append(id)
                     direct.append(id)
-                } else if resolve.segmentsDeclared, let id = segmentIDs[name] {
+                } else if resolve.segmentsDeclared, let id = known.segment {
                     workloads += segmentsOut[id.index].workloads
-                } else if resolve.networks[name] != nil {
+                } else if known.network {
                     if let members = resolve.network(name) { externals.append(checkedSource(members, name, reference, source)) }
                 } else {
                     let candidates = Array(workloadIDs.keys) + Array(resolve.networks.keys) + (resolve.segmentsDeclared ? Array(segmentIDs.keys) : [])
@@ -313,7 +350,7 @@ struct LowerPass {
                 }
             }
         }
-        return (Endpoints(workloads: workloads, external: ExternalSet(unionOf: externals)), direct)
+        return (Endpoints(workloads: workloads, external: ExternalSet(unionOf: externals)), direct, external)
     }
 
     private mutating func checkedSource(_ members: ExternalSet, _ name: String, _ reference: Located<ReferenceSyntax>, _ source: Bool) -> ExternalSet {
@@ -351,10 +388,8 @@ struct LowerPass {
         from: [Located<ReferenceSyntax>], to: [Located<ReferenceSyntax>], ports entries: [Located<PortEntry>],
         allow: Bool, at range: SourceRange, what: String
     ) -> (Endpoints, Endpoints, PortSet)? {
-        let (sources, _) = endpoints(from, source: true)
-        let (destinations, direct) = endpoints(to, source: false)
-        let externalFrom = from.contains { isExternal($0.value) }
-        let externalTo = to.contains { isExternal($0.value) }
+        let (sources, _, externalFrom) = endpoints(from, source: true)
+        let (destinations, direct, externalTo) = endpoints(to, source: false)
         if externalFrom, externalTo {
             diagnostics.append(
                 .error(
@@ -383,19 +418,12 @@ struct LowerPass {
         return (sources, destinations, union(portSets, of: entries))
     }
 
-    private func isExternal(_ reference: ReferenceSyntax) -> Bool {
-        switch reference {
-        case .any, .network: true
-        case .bare(let name): workloadIDs[name] == nil && segmentIDs[name] == nil && resolve.networks[name] != nil
-        default: false
-        }
-    }
-
     private func workloadName(_ id: WorkloadID) -> String {
         workloadNames[id.index]
     }
 
     private mutating func lowerFlows() -> [Flow] {
+        indexReferents()
         var flows: [Flow] = []
         flows.reserveCapacity(files.reduce(0) { $0 + $1.flows.count })
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
@@ -511,6 +539,28 @@ struct LowerPass {
     // MARK: Checks
 
     private mutating func checkImages(_ policy: ImagePolicy) {
+        // `ImageReference.matches(registryPattern:)`, with each pattern split and lowered once
+        // and each registry lowered once: thousands of workloads share a few registries.
+        let patterns = policy.allowedRegistries.map { pattern -> (host: String, prefix: String?, folder: String) in
+            let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            let prefix = parts.count == 2 ? String(parts[1]) : nil
+            return (String(parts[0]).lowercased(), prefix, (prefix ?? "") + "/")
+        }
+        var loweredRegistries: [String: String] = [:]
+        func allowed(_ image: ImageReference) -> Bool {
+            let registry: String
+            if let known = loweredRegistries[image.registry] {
+                registry = known
+            } else {
+                registry = image.registry.lowercased()
+                loweredRegistries[image.registry] = registry
+            }
+            return patterns.contains { pattern in
+                guard pattern.host == registry else { return false }
+                guard let prefix = pattern.prefix else { return true }
+                return image.path == prefix || image.path.hasPrefix(pattern.folder)
+            }
+        }
         for name in workloadNames {
             guard let image = resolve.workloads[name]?.body.image else { continue }
             if policy.requireDigest, image.value.digest == nil {
@@ -520,7 +570,7 @@ struct LowerPass {
                         notes: [.init("image_policy.require_digest is set here", at: policy.origin)],
                         help: "append @sha256:<digest> to the image"))
             }
-            if !policy.allowedRegistries.isEmpty, !policy.allowedRegistries.contains(where: image.value.matches(registryPattern:)) {
+            if !policy.allowedRegistries.isEmpty, !allowed(image.value) {
                 diagnostics.append(
                     .error(
                         .imageRegistryNotAllowed,

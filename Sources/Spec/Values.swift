@@ -171,10 +171,14 @@ struct ImageProblem: Error {
 }
 
 /// Parses an image reference the way Docker's reference grammar does:
-/// `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. Works on UTF-8 bytes: specs name
-/// thousands of images.
+/// `[domain[:port]/]path[:tag][@sha256:<64 hex>]`. Works on the UTF-8 bytes in place: specs
+/// name thousands of images, and a valid reference costs no array and no split.
 func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem> {
-    let bytes = Array(text.utf8)
+    var contiguous = text
+    return contiguous.withUTF8 { parseImageReference(text, bytes: $0) }
+}
+
+private func parseImageReference(_ text: String, bytes: UnsafeBufferPointer<UInt8>) -> Result<ImageReference, ImageProblem> {
     guard !bytes.isEmpty else { return .failure(ImageProblem(reason: "it is empty")) }
     guard bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
         return .failure(ImageProblem(reason: "it has spaces, control or non-ASCII characters"))
@@ -185,7 +189,7 @@ func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem>
     if let at = bytes.firstIndex(of: UInt8(ascii: "@")) {
         let value = bytes[(at + 1)...]
         nameEnd = at
-        guard value.starts(with: Array("sha256:".utf8)) else {
+        guard value.starts(with: "sha256:".utf8) else {
             return .failure(ImageProblem(reason: "the digest must be sha256:<64 hex digits>"))
         }
         let hex = value.dropFirst(7)
@@ -205,21 +209,38 @@ func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem>
         nameEnd = colon
     }
     guard nameEnd <= 255 else { return .failure(ImageProblem(reason: "the name is longer than 255 characters")) }
-    var components = bytes[..<nameEnd].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+    // The path's components start here: after the registry when the first component names one.
+    var pathStart = 0
     var registry = "docker.io"
-    if components.count > 1, let first = components.first,
-        first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8)
+    if let firstSlash = bytes[..<nameEnd].firstIndex(of: UInt8(ascii: "/")) {
+        let first = bytes[..<firstSlash]
+        if first.contains(UInt8(ascii: ".")) || first.contains(UInt8(ascii: ":")) || first.elementsEqual("localhost".utf8)
             || first.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
-    {
-        let host = String(decoding: first, as: UTF8.self)
-        let hostPort = host.split(separator: ":", omittingEmptySubsequences: false)
-        guard hostPort.count <= 2, isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil,
-            hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber })
-        else { return .failure(ImageProblem(reason: "registry '\(host)' is not host[:port]")) }
-        registry = host
-        components.removeFirst()
+        {
+            let host = String(decoding: first, as: UTF8.self)
+            let valid: Bool
+            if first.contains(UInt8(ascii: ":")) {
+                let hostPort = host.split(separator: ":", omittingEmptySubsequences: false)
+                valid =
+                    hostPort.count <= 2 && (isDNSName(String(hostPort[0]), requireDot: false) || parseIPv4(String(hostPort[0])) != nil)
+                    && (hostPort.count == 1 || (!hostPort[1].isEmpty && hostPort[1].allSatisfy { $0.isASCII && $0.isNumber }))
+            } else {
+                // No port: the host is the whole first component (most references), no split needed.
+                valid = isDNSName(host, requireDot: false) || parseIPv4(host) != nil
+            }
+            guard valid else { return .failure(ImageProblem(reason: "registry '\(host)' is not host[:port]")) }
+            registry = host
+            pathStart = firstSlash + 1
+        }
     }
-    for component in components where !isPathComponent(component) {
+    // Each '/'-separated component of the path, empty ones included, is checked in place.
+    var components = 0
+    var componentStart = pathStart
+    for index in pathStart...nameEnd where index == nameEnd || bytes[index] == UInt8(ascii: "/") {
+        components += 1
+        let component = bytes[componentStart..<index]
+        componentStart = index + 1
+        guard !isPathComponent(component) else { continue }
         let text = String(decoding: component, as: UTF8.self)
         let lowered = text.lowercased()
         return .failure(
@@ -228,9 +249,10 @@ func parseImageReference(_ text: String) -> Result<ImageReference, ImageProblem>
                     ? "it has an empty path component" : "path component '\(text)' is not lower-case letters and digits separated by '.', '_', '__' or '-'",
                 help: isPathComponent(Array(lowered.utf8)[...]) ? "image paths are lower case: write '\(lowered)'" : nil))
     }
-    var path = components.map { String(decoding: $0, as: UTF8.self) }
-    if registry == "docker.io", path.count == 1 { path.insert("library", at: 0) }
-    return .success(ImageReference(text: text, registry: registry, path: path.joined(separator: "/"), tag: tag, digest: digest))
+    // The components joined by '/' are the bytes they came from.
+    var path = String(decoding: bytes[pathStart..<nameEnd], as: UTF8.self)
+    if registry == "docker.io", components == 1 { path = "library/" + path }
+    return .success(ImageReference(text: text, registry: registry, path: path, tag: tag, digest: digest))
 }
 
 private func isLowerHex(_ byte: UInt8) -> Bool {
@@ -241,13 +263,13 @@ private func isWordByte(_ byte: UInt8) -> Bool {
     isLowerAlnum(byte) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || byte == UInt8(ascii: "_")
 }
 
-private func isTag(_ bytes: ArraySlice<UInt8>) -> Bool {
+private func isTag<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool {
     guard let first = bytes.first, bytes.count <= 128, isWordByte(first) else { return false }
     return bytes.allSatisfy { isWordByte($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
 }
 
 /// `[a-z0-9]+` joined by `.`, `_`, `__` or runs of `-`.
-func isPathComponent(_ bytes: ArraySlice<UInt8>) -> Bool {
+func isPathComponent<Bytes: BidirectionalCollection<UInt8>>(_ bytes: Bytes) -> Bool where Bytes.Index == Int {
     guard let first = bytes.first, let last = bytes.last, isLowerAlnum(first), isLowerAlnum(last) else { return false }
     var index = bytes.startIndex
     while index < bytes.endIndex {

@@ -118,8 +118,6 @@ private struct Frame {
     let anchor: String?
     var items: [YAMLNode] = []
     var pairs: [YAMLPair] = []
-    /// The key of each pair, to search without copying pairs.
-    var names: [String] = []
     /// Whether a merge key (`<<`) is among the pairs.
     var hasMergeKey = false
     /// Index in `pairs` of every key once the mapping is large, to find duplicates in
@@ -136,11 +134,11 @@ private struct Frame {
     /// The index of the pair with this key, if there is one.
     mutating func index(of name: String) -> Int? {
         if let keys { return keys[name] }
-        if names.count < 16 { return names.firstIndex(of: name) }
+        if pairs.count < 16 { return pairs.firstIndex { $0.key.hasScalar(name) } }
         var index: [String: Int] = [:]
-        index.reserveCapacity(names.count * 2)
-        for (position, key) in names.enumerated() where index[key] == nil {
-            index[key] = position
+        index.reserveCapacity(pairs.count * 2)
+        for (position, pair) in pairs.enumerated() where index[pair.name] == nil {
+            index[pair.name] = position
         }
         keys = index
         return index[name]
@@ -316,7 +314,6 @@ private struct Composer {
             guard case .scalar(let name, let style) = key.content else { return }
             if style == .plain, name == "<<" {
                 stack[top].hasMergeKey = true
-                stack[top].names.append(name)
                 stack[top].pairs.append(YAMLPair(key: key, value: node))
             } else if let existing = stack[top].index(of: name) {
                 diagnostics.append(
@@ -328,10 +325,8 @@ private struct Composer {
                 if position == 0 {
                     // Most mappings have a few keys: room for four at once, not one, two, then four.
                     stack[top].pairs.reserveCapacity(4)
-                    stack[top].names.reserveCapacity(4)
                 }
                 stack[top].keys?[name] = position
-                stack[top].names.append(name)
                 stack[top].pairs.append(YAMLPair(key: key, value: node))
             }
         }

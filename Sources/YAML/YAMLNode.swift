@@ -18,18 +18,59 @@ public struct YAMLNode: Sendable {
     }
 
     public var content: Content
-    public var range: SourceRange
+    // The range and weight are stored compactly: a document holds hundreds of thousands of
+    // nodes, and a node of 64 bytes instead of 96 is a third less memory to fill and copy.
+    // The weight sits in the padding after `content`; lines, columns and offsets fit 32 bits
+    // (files are at most 1 GiB).
+    private var storedWeight: UInt32
+    private var file: String
+    private var startLine: UInt32
+    private var startColumn: UInt32
+    private var startOffset: UInt32
+    private var endLine: UInt32
+    private var endColumn: UInt32
+    private var endOffset: UInt32
+
+    /// Where the node is in its file.
+    public var range: SourceRange {
+        get {
+            SourceRange(
+                file: file, start: SourcePosition(line: Int(startLine), column: Int(startColumn), offset: Int(startOffset)),
+                end: SourcePosition(line: Int(endLine), column: Int(endColumn), offset: Int(endOffset)))
+        }
+        set {
+            file = newValue.file
+            startLine = UInt32(clamping: newValue.start.line)
+            startColumn = UInt32(clamping: newValue.start.column)
+            startOffset = UInt32(clamping: newValue.start.offset)
+            endLine = UInt32(clamping: newValue.end.line)
+            endColumn = UInt32(clamping: newValue.end.column)
+            endOffset = UInt32(clamping: newValue.end.offset)
+        }
+    }
+
     /// Nodes in this subtree, aliases counted at their expanded size.
-    public var weight: Int
+    public var weight: Int {
+        get { Int(storedWeight) }
+        set { storedWeight = UInt32(clamping: newValue) }
+    }
 
     public init(_ content: Content, range: SourceRange) {
         self.content = content
-        self.range = range
+        file = range.file
+        startLine = UInt32(clamping: range.start.line)
+        startColumn = UInt32(clamping: range.start.column)
+        startOffset = UInt32(clamping: range.start.offset)
+        endLine = UInt32(clamping: range.end.line)
+        endColumn = UInt32(clamping: range.end.column)
+        endOffset = UInt32(clamping: range.end.offset)
+        let weight: Int
         switch content {
         case .scalar: weight = 1
         case .sequence(let items): weight = items.reduce(1) { $0 + $1.weight }
         case .mapping(let pairs): weight = pairs.reduce(1) { $0 + $1.key.weight + $1.value.weight }
         }
+        storedWeight = UInt32(clamping: weight)
     }
 
     /// True for an empty plain scalar, `~` and `null`: YAML's null.
@@ -44,6 +85,12 @@ public struct YAMLNode: Sendable {
     public var scalar: String? {
         if case .scalar(let text, _) = content { return text }
         return nil
+    }
+
+    /// Whether the node is a scalar with this text (a key's name: collections have none).
+    func hasScalar(_ text: String) -> Bool {
+        if case .scalar(let value, _) = content { return value == text }
+        return false
     }
 
     /// What the node is, as diagnostics name it ("a mapping", "a list", "a string").

@@ -24,6 +24,7 @@ import YAML
         let data = FileManager.default.contents(atPath: repositoryRoot.appendingPathComponent(path).path) ?? Data()
         let root = YAMLLoader.load(bytes: [UInt8](data), file: path).root
         var decoder = Decoder()
+        decoder.recordsMappings = true
         if let root { _ = decoder.specFile(root, path: path, included: path.contains("/common/")) }
         return decoder
     }
