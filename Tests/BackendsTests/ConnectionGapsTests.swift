@@ -160,7 +160,8 @@ import Testing
             let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
             let widened = Self.randomRelation(policy, &rng)
             let narrowed = round % 3 == 0 ? policy.intent : Self.randomRelation(policy, &rng)
-            for why in [Self.reason, { _ in "one reason" }] as [(ConnectionGapSite) -> String] {
+            let whys: [(ConnectionGapSite) -> String] = [Self.reason, { _ in "one reason" }, { "\($0.intendedPorts) \($0.source.map { $0.index % 2 } ?? -1)" }]
+            for why in whys {
                 let grouped = groupedConnectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .swarm, why: why)
                 let reference = Self.referenceGrouping(widened: widened, narrowed: narrowed, policy: policy, target: .swarm, why: why)
                 #expect(grouped == reference, "round \(round)")
@@ -188,6 +189,22 @@ import Testing
         #expect(gaps.map(\.reason) == ["shared", "own"])
         #expect(
             gaps == Self.referenceGrouping(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { $0.sharesIdentity ? "shared" : "own" })
+    }
+
+    /// The counted sort gives the pairs in the order the relation's own sort does.
+    @Test func sortedPairsIsTheRelationsOrder() {
+        var rng = SeededGenerator(seed: 47)
+        for round in 0..<40 {
+            var relation = Relation()
+            let workloads = round % 4 == 0 ? 1 : Int.random(in: 1..<60, using: &rng)
+            for _ in 0..<Int.random(in: 0..<300, using: &rng) {
+                let pair = WorkloadPair(WorkloadID(Int.random(in: 0..<workloads, using: &rng)), WorkloadID(Int.random(in: 0..<workloads, using: &rng)))
+                relation.betweenWorkloads[pair] = Self.portChoices.randomElement(using: &rng)!
+            }
+            let sorted = sortedPairs(relation.betweenWorkloads)
+            #expect(sorted.map(\.pair) == relation.sortedPairs.map(\.pair), "round \(round)")
+            #expect(sorted.map(\.ports) == relation.sortedPairs.map(\.ports), "round \(round)")
+        }
     }
 
     @Test func subtractingAlikeIsSubtracting() throws {

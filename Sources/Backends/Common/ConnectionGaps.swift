@@ -91,6 +91,7 @@ public func groupedConnectionGaps(
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
     let asked = narrowed.isEmpty ? FlowIndex() : FlowIndex(policy.flows)
     let identities = SharedIdentities(policy)
+    let intent = policy.intent.betweenWorkloads
     var reasons = Interner<String>()
     var portSets = Interner<PortSet>()
     var origins = Interner<SourceRange>()
@@ -106,23 +107,38 @@ public func groupedConnectionGaps(
     for (kind, relation) in [(Gap.Kind.widened, widened), (.narrowed, narrowed)] {
         let capability: Capability = kind == .widened ? .portFiltering : .workloadSegmentation
         // Between workloads: sources per (row, destination), in the order first seen.
+        // Each destination's latest (row, slot) by index: most destinations meet one row, so
+        // the dictionary is asked only when a destination's row changes.
         var slotOf: [UInt64: Int] = [:]
+        var latestRow = [Int](repeating: -1, count: policy.workloads.count)
+        var latestSlot = [Int](repeating: 0, count: policy.workloads.count)
         var slots: [(row: Int, destination: WorkloadID)] = []
         var sourcesOf: [[WorkloadID]] = []
         for (pair, ports) in sortedPairs(relation.betweenWorkloads) {
-            let site = ConnectionGapSite(
+            var site = ConnectionGapSite(
                 kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
-                intendedPorts: policy.intent.ports(from: pair.source, to: pair.destination))
+                intendedPorts: intent[pair] ?? PortSet())
+            site.sharesIdentity = identities.shares(pair.source) || identities.shares(pair.destination)
             let origin = kind == .narrowed ? origins.id(asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin) : -1
-            let row = rows.id(Row(reason: reason(site), ports: portSets.id(ports), origin: origin))
-            let key = UInt64(truncatingIfNeeded: row) << 32 | UInt64(truncatingIfNeeded: pair.destination.index)
-            if let slot = slotOf[key] {
+            let row = rows.id(Row(reason: reasons.id(why(site)), ports: portSets.id(ports), origin: origin))
+            let destination = pair.destination.index
+            if latestRow[destination] == row {
+                sourcesOf[latestSlot[destination]].append(pair.source)
+                continue
+            }
+            let key = UInt64(truncatingIfNeeded: row) << 32 | UInt64(truncatingIfNeeded: destination)
+            let slot: Int
+            if let known = slotOf[key] {
+                slot = known
                 sourcesOf[slot].append(pair.source)
             } else {
-                slotOf[key] = slots.count
+                slot = slots.count
+                slotOf[key] = slot
                 slots.append((row, pair.destination))
                 sourcesOf.append([pair.source])
             }
+            latestRow[destination] = row
+            latestSlot[destination] = slot
         }
         // Destinations per (row, source list).
         var destinationsOf: [SourcesKey: Int] = [:]
@@ -180,19 +196,31 @@ public func groupedConnectionGaps(
     return gaps
 }
 
-/// A relation's pairs sorted by source, then destination: the keys sorted as integers, the
-/// ports carried along by position.
+/// A relation's pairs sorted by source, then destination: counted into one bucket per
+/// source (linear), each bucket's destinations sorted as integers with the position of their
+/// ports packed alongside.
 func sortedPairs(_ pairs: [WorkloadPair: PortSet]) -> [(pair: WorkloadPair, ports: PortSet)] {
-    var keys: [(key: UInt64, position: Int)] = []
     var values: [(pair: WorkloadPair, ports: PortSet)] = []
-    keys.reserveCapacity(pairs.count)
     values.reserveCapacity(pairs.count)
+    var sources = 0
     for (pair, ports) in pairs {
-        keys.append((UInt64(truncatingIfNeeded: pair.source.index) << 32 | UInt64(truncatingIfNeeded: pair.destination.index), values.count))
         values.append((pair, ports))
+        sources = max(sources, pair.source.index + 1)
     }
-    keys.sort { $0.key < $1.key }
-    return keys.map { values[$0.position] }
+    // Start of each source's bucket.
+    var starts = [Int](repeating: 0, count: sources + 1)
+    for value in values { starts[value.pair.source.index + 1] += 1 }
+    for source in 0..<sources { starts[source + 1] += starts[source] }
+    var next = starts
+    var keys = [UInt64](repeating: 0, count: values.count)
+    for (position, value) in values.enumerated() {
+        keys[next[value.pair.source.index]] = UInt64(truncatingIfNeeded: value.pair.destination.index) << 32 | UInt64(truncatingIfNeeded: position)
+        next[value.pair.source.index] += 1
+    }
+    keys.withUnsafeMutableBufferPointer { keys in
+        for source in 0..<sources where starts[source + 1] - starts[source] > 1 { keys[starts[source]..<starts[source + 1]].sort() }
+    }
+    return keys.map { values[Int(truncatingIfNeeded: $0 & 0xFFFF_FFFF)] }
 }
 
 /// Small numbers for values met again and again (a reason, a port set): each distinct value
@@ -408,10 +436,18 @@ private struct SharedIdentities {
     private var shares: [Bool]
 
     init(_ policy: Policy) {
-        var workloadsPerIdentity: [IdentityID: Int] = [:]
-        for workload in policy.workloads { workloadsPerIdentity[workload.identity, default: 0] += 1 }
-        shares = policy.workloads.map { (workloadsPerIdentity[$0.identity] ?? 0) > 1 }
+        // Identities are numbered densely: counted by index, not hashed.
+        var workloadsPerIdentity: [Int] = []
+        for workload in policy.workloads {
+            let identity = workload.identity.index
+            if identity >= workloadsPerIdentity.count { workloadsPerIdentity += repeatElement(0, count: identity + 1 - workloadsPerIdentity.count) }
+            workloadsPerIdentity[identity] += 1
+        }
+        shares = policy.workloads.map { workloadsPerIdentity[$0.identity.index] > 1 }
     }
+
+    /// Whether the workload shares its identity with another workload.
+    func shares(_ id: WorkloadID) -> Bool { shares[id.index] }
 
     /// `site`, told whether any of its workloads shares its identity.
     func marking(_ site: ConnectionGapSite) -> ConnectionGapSite {
