@@ -226,12 +226,10 @@ public struct ExternalRules: Sendable, Hashable {
     /// The exact set (union of allows) minus (union of denies), normalized: the port axis is
     /// cut at every boundary any contribution has, and each piece gets its peer set.
     ///
-    /// A sweep over the port axis: each contribution enters at its first piece and leaves
-    /// after its last, and the peers are kept as counts over atoms (the address ranges and
-    /// names no contribution's boundary cuts), so a piece costs only the contributions that
-    /// start or end there; the peer set is rebuilt only where some atom's standing changed.
-    /// Work is the total size of the contributions plus the size of the result, where a
-    /// union per piece and contribution made overlapping denies cost their square.
+    /// One allow, or allows of one peer set without a deny, are their own normal form; up to
+    /// `foldLimit` contributions are folded entry by entry (`union`, then `subtracting` each
+    /// deny). More go through `sweep`, whose work is the total size of the contributions plus
+    /// the size of the result.
     public init(contributions: [Contribution]) {
         // One allow (most workloads' external peers) is its own normal form.
         if contributions.count == 1, !contributions[0].deny {
@@ -310,7 +308,11 @@ public struct ExternalRules: Sendable, Hashable {
     }
 
     /// The general case of `init(contributions:)`: the sweep over the port axis, its entries
-    /// in normal form.
+    /// in normal form. Each contribution enters at its first piece and leaves after its last,
+    /// and the peers are kept as counts over atoms (the address ranges and names no
+    /// contribution's boundary cuts), so a piece costs only the contributions that start or end
+    /// there; the peer set is rebuilt only where some atom's standing changed (a union per piece
+    /// and contribution made overlapping denies cost their square).
     private static func sweep(_ contributions: [Contribution]) -> [Entry] {
         var cuts: [UInt64] = []
         for contribution in contributions {

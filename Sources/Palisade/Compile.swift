@@ -103,9 +103,9 @@ public enum Pipeline {
                 outcomes = [outcome]
                 progress.emitted(target)
             } else {
-                outcomes = TargetEmitter.emitAll(policy, targets: targets, finished: { progress.emitted($0.target) }) { outcome in
-                    finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping)
-                }
+                outcomes = TargetEmitter.emitAll(
+                    policy, targets: targets, finished: { progress.emitted($0.target) },
+                    handOff: { outcome in finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping) })
             }
             progress.checkingFidelity(policy: name)
             for outcome in outcomes {

@@ -39,6 +39,12 @@ extension NFTablesTests {
             _ = try backend.read(edited, policy: policy)
         } catch let failure as ReadFailure {
             #expect(failure.description.contains("unexpected 'dpört'"))
+            // Located at the word's line and its column counted in characters.
+            let text = try #require(edited.first { $0.path == "api.nft" }).contents
+            let lines = text.components(separatedBy: "\n")
+            let number = try #require(lines.firstIndex { $0.contains("dpört") })
+            let column = lines[number].distance(from: lines[number].startIndex, to: try #require(lines[number].range(of: "dpört")).lowerBound) + 1
+            #expect(failure.description.contains("api.nft:\(number + 1):\(column):"), "\(failure)")
         }
     }
 

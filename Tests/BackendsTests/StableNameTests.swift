@@ -425,7 +425,31 @@ extension StableNameTests {
             return items[index].key
         }
         #expect(asked.sorted() == [0, 2])
-        #expect(names == StableName.unique(items, limit: 20))
+        #expect(names == Self.everyKeyGiven(items, limit: 20))
         #expect(names[0] != names[2] && names[0].hasPrefix("db-") && names[1] == "web" && names[4].count == 20)
+    }
+
+    /// The rule as it reads with every key given: a fitted name no other item has stays; names
+    /// that meet each get a hash of their key.
+    static func everyKeyGiven(_ items: [(name: String, key: String)], limit: Int) -> [String] {
+        let fitted = items.map { StableName.fitted($0.name, limit: limit) }
+        return zip(items, fitted).map { item, name in
+            guard fitted.count(where: { $0 == name }) > 1 else { return name }
+            let suffix = "-" + StableName.shortHash(item.key)
+            return StableName.fitted(item.name, limit: limit - suffix.count) + suffix
+        }
+    }
+
+    @Test func namesAreThoseOfEveryKeyGivenOnRandomItems() {
+        var random = SeededGenerator(seed: 15)
+        for _ in 0..<300 {
+            let items = (0..<Int.random(in: 1...12, using: &random)).map { index in
+                let name = ["db", "web", "api", String(repeating: "long-name-", count: 4), "x"].randomElement(using: &random)!
+                return (name: name + (Bool.random(using: &random) ? "" : "-\(Int.random(in: 0..<3, using: &random))"), key: "k\(index)")
+            }
+            let limit = Int.random(in: 12...30, using: &random)
+            #expect(StableName.unique(names: items.map(\.name), limit: limit) { items[$0].key } == Self.everyKeyGiven(items, limit: limit))
+            #expect(StableName.unique(items, limit: limit) == Self.everyKeyGiven(items, limit: limit))
+        }
     }
 }
