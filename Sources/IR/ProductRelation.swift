@@ -178,25 +178,8 @@ extension Relation {
             let rest = ports.subtracting(theirs)
             if !rest.isEmpty { result.betweenWorkloads[pair] = rest }
         }
-        func external(_ mine: [WorkloadID: ExternalRules], _ theirs: [Int: ExternalRules]) -> [WorkloadID: ExternalRules] {
-            var result: [WorkloadID: ExternalRules] = [:]
-            var last: (mine: ExternalRules, theirs: ExternalRules, rest: ExternalRules)?
-            for (workload, rules) in mine {
-                let other = theirs[group(workload)] ?? ExternalRules()
-                guard other != rules else { continue }
-                let rest: ExternalRules
-                if let last, last.mine == rules, last.theirs == other {
-                    rest = last.rest
-                } else {
-                    rest = rules.subtracting(other)
-                    last = (rules, other, rest)
-                }
-                if !rest.isEmpty { result[workload] = rest }
-            }
-            return result
-        }
-        result.ingress = external(ingress, grouped.ingress)
-        result.egress = external(egress, grouped.egress)
+        result.ingress = Relation.subtracting(ingress) { grouped.ingress[group($0)] }
+        result.egress = Relation.subtracting(egress) { grouped.egress[group($0)] }
         return result
     }
 }

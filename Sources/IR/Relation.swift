@@ -125,10 +125,16 @@ public struct Relation: Sendable, Hashable {
     /// last pair of rules met is reused when the next workload meets the same pair (workloads
     /// alike have equal rules, often the same storage, compared at once).
     static func subtracting(_ mine: [WorkloadID: ExternalRules], _ theirs: [WorkloadID: ExternalRules]) -> [WorkloadID: ExternalRules] {
+        subtracting(mine) { theirs[$0] }
+    }
+
+    /// Each workload's rules less those `theirs` gives it (nil: none), the last difference
+    /// reused as `subtracting(_:_:)` says.
+    static func subtracting(_ mine: [WorkloadID: ExternalRules], _ theirs: (WorkloadID) -> ExternalRules?) -> [WorkloadID: ExternalRules] {
         var result: [WorkloadID: ExternalRules] = [:]
         var last: (mine: ExternalRules, theirs: ExternalRules, rest: ExternalRules)?
         for (workload, rules) in mine {
-            let other = theirs[workload] ?? ExternalRules()
+            let other = theirs(workload) ?? ExternalRules()
             guard other != rules else { continue }
             let rest: ExternalRules
             if let last, last.mine == rules, last.theirs == other {
@@ -614,5 +620,26 @@ private struct PeerAtoms {
             dns = DNSNames(Set(names.indices.filter { on(nameOffset + $0) }.map { names[$0] }))
         }
         return ExternalSet(addresses: addresses, dns: dns)
+    }
+}
+
+/// Differences of external rules, each distinct pair subtracted once: on a large estate most
+/// workloads meet one of a few pairs of rules, and the difference is the costly part.
+public struct ExternalRulesDifferences {
+    private struct Pair: Hashable {
+        var mine: ExternalRules
+        var theirs: ExternalRules
+    }
+    private var known: [Pair: ExternalRules] = [:]
+
+    public init() {}
+
+    /// `mine.subtracting(theirs)`, computed the first time this pair is met.
+    public mutating func of(_ mine: ExternalRules, minus theirs: ExternalRules) -> ExternalRules {
+        let pair = Pair(mine: mine, theirs: theirs)
+        if let rest = known[pair] { return rest }
+        let rest = mine.subtracting(theirs)
+        known[pair] = rest
+        return rest
     }
 }

@@ -53,6 +53,19 @@ import Testing
         }
     }
 
+    /// A remembered difference is the difference, whether its pair is met for the first time
+    /// or again (a few rules, so that pairs recur).
+    @Test func rememberedDifferencesAreTheDifferences() {
+        var rng = SplitMix(seed: 21)
+        let rules = (0..<6).map { _ in Self.randomRules(&rng) } + [ExternalRules()]
+        var known = ExternalRulesDifferences()
+        for _ in 0..<300 {
+            let mine = rules[Int.random(in: 0..<rules.count, using: &rng)]
+            let theirs = rules[Int.random(in: 0..<rules.count, using: &rng)]
+            #expect(known.of(mine, minus: theirs) == mine.subtracting(theirs))
+        }
+    }
+
     @Test func aFewContributionsFoldedEqualTheSweep() {
         var rng = SplitMix(seed: 16)
         for _ in 0..<400 {

@@ -462,25 +462,14 @@ private struct SharedIdentities {
 /// address), most workloads meet the same pair of rules, and the difference of rules is the
 /// costly part. The result is exactly `relation.subtracting(other)`.
 func subtractingAlike(_ relation: Relation, _ other: Relation) -> Relation {
-    struct Key: Hashable {
-        var mine: ExternalRules
-        var theirs: ExternalRules
-    }
-    var known: [Key: ExternalRules] = [:]
+    var known = ExternalRulesDifferences()
     func external(_ mine: [WorkloadID: ExternalRules], _ theirs: [WorkloadID: ExternalRules]) -> [WorkloadID: ExternalRules] {
         var result: [WorkloadID: ExternalRules] = [:]
         for (workload, rules) in mine {
             let other = theirs[workload] ?? ExternalRules()
             // Nothing is left of any rules where the others allow every port to every peer.
             guard other != rules, other.entries.count != 1 || other.entries[0].ports != .all || !other.entries[0].peers.isAny else { continue }
-            let key = Key(mine: rules, theirs: other)
-            let rest: ExternalRules
-            if let difference = known[key] {
-                rest = difference
-            } else {
-                rest = rules.subtracting(other)
-                known[key] = rest
-            }
+            let rest = known.of(rules, minus: other)
             if !rest.isEmpty { result[workload] = rest }
         }
         return result

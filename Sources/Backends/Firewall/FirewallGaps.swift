@@ -15,12 +15,6 @@ func identityGaps(planned: GroupedRelation, intent: Relation) -> (widened: Produ
     return (widened, narrowed)
 }
 
-/// Two rules, the difference of which is remembered.
-private struct Difference: Hashable {
-    var mine: ExternalRules
-    var theirs: ExternalRules
-}
-
 extension GroupedRelation {
     /// The external part of `subtracting`: a group's rules as one block for its workloads that
     /// `theirs` gives none, and for each other workload what its rules in `theirs` leave.
@@ -29,7 +23,7 @@ extension GroupedRelation {
     ) {
         var blocks: [ProductRelation.ExternalBlock] = []
         var pairs: [WorkloadID: ExternalRules] = [:]
-        var known: [Difference: ExternalRules] = [:]
+        var known = ExternalRulesDifferences()
         for group in mine.keys.sorted() {
             guard let rules = mine[group] else { continue }
             var free: [WorkloadID] = []
@@ -39,14 +33,7 @@ extension GroupedRelation {
                     continue
                 }
                 guard other != rules else { continue }
-                let key = Difference(mine: rules, theirs: other)
-                let rest: ExternalRules
-                if let difference = known[key] {
-                    rest = difference
-                } else {
-                    rest = rules.subtracting(other)
-                    known[key] = rest
-                }
+                let rest = known.of(rules, minus: other)
                 if !rest.isEmpty { pairs[workload] = rest }
             }
             if !free.isEmpty { blocks.append(.init(workloads: free, rules: rules)) }
@@ -61,20 +48,13 @@ extension GroupedRelation {
         for (index, members) in groups.enumerated() {
             for member in members { groupOf[member.index] = index }
         }
-        var known: [Difference: ExternalRules] = [:]
+        var known = ExternalRulesDifferences()
         var result: [WorkloadID: ExternalRules] = [:]
         for (workload, rules) in mine {
             let group = workload.index < groupOf.count ? groupOf[workload.index] : -1
             let other = theirs[group] ?? ExternalRules()
             guard other != rules else { continue }
-            let key = Difference(mine: rules, theirs: other)
-            let rest: ExternalRules
-            if let difference = known[key] {
-                rest = difference
-            } else {
-                rest = rules.subtracting(other)
-                known[key] = rest
-            }
+            let rest = known.of(rules, minus: other)
             if !rest.isEmpty { result[workload] = rest }
         }
         return result
