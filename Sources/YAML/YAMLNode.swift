@@ -22,14 +22,14 @@ public struct YAMLNode: Sendable {
     // nodes, and a node of 64 bytes instead of 96 is a third less memory to fill and copy.
     // The weight sits in the padding after `content`; lines, columns and offsets fit 32 bits
     // (files are at most 1 GiB).
-    private var storedWeight: UInt32
+    private var storedWeight: UInt32 = 0
     private var file: String
-    private var startLine: UInt32
-    private var startColumn: UInt32
-    private var startOffset: UInt32
-    private var endLine: UInt32
-    private var endColumn: UInt32
-    private var endOffset: UInt32
+    private var startLine: UInt32 = 0
+    private var startColumn: UInt32 = 0
+    private var startOffset: UInt32 = 0
+    private var endLine: UInt32 = 0
+    private var endColumn: UInt32 = 0
+    private var endOffset: UInt32 = 0
 
     /// Where the node is in its file.
     public var range: SourceRange {
@@ -58,19 +58,14 @@ public struct YAMLNode: Sendable {
     public init(_ content: Content, range: SourceRange) {
         self.content = content
         file = range.file
-        startLine = UInt32(clamping: range.start.line)
-        startColumn = UInt32(clamping: range.start.column)
-        startOffset = UInt32(clamping: range.start.offset)
-        endLine = UInt32(clamping: range.end.line)
-        endColumn = UInt32(clamping: range.end.column)
-        endOffset = UInt32(clamping: range.end.offset)
+        self.range = range
         let weight: Int
         switch content {
         case .scalar: weight = 1
         case .sequence(let items): weight = items.reduce(1) { $0 + $1.weight }
         case .mapping(let pairs): weight = pairs.reduce(1) { $0 + $1.key.weight + $1.value.weight }
         }
-        storedWeight = UInt32(clamping: weight)
+        self.weight = weight
     }
 
     /// True for an empty plain scalar, `~` and `null`: YAML's null.

@@ -31,3 +31,31 @@ struct SharedNetworkRules {
         return lines
     }
 }
+
+/// What networks that open every port between their members allow beyond `intent` between
+/// workloads (Swarm's overlays, Mesos' container networks): each pair of each network, a
+/// workload with itself once whatever the networks it joins, with every port the intent
+/// leaves out. Each pair is looked up once in the intent and inserted once if widened.
+func widenedByNetworks(_ members: [[WorkloadID]], beyond intent: [WorkloadPair: PortSet]) -> [WorkloadPair: PortSet] {
+    var result: [WorkloadPair: PortSet] = [:]
+    result.reserveCapacity(members.reduce(0) { $0 + $1.count * $1.count })
+    let all = PortSet.all
+    var reachesItself = [Bool](repeating: false, count: (members.lazy.joined().map(\.index).max() ?? -1) + 1)
+    for network in members {
+        for a in network {
+            for b in network {
+                if a == b {
+                    if reachesItself[a.index] { continue }
+                    reachesItself[a.index] = true
+                }
+                let pair = WorkloadPair(a, b)
+                guard let ports = intent[pair] else {
+                    result[pair] = all
+                    continue
+                }
+                if ports != all { result[pair] = all.subtracting(ports) }
+            }
+        }
+    }
+    return result
+}

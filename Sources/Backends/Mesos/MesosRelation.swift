@@ -88,31 +88,7 @@ struct MesosRelation {
     /// out: `relation − intent` between workloads, enumerated (the IR's form; quadratic in a
     /// network's size).
     func widenedPairs(beyond intent: Relation) -> [WorkloadPair: PortSet] {
-        // Each pair of each network looked up once in the intent (a workload's pair with
-        // itself once, whatever the networks it joins): all ports less the intent's. One
-        // insertion per pair widened, where filling every pair first and then taking the
-        // intent's out hashed each pair twice and the intent's once more.
-        var result: [WorkloadPair: PortSet] = [:]
-        result.reserveCapacity(networks.reduce(0) { $0 + $1.members.count * $1.members.count })
-        let all = PortSet.all
-        var reachesItself = [Bool](repeating: false, count: (networks.lazy.flatMap(\.members).map(\.index).max() ?? -1) + 1)
-        for network in networks {
-            for a in network.members {
-                for b in network.members {
-                    if a == b {
-                        if reachesItself[a.index] { continue }
-                        reachesItself[a.index] = true
-                    }
-                    let pair = WorkloadPair(a, b)
-                    guard let ports = intent.betweenWorkloads[pair] else {
-                        result[pair] = all
-                        continue
-                    }
-                    if ports != all { result[pair] = all.subtracting(ports) }
-                }
-            }
-        }
-        return result
+        widenedByNetworks(networks.map(\.members), beyond: intent.betweenWorkloads)
     }
 
     /// `widenedPairs` as products, for networks that share no workload (the Docker

@@ -127,27 +127,8 @@ struct SwarmPlan {
         for (index, network) in networks.enumerated() {
             for member in network.members { networksOf[member.index].append(index) }
         }
-        // A workload reaches itself on every network it joins: its pair is looked up once.
-        var reachesItself = [Bool](repeating: false, count: count)
-        widened.betweenWorkloads.reserveCapacity(networks.reduce(0) { $0 + $1.members.count * $1.members.count })
-        for network in networks {
-            for a in network.members {
-                for b in network.members {
-                    if a == b {
-                        if reachesItself[a.index] { continue }
-                        reachesItself[a.index] = true
-                    }
-                    let pair = WorkloadPair(a, b)
-                    guard let theirs = intent.betweenWorkloads[pair] else {
-                        widened.betweenWorkloads[pair] = .all
-                        continue
-                    }
-                    guard theirs != .all else { continue }
-                    let rest = PortSet.all.subtracting(theirs)
-                    if !rest.isEmpty { widened.betweenWorkloads[pair] = rest }
-                }
-            }
-        }
+        // Between workloads, only the networks widen (`external` holds no pair).
+        widened.betweenWorkloads = widenedByNetworks(networks.map(\.members), beyond: intent.betweenWorkloads)
         // Every port is allowed between workloads that share a network: only pairs sharing
         // none lose anything.
         func joined(_ id: WorkloadID) -> [Int] { id.index < count ? networksOf[id.index] : [] }
