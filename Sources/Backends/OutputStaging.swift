@@ -18,7 +18,10 @@ import Foundation
 public final class OutputStaging: @unchecked Sendable {
     private let writer: OutputWriter
     public let root: String
-    private let mutex = NSLock()
+    /// Guards everything below; `stage` waits on it for the writes under way.
+    private let mutex = NSCondition()
+    /// The `stage` calls writing their files outside the lock.
+    private var writing = 0
 
     private enum State {
         case idle
@@ -42,9 +45,37 @@ public final class OutputStaging: @unchecked Sendable {
     public var paths: [String] { mutex.withLock { staged.paths } }
 
     /// Writes every file of `tree` under the staging folder and claims its policies; throws
-    /// `OutputError`. Safe to call from several threads: the calls are taken one at a time.
+    /// `OutputError`. Safe to call from several threads: the state, the folders and the claims
+    /// change under the lock, one call at a time, but the files are written outside it, so that a
+    /// target staging thousands of files (nftables: one per host) does not hold up the workers
+    /// of the others. A failure, `commit` and `abandon` wait for the writes under way.
     public func stage(_ tree: OutputTree) throws {
-        try mutex.withLock { try stageLocked(tree) }
+        mutex.lock()
+        let paths: [String]
+        do {
+            paths = try prepareLocked(tree)
+        } catch {
+            mutex.unlock()
+            throw error
+        }
+        writing += 1
+        mutex.unlock()
+        var failure: (any Error)?
+        do {
+            for path in paths { try writer.writeStagedFile(path, tree.files[path] ?? "", root: root) }
+        } catch {
+            failure = error
+        }
+        mutex.lock()
+        defer { mutex.unlock() }
+        writing -= 1
+        mutex.broadcast()
+        if case .failed(let error) = state { throw error }
+        if let failure {
+            fail(failure)
+            throw failure
+        }
+        record(tree, paths: paths)
     }
 
     /// Stages what `tree` holds that is not staged yet (a path staged already keeps its staged
@@ -53,6 +84,7 @@ public final class OutputStaging: @unchecked Sendable {
     /// next run completes the new one, as `OutputWriter.write` says).
     public func commit(_ tree: OutputTree = OutputTree()) throws -> OutputWriter.Outcome {
         try mutex.withLock {
+            waitForWrites()
             var rest = OutputTree()
             for (path, contents) in tree.files where staged.files[path] == nil { rest.add(path, contents) }
             for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
@@ -92,13 +124,39 @@ public final class OutputStaging: @unchecked Sendable {
     /// when nothing was staged.
     public func abandon() {
         mutex.withLock {
+            waitForWrites()
             if case .open = state { fail(OutputError(operation: "write", path: root, reason: "the write was abandoned")) }
         }
     }
 
     // MARK: private
 
+    /// Waits, under the lock, until no `stage` call is writing files outside it.
+    private func waitForWrites() {
+        while writing > 0 { mutex.wait() }
+    }
+
+    /// `stage` for `commit`, which holds the lock throughout.
     private func stageLocked(_ tree: OutputTree) throws {
+        let paths = try prepareLocked(tree)
+        do {
+            for path in paths { try writer.writeStagedFile(path, tree.files[path] ?? "", root: root) }
+        } catch {
+            fail(error)
+            throw error
+        }
+        record(tree, paths: paths)
+    }
+
+    /// Notes `tree`'s files, written, as staged and claims its policies. Under the lock.
+    private func record(_ tree: OutputTree, paths: [String]) {
+        for path in paths { staged.add(path, "") }
+        for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
+    }
+
+    /// Checks the state and `tree`, opens the staging on the first call, and makes the folders
+    /// of `tree`'s files; returns their paths, to write. Under the lock.
+    private func prepareLocked(_ tree: OutputTree) throws -> [String] {
         switch state {
         case .failed(let error): throw error
         case .finished: throw OutputError(operation: "write", path: root, reason: "the tree is committed already")
@@ -109,11 +167,9 @@ public final class OutputStaging: @unchecked Sendable {
             guard !root.isEmpty else { throw OutputError.emptyRoot }
             try writer.validate(tree, root: root)
             if case .idle = state { try open() }
-            for path in tree.paths {
-                try writer.stageFile(path, tree.files[path] ?? "", root: root, made: &made)
-                staged.add(path, "")
-            }
-            for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
+            let paths = tree.paths
+            for path in paths { try writer.makeStagingFolders(above: path, root: root, made: &made) }
+            return paths
         } catch {
             fail(error)
             throw error
@@ -144,14 +200,17 @@ public final class OutputStaging: @unchecked Sendable {
     /// When open: removes the staging folder, releases OUT and removes the folders made for it.
     /// Later calls throw `error`.
     private func fail(_ error: any Error) {
-        if case .open(let token, let created) = state {
+        // Failed first, so that a `stage` whose writes are under way reports the failure too.
+        let previous = state
+        state = .failed(error)
+        waitForWrites()
+        if case .open(let token, let created) = previous {
             try? writer.removeTree(join(root, OutputWriter.stagingName))
             writer.fileSystem.unlock(token)
             writer.removeCreated(created)
         }
         staged = OutputTree()
         made = []
-        state = .failed(error)
     }
 }
 

@@ -515,6 +515,13 @@ public struct OutputWriter: Sendable {
     /// Writes one file of the tree (`path` relative to OUT) under the staging folder, making the
     /// folders above it that `made` (relative to OUT) does not hold yet.
     func stageFile(_ path: String, _ contents: String, root: String, made: inout Set<String>) throws {
+        try makeStagingFolders(above: path, root: root, made: &made)
+        try writeStagedFile(path, contents, root: root)
+    }
+
+    /// Makes the folders above `path` (relative to OUT) under the staging folder that `made`
+    /// (relative to OUT) does not hold yet.
+    func makeStagingFolders(above path: String, root: String, made: inout Set<String>) throws {
         let staging = join(root, Self.stagingName)
         var relative = ""
         for component in path.split(separator: "/").dropLast() {
@@ -523,7 +530,11 @@ public struct OutputWriter: Sendable {
                 try attempt("write", join(root, relative)) { try fileSystem.makeDirectory(join(staging, relative)) }
             }
         }
-        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(staging, path), text: contents) }
+    }
+
+    /// Writes one file (`path` relative to OUT) under the staging folder, whose folders exist.
+    func writeStagedFile(_ path: String, _ contents: String, root: String) throws {
+        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(join(root, Self.stagingName), path), text: contents) }
     }
 
     // MARK: helpers

@@ -124,4 +124,96 @@ import Testing
             #expect(files["gcp/estate/file-7.txt"] == Array("gcp 7\n".utf8))
         }
     }
+
+    /// Holds every write of a path containing `held` until `release` is signalled, and tells
+    /// `reached` when the first such write begins.
+    final class HeldFileSystem: InterceptedOutputFileSystem, @unchecked Sendable {
+        let real = POSIXOutputFileSystem()
+        let held: String
+        let reached = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        private let guarding = NSLock()
+        private var told = false
+        init(held: String) { self.held = held }
+        func intercept(_ call: String, _ path: String) throws {
+            guard call == "write", path.contains(held) else { return }
+            let first = guarding.withLock { () -> Bool in
+                defer { told = true }
+                return !told
+            }
+            if first { reached.signal() }
+            // Bounded, so that a staging that serializes the writes fails the test instead of hanging it.
+            _ = release.wait(timeout: .now() + 20)
+            release.signal()
+        }
+    }
+
+    /// A failure reported from another thread.
+    final class Reported: @unchecked Sendable {
+        private let guarding = NSLock()
+        private var reported: String?
+        func set(_ value: String?) { guarding.withLock { reported = value } }
+        var value: String? { guarding.withLock { reported } }
+    }
+
+    @Test func aTargetWritingItsFilesDoesNotHoldUpTheStagingOfAnother() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            let fileSystem = HeldFileSystem(held: "/nftables/")
+            let staging = OutputWriter(fileSystem: fileSystem).staging(out)
+            var hosts = OutputTree()
+            for index in 0..<20 { hosts.add("nftables/estate/host-\(index).nft", "table inet palisade {}\n") }
+            var groups = OutputTree()
+            groups.add("aws/estate/template.json", "{}\n")
+            let slow = hosts
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                try? staging.stage(slow)
+                done.signal()
+            }
+            #expect(fileSystem.reached.wait(timeout: .now() + 20) == .success)
+            // nftables is writing (and held there): AWS stages its file meanwhile.
+            let started = ContinuousClock.now
+            try staging.stage(groups)
+            let waited = ContinuousClock.now - started
+            fileSystem.release.signal()
+            #expect(done.wait(timeout: .now() + 20) == .success)
+            #expect(waited < .seconds(10), "the second stage waited for the first one's writes")
+            _ = try staging.commit()
+            let files = snapshot(out)
+            #expect(files["aws/estate/template.json"] == Array("{}\n".utf8))
+            #expect(files.keys.filter { $0.hasPrefix("nftables/estate/host-") }.count == 20)
+        }
+    }
+
+    @Test func aFailureWaitsForTheWritesUnderWayThenRemovesTheirFiles() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try OutputWriterTests.prepare(.manifests, out)
+            let before = snapshot(out)
+            let fileSystem = HeldFileSystem(held: "/nftables/")
+            let staging = OutputWriter(fileSystem: fileSystem).staging(out)
+            var hosts = OutputTree()
+            for index in 0..<20 { hosts.add("nftables/estate/host-\(index).nft", "table inet palisade {}\n") }
+            var escaping = OutputTree()
+            escaping.add("aws/../../escape.json", "{}\n")
+            let slow = hosts
+            let result = Reported()
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                result.set(failure { try staging.stage(slow) })
+                done.signal()
+            }
+            #expect(fileSystem.reached.wait(timeout: .now() + 20) == .success)
+            // A bad path fails the staging while nftables writes; its writes finish, then the
+            // staging folder goes and both calls report the failure.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) { fileSystem.release.signal() }
+            let refused = failure { try staging.stage(escaping) }
+            #expect(refused == "cannot write \(out)/aws/../../escape.json: not a path inside the output folder")
+            #expect(done.wait(timeout: .now() + 20) == .success)
+            #expect(result.value == refused)
+            #expect(snapshot(out) == before)
+            #expect(Self.isUnlocked(out))
+        }
+    }
 }
