@@ -138,6 +138,9 @@ public enum Pipeline {
         _ outcome: inout TargetOutcome, policy: Policy, application: ApplicationInput?, staging: OutputStaging?, keeping: GapKeeping = .all
     ) {
         guard var emission = outcome.emission else { return }
+        // The outcome lets go of its emission while it is finished here, so that appending the
+        // expectations' gaps grows the one gap array in place rather than copying it whole.
+        outcome.emission = nil
         if let application {
             for index in emission.gaps.indices { emission.gaps[index].origin = application.located(emission.gaps[index].origin) }
         }
