@@ -169,6 +169,115 @@ import Testing
         }
     }
 
+    /// The gaps of a widened relation in product form as defined (`connectionGaps(widened:…)`'s
+    /// documentation), rows keyed by the reason's text, the port set, the source list and the
+    /// peer set themselves: the reference the interned version must match gap for gap.
+    static func referenceProductGaps(
+        widened: ProductRelation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
+    ) -> [Gap] {
+        var gaps = referenceGrouping(widened: widened.pairs, narrowed: Relation(), policy: policy, target: target, why: why)
+        var perIdentity: [IdentityID: Int] = [:]
+        for workload in policy.workloads { perIdentity[workload.identity, default: 0] += 1 }
+        func reason(_ site: ConnectionGapSite) -> String {
+            var site = site
+            site.sharesIdentity = site.workloads.contains { (perIdentity[policy.workloads[$0.index].identity] ?? 0) > 1 }
+            return why(site)
+        }
+        let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
+        struct RowKey: Hashable {
+            var reason: String
+            var ports: PortSet
+            var sources: [WorkloadID]
+        }
+        var destinationsOf: [RowKey: [WorkloadID]] = [:]
+        var order: [RowKey] = []
+        for block in widened.blocks {
+            guard let source = block.sources.first, let destination = block.destinations.first, !block.ports.isEmpty else { continue }
+            let site = ConnectionGapSite(
+                kind: .widened, part: .betweenWorkloads, source: source, destination: destination, ports: block.ports,
+                intendedPorts: policy.intent.ports(from: source, to: destination))
+            let key = RowKey(reason: reason(site), ports: block.ports, sources: block.sources)
+            if destinationsOf[key] == nil { order.append(key) }
+            destinationsOf[key, default: []].append(contentsOf: block.destinations)
+        }
+        for key in order {
+            let destinations = (destinationsOf[key] ?? []).sorted()
+            gaps.append(
+                Gap(
+                    kind: .widened, capability: .portFiltering, target: target,
+                    subject: .connection(Connection(names(key.sources), names(destinations), ports: key.ports)), reason: key.reason,
+                    origin: policy.workloads[destinations[0].index].origin))
+        }
+        struct PeersKey: Hashable {
+            var reason: String
+            var capability: Capability
+            var ports: PortSet
+            var peers: ExternalSet
+        }
+        for ingress in [true, false] {
+            var workloadsOf: [PeersKey: [WorkloadID]] = [:]
+            var order: [PeersKey] = []
+            for block in ingress ? widened.ingress : widened.egress {
+                guard let first = block.workloads.first else { continue }
+                let intended = (ingress ? policy.intent.ingress[first] : policy.intent.egress[first]) ?? ExternalRules()
+                for entry in block.rules.entries {
+                    let site =
+                        ingress
+                        ? ConnectionGapSite(kind: .widened, part: .ingress, destination: first, peers: entry.peers, ports: entry.ports, intended: intended)
+                        : ConnectionGapSite(kind: .widened, part: .egress, source: first, peers: entry.peers, ports: entry.ports, intended: intended)
+                    let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
+                    let key = PeersKey(reason: reason(site), capability: capability, ports: entry.ports, peers: entry.peers)
+                    if workloadsOf[key] == nil { order.append(key) }
+                    workloadsOf[key, default: []].append(contentsOf: block.workloads)
+                }
+            }
+            for key in order {
+                let ids = (workloadsOf[key] ?? []).sorted()
+                let connection =
+                    ingress ? Connection(.external(key.peers), names(ids), ports: key.ports) : Connection(names(ids), .external(key.peers), ports: key.ports)
+                gaps.append(
+                    Gap(
+                        kind: .widened, capability: key.capability, target: target, subject: .connection(connection), reason: key.reason,
+                        origin: policy.workloads[ids[0].index].origin))
+            }
+        }
+        return gaps + referenceGrouping(widened: Relation(), narrowed: narrowed, policy: policy, target: target, why: why)
+    }
+
+    /// A random widened relation in product form: blocks and external blocks over random lists
+    /// of the policy's workloads, their ports and rules drawn from the small pools (so that rows
+    /// repeat, in runs and apart), beside random pairs.
+    static func randomProducts<G: RandomNumberGenerator>(_ policy: Policy, _ rng: inout G) -> ProductRelation {
+        let ids = policy.workloads.map(\.id)
+        func list() -> [WorkloadID] { ids.filter { _ in Int.random(in: 0..<3, using: &rng) == 0 } }
+        var products = ProductRelation(Bool.random(using: &rng) ? randomRelation(policy, &rng) : Relation())
+        let lists = (0..<3).map { _ in list() }
+        for _ in 0..<Int.random(in: 0..<12, using: &rng) {
+            let sources = Bool.random(using: &rng) ? lists.randomElement(using: &rng)! : list()
+            products.blocks.append(.init(sources: sources, destinations: list(), ports: portChoices.randomElement(using: &rng)!))
+        }
+        for _ in 0..<Int.random(in: 0..<6, using: &rng) {
+            products.ingress.append(.init(workloads: list(), rules: ruleChoices.randomElement(using: &rng)!))
+            products.egress.append(.init(workloads: list(), rules: ruleChoices.randomElement(using: &rng)!))
+        }
+        return products
+    }
+
+    @Test func productGapsAreTheReferenceGrouping() throws {
+        var rng = SeededGenerator(seed: 43)
+        for round in 0..<40 {
+            let policy = try #require(compileSpec(RandomSpec.generate(&rng)).policy)
+            let widened = Self.randomProducts(policy, &rng)
+            let narrowed = round % 3 == 0 ? Relation() : Self.randomRelation(policy, &rng)
+            let whys: [(ConnectionGapSite) -> String] = [Self.reason, { _ in "one reason" }, { "\($0.intendedPorts) \($0.source.map { $0.index % 2 } ?? -1)" }]
+            for why in whys {
+                let gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws, why: why)
+                let reference = Self.referenceProductGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws, why: why)
+                #expect(gaps == reference, "round \(round)")
+            }
+        }
+    }
+
     /// Workloads of one identity are told apart from the others in the reasons.
     @Test func sharedIdentitiesReachTheReasons() throws {
         let text = """

@@ -366,40 +366,48 @@ public func connectionGaps(
     let identities = SharedIdentities(policy)
     func reason(_ site: ConnectionGapSite) -> String { why(identities.marking(site)) }
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
+    // A row (reason, ports, sources) is interned to a small number, each part once per run of
+    // equal values, so that a block costs no hash of a reason's text, a port set or a source list
+    // when it has the same as the block before it.
     struct RowKey: Hashable {
-        var reason: String
-        var ports: PortSet
-        var sources: [WorkloadID]
+        var reason: Int
+        var ports: Int
+        var sources: Int
     }
-    var destinationsOf: [RowKey: [WorkloadID]] = [:]
-    var order: [RowKey] = []
+    var reasons = Interner<String>()
+    var portSets = Interner<PortSet>()
+    var sourceLists = Interner<[WorkloadID]>()
+    var rows = Interner<RowKey>()
+    var destinationsOf: [[WorkloadID]] = []
     for block in widened.blocks {
         guard let source = block.sources.first, let destination = block.destinations.first, !block.ports.isEmpty else { continue }
         let site = ConnectionGapSite(
             kind: .widened, part: .betweenWorkloads, source: source, destination: destination, ports: block.ports,
             intendedPorts: policy.intent.ports(from: source, to: destination))
-        let key = RowKey(reason: reason(site), ports: block.ports, sources: block.sources)
-        if destinationsOf[key] == nil { order.append(key) }
-        destinationsOf[key, default: []].append(contentsOf: block.destinations)
+        let row = rows.id(RowKey(reason: reasons.id(reason(site)), ports: portSets.id(block.ports), sources: sourceLists.id(block.sources)))
+        if row == destinationsOf.count { destinationsOf.append([]) }
+        destinationsOf[row].append(contentsOf: block.destinations)
     }
-    for key in order {
-        let destinations = (destinationsOf[key] ?? []).sorted()
+    for (row, key) in rows.values.enumerated() {
+        let destinations = destinationsOf[row].sorted()
         guard let first = destinations.first else { continue }
+        let ports = portSets.values[key.ports]
         gaps.append(
             Gap(
                 kind: .widened, capability: .portFiltering, target: target,
-                subject: .connection(Connection(names(key.sources), names(destinations), ports: key.ports)), reason: key.reason,
-                origin: policy.workloads[first.index].origin))
+                subject: .connection(Connection(names(sourceLists.values[key.sources]), names(destinations), ports: ports)),
+                reason: reasons.values[key.reason], origin: policy.workloads[first.index].origin))
     }
     struct PeersKey: Hashable {
-        var reason: String
+        var reason: Int
         var capability: Capability
-        var ports: PortSet
-        var peers: ExternalSet
+        var ports: Int
+        var peers: Int
     }
+    var peerSets = Interner<ExternalSet>()
     for ingress in [true, false] {
-        var workloadsOf: [PeersKey: [WorkloadID]] = [:]
-        var order: [PeersKey] = []
+        var keys = Interner<PeersKey>()
+        var workloadsOf: [[WorkloadID]] = []
         for block in ingress ? widened.ingress : widened.egress {
             guard let first = block.workloads.first else { continue }
             let intended = (ingress ? policy.intent.ingress[first] : policy.intent.egress[first]) ?? ExternalRules()
@@ -409,19 +417,20 @@ public func connectionGaps(
                     ? ConnectionGapSite(kind: .widened, part: .ingress, destination: first, peers: entry.peers, ports: entry.ports, intended: intended)
                     : ConnectionGapSite(kind: .widened, part: .egress, source: first, peers: entry.peers, ports: entry.ports, intended: intended)
                 let capability: Capability = ingress ? .externalIngress : entry.peers.addresses.isEmpty ? .dnsEgress : .externalEgress
-                let key = PeersKey(reason: reason(site), capability: capability, ports: entry.ports, peers: entry.peers)
-                if workloadsOf[key] == nil { order.append(key) }
-                workloadsOf[key, default: []].append(contentsOf: block.workloads)
+                let key = keys.id(
+                    PeersKey(reason: reasons.id(reason(site)), capability: capability, ports: portSets.id(entry.ports), peers: peerSets.id(entry.peers)))
+                if key == workloadsOf.count { workloadsOf.append([]) }
+                workloadsOf[key].append(contentsOf: block.workloads)
             }
         }
-        for key in order {
-            let ids = (workloadsOf[key] ?? []).sorted()
+        for (index, key) in keys.values.enumerated() {
+            let ids = workloadsOf[index].sorted()
             guard let first = ids.first else { continue }
-            let connection =
-                ingress ? Connection(.external(key.peers), names(ids), ports: key.ports) : Connection(names(ids), .external(key.peers), ports: key.ports)
+            let (peers, ports) = (peerSets.values[key.peers], portSets.values[key.ports])
+            let connection = ingress ? Connection(.external(peers), names(ids), ports: ports) : Connection(names(ids), .external(peers), ports: ports)
             gaps.append(
                 Gap(
-                    kind: .widened, capability: key.capability, target: target, subject: .connection(connection), reason: key.reason,
+                    kind: .widened, capability: key.capability, target: target, subject: .connection(connection), reason: reasons.values[key.reason],
                     origin: policy.workloads[first.index].origin))
         }
     }
