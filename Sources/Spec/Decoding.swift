@@ -48,20 +48,20 @@ struct Decoder {
         // The pairs whose keys the shape declares: all of them (the array shared, not
         // copied) until an unknown key is met.
         var known: [YAMLPair]?
-        // The pair of each of the shape's fields, by the field's index (-1: absent).
-        var slots = [Int](repeating: -1, count: shape.fields.count)
+        // Bit i is set when the shape's field i is present (a shape has at most 64 fields).
+        var present: UInt64 = 0
         // Keys that unknown keys are near misses of: `workload:` is the `workloads` it was meant to be.
-        var meant: Set<String> = []
+        var meant: [String] = []
         // By index: a pair is copied only into `known`, not for each key looked at.
         for position in pairs.indices {
             let name = pairs[position].name
             if let index = shape.fields.firstIndex(where: { $0.key == name }) {
-                if slots[index] < 0 { slots[index] = known?.count ?? position }
+                present |= 1 << UInt64(index)
                 known?.append(pairs[position])
             } else {
                 if known == nil { known = Array(pairs[..<position]) }
                 let suggestion = closestMatch(to: name, in: shape.keys)
-                if let suggestion { meant.insert(suggestion) }
+                if let suggestion { meant.append(suggestion) }
                 report(
                     .error(
                         .unknownKey, "unknown key '\(name)' in \(context)", at: pairs[position].key.range,
@@ -71,11 +71,11 @@ struct Decoder {
         // A required key that a misspelled one was meant to be is not reported missing as
         // well: that error would be a follow-on of the unknown key, and printed before it.
         if checkRequired {
-            for (index, field) in shape.fields.enumerated() where field.required && slots[index] < 0 && !meant.contains(field.key) {
+            for (index, field) in shape.fields.enumerated() where field.required && present & (1 << UInt64(index)) == 0 && !meant.contains(field.key) {
                 report(.error(.missingKey, "missing key '\(field.key)' in \(context)", at: node.range))
             }
         }
-        let result = Fields(shape: shape, node: node, pairs: known ?? pairs, slots: slots)
+        let result = Fields(shape: shape, node: node, pairs: known ?? pairs, present: present)
         if recordsMappings { decodedMappings.append(result) }
         return result
     }
@@ -211,14 +211,16 @@ final class Fields {
     /// Bit i is set once the shape's field i was asked for.
     private var readMask: UInt64 = 0
 
-    /// For each of the shape's fields, the index in `pairs` of its pair, or -1.
-    private let slots: [Int]
+    /// Bit i is set when the shape's field i is among `pairs`: an absent key is answered
+    /// without a search, a present one by a search of the few pairs (no table to allocate
+    /// for each mapping).
+    private let present: UInt64
 
-    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair], slots: [Int]) {
+    init(shape: SpecSchema.Shape, node: YAMLNode, pairs: [YAMLPair], present: UInt64) {
         self.shape = shape
         self.node = node
         self.pairs = pairs
-        self.slots = slots
+        self.present = present
     }
 
     subscript(_ key: String) -> YAMLNode? {
@@ -227,8 +229,8 @@ final class Fields {
             return nil
         }
         readMask |= 1 << UInt64(index)
-        let slot = slots[index]
-        return slot < 0 ? nil : pairs[slot].value
+        guard present & (1 << UInt64(index)) != 0 else { return nil }
+        return pairs.first { $0.key.hasScalar(key) }?.value
     }
 
     /// The keys asked for so far.
@@ -237,8 +239,8 @@ final class Fields {
     }
 
     func keyRange(_ key: String) -> SourceRange? {
-        guard let index = shape.fields.firstIndex(where: { $0.key == key }), slots[index] >= 0 else { return nil }
-        return pairs[slots[index]].key.range
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0 else { return nil }
+        return pairs.first { $0.key.hasScalar(key) }?.key.range
     }
 
     /// The keys present, in source order.

@@ -114,7 +114,8 @@ private struct Frame {
     enum Kind { case sequence, mapping }
 
     let kind: Kind
-    let start: SourcePosition
+    /// Where the collection starts: line and column 1-based, offset 0-based, as a node keeps them.
+    let start: Mark
     let anchor: String?
     var items: [YAMLNode] = []
     var pairs: [YAMLPair] = []
@@ -125,7 +126,7 @@ private struct Frame {
     var keys: [String: Int]?
     var pendingKey: YAMLNode?
 
-    init(_ kind: Kind, start: SourcePosition, anchor: String?) {
+    init(_ kind: Kind, start: Mark, anchor: String?) {
         self.kind = kind
         self.start = start
         self.anchor = anchor
@@ -142,6 +143,20 @@ private struct Frame {
         }
         keys = index
         return index[name]
+    }
+}
+
+/// A place in the input as a node stores it: 1-based line and column, 0-based offset, in 32 bits.
+private struct Mark {
+    var line: UInt32
+    var column: UInt32
+    var offset: UInt32
+
+    init(_ mark: yaml_mark_t) {
+        // As `SourcePosition(line: mark.line + 1, …)` stored in a node would be.
+        line = UInt32(clamping: Int(mark.line) + 1)
+        column = UInt32(clamping: Int(mark.column) + 1)
+        offset = UInt32(clamping: Int(mark.index))
     }
 }
 
@@ -221,7 +236,7 @@ private struct Composer {
                         }
                         if style == .plain { style = .doubleQuoted }
                     }
-                    let node = YAMLNode(.scalar(text, style), range: range(event.start_mark, event.end_mark))
+                    let node = self.node(.scalar(text, style), weight: 1, start: Mark(event.start_mark), end: Mark(event.end_mark))
                     try complete(node, anchor: optionalString(scalar.anchor))
                 case YAML_ALIAS_EVENT:
                     let name = optionalString(event.data.alias.anchor) ?? ""
@@ -243,13 +258,13 @@ private struct Composer {
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
-                    try push(Frame(.sequence, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.sequence, start: Mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_MAPPING_START_EVENT:
                     let start = event.data.mapping_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:map", event)
-                    try push(Frame(.mapping, start: position(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.mapping, start: Mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    try pop(end: position(event.end_mark))
+                    try pop(end: Mark(event.end_mark))
                 default:
                     continue
                 }
@@ -278,16 +293,21 @@ private struct Composer {
         stack.append(frame)
     }
 
-    mutating func pop(end: SourcePosition) throws {
+    mutating func pop(end: Mark) throws {
         guard let frame = stack.popLast() else { return }
-        let range = SourceRange(file: file, start: frame.start, end: end)
+        let content: YAMLNode.Content
         switch frame.kind {
-        case .sequence:
-            try complete(YAMLNode(.sequence(frame.items), range: range), anchor: frame.anchor)
-        case .mapping:
-            let pairs = frame.hasMergeKey ? applyMergeKeys(frame.pairs) : frame.pairs
-            try complete(YAMLNode(.mapping(pairs), range: range), anchor: frame.anchor)
+        case .sequence: content = .sequence(frame.items)
+        case .mapping: content = .mapping(frame.hasMergeKey ? applyMergeKeys(frame.pairs) : frame.pairs)
         }
+        try complete(node(content, weight: YAMLNode.weight(of: content), start: frame.start, end: end), anchor: frame.anchor)
+    }
+
+    /// A node of this file between two marks.
+    func node(_ content: YAMLNode.Content, weight: Int, start: Mark, end: Mark) -> YAMLNode {
+        YAMLNode(
+            content, file: file, weight: weight, startLine: start.line, startColumn: start.column, startOffset: start.offset, endLine: end.line,
+            endColumn: end.column, endOffset: end.offset)
     }
 
     /// Adds a finished node to the collection being composed, or makes it the root.

@@ -59,13 +59,34 @@ public struct YAMLNode: Sendable {
         self.content = content
         file = range.file
         self.range = range
-        let weight: Int
+        self.weight = Self.weight(of: content)
+    }
+
+    /// The nodes in a subtree with this content.
+    static func weight(of content: Content) -> Int {
         switch content {
-        case .scalar: weight = 1
-        case .sequence(let items): weight = items.reduce(1) { $0 + $1.weight }
-        case .mapping(let pairs): weight = pairs.reduce(1) { $0 + $1.key.weight + $1.value.weight }
+        case .scalar: 1
+        case .sequence(let items): items.reduce(1) { $0 + $1.weight }
+        case .mapping(let pairs): pairs.reduce(1) { $0 + $1.key.weight + $1.value.weight }
         }
-        self.weight = weight
+    }
+
+    /// A node at a place given as 1-based lines and columns and 0-based offsets, already in
+    /// 32 bits: the composer makes every node of a document this way, without building a
+    /// `SourceRange` (and retaining its file name a second time) for each.
+    init(
+        _ content: Content, file: String, weight: Int, startLine: UInt32, startColumn: UInt32, startOffset: UInt32, endLine: UInt32,
+        endColumn: UInt32, endOffset: UInt32
+    ) {
+        self.content = content
+        self.file = file
+        storedWeight = UInt32(clamping: weight)
+        self.startLine = startLine
+        self.startColumn = startColumn
+        self.startOffset = startOffset
+        self.endLine = endLine
+        self.endColumn = endColumn
+        self.endOffset = endOffset
     }
 
     /// True for an empty plain scalar, `~` and `null`: YAML's null.
@@ -83,7 +104,7 @@ public struct YAMLNode: Sendable {
     }
 
     /// Whether the node is a scalar with this text (a key's name: collections have none).
-    func hasScalar(_ text: String) -> Bool {
+    public func hasScalar(_ text: String) -> Bool {
         if case .scalar(let value, _) = content { return value == text }
         return false
     }

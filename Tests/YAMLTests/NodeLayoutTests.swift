@@ -21,6 +21,55 @@ import Testing
         #expect(list.weight == 1 + 2 * 123_456_789)
     }
 
+    /// The composer makes nodes from libyaml's marks directly; each must hold what the public
+    /// initializer makes of its range and content (weights of aliases and merged mappings too).
+    @Test func composedNodesMatchTheGenericInitializer() {
+        let text = """
+            base: &b {image: "r/a:1", ports: [tcp/80, udp/53]}
+            list: &l [1, [2, 3], {k: v}]
+            again: [*l, *b, *l]
+            merged: {<<: *b, own: x, ports: [tcp/1]}
+            block:
+              - a
+              - b: |
+                  text
+                c: 'quoted'
+            """
+        let result = YAMLLoader.load(text: text, file: "dir/some-long-file-name.yaml")
+        #expect(result.diagnostics.isEmpty)
+        guard let root = result.root else {
+            Issue.record("no root")
+            return
+        }
+        var count = 0
+        func check(_ node: YAMLNode) {
+            count += 1
+            let generic = YAMLNode(node.content, range: node.range)
+            #expect(generic.range == node.range)
+            #expect(generic.weight == node.weight)
+            #expect(node.range.file == "dir/some-long-file-name.yaml")
+            switch node.content {
+            case .scalar: break
+            case .sequence(let items): items.forEach(check)
+            case .mapping(let pairs):
+                for pair in pairs {
+                    check(pair.key)
+                    check(pair.value)
+                }
+            }
+        }
+        check(root)
+        #expect(count == root.weight)
+        // Lines and columns are 1-based, offsets 0-based, as libyaml's marks plus one.
+        guard case .mapping(let pairs) = root.content, let block = pairs.first(where: { $0.name == "block" }) else {
+            Issue.record("no block")
+            return
+        }
+        #expect(block.key.range.start == SourcePosition(line: 5, column: 1, offset: text.utf8.split(separator: 10).prefix(4).reduce(0) { $0 + $1.count + 1 }))
+        #expect(block.value.range.start.line == 6)
+        #expect(block.value.range.start.column == 3)
+    }
+
     @Test func aNodeIsSmallerThanItsParts() {
         // Content, a file name and six 32-bit positions: 64 bytes, the weight in the padding.
         #expect(MemoryLayout<YAMLNode>.stride <= 64)
