@@ -14,23 +14,34 @@ extension Relation {
         var ingress: [WorkloadID: [ExternalRules.Contribution]] = [:]
         var egress: [WorkloadID: [ExternalRules.Contribution]] = [:]
 
-        for flow in flows where flow.action == .allow {
-            for destination in flow.destinations.workloads {
-                let clipped = flow.ports.intersection(listens[destination.index])
+        // Flows are read in place (`flows[index]`), not copied with their dozen fields each.
+        for index in flows.indices where flows[index].action == .allow {
+            let (sources, destinations, ports) = (flows[index].sources, flows[index].destinations, flows[index].ports)
+            // Destinations that listen alike (most do) share one clipped port set.
+            var last: (listens: PortSet, clipped: PortSet)?
+            for destination in destinations.workloads {
+                let listening = listens[destination.index]
+                let clipped: PortSet
+                if let last, last.listens == listening {
+                    clipped = last.clipped
+                } else {
+                    clipped = ports.intersection(listening)
+                    last = (listening, clipped)
+                }
                 guard !clipped.isEmpty else { continue }
-                for source in flow.sources.workloads {
+                for source in sources.workloads {
                     let pair = WorkloadPair(source, destination)
                     if let earlier = pairs.updateValue(clipped, forKey: pair) {
                         morePorts[pair, default: []].append(earlier)
                     }
                 }
-                if !flow.sources.external.isEmpty {
-                    ingress[destination, default: []].append(.init(ports: clipped, peers: flow.sources.external, deny: false))
+                if !sources.external.isEmpty {
+                    ingress[destination, default: []].append(.init(ports: clipped, peers: sources.external, deny: false))
                 }
             }
-            if !flow.destinations.external.isEmpty {
-                for source in flow.sources.workloads {
-                    egress[source, default: []].append(.init(ports: flow.ports, peers: flow.destinations.external, deny: false))
+            if !destinations.external.isEmpty {
+                for source in sources.workloads {
+                    egress[source, default: []].append(.init(ports: ports, peers: destinations.external, deny: false))
                 }
             }
         }
@@ -41,20 +52,21 @@ extension Relation {
         morePorts = [:]
         // Denies likewise: gathered per pair, subtracted once.
         var deniedPorts: [WorkloadPair: [PortSet]] = [:]
-        for flow in flows where flow.action == .deny {
-            for destination in flow.destinations.workloads {
-                for source in flow.sources.workloads {
+        for index in flows.indices where flows[index].action == .deny {
+            let (sources, destinations, ports) = (flows[index].sources, flows[index].destinations, flows[index].ports)
+            for destination in destinations.workloads {
+                for source in sources.workloads {
                     let pair = WorkloadPair(source, destination)
                     guard pairs[pair] != nil else { continue }
-                    deniedPorts[pair, default: []].append(flow.ports)
+                    deniedPorts[pair, default: []].append(ports)
                 }
-                if !flow.sources.external.isEmpty {
-                    ingress[destination]?.append(.init(ports: flow.ports, peers: flow.sources.external, deny: true))
+                if !sources.external.isEmpty {
+                    ingress[destination]?.append(.init(ports: ports, peers: sources.external, deny: true))
                 }
             }
-            if !flow.destinations.external.isEmpty {
-                for source in flow.sources.workloads {
-                    egress[source]?.append(.init(ports: flow.ports, peers: flow.destinations.external, deny: true))
+            if !destinations.external.isEmpty {
+                for source in sources.workloads {
+                    egress[source]?.append(.init(ports: ports, peers: destinations.external, deny: true))
                 }
             }
         }
