@@ -175,10 +175,12 @@ extension JSONWriter {
     /// Writes one object entry by entry, the bytes `write` gives it at `indent` (its first
     /// line not indented): for writers that know their values without building a tree.
     public struct ObjectWriter {
+        /// What is written so far.
         public private(set) var bytes: [UInt8] = []
         let indent: Int
         var entries = 0
 
+        /// An object to write at `indent`.
         public init(at indent: Int) {
             self.indent = indent
         }
@@ -193,11 +195,13 @@ extension JSONWriter {
             entries += 1
         }
 
+        /// A string.
         public mutating func string(_ key: String, _ value: String) {
             self.key(key)
             appendString(value, to: &bytes)
         }
 
+        /// An integer.
         public mutating func int(_ key: String, _ value: Int) {
             self.key(key)
             appendInt(value, to: &bytes)
