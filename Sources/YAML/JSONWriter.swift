@@ -18,6 +18,39 @@ public enum JSONWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends `value` as `write` places it at `indent` (its first line not indented, no final
+    /// newline): for a writer that assembles a document from values written once.
+    public static func append(_ value: StructuredValue, at indent: Int, to out: inout [UInt8]) {
+        append(value, indent: indent, to: &out)
+    }
+
+    /// Appends `text` as a JSON string, quoted and escaped as `write` writes it.
+    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        appendString(text, to: &out)
+    }
+
+    /// Appends an object as `write` would at `indent`, from its keys and the bytes of its values
+    /// already written at `indent + 2` (by `append(_:at:to:)`).
+    public static func appendObject(_ entries: [(key: String, value: [UInt8])], at indent: Int, to out: inout [UInt8]) {
+        guard !entries.isEmpty else {
+            out.append(contentsOf: "{}".utf8)
+            return
+        }
+        out.append(UInt8(ascii: "{"))
+        out.append(UInt8(ascii: "\n"))
+        for index in entries.indices {
+            appendSpaces(indent + 2, to: &out)
+            appendString(entries[index].key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: entries[index].value)
+            if index != entries.count - 1 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\n"))
+        }
+        appendSpaces(indent, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
     private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count))
     }
@@ -135,5 +168,105 @@ public enum JSONWriter {
     private static func appendDigits(_ digits: String, width: Int, to out: inout [UInt8]) {
         out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - digits.utf8.count)))
         out.append(contentsOf: digits.utf8)
+    }
+}
+
+extension JSONWriter {
+    /// Writes one object entry by entry, the bytes `write` gives it at `indent` (its first
+    /// line not indented): for writers that know their values without building a tree.
+    public struct ObjectWriter {
+        /// What is written so far.
+        public private(set) var bytes: [UInt8] = []
+        let indent: Int
+        var entries = 0
+
+        /// An object to write at `indent`.
+        public init(at indent: Int) {
+            self.indent = indent
+        }
+
+        private mutating func key(_ key: String) {
+            bytes.append(entries == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: "\n"))
+            appendSpaces(indent + 2, to: &bytes)
+            appendString(key, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: " "))
+            entries += 1
+        }
+
+        /// A string.
+        public mutating func string(_ key: String, _ value: String) {
+            self.key(key)
+            appendString(value, to: &bytes)
+        }
+
+        /// An integer.
+        public mutating func int(_ key: String, _ value: Int) {
+            self.key(key)
+            appendInt(value, to: &bytes)
+        }
+
+        /// An array of strings.
+        public mutating func strings(_ key: String, _ values: [String]) {
+            self.key(key)
+            guard !values.isEmpty else {
+                bytes.append(contentsOf: "[]".utf8)
+                return
+            }
+            bytes.append(UInt8(ascii: "["))
+            bytes.append(UInt8(ascii: "\n"))
+            for index in values.indices {
+                appendSpaces(indent + 4, to: &bytes)
+                appendString(values[index], to: &bytes)
+                if index != values.count - 1 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            appendSpaces(indent + 2, to: &bytes)
+            bytes.append(UInt8(ascii: "]"))
+        }
+
+        /// Any value, written as `write` writes it.
+        public mutating func value(_ key: String, _ value: StructuredValue) {
+            self.key(key)
+            append(value, indent: indent + 2, to: &bytes)
+        }
+
+        /// A value already written at `indent + 2` (by `append(_:at:to:)` or another writer).
+        public mutating func written(_ key: String, _ value: [UInt8]) {
+            self.key(key)
+            bytes.append(contentsOf: value)
+        }
+
+        /// The object's bytes, closed.
+        public consuming func finished() -> [UInt8] {
+            if entries == 0 {
+                bytes.append(contentsOf: "{}".utf8)
+            } else {
+                bytes.append(UInt8(ascii: "\n"))
+                appendSpaces(indent, to: &bytes)
+                bytes.append(UInt8(ascii: "}"))
+            }
+            return bytes
+        }
+    }
+
+    /// Appends an array as `write` would at `indent`, from the bytes of its items already
+    /// written at `indent + 2`.
+    public static func appendArray(_ items: [[UInt8]], at indent: Int, to out: inout [UInt8]) {
+        guard !items.isEmpty else {
+            out.append(contentsOf: "[]".utf8)
+            return
+        }
+        out.append(UInt8(ascii: "["))
+        out.append(UInt8(ascii: "\n"))
+        for index in items.indices {
+            appendSpaces(indent + 2, to: &out)
+            out.append(contentsOf: items[index])
+            if index != items.count - 1 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\n"))
+        }
+        appendSpaces(indent, to: &out)
+        out.append(UInt8(ascii: "]"))
     }
 }

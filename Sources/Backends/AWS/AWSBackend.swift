@@ -18,46 +18,71 @@ public struct AWSBackend: Backend {
         }
         let planned = plan.plannedGroups
         let (widened, narrowed) = identityGaps(planned: planned, intent: policy.intent)
-        let fittedIngress = plan.fittedIngress
-        let fittedEgress = plan.fittedEgress
+        let identityAt = plan.firewall.identityAt
+        // By identity index: whether its rules were fitted, per direction (no set hashed per gap).
+        let fittedIngress = plan.firewall.identities.indices.map(plan.fittedIngress.contains)
+        let fittedEgress = plan.firewall.identities.indices.map(plan.fittedEgress.contains)
         let quota = "\(options.groupsPerENI) security groups (groups_per_eni) of \(AWSPlan.rulesPerGroup) rules"
+        // A reason depends on a few facts of its connection only: each combination is
+        // joined once, whatever the number of connections that show it.
+        var known: [Int: String] = [:]
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .aws) { site in
             // Each cause is named only where this connection shows it.
-            let shared = site.sharesIdentity ? "workloads sharing a service identity share its security group" : nil
-            func identity(_ id: WorkloadID?) -> Int? { id.flatMap { plan.firewall.identityOf[$0] } }
+            func isFitted(_ id: WorkloadID?, _ list: [Bool]) -> Bool {
+                guard let id, id.index >= 0, id.index < identityAt.count, identityAt[id.index] >= 0 else { return false }
+                return list[identityAt[id.index]]
+            }
             let fitted: Bool
             switch site.part {
-            case .ingress: fitted = identity(site.destination).map(fittedIngress.contains) ?? false
-            case .egress: fitted = identity(site.source).map(fittedEgress.contains) ?? false
-            case .betweenWorkloads:
-                fitted = (identity(site.destination).map(fittedIngress.contains) ?? false) || (identity(site.source).map(fittedEgress.contains) ?? false)
+            case .ingress: fitted = isFitted(site.destination, fittedIngress)
+            case .egress: fitted = isFitted(site.source, fittedEgress)
+            case .betweenWorkloads: fitted = isFitted(site.destination, fittedIngress) || isFitted(site.source, fittedEgress)
             }
+            // Bit i: cause i of `reason` applies.
+            let causes: Int
             switch site.kind {
             case .widened:
-                return joinedCauses(
-                    [
-                        site.part == .egress && site.asksNames
-                            ? "security groups match addresses, not names: a dns: destination opens every address on its ports" : nil,
-                        shared,
-                        site.asks(.sctp) ? "SCTP cannot be filtered by port" : nil,
-                        fitted ? "ranges are merged to fit \(quota)" : nil,
-                    ],
-                    otherwise: "the security group rules allow more than the intent here")
-            case .narrowed:
-                return "with gaps: narrow, "
-                    + joinedCauses(
-                        [
-                            site.peers.dns.isEmpty ? nil : "dns: names are dropped (security groups match addresses, not names)",
-                            site.carries(.sctp) ? "SCTP port ranges are dropped (security groups filter SCTP as a whole protocol)" : nil,
-                            fitted ? "rules beyond \(quota) are dropped" : nil,
-                        ],
-                        otherwise: "what a security group cannot express exactly is dropped")
-            default:
-                return ""
+                causes = (site.part == .egress && site.asksNames ? 1 : 0) | (site.sharesIdentity ? 2 : 0) | (site.asks(.sctp) ? 4 : 0) | (fitted ? 8 : 0)
+            case .narrowed: causes = (site.peers.dns.isEmpty ? 0 : 1) | (site.carries(.sctp) ? 2 : 0) | (fitted ? 4 : 0)
+            default: return ""
             }
+            let key = causes << 1 | (site.kind == .widened ? 1 : 0)
+            if let reason = known[key] { return reason }
+            let reason = Self.reason(site.kind, causes, quota: quota)
+            known[key] = reason
+            return reason
         }
         gaps += unenforcedControls(policy, target: .aws, why: "security groups filter traffic only")
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    /// The reason of a gap from the causes its connection shows: for widened connections (a
+    /// `dns:` destination, a shared identity, SCTP, fitted ranges), for narrowed ones (`dns:`
+    /// names, SCTP ranges, rules beyond the quota), in that order.
+    static func reason(_ kind: Gap.Kind, _ causes: Int, quota: String) -> String {
+        func cause(_ bit: Int, _ text: String) -> String? { causes & 1 << bit != 0 ? text : nil }
+        switch kind {
+        case .widened:
+            return joinedCauses(
+                [
+                    cause(0, "security groups match addresses, not names: a dns: destination opens every address on its ports"),
+                    cause(1, "workloads sharing a service identity share its security group"),
+                    cause(2, "SCTP cannot be filtered by port"),
+                    cause(3, "ranges are merged to fit \(quota)"),
+                ],
+                otherwise: "the security group rules allow more than the intent here")
+        case .narrowed:
+            return "with gaps: narrow, "
+                + joinedCauses(
+                    [
+                        cause(0, "dns: names are dropped (security groups match addresses, not names)"),
+                        cause(1, "SCTP port ranges are dropped (security groups filter SCTP as a whole protocol)"),
+                        cause(2, "rules beyond \(quota) are dropped"),
+                    ],
+                    otherwise: "what a security group cannot express exactly is dropped")
+        default:
+            return ""
+        }
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {

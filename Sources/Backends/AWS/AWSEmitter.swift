@@ -46,7 +46,102 @@ final class AWSEmitter {
         return files
     }
 
+    /// A resource or output written once: its logical id, its value's bytes as `JSONWriter`
+    /// writes them where a template's resources and outputs sit (indent 4), and the size by
+    /// which `parts` places it (`jsonSize` of the value at indent 0).
+    struct WrittenEntry {
+        var key: String
+        var value: [UInt8]
+        var size: Int
+
+        init(_ entry: StructuredValue.Entry) {
+            var value: [UInt8] = []
+            JSONWriter.append(entry.value, at: 4, to: &value)
+            self.init(key: entry.key, value: value) { entry.value }
+        }
+
+        /// A value already written at indent 4; `tree` is its tree, built only when its bytes
+        /// cannot tell its size.
+        init(key: String, value: [UInt8], tree: () -> StructuredValue) {
+            self.key = key
+            self.value = value
+            // Each line but the first is indented 4 more than at indent 0. Without a backslash or a
+            // byte beyond ASCII, every string was written as it is, which `jsonSize` counts exactly.
+            // Branch-free over the bytes: they are most of the template.
+            let (newlines, escaped) = value.withUnsafeBufferPointer { bytes in
+                var newlines = 0
+                var escaped: UInt8 = 0
+                for byte in bytes {
+                    newlines &+= byte == UInt8(ascii: "\n") ? 1 : 0
+                    escaped |= (byte == UInt8(ascii: "\\") ? 1 : 0) | byte & 0x80
+                }
+                return (newlines, escaped)
+            }
+            size = escaped == 0 ? value.count - 4 * newlines : jsonSize(tree())
+        }
+    }
+
+    /// The templates, each resource and output written once (a template's bytes are theirs
+    /// joined, not a tree of the whole template written again): the same bytes as
+    /// `treeTemplates`, which builds and writes each template's tree.
     func templates() -> [OutputFile] {
+        let rules = plan.standalone.count
+        let groups = self.groups.indices.map { WrittenEntry(groupResource($0)) }
+        if self.groups.count + rules <= Self.resourcesPerTemplate, self.groups.count <= Self.outputsPerTemplate {
+            let single = write(
+                "Security groups", vpc: true, resources: groups + writtenRuleResources(reference: localReference),
+                outputs: self.groups.indices.map { WrittenEntry(output($0, exported: false)) })
+            if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
+        }
+        var files: [OutputFile] = []
+        let groupParts = parts(groups.map(\.size), keys: groups.map(\.key), limit: Self.outputsPerTemplate)
+        // The first template keeps its name even in the unlikely case that no group hashes to part 1.
+        let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
+        for (index, part) in groupParts.enumerated() where !part.isEmpty {
+            let contents = write(
+                "Security groups (part \(index + 1))", vpc: true, resources: part.map { groups[$0] },
+                outputs: part.map { WrittenEntry(output($0, exported: true)) })
+            files.append(OutputFile(path: index == first ? Self.file : "security-groups-\(index + 1).json", contents: contents))
+        }
+        let ruleEntries = writtenRuleResources(reference: importedReference)
+        for (index, part) in parts(ruleEntries.map(\.size), keys: ruleEntries.map(\.key), limit: Self.resourcesPerTemplate).enumerated()
+        where !part.isEmpty {
+            let number = groupParts.count + index + 1
+            let contents = write("Security group rules (part \(number))", vpc: false, resources: part.map { ruleEntries[$0] }, outputs: [])
+            files.append(OutputFile(path: "security-groups-\(number).json", contents: contents))
+        }
+        return files
+    }
+
+    /// One template's bytes: `template`'s tree, its resources and outputs joined from their
+    /// written bytes.
+    func write(_ what: String, vpc: Bool, resources: [WrittenEntry], outputs: [WrittenEntry]) -> String {
+        guard case .object(let head) = template(what, vpc: vpc, resources: [], outputs: []) else { return "" }
+        var entries: [(key: String, value: [UInt8])] = []
+        for entry in head {
+            var value: [UInt8] = []
+            if entry.key == "Resources" {
+                JSONWriter.appendObject(resources.map { ($0.key, $0.value) }, at: 2, to: &value)
+                entries.append((entry.key, value))
+                if !outputs.isEmpty {
+                    var written: [UInt8] = []
+                    JSONWriter.appendObject(outputs.map { ($0.key, $0.value) }, at: 2, to: &written)
+                    entries.append(("Outputs", written))
+                }
+            } else {
+                JSONWriter.append(entry.value, at: 2, to: &value)
+                entries.append((entry.key, value))
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(entries.reduce(16) { $0 + $1.key.utf8.count + $1.value.count + 8 })
+        JSONWriter.appendObject(entries, at: 0, to: &out)
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The templates as trees, each written whole: the reference `templates` is tested against.
+    func treeTemplates() -> [OutputFile] {
         let rules = plan.standalone.count
         if groups.count + rules <= Self.resourcesPerTemplate, groups.count <= Self.outputsPerTemplate {
             let single = JSONWriter.write(document())
@@ -55,7 +150,6 @@ final class AWSEmitter {
         var files: [OutputFile] = []
         let groups = self.groups.indices.map(groupResource)
         let groupParts = parts(groups, limit: Self.outputsPerTemplate)
-        // The first template keeps its name even in the unlikely case that no group hashes to part 1.
         let first = groupParts.firstIndex { !$0.isEmpty } ?? 0
         for (index, part) in groupParts.enumerated() where !part.isEmpty {
             let document = template(
@@ -85,11 +179,16 @@ final class AWSEmitter {
     /// resources in logical id order.
     func parts(_ resources: [StructuredValue.Entry], limit: Int) -> [[Int]] {
         // Measured, not written: the same bytes as `JSONWriter.write` (and its final newline).
-        let sizes = resources.map { jsonSize($0.value) + 1 + $0.key.utf8.count + 400 }
+        parts(resources.map { jsonSize($0.value) }, keys: resources.map(\.key), limit: limit)
+    }
+
+    /// The same, from each resource's size (`jsonSize` of its value) and logical id.
+    func parts(_ sizes: [Int], keys: [String], limit: Int) -> [[Int]] {
+        let sizes = zip(sizes, keys).map { $0 + 1 + $1.utf8.count + 400 }
         let budget = Self.templateBytes - 20_000
-        return stableParts(keys: resources.map(\.key)) { part in
+        return stableParts(keys: keys) { part in
             part.count <= limit && part.reduce(0) { $0 + sizes[$1] } <= budget
-        }.map { part in part.sorted { resources[$0].key < resources[$1].key } }
+        }.map { part in part.sorted { keys[$0] < keys[$1] } }
     }
 
     func template(_ what: String, vpc: Bool, resources: [StructuredValue.Entry], outputs: [StructuredValue.Entry]) -> StructuredValue {
@@ -224,28 +323,71 @@ final class AWSEmitter {
         }
     }
 
+    /// The standalone group-to-group rules, in logical id order, written without their trees:
+    /// the same bytes as `ruleResources`, each group's reference written once.
+    func writtenRuleResources(reference: GroupReference) -> [WrittenEntry] {
+        var references: [[UInt8]?] = Array(repeating: nil, count: groups.count)
+        func written(_ group: Int) -> [UInt8] {
+            if let known = references[group] { return known }
+            var bytes: [UInt8] = []
+            JSONWriter.append(reference(group), at: 8, to: &bytes)
+            references[group] = bytes
+            return bytes
+        }
+        return plan.standalone.map { item in
+            var properties = JSONWriter.ObjectWriter(at: 6)
+            properties.written("GroupId", written(item.owner))
+            properties.string("IpProtocol", item.rule.proto)
+            if Self.hasPorts(item.rule) {
+                properties.int("FromPort", item.rule.fromPort)
+                properties.int("ToPort", item.rule.toPort)
+            }
+            switch item.rule.peer {
+            case .ipv4(let cidr): properties.string("CidrIp", cidr)
+            case .ipv6(let cidr): properties.string("CidrIpv6", cidr)
+            case .group(let group): properties.written(item.ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", written(group))
+            }
+            properties.string("Description", description(item.rule, ingress: item.ingress))
+            var resource = JSONWriter.ObjectWriter(at: 4)
+            resource.string("Type", item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")
+            resource.written("Properties", properties.finished())
+            return WrittenEntry(key: item.logicalID, value: resource.finished()) {
+                .object([
+                    .init("Type", .string(item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
+                    .init("Properties", rule(item.rule, ingress: item.ingress, standalone: item.owner, reference: reference)),
+                ])
+            }
+        }
+    }
+
+    /// Ports (for icmp: type and code) mean something for tcp, udp and icmp only.
+    static func hasPorts(_ rule: SecurityGroupRule) -> Bool { rule.proto == "tcp" || rule.proto == "udp" || rule.proto == "icmp" }
+
+    /// A rule's description: its direction and peer.
+    func description(_ rule: SecurityGroupRule, ingress: Bool) -> String {
+        let peer: String
+        switch rule.peer {
+        case .ipv4(let cidr): peer = rule.isSentinel ? "no egress" : cidr
+        case .ipv6(let cidr): peer = cidr
+        case .group(let group): peer = groups[group].identity.map { "identity \(identities[$0].name)" } ?? "segment \(groups[group].segment ?? "")"
+        }
+        return awsText("palisade: \(ingress ? "from" : "to") \(peer)")
+    }
+
     func rule(_ rule: SecurityGroupRule, ingress: Bool, standalone owner: Int?, reference: GroupReference) -> StructuredValue {
         var entries: [StructuredValue.Entry] = []
         if let owner { entries.append(.init("GroupId", reference(owner))) }
         entries.append(.init("IpProtocol", .string(rule.proto)))
-        // Ports (for icmp: type and code) mean something for tcp, udp and icmp only.
-        if ["tcp", "udp", "icmp"].contains(rule.proto) {
+        if Self.hasPorts(rule) {
             entries.append(.init("FromPort", .int(rule.fromPort)))
             entries.append(.init("ToPort", .int(rule.toPort)))
         }
-        let description: String
         switch rule.peer {
-        case .ipv4(let cidr):
-            entries.append(.init("CidrIp", .string(cidr)))
-            description = rule.isSentinel ? "no egress" : cidr
-        case .ipv6(let cidr):
-            entries.append(.init("CidrIpv6", .string(cidr)))
-            description = cidr
-        case .group(let group):
-            entries.append(.init(ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", reference(group)))
-            description = groups[group].identity.map { "identity \(identities[$0].name)" } ?? "segment \(groups[group].segment ?? "")"
+        case .ipv4(let cidr): entries.append(.init("CidrIp", .string(cidr)))
+        case .ipv6(let cidr): entries.append(.init("CidrIpv6", .string(cidr)))
+        case .group(let group): entries.append(.init(ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", reference(group)))
         }
-        entries.append(.init("Description", .string(awsText("palisade: \(ingress ? "from" : "to") \(description)"))))
+        entries.append(.init("Description", .string(description(rule, ingress: ingress))))
         return .object(entries)
     }
 

@@ -17,41 +17,67 @@ public struct AzureBackend: Backend {
         // without parsing them again.
         let planned = try AzureReader(policy: policy, files: files).groupedRelation(of: plan)
         let (widened, narrowed) = identityGaps(planned: planned, intent: policy.intent)
-        // Whether a workload's identity had its peers fitted to the groups an NSG's rules may name.
-        let fitted = { (site: ConnectionGapSite, fit: AzurePlan.Fit) in
-            site.part == .betweenWorkloads && site.workloads.contains { plan.firewall.identityOf[$0].flatMap { plan.fits[$0] } == fit }
+        // Whether a workload's identity had its peers fitted to the groups an NSG's rules may
+        // name, by workload index (no dictionary asked per gap).
+        let fitOf = plan.firewall.identityAt.map { $0 >= 0 ? plan.fits[$0] : nil }
+        let fitted = { (site: ConnectionGapSite, fit: AzurePlan.Fit) -> Bool in
+            func has(_ id: WorkloadID?) -> Bool { id.map { $0.index >= 0 && $0.index < fitOf.count && fitOf[$0.index] == fit } ?? false }
+            return site.part == .betweenWorkloads && (has(site.source) || has(site.destination))
         }
+        // A reason depends on a few facts of its connection only: each combination is
+        // joined once, whatever the number of connections that show it.
+        var known: [Int: String] = [:]
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .azure) { site in
-            // Each cause is named only where this connection shows it.
+            // Each cause is named only where this connection shows it; bit i: cause i of `reason`.
+            let causes: Int
             switch site.kind {
             case .widened:
-                return joinedCauses(
-                    [
-                        site.part == .egress && site.asksNames
-                            ? "NSGs match addresses, not names: a dns: destination opens every address on its ports" : nil,
-                        site.sharesIdentity ? "workloads sharing a service identity share its application security group" : nil,
-                        site.asks(.sctp) ? "SCTP can only be allowed as any protocol on its ports" : nil,
-                        fitted(site, .merged)
-                            ? "an NSG's rules name at most \(AzurePlan.groupsPerNSG) application security groups: peers share a merged group on the union of "
-                                + "their ports" : nil,
-                    ],
-                    otherwise: "the NSG rules allow more than the intent here")
-            case .narrowed:
-                return "with gaps: narrow, "
-                    + joinedCauses(
-                        [
-                            site.peers.dns.isEmpty ? nil : "dns: names are dropped (NSGs match addresses, not names)",
-                            site.carries(.sctp) ? "SCTP is dropped (an NSG has no SCTP protocol)" : nil,
-                            fitted(site, .dropped)
-                                ? "peers beyond the \(AzurePlan.groupsPerNSG) application security groups an NSG's rules may name are dropped" : nil,
-                        ],
-                        otherwise: "what an NSG cannot express exactly is dropped")
-            default:
-                return ""
+                causes =
+                    (site.part == .egress && site.asksNames ? 1 : 0) | (site.sharesIdentity ? 2 : 0) | (site.asks(.sctp) ? 4 : 0)
+                    | (fitted(site, .merged) ? 8 : 0)
+            case .narrowed: causes = (site.peers.dns.isEmpty ? 0 : 1) | (site.carries(.sctp) ? 2 : 0) | (fitted(site, .dropped) ? 4 : 0)
+            default: return ""
             }
+            let key = causes << 1 | (site.kind == .widened ? 1 : 0)
+            if let reason = known[key] { return reason }
+            let reason = Self.reason(site.kind, causes)
+            known[key] = reason
+            return reason
         }
         gaps += unenforcedControls(policy, target: .azure, why: "network security groups filter traffic only")
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
+    }
+
+    /// The reason of a gap from the causes its connection shows (bit i: cause i): for widened
+    /// connections a `dns:` destination, a shared identity, SCTP, merged peers; for narrowed
+    /// ones `dns:` names, SCTP, dropped peers.
+    static func reason(_ kind: Gap.Kind, _ causes: Int) -> String {
+        func cause(_ bit: Int, _ text: String) -> String? { causes & 1 << bit != 0 ? text : nil }
+        switch kind {
+        case .widened:
+            return joinedCauses(
+                [
+                    cause(0, "NSGs match addresses, not names: a dns: destination opens every address on its ports"),
+                    cause(1, "workloads sharing a service identity share its application security group"),
+                    cause(2, "SCTP can only be allowed as any protocol on its ports"),
+                    cause(
+                        3,
+                        "an NSG's rules name at most \(AzurePlan.groupsPerNSG) application security groups: peers share a merged group on the union of "
+                            + "their ports"),
+                ],
+                otherwise: "the NSG rules allow more than the intent here")
+        case .narrowed:
+            return "with gaps: narrow, "
+                + joinedCauses(
+                    [
+                        cause(0, "dns: names are dropped (NSGs match addresses, not names)"),
+                        cause(1, "SCTP is dropped (an NSG has no SCTP protocol)"),
+                        cause(2, "peers beyond the \(AzurePlan.groupsPerNSG) application security groups an NSG's rules may name are dropped"),
+                    ],
+                    otherwise: "what an NSG cannot express exactly is dropped")
+        default:
+            return ""
+        }
     }
 
     public func rules(_ files: [OutputFile], policy: Policy, from: Endpoints, to: Endpoints, ports: PortSet) throws -> [String] {

@@ -15,6 +15,8 @@ struct FirewallPlan {
     var identities: [Identity] = []
     /// Index into `identities` of each workload's identity.
     var identityOf: [WorkloadID: Int] = [:]
+    /// The same by workload index (-1 for none): a look-up without hashing.
+    var identityAt: [Int] = []
     /// Between identities: ports by (source, destination) index.
     var between: [Pair: PortSet] = [:]
     /// External peers into each identity, and out of it, after `dns:` handling.
@@ -32,13 +34,17 @@ struct FirewallPlan {
         var byIdentity: [IdentityID: [Workload]] = [:]
         for workload in policy.workloads { byIdentity[workload.identity, default: []].append(workload) }
         let ids = byIdentity.keys.sorted()
+        identityAt = [Int](repeating: -1, count: policy.workloads.count)
         for (index, id) in ids.enumerated() {
             let workloads = byIdentity[id] ?? []
             identities.append(
                 Identity(
                     name: policy.identity(id).name, workloads: workloads.map(\.id),
                     segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
-            for workload in workloads { identityOf[workload.id] = index }
+            for workload in workloads {
+                identityOf[workload.id] = index
+                if workload.id.index < identityAt.count { identityAt[workload.id.index] = index }
+            }
         }
         // Every workload has an identity, so every lookup below finds one.
         for (pair, ports) in policy.intent.betweenWorkloads {

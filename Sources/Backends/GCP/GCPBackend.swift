@@ -19,13 +19,16 @@ public struct GCPBackend: Backend {
         // The ports each service account sends to other workloads, which its rule towards the
         // internal ranges opens.
         let sentInside = plan.firewall.between.reduce(into: [Int: PortSet]()) { $0[$1.key.source, default: PortSet()].formUnion($1.value) }
+        // Captured alone: the closure copies nothing of the plan.
+        let identityAt = plan.firewall.identityAt
         let shared = "workloads sharing a service identity share its service account"
         let otherwise = "the firewall rules allow more than the intent here"
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .gcp) { site in
             // Each cause is named only where this connection shows it; between workloads only a
             // shared identity can be (one reason per pair of a large estate, so no lists built).
             if site.kind == .widened, site.part == .betweenWorkloads { return site.sharesIdentity ? shared : otherwise }
-            let sent = site.source.flatMap { plan.firewall.identityOf[$0] }.flatMap { sentInside[$0] } ?? PortSet()
+            let identity = site.source.flatMap { $0.index >= 0 && $0.index < identityAt.count ? identityAt[$0.index] : nil } ?? -1
+            let sent = sentInside[identity] ?? PortSet()
             switch site.kind {
             case .widened:
                 return joinedCauses(

@@ -8,8 +8,41 @@ struct GCPEmitter {
     /// The one file of a policy.
     static let file = "firewall-rules.json"
 
+    /// The rules written one by one without their trees: the same bytes as `treeFile`.
     func file() -> OutputFile {
+        var out: [UInt8] = []
+        JSONWriter.appendArray(plan.rules.map(Self.written), at: 0, to: &out)
+        out.append(UInt8(ascii: "\n"))
+        return OutputFile(path: Self.file, contents: String(decoding: out, as: UTF8.self))
+    }
+
+    /// The file from the rules' trees (`json`): the reference `file` is tested against.
+    func treeFile() -> OutputFile {
         OutputFile(path: Self.file, contents: JSONWriter.write(.array(plan.rules.map(Self.json))))
+    }
+
+    /// A rule's bytes as `JSONWriter` writes `json(rule)` as an item of the file's array.
+    static func written(_ rule: GCPPlan.Rule) -> [UInt8] {
+        var entries = JSONWriter.ObjectWriter(at: 2)
+        entries.string("name", rule.name)
+        entries.string("description", rule.description)
+        entries.string("network", rule.network)
+        entries.string("direction", rule.direction.rawValue)
+        entries.int("priority", rule.priority)
+        if !rule.sourceRanges.isEmpty { entries.strings("sourceRanges", rule.sourceRanges) }
+        if !rule.destinationRanges.isEmpty { entries.strings("destinationRanges", rule.destinationRanges) }
+        if !rule.sourceServiceAccounts.isEmpty { entries.strings("sourceServiceAccounts", rule.sourceServiceAccounts) }
+        if !rule.targetServiceAccounts.isEmpty { entries.strings("targetServiceAccounts", rule.targetServiceAccounts) }
+        let matches = rule.matches.map { match in
+            var fields = JSONWriter.ObjectWriter(at: 6)
+            fields.string("IPProtocol", match.proto.name)
+            if !match.ports.isEmpty { fields.strings("ports", match.ports) }
+            return fields.finished()
+        }
+        var list: [UInt8] = []
+        JSONWriter.appendArray(matches, at: 4, to: &list)
+        entries.written(rule.action == .allow ? "allowed" : "denied", list)
+        return entries.finished()
     }
 
     static func json(_ rule: GCPPlan.Rule) -> StructuredValue {
