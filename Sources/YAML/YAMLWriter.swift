@@ -319,8 +319,16 @@ enum BlockWriter {
 
     fileprivate static func lineStart(_ indent: Int, into out: inout [UInt8]) {
         out.append(newline)
-        out.append(contentsOf: repeatElement(space, count: indent))
+        // Indentation from a line of spaces (a copy), not space by space.
+        var rest = indent
+        while rest > 0 {
+            let count = min(rest, spaces.count)
+            out.append(contentsOf: spaces[..<count])
+            rest -= count
+        }
     }
+
+    private static let spaces = [UInt8](repeating: space, count: 64)
 
     /// A mapping whose keys start at column `indent`; `inline` when the first key follows a
     /// sequence's `- ` on the current line.

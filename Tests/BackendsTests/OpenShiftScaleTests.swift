@@ -239,10 +239,12 @@ import YAML
                 item.namespace = names.randomElement(using: &rng)!
                 try tree.append(emitter.networkPolicy(item))
                 var built = false
-                try direct.append(writing: { emitter.networkPolicy(item, into: &$0) }) {
-                    built = true
-                    return emitter.networkPolicy(item)
-                }
+                try direct.append(
+                    writing: { emitter.networkPolicy(item, into: &$0) },
+                    otherwise: {
+                        built = true
+                        return emitter.networkPolicy(item)
+                    })
                 #expect(built == [item.name, item.namespace].contains { $0 == "a: b" || $0 == "ünï" })
             }
             for workload in policy.workloads {
@@ -253,9 +255,31 @@ import YAML
                 }
                 let service = OpenShiftPlan.Service(workload: workload, namespace: names.randomElement(using: &rng)!, ports: ports)
                 try tree.append(emitter.service(service))
-                try direct.append(writing: { emitter.service(service, into: &$0) }) { emitter.service(service) }
+                try direct.append(writing: { emitter.service(service, into: &$0) }, otherwise: { emitter.service(service) })
             }
             #expect(try direct.text() == tree.text())
+        }
+    }
+
+    /// Deployments of random specs (every runtime control, secrets, writable paths) written
+    /// directly give the bytes of their trees, without building the tree.
+    @Test func directlyWrittenDeploymentsAreTheirTreesBytes() throws {
+        try forRandomSpecs(seed: 67, count: 20) { policy, _ in
+            let emitter = OpenShiftEmitter(plan: try OpenShiftPlan(policy: policy, options: backend.options(of: policy)))
+            for deployment in emitter.plan.deployments {
+                var tree = YAMLWriter.Stream()
+                var direct = YAMLWriter.Stream()
+                try tree.append(emitter.deployment(deployment))
+                var built = false
+                try direct.append(
+                    writing: { emitter.deployment(deployment, into: &$0) },
+                    otherwise: {
+                        built = true
+                        return emitter.deployment(deployment)
+                    })
+                #expect(try direct.text() == tree.text())
+                #expect(!built)
+            }
         }
     }
 

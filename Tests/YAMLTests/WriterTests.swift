@@ -163,13 +163,15 @@ import Testing
             var direct = YAMLWriter.Stream(header: ["h"])
             for document in documents {
                 var built = false
-                try direct.append(writing: { out in
-                    // A root that is no mapping writes nothing: the tree goes through libyaml.
-                    if case .object(let entries) = document { Self.replay(entries, into: &out) }
-                }) {
-                    built = true
-                    return document
-                }
+                try direct.append(
+                    writing: { out in
+                        // A root that is no mapping writes nothing: the tree goes through libyaml.
+                        if case .object(let entries) = document { Self.replay(entries, into: &out) }
+                    },
+                    otherwise: {
+                        built = true
+                        return document
+                    })
                 var bytes: [UInt8] = []
                 #expect(built != BlockWriter.document(document, into: &bytes), "\(document)")
             }

@@ -341,10 +341,15 @@ struct ClusterNetwork {
         /// The positions of the pods in `namespaces` (nil: any) that `selector` matches, ascending.
         func pods(matching selector: LabelSelector, in namespaces: [String]?, _ network: ClusterNetwork) -> [Int] {
             if let (key, value) = selector.labels.min(by: { postings[$0.key]?[$0.value]?.count ?? 0 < postings[$1.key]?[$1.value]?.count ?? 0 }) {
-                let allowed = namespaces.map(Set.init)
+                // One namespace (nearly always) is compared, not hashed into a set; a selector of
+                // one label is the posting list itself.
+                let only = namespaces?.count == 1 ? namespaces?.first : nil
+                let allowed = only == nil ? namespaces.map(Set.init) : nil
+                let posted = selector.labels.count == 1 && selector.valuesIn.isEmpty
                 return (postings[key]?[value] ?? []).filter { position in
                     let pod = network.pods[position]
-                    return allowed?.contains(pod.namespace) ?? true && selector.matches(pod.labels)
+                    let inNamespace = only.map { $0 == pod.namespace } ?? allowed?.contains(pod.namespace) ?? true
+                    return inNamespace && (posted || selector.matches(pod.labels))
                 }
             }
             guard let namespaces else { return Array(network.pods.indices) }
@@ -433,15 +438,17 @@ struct ClusterNetwork {
                 let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
                 contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
             case .pods(let namespaces, let selector):
-                let key = PeerKey(peer: peer, namespace: namespaces == nil ? namespace : "")
-                let matched: [Int]
-                if let known = peers[key] {
-                    matched = known
-                } else {
-                    matched = index.pods(namespaces, selector, policyNamespace: namespace, self).filter { !pods[$0].hostNetwork }
-                    peers[key] = matched
+                // One hash of the key whether it is known or not: the entry is looked up once
+                // and filled in place.
+                func matched(_ known: inout [Int]?) -> [Int] {
+                    if let known { return known }
+                    let matched = index.pods(namespaces, selector, policyNamespace: namespace, self).filter { !pods[$0].hostNetwork }
+                    known = matched
+                    return matched
                 }
-                for position in matched { result.workloads[pods[position].workload, default: PortSet()].formUnion(ports) }
+                for position in matched(&peers[PeerKey(peer: peer, namespace: namespaces == nil ? namespace : "")]) {
+                    result.workloads[pods[position].workload, default: PortSet()].formUnion(ports)
+                }
             }
         }
     }

@@ -77,7 +77,7 @@ final class OpenShiftEmitter {
             for item in bindings[namespace] ?? [] { try body(binding(item)) }
             for item in policies[namespace] ?? [] { try direct({ networkPolicy(item, into: &$0) }, { self.networkPolicy(item) }) }
             for item in firewalls[namespace] ?? [] { try body(egressFirewall(item)) }
-            for item in deployments[namespace] ?? [] { try body(deployment(item)) }
+            for item in deployments[namespace] ?? [] { try direct({ deployment(item, into: &$0) }, { self.deployment(item) }) }
             for item in services[namespace] ?? [] { try direct({ service(item, into: &$0) }, { self.service(item) }) }
             for item in balancers[namespace] ?? [] { try body(loadBalancer(item)) }
             for item in routes[namespace] ?? [] { try body(route(item)) }
@@ -227,13 +227,18 @@ final class OpenShiftEmitter {
         }
     }
 
-    /// `header(apiVersion, kind, name, namespace:)` (without labels or annotations) written directly.
-    func header(_ apiVersion: String, _ kind: String, _ name: String, namespace: String?, into out: inout YAMLWriter.Block) {
+    /// `header(apiVersion, kind, name, namespace:)` written directly, `metadata` ending with
+    /// what `rest` writes (labels, annotations).
+    func header(
+        _ apiVersion: String, _ kind: String, _ name: String, namespace: String?, into out: inout YAMLWriter.Block,
+        rest: (inout YAMLWriter.Block) -> Void = { _ in }
+    ) {
         out.string("apiVersion", apiVersion)
         out.string("kind", kind)
         out.mapping("metadata") { out in
             out.string("name", name)
             if let namespace { out.string("namespace", namespace) }
+            rest(&out)
         }
     }
 
@@ -361,6 +366,40 @@ final class OpenShiftEmitter {
                             ])),
                     ]))
             ])
+    }
+
+    /// `deployment(deployment)` written directly; the container's parts and the volumes
+    /// (small, and only some workloads have them) as their trees.
+    func deployment(_ deployment: OpenShiftPlan.Deployment, into out: inout YAMLWriter.Block) {
+        let workload = deployment.workload
+        let security = deployment.security
+        header("apps/v1", "Deployment", workload.name, namespace: deployment.namespace, into: &out) { out in
+            if !deployment.labels.isEmpty { out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+        }
+        out.mapping("spec") { out in
+            out.int("replicas", workload.replicas)
+            out.mapping("selector") { out in out.mapping("matchLabels") { $0.string(OpenShiftPlan.workloadLabel, workload.name) } }
+            out.mapping("template") { out in
+                out.mapping("metadata") { out in out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+                out.mapping("spec") { out in
+                    out.string("serviceAccountName", deployment.serviceAccount)
+                    out.bool("automountServiceAccountToken", false)
+                    if security.hostNetwork { out.bool("hostNetwork", true) }
+                    if security.hostPID { out.bool("hostPID", true) }
+                    if security.hostIPC { out.bool("hostIPC", true) }
+                    let podContext = podContext(security)
+                    if !podContext.isEmpty { out.entry("securityContext", .object(podContext)) }
+                    let (mounts, volumes) = self.volumes(workload)
+                    out.sequence("containers") { out in
+                        out.itemMapping { out in
+                            for entry in container(workload, securityContext: containerContext(security)) { out.entry(entry.key, entry.value) }
+                            if !mounts.isEmpty { out.entry("volumeMounts", .array(mounts)) }
+                        }
+                    }
+                    if !volumes.isEmpty { out.entry("volumes", .array(volumes)) }
+                }
+            }
+        }
     }
 
     /// The pod's security context: its user and seccomp profile.
