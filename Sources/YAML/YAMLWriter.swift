@@ -419,7 +419,10 @@ enum BlockWriter {
     /// sexagesimals (a digit or `.` first, after an optional sign, then only their characters).
     static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return true }
-        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.elementsEqual(bytes) }) { return true }
+        // Lengths first: most keys that start like a word (`name`, `type`) are no word.
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) {
+            return true
+        }
         var start = 0
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { start = 1 }
         let count = bytes.count - start
