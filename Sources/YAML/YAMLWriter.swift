@@ -102,9 +102,144 @@ extension YAMLWriter {
             bytes += try libYAMLBytes([document])
         }
 
+        /// A document written by `write` straight into the stream's bytes (see `Block`), the
+        /// bytes `append(document())` gives; when `write` meets a key or scalar the direct path
+        /// does not take (or writes no key at all), the document is built by `document` and
+        /// appended as a tree instead.
+        public mutating func append(writing write: (inout Block) -> Void, otherwise document: () -> StructuredValue) throws {
+            let start = bytes.count
+            var block = Block()
+            swap(&block.out, &bytes)
+            block.out += "---".utf8
+            let mark = block.out.count
+            write(&block)
+            let written = block.ok && block.out.count > mark
+            block.out.append(BlockWriter.newline)
+            swap(&block.out, &bytes)
+            if written {
+                count += 1
+                return
+            }
+            bytes.removeSubrange(start...)
+            try append(document())
+        }
+
         public func text() throws -> String {
             guard count > 0 else { return try writeWithLibYAML([], header: header) }
             return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
+
+extension YAMLWriter {
+    /// One document's block-style text written key by key, with the bytes `BlockWriter` writes
+    /// for the tree the same calls describe: `string`, `int`, `bool` and `entry` write a key and
+    /// its value; `mapping` and `sequence` a key whose value the body writes (an empty one is
+    /// written `{}` or `[]`); inside a sequence, `item` and `itemMapping` write its items. A
+    /// key or scalar the direct path does not write clears `ok`, and the caller writes the tree.
+    public struct Block {
+        fileprivate var out: [UInt8] = []
+        fileprivate var indent = 0
+        /// The next key or item follows a sequence's `- ` on the current line.
+        fileprivate var inline = false
+        public fileprivate(set) var ok = true
+
+        fileprivate init() {}
+
+        private mutating func key(_ key: String) {
+            if inline { inline = false } else { BlockWriter.lineStart(indent, into: &out) }
+            guard key.utf8.count <= 128, BlockWriter.scalar(key, into: &out) else {
+                ok = false
+                return
+            }
+            out.append(UInt8(ascii: ":"))
+        }
+
+        /// `key: value`, the value plain or double-quoted as `BlockWriter` decides.
+        public mutating func string(_ key: String, _ value: String) {
+            self.key(key)
+            out.append(BlockWriter.space)
+            if !BlockWriter.scalar(value, into: &out) { ok = false }
+        }
+
+        public mutating func int(_ key: String, _ value: Int) {
+            self.key(key)
+            out.append(BlockWriter.space)
+            out += String(value).utf8
+        }
+
+        public mutating func bool(_ key: String, _ value: Bool) {
+            self.key(key)
+            out += (value ? " true" : " false").utf8
+        }
+
+        /// `key` and any value, written as `BlockWriter` writes it.
+        public mutating func entry(_ key: String, _ value: StructuredValue) {
+            let wasInline = inline
+            inline = false
+            if !BlockWriter.mapping(CollectionOfOne(StructuredValue.Entry(key, value)), indent: indent, inline: wasInline, into: &out) { ok = false }
+        }
+
+        /// `key:` and the mapping `body` writes (`{}` when it writes nothing).
+        public mutating func mapping(_ key: String, _ body: (inout Block) -> Void) {
+            self.key(key)
+            let mark = out.count
+            indent += 2
+            body(&self)
+            indent -= 2
+            if out.count == mark { out += " {}".utf8 }
+        }
+
+        /// `key:` and the sequence `body` writes with `item`s, its dashes at the key's column
+        /// (`[]` when it writes none).
+        public mutating func sequence(_ key: String, _ body: (inout Block) -> Void) {
+            self.key(key)
+            let mark = out.count
+            body(&self)
+            if out.count == mark { out += " []".utf8 }
+        }
+
+        private mutating func dash() {
+            if inline { inline = false } else { BlockWriter.lineStart(indent, into: &out) }
+            out.append(UInt8(ascii: "-"))
+            out.append(BlockWriter.space)
+        }
+
+        /// A string item of the sequence being written.
+        public mutating func item(_ value: String) {
+            dash()
+            if !BlockWriter.scalar(value, into: &out) { ok = false }
+        }
+
+        /// Any item, written as `BlockWriter` writes it.
+        public mutating func item(_ value: StructuredValue) {
+            let wasInline = inline
+            inline = false
+            if !BlockWriter.sequence(CollectionOfOne(value), indent: indent, inline: wasInline, into: &out) { ok = false }
+        }
+
+        /// A mapping item, its first key after the dash (`{}` when `body` writes nothing).
+        public mutating func itemMapping(_ body: (inout Block) -> Void) {
+            dash()
+            let mark = out.count
+            indent += 2
+            inline = true
+            body(&self)
+            inline = false
+            indent -= 2
+            if out.count == mark { out += "{}".utf8 }
+        }
+
+        /// A sequence item, its first item after the dash (`[]` when `body` writes none).
+        public mutating func itemSequence(_ body: (inout Block) -> Void) {
+            dash()
+            let mark = out.count
+            indent += 2
+            inline = true
+            body(&self)
+            inline = false
+            indent -= 2
+            if out.count == mark { out += "[]".utf8 }
         }
     }
 }
@@ -179,17 +314,25 @@ enum BlockWriter {
         return true
     }
 
-    private static let newline = UInt8(ascii: "\n")
-    private static let space = UInt8(ascii: " ")
+    fileprivate static let newline = UInt8(ascii: "\n")
+    fileprivate static let space = UInt8(ascii: " ")
 
-    private static func lineStart(_ indent: Int, into out: inout [UInt8]) {
+    fileprivate static func lineStart(_ indent: Int, into out: inout [UInt8]) {
         out.append(newline)
-        out.append(contentsOf: repeatElement(space, count: indent))
+        // Indentation from a line of spaces (a copy), not space by space.
+        var rest = indent
+        while rest > 0 {
+            let count = min(rest, spaces.count)
+            out.append(contentsOf: spaces[..<count])
+            rest -= count
+        }
     }
+
+    private static let spaces = [UInt8](repeating: space, count: 64)
 
     /// A mapping whose keys start at column `indent`; `inline` when the first key follows a
     /// sequence's `- ` on the current line.
-    private static func mapping(_ entries: [StructuredValue.Entry], indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
+    fileprivate static func mapping(_ entries: some Collection<StructuredValue.Entry>, indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
         for (position, entry) in entries.enumerated() {
             if position > 0 || !inline { lineStart(indent, into: &out) }
             // libyaml writes a key of more than 128 bytes as a complex key (`? `).
@@ -209,7 +352,7 @@ enum BlockWriter {
         return true
     }
 
-    private static func sequence(_ items: [StructuredValue], indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
+    fileprivate static func sequence(_ items: some Collection<StructuredValue>, indent: Int, inline: Bool, into out: inout [UInt8]) -> Bool {
         for (position, item) in items.enumerated() {
             if position > 0 || !inline { lineStart(indent, into: &out) }
             out.append(UInt8(ascii: "-"))
@@ -242,7 +385,7 @@ enum BlockWriter {
 
     /// A string scalar: double-quoted when a plain one would read back as another type
     /// (`plainScalarIsAmbiguous`, decided here on the bytes), else plain.
-    private static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
+    fileprivate static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
         if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }) { return written }
         var text = text
         return text.withUTF8 { bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }
@@ -276,7 +419,10 @@ enum BlockWriter {
     /// sexagesimals (a digit or `.` first, after an optional sign, then only their characters).
     static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return true }
-        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.elementsEqual(bytes) }) { return true }
+        // Lengths first: most keys that start like a word (`name`, `type`) are no word.
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) {
+            return true
+        }
         var start = 0
         if first == UInt8(ascii: "+") || first == UInt8(ascii: "-") { start = 1 }
         let count = bytes.count - start

@@ -223,6 +223,66 @@ import YAML
         }
     }
 
+    /// NetworkPolicies and Services written directly into the stream give the bytes of their
+    /// trees: random rules, peers, ports and selectors, names that must be quoted (`yes`,
+    /// `0755`) and names only libyaml writes (the tree is built for those alone).
+    @Test func directlyWrittenDocumentsAreTheirTreesBytes() throws {
+        let (policy, plan) = try plan(Self.profiles)
+        let emitter = OpenShiftEmitter(plan: plan)
+        var rng = SeededGenerator(seed: 61)
+        let names = ["web", "yes", "0755", "on", "a: b", "ünï", "x-1", "1.5"]
+        for _ in 0..<200 {
+            var tree = YAMLWriter.Stream(header: ["h"])
+            var direct = YAMLWriter.Stream(header: ["h"])
+            for var item in Self.randomNetwork(&rng).policies {
+                item.name = names.randomElement(using: &rng)!
+                item.namespace = names.randomElement(using: &rng)!
+                try tree.append(emitter.networkPolicy(item))
+                var built = false
+                try direct.append(
+                    writing: { emitter.networkPolicy(item, into: &$0) },
+                    otherwise: {
+                        built = true
+                        return emitter.networkPolicy(item)
+                    })
+                #expect(built == [item.name, item.namespace].contains { $0 == "a: b" || $0 == "ünï" })
+            }
+            for workload in policy.workloads {
+                let protocols: [TransportProtocol] = [.tcp, .udp, .sctp]
+                let ports = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
+                    let port = Int.random(in: 1...65535, using: &rng)
+                    return PortRange(protocols.randomElement(using: &rng)!, port, port)
+                }
+                let service = OpenShiftPlan.Service(workload: workload, namespace: names.randomElement(using: &rng)!, ports: ports)
+                try tree.append(emitter.service(service))
+                try direct.append(writing: { emitter.service(service, into: &$0) }, otherwise: { emitter.service(service) })
+            }
+            #expect(try direct.text() == tree.text())
+        }
+    }
+
+    /// Deployments of random specs (every runtime control, secrets, writable paths) written
+    /// directly give the bytes of their trees, without building the tree.
+    @Test func directlyWrittenDeploymentsAreTheirTreesBytes() throws {
+        try forRandomSpecs(seed: 67, count: 20) { policy, _ in
+            let emitter = OpenShiftEmitter(plan: try OpenShiftPlan(policy: policy, options: backend.options(of: policy)))
+            for deployment in emitter.plan.deployments {
+                var tree = YAMLWriter.Stream()
+                var direct = YAMLWriter.Stream()
+                try tree.append(emitter.deployment(deployment))
+                var built = false
+                try direct.append(
+                    writing: { emitter.deployment(deployment, into: &$0) },
+                    otherwise: {
+                        built = true
+                        return emitter.deployment(deployment)
+                    })
+                #expect(try direct.text() == tree.text())
+                #expect(!built)
+            }
+        }
+    }
+
     /// Pods of a namespace that let out the same addresses share one EgressFirewall
     /// intersection; each pod still gets what its own egress and the firewall allow.
     @Test func podsThatLetOutTheSameAddressesShareTheFirewallsIntersection() {

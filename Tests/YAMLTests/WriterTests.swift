@@ -88,9 +88,9 @@ import Testing
 
 @Suite struct DirectWriterTests {
     /// Random streams of documents, with scalars libyaml writes plain, quoted or escaped, long
-    /// keys and empty collections: the writer gives libyaml's bytes whichever path a document takes.
-    @Test func directDocumentsAreLibYAMLsBytes() throws {
-        var rng = SeededGenerator(seed: 7)
+    /// keys and empty collections.
+    static func randomStreams(seed: UInt64, count: Int) -> [[StructuredValue]] {
+        var rng = SeededGenerator(seed: seed)
         let words = [
             "web", "10.0.0.0/8", "::/0", "fd00::/64", "a b", "a  b", "a: b", "a:b", "a:", ":a", "-a", "- a", "-", "?x", "? x", "#x", "a #b", "a#b",
             "---x", "...", "..x", "x---", "yes", "on", "", "1", "-2", "0755", "1.5", " lead", "trail ", "tab\there", "line\nbreak", "quote\"s",
@@ -111,17 +111,72 @@ import Testing
         func object(_ depth: Int) -> StructuredValue {
             .object((0..<Int.random(in: 1...4, using: &rng)).map { _ in .init(words.randomElement(using: &rng)!, value(depth)) })
         }
-        for _ in 0..<600 {
-            var documents: [StructuredValue] = []
-            for _ in 0..<Int.random(in: 0...3, using: &rng) {
+        return (0..<count).map { _ in
+            (0..<Int.random(in: 0...3, using: &rng)).map { _ in
                 // Mostly documents the direct path takes; sometimes a root it leaves to libyaml.
-                documents.append(Int.random(in: 0...9, using: &rng) == 0 ? value(3) : object(0))
+                Int.random(in: 0...9, using: &rng) == 0 ? value(3) : object(0)
             }
+        }
+    }
+
+    /// The writer gives libyaml's bytes whichever path a document takes.
+    @Test func directDocumentsAreLibYAMLsBytes() throws {
+        for documents in Self.randomStreams(seed: 7, count: 600) {
             #expect(try YAMLWriter.write(documents, header: ["h"]) == YAMLWriter.writeWithLibYAML(documents, header: ["h"]))
         }
         // Safe words only: the direct path writes these documents itself.
         var bytes: [UInt8] = []
         #expect(BlockWriter.document(.object(["a": .array([.object(["b": .string("yes"), "c": .array([.int(1), .array([])])])])]), into: &bytes))
+    }
+
+    /// A tree's calls to `YAMLWriter.Block`, as a direct writer makes them: every kind of
+    /// value through its own call (`string`, `int`, `bool`, `mapping`, `sequence`, `item`,
+    /// `itemMapping`, `itemSequence`), the rest through `entry`.
+    static func replay(_ entries: [StructuredValue.Entry], into out: inout YAMLWriter.Block) {
+        for entry in entries {
+            switch entry.value {
+            case .string(let text): out.string(entry.key, text)
+            case .int(let number): out.int(entry.key, number)
+            case .bool(let flag): out.bool(entry.key, flag)
+            case .object(let inner): out.mapping(entry.key) { replay(inner, into: &$0) }
+            case .array(let items): out.sequence(entry.key) { replay(items: items, into: &$0) }
+            default: out.entry(entry.key, entry.value)
+            }
+        }
+    }
+
+    static func replay(items: [StructuredValue], into out: inout YAMLWriter.Block) {
+        for item in items {
+            switch item {
+            case .string(let text): out.item(text)
+            case .object(let inner): out.itemMapping { replay(inner, into: &$0) }
+            case .array(let inner): out.itemSequence { replay(items: inner, into: &$0) }
+            default: out.item(item)
+            }
+        }
+    }
+
+    /// Documents written through `YAMLWriter.Block` give the bytes of their trees, and the tree
+    /// is built only for a document the direct path does not write.
+    @Test func blockWritesTheTreesBytes() throws {
+        for documents in Self.randomStreams(seed: 19, count: 600) {
+            var direct = YAMLWriter.Stream(header: ["h"])
+            for document in documents {
+                var built = false
+                try direct.append(
+                    writing: { out in
+                        // A root that is no mapping writes nothing: the tree goes through libyaml.
+                        if case .object(let entries) = document { Self.replay(entries, into: &out) }
+                    },
+                    otherwise: {
+                        built = true
+                        return document
+                    })
+                var bytes: [UInt8] = []
+                #expect(built != BlockWriter.document(document, into: &bytes), "\(document)")
+            }
+            #expect(try direct.text() == YAMLWriter.writeWithLibYAML(documents, header: ["h"]))
+        }
     }
 
     /// The writer's byte-level check quotes exactly what `plainScalarIsAmbiguous` quotes: every

@@ -341,10 +341,15 @@ struct ClusterNetwork {
         /// The positions of the pods in `namespaces` (nil: any) that `selector` matches, ascending.
         func pods(matching selector: LabelSelector, in namespaces: [String]?, _ network: ClusterNetwork) -> [Int] {
             if let (key, value) = selector.labels.min(by: { postings[$0.key]?[$0.value]?.count ?? 0 < postings[$1.key]?[$1.value]?.count ?? 0 }) {
-                let allowed = namespaces.map(Set.init)
+                // One namespace (nearly always) is compared, not hashed into a set; a selector of
+                // one label is the posting list itself.
+                let only = namespaces?.count == 1 ? namespaces?.first : nil
+                let allowed = only == nil ? namespaces.map(Set.init) : nil
+                let posted = selector.labels.count == 1 && selector.valuesIn.isEmpty
                 return (postings[key]?[value] ?? []).filter { position in
                     let pod = network.pods[position]
-                    return allowed?.contains(pod.namespace) ?? true && selector.matches(pod.labels)
+                    let inNamespace = only.map { $0 == pod.namespace } ?? allowed?.contains(pod.namespace) ?? true
+                    return inNamespace && (posted || selector.matches(pod.labels))
                 }
             }
             guard let namespaces else { return Array(network.pods.indices) }
@@ -384,37 +389,20 @@ struct ClusterNetwork {
         return (pods ?? .everything).matches(labels)
     }
 
-    /// What one set of rules allows; pods selected by the same policies share it.
+    /// What the rules of `direction` of the policies at `positions` allow; pods selected by
+    /// the same policies share it. The rules are read in place (no list of policy and rule
+    /// copies, whose retains dominated the relation's cost).
     func allowed(
-        _ rules: [(NetworkPolicy, PolicyRule)], index: Index, peers: inout [PeerKey: [Int]], externals: inout [[ContributionKey]: ExternalRules]
+        _ direction: Direction, policies positions: [Int], index: Index, peers: inout [PeerKey: [Int]],
+        externals: inout [[ContributionKey]: ExternalRules]
     ) -> Allowed {
         var result = Allowed()
         result.isolated = true
         var contributions: [ExternalRules.Contribution] = []
-        for (policy, rule) in rules {
-            let ports = rule.portSet
-            guard let entries = rule.peers else {
-                result.everyone.formUnion(ports)
-                contributions.append(.init(ports: ports, peers: .any, deny: false))
-                continue
-            }
-            if !rule.names.isEmpty { contributions.append(.init(ports: ports, peers: ExternalSet(dns: rule.names), deny: false)) }
-            for peer in entries {
-                switch peer {
-                case .block(let cidr, _):
-                    let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
-                    contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
-                case .pods(let namespaces, let selector):
-                    let key = PeerKey(peer: peer, namespace: namespaces == nil ? policy.namespace : "")
-                    let matched: [Int]
-                    if let known = peers[key] {
-                        matched = known
-                    } else {
-                        matched = index.pods(namespaces, selector, policyNamespace: policy.namespace, self).filter { !pods[$0].hostNetwork }
-                        peers[key] = matched
-                    }
-                    for position in matched { result.workloads[pods[position].workload, default: PortSet()].formUnion(ports) }
-                }
+        for position in positions {
+            guard let rules = direction == .ingress ? policies[position].ingress : policies[position].egress else { continue }
+            for rule in rules {
+                allow(rule, namespace: policies[position].namespace, index: index, peers: &peers, into: &result, contributions: &contributions)
             }
         }
         if !contributions.isEmpty {
@@ -429,6 +417,40 @@ struct ClusterNetwork {
             }
         }
         return result
+    }
+
+    /// What one rule of a policy in `namespace` adds to `result`: ports for everyone or for
+    /// the pods its peers match, and its external contributions.
+    private func allow(
+        _ rule: PolicyRule, namespace: String, index: Index, peers: inout [PeerKey: [Int]], into result: inout Allowed,
+        contributions: inout [ExternalRules.Contribution]
+    ) {
+        let ports = rule.portSet
+        guard let entries = rule.peers else {
+            result.everyone.formUnion(ports)
+            contributions.append(.init(ports: ports, peers: .any, deny: false))
+            return
+        }
+        if !rule.names.isEmpty { contributions.append(.init(ports: ports, peers: ExternalSet(dns: rule.names), deny: false)) }
+        for peer in entries {
+            switch peer {
+            case .block(let cidr, _):
+                let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
+                contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
+            case .pods(let namespaces, let selector):
+                // One hash of the key whether it is known or not: the entry is looked up once
+                // and filled in place.
+                func matched(_ known: inout [Int]?) -> [Int] {
+                    if let known { return known }
+                    let matched = index.pods(namespaces, selector, policyNamespace: namespace, self).filter { !pods[$0].hostNetwork }
+                    known = matched
+                    return matched
+                }
+                for position in matched(&peers[PeerKey(peer: peer, namespace: namespaces == nil ? namespace : "")]) {
+                    result.workloads[pods[position].workload, default: PortSet()].formUnion(ports)
+                }
+            }
+        }
     }
 
     /// An allowing contribution, as the key of its normalized rules.
@@ -469,7 +491,7 @@ struct ClusterNetwork {
                 result.append(allowed)
                 continue
             }
-            let allowed = allowed(rules(direction, policies: selecting) ?? [], index: index, peers: &peers, externals: &externals)
+            let allowed = allowed(direction, policies: selecting, index: index, peers: &peers, externals: &externals)
             known[selecting] = allowed
             result.append(allowed)
         }
@@ -540,6 +562,8 @@ struct ClusterNetwork {
             if !egress[position].everyone.isEmpty { egressEveryone.append(group.workload) }
             for destination in egress[position].workloads.keys { egressNames[destination, default: []].append(group.workload) }
         }
+        // Each pair a destination's ingress names is looked at once: room for them all up front.
+        relation.betweenWorkloads.reserveCapacity(ingress.reduce(0) { $0 + $1.workloads.count })
         for (position, group) in pods.enumerated() {
             let destination = group.workload
             var candidates = Array(ingress[position].workloads.keys)

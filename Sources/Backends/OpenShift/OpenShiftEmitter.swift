@@ -3,8 +3,12 @@ import YAML
 
 /// Writes an `OpenShiftPlan` as the documents of `manifests.yaml`, in the order `oc apply`
 /// needs them: namespaces and cluster-scoped SCCs first, then each namespace's objects.
-struct OpenShiftEmitter {
+/// A class: its methods and the closures that build documents share one reference to the
+/// plan instead of copying (and retaining) every list of it per call.
+final class OpenShiftEmitter {
     let plan: OpenShiftPlan
+
+    init(plan: OpenShiftPlan) { self.plan = plan }
 
     /// The one file of a policy.
     static let file = "manifests.yaml"
@@ -21,21 +25,33 @@ struct OpenShiftEmitter {
     }
 
     /// The documents written one by one under `header`: each document's tree lives only while
-    /// it is written, never all of them at once.
+    /// it is written, never all of them at once, and the NetworkPolicies and Services (most of
+    /// a large estate's documents) are written straight into the stream without a tree.
     func text(header: [String]) throws -> String {
         var stream = YAMLWriter.Stream(header: header)
-        try forEachDocument { try stream.append($0) }
+        try forEachDocument {
+            try stream.append($0)
+        } direct: {
+            try stream.append(writing: $0, otherwise: $1)
+        }
         return try stream.text()
     }
 
     func documents() -> [StructuredValue] {
         var documents: [StructuredValue] = []
-        forEachDocument { documents.append($0) }
+        forEachDocument {
+            documents.append($0)
+        } direct: {
+            documents.append($1())
+        }
         return documents
     }
 
-    /// Each document in order, built when `body` takes it.
-    func forEachDocument(_ body: (StructuredValue) throws -> Void) rethrows {
+    /// Each document in order, built when `body` takes it; a document with a direct writer
+    /// goes to `direct` instead, as that writer and its tree's builder.
+    func forEachDocument(
+        _ body: (StructuredValue) throws -> Void, direct: (_ write: (inout YAMLWriter.Block) -> Void, _ tree: () -> StructuredValue) throws -> Void
+    ) rethrows {
         for item in plan.namespaces { try body(namespace(item)) }
         for item in plan.sccs { try body(securityContextConstraints(item)) }
         for item in plan.network.adminPolicies { try body(adminNetworkPolicy(item)) }
@@ -59,10 +75,10 @@ struct OpenShiftEmitter {
             for item in accounts[namespace] ?? [] { try body(serviceAccount(item)) }
             for item in roles[namespace] ?? [] { try body(role(item)) }
             for item in bindings[namespace] ?? [] { try body(binding(item)) }
-            for item in policies[namespace] ?? [] { try body(networkPolicy(item)) }
+            for item in policies[namespace] ?? [] { try direct({ networkPolicy(item, into: &$0) }, { self.networkPolicy(item) }) }
             for item in firewalls[namespace] ?? [] { try body(egressFirewall(item)) }
-            for item in deployments[namespace] ?? [] { try body(deployment(item)) }
-            for item in services[namespace] ?? [] { try body(service(item)) }
+            for item in deployments[namespace] ?? [] { try direct({ deployment(item, into: &$0) }, { self.deployment(item) }) }
+            for item in services[namespace] ?? [] { try direct({ service(item, into: &$0) }, { self.service(item) }) }
             for item in balancers[namespace] ?? [] { try body(loadBalancer(item)) }
             for item in routes[namespace] ?? [] { try body(route(item)) }
         }
@@ -189,6 +205,78 @@ struct OpenShiftEmitter {
         return .object(header("networking.k8s.io/v1", "NetworkPolicy", policy.name, namespace: policy.namespace) + [.init("spec", .object(spec))])
     }
 
+    /// `networkPolicy(policy)` written directly, key by key in the tree's order.
+    func networkPolicy(_ policy: NetworkPolicy, into out: inout YAMLWriter.Block) {
+        func rules(_ rules: [PolicyRule], _ side: String, into out: inout YAMLWriter.Block) {
+            for rule in rules {
+                out.itemMapping { out in
+                    if let peers = rule.peers { out.sequence(side) { out in for item in peers { out.itemMapping { peer(item, into: &$0) } } } }
+                    if let ports = rule.ports { out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
+                }
+            }
+        }
+        header("networking.k8s.io/v1", "NetworkPolicy", policy.name, namespace: policy.namespace, into: &out)
+        out.mapping("spec") { out in
+            selector("podSelector", policy.podSelector, into: &out)
+            out.sequence("policyTypes") { out in
+                if policy.ingress != nil { out.item("Ingress") }
+                if policy.egress != nil { out.item("Egress") }
+            }
+            if let ingress = policy.ingress, !ingress.isEmpty { out.sequence("ingress") { rules(ingress, "from", into: &$0) } }
+            if let egress = policy.egress, !egress.isEmpty { out.sequence("egress") { rules(egress, "to", into: &$0) } }
+        }
+    }
+
+    /// `header(apiVersion, kind, name, namespace:)` written directly, `metadata` ending with
+    /// what `rest` writes (labels, annotations).
+    func header(
+        _ apiVersion: String, _ kind: String, _ name: String, namespace: String?, into out: inout YAMLWriter.Block,
+        rest: (inout YAMLWriter.Block) -> Void = { _ in }
+    ) {
+        out.string("apiVersion", apiVersion)
+        out.string("kind", kind)
+        out.mapping("metadata") { out in
+            out.string("name", name)
+            if let namespace { out.string("namespace", namespace) }
+            rest(&out)
+        }
+    }
+
+    /// `key: selector(selector)` written directly.
+    func selector(_ key: String, _ selector: LabelSelector, into out: inout YAMLWriter.Block) {
+        out.mapping(key) { out in
+            guard !selector.labels.isEmpty else { return }
+            out.mapping("matchLabels") { out in
+                if selector.labels.count == 1, let (key, value) = selector.labels.first {
+                    out.string(key, value)
+                } else {
+                    for (key, value) in selector.labels.sorted(by: { $0.key < $1.key }) { out.string(key, value) }
+                }
+            }
+        }
+    }
+
+    /// The entries of `peer(peer)` written directly.
+    func peer(_ peer: PolicyPeer, into out: inout YAMLWriter.Block) {
+        switch peer {
+        case .pods(let namespaces, let pods):
+            if let namespaces { selector("namespaceSelector", namespaces, into: &out) }
+            if let pods { selector("podSelector", pods, into: &out) }
+        case .block(let cidr, let except):
+            out.mapping("ipBlock") { out in
+                out.string("cidr", cidr.description)
+                if !except.isEmpty { out.sequence("except") { out in for item in except { out.item(item.description) } } }
+            }
+        }
+    }
+
+    /// The entries of `port(port)` written directly.
+    func port(_ port: PolicyPort, into out: inout YAMLWriter.Block) {
+        out.string("protocol", port.proto.description.uppercased())
+        if let number = port.port { out.int("port", number) }
+        if let end = port.endPort { out.int("endPort", end) }
+    }
+
     func peer(_ peer: PolicyPeer) -> StructuredValue {
         switch peer {
         case .pods(let namespaces, let pods):
@@ -278,6 +366,40 @@ struct OpenShiftEmitter {
                             ])),
                     ]))
             ])
+    }
+
+    /// `deployment(deployment)` written directly; the container's parts and the volumes
+    /// (small, and only some workloads have them) as their trees.
+    func deployment(_ deployment: OpenShiftPlan.Deployment, into out: inout YAMLWriter.Block) {
+        let workload = deployment.workload
+        let security = deployment.security
+        header("apps/v1", "Deployment", workload.name, namespace: deployment.namespace, into: &out) { out in
+            if !deployment.labels.isEmpty { out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+        }
+        out.mapping("spec") { out in
+            out.int("replicas", workload.replicas)
+            out.mapping("selector") { out in out.mapping("matchLabels") { $0.string(OpenShiftPlan.workloadLabel, workload.name) } }
+            out.mapping("template") { out in
+                out.mapping("metadata") { out in out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+                out.mapping("spec") { out in
+                    out.string("serviceAccountName", deployment.serviceAccount)
+                    out.bool("automountServiceAccountToken", false)
+                    if security.hostNetwork { out.bool("hostNetwork", true) }
+                    if security.hostPID { out.bool("hostPID", true) }
+                    if security.hostIPC { out.bool("hostIPC", true) }
+                    let podContext = podContext(security)
+                    if !podContext.isEmpty { out.entry("securityContext", .object(podContext)) }
+                    let (mounts, volumes) = self.volumes(workload)
+                    out.sequence("containers") { out in
+                        out.itemMapping { out in
+                            for entry in container(workload, securityContext: containerContext(security)) { out.entry(entry.key, entry.value) }
+                            if !mounts.isEmpty { out.entry("volumeMounts", .array(mounts)) }
+                        }
+                    }
+                    if !volumes.isEmpty { out.entry("volumes", .array(volumes)) }
+                }
+            }
+        }
     }
 
     /// The pod's security context: its user and seccomp profile.
@@ -391,6 +513,25 @@ struct OpenShiftEmitter {
                         .init("ports", .array(service.ports.map(servicePort))),
                     ]))
             ])
+    }
+
+    /// `service(service)` written directly.
+    func service(_ service: OpenShiftPlan.Service, into out: inout YAMLWriter.Block) {
+        header("v1", "Service", service.workload.name, namespace: service.namespace, into: &out)
+        out.mapping("spec") { out in
+            out.string("type", "ClusterIP")
+            out.mapping("selector") { $0.string(OpenShiftPlan.workloadLabel, service.workload.name) }
+            out.sequence("ports") { out in
+                for port in service.ports {
+                    out.itemMapping { out in
+                        out.string("name", Self.portName(port))
+                        out.string("protocol", port.proto.description.uppercased())
+                        out.int("port", port.lower)
+                        out.int("targetPort", port.lower)
+                    }
+                }
+            }
+        }
     }
 
     func servicePort(_ port: PortRange) -> StructuredValue {
