@@ -201,7 +201,17 @@ extension SwarmTests {
             name: t
             secrets: {db: {}, "yes": {}}
             workloads:
-              a: {image: "img:1", ports: [tcp/80-82, udp/53, tcp/9000-9300], labels: {app.x: "v-y", "on": "123", tier: "1.5"}, secrets: [db, "yes"], runtime: {user: 1000, read_only_root: true, writable_paths: [/tmp, "/var/$run"], capabilities: {drop: [ALL], add: [CHOWN]}, resources: {cpu: 0.5, memory: 256Mi, pids: 100}}}
+              a:
+                image: "img:1"
+                ports: [tcp/80-82, udp/53, tcp/9000-9300]
+                labels: {app.x: "v-y", "on": "123", tier: "1.5"}
+                secrets: [db, "yes"]
+                runtime:
+                  user: 1000
+                  read_only_root: true
+                  writable_paths: [/tmp, "/var/$run"]
+                  capabilities: {drop: [ALL], add: [CHOWN]}
+                  resources: {cpu: 0.5, memory: 256Mi, pids: 100}
               b: {image: "img:2", ports: [tcp/80]}
               c: {image: "img:3"}
             flows:
