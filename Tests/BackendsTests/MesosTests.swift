@@ -4,6 +4,7 @@ import IR
 import Spec
 import TestSupport
 import Testing
+import YAML
 
 @testable import Backends
 
@@ -297,5 +298,47 @@ extension MesosTests {
             #expect(emission.gaps.contains { $0.kind == .narrowed && $0.reason.contains("at most 1000 host ports per app") })
         }
         #expect(MesosPlan.capped(PortSet([PortRange(.tcp, 1, 10), PortRange(.udp, 5, 5)]), limit: 10).rest == PortSet(PortRange(.udp, 5, 5)))
+    }
+
+    /// `marathon.json` written straight to bytes is `JSONWriter`'s text of the document, for
+    /// every sample, both containerizers and both gap policies, and for strings that need
+    /// escaping, a root group, several networks per app and no workloads at all.
+    @Test func marathonBytesAreTheDocumentsText() throws {
+        var policies = try Self.samples.map { try samplePolicy($0) }
+        let odd = #"""
+            version: 1
+            name: t
+            segments: {s1: {}, empty: {}}
+            workloads:
+              a: {segment: s1, image: "img:1", ports: [tcp/80-82, udp/53], labels: {k: v}, runtime: {privileged: true}}
+              b: {segment: s1, image: "img:2", ports: [tcp/80]}
+              c: {segment: s1, image: "img:3"}
+            flows:
+              - {from: a, to: b, ports: [tcp/80]}
+              - {from: b, to: c, ports: [all]}
+              - {from: [a, c], to: a, ports: [tcp/80-82]}
+              - {from: any, to: a, ports: [tcp/80-82, udp/53]}
+
+            """#
+        let compiled = compileSpec(odd)
+        var escaped = try #require(compiled.policy, "\(compiled.diagnostics)")
+        policies.append(escaped)
+        // Strings a spec cannot hold but a policy can: quotes, backslashes, control and
+        // non-ASCII characters.
+        escaped.workloads[0].labels = [Label("k\"q", "v\tab \u{FC}\\ \u{1}")]
+        policies.append(escaped)
+        policies.append(try #require(compileSpec("version: 1\nname: t\nworkloads: {}\n").policy))
+        for policy in policies {
+            for containerizer in ["docker", "mesos"] {
+                for gaps in [GapPolicy.widen, .narrow] {
+                    for group in [[:], ["group": OptionValue.string("/")]] {
+                        let extra = group.merging(["containerizer": .string(containerizer)]) { $1 }
+                        let plan = MesosPlan(policy: policy, options: MesosOptions.parse(options(.mesos, gaps, extra)).options)
+                        let emitter = MesosEmitter(plan: plan)
+                        #expect(emitter.marathonText() == JSONWriter.write(emitter.marathon()), "\(policy.name) \(containerizer) \(gaps) \(group)")
+                    }
+                }
+            }
+        }
     }
 }

@@ -124,4 +124,59 @@ import Testing
             #expect(fast == plain)
         }
     }
+
+    /// Every file written at once (`texts`: bytes, set declarations rendered once per shared
+    /// set) is what `text` writes for each ruleset alone, for the plan's rulesets (sharing set
+    /// storage) and for the rulesets parsed back (sharing none), with and without log rules.
+    @Test(arguments: backendSamples)
+    func filesWrittenAtOnceAreEachRulesetsText(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let names = policy.workloads.map(\.name)
+        for extra: [String: OptionValue] in [[:], ["log_denied": .boolean(true)]] {
+            let plan = NFTablesPlan(policy: policy, options: NFTablesOptions.parse(options(.nftables, .widen, extra)).options)
+            let each = zip(names, plan.rulesets).map { NFTablesEmitter.text($1, workload: $0, policy: policy.name) }
+            #expect(NFTablesEmitter.texts(plan.rulesets, workloads: names, policy: policy.name) == each)
+            let parsed = try zip(names, each).map { name, text in
+                var parser = try NFTablesParser(path: NFTablesEmitter.path(name), text: text)
+                return try parser.ruleset()
+            }
+            #expect(parsed.map(\.sets) == plan.rulesets.map(\.sets))
+            #expect(NFTablesEmitter.texts(parsed, workloads: names, policy: policy.name) == each)
+        }
+    }
+
+    /// A set changed after it was copied gets storage of its own: the copy, and the text
+    /// written for it, keep what it was.
+    @Test func aChangedSetLeavesItsCopiesAlone() {
+        let set = NFTSet(name: "net_a", family: .v4, comment: "network a", elements: [.v4(0x0A00_0000, prefix: 8)])
+        var changed = set
+        changed.elements = [.v4(0x0B00_0000, prefix: 8)]
+        changed.comment = nil
+        #expect(set.elements == [.v4(0x0A00_0000, prefix: 8)] && set.comment == "network a")
+        #expect(changed.addresses == CIDR.v4(0x0B00_0000, prefix: 8).addressSet && changed != set)
+        let chain = NFTChain(hook: .input)
+        let rulesets = [set, changed, set].map { NFTRuleset(table: "t", sets: [$0], input: chain, output: NFTChain(hook: .output)) }
+        let names = ["a", "b", "c"]
+        #expect(
+            NFTablesEmitter.texts(rulesets, workloads: names, policy: "p") == zip(names, rulesets).map { NFTablesEmitter.text($1, workload: $0, policy: "p") })
+    }
+
+    /// The chain views the relation reads (identity and host sets looked up in one table for
+    /// every ruleset, other sets per ruleset) are the views of each ruleset's own meanings.
+    @Test(arguments: backendSamples)
+    func viewsMatchEachRulesetsMeanings(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let plan = NFTablesPlan(policy: policy, options: NFTablesOptions.parse(options(.nftables, .widen)).options)
+        var workloadsByName: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadsByName[NFTNames.sanitized(workload.name)] = workload.id }
+        let (input, output) = try NFTablesReader.views(plan.rulesets, policy: policy)
+        for (index, ruleset) in plan.rulesets.enumerated() {
+            let meanings = try NFTablesReader.meanings(ruleset, policy: policy, workloadsByName: workloadsByName, file: "f")
+            for (view, chain) in [(input[index], ruleset.input), (output[index], ruleset.output)] {
+                let plain = NFTablesReader.ChainView(chain, meanings: meanings)
+                #expect(view.general == plain.general && view.own == plain.own && view.external == plain.external)
+                for peer in [nil] + policy.workloads.map(\.id) { #expect(view.accepted(peer) == plain.accepted(peer)) }
+            }
+        }
+    }
 }

@@ -4,6 +4,7 @@ import IR
 import Spec
 import TestSupport
 import Testing
+import YAML
 
 @testable import Backends
 
@@ -187,5 +188,70 @@ extension SwarmTests {
         #expect(file.utf8.count < 20_000)
         #expect(file.contains("1-65535:1-65535/udp"))
         #expect(!file.contains("mode: host"))
+    }
+
+    /// The compose file written straight to bytes is what `YAMLWriter` writes for the
+    /// document, for every sample and option that changes its shape, and for strings that
+    /// are quoted, escaped against interpolation or long; a string only libyaml writes
+    /// (non-ASCII) leaves it to the document.
+    @Test func composeBytesAreTheDocumentsText() throws {
+        var policies = try Self.samples.map { try samplePolicy($0) }
+        let odd = #"""
+            version: 1
+            name: t
+            secrets: {db: {}, "yes": {}}
+            workloads:
+              a:
+                image: "img:1"
+                ports: [tcp/80-82, udp/53, tcp/9000-9300]
+                labels: {app.x: "v-y", "on": "123", tier: "1.5"}
+                secrets: [db, "yes"]
+                runtime:
+                  user: 1000
+                  read_only_root: true
+                  writable_paths: [/tmp, "/var/$run"]
+                  capabilities: {drop: [ALL], add: [CHOWN]}
+                  resources: {cpu: 0.5, memory: 256Mi, pids: 100}
+              b: {image: "img:2", ports: [tcp/80]}
+              c: {image: "img:3"}
+            flows:
+              - {from: a, to: b, ports: [tcp/80]}
+              - {from: b, to: c, ports: [all]}
+              - {from: any, to: a, ports: [tcp/80-82, udp/53, tcp/9000-9300]}
+              - {from: c, to: any, ports: [all]}
+
+            """#
+        let compiled = compileSpec(odd)
+        policies.append(try #require(compiled.policy, "\(compiled.diagnostics)"))
+        policies.append(try #require(compileSpec("version: 1\nname: t\nworkloads: {}\n").policy))
+        // Strings a spec cannot hold but a policy can: non-ASCII, which only libyaml writes,
+        // and a key past 128 bytes, which libyaml writes as a complex key.
+        var unicode = try #require(compileSpec("version: 1\nname: t\nworkloads:\n  a: {image: i}\n").policy)
+        unicode.workloads[0].labels = [Label("k", "v\u{E9}")]
+        policies.append(unicode)
+        var long = unicode
+        long.workloads[0].labels = [Label(String(repeating: "k", count: 130), "v")]
+        policies.append(long)
+        var written = 0
+        for policy in policies {
+            for gaps in [GapPolicy.widen, .narrow] {
+                for extra: [String: OptionValue] in [
+                    [:], ["publish_mode": .string("host")], ["output": .string("overlay")], ["encrypt_networks": .boolean(false)],
+                ] {
+                    let plan = try backend.plan(policy, SwarmOptions.parse(options(.swarm, gaps, extra)).options)
+                    let emitter = SwarmEmitter(plan: plan)
+                    let header = ["a header", "", "and more"]
+                    let generic = try YAMLWriter.write(emitter.document(), header: header)
+                    if let text = emitter.composeText(header: header) {
+                        #expect(text == generic, "\(policy.name) \(gaps) \(extra)")
+                        written += 1
+                    } else {
+                        #expect(generic.utf8.contains { $0 >= 0x80 } || generic.contains("? "), "\(policy.name) \(gaps) \(extra)")
+                    }
+                    #expect(try emitter.file().contents.hasSuffix(try YAMLWriter.write(emitter.document())))
+                }
+            }
+        }
+        #expect(written >= 4 * 2 * (policies.count - 3))
     }
 }

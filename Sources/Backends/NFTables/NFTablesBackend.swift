@@ -88,8 +88,9 @@ public struct NFTablesBackend: Backend {
 
     public func emit(_ policy: Policy, with options: NFTablesOptions) throws -> Emission {
         let plan = NFTablesPlan(policy: policy, options: options)
-        let files = zip(policy.workloads, plan.rulesets).map { workload, ruleset in
-            OutputFile(path: NFTablesEmitter.path(workload.name), contents: NFTablesEmitter.text(ruleset, workload: workload.name, policy: policy.name))
+        let names = policy.workloads.map(\.name)
+        let files = zip(names, NFTablesEmitter.texts(plan.rulesets, workloads: names, policy: policy.name)).map { name, text in
+            OutputFile(path: NFTablesEmitter.path(name), contents: text)
         }
         let planned = try NFTablesReader.relation(plan.rulesets, policy: policy)
         let widened = planned.subtracting(policy.intent)

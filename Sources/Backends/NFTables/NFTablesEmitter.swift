@@ -21,13 +21,47 @@ enum NFTablesEmitter {
         // large estate are tens of megabytes.
         var out = ""
         out.reserveCapacity(512 + 96 * ruleset.sets.count + 80 * (ruleset.input.rules.count + ruleset.output.rules.count))
-        let file = path(workload)
+        appendHead(ruleset, workload: workload, policy: policy, to: &out)
+        for set in ruleset.sets { appendDeclaration(set, to: &out) }
+        appendChains(ruleset, to: &out)
+        return out
+    }
+
+    /// The files of every workload (`rulesets` by workload index): what `text` writes for
+    /// each, byte for byte, written as bytes; a set's declaration is written once per set
+    /// storage and copied into every ruleset that declares it (the plan shares one storage per
+    /// workload and network set across the rulesets that name it).
+    static func texts(_ rulesets: [NFTRuleset], workloads: [String], policy: String) -> [String] {
+        var declarations: [ObjectIdentifier: [UInt8]] = [:]
+        var out: [UInt8] = []
+        var declaration: [UInt8] = []
+        return zip(workloads, rulesets).map { workload, ruleset in
+            out.removeAll(keepingCapacity: true)
+            appendHead(ruleset, workload: workload, policy: policy, to: &out)
+            for set in ruleset.sets {
+                let key = ObjectIdentifier(set.storage)
+                if let written = declarations[key] {
+                    out += written
+                } else {
+                    declaration.removeAll(keepingCapacity: true)
+                    appendDeclaration(set, to: &declaration)
+                    declarations[key] = declaration
+                    out += declaration
+                }
+            }
+            appendChains(ruleset, to: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// The header comments and the table's replacement, up to its sets.
+    static func appendHead<Output: NFTTextOutput>(_ ruleset: NFTRuleset, workload: String, policy: String, to out: inout Output) {
         out += "# palisade: nftables ruleset of workload "
         out += workload
         out += " (policy "
         out += policy
         out += "), for every host that runs it.\n# Load with `nft -f "
-        out += file
+        out += path(workload)
         out += "`: it replaces table inet "
         out += ruleset.table
         out += " and touches nothing else.\ntable inet "
@@ -37,25 +71,31 @@ enum NFTablesEmitter {
         out += "\ntable inet "
         out += ruleset.table
         out += " {\n"
-        for set in ruleset.sets {
-            out += "\tset "
-            out += set.name
-            out += setHeaders[set.family == .v4 ? 0 : 1]
-            if let comment = set.comment {
-                out += "\t\tcomment "
-                appendQuoted(comment, to: &out)
-                out += "\n"
-            }
-            if !set.elements.isEmpty {
-                out += "\t\telements = { "
-                for (index, element) in set.elements.enumerated() {
-                    if index > 0 { out += ", " }
-                    out += NFTablesOptions.element(element)
-                }
-                out += " }\n"
-            }
-            out += "\t}\n"
+    }
+
+    /// A set's declaration, its lines indented by one tab.
+    static func appendDeclaration<Output: NFTTextOutput>(_ set: NFTSet, to out: inout Output) {
+        out += "\tset "
+        out += set.name
+        out += setHeaders[set.family == .v4 ? 0 : 1]
+        if let comment = set.comment {
+            out += "\t\tcomment "
+            appendQuoted(comment, to: &out)
+            out += "\n"
         }
+        if !set.elements.isEmpty {
+            out += "\t\telements = { "
+            for (index, element) in set.elements.enumerated() {
+                if index > 0 { out += ", " }
+                out += NFTablesOptions.element(element)
+            }
+            out += " }\n"
+        }
+        out += "\t}\n"
+    }
+
+    /// The input and output chains and the table's closing brace.
+    static func appendChains<Output: NFTTextOutput>(_ ruleset: NFTRuleset, to out: inout Output) {
         for chain in [ruleset.input, ruleset.output] {
             out += "\tchain "
             out += chain.hook.rawValue
@@ -72,7 +112,6 @@ enum NFTablesEmitter {
             out += "\t}\n"
         }
         out += "}\n"
-        return out
     }
 
     /// What follows a set's name up to its comment, by family.
@@ -97,7 +136,7 @@ enum NFTablesEmitter {
 
     /// A rule's words, separated by spaces, appended to `out` (a few pieces at a time: a large
     /// estate's files hold millions of rules).
-    static func append(_ rule: NFTRule, hook: NFTChain.Hook, to out: inout String) {
+    static func append<Output: NFTTextOutput>(_ rule: NFTRule, hook: NFTChain.Hook, to out: inout Output) {
         // Whether a word was written (the next one needs a space ahead).
         var written = true
         switch rule.kind {
@@ -154,7 +193,7 @@ enum NFTablesEmitter {
     }
 
     /// One item as it is, several in braces separated by commas.
-    static func appendGroup<Item>(_ items: [Item], to out: inout String, _ text: (Item) -> String) {
+    static func appendGroup<Item, Output: NFTTextOutput>(_ items: [Item], to out: inout Output, _ text: (Item) -> String) {
         if items.count == 1 {
             out += text(items[0])
             return
@@ -184,7 +223,7 @@ enum NFTablesEmitter {
     }
 
     /// `quoted(text)` appended to `out`.
-    static func appendQuoted(_ text: String, to out: inout String) {
+    static func appendQuoted<Output: NFTTextOutput>(_ text: String, to out: inout Output) {
         // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
         // without walking its characters.
         out += "\""
@@ -195,4 +234,15 @@ enum NFTablesEmitter {
         }
         out += "\""
     }
+}
+
+/// Where the emitter writes text: a string (`text`, one file) or bytes (`texts`, every file).
+protocol NFTTextOutput {
+    static func += (out: inout Self, text: String)
+}
+
+extension String: NFTTextOutput {}
+
+extension Array: NFTTextOutput where Element == UInt8 {
+    static func += (out: inout [UInt8], text: String) { out.append(contentsOf: text.utf8) }
 }

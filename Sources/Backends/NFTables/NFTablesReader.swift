@@ -37,14 +37,19 @@ struct NFTablesReader {
     /// The meaning of each set of a ruleset. `identities` holds the names of the identity and
     /// host sets as Palisade writes them (`id_web`, `id_web_v6`, `hosts`), found with one
     /// look-up; any other name is taken apart as below.
+    ///
+    /// `leavingIdentities`: the sets `identities` holds are left out of the result (a reader
+    /// looks names up in `identities` first, then here: every set a rule names is declared,
+    /// which the parser checks and the plan does by construction).
     static func meanings(
-        _ ruleset: NFTRuleset, policy: Policy, workloadsByName: [String: WorkloadID], identities: [String: Meaning] = [:], file: String
+        _ ruleset: NFTRuleset, policy: Policy, workloadsByName: [String: WorkloadID], identities: [String: Meaning] = [:],
+        leavingIdentities: Bool = false, file: String
     ) throws -> [String: Meaning] {
         var result: [String: Meaning] = [:]
-        result.reserveCapacity(ruleset.sets.count)
+        if !leavingIdentities { result.reserveCapacity(ruleset.sets.count) }
         for set in ruleset.sets {
             if let meaning = identities[set.name] {
-                result[set.name] = meaning
+                if !leavingIdentities { result[set.name] = meaning }
                 continue
             }
             let name = set.name.hasSuffix("_v6") ? String(set.name.dropLast(3)) : set.name
@@ -96,7 +101,12 @@ struct NFTablesReader {
         /// Whether each rule accepts (its verdict, `return` and none being the policy's).
         private let accepts: [Bool]
 
-        init(_ chain: NFTChain, meanings: [String: Meaning]) {
+        convenience init(_ chain: NFTChain, meanings: [String: Meaning]) {
+            self.init(chain) { meanings[$0] }
+        }
+
+        /// `meaning`: what each set a rule names stands for.
+        init(_ chain: NFTChain, meaning: (String) -> Meaning?) {
             self.chain = chain
             var general: [Int] = []
             var own: [WorkloadID: [Int]] = [:]
@@ -117,7 +127,7 @@ struct NFTablesReader {
                         general.append(index)
                         addresses = .all
                     case .set(let name):
-                        switch meanings[name] {
+                        switch meaning(name) {
                         case .everyWorkload: general.append(index)
                         case .workload(let id): own[id, default: []].append(index)
                         case .addresses(let set): addresses = set
@@ -321,10 +331,15 @@ struct NFTablesReader {
         input.reserveCapacity(rulesets.count)
         output.reserveCapacity(rulesets.count)
         for (workload, ruleset) in zip(policy.workloads, rulesets) {
-            let meanings = try meanings(
-                ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, file: NFTablesEmitter.path(workload.name))
-            input.append(ChainView(ruleset.input, meanings: meanings))
-            output.append(ChainView(ruleset.output, meanings: meanings))
+            // The sets of this ruleset whose name alone does not decide their meaning (networks,
+            // mostly): the identity and host sets are looked up in `identities`, not copied into
+            // a table per ruleset.
+            let others = try meanings(
+                ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, leavingIdentities: true,
+                file: NFTablesEmitter.path(workload.name))
+            let meaning = { (name: String) in identities[name] ?? others[name] }
+            input.append(ChainView(ruleset.input, meaning: meaning))
+            output.append(ChainView(ruleset.output, meaning: meaning))
         }
         return (input, output)
     }
@@ -333,6 +348,8 @@ struct NFTablesReader {
     static func relation(_ rulesets: [NFTRuleset], policy: Policy) throws -> Relation {
         let (input, output) = try views(rulesets, policy: policy)
         var relation = Relation()
+        // Room for every pair a rule names (grown once, not rehashed as it fills).
+        relation.betweenWorkloads.reserveCapacity(output.reduce(0) { $0 + $1.own.count })
         let inFallback = input.map { $0.accepted(nil) }
         func into(_ destination: WorkloadID, from source: WorkloadID) -> PortSet {
             input[destination.index].own[source] != nil ? input[destination.index].accepted(source) : inFallback[destination.index]

@@ -28,22 +28,58 @@ struct NFTRuleset: Equatable {
 }
 
 /// A named set of addresses of one family, with `flags interval`.
+///
+/// Its fields live in one immutable storage object: the plan declares the same set in every
+/// ruleset that names it (tens of thousands of copies in a large estate), and a copy is then
+/// one retain, not one per field; the emitter renders a storage's declaration once and reuses
+/// it (`NFTablesEmitter.texts`). Setting a field makes a new storage.
 struct NFTSet: Equatable {
-    var name: String
-    var family: NFTFamily
-    var comment: String?
+    final class Storage: Sendable {
+        let name: String
+        let family: NFTFamily
+        let comment: String?
+        let elements: [CIDR]
+        let addresses: AddressSet
+
+        init(name: String, family: NFTFamily, comment: String?, elements: [CIDR]) {
+            self.name = name
+            self.family = family
+            self.comment = comment
+            self.elements = elements
+            addresses = AddressSet(unionOf: elements.map(\.addressSet))
+        }
+    }
+
+    private(set) var storage: Storage
+
+    var name: String {
+        get { storage.name }
+        set { storage = Storage(name: newValue, family: family, comment: comment, elements: elements) }
+    }
+    var family: NFTFamily {
+        get { storage.family }
+        set { storage = Storage(name: name, family: newValue, comment: comment, elements: elements) }
+    }
+    var comment: String? {
+        get { storage.comment }
+        set { storage = Storage(name: name, family: family, comment: newValue, elements: elements) }
+    }
     /// The elements as written, each its own (an inventory's hosts are not merged into
     /// prefixes, so each can be deleted alone).
-    var elements: [CIDR] { didSet { addresses = AddressSet(unionOf: elements.map(\.addressSet)) } }
+    var elements: [CIDR] {
+        get { storage.elements }
+        set { storage = Storage(name: name, family: family, comment: comment, elements: newValue) }
+    }
     /// The addresses of the elements.
-    private(set) var addresses: AddressSet
+    var addresses: AddressSet { storage.addresses }
 
     init(name: String, family: NFTFamily, comment: String?, elements: [CIDR]) {
-        self.name = name
-        self.family = family
-        self.comment = comment
-        self.elements = elements
-        addresses = AddressSet(unionOf: elements.map(\.addressSet))
+        storage = Storage(name: name, family: family, comment: comment, elements: elements)
+    }
+
+    static func == (lhs: NFTSet, rhs: NFTSet) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.name == rhs.name && lhs.family == rhs.family && lhs.comment == rhs.comment && lhs.elements == rhs.elements)
     }
 }
 

@@ -38,7 +38,7 @@ struct SwarmEmitter {
                 "Segmentation is by overlay networks: members of a network reach each other on every port;",
                 "see the gaps palisade reports for what this file allows beyond the spec.",
             ]
-        return OutputFile(path: path, contents: try YAMLWriter.write(document(), header: header))
+        return OutputFile(path: path, contents: try composeText(header: header) ?? YAMLWriter.write(document(), header: header))
     }
 
     func document() -> StructuredValue {
@@ -73,32 +73,8 @@ struct SwarmEmitter {
             if !capabilities.add.isEmpty { entries.append(.init("cap_add", .array(capabilities.add.map { .string($0) }))) }
             if !capabilities.drop.isEmpty { entries.append(.init("cap_drop", .array(capabilities.drop.map { .string($0) }))) }
         }
-        // Writable scratch space: the long `volumes` form, the only one swarm mode converts
-        // (docker/cli's converter never reads the short `tmpfs:` list).
-        if let paths = runtime.writablePaths, !paths.isEmpty {
-            entries.append(
-                .init(
-                    "volumes",
-                    .array(
-                        paths.map { path in
-                            .object([.init("type", "tmpfs"), .init("target", .string(escaped(path)))])
-                        })))
-        }
-        if !workload.secrets.isEmpty {
-            entries.append(
-                .init(
-                    "secrets",
-                    .array(
-                        workload.secrets.map { secret in
-                            var fields: [StructuredValue.Entry] = [.init("source", .string(secret)), .init("target", .string(secret))]
-                            if let user = runtime.user {
-                                fields.append(.init("uid", .string(String(user))))
-                                fields.append(.init("gid", .string(String(user))))
-                            }
-                            fields.append(.init("mode", .int(0o400)))
-                            return .object(fields)
-                        })))
-        }
+        if let paths = runtime.writablePaths, !paths.isEmpty { entries.append(.init("volumes", volumes(paths))) }
+        if !workload.secrets.isEmpty { entries.append(.init("secrets", secrets(workload))) }
         entries.append(.init("networks", .array(networks.map { .string($0) })))
         if let ports = plan.published[workload.id] {
             entries.append(.init("ports", .array(portEntries(ports, remapped: plan.ingressPorts[workload.id] ?? [:]))))
@@ -108,6 +84,26 @@ struct SwarmEmitter {
         }
         entries.append(.init("deploy", deploy(workload)))
         return .object(entries)
+    }
+
+    /// Writable scratch space: the long `volumes` form, the only one swarm mode converts
+    /// (docker/cli's converter never reads the short `tmpfs:` list).
+    func volumes(_ paths: [String]) -> StructuredValue {
+        .array(paths.map { path in .object([.init("type", "tmpfs"), .init("target", .string(escaped(path)))]) })
+    }
+
+    /// A service's secrets, owned by its user when it has one, read-only to it.
+    func secrets(_ workload: Workload) -> StructuredValue {
+        .array(
+            workload.secrets.map { secret in
+                var fields: [StructuredValue.Entry] = [.init("source", .string(secret)), .init("target", .string(secret))]
+                if let user = workload.runtime.user {
+                    fields.append(.init("uid", .string(String(user))))
+                    fields.append(.init("gid", .string(String(user))))
+                }
+                fields.append(.init("mode", .int(0o400)))
+                return .object(fields)
+            })
     }
 
     /// The most ports of one range published port by port in host mode: the long syntax
