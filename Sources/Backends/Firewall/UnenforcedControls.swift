@@ -6,19 +6,19 @@ import IR
 /// for the control (the firewalls' capabilities say `none` for all of them).
 func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [Gap] {
     var gaps: [Gap] = []
+    // A key's reason is the same for every workload: written once, shared by its gaps.
+    let keys = RuntimeKey.allCases.map { key in (key, "\(key.name) is not enforced by \(target.rawValue): \(why)") }
+    let secrets = "secrets are not delivered by \(target.rawValue): \(why)"
     for workload in policy.workloads {
-        for key in RuntimeKey.allCases {
+        for (key, reason) in keys {
             guard let origin = workload.runtime.origins[key] else { continue }
-            gaps.append(
-                .runtime(
-                    target: target, workload: workload.name, key: key, reason: "\(key.name) is not enforced by \(target.rawValue): \(why)",
-                    origin: origin))
+            gaps.append(.runtime(target: target, workload: workload.name, key: key, reason: reason, origin: origin))
         }
         if !workload.secrets.isEmpty {
             gaps.append(
                 Gap(
-                    kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name),
-                    reason: "secrets are not delivered by \(target.rawValue): \(why)", origin: workload.origin))
+                    kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name), reason: secrets,
+                    origin: workload.origin))
         }
     }
     for grant in policy.grants {
