@@ -18,16 +18,9 @@ extension Relation {
         for index in flows.indices where flows[index].action == .allow {
             let (sources, destinations, ports) = (flows[index].sources, flows[index].destinations, flows[index].ports)
             // Destinations that listen alike (most do) share one clipped port set.
-            var last: (listens: PortSet, clipped: PortSet)?
+            var clip = LastResult<PortSet, PortSet>()
             for destination in destinations.workloads {
-                let listening = listens[destination.index]
-                let clipped: PortSet
-                if let last, last.listens == listening {
-                    clipped = last.clipped
-                } else {
-                    clipped = ports.intersection(listening)
-                    last = (listening, clipped)
-                }
+                let clipped = clip(listens[destination.index]) { ports.intersection($0) }
                 guard !clipped.isEmpty else { continue }
                 for source in sources.workloads {
                     let pair = WorkloadPair(source, destination)

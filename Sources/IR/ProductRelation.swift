@@ -135,20 +135,14 @@ public struct GroupedRelation: Sendable, Hashable {
                 guard let rules = mine[group] else { continue }
                 var free: [WorkloadID] = []
                 // The difference of the last rules met, reused while the next workload has the same.
-                var last: (theirs: ExternalRules, rest: ExternalRules)?
+                var difference = LastResult<ExternalRules, ExternalRules>()
                 for workload in groups[group] {
                     guard let other = theirs[workload] else {
                         free.append(workload)
                         continue
                     }
                     guard other != rules else { continue }
-                    let rest: ExternalRules
-                    if let last, last.theirs == other {
-                        rest = last.rest
-                    } else {
-                        rest = rules.subtracting(other)
-                        last = (other, rest)
-                    }
+                    let rest = difference(other) { rules.subtracting($0) }
                     if !rest.isEmpty { pairs[workload] = rest }
                 }
                 if !free.isEmpty { blocks.append(.init(workloads: free, rules: rules)) }

@@ -131,18 +131,16 @@ public struct Relation: Sendable, Hashable {
     /// Each workload's rules less those `theirs` gives it (nil: none), the last difference
     /// reused as `subtracting(_:_:)` says.
     static func subtracting(_ mine: [WorkloadID: ExternalRules], _ theirs: (WorkloadID) -> ExternalRules?) -> [WorkloadID: ExternalRules] {
+        struct Pair: Equatable {
+            var mine: ExternalRules
+            var theirs: ExternalRules
+        }
         var result: [WorkloadID: ExternalRules] = [:]
-        var last: (mine: ExternalRules, theirs: ExternalRules, rest: ExternalRules)?
+        var difference = LastResult<Pair, ExternalRules>()
         for (workload, rules) in mine {
             let other = theirs(workload) ?? ExternalRules()
             guard other != rules else { continue }
-            let rest: ExternalRules
-            if let last, last.mine == rules, last.theirs == other {
-                rest = last.rest
-            } else {
-                rest = rules.subtracting(other)
-                last = (rules, other, rest)
-            }
+            let rest = difference(Pair(mine: rules, theirs: other)) { $0.mine.subtracting($0.theirs) }
             if !rest.isEmpty { result[workload] = rest }
         }
         return result
@@ -641,5 +639,20 @@ public struct ExternalRulesDifferences {
         let rest = mine.subtracting(theirs)
         known[pair] = rest
         return rest
+    }
+}
+
+/// The result of a costly function for the argument it was last called with, reused while the
+/// next call has an equal argument: workloads alike meet equal values in a row (often the same
+/// storage, so the comparison is at once), and only a change of value costs a new result.
+struct LastResult<Argument: Equatable, Result> {
+    private var last: (argument: Argument, result: Result)?
+
+    /// `compute(argument)`, or the last result when `argument` equals the last one.
+    mutating func callAsFunction(_ argument: Argument, _ compute: (Argument) -> Result) -> Result {
+        if let last, last.argument == argument { return last.result }
+        let result = compute(argument)
+        last = (argument, result)
+        return result
     }
 }

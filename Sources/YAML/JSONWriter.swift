@@ -32,23 +32,34 @@ public enum JSONWriter {
     /// Appends an object as `write` would at `indent`, from its keys and the bytes of its values
     /// already written at `indent + 2` (by `append(_:at:to:)`).
     public static func appendObject(_ entries: [(key: String, value: [UInt8])], at indent: Int, to out: inout [UInt8]) {
-        guard !entries.isEmpty else {
-            out.append(contentsOf: "{}".utf8)
-            return
-        }
-        out.append(UInt8(ascii: "{"))
-        out.append(UInt8(ascii: "\n"))
-        for index in entries.indices {
-            appendSpaces(indent + 2, to: &out)
+        appendElements(entries.count, brackets: ("{", "}"), at: indent, to: &out) { index, out in
             appendString(entries[index].key, to: &out)
             out.append(UInt8(ascii: ":"))
             out.append(UInt8(ascii: " "))
             out.append(contentsOf: entries[index].value)
-            if index != entries.count - 1 { out.append(UInt8(ascii: ",")) }
+        }
+    }
+
+    /// `count` elements between `brackets` as `write` lays them out at `indent`, each on its own
+    /// line at `indent + 2` (written by `element`), commas between; the empty pair when none.
+    static func appendElements(
+        _ count: Int, brackets: (open: Unicode.Scalar, close: Unicode.Scalar), at indent: Int, to out: inout [UInt8],
+        _ element: (Int, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: brackets.open))
+        guard count > 0 else {
+            out.append(UInt8(ascii: brackets.close))
+            return
+        }
+        out.append(UInt8(ascii: "\n"))
+        for index in 0..<count {
+            appendSpaces(indent + 2, to: &out)
+            element(index, &out)
+            if index != count - 1 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\n"))
         }
         appendSpaces(indent, to: &out)
-        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: brackets.close))
     }
 
     private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
@@ -210,20 +221,7 @@ extension JSONWriter {
         /// An array of strings.
         public mutating func strings(_ key: String, _ values: [String]) {
             self.key(key)
-            guard !values.isEmpty else {
-                bytes.append(contentsOf: "[]".utf8)
-                return
-            }
-            bytes.append(UInt8(ascii: "["))
-            bytes.append(UInt8(ascii: "\n"))
-            for index in values.indices {
-                appendSpaces(indent + 4, to: &bytes)
-                appendString(values[index], to: &bytes)
-                if index != values.count - 1 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(UInt8(ascii: "\n"))
-            }
-            appendSpaces(indent + 2, to: &bytes)
-            bytes.append(UInt8(ascii: "]"))
+            appendElements(values.count, brackets: ("[", "]"), at: indent + 2, to: &bytes) { index, out in appendString(values[index], to: &out) }
         }
 
         /// Any value, written as `write` writes it.
@@ -254,19 +252,6 @@ extension JSONWriter {
     /// Appends an array as `write` would at `indent`, from the bytes of its items already
     /// written at `indent + 2`.
     public static func appendArray(_ items: [[UInt8]], at indent: Int, to out: inout [UInt8]) {
-        guard !items.isEmpty else {
-            out.append(contentsOf: "[]".utf8)
-            return
-        }
-        out.append(UInt8(ascii: "["))
-        out.append(UInt8(ascii: "\n"))
-        for index in items.indices {
-            appendSpaces(indent + 2, to: &out)
-            out.append(contentsOf: items[index])
-            if index != items.count - 1 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\n"))
-        }
-        appendSpaces(indent, to: &out)
-        out.append(UInt8(ascii: "]"))
+        appendElements(items.count, brackets: ("[", "]"), at: indent, to: &out) { index, out in out.append(contentsOf: items[index]) }
     }
 }

@@ -219,19 +219,14 @@ extension YAMLWriter {
         }
 
         /// A mapping item, its first key after the dash (`{}` when `body` writes nothing).
-        public mutating func itemMapping(_ body: (inout Block) -> Void) {
-            dash()
-            let mark = out.count
-            indent += 2
-            inline = true
-            body(&self)
-            inline = false
-            indent -= 2
-            if out.count == mark { out += "{}".utf8 }
-        }
+        public mutating func itemMapping(_ body: (inout Block) -> Void) { item(orEmpty: "{}", body) }
 
         /// A sequence item, its first item after the dash (`[]` when `body` writes none).
-        public mutating func itemSequence(_ body: (inout Block) -> Void) {
+        public mutating func itemSequence(_ body: (inout Block) -> Void) { item(orEmpty: "[]", body) }
+
+        /// An item whose collection `body` writes, its first line after the dash; `empty` when
+        /// `body` writes nothing.
+        private mutating func item(orEmpty empty: StaticString, _ body: (inout Block) -> Void) {
             dash()
             let mark = out.count
             indent += 2
@@ -239,7 +234,7 @@ extension YAMLWriter {
             body(&self)
             inline = false
             indent -= 2
-            if out.count == mark { out += "[]".utf8 }
+            if out.count == mark { empty.withUTF8Buffer { out += $0 } }
         }
     }
 }

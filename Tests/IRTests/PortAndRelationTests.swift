@@ -141,3 +141,19 @@ extension ExternalRulesTests {
         #expect(Quantity.bytes("1Xi") == nil)
     }
 }
+
+/// `LastResult`: a result reused only while the argument stays equal.
+@Suite struct LastResultTests {
+    @Test func aResultIsReusedOnlyForAnEqualArgumentInARow() {
+        var calls: [Int] = []
+        var square = LastResult<Int, Int>()
+        let results = [3, 3, 4, 3, 3, 3, 5].map { argument in
+            square(argument) { value in
+                calls.append(value)
+                return value * value
+            }
+        }
+        #expect(results == [9, 9, 16, 9, 9, 9, 25])
+        #expect(calls == [3, 4, 3, 5])
+    }
+}
