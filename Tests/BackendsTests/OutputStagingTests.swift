@@ -126,7 +126,8 @@ import Testing
     }
 
     /// Holds every write of a path containing `held` until `release` is signalled, and tells
-    /// `reached` when the first such write begins.
+    /// `reached` when the first such write begins. `events` records, in order, each held write
+    /// that completed (`wrote`) and each removal under the staging folder (`removed`).
     final class HeldFileSystem: InterceptedOutputFileSystem, @unchecked Sendable {
         let real = POSIXOutputFileSystem()
         let held: String
@@ -134,8 +135,18 @@ import Testing
         let release = DispatchSemaphore(value: 0)
         private let guarding = NSLock()
         private var told = false
+        private var recorded: [String] = []
         init(held: String) { self.held = held }
+        var events: [String] { guarding.withLock { recorded } }
+
+        func writeFile(_ path: String, text: String) throws {
+            try intercept("write", path)
+            try real.writeFile(path, text: text)
+            if path.contains(held) { guarding.withLock { recorded.append("wrote") } }
+        }
+
         func intercept(_ call: String, _ path: String) throws {
+            if call == "unlink" || call == "rmdir", path.contains(OutputWriter.stagingName) { guarding.withLock { recorded.append("removed") } }
             guard call == "write", path.contains(held) else { return }
             let first = guarding.withLock { () -> Bool in
                 defer { told = true }
@@ -212,6 +223,10 @@ import Testing
             #expect(refused == "cannot write \(out)/aws/../../escape.json: not a path inside the output folder")
             #expect(done.wait(timeout: .now() + 20) == .success)
             #expect(result.value == refused)
+            // Every held write completed before anything of the staging folder was removed.
+            let events = fileSystem.events
+            #expect(events.filter { $0 == "wrote" }.count == 20)
+            #expect(events.lastIndex(of: "wrote").map { $0 < (events.firstIndex(of: "removed") ?? 0) } == true)
             #expect(snapshot(out) == before)
             #expect(Self.isUnlocked(out))
         }

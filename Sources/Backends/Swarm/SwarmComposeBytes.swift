@@ -4,8 +4,9 @@ import YAML
 extension SwarmEmitter {
     /// What `YAMLWriter.write(document(), header:)` writes, byte for byte, written straight
     /// to bytes without the document built first (a large estate's stack is tens of
-    /// megabytes); nil when a string needs what only libyaml writes (escapes, non-ASCII),
-    /// which `file()` then writes through the document.
+    /// megabytes); nil when a string needs what only libyaml writes (escapes, non-ASCII, a
+    /// quoted style such as for leading or trailing spaces, a key over 128 bytes), which
+    /// `file()` then writes through the document.
     func composeText(header: [String]) -> String? {
         var yaml = BlockYAML()
         yaml.out.reserveCapacity(2048 * policy.workloads.count + 1024)
