@@ -158,6 +158,12 @@ private struct Mark {
         column = UInt32(clamping: Int(mark.column) + 1)
         offset = UInt32(clamping: Int(mark.index))
     }
+
+    init(_ position: SourcePosition) {
+        line = UInt32(clamping: position.line)
+        column = UInt32(clamping: position.column)
+        offset = UInt32(clamping: position.offset)
+    }
 }
 
 private struct LoadFailure: Error {
@@ -177,6 +183,11 @@ private struct Composer {
     var roots: [YAMLNode] = []
     /// Nodes reached through aliases so far, at their expanded size.
     var aliasNodes = 0
+    /// The input's size, and where a mark at its end lands when the input has no final line
+    /// break (libyaml puts it one line past the last: an empty document `---`, say): at the end
+    /// of the last line. Nil when the input ends a line, whose end mark is a line of the file.
+    var inputCount = 0
+    var endOfLastLine: SourcePosition?
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -184,6 +195,10 @@ private struct Composer {
     }
 
     mutating func run(_ buffer: UnsafeBufferPointer<UInt8>) -> YAMLLoader.Result {
+        inputCount = buffer.count
+        if let last = buffer.last, last != UInt8(ascii: "\n"), last != UInt8(ascii: "\r") {
+            endOfLastLine = clamped(SourcePosition(line: Int.max, column: 1, offset: buffer.count), buffer)
+        }
         // libyaml keeps a pointer to the parser inside the parser (its read handler's data),
         // so the parser lives at one heap address for its whole life.
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
@@ -236,7 +251,7 @@ private struct Composer {
                         }
                         if style == .plain { style = .doubleQuoted }
                     }
-                    let node = self.node(.scalar(text, style), weight: 1, start: Mark(event.start_mark), end: Mark(event.end_mark))
+                    let node = self.node(.scalar(text, style), weight: 1, start: mark(event.start_mark), end: mark(event.end_mark))
                     try complete(node, anchor: optionalString(scalar.anchor))
                 case YAML_ALIAS_EVENT:
                     let name = optionalString(event.data.alias.anchor) ?? ""
@@ -258,13 +273,13 @@ private struct Composer {
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
-                    try push(Frame(.sequence, start: Mark(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.sequence, start: mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_MAPPING_START_EVENT:
                     let start = event.data.mapping_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:map", event)
-                    try push(Frame(.mapping, start: Mark(event.start_mark), anchor: optionalString(start.anchor)), event)
+                    try push(Frame(.mapping, start: mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    try pop(end: Mark(event.end_mark))
+                    try pop(end: mark(event.end_mark))
                 default:
                     continue
                 }
@@ -473,7 +488,16 @@ private struct Composer {
     }
 
     func position(_ mark: yaml_mark_t) -> SourcePosition {
-        SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
+        if let end = endOfLastLine, Int(mark.index) >= inputCount, Int(mark.line) + 1 > end.line {
+            return SourcePosition(line: end.line, column: end.column, offset: Int(mark.index))
+        }
+        return SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
+    }
+
+    /// A node's mark: on a line of the input, as `position` places it.
+    func mark(_ mark: yaml_mark_t) -> Mark {
+        guard endOfLastLine != nil, Int(mark.index) >= inputCount else { return Mark(mark) }
+        return Mark(position(mark))
     }
 
     func range(_ start: yaml_mark_t, _ end: yaml_mark_t) -> SourceRange {

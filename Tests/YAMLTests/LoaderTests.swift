@@ -29,6 +29,20 @@ import Testing
         }
     }
 
+    /// libyaml marks the end of an input without a final line break one line past its last;
+    /// a node there (the empty document `---`) is placed at the end of the last line instead.
+    @Test func aMarkAtTheEndOfAnInputWithoutALineBreakIsOnItsLastLine() throws {
+        for (text, line, column) in [("---", 1, 4), ("a: 1\nb:", 2, 3), ("x: [1,\n 2]", 2, 4), ("---\n", 2, 1)] {
+            let result = YAMLLoader.load(text: text, file: "t.yaml")
+            let root = try #require(result.root, "\(text)")
+            #expect(root.range.end.line == line, "\(text)")
+            #expect(root.range.end.column == column, "\(text)")
+            #expect(root.range.start.line <= line, "\(text)")
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            #expect(root.range.end.line <= lines, "\(text)")
+        }
+    }
+
     @Test func duplicateKeysAreErrorsWithTheFirstPlace() {
         let result = load("a: 1\nb: 2\na: 3\n")
         #expect(codes(result) == ["E007"])
