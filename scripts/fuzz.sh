@@ -6,6 +6,8 @@
 #                                         (default 60) and keep what it learns in Fuzz/.build/corpus
 #   scripts/fuzz.sh --ci                  every target briefly (FUZZ_CI_SECONDS, default 5 each)
 #   scripts/fuzz.sh --list                the targets
+#   scripts/fuzz.sh --build-only          build the targets, run nothing (.ci/run builds them in
+#                                         the background while other steps run)
 #   scripts/fuzz.sh --replay TARGET FILE… run one target on the given inputs, once each
 #
 # Targets: yaml spec pipeline openshift swarm mesos aws gcp azure kubernetes nftables
@@ -31,9 +33,10 @@ module() {
   esac
 }
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 
 ci=false
+build_only=false
 replay=false
 seconds=60
 targets=()
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --ci) ci=true ;;
     --list) printf '%s\n' "${all_targets[@]}"; exit 0 ;;
+    --build-only) build_only=true ;;
     --replay) replay=true ;;
     -h|--help) usage; exit 0 ;;
     *)
@@ -94,6 +98,7 @@ if ! swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$f
 fi
 echo "fuzz: built in $((SECONDS - build_started))s"
 bin=$(swift build -c release -Xswiftc -sanitize=fuzzer,address --package-path "$fuzz" --show-bin-path)
+if $build_only; then exit 0; fi
 
 # Sanitizer settings: fail on the first report; leaks count, as in any libFuzzer run, but for
 # Swift's once-initialised globals (Fuzz/lsan.supp says why).
