@@ -8,14 +8,18 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
     /// Parses an address or CIDR. A bare address means /32 or /128.
     /// Returns `.hostBitsSet` with the network address when the prefix has host bits set.
     public static func parse(_ text: String) -> ParseResult {
+        if let (address, prefix) = plainIPv4(text) { return ipv4(address, prefix: prefix) }
+        return parseAnyForm(text)
+    }
+
+    /// `parse` without the fast path for well-formed IPv4: IPv6, and every problem's words.
+    static func parseAnyForm(_ text: String) -> ParseResult {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         let addressText = String(parts[0])
         let prefixText = parts.count == 2 ? String(parts[1]) : nil
         if let address = parseIPv4(addressText) {
             guard let prefix = parsePrefix(prefixText, max: 32) else { return .invalid(prefixProblem(prefixText, max: 32)) }
-            let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
-            if address & ~mask != 0 { return .hostBitsSet(.v4(address & mask, prefix: prefix), host: .v4(address, prefix: 32)) }
-            return .valid(.v4(address, prefix: prefix))
+            return ipv4(address, prefix: prefix)
         }
         if let address = parseIPv6(addressText) {
             guard let prefix = parsePrefix(prefixText, max: 128) else { return .invalid(prefixProblem(prefixText, max: 128)) }
@@ -24,6 +28,53 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
             return .valid(.v6(address, prefix: prefix))
         }
         return .invalid(ipv4Problem(addressText) ?? "not an IPv4 or IPv6 address")
+    }
+
+    /// An IPv4 address and prefix length as a result: valid, or with host bits set.
+    private static func ipv4(_ address: UInt32, prefix: Int) -> ParseResult {
+        let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
+        if address & ~mask != 0 { return .hostBitsSet(.v4(address & mask, prefix: prefix), host: .v4(address, prefix: 32)) }
+        return .valid(.v4(address, prefix: prefix))
+    }
+
+    /// Well-formed IPv4 text, `a.b.c.d` or `a.b.c.d/n`, read in one pass over its bytes (readers
+    /// parse every prefix of the files they read back): nil for anything else, which `parse`
+    /// then reads the general way. It takes exactly the IPv4 text `parseIPv4` and `parsePrefix`
+    /// take: four parts of one to three ASCII digits, none with a leading zero, each at most
+    /// 255; a prefix length of one to three digits without a leading zero, at most 32.
+    static func plainIPv4(_ text: String) -> (UInt32, Int)? {
+        var text = text
+        return text.withUTF8 { bytes -> (UInt32, Int)? in
+            var address: UInt32 = 0
+            var index = 0
+            for part in 0..<4 {
+                if part > 0 {
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: ".") else { return nil }
+                    index += 1
+                }
+                guard let (octet, next) = decimal(bytes, from: index), octet <= 255 else { return nil }
+                address = address << 8 | UInt32(octet)
+                index = next
+            }
+            if index == bytes.count { return (address, 32) }
+            guard bytes[index] == UInt8(ascii: "/"), let (prefix, end) = decimal(bytes, from: index + 1), end == bytes.count, prefix <= 32
+            else { return nil }
+            return (address, prefix)
+        }
+    }
+
+    /// One to three ASCII digits from `start`, without a leading zero (a lone `0` is fine), and
+    /// the index after them; nil when there are none, four or more, or a leading zero.
+    private static func decimal(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (Int, Int)? {
+        var value = 0
+        var index = start
+        while index < bytes.count, index - start < 4, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        let digits = index - start
+        guard digits >= 1, digits <= 3, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
+        return (value, index)
     }
 
     /// Which rule of dotted-quad IPv4 text breaks, when it looks like IPv4 (digits and dots
@@ -69,7 +120,7 @@ public enum CIDR: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .v4(let address, let prefix): "\(formatIPv4(address))/\(prefix)"
+        case .v4(let address, let prefix): formatIPv4(address, prefix: prefix)
         case .v6(let address, let prefix): "\(formatIPv6(address))/\(prefix)"
         }
     }
@@ -217,8 +268,39 @@ public func parseIPv6(_ text: String) -> UInt128? {
     return value
 }
 
-public func formatIPv4(_ value: UInt32) -> String {
-    "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+public func formatIPv4(_ value: UInt32) -> String { formatIPv4(value, prefix: nil) }
+
+/// Dotted-quad text, with `/prefix` when one is given, written digit by digit into the string's
+/// own storage (at most 18 bytes, where interpolation builds five strings).
+func formatIPv4(_ value: UInt32, prefix: Int?) -> String {
+    String(unsafeUninitializedCapacity: 18) { buffer in
+        var count = 0
+        func put(_ number: Int) {
+            if number >= 100 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(number / 100)
+                count += 1
+            }
+            if number >= 10 {
+                buffer[count] = UInt8(ascii: "0") + UInt8(number / 10 % 10)
+                count += 1
+            }
+            buffer[count] = UInt8(ascii: "0") + UInt8(number % 10)
+            count += 1
+        }
+        for part in 0..<4 {
+            if part > 0 {
+                buffer[count] = UInt8(ascii: ".")
+                count += 1
+            }
+            put(Int((value >> UInt32(24 - 8 * part)) & 0xFF))
+        }
+        if let prefix {
+            buffer[count] = UInt8(ascii: "/")
+            count += 1
+            put(prefix)
+        }
+        return count
+    }
 }
 
 /// RFC 5952 text: lower case, the longest run of two or more zero groups as `::`.

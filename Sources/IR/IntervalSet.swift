@@ -23,19 +23,32 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     public init(lower: Bound, upper: Bound) { intervals = [Interval(lower, upper)] }
 
-    /// Any intervals, in any order, overlapping or not.
-    public init(normalizing input: [Interval]) {
-        let sorted = input.sorted { $0.lower < $1.lower }
-        var merged: [Interval] = []
-        merged.reserveCapacity(sorted.count)
-        for interval in sorted {
-            if let last = merged.last, last.upper == Bound.max || interval.lower <= last.upper + 1 {
-                merged[merged.count - 1].upper = max(last.upper, interval.upper)
-            } else {
-                merged.append(interval)
+    /// Any intervals, in any order, overlapping or not. Intervals already in ascending order
+    /// (ports and addresses as a spec or a file lists them, usually) are not sorted again, and
+    /// they are merged in the array given, so a caller's fresh array is the set's own.
+    public init(normalizing input: consuming [Interval]) {
+        var intervals = input
+        if intervals.count > 1 {
+            var ascending = true
+            for index in 1..<intervals.count where intervals[index].lower < intervals[index - 1].lower {
+                ascending = false
+                break
             }
+            if !ascending { intervals.sort { $0.lower < $1.lower } }
+            var last = 0
+            for index in 1..<intervals.count {
+                let interval = intervals[index]
+                let kept = intervals[last]
+                if kept.upper == Bound.max || interval.lower <= kept.upper + 1 {
+                    intervals[last].upper = max(kept.upper, interval.upper)
+                } else {
+                    last += 1
+                    intervals[last] = interval
+                }
+            }
+            intervals.removeLast(intervals.count - last - 1)
         }
-        intervals = merged
+        self.intervals = intervals
     }
 
     private init(sortedDisjoint intervals: [Interval]) { self.intervals = intervals }
@@ -52,7 +65,7 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         if count == 1 {
             self = IntervalSet(sortedDisjoint: all)
         } else {
-            self.init(normalizing: all)
+            self.init(normalizing: consume all)
         }
     }
 
@@ -202,9 +215,36 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     public mutating func subtract(_ other: IntervalSet) { self = subtracting(other) }
 
-    public func isSubset(of other: IntervalSet) -> Bool { subtracting(other).isEmpty }
+    /// Whether every value is in `other`: each interval must lie within one of `other`'s (they
+    /// are never adjacent), found by the same search as `subtracting`, with nothing allocated.
+    public func isSubset(of other: IntervalSet) -> Bool {
+        var j = 0
+        for interval in intervals {
+            j = other.firstIndex(upperAtLeast: interval.lower, from: j)
+            guard j < other.intervals.count else { return false }
+            let cover = other.intervals[j]
+            if cover.lower > interval.lower || cover.upper < interval.upper { return false }
+        }
+        return true
+    }
 
-    public func overlaps(_ other: IntervalSet) -> Bool { !intersection(other).isEmpty }
+    /// Whether the sets share a value: `intersection`'s walk, stopped at the first overlap.
+    public func overlaps(_ other: IntervalSet) -> Bool {
+        var i = 0
+        var j = 0
+        while i < intervals.count, j < other.intervals.count {
+            let a = intervals[i]
+            let b = other.intervals[j]
+            if a.upper < b.lower {
+                i = firstIndex(upperAtLeast: b.lower, from: i + 1)
+            } else if b.upper < a.lower {
+                j = other.firstIndex(upperAtLeast: a.lower, from: j + 1)
+            } else {
+                return true
+            }
+        }
+        return false
+    }
 
     /// How many values the set holds, as a double (an IPv6 set can hold 2^128).
     public var magnitude: Double {

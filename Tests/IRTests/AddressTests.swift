@@ -88,4 +88,36 @@ import Testing
             #expect(model(a.subtracting(b)) == model(a).subtracting(model(b)))
         }
     }
+
+    /// The one-pass reading of well-formed IPv4 agrees with the general one on every text:
+    /// edge cases (leading zeros, 255 and 256, prefix 32 and 33, empty parts, a trailing slash,
+    /// four-digit parts, host bits, IPv6 with an IPv4 tail) and random texts of digits, dots,
+    /// slashes and colons.
+    @Test func ipv4FastPathAgreesWithTheGeneralParse() {
+        let edges = [
+            "0.0.0.0", "0.0.0.0/0", "255.255.255.255/32", "256.0.0.0", "10.0.0.0/33", "10.0.0.0/032", "10.0.0.0/", "10.0.0.0/00",
+            "01.2.3.4", "1.2.3.04", "1.2.3", "1.2.3.4.5", "1..3.4", ".1.2.3", "1.2.3.4.", "1000.2.3.4", "1.2.3.4/8", "10.1.2.3/16",
+            "::ffff:1.2.3.4", "1.2.3.4/1/2", " 1.2.3.4", "1.2.3.4 ", "１.2.3.4", "", "/", "10.0.0.0/0", "192.168.1.1/24", "9.9.9.9/9",
+        ]
+        for text in edges { #expect(CIDR.parse(text) == CIDR.parseAnyForm(text), "\(text)") }
+        var rng = SplitMix(seed: 23)
+        let alphabet = Array("0123456789./:a")
+        for _ in 0..<20000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...19, using: &rng) {
+                // Mostly digits and dots, so that many texts are IPv4 or nearly.
+                text.append(Int.random(in: 0..<4, using: &rng) == 0 ? alphabet.randomElement(using: &rng)! : "0123456789."
+                    .randomElement(using: &rng)!)
+            }
+            #expect(CIDR.parse(text) == CIDR.parseAnyForm(text), "\(text)")
+        }
+        for _ in 0..<5000 {
+            let value = UInt32.random(in: 0...UInt32.max, using: &rng)
+            let prefix = Int.random(in: 0...32, using: &rng)
+            let text = "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+            #expect(CIDR.parse("\(text)/\(prefix)") == CIDR.parseAnyForm("\(text)/\(prefix)"))
+            #expect(formatIPv4(value) == text)
+            #expect(CIDR.v4(value, prefix: prefix).description == "\(text)/\(prefix)")
+        }
+    }
 }

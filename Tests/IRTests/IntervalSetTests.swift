@@ -62,6 +62,25 @@ import Testing
         }
     }
 
+    /// Intervals given in ascending order (merged without a sort, in place), some touching,
+    /// overlapping or nested, and the same shuffled, give the set of their members.
+    @Test func normalizingAscendingInputAgreesWithBruteForce() {
+        var rng = SplitMix(seed: 17)
+        for _ in 0..<1000 {
+            var pieces: [Small.Interval] = []
+            var members = Set<UInt8>()
+            var lower = UInt8.random(in: 0...20, using: &rng)
+            for _ in 0..<Int.random(in: 0...10, using: &rng) {
+                let upper = UInt8(min(255, Int(lower) + Int.random(in: 0...30, using: &rng)))
+                pieces.append(.init(lower, upper))
+                for value in lower...upper { members.insert(value) }
+                lower = UInt8(min(255, Int(lower) + Int.random(in: 0...25, using: &rng)))
+            }
+            #expect(self.members(Small(normalizing: pieces)) == members)
+            #expect(Small(normalizing: pieces.shuffled(using: &rng)) == Small(normalizing: pieces))
+        }
+    }
+
     @Test func normalFormIsCanonical() {
         var rng = SplitMix(seed: 11)
         for _ in 0..<500 {
