@@ -166,7 +166,11 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     }
 
     public func intersection(_ other: IntervalSet) -> IntervalSet {
+        if isEmpty || other.isEmpty { return IntervalSet() }
         var result: [Interval] = []
+        // Each interval of the result ends where one of the two sets' intervals ends, except the
+        // last: room for all of them at once, where growing by appends reallocated.
+        result.reserveCapacity(intervals.count + other.intervals.count - 1)
         var i = 0
         var j = 0
         while i < intervals.count, j < other.intervals.count {
@@ -192,6 +196,8 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     public func subtracting(_ other: IntervalSet) -> IntervalSet {
         if other.isEmpty || isEmpty { return self }
         var result: [Interval] = []
+        // Each cut splits at most one interval in two: room for all of them at once.
+        result.reserveCapacity(intervals.count + other.intervals.count)
         var j = 0
         for interval in intervals {
             var lower = interval.lower
