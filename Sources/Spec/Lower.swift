@@ -398,6 +398,7 @@ struct LowerPass {
             return nil
         }
         var portSets: [PortSet] = []
+        portSets.reserveCapacity(entries.count)
         for entry in entries {
             guard let resolved = ports(of: entry) else { continue }
             portSets.append(resolved.whole)
