@@ -113,8 +113,7 @@ struct Decoder {
             wrongType(node, expected: "an integer", in: context)
             return nil
         }
-        let digits = text.hasPrefix("+") ? String(text.dropFirst()) : text
-        guard let value = Int(digits), digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else {
+        guard let value = plainDecimal(text) ?? signedInteger(text) else {
             report(.error(.invalidInteger, "'\(text)' is not an integer (\(context))", at: node.range))
             return nil
         }
@@ -200,6 +199,27 @@ struct Decoder {
     }
 }
 
+/// The value of 1 to 18 ASCII digits (no sign), or nil for any other text. Most integers
+/// in a spec are written so (`replicas: 2`): they are read from their bytes, without the
+/// character-by-character checks of `signedInteger`, which gives the same value for them.
+func plainDecimal(_ text: String) -> Int? {
+    let bytes = text.utf8
+    guard (1...18).contains(bytes.count) else { return nil }
+    var value = 0
+    for byte in bytes {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+        value = value * 10 + Int(byte - UInt8(ascii: "0"))
+    }
+    return value
+}
+
+/// An integer as a spec may write it: an optional `+` or `-`, then ASCII digits; nil otherwise.
+func signedInteger(_ text: String) -> Int? {
+    let digits = text.hasPrefix("+") ? String(text.dropFirst()) : text
+    guard let value = Int(digits), digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }) else { return nil }
+    return value
+}
+
 /// The fields of one mapping, by key; only keys its shape declares can be asked for, and
 /// the keys asked for are remembered.
 final class Fields {
@@ -229,8 +249,15 @@ final class Fields {
             return nil
         }
         readMask |= 1 << UInt64(index)
-        guard present & (1 << UInt64(index)) != 0 else { return nil }
-        return pairs.first { $0.key.hasScalar(key) }?.value
+        guard present & (1 << UInt64(index)) != 0, let position = position(of: key) else { return nil }
+        return pairs[position].value
+    }
+
+    /// Where the pair with this key is in `pairs`: found by index, so that no pair is copied
+    /// to look at its key.
+    private func position(of key: String) -> Int? {
+        for position in pairs.indices where pairs[position].key.hasScalar(key) { return position }
+        return nil
     }
 
     /// The keys asked for so far.
@@ -239,8 +266,9 @@ final class Fields {
     }
 
     func keyRange(_ key: String) -> SourceRange? {
-        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0 else { return nil }
-        return pairs.first { $0.key.hasScalar(key) }?.key.range
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0, let position = position(of: key)
+        else { return nil }
+        return pairs[position].key.range
     }
 
     /// The keys present, in source order.

@@ -301,7 +301,9 @@ struct LowerPass {
     /// network).
     private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
         var workloads: [WorkloadID] = []
-        var direct: [WorkloadID] = []
+        // The workloads named directly: nil while no segment added workloads, when they are
+        // `workloads` itself (most sides name one workload: one array, not two).
+        var direct: [WorkloadID]?
         var external = false
         // Unioned once at the end: a flow from many networks costs a sort, not a union each.
         var externals: [ExternalSet] = []
@@ -316,12 +318,13 @@ struct LowerPass {
                     continue
                 }
                 workloads.append(id)
-                direct.append(id)
+                direct?.append(id)
             case .segment(let name):
                 guard let id = referent(name).segment else {
                     report(kind: "segment", name, reference)
                     continue
                 }
+                if direct == nil { direct = workloads }
                 workloads += segmentsOut[id.index].workloads
             case .network(let name):
                 external = true
@@ -335,8 +338,9 @@ struct LowerPass {
                 if known.workload == nil, known.segment == nil, known.network { external = true }
                 if let id = known.workload {
                     workloads.append(id)
-                    direct.append(id)
+                    direct?.append(id)
                 } else if resolve.segmentsDeclared, let id = known.segment {
+                    if direct == nil { direct = workloads }
                     workloads += segmentsOut[id.index].workloads
                 } else if known.network {
                     if let members = resolve.network(name) { externals.append(checkedSource(members, name, reference, source)) }
@@ -350,7 +354,7 @@ struct LowerPass {
                 }
             }
         }
-        return (Endpoints(workloads: workloads, external: ExternalSet(unionOf: externals)), direct, external)
+        return (Endpoints(workloads: workloads, external: ExternalSet(unionOf: externals)), direct ?? workloads, external)
     }
 
     private mutating func checkedSource(_ members: ExternalSet, _ name: String, _ reference: Located<ReferenceSyntax>, _ source: Bool) -> ExternalSet {
@@ -398,6 +402,7 @@ struct LowerPass {
             return nil
         }
         var portSets: [PortSet] = []
+        portSets.reserveCapacity(entries.count)
         for entry in entries {
             guard let resolved = ports(of: entry) else { continue }
             portSets.append(resolved.whole)

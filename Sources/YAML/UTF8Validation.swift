@@ -1,9 +1,19 @@
 /// The byte offset of the first byte that breaks UTF-8 well-formedness, or nil when the
 /// bytes are valid UTF-8 (overlong forms and surrogates are invalid, as in Unicode 15).
 func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+    bytes.withUnsafeBufferPointer { firstInvalidUTF8Offset(in: $0) }
+}
+
+private func firstInvalidUTF8Offset(in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    guard let base = bytes.baseAddress else { return nil }
     var index = 0
     let count = bytes.count
     while index < count {
+        // A spec is nearly all ASCII: eight bytes without a high bit are skipped at once.
+        if index + 8 <= count, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            index += 8
+            continue
+        }
         let lead = bytes[index]
         if lead < 0x80 {
             index += 1

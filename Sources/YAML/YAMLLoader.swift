@@ -298,7 +298,8 @@ private struct Composer {
 
     // MARK: Composition
 
-    mutating func push(_ frame: Frame, _ event: yaml_event_t) throws {
+    /// Opens a collection; the frame is moved onto the stack, not copied.
+    mutating func push(_ frame: consuming Frame, _ event: yaml_event_t) throws {
         if stack.count >= limits.maxDepth {
             throw LoadFailure(
                 diagnostic: .error(
