@@ -220,8 +220,31 @@ extension JSONWriter {
 
         /// An array of strings.
         public mutating func strings(_ key: String, _ values: [String]) {
+            array(key, count: values.count) { index, out in appendString(values[index], to: &out) }
+        }
+
+        /// An array of `count` items, each written by `item` straight into the object's bytes
+        /// (its first line not indented, the others at the items' indent, `indent + 4`).
+        public mutating func array(_ key: String, count: Int, _ item: (Int, inout [UInt8]) -> Void) {
             self.key(key)
-            appendElements(values.count, brackets: ("[", "]"), at: indent + 2, to: &bytes) { index, out in appendString(values[index], to: &out) }
+            appendElements(count, brackets: ("[", "]"), at: indent + 2, to: &bytes, item)
+        }
+
+        /// An object written entry by entry by `body`, straight into this one's bytes.
+        public mutating func object(_ key: String, _ body: (inout Self) -> Void) {
+            self.key(key)
+            Self.write(at: indent + 2, onto: &bytes, body)
+        }
+
+        /// Writes an object at `indent` (its first line not indented) onto the end of `out`,
+        /// entry by entry by `body`: `out` is moved into the writer and back, not copied, so
+        /// objects nested in arrays and objects are written in place.
+        public static func write(at indent: Int, onto out: inout [UInt8], _ body: (inout Self) -> Void) {
+            var writer = Self(at: indent)
+            swap(&writer.bytes, &out)
+            body(&writer)
+            writer.close()
+            swap(&writer.bytes, &out)
         }
 
         /// Any value, written as `write` writes it.
@@ -238,6 +261,12 @@ extension JSONWriter {
 
         /// The object's bytes, closed.
         public consuming func finished() -> [UInt8] {
+            close()
+            return bytes
+        }
+
+        /// Closes the object: `{}` when it has no entry.
+        private mutating func close() {
             if entries == 0 {
                 bytes.append(contentsOf: "{}".utf8)
             } else {
@@ -245,7 +274,6 @@ extension JSONWriter {
                 appendSpaces(indent, to: &bytes)
                 bytes.append(UInt8(ascii: "}"))
             }
-            return bytes
         }
     }
 
