@@ -62,9 +62,18 @@ public enum JSONWriter {
         out.append(UInt8(ascii: brackets.close))
     }
 
+    /// Indentation copied from one buffer of spaces: a line's indentation is most of the
+    /// writer's appends, and repeating an element byte by byte cost several times as much.
     private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count))
+        var rest = count
+        while rest > 0 {
+            let piece = min(rest, spaces.count)
+            spaces.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<piece])) }
+            rest -= piece
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     private static func append(_ value: StructuredValue, indent: Int, to out: inout [UInt8]) {
         switch value {

@@ -205,7 +205,11 @@ struct AzureEmitter {
             }
             if !named.isEmpty { resource.strings("dependsOn", named.map(Self.asgID)) }
             resource.object("properties") { properties in
-                properties.array("securityRules", count: group.rules.count) { index, out in Self.appendRule(group.rules[index], to: &out) }
+                // Most rules of an NSG name its few groups: each group's item is written once.
+                var items: [String: [UInt8]] = [:]
+                properties.array("securityRules", count: group.rules.count) { index, out in
+                    Self.appendRule(group.rules[index], groupItems: &items, to: &out)
+                }
             }
         }
         // Every character at most 6 bytes of JSON (an escape); each rule within its bound.
@@ -215,8 +219,9 @@ struct AzureEmitter {
             bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) })
     }
 
-    /// A security rule as an item of an NSG's `securityRules` (indent 10).
-    static func appendRule(_ rule: AzurePlan.Rule, to out: inout [UInt8]) {
+    /// A security rule as an item of an NSG's `securityRules` (indent 10). `groupItems`: the
+    /// item naming each application security group in a rule's side, by group, as written so far.
+    static func appendRule(_ rule: AzurePlan.Rule, groupItems: inout [String: [UInt8]], to out: inout [UInt8]) {
         JSONWriter.ObjectWriter.write(at: 10, onto: &out) { entry in
             entry.string("name", rule.name)
             entry.object("properties") { properties in
@@ -233,19 +238,28 @@ struct AzureEmitter {
                 } else {
                     properties.strings("destinationPortRanges", rule.ports)
                 }
-                func side(_ name: String, _ groups: [String], _ prefixes: [String]) {
+                func side(_ keys: (groups: String, prefix: String, prefixes: String), _ groups: [String], _ prefixes: [String]) {
                     if !groups.isEmpty {
-                        properties.array("\(name)ApplicationSecurityGroups", count: groups.count) { index, out in
-                            JSONWriter.ObjectWriter.write(at: 16, onto: &out) { $0.string("id", asgID(groups[index])) }
+                        properties.array(keys.groups, count: groups.count) { index, out in
+                            if let item = groupItems[groups[index]] {
+                                out.append(contentsOf: item)
+                                return
+                            }
+                            var item: [UInt8] = []
+                            JSONWriter.ObjectWriter.write(at: 16, onto: &item) { $0.string("id", asgID(groups[index])) }
+                            groupItems[groups[index]] = item
+                            out.append(contentsOf: item)
                         }
                     } else if prefixes.count == 1 {
-                        properties.string("\(name)AddressPrefix", prefixes[0])
+                        properties.string(keys.prefix, prefixes[0])
                     } else {
-                        properties.strings("\(name)AddressPrefixes", prefixes)
+                        properties.strings(keys.prefixes, prefixes)
                     }
                 }
-                side("source", rule.sourceGroups, rule.sourcePrefixes)
-                side("destination", rule.destinationGroups, rule.destinationPrefixes)
+                side(("sourceApplicationSecurityGroups", "sourceAddressPrefix", "sourceAddressPrefixes"), rule.sourceGroups, rule.sourcePrefixes)
+                side(
+                    ("destinationApplicationSecurityGroups", "destinationAddressPrefix", "destinationAddressPrefixes"), rule.destinationGroups,
+                    rule.destinationPrefixes)
             }
         }
     }
