@@ -62,9 +62,18 @@ public enum JSONWriter {
         out.append(UInt8(ascii: brackets.close))
     }
 
+    /// Indentation copied from one buffer of spaces: a line's indentation is most of the
+    /// writer's appends, and repeating an element byte by byte cost several times as much.
     private static func appendSpaces(_ count: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: count))
+        var rest = count
+        while rest > 0 {
+            let piece = min(rest, spaces.count)
+            spaces.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<piece])) }
+            rest -= piece
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     private static func append(_ value: StructuredValue, indent: Int, to out: inout [UInt8]) {
         switch value {
@@ -220,8 +229,31 @@ extension JSONWriter {
 
         /// An array of strings.
         public mutating func strings(_ key: String, _ values: [String]) {
+            array(key, count: values.count) { index, out in appendString(values[index], to: &out) }
+        }
+
+        /// An array of `count` items, each written by `item` straight into the object's bytes
+        /// (its first line not indented, the others at the items' indent, `indent + 4`).
+        public mutating func array(_ key: String, count: Int, _ item: (Int, inout [UInt8]) -> Void) {
             self.key(key)
-            appendElements(values.count, brackets: ("[", "]"), at: indent + 2, to: &bytes) { index, out in appendString(values[index], to: &out) }
+            appendElements(count, brackets: ("[", "]"), at: indent + 2, to: &bytes, item)
+        }
+
+        /// An object written entry by entry by `body`, straight into this one's bytes.
+        public mutating func object(_ key: String, _ body: (inout Self) -> Void) {
+            self.key(key)
+            Self.write(at: indent + 2, onto: &bytes, body)
+        }
+
+        /// Writes an object at `indent` (its first line not indented) onto the end of `out`,
+        /// entry by entry by `body`: `out` is moved into the writer and back, not copied, so
+        /// objects nested in arrays and objects are written in place.
+        public static func write(at indent: Int, onto out: inout [UInt8], _ body: (inout Self) -> Void) {
+            var writer = Self(at: indent)
+            swap(&writer.bytes, &out)
+            body(&writer)
+            writer.close()
+            swap(&writer.bytes, &out)
         }
 
         /// Any value, written as `write` writes it.
@@ -238,6 +270,12 @@ extension JSONWriter {
 
         /// The object's bytes, closed.
         public consuming func finished() -> [UInt8] {
+            close()
+            return bytes
+        }
+
+        /// Closes the object: `{}` when it has no entry.
+        private mutating func close() {
             if entries == 0 {
                 bytes.append(contentsOf: "{}".utf8)
             } else {
@@ -245,7 +283,6 @@ extension JSONWriter {
                 appendSpaces(indent, to: &bytes)
                 bytes.append(UInt8(ascii: "}"))
             }
-            return bytes
         }
     }
 

@@ -52,7 +52,7 @@ public struct AWSBackend: Backend {
             known[key] = reason
             return reason
         }
-        gaps += unenforcedControls(policy, target: .aws, why: "security groups filter traffic only")
+        appendUnenforcedControls(policy, target: .aws, why: "security groups filter traffic only", to: &gaps)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 

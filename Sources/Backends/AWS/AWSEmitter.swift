@@ -334,24 +334,36 @@ final class AWSEmitter {
             references[group] = bytes
             return bytes
         }
+        // A group-to-group rule's description depends on its direction and peer group alone.
+        var descriptions: [String?] = Array(repeating: nil, count: 2 * groups.count)
         return plan.standalone.map { item in
-            var properties = JSONWriter.ObjectWriter(at: 6)
-            properties.written("GroupId", written(item.owner))
-            properties.string("IpProtocol", item.rule.proto)
-            if Self.hasPorts(item.rule) {
-                properties.int("FromPort", item.rule.fromPort)
-                properties.int("ToPort", item.rule.toPort)
+            // One buffer a resource, its properties written in place.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(512)
+            JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
+                resource.string("Type", item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")
+                resource.object("Properties") { properties in
+                    properties.written("GroupId", written(item.owner))
+                    properties.string("IpProtocol", item.rule.proto)
+                    if Self.hasPorts(item.rule) {
+                        properties.int("FromPort", item.rule.fromPort)
+                        properties.int("ToPort", item.rule.toPort)
+                    }
+                    switch item.rule.peer {
+                    case .ipv4(let cidr): properties.string("CidrIp", cidr)
+                    case .ipv6(let cidr): properties.string("CidrIpv6", cidr)
+                    case .group(let group): properties.written(item.ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", written(group))
+                    }
+                    if case .group(let group) = item.rule.peer {
+                        let slot = 2 * group + (item.ingress ? 1 : 0)
+                        if descriptions[slot] == nil { descriptions[slot] = description(item.rule, ingress: item.ingress) }
+                        properties.string("Description", descriptions[slot] ?? "")
+                    } else {
+                        properties.string("Description", description(item.rule, ingress: item.ingress))
+                    }
+                }
             }
-            switch item.rule.peer {
-            case .ipv4(let cidr): properties.string("CidrIp", cidr)
-            case .ipv6(let cidr): properties.string("CidrIpv6", cidr)
-            case .group(let group): properties.written(item.ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", written(group))
-            }
-            properties.string("Description", description(item.rule, ingress: item.ingress))
-            var resource = JSONWriter.ObjectWriter(at: 4)
-            resource.string("Type", item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")
-            resource.written("Properties", properties.finished())
-            return WrittenEntry(key: item.logicalID, value: resource.finished()) {
+            return WrittenEntry(key: item.logicalID, value: bytes) {
                 .object([
                     .init("Type", .string(item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
                     .init("Properties", rule(item.rule, ingress: item.ingress, standalone: item.owner, reference: reference)),

@@ -17,13 +17,20 @@ struct SecurityGroupRule: Hashable {
 
     /// The ports it opens, as a port set.
     var ports: PortSet {
+        var ranges: [PortRange] = []
+        appendRanges(to: &ranges)
+        return PortSet(ranges)
+    }
+
+    /// The ranges of `ports`, appended: the ports of many rules are one port set made once.
+    func appendRanges(to ranges: inout [PortRange]) {
         switch proto {
-        case "tcp": PortSet(PortRange(.tcp, fromPort, toPort))
-        case "udp": PortSet(PortRange(.udp, fromPort, toPort))
-        case "132": .whole(.sctp)
-        case "icmp", "icmpv6": .whole(.icmp)
-        case "-1": .all
-        default: PortSet()
+        case "tcp": ranges.append(PortRange(.tcp, fromPort, toPort))
+        case "udp": ranges.append(PortRange(.udp, fromPort, toPort))
+        case "132": ranges.append(PortRange(.sctp, 1, 65535))
+        case "icmp", "icmpv6": ranges.append(PortRange(.icmp, 1, 65535))
+        case "-1": ranges += TransportProtocol.allCases.map { PortRange($0, 1, 65535) }
+        default: break
         }
     }
 

@@ -64,22 +64,23 @@ struct AWSReader {
     ) -> GroupedRelation {
         // Each rule's ports are gathered per peer group first, so a group's members are
         // visited once per owner and direction, not once per rule.
+        // Each peer's ranges are one port set made once, not a port set per rule joined.
         func byGroup(_ rules: [SecurityGroupRule]) -> [(group: Int, ports: PortSet)] {
             var order: [Int] = []
-            var sets: [[PortSet]] = []
+            var ranges: [[PortRange]] = []
             var slot: [Int: Int] = [:]
             for rule in rules {
                 guard case .group(let group) = rule.peer else { continue }
                 if let at = slot[group] {
-                    sets[at].append(rule.ports)
+                    rule.appendRanges(to: &ranges[at])
                 } else {
                     slot[group] = order.count
                     order.append(group)
-                    sets.append([rule.ports])
+                    ranges.append([])
+                    rule.appendRanges(to: &ranges[ranges.count - 1])
                 }
             }
-            // Most peers have one rule: its ports are the union.
-            return zip(order, sets).map { ($0, $1.count == 1 ? $1[0] : PortSet(unionOf: $1)) }
+            return zip(order, ranges).map { ($0, PortSet($1)) }
         }
         var between: [FirewallPlan.Pair: PortSet] = [:]
         for (destination, rules) in ingress {

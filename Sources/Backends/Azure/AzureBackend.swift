@@ -44,7 +44,7 @@ public struct AzureBackend: Backend {
             known[key] = reason
             return reason
         }
-        gaps += unenforcedControls(policy, target: .azure, why: "network security groups filter traffic only")
+        appendUnenforcedControls(policy, target: .azure, why: "network security groups filter traffic only", to: &gaps)
         return Emission(files: files, gaps: gaps, widened: widened, narrowed: narrowed)
     }
 

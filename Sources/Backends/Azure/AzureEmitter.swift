@@ -25,13 +25,20 @@ struct AzureEmitter {
     /// split segment the workloads whose NICs take it.
     struct Resource {
         var name: String
-        var value: StructuredValue
+        /// Its JSON as it sits in a template's resources (indent 4), written once.
+        var bytes: [UInt8]
         var members: (output: String, names: [String])? = nil
-        /// A bound on its JSON, known without writing it; nil: write it to know.
+        /// A bound on its JSON, known without writing it; nil: its written size decides.
         var bound: Int? = nil
 
         /// A bound on what it adds to a template, output entry included.
-        var size: Int { (bound ?? JSONWriter.write(value).utf8.count) + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
+        var size: Int { (bound ?? exactSize) + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
+
+        /// The size of its JSON written alone (indent 0, a final newline): each line after the
+        /// first is indented 4 less than in `bytes`.
+        var exactSize: Int {
+            bytes.withUnsafeBufferPointer { bytes in bytes.count - 4 * bytes.reduce(0) { $0 &+ ($1 == UInt8(ascii: "\n") ? 1 : 0) } + 1 }
+        }
     }
 
     /// `nsg.json`, or when one template would break ARM's limits (resources, size), numbered
@@ -44,7 +51,7 @@ struct AzureEmitter {
     func files() throws -> [OutputFile] {
         let groups = plan.firewall.identities.map(asgResource) + plan.merged.map(mergedResource)
         if groups.count + plan.groups.count <= Self.resourcesPerTemplate {
-            let single = JSONWriter.write(template(groups + plan.groups.map { nsgResource($0, local: true) }))
+            let single = template(groups + plan.groups.map { nsgResource($0, local: true) })
             if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
         }
         let nsgs = plan.groups.map { nsgResource($0, local: false) }
@@ -72,13 +79,13 @@ struct AzureEmitter {
             files.append(
                 OutputFile(
                     path: index == first ? Self.file : "nsg-\(index + 1).json",
-                    contents: JSONWriter.write(template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)"))))
+                    contents: template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)")))
         }
         for (index, part) in parts(nsgs, sizes: sizes).enumerated() where !part.isEmpty {
             let number = groupParts.count + index + 1
             files.append(
                 OutputFile(
-                    path: "nsg-\(number).json", contents: JSONWriter.write(template(part.map { nsgs[$0] }, part: "network security groups, part \(number)"))))
+                    path: "nsg-\(number).json", contents: template(part.map { nsgs[$0] }, part: "network security groups, part \(number)")))
         }
         for file in files where file.contents.utf8.count > Self.templateBytes {
             throw BackendError(
@@ -98,62 +105,83 @@ struct AzureEmitter {
         }.map { part in part.sorted { resources[$0].name < resources[$1].name } }
     }
 
-    /// A template of these resources, with the outputs they add.
-    func template(_ resources: [Resource], part: String? = nil) -> StructuredValue {
-        var outputs: [String: [StructuredValue.Entry]] = [:]
-        for resource in resources {
-            guard let members = resource.members else { continue }
-            outputs[members.output, default: []].append(.init(resource.name, .array(members.names.map { .string($0) })))
-        }
-        let entries = [Self.membersOutput, Self.interfacesOutput].compactMap { name in
-            outputs[name].map { StructuredValue.Entry(name, .object([.init("type", "object"), .init("value", .object($0))])) }
+    /// A template of these resources, with the outputs they add: their written bytes joined,
+    /// the template's own entries written around them.
+    func template(_ resources: [Resource], part: String? = nil) -> String {
+        // The resources that add to each output, in resource order; outputs without any left out.
+        let outputs = [Self.membersOutput, Self.interfacesOutput].compactMap { output in
+            let holders = resources.indices.filter { resources[$0].members?.output == output }
+            return holders.isEmpty ? nil : (output, holders)
         }
         let generator = "palisade from \(policy.sourceNames.joined(separator: ", ")) (content hash \(policy.contentHash)); do not edit"
-        return .object(
-            [
-                .init("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"),
-                .init("contentVersion", "1.0.0.0"),
-                .init("metadata", .object([.init("generator", .string(part.map { "\(generator) (\($0))" } ?? generator))])),
-                .init(
-                    "parameters",
-                    .object([
-                        .init(
-                            "location",
-                            .object([
-                                .init("type", "string"), .init("defaultValue", .string(plan.options.location)),
-                            ]))
-                    ])),
-                .init("resources", .array(resources.map(\.value))),
-            ] + (entries.isEmpty ? [] : [.init("outputs", .object(entries))]))
+        var out: [UInt8] = []
+        out.reserveCapacity(resources.reduce(4096) { $0 + $1.bytes.count + 8 })
+        JSONWriter.ObjectWriter.write(at: 0, onto: &out) { template in
+            template.string("$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#")
+            template.string("contentVersion", "1.0.0.0")
+            template.object("metadata") { $0.string("generator", part.map { "\(generator) (\($0))" } ?? generator) }
+            template.object("parameters") { parameters in
+                parameters.object("location") { location in
+                    location.string("type", "string")
+                    location.string("defaultValue", plan.options.location)
+                }
+            }
+            template.array("resources", count: resources.count) { index, out in out.append(contentsOf: resources[index].bytes) }
+            guard !outputs.isEmpty else { return }
+            template.object("outputs") { entries in
+                for (output, holders) in outputs {
+                    entries.object(output) { entry in
+                        entry.string("type", "object")
+                        entry.object("value") { value in
+                            for holder in holders { value.strings(resources[holder].name, resources[holder].members?.names ?? []) }
+                        }
+                    }
+                }
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// How a rule names an application security group.
     static func asgID(_ name: String) -> String { "[resourceId('Microsoft.Network/applicationSecurityGroups', '\(name)')]" }
 
+    /// The entries an application security group's resource starts with, up to its tags.
+    func groupHead(_ name: String, to resource: inout JSONWriter.ObjectWriter) {
+        resource.string("type", "Microsoft.Network/applicationSecurityGroups")
+        resource.string("apiVersion", "2024-05-01")
+        resource.string("name", name)
+        resource.string("location", "[parameters('location')]")
+    }
+
     func asgResource(_ identity: FirewallPlan.Identity) -> Resource {
         let name = AzurePlan.asg(identity, policy: policy)
-        return Resource(
-            name: name,
-            value: .object([
-                .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
-                .init("name", .string(name)), .init("location", "[parameters('location')]"),
-                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-identity", .string(identity.name))])),
-                .init("properties", .object([])),
-            ]), bound: 600 + 6 * (name.utf8.count + policy.name.utf8.count + identity.name.utf8.count))
+        var bytes: [UInt8] = []
+        JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
+            groupHead(name, to: &resource)
+            resource.object("tags") { tags in
+                tags.string("palisade-policy", policy.name)
+                tags.string("palisade-identity", identity.name)
+            }
+            resource.object("properties") { _ in }
+        }
+        return Resource(name: name, bytes: bytes, bound: 600 + 6 * (name.utf8.count + policy.name.utf8.count + identity.name.utf8.count))
     }
 
     /// A merged application security group: the identities whose NICs join it are listed in
     /// the template's `applicationSecurityGroupMembers` output.
     func mergedResource(_ group: AzurePlan.MergedGroup) -> Resource {
-        Resource(
-            name: group.name,
-            value: .object([
-                .init("type", "Microsoft.Network/applicationSecurityGroups"), .init("apiVersion", "2024-05-01"),
-                .init("name", .string(group.name)), .init("location", "[parameters('location')]"),
-                .init("tags", .object([.init("palisade-policy", .string(policy.name)), .init("palisade-merged", "true")])),
-                .init("properties", .object([])),
-            ]),
-            members: (Self.membersOutput, group.identities.map { plan.firewall.identities[$0].name }),
+        var bytes: [UInt8] = []
+        JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
+            groupHead(group.name, to: &resource)
+            resource.object("tags") { tags in
+                tags.string("palisade-policy", policy.name)
+                tags.string("palisade-merged", "true")
+            }
+            resource.object("properties") { _ in }
+        }
+        return Resource(
+            name: group.name, bytes: bytes, members: (Self.membersOutput, group.identities.map { plan.firewall.identities[$0].name }),
             bound: 600 + 6 * (group.name.utf8.count + policy.name.utf8.count))
     }
 
@@ -162,47 +190,77 @@ struct AzureEmitter {
     /// rules only). An NSG of a split segment says its part, and its workloads are listed in
     /// the template's `networkInterfaceSecurityGroups` output.
     func nsgResource(_ group: AzurePlan.NSG, local: Bool) -> Resource {
-        var tags: [StructuredValue.Entry] = [.init("palisade-policy", .string(policy.name)), .init("palisade-segment", .string(group.segment))]
-        if let part = group.part { tags.append(.init("palisade-part", .string("\(part.number) of \(part.of)"))) }
-        var entries: [StructuredValue.Entry] = [
-            .init("type", "Microsoft.Network/networkSecurityGroups"), .init("apiVersion", "2024-05-01"),
-            .init("name", .string(group.name)), .init("location", "[parameters('location')]"), .init("tags", .object(tags)),
-        ]
-        let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
-        if local, !named.isEmpty {
-            entries.append(.init("dependsOn", .array(named.map { .string(Self.asgID($0)) })))
+        let named = local ? Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted() : []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024 + 600 * group.rules.count)
+        JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
+            resource.string("type", "Microsoft.Network/networkSecurityGroups")
+            resource.string("apiVersion", "2024-05-01")
+            resource.string("name", group.name)
+            resource.string("location", "[parameters('location')]")
+            resource.object("tags") { tags in
+                tags.string("palisade-policy", policy.name)
+                tags.string("palisade-segment", group.segment)
+                if let part = group.part { tags.string("palisade-part", "\(part.number) of \(part.of)") }
+            }
+            if !named.isEmpty { resource.strings("dependsOn", named.map(Self.asgID)) }
+            resource.object("properties") { properties in
+                // Most rules of an NSG name its few groups: each group's item is written once.
+                var items: [String: [UInt8]] = [:]
+                properties.array("securityRules", count: group.rules.count) { index, out in
+                    Self.appendRule(group.rules[index], groupItems: &items, to: &out)
+                }
+            }
         }
-        entries.append(.init("properties", .object([.init("securityRules", .array(group.rules.map(securityRule)))])))
         // Every character at most 6 bytes of JSON (an escape); each rule within its bound.
         let names = group.name.utf8.count + policy.name.utf8.count + group.segment.utf8.count
         return Resource(
-            name: group.name, value: .object(entries), members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads),
+            name: group.name, bytes: bytes, members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads),
             bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) })
     }
 
-    func securityRule(_ rule: AzurePlan.Rule) -> StructuredValue {
-        var properties: [StructuredValue.Entry] = [
-            .init("description", .string(String("palisade: \(rule.description)".prefix(140)))),
-            .init("priority", .int(rule.priority)), .init("direction", .string(rule.direction.rawValue)),
-            .init("access", .string(rule.access.rawValue)), .init("protocol", .string(rule.proto.rawValue)),
-            .init("sourcePortRange", "*"),
-        ]
-        if rule.ports.count == 1 {
-            properties.append(.init("destinationPortRange", .string(rule.ports[0])))
-        } else {
-            properties.append(.init("destinationPortRanges", .array(rule.ports.map { .string($0) })))
-        }
-        func side(_ name: String, _ groups: [String], _ prefixes: [String]) {
-            if !groups.isEmpty {
-                properties.append(.init("\(name)ApplicationSecurityGroups", .array(groups.map { .object([.init("id", .string(Self.asgID($0)))]) })))
-            } else if prefixes.count == 1 {
-                properties.append(.init("\(name)AddressPrefix", .string(prefixes[0])))
-            } else {
-                properties.append(.init("\(name)AddressPrefixes", .array(prefixes.map { .string($0) })))
+    /// A security rule as an item of an NSG's `securityRules` (indent 10). `groupItems`: the
+    /// item naming each application security group in a rule's side, by group, as written so far.
+    static func appendRule(_ rule: AzurePlan.Rule, groupItems: inout [String: [UInt8]], to out: inout [UInt8]) {
+        JSONWriter.ObjectWriter.write(at: 10, onto: &out) { entry in
+            entry.string("name", rule.name)
+            entry.object("properties") { properties in
+                // ARM takes 140 characters of description; a text of no more bytes has no more characters.
+                let description = "palisade: \(rule.description)"
+                properties.string("description", description.utf8.count <= 140 ? description : String(description.prefix(140)))
+                properties.int("priority", rule.priority)
+                properties.string("direction", rule.direction.rawValue)
+                properties.string("access", rule.access.rawValue)
+                properties.string("protocol", rule.proto.rawValue)
+                properties.string("sourcePortRange", "*")
+                if rule.ports.count == 1 {
+                    properties.string("destinationPortRange", rule.ports[0])
+                } else {
+                    properties.strings("destinationPortRanges", rule.ports)
+                }
+                func side(_ keys: (groups: String, prefix: String, prefixes: String), _ groups: [String], _ prefixes: [String]) {
+                    if !groups.isEmpty {
+                        properties.array(keys.groups, count: groups.count) { index, out in
+                            if let item = groupItems[groups[index]] {
+                                out.append(contentsOf: item)
+                                return
+                            }
+                            var item: [UInt8] = []
+                            JSONWriter.ObjectWriter.write(at: 16, onto: &item) { $0.string("id", asgID(groups[index])) }
+                            groupItems[groups[index]] = item
+                            out.append(contentsOf: item)
+                        }
+                    } else if prefixes.count == 1 {
+                        properties.string(keys.prefix, prefixes[0])
+                    } else {
+                        properties.strings(keys.prefixes, prefixes)
+                    }
+                }
+                side(("sourceApplicationSecurityGroups", "sourceAddressPrefix", "sourceAddressPrefixes"), rule.sourceGroups, rule.sourcePrefixes)
+                side(
+                    ("destinationApplicationSecurityGroups", "destinationAddressPrefix", "destinationAddressPrefixes"), rule.destinationGroups,
+                    rule.destinationPrefixes)
             }
         }
-        side("source", rule.sourceGroups, rule.sourcePrefixes)
-        side("destination", rule.destinationGroups, rule.destinationPrefixes)
-        return .object([.init("name", .string(rule.name)), .init("properties", .object(properties))])
     }
 }

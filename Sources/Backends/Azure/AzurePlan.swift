@@ -394,9 +394,11 @@ struct AzurePlan {
     static func bytes(_ rule: Rule) -> Int {
         // Each entry's line holds its text, up to 6 bytes a character where escaped, and at
         // most 40 bytes of indentation and punctuation; a group's line also its resourceId.
-        let entries = rule.ports + rule.sourcePrefixes + rule.destinationPrefixes
-        let texts = entries.reduce(0) { $0 + 6 * $1.utf8.count + 40 } + (rule.sourceGroups + rule.destinationGroups).reduce(0) { $0 + 6 * $1.utf8.count + 200 }
-        return 1000 + 6 * (rule.name.utf8.count + min(rule.description.utf8.count, 160)) + texts
+        // Summed list by list: no list of them all is made.
+        func texts(_ list: [String], line: Int) -> Int { list.reduce(0) { $0 + 6 * $1.utf8.count + line } }
+        let entries = texts(rule.ports, line: 40) + texts(rule.sourcePrefixes, line: 40) + texts(rule.destinationPrefixes, line: 40)
+        let groups = texts(rule.sourceGroups, line: 200) + texts(rule.destinationGroups, line: 200)
+        return 1000 + 6 * (rule.name.utf8.count + min(rule.description.utf8.count, 160)) + entries + groups
     }
 
     /// Whether the rules of these identities fit one NSG: rules (with the two closing denies),
@@ -510,7 +512,11 @@ struct AzurePlan {
                         .targetLimit, "azure: \(what) needs \(group.rules.count) rules; an NSG holds \(Self.rulesPerGroup)", at: origin(group.segment),
                         help: help))
             }
-            let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups })
+            var named = Set<String>()
+            for rule in group.rules {
+                named.formUnion(rule.sourceGroups)
+                named.formUnion(rule.destinationGroups)
+            }
             if named.count > Self.groupsPerNSG {
                 throw BackendError(
                     .error(

@@ -300,10 +300,8 @@ struct AzureReader {
     }
 
     static func addresses(_ prefixes: [String]) -> AddressSet {
-        prefixes.reduce(AddressSet()) { set, text in
-            if case .valid(let cidr) = CIDR.parse(text) { return set.union(cidr.addressSet) }
-            return set
-        }
+        var parser = AddressRanges()
+        return parser.addresses(prefixes)
     }
 }
 
@@ -375,9 +373,10 @@ struct NSGSemantics {
         // Many rules name the same prefixes and ports (an external network, a service's
         // ports): each list is parsed once.
         var addressCache: [[String]: AddressSet] = [:]
+        var parser = AddressRanges()
         func addresses(_ prefixes: [String]) -> AddressSet {
             if let known = addressCache[prefixes] { return known }
-            let parsed = AzureReader.addresses(prefixes)
+            let parsed = parser.addresses(prefixes)
             addressCache[prefixes] = parsed
             return parsed
         }

@@ -6,6 +6,16 @@ import IR
 /// for the control (the firewalls' capabilities say `none` for all of them).
 func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [Gap] {
     var gaps: [Gap] = []
+    appendUnenforcedControls(policy, target: target, why: why, to: &gaps)
+    return gaps
+}
+
+/// The same gaps appended to `gaps`, room for them all made first: at 10,000 workloads they
+/// are tens of thousands of gaps, and the array grown by doubling, then copied onto the
+/// connection gaps, held several times their size.
+func appendUnenforcedControls(_ policy: Policy, target: TargetName, why: String, to gaps: inout [Gap]) {
+    let count = policy.workloads.reduce(policy.grants.count + 1) { $0 + $1.runtime.origins.count + ($1.secrets.isEmpty ? 0 : 1) }
+    gaps.reserveCapacity(gaps.count + count)
     // A key's reason is the same for every workload: written once, shared by its gaps.
     let keys = RuntimeKey.allCases.map { key in (key, "\(key.name) is not enforced by \(target.rawValue): \(why)") }
     let secrets = "secrets are not delivered by \(target.rawValue): \(why)"
@@ -34,7 +44,6 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
                 kind: .unenforced, capability: .imagePolicy, target: target, subject: .imagePolicy,
                 reason: "image_policy is checked at compile time only, not by \(target.rawValue): \(why)", origin: imagePolicy.origin))
     }
-    return gaps
 }
 
 /// What a cloud firewall enforces: traffic by identity, address and port; nothing of runtime,

@@ -48,7 +48,7 @@ public struct GCPBackend: Backend {
                 return ""
             }
         }
-        gaps += unenforcedControls(policy, target: .gcp, why: "VPC firewall rules filter traffic only")
+        appendUnenforcedControls(policy, target: .gcp, why: "VPC firewall rules filter traffic only", to: &gaps)
         return Emission(files: [file], gaps: gaps, widened: widened, narrowed: narrowed)
     }
 

@@ -66,9 +66,10 @@ struct GCPReader {
         // Many rules name the same ranges and ports (the internal ranges, an external network,
         // a service's ports): each list is parsed once.
         var addressCache: [[String]: AddressSet] = [:]
+        var parser = AddressRanges()
         func addresses(_ ranges: [String]) -> AddressSet {
             if let known = addressCache[ranges] { return known }
-            let parsed = Self.addresses(ranges)
+            let parsed = parser.addresses(ranges)
             addressCache[ranges] = parsed
             return parsed
         }
@@ -181,10 +182,8 @@ struct GCPReader {
     }
 
     static func addresses(_ ranges: [String]) -> AddressSet {
-        ranges.reduce(AddressSet()) { set, text in
-            if case .valid(let cidr) = CIDR.parse(text) { return set.union(cidr.addressSet) }
-            return set
-        }
+        var parser = AddressRanges()
+        return parser.addresses(ranges)
     }
 
     // MARK: Parsing
