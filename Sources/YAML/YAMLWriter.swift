@@ -380,14 +380,14 @@ enum BlockWriter {
 
     /// A string scalar: double-quoted when a plain one would read back as another type
     /// (`plainScalarIsAmbiguous`, decided here on the bytes), else plain.
-    fileprivate static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
+    static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
         if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }) { return written }
         var text = text
         return text.withUTF8 { bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }
     }
 
     /// A scalar whose style is known.
-    private static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
+    static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
         if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: quoted, into: &out) }) { return written }
         var text = text
         return text.withUTF8 { bytes in write(bytes, quoted: quoted, into: &out) }
