@@ -330,3 +330,37 @@ import YAML
         }
     }
 }
+
+/// `ClusterNetwork.Index.posted`, which the relation reads in place for a one-label peer in
+/// its policy's namespace, gives that namespace's pods `Index.pods` gives for the peer.
+@Suite struct PostedPeerTests {
+    @Test func postedPodsAreThePeersPods() {
+        var rng = SeededGenerator(seed: 97)
+        var checked = 0
+        for _ in 0..<300 {
+            let network = OpenShiftScaleTests.randomNetwork(&rng)
+            let index = ClusterNetwork.Index(network)
+            for policy in network.policies {
+                for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
+                    for case .pods(nil, let selector?) in rule.peers ?? [] {
+                        guard let posted = index.posted(selector) else {
+                            #expect(selector.labels.count != 1)
+                            continue
+                        }
+                        let inNamespace = posted.filter { network.pods[$0].namespace == policy.namespace }
+                        #expect(inNamespace == index.pods(nil, selector, policyNamespace: policy.namespace, network))
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 100)
+    }
+}
+
+/// The emitter's protocol names, made once, are the protocols' descriptions in capitals.
+@Suite struct ProtocolNameTests {
+    @Test func protocolNamesAreCapitalizedDescriptions() {
+        for proto in TransportProtocol.allCases { #expect(OpenShiftEmitter.protocolName(proto) == proto.description.uppercased()) }
+    }
+}
