@@ -471,7 +471,7 @@ enum BlockWriter {
     static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return true }
         // Lengths first: most keys that start like a word (`name`, `type`) are no word.
-        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) {
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0[0] == first && $0.elementsEqual(bytes) }) {
             return true
         }
         var start = 0

@@ -445,11 +445,14 @@ struct ClusterNetwork {
                 let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
                 contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
             case .pods(let namespaces, let selector):
-                if namespaces == nil, let selector, let posted = index.posted(selector) {
-                    // A one-label selector in the policy's own namespace (nearly every peer): its
-                    // posting list read in place costs less than hashing the peer for `peers`.
-                    for position in posted where pods[position].namespace == namespace && !pods[position].hostNetwork {
-                        result.workloads[pods[position].workload, default: PortSet()].formUnion(ports)
+                if let selector, namespaces?.valuesIn.isEmpty ?? true, let posted = index.posted(selector) {
+                    // A one-label pod selector (nearly every peer), in the policy's own namespace
+                    // or in the namespaces a label selector picks: its posting list read in place
+                    // costs less than hashing the peer for `peers`.
+                    for position in posted where !pods[position].hostNetwork {
+                        let pod = pods[position]
+                        guard namespaces.map({ $0.matches(labels(of: pod.namespace)) }) ?? (pod.namespace == namespace) else { continue }
+                        result.workloads[pod.workload, default: PortSet()].formUnion(ports)
                     }
                     continue
                 }
