@@ -5,24 +5,9 @@ extension YAMLWriter {
     /// another style). `key`: a mapping key, which libyaml writes otherwise past 128 bytes;
     /// `plain`: a scalar written plain whatever it reads as (numbers, as `write` writes them).
     /// For writers that write a document's layout themselves and fall back on `write` when
-    /// this answers false.
+    /// this answers false. The bytes are those `BlockWriter` writes for the same scalar.
     public static func appendBlockScalar(_ text: String, key: Bool = false, plain: Bool = false, to out: inout [UInt8]) -> Bool {
         if key, text.utf8.count > 128 { return false }
-        if let written = text.utf8.withContiguousStorageIfAvailable({ appendBlockScalar($0, plain: plain, to: &out) }) { return written }
-        var text = text
-        return text.withUTF8 { appendBlockScalar($0, plain: plain, to: &out) }
-    }
-
-    private static func appendBlockScalar(_ bytes: UnsafeBufferPointer<UInt8>, plain: Bool, to out: inout [UInt8]) -> Bool {
-        if !plain, BlockWriter.ambiguous(bytes) {
-            for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: bytes)
-            out.append(UInt8(ascii: "\""))
-            return true
-        }
-        guard BlockWriter.plainInBlock(bytes) else { return false }
-        out.append(contentsOf: bytes)
-        return true
+        return plain ? BlockWriter.scalar(text, quoted: false, into: &out) : BlockWriter.scalar(text, into: &out)
     }
 }

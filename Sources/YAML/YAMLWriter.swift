@@ -138,6 +138,27 @@ extension YAMLWriter {
     /// written `{}` or `[]`); inside a sequence, `item` and `itemMapping` write its items. A
     /// key or scalar the direct path does not write clears `ok`, and the caller writes the tree.
     public struct Block {
+        /// A mapping key: a literal of the writer's caller, whose bytes are read in place (no
+        /// string to open, and `BlockWriter.simplePlain` passes it in one short loop), or any
+        /// string (`Key(text)`).
+        public struct Key: ExpressibleByStringLiteral {
+            fileprivate let literal: StaticString?
+            fileprivate let text: String
+
+            public init(stringLiteral value: StaticString) {
+                literal = value
+                text = ""
+            }
+
+            public init(_ text: String) {
+                literal = nil
+                self.text = text
+            }
+
+            /// The key as a string, for the tree writer.
+            fileprivate var string: String { literal.map { $0.description } ?? text }
+        }
+
         fileprivate var out: [UInt8] = []
         fileprivate var indent = 0
         /// The next key or item follows a sequence's `- ` on the current line.
@@ -146,9 +167,17 @@ extension YAMLWriter {
 
         fileprivate init() {}
 
-        private mutating func key(_ key: String) {
+        private mutating func key(_ key: Key) {
             if inline { inline = false } else { BlockWriter.lineStart(indent, into: &out) }
-            guard key.utf8.count <= 128, BlockWriter.scalar(key, into: &out) else {
+            let written: Bool
+            if let literal = key.literal, literal.hasPointerRepresentation {
+                let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+                written = bytes.count <= 128 && BlockWriter.scalar(bytes, into: &out)
+            } else {
+                let text = key.string
+                written = text.utf8.count <= 128 && BlockWriter.scalar(text, into: &out)
+            }
+            guard written else {
                 ok = false
                 return
             }
@@ -156,32 +185,32 @@ extension YAMLWriter {
         }
 
         /// `key: value`, the value plain or double-quoted as `BlockWriter` decides.
-        public mutating func string(_ key: String, _ value: String) {
+        public mutating func string(_ key: Key, _ value: String) {
             self.key(key)
             out.append(BlockWriter.space)
             if !BlockWriter.scalar(value, into: &out) { ok = false }
         }
 
-        public mutating func int(_ key: String, _ value: Int) {
+        public mutating func int(_ key: Key, _ value: Int) {
             self.key(key)
             out.append(BlockWriter.space)
             out += String(value).utf8
         }
 
-        public mutating func bool(_ key: String, _ value: Bool) {
+        public mutating func bool(_ key: Key, _ value: Bool) {
             self.key(key)
             out += (value ? " true" : " false").utf8
         }
 
         /// `key` and any value, written as `BlockWriter` writes it.
-        public mutating func entry(_ key: String, _ value: StructuredValue) {
+        public mutating func entry(_ key: Key, _ value: StructuredValue) {
             let wasInline = inline
             inline = false
-            if !BlockWriter.mapping(CollectionOfOne(StructuredValue.Entry(key, value)), indent: indent, inline: wasInline, into: &out) { ok = false }
+            if !BlockWriter.mapping(CollectionOfOne(StructuredValue.Entry(key.string, value)), indent: indent, inline: wasInline, into: &out) { ok = false }
         }
 
         /// `key:` and the mapping `body` writes (`{}` when it writes nothing).
-        public mutating func mapping(_ key: String, _ body: (inout Block) -> Void) {
+        public mutating func mapping(_ key: Key, _ body: (inout Block) -> Void) {
             self.key(key)
             let mark = out.count
             indent += 2
@@ -192,7 +221,7 @@ extension YAMLWriter {
 
         /// `key:` and the sequence `body` writes with `item`s, its dashes at the key's column
         /// (`[]` when it writes none).
-        public mutating func sequence(_ key: String, _ body: (inout Block) -> Void) {
+        public mutating func sequence(_ key: Key, _ body: (inout Block) -> Void) {
             self.key(key)
             let mark = out.count
             body(&self)
@@ -314,16 +343,9 @@ enum BlockWriter {
 
     fileprivate static func lineStart(_ indent: Int, into out: inout [UInt8]) {
         out.append(newline)
-        // Indentation from a line of spaces (a copy), not space by space.
-        var rest = indent
-        while rest > 0 {
-            let count = min(rest, spaces.count)
-            out.append(contentsOf: spaces[..<count])
-            rest -= count
-        }
+        // Appended as one run of known length (no shared line of spaces to look up and slice).
+        out.append(contentsOf: repeatElement(space, count: indent))
     }
-
-    private static let spaces = [UInt8](repeating: space, count: 64)
 
     /// A mapping whose keys start at column `indent`; `inline` when the first key follows a
     /// sequence's `- ` on the current line.
@@ -380,14 +402,48 @@ enum BlockWriter {
 
     /// A string scalar: double-quoted when a plain one would read back as another type
     /// (`plainScalarIsAmbiguous`, decided here on the bytes), else plain.
-    fileprivate static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
-        if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }) { return written }
+    static func scalar(_ text: String, into out: inout [UInt8]) -> Bool {
+        if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in scalar(bytes, into: &out) }) { return written }
         var text = text
-        return text.withUTF8 { bytes in write(bytes, quoted: ambiguous(bytes), into: &out) }
+        return text.withUTF8 { bytes in scalar(bytes, into: &out) }
+    }
+
+    /// `write(bytes, quoted: ambiguous(bytes))`, with the common case (a name: see `simplePlain`)
+    /// appended after one pass over its bytes.
+    fileprivate static func scalar(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        if simplePlain(bytes) {
+            out.append(contentsOf: bytes)
+            return true
+        }
+        return write(bytes, quoted: ambiguous(bytes), into: &out)
+    }
+
+    /// Whether a scalar is one of the names most keys and values are (an ASCII letter, then
+    /// letters, digits, `-`, `.`, `/` or `_`, and no YAML 1.1 word: longer than five bytes or
+    /// not starting like one), which `ambiguous` never quotes and `plainInBlock` always
+    /// allows: decided in one pass of range tests (no tables, whose lazy globals cost a check
+    /// per use) instead of their several passes.
+    static func simplePlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // An ASCII letter, in lower case: `| 0x20` maps no other byte into `a`...`z`.
+        guard let first = bytes.first else { return false }
+        let lower = first | 0x20
+        guard lower &- UInt8(ascii: "a") < 26 else { return false }
+        // The letters the words start with (`n`ull, `y`es, `t`rue, `f`alse, `o`n), in either case.
+        if bytes.count <= 5,
+            lower == UInt8(ascii: "n") || lower == UInt8(ascii: "y") || lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f")
+                || lower == UInt8(ascii: "o")
+        {
+            return false
+        }
+        for byte in bytes {
+            // A letter; `-`, `.`, `/` or a digit (0x2D...0x39); or `_`.
+            guard (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "-") < 13 || byte == UInt8(ascii: "_") else { return false }
+        }
+        return true
     }
 
     /// A scalar whose style is known.
-    private static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
+    static func scalar(_ text: String, quoted: Bool, into out: inout [UInt8]) -> Bool {
         if let written = text.utf8.withContiguousStorageIfAvailable({ bytes in write(bytes, quoted: quoted, into: &out) }) { return written }
         var text = text
         return text.withUTF8 { bytes in write(bytes, quoted: quoted, into: &out) }
@@ -415,7 +471,7 @@ enum BlockWriter {
     static func ambiguous(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = bytes.first else { return true }
         // Lengths first: most keys that start like a word (`name`, `type`) are no word.
-        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0.elementsEqual(bytes) }) {
+        if bytes.count <= 5, wordStarts[Int(first)], ambiguousWords.contains(where: { $0.count == bytes.count && $0[0] == first && $0.elementsEqual(bytes) }) {
             return true
         }
         var start = 0

@@ -330,3 +330,42 @@ import YAML
         }
     }
 }
+
+/// `ClusterNetwork.Index.posted`, which the relation reads in place for a one-label pod
+/// selector (in its policy's namespace, or in those a namespace selector picks), gives the pods
+/// `Index.pods` gives for the peer once their namespace is checked.
+@Suite struct PostedPeerTests {
+    @Test func postedPodsAreThePeersPods() {
+        var rng = SeededGenerator(seed: 97)
+        var checked = (own: 0, selected: 0)
+        for _ in 0..<300 {
+            let network = OpenShiftScaleTests.randomNetwork(&rng)
+            let index = ClusterNetwork.Index(network)
+            for policy in network.policies {
+                for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
+                    for case .pods(let namespaces, let selector?) in rule.peers ?? [] {
+                        guard let posted = index.posted(selector) else {
+                            #expect(selector.labels.count != 1)
+                            continue
+                        }
+                        let matched = posted.filter { position in
+                            let pod = network.pods[position]
+                            return namespaces.map { $0.matches(network.labels(of: pod.namespace)) } ?? (pod.namespace == policy.namespace)
+                        }
+                        #expect(matched == index.pods(namespaces, selector, policyNamespace: policy.namespace, network))
+                        if namespaces == nil { checked.own += 1 } else { checked.selected += 1 }
+                    }
+                }
+            }
+        }
+        #expect(checked.own > 100)
+        #expect(checked.selected > 100)
+    }
+}
+
+/// The emitter's protocol names, made once, are the protocols' descriptions in capitals.
+@Suite struct ProtocolNameTests {
+    @Test func protocolNamesAreCapitalizedDescriptions() {
+        for proto in TransportProtocol.allCases { #expect(OpenShiftEmitter.protocolName(proto) == proto.description.uppercased()) }
+    }
+}

@@ -135,12 +135,12 @@ import Testing
     static func replay(_ entries: [StructuredValue.Entry], into out: inout YAMLWriter.Block) {
         for entry in entries {
             switch entry.value {
-            case .string(let text): out.string(entry.key, text)
-            case .int(let number): out.int(entry.key, number)
-            case .bool(let flag): out.bool(entry.key, flag)
-            case .object(let inner): out.mapping(entry.key) { replay(inner, into: &$0) }
-            case .array(let items): out.sequence(entry.key) { replay(items: items, into: &$0) }
-            default: out.entry(entry.key, entry.value)
+            case .string(let text): out.string(.init(entry.key), text)
+            case .int(let number): out.int(.init(entry.key), number)
+            case .bool(let flag): out.bool(.init(entry.key), flag)
+            case .object(let inner): out.mapping(.init(entry.key)) { replay(inner, into: &$0) }
+            case .array(let items): out.sequence(.init(entry.key)) { replay(items: items, into: &$0) }
+            default: out.entry(.init(entry.key), entry.value)
             }
         }
     }

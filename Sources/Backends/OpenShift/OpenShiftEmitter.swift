@@ -207,7 +207,7 @@ final class OpenShiftEmitter {
 
     /// `networkPolicy(policy)` written directly, key by key in the tree's order.
     func networkPolicy(_ policy: NetworkPolicy, into out: inout YAMLWriter.Block) {
-        func rules(_ rules: [PolicyRule], _ side: String, into out: inout YAMLWriter.Block) {
+        func rules(_ rules: [PolicyRule], _ side: YAMLWriter.Block.Key, into out: inout YAMLWriter.Block) {
             for rule in rules {
                 out.itemMapping { out in
                     if let peers = rule.peers { out.sequence(side) { out in for item in peers { out.itemMapping { peer(item, into: &$0) } } } }
@@ -243,14 +243,14 @@ final class OpenShiftEmitter {
     }
 
     /// `key: selector(selector)` written directly.
-    func selector(_ key: String, _ selector: LabelSelector, into out: inout YAMLWriter.Block) {
+    func selector(_ key: YAMLWriter.Block.Key, _ selector: LabelSelector, into out: inout YAMLWriter.Block) {
         out.mapping(key) { out in
             guard !selector.labels.isEmpty else { return }
             out.mapping("matchLabels") { out in
                 if selector.labels.count == 1, let (key, value) = selector.labels.first {
-                    out.string(key, value)
+                    out.string(.init(key), value)
                 } else {
-                    for (key, value) in selector.labels.sorted(by: { $0.key < $1.key }) { out.string(key, value) }
+                    for (key, value) in selector.labels.sorted(by: { $0.key < $1.key }) { out.string(.init(key), value) }
                 }
             }
         }
@@ -272,7 +272,7 @@ final class OpenShiftEmitter {
 
     /// The entries of `port(port)` written directly.
     func port(_ port: PolicyPort, into out: inout YAMLWriter.Block) {
-        out.string("protocol", port.proto.description.uppercased())
+        out.string("protocol", Self.protocolName(port.proto))
         if let number = port.port { out.int("port", number) }
         if let end = port.endPort { out.int("endPort", end) }
     }
@@ -292,7 +292,7 @@ final class OpenShiftEmitter {
     }
 
     func port(_ port: PolicyPort) -> StructuredValue {
-        var entries: [StructuredValue.Entry] = [.init("protocol", .string(port.proto.description.uppercased()))]
+        var entries: [StructuredValue.Entry] = [.init("protocol", .string(Self.protocolName(port.proto)))]
         if let number = port.port { entries.append(.init("port", .int(number))) }
         if let end = port.endPort { entries.append(.init("endPort", .int(end))) }
         return .object(entries)
@@ -321,7 +321,7 @@ final class OpenShiftEmitter {
                                                 .array(
                                                     ports.map { port in
                                                         .object([
-                                                            .init("protocol", .string(port.proto.description.uppercased())), .init("port", .int(port.lower)),
+                                                            .init("protocol", .string(Self.protocolName(port.proto))), .init("port", .int(port.lower)),
                                                         ])
                                                     })))
                                     }
@@ -374,13 +374,13 @@ final class OpenShiftEmitter {
         let workload = deployment.workload
         let security = deployment.security
         header("apps/v1", "Deployment", workload.name, namespace: deployment.namespace, into: &out) { out in
-            if !deployment.labels.isEmpty { out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+            if !deployment.labels.isEmpty { out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(.init(key), value) } } }
         }
         out.mapping("spec") { out in
             out.int("replicas", workload.replicas)
-            out.mapping("selector") { out in out.mapping("matchLabels") { $0.string(OpenShiftPlan.workloadLabel, workload.name) } }
+            out.mapping("selector") { out in out.mapping("matchLabels") { $0.string(.init(OpenShiftPlan.workloadLabel), workload.name) } }
             out.mapping("template") { out in
-                out.mapping("metadata") { out in out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(key, value) } } }
+                out.mapping("metadata") { out in out.mapping("labels") { out in for (key, value) in deployment.labels { out.string(.init(key), value) } } }
                 out.mapping("spec") { out in
                     out.string("serviceAccountName", deployment.serviceAccount)
                     out.bool("automountServiceAccountToken", false)
@@ -392,7 +392,7 @@ final class OpenShiftEmitter {
                     let (mounts, volumes) = self.volumes(workload)
                     out.sequence("containers") { out in
                         out.itemMapping { out in
-                            for entry in container(workload, securityContext: containerContext(security)) { out.entry(entry.key, entry.value) }
+                            for entry in container(workload, securityContext: containerContext(security)) { out.entry(.init(entry.key), entry.value) }
                             if !mounts.isEmpty { out.entry("volumeMounts", .array(mounts)) }
                         }
                     }
@@ -449,7 +449,7 @@ final class OpenShiftEmitter {
                 ports.map { port in
                     .object(
                         (named ? [.init("name", .string(portName(port)))] : [])
-                            + [.init("containerPort", .int(port.lower)), .init("protocol", .string(port.proto.description.uppercased()))])
+                            + [.init("containerPort", .int(port.lower)), .init("protocol", .string(Self.protocolName(port.proto)))])
                 }))
     }
 
@@ -499,6 +499,13 @@ final class OpenShiftEmitter {
         return StableName.unique(items, limit: 63)
     }
 
+    /// A protocol as manifests name it (`TCP`): its description in capitals, made once per
+    /// protocol rather than per port.
+    static func protocolName(_ proto: TransportProtocol) -> String { protocolNames[proto.rawValue] }
+
+    /// `protocolName` by raw value.
+    private static let protocolNames = TransportProtocol.allCases.sorted { $0.rawValue < $1.rawValue }.map { $0.description.uppercased() }
+
     /// A Service or container port name: at most 15 characters, `tcp-8080`.
     static func portName(_ port: PortRange) -> String { "\(port.proto)-\(port.lower)" }
 
@@ -520,12 +527,12 @@ final class OpenShiftEmitter {
         header("v1", "Service", service.workload.name, namespace: service.namespace, into: &out)
         out.mapping("spec") { out in
             out.string("type", "ClusterIP")
-            out.mapping("selector") { $0.string(OpenShiftPlan.workloadLabel, service.workload.name) }
+            out.mapping("selector") { $0.string(.init(OpenShiftPlan.workloadLabel), service.workload.name) }
             out.sequence("ports") { out in
                 for port in service.ports {
                     out.itemMapping { out in
                         out.string("name", Self.portName(port))
-                        out.string("protocol", port.proto.description.uppercased())
+                        out.string("protocol", Self.protocolName(port.proto))
                         out.int("port", port.lower)
                         out.int("targetPort", port.lower)
                     }
@@ -536,7 +543,7 @@ final class OpenShiftEmitter {
 
     func servicePort(_ port: PortRange) -> StructuredValue {
         .object([
-            .init("name", .string(Self.portName(port))), .init("protocol", .string(port.proto.description.uppercased())),
+            .init("name", .string(Self.portName(port))), .init("protocol", .string(Self.protocolName(port.proto))),
             .init("port", .int(port.lower)), .init("targetPort", .int(port.lower)),
         ])
     }
