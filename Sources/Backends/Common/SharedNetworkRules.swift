@@ -35,11 +35,14 @@ struct SharedNetworkRules {
 /// What networks that open every port between their members allow beyond `intent` between
 /// workloads (Swarm's overlays, Mesos' container networks): each pair of each network, a
 /// workload with itself once whatever the networks it joins, with every port the intent
-/// leaves out. Each pair is looked up once in the intent and inserted once if widened.
+/// leaves out. Each pair is looked up once in the intent and inserted once if widened; what
+/// every port less some ports leaves is computed once per distinct ports (most pairs share
+/// their flow's few).
 func widenedByNetworks(_ members: [[WorkloadID]], beyond intent: [WorkloadPair: PortSet]) -> [WorkloadPair: PortSet] {
     var result: [WorkloadPair: PortSet] = [:]
     result.reserveCapacity(members.reduce(0) { $0 + $1.count * $1.count })
     let all = PortSet.all
+    var leftOut: [PortSet: PortSet] = [:]
     var reachesItself = [Bool](repeating: false, count: (members.lazy.joined().map(\.index).max() ?? -1) + 1)
     for network in members {
         for a in network {
@@ -53,7 +56,14 @@ func widenedByNetworks(_ members: [[WorkloadID]], beyond intent: [WorkloadPair: 
                     result[pair] = all
                     continue
                 }
-                if ports != all { result[pair] = all.subtracting(ports) }
+                guard ports != all else { continue }
+                if let known = leftOut[ports] {
+                    result[pair] = known
+                } else {
+                    let rest = all.subtracting(ports)
+                    leftOut[ports] = rest
+                    result[pair] = rest
+                }
             }
         }
     }

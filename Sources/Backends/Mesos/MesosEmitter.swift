@@ -63,13 +63,7 @@ struct MesosEmitter {
         var docker: [StructuredValue.Entry] = [.init("image", .string(workload.image.text))]
         if options.containerizer == .docker {
             docker.append(.init("privileged", .bool(runtime.privileged == true)))
-            docker.append(
-                .init(
-                    "parameters",
-                    .array(
-                        parameters(runtime).map { key, value in
-                            .object([.init("key", .string(key)), .init("value", .string(value))])
-                        })))
+            docker.append(.init("parameters", parametersValue(runtime)))
         }
         var container: [StructuredValue.Entry] = [
             .init("type", .string(options.containerizer == .docker ? "DOCKER" : "MESOS")),
@@ -96,6 +90,11 @@ struct MesosEmitter {
             .init("palisade.segment", .string(policy.segments[workload.segment.index].name)),
             .init("palisade.identity", .string(policy.identity(workload.identity).name)),
         ] + workload.labels.map { .init($0.key, .string($0.value)) }
+    }
+
+    /// The docker's `parameters`: one `{key, value}` object per `parameters(runtime)` flag.
+    func parametersValue(_ runtime: RuntimeProfile) -> StructuredValue {
+        .array(parameters(runtime).map { key, value in .object([.init("key", .string(key)), .init("value", .string(value))]) })
     }
 
     /// `docker run` flags for the runtime profile (Docker containerizer only).

@@ -2,201 +2,92 @@ import IR
 import YAML
 
 extension MesosEmitter {
-    /// `JSONWriter.write(marathon())`, byte for byte, written straight to bytes: no document
-    /// of tens of thousands of apps built first and walked after (a large estate's
-    /// `marathon.json` is tens of megabytes).
+    /// `JSONWriter.write(marathon())`, byte for byte, written straight into one buffer: no
+    /// document of tens of thousands of apps built first and walked after (a large estate's
+    /// `marathon.json` is tens of megabytes). The groups, their apps and each app's objects
+    /// stream through `JSONWriter.appendObject(keys:…)` and `appendArray(count:…)`; only the
+    /// small, rare values (docker parameters, port mappings) are written from their trees.
     func marathonText() -> String {
         let networkOf = networksByWorkload()
         let root = plan.root
-        var json = JSONBytes()
-        json.out.reserveCapacity(2048 * policy.workloads.count + 256)
-        json.open("{")
-        json.key("id")
-        json.string(root)
-        json.key("groups")
-        json.open("[", empty: policy.segments.isEmpty)
-        for segment in policy.segments {
-            let path = "\(root == "/" ? "" : root)/\(segment.name)"
-            json.element()
-            json.open("{")
-            json.key("id")
-            json.string(path)
-            json.key("apps")
-            json.open("[", empty: segment.workloads.isEmpty)
-            for id in segment.workloads {
-                json.element()
-                app(policy.workloads[id.index], path: path, networks: networkOf[id] ?? [], into: &json)
-            }
-            json.close("]", empty: segment.workloads.isEmpty)
-            json.close("}")
-        }
-        json.close("]", empty: policy.segments.isEmpty)
-        json.close("}")
-        json.out.append(UInt8(ascii: "\n"))
-        return String(decoding: json.out, as: UTF8.self)
-    }
-
-    /// `app(workload, path:, networks:)` as `JSONWriter` writes it, at the writer's depth.
-    func app(_ workload: Workload, path: String, networks: [String], into json: inout JSONBytes) {
-        let runtime = workload.runtime
-        let resources = runtime.resources
-        json.open("{")
-        json.key("id")
-        json.string("\(path)/\(workload.name)")
-        json.key("instances")
-        json.int(workload.replicas)
-        json.key("cpus")
-        json.raw(resources?.cpuMillis.map { decimalText($0, 1000) } ?? Self.defaultCPUs)
-        json.key("mem")
-        json.raw(resources?.memoryBytes.map { decimalText($0, 1 << 20) } ?? Self.defaultMemoryMiB)
-        json.key("disk")
-        json.int(0)
-        json.key("user")
-        json.string(policy.identity(workload.identity).name)
-        json.key("container")
-        json.open("{")
-        json.key("type")
-        json.string(options.containerizer == .docker ? "DOCKER" : "MESOS")
-        json.key("docker")
-        json.open("{")
-        json.key("image")
-        json.string(workload.image.text)
-        if options.containerizer == .docker {
-            json.key("privileged")
-            json.raw(runtime.privileged == true ? "true" : "false")
-            json.key("parameters")
-            let parameters = parameters(runtime)
-            json.open("[", empty: parameters.isEmpty)
-            for (key, value) in parameters {
-                json.element()
-                json.open("{")
-                json.key("key")
-                json.string(key)
-                json.key("value")
-                json.string(value)
-                json.close("}")
-            }
-            json.close("]", empty: parameters.isEmpty)
-        }
-        json.close("}")
-        if let ports = plan.mapped[workload.id] {
-            json.key("portMappings")
-            let empty = ports.ranges.isEmpty
-            json.open("[", empty: empty)
-            for range in ports.ranges {
-                for port in range.lower...range.upper {
-                    json.element()
-                    json.open("{")
-                    json.key("containerPort")
-                    json.int(port)
-                    json.key("hostPort")
-                    json.int(port)
-                    json.key("protocol")
-                    json.string(range.proto.description)
-                    if networks.count > 1 {
-                        json.key("networkNames")
-                        json.open("[")
-                        json.element()
-                        json.string(networks[0])
-                        json.close("]")
+        var out: [UInt8] = []
+        out.reserveCapacity(2048 * policy.workloads.count + 256)
+        JSONWriter.appendObject(keys: ["id", "groups"], at: 0, to: &out) { key, out in
+            guard key == 1 else { return JSONWriter.appendQuoted(root, to: &out) }
+            JSONWriter.appendArray(count: policy.segments.count, at: 2, to: &out) { index, out in
+                let segment = policy.segments[index]
+                let path = "\(root == "/" ? "" : root)/\(segment.name)"
+                JSONWriter.appendObject(keys: ["id", "apps"], at: 4, to: &out) { key, out in
+                    guard key == 1 else { return JSONWriter.appendQuoted(path, to: &out) }
+                    JSONWriter.appendArray(count: segment.workloads.count, at: 6, to: &out) { index, out in
+                        let id = segment.workloads[index]
+                        appendApp(policy.workloads[id.index], path: path, networks: networkOf[id] ?? [], to: &out)
                     }
-                    json.close("}")
                 }
             }
-            json.close("]", empty: empty)
         }
-        json.close("}")
-        json.key("networks")
-        json.open("[", empty: networks.isEmpty)
-        for network in networks {
-            json.element()
-            json.open("{")
-            json.key("mode")
-            json.string("container")
-            json.key("name")
-            json.string(network)
-            json.close("}")
-        }
-        json.close("]", empty: networks.isEmpty)
-        json.key("labels")
-        json.open("{")
-        json.key("palisade.policy")
-        json.string(policy.name)
-        json.key("palisade.segment")
-        json.string(policy.segments[workload.segment.index].name)
-        json.key("palisade.identity")
-        json.string(policy.identity(workload.identity).name)
-        for label in workload.labels {
-            json.key(label.key)
-            json.string(label.value)
-        }
-        json.close("}")
-        json.close("}")
-    }
-}
-
-/// JSON written as it goes, in `JSONWriter`'s layout (two-space indentation, `"key": value`,
-/// `[]` and `{}` for empty collections): the caller says which collections are empty, opens
-/// and closes them, and names each entry (`key`) or element (`element`) before its value.
-struct JSONBytes {
-    var out: [UInt8] = []
-    /// The depth of the collection being written.
-    private var depth = 0
-    /// Whether the collection being written has no entry yet.
-    private var first = true
-
-    mutating func open(_ bracket: Character, empty: Bool = false) {
-        out.append(UInt8(ascii: bracket.unicodeScalars.first!))
-        if empty { return }
-        depth += 1
-        first = true
-    }
-
-    mutating func close(_ bracket: Character, empty: Bool = false) {
-        if !empty {
-            depth -= 1
-            out.append(UInt8(ascii: "\n"))
-            indent()
-        }
-        out.append(UInt8(ascii: bracket.unicodeScalars.first!))
-        first = false
-    }
-
-    /// Starts an element of an array.
-    mutating func element() {
-        if !first { out.append(UInt8(ascii: ",")) }
         out.append(UInt8(ascii: "\n"))
-        indent()
-        first = false
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Starts an entry of an object: its key.
-    mutating func key(_ key: String) {
-        element()
-        string(key)
-        out.append(UInt8(ascii: ":"))
-        out.append(UInt8(ascii: " "))
+    /// An app's keys, in `app(workload, path:, networks:)`'s order; `appendApp` writes the
+    /// value of each by its position here.
+    static let appKeys = ["id", "instances", "cpus", "mem", "disk", "user", "container", "networks", "labels"]
+    /// A container's keys, without and with `portMappings`.
+    static let containerKeys = (plain: ["type", "docker"], mapped: ["type", "docker", "portMappings"])
+    /// The docker object's keys with the Mesos containerizer and with the Docker one.
+    static let dockerKeys = (mesos: ["image"], docker: ["image", "privileged", "parameters"])
+    /// Palisade's own label keys, ahead of the workload's (`labels(workload)`).
+    static let ownLabelKeys = ["palisade.policy", "palisade.segment", "palisade.identity"]
+
+    /// `app(workload, path:, networks:)` as `JSONWriter` writes it in `marathonText` (an
+    /// element of a group's apps, at indentation 8), appended to `out`.
+    func appendApp(_ workload: Workload, path: String, networks: [String], to out: inout [UInt8]) {
+        let runtime = workload.runtime
+        let resources = runtime.resources
+        let user = policy.identity(workload.identity).name
+        JSONWriter.appendObject(keys: Self.appKeys, at: 8, to: &out) { key, out in
+            switch key {
+            case 0: JSONWriter.appendQuoted("\(path)/\(workload.name)", to: &out)
+            case 1: JSONWriter.append(.int(workload.replicas), at: 10, to: &out)
+            case 2: JSONWriter.append(.number(resources?.cpuMillis.map { decimalText($0, 1000) } ?? Self.defaultCPUs), at: 10, to: &out)
+            case 3: JSONWriter.append(.number(resources?.memoryBytes.map { decimalText($0, 1 << 20) } ?? Self.defaultMemoryMiB), at: 10, to: &out)
+            case 4: JSONWriter.append(.int(0), at: 10, to: &out)
+            case 5: JSONWriter.appendQuoted(user, to: &out)
+            case 6: appendContainer(workload, networks: networks, to: &out)
+            case 7:
+                JSONWriter.appendArray(count: networks.count, at: 10, to: &out) { index, out in
+                    JSONWriter.appendObject(keys: ["mode", "name"], at: 12, to: &out) { key, out in
+                        JSONWriter.appendQuoted(key == 0 ? "container" : networks[index], to: &out)
+                    }
+                }
+            default:
+                let labels = workload.labels
+                let own = [policy.name, policy.segments[workload.segment.index].name, user]
+                JSONWriter.appendObject(keys: Self.ownLabelKeys + labels.map(\.key), at: 10, to: &out) { index, out in
+                    JSONWriter.appendQuoted(index < own.count ? own[index] : labels[index - own.count].value, to: &out)
+                }
+            }
+        }
     }
 
-    private mutating func indent() {
-        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+    /// An app's `container` as `app` builds it, at indentation 10.
+    func appendContainer(_ workload: Workload, networks: [String], to out: inout [UInt8]) {
+        let docker = options.containerizer == .docker
+        let mapped = plan.mapped[workload.id]
+        JSONWriter.appendObject(keys: mapped == nil ? Self.containerKeys.plain : Self.containerKeys.mapped, at: 10, to: &out) { key, out in
+            switch key {
+            case 0: JSONWriter.appendQuoted(docker ? "DOCKER" : "MESOS", to: &out)
+            case 1:
+                JSONWriter.appendObject(keys: docker ? Self.dockerKeys.docker : Self.dockerKeys.mesos, at: 12, to: &out) { key, out in
+                    switch key {
+                    case 0: JSONWriter.appendQuoted(workload.image.text, to: &out)
+                    case 1: JSONWriter.append(.bool(workload.runtime.privileged == true), at: 14, to: &out)
+                    default: JSONWriter.append(parametersValue(workload.runtime), at: 14, to: &out)
+                    }
+                }
+            default: JSONWriter.append(.array(portMappings(mapped ?? PortSet(), networks: networks)), at: 12, to: &out)
+            }
+        }
     }
-
-    /// A string, quoted and escaped as `JSONWriter` does.
-    mutating func string(_ text: String) {
-        let plain =
-            text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-                for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
-                out.append(UInt8(ascii: "\""))
-                out.append(contentsOf: bytes)
-                out.append(UInt8(ascii: "\""))
-                return true
-            } ?? false
-        if !plain { out.append(contentsOf: JSONWriter.compact(.string(text)).utf8) }
-    }
-
-    mutating func int(_ number: Int) { out.append(contentsOf: String(number).utf8) }
-
-    /// A number or literal written as it is.
-    mutating func raw(_ text: String) { out.append(contentsOf: text.utf8) }
 }

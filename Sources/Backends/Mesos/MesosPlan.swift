@@ -58,11 +58,23 @@ struct MesosPlan {
         // Networks are named after their members (`net-a-b-c`, `link-a-b`, `own-a`), never
         // numbered: what a new flow or workload does not touch keeps its network.
         var candidates: [(network: Network, key: String)] = []
+        // The name (`kind-a-b`) and key (`kind|a|b`) built in place: a large estate's
+        // thousands of link networks each made several strings and arrays to join.
         func add(_ kind: String, _ group: [Int]) {
             let names = group.map { policy.workloads[$0].name }.sorted()
             let kind = group.count == 1 ? "own" : kind
-            candidates.append(
-                (Network(name: ([kind] + names).joined(separator: "-"), members: group.map(WorkloadID.init)), "\(kind)|" + names.joined(separator: "|")))
+            let length = names.reduce(kind.utf8.count) { $0 + 1 + $1.utf8.count }
+            var name = kind
+            var key = kind
+            name.reserveCapacity(length)
+            key.reserveCapacity(length)
+            for member in names {
+                name += "-"
+                name += member
+                key += "|"
+                key += member
+            }
+            candidates.append((Network(name: name, members: group.map(WorkloadID.init)), key))
         }
         switch options.containerizer {
         case .docker:

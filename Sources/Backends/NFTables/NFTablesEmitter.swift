@@ -227,7 +227,8 @@ enum NFTablesEmitter {
         // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
         // without walking its characters.
         out += "\""
-        if text.utf8.allSatisfy({ $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) }) {
+        var text = text
+        if text.withUTF8({ bytes in bytes.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) } }) {
             out += text
         } else {
             out += String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 })
@@ -244,5 +245,10 @@ protocol NFTTextOutput {
 extension String: NFTTextOutput {}
 
 extension Array: NFTTextOutput where Element == UInt8 {
-    static func += (out: inout [UInt8], text: String) { out.append(contentsOf: text.utf8) }
+    /// The text's bytes copied from its storage at once (appending its `utf8` view went byte
+    /// by byte: a large estate's rulesets are millions of pieces).
+    static func += (out: inout [UInt8], text: String) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
+    }
 }

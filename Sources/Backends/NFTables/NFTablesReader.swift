@@ -96,26 +96,37 @@ struct NFTablesReader {
         /// Each rule's ports, by position (none for the fixed rules, which no peer's
         /// decision reads).
         private let ports: [PortSet]
+        /// Each rule's ports within every port, and every port less them, by position
+        /// (`PortSets`): what the rule takes while no rule ahead took anything, and what it
+        /// leaves then; a rule with no rest matches every port.
+        private let withinAll: [PortSet]
+        private let rests: [PortSet]
         /// The families of each rule's packets (bit 0: IPv4, bit 1: IPv6), by position.
         private let familyBits: [UInt8]
         /// Whether each rule accepts (its verdict, `return` and none being the policy's).
         private let accepts: [Bool]
 
         convenience init(_ chain: NFTChain, meanings: [String: Meaning]) {
-            self.init(chain) { meanings[$0] }
+            var portSets = PortSets()
+            self.init(chain, portSets: &portSets) { meanings[$0] }
         }
 
-        /// `meaning`: what each set a rule names stands for.
-        init(_ chain: NFTChain, meaning: (String) -> Meaning?) {
+        /// `meaning`: what each set a rule names stands for; `portSets`: the port sets of the
+        /// rules' protocol matches, shared by the chains read together.
+        init(_ chain: NFTChain, portSets: inout PortSets, meaning: (String) -> Meaning?) {
             self.chain = chain
             var general: [Int] = []
             var own: [WorkloadID: [Int]] = [:]
             var external: [AddressSet] = []
             var ports: [PortSet] = []
+            var withinAll: [PortSet] = []
+            var rests: [PortSet] = []
             var familyBits: [UInt8] = []
             var accepts: [Bool] = []
             external.reserveCapacity(chain.rules.count)
             ports.reserveCapacity(chain.rules.count)
+            withinAll.reserveCapacity(chain.rules.count)
+            rests.reserveCapacity(chain.rules.count)
             familyBits.reserveCapacity(chain.rules.count)
             accepts.reserveCapacity(chain.rules.count)
             for (index, rule) in chain.rules.enumerated() {
@@ -141,7 +152,10 @@ struct NFTablesReader {
                     }
                 }
                 external.append(addresses)
-                ports.append(rule.kind == .match ? rule.ports.portSet : PortSet())
+                let match = rule.kind == .match ? portSets[rule.ports] : PortSets.none
+                ports.append(match.ports)
+                withinAll.append(match.withinAll)
+                rests.append(match.rest)
                 familyBits.append(bits)
                 accepts.append(Self.verdict(rule, policy: chain.policy) == .accept)
             }
@@ -149,6 +163,8 @@ struct NFTablesReader {
             self.own = own
             self.external = external
             self.ports = ports
+            self.withinAll = withinAll
+            self.rests = rests
             self.familyBits = familyBits
             self.accepts = accepts
         }
@@ -201,13 +217,27 @@ struct NFTablesReader {
                     }
                 }
                 var batchSize = Self.batchStart
+                // Whether `remaining` is still every port (no rule took any).
+                var untouched = true
                 while !remaining.isEmpty {
                     if remaining.keys.intervals.count <= Self.fewPieces {
                         guard let position = next() else { break }
-                        if accepts[position] { accepted.formUnion(ports[position].intersection(remaining)) }
-                        remaining = remaining.subtracting(ports[position])
+                        if untouched {
+                            // The first rule takes its ports within every port and leaves the rest.
+                            if accepts[position] { accepted.formUnion(withinAll[position]) }
+                            remaining = rests[position]
+                            untouched = false
+                        } else if rests[position].isEmpty {
+                            // A rule over every port takes whatever is left.
+                            if accepts[position] { accepted.formUnion(remaining) }
+                            remaining = PortSet()
+                        } else {
+                            if accepts[position] { accepted.formUnion(ports[position].intersection(remaining)) }
+                            remaining = remaining.subtracting(ports[position])
+                        }
                         continue
                     }
+                    untouched = false
                     batch.removeAll(keepingCapacity: true)
                     while batch.count < batchSize, let position = next() { batch.append(position) }
                     if batch.isEmpty { break }
@@ -321,6 +351,39 @@ struct NFTablesReader {
         }
     }
 
+    /// `NFTRule.Ports.portSet`, with the part of it within every port and every port less
+    /// it, made once per distinct protocol match: the plan gives every peer of a flow the
+    /// same matches, so a large estate's tens of thousands of rules hold a few hundred, and
+    /// making a port set (an interval set, sorted) cost more than the rest of reading its rule.
+    struct PortSets {
+        struct Match {
+            var ports: PortSet
+            var withinAll: PortSet
+            var rest: PortSet
+
+            init(_ ports: PortSet) {
+                self.ports = ports
+                withinAll = ports.intersection(.all)
+                rest = PortSet.all.subtracting(ports)
+            }
+        }
+
+        /// No ports (the fixed rules').
+        static let none = Match(PortSet())
+        private static let all = Match(.all)
+        private var made: [NFTRule.Ports: Match] = [:]
+
+        subscript(ports: NFTRule.Ports) -> Match {
+            mutating get {
+                if case .all = ports { return Self.all }
+                if let known = made[ports] { return known }
+                let match = Match(ports.portSet)
+                made[ports] = match
+                return match
+            }
+        }
+    }
+
     /// The views of every workload's input and output chains.
     static func views(_ rulesets: [NFTRuleset], policy: Policy) throws -> (input: [ChainView], output: [ChainView]) {
         var workloadsByName: [String: WorkloadID] = [:]
@@ -328,6 +391,7 @@ struct NFTablesReader {
         let identities = identityMeanings(workloadsByName)
         var input: [ChainView] = []
         var output: [ChainView] = []
+        var portSets = PortSets()
         input.reserveCapacity(rulesets.count)
         output.reserveCapacity(rulesets.count)
         for (workload, ruleset) in zip(policy.workloads, rulesets) {
@@ -338,8 +402,8 @@ struct NFTablesReader {
                 ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, leavingIdentities: true,
                 file: NFTablesEmitter.path(workload.name))
             let meaning = { (name: String) in identities[name] ?? others[name] }
-            input.append(ChainView(ruleset.input, meaning: meaning))
-            output.append(ChainView(ruleset.output, meaning: meaning))
+            input.append(ChainView(ruleset.input, portSets: &portSets, meaning: meaning))
+            output.append(ChainView(ruleset.output, portSets: &portSets, meaning: meaning))
         }
         return (input, output)
     }

@@ -118,7 +118,7 @@ struct NFTRule: Equatable {
     }
 
     /// What a rule's protocol match takes.
-    enum Ports: Equatable {
+    enum Ports: Hashable {
         /// No protocol match: every packet.
         case all
         /// `meta l4proto tcp`: every port of the protocol.

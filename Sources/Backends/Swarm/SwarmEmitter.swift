@@ -38,7 +38,7 @@ struct SwarmEmitter {
                 "Segmentation is by overlay networks: members of a network reach each other on every port;",
                 "see the gaps palisade reports for what this file allows beyond the spec.",
             ]
-        return OutputFile(path: path, contents: try composeText(header: header) ?? YAMLWriter.write(document(), header: header))
+        return OutputFile(path: path, contents: try composeText(header: header))
     }
 
     func document() -> StructuredValue {
@@ -152,20 +152,27 @@ struct SwarmEmitter {
         var entries: [StructuredValue.Entry] = [.init("driver", "overlay")]
         if network.isInternal { entries.append(.init("internal", true)) }
         if options.encryptNetworks { entries.append(.init("driver_opts", .object([.init("encrypted", "")]))) }
-        let members = network.members.map { policy.workloads[$0.index].name }.joined(separator: ",")
-        let purpose: String =
-            switch network.purpose {
-            case .link: "link"
-            case .egress: "egress"
-            case .own: "own"
-            }
         entries.append(
             .init(
                 "labels",
                 .object([
-                    .init("palisade.purpose", .string(purpose)), .init("palisade.members", .string(members)),
+                    .init("palisade.purpose", .string(Self.purpose(network))), .init("palisade.members", .string(members(network))),
                 ])))
         return .object(entries)
+    }
+
+    /// A network's `palisade.purpose` label.
+    static func purpose(_ network: SwarmPlan.Network) -> String {
+        switch network.purpose {
+        case .link: "link"
+        case .egress: "egress"
+        case .own: "own"
+        }
+    }
+
+    /// A network's `palisade.members` label: its members' names, comma-separated.
+    func members(_ network: SwarmPlan.Network) -> String {
+        network.members.map { policy.workloads[$0.index].name }.joined(separator: ",")
     }
 
     /// Bytes in docker's units (binary: `256M` is 256 MiB), exact.

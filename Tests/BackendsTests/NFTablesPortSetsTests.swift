@@ -1,0 +1,29 @@
+import IR
+import TestSupport
+import Testing
+
+@testable import Backends
+
+/// The reader's memo of port sets gives each protocol match's own port set, its part within
+/// every port and what it leaves of every port.
+@Suite struct NFTablesPortSetsTests {
+    /// Random matches, each asked several times in a random order (equal matches from
+    /// different arrays among them): the memo answers what `portSet` makes.
+    @Test func theMemoGivesEachMatchItsPortSet() {
+        var random = SeededGenerator(seed: 41)
+        let matches = (0..<300).map { _ in NFTablesScaleTests.randomPorts(&random) }
+        var portSets = NFTablesReader.PortSets()
+        for _ in 0..<3 {
+            for ports in matches.shuffled(using: &random) {
+                let match = portSets[ports]
+                #expect(match.ports == ports.portSet, "\(ports)")
+                #expect(match.withinAll == ports.portSet.intersection(.all), "\(ports)")
+                #expect(match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
+                // The same match rebuilt (another array, equal ranges).
+                if case .ranges(let proto, let ranges) = ports {
+                    #expect(portSets[.ranges(proto, ranges.map { $0 })].ports == ports.portSet)
+                }
+            }
+        }
+    }
+}
