@@ -21,16 +21,16 @@ extension SwarmEmitter {
         yaml.string("version", Self.version)
         yaml.mapping("services") { yaml in
             for workload in policy.workloads {
-                yaml.mapping(workload.name) { service(workload, networks: networksByWorkload[workload.id.index], into: &$0) }
+                yaml.mapping(.init(workload.name)) { service(workload, networks: networksByWorkload[workload.id.index], into: &$0) }
             }
         }
         yaml.mapping("networks") { yaml in
-            for network in plan.networks { yaml.mapping(network.name) { self.network(network, into: &$0) } }
+            for network in plan.networks { yaml.mapping(.init(network.name)) { self.network(network, into: &$0) } }
         }
         let secrets = Set(policy.workloads.flatMap(\.secrets)).sorted()
         if !secrets.isEmpty {
             yaml.mapping("secrets") { yaml in
-                for secret in secrets { yaml.mapping(secret) { $0.bool("external", true) } }
+                for secret in secrets { yaml.mapping(.init(secret)) { $0.bool("external", true) } }
             }
         }
     }
@@ -53,7 +53,7 @@ extension SwarmEmitter {
         }
         if !workload.labels.isEmpty {
             yaml.mapping("labels") { yaml in
-                for label in workload.labels { yaml.string(escaped(label.key), escaped(label.value)) }
+                for label in workload.labels { yaml.string(.init(escaped(label.key)), escaped(label.value)) }
             }
         }
         yaml.mapping("deploy") { deploy(workload, into: &$0) }
@@ -75,7 +75,7 @@ extension SwarmEmitter {
             yaml.string("palisade.policy", policy.name)
             yaml.string("palisade.segment", policy.segments[workload.segment.index].name)
             yaml.string("palisade.identity", policy.identity(workload.identity).name)
-            for label in workload.labels { yaml.string(escaped(label.key), escaped(label.value)) }
+            for label in workload.labels { yaml.string(.init(escaped(label.key)), escaped(label.value)) }
         }
     }
 
