@@ -171,6 +171,17 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
         // Each interval of the result ends where one of the two sets' intervals ends, except the
         // last: room for all of them at once, where growing by appends reallocated.
         result.reserveCapacity(intervals.count + other.intervals.count - 1)
+        forEachOverlap(with: other) { overlap in
+            result.append(overlap)
+            return true
+        }
+        return IntervalSet(sortedDisjoint: result)
+    }
+
+    /// Calls `body` with each overlap of an interval of this set and one of `other`, in order,
+    /// until it returns false: the walk `intersection` and `overlaps` share.
+    @inline(__always)
+    private func forEachOverlap(with other: IntervalSet, _ body: (Interval) -> Bool) {
         var i = 0
         var j = 0
         while i < intervals.count, j < other.intervals.count {
@@ -185,12 +196,9 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
                 j = other.firstIndex(upperAtLeast: a.lower, from: j + 1)
                 continue
             }
-            let lower = max(a.lower, b.lower)
-            let upper = min(a.upper, b.upper)
-            if lower <= upper { result.append(Interval(lower, upper)) }
+            guard body(Interval(max(a.lower, b.lower), min(a.upper, b.upper))) else { return }
             if a.upper < b.upper { i += 1 } else { j += 1 }
         }
-        return IntervalSet(sortedDisjoint: result)
     }
 
     public func subtracting(_ other: IntervalSet) -> IntervalSet {
@@ -236,20 +244,12 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     /// Whether the sets share a value: `intersection`'s walk, stopped at the first overlap.
     public func overlaps(_ other: IntervalSet) -> Bool {
-        var i = 0
-        var j = 0
-        while i < intervals.count, j < other.intervals.count {
-            let a = intervals[i]
-            let b = other.intervals[j]
-            if a.upper < b.lower {
-                i = firstIndex(upperAtLeast: b.lower, from: i + 1)
-            } else if b.upper < a.lower {
-                j = other.firstIndex(upperAtLeast: a.lower, from: j + 1)
-            } else {
-                return true
-            }
+        var found = false
+        forEachOverlap(with: other) { _ in
+            found = true
+            return false
         }
-        return false
+        return found
     }
 
     /// How many values the set holds, as a double (an IPv6 set can hold 2^128).
