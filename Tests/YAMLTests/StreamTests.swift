@@ -22,6 +22,30 @@ import Testing
     }
 
     @Test func anEmptyStreamWritesWhatWriteWritesForNoDocuments() throws {
-        #expect(try YAMLWriter.Stream(header: ["nothing"]).text() == YAMLWriter.write([], header: ["nothing"]))
+        var stream = YAMLWriter.Stream(header: ["nothing"])
+        #expect(try stream.text() == YAMLWriter.write([], header: ["nothing"]))
+    }
+
+    /// The buffer moved into the text between documents, after every document (a threshold of
+    /// one byte) or after a few, with direct documents and trees (libyaml's) mixed: the same
+    /// text, and asking for it twice gives it twice.
+    @Test(arguments: [1, 40, 200, 1 << 20])
+    func aStreamFlushingItsBufferWritesTheSameText(flushAt: Int) throws {
+        let documents = Array(repeating: Self.documents, count: 5).flatMap { $0 }
+        var stream = YAMLWriter.Stream(header: ["h"], flushingAt: flushAt)
+        for (index, document) in documents.enumerated() {
+            if index % 2 == 0 {
+                try stream.append(document)
+            } else {
+                // Through the direct path where it takes the document, the tree where it does not.
+                try stream.append(writing: { block in block.string("kind", "Document\(index)") }, otherwise: { document })
+            }
+        }
+        var expected: [StructuredValue] = []
+        for (index, document) in documents.enumerated() { expected.append(index % 2 == 0 ? document : .object(["kind": .string("Document\(index)")])) }
+        let text = try stream.text()
+        let written = try YAMLWriter.write(expected, header: ["h"])
+        #expect(text == written)
+        #expect(try stream.text() == text)
     }
 }
