@@ -8,7 +8,7 @@ extension YAMLWriter {
         var stream = Stream()
         try stream.append(writing: write, otherwise: document)
         let body = try stream.text()
-        var text = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
+        var text = comments(header)
         text += body.hasPrefix("---\n") ? body.dropFirst(4) : body[...]
         return text
     }

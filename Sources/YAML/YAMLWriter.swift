@@ -25,15 +25,18 @@ public enum YAMLWriter {
             bytes += try libYAMLBytes([document])
         }
         let body = String(decoding: bytes, as: UTF8.self)
-        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
-        return comments + body
+        return comments(header) + body
+    }
+
+    /// The header's lines as YAML comments, `#` alone for an empty line.
+    static func comments(_ header: [String]) -> String {
+        header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
     }
 
     /// The stream as libyaml writes it (every document through libyaml).
     static func writeWithLibYAML(_ documents: [StructuredValue], header: [String] = []) throws -> String {
         let body = String(decoding: try libYAMLBytes(documents), as: UTF8.self)
-        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
-        return comments + body
+        return comments(header) + body
     }
 
     static func libYAMLBytes(_ documents: [StructuredValue]) throws -> [UInt8] {
@@ -74,8 +77,7 @@ public enum YAMLWriter {
     /// One value as a single document, without the `---` marker.
     public static func write(_ document: StructuredValue, header: [String] = []) throws -> String {
         let body = try write([document])
-        let comments = header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined()
-        return comments + (body.hasPrefix("---\n") ? String(body.dropFirst(4)) : body)
+        return comments(header) + (body.hasPrefix("---\n") ? String(body.dropFirst(4)) : body)
     }
 }
 
@@ -101,7 +103,7 @@ extension YAMLWriter {
         init(header: [String], flushingAt flushAt: Int) {
             self.header = header
             self.flushAt = flushAt
-            bytes = Array(header.map { $0.isEmpty ? "#\n" : "# \($0)\n" }.joined().utf8)
+            bytes = Array(YAMLWriter.comments(header).utf8)
         }
 
         public mutating func append(_ document: StructuredValue) throws {
