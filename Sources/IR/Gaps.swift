@@ -223,6 +223,15 @@ public struct Gap: Sendable, Hashable {
         }
     }
 
+    /// How many pairs of endpoints its connection stands for (`Connection.pairCount`), 1 for
+    /// a gap without one.
+    public var pairCount: Int {
+        switch subject {
+        case .connection(let connection), .expectation(_, let connection): connection.pairCount
+        default: 1
+        }
+    }
+
     /// The gap in words: `swarm allows web -> api on tcp/1-8999: why`, `web: seccomp …`.
     public var message: String {
         switch subject {

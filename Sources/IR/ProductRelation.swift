@@ -240,27 +240,50 @@ public struct ProductRelation: Sendable, Hashable {
     /// assertion about those workloads needs, without the rest.
     public func restricted(sources: Set<WorkloadID>?, destinations: Set<WorkloadID>?) -> Relation {
         guard hasProducts || sources != nil || destinations != nil else { return pairs }
-        func keep(_ ids: [WorkloadID], _ set: Set<WorkloadID>?) -> [WorkloadID] { set.map { set in ids.filter(set.contains) } ?? ids }
+        let sourceSet = WorkloadMembership(sources)
+        let destinationSet = WorkloadMembership(destinations)
+        func keep(_ ids: [WorkloadID], _ set: WorkloadMembership) -> [WorkloadID] { set.isEverything ? ids : ids.filter(set.contains) }
         var relation = Relation()
-        for (pair, ports) in pairs.betweenWorkloads
-        where sources?.contains(pair.source) ?? true && destinations?.contains(pair.destination) ?? true {
+        for (pair, ports) in pairs.betweenWorkloads where sourceSet.contains(pair.source) && destinationSet.contains(pair.destination) {
             relation.betweenWorkloads[pair] = ports
         }
-        for (workload, rules) in pairs.ingress where destinations?.contains(workload) ?? true { relation.ingress[workload] = rules }
-        for (workload, rules) in pairs.egress where sources?.contains(workload) ?? true { relation.egress[workload] = rules }
+        for (workload, rules) in pairs.ingress where destinationSet.contains(workload) { relation.ingress[workload] = rules }
+        for (workload, rules) in pairs.egress where sourceSet.contains(workload) { relation.egress[workload] = rules }
         for block in blocks where !block.ports.isEmpty {
-            let kept = keep(block.destinations, destinations)
+            let kept = keep(block.destinations, destinationSet)
             guard !kept.isEmpty else { continue }
-            for source in keep(block.sources, sources) {
+            for source in keep(block.sources, sourceSet) {
                 for destination in kept { relation.betweenWorkloads[WorkloadPair(source, destination), default: PortSet()].formUnion(block.ports) }
             }
         }
         for block in ingress where !block.rules.isEmpty {
-            for workload in keep(block.workloads, destinations) { relation.ingress[workload] = block.rules }
+            for workload in keep(block.workloads, destinationSet) { relation.ingress[workload] = block.rules }
         }
         for block in egress where !block.rules.isEmpty {
-            for workload in keep(block.workloads, sources) { relation.egress[workload] = block.rules }
+            for workload in keep(block.workloads, sourceSet) { relation.egress[workload] = block.rules }
         }
         return relation
     }
+}
+
+/// A set of workloads (nil: every workload) as a bitmap by index, so that testing the members
+/// of large blocks against a few assertions' workloads is an array read, not a hash.
+public struct WorkloadMembership: Sendable {
+    /// Whether every workload is a member.
+    public let isEverything: Bool
+    private let members: [Bool]
+
+    public init(_ set: Set<WorkloadID>?) {
+        guard let set else {
+            isEverything = true
+            members = []
+            return
+        }
+        isEverything = false
+        var members = [Bool](repeating: false, count: (set.lazy.map(\.index).max() ?? -1) + 1)
+        for id in set { members[id.index] = true }
+        self.members = members
+    }
+
+    public func contains(_ id: WorkloadID) -> Bool { isEverything || (id.index >= 0 && id.index < members.count && members[id.index]) }
 }

@@ -106,6 +106,18 @@ import Testing
         }
     }
 
+    @Test func membershipIsTheSetItWasMadeFrom() {
+        var rng = SplitMix(seed: 44)
+        for _ in 0..<100 {
+            let set = Set((0..<Int.random(in: 0...40, using: &rng)).filter { _ in Bool.random(using: &rng) }.map(WorkloadID.init))
+            let membership = WorkloadMembership(set)
+            #expect(!membership.isEverything)
+            for index in -2..<50 { #expect(membership.contains(WorkloadID(index)) == set.contains(WorkloadID(index))) }
+        }
+        let everything = WorkloadMembership(nil)
+        #expect(everything.isEverything && everything.contains(WorkloadID(0)) && everything.contains(WorkloadID(1_000_000)))
+    }
+
     @Test func groupsStandForEveryPairOfTheirWorkloads() {
         let groups = [[WorkloadID(2), WorkloadID(0)], [WorkloadID(1)]]
         let grouped = GroupedRelation(groups: groups, between: [.init(source: 0, destination: 1): PortSet(PortRange(.tcp, 80, 80))])

@@ -62,6 +62,24 @@ import Testing
         #expect(Fidelity.summary([widened, required, widened]) == "2 widened, 1 platform-required")
         #expect(Fidelity.summary([]) == "exact")
     }
+
+    @Test func theSummaryCountsEveryKindAndTheConnectionsProductsStandFor() {
+        let many = Connection(.workloads(["a", "b", "c"]), .workloads(["d", "e"]), ports: PortSet([PortRange(.tcp, 80, 80)]))
+        let one = Connection(.workload("a"), .workload("d"), ports: PortSet([PortRange(.tcp, 80, 80)]))
+        func gap(_ kind: Gap.Kind, _ subject: Gap.Subject, _ capability: Capability = .portFiltering) -> Gap {
+            Gap(kind: kind, capability: capability, target: .aws, subject: subject, reason: "r", origin: nil)
+        }
+        let gaps = [
+            gap(.widened, .connection(many)), gap(.widened, .connection(one)), gap(.narrowed, .connection(one)),
+            gap(.unenforced, .runtime(workload: "a", key: .readOnlyRoot), .readOnlyRoot),
+            gap(.unenforced, .secrets(workload: "a"), .secrets), gap(.expectationFailed, .expectation(.deny, witness: many)),
+            gap(.platformRequired, .connection(one)),
+        ]
+        #expect(gaps.map(\.pairCount) == [6, 1, 1, 1, 1, 6, 1])
+        #expect(Fidelity.summary(gaps) == "2 widened (7 connections), 1 narrowed, 2 unenforced, 1 expectation failed, 1 platform-required")
+        let scoped = Fidelity.summary(gaps, capabilities: [.secrets: Support.none, .readOnlyRoot: .full])
+        #expect(scoped == "2 widened (7 connections), 1 narrowed, 1 unenforced, 1 outside its scope, 1 expectation failed, 1 platform-required")
+    }
 }
 
 @Suite struct TargetMatrixTests {
