@@ -12,6 +12,10 @@ struct Decoder {
     private(set) var decodedMappings: [Fields] = []
     /// Whether `decodedMappings` is kept.
     var recordsMappings = false
+    /// Whether flows and workloads of known keys only are read without `fields`
+    /// (`FlowKeys(direct:)`, `WorkloadKeys(direct:)`); tests turn it off to compare with the
+    /// general reading.
+    var readsDirectly = true
     /// Each port entry's text parsed so far, without error, and what it parses to.
     var portEntries: [String: PortEntry] = [:]
     /// Whether each key met in a workload is a near miss of `segment`, asked once per key.

@@ -298,9 +298,15 @@ extension Decoder {
     }
 
     mutating func workload(_ node: YAMLNode) -> WorkloadSyntax? {
-        guard let fields = fields(node, SpecSchema.workload, in: "a workload") else { return nil }
+        let keys: WorkloadKeys
+        if readsDirectly, !recordsMappings, let direct = WorkloadKeys(direct: node) {
+            keys = direct
+        } else {
+            guard let fields = fields(node, SpecSchema.workload, in: "a workload") else { return nil }
+            keys = WorkloadKeys(fields)
+        }
         var secrets: [Located<String>] = []
-        if let node = fields["secrets"] {
+        if let node = keys.secrets {
             for item in list(node, in: "workload secrets") ?? [] {
                 guard let name = string(item, in: "a secret name") else { continue }
                 if secrets.contains(where: { $0.value == name.value }) {
@@ -310,47 +316,52 @@ extension Decoder {
                 secrets.append(name)
             }
         }
-        let portsNode = fields["ports"]
         let errorsBefore = diagnostics.count
-        let ports = portsNode.map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? []
+        let ports = keys.ports.map { portEntries($0, in: "workload ports", allowEmpty: true) } ?? []
         let portsComplete = diagnostics.count == errorsBefore
         // A misspelled `segment:` is reported as an unknown key with a suggestion; the missing
         // segment it leaves is not reported again.
         // Only a key the shape lacks can be one: no key of the shape is a near miss of
         // `segment` (a test checks), so a workload without unknown keys asks nothing.
         var segmentMisspelled = false
-        if case .mapping(let pairs) = node.content, fields.pairs.count < pairs.count {
+        if keys.hasUnknownKeys, case .mapping(let pairs) = node.content {
             for pair in pairs where isNearMissOfSegment(pair.name) {
                 segmentMisspelled = true
                 break
             }
         }
         var syntax = WorkloadSyntax(
-            segment: fields["segment"].flatMap { string($0, in: "segment") },
-            image: fields["image"].flatMap { imageReference($0) },
-            identity: fields["identity"].flatMap { string($0, in: "identity") },
-            replicas: fields["replicas"].flatMap { integer($0, in: "replicas", minimum: 0, maximum: 100_000)?.value } ?? 1,
+            segment: keys.segment.flatMap { string($0, in: "segment") },
+            image: keys.image.flatMap { imageReference($0) },
+            identity: keys.identity.flatMap { string($0, in: "identity") },
+            replicas: keys.replicas.flatMap { integer($0, in: "replicas", minimum: 0, maximum: 100_000)?.value } ?? 1,
             ports: ports,
             portsComplete: portsComplete,
             secrets: secrets,
-            runtime: fields["runtime"].map { runtime($0) } ?? RuntimeProfile(),
-            labels: fields["labels"].map { labels($0, in: "labels") } ?? [],
-            description: fields["description"].flatMap { string($0, in: "description")?.value })
+            runtime: keys.runtime.map { runtime($0) } ?? RuntimeProfile(),
+            labels: keys.labels.map { labels($0, in: "labels") } ?? [],
+            description: keys.description.flatMap { string($0, in: "description")?.value })
         syntax.segmentMisspelled = segmentMisspelled
         return syntax
     }
 
     mutating func flow(_ node: YAMLNode) -> FlowSyntax? {
-        guard let fields = fields(node, SpecSchema.flow, in: "a flow") else { return nil }
+        let keys: FlowKeys
+        if readsDirectly, !recordsMappings, let direct = FlowKeys(direct: node) {
+            keys = direct
+        } else {
+            guard let fields = fields(node, SpecSchema.flow, in: "a flow") else { return nil }
+            keys = FlowKeys(fields)
+        }
         var action = FlowAction.allow
-        if let node = fields["action"], let word = choice(node, ["allow", "deny"], in: "flow action") {
+        if let node = keys.action, let word = choice(node, ["allow", "deny"], in: "flow action") {
             action = FlowAction(rawValue: word.value) ?? .allow
         }
-        let name = fields["name"].flatMap { self.name($0, in: "flow") }
-        guard let from = fields["from"], let to = fields["to"], let ports = fields["ports"] else { return nil }
+        let name = keys.name.flatMap { self.name($0, in: "flow") }
+        guard let from = keys.from, let to = keys.to, let ports = keys.ports else { return nil }
         return FlowSyntax(
             name: name?.value,
-            description: fields["description"].flatMap { string($0, in: "description")?.value },
+            description: keys.description.flatMap { string($0, in: "description")?.value },
             action: action,
             from: references(from, in: "flow sources"),
             to: references(to, in: "flow destinations"),
@@ -537,4 +548,98 @@ func registryPatternProblem(_ pattern: String) -> String? {
         }
     }
     return nil
+}
+
+/// The values of a flow's keys. A spec holds tens of thousands of flows and workloads, nearly
+/// all written with known keys only and their required keys present: such a mapping is read in
+/// one pass over its pairs (`init(direct:)`, here and in `WorkloadKeys`), without the `Fields`
+/// that `Decoder.fields` builds and searches once per key. Any other mapping goes through
+/// `Decoder.fields`, which reports what is wrong with it; the direct reading reports nothing,
+/// as `fields` reports nothing for such a mapping.
+struct FlowKeys {
+    var name: YAMLNode?
+    var description: YAMLNode?
+    var action: YAMLNode?
+    var from: YAMLNode?
+    var to: YAMLNode?
+    var ports: YAMLNode?
+
+    /// The keys of a mapping of flow keys only, with `from`, `to` and `ports`; nil for any other node.
+    init?(direct node: YAMLNode) {
+        guard case .mapping(let pairs) = node.content else { return nil }
+        for pair in pairs {
+            guard case .scalar(let key, _) = pair.key.content else { return nil }
+            switch key {
+            case "from": from = pair.value
+            case "to": to = pair.value
+            case "ports": ports = pair.value
+            case "action": action = pair.value
+            case "name": name = pair.value
+            case "description": description = pair.value
+            default: return nil
+            }
+        }
+        guard from != nil, to != nil, ports != nil else { return nil }
+    }
+
+    /// The keys as `Decoder.fields` found them.
+    init(_ fields: Fields) {
+        name = fields["name"]
+        description = fields["description"]
+        action = fields["action"]
+        from = fields["from"]
+        to = fields["to"]
+        ports = fields["ports"]
+    }
+}
+
+/// The values of a workload's keys, read as `FlowKeys` reads a flow's: directly when the
+/// workload has known keys only and its `image`.
+struct WorkloadKeys {
+    var segment: YAMLNode?
+    var image: YAMLNode?
+    var identity: YAMLNode?
+    var replicas: YAMLNode?
+    var ports: YAMLNode?
+    var secrets: YAMLNode?
+    var runtime: YAMLNode?
+    var labels: YAMLNode?
+    var description: YAMLNode?
+    /// Whether the mapping has keys the shape lacks (only through `Decoder.fields`).
+    var hasUnknownKeys = false
+
+    /// The keys of a mapping of workload keys only, with `image`; nil for any other node.
+    init?(direct node: YAMLNode) {
+        guard case .mapping(let pairs) = node.content else { return nil }
+        for pair in pairs {
+            guard case .scalar(let key, _) = pair.key.content else { return nil }
+            switch key {
+            case "segment": segment = pair.value
+            case "image": image = pair.value
+            case "identity": identity = pair.value
+            case "replicas": replicas = pair.value
+            case "ports": ports = pair.value
+            case "secrets": secrets = pair.value
+            case "runtime": runtime = pair.value
+            case "labels": labels = pair.value
+            case "description": description = pair.value
+            default: return nil
+            }
+        }
+        guard image != nil else { return nil }
+    }
+
+    /// The keys as `Decoder.fields` found them.
+    init(_ fields: Fields) {
+        segment = fields["segment"]
+        image = fields["image"]
+        identity = fields["identity"]
+        replicas = fields["replicas"]
+        ports = fields["ports"]
+        secrets = fields["secrets"]
+        runtime = fields["runtime"]
+        labels = fields["labels"]
+        description = fields["description"]
+        if case .mapping(let pairs) = fields.node.content { hasUnknownKeys = fields.pairs.count < pairs.count }
+    }
 }
