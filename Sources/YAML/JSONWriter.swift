@@ -143,7 +143,7 @@ public enum JSONWriter {
         // Most strings are printable ASCII without quotes or backslashes: appended whole, their
         // bytes checked in place.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            guard isPlain(bytes) else { return false }
             out.append(contentsOf: bytes)
             return true
         }
@@ -168,6 +168,35 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether every byte is printable ASCII other than `"` and `\` (the text is written as it
+    /// is): eight bytes a step, then the last ones one by one. Each test of a word is true when
+    /// some byte of it matches, never otherwise: a word with a byte of 0x80 or more is out first,
+    /// and below that no subtraction borrows from a byte that does not match.
+    static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        /// Whether some byte of `word` (all below 0x80) is zero.
+        func hasZero(_ word: UInt64) -> Bool { (word &- ones) & ~word & highs != 0 }
+        var index = 0
+        while index + 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            // A byte of 0x80 or more; below 0x20; then `"`, `\` and DEL (a zero byte once xored).
+            if word & highs != 0 || (word &- 0x20 &* ones) & ~word & highs != 0 || hasZero(word ^ 0x22 &* ones) || hasZero(word ^ 0x5C &* ones)
+                || hasZero(word ^ 0x7F &* ones)
+            {
+                return false
+            }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The decimal digits of `number`, as `String(number)` gives them, without making a string.

@@ -37,8 +37,34 @@ import YAML
         let emitter = AzureEmitter(plan: try AzureSplitTests.plan(try samplePolicy("platform.yaml"), .widen))
         let tree = AzureTreeEmitter(plan: emitter.plan)
         for (group, old) in zip(emitter.plan.groups, emitter.plan.groups.map { tree.nsgResource($0, local: false) }) {
-            #expect(emitter.nsgResource(group, local: false).exactSize == JSONWriter.write(old.value).utf8.count)
+            #expect(emitter.nsgResource(group).withoutDependencies.exactSize == JSONWriter.write(old.value).utf8.count)
         }
+    }
+
+    /// An NSG written once serves both templates: as written, the tree's NSG that depends on
+    /// its groups; with its `dependsOn` cut out, the tree's NSG that does not.
+    static func checkBothForms(_ policy: Policy, _ gaps: GapPolicy) throws {
+        guard let plan = try? AzureSplitTests.plan(policy, gaps) else { return }
+        let emitter = AzureEmitter(plan: plan)
+        let tree = AzureTreeEmitter(plan: plan)
+        for group in plan.groups {
+            let written = emitter.nsgResource(group)
+            for (local, bytes) in [(true, written.bytes), (false, written.withoutDependencies.bytes)] {
+                var expected: [UInt8] = []
+                JSONWriter.append(tree.nsgResource(group, local: local).value, at: 4, to: &expected)
+                #expect(bytes == expected, "\(policy.name) \(gaps) \(group.name) local: \(local)")
+            }
+            #expect(written.withoutDependencies.withoutDependencies.bytes == written.withoutDependencies.bytes)
+        }
+    }
+
+    @Test func anNSGWrittenOnceIsBothTreesNSGs() throws {
+        var policies = try backendSamples.map { try samplePolicy($0) }
+        policies += [try AzureSplitTests.services(300), try AzureSplitTests.hub(150, samePort: false)]
+        for policy in policies {
+            for gaps in [GapPolicy.widen, .narrow] { try Self.checkBothForms(policy, gaps) }
+        }
+        try forRandomSpecs(seed: 43, count: 30) { policy, gaps in try Self.checkBothForms(policy, gaps) }
     }
 }
 
@@ -238,5 +264,47 @@ struct AzureTreeEmitter {
         side("source", rule.sourceGroups, rule.sourcePrefixes)
         side("destination", rule.destinationGroups, rule.destinationPrefixes)
         return .object([.init("name", .string(rule.name)), .init("properties", .object(properties))])
+    }
+}
+
+/// An NSG rule's protocols and port lists taken from one pass over a port set's ranges, against
+/// the form that listed the set's protocols and filtered its ranges once per protocol.
+@Suite struct AzureProtocolListTests {
+    static func reference(_ ports: PortSet, gaps: GapPolicy) -> [(AzurePlan.Rule.NSGProtocol, [String])] {
+        var result: [(AzurePlan.Rule.NSGProtocol, [String])] = []
+        for proto in ports.protocols {
+            let ranges = ports.ranges.filter { $0.proto == proto }
+            let list = ranges.map { $0.isWholeProtocol ? "*" : $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
+            switch proto {
+            case .tcp: result.append((.tcp, list))
+            case .udp: result.append((.udp, list))
+            case .icmp: result.append((.icmp, ["*"]))
+            case .sctp: if gaps == .widen { result.append((.any, list)) }
+            }
+        }
+        return result
+    }
+
+    static func same(_ ports: PortSet) {
+        for gaps in [GapPolicy.widen, .narrow] {
+            let fast = AzurePlan.protocols(ports, gaps: gaps)
+            let old = reference(ports, gaps: gaps)
+            #expect(fast.map(\.0) == old.map(\.0), "\(ports) \(gaps)")
+            #expect(fast.map(\.1) == old.map(\.1), "\(ports) \(gaps)")
+        }
+    }
+
+    @Test func oneRunPerProtocolIsTheFilteredLists() {
+        var sets: [PortSet] = [PortSet(), .all, PortSet(PortRange(.icmp, 0, 0)), PortSet(PortRange(.tcp, 1, 65535))]
+        var rng = SeededGenerator(seed: 47)
+        for _ in 0..<500 {
+            let ranges = (0..<Int.random(in: 1...6, using: &rng)).map { _ in
+                let proto = TransportProtocol.allCases.randomElement(using: &rng) ?? .tcp
+                let lower = Int.random(in: 1...65535, using: &rng)
+                return PortRange(proto, lower, Bool.random(using: &rng) ? lower : Int.random(in: lower...65535, using: &rng))
+            }
+            sets.append(PortSet(ranges))
+        }
+        for ports in sets { Self.same(ports) }
     }
 }

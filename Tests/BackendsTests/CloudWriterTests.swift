@@ -102,3 +102,37 @@ extension CloudWriterTests {
         }
     }
 }
+
+extension CloudWriterTests {
+    /// GCP's `allowed` entries taken from one pass over a port set's ranges, against the form
+    /// that listed the set's protocols and filtered its ranges once per protocol.
+    @Test func gcpMatchesFromOneRunPerProtocol() {
+        func reference(_ ports: PortSet) -> [GCPPlan.Rule.Match] {
+            var result: [GCPPlan.Rule.Match] = []
+            for proto in ports.protocols {
+                let ranges = ports.ranges.filter { $0.proto == proto }
+                switch proto {
+                case .icmp:
+                    result.append(GCPPlan.Rule.Match(proto: .icmp))
+                    result.append(GCPPlan.Rule.Match(proto: .icmpv6))
+                case .tcp, .udp, .sctp:
+                    let whole = ranges.count == 1 && ranges[0].isWholeProtocol
+                    let texts = whole ? [] : ranges.map { $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
+                    result.append(GCPPlan.Rule.Match(proto: GCPPlan.Rule.IPProtocol(name: proto.description), ports: texts))
+                }
+            }
+            return result
+        }
+        var sets: [PortSet] = [PortSet(), .all, PortSet(PortRange(.icmp, 0, 0)), PortSet(PortRange(.udp, 1, 65535))]
+        var rng = SeededGenerator(seed: 53)
+        for _ in 0..<500 {
+            let ranges = (0..<Int.random(in: 1...6, using: &rng)).map { _ in
+                let proto = TransportProtocol.allCases.randomElement(using: &rng) ?? .tcp
+                let lower = Int.random(in: 1...65535, using: &rng)
+                return PortRange(proto, lower, Bool.random(using: &rng) ? lower : Int.random(in: lower...65535, using: &rng))
+            }
+            sets.append(PortSet(ranges))
+        }
+        for ports in sets { #expect(GCPPlan.matches(ports) == reference(ports), "\(ports)") }
+    }
+}

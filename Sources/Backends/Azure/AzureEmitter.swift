@@ -30,6 +30,18 @@ struct AzureEmitter {
         var members: (output: String, names: [String])? = nil
         /// A bound on its JSON, known without writing it; nil: its written size decides.
         var bound: Int? = nil
+        /// Where in `bytes` its `dependsOn` entry sits (empty when it has none): an NSG is written
+        /// once, with the entry, for the template that deploys its groups too.
+        var dependencies: Range<Int> = 0..<0
+
+        /// The same resource without its `dependsOn` entry, for a template that does not deploy
+        /// the groups it names.
+        var withoutDependencies: Resource {
+            var resource = self
+            resource.bytes.removeSubrange(dependencies)
+            resource.dependencies = 0..<0
+            return resource
+        }
 
         /// A bound on what it adds to a template, output entry included.
         var size: Int { (bound ?? exactSize) + (members.map { $0.names.reduce(100) { $0 + $1.utf8.count + 16 } } ?? 0) }
@@ -50,11 +62,14 @@ struct AzureEmitter {
     /// ARM cannot take.
     func files() throws -> [OutputFile] {
         let groups = plan.firewall.identities.map(asgResource) + plan.merged.map(mergedResource)
+        // Each NSG written once: the single template takes it with its `dependsOn`, the numbered
+        // ones without (the same bytes, that entry cut out).
+        let written = plan.groups.map(nsgResource)
         if groups.count + plan.groups.count <= Self.resourcesPerTemplate {
-            let single = template(groups + plan.groups.map { nsgResource($0, local: true) })
+            let single = template(groups + written)
             if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
         }
-        let nsgs = plan.groups.map { nsgResource($0, local: false) }
+        let nsgs = written.map(\.withoutDependencies)
         // Where a bound is over the budget, the JSON itself decides.
         let sizes = nsgs.map { resource in
             var exact = resource
@@ -185,12 +200,14 @@ struct AzureEmitter {
             bound: 600 + 6 * (group.name.utf8.count + policy.name.utf8.count))
     }
 
-    /// An NSG. `local`: the application security groups its rules name are deployed by the
-    /// same template, and it depends on them (on those alone: its body changes with its own
-    /// rules only). An NSG of a split segment says its part, and its workloads are listed in
-    /// the template's `networkInterfaceSecurityGroups` output.
-    func nsgResource(_ group: AzurePlan.NSG, local: Bool) -> Resource {
-        let named = local ? Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted() : []
+    /// An NSG, as a template that deploys the application security groups its rules name has
+    /// it: depending on them (on those alone: its body changes with its own rules only), the
+    /// `dependsOn` entry's place kept in `dependencies` (see `withoutDependencies`). An NSG of
+    /// a split segment says its part, and its workloads are listed in the template's
+    /// `networkInterfaceSecurityGroups` output.
+    func nsgResource(_ group: AzurePlan.NSG) -> Resource {
+        let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
+        var dependencies = 0..<0
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024 + 600 * group.rules.count)
         JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
@@ -203,7 +220,11 @@ struct AzureEmitter {
                 tags.string("palisade-segment", group.segment)
                 if let part = group.part { tags.string("palisade-part", "\(part.number) of \(part.of)") }
             }
-            if !named.isEmpty { resource.strings("dependsOn", named.map(Self.asgID)) }
+            if !named.isEmpty {
+                let start = resource.bytes.count
+                resource.strings("dependsOn", named.map(Self.asgID))
+                dependencies = start..<resource.bytes.count
+            }
             resource.object("properties") { properties in
                 // Most rules of an NSG name its few groups: each group's item is written once.
                 var items: [String: [UInt8]] = [:]
@@ -216,7 +237,7 @@ struct AzureEmitter {
         let names = group.name.utf8.count + policy.name.utf8.count + group.segment.utf8.count
         return Resource(
             name: group.name, bytes: bytes, members: group.part == nil ? nil : (Self.interfacesOutput, group.workloads),
-            bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) })
+            bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) }, dependencies: dependencies)
     }
 
     /// A security rule as an item of an NSG's `securityRules` (indent 10). `groupItems`: the

@@ -478,11 +478,17 @@ struct AzurePlan {
 
     /// Protocol and port lists for a port set: Tcp and Udp with their ranges, Icmp whole; SCTP
     /// has no NSG protocol, so it is any protocol on its ports (widen) or nothing (narrow).
+    /// The set's ranges are taken once, in order: each protocol's are one run of them.
     static func protocols(_ ports: PortSet, gaps: GapPolicy) -> [(Rule.NSGProtocol, [String])] {
         var result: [(Rule.NSGProtocol, [String])] = []
-        for proto in ports.protocols {
-            let ranges = ports.ranges.filter { $0.proto == proto }
-            let list = ranges.map { $0.isWholeProtocol ? "*" : $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
+        let ranges = ports.ranges
+        var start = 0
+        while start < ranges.count {
+            let proto = ranges[start].proto
+            var end = start + 1
+            while end < ranges.count, ranges[end].proto == proto { end += 1 }
+            defer { start = end }
+            let list = ranges[start..<end].map { $0.isWholeProtocol ? "*" : $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
             switch proto {
             case .tcp: result.append((.tcp, list))
             case .udp: result.append((.udp, list))

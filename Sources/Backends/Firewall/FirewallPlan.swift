@@ -46,9 +46,11 @@ struct FirewallPlan {
                 if workload.id.index < identityAt.count { identityAt[workload.id.index] = index }
             }
         }
-        // Every workload has an identity, so every lookup below finds one.
+        // Every workload has an identity, so every lookup below finds one (by index, no hashing).
+        func identity(_ id: WorkloadID) -> Int { id.index >= 0 && id.index < identityAt.count ? identityAt[id.index] : -1 }
         for (pair, ports) in policy.intent.betweenWorkloads {
-            guard let source = identityOf[pair.source], let destination = identityOf[pair.destination] else { continue }
+            let (source, destination) = (identity(pair.source), identity(pair.destination))
+            guard source >= 0, destination >= 0 else { continue }
             between[Pair(source: source, destination: destination), default: PortSet()].formUnion(ports)
         }
         // Each identity's external rules are its workloads' together: one normalization per
@@ -56,7 +58,8 @@ struct FirewallPlan {
         func lifted(_ rules: [WorkloadID: ExternalRules]) -> [Int: ExternalRules] {
             var parts: [Int: [ExternalRules]] = [:]
             for (workload, rules) in rules {
-                guard let index = identityOf[workload] else { continue }
+                let index = identity(workload)
+                guard index >= 0 else { continue }
                 parts[index, default: []].append(rules)
             }
             // One workload's rules are in normal form already.

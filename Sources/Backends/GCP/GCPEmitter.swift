@@ -8,10 +8,12 @@ struct GCPEmitter {
     /// The one file of a policy.
     static let file = "firewall-rules.json"
 
-    /// The rules written one by one without their trees: the same bytes as `treeFile`.
+    /// The rules written one by one without their trees, each in place in the file's one
+    /// buffer: the same bytes as `treeFile`.
     func file() -> OutputFile {
+        let rules = plan.rules
         var out: [UInt8] = []
-        JSONWriter.appendArray(plan.rules.map(Self.written), at: 0, to: &out)
+        JSONWriter.appendArray(count: rules.count, at: 0, to: &out) { index, out in Self.append(rules[index], to: &out) }
         out.append(UInt8(ascii: "\n"))
         return OutputFile(path: Self.file, contents: String(decoding: out, as: UTF8.self))
     }
@@ -21,28 +23,25 @@ struct GCPEmitter {
         OutputFile(path: Self.file, contents: JSONWriter.write(.array(plan.rules.map(Self.json))))
     }
 
-    /// A rule's bytes as `JSONWriter` writes `json(rule)` as an item of the file's array.
-    static func written(_ rule: GCPPlan.Rule) -> [UInt8] {
-        var entries = JSONWriter.ObjectWriter(at: 2)
-        entries.string("name", rule.name)
-        entries.string("description", rule.description)
-        entries.string("network", rule.network)
-        entries.string("direction", rule.direction.rawValue)
-        entries.int("priority", rule.priority)
-        if !rule.sourceRanges.isEmpty { entries.strings("sourceRanges", rule.sourceRanges) }
-        if !rule.destinationRanges.isEmpty { entries.strings("destinationRanges", rule.destinationRanges) }
-        if !rule.sourceServiceAccounts.isEmpty { entries.strings("sourceServiceAccounts", rule.sourceServiceAccounts) }
-        if !rule.targetServiceAccounts.isEmpty { entries.strings("targetServiceAccounts", rule.targetServiceAccounts) }
-        let matches = rule.matches.map { match in
-            var fields = JSONWriter.ObjectWriter(at: 6)
-            fields.string("IPProtocol", match.proto.name)
-            if !match.ports.isEmpty { fields.strings("ports", match.ports) }
-            return fields.finished()
+    /// Appends a rule's bytes as `JSONWriter` writes `json(rule)` as an item of the file's array.
+    static func append(_ rule: GCPPlan.Rule, to out: inout [UInt8]) {
+        JSONWriter.ObjectWriter.write(at: 2, onto: &out) { entries in
+            entries.string("name", rule.name)
+            entries.string("description", rule.description)
+            entries.string("network", rule.network)
+            entries.string("direction", rule.direction.rawValue)
+            entries.int("priority", rule.priority)
+            if !rule.sourceRanges.isEmpty { entries.strings("sourceRanges", rule.sourceRanges) }
+            if !rule.destinationRanges.isEmpty { entries.strings("destinationRanges", rule.destinationRanges) }
+            if !rule.sourceServiceAccounts.isEmpty { entries.strings("sourceServiceAccounts", rule.sourceServiceAccounts) }
+            if !rule.targetServiceAccounts.isEmpty { entries.strings("targetServiceAccounts", rule.targetServiceAccounts) }
+            entries.array(rule.action == .allow ? "allowed" : "denied", count: rule.matches.count) { index, out in
+                JSONWriter.ObjectWriter.write(at: 6, onto: &out) { fields in
+                    fields.string("IPProtocol", rule.matches[index].proto.name)
+                    if !rule.matches[index].ports.isEmpty { fields.strings("ports", rule.matches[index].ports) }
+                }
+            }
         }
-        var list: [UInt8] = []
-        JSONWriter.appendArray(matches, at: 4, to: &list)
-        entries.written(rule.action == .allow ? "allowed" : "denied", list)
-        return entries.finished()
     }
 
     static func json(_ rule: GCPPlan.Rule) -> StructuredValue {

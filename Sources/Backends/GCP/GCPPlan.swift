@@ -76,6 +76,8 @@ struct GCPPlan {
     let options: GCPOptions
     /// Names external peers after the spec's networks.
     let peerNamer: PeerNamer
+    /// Each identity's service account, by identity index: built once, named by many rules.
+    let accounts: [String]
     private(set) var rules: [Rule] = []
 
     /// Allows sit at this priority, the egress denies below them; GCP's implied rules are at 65535.
@@ -89,6 +91,7 @@ struct GCPPlan {
         self.options = options
         firewall = FirewallPlan(policy: policy, gaps: options.gaps)
         peerNamer = PeerNamer(policy)
+        accounts = firewall.identities.map { options.serviceAccount($0.name, policy: policy) }
         try checkAccountIDs()
         // Rules with the name each would have and a key that tells it from every other rule
         // (built only for the names that meet).
@@ -142,7 +145,7 @@ struct GCPPlan {
         }
     }
 
-    func account(_ index: Int) -> String { options.serviceAccount(firewall.identities[index].name, policy: policy) }
+    func account(_ index: Int) -> String { accounts[index] }
 
     /// A rule's name before it is fitted and made unique: `POLICY-IDENTITY-WHAT[-PEER]`
     /// (`shop-db-in-from-catalog`, `shop-web-in-from-any-v4`, `shop-web-deny-out-v6`).
@@ -200,16 +203,23 @@ struct GCPPlan {
 
     /// `allowed` entries for a port set: tcp, udp and sctp with port strings, icmp as ICMP and
     /// ICMPv6 (protocol 58).
+    /// The set's ranges are taken once, in order: each protocol's are one run of them.
     static func matches(_ ports: PortSet) -> [Rule.Match] {
         var result: [Rule.Match] = []
-        for proto in ports.protocols {
-            let ranges = ports.ranges.filter { $0.proto == proto }
+        let all = ports.ranges
+        var start = 0
+        while start < all.count {
+            let proto = all[start].proto
+            var end = start + 1
+            while end < all.count, all[end].proto == proto { end += 1 }
+            defer { start = end }
+            let ranges = all[start..<end]
             switch proto {
             case .icmp:
                 result.append(Rule.Match(proto: .icmp))
                 result.append(Rule.Match(proto: .icmpv6))
             case .tcp, .udp, .sctp:
-                let whole = ranges.count == 1 && ranges[0].isWholeProtocol
+                let whole = ranges.count == 1 && ranges.first?.isWholeProtocol == true
                 let texts = whole ? [] : ranges.map { $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
                 result.append(Rule.Match(proto: Rule.IPProtocol(name: proto.description), ports: texts))
             }
