@@ -26,4 +26,20 @@ import Testing
             }
         }
     }
+
+    /// Matches asked in runs (a chain's rules of one flow), a run's match alternating between
+    /// the same array and equal copies: the memo of the last match answers each as `portSet`.
+    @Test func runsOfOneMatchGetItsPortSet() {
+        var random = SeededGenerator(seed: 43)
+        var portSets = NFTablesReader.PortSets()
+        for _ in 0..<400 {
+            let ports = NFTablesScaleTests.randomPorts(&random)
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                var asked = ports
+                if case .ranges(let proto, let ranges) = ports, Bool.random(using: &random) { asked = .ranges(proto, ranges.map { $0 }) }
+                let match = portSets[asked]
+                #expect(match.ports == ports.portSet && match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
+            }
+        }
+    }
 }

@@ -136,12 +136,29 @@ import Testing
             let plan = NFTablesPlan(policy: policy, options: NFTablesOptions.parse(options(.nftables, .widen, extra)).options)
             let each = zip(names, plan.rulesets).map { NFTablesEmitter.text($1, workload: $0, policy: policy.name) }
             #expect(NFTablesEmitter.texts(plan.rulesets, workloads: names, policy: policy.name) == each)
+            // The rulesets handed over, as the backend writes them.
+            var handing = plan
+            #expect(NFTablesEmitter.texts(handing.takeRulesets(), workloads: names, policy: policy.name) == each)
+            #expect(handing.rulesets.isEmpty && plan.rulesets.count == names.count)
             let parsed = try zip(names, each).map { name, text in
                 var parser = try NFTablesParser(path: NFTablesEmitter.path(name), text: text)
                 return try parser.ruleset()
             }
             #expect(parsed.map(\.sets) == plan.rulesets.map(\.sets))
             #expect(NFTablesEmitter.texts(parsed, workloads: names, policy: policy.name) == each)
+        }
+    }
+
+    /// Numbers written as digits into bytes are what `String` writes.
+    @Test func decimalDigitsAreStringsDigits() {
+        var random = SeededGenerator(seed: 5)
+        let values = [0, 1, 9, 10, 99, 100, 65535, 65536, Int(Int32.max)] + (0..<2000).map { _ in Int.random(in: 0...1_000_000, using: &random) }
+        for value in values {
+            var bytes: [UInt8] = [UInt8(ascii: "x")]
+            bytes.appendDecimal(value)
+            var text = "x"
+            text.appendDecimal(value)
+            #expect(bytes == Array(("x" + String(value)).utf8) && text == "x" + String(value), "\(value)")
         }
     }
 

@@ -108,11 +108,12 @@ struct MesosPlan {
             for index in policy.workloads.indices where !covered[index] { add("own", [index]) }
         }
         let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: Self.nameLimit)
-        networks = zip(candidates, names).map { candidate, name in
-            var network = candidate.network
-            network.name = name
+        // In name order, found once on the names alone (no network moved per comparison).
+        networks = NameOrder.positions(names).map { position in
+            var network = candidates[position].network
+            network.name = names[position]
             return network
-        }.sorted { $0.name < $1.name }
+        }
 
         for workload in policy.workloads {
             guard let rules = intent.ingress[workload.id] else { continue }

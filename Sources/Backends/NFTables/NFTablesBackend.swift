@@ -87,12 +87,15 @@ public struct NFTablesBackend: Backend {
     }
 
     public func emit(_ policy: Policy, with options: NFTablesOptions) throws -> Emission {
-        let plan = NFTablesPlan(policy: policy, options: options)
+        var plan = NFTablesPlan(policy: policy, options: options)
+        // The relation first, its chain views let go before any text is written; then each
+        // ruleset let go once written: the rulesets, their views and the texts are never all
+        // held at once.
+        let planned = try NFTablesReader.relation(plan.rulesets, policy: policy)
         let names = policy.workloads.map(\.name)
-        let files = zip(names, NFTablesEmitter.texts(plan.rulesets, workloads: names, policy: policy.name)).map { name, text in
+        let files = zip(names, NFTablesEmitter.texts(plan.takeRulesets(), workloads: names, policy: policy.name)).map { name, text in
             OutputFile(path: NFTablesEmitter.path(name), contents: text)
         }
-        let planned = try NFTablesReader.relation(plan.rulesets, policy: policy)
         let widened = planned.subtracting(policy.intent)
         let narrowed = policy.intent.subtracting(planned)
         var gaps = connectionGaps(widened: widened, narrowed: narrowed, policy: policy, target: .nftables) { site in

@@ -31,27 +31,36 @@ enum NFTablesEmitter {
     /// each, byte for byte, written as bytes; a set's declaration is written once per set
     /// storage and copied into every ruleset that declares it (the plan shares one storage per
     /// workload and network set across the rulesets that name it).
-    static func texts(_ rulesets: [NFTRuleset], workloads: [String], policy: String) -> [String] {
-        var declarations: [ObjectIdentifier: [UInt8]] = [:]
+    ///
+    /// Each ruleset is let go once written, so that a caller that hands over the only copy
+    /// (`NFTablesPlan.takeRulesets`) never holds every ruleset and every text at once.
+    static func texts(_ rulesets: consuming [NFTRuleset], workloads: [String], policy: String) -> [String] {
+        // Keyed by storage, which each entry holds so that no other storage takes its address.
+        var declarations: [ObjectIdentifier: (storage: NFTSet.Storage, text: [UInt8])] = [:]
         var out: [UInt8] = []
         var declaration: [UInt8] = []
-        return zip(workloads, rulesets).map { workload, ruleset in
+        var texts: [String] = []
+        texts.reserveCapacity(rulesets.count)
+        for (index, workload) in zip(rulesets.indices, workloads) {
+            var ruleset = NFTRuleset(table: "", sets: [], input: NFTChain(hook: .input), output: NFTChain(hook: .output))
+            swap(&ruleset, &rulesets[index])
             out.removeAll(keepingCapacity: true)
             appendHead(ruleset, workload: workload, policy: policy, to: &out)
             for set in ruleset.sets {
                 let key = ObjectIdentifier(set.storage)
                 if let written = declarations[key] {
-                    out += written
+                    out += written.text
                 } else {
                     declaration.removeAll(keepingCapacity: true)
                     appendDeclaration(set, to: &declaration)
-                    declarations[key] = declaration
+                    declarations[key] = (set.storage, declaration)
                     out += declaration
                 }
             }
             appendChains(ruleset, to: &out)
-            return String(decoding: out, as: UTF8.self)
+            texts.append(String(decoding: out, as: UTF8.self))
         }
+        return texts
     }
 
     /// The header comments and the table's replacement, up to its sets.
@@ -104,12 +113,13 @@ enum NFTablesEmitter {
             out += " priority filter; policy "
             out += chain.policy.rawValue
             out += ";\n"
-            for rule in chain.rules {
-                out += "\t\t"
+            // Each rule on its own line, indented by two tabs (a line's end and the next one's
+            // indentation written as one piece).
+            for (index, rule) in chain.rules.enumerated() {
+                out += index == 0 ? "\t\t" : "\n\t\t"
                 append(rule, hook: chain.hook, to: &out)
-                out += "\n"
             }
-            out += "\t}\n"
+            out += chain.rules.isEmpty ? "\t}\n" : "\n\t}\n"
         }
         out += "}\n"
     }
@@ -129,10 +139,25 @@ enum NFTablesEmitter {
     /// `ip saddr `, `ip6 daddr ` …: an address match's words ahead of the set or addresses,
     /// by hook (input, output) and family (v4, v6).
     static let addressMatches = [["ip saddr ", "ip6 saddr "], ["ip daddr ", "ip6 daddr "]]
-    /// `meta l4proto tcp` …, by protocol.
-    static let wholeProtocols = TransportProtocol.allCases.map { "meta l4proto \($0)" }
-    /// `tcp dport ` …, by protocol.
-    static let destinationPorts = TransportProtocol.allCases.map { "\($0) dport " }
+    /// `ip saddr @` …: `addressMatches` with the `@` of a set, written as one piece.
+    static let setMatches = addressMatches.map { $0.map { $0 + "@" } }
+    /// `meta l4proto tcp` …, by protocol, without and with the space that separates it from
+    /// an address match.
+    static let wholeProtocols = spacedOrNot(TransportProtocol.allCases.map { "meta l4proto \($0)" })
+    /// `tcp dport ` …, by protocol, without and with a space ahead.
+    static let destinationPorts = spacedOrNot(TransportProtocol.allCases.map { "\($0) dport " })
+    /// A verdict after a word, with the space ahead.
+    static func spaced(_ verdict: NFTRule.Verdict) -> String {
+        switch verdict {
+        case .accept: " accept"
+        case .drop: " drop"
+        case .return: " return"
+        }
+    }
+
+    /// Each word, by index, as it is (`[0]`) and after a space (`[1]`): a rule's pieces are
+    /// appended whole rather than a space first (a large estate's files hold millions of rules).
+    static func spacedOrNot(_ words: [String]) -> [[String]] { [words, words.map { " " + $0 }] }
 
     /// A rule's words, separated by spaces, appended to `out` (a few pieces at a time: a large
     /// estate's files hold millions of rules).
@@ -147,30 +172,35 @@ enum NFTablesEmitter {
         case .match:
             written = false
             if let family = rule.family, let peer = rule.peer {
-                out += addressMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
                 switch peer {
                 case .set(let name):
-                    out += "@"
+                    out += setMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
                     out += name
-                case .addresses(let addresses): appendGroup(addresses.cidrs, to: &out) { NFTablesOptions.element($0) }
+                case .addresses(let addresses):
+                    out += addressMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
+                    appendGroup(addresses.cidrs, to: &out) { $1 += NFTablesOptions.element($0) }
                 }
                 written = true
             }
             switch rule.ports {
             case .all: break
             case .whole(let proto):
-                if written { out += " " }
-                out += wholeProtocols[proto.rawValue]
+                out += wholeProtocols[written ? 1 : 0][proto.rawValue]
                 written = true
             case .ranges(let proto, let ranges):
-                if written { out += " " }
-                out += destinationPorts[proto.rawValue]
-                appendGroup(ranges, to: &out) { $0.lower == $0.upper ? String($0.lower) : String($0.lower) + "-" + String($0.upper) }
+                out += destinationPorts[written ? 1 : 0][proto.rawValue]
+                appendGroup(ranges, to: &out) { range, out in
+                    out.appendDecimal(range.lower)
+                    if range.lower != range.upper {
+                        out += "-"
+                        out.appendDecimal(range.upper)
+                    }
+                }
                 written = true
             case .icmp(let families):
                 if written { out += " " }
                 out += "meta l4proto "
-                appendGroup(NFTFamily.allCases.filter(families.contains), to: &out) { $0.icmp }
+                appendGroup(NFTFamily.allCases.filter(families.contains), to: &out) { $1 += $0.icmp }
                 written = true
             }
             if let log = rule.log {
@@ -182,26 +212,26 @@ enum NFTablesEmitter {
             }
         }
         if let verdict = rule.verdict {
-            if written { out += " " }
-            out += verdict.rawValue
+            out += written ? spaced(verdict) : verdict.rawValue
             written = true
         }
         if let comment = rule.comment {
-            out += written ? " comment " : "comment "
-            appendQuoted(comment, to: &out)
+            out += written ? " comment \"" : "comment \""
+            appendQuotedText(comment, to: &out)
+            out += "\""
         }
     }
 
-    /// One item as it is, several in braces separated by commas.
-    static func appendGroup<Item, Output: NFTTextOutput>(_ items: [Item], to out: inout Output, _ text: (Item) -> String) {
+    /// One item as it is, several in braces separated by commas; `append` writes an item.
+    static func appendGroup<Item, Output: NFTTextOutput>(_ items: [Item], to out: inout Output, _ append: (Item, inout Output) -> Void) {
         if items.count == 1 {
-            out += text(items[0])
+            append(items[0], &out)
             return
         }
         out += "{ "
         for (index, item) in items.enumerated() {
             if index > 0 { out += ", " }
-            out += text(item)
+            append(item, &out)
         }
         out += " }"
     }
@@ -224,31 +254,52 @@ enum NFTablesEmitter {
 
     /// `quoted(text)` appended to `out`.
     static func appendQuoted<Output: NFTTextOutput>(_ text: String, to out: inout Output) {
-        // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
-        // without walking its characters.
         out += "\""
-        var text = text
-        if text.withUTF8({ bytes in bytes.allSatisfy { $0 < 0x80 && $0 != UInt8(ascii: "\"") && !(0x0A...0x0D).contains($0) } }) {
+        appendQuotedText(text, to: &out)
+        out += "\""
+    }
+
+    /// What `quoted(text)` holds between its quotes, appended to `out`.
+    static func appendQuotedText<Output: NFTTextOutput>(_ text: String, to out: inout Output) {
+        // Plain ASCII with no quote and no line break (every comment Palisade writes) as it is,
+        // without walking its characters (its bytes checked in place where it has them).
+        let isPlain = { (byte: UInt8) in byte < 0x80 && byte != UInt8(ascii: "\"") && !(0x0A...0x0D).contains(byte) }
+        if text.utf8.withContiguousStorageIfAvailable({ $0.allSatisfy(isPlain) }) ?? text.utf8.allSatisfy(isPlain) {
             out += text
         } else {
             out += String(text.map { $0 == "\"" ? "'" : $0.isNewline ? " " : $0 })
         }
-        out += "\""
     }
 }
 
 /// Where the emitter writes text: a string (`text`, one file) or bytes (`texts`, every file).
 protocol NFTTextOutput {
     static func += (out: inout Self, text: String)
+    /// Appends a non-negative number in decimal.
+    mutating func appendDecimal(_ value: Int)
 }
 
-extension String: NFTTextOutput {}
+extension String: NFTTextOutput {
+    mutating func appendDecimal(_ value: Int) { self += String(value) }
+}
 
 extension Array: NFTTextOutput where Element == UInt8 {
     /// The text's bytes copied from its storage at once (appending its `utf8` view went byte
     /// by byte: a large estate's rulesets are millions of pieces).
     static func += (out: inout [UInt8], text: String) {
-        var text = text
-        text.withUTF8 { out.append(contentsOf: $0) }
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: text.utf8) }
+    }
+
+    /// The digits written in place, most significant first (no string made per number: a
+    /// large estate's rules hold hundreds of thousands of ports).
+    mutating func appendDecimal(_ value: Int) {
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 }

@@ -75,6 +75,13 @@ struct NFTablesPlan {
         self.rulesets = rulesets
     }
 
+    /// The rulesets, handed over: the plan keeps none, so that the emitter can let each go
+    /// once written (`NFTablesEmitter.texts`).
+    mutating func takeRulesets() -> [NFTRuleset] {
+        defer { rulesets = [] }
+        return rulesets
+    }
+
     /// For each name, the position of its first occurrence.
     static func firstOfName(_ names: [String]) -> [Int] {
         var first: [String: Int] = [:]

@@ -117,6 +117,9 @@ struct NFTablesReader {
             self.chain = chain
             var general: [Int] = []
             var own: [WorkloadID: [Int]] = [:]
+            // Room for a workload per two rules (Palisade names each peer once per family):
+            // grown once, not rehashed as it fills.
+            own.reserveCapacity(chain.rules.count / 2)
             var external: [AddressSet] = []
             var ports: [PortSet] = []
             var withinAll: [PortSet] = []
@@ -372,13 +375,23 @@ struct NFTablesReader {
         static let none = Match(PortSet())
         private static let all = Match(.all)
         private var made: [NFTRule.Ports: Match] = [:]
+        /// The match last asked for: the rules of a chain come in runs of one match (a flow's
+        /// peers and families), and comparing with the last (its ranges' array first by
+        /// identity) costs less than hashing the ranges again.
+        private var last: (ports: NFTRule.Ports, match: Match)?
 
         subscript(ports: NFTRule.Ports) -> Match {
             mutating get {
                 if case .all = ports { return Self.all }
-                if let known = made[ports] { return known }
-                let match = Match(ports.portSet)
-                made[ports] = match
+                if let last, last.ports == ports { return last.match }
+                let match: Match
+                if let known = made[ports] {
+                    match = known
+                } else {
+                    match = Match(ports.portSet)
+                    made[ports] = match
+                }
+                last = (ports, match)
                 return match
             }
         }

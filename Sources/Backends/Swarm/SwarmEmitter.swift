@@ -172,7 +172,14 @@ struct SwarmEmitter {
 
     /// A network's `palisade.members` label: its members' names, comma-separated.
     func members(_ network: SwarmPlan.Network) -> String {
-        network.members.map { policy.workloads[$0.index].name }.joined(separator: ",")
+        // Appended in place: no array of names made per network to join.
+        let workloads = policy.workloads
+        var text = ""
+        for (index, member) in network.members.enumerated() {
+            if index > 0 { text += "," }
+            text += workloads[member.index].name
+        }
+        return text
     }
 
     /// Bytes in docker's units (binary: `256M` is 256 MiB), exact.

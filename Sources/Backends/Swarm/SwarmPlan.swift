@@ -103,11 +103,12 @@ struct SwarmPlan {
         // Names from members alone, shortened with a hash where too long, made unique by a
         // hash of the members where two meet (`link-a-b-c` is both {a-b, c} and {a, b-c}).
         let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: limit)
-        networks = zip(candidates, names).map { candidate, name in
-            var network = candidate.network
-            network.name = name
+        // In name order, found once on the names alone (no network moved per comparison).
+        networks = NameOrder.positions(names).map { position in
+            var network = candidates[position].network
+            network.name = names[position]
             return network
-        }.sorted { $0.name < $1.name }
+        }
     }
 
     /// `planned − intent` (widened) and `intent − planned` (narrowed), computed from the
