@@ -228,8 +228,8 @@ import YAML
     }
 
     /// NetworkPolicies and Services written directly into the stream give the bytes of their
-    /// trees: random rules, peers, ports and selectors (each peer's text recorded once and
-    /// replayed after), names that must be quoted (`yes`, `0755`, `a: b`) and names only
+    /// trees: random rules, peers, ports and selectors (each peer's and each port list's text
+    /// recorded once and replayed after), names that must be quoted (`yes`, `0755`, `a: b`) and names only
     /// libyaml writes (the tree is built for those alone).
     @Test func directlyWrittenDocumentsAreTheirTreesBytes() throws {
         let (policy, plan) = try plan(Self.profiles)
@@ -255,7 +255,8 @@ import YAML
             for workload in policy.workloads {
                 let protocols: [TransportProtocol] = [.tcp, .udp, .sctp]
                 let ports = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
-                    let port = Int.random(in: 1...65535, using: &rng)
+                    // Often a common port, so that Services share their ports' text.
+                    let port = Bool.random(using: &rng) ? [80, 443, 8080].randomElement(using: &rng)! : Int.random(in: 1...65535, using: &rng)
                     return PortRange(protocols.randomElement(using: &rng)!, port, port)
                 }
                 let service = OpenShiftPlan.Service(workload: workload, namespace: names.randomElement(using: &rng)!, ports: ports)

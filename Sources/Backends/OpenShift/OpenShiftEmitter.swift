@@ -14,6 +14,9 @@ final class OpenShiftEmitter {
     /// Each rule's `ports` text as `networkPolicy(_:into:)` last wrote it, by its entries: a
     /// few dozen distinct lists, written for tens of thousands of rules.
     private var portsTexts: [[PolicyPort]: YAMLWriter.Block.Fragment] = [:]
+    /// Each Service's `ports` text as `service(_:into:)` last wrote it, by its ports: most
+    /// workloads listen on one of a few port sets.
+    private var servicePortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
 
     /// A peer as the key of its text, hashed and compared without the selectors'
     /// dictionaries (hashing and comparing a pods peer itself costs thousands of instructions
@@ -318,8 +321,16 @@ final class OpenShiftEmitter {
     /// the same place.
     func knownPeer(_ peer: PolicyPeer, into out: inout YAMLWriter.Block) {
         guard let key = PeerTextKey(peer) else { return self.peer(peer, into: &out) }
-        if let known = peerTexts[key], out.replay(known) { return }
-        peerTexts[key] = out.recording { self.peer(peer, into: &$0) }
+        reusing(key, in: &peerTexts, into: &out) { self.peer(peer, into: &$0) }
+    }
+
+    /// What `body` writes, its text taken from `texts[key]` where it was written before at the
+    /// same place (and recorded there otherwise): for the parts many documents repeat.
+    private func reusing<Key: Hashable>(
+        _ key: Key, in texts: inout [Key: YAMLWriter.Block.Fragment], into out: inout YAMLWriter.Block, _ body: (inout YAMLWriter.Block) -> Void
+    ) {
+        if let known = texts[key], out.replay(known) { return }
+        texts[key] = out.recording(body)
     }
 
     /// The entries of `peer(peer)` written directly.
@@ -339,8 +350,7 @@ final class OpenShiftEmitter {
     /// A rule's `ports: [port(...)]` written directly, its text taken from `portsTexts` where
     /// it was written before at the same place.
     func knownPorts(_ ports: [PolicyPort], into out: inout YAMLWriter.Block) {
-        if let known = portsTexts[ports], out.replay(known) { return }
-        portsTexts[ports] = out.recording { out in out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
+        reusing(ports, in: &portsTexts, into: &out) { out in out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
     }
 
     /// The entries of `port(port)` written directly.
@@ -703,19 +713,22 @@ final class OpenShiftEmitter {
             ])
     }
 
-    /// `service(service)` written directly.
+    /// `service(service)` written directly, its ports' text replayed where an earlier Service
+    /// had the same ports.
     func service(_ service: OpenShiftPlan.Service, into out: inout YAMLWriter.Block) {
         header("v1", "Service", service.workload.name, namespace: service.namespace, into: &out)
         out.mapping("spec") { out in
             out.string("type", "ClusterIP")
             out.mapping("selector") { $0.string(.init(OpenShiftPlan.workloadLabel), service.workload.name) }
-            out.sequence("ports") { out in
-                for port in service.ports {
-                    out.itemMapping { out in
-                        out.string("name", Self.portName(port))
-                        out.string("protocol", Self.protocolName(port.proto))
-                        out.int("port", port.lower)
-                        out.int("targetPort", port.lower)
+            reusing(service.ports, in: &servicePortsTexts, into: &out) { out in
+                out.sequence("ports") { out in
+                    for port in service.ports {
+                        out.itemMapping { out in
+                            out.string("name", Self.portName(port))
+                            out.string("protocol", Self.protocolName(port.proto))
+                            out.int("port", port.lower)
+                            out.int("targetPort", port.lower)
+                        }
                     }
                 }
             }
