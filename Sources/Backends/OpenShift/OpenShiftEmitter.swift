@@ -17,6 +17,9 @@ final class OpenShiftEmitter {
     /// Each Service's `ports` text as `service(_:into:)` last wrote it, by its ports: most
     /// workloads listen on one of a few port sets.
     private var servicePortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
+    /// Each container's `ports` text as `container(_:security:volumeNames:into:)` last wrote
+    /// it, by its ports (a workload's ranges written out: five ports a container on average).
+    private var containerPortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
 
     /// A peer as the key of its text, hashed and compared without the selectors'
     /// dictionaries (hashing and comparing a pods peer itself costs thousands of instructions
@@ -584,18 +587,21 @@ final class OpenShiftEmitter {
     static func cpuText(_ millis: Int) -> String { millis % 1000 == 0 ? String(millis / 1000) : "\(millis)m" }
 
     /// `container(workload, securityContext: containerContext(security))` and the mounts of
-    /// the volumes named `names` (`volumeNames(workload)`) written directly.
+    /// the volumes named `names` (`volumeNames(workload)`) written directly, the ports' text
+    /// replayed where an earlier container had the same ports.
     func container(_ workload: Workload, security: PodSecurity, volumeNames names: [String], into out: inout YAMLWriter.Block) {
         out.string("name", workload.name)
         out.string("image", workload.image.text)
         let ports = OpenShiftPlan.singlePorts(workload.listens)
         if !ports.isEmpty {
-            out.sequence("ports") { out in
-                for port in ports {
-                    out.itemMapping { out in
-                        out.string("name", Self.portName(port))
-                        out.int("containerPort", port.lower)
-                        out.string("protocol", Self.protocolName(port.proto))
+            reusing(ports, in: &containerPortsTexts, into: &out) { out in
+                out.sequence("ports") { out in
+                    for port in ports {
+                        out.itemMapping { out in
+                            out.string("name", Self.portName(port))
+                            out.int("containerPort", port.lower)
+                            out.string("protocol", Self.protocolName(port.proto))
+                        }
                     }
                 }
             }
