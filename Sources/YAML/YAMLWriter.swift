@@ -10,8 +10,8 @@ public enum YAMLWriter {
 
     /// - Parameter header: comment lines (without `#`) written before the first document.
     ///
-    /// A document whose scalars are all printable ASCII that libyaml writes plain (or, being
-    /// ambiguous, double-quoted without escapes) is written here directly, byte for byte as
+    /// A document whose scalars are all printable ASCII that libyaml writes plain or single-quoted
+    /// (or, being ambiguous, double-quoted without escapes) is written here directly, byte for byte as
     /// libyaml writes it; any other document goes through libyaml. Each document of the
     /// stream starts with `---` at the first column and ends with a line break, so the stream
     /// is the documents' texts one after another.
@@ -235,12 +235,27 @@ extension YAMLWriter {
 
         /// `key:` and the mapping `body` writes (`{}` when it writes nothing).
         public mutating func mapping(_ key: Key, _ body: (inout Block) -> Void) {
+            if !keyed(key, body) { out += " {}".utf8 }
+        }
+
+        /// `key:` and the mapping `body` writes, or nothing at all (not even the key) when `body`
+        /// writes nothing: a tree's entry that is left out when it would be empty.
+        public mutating func nonEmptyMapping(_ key: Key, _ body: (inout Block) -> Void) {
+            let (start, wasInline) = (out.count, inline)
+            if !keyed(key, body) {
+                out.removeSubrange(start...)
+                inline = wasInline
+            }
+        }
+
+        /// `key:` and the mapping `body` writes under it; whether `body` wrote anything.
+        private mutating func keyed(_ key: Key, _ body: (inout Block) -> Void) -> Bool {
             self.key(key)
             let mark = out.count
             indent += 2
             body(&self)
             indent -= 2
-            if out.count == mark { out += " {}".utf8 }
+            return out.count != mark
         }
 
         /// `key:` and the sequence `body` writes with `item`s, its dashes at the key's column
@@ -288,6 +303,40 @@ extension YAMLWriter {
             inline = false
             indent -= 2
             if out.count == mark { empty.withUTF8Buffer { out += $0 } }
+        }
+
+        /// What a body wrote at one place of a document: its bytes, and the indentation and
+        /// position (after a dash or not) they depend on. `replay` writes them again where the
+        /// same body would write the same bytes, without running it: for a part a document (or
+        /// a stream) holds many times over, such as a NetworkPolicy peer.
+        public struct Fragment {
+            fileprivate let bytes: [UInt8]
+            fileprivate let indent: Int
+            fileprivate let inline: Bool
+            /// `inline` after the body (true when it wrote nothing after a dash).
+            fileprivate let inlineAfter: Bool
+            /// The body wrote only what the direct path takes.
+            fileprivate let ok: Bool
+        }
+
+        /// Runs `body` and gives what it wrote, for `replay`.
+        public mutating func recording(_ body: (inout Block) -> Void) -> Fragment {
+            let (mark, wasInline, wasOK) = (out.count, inline, ok)
+            ok = true
+            body(&self)
+            let fragment = Fragment(bytes: Array(out[mark...]), indent: indent, inline: wasInline, inlineAfter: inline, ok: ok)
+            ok = ok && wasOK
+            return fragment
+        }
+
+        /// Writes `fragment` again when it was recorded at this indentation and position (what
+        /// its body would write here); false, writing nothing, elsewhere.
+        public mutating func replay(_ fragment: Fragment) -> Bool {
+            guard fragment.indent == indent, fragment.inline == inline else { return false }
+            out += fragment.bytes
+            inline = fragment.inlineAfter
+            ok = ok && fragment.ok
+            return true
         }
     }
 }
@@ -350,8 +399,8 @@ private struct Session {
 }
 
 /// The documents libyaml would write in block style with the writer's settings (indent 2, no
-/// width, Unicode on), written directly: a root mapping, mappings and sequences of plain or
-/// double-quoted ASCII scalars. It answers false (leaving `out` to be cut back) for anything
+/// width, Unicode on), written directly: a root mapping, mappings and sequences of plain,
+/// single-quoted or double-quoted ASCII scalars. It answers false (leaving `out` to be cut back) for anything
 /// else, which then goes through libyaml.
 enum BlockWriter {
     static func document(_ root: StructuredValue, into out: inout [UInt8]) -> Bool {
@@ -474,7 +523,8 @@ enum BlockWriter {
     }
 
     /// Double-quoted: printable ASCII without `"` or `\\` (nothing to escape). Plain: what
-    /// libyaml's scalar analysis allows plain in block context, for printable ASCII.
+    /// libyaml's scalar analysis allows plain in block context, for printable ASCII; other
+    /// printable ASCII single-quoted, as libyaml then writes it.
     private static func write(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, into out: inout [UInt8]) -> Bool {
         if quoted {
             for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
@@ -483,8 +533,28 @@ enum BlockWriter {
             out.append(UInt8(ascii: "\""))
             return true
         }
-        guard plainInBlock(bytes) else { return false }
+        guard plainInBlock(bytes) else { return singleQuoted(bytes, into: &out) }
         out.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Printable ASCII that may not be plain (`a: b`, `x == 'y'`, a leading space), as libyaml
+    /// writes it when plain is refused and nothing needs escaping: between single quotes, each
+    /// `'` doubled, on one line (the writer's width is unlimited, so nothing is folded). False
+    /// for any other byte (escapes, line breaks, Unicode: libyaml's).
+    static func singleQuoted(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        let quote = UInt8(ascii: "'")
+        for byte in bytes where byte < 0x20 || byte > 0x7E { return false }
+        out.append(quote)
+        // Runs up to and including each quote, which is then written a second time.
+        var start = 0
+        for index in bytes.indices where bytes[index] == quote {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...index]))
+            out.append(quote)
+            start = index + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        out.append(quote)
         return true
     }
 

@@ -197,7 +197,11 @@ import YAML
                     ? nil
                     : (0..<Int.random(in: 1...3, using: &rng)).map { _ in
                         switch Int.random(in: 0..<6, using: &rng) {
-                        case 0: return .block(cidr: .v4(0x0A00_0000, prefix: 8), except: [])
+                        case 0:
+                            return [
+                                .block(cidr: .v4(0x0A00_0000, prefix: 8), except: []), .block(cidr: .v4(0, prefix: 0), except: [.v4(0x0A00_0000, prefix: 8)]),
+                                .block(cidr: .v4(0x0A01_0000, prefix: 16), except: [.v4(0x0A01_0200, prefix: 24), .v4(0x0A01_0300, prefix: 24)]),
+                            ].randomElement(using: &rng)!
                         case 1: return .pods(namespaces: selector(), pods: nil)
                         case 2: return .pods(namespaces: nil, pods: nil)
                         case 3: return .pods(namespaces: selector(), pods: selector())
@@ -224,8 +228,9 @@ import YAML
     }
 
     /// NetworkPolicies and Services written directly into the stream give the bytes of their
-    /// trees: random rules, peers, ports and selectors, names that must be quoted (`yes`,
-    /// `0755`) and names only libyaml writes (the tree is built for those alone).
+    /// trees: random rules, peers, ports and selectors (each peer's and each port list's text
+    /// recorded once and replayed after), names that must be quoted (`yes`, `0755`, `a: b`) and names only
+    /// libyaml writes (the tree is built for those alone).
     @Test func directlyWrittenDocumentsAreTheirTreesBytes() throws {
         let (policy, plan) = try plan(Self.profiles)
         let emitter = OpenShiftEmitter(plan: plan)
@@ -245,12 +250,13 @@ import YAML
                         built = true
                         return emitter.networkPolicy(item)
                     })
-                #expect(built == [item.name, item.namespace].contains { $0 == "a: b" || $0 == "ünï" })
+                #expect(built == [item.name, item.namespace].contains { $0 == "ünï" })
             }
             for workload in policy.workloads {
                 let protocols: [TransportProtocol] = [.tcp, .udp, .sctp]
                 let ports = (0..<Int.random(in: 0...3, using: &rng)).map { _ in
-                    let port = Int.random(in: 1...65535, using: &rng)
+                    // Often a common port, so that Services share their ports' text.
+                    let port = Bool.random(using: &rng) ? [80, 443, 8080].randomElement(using: &rng)! : Int.random(in: 1...65535, using: &rng)
                     return PortRange(protocols.randomElement(using: &rng)!, port, port)
                 }
                 let service = OpenShiftPlan.Service(workload: workload, namespace: names.randomElement(using: &rng)!, ports: ports)

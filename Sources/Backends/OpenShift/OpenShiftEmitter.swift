@@ -7,6 +7,64 @@ import YAML
 /// plan instead of copying (and retaining) every list of it per call.
 final class OpenShiftEmitter {
     let plan: OpenShiftPlan
+    /// Each peer's text as `networkPolicy(_:into:)` last wrote it: a large estate's policies
+    /// name the same few thousand peers tens of thousands of times, and a peer's text (two
+    /// selectors, six lines) costs more to write than to look up by `PeerTextKey`.
+    private var peerTexts: [PeerTextKey: YAMLWriter.Block.Fragment] = [:]
+    /// Each rule's `ports` text as `networkPolicy(_:into:)` last wrote it, by its entries: a
+    /// few dozen distinct lists, written for tens of thousands of rules.
+    private var portsTexts: [[PolicyPort]: YAMLWriter.Block.Fragment] = [:]
+    /// Each Service's `ports` text as `service(_:into:)` last wrote it, by its ports: most
+    /// workloads listen on one of a few port sets.
+    private var servicePortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
+    /// Each container's `ports` text as `container(_:security:volumeNames:into:)` last wrote
+    /// it, by its ports (a workload's ranges written out: five ports a container on average).
+    private var containerPortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
+
+    /// A peer as the key of its text, hashed and compared without the selectors'
+    /// dictionaries (hashing and comparing a pods peer itself costs thousands of instructions
+    /// a lookup): an ipBlock as itself, a pods peer whose selectors hold at most one label each
+    /// and no `In` expressions (nearly every one) as its labels' strings.
+    enum PeerTextKey: Hashable {
+        case pods(Pods)
+        case block(cidr: CIDR, except: [CIDR])
+
+        /// The labels of a pods peer, hashed on their values alone (the keys are nearly always
+        /// the same two) and compared in full.
+        struct Pods: Hashable {
+            /// Per selector: 0 absent, 1 empty, 2 one label.
+            var namespaceShape: UInt8
+            var namespaceKey: String
+            var namespaceValue: String
+            var podShape: UInt8
+            var podKey: String
+            var podValue: String
+
+            func hash(into hasher: inout Hasher) {
+                hasher.combine(namespaceShape &* 3 &+ podShape)
+                hasher.combine(namespaceValue)
+                hasher.combine(podValue)
+            }
+        }
+
+        /// The key of `peer`, or nil for a pods peer of larger selectors (written each time).
+        init?(_ peer: PolicyPeer) {
+            switch peer {
+            case .block(let cidr, let except): self = .block(cidr: cidr, except: except)
+            case .pods(let namespaces, let pods):
+                /// A selector's shape and label, or nil when it has more.
+                func parts(_ selector: LabelSelector?) -> (UInt8, String, String)? {
+                    guard let selector else { return (0, "", "") }
+                    guard selector.valuesIn.isEmpty, selector.labels.count <= 1 else { return nil }
+                    guard let (key, value) = selector.labels.first else { return (1, "", "") }
+                    return (2, key, value)
+                }
+                guard let namespace = parts(namespaces), let pod = parts(pods) else { return nil }
+                self = .pods(
+                    Pods(namespaceShape: namespace.0, namespaceKey: namespace.1, namespaceValue: namespace.2, podShape: pod.0, podKey: pod.1, podValue: pod.2))
+            }
+        }
+    }
 
     init(plan: OpenShiftPlan) { self.plan = plan }
 
@@ -56,10 +114,12 @@ final class OpenShiftEmitter {
         for item in plan.sccs { try body(securityContextConstraints(item)) }
         for item in plan.network.adminPolicies { try body(adminNetworkPolicy(item)) }
         for document in plan.imageAdmission?.documents(labels: [(OpenShiftPlan.policyLabel, plan.policy.name)]) ?? [] { try body(document) }
-        /// Each namespace's objects of one kind, in their order: one pass over each list.
-        func byNamespace<T>(_ items: [T], _ namespace: (T) -> String) -> [String: [T]] {
-            var result: [String: [T]] = [:]
-            for item in items { result[namespace(item), default: []].append(item) }
+        /// The positions of each namespace's objects of one kind, in their order: one pass over
+        /// each list, and the objects read in place (a Deployment or Service copied into a
+        /// list per namespace, and out of it per document, was many retains each time).
+        func byNamespace<T>(_ items: [T], _ namespace: (T) -> String) -> [String: [Int]] {
+            var result: [String: [Int]] = [:]
+            for (position, item) in items.enumerated() { result[namespace(item), default: []].append(position) }
             return result
         }
         let accounts = byNamespace(plan.serviceAccounts, \.namespace)
@@ -72,15 +132,19 @@ final class OpenShiftEmitter {
         let balancers = byNamespace(plan.network.loadBalancers, \.namespace)
         let routes = byNamespace(plan.network.routes, \.namespace)
         for namespace in plan.namespaces.map(\.name) {
-            for item in accounts[namespace] ?? [] { try body(serviceAccount(item)) }
-            for item in roles[namespace] ?? [] { try body(role(item)) }
-            for item in bindings[namespace] ?? [] { try body(binding(item)) }
-            for item in policies[namespace] ?? [] { try direct({ networkPolicy(item, into: &$0) }, { self.networkPolicy(item) }) }
-            for item in firewalls[namespace] ?? [] { try body(egressFirewall(item)) }
-            for item in deployments[namespace] ?? [] { try direct({ deployment(item, into: &$0) }, { self.deployment(item) }) }
-            for item in services[namespace] ?? [] { try direct({ service(item, into: &$0) }, { self.service(item) }) }
-            for item in balancers[namespace] ?? [] { try body(loadBalancer(item)) }
-            for item in routes[namespace] ?? [] { try body(route(item)) }
+            for item in accounts[namespace] ?? [] { try body(serviceAccount(plan.serviceAccounts[item])) }
+            for item in roles[namespace] ?? [] { try body(role(plan.roles[item])) }
+            for item in bindings[namespace] ?? [] { try body(binding(plan.bindings[item])) }
+            for item in policies[namespace] ?? [] {
+                try direct({ networkPolicy(plan.network.policies[item], into: &$0) }, { self.networkPolicy(self.plan.network.policies[item]) })
+            }
+            for item in firewalls[namespace] ?? [] { try body(egressFirewall(plan.network.firewalls[item])) }
+            for item in deployments[namespace] ?? [] {
+                try direct({ deployment(plan.deployments[item], into: &$0) }, { self.deployment(self.plan.deployments[item]) })
+            }
+            for item in services[namespace] ?? [] { try direct({ service(plan.services[item], into: &$0) }, { self.service(self.plan.services[item]) }) }
+            for item in balancers[namespace] ?? [] { try body(loadBalancer(plan.network.loadBalancers[item])) }
+            for item in routes[namespace] ?? [] { try body(route(plan.network.routes[item])) }
         }
         // Last, the CiliumNetworkPolicies (kubernetes with `cni: cilium`; none elsewhere), in
         // complete manifests and overlays alike.
@@ -210,8 +274,8 @@ final class OpenShiftEmitter {
         func rules(_ rules: [PolicyRule], _ side: YAMLWriter.Block.Key, into out: inout YAMLWriter.Block) {
             for rule in rules {
                 out.itemMapping { out in
-                    if let peers = rule.peers { out.sequence(side) { out in for item in peers { out.itemMapping { peer(item, into: &$0) } } } }
-                    if let ports = rule.ports { out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
+                    if let peers = rule.peers { out.sequence(side) { out in for item in peers { out.itemMapping { knownPeer(item, into: &$0) } } } }
+                    if let ports = rule.ports { knownPorts(ports, into: &out) }
                 }
             }
         }
@@ -256,6 +320,22 @@ final class OpenShiftEmitter {
         }
     }
 
+    /// `peer(peer, into:)`, its text taken from `peerTexts` where it was written before at
+    /// the same place.
+    func knownPeer(_ peer: PolicyPeer, into out: inout YAMLWriter.Block) {
+        guard let key = PeerTextKey(peer) else { return self.peer(peer, into: &out) }
+        reusing(key, in: &peerTexts, into: &out) { self.peer(peer, into: &$0) }
+    }
+
+    /// What `body` writes, its text taken from `texts[key]` where it was written before at the
+    /// same place (and recorded there otherwise): for the parts many documents repeat.
+    private func reusing<Key: Hashable>(
+        _ key: Key, in texts: inout [Key: YAMLWriter.Block.Fragment], into out: inout YAMLWriter.Block, _ body: (inout YAMLWriter.Block) -> Void
+    ) {
+        if let known = texts[key], out.replay(known) { return }
+        texts[key] = out.recording(body)
+    }
+
     /// The entries of `peer(peer)` written directly.
     func peer(_ peer: PolicyPeer, into out: inout YAMLWriter.Block) {
         switch peer {
@@ -268,6 +348,12 @@ final class OpenShiftEmitter {
                 if !except.isEmpty { out.sequence("except") { out in for item in except { out.item(item.description) } } }
             }
         }
+    }
+
+    /// A rule's `ports: [port(...)]` written directly, its text taken from `portsTexts` where
+    /// it was written before at the same place.
+    func knownPorts(_ ports: [PolicyPort], into out: inout YAMLWriter.Block) {
+        reusing(ports, in: &portsTexts, into: &out) { out in out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
     }
 
     /// The entries of `port(port)` written directly.
@@ -368,8 +454,8 @@ final class OpenShiftEmitter {
             ])
     }
 
-    /// `deployment(deployment)` written directly; the container's parts and the volumes
-    /// (small, and only some workloads have them) as their trees.
+    /// `deployment(deployment)` written directly, container and volumes included (their
+    /// trees, built per Deployment, were most of its cost).
     func deployment(_ deployment: OpenShiftPlan.Deployment, into out: inout YAMLWriter.Block) {
         let workload = deployment.workload
         let security = deployment.security
@@ -387,16 +473,10 @@ final class OpenShiftEmitter {
                     if security.hostNetwork { out.bool("hostNetwork", true) }
                     if security.hostPID { out.bool("hostPID", true) }
                     if security.hostIPC { out.bool("hostIPC", true) }
-                    let podContext = podContext(security)
-                    if !podContext.isEmpty { out.entry("securityContext", .object(podContext)) }
-                    let (mounts, volumes) = self.volumes(workload)
-                    out.sequence("containers") { out in
-                        out.itemMapping { out in
-                            for entry in container(workload, securityContext: containerContext(security)) { out.entry(.init(entry.key), entry.value) }
-                            if !mounts.isEmpty { out.entry("volumeMounts", .array(mounts)) }
-                        }
-                    }
-                    if !volumes.isEmpty { out.entry("volumes", .array(volumes)) }
+                    podContext(security, into: &out)
+                    let names = Self.volumeNames(workload)
+                    out.sequence("containers") { out in out.itemMapping { container(workload, security: security, volumeNames: names, into: &$0) } }
+                    volumes(workload, names: names, into: &out)
                 }
             }
         }
@@ -411,6 +491,28 @@ final class OpenShiftEmitter {
             context.append(.init("seccompProfile", Self.profile(seccomp)))
         }
         return context
+    }
+
+    /// `podContext(security)` written directly as `securityContext`, left out when empty.
+    func podContext(_ security: PodSecurity, into out: inout YAMLWriter.Block) {
+        out.nonEmptyMapping("securityContext") { out in
+            if let user = security.runAsUser { out.int("runAsUser", user) }
+            if let nonRoot = security.runAsNonRoot { out.bool("runAsNonRoot", nonRoot) }
+            if let seccomp = security.seccomp { Self.profile("seccompProfile", seccomp, into: &out) }
+        }
+    }
+
+    /// `key: profile(profile)` written directly.
+    static func profile(_ key: YAMLWriter.Block.Key, _ profile: SecurityProfile, into out: inout YAMLWriter.Block) {
+        out.mapping(key) { out in
+            switch profile {
+            case .runtimeDefault: out.string("type", "RuntimeDefault")
+            case .unconfined: out.string("type", "Unconfined")
+            case .localhost(let name):
+                out.string("type", "Localhost")
+                out.string("localhostProfile", name)
+            }
+        }
     }
 
     /// A `seccompProfile` or `appArmorProfile`: its type, and the node's profile for Localhost.
@@ -438,6 +540,20 @@ final class OpenShiftEmitter {
         return context
     }
 
+    /// `containerContext(security)` written directly as `securityContext`, left out when empty.
+    func containerContext(_ security: PodSecurity, into out: inout YAMLWriter.Block) {
+        out.nonEmptyMapping("securityContext") { out in
+            if let privileged = security.privileged { out.bool("privileged", privileged) }
+            if let escalation = security.allowPrivilegeEscalation { out.bool("allowPrivilegeEscalation", escalation) }
+            if let readOnly = security.readOnlyRootFilesystem { out.bool("readOnlyRootFilesystem", readOnly) }
+            out.nonEmptyMapping("capabilities") { out in
+                if !security.add.isEmpty { out.sequence("add") { out in for item in security.add { out.item(item) } } }
+                if !security.drop.isEmpty { out.sequence("drop") { out in for item in security.drop { out.item(item) } } }
+            }
+            if let apparmor = security.apparmor { Self.profile("appArmorProfile", apparmor, into: &out) }
+        }
+    }
+
     /// A container's `ports`: one entry per listened port (named after it with `named`), or nil
     /// for a workload that listens on none.
     static func containerPorts(_ workload: Workload, named: Bool) -> StructuredValue.Entry? {
@@ -459,12 +575,86 @@ final class OpenShiftEmitter {
         if let ports = Self.containerPorts(workload, named: true) { container.append(ports) }
         if let resources = workload.runtime.resources, resources.cpuMillis != nil || resources.memoryBytes != nil {
             var limits: [StructuredValue.Entry] = []
-            if let cpu = resources.cpuMillis { limits.append(.init("cpu", .string(cpu % 1000 == 0 ? String(cpu / 1000) : "\(cpu)m"))) }
+            if let cpu = resources.cpuMillis { limits.append(.init("cpu", .string(Self.cpuText(cpu)))) }
             if let memory = resources.memoryBytes { limits.append(.init("memory", .string(resources.memoryText ?? String(memory)))) }
             container.append(.init("resources", .object([.init("limits", .object(limits))])))
         }
         if !securityContext.isEmpty { container.append(.init("securityContext", .object(securityContext))) }
         return container
+    }
+
+    /// A CPU limit as Kubernetes writes it: whole cores (`2`) or millicores (`500m`).
+    static func cpuText(_ millis: Int) -> String { millis % 1000 == 0 ? String(millis / 1000) : "\(millis)m" }
+
+    /// `container(workload, securityContext: containerContext(security))` and the mounts of
+    /// the volumes named `names` (`volumeNames(workload)`) written directly, the ports' text
+    /// replayed where an earlier container had the same ports.
+    func container(_ workload: Workload, security: PodSecurity, volumeNames names: [String], into out: inout YAMLWriter.Block) {
+        out.string("name", workload.name)
+        out.string("image", workload.image.text)
+        let ports = OpenShiftPlan.singlePorts(workload.listens)
+        if !ports.isEmpty {
+            reusing(ports, in: &containerPortsTexts, into: &out) { out in
+                out.sequence("ports") { out in
+                    for port in ports {
+                        out.itemMapping { out in
+                            out.string("name", Self.portName(port))
+                            out.int("containerPort", port.lower)
+                            out.string("protocol", Self.protocolName(port.proto))
+                        }
+                    }
+                }
+            }
+        }
+        if let resources = workload.runtime.resources, resources.cpuMillis != nil || resources.memoryBytes != nil {
+            out.mapping("resources") { out in
+                out.mapping("limits") { out in
+                    if let cpu = resources.cpuMillis { out.string("cpu", Self.cpuText(cpu)) }
+                    if let memory = resources.memoryBytes { out.string("memory", resources.memoryText ?? String(memory)) }
+                }
+            }
+        }
+        containerContext(security, into: &out)
+        guard !names.isEmpty else { return }
+        let paths = workload.runtime.writablePaths ?? []
+        out.sequence("volumeMounts") { out in
+            for (path, name) in zip(paths, names) {
+                out.itemMapping { out in
+                    out.string("name", name)
+                    out.string("mountPath", path)
+                }
+            }
+            for (secret, name) in zip(workload.secrets, names.dropFirst(paths.count)) {
+                out.itemMapping { out in
+                    out.string("name", name)
+                    out.string("mountPath", "/run/secrets/\(secret)")
+                    out.bool("readOnly", true)
+                }
+            }
+        }
+    }
+
+    /// The `volumes` of `volumes(workload)` written directly, named `names` (`volumeNames(workload)`).
+    func volumes(_ workload: Workload, names: [String], into out: inout YAMLWriter.Block) {
+        guard !names.isEmpty else { return }
+        let paths = workload.runtime.writablePaths ?? []
+        out.sequence("volumes") { out in
+            for name in names.prefix(paths.count) {
+                out.itemMapping { out in
+                    out.string("name", name)
+                    out.mapping("emptyDir") { _ in }
+                }
+            }
+            for (secret, name) in zip(workload.secrets, names.dropFirst(paths.count)) {
+                out.itemMapping { out in
+                    out.string("name", name)
+                    out.mapping("secret") { out in
+                        out.string("secretName", secret)
+                        out.int("defaultMode", 0o400)
+                    }
+                }
+            }
+        }
     }
 
     /// Scratch space (emptyDir) for the writable paths and the secrets' volumes, with the
@@ -474,7 +664,7 @@ final class OpenShiftEmitter {
         var mounts: [StructuredValue] = []
         var volumes: [StructuredValue] = []
         let paths = workload.runtime.writablePaths ?? []
-        let names = Self.volumeNames(paths: paths, secrets: workload.secrets)
+        let names = Self.volumeNames(workload)
         for (path, name) in zip(paths, names) {
             mounts.append(.object([.init("name", .string(name)), .init("mountPath", .string(path))]))
             volumes.append(.object([.init("name", .string(name)), .init("emptyDir", .object([]))]))
@@ -485,6 +675,13 @@ final class OpenShiftEmitter {
                 .object([.init("name", .string(name)), .init("secret", .object([.init("secretName", .string(secret)), .init("defaultMode", .int(0o400))]))]))
         }
         return (mounts, volumes)
+    }
+
+    /// The names of a workload's volumes: its writable paths', then its secrets'.
+    static func volumeNames(_ workload: Workload) -> [String] {
+        let paths = workload.runtime.writablePaths ?? []
+        guard !paths.isEmpty || !workload.secrets.isEmpty else { return [] }
+        return volumeNames(paths: paths, secrets: workload.secrets)
     }
 
     /// Volume names, DNS labels of at most 63 characters: `scratch-` and the path's letters
@@ -522,19 +719,22 @@ final class OpenShiftEmitter {
             ])
     }
 
-    /// `service(service)` written directly.
+    /// `service(service)` written directly, its ports' text replayed where an earlier Service
+    /// had the same ports.
     func service(_ service: OpenShiftPlan.Service, into out: inout YAMLWriter.Block) {
         header("v1", "Service", service.workload.name, namespace: service.namespace, into: &out)
         out.mapping("spec") { out in
             out.string("type", "ClusterIP")
             out.mapping("selector") { $0.string(.init(OpenShiftPlan.workloadLabel), service.workload.name) }
-            out.sequence("ports") { out in
-                for port in service.ports {
-                    out.itemMapping { out in
-                        out.string("name", Self.portName(port))
-                        out.string("protocol", Self.protocolName(port.proto))
-                        out.int("port", port.lower)
-                        out.int("targetPort", port.lower)
+            reusing(service.ports, in: &servicePortsTexts, into: &out) { out in
+                out.sequence("ports") { out in
+                    for port in service.ports {
+                        out.itemMapping { out in
+                            out.string("name", Self.portName(port))
+                            out.string("protocol", Self.protocolName(port.proto))
+                            out.int("port", port.lower)
+                            out.int("targetPort", port.lower)
+                        }
                     }
                 }
             }

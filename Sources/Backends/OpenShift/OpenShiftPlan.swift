@@ -158,7 +158,14 @@ struct OpenShiftPlan {
     mutating func buildSCCs() {
         var contents: [String: SecurityContextConstraints] = [:]
         var keys: [String] = []
-        let keyOf = deployments.map { Self.sccKey($0.scc) }
+        // Workloads share a few profiles: each distinct SCC's key is built once.
+        var keyOfSCC: [SecurityContextConstraints: String] = [:]
+        let keyOf = deployments.map { deployment in
+            if let key = keyOfSCC[deployment.scc] { return key }
+            let key = Self.sccKey(deployment.scc)
+            keyOfSCC[deployment.scc] = key
+            return key
+        }
         for (deployment, key) in zip(deployments, keyOf) where contents[key] == nil {
             contents[key] = deployment.scc
             keys.append(key)
