@@ -300,6 +300,30 @@ import Testing
             gaps == Self.referenceGrouping(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { $0.sharesIdentity ? "shared" : "own" })
     }
 
+    /// Whether a site's ports (the intent's) have a protocol, told by one overlap, is whether
+    /// the protocols listed of them contain it: on the pools' sets, their differences, and
+    /// random ranges of every protocol.
+    @Test func protocolTestsAreTheListedProtocols() {
+        var rng = SeededGenerator(seed: 53)
+        func randomSet() -> PortSet {
+            var set = Self.portChoices.randomElement(using: &rng)!
+            for _ in 0..<Int.random(in: 0..<4, using: &rng) {
+                let lower = Int.random(in: 0...65535, using: &rng)
+                let range = PortSet(PortRange(TransportProtocol.allCases.randomElement(using: &rng)!, lower, Int.random(in: lower...65535, using: &rng)))
+                set = Bool.random(using: &rng) ? set.union(range) : set.subtracting(range)
+            }
+            return Int.random(in: 0..<8, using: &rng) == 0 ? PortSet() : set
+        }
+        for round in 0..<400 {
+            let site = ConnectionGapSite(
+                kind: .widened, part: .betweenWorkloads, source: WorkloadID(0), destination: WorkloadID(1), ports: randomSet(), intendedPorts: randomSet())
+            for proto in TransportProtocol.allCases {
+                #expect(site.carries(proto) == site.ports.protocols.contains(proto), "round \(round) \(proto)")
+                #expect(site.asks(proto) == site.intendedPorts.protocols.contains(proto), "round \(round) \(proto)")
+            }
+        }
+    }
+
     /// The counted sort gives the pairs in the order the relation's own sort does.
     @Test func sortedPairsIsTheRelationsOrder() {
         var rng = SeededGenerator(seed: 47)
