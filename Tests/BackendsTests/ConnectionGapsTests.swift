@@ -245,8 +245,8 @@ import Testing
     }
 
     /// A random widened relation in product form: blocks and external blocks over random lists
-    /// of the policy's workloads, their ports and rules drawn from the small pools (so that rows
-    /// repeat, in runs and apart), beside random pairs.
+    /// of the policy's workloads (a block's destinations sometimes out of order), their ports and
+    /// rules drawn from the small pools (so that rows repeat, in runs and apart), beside random pairs.
     static func randomProducts<G: RandomNumberGenerator>(_ policy: Policy, _ rng: inout G) -> ProductRelation {
         let ids = policy.workloads.map(\.id)
         func list() -> [WorkloadID] { ids.filter { _ in Int.random(in: 0..<3, using: &rng) == 0 } }
@@ -254,7 +254,9 @@ import Testing
         let lists = (0..<3).map { _ in list() }
         for _ in 0..<Int.random(in: 0..<12, using: &rng) {
             let sources = Bool.random(using: &rng) ? lists.randomElement(using: &rng)! : list()
-            products.blocks.append(.init(sources: sources, destinations: list(), ports: portChoices.randomElement(using: &rng)!))
+            // Some destination lists out of order: a row of one block is sorted only when it is not.
+            let destinations = Int.random(in: 0..<4, using: &rng) == 0 ? list().shuffled(using: &rng) : list()
+            products.blocks.append(.init(sources: sources, destinations: destinations, ports: portChoices.randomElement(using: &rng)!))
         }
         for _ in 0..<Int.random(in: 0..<6, using: &rng) {
             products.ingress.append(.init(workloads: list(), rules: ruleChoices.randomElement(using: &rng)!))
