@@ -245,8 +245,8 @@ import Testing
     }
 
     /// A random widened relation in product form: blocks and external blocks over random lists
-    /// of the policy's workloads, their ports and rules drawn from the small pools (so that rows
-    /// repeat, in runs and apart), beside random pairs.
+    /// of the policy's workloads (a block's destinations sometimes out of order), their ports and
+    /// rules drawn from the small pools (so that rows repeat, in runs and apart), beside random pairs.
     static func randomProducts<G: RandomNumberGenerator>(_ policy: Policy, _ rng: inout G) -> ProductRelation {
         let ids = policy.workloads.map(\.id)
         func list() -> [WorkloadID] { ids.filter { _ in Int.random(in: 0..<3, using: &rng) == 0 } }
@@ -254,7 +254,9 @@ import Testing
         let lists = (0..<3).map { _ in list() }
         for _ in 0..<Int.random(in: 0..<12, using: &rng) {
             let sources = Bool.random(using: &rng) ? lists.randomElement(using: &rng)! : list()
-            products.blocks.append(.init(sources: sources, destinations: list(), ports: portChoices.randomElement(using: &rng)!))
+            // Some destination lists out of order: a row of one block is sorted only when it is not.
+            let destinations = Int.random(in: 0..<4, using: &rng) == 0 ? list().shuffled(using: &rng) : list()
+            products.blocks.append(.init(sources: sources, destinations: destinations, ports: portChoices.randomElement(using: &rng)!))
         }
         for _ in 0..<Int.random(in: 0..<6, using: &rng) {
             products.ingress.append(.init(workloads: list(), rules: ruleChoices.randomElement(using: &rng)!))
@@ -298,6 +300,30 @@ import Testing
         #expect(gaps.map(\.reason) == ["shared", "own"])
         #expect(
             gaps == Self.referenceGrouping(widened: policy.intent, narrowed: Relation(), policy: policy, target: .gcp) { $0.sharesIdentity ? "shared" : "own" })
+    }
+
+    /// Whether a site's ports (the intent's) have a protocol, told by one overlap, is whether
+    /// the protocols listed of them contain it: on the pools' sets, their differences, and
+    /// random ranges of every protocol.
+    @Test func protocolTestsAreTheListedProtocols() {
+        var rng = SeededGenerator(seed: 53)
+        func randomSet() -> PortSet {
+            var set = Self.portChoices.randomElement(using: &rng)!
+            for _ in 0..<Int.random(in: 0..<4, using: &rng) {
+                let lower = Int.random(in: 0...65535, using: &rng)
+                let range = PortSet(PortRange(TransportProtocol.allCases.randomElement(using: &rng)!, lower, Int.random(in: lower...65535, using: &rng)))
+                set = Bool.random(using: &rng) ? set.union(range) : set.subtracting(range)
+            }
+            return Int.random(in: 0..<8, using: &rng) == 0 ? PortSet() : set
+        }
+        for round in 0..<400 {
+            let site = ConnectionGapSite(
+                kind: .widened, part: .betweenWorkloads, source: WorkloadID(0), destination: WorkloadID(1), ports: randomSet(), intendedPorts: randomSet())
+            for proto in TransportProtocol.allCases {
+                #expect(site.carries(proto) == site.ports.protocols.contains(proto), "round \(round) \(proto)")
+                #expect(site.asks(proto) == site.intendedPorts.protocols.contains(proto), "round \(round) \(proto)")
+            }
+        }
     }
 
     /// The counted sort gives the pairs in the order the relation's own sort does.

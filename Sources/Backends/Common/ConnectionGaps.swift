@@ -230,6 +230,12 @@ struct Interner<Value: Hashable> {
     private var ids: [Value: Int] = [:]
     private var last: (value: Value, id: Int)?
 
+    /// Room for `capacity` distinct values without growing (and rehashing) the table.
+    init(capacity: Int = 0) {
+        values.reserveCapacity(capacity)
+        ids.reserveCapacity(capacity)
+    }
+
     mutating func id(_ value: Value) -> Int {
         if let last, last.value == value { return last.id }
         let id: Int
@@ -301,10 +307,15 @@ public struct ConnectionGapSite: Sendable {
     public var workloads: [WorkloadID] { [source, destination].compactMap { $0 } }
 
     /// Whether the gap's own ports carry the protocol.
-    public func carries(_ proto: TransportProtocol) -> Bool { ports.protocols.contains(proto) }
+    public func carries(_ proto: TransportProtocol) -> Bool { ports.overlaps(Self.everyPort[proto.rawValue]) }
 
     /// Whether the intent asks for the protocol on this connection.
-    public func asks(_ proto: TransportProtocol) -> Bool { intendedPorts.protocols.contains(proto) }
+    public func asks(_ proto: TransportProtocol) -> Bool { intendedPorts.overlaps(Self.everyPort[proto.rawValue]) }
+
+    /// By protocol (its raw value): every port a set may hold of it, 0 to 65535. A set has the
+    /// protocol (`PortSet.protocols` lists it) exactly when it overlaps this one: one pass over
+    /// the set's intervals, where listing its ranges and protocols allocates two arrays.
+    static let everyPort = TransportProtocol.allCases.sorted { $0.rawValue < $1.rawValue }.map { PortSet(PortRange($0, 0, 65535)) }
 
     /// Whether the intent lets the workload reach (or be reached from) `dns:` names on some
     /// of the gap's ports.
@@ -363,6 +374,7 @@ public func connectionGaps(
     widened: ProductRelation, narrowed: Relation, policy: Policy, target: TargetName, why: (ConnectionGapSite) -> String
 ) -> [Gap] {
     var gaps = groupedConnectionGaps(widened: widened.pairs, narrowed: Relation(), policy: policy, target: target, why: why)
+    gaps.reserveCapacity(gaps.count + widened.blocks.count)
     let identities = SharedIdentities(policy)
     func reason(_ site: ConnectionGapSite) -> String { why(identities.marking(site)) }
     let names = { (ids: [WorkloadID]) in Endpoint.workloads(named: ids.map { policy.workloads[$0.index].name }) }
@@ -376,26 +388,39 @@ public func connectionGaps(
     }
     var reasons = Interner<String>()
     var portSets = Interner<PortSet>()
-    var sourceLists = Interner<[WorkloadID]>()
-    var rows = Interner<RowKey>()
+    // Most blocks are rows of their own: room for one each.
+    var sourceLists = Interner<[WorkloadID]>(capacity: widened.blocks.count)
+    var rows = Interner<RowKey>(capacity: widened.blocks.count)
     var destinationsOf: [[WorkloadID]] = []
+    destinationsOf.reserveCapacity(widened.blocks.count)
     for block in widened.blocks {
         guard let source = block.sources.first, let destination = block.destinations.first, !block.ports.isEmpty else { continue }
-        let site = ConnectionGapSite(
+        // Marked in place (`SharedIdentities.marking` would copy the site).
+        var site = ConnectionGapSite(
             kind: .widened, part: .betweenWorkloads, source: source, destination: destination, ports: block.ports,
             intendedPorts: policy.intent.ports(from: source, to: destination))
-        let row = rows.id(RowKey(reason: reasons.id(reason(site)), ports: portSets.id(block.ports), sources: sourceLists.id(block.sources)))
-        if row == destinationsOf.count { destinationsOf.append([]) }
-        destinationsOf[row].append(contentsOf: block.destinations)
+        site.sharesIdentity = identities.shares(source) || identities.shares(destination)
+        let row = rows.id(RowKey(reason: reasons.id(why(site)), ports: portSets.id(block.ports), sources: sourceLists.id(block.sources)))
+        // A row's first block lends it its list (shared, not copied); a second one copies it.
+        if row == destinationsOf.count {
+            destinationsOf.append(block.destinations)
+        } else {
+            destinationsOf[row].append(contentsOf: block.destinations)
+        }
     }
+    // Each distinct source list is named once, however many rows share it.
+    var sourceNames = [Endpoint?](repeating: nil, count: sourceLists.values.count)
     for (row, key) in rows.values.enumerated() {
-        let destinations = destinationsOf[row].sorted()
+        // Most rows hold one block, whose destinations are listed in order already.
+        let listed = destinationsOf[row]
+        let destinations = zip(listed, listed.dropFirst()).allSatisfy { $0 <= $1 } ? listed : listed.sorted()
         guard let first = destinations.first else { continue }
         let ports = portSets.values[key.ports]
+        let sources = sourceNames[key.sources] ?? names(sourceLists.values[key.sources])
+        sourceNames[key.sources] = sources
         gaps.append(
             Gap(
-                kind: .widened, capability: .portFiltering, target: target,
-                subject: .connection(Connection(names(sourceLists.values[key.sources]), names(destinations), ports: ports)),
+                kind: .widened, capability: .portFiltering, target: target, subject: .connection(Connection(sources, names(destinations), ports: ports)),
                 reason: reasons.values[key.reason], origin: policy.workloads[first.index].origin))
     }
     struct PeersKey: Hashable {
