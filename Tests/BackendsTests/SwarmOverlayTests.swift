@@ -21,7 +21,7 @@ import YAML
     }
 
     func typed(_ gaps: GapPolicy, _ extra: [String: OptionValue] = [:]) throws -> SwarmOptions {
-        try SwarmOptions.parse(options(.swarm, gaps, extra)).options
+        SwarmOptions.parse(options(.swarm, gaps, extra)).options
     }
 
     /// A node's value as YAML means it: a plain scalar another type could take stays typed, every
