@@ -103,9 +103,13 @@ public enum Pipeline {
                 outcomes = [outcome]
                 progress.emitted(target)
             } else {
-                outcomes = TargetEmitter.emitAll(
-                    policy, targets: targets, finished: { progress.emitted($0.target) },
-                    handOff: { outcome in finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping) })
+                // The heap trimmed as the targets go: what each frees goes back to the system
+                // rather than piling up in the workers' arenas (`MemoryRelease`).
+                outcomes = MemoryRelease.trimming(every: .milliseconds(100)) {
+                    TargetEmitter.emitAll(
+                        policy, targets: targets, finished: { progress.emitted($0.target) },
+                        handOff: { outcome in finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping) })
+                }
             }
             progress.checkingFidelity(policy: name)
             for outcome in outcomes {
