@@ -30,6 +30,30 @@ import Testing
         #expect(trims.load(ordering: .relaxed) <= afterBody + 1, "the timer went on after the body")
     }
 
+    @Test func theTimerTrimsOnlyWhileTheResidentSizeIsAboveTheBudget() {
+        let trims = Atomic<Int>(0)
+        let size = Atomic<Int>(100)
+        let count: @Sendable () -> Bool = {
+            trims.add(1, ordering: .relaxed)
+            return true
+        }
+        let resident: @Sendable () -> Int? = { size.load(ordering: .relaxed) }
+        MemoryRelease.trimming(every: .milliseconds(10), above: 500, trim: count, resident: resident) {
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(trims.load(ordering: .relaxed) == 1, "only the trim before the body: 100 bytes is under the budget")
+            size.store(600, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(trims.load(ordering: .relaxed) >= 4, "the timer trimmed \(trims.load(ordering: .relaxed) - 1) times over the budget")
+    }
+
+    @Test func theResidentSizeIsReadOnLinux() {
+        #if os(Linux)
+            let size = MemoryRelease.residentBytes()
+            #expect(size.map { $0 > 1 << 20 && $0 < 1 << 40 } == true, "\(String(describing: size))")
+        #endif
+    }
+
     @Test func withoutATrimTheBodyRunsAloneAndItsErrorsPass() {
         struct Failure: Error {}
         let trims = Atomic<Int>(0)
