@@ -118,6 +118,22 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
         return seen
     }
 
+    /// The ranges taken apart by protocol, in one pass: each protocol's ranges are one run of
+    /// `ranges` (they are ordered by protocol first), in protocol order.
+    public var protocolRuns: [(proto: TransportProtocol, ranges: ArraySlice<PortRange>)] {
+        let all = ranges
+        var runs: [(proto: TransportProtocol, ranges: ArraySlice<PortRange>)] = []
+        var start = 0
+        while start < all.count {
+            let proto = all[start].proto
+            var end = start + 1
+            while end < all.count, all[end].proto == proto { end += 1 }
+            runs.append((proto, all[start..<end]))
+            start = end
+        }
+        return runs
+    }
+
     /// `tcp/443, udp/53`; `all` for every port; `none` when empty.
     public var description: String {
         if self == .all { return "all" }

@@ -42,6 +42,25 @@ import Testing
             #expect(members(a.subtracting(b)) == sa.subtracting(sb))
         }
     }
+
+    @Test func protocolRunsAreTheRangesOfEachProtocol() {
+        var rng = SplitMix(seed: 18)
+        var sets: [PortSet] = [PortSet(), .all, .whole(.icmp)]
+        for _ in 0..<300 {
+            sets.append(
+                PortSet(
+                    (0..<Int.random(in: 1...6, using: &rng)).map { _ in
+                        let proto = TransportProtocol.allCases.randomElement(using: &rng)!
+                        let low = Int.random(in: 1...65535, using: &rng)
+                        return PortRange(proto, low, Bool.random(using: &rng) ? low : Int.random(in: low...65535, using: &rng))
+                    }))
+        }
+        for set in sets {
+            let runs = set.protocolRuns
+            #expect(runs.map(\.proto) == set.protocols, "\(set)")
+            for run in runs { #expect(Array(run.ranges) == set.ranges.filter { $0.proto == run.proto }, "\(set)") }
+        }
+    }
 }
 
 @Suite struct ExternalRulesTests {

@@ -481,14 +481,8 @@ struct AzurePlan {
     /// The set's ranges are taken once, in order: each protocol's are one run of them.
     static func protocols(_ ports: PortSet, gaps: GapPolicy) -> [(Rule.NSGProtocol, [String])] {
         var result: [(Rule.NSGProtocol, [String])] = []
-        let ranges = ports.ranges
-        var start = 0
-        while start < ranges.count {
-            let proto = ranges[start].proto
-            var end = start + 1
-            while end < ranges.count, ranges[end].proto == proto { end += 1 }
-            defer { start = end }
-            let list = ranges[start..<end].map { $0.isWholeProtocol ? "*" : $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
+        for (proto, ranges) in ports.protocolRuns {
+            let list = ranges.map { $0.isWholeProtocol ? "*" : $0.lower == $0.upper ? "\($0.lower)" : "\($0.lower)-\($0.upper)" }
             switch proto {
             case .tcp: result.append((.tcp, list))
             case .udp: result.append((.udp, list))

@@ -206,14 +206,7 @@ struct GCPPlan {
     /// The set's ranges are taken once, in order: each protocol's are one run of them.
     static func matches(_ ports: PortSet) -> [Rule.Match] {
         var result: [Rule.Match] = []
-        let all = ports.ranges
-        var start = 0
-        while start < all.count {
-            let proto = all[start].proto
-            var end = start + 1
-            while end < all.count, all[end].proto == proto { end += 1 }
-            defer { start = end }
-            let ranges = all[start..<end]
+        for (proto, ranges) in ports.protocolRuns {
             switch proto {
             case .icmp:
                 result.append(Rule.Match(proto: .icmp))

@@ -255,23 +255,11 @@ struct NFTablesPlan {
     /// for every port.
     static func matches(_ ports: PortSet) -> [PortMatch] {
         if ports == .all { return [.ports(.all)] }
-        var matches: [PortMatch] = []
-        let ranges = ports.ranges
-        var start = 0
-        while start < ranges.count {
-            let proto = ranges[start].proto
-            var end = start + 1
-            while end < ranges.count, ranges[end].proto == proto { end += 1 }
-            if proto == .icmp {
-                matches.append(.icmp)
-            } else if end - start == 1, ranges[start].isWholeProtocol {
-                matches.append(.ports(.whole(proto)))
-            } else {
-                matches.append(.ports(.ranges(proto, Array(ranges[start..<end]))))
-            }
-            start = end
+        return ports.protocolRuns.map { proto, ranges in
+            if proto == .icmp { return .icmp }
+            if ranges.count == 1, ranges[ranges.startIndex].isWholeProtocol { return .ports(.whole(proto)) }
+            return .ports(.ranges(proto, Array(ranges)))
         }
-        return matches
     }
 
     /// The rules of one peer on some ports: one per protocol (ICMP for the rule's family),
