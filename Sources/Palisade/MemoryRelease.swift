@@ -1,8 +1,4 @@
-import Dispatch
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Foundation
 
 /// Gives the pages the heap holds free back to the system, where the C library can (glibc's
 /// `malloc_trim`, looked up at run time: Swift's Glibc module does not declare it); elsewhere it

@@ -1,6 +1,5 @@
 import Foundation
 import Palisade
-import Synchronization
 import Testing
 
 /// The heap trimming of `compile`'s targets (`MemoryRelease`): glibc's `malloc_trim` is found,
@@ -13,38 +12,38 @@ import Testing
     }
 
     @Test func theHeapIsTrimmedBeforeAndWhileTheBodyRunsAndNotAfter() async throws {
-        let trims = Atomic<Int>(0)
+        let trims = Counter(0)
         let count: @Sendable () -> Bool = {
-            trims.add(1, ordering: .relaxed)
+            trims.add(1)
             return true
         }
         let result = MemoryRelease.trimming(every: .milliseconds(20), trim: count) { () -> Int in
-            #expect(trims.load(ordering: .relaxed) == 1)
+            #expect(trims.value == 1)
             Thread.sleep(forTimeInterval: 0.3)
             return 42
         }
         #expect(result == 42)
-        let afterBody = trims.load(ordering: .relaxed)
+        let afterBody = trims.value
         #expect(afterBody >= 4, "the timer trimmed \(afterBody - 1) times in 300 ms every 20 ms")
         try await Task.sleep(for: .milliseconds(150))
-        #expect(trims.load(ordering: .relaxed) <= afterBody + 1, "the timer went on after the body")
+        #expect(trims.value <= afterBody + 1, "the timer went on after the body")
     }
 
     @Test func theTimerTrimsOnlyWhileTheResidentSizeIsAboveTheBudget() {
-        let trims = Atomic<Int>(0)
-        let size = Atomic<Int>(100)
+        let trims = Counter(0)
+        let size = Counter(100)
         let count: @Sendable () -> Bool = {
-            trims.add(1, ordering: .relaxed)
+            trims.add(1)
             return true
         }
-        let resident: @Sendable () -> Int? = { size.load(ordering: .relaxed) }
+        let resident: @Sendable () -> Int? = { size.value }
         MemoryRelease.trimming(every: .milliseconds(10), above: 500, trim: count, resident: resident) {
             Thread.sleep(forTimeInterval: 0.2)
-            #expect(trims.load(ordering: .relaxed) == 1, "only the trim before the body: 100 bytes is under the budget")
-            size.store(600, ordering: .relaxed)
+            #expect(trims.value == 1, "only the trim before the body: 100 bytes is under the budget")
+            size.set(600)
             Thread.sleep(forTimeInterval: 0.2)
         }
-        #expect(trims.load(ordering: .relaxed) >= 4, "the timer trimmed \(trims.load(ordering: .relaxed) - 1) times over the budget")
+        #expect(trims.value >= 4, "the timer trimmed \(trims.value - 1) times over the budget")
     }
 
     @Test func theResidentSizeIsReadOnLinux() {
@@ -56,12 +55,38 @@ import Testing
 
     @Test func withoutATrimTheBodyRunsAloneAndItsErrorsPass() {
         struct Failure: Error {}
-        let trims = Atomic<Int>(0)
+        let trims = Counter(0)
         let none: @Sendable () -> Bool = {
-            trims.add(1, ordering: .relaxed)
+            trims.add(1)
             return false
         }
         #expect(throws: Failure.self) { try MemoryRelease.trimming(every: .milliseconds(1), trim: none) { () throws -> Int in throw Failure() } }
-        #expect(trims.load(ordering: .relaxed) == 1)
+        #expect(trims.value == 1)
+    }
+}
+
+/// An integer shared between the test and the trimming timer's thread, behind a lock.
+final class Counter: @unchecked Sendable {
+    private var count: Int
+    private let lock = NSLock()
+
+    init(_ count: Int) { self.count = count }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+
+    func add(_ amount: Int) {
+        lock.lock()
+        count += amount
+        lock.unlock()
+    }
+
+    func set(_ value: Int) {
+        lock.lock()
+        count = value
+        lock.unlock()
     }
 }

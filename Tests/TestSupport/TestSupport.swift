@@ -1,5 +1,4 @@
 import Foundation
-import IR
 import Palisade
 import Spec
 
@@ -73,23 +72,6 @@ public struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-}
-
-/// Port sets for the property tests of writers that take a set's ranges apart by protocol: the
-/// empty set, every port, ICMP, every port of `whole`, then `count` random sets of one to six
-/// ranges of any protocol, single ports and ranges.
-public func samplePortSets(whole: TransportProtocol, count: Int = 500, seed: UInt64) -> [PortSet] {
-    var sets: [PortSet] = [PortSet(), .all, PortSet(PortRange(.icmp, 0, 0)), PortSet(PortRange(whole, 1, 65535))]
-    var rng = SeededGenerator(seed: seed)
-    for _ in 0..<count {
-        let ranges = (0..<Int.random(in: 1...6, using: &rng)).map { _ in
-            let proto = TransportProtocol.allCases.randomElement(using: &rng) ?? .tcp
-            let lower = Int.random(in: 1...65535, using: &rng)
-            return PortRange(proto, lower, Bool.random(using: &rng) ? lower : Int.random(in: lower...65535, using: &rng))
-        }
-        sets.append(PortSet(ranges))
-    }
-    return sets
 }
 
 /// The repository's files, by paths relative to its root: specs compile with the same paths
