@@ -90,38 +90,31 @@ public enum Fidelity {
     /// `2 widened (600 connections)`.
     public static func summary(_ gaps: [Gap], capabilities: [Capability: Support] = [:]) -> String {
         guard !gaps.isEmpty else { return "exact" }
-        var counts: [Gap.Kind: Int] = [:]
-        var connections: [Gap.Kind: Int] = [:]
-        var outside = 0
         // Counted by kind in arrays, each gap read in place: a cloud target's gaps number over
         // a hundred thousand at 10,000 workloads, and copying each one retains all its parts.
         let kinds = Gap.Kind.allCases
-        var byKind = [Int](repeating: 0, count: kinds.count)
-        var connectionsByKind = [Int](repeating: 0, count: kinds.count)
+        var counts = [Int](repeating: 0, count: kinds.count)
+        var connections = counts
+        var outside = 0
         for index in gaps.indices {
             if TargetGaps.isOutsideScope(gaps[index], capabilities: capabilities) {
                 outside += 1
                 continue
             }
-            let kind = gaps[index].kind
+            let slot = kinds.firstIndex(of: gaps[index].kind)!
+            counts[slot] += 1
+            connections[slot] += gaps[index].pairCount
+        }
+        // Only widened and narrowed gaps say how many connections they stand for.
+        func part(_ kind: Gap.Kind) -> String? {
             let slot = kinds.firstIndex(of: kind)!
-            byKind[slot] += 1
-            // Only widened and narrowed gaps are counted in connections.
-            if kind == .widened || kind == .narrowed { connectionsByKind[slot] += gaps[index].pairCount }
+            guard counts[slot] > 0 else { return nil }
+            guard kind == .widened || kind == .narrowed, connections[slot] != counts[slot] else { return "\(counts[slot]) \(kind.rawValue)" }
+            return "\(counts[slot]) \(kind.rawValue) (\(connections[slot]) connections)"
         }
-        for (slot, kind) in kinds.enumerated() where byKind[slot] > 0 {
-            counts[kind] = byKind[slot]
-            connections[kind] = connectionsByKind[slot]
-        }
-        var parts = [Gap.Kind.widened, .narrowed].compactMap { kind in
-            counts[kind].map { count in
-                let standsFor = connections[kind] ?? count
-                return standsFor == count ? "\(count) \(kind.rawValue)" : "\(count) \(kind.rawValue) (\(standsFor) connections)"
-            }
-        }
-        parts += [Gap.Kind.unenforced].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        var parts = [Gap.Kind.widened, .narrowed, .unenforced].compactMap(part)
         if outside > 0 { parts.append("\(outside) \(outsideScope)") }
-        parts += [Gap.Kind.expectationFailed, .platformRequired].compactMap { kind in counts[kind].map { "\($0) \(kind.rawValue)" } }
+        parts += [Gap.Kind.expectationFailed, .platformRequired].compactMap(part)
         return parts.joined(separator: ", ")
     }
 

@@ -25,4 +25,15 @@ import Testing
         }
         #expect(NameOrder.positions([]) == [] && NameOrder.positions(["link-a-b", "link-a", "", "link-a"]) == [2, 1, 3, 0])
     }
+
+    @Test func namedItemsTakeTheirNamesInNameOrder() {
+        struct Network {
+            var members: [Int]
+            var name = ""
+        }
+        let networks = [Network(members: [0]), Network(members: [1, 2]), Network(members: [3])]
+        let named = NameOrder.named(networks, ["own-b", "link-a", "own-a"]) { $0.name = $1 }
+        #expect(named.map(\.name) == ["link-a", "own-a", "own-b"])
+        #expect(named.map(\.members) == [[1, 2], [3], [0]])
+    }
 }

@@ -109,11 +109,7 @@ struct MesosPlan {
         }
         let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: Self.nameLimit)
         // In name order, found once on the names alone (no network moved per comparison).
-        networks = NameOrder.positions(names).map { position in
-            var network = candidates[position].network
-            network.name = names[position]
-            return network
-        }
+        networks = NameOrder.named(candidates.map(\.network), names) { $0.name = $1 }
 
         for workload in policy.workloads {
             guard let rules = intent.ingress[workload.id] else { continue }

@@ -3,6 +3,16 @@ import Foundation
 /// The order of network names (Swarm's and Mesos's plans list their networks by name),
 /// found by comparing UTF-8 bytes where that is provably `String`'s order.
 enum NameOrder {
+    /// `items` given `names` (one each, by position), in the names' order (`positions`):
+    /// Swarm's and Mesos's networks once their names are made unique.
+    static func named<Item>(_ items: [Item], _ names: [String], rename: (inout Item, String) -> Void) -> [Item] {
+        positions(names).map { position in
+            var item = items[position]
+            rename(&item, names[position])
+            return item
+        }
+    }
+
     /// The positions of `names`, in the order `sorted(by: <)` gives their strings (equal names
     /// in their given order). When every name is ASCII, which every name made from spec names
     /// is (DNS labels), `String`'s `<` (Unicode scalar values of the canonical form) is the

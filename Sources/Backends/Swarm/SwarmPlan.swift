@@ -104,11 +104,7 @@ struct SwarmPlan {
         // hash of the members where two meet (`link-a-b-c` is both {a-b, c} and {a, b-c}).
         let names = StableName.unique(candidates.map { ($0.network.name, $0.key) }, limit: limit)
         // In name order, found once on the names alone (no network moved per comparison).
-        networks = NameOrder.positions(names).map { position in
-            var network = candidates[position].network
-            network.name = names[position]
-            return network
-        }
+        networks = NameOrder.named(candidates.map(\.network), names) { $0.name = $1 }
     }
 
     /// `planned − intent` (widened) and `intent − planned` (narrowed), computed from the
