@@ -26,6 +26,10 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
     /// Any intervals, in any order, overlapping or not. Intervals already in ascending order
     /// (ports and addresses as a spec or a file lists them, usually) are not sorted again, and
     /// they are merged in the array given, so a caller's fresh array is the set's own.
+    /// Specialized for ports and IPv4 and IPv6 addresses where other modules call it: the
+    /// generic entry point sorted through the standard library's unspecialized sort.
+    @_specialize(exported:true,where Bound == UInt32)
+    @_specialize(exported:true,where Bound == UInt128)
     public init(normalizing input: consuming [Interval]) {
         var intervals = input
         if intervals.count > 1 {
@@ -167,11 +171,16 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     public func intersection(_ other: IntervalSet) -> IntervalSet {
         if isEmpty || other.isEmpty { return IntervalSet() }
+        // One set within the other (ports against `all`, an address within a wider network):
+        // that set itself, its storage shared, where a new array cost an allocation.
+        if isSubset(of: other) { return self }
+        if other.isSubset(of: self) { return other }
         var result: [Interval] = []
-        // Each interval of the result ends where one of the two sets' intervals ends, except the
-        // last: room for all of them at once, where growing by appends reallocated.
-        result.reserveCapacity(intervals.count + other.intervals.count - 1)
         forEachOverlap(with: other) { overlap in
+            // Each interval of the result ends where one of the two sets' intervals ends,
+            // except the last: room for all of them at once, where growing by appends
+            // reallocated; none for sets that do not meet.
+            if result.isEmpty { result.reserveCapacity(intervals.count + other.intervals.count - 1) }
             result.append(overlap)
             return true
         }
@@ -203,6 +212,9 @@ public struct IntervalSet<Bound: FixedWidthInteger & UnsignedInteger & Sendable>
 
     public func subtracting(_ other: IntervalSet) -> IntervalSet {
         if other.isEmpty || isEmpty { return self }
+        // Nothing to take away, or everything: no new array.
+        if !overlaps(other) { return self }
+        if isSubset(of: other) { return IntervalSet() }
         var result: [Interval] = []
         // Each cut splits at most one interval in two: room for all of them at once.
         result.reserveCapacity(intervals.count + other.intervals.count)

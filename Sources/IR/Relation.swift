@@ -404,6 +404,22 @@ public struct ExternalRules: Sendable, Hashable {
 
     public var isEmpty: Bool { entries.isEmpty }
 
+    /// A hash of these rules' shape: how many entries, and for each its ports' bounds and how
+    /// many address ranges and names its peers have. Equal rules have equal shapes (both are in
+    /// normal form), so it is a lawful hash for them, in time linear in the entries alone.
+    func hashShape(into hasher: inout Hasher) {
+        hasher.combine(entries.count)
+        for entry in entries {
+            hasher.combine(entry.ports.keys.first ?? 0)
+            hasher.combine(entry.ports.keys.intervals.last?.upper ?? 0)
+            hasher.combine(entry.peers.addresses.v4.intervals.count)
+            hasher.combine(entry.peers.addresses.v4.first ?? 0)
+            hasher.combine(entry.peers.addresses.v6.intervals.count)
+            hasher.combine(entry.peers.dns.names.count)
+            hasher.combine(entry.peers.dns.allExcept)
+        }
+    }
+
     /// The peers allowed on one port.
     public func peers(_ proto: TransportProtocol, _ port: Int) -> ExternalSet {
         entries.first { $0.ports.contains(proto, port) }?.peers ?? .empty
@@ -627,6 +643,14 @@ public struct ExternalRulesDifferences {
     private struct Pair: Hashable {
         var mine: ExternalRules
         var theirs: ExternalRules
+
+        /// The rules' shapes only (`ExternalRules.hashShape`): hashing every address range and
+        /// name of both sides cost more than the differences it saved (on a 1,250-workload
+        /// spec, three quarters of the memo's time); equal pairs still meet in `==`.
+        func hash(into hasher: inout Hasher) {
+            mine.hashShape(into: &hasher)
+            theirs.hashShape(into: &hasher)
+        }
     }
     private var known: [Pair: ExternalRules] = [:]
 

@@ -66,6 +66,29 @@ import Testing
         }
     }
 
+    /// The memo's key hashes only the rules' shape: equal rules built apart (folded, swept,
+    /// as a union) hash alike, and rules that differ in their entries' bounds or peers' sizes
+    /// mostly hash apart.
+    @Test func equalRulesHaveEqualShapes() {
+        func shape(_ rules: ExternalRules) -> Int {
+            var hasher = Hasher()
+            rules.hashShape(into: &hasher)
+            return hasher.finalize()
+        }
+        var rng = SplitMix(seed: 22)
+        var distinct: [ExternalRules: Int] = [:]
+        for _ in 0..<300 {
+            let contributions = Self.randomContributions(&rng, count: Int.random(in: 1...ExternalRules.foldLimit, using: &rng))
+            let folded = ExternalRules(contributions: contributions)
+            let swept = Self.swept(contributions)
+            #expect(folded == swept)
+            #expect(shape(folded) == shape(swept))
+            #expect(shape(folded.union(folded)) == shape(folded))
+            distinct[folded] = shape(folded)
+        }
+        #expect(Set(distinct.values).count * 4 > distinct.count * 3)
+    }
+
     @Test func aFewContributionsFoldedEqualTheSweep() {
         var rng = SplitMix(seed: 16)
         for _ in 0..<400 {

@@ -42,6 +42,31 @@ import Testing
         }
     }
 
+    /// Pairs where one set lies within the other or the two do not meet, which `intersection`
+    /// and `subtracting` answer without building a new array: the same sets as brute force,
+    /// and the operand itself where the answer is that operand.
+    @Test func withinAndApartAgreeWithBruteForce() {
+        var rng = SplitMix(seed: 8)
+        for _ in 0..<1000 {
+            let (a, sa) = randomSet(&rng)
+            let (c, _) = randomSet(&rng)
+            let wider = a.union(c)
+            let narrower = a.intersection(c)
+            let apart = Small.full.subtracting(a)
+            for b in [wider, narrower, apart, a] {
+                let sb = members(b)
+                #expect(members(a.intersection(b)) == sa.intersection(sb))
+                #expect(members(b.intersection(a)) == sa.intersection(sb))
+                #expect(members(a.subtracting(b)) == sa.subtracting(sb))
+                #expect(members(b.subtracting(a)) == sb.subtracting(sa))
+            }
+            #expect(a.intersection(wider) == a)
+            #expect(wider.intersection(a) == a)
+            #expect(a.subtracting(apart) == a)
+            #expect(a.subtracting(wider).isEmpty)
+        }
+    }
+
     /// Sets grown one interval at a time, in ascending order (the in-place path) and in random
     /// order, equal the set built at once, also up to the domain's maximum.
     @Test func formUnionInAnyOrderEqualsNormalizing() {
