@@ -96,14 +96,17 @@ public enum Fidelity {
         var counts = [Int](repeating: 0, count: kinds.count)
         var connections = counts
         var outside = 0
+        // Each gap's fields are read where they lie: passing the gap on, or asking every gap
+        // for its connections' count, copied it (and retained its strings) each time.
         for index in gaps.indices {
-            if TargetGaps.isOutsideScope(gaps[index], capabilities: capabilities) {
+            let kind = gaps[index].kind
+            if TargetGaps.isOutsideScope(kind: kind, capability: gaps[index].capability, capabilities: capabilities) {
                 outside += 1
                 continue
             }
-            let slot = kinds.firstIndex(of: gaps[index].kind)!
+            let slot = kinds.firstIndex(of: kind)!
             counts[slot] += 1
-            connections[slot] += gaps[index].pairCount
+            if kind == .widened || kind == .narrowed { connections[slot] += gaps[index].pairCount }
         }
         // Only widened and narrowed gaps say how many connections they stand for.
         func part(_ kind: Gap.Kind) -> String? {

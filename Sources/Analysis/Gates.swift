@@ -2,7 +2,7 @@ import IR
 
 /// What makes `compile` and `compare` fail: the kinds of fidelity gap a user chose with
 /// `--fail-on` (or `--strict`, or `fidelity: strict` in the spec).
-public enum GapGate: String, Sendable, Hashable, CaseIterable {
+public enum GapGate: String, Sendable, HashedByCase, CaseIterable {
     case widened, narrowed, expectation, unenforced
     case platformRequired = "platform-required"
 

@@ -78,7 +78,12 @@ public struct TargetGaps: Sendable {
     /// cover at all. Widened and narrowed connections are always listed, whatever the
     /// control: they say which traffic passes.
     public static func isOutsideScope(_ gap: Gap, capabilities: [Capability: Support]) -> Bool {
-        gap.kind == .unenforced && capabilities[gap.capability] == Support.none
+        isOutsideScope(kind: gap.kind, capability: gap.capability, capabilities: capabilities)
+    }
+
+    /// `isOutsideScope` from a gap's kind and control alone.
+    public static func isOutsideScope(kind: Gap.Kind, capability: Capability, capabilities: [Capability: Support]) -> Bool {
+        kind == .unenforced && capabilities[capability] == Support.none
     }
 
     /// How many gaps are outside the target's scope.

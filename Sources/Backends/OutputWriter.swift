@@ -148,8 +148,10 @@ public struct OutputWriter: Sendable {
     /// stays clear of the scheme's own names (`.palisade-…` as a target or policy folder, where
     /// the manifests are); so is every claimed target and policy.
     func validate(_ tree: OutputTree, root: String) throws {
+        // Control characters are single bytes in UTF-8 (every byte of a longer character is
+        // 0x80 or more), so the bytes say it without decoding the characters.
         func isName(_ component: Substring) -> Bool {
-            !component.isEmpty && component != "." && component != ".." && !component.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+            !component.isEmpty && component != "." && component != ".." && !component.utf8.contains { $0 < 0x20 || $0 == 0x7F }
         }
         for path in tree.paths {
             let components = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -522,6 +524,10 @@ public struct OutputWriter: Sendable {
     /// Makes the folders above `path` (relative to OUT) under the staging folder that `made`
     /// (relative to OUT) does not hold yet.
     func makeStagingFolders(above path: String, root: String, made: inout Set<String>) throws {
+        // A folder is in `made` only after every folder above it: the folder of the file before
+        // (most often this one's) is one lookup, with no path joined component by component.
+        guard let slash = path.lastIndex(of: "/") else { return }
+        if made.contains(String(path[..<slash])) { return }
         let staging = join(root, Self.stagingName)
         var relative = ""
         for component in path.split(separator: "/").dropLast() {

@@ -1,7 +1,7 @@
 import Diagnostics
 
 /// A control a platform may or may not enforce.
-public enum Capability: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum Capability: String, Sendable, HashedByCase, CaseIterable, Comparable {
     case workloadSegmentation = "workload segmentation"
     case portFiltering = "port filtering between workloads"
     case externalIngress = "external ingress by address"
@@ -28,13 +28,13 @@ public enum Capability: String, Sendable, Hashable, CaseIterable, Comparable {
 }
 
 /// How far a platform enforces a capability.
-public enum Support: String, Sendable, Hashable {
+public enum Support: String, Sendable, HashedByCase {
     case full, partial, none
 }
 
 /// A key of a runtime profile. `name` is the spec's word for it, used in diagnostics and
 /// reports; nothing else spells it.
-public enum RuntimeKey: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum RuntimeKey: String, Sendable, HashedByCase, CaseIterable, Comparable {
     case user
     case runAsNonRoot = "run_as_non_root"
     case privileged
@@ -152,7 +152,7 @@ public struct Connection: Sendable, Hashable {
 /// the target, what it is about, the platform's reason, and the spec node that asked. Words are
 /// made from it when it is rendered (`message`).
 public struct Gap: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, CaseIterable {
+    public enum Kind: String, Sendable, HashedByCase, CaseIterable {
         /// The platform allows more than the intent.
         case widened
         /// The platform allows less than the intent.

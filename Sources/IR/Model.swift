@@ -170,7 +170,7 @@ public struct NamedPortSet: Sendable, Hashable {
     }
 }
 
-public enum IdentityKind: String, Sendable, Hashable, CaseIterable {
+public enum IdentityKind: String, Sendable, HashedByCase, CaseIterable {
     case service, user, group
 }
 
@@ -193,7 +193,7 @@ public struct Identity: Sendable, Hashable {
 }
 
 /// The neutral actions a role bundles.
-public enum Action: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum Action: String, Sendable, HashedByCase, CaseIterable, Comparable {
     case view, logs, deploy, exec, secrets, admin
 
     /// `admin` stands for every other action.
@@ -429,7 +429,7 @@ public struct Endpoints: Sendable, Hashable {
     public var isEmpty: Bool { workloads.isEmpty && external.isEmpty }
 }
 
-public enum FlowAction: String, Sendable, Hashable {
+public enum FlowAction: String, Sendable, HashedByCase {
     case allow, deny
 }
 
@@ -478,7 +478,7 @@ public struct ImagePolicy: Sendable, Hashable {
 
 /// A reachability assertion.
 public struct Expectation: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case allow, deny }
+    public enum Kind: String, Sendable, HashedByCase { case allow, deny }
 
     public var kind: Kind
     public var sources: Endpoints
@@ -499,7 +499,7 @@ public struct Expectation: Sendable, Hashable {
 }
 
 /// The targets Palisade compiles to.
-public enum TargetName: String, Sendable, Hashable, CaseIterable, Comparable {
+public enum TargetName: String, Sendable, HashedByCase, CaseIterable, Comparable {
     case openshift, swarm, mesos, aws, gcp, azure
     case kubernetes
     case nftables
@@ -510,7 +510,7 @@ public enum TargetName: String, Sendable, Hashable, CaseIterable, Comparable {
 }
 
 /// What a backend does with a connection it cannot express exactly.
-public enum GapPolicy: String, Sendable, Hashable, CaseIterable {
+public enum GapPolicy: String, Sendable, HashedByCase, CaseIterable {
     /// The nearest wider rule, reported as an over-approximation.
     case widen
     /// Nothing, reported as an under-approximation.

@@ -106,6 +106,27 @@ import Testing
         }
     }
 
+    /// A file name with a control character is refused; one with characters beyond ASCII is
+    /// a name like any other.
+    @Test func controlCharactersAreRefusedAndOtherCharactersWritten() throws {
+        try withTemporaryFolder { root in
+            for bad in ["aws/shop/a\u{7}b.json", "aws/sh\nop/a.json", "aws/shop/a\u{7F}.json"] {
+                let out = root + "/bad"
+                var tree = OutputTree()
+                tree.add(bad, "{}\n")
+                #expect(failure { try OutputWriter().staging(out).stage(tree) } == "cannot write \(out)/\(bad): not a path inside the output folder")
+                #expect(!FileManager.default.fileExists(atPath: out))
+            }
+            let out = root + "/good"
+            var tree = OutputTree()
+            for path in ["aws/café/règles.json", "aws/café/sous/dossier/a.json", "aws/café/sous/b.json", "aws/thé/c.json"] { tree.add(path, "{}\n") }
+            let staging = OutputWriter().staging(out)
+            try staging.stage(tree)
+            _ = try staging.commit(OutputTree())
+            for path in tree.paths { #expect(FileManager.default.fileExists(atPath: out + "/" + path)) }
+        }
+    }
+
     @Test func stagesFromSeveralThreadsAtOnceMakeOneTree() throws {
         try withTemporaryFolder { root in
             let out = root + "/out"
