@@ -147,18 +147,15 @@ public enum JSONWriter {
     }
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings are printable ASCII without quotes or backslashes: appended whole, their
-        // bytes checked in place.
+        // Most strings are printable ASCII without quotes or backslashes: appended whole with
+        // their quotes, their bytes checked in place.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard isPlain(bytes) else { return false }
-            out.append(contentsOf: bytes)
+            appendQuoted(plain: bytes, to: &out)
             return true
         }
-        if plain == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
+        if plain == true { return }
+        out.append(UInt8(ascii: "\""))
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out.append(contentsOf: "\\\"".utf8)
@@ -176,6 +173,36 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `bytes`, printable ASCII without a quote or backslash, between quotes: one append
+    /// while they fit `appendGathered`'s buffer.
+    static func appendQuoted(plain bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.count + 2 <= gatherCapacity, let base = bytes.baseAddress else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        appendGathered(to: &out) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            (buffer + 1).initialize(from: base, count: bytes.count)
+            buffer[bytes.count + 1] = UInt8(ascii: "\"")
+            return bytes.count + 2
+        }
+    }
+
+    /// The most bytes `appendGathered` gathers.
+    static var gatherCapacity: Int { 256 }
+
+    /// Appends the bytes `fill` writes (at most `gatherCapacity`; it returns how many) in one
+    /// append: an append to an array costs about as much as copying a hundred bytes, and a
+    /// line of JSON is several short pieces, so they are gathered on the stack first.
+    static func appendGathered(to out: inout [UInt8], _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: gatherCapacity) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: fill(base)))
+        }
     }
 
     /// Whether every byte is printable ASCII other than `"` and `\` (the text is written as it
@@ -242,19 +269,31 @@ extension JSONWriter {
             self.indent = indent
         }
 
-        /// An entry's key: the comma (or the object's opening brace), the newline and the
-        /// indentation copied in one piece, then the key. Keys are fixed words (`StaticString`):
-        /// their bytes are taken as they are, unless one needs escaping.
+        /// An entry's key: the comma (or the object's opening brace), the newline, the
+        /// indentation and the key, gathered and appended at once. Keys are fixed words
+        /// (`StaticString`): their bytes are taken as they are, unless one needs escaping.
         private mutating func key(_ key: StaticString) {
-            lineStart()
+            let (first, indentation) = (entries == 0, indent + 2)
             key.withUTF8Buffer { text in
-                if JSONWriter.isPlain(text) {
-                    bytes.append(UInt8(ascii: "\""))
-                    bytes.append(contentsOf: text)
-                    bytes.append(contentsOf: Self.keyEnd)
-                } else {
+                guard JSONWriter.isPlain(text), indentation + text.count + 6 <= gatherCapacity, let base = text.baseAddress else {
+                    lineStart()
                     appendString(String(decoding: text, as: UTF8.self), to: &bytes)
                     bytes.append(contentsOf: ": ".utf8)
+                    return
+                }
+                entries += 1
+                appendGathered(to: &bytes) { buffer in
+                    buffer[0] = first ? UInt8(ascii: "{") : UInt8(ascii: ",")
+                    buffer[1] = UInt8(ascii: "\n")
+                    (buffer + 2).initialize(repeating: UInt8(ascii: " "), count: indentation)
+                    var count = 2 + indentation
+                    buffer[count] = UInt8(ascii: "\"")
+                    (buffer + count + 1).initialize(from: base, count: text.count)
+                    count += text.count + 1
+                    buffer[count] = UInt8(ascii: "\"")
+                    buffer[count + 1] = UInt8(ascii: ":")
+                    buffer[count + 2] = UInt8(ascii: " ")
+                    return count + 3
                 }
             }
         }
@@ -265,9 +304,6 @@ extension JSONWriter {
             appendString(key, to: &bytes)
             bytes.append(contentsOf: ": ".utf8)
         }
-
-        /// The end of a plain key: its closing quote, the colon and the space.
-        private static let keyEnd: [UInt8] = Array("\": ".utf8)
 
         /// `{` (first entry) or `,`, a newline and the entries' indentation.
         private mutating func lineStart() {
