@@ -51,15 +51,26 @@ public enum JSONWriter {
             out.append(UInt8(ascii: brackets.close))
             return
         }
-        out.append(UInt8(ascii: "\n"))
         for index in 0..<count {
-            appendSpaces(indent + 2, to: &out)
+            appendLineStart(comma: index > 0, indent: indent + 2, to: &out)
             element(index, &out)
-            if index != count - 1 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\n"))
         }
-        appendSpaces(indent, to: &out)
+        appendLineStart(comma: false, indent: indent, to: &out)
         out.append(UInt8(ascii: brackets.close))
+    }
+
+    /// A new line at `indent`, after a comma when `comma`: `,` (or nothing), the newline and
+    /// the spaces in one append, a slice of `lineStarts`. Each element of an array or object
+    /// starts so (its comma ends the element before), and so does the closing bracket.
+    static func appendLineStart(comma: Bool, indent: Int, to out: inout [UInt8]) {
+        let start = comma ? 0 : 1
+        if indent + 2 <= lineStarts.count {
+            lineStarts.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<indent + 2])) }
+        } else {
+            if comma { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\n"))
+            appendSpaces(indent, to: &out)
+        }
     }
 
     /// Indentation copied from one buffer of spaces: a line's indentation is most of the
@@ -75,37 +86,34 @@ public enum JSONWriter {
 
     private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
+    /// A comma, a newline and spaces: every line start `appendLineStart` writes is one slice.
+    private static let lineStarts = Array(",\n".utf8) + spaces
+
     private static func append(_ value: StructuredValue, indent: Int, to out: inout [UInt8]) {
         switch value {
         case .array(let items) where !items.isEmpty:
             out.append(UInt8(ascii: "["))
-            out.append(UInt8(ascii: "\n"))
             // Elements borrowed through the buffer: no retain and release of each.
             items.withUnsafeBufferPointer { items in
                 for index in items.indices {
-                    appendSpaces(indent + 2, to: &out)
+                    appendLineStart(comma: index > 0, indent: indent + 2, to: &out)
                     append(items[index], indent: indent + 2, to: &out)
-                    if index != items.count - 1 { out.append(UInt8(ascii: ",")) }
-                    out.append(UInt8(ascii: "\n"))
                 }
             }
-            appendSpaces(indent, to: &out)
+            appendLineStart(comma: false, indent: indent, to: &out)
             out.append(UInt8(ascii: "]"))
         case .object(let entries) where !entries.isEmpty:
             out.append(UInt8(ascii: "{"))
-            out.append(UInt8(ascii: "\n"))
             entries.withUnsafeBufferPointer { entries in
                 for index in entries.indices {
-                    appendSpaces(indent + 2, to: &out)
+                    appendLineStart(comma: index > 0, indent: indent + 2, to: &out)
                     appendString(entries[index].key, to: &out)
                     out.append(UInt8(ascii: ":"))
                     out.append(UInt8(ascii: " "))
                     append(entries[index].value, indent: indent + 2, to: &out)
-                    if index != entries.count - 1 { out.append(UInt8(ascii: ",")) }
-                    out.append(UInt8(ascii: "\n"))
                 }
             }
-            appendSpaces(indent, to: &out)
+            appendLineStart(comma: false, indent: indent, to: &out)
             out.append(UInt8(ascii: "}"))
         default:
             appendCompact(value, to: &out)
@@ -139,18 +147,15 @@ public enum JSONWriter {
     }
 
     private static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Most strings are printable ASCII without quotes or backslashes: appended whole, their
-        // bytes checked in place.
+        // Most strings are printable ASCII without quotes or backslashes: appended whole with
+        // their quotes, their bytes checked in place.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard isPlain(bytes) else { return false }
-            out.append(contentsOf: bytes)
+            appendQuoted(plain: bytes, to: &out)
             return true
         }
-        if plain == true {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
+        if plain == true { return }
+        out.append(UInt8(ascii: "\""))
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out.append(contentsOf: "\\\"".utf8)
@@ -168,6 +173,36 @@ public enum JSONWriter {
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `bytes`, printable ASCII without a quote or backslash, between quotes: one append
+    /// while they fit `appendGathered`'s buffer.
+    static func appendQuoted(plain bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.count + 2 <= gatherCapacity, let base = bytes.baseAddress else {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        appendGathered(to: &out) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            (buffer + 1).initialize(from: base, count: bytes.count)
+            buffer[bytes.count + 1] = UInt8(ascii: "\"")
+            return bytes.count + 2
+        }
+    }
+
+    /// The most bytes `appendGathered` gathers.
+    static var gatherCapacity: Int { 256 }
+
+    /// Appends the bytes `fill` writes (at most `gatherCapacity`; it returns how many) in one
+    /// append: an append to an array costs about as much as copying a hundred bytes, and a
+    /// line of JSON is several short pieces, so they are gathered on the stack first.
+    static func appendGathered(to out: inout [UInt8], _ fill: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: gatherCapacity) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: fill(base)))
+        }
     }
 
     /// Whether every byte is printable ASCII other than `"` and `\` (the text is written as it
@@ -234,43 +269,93 @@ extension JSONWriter {
             self.indent = indent
         }
 
-        private mutating func key(_ key: String) {
-            bytes.append(entries == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            bytes.append(UInt8(ascii: "\n"))
-            appendSpaces(indent + 2, to: &bytes)
+        /// An entry's key: the comma (or the object's opening brace), the newline, the
+        /// indentation and the key, gathered and appended at once. Keys are fixed words
+        /// (`StaticString`): their bytes are taken as they are, unless one needs escaping.
+        private mutating func key(_ key: StaticString) {
+            let (first, indentation) = (entries == 0, indent + 2)
+            key.withUTF8Buffer { text in
+                guard JSONWriter.isPlain(text), indentation + text.count + 6 <= gatherCapacity, let base = text.baseAddress else {
+                    lineStart()
+                    appendString(String(decoding: text, as: UTF8.self), to: &bytes)
+                    bytes.append(contentsOf: ": ".utf8)
+                    return
+                }
+                entries += 1
+                appendGathered(to: &bytes) { buffer in
+                    buffer[0] = first ? UInt8(ascii: "{") : UInt8(ascii: ",")
+                    buffer[1] = UInt8(ascii: "\n")
+                    (buffer + 2).initialize(repeating: UInt8(ascii: " "), count: indentation)
+                    var count = 2 + indentation
+                    buffer[count] = UInt8(ascii: "\"")
+                    (buffer + count + 1).initialize(from: base, count: text.count)
+                    count += text.count + 1
+                    buffer[count] = UInt8(ascii: "\"")
+                    buffer[count + 1] = UInt8(ascii: ":")
+                    buffer[count + 2] = UInt8(ascii: " ")
+                    return count + 3
+                }
+            }
+        }
+
+        /// An entry's key made at run time (a resource's name).
+        private mutating func key(named key: String) {
+            lineStart()
             appendString(key, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            bytes.append(UInt8(ascii: " "))
+            bytes.append(contentsOf: ": ".utf8)
+        }
+
+        /// `{` (first entry) or `,`, a newline and the entries' indentation.
+        private mutating func lineStart() {
+            if entries == 0 { bytes.append(UInt8(ascii: "{")) }
+            appendLineStart(comma: entries > 0, indent: indent + 2, to: &bytes)
             entries += 1
         }
 
         /// A string.
-        public mutating func string(_ key: String, _ value: String) {
+        public mutating func string(_ key: StaticString, _ value: String) {
             self.key(key)
             appendString(value, to: &bytes)
         }
 
         /// An integer.
-        public mutating func int(_ key: String, _ value: Int) {
+        public mutating func int(_ key: StaticString, _ value: Int) {
             self.key(key)
             appendInt(value, to: &bytes)
         }
 
         /// An array of strings.
-        public mutating func strings(_ key: String, _ values: [String]) {
-            array(key, count: values.count) { index, out in appendString(values[index], to: &out) }
+        public mutating func strings(_ key: StaticString, _ values: [String]) {
+            self.key(key)
+            appendStrings(values)
+        }
+
+        /// An array of strings under a key made at run time.
+        public mutating func strings(named key: String, _ values: [String]) {
+            self.key(named: key)
+            appendStrings(values)
+        }
+
+        private mutating func appendStrings(_ values: [String]) {
+            appendElements(values.count, brackets: ("[", "]"), at: indent + 2, to: &bytes) { index, out in appendString(values[index], to: &out) }
         }
 
         /// An array of `count` items, each written by `item` straight into the object's bytes
         /// (its first line not indented, the others at the items' indent, `indent + 4`).
-        public mutating func array(_ key: String, count: Int, _ item: (Int, inout [UInt8]) -> Void) {
+        public mutating func array(_ key: StaticString, count: Int, _ item: (Int, inout [UInt8]) -> Void) {
             self.key(key)
             appendElements(count, brackets: ("[", "]"), at: indent + 2, to: &bytes, item)
         }
 
         /// An object written entry by entry by `body`, straight into this one's bytes.
-        public mutating func object(_ key: String, _ body: (inout Self) -> Void) {
+        public mutating func object(_ key: StaticString, _ body: (inout Self) -> Void) {
             self.key(key)
+            Self.write(at: indent + 2, onto: &bytes, body)
+        }
+
+        /// An object under a key made at run time.
+        public mutating func object(named key: String, _ body: (inout Self) -> Void) {
+            self.key(named: key)
             Self.write(at: indent + 2, onto: &bytes, body)
         }
 
@@ -286,13 +371,13 @@ extension JSONWriter {
         }
 
         /// Any value, written as `write` writes it.
-        public mutating func value(_ key: String, _ value: StructuredValue) {
+        public mutating func value(_ key: StaticString, _ value: StructuredValue) {
             self.key(key)
             append(value, indent: indent + 2, to: &bytes)
         }
 
         /// A value already written at `indent + 2` (by `append(_:at:to:)` or another writer).
-        public mutating func written(_ key: String, _ value: [UInt8]) {
+        public mutating func written(_ key: StaticString, _ value: [UInt8]) {
             self.key(key)
             bytes.append(contentsOf: value)
         }
@@ -308,8 +393,7 @@ extension JSONWriter {
             if entries == 0 {
                 bytes.append(contentsOf: "{}".utf8)
             } else {
-                bytes.append(UInt8(ascii: "\n"))
-                appendSpaces(indent, to: &bytes)
+                appendLineStart(comma: false, indent: indent, to: &bytes)
                 bytes.append(UInt8(ascii: "}"))
             }
         }

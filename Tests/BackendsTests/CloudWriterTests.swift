@@ -25,6 +25,31 @@ import YAML
         }
     }
 
+    /// `WrittenEntry.scan`, eight bytes a step, counts newlines and finds backslashes and bytes
+    /// beyond ASCII as a byte-by-byte count does: every byte in every position of words and
+    /// tails, and random byte strings dense in newlines and near misses.
+    @Test func writtenEntryScanIsTheByteByByteCount() {
+        func check(_ bytes: [UInt8]) {
+            let scanned = bytes.withUnsafeBufferPointer(AWSEmitter.WrittenEntry.scan)
+            #expect(scanned.newlines == bytes.filter { $0 == UInt8(ascii: "\n") }.count, "\(bytes)")
+            #expect(scanned.escaped == bytes.contains { $0 == UInt8(ascii: "\\") || $0 >= 0x80 }, "\(bytes)")
+        }
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = [UInt8](repeating: UInt8(ascii: " "), count: length)
+                    if position < length { bytes[position] = byte }
+                    check(bytes)
+                }
+            }
+        }
+        var rng = SeededGenerator(seed: 37)
+        let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x0B, 0x0D, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0x8A, 0xDC, 0xFF, 0x20, 0x22]
+        for _ in 0..<5000 {
+            check((0..<Int.random(in: 0...64, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? 0 })
+        }
+    }
+
     /// A resource's size taken from its written bytes is `jsonSize` of its value, for values
     /// with strings that need escapes or are beyond ASCII too; the values written at an indent
     /// and joined by `appendObject` are what `JSONWriter.write` gives the whole object.

@@ -67,17 +67,36 @@ final class AWSEmitter {
             self.value = value
             // Each line but the first is indented 4 more than at indent 0. Without a backslash or a
             // byte beyond ASCII, every string was written as it is, which `jsonSize` counts exactly.
-            // Branch-free over the bytes: they are most of the template.
-            let (newlines, escaped) = value.withUnsafeBufferPointer { bytes in
-                var newlines = 0
-                var escaped: UInt8 = 0
-                for byte in bytes {
-                    newlines &+= byte == UInt8(ascii: "\n") ? 1 : 0
-                    escaped |= (byte == UInt8(ascii: "\\") ? 1 : 0) | byte & 0x80
-                }
-                return (newlines, escaped)
+            let (newlines, escaped) = value.withUnsafeBufferPointer(Self.scan)
+            size = escaped ? jsonSize(tree()) : value.count - 4 * newlines
+        }
+
+        /// The newlines among `bytes`, and whether one is a backslash or beyond ASCII: eight
+        /// bytes a step (the bytes are most of the templates), then the last ones one by one.
+        /// `zeros` marks exactly the zero bytes of a word (no borrow crosses from one byte to the
+        /// next), so their count is its population count.
+        static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (newlines: Int, escaped: Bool) {
+            guard let base = bytes.baseAddress else { return (0, false) }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+            /// The high bit of each byte of `word` that is zero, and no other bit.
+            func zeros(_ word: UInt64) -> UInt64 { ~(((word & lows) &+ lows) | word | lows) }
+            var newlines = 0
+            var flags: UInt64 = 0
+            var index = 0
+            while index + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                newlines &+= zeros(word ^ (0x0A &* ones)).nonzeroBitCount
+                flags |= zeros(word ^ (0x5C &* ones)) | word & ~lows
+                index += 8
             }
-            size = escaped == 0 ? value.count - 4 * newlines : jsonSize(tree())
+            while index < bytes.count {
+                let byte = bytes[index]
+                newlines &+= byte == UInt8(ascii: "\n") ? 1 : 0
+                flags |= byte == UInt8(ascii: "\\") || byte >= 0x80 ? 1 : 0
+                index += 1
+            }
+            return (newlines, flags != 0)
         }
     }
 

@@ -433,10 +433,21 @@ struct AWSPlan {
         return result.sorted { ($0.proto, $0.fromPort, $0.toPort) < ($1.proto, $1.fromPort, $1.toPort) }
     }
 
+    /// The rules towards external peers: each entry's rules for each of its address blocks.
+    /// An entry's rules are the same for every block of one family but for the peer (ICMP
+    /// alone depends on the family): they are made once per family, then given each block.
     func external(_ rules: ExternalRules) -> [SecurityGroupRule] {
         rules.entries.flatMap { entry in
-            entry.peers.addresses.cidrs.flatMap { cidr in
-                self.rules(entry.ports, peer: cidr.isIPv4 ? .ipv4(cidr.description) : .ipv6(cidr.description))
+            let cidrs = entry.peers.addresses.cidrs
+            let v4 = cidrs.contains { $0.isIPv4 } ? self.rules(entry.ports, peer: .ipv4("")) : []
+            let v6 = cidrs.contains { !$0.isIPv4 } ? self.rules(entry.ports, peer: .ipv6("")) : []
+            return cidrs.flatMap { cidr in
+                let peer: SecurityGroupRule.Peer = cidr.isIPv4 ? .ipv4(cidr.description) : .ipv6(cidr.description)
+                return (cidr.isIPv4 ? v4 : v6).map { rule in
+                    var rule = rule
+                    rule.peer = peer
+                    return rule
+                }
             }
         }
     }

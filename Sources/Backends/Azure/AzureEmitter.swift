@@ -145,10 +145,10 @@ struct AzureEmitter {
             guard !outputs.isEmpty else { return }
             template.object("outputs") { entries in
                 for (output, holders) in outputs {
-                    entries.object(output) { entry in
+                    entries.object(named: output) { entry in
                         entry.string("type", "object")
                         entry.object("value") { value in
-                            for holder in holders { value.strings(resources[holder].name, resources[holder].members?.names ?? []) }
+                            for holder in holders { value.strings(named: resources[holder].name, resources[holder].members?.names ?? []) }
                         }
                     }
                 }
@@ -259,7 +259,7 @@ struct AzureEmitter {
                 } else {
                     properties.strings("destinationPortRanges", rule.ports)
                 }
-                func side(_ keys: (groups: String, prefix: String, prefixes: String), _ groups: [String], _ prefixes: [String]) {
+                func side(_ keys: (groups: StaticString, prefix: StaticString, prefixes: StaticString), _ groups: [String], _ prefixes: [String]) {
                     if !groups.isEmpty {
                         properties.array(keys.groups, count: groups.count) { index, out in
                             if let item = groupItems[groups[index]] {

@@ -113,11 +113,12 @@ struct AzurePlan {
         // An identity's rules are the same in every segment it has workloads in: built once.
         var built: [IdentityRules] = []
         var mergedByName: [String: [Int]] = [:]
+        var protocolLists = ProtocolLists()
         for index in firewall.identities.indices {
             let (units, fit) = fittedUnits(index, inbound: inPeers[index], outbound: outPeers[index])
             if let fit { fits[index] = fit }
             for unit in units where unit.peers.count > 1 { mergedByName[unit.group] = unit.peers }
-            built.append(identityRules(index, units))
+            built.append(identityRules(index, units, lists: &protocolLists))
         }
         for segment in policy.segments {
             let here = Set(segment.workloads.compactMap { firewall.identityOf[$0] }).sorted()
@@ -331,9 +332,20 @@ struct AzurePlan {
         return (result, fit)
     }
 
+    /// The protocol and port lists (`protocols`) of each port set met so far: most peers of
+    /// an estate are on one of a few port sets, and spelling a set's ranges costs more than
+    /// finding it again.
+    typealias ProtocolLists = [PortSet: [(Rule.NSGProtocol, [String])]]
+
     /// The allows about one identity: from and to its peer units, and from and to external
-    /// prefixes.
-    func identityRules(_ index: Int, _ units: [PeerUnit]) -> IdentityRules {
+    /// prefixes. Each port set's lists taken from `lists`, made there once.
+    func identityRules(_ index: Int, _ units: [PeerUnit], lists: inout ProtocolLists) -> IdentityRules {
+        func protocols(_ ports: PortSet) -> [(Rule.NSGProtocol, [String])] {
+            if let known = lists[ports] { return known }
+            let made = Self.protocols(ports, gaps: options.gaps)
+            lists[ports] = made
+            return made
+        }
         var result = IdentityRules()
         let identity = firewall.identities[index].name
         let own = asg(index)
@@ -349,7 +361,7 @@ struct AzurePlan {
             result.named.insert(unit.group)
             let peer = unit.slug.isEmpty ? firewall.identities[unit.peers[0]].name : unit.slug
             let words = unit.peers.count == 1 ? peer : "\(unit.peers.count) identities"
-            for (proto, list) in Self.protocols(unit.ports, gaps: options.gaps) {
+            for (proto, list) in protocols(unit.ports) {
                 var rule: Rule
                 if unit.direction == .inbound {
                     rule = allow(.inbound, "allow-in-\(identity)-from-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(words) to \(identity)")
@@ -364,8 +376,10 @@ struct AzurePlan {
             }
         }
         for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
-            for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
-                for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
+            // The peer's prefixes spelled once, for each of its protocols.
+            let chunks = Self.chunks(peer.addresses.cidrs.map(\.description))
+            for (proto, list) in protocols(peer.ports) {
+                for (number, prefixes) in chunks.enumerated() {
                     var rule = allow(
                         .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                         description: "\(peer.words) to \(identity)")
@@ -376,8 +390,10 @@ struct AzurePlan {
             }
         }
         for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
-            for (proto, list) in Self.protocols(peer.ports, gaps: options.gaps) {
-                for (number, prefixes) in Self.chunks(peer.addresses.cidrs.map(\.description)).enumerated() {
+            // The peer's prefixes spelled once, for each of its protocols.
+            let chunks = Self.chunks(peer.addresses.cidrs.map(\.description))
+            for (proto, list) in protocols(peer.ports) {
+                for (number, prefixes) in chunks.enumerated() {
                     var rule = allow(
                         .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                         description: "\(identity) to \(peer.words)")

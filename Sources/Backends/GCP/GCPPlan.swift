@@ -98,15 +98,16 @@ struct GCPPlan {
         var named: [(rule: Rule, key: () -> String)] = []
         // Between identities: ingress by service account; the source's egress to the VPC's ranges.
         var internalOut: [Int: PortSet] = [:]
+        var lists = MatchLists()
         for (pair, ports) in firewall.between.sorted(by: { $0.key < $1.key }) {
             let (source, destination) = (firewall.identities[pair.source].name, firewall.identities[pair.destination].name)
-            var rule = allow(name(destination, "in-from", source), .ingress, "\(source) to \(destination)", ports: ports)
+            var rule = allow(name(destination, "in-from", source), .ingress, "\(source) to \(destination)", ports: ports, lists: &lists)
             rule.sourceServiceAccounts = [account(pair.source)]
             rule.targetServiceAccounts = [account(pair.destination)]
             named.append((rule, { "in|\(destination)|identity|\(source)" }))
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
-        for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index]) }
+        for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index], lists: &lists) }
         // Rules beyond GCP's per-rule limits split into parts named by what each holds (most
         // are within them, and kept as they are).
         if named.contains(where: { !GCPRuleLimits.withinSplitLimits($0.rule) }) {
@@ -153,36 +154,47 @@ struct GCPPlan {
         [policy.name, identity, what, peer].compactMap { $0 }.joined(separator: "-")
     }
 
-    /// An allow at the allows' priority.
-    func allow(_ name: String, _ direction: Rule.Direction, _ what: String, ports: PortSet) -> Rule {
-        Rule(
+    /// The `allowed` entries (`matches`) of each port set met so far: most rules of an estate
+    /// are on one of a few port sets, and spelling a set's ranges costs more than finding it again.
+    typealias MatchLists = [PortSet: [Rule.Match]]
+
+    /// An allow at the allows' priority, its entries taken from `lists` (made there once).
+    func allow(_ name: String, _ direction: Rule.Direction, _ what: String, ports: PortSet, lists: inout MatchLists) -> Rule {
+        let matches: [Rule.Match]
+        if let known = lists[ports] {
+            matches = known
+        } else {
+            matches = Self.matches(ports)
+            lists[ports] = matches
+        }
+        return Rule(
             name: name, description: "palisade \(policy.name): \(what)", network: options.network,
-            direction: direction, priority: Self.allowPriority, action: .allow, matches: Self.matches(ports))
+            direction: direction, priority: Self.allowPriority, action: .allow, matches: matches)
     }
 
     /// An identity's own rules: ingress from external sources, egress towards the internal
     /// ranges on the ports it sends to other identities (`internalOut`), egress to external
     /// destinations, then the denies of the rest of its egress. Each with its key.
-    func identityRules(_ index: Int, internalOut: PortSet?) -> [(rule: Rule, key: () -> String)] {
+    func identityRules(_ index: Int, internalOut: PortSet?, lists: inout MatchLists) -> [(rule: Rule, key: () -> String)] {
         var rules: [(rule: Rule, key: () -> String)] = []
         let identity = firewall.identities[index].name
         for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
-                var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports)
+                var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports, lists: &lists)
                 rule.sourceRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
                 rules.append((rule, { "in|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))" }))
             }
         }
         if let internalOut {
-            var rule = allow(name(identity, "out-to-vpc"), .egress, "\(identity) to workloads (internal ranges)", ports: internalOut)
+            var rule = allow(name(identity, "out-to-vpc"), .egress, "\(identity) to workloads (internal ranges)", ports: internalOut, lists: &lists)
             rule.destinationRanges = options.internalRanges.map(\.description)
             rule.targetServiceAccounts = [account(index)]
             rules.append((rule, { "out|\(identity)|vpc" }))
         }
         for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
             for (part, ranges) in Self.families(peer.addresses) {
-                var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports)
+                var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports, lists: &lists)
                 rule.destinationRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
                 rules.append((rule, { "out|\(identity)|\(peer.slug)|\(part)|\(ranges.joined(separator: ","))" }))
@@ -190,7 +202,7 @@ struct GCPPlan {
         }
         // GCP allows every egress unless denied: deny the rest, IPv4 and IPv6 apart.
         for (family, everything) in [("v4", "0.0.0.0/0"), ("v6", "::/0")] {
-            var rule = allow(name(identity, "deny-out-\(family)"), .egress, "\(identity) sends nothing else", ports: .all)
+            var rule = allow(name(identity, "deny-out-\(family)"), .egress, "\(identity) sends nothing else", ports: .all, lists: &lists)
             rule.priority = Self.denyPriority
             rule.action = .deny
             rule.matches = [Rule.Match(proto: .all)]
