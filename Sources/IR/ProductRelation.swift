@@ -73,56 +73,68 @@ public struct GroupedRelation: Sendable, Hashable {
     /// product); a source with some is one product towards the destinations it has no pair
     /// with, and each pair `other` has keeps its own remainder. External rules alike: the
     /// workloads `other` gives none share one product per group. Work is linear in the groups,
-    /// `other`'s pairs and rules, and the products made, never in the pairs they stand for.
+    /// `other`'s rules and the products made, and `other`'s pairs are sorted once: never in the
+    /// pairs the products stand for.
     public func subtracting(_ other: Relation) -> ProductRelation {
         let groupOf = groupIndex()
         func group(_ id: WorkloadID) -> Int { id.index < groupOf.count ? groupOf[id.index] : -1 }
         var result = ProductRelation()
-        // Other's pairs inside each allowed pair of groups.
-        var inside: [Pair: [(pair: WorkloadPair, ports: PortSet)]] = [:]
+        // Other's pairs between grouped workloads, in order of their pair of groups, then of
+        // the pair: each allowed pair of groups below finds its own as one run, met in the same
+        // order, with no table of pairs of groups built and looked up.
+        var inside: [(key: Pair, pair: WorkloadPair, ports: PortSet)] = []
+        inside.reserveCapacity(other.betweenWorkloads.count)
         for (pair, ports) in other.betweenWorkloads {
             let (source, destination) = (group(pair.source), group(pair.destination))
             guard source >= 0, destination >= 0 else { continue }
-            let key = Pair(source: source, destination: destination)
-            guard between[key] != nil else { continue }
-            inside[key, default: []].append((pair, ports))
+            inside.append((Pair(source: source, destination: destination), pair, ports))
         }
-        for key in between.keys.sorted() {
-            guard let ports = between[key] else { continue }
+        inside.sort { ($0.key, $0.pair) < ($1.key, $1.pair) }
+        var start = 0
+        for (key, ports) in between.sorted(by: { $0.key < $1.key }) {
+            while start < inside.count, inside[start].key < key { start += 1 }
+            var end = start
+            while end < inside.count, inside[end].key == key { end += 1 }
+            let known = inside[start..<end]
+            start = end
             let destinations = groups[key.destination]
-            guard var known = inside[key], !known.isEmpty else {
+            guard !known.isEmpty else {
                 result.blocks.append(.init(sources: groups[key.source], destinations: destinations, ports: ports))
                 continue
             }
-            known.sort { $0.pair < $1.pair }
             // Sources with pairs in `other`, each with the destinations it has pairs with.
             var free: [WorkloadID] = []
             var rows: [[WorkloadID]: [WorkloadID]] = [:]
             var rowOrder: [[WorkloadID]] = []
-            var next = 0
+            var next = known.startIndex
             for source in groups[key.source] {
-                var taken: [WorkloadID] = []
-                while next < known.count, known[next].pair.source < source { next += 1 }
-                while next < known.count, known[next].pair.source == source {
-                    let (pair, theirs) = known[next]
-                    taken.append(pair.destination)
+                while next < known.endIndex, known[next].pair.source < source { next += 1 }
+                let first = next
+                while next < known.endIndex, known[next].pair.source == source {
+                    let theirs = known[next].ports
                     if theirs != ports {
                         let rest = ports.subtracting(theirs)
-                        if !rest.isEmpty { result.pairs.betweenWorkloads[pair] = rest }
+                        if !rest.isEmpty { result.pairs.betweenWorkloads[known[next].pair] = rest }
                     }
                     next += 1
                 }
-                if taken.isEmpty {
+                guard next > first else {
                     free.append(source)
-                } else {
-                    if rows[taken] == nil { rowOrder.append(taken) }
-                    rows[taken, default: []].append(source)
+                    continue
                 }
+                let taken = known[first..<next].map(\.pair.destination)
+                if rows[taken] == nil { rowOrder.append(taken) }
+                rows[taken, default: []].append(source)
             }
             if !free.isEmpty { result.blocks.append(.init(sources: free, destinations: destinations, ports: ports)) }
             for taken in rowOrder {
-                let takenSet = Set(taken)
-                let rest = destinations.filter { !takenSet.contains($0) }
+                // `taken` is sorted, as `known` is: a merge, not a set.
+                var rest: [WorkloadID] = []
+                var index = 0
+                for destination in destinations {
+                    while index < taken.count, taken[index] < destination { index += 1 }
+                    if index == taken.count || taken[index] != destination { rest.append(destination) }
+                }
                 guard !rest.isEmpty, let sources = rows[taken] else { continue }
                 result.blocks.append(.init(sources: sources, destinations: rest, ports: ports))
             }
