@@ -24,6 +24,14 @@ struct NFTablesPlan {
     private let networkKeys: [Int]
     /// Each flow's rule comment, by position in the policy.
     private let labels: [String]
+    /// Each flow's protocol matches on its own ports, by position in the policy.
+    private let flowMatches: [[PortMatch]]
+    /// Each allow's protocol matches on what each of its destinations listens on, by position
+    /// in the policy and place among the flow's destination workloads (empty for a deny):
+    /// found once per destination, for its input chain and for every source's output chain,
+    /// where each chain found them again (and the reader, given one array per match, finds
+    /// its port sets by identity).
+    private let destinationMatches: [[[PortMatch]]]
 
     init(policy: Policy, options: NFTablesOptions) {
         self.policy = policy
@@ -47,12 +55,25 @@ struct NFTablesPlan {
         identityKeys = Self.firstOfName(identitySets.map { $0[0].name })
         networkKeys = Self.firstOfName(networkSets.map { $0[0].name })
         labels = policy.flows.map { flow in flow.name.map { "flow \($0)" } ?? flow.label }
-        // The flows that touch each workload, in spec order, as a destination and as a source
-        // (by position in the policy).
+        flowMatches = policy.flows.map { $0.ports.isEmpty ? [] : Self.matches($0.ports) }
+        destinationMatches = policy.flows.map { flow in
+            guard flow.action != .deny else { return [] }
+            return flow.destinations.workloads.map { destination in
+                let ports = flow.ports.intersection(policy.workloads[destination.index].listens)
+                return ports.isEmpty ? [] : Self.matches(ports)
+            }
+        }
+        // The flows that touch each workload, in spec order, as a destination (with the
+        // workload's place among the flow's destinations) and as a source (by position in the
+        // policy).
         var into = [[Int]](repeating: [], count: policy.workloads.count)
+        var places = [[Int]](repeating: [], count: policy.workloads.count)
         var outOf = [[Int]](repeating: [], count: policy.workloads.count)
         for (position, flow) in policy.flows.enumerated() {
-            for destination in flow.destinations.workloads { into[destination.index].append(position) }
+            for (place, destination) in flow.destinations.workloads.enumerated() {
+                into[destination.index].append(position)
+                places[destination.index].append(place)
+            }
             for source in flow.sources.workloads { outOf[source.index].append(position) }
         }
         // Every workload's inventory entries, as given, in the policy's order: one set per
@@ -68,8 +89,8 @@ struct NFTablesPlan {
         rulesets.reserveCapacity(policy.workloads.count)
         for workload in policy.workloads {
             sets.start(hostSets)
-            let input = chain(.input, workload, flows: into[workload.id.index], sets: &sets)
-            let output = chain(.output, workload, flows: outOf[workload.id.index], sets: &sets)
+            let input = chain(.input, workload, flows: into[workload.id.index], places: places[workload.id.index], sets: &sets)
+            let output = chain(.output, workload, flows: outOf[workload.id.index], places: [], sets: &sets)
             rulesets.append(NFTRuleset(table: table, sets: sets.declared, input: input, output: output))
         }
         self.rulesets = rulesets
@@ -136,34 +157,27 @@ struct NFTablesPlan {
         sets.name(networkSets[index][family == .v4 ? 0 : 1], key: networkKeys[index], family, identity: false)
     }
 
-    /// One chain of a workload's ruleset.
-    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], sets: inout Sets) -> NFTChain {
+    /// One chain of a workload's ruleset; `places`: in the input chain, the workload's place
+    /// among each flow's destination workloads (by the flow's place in `flows`).
+    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], places: [Int], sets: inout Sets) -> NFTChain {
         var chain = NFTChain(hook: hook)
         var workloadDrops: [NFTRule] = []
         var workloadAccepts: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
         var nameDenies: [(ports: PortSet, label: String)] = []
-        for position in flows {
+        for (index, position) in flows.enumerated() {
             // The flow's parts, read in place (not the whole flow copied).
             let deny = policy.flows[position].action == .deny
             let flowPorts = policy.flows[position].ports
             let label = labels[position]
-            // The workloads at the other end, with the ports each takes (an allow is clipped
-            // to what its destination listens on).
+            // The workloads at the other end, with the matches of the ports each takes (an
+            // allow is clipped to what its destination listens on: in the input chain every
+            // peer takes the same ports).
             let peers = hook == .input ? policy.flows[position].sources.workloads : policy.flows[position].destinations.workloads
-            // In the input chain every peer takes the same ports: their matches are found once.
-            var shared: (ports: PortSet, matches: [PortMatch])? = nil
-            for peer in peers {
-                let matches: [PortMatch]
-                if let shared {
-                    matches = shared.matches
-                } else {
-                    let receiver = hook == .input ? workload.id : peer
-                    let ports = deny ? flowPorts : flowPorts.intersection(policy.workloads[receiver.index].listens)
-                    matches = ports.isEmpty ? [] : Self.matches(ports)
-                    if hook == .input || deny { shared = (ports, matches) }
-                }
+            for (place, peer) in peers.enumerated() {
+                let matches =
+                    deny ? flowMatches[position] : destinationMatches[position][hook == .input ? places[index] : place]
                 guard !matches.isEmpty else { continue }
                 for family in NFTFamily.allCases {
                     let name = identity(peer, family, &sets)
@@ -177,6 +191,7 @@ struct NFTablesPlan {
             guard !external.isEmpty else { continue }
             let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(workload.listens)
             guard !ports.isEmpty else { continue }
+            let matches = deny || hook == .output ? flowMatches[position] : destinationMatches[position][places[index]]
             var rules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
             // ports (widen) or nothing (narrow), and a deny of names the reverse. Under narrow,
@@ -188,7 +203,6 @@ struct NFTablesPlan {
             if (names && !deny) || external.addresses.isAll {
                 rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
-                let matches = Self.matches(ports)
                 for part in peerNamer.parts(external.addresses) {
                     for family in NFTFamily.allCases {
                         let addresses = family.part(of: part.addresses)
