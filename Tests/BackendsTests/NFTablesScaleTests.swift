@@ -162,6 +162,35 @@ import Testing
         }
     }
 
+    /// A rule written after its line's start (a set match joined to it, a verdict to its
+    /// comment's start) is the line's start and the rule's own text: random rules of every
+    /// kind, peer, match, verdict, comment and log, after every lead.
+    @Test func rulesAfterALeadAreTheLeadAndTheRule() {
+        var random = SeededGenerator(seed: 23)
+        let kinds: [NFTRule.Kind] = [.loopback, .established, .invalid, .neighbourDiscovery, .match, .match, .match]
+        let peers: [NFTRule.Peer?] = [nil, .set("id_web"), .set("net_corp_v6"), .addresses(CIDR.v4(0x0A00_0000, prefix: 8).addressSet)]
+        let verdicts: [NFTRule.Verdict?] = [nil, .accept, .drop, .return]
+        let comments: [String?] = [nil, "flow #1", "say \"hi\"\nthere"]
+        for _ in 0..<2000 {
+            var rule = NFTRule(kind: kinds.randomElement(using: &random)!, verdict: verdicts.randomElement(using: &random)!)
+            rule.family = [nil, .v4, .v6].randomElement(using: &random)!
+            rule.peer = peers.randomElement(using: &random)!
+            rule.ports = Self.randomPorts(&random)
+            rule.comment = comments.randomElement(using: &random)!
+            rule.log = Bool.random(using: &random) ? nil : "palisade p w input drop: "
+            for hook in [NFTChain.Hook.input, .output] {
+                for lead in NFTablesEmitter.Lead.allCases {
+                    var bytes: [UInt8] = []
+                    NFTablesEmitter.append(rule, hook: hook, lead: lead, to: &bytes)
+                    var text = ""
+                    NFTablesEmitter.append(rule, hook: hook, lead: lead, to: &text)
+                    let expected = lead.text + NFTablesEmitter.text(rule, hook: hook)
+                    #expect(String(decoding: bytes, as: UTF8.self) == expected && text == expected, "\(rule)")
+                }
+            }
+        }
+    }
+
     /// A set changed after it was copied gets storage of its own: the copy, and the text
     /// written for it, keep what it was.
     @Test func aChangedSetLeavesItsCopiesAlone() {

@@ -54,12 +54,14 @@ struct NFTablesPlan {
         }
         identityKeys = Self.firstOfName(identitySets.map { $0[0].name })
         networkKeys = Self.firstOfName(networkSets.map { $0[0].name })
-        labels = policy.flows.map { flow in flow.name.map { "flow \($0)" } ?? flow.label }
-        flowMatches = policy.flows.map { $0.ports.isEmpty ? [] : Self.matches($0.ports) }
-        destinationMatches = policy.flows.map { flow in
-            guard flow.action != .deny else { return [] }
-            return flow.destinations.workloads.map { destination in
-                let ports = flow.ports.intersection(policy.workloads[destination.index].listens)
+        // Each flow's parts read in place, by position (no flow copied per step).
+        let flows = policy.flows
+        labels = flows.indices.map { flows[$0].name.map { "flow \($0)" } ?? flows[$0].label }
+        flowMatches = flows.indices.map { flows[$0].ports.isEmpty ? [] : Self.matches(flows[$0].ports) }
+        destinationMatches = flows.indices.map { position in
+            guard flows[position].action != .deny else { return [] }
+            return flows[position].destinations.workloads.map { destination in
+                let ports = flows[position].ports.intersection(policy.workloads[destination.index].listens)
                 return ports.isEmpty ? [] : Self.matches(ports)
             }
         }
@@ -69,12 +71,12 @@ struct NFTablesPlan {
         var into = [[Int]](repeating: [], count: policy.workloads.count)
         var places = [[Int]](repeating: [], count: policy.workloads.count)
         var outOf = [[Int]](repeating: [], count: policy.workloads.count)
-        for (position, flow) in policy.flows.enumerated() {
-            for (place, destination) in flow.destinations.workloads.enumerated() {
+        for position in flows.indices {
+            for (place, destination) in flows[position].destinations.workloads.enumerated() {
                 into[destination.index].append(position)
                 places[destination.index].append(place)
             }
-            for source in flow.sources.workloads { outOf[source.index].append(position) }
+            for source in flows[position].sources.workloads { outOf[source.index].append(position) }
         }
         // Every workload's inventory entries, as given, in the policy's order: one set per
         // family, the same in every ruleset.
@@ -162,7 +164,9 @@ struct NFTablesPlan {
     func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], places: [Int], sets: inout Sets) -> NFTChain {
         var chain = NFTChain(hook: hook)
         var workloadDrops: [NFTRule] = []
-        var workloadAccepts: [NFTRule] = []
+        // The workload accepts, the bulk of the rules, appended here; the fixed rules and the
+        // drops go in ahead of them once known (the accepts moved, not copied).
+        var rules: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
         var nameDenies: [(ports: PortSet, label: String)] = []
@@ -183,7 +187,7 @@ struct NFTablesPlan {
                     let name = identity(peer, family, &sets)
                     for match in matches {
                         let rule = match.rule(family: family, peer: .set(name), deny: deny, label: label)
-                        if deny { workloadDrops.append(rule) } else { workloadAccepts.append(rule) }
+                        if deny { workloadDrops.append(rule) } else { rules.append(rule) }
                     }
                 }
             }
@@ -192,7 +196,7 @@ struct NFTablesPlan {
             let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(workload.listens)
             guard !ports.isEmpty else { continue }
             let matches = deny || hook == .output ? flowMatches[position] : destinationMatches[position][places[index]]
-            var rules: [NFTRule] = []
+            var externalRules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
             // ports (widen) or nothing (narrow), and a deny of names the reverse. Under narrow,
             // a deny of names drops every address only on the ports an accept of every address
@@ -201,7 +205,7 @@ struct NFTablesPlan {
             let names = !external.dns.isEmpty && (options.gaps == .widen) != deny
             if deny && names && !external.addresses.isAll { nameDenies.append((ports, label)) }
             if (names && !deny) || external.addresses.isAll {
-                rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
+                externalRules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
                 for part in peerNamer.parts(external.addresses) {
                     for family in NFTFamily.allCases {
@@ -213,11 +217,11 @@ struct NFTablesPlan {
                         } else {
                             peer = .addresses(addresses)
                         }
-                        for match in matches { rules.append(match.rule(family: family, peer: peer, deny: deny, label: label)) }
+                        for match in matches { externalRules.append(match.rule(family: family, peer: peer, deny: deny, label: label)) }
                     }
                 }
             }
-            if deny { externalDrops += rules } else { externalAccepts += rules }
+            if deny { externalDrops += externalRules } else { externalAccepts += externalRules }
         }
         // The ports on which an accept of every address (which reaches every name) is open.
         let openToNames = nameDenies.isEmpty ? PortSet() : PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
@@ -225,11 +229,8 @@ struct NFTablesPlan {
             let dropped = ports.intersection(openToNames)
             if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
-        var rules: [NFTRule] = []
-        rules.reserveCapacity(6 + workloadDrops.count + workloadAccepts.count + externalDrops.count + externalAccepts.count)
-        rules += [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
-        rules += workloadDrops
-        rules += workloadAccepts
+        rules.reserveCapacity(6 + workloadDrops.count + rules.count + externalDrops.count + externalAccepts.count)
+        rules.insert(contentsOf: [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)] + workloadDrops, at: 0)
         if !externalAccepts.isEmpty {
             // Workload hosts are peers through their own sets only, never as external addresses.
             for family in NFTFamily.allCases {
