@@ -15,7 +15,8 @@ import Testing
         let portSets = NFTablesReader.PortSets()
         for _ in 0..<3 {
             for ports in matches.shuffled(using: &random) {
-                let match = portSets.matches[Int(portSets.id(ports))]
+                let number = portSets.id(ports)
+                let match = portSets.matches[Int(number)]
                 #expect(match.ports == ports.portSet, "\(ports)")
                 #expect(match.withinAll == ports.portSet.intersection(.all), "\(ports)")
                 #expect(match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
@@ -37,7 +38,8 @@ import Testing
             for _ in 0..<Int.random(in: 1...4, using: &random) {
                 var asked = ports
                 if case .ranges(let proto, let ranges) = ports, Bool.random(using: &random) { asked = .ranges(proto, ranges.map { $0 }) }
-                let match = portSets.matches[Int(portSets.id(asked))]
+                let number = portSets.id(asked)
+                let match = portSets.matches[Int(number)]
                 #expect(match.ports == ports.portSet && match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
             }
         }
