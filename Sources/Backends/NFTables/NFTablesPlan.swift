@@ -57,12 +57,12 @@ struct NFTablesPlan {
         // Each flow's parts read in place, by position (no flow copied per step).
         let flows = policy.flows
         labels = flows.indices.map { flows[$0].name.map { "flow \($0)" } ?? flows[$0].label }
-        flowMatches = flows.indices.map { flows[$0].ports.isEmpty ? [] : Self.matches(flows[$0].ports) }
+        var memo = MatchMemo()
+        flowMatches = flows.indices.map { memo.matches(flows[$0].ports) }
         destinationMatches = flows.indices.map { position in
             guard flows[position].action != .deny else { return [] }
             return flows[position].destinations.workloads.map { destination in
-                let ports = flows[position].ports.intersection(policy.workloads[destination.index].listens)
-                return ports.isEmpty ? [] : Self.matches(ports)
+                memo.matches(flows[position].ports.intersection(policy.workloads[destination.index].listens))
             }
         }
         // The flows that touch each workload, in spec order, as a destination (with the
@@ -244,9 +244,25 @@ struct NFTablesPlan {
         return chain
     }
 
+    /// `NFTablesPlan.matches` of each distinct port set, made once (none for no ports): a
+    /// large estate's flows and destinations take a few hundred distinct port sets, and
+    /// splitting one into protocol runs costs several times hashing it. Equal port sets get
+    /// one array, which the reader's `PortSets` then meets by identity.
+    struct MatchMemo {
+        private var made: [PortSet: [PortMatch]] = [:]
+
+        mutating func matches(_ ports: PortSet) -> [PortMatch] {
+            if ports.isEmpty { return [] }
+            if let known = made[ports] { return known }
+            let matches = NFTablesPlan.matches(ports)
+            made[ports] = matches
+            return matches
+        }
+    }
+
     /// One protocol match of a rule, before its family is known (ICMP is `icmp` for IPv4,
     /// `ipv6-icmp` for IPv6, both without an address match).
-    enum PortMatch {
+    enum PortMatch: Equatable {
         case ports(NFTRule.Ports)
         case icmp
 
