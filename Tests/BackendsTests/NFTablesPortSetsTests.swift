@@ -12,16 +12,17 @@ import Testing
     @Test func theMemoGivesEachMatchItsPortSet() {
         var random = SeededGenerator(seed: 41)
         let matches = (0..<300).map { _ in NFTablesScaleTests.randomPorts(&random) }
-        var portSets = NFTablesReader.PortSets()
+        let portSets = NFTablesReader.PortSets()
         for _ in 0..<3 {
             for ports in matches.shuffled(using: &random) {
-                let match = portSets[ports]
+                let number = portSets.id(ports)
+                let match = portSets.matches[Int(number)]
                 #expect(match.ports == ports.portSet, "\(ports)")
                 #expect(match.withinAll == ports.portSet.intersection(.all), "\(ports)")
                 #expect(match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
                 // The same match rebuilt (another array, equal ranges).
                 if case .ranges(let proto, let ranges) = ports {
-                    #expect(portSets[.ranges(proto, ranges.map { $0 })].ports == ports.portSet)
+                    #expect(portSets.id(.ranges(proto, ranges.map { $0 })) == portSets.id(ports))
                 }
             }
         }
@@ -31,13 +32,14 @@ import Testing
     /// the same array and equal copies: the memo of the last match answers each as `portSet`.
     @Test func runsOfOneMatchGetItsPortSet() {
         var random = SeededGenerator(seed: 43)
-        var portSets = NFTablesReader.PortSets()
+        let portSets = NFTablesReader.PortSets()
         for _ in 0..<400 {
             let ports = NFTablesScaleTests.randomPorts(&random)
             for _ in 0..<Int.random(in: 1...4, using: &random) {
                 var asked = ports
                 if case .ranges(let proto, let ranges) = ports, Bool.random(using: &random) { asked = .ranges(proto, ranges.map { $0 }) }
-                let match = portSets[asked]
+                let number = portSets.id(asked)
+                let match = portSets.matches[Int(number)]
                 #expect(match.ports == ports.portSet && match.rest == PortSet.all.subtracting(ports.portSet), "\(ports)")
             }
         }

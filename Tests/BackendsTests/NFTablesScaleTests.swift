@@ -162,6 +162,35 @@ import Testing
         }
     }
 
+    /// A rule written after its line's start (a set match joined to it, a verdict to its
+    /// comment's start) is the line's start and the rule's own text: random rules of every
+    /// kind, peer, match, verdict, comment and log, after every lead.
+    @Test func rulesAfterALeadAreTheLeadAndTheRule() {
+        var random = SeededGenerator(seed: 23)
+        let kinds: [NFTRule.Kind] = [.loopback, .established, .invalid, .neighbourDiscovery, .match, .match, .match]
+        let peers: [NFTRule.Peer?] = [nil, .set("id_web"), .set("net_corp_v6"), .addresses(CIDR.v4(0x0A00_0000, prefix: 8).addressSet)]
+        let verdicts: [NFTRule.Verdict?] = [nil, .accept, .drop, .return]
+        let comments: [String?] = [nil, "flow #1", "say \"hi\"\nthere"]
+        for _ in 0..<2000 {
+            var rule = NFTRule(kind: kinds.randomElement(using: &random)!, verdict: verdicts.randomElement(using: &random)!)
+            rule.family = [nil, .v4, .v6].randomElement(using: &random)!
+            rule.peer = peers.randomElement(using: &random)!
+            rule.ports = Self.randomPorts(&random)
+            rule.comment = comments.randomElement(using: &random)!
+            rule.log = Bool.random(using: &random) ? nil : "palisade p w input drop: "
+            for hook in [NFTChain.Hook.input, .output] {
+                for lead in NFTablesEmitter.Lead.allCases {
+                    var bytes: [UInt8] = []
+                    NFTablesEmitter.append(rule, hook: hook, lead: lead, to: &bytes)
+                    var text = ""
+                    NFTablesEmitter.append(rule, hook: hook, lead: lead, to: &text)
+                    let expected = lead.text + NFTablesEmitter.text(rule, hook: hook)
+                    #expect(String(decoding: bytes, as: UTF8.self) == expected && text == expected, "\(rule)")
+                }
+            }
+        }
+    }
+
     /// A set changed after it was copied gets storage of its own: the copy, and the text
     /// written for it, keep what it was.
     @Test func aChangedSetLeavesItsCopiesAlone() {
@@ -191,9 +220,59 @@ import Testing
             let meanings = try NFTablesReader.meanings(ruleset, policy: policy, workloadsByName: workloadsByName, file: "f")
             for (view, chain) in [(input[index], ruleset.input), (output[index], ruleset.output)] {
                 let plain = NFTablesReader.ChainView(chain, meanings: meanings)
-                #expect(view.general == plain.general && view.own == plain.own && view.external == plain.external)
+                #expect(view.general == plain.general && view.ownPeers == plain.ownPeers && view.external == plain.external)
                 for peer in [nil] + policy.workloads.map(\.id) { #expect(view.accepted(peer) == plain.accepted(peer)) }
+                #expect(Self.ownByPeer(view, workloads: policy.workloads.count) == Self.ownByPeer(chain, meanings: meanings))
             }
         }
+    }
+
+    /// The rules a chain view finds per workload peer (flat, sorted, searched) are the rules
+    /// that name that workload's own set, in order: compared with a dictionary of the rules
+    /// built in the plain way, on every sample and on random chains.
+    @Test(arguments: backendSamples)
+    func ownRulesAreEachPeersRulesInOrder(sample: String) throws {
+        let policy = try samplePolicy(sample)
+        let plan = NFTablesPlan(policy: policy, options: NFTablesOptions.parse(options(.nftables, .widen)).options)
+        let (input, output) = try NFTablesReader.views(plan.rulesets, policy: policy)
+        var workloadsByName: [String: WorkloadID] = [:]
+        for workload in policy.workloads { workloadsByName[NFTNames.sanitized(workload.name)] = workload.id }
+        for (index, ruleset) in plan.rulesets.enumerated() {
+            let meanings = try NFTablesReader.meanings(ruleset, policy: policy, workloadsByName: workloadsByName, file: "f")
+            #expect(Self.ownByPeer(input[index], workloads: policy.workloads.count) == Self.ownByPeer(ruleset.input, meanings: meanings))
+            #expect(Self.ownByPeer(output[index], workloads: policy.workloads.count) == Self.ownByPeer(ruleset.output, meanings: meanings))
+        }
+        var random = SeededGenerator(seed: 11)
+        for _ in 0..<200 {
+            let workloads = Int.random(in: 1...40, using: &random)
+            var meanings: [String: NFTablesReader.Meaning] = ["hosts": .everyWorkload, "net": .addresses(.all)]
+            for id in 0..<workloads { meanings["id_\(id)"] = .workload(WorkloadID(id)) }
+            let names = Array(meanings.keys).sorted()
+            var chain = NFTChain(hook: .input)
+            chain.rules = (0..<Int.random(in: 0...300, using: &random)).map { _ in
+                NFTRule(
+                    family: .v4, peer: .set(names.randomElement(using: &random)!), verdict: Bool.random(using: &random) ? .accept : .drop)
+            }
+            let view = NFTablesReader.ChainView(chain, meanings: meanings)
+            #expect(Self.ownByPeer(view, workloads: workloads) == Self.ownByPeer(chain, meanings: meanings))
+            #expect(view.ownPeers == view.ownPeers.sorted() && Set(view.ownPeers).count == view.ownPeers.count)
+        }
+    }
+
+    /// The rules of each workload peer as a view finds them.
+    static func ownByPeer(_ view: NFTablesReader.ChainView, workloads: Int) -> [WorkloadID: [Int]] {
+        var result: [WorkloadID: [Int]] = [:]
+        for id in (0..<workloads).map(WorkloadID.init) { if let own = view.own(id) { result[id] = Array(own) } }
+        return result
+    }
+
+    /// The rules of each workload peer, collected rule by rule into a dictionary (the
+    /// reference for `ownByPeer(view)`).
+    static func ownByPeer(_ chain: NFTChain, meanings: [String: NFTablesReader.Meaning]) -> [WorkloadID: [Int]] {
+        var result: [WorkloadID: [Int]] = [:]
+        for (index, rule) in chain.rules.enumerated() where rule.kind == .match && rule.verdict != nil {
+            if case .set(let name) = rule.peer, case .workload(let id) = meanings[name] { result[id, default: []].append(index) }
+        }
+        return result
     }
 }

@@ -109,7 +109,10 @@ public func groupedConnectionGaps(
         // Between workloads: sources per (row, destination), in the order first seen.
         // Each destination's latest (row, slot) by index: most destinations meet one row, so
         // the dictionary is asked only when a destination's row changes.
+        // Tables sized for every pair at once (a slot per pair at most), never rehashed as
+        // they fill: rehashing a source list's key hashes its whole list again.
         var slotOf: [UInt64: Int] = [:]
+        slotOf.reserveCapacity(relation.betweenWorkloads.count)
         var latestRow = [Int](repeating: -1, count: policy.workloads.count)
         var latestSlot = [Int](repeating: 0, count: policy.workloads.count)
         var slots: [(row: Int, destination: WorkloadID)] = []
@@ -142,6 +145,7 @@ public func groupedConnectionGaps(
         }
         // Destinations per (row, source list).
         var destinationsOf: [SourcesKey: Int] = [:]
+        destinationsOf.reserveCapacity(slots.count)
         var groups: [(key: SourcesKey, destinations: [WorkloadID])] = []
         for (slot, sources) in zip(slots, sourcesOf) {
             let key = SourcesKey(row: slot.row, sources: sources)

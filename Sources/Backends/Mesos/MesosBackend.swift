@@ -198,12 +198,20 @@ public struct MesosBackend: Backend {
                             + "named '\(identity.name)'"
                     ))
             }
-            // A task user shared with workloads of other segments widens the grant to them.
-            let granted = Set(grant.segments)
-            let users = Set(grant.segments.flatMap { policy.segments[$0.index].workloads.map { policy.workloads[$0.index].identity } })
-            for workload in policy.workloads where !granted.contains(workload.segment) && users.contains(workload.identity) {
-                let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
-                guard !neutral.isEmpty else { continue }
+            // A task user shared with workloads of other segments widens the grant to them:
+            // the granted segments and their users marked by index, each workload read in place
+            // (no set hashed, no workload copied, per workload per grant).
+            let neutral = actions.filter { MesosACLs.neutral[$0] != nil }.sorted().map(\.rawValue)
+            guard !neutral.isEmpty else { continue }
+            var granted = [Bool](repeating: false, count: policy.segments.count)
+            var users = [Bool](repeating: false, count: policy.identities.count)
+            for segment in grant.segments {
+                granted[segment.index] = true
+                for member in policy.segments[segment.index].workloads { users[policy.workloads[member.index].identity.index] = true }
+            }
+            for index in policy.workloads.indices
+            where !granted[policy.workloads[index].segment.index] && users[policy.workloads[index].identity.index] {
+                let workload = policy.workloads[index]
                 gaps.append(
                     grantGap(
                         .widened, grant,

@@ -116,8 +116,7 @@ enum NFTablesEmitter {
             // Each rule on its own line, indented by two tabs (a line's end and the next one's
             // indentation written as one piece).
             for (index, rule) in chain.rules.enumerated() {
-                out += index == 0 ? "\t\t" : "\n\t\t"
-                append(rule, hook: chain.hook, to: &out)
+                append(rule, hook: chain.hook, lead: index == 0 ? .firstLine : .nextLine, to: &out)
             }
             out += chain.rules.isEmpty ? "\t}\n" : "\n\t}\n"
         }
@@ -139,8 +138,23 @@ enum NFTablesEmitter {
     /// `ip saddr `, `ip6 daddr ` …: an address match's words ahead of the set or addresses,
     /// by hook (input, output) and family (v4, v6).
     static let addressMatches = [["ip saddr ", "ip6 saddr "], ["ip daddr ", "ip6 daddr "]]
-    /// `ip saddr @` …: `addressMatches` with the `@` of a set, written as one piece.
-    static let setMatches = addressMatches.map { $0.map { $0 + "@" } }
+    /// `ip saddr @` …: `addressMatches` with the `@` of a set, after each `Lead` (by its raw
+    /// value), written as one piece.
+    static let setMatches = Lead.allCases.map { lead in addressMatches.map { $0.map { lead.text + $0 + "@" } } }
+
+    /// What goes ahead of a rule's words: nothing (a rule alone), or its line's start in a
+    /// chain (two tabs, after the line break ending the rule ahead).
+    enum Lead: Int, CaseIterable {
+        case none, firstLine, nextLine
+
+        var text: String {
+            switch self {
+            case .none: ""
+            case .firstLine: "\t\t"
+            case .nextLine: "\n\t\t"
+            }
+        }
+    }
     /// `meta l4proto tcp` …, by protocol, without and with the space that separates it from
     /// an address match.
     static let wholeProtocols = spacedOrNot(TransportProtocol.allCases.map { "meta l4proto \($0)" })
@@ -155,13 +169,27 @@ enum NFTablesEmitter {
         }
     }
 
+    /// `spaced(verdict)` with the start of a comment after it, as one piece.
+    static func spacedWithComment(_ verdict: NFTRule.Verdict) -> String {
+        switch verdict {
+        case .accept: " accept comment \""
+        case .drop: " drop comment \""
+        case .return: " return comment \""
+        }
+    }
+
     /// Each word, by index, as it is (`[0]`) and after a space (`[1]`): a rule's pieces are
     /// appended whole rather than a space first (a large estate's files hold millions of rules).
     static func spacedOrNot(_ words: [String]) -> [[String]] { [words, words.map { " " + $0 }] }
 
-    /// A rule's words, separated by spaces, appended to `out` (a few pieces at a time: a large
+    /// A rule's words, separated by spaces, appended to `out` after `lead` (a few pieces at a
+    /// time, a set match joined to the lead and a verdict to its comment's start: a large
     /// estate's files hold millions of rules).
-    static func append<Output: NFTTextOutput>(_ rule: NFTRule, hook: NFTChain.Hook, to out: inout Output) {
+    static func append<Output: NFTTextOutput>(_ rule: NFTRule, hook: NFTChain.Hook, lead: Lead = .none, to out: inout Output) {
+        // A set match writes the lead with its first words.
+        var setMatch = false
+        if rule.kind == .match, rule.family != nil, case .set? = rule.peer { setMatch = true }
+        if !setMatch, lead != .none { out += lead.text }
         // Whether a word was written (the next one needs a space ahead).
         var written = true
         switch rule.kind {
@@ -174,7 +202,7 @@ enum NFTablesEmitter {
             if let family = rule.family, let peer = rule.peer {
                 switch peer {
                 case .set(let name):
-                    out += setMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
+                    out += setMatches[lead.rawValue][hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
                     out += name
                 case .addresses(let addresses):
                     out += addressMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
@@ -211,12 +239,16 @@ enum NFTablesEmitter {
                 written = true
             }
         }
-        if let verdict = rule.verdict {
-            out += written ? spaced(verdict) : verdict.rawValue
-            written = true
+        if let verdict = rule.verdict, written, rule.comment != nil {
+            out += spacedWithComment(verdict)
+        } else {
+            if let verdict = rule.verdict {
+                out += written ? spaced(verdict) : verdict.rawValue
+                written = true
+            }
+            if rule.comment != nil { out += written ? " comment \"" : "comment \"" }
         }
         if let comment = rule.comment {
-            out += written ? " comment \"" : "comment \""
             appendQuotedText(comment, to: &out)
             out += "\""
         }

@@ -24,6 +24,14 @@ struct NFTablesPlan {
     private let networkKeys: [Int]
     /// Each flow's rule comment, by position in the policy.
     private let labels: [String]
+    /// Each flow's protocol matches on its own ports, by position in the policy.
+    private let flowMatches: [[PortMatch]]
+    /// Each allow's protocol matches on what each of its destinations listens on, by position
+    /// in the policy and place among the flow's destination workloads (empty for a deny):
+    /// found once per destination, for its input chain and for every source's output chain,
+    /// where each chain found them again (and the reader, given one array per match, finds
+    /// its port sets by identity).
+    private let destinationMatches: [[[PortMatch]]]
 
     init(policy: Policy, options: NFTablesOptions) {
         self.policy = policy
@@ -46,14 +54,29 @@ struct NFTablesPlan {
         }
         identityKeys = Self.firstOfName(identitySets.map { $0[0].name })
         networkKeys = Self.firstOfName(networkSets.map { $0[0].name })
-        labels = policy.flows.map { flow in flow.name.map { "flow \($0)" } ?? flow.label }
-        // The flows that touch each workload, in spec order, as a destination and as a source
-        // (by position in the policy).
+        // Each flow's parts read in place, by position (no flow copied per step).
+        let flows = policy.flows
+        labels = flows.indices.map { flows[$0].name.map { "flow \($0)" } ?? flows[$0].label }
+        var memo = MatchMemo()
+        flowMatches = flows.indices.map { memo.matches(flows[$0].ports) }
+        destinationMatches = flows.indices.map { position in
+            guard flows[position].action != .deny else { return [] }
+            return flows[position].destinations.workloads.map { destination in
+                memo.matches(flows[position].ports.intersection(policy.workloads[destination.index].listens))
+            }
+        }
+        // The flows that touch each workload, in spec order, as a destination (with the
+        // workload's place among the flow's destinations) and as a source (by position in the
+        // policy).
         var into = [[Int]](repeating: [], count: policy.workloads.count)
+        var places = [[Int]](repeating: [], count: policy.workloads.count)
         var outOf = [[Int]](repeating: [], count: policy.workloads.count)
-        for (position, flow) in policy.flows.enumerated() {
-            for destination in flow.destinations.workloads { into[destination.index].append(position) }
-            for source in flow.sources.workloads { outOf[source.index].append(position) }
+        for position in flows.indices {
+            for (place, destination) in flows[position].destinations.workloads.enumerated() {
+                into[destination.index].append(position)
+                places[destination.index].append(place)
+            }
+            for source in flows[position].sources.workloads { outOf[source.index].append(position) }
         }
         // Every workload's inventory entries, as given, in the policy's order: one set per
         // family, the same in every ruleset.
@@ -68,8 +91,8 @@ struct NFTablesPlan {
         rulesets.reserveCapacity(policy.workloads.count)
         for workload in policy.workloads {
             sets.start(hostSets)
-            let input = chain(.input, workload, flows: into[workload.id.index], sets: &sets)
-            let output = chain(.output, workload, flows: outOf[workload.id.index], sets: &sets)
+            let input = chain(.input, workload, flows: into[workload.id.index], places: places[workload.id.index], sets: &sets)
+            let output = chain(.output, workload, flows: outOf[workload.id.index], places: [], sets: &sets)
             rulesets.append(NFTRuleset(table: table, sets: sets.declared, input: input, output: output))
         }
         self.rulesets = rulesets
@@ -136,40 +159,35 @@ struct NFTablesPlan {
         sets.name(networkSets[index][family == .v4 ? 0 : 1], key: networkKeys[index], family, identity: false)
     }
 
-    /// One chain of a workload's ruleset.
-    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], sets: inout Sets) -> NFTChain {
+    /// One chain of a workload's ruleset; `places`: in the input chain, the workload's place
+    /// among each flow's destination workloads (by the flow's place in `flows`).
+    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], places: [Int], sets: inout Sets) -> NFTChain {
         var chain = NFTChain(hook: hook)
         var workloadDrops: [NFTRule] = []
-        var workloadAccepts: [NFTRule] = []
+        // The workload accepts, the bulk of the rules, appended here; the fixed rules and the
+        // drops go in ahead of them once known (the accepts moved, not copied).
+        var rules: [NFTRule] = []
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
         var nameDenies: [(ports: PortSet, label: String)] = []
-        for position in flows {
+        for (index, position) in flows.enumerated() {
             // The flow's parts, read in place (not the whole flow copied).
             let deny = policy.flows[position].action == .deny
             let flowPorts = policy.flows[position].ports
             let label = labels[position]
-            // The workloads at the other end, with the ports each takes (an allow is clipped
-            // to what its destination listens on).
+            // The workloads at the other end, with the matches of the ports each takes (an
+            // allow is clipped to what its destination listens on: in the input chain every
+            // peer takes the same ports).
             let peers = hook == .input ? policy.flows[position].sources.workloads : policy.flows[position].destinations.workloads
-            // In the input chain every peer takes the same ports: their matches are found once.
-            var shared: (ports: PortSet, matches: [PortMatch])? = nil
-            for peer in peers {
-                let matches: [PortMatch]
-                if let shared {
-                    matches = shared.matches
-                } else {
-                    let receiver = hook == .input ? workload.id : peer
-                    let ports = deny ? flowPorts : flowPorts.intersection(policy.workloads[receiver.index].listens)
-                    matches = ports.isEmpty ? [] : Self.matches(ports)
-                    if hook == .input || deny { shared = (ports, matches) }
-                }
+            for (place, peer) in peers.enumerated() {
+                let matches =
+                    deny ? flowMatches[position] : destinationMatches[position][hook == .input ? places[index] : place]
                 guard !matches.isEmpty else { continue }
                 for family in NFTFamily.allCases {
                     let name = identity(peer, family, &sets)
                     for match in matches {
                         let rule = match.rule(family: family, peer: .set(name), deny: deny, label: label)
-                        if deny { workloadDrops.append(rule) } else { workloadAccepts.append(rule) }
+                        if deny { workloadDrops.append(rule) } else { rules.append(rule) }
                     }
                 }
             }
@@ -177,7 +195,8 @@ struct NFTablesPlan {
             guard !external.isEmpty else { continue }
             let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(workload.listens)
             guard !ports.isEmpty else { continue }
-            var rules: [NFTRule] = []
+            let matches = deny || hook == .output ? flowMatches[position] : destinationMatches[position][places[index]]
+            var externalRules: [NFTRule] = []
             // A host firewall matches no names: a dns: destination is every address on its
             // ports (widen) or nothing (narrow), and a deny of names the reverse. Under narrow,
             // a deny of names drops every address only on the ports an accept of every address
@@ -186,9 +205,8 @@ struct NFTablesPlan {
             let names = !external.dns.isEmpty && (options.gaps == .widen) != deny
             if deny && names && !external.addresses.isAll { nameDenies.append((ports, label)) }
             if (names && !deny) || external.addresses.isAll {
-                rules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
+                externalRules += Self.rules(family: nil, peer: nil, ports: ports, deny: deny, label: label)
             } else {
-                let matches = Self.matches(ports)
                 for part in peerNamer.parts(external.addresses) {
                     for family in NFTFamily.allCases {
                         let addresses = family.part(of: part.addresses)
@@ -199,11 +217,11 @@ struct NFTablesPlan {
                         } else {
                             peer = .addresses(addresses)
                         }
-                        for match in matches { rules.append(match.rule(family: family, peer: peer, deny: deny, label: label)) }
+                        for match in matches { externalRules.append(match.rule(family: family, peer: peer, deny: deny, label: label)) }
                     }
                 }
             }
-            if deny { externalDrops += rules } else { externalAccepts += rules }
+            if deny { externalDrops += externalRules } else { externalAccepts += externalRules }
         }
         // The ports on which an accept of every address (which reaches every name) is open.
         let openToNames = nameDenies.isEmpty ? PortSet() : PortSet(unionOf: externalAccepts.filter { $0.peer == nil }.map(\.ports.portSet))
@@ -211,11 +229,8 @@ struct NFTablesPlan {
             let dropped = ports.intersection(openToNames)
             if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
-        var rules: [NFTRule] = []
-        rules.reserveCapacity(6 + workloadDrops.count + workloadAccepts.count + externalDrops.count + externalAccepts.count)
-        rules += [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
-        rules += workloadDrops
-        rules += workloadAccepts
+        rules.reserveCapacity(6 + workloadDrops.count + rules.count + externalDrops.count + externalAccepts.count)
+        rules.insert(contentsOf: [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)] + workloadDrops, at: 0)
         if !externalAccepts.isEmpty {
             // Workload hosts are peers through their own sets only, never as external addresses.
             for family in NFTFamily.allCases {
@@ -229,9 +244,25 @@ struct NFTablesPlan {
         return chain
     }
 
+    /// `NFTablesPlan.matches` of each distinct port set, made once (none for no ports): a
+    /// large estate's flows and destinations take a few hundred distinct port sets, and
+    /// splitting one into protocol runs costs several times hashing it. Equal port sets get
+    /// one array, which the reader's `PortSets` then meets by identity.
+    struct MatchMemo {
+        private var made: [PortSet: [PortMatch]] = [:]
+
+        mutating func matches(_ ports: PortSet) -> [PortMatch] {
+            if ports.isEmpty { return [] }
+            if let known = made[ports] { return known }
+            let matches = NFTablesPlan.matches(ports)
+            made[ports] = matches
+            return matches
+        }
+    }
+
     /// One protocol match of a rule, before its family is known (ICMP is `icmp` for IPv4,
     /// `ipv6-icmp` for IPv6, both without an address match).
-    enum PortMatch {
+    enum PortMatch: Equatable {
         case ports(NFTRule.Ports)
         case icmp
 

@@ -89,47 +89,45 @@ struct NFTablesReader {
         let chain: NFTChain
         /// Rules that match every workload (no address match, or `@hosts`), by position.
         let general: [Int]
-        /// Rules that match one workload, by position.
-        let own: [WorkloadID: [Int]]
+        /// The workloads that rules match by their own set, in ascending order; the positions
+        /// of the rules of `ownPeers[k]` are `ownPositions[ownStarts[k]..<ownStarts[k + 1]]`,
+        /// in order. Flat arrays, not a dictionary of arrays: a large estate's chains name tens
+        /// of thousands of peers, each an array made, hashed and torn down.
+        let ownPeers: [WorkloadID]
+        private let ownStarts: [Int]
+        private let ownPositions: [Int]
         /// The external addresses each rule matches (empty: none), by position.
         let external: [AddressSet]
-        /// Each rule's ports, by position (none for the fixed rules, which no peer's
-        /// decision reads).
-        private let ports: [PortSet]
-        /// Each rule's ports within every port, and every port less them, by position
-        /// (`PortSets`): what the rule takes while no rule ahead took anything, and what it
-        /// leaves then; a rule with no rest matches every port.
-        private let withinAll: [PortSet]
-        private let rests: [PortSet]
+        /// The port sets of the rules' protocol matches, shared by the chains read together.
+        private let portSets: PortSets
+        /// Each rule's protocol match in `portSets`, by position (`PortSets.none` for the fixed
+        /// rules, which no peer's decision reads): a number per rule, not three port sets
+        /// each retained, kept and released.
+        private let matches: [Int32]
         /// The families of each rule's packets (bit 0: IPv4, bit 1: IPv6), by position.
         private let familyBits: [UInt8]
         /// Whether each rule accepts (its verdict, `return` and none being the policy's).
         private let accepts: [Bool]
 
         convenience init(_ chain: NFTChain, meanings: [String: Meaning]) {
-            var portSets = PortSets()
-            self.init(chain, portSets: &portSets) { meanings[$0] }
+            self.init(chain, portSets: PortSets()) { meanings[$0] }
         }
 
         /// `meaning`: what each set a rule names stands for; `portSets`: the port sets of the
         /// rules' protocol matches, shared by the chains read together.
-        init(_ chain: NFTChain, portSets: inout PortSets, meaning: (String) -> Meaning?) {
+        init(_ chain: NFTChain, portSets: PortSets, meaning: (String) -> Meaning?) {
             self.chain = chain
+            self.portSets = portSets
             var general: [Int] = []
-            var own: [WorkloadID: [Int]] = [:]
-            // Room for a workload per two rules (Palisade names each peer once per family):
-            // grown once, not rehashed as it fills.
-            own.reserveCapacity(chain.rules.count / 2)
+            // Each rule matching one workload, as its workload's index above its position:
+            // sorted, they are the rules by workload, each workload's in order.
+            var own: [UInt64] = []
             var external: [AddressSet] = []
-            var ports: [PortSet] = []
-            var withinAll: [PortSet] = []
-            var rests: [PortSet] = []
+            var matches: [Int32] = []
             var familyBits: [UInt8] = []
             var accepts: [Bool] = []
             external.reserveCapacity(chain.rules.count)
-            ports.reserveCapacity(chain.rules.count)
-            withinAll.reserveCapacity(chain.rules.count)
-            rests.reserveCapacity(chain.rules.count)
+            matches.reserveCapacity(chain.rules.count)
             familyBits.reserveCapacity(chain.rules.count)
             accepts.reserveCapacity(chain.rules.count)
             for (index, rule) in chain.rules.enumerated() {
@@ -143,7 +141,7 @@ struct NFTablesReader {
                     case .set(let name):
                         switch meaning(name) {
                         case .everyWorkload: general.append(index)
-                        case .workload(let id): own[id, default: []].append(index)
+                        case .workload(let id): own.append(UInt64(id.index) << 32 | UInt64(index))
                         case .addresses(let set): addresses = set
                         case nil: break
                         }
@@ -155,22 +153,43 @@ struct NFTablesReader {
                     }
                 }
                 external.append(addresses)
-                let match = rule.kind == .match ? portSets[rule.ports] : PortSets.none
-                ports.append(match.ports)
-                withinAll.append(match.withinAll)
-                rests.append(match.rest)
+                matches.append(rule.kind == .match ? portSets.id(rule.ports) : PortSets.none)
                 familyBits.append(bits)
                 accepts.append(Self.verdict(rule, policy: chain.policy) == .accept)
             }
             self.general = general
-            self.own = own
+            own.sort()
+            var ownPeers: [WorkloadID] = []
+            var ownStarts: [Int] = []
+            for (offset, key) in own.enumerated() where ownPeers.last?.index != Int(key >> 32) {
+                ownPeers.append(WorkloadID(Int(key >> 32)))
+                ownStarts.append(offset)
+            }
+            ownStarts.append(own.count)
+            self.ownPeers = ownPeers
+            self.ownStarts = ownStarts
+            ownPositions = own.map { Int($0 & 0xFFFF_FFFF) }
             self.external = external
-            self.ports = ports
-            self.withinAll = withinAll
-            self.rests = rests
+            self.matches = matches
             self.familyBits = familyBits
             self.accepts = accepts
         }
+
+        /// Where `ownPositions` holds the rules that match `peer` by its own set (nil: none do),
+        /// found by binary search in `ownPeers`.
+        func ownRange(_ peer: WorkloadID) -> Range<Int>? {
+            var low = 0
+            var high = ownPeers.count
+            while low < high {
+                let middle = (low + high) / 2
+                if ownPeers[middle] < peer { low = middle + 1 } else { high = middle }
+            }
+            guard low < ownPeers.count, ownPeers[low] == peer else { return nil }
+            return ownStarts[low]..<ownStarts[low + 1]
+        }
+
+        /// The positions of the rules that match `peer` by its own set, in order (nil: none).
+        func own(_ peer: WorkloadID) -> ArraySlice<Int>? { ownRange(peer).map { ownPositions[$0] } }
 
         static func verdict(_ rule: NFTRule, policy: NFTRule.Verdict) -> NFTRule.Verdict {
             rule.verdict == .return ? policy : (rule.verdict ?? policy)
@@ -194,7 +213,8 @@ struct NFTablesReader {
         /// (overlapping denies), in batches of doubling size, each batch first resolved among
         /// itself (`firstMatch`, near-linear), so the work stays near-linear in the rules.
         func accepted(_ peer: WorkloadID?) -> PortSet {
-            let own = peer.flatMap { self.own[$0] } ?? []
+            let own = peer.flatMap(ownRange) ?? 0..<0
+            let table = portSets.matches
             var result: PortSet? = nil
             var batch: [Int] = []
             for family in NFTFamily.allCases {
@@ -203,15 +223,15 @@ struct NFTablesReader {
                 var accepted = PortSet()
                 // The positions of `general` and `own` merged in order, as taken.
                 var nextGeneral = 0
-                var nextOwn = 0
+                var nextOwn = own.lowerBound
                 func next() -> Int? {
                     while true {
                         let position: Int
-                        if nextGeneral < general.count, nextOwn >= own.count || general[nextGeneral] < own[nextOwn] {
+                        if nextGeneral < general.count, nextOwn >= own.upperBound || general[nextGeneral] < ownPositions[nextOwn] {
                             position = general[nextGeneral]
                             nextGeneral += 1
-                        } else if nextOwn < own.count {
-                            position = own[nextOwn]
+                        } else if nextOwn < own.upperBound {
+                            position = ownPositions[nextOwn]
                             nextOwn += 1
                         } else {
                             return nil
@@ -225,18 +245,19 @@ struct NFTablesReader {
                 while !remaining.isEmpty {
                     if remaining.keys.intervals.count <= Self.fewPieces {
                         guard let position = next() else { break }
+                        let match = table[Int(matches[position])]
                         if untouched {
                             // The first rule takes its ports within every port and leaves the rest.
-                            if accepts[position] { accepted.formUnion(withinAll[position]) }
-                            remaining = rests[position]
+                            if accepts[position] { accepted.formUnion(match.withinAll) }
+                            remaining = match.rest
                             untouched = false
-                        } else if rests[position].isEmpty {
+                        } else if match.rest.isEmpty {
                             // A rule over every port takes whatever is left.
                             if accepts[position] { accepted.formUnion(remaining) }
                             remaining = PortSet()
                         } else {
-                            if accepts[position] { accepted.formUnion(ports[position].intersection(remaining)) }
-                            remaining = remaining.subtracting(ports[position])
+                            if accepts[position] { accepted.formUnion(match.ports.intersection(remaining)) }
+                            remaining = remaining.subtracting(match.ports)
                         }
                         continue
                     }
@@ -244,7 +265,7 @@ struct NFTablesReader {
                     batch.removeAll(keepingCapacity: true)
                     while batch.count < batchSize, let position = next() { batch.append(position) }
                     if batch.isEmpty { break }
-                    let decided = Self.firstMatch(batch.map { (ports[$0], accepts[$0]) })
+                    let decided = Self.firstMatch(batch.map { (table[Int(matches[$0])].ports, accepts[$0]) })
                     accepted.formUnion(decided.accepted.intersection(remaining))
                     remaining = remaining.subtracting(decided.matched)
                     batchSize *= 2
@@ -328,11 +349,12 @@ struct NFTablesReader {
         /// What the chain accepts from (to) external peers: each accept minus every rule ahead
         /// of it; `names`: addresses open on every address reach every `dns:` name too.
         func externalRules(names: Bool) -> ExternalRules {
+            let table = portSets.matches
             var rules: [(ports: PortSet, peers: ExternalSet, accept: Bool)] = []
             for index in external.indices where !external[index].isEmpty {
                 // A rule over every address reaches every name too (a name resolves to some address).
                 let peers = ExternalSet(addresses: external[index], dns: names && external[index].isAll ? .all : .none)
-                rules.append((ports[index], peers, accepts[index]))
+                rules.append((table[Int(matches[index])].ports, peers, accepts[index]))
             }
             if chain.policy == .accept { rules.append((.all, ExternalSet(addresses: .all, dns: names ? .all : .none), true)) }
             var result: ExternalRules
@@ -355,10 +377,12 @@ struct NFTablesReader {
     }
 
     /// `NFTRule.Ports.portSet`, with the part of it within every port and every port less
-    /// it, made once per distinct protocol match: the plan gives every peer of a flow the
-    /// same matches, so a large estate's tens of thousands of rules hold a few hundred, and
-    /// making a port set (an interval set, sorted) cost more than the rest of reading its rule.
-    struct PortSets {
+    /// it, made once per distinct protocol match and numbered: the plan gives every peer of a
+    /// flow the same matches, so a large estate's tens of thousands of rules hold a few
+    /// hundred, and making a port set (an interval set, sorted) cost more than the rest of
+    /// reading its rule. A reference type: the chain views read together share one table and
+    /// keep each rule's number into it.
+    final class PortSets {
         struct Match {
             var ports: PortSet
             var withinAll: PortSet
@@ -371,29 +395,32 @@ struct NFTablesReader {
             }
         }
 
-        /// No ports (the fixed rules').
-        static let none = Match(PortSet())
-        private static let all = Match(.all)
-        private var made: [NFTRule.Ports: Match] = [:]
+        /// The number of no ports (the fixed rules').
+        static let none: Int32 = 0
+        /// The number of every port.
+        private static let all: Int32 = 1
+        /// Each match, by number.
+        private(set) var matches = [Match(PortSet()), Match(.all)]
+        private var numbers: [NFTRule.Ports: Int32] = [:]
         /// The match last asked for: the rules of a chain come in runs of one match (a flow's
         /// peers and families), and comparing with the last (its ranges' array first by
         /// identity) costs less than hashing the ranges again.
-        private var last: (ports: NFTRule.Ports, match: Match)?
+        private var last: (ports: NFTRule.Ports, number: Int32)?
 
-        subscript(ports: NFTRule.Ports) -> Match {
-            mutating get {
-                if case .all = ports { return Self.all }
-                if let last, last.ports == ports { return last.match }
-                let match: Match
-                if let known = made[ports] {
-                    match = known
-                } else {
-                    match = Match(ports.portSet)
-                    made[ports] = match
-                }
-                last = (ports, match)
-                return match
+        /// The number of `ports`' match in `matches`, made the first time it is asked for.
+        func id(_ ports: NFTRule.Ports) -> Int32 {
+            if case .all = ports { return Self.all }
+            if let last, last.ports == ports { return last.number }
+            let number: Int32
+            if let known = numbers[ports] {
+                number = known
+            } else {
+                number = Int32(matches.count)
+                matches.append(Match(ports.portSet))
+                numbers[ports] = number
             }
+            last = (ports, number)
+            return number
         }
     }
 
@@ -404,7 +431,7 @@ struct NFTablesReader {
         let identities = identityMeanings(workloadsByName)
         var input: [ChainView] = []
         var output: [ChainView] = []
-        var portSets = PortSets()
+        let portSets = PortSets()
         input.reserveCapacity(rulesets.count)
         output.reserveCapacity(rulesets.count)
         for (workload, ruleset) in zip(policy.workloads, rulesets) {
@@ -415,8 +442,8 @@ struct NFTablesReader {
                 ruleset, policy: policy, workloadsByName: workloadsByName, identities: identities, leavingIdentities: true,
                 file: NFTablesEmitter.path(workload.name))
             let meaning = { (name: String) in identities[name] ?? others[name] }
-            input.append(ChainView(ruleset.input, portSets: &portSets, meaning: meaning))
-            output.append(ChainView(ruleset.output, portSets: &portSets, meaning: meaning))
+            input.append(ChainView(ruleset.input, portSets: portSets, meaning: meaning))
+            output.append(ChainView(ruleset.output, portSets: portSets, meaning: meaning))
         }
         return (input, output)
     }
@@ -426,22 +453,28 @@ struct NFTablesReader {
         let (input, output) = try views(rulesets, policy: policy)
         var relation = Relation()
         // Room for every pair a rule names (grown once, not rehashed as it fills).
-        relation.betweenWorkloads.reserveCapacity(output.reduce(0) { $0 + $1.own.count })
+        relation.betweenWorkloads.reserveCapacity(output.reduce(0) { $0 + $1.ownPeers.count })
         let inFallback = input.map { $0.accepted(nil) }
         func into(_ destination: WorkloadID, from source: WorkloadID) -> PortSet {
-            input[destination.index].own[source] != nil ? input[destination.index].accepted(source) : inFallback[destination.index]
+            input[destination.index].ownRange(source) != nil ? input[destination.index].accepted(source) : inFallback[destination.index]
         }
         // By index: a workload's id is its position, and no workload is copied per visit.
         for index in policy.workloads.indices {
             let workload = WorkloadID(index)
             let view = output[index]
-            for destination in view.own.keys {
+            for destination in view.ownPeers {
                 let ports = view.accepted(destination).intersection(into(destination, from: workload))
                 if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload, destination)] = ports }
             }
             let fallback = view.accepted(nil)
             if !fallback.isEmpty {
-                for other in policy.workloads.indices where view.own[WorkloadID(other)] == nil {
+                // Every workload not in `ownPeers` (both ascending, walked together).
+                var nextOwn = 0
+                for other in policy.workloads.indices {
+                    if nextOwn < view.ownPeers.count, view.ownPeers[nextOwn].index == other {
+                        nextOwn += 1
+                        continue
+                    }
                     let destination = WorkloadID(other)
                     let ports = fallback.intersection(into(destination, from: workload))
                     if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(workload, destination)] = ports }
@@ -483,9 +516,9 @@ struct NFTablesReader {
             for source in from.workloads {
                 let what = "\(name(source)) -> \(name(destination))"
                 let out = output[source.index]
-                describe(out, owner: source, positions: out.own[destination].map { (out.general + $0).sorted() } ?? out.general, what: what)
+                describe(out, owner: source, positions: out.own(destination).map { (out.general + $0).sorted() } ?? out.general, what: what)
                 let into = input[destination.index]
-                describe(into, owner: destination, positions: into.own[source].map { (into.general + $0).sorted() } ?? into.general, what: what)
+                describe(into, owner: destination, positions: into.own(source).map { (into.general + $0).sorted() } ?? into.general, what: what)
             }
             if !from.external.addresses.isEmpty {
                 let view = input[destination.index]
