@@ -442,13 +442,22 @@ struct OpenShiftPlan {
     /// Rules for workload peers, one per distinct port set.
     func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String, table: PeerTable) -> [PolicyRule] {
         var groups: [(ports: PortSet, peers: [WorkloadID])] = []
+        // A workload's peers share a few port sets: their group is found by comparing, and
+        // through a dictionary (built, grown and hashed into per workload, most of this
+        // step's cost) only past `Self.scannedGroups` of them.
         var position: [PortSet: Int] = [:]
         for (peer, ports) in peers {
-            if let index = position[ports] {
+            if let index = position.isEmpty ? groups.firstIndex(where: { $0.ports == ports }) : position[ports] {
                 groups[index].peers.append(peer)
-            } else {
-                position[ports] = groups.count
-                groups.append((ports, [peer]))
+                continue
+            }
+            groups.append((ports, [peer]))
+            if groups.count > Self.scannedGroups {
+                if position.isEmpty {
+                    for (index, group) in groups.enumerated() { position[group.ports] = index }
+                } else {
+                    position[ports] = groups.count - 1
+                }
             }
         }
         return groups.compactMap { group in
@@ -456,6 +465,9 @@ struct OpenShiftPlan {
             return PolicyRule(peers: group.peers.sorted().map { table.peer($0, from: namespace) }, ports: entries)
         }
     }
+
+    /// How many port groups `workloadRules` finds by comparing before it indexes them.
+    static let scannedGroups = 8
 
     struct BlocksKey: Hashable {
         var addresses: AddressSet
