@@ -88,11 +88,13 @@ extension YAMLWriter {
     /// concatenation).
     public struct Stream {
         private let header: [String]
-        /// The text of the documents written so far, but for the last ones, still in `bytes`.
+        /// The text of the documents written so far, but for the last ones, still in `out`.
         private var flushed = ""
-        private var bytes: [UInt8]
+        /// The last documents' bytes, and room for the next ones that documents written one
+        /// after another share (see `BlockBytes`).
+        private var out = BlockBytes()
         private var count = 0
-        /// How many bytes `bytes` holds before they move into `flushed`: the stream's text is
+        /// How many bytes `out` holds before they move into `flushed`: the stream's text is
         /// built in place as it goes, so it is never held twice at the end (a buffer grown by
         /// doubling and the string made from it were 134 MB for a Kubernetes manifest of
         /// 51.6 MB at 10,000 workloads).
@@ -103,23 +105,23 @@ extension YAMLWriter {
         init(header: [String], flushingAt flushAt: Int) {
             self.header = header
             self.flushAt = flushAt
-            bytes = Array(YAMLWriter.comments(header).utf8)
+            Array(YAMLWriter.comments(header).utf8).withUnsafeBufferPointer { out.append($0) }
         }
 
         public mutating func append(_ document: StructuredValue) throws {
             count += 1
-            let start = bytes.count
+            let start = out.count
             defer { flushIfFull() }
-            if BlockWriter.document(document, into: &bytes) { return }
-            bytes.removeSubrange(start...)
-            bytes += try libYAMLBytes([document])
+            if out.withArray({ BlockWriter.document(document, into: &$0) }) { return }
+            out.truncate(to: start)
+            try libYAMLBytes([document]).withUnsafeBufferPointer { out.append($0) }
         }
 
         /// Between documents: the buffer's bytes join the text once they reach `flushAt`.
         private mutating func flushIfFull() {
-            guard bytes.count >= flushAt else { return }
-            flushed += String(decoding: bytes, as: UTF8.self)
-            bytes.removeAll(keepingCapacity: true)
+            guard out.count >= flushAt else { return }
+            flushed += out.text
+            out.truncate(to: 0)
         }
 
         /// A document written by `write` straight into the stream's bytes (see `Block`), the
@@ -127,29 +129,29 @@ extension YAMLWriter {
         /// does not take (or writes no key at all), the document is built by `document` and
         /// appended as a tree instead.
         public mutating func append(writing write: (inout Block) -> Void, otherwise document: () -> StructuredValue) throws {
-            let start = bytes.count
+            let start = out.count
             var block = Block()
-            swap(&block.out, &bytes)
-            block.out += "---".utf8
+            swap(&block.out, &out)
+            block.out.append("---")
             let mark = block.out.count
             write(&block)
             let written = block.ok && block.out.count > mark
             block.out.append(BlockWriter.newline)
-            swap(&block.out, &bytes)
+            swap(&block.out, &out)
             if written {
                 count += 1
                 flushIfFull()
                 return
             }
-            bytes.removeSubrange(start...)
+            out.truncate(to: start)
             try append(document())
         }
 
         /// The whole stream's text. The stream keeps it: the string returned shares its storage.
         public mutating func text() throws -> String {
             guard count > 0 else { return try writeWithLibYAML([], header: header) }
-            flushed += String(decoding: bytes, as: UTF8.self)
-            bytes.removeAll()
+            flushed += out.text
+            out = BlockBytes()
             return flushed
         }
     }
@@ -183,7 +185,7 @@ extension YAMLWriter {
             fileprivate var string: String { literal.map { $0.description } ?? text }
         }
 
-        fileprivate var out: [UInt8] = []
+        fileprivate var out = BlockBytes()
         fileprivate var indent = 0
         /// The next key or item follows a sequence's `- ` on the current line.
         fileprivate var inline = false
@@ -192,14 +194,14 @@ extension YAMLWriter {
         fileprivate init() {}
 
         private mutating func key(_ key: Key) {
-            if inline { inline = false } else { BlockWriter.lineStart(indent, into: &out) }
+            if inline { inline = false } else { out.lineStart(indent) }
             let written: Bool
             if let literal = key.literal, literal.hasPointerRepresentation {
                 let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-                written = bytes.count <= 128 && BlockWriter.scalar(bytes, into: &out)
+                written = bytes.count <= 128 && scalar(bytes)
             } else {
                 let text = key.string
-                written = text.utf8.count <= 128 && BlockWriter.scalar(text, into: &out)
+                written = text.utf8.count <= 128 && scalar(text)
             }
             guard written else {
                 ok = false
@@ -208,34 +210,58 @@ extension YAMLWriter {
             out.append(UInt8(ascii: ":"))
         }
 
+        /// A string scalar as `BlockWriter.scalar(_:into:)` writes it: a name (`simplePlain`)
+        /// copied as it is, anything else written apart first (the room after `out.count`
+        /// kept); false when only libyaml writes it.
+        private mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            if BlockWriter.simplePlain(bytes) {
+                out.append(bytes)
+                return true
+            }
+            var written: [UInt8] = []
+            guard BlockWriter.write(bytes, quoted: BlockWriter.ambiguous(bytes), into: &written) else { return false }
+            written.withUnsafeBufferPointer { out.append($0) }
+            return true
+        }
+
+        private mutating func scalar(_ text: String) -> Bool {
+            if let written = text.utf8.withContiguousStorageIfAvailable({ scalar($0) }) { return written }
+            var text = text
+            return text.withUTF8 { scalar($0) }
+        }
+
         /// `key: value`, the value plain or double-quoted as `BlockWriter` decides.
         public mutating func string(_ key: Key, _ value: String) {
             self.key(key)
             out.append(BlockWriter.space)
-            if !BlockWriter.scalar(value, into: &out) { ok = false }
+            if !scalar(value) { ok = false }
         }
 
         public mutating func int(_ key: Key, _ value: Int) {
             self.key(key)
             out.append(BlockWriter.space)
-            out += String(value).utf8
+            out.append(decimal: value)
         }
 
         public mutating func bool(_ key: Key, _ value: Bool) {
             self.key(key)
-            out += (value ? " true" : " false").utf8
+            out.append(value ? " true" : " false")
         }
 
         /// `key` and any value, written as `BlockWriter` writes it.
         public mutating func entry(_ key: Key, _ value: StructuredValue) {
             let wasInline = inline
             inline = false
-            if !BlockWriter.mapping(CollectionOfOne(StructuredValue.Entry(key.string, value)), indent: indent, inline: wasInline, into: &out) { ok = false }
+            let indent = indent
+            let written = out.withArray {
+                BlockWriter.mapping(CollectionOfOne(StructuredValue.Entry(key.string, value)), indent: indent, inline: wasInline, into: &$0)
+            }
+            if !written { ok = false }
         }
 
         /// `key:` and the mapping `body` writes (`{}` when it writes nothing).
         public mutating func mapping(_ key: Key, _ body: (inout Block) -> Void) {
-            if !keyed(key, body) { out += " {}".utf8 }
+            if !keyed(key, body) { out.append(" {}") }
         }
 
         /// `key:` and the mapping `body` writes, or nothing at all (not even the key) when `body`
@@ -243,7 +269,7 @@ extension YAMLWriter {
         public mutating func nonEmptyMapping(_ key: Key, _ body: (inout Block) -> Void) {
             let (start, wasInline) = (out.count, inline)
             if !keyed(key, body) {
-                out.removeSubrange(start...)
+                out.truncate(to: start)
                 inline = wasInline
             }
         }
@@ -264,26 +290,26 @@ extension YAMLWriter {
             self.key(key)
             let mark = out.count
             body(&self)
-            if out.count == mark { out += " []".utf8 }
+            if out.count == mark { out.append(" []") }
         }
 
         private mutating func dash() {
-            if inline { inline = false } else { BlockWriter.lineStart(indent, into: &out) }
-            out.append(UInt8(ascii: "-"))
-            out.append(BlockWriter.space)
+            if inline { inline = false } else { out.lineStart(indent) }
+            out.append("- ")
         }
 
         /// A string item of the sequence being written.
         public mutating func item(_ value: String) {
             dash()
-            if !BlockWriter.scalar(value, into: &out) { ok = false }
+            if !scalar(value) { ok = false }
         }
 
         /// Any item, written as `BlockWriter` writes it.
         public mutating func item(_ value: StructuredValue) {
             let wasInline = inline
             inline = false
-            if !BlockWriter.sequence(CollectionOfOne(value), indent: indent, inline: wasInline, into: &out) { ok = false }
+            let indent = indent
+            if !out.withArray({ BlockWriter.sequence(CollectionOfOne(value), indent: indent, inline: wasInline, into: &$0) }) { ok = false }
         }
 
         /// A mapping item, its first key after the dash (`{}` when `body` writes nothing).
@@ -302,7 +328,7 @@ extension YAMLWriter {
             body(&self)
             inline = false
             indent -= 2
-            if out.count == mark { empty.withUTF8Buffer { out += $0 } }
+            if out.count == mark { out.append(empty) }
         }
 
         /// What a body wrote at one place of a document: its bytes, and the indentation and
@@ -324,7 +350,7 @@ extension YAMLWriter {
             let (mark, wasInline, wasOK) = (out.count, inline, ok)
             ok = true
             body(&self)
-            let fragment = Fragment(bytes: Array(out[mark...]), indent: indent, inline: wasInline, inlineAfter: inline, ok: ok)
+            let fragment = Fragment(bytes: out.bytes(from: mark), indent: indent, inline: wasInline, inlineAfter: inline, ok: ok)
             ok = ok && wasOK
             return fragment
         }
@@ -333,11 +359,113 @@ extension YAMLWriter {
         /// its body would write here); false, writing nothing, elsewhere.
         public mutating func replay(_ fragment: Fragment) -> Bool {
             guard fragment.indent == indent, fragment.inline == inline else { return false }
-            out += fragment.bytes
+            fragment.bytes.withUnsafeBufferPointer { out.append($0) }
             inline = fragment.inlineAfter
             ok = ok && fragment.ok
             return true
         }
+    }
+}
+
+/// The bytes a `Stream` and its `Block`s write: an array kept longer than what is written
+/// (`count`), so that a write copies into room already there, one uniqueness check and a
+/// copy, where `Array.append(contentsOf:)` took its generic path (about a hundred
+/// instructions a key or an indentation, most of a direct document's cost). The room stays
+/// from one document to the next.
+struct BlockBytes {
+    /// The `count` bytes written, then zeros or earlier bytes: room for the next writes.
+    private var storage: [UInt8] = []
+    private(set) var count = 0
+
+    /// The bytes written, as text.
+    var text: String { storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[..<count]), as: UTF8.self) } }
+
+    /// Room for `extra` more bytes: zeros appended in steps of at least `zeros.count` (the
+    /// array grows by doubling as ever; only the zeros are new), copied from `zeros` in one
+    /// move (a repeated zero was written byte by byte, more than all else a document cost).
+    @inline(__always) private mutating func reserve(_ extra: Int) {
+        let needed = count + extra - storage.count
+        guard needed > 0 else { return }
+        if needed <= Self.zeros.count {
+            Self.zeros.withUnsafeBufferPointer { storage.append(contentsOf: $0) }
+        } else {
+            storage.append(contentsOf: repeatElement(0, count: needed))
+        }
+    }
+
+    /// The step of room `reserve` adds, and its bytes.
+    private static let zeros = [UInt8](repeating: 0, count: 4096)
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        let start = count
+        storage.withUnsafeMutableBufferPointer { $0.baseAddress.unsafelyUnwrapped.advanced(by: start).update(from: source, count: bytes.count) }
+        count += bytes.count
+    }
+
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { append($0) }
+    }
+
+    mutating func append(_ byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    /// A line break and `indent` spaces, as `BlockWriter.lineStart` writes them.
+    mutating func lineStart(_ indent: Int) {
+        reserve(indent + 1)
+        let start = count
+        storage.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress.unsafelyUnwrapped.advanced(by: start)
+            base.pointee = BlockWriter.newline
+            (base + 1).update(repeating: BlockWriter.space, count: indent)
+        }
+        count += indent + 1
+    }
+
+    /// An integer in decimal, the bytes of `String(value)`.
+    mutating func append(decimal value: Int) {
+        // At most 20 digits and a sign.
+        reserve(21)
+        let start = count
+        count += storage.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress.unsafelyUnwrapped.advanced(by: start)
+            var length = 0
+            if value < 0 {
+                base.pointee = UInt8(ascii: "-")
+                length = 1
+            }
+            // Digits from the last, on the magnitude (which Int.min's negation would overflow).
+            var rest = value.magnitude
+            var digits = 0
+            repeat {
+                digits += 1
+                rest /= 10
+            } while rest > 0
+            rest = value.magnitude
+            for position in stride(from: length + digits - 1, through: length, by: -1) {
+                base[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            return length + digits
+        }
+    }
+
+    /// Drops what was written from `mark` on.
+    mutating func truncate(to mark: Int) { count = mark }
+
+    /// The bytes written from `mark` on.
+    func bytes(from mark: Int) -> [UInt8] { Array(storage[mark..<count]) }
+
+    /// `body` on the written bytes as an array (for `BlockWriter`'s writers, on the paths few
+    /// documents take), what it appends kept; the room after them is given up.
+    mutating func withArray<Result>(_ body: (inout [UInt8]) -> Result) -> Result {
+        storage.removeSubrange(count...)
+        defer { count = storage.count }
+        return body(&storage)
     }
 }
 
@@ -508,11 +636,38 @@ enum BlockWriter {
         {
             return false
         }
-        for byte in bytes {
+        // Eight bytes at a time, then the rest one by one.
+        let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
+        var index = 0
+        while index + 8 <= bytes.count {
+            guard nameBytes(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) else { return false }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
             // A letter; `-`, `.`, `/` or a digit (0x2D...0x39); or `_`.
             guard (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "-") < 13 || byte == UInt8(ascii: "_") else { return false }
+            index += 1
         }
         return true
+    }
+
+    /// Whether each of the eight bytes of `word` passes `simplePlain`'s byte test (an ASCII
+    /// letter, `-`, `.`, `/`, a digit or `_`), tested together: for bytes below 0x80,
+    /// `x + (0x80 - low)` has its high bit set exactly when `x >= low`, and `x + (0x7F - high)`
+    /// exactly when `x > high`, and neither carries into the next byte.
+    static func nameBytes(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        guard word & high == 0 else { return false }
+        /// High bits of the bytes within `low...upper`.
+        func within(_ x: UInt64, _ low: UInt8, _ upper: UInt8) -> UInt64 {
+            (x &+ ones &* UInt64(0x80 - low)) & ~(x &+ ones &* UInt64(0x7F - upper)) & high
+        }
+        let letters = within(word | (ones &* 0x20), UInt8(ascii: "a"), UInt8(ascii: "z"))
+        let marks = within(word, UInt8(ascii: "-"), UInt8(ascii: "9"))
+        let underscores = within(word, UInt8(ascii: "_"), UInt8(ascii: "_"))
+        return letters | marks | underscores == high
     }
 
     /// A scalar whose style is known.
@@ -525,7 +680,7 @@ enum BlockWriter {
     /// Double-quoted: printable ASCII without `"` or `\\` (nothing to escape). Plain: what
     /// libyaml's scalar analysis allows plain in block context, for printable ASCII; other
     /// printable ASCII single-quoted, as libyaml then writes it.
-    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, into out: inout [UInt8]) -> Bool {
+    fileprivate static func write(_ bytes: UnsafeBufferPointer<UInt8>, quoted: Bool, into out: inout [UInt8]) -> Bool {
         if quoted {
             for byte in bytes where byte < 0x20 || byte > 0x7E || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
             out.append(UInt8(ascii: "\""))

@@ -156,95 +156,106 @@ struct OpenShiftPlan {
     /// that profile. A service account whose workloads have several profiles may use several
     /// SCCs: priorities then make each pod's own SCC the first that admits it.
     mutating func buildSCCs() {
-        var contents: [String: SecurityContextConstraints] = [:]
+        // Each deployment's SCC as a kind: a position in `contents` and `keys`, one per distinct
+        // key, in the order of the first deployment of each. Workloads share a few profiles:
+        // each distinct SCC's key is built and hashed once, and the rest goes by kind (hashing
+        // the keys' long strings, and copying deployments, per deployment was most of the cost).
+        var contents: [SecurityContextConstraints] = []
         var keys: [String] = []
-        // Workloads share a few profiles: each distinct SCC's key is built once.
-        var keyOfSCC: [SecurityContextConstraints: String] = [:]
-        let keyOf = deployments.map { deployment in
-            if let key = keyOfSCC[deployment.scc] { return key }
-            let key = Self.sccKey(deployment.scc)
-            keyOfSCC[deployment.scc] = key
-            return key
+        var kindOfKey: [String: Int] = [:]
+        var kindOfSCC: [SecurityContextConstraints: Int] = [:]
+        var kindOf: [Int] = []
+        kindOf.reserveCapacity(deployments.count)
+        for position in deployments.indices {
+            if let kind = kindOfSCC[deployments[position].scc] {
+                kindOf.append(kind)
+                continue
+            }
+            let key = Self.sccKey(deployments[position].scc)
+            let kind = kindOfKey[key] ?? keys.count
+            if kind == keys.count {
+                kindOfKey[key] = kind
+                keys.append(key)
+                contents.append(deployments[position].scc)
+            }
+            kindOfSCC[deployments[position].scc] = kind
+            kindOf.append(kind)
         }
-        for (deployment, key) in zip(deployments, keyOf) where contents[key] == nil {
-            contents[key] = deployment.scc
-            keys.append(key)
-        }
-        let slugs = StableName.unique(keys.map { (Self.sccSlug(contents[$0]!), $0) }, limit: 200)
-        var slugOf: [String: String] = [:]
-        for (key, slug) in zip(keys, slugs) {
-            slugOf[key] = slug
-            contents[key]?.name = "palisade.\(options.namespacePrefix)\(policy.name).\(slug)"
-        }
+        let slugs = StableName.unique(zip(contents, keys).map { (Self.sccSlug($0), $1) }, limit: 200)
+        for kind in contents.indices { contents[kind].name = "palisade.\(options.namespacePrefix)\(policy.name).\(slugs[kind])" }
         // Which SCCs each service account may use, and which pods each account runs.
-        var usedBy: [ServiceAccount: [String]] = [:]
+        var usedBy: [ServiceAccount: [Int]] = [:]
         var podsOf: [ServiceAccount: [Int]] = [:]
-        for (position, deployment) in deployments.enumerated() {
-            let account = ServiceAccount(name: deployment.serviceAccount, namespace: deployment.namespace)
-            if !(usedBy[account] ?? []).contains(keyOf[position]) { usedBy[account, default: []].append(keyOf[position]) }
+        for position in deployments.indices {
+            let account = ServiceAccount(name: deployments[position].serviceAccount, namespace: deployments[position].namespace)
+            if !(usedBy[account] ?? []).contains(kindOf[position]) { usedBy[account, default: []].append(kindOf[position]) }
             podsOf[account, default: []].append(position)
         }
-        for (key, priority) in Self.priorities(keys: keys, contents: contents, usedBy: usedBy, podsOf: podsOf, deployments: deployments, keyOf: keyOf) {
-            contents[key]?.priority = priority
+        let priorities = Self.priorities(keys: keys, contents: contents, usedBy: usedBy, podsOf: podsOf, deployments: deployments, kindOf: kindOf)
+        for kind in contents.indices { contents[kind].priority = priorities[kind] }
+        for position in deployments.indices { deployments[position].scc = contents[kindOf[position]] }
+        sccs = contents.sorted { $0.name < $1.name }
+        // Role and RoleBinding `palisade.scc.SLUG` in each namespace where the profile runs:
+        // by namespace and kind (the slug is the kind's own).
+        struct BindingKey: Hashable {
+            var namespace: String
+            var kind: Int
         }
-        for position in deployments.indices { deployments[position].scc = contents[keyOf[position]]! }
-        sccs = keys.compactMap { contents[$0] }.sorted { $0.name < $1.name }
-        // Role and RoleBinding `palisade.scc.SLUG` in each namespace where the profile runs.
-        var bindingAt: [String: Int] = [:]
-        for (position, deployment) in deployments.enumerated() {
-            let key = keyOf[position]
-            let name = "palisade.scc.\(slugOf[key]!)"
-            let subject = RBACSubject(kind: .serviceAccount, name: deployment.serviceAccount, namespace: deployment.namespace)
-            if let index = bindingAt["\(deployment.namespace)/\(name)"] {
+        var bindingAt: [BindingKey: Int] = [:]
+        for position in deployments.indices {
+            let (kind, namespace) = (kindOf[position], deployments[position].namespace)
+            let subject = RBACSubject(kind: .serviceAccount, name: deployments[position].serviceAccount, namespace: namespace)
+            if let index = bindingAt[BindingKey(namespace: namespace, kind: kind)] {
                 if !bindings[index].subjects.contains(subject) { bindings[index].subjects.append(subject) }
                 continue
             }
-            bindingAt["\(deployment.namespace)/\(name)"] = bindings.count
+            bindingAt[BindingKey(namespace: namespace, kind: kind)] = bindings.count
+            let name = "palisade.scc.\(slugs[kind])"
             roles.append(
                 RBACRole(
-                    name: name, namespace: deployment.namespace,
+                    name: name, namespace: namespace,
                     rules: [
                         RBACRule(
                             apiGroups: ["security.openshift.io"], resources: ["securitycontextconstraints"], verbs: ["use"],
-                            resourceNames: [deployment.scc.name])
+                            resourceNames: [contents[kind].name])
                     ]))
-            bindings.append(RBACBinding(name: name, namespace: deployment.namespace, role: name, subjects: [subject]))
+            bindings.append(RBACBinding(name: name, namespace: namespace, role: name, subjects: [subject]))
         }
         for index in bindings.indices { bindings[index].subjects.sort { $0.name < $1.name } }
     }
 
-    /// SCC priorities (10 and up) such that, for every service account that may use several
-    /// SCCs, each of its pods meets its own SCC before any other of the account's SCCs that
-    /// would also admit it: an SCC comes before those that admit pods of its profile, so its
-    /// priority is 10 plus the longest chain of such SCCs below it. A cycle (two profiles
-    /// whose SCCs each admit the other's pod) cannot be ordered; its SCCs keep what the chain
-    /// gives them, and the reader shows which SCC admits each pod.
+    /// SCC priorities (10 and up), by kind (a position in `keys` and `contents`), such that,
+    /// for every service account that may use several SCCs, each of its pods meets its own SCC
+    /// before any other of the account's SCCs that would also admit it: an SCC comes before
+    /// those that admit pods of its profile, so its priority is 10 plus the longest chain of
+    /// such SCCs below it. A cycle (two profiles whose SCCs each admit the other's pod) cannot
+    /// be ordered; its SCCs keep what the chain gives them (walked in the order of the keys),
+    /// and the reader shows which SCC admits each pod.
     static func priorities(
-        keys: [String], contents: [String: SecurityContextConstraints], usedBy: [ServiceAccount: [String]], podsOf: [ServiceAccount: [Int]],
-        deployments: [Deployment], keyOf: [String]
-    ) -> [String: Int] {
-        var before: [String: Set<String>] = [:]
+        keys: [String], contents: [SecurityContextConstraints], usedBy: [ServiceAccount: [Int]], podsOf: [ServiceAccount: [Int]],
+        deployments: [Deployment], kindOf: [Int]
+    ) -> [Int] {
+        var before = Array(repeating: Set<Int>(), count: keys.count)
         for (account, used) in usedBy where used.count > 1 {
             for position in podsOf[account] ?? [] {
-                let own = keyOf[position]
-                for other in used where other != own && contents[other]?.admit(deployments[position].security) != nil {
-                    before[own, default: []].insert(other)
+                let own = kindOf[position]
+                for other in used where other != own && contents[other].admit(deployments[position].security) != nil {
+                    before[own].insert(other)
                 }
             }
         }
-        var height: [String: Int] = [:]
-        var visiting = Set<String>()
-        func visit(_ key: String) -> Int {
-            if let known = height[key] { return known }
-            guard visiting.insert(key).inserted else { return 0 }
-            let value = (before[key] ?? []).sorted().map { visit($0) + 1 }.max() ?? 0
-            visiting.remove(key)
-            height[key] = value
+        var height: [Int?] = Array(repeating: nil, count: keys.count)
+        var visiting = Array(repeating: false, count: keys.count)
+        func visit(_ kind: Int) -> Int {
+            if let known = height[kind] { return known }
+            guard !visiting[kind] else { return 0 }
+            visiting[kind] = true
+            let value = before[kind].sorted { keys[$0] < keys[$1] }.map { visit($0) + 1 }.max() ?? 0
+            visiting[kind] = false
+            height[kind] = value
             return value
         }
-        var result: [String: Int] = [:]
-        for key in keys { result[key] = 10 + visit(key) }
-        return result
+        return keys.indices.map { 10 + visit($0) }
     }
 
     /// What tells two SCCs apart: every field but the name and the priority.
@@ -431,13 +442,22 @@ struct OpenShiftPlan {
     /// Rules for workload peers, one per distinct port set.
     func workloadRules(_ peers: [(WorkloadID, PortSet)], namespace: String, table: PeerTable) -> [PolicyRule] {
         var groups: [(ports: PortSet, peers: [WorkloadID])] = []
+        // A workload's peers share a few port sets: their group is found by comparing, and
+        // through a dictionary (built, grown and hashed into per workload, most of this
+        // step's cost) only past `Self.scannedGroups` of them.
         var position: [PortSet: Int] = [:]
         for (peer, ports) in peers {
-            if let index = position[ports] {
+            if let index = position.isEmpty ? groups.firstIndex(where: { $0.ports == ports }) : position[ports] {
                 groups[index].peers.append(peer)
-            } else {
-                position[ports] = groups.count
-                groups.append((ports, [peer]))
+                continue
+            }
+            groups.append((ports, [peer]))
+            if groups.count > Self.scannedGroups {
+                if position.isEmpty {
+                    for (index, group) in groups.enumerated() { position[group.ports] = index }
+                } else {
+                    position[ports] = groups.count - 1
+                }
             }
         }
         return groups.compactMap { group in
@@ -445,6 +465,9 @@ struct OpenShiftPlan {
             return PolicyRule(peers: group.peers.sorted().map { table.peer($0, from: namespace) }, ports: entries)
         }
     }
+
+    /// How many port groups `workloadRules` finds by comparing before it indexes them.
+    static let scannedGroups = 8
 
     struct BlocksKey: Hashable {
         var addresses: AddressSet
