@@ -434,16 +434,17 @@ struct LowerPass {
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
         for file in files {
-            for syntax in file.flows {
+            // Each flow's fields are read in place: a copy of the whole syntax retains all of them.
+            for index in file.flows.indices {
                 guard
                     let (sources, destinations, ports) = connection(
-                        from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
-                        at: syntax.range, what: "flow")
+                        from: file.flows[index].from, to: file.flows[index].to, ports: file.flows[index].ports,
+                        allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
                 else { continue }
                 flows.append(
                     Flow(
-                        index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
-                        sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+                        index: flows.count, name: file.flows[index].name, description: file.flows[index].description,
+                        action: file.flows[index].action, sources: sources, destinations: destinations, ports: ports, origin: file.flows[index].range))
             }
         }
         return flows

@@ -142,7 +142,7 @@ extension Decoder {
         if items.isEmpty, !allowEmpty {
             report(.error(.emptyList, "\(context) has no ports", at: node.range))
         }
-        return items.compactMap { portEntry($0) }
+        return decodedItems(items) { $0.portEntry($1) }
     }
 
     mutating func portEntry(_ node: YAMLNode) -> Located<PortEntry>? {
@@ -218,14 +218,26 @@ extension Decoder {
         if case .scalar = node.content, !node.isNull { return reference(node, in: context).map { [$0] } ?? [] }
         guard let items = list(node, in: context, allowScalar: true) else { return [] }
         if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
-        return items.compactMap { reference($0, in: context) }
+        return decodedItems(items) { $0.reference($1, in: context) }
+    }
+
+    /// The items of a list that decode, in order, into an array allocated once at the list's
+    /// length: `compactMap` grows its result from empty, and flows and workloads decode one
+    /// short list of ports or names after another.
+    mutating func decodedItems<Item>(_ items: [YAMLNode], _ decode: (inout Decoder, YAMLNode) -> Item?) -> [Item] {
+        var result: [Item] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            if let decoded = decode(&self, item) { result.append(decoded) }
+        }
+        return result
     }
 
     mutating func reference(_ node: YAMLNode, in context: String) -> Located<ReferenceSyntax>? {
         guard let text = string(node, in: context) else { return nil }
         let value = text.value
         if value == "any" { return Located(.any, at: node.range) }
-        guard let colon = value.utf8.firstIndex(of: UInt8(ascii: ":")) else { return Located(.bare(value), at: node.range) }
+        guard let colon = firstColon(in: value) else { return Located(.bare(value), at: node.range) }
         let prefix = String(value[..<colon])
         let name = String(value[value.utf8.index(after: colon)...])
         switch prefix {
@@ -530,6 +542,17 @@ extension Decoder {
 }
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+/// Where the first ':' of `text` is, found in its contiguous UTF-8 bytes: the generic
+/// `utf8.firstIndex(of:)` steps through the view an index at a time, costlier than the
+/// short name it searches (each side of every flow asks).
+func firstColon(in text: String) -> String.Index? {
+    let utf8 = text.utf8
+    guard let found = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: ":")) }) else {
+        return utf8.firstIndex(of: UInt8(ascii: ":"))
+    }
+    return found.map { utf8.index(utf8.startIndex, offsetBy: $0) }
+}
 
 /// Why a registry pattern (`host[:port][/path-prefix]`) is malformed, or nil.
 func registryPatternProblem(_ pattern: String) -> String? {
