@@ -248,18 +248,25 @@ final class Fields {
     }
 
     subscript(_ key: String) -> YAMLNode? {
+        guard let position = position(of: key) else { return nil }
+        return pairs[position].value
+    }
+
+    /// Where the pair with this key (one the shape declares) is in `pairs`; the key is marked
+    /// as asked for, as the subscript marks it.
+    func position(of key: String) -> Int? {
         guard let index = shape.fields.firstIndex(where: { $0.key == key }) else {
             assertionFailure("key '\(key)' is not declared in shape '\(shape.name)'")
             return nil
         }
         readMask |= 1 << UInt64(index)
-        guard present & (1 << UInt64(index)) != 0, let position = position(of: key) else { return nil }
-        return pairs[position].value
+        guard present & (1 << UInt64(index)) != 0 else { return nil }
+        return pairPosition(of: key)
     }
 
     /// Where the pair with this key is in `pairs`: found by index, so that no pair is copied
     /// to look at its key.
-    private func position(of key: String) -> Int? {
+    private func pairPosition(of key: String) -> Int? {
         for position in pairs.indices where pairs[position].key.hasScalar(key) { return position }
         return nil
     }
@@ -270,7 +277,7 @@ final class Fields {
     }
 
     func keyRange(_ key: String) -> SourceRange? {
-        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0, let position = position(of: key)
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0, let position = pairPosition(of: key)
         else { return nil }
         return pairs[position].key.range
     }
