@@ -401,11 +401,14 @@ struct LowerPass {
                     help: "traffic between two external networks is outside what Palisade secures"))
             return nil
         }
+        // Most flows name one port entry: its ports are the union as they are, with no array
+        // allocated to gather them (`union` of one set is that set, of none the empty set).
         var portSets: [PortSet] = []
-        portSets.reserveCapacity(entries.count)
+        var onlyPorts = PortSet()
+        if entries.count > 1 { portSets.reserveCapacity(entries.count) }
         for entry in entries {
             guard let resolved = ports(of: entry) else { continue }
-            portSets.append(resolved.whole)
+            if entries.count == 1 { onlyPorts = resolved.whole } else { portSets.append(resolved.whole) }
             guard allow else { continue }
             for workload in direct where !incompleteListens.contains(workload) {
                 let missing = resolved.explicit.subtracting(listens[workload.index])
@@ -420,7 +423,7 @@ struct LowerPass {
                 }
             }
         }
-        return (sources, destinations, union(portSets, of: entries))
+        return (sources, destinations, entries.count == 1 ? onlyPorts : union(portSets, of: entries))
     }
 
     private func workloadName(_ id: WorkloadID) -> String {
