@@ -300,6 +300,18 @@ struct LowerPass {
     /// One side of a flow or expectation, and whether it names external peers (`any`, a
     /// network).
     private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
+        // Most sides name one workload: that workload alone, named directly, with no external
+        // peers (what the loop below gives it, without growing arrays or a union of none).
+        if references.count == 1 {
+            switch references[0].value {
+            case .workload(let name), .bare(let name):
+                if let id = referent(name).workload {
+                    let workloads = [id]
+                    return (Endpoints(workloads: workloads, external: .empty), workloads, false)
+                }
+            default: break
+            }
+        }
         var workloads: [WorkloadID] = []
         // The workloads named directly: nil while no segment added workloads, when they are
         // `workloads` itself (most sides name one workload: one array, not two).

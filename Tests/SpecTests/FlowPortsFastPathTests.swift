@@ -51,3 +51,47 @@ import Testing
         }
     }
 }
+
+/// A flow side naming one workload takes that workload alone, without the general loop over
+/// references; it must give what the loop gives for the same workload named twice.
+@Suite struct FlowSideFastPathTests {
+    @Test func oneWorkloadGivesWhatTheGeneralLoopGives() throws {
+        let text = """
+            version: 1
+            name: t
+            networks:
+              office: [10.0.0.0/8]
+            segments:
+              front: {}
+            workloads:
+              web: {image: nginx:1.25, segment: front, ports: [tcp/80]}
+              db: {image: postgres:16, segment: front, ports: [tcp/5432]}
+            flows:
+              - {from: web, to: db, ports: [tcp/5432]}
+              - {from: [web, web], to: [db, db], ports: [tcp/5432]}
+              - {from: workload:web, to: workload:db, ports: [tcp/5432]}
+              - {from: [workload:web, workload:web], to: [workload:db, db], ports: [tcp/5432]}
+              - {from: office, to: web, ports: [tcp/80]}
+              - {from: [office], to: [web, web], ports: [tcp/80]}
+
+            """
+        let output = compileSpec(text)
+        #expect(!output.hasErrors, "\(output.diagnostics.map(\.message))")
+        let flows = try #require(output.policy?.flows)
+        try #require(flows.count == 6)
+        for index in stride(from: 0, to: 6, by: 2) {
+            #expect(flows[index].sources == flows[index + 1].sources)
+            #expect(flows[index].destinations == flows[index + 1].destinations)
+            #expect(flows[index].sources.workloads.count + flows[index].destinations.workloads.count >= 1)
+        }
+        #expect(flows[0].sources == flows[2].sources)
+        #expect(flows[0].destinations == flows[2].destinations)
+    }
+
+    @Test func aWrongKindOrUnknownNameIsStillReported() {
+        let output = compileSpec(
+            "version: 1\nname: t\nsegments:\n  front: {}\nworkloads:\n  web: {image: nginx:1.25, segment: front, ports: [tcp/80]}\n"
+                + "flows:\n  - {from: workload:front, to: web, ports: [tcp/80]}\n  - {from: wbe, to: web, ports: [tcp/80]}\n")
+        #expect(output.diagnostics.map(\.code) == [.wrongReferenceKind, .unknownReference])
+    }
+}
