@@ -248,18 +248,25 @@ final class Fields {
     }
 
     subscript(_ key: String) -> YAMLNode? {
+        guard let position = position(of: key) else { return nil }
+        return pairs[position].value
+    }
+
+    /// Where the pair with this key (one the shape declares) is in `pairs`; the key is marked
+    /// as asked for, as the subscript marks it.
+    func position(of key: String) -> Int? {
         guard let index = shape.fields.firstIndex(where: { $0.key == key }) else {
             assertionFailure("key '\(key)' is not declared in shape '\(shape.name)'")
             return nil
         }
         readMask |= 1 << UInt64(index)
-        guard present & (1 << UInt64(index)) != 0, let position = position(of: key) else { return nil }
-        return pairs[position].value
+        guard present & (1 << UInt64(index)) != 0 else { return nil }
+        return pairPosition(of: key)
     }
 
     /// Where the pair with this key is in `pairs`: found by index, so that no pair is copied
     /// to look at its key.
-    private func position(of key: String) -> Int? {
+    private func pairPosition(of key: String) -> Int? {
         for position in pairs.indices where pairs[position].key.hasScalar(key) { return position }
         return nil
     }
@@ -270,7 +277,7 @@ final class Fields {
     }
 
     func keyRange(_ key: String) -> SourceRange? {
-        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0, let position = position(of: key)
+        guard let index = shape.fields.firstIndex(where: { $0.key == key }), present & (1 << UInt64(index)) != 0, let position = pairPosition(of: key)
         else { return nil }
         return pairs[position].key.range
     }
@@ -314,18 +321,30 @@ func labelValueProblem(_ value: String) -> String? {
     return nil
 }
 
-private func isLabelText(_ text: String) -> Bool {
-    let scalars = Array(text.unicodeScalars)
-    func alnum(_ s: Unicode.Scalar) -> Bool { s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s)) }
-    guard let first = scalars.first, let last = scalars.last, alnum(first), alnum(last) else { return false }
-    return scalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" || $0 == "." }
+/// Whether `text` is ASCII letters and digits with '-', '_' or '.' inside. Only ASCII can
+/// pass, so it checks bytes (the ASCII scalars that are alphabetic are the letters A-Z and
+/// a-z): no scalar is taken apart or looked up in Unicode's tables.
+func isLabelText(_ text: String) -> Bool {
+    func alnum(_ byte: UInt8) -> Bool {
+        ((byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+    let bytes = text.utf8
+    guard let first = bytes.first, let last = bytes.last, alnum(first), alnum(last) else { return false }
+    return bytes.allSatisfy { alnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
 }
 
 /// A DNS name: dot-separated labels of 1-63 letters, digits and '-', not starting or
 /// ending with '-', at most 253 characters; with `requireDot`, at least two labels.
-/// Only ASCII can pass, so it checks bytes: a character is a byte there.
+/// Only ASCII can pass, so it checks bytes: a character is a byte there. The bytes are read
+/// from the string's contiguous storage, not through its UTF-8 view's indices (every image's
+/// registry and every `dns:` entry is checked).
 func isDNSName(_ text: String, requireDot: Bool) -> Bool {
-    var bytes = Substring(text).utf8[...]
+    var text = text
+    return text.withUTF8 { isDNSName(bytes: $0, requireDot: requireDot) }
+}
+
+private func isDNSName(bytes whole: UnsafeBufferPointer<UInt8>, requireDot: Bool) -> Bool {
+    var bytes = whole[...]
     if bytes.last == UInt8(ascii: ".") { bytes = bytes.dropLast() }
     guard !bytes.isEmpty, bytes.count <= 253 else { return false }
     var labels = 1

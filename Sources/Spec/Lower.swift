@@ -300,6 +300,18 @@ struct LowerPass {
     /// One side of a flow or expectation, and whether it names external peers (`any`, a
     /// network).
     private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
+        // Most sides name one workload: that workload alone, named directly, with no external
+        // peers (what the loop below gives it, without growing arrays or a union of none).
+        if references.count == 1 {
+            switch references[0].value {
+            case .workload(let name), .bare(let name):
+                if let id = referent(name).workload {
+                    let workloads = [id]
+                    return (Endpoints(workloads: workloads, external: .empty), workloads, false)
+                }
+            default: break
+            }
+        }
         var workloads: [WorkloadID] = []
         // The workloads named directly: nil while no segment added workloads, when they are
         // `workloads` itself (most sides name one workload: one array, not two).
@@ -401,11 +413,14 @@ struct LowerPass {
                     help: "traffic between two external networks is outside what Palisade secures"))
             return nil
         }
+        // Most flows name one port entry: its ports are the union as they are, with no array
+        // allocated to gather them (`union` of one set is that set, of none the empty set).
         var portSets: [PortSet] = []
-        portSets.reserveCapacity(entries.count)
+        var onlyPorts = PortSet()
+        if entries.count > 1 { portSets.reserveCapacity(entries.count) }
         for entry in entries {
             guard let resolved = ports(of: entry) else { continue }
-            portSets.append(resolved.whole)
+            if entries.count == 1 { onlyPorts = resolved.whole } else { portSets.append(resolved.whole) }
             guard allow else { continue }
             for workload in direct where !incompleteListens.contains(workload) {
                 let missing = resolved.explicit.subtracting(listens[workload.index])
@@ -420,7 +435,7 @@ struct LowerPass {
                 }
             }
         }
-        return (sources, destinations, union(portSets, of: entries))
+        return (sources, destinations, entries.count == 1 ? onlyPorts : union(portSets, of: entries))
     }
 
     private func workloadName(_ id: WorkloadID) -> String {
@@ -434,16 +449,17 @@ struct LowerPass {
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
         for file in files {
-            for syntax in file.flows {
+            // Each flow's fields are read in place: a copy of the whole syntax retains all of them.
+            for index in file.flows.indices {
                 guard
                     let (sources, destinations, ports) = connection(
-                        from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.action == .allow,
-                        at: syntax.range, what: "flow")
+                        from: file.flows[index].from, to: file.flows[index].to, ports: file.flows[index].ports,
+                        allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
                 else { continue }
                 flows.append(
                     Flow(
-                        index: flows.count, name: syntax.name, description: syntax.description, action: syntax.action,
-                        sources: sources, destinations: destinations, ports: ports, origin: syntax.range))
+                        index: flows.count, name: file.flows[index].name, description: file.flows[index].description,
+                        action: file.flows[index].action, sources: sources, destinations: destinations, ports: ports, origin: file.flows[index].range))
             }
         }
         return flows

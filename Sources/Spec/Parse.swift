@@ -142,7 +142,7 @@ extension Decoder {
         if items.isEmpty, !allowEmpty {
             report(.error(.emptyList, "\(context) has no ports", at: node.range))
         }
-        return items.compactMap { portEntry($0) }
+        return decodedItems(items) { $0.portEntry($1) }
     }
 
     mutating func portEntry(_ node: YAMLNode) -> Located<PortEntry>? {
@@ -218,14 +218,26 @@ extension Decoder {
         if case .scalar = node.content, !node.isNull { return reference(node, in: context).map { [$0] } ?? [] }
         guard let items = list(node, in: context, allowScalar: true) else { return [] }
         if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
-        return items.compactMap { reference($0, in: context) }
+        return decodedItems(items) { $0.reference($1, in: context) }
+    }
+
+    /// The items of a list that decode, in order, into an array allocated once at the list's
+    /// length: `compactMap` grows its result from empty, and flows and workloads decode one
+    /// short list of ports or names after another.
+    mutating func decodedItems<Item>(_ items: [YAMLNode], _ decode: (inout Decoder, YAMLNode) -> Item?) -> [Item] {
+        var result: [Item] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            if let decoded = decode(&self, item) { result.append(decoded) }
+        }
+        return result
     }
 
     mutating func reference(_ node: YAMLNode, in context: String) -> Located<ReferenceSyntax>? {
         guard let text = string(node, in: context) else { return nil }
         let value = text.value
         if value == "any" { return Located(.any, at: node.range) }
-        guard let colon = value.utf8.firstIndex(of: UInt8(ascii: ":")) else { return Located(.bare(value), at: node.range) }
+        guard let colon = firstColon(in: value) else { return Located(.bare(value), at: node.range) }
         let prefix = String(value[..<colon])
         let name = String(value[value.utf8.index(after: colon)...])
         switch prefix {
@@ -531,6 +543,17 @@ extension Decoder {
 
 private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+/// Where the first ':' of `text` is, found in its contiguous UTF-8 bytes: the generic
+/// `utf8.firstIndex(of:)` steps through the view an index at a time, costlier than the
+/// short name it searches (each side of every flow asks).
+func firstColon(in text: String) -> String.Index? {
+    let utf8 = text.utf8
+    guard let found = utf8.withContiguousStorageIfAvailable({ $0.firstIndex(of: UInt8(ascii: ":")) }) else {
+        return utf8.firstIndex(of: UInt8(ascii: ":"))
+    }
+    return found.map { utf8.index(utf8.startIndex, offsetBy: $0) }
+}
+
 /// Why a registry pattern (`host[:port][/path-prefix]`) is malformed, or nil.
 func registryPatternProblem(_ pattern: String) -> String? {
     let parts = pattern.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
@@ -557,89 +580,108 @@ func registryPatternProblem(_ pattern: String) -> String? {
 /// `Decoder.fields`, which reports what is wrong with it; the direct reading reports nothing,
 /// as `fields` reports nothing for such a mapping.
 struct FlowKeys {
-    var name: YAMLNode?
-    var description: YAMLNode?
-    var action: YAMLNode?
-    var from: YAMLNode?
-    var to: YAMLNode?
-    var ports: YAMLNode?
+    /// The pairs the keys were found among, and where each key is there (-1: absent): a value
+    /// is read in place when asked for, not copied out with every other one into the keys.
+    private let pairs: [YAMLPair]
+    private var at = (name: -1, description: -1, action: -1, from: -1, to: -1, ports: -1)
+
+    var name: YAMLNode? { pairs.value(at: at.name) }
+    var description: YAMLNode? { pairs.value(at: at.description) }
+    var action: YAMLNode? { pairs.value(at: at.action) }
+    var from: YAMLNode? { pairs.value(at: at.from) }
+    var to: YAMLNode? { pairs.value(at: at.to) }
+    var ports: YAMLNode? { pairs.value(at: at.ports) }
 
     /// The keys of a mapping of flow keys only, with `from`, `to` and `ports`; nil for any other node.
     init?(direct node: YAMLNode) {
         guard case .mapping(let pairs) = node.content else { return nil }
-        for pair in pairs {
-            guard case .scalar(let key, _) = pair.key.content else { return nil }
+        self.pairs = pairs
+        for position in pairs.indices {
+            guard case .scalar(let key, _) = pairs[position].key.content else { return nil }
             switch key {
-            case "from": from = pair.value
-            case "to": to = pair.value
-            case "ports": ports = pair.value
-            case "action": action = pair.value
-            case "name": name = pair.value
-            case "description": description = pair.value
+            case "from": at.from = position
+            case "to": at.to = position
+            case "ports": at.ports = position
+            case "action": at.action = position
+            case "name": at.name = position
+            case "description": at.description = position
             default: return nil
             }
         }
-        guard from != nil, to != nil, ports != nil else { return nil }
+        guard at.from >= 0, at.to >= 0, at.ports >= 0 else { return nil }
     }
 
-    /// The keys as `Decoder.fields` found them.
+    /// The keys as `Decoder.fields` found them (each marked as asked for).
     init(_ fields: Fields) {
-        name = fields["name"]
-        description = fields["description"]
-        action = fields["action"]
-        from = fields["from"]
-        to = fields["to"]
-        ports = fields["ports"]
+        pairs = fields.pairs
+        at.name = fields.position(of: "name") ?? -1
+        at.description = fields.position(of: "description") ?? -1
+        at.action = fields.position(of: "action") ?? -1
+        at.from = fields.position(of: "from") ?? -1
+        at.to = fields.position(of: "to") ?? -1
+        at.ports = fields.position(of: "ports") ?? -1
     }
 }
 
 /// The values of a workload's keys, read as `FlowKeys` reads a flow's: directly when the
 /// workload has known keys only and its `image`.
 struct WorkloadKeys {
-    var segment: YAMLNode?
-    var image: YAMLNode?
-    var identity: YAMLNode?
-    var replicas: YAMLNode?
-    var ports: YAMLNode?
-    var secrets: YAMLNode?
-    var runtime: YAMLNode?
-    var labels: YAMLNode?
-    var description: YAMLNode?
+    /// The pairs the keys were found among, and where each key is there (-1: absent), as in
+    /// `FlowKeys`.
+    private let pairs: [YAMLPair]
+    private var at = (segment: -1, image: -1, identity: -1, replicas: -1, ports: -1, secrets: -1, runtime: -1, labels: -1, description: -1)
     /// Whether the mapping has keys the shape lacks (only through `Decoder.fields`).
     var hasUnknownKeys = false
+
+    var segment: YAMLNode? { pairs.value(at: at.segment) }
+    var image: YAMLNode? { pairs.value(at: at.image) }
+    var identity: YAMLNode? { pairs.value(at: at.identity) }
+    var replicas: YAMLNode? { pairs.value(at: at.replicas) }
+    var ports: YAMLNode? { pairs.value(at: at.ports) }
+    var secrets: YAMLNode? { pairs.value(at: at.secrets) }
+    var runtime: YAMLNode? { pairs.value(at: at.runtime) }
+    var labels: YAMLNode? { pairs.value(at: at.labels) }
+    var description: YAMLNode? { pairs.value(at: at.description) }
 
     /// The keys of a mapping of workload keys only, with `image`; nil for any other node.
     init?(direct node: YAMLNode) {
         guard case .mapping(let pairs) = node.content else { return nil }
-        for pair in pairs {
-            guard case .scalar(let key, _) = pair.key.content else { return nil }
+        self.pairs = pairs
+        for position in pairs.indices {
+            guard case .scalar(let key, _) = pairs[position].key.content else { return nil }
             switch key {
-            case "segment": segment = pair.value
-            case "image": image = pair.value
-            case "identity": identity = pair.value
-            case "replicas": replicas = pair.value
-            case "ports": ports = pair.value
-            case "secrets": secrets = pair.value
-            case "runtime": runtime = pair.value
-            case "labels": labels = pair.value
-            case "description": description = pair.value
+            case "segment": at.segment = position
+            case "image": at.image = position
+            case "identity": at.identity = position
+            case "replicas": at.replicas = position
+            case "ports": at.ports = position
+            case "secrets": at.secrets = position
+            case "runtime": at.runtime = position
+            case "labels": at.labels = position
+            case "description": at.description = position
             default: return nil
             }
         }
-        guard image != nil else { return nil }
+        guard at.image >= 0 else { return nil }
     }
 
-    /// The keys as `Decoder.fields` found them.
+    /// The keys as `Decoder.fields` found them (each marked as asked for).
     init(_ fields: Fields) {
-        segment = fields["segment"]
-        image = fields["image"]
-        identity = fields["identity"]
-        replicas = fields["replicas"]
-        ports = fields["ports"]
-        secrets = fields["secrets"]
-        runtime = fields["runtime"]
-        labels = fields["labels"]
-        description = fields["description"]
+        pairs = fields.pairs
+        at.segment = fields.position(of: "segment") ?? -1
+        at.image = fields.position(of: "image") ?? -1
+        at.identity = fields.position(of: "identity") ?? -1
+        at.replicas = fields.position(of: "replicas") ?? -1
+        at.ports = fields.position(of: "ports") ?? -1
+        at.secrets = fields.position(of: "secrets") ?? -1
+        at.runtime = fields.position(of: "runtime") ?? -1
+        at.labels = fields.position(of: "labels") ?? -1
+        at.description = fields.position(of: "description") ?? -1
         if case .mapping(let pairs) = fields.node.content { hasUnknownKeys = fields.pairs.count < pairs.count }
     }
+}
+
+extension [YAMLPair] {
+    /// The value of the pair at `position`, or nil for -1 (a key not there).
+    fileprivate func value(at position: Int) -> YAMLNode? { position < 0 ? nil : self[position].value }
 }

@@ -107,9 +107,9 @@ func describeSize(_ bytes: Int) -> String {
     return "\(SafeText.grouped(bytes)) bytes"
 }
 
-/// A collection being composed. The composer's stack holds frames as values and appends
-/// to the top one in place (`stack[top].items.append`): no frame is copied, and no
-/// exclusivity check runs per append as it would on a class's properties.
+/// A collection being composed. Its children wait in the composer's `PendingNodes`, above
+/// `base` (a mapping's as key, value, key, value, …), until it ends; the frame itself holds
+/// only what the collection needs besides them.
 private struct Frame {
     enum Kind { case sequence, mapping }
 
@@ -117,32 +117,91 @@ private struct Frame {
     /// Where the collection starts: line and column 1-based, offset 0-based, as a node keeps them.
     let start: Mark
     let anchor: String?
-    var items: [YAMLNode] = []
-    var pairs: [YAMLPair] = []
+    /// Where the collection's first child is (or will be) among the pending nodes.
+    var base = 0
     /// Whether a merge key (`<<`) is among the pairs.
     var hasMergeKey = false
-    /// Index in `pairs` of every key once the mapping is large, to find duplicates in
+    /// Index among the pairs of every key once the mapping is large, to find duplicates in
     /// constant time; small mappings (most of them) are searched linearly.
     var keys: [String: Int]?
-    var pendingKey: YAMLNode?
 
     init(_ kind: Kind, start: Mark, anchor: String?) {
         self.kind = kind
         self.start = start
         self.anchor = anchor
     }
+}
 
-    /// The index of the pair with this key, if there is one.
-    mutating func index(of name: String) -> Int? {
-        if let keys { return keys[name] }
-        if pairs.count < 16 { return pairs.firstIndex { $0.key.hasScalar(name) } }
-        var index: [String: Int] = [:]
-        index.reserveCapacity(pairs.count * 2)
-        for (position, pair) in pairs.enumerated() where index[pair.name] == nil {
-            index[pair.name] = position
+/// The composed nodes not yet in a finished collection, in document order, in one buffer
+/// that grows a few times for a whole document. A collection that ends moves its children out
+/// into one array of their exact count: no array per collection grown an item at a time, and
+/// no node retained or released on its way into its parent. The composer that owns it calls
+/// `release` once done (the buffer is not reference counted: copies of it share it).
+private struct PendingNodes {
+    private var storage: UnsafeMutablePointer<YAMLNode>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init() {
+        capacity = 64
+        storage = .allocate(capacity: capacity)
+    }
+
+    /// Destroys the nodes left (a document that failed) and frees the buffer.
+    mutating func release() {
+        storage.deinitialize(count: count)
+        storage.deallocate()
+        count = 0
+        capacity = 0
+    }
+
+    mutating func append(_ node: consuming YAMLNode) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<YAMLNode>.allocate(capacity: capacity * 2)
+            larger.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+            storage = larger
+            capacity *= 2
         }
-        keys = index
-        return index[name]
+        (storage + count).initialize(to: node)
+        count += 1
+    }
+
+    subscript(index: Int) -> YAMLNode {
+        _read { yield storage[index] }
+    }
+
+    /// Destroys the last node.
+    mutating func removeLast() {
+        count -= 1
+        (storage + count).deinitialize(count: 1)
+    }
+
+    // The arrays below are reserved, then appended to: `Array(unsafeUninitializedCapacity:)`
+    // allocated through the unspecialized generic path here (about 830 instructions an array).
+
+    /// The nodes from `base` on, moved out in order.
+    mutating func moveItems(from base: Int) -> [YAMLNode] {
+        var items: [YAMLNode] = []
+        items.reserveCapacity(count - base)
+        for index in base..<count { items.append((storage + index).move()) }
+        count = base
+        return items
+    }
+
+    /// The nodes from `base` on, moved out two by two as keys and values.
+    mutating func movePairs(from base: Int) -> [YAMLPair] {
+        let pairCount = (count - base) / 2
+        var pairs: [YAMLPair] = []
+        pairs.reserveCapacity(pairCount)
+        for index in 0..<pairCount {
+            let key = storage + base + 2 * index
+            pairs.append(YAMLPair(key: key.move(), value: (key + 1).move()))
+        }
+        // A key without a value cannot come from libyaml; were there one, it is dropped.
+        if base + 2 * pairCount < count { (storage + base + 2 * pairCount).deinitialize(count: 1) }
+        count = base
+        return pairs
     }
 }
 
@@ -174,6 +233,7 @@ private struct Composer {
     let file: String
     let limits: YAMLLimits
     var stack: [Frame] = []
+    var pending = PendingNodes()
     var anchors: [String: YAMLNode] = [:]
     var diagnostics: [Diagnostic] = []
     var root: YAMLNode?
@@ -212,6 +272,7 @@ private struct Composer {
                 ])
         }
         defer { yaml_parser_delete(parser) }
+        defer { pending.release() }
         let emptyInput = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
         defer { emptyInput.deallocate() }
         yaml_parser_set_input_string(parser, buffer.count > 0 ? buffer.baseAddress : UnsafePointer(emptyInput), buffer.count)
@@ -306,6 +367,7 @@ private struct Composer {
                     .nestingTooDeep, "collections nest deeper than \(limits.maxDepth) levels, the nesting limit",
                     at: range(event.start_mark, event.end_mark)))
         }
+        frame.base = pending.count
         stack.append(frame)
     }
 
@@ -313,8 +375,10 @@ private struct Composer {
         guard let frame = stack.popLast() else { return }
         let content: YAMLNode.Content
         switch frame.kind {
-        case .sequence: content = .sequence(frame.items)
-        case .mapping: content = .mapping(frame.hasMergeKey ? applyMergeKeys(frame.pairs) : frame.pairs)
+        case .sequence: content = .sequence(pending.moveItems(from: frame.base))
+        case .mapping:
+            let pairs = pending.movePairs(from: frame.base)
+            content = .mapping(frame.hasMergeKey ? applyMergeKeys(pairs) : pairs)
         }
         try complete(node(content, weight: YAMLNode.weight(of: content), start: frame.start, end: end), anchor: frame.anchor)
     }
@@ -334,38 +398,57 @@ private struct Composer {
             root = node
             return
         }
-        switch stack[top].kind {
-        case .sequence:
-            stack[top].items.append(node)
-        case .mapping:
-            guard let key = stack[top].pendingKey.take() else {
-                guard case .scalar = node.content else {
-                    throw LoadFailure(
-                        diagnostic: .error(
-                            .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
-                }
-                stack[top].pendingKey = node
-                return
-            }
-            guard case .scalar(let name, let style) = key.content else { return }
-            if style == .plain, name == "<<" {
-                stack[top].hasMergeKey = true
-                stack[top].pairs.append(YAMLPair(key: key, value: node))
-            } else if let existing = stack[top].index(of: name) {
-                diagnostics.append(
-                    .error(
-                        .duplicateKey, "duplicate key '\(name)'", at: key.range,
-                        notes: [.init("first defined here", at: stack[top].pairs[existing].key.range)]))
-            } else {
-                let position = stack[top].pairs.count
-                if position == 0 {
-                    // Most mappings have a few keys: room for four at once, not one, two, then four.
-                    stack[top].pairs.reserveCapacity(4)
-                }
-                stack[top].keys?[name] = position
-                stack[top].pairs.append(YAMLPair(key: key, value: node))
-            }
+        let base = stack[top].base
+        guard stack[top].kind == .mapping else {
+            pending.append(node)
+            return
         }
+        // Keys and values alternate above the mapping's base: an even count waits for a key.
+        guard (pending.count - base) % 2 == 1 else {
+            guard case .scalar = node.content else {
+                throw LoadFailure(
+                    diagnostic: .error(
+                        .unsupportedYAML, "mapping keys must be scalars, not \(node.kindDescription)", at: node.range))
+            }
+            pending.append(node)
+            return
+        }
+        let keyIndex = pending.count - 1
+        guard case .scalar(let name, let style) = pending[keyIndex].content else { return }
+        if style == .plain, name == "<<" {
+            stack[top].hasMergeKey = true
+            pending.append(node)
+        } else if let existing = index(of: name, in: top) {
+            diagnostics.append(
+                .error(
+                    .duplicateKey, "duplicate key '\(name)'", at: pending[keyIndex].range,
+                    notes: [.init("first defined here", at: pending[base + 2 * existing].range)]))
+            // The first definition stands: the key goes, and the value with it.
+            pending.removeLast()
+        } else {
+            stack[top].keys?[name] = (keyIndex - base) / 2
+            pending.append(node)
+        }
+    }
+
+    /// The index among the finished pairs of the mapping at `top` of the pair with this key,
+    /// if there is one (the key waiting for its value is not among them).
+    mutating func index(of name: String, in top: Int) -> Int? {
+        if let keys = stack[top].keys { return keys[name] }
+        let base = stack[top].base
+        let pairCount = (pending.count - base) / 2
+        if pairCount < 16 {
+            for position in 0..<pairCount where pending[base + 2 * position].hasScalar(name) { return position }
+            return nil
+        }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(pairCount * 2)
+        for position in 0..<pairCount {
+            let key = pending[base + 2 * position].scalar ?? ""
+            if index[key] == nil { index[key] = position }
+        }
+        stack[top].keys = index
+        return index[name]
     }
 
     func isMergeKey(_ key: YAMLNode) -> Bool {
