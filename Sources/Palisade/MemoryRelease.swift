@@ -21,7 +21,7 @@ public enum MemoryRelease {
 
     /// `body`'s result, the heap trimmed (`trim`) before it and, while it runs, every
     /// `interval` at which the process's resident size (`resident`) is at least `above` bytes,
-    /// from a timer on another thread: `body` is the targets' concurrent emission, whose frees
+    /// from a timer on another thread, none after `body` returns: `body` is the targets' concurrent emission, whose frees
     /// no single point in the pipeline follows. Without glibc (`trim` false), `body` alone.
     /// `trim` and `resident` are the system's unless a test counts the calls. The cost is the
     /// pages given back and faulted in again, so a compile that stays small never pays it: on
@@ -38,8 +38,15 @@ public enum MemoryRelease {
             if let size = resident(), size < above { return }
             _ = trim()
         }
+        // Dispatch runs the cancel handler once no event handler runs or will: waiting for it,
+        // no trim starts or goes on after the body.
+        let stopped = DispatchSemaphore(value: 0)
+        timer.setCancelHandler { stopped.signal() }
         timer.resume()
-        defer { timer.cancel() }
+        defer {
+            timer.cancel()
+            stopped.wait()
+        }
         return try body()
     }
 

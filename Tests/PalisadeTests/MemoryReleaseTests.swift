@@ -18,7 +18,9 @@ import Testing
             return true
         }
         let result = MemoryRelease.trimming(every: .milliseconds(20), trim: count) { () -> Int in
-            #expect(trims.value == 1)
+            // The first trim is made before the body starts; on a loaded machine the timer's
+            // first may come before this line runs.
+            #expect(trims.value >= 1)
             Thread.sleep(forTimeInterval: 0.3)
             return 42
         }
@@ -26,7 +28,7 @@ import Testing
         let afterBody = trims.value
         #expect(afterBody >= 4, "the timer trimmed \(afterBody - 1) times in 300 ms every 20 ms")
         try await Task.sleep(for: .milliseconds(150))
-        #expect(trims.value <= afterBody + 1, "the timer went on after the body")
+        #expect(trims.value == afterBody, "the timer went on after the body")
     }
 
     @Test func theTimerTrimsOnlyWhileTheResidentSizeIsAboveTheBudget() {
