@@ -170,8 +170,15 @@ public enum Pipeline {
             // target has over 130,000 gaps.
             emission.gaps = Array(emission.gaps[...])
         case .tripping(let gates):
-            let tripping = Gap.Kind.allCases.filter { gates(policy.strictFidelity).contains(GapGate($0)) }
-            emission.gaps = emission.gaps.filter { tripping.contains($0.kind) }
+            // Each gap's kind read in place and only the kept gaps copied: most gaps trip no
+            // gate, and a filter's closure was handed a copy of every one.
+            let kinds = Gap.Kind.allCases
+            let trips = kinds.map { gates(policy.strictFidelity).contains(GapGate($0)) }
+            var kept: [Gap] = []
+            for index in emission.gaps.indices where trips[kinds.firstIndex(of: emission.gaps[index].kind)!] {
+                kept.append(emission.gaps[index])
+            }
+            emission.gaps = kept
         }
         outcome.emission = emission
     }
