@@ -17,8 +17,12 @@ public struct OutputTree: Sendable {
     /// Adds a file; a path `TARGET/POLICY/FILE` also claims `TARGET/POLICY`.
     public mutating func add(_ path: String, _ contents: String) {
         files[path] = contents
-        let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        if components.count >= 3 { claim(target: String(components[0]), policy: String(components[1])) }
+        // The first two components, found without splitting the whole path.
+        let bytes = path.utf8
+        guard let first = bytes.firstIndex(of: UInt8(ascii: "/")) else { return }
+        let start = bytes.index(after: first)
+        guard let second = bytes[start...].firstIndex(of: UInt8(ascii: "/")) else { return }
+        claim(target: String(path[..<first]), policy: String(path[start..<second]))
     }
 
     /// Makes this tree the owner of `TARGET/POLICY`, files or not: writing it removes the files
