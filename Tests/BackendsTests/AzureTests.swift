@@ -174,6 +174,40 @@ extension AzureTests {
         let reader = AzureReader(policy: policy, files: try AzureEmitter(plan: plan).files())
         #expect(AzureReader.templates(of: plan) != nil, sourceLocation: sourceLocation)
         #expect(try reader.groupedRelation(of: plan) == reader.groupedRelation(), sourceLocation: sourceLocation)
+        try expectIndexedRulesAreTheMatchingRules(NSGSemantics(templates: #require(AzureReader.templates(of: plan)), plan: plan.firewall, policy: policy))
+    }
+
+    /// The ports the rule index finds for each NSG, direction and identity pair (and those
+    /// `allowedPorts` finds from the matching rules, with its shortcuts) are those of every
+    /// rule of the NSG that matches both sides, tried in priority order: for every pair
+    /// of a small policy, for the pairs some rule could allow (both ways) of a large one.
+    func expectIndexedRulesAreTheMatchingRules(_ semantics: NSGSemantics, sourceLocation: SourceLocation = #_sourceLocation) {
+        let index = semantics.ruleIndex()
+        let identities = semantics.plan.identities.indices
+        let pairs =
+            identities.count <= 30
+            ? identities.flatMap { identity in identities.map { (identity, $0) } }
+            : semantics.candidatePairs().flatMap { [($0.source, $0.destination), ($0.destination, $0.source)] }
+        for (nsg, rules) in semantics.nsgs.enumerated() {
+            for direction in [AzurePlan.Rule.Direction.inbound, .outbound] {
+                for (identity, peer) in pairs {
+                    let matching = rules.indices.filter { position in
+                        let rule = rules[position]
+                        return rule.direction == direction && (rule.ownWide || rule.owners.contains(identity)) && (rule.peerWide || rule.peers.contains(peer))
+                    }
+                    // First match, every matching rule tried, each deciding what no earlier one did.
+                    var (decided, reference) = (PortSet(), PortSet())
+                    for position in matching {
+                        let ports = rules[position].ports.subtracting(decided)
+                        if rules[position].allow { reference.formUnion(ports) }
+                        decided.formUnion(ports)
+                    }
+                    #expect(semantics.allowedPorts(rules, matching, direction: direction) == reference, sourceLocation: sourceLocation)
+                    let indexed = semantics.allowedPorts(index, nsg: nsg, direction: direction, identity: identity, peer: peer)
+                    #expect(indexed == reference, "NSG \(nsg) \(direction) \(identity) \(peer)", sourceLocation: sourceLocation)
+                }
+            }
+        }
     }
 
     @Test(arguments: samples)

@@ -42,4 +42,42 @@ import Testing
             }
         }
     }
+
+    /// AWS's rules for a port set, built in order, are the same rules sorted by protocol text
+    /// and ports (the order they were once sorted into), for every peer family and gap policy,
+    /// on the samples' port sets and on random ones.
+    @Test func awsRulesComeInProtocolAndPortOrder() throws {
+        func check(_ plan: AWSPlan, _ ports: PortSet) {
+            for peer in [SecurityGroupRule.Peer.ipv4("10.0.0.0/8"), .ipv6("fd00::/8"), .group(0)] {
+                let rules = plan.rules(ports, peer: peer)
+                let reference = rules.sorted { ($0.proto, $0.fromPort, $0.toPort) < ($1.proto, $1.fromPort, $1.toPort) }
+                #expect(rules == reference, "\(ports) \(peer)")
+                // Every range of the set is there: TCP and UDP exactly, SCTP and ICMP by protocol.
+                let tcpUDP = ports.ranges.filter { $0.proto == .tcp || $0.proto == .udp }
+                #expect(rules.filter { $0.proto == "tcp" || $0.proto == "udp" }.count == tcpUDP.count)
+                #expect(rules.contains { $0.proto.hasPrefix("icmp") } == ports.protocols.contains(.icmp))
+            }
+        }
+        var random = SeededGenerator(seed: 43)
+        for gaps in [GapPolicy.widen, .narrow] {
+            let plan = try AWSPlan(policy: try samplePolicy("shop.yaml"), options: AWSOptions.parse(options(.aws, gaps)).options)
+            for sample in backendSamples {
+                let firewall = try AWSPlan(policy: try samplePolicy(sample), options: AWSOptions.parse(options(.aws, gaps)).options).firewall
+                for ports in firewall.between.values { check(plan, ports) }
+                for rules in Array(firewall.ingress.values) + Array(firewall.egress.values) {
+                    for entry in rules.entries { check(plan, entry.ports) }
+                }
+            }
+            for _ in 0..<300 {
+                var ranges: [PortRange] = []
+                for _ in 0..<Int.random(in: 0...8, using: &random) {
+                    let proto = TransportProtocol.allCases.randomElement(using: &random)!
+                    let low = Int.random(in: 1...65535, using: &random)
+                    let high = Bool.random(using: &random) ? low : Int.random(in: low...65535, using: &random)
+                    ranges.append(PortRange(proto, low, high))
+                }
+                check(plan, PortSet(ranges))
+            }
+        }
+    }
 }

@@ -409,15 +409,19 @@ struct AWSPlan {
 
     /// The rules for a port set towards one peer: TCP and UDP ranges exactly, SCTP only as a
     /// whole protocol (security groups filter ports for TCP and UDP only), ICMP as icmp for
-    /// IPv4 and icmpv6 for IPv6; in protocol and port order.
+    /// IPv4 and icmpv6 for IPv6; in protocol and port order. That order (by protocol text:
+    /// `132`, `icmp`, `icmpv6`, `tcp`, `udp`, then by ports) is built directly, not sorted:
+    /// a port set's ranges come disjoint and in protocol (tcp, udp, sctp, icmp) then port
+    /// order, so the protocol-wide rules go first and the tcp and udp ranges follow as they come.
     func rules(_ ports: PortSet, peer: SecurityGroupRule.Peer) -> [SecurityGroupRule] {
-        var result: [SecurityGroupRule] = []
+        let ranges = ports.ranges
         var sctp = false
         var icmp = false
-        for range in ports.ranges {
+        var portRules = 0
+        for range in ranges {
             switch range.proto {
             case .tcp, .udp:
-                result.append(SecurityGroupRule(proto: range.proto.description, fromPort: range.lower, toPort: range.upper, peer: peer))
+                portRules += 1
             case .sctp:
                 if options.gaps == .narrow, !range.isWholeProtocol { continue }
                 sctp = true
@@ -425,12 +429,17 @@ struct AWSPlan {
                 icmp = true
             }
         }
+        var result: [SecurityGroupRule] = []
+        result.reserveCapacity(portRules + 3)
         if sctp { result.append(SecurityGroupRule(proto: "132", fromPort: -1, toPort: -1, peer: peer)) }
         if icmp {
             if case .ipv6 = peer {} else { result.append(SecurityGroupRule(proto: "icmp", fromPort: -1, toPort: -1, peer: peer)) }
             if case .ipv4 = peer {} else { result.append(SecurityGroupRule(proto: "icmpv6", fromPort: -1, toPort: -1, peer: peer)) }
         }
-        return result.sorted { ($0.proto, $0.fromPort, $0.toPort) < ($1.proto, $1.fromPort, $1.toPort) }
+        for range in ranges where range.proto == .tcp || range.proto == .udp {
+            result.append(SecurityGroupRule(proto: range.proto.description, fromPort: range.lower, toPort: range.upper, peer: peer))
+        }
+        return result
     }
 
     /// The rules towards external peers: each entry's rules for each of its address blocks.

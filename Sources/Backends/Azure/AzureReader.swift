@@ -61,7 +61,6 @@ struct AzureReader {
         var bySegment: [String: Int] = [:]
         var byName: [String: Int] = [:]
         var interfaces: [String: String] = [:]
-        func readable(_ group: String) -> Bool { !group.isEmpty && !group.utf8.contains(UInt8(ascii: "'")) }
         for nsg in plan.groups {
             guard byName.updateValue(result.names.count, forKey: nsg.name) == nil else { return nil }
             if nsg.part == nil {
@@ -74,7 +73,7 @@ struct AzureReader {
             var rules: [Rule] = []
             rules.reserveCapacity(nsg.rules.count + defaults.count)
             for rule in nsg.rules {
-                guard rule.sourceGroups.allSatisfy(readable), rule.destinationGroups.allSatisfy(readable) else { return nil }
+                guard rule.sourceGroups.allSatisfy(Self.readable), rule.destinationGroups.allSatisfy(Self.readable) else { return nil }
                 rules.append(
                     Rule(
                         name: rule.name, direction: rule.direction, access: rule.access, priority: rule.priority, proto: rule.proto, ports: rule.ports,
@@ -84,7 +83,7 @@ struct AzureReader {
             }
             result.names.append(nsg.name)
             result.segments.append(nsg.segment)
-            result.rules.append((rules + defaults).sorted { $0.priority < $1.priority })
+            result.rules.append(byPriority(rules))
         }
         let identities = plan.firewall.identities
         for (index, identity) in identities.enumerated() { result.members[AzurePlan.asg(identity, policy: policy)] = [index] }
@@ -95,6 +94,15 @@ struct AzureReader {
             return bySegment[policy.segments[workload.segment.index].name]
         }
         return result
+    }
+
+    /// Whether `resourceId` can carry the group's name (read back by `groupName`): not empty,
+    /// no single quote. Checked on the name's UTF-8 bytes in place, not by iterating its UTF-8
+    /// view (11K names at 1,250 workloads).
+    static func readable(_ group: String) -> Bool {
+        let quote = UInt8(ascii: "'")
+        let quoted = group.utf8.withContiguousStorageIfAvailable { $0.contains(quote) } ?? group.utf8.contains(quote)
+        return !group.isEmpty && !quoted
     }
 
     /// The rules of the templates by NSG (Azure's default rules included), for `explain`.
@@ -110,7 +118,7 @@ struct AzureReader {
             let name = templates.names[nsg]
             for rule in templates.rules[nsg] {
                 let (own, peer) = (rule.ownSide, rule.peerSide)
-                let addresses = peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? AddressSet.all : Self.addresses(peer.prefixes)
+                let addresses = peer.isInternet ? AddressSet.all : Self.addresses(peer.prefixes)
                 views.append(
                     FirewallRuleView(
                         name: "NSG \(name) rule \(rule.name) (priority \(rule.priority))", inbound: rule.direction == .inbound, allow: rule.access == .allow,
@@ -160,7 +168,7 @@ struct AzureReader {
                 if resource["tags"]?["palisade-part"] == nil { bySegment[segment] = result.names.count }
                 result.names.append(name)
                 result.segments.append(segment)
-                result.rules.append((try items.map { try rule($0, in: file.path) } + Self.defaults).sorted { $0.priority < $1.priority })
+                result.rules.append(Self.byPriority(try items.map { try rule($0, in: file.path) }))
             }
             for (output, into) in [(AzureEmitter.interfacesOutput, true), (AzureEmitter.membersOutput, false)] {
                 guard let value = root["outputs"]?[output]?["value"] else { continue }
@@ -258,6 +266,20 @@ struct AzureReader {
         return nil
     }
 
+    /// An NSG's rules and Azure's defaults after them, by priority. Rules that come in
+    /// priority order already (the plan's do, and the defaults' priorities are above any an
+    /// NSG's own rule takes) are kept as they are, without a sort: the same order the sort
+    /// gives them, as it keeps rules of equal priority in place.
+    static func byPriority(_ rules: [Rule]) -> [Rule] {
+        let all = rules + defaults
+        var ordered = true
+        for index in all.indices.dropFirst() where all[index - 1].priority > all[index].priority {
+            ordered = false
+            break
+        }
+        return ordered ? all : all.sorted { $0.priority < $1.priority }
+    }
+
     /// Azure's default rules, under every NSG's own (VirtualNetwork: every workload; Internet:
     /// every external address).
     static let defaults: [Rule] = [
@@ -311,7 +333,14 @@ struct RuleSide {
     var prefixes: [String]
 
     /// Every workload of the virtual network: any address, or the VirtualNetwork tag.
-    var isWide: Bool { prefixes == ["*"] || prefixes == ["VirtualNetwork"] }
+    var isWide: Bool { isOnly("*") || isOnly("VirtualNetwork") }
+
+    /// Every external address: any address, or the Internet tag.
+    var isInternet: Bool { isOnly("*") || isOnly("Internet") }
+
+    /// Whether the side's prefixes are `prefix` alone (compared in place, with no array made
+    /// to compare with).
+    func isOnly(_ prefix: String) -> Bool { prefixes.count == 1 && prefixes[0] == prefix }
 }
 
 extension AzurePlan.Rule {
@@ -396,9 +425,7 @@ struct NSGSemantics {
             rules.map { rule in
                 let (own, peer) = (rule.ownSide, rule.peerSide)
                 let external: ExternalSet? =
-                    peer.groups.isEmpty
-                    ? (peer.prefixes == ["*"] || peer.prefixes == ["Internet"] ? ExternalSet.any : ExternalSet(addresses: addresses(peer.prefixes)))
-                    : nil
+                    peer.groups.isEmpty ? (peer.isInternet ? ExternalSet.any : ExternalSet(addresses: addresses(peer.prefixes))) : nil
                 return Compiled(
                     direction: rule.direction, allow: rule.access == .allow, ports: portSet(rule.proto, rule.ports), ownWide: own.isWide,
                     owners: identities(own.groups), peerWide: peer.isWide, peers: identities(peer.groups), external: external)
@@ -444,38 +471,59 @@ struct NSGSemantics {
 
     // MARK: Between workloads
 
-    /// The rules that can decide traffic between workloads, by what they are about: both
-    /// sides named (`naming`), one side wide (`ownWide` by own identity, `peerWide` by peer),
-    /// both wide (`wide`, per NSG). Rules whose peer side names addresses concern external
-    /// peers only.
+    /// The rules that can decide traffic between workloads, per NSG and direction (at
+    /// `slot(nsg, direction)`), in priority order: those whose own side names an identity, by
+    /// that identity (`owned`), and those whose own side is wide (`wide`). Rules whose peer
+    /// side names addresses concern external peers only and are left out. Arrays and integer
+    /// keys, not one dictionary of composite keys per kind of rule: a pair's rules are one
+    /// lookup and one merge of two ordered lists.
     struct RuleIndex {
-        var naming: [Key: [Int]] = [:]
-        var ownWide: [Key: [Int]] = [:]
-        var peerWide: [Key: [Int]] = [:]
-        var wide: [Int: [Int]] = [:]
+        var owned: [[Int: [Int]]]
+        var wide: [[Int]]
     }
 
+    /// The index of an NSG's rules in one direction in a `RuleIndex`.
+    static func slot(_ nsg: Int, _ direction: Rule.Direction) -> Int { nsg * 2 + (direction == .inbound ? 0 : 1) }
+
     func ruleIndex() -> RuleIndex {
-        var index = RuleIndex()
+        var index = RuleIndex(owned: Array(repeating: [:], count: nsgs.count * 2), wide: Array(repeating: [], count: nsgs.count * 2))
         for (nsg, rules) in nsgs.enumerated() {
-            for (position, rule) in rules.enumerated() {
-                switch (rule.ownWide, rule.peerWide) {
-                case (true, true):
-                    index.wide[nsg, default: []].append(position)
-                case (true, false):
-                    for peer in rule.peers { index.peerWide[Key(nsg: nsg, direction: rule.direction, identity: -1, peer: peer), default: []].append(position) }
-                case (false, true):
-                    for own in rule.owners { index.ownWide[Key(nsg: nsg, direction: rule.direction, identity: own, peer: -1), default: []].append(position) }
-                case (false, false):
-                    for own in rule.owners {
-                        for peer in rule.peers {
-                            index.naming[Key(nsg: nsg, direction: rule.direction, identity: own, peer: peer), default: []].append(position)
-                        }
-                    }
+            for (position, rule) in rules.enumerated() where rule.peerWide || !rule.peers.isEmpty {
+                let slot = Self.slot(nsg, rule.direction)
+                if rule.ownWide {
+                    index.wide[slot].append(position)
+                    continue
                 }
+                // An identity two of the rule's groups stand for takes the rule once.
+                for own in rule.owners where index.owned[slot][own]?.last != position { index.owned[slot][own, default: []].append(position) }
             }
         }
         return index
+    }
+
+    /// The ports the rules of an NSG allow in one direction between the workloads of
+    /// `identity` (its own side) and those of `peer`: the rules about both, from `index`, by
+    /// first match.
+    func allowedPorts(_ index: RuleIndex, nsg: Int, direction: Rule.Direction, identity: Int, peer: Int) -> PortSet {
+        let slot = Self.slot(nsg, direction)
+        let rules = nsgs[nsg]
+        let owned = index.owned[slot][identity] ?? []
+        let wide = index.wide[slot]
+        var positions: [Int] = []
+        positions.reserveCapacity(owned.count + wide.count)
+        var (next, nextWide) = (0, 0)
+        while next < owned.count || nextWide < wide.count {
+            let position: Int
+            if nextWide == wide.count || (next < owned.count && owned[next] < wide[nextWide]) {
+                position = owned[next]
+                next += 1
+            } else {
+                position = wide[nextWide]
+                nextWide += 1
+            }
+            if rules[position].peerWide || rules[position].peers.contains(peer) { positions.append(position) }
+        }
+        return allowedPorts(rules, positions, direction: direction)
     }
 
     /// Identity pairs some rule could allow: those its groups name, or all of them when an
@@ -518,11 +566,7 @@ struct NSGSemantics {
         func ports(_ nsg: Int, _ direction: Rule.Direction, _ identity: Int, _ peer: Int) -> PortSet {
             let key = Key(nsg: nsg, direction: direction, identity: identity, peer: peer)
             if let known = cache[key] { return known }
-            var positions = index.naming[key] ?? []
-            positions += index.ownWide[Key(nsg: nsg, direction: direction, identity: identity, peer: -1)] ?? []
-            positions += index.peerWide[Key(nsg: nsg, direction: direction, identity: -1, peer: peer)] ?? []
-            positions += index.wide[nsg] ?? []
-            let result = allowedPorts(nsgs[nsg], positions.sorted(), direction: direction)
+            let result = allowedPorts(index, nsg: nsg, direction: direction, identity: identity, peer: peer)
             cache[key] = result
             return result
         }
@@ -547,14 +591,22 @@ struct NSGSemantics {
 
     /// The ports the rules at `positions` (all about the pair, in priority order) allow in one
     /// direction: first match wins, so a rule decides only the ports no earlier rule decided.
+    /// A deny decides its ports without a subtraction (what it decides is denied either way),
+    /// and once every port is decided (Azure's default wide allow decides what is left) no
+    /// later rule can change the result.
     func allowedPorts(_ rules: [Compiled], _ positions: [Int], direction: Rule.Direction) -> PortSet {
         var decided = PortSet()
         var allowed = PortSet()
         for position in positions where rules[position].direction == direction {
             let rule = rules[position]
-            let ports = rule.ports.subtracting(decided)
-            if rule.allow { allowed.formUnion(ports) }
-            decided.formUnion(ports)
+            if rule.allow {
+                let ports = rule.ports.subtracting(decided)
+                allowed.formUnion(ports)
+                decided.formUnion(ports)
+            } else {
+                decided.formUnion(rule.ports)
+            }
+            if decided == .all { break }
         }
         return allowed
     }
