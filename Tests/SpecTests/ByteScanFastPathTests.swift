@@ -15,31 +15,18 @@ import Testing
         return scalars.allSatisfy { alnum($0) || $0 == "-" || $0 == "_" || $0 == "." }
     }
 
-    /// DNS names as first checked: through the UTF-8 view of a substring.
+    /// DNS names by their definition, label by label: an optional final dot; at most 253
+    /// characters without it; labels of 1 to 63 ASCII letters, digits and '-', neither
+    /// starting nor ending with '-'; with `requireDot`, two labels at least.
     static func referenceIsDNSName(_ text: String, requireDot: Bool) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        if bytes.last == UInt8(ascii: ".") { bytes = bytes.dropLast() }
-        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
-        var labels = 1
-        var labelLength = 0
-        var previous: UInt8 = UInt8(ascii: ".")
-        for byte in bytes {
-            if byte == UInt8(ascii: ".") {
-                guard labelLength >= 1, previous != UInt8(ascii: "-") else { return false }
-                labels += 1
-                labelLength = 0
-            } else {
-                let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
-                let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
-                guard letter || digit || byte == UInt8(ascii: "-") else { return false }
-                if labelLength == 0, byte == UInt8(ascii: "-") { return false }
-                labelLength += 1
-                guard labelLength <= 63 else { return false }
-            }
-            previous = byte
+        let name = text.hasSuffix(".") ? String(text.dropLast()) : text
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        let valid = labels.allSatisfy { label in
+            (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                && label.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
         }
-        guard labelLength >= 1, previous != UInt8(ascii: "-") else { return false }
-        return !requireDot || labels >= 2
+        return valid && (!requireDot || labels.count >= 2)
     }
 
     /// Every check against its reference, for one text.
