@@ -369,9 +369,10 @@ import YAML
     }
 }
 
-/// `ClusterNetwork.WorkloadPorts`, the table `allowed` gathers a pod's ports in, gives the
-/// dictionary that forming each union in a dictionary gives (empty sets included), and is empty
-/// again after `take`; a rule's port set with one entry is the one its entries' ranges make.
+/// `ClusterNetwork.WorkloadPorts`, the table `allowed` gathers a pod's ports in, gives by
+/// ascending workload what forming each union in a dictionary gives (empty sets included), and
+/// is empty again after `take`; `Allowed.named` finds what the dictionary holds; a rule's port
+/// set with one entry is the one its entries' ranges make.
 @Suite struct WorkloadPortsTests {
     static let sets = [
         PortSet(), PortSet(PortRange(.tcp, 80, 80)), PortSet(PortRange(.udp, 1, 65535)), PortSet([PortRange(.tcp, 85, 90), PortRange(.udp, 53, 53)]),
@@ -388,9 +389,13 @@ import YAML
                 reference[workload, default: PortSet()].formUnion(ports)
                 gathered.add(ports, to: workload)
             }
-            let taken = gathered.take()
-            #expect(taken == reference, "round \(round)")
-            if taken != reference { return }
+            var allowed = ClusterNetwork.Allowed()
+            allowed.workloads = gathered.take()
+            let same =
+                allowed.workloads.map(\.workload) == reference.keys.sorted() && allowed.workloads.allSatisfy { reference[$0.workload] == $0.ports }
+                && (0..<13).allSatisfy { allowed.named(WorkloadID($0)) == reference[WorkloadID($0)] }
+            #expect(same, "round \(round)")
+            if !same { return }
         }
     }
 

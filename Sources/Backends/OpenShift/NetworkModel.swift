@@ -281,14 +281,27 @@ struct ClusterNetwork {
     /// (by workload, plus `everyone` for every pod), and to or from addresses.
     struct Allowed {
         var everyone = PortSet()
-        var workloads: [WorkloadID: PortSet] = [:]
+        /// The ports for peer workloads named by the rules, by ascending workload, each once:
+        /// found by binary search, with no hashing and no dictionary built per pod.
+        var workloads: [(workload: WorkloadID, ports: PortSet)] = []
         var external = ExternalRules()
         var isolated = false
 
         func ports(for workload: WorkloadID) -> PortSet {
             // Most pods allow peers by name only, or everyone only: no union to build.
-            guard let named = workloads[workload] else { return everyone }
+            guard let named = named(workload) else { return everyone }
             return everyone.isEmpty ? named : everyone.union(named)
+        }
+
+        /// The ports the rules name `workload` for, nil when they do not name it.
+        func named(_ workload: WorkloadID) -> PortSet? {
+            var low = 0
+            var high = workloads.count
+            while low < high {
+                let middle = (low + high) / 2
+                if workloads[middle].workload < workload { low = middle + 1 } else { high = middle }
+            }
+            return low < workloads.count && workloads[low].workload == workload ? workloads[low].ports : nil
         }
     }
 
@@ -296,9 +309,8 @@ struct ClusterNetwork {
     var workloadBound: Int { (pods.map(\.workload.index).max() ?? -1) + 1 }
 
     /// The ports allowed to or from each workload while one `Allowed` is gathered, found
-    /// through a table indexed by workload (no hash per matched pod) and made into the
-    /// dictionary once, at its final size (grown pod by pod, it was rehashed again and again).
-    /// One is reused for every pod of a direction.
+    /// through a table indexed by workload (no hash per matched pod) and sorted by workload
+    /// once for `Allowed.workloads`. One is reused for every pod of a direction.
     struct WorkloadPorts {
         /// By `WorkloadID.index`: the position in `entries` of that workload's ports, or -1.
         private var slots: [Int]
@@ -317,13 +329,10 @@ struct ClusterNetwork {
             }
         }
 
-        /// The ports gathered so far by workload; empties the table for the next pod.
-        mutating func take() -> [WorkloadID: PortSet] {
-            var result = [WorkloadID: PortSet](minimumCapacity: entries.count)
-            for (workload, ports) in entries {
-                result[workload] = ports
-                slots[workload.index] = -1
-            }
+        /// The ports gathered so far by ascending workload; empties the table for the next pod.
+        mutating func take() -> [(workload: WorkloadID, ports: PortSet)] {
+            for entry in entries { slots[entry.workload.index] = -1 }
+            let result = entries.sorted { $0.workload < $1.workload }
             entries.removeAll(keepingCapacity: true)
             return result
         }
@@ -633,13 +642,13 @@ struct ClusterNetwork {
         var egressEveryone: [WorkloadID] = []
         for (position, group) in pods.enumerated() {
             if !egress[position].everyone.isEmpty { egressEveryone.append(group.workload) }
-            for destination in egress[position].workloads.keys { egressNames[destination.index].append(group.workload) }
+            for (destination, _) in egress[position].workloads { egressNames[destination.index].append(group.workload) }
         }
         // Each pair a destination's ingress names is looked at once: room for them all up front.
         relation.betweenWorkloads.reserveCapacity(ingress.reduce(0) { $0 + $1.workloads.count })
         for (position, group) in pods.enumerated() {
             let destination = group.workload
-            var candidates = Array(ingress[position].workloads.keys)
+            var candidates = ingress[position].workloads.map(\.workload)
             if !ingress[position].everyone.isEmpty {
                 var seen = Set(candidates)
                 for source in egressNames[destination.index] where seen.insert(source).inserted { candidates.append(source) }
