@@ -369,6 +369,50 @@ import YAML
     }
 }
 
+/// `ClusterNetwork.WorkloadPorts`, the table `allowed` gathers a pod's ports in, gives by
+/// ascending workload what forming each union in a dictionary gives (empty sets included), and
+/// is empty again after `take`; `Allowed.named` finds what the dictionary holds; a rule's port
+/// set with one entry is the one its entries' ranges make.
+@Suite struct WorkloadPortsTests {
+    static let sets = [
+        PortSet(), PortSet(PortRange(.tcp, 80, 80)), PortSet(PortRange(.udp, 1, 65535)), PortSet([PortRange(.tcp, 85, 90), PortRange(.udp, 53, 53)]),
+    ]
+
+    @Test func gatheredPortsAreTheDictionarysAndTakeEmptiesTheTable() {
+        var rng = SeededGenerator(seed: 211)
+        var gathered = ClusterNetwork.WorkloadPorts(workloads: 12)
+        for round in 0..<300 {
+            var reference: [WorkloadID: PortSet] = [:]
+            for _ in 0..<Int.random(in: 0...20, using: &rng) {
+                let workload = WorkloadID(Int.random(in: 0..<12, using: &rng))
+                let ports = Self.sets.randomElement(using: &rng)!
+                reference[workload, default: PortSet()].formUnion(ports)
+                gathered.add(ports, to: workload)
+            }
+            var allowed = ClusterNetwork.Allowed()
+            allowed.workloads = gathered.take()
+            let same =
+                allowed.workloads.map(\.workload) == reference.keys.sorted() && allowed.workloads.allSatisfy { reference[$0.workload] == $0.ports }
+                && (0..<13).allSatisfy { allowed.named(WorkloadID($0)) == reference[WorkloadID($0)] }
+            #expect(same, "round \(round)")
+            if !same { return }
+        }
+    }
+
+    @Test func aRulesPortSetIsItsEntriesRanges() {
+        let entries = [
+            PolicyPort(proto: .tcp), PolicyPort(proto: .tcp, port: 80), PolicyPort(proto: .udp, port: 53, endPort: 60),
+            PolicyPort(proto: .sctp, port: 1, endPort: 65535),
+        ]
+        for first in entries {
+            #expect(PolicyRule(peers: nil, ports: [first]).portSet == PortSet([first.range]))
+            for second in entries { #expect(PolicyRule(peers: nil, ports: [first, second]).portSet == PortSet([first.range, second.range])) }
+        }
+        #expect(PolicyRule(peers: nil, ports: []).portSet == PortSet())
+        #expect(PolicyRule(peers: nil, ports: nil).portSet == .all)
+    }
+}
+
 /// The emitter's protocol names, made once, are the protocols' descriptions in capitals.
 @Suite struct ProtocolNameTests {
     @Test func protocolNamesAreCapitalizedDescriptions() {

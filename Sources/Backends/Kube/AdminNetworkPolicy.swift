@@ -171,6 +171,7 @@ extension ClusterNetwork {
     func layer(_ verdicts: AdminVerdicts, over base: Allowed) -> Allowed {
         var result = Allowed()
         result.isolated = base.isolated
+        var named: [WorkloadID: PortSet] = [:]
         for peer in pods {
             let workload = peer.workload
             var ports = base.ports(for: workload)
@@ -178,8 +179,9 @@ extension ClusterNetwork {
                 let allow = verdicts.allow[workload] ?? PortSet()
                 ports = allow.union(ports.subtracting(allow).subtracting(verdicts.deny[workload] ?? PortSet()))
             }
-            if !ports.isEmpty { result.workloads[workload] = ports }
+            if !ports.isEmpty { named[workload] = ports }
         }
+        result.workloads = named.map { (workload: $0.key, ports: $0.value) }.sorted { $0.workload < $1.workload }
         result.external = verdicts.externalAllow.union(base.external.subtracting(verdicts.externalAllow).subtracting(verdicts.externalDeny))
         return result
     }

@@ -110,6 +110,8 @@ struct PolicyRule: Hashable {
 
     var portSet: PortSet {
         guard let ports else { return .all }
+        // One entry (most rules): its range without a list of ranges in between.
+        if ports.count == 1 { return ports[0].ports }
         // The entries' ranges normalized at once: one set built, where a set per entry and a
         // union into the result each allocated (most of the rule's cost in the relation).
         return PortSet(ports.map(\.range))
@@ -279,14 +281,60 @@ struct ClusterNetwork {
     /// (by workload, plus `everyone` for every pod), and to or from addresses.
     struct Allowed {
         var everyone = PortSet()
-        var workloads: [WorkloadID: PortSet] = [:]
+        /// The ports for peer workloads named by the rules, by ascending workload, each once:
+        /// found by binary search, with no hashing and no dictionary built per pod.
+        var workloads: [(workload: WorkloadID, ports: PortSet)] = []
         var external = ExternalRules()
         var isolated = false
 
         func ports(for workload: WorkloadID) -> PortSet {
             // Most pods allow peers by name only, or everyone only: no union to build.
-            guard let named = workloads[workload] else { return everyone }
+            guard let named = named(workload) else { return everyone }
             return everyone.isEmpty ? named : everyone.union(named)
+        }
+
+        /// The ports the rules name `workload` for, nil when they do not name it.
+        func named(_ workload: WorkloadID) -> PortSet? {
+            var low = 0
+            var high = workloads.count
+            while low < high {
+                let middle = (low + high) / 2
+                if workloads[middle].workload < workload { low = middle + 1 } else { high = middle }
+            }
+            return low < workloads.count && workloads[low].workload == workload ? workloads[low].ports : nil
+        }
+    }
+
+    /// One more than the largest workload index of the pods: the size of tables by workload.
+    var workloadBound: Int { (pods.map(\.workload.index).max() ?? -1) + 1 }
+
+    /// The ports allowed to or from each workload while one `Allowed` is gathered, found
+    /// through a table indexed by workload (no hash per matched pod) and sorted by workload
+    /// once for `Allowed.workloads`. One is reused for every pod of a direction.
+    struct WorkloadPorts {
+        /// By `WorkloadID.index`: the position in `entries` of that workload's ports, or -1.
+        private var slots: [Int]
+        private var entries: [(workload: WorkloadID, ports: PortSet)] = []
+
+        init(workloads: Int) { slots = Array(repeating: -1, count: workloads) }
+
+        /// Adds `ports` to what `workload` is allowed (an entry even when `ports` is empty).
+        mutating func add(_ ports: PortSet, to workload: WorkloadID) {
+            let slot = slots[workload.index]
+            if slot >= 0 {
+                entries[slot].ports.formUnion(ports)
+            } else {
+                slots[workload.index] = entries.count
+                entries.append((workload, ports))
+            }
+        }
+
+        /// The ports gathered so far by ascending workload; empties the table for the next pod.
+        mutating func take() -> [(workload: WorkloadID, ports: PortSet)] {
+            for entry in entries { slots[entry.workload.index] = -1 }
+            let result = entries.sorted { $0.workload < $1.workload }
+            entries.removeAll(keepingCapacity: true)
+            return result
         }
     }
 
@@ -304,8 +352,8 @@ struct ClusterNetwork {
     /// pod the policies that select it. A selector is evaluated through the shortest posting
     /// list of its labels, never by testing it against every pod.
     struct Index {
-        /// Pod positions by label key and value, ascending.
-        var postings: [String: [String: [Int]]] = [:]
+        /// Pod positions by label (key and value together: one hash per lookup), ascending.
+        var postings: [Label: [Int]] = [:]
         /// Pod positions by namespace, ascending.
         var podsIn: [String: [Int]] = [:]
         /// Namespaces that hold pods, by label key and value, and all of them.
@@ -314,12 +362,18 @@ struct ClusterNetwork {
         /// For each pod position, the positions (in `policies`) of the policies that select it.
         var selecting: [[Int]]
 
+        /// A label key and value, as one posting key.
+        struct Label: Hashable {
+            var key: String
+            var value: String
+        }
+
         init(_ network: ClusterNetwork) {
             selecting = Array(repeating: [], count: network.pods.count)
             for (position, group) in network.pods.enumerated() {
                 if podsIn[group.namespace] == nil { namespaceNames.append(group.namespace) }
                 podsIn[group.namespace, default: []].append(position)
-                for (key, value) in group.labels { postings[key, default: [:]][value, default: []].append(position) }
+                for (key, value) in group.labels { postings[Label(key: key, value: value), default: []].append(position) }
             }
             for namespace in namespaceNames {
                 for (key, value) in network.labels(of: namespace) { namespacePostings[key, default: [:]][value, default: []].append(namespace) }
@@ -341,13 +395,13 @@ struct ClusterNetwork {
 
         /// The positions of the pods in `namespaces` (nil: any) that `selector` matches, ascending.
         func pods(matching selector: LabelSelector, in namespaces: [String]?, _ network: ClusterNetwork) -> [Int] {
-            if let (key, value) = selector.labels.min(by: { postings[$0.key]?[$0.value]?.count ?? 0 < postings[$1.key]?[$1.value]?.count ?? 0 }) {
+            if let (key, value) = selector.labels.min(by: { posting($0.key, $0.value).count < posting($1.key, $1.value).count }) {
                 // One namespace (nearly always) is compared, not hashed into a set; a selector of
                 // one label is the posting list itself.
                 let only = namespaces?.count == 1 ? namespaces?.first : nil
                 let allowed = only == nil ? namespaces.map(Set.init) : nil
                 let posted = selector.labels.count == 1 && selector.valuesIn.isEmpty
-                return (postings[key]?[value] ?? []).filter { position in
+                return posting(key, value).filter { position in
                     let pod = network.pods[position]
                     let inNamespace = only.map { $0 == pod.namespace } ?? allowed?.contains(pod.namespace) ?? true
                     return inNamespace && (posted || selector.matches(pod.labels))
@@ -361,8 +415,11 @@ struct ClusterNetwork {
         /// it matches before their namespace is checked; nil for any other selector.
         func posted(_ selector: LabelSelector) -> [Int]? {
             guard selector.labels.count == 1, selector.valuesIn.isEmpty, let (key, value) = selector.labels.first else { return nil }
-            return postings[key]?[value] ?? []
+            return posting(key, value)
         }
+
+        /// The pods carrying label `key` with `value`, ascending.
+        func posting(_ key: String, _ value: String) -> [Int] { postings[Label(key: key, value: value)] ?? [] }
 
         /// The pods a peer entry of a policy in `policyNamespace` matches (host-network pods
         /// included: callers leave them out).
@@ -399,10 +456,10 @@ struct ClusterNetwork {
 
     /// What the rules of `direction` of the policies at `positions` allow; pods selected by
     /// the same policies share it. The rules are read in place (no list of policy and rule
-    /// copies, whose retains dominated the relation's cost).
+    /// copies, whose retains dominated the relation's cost). `gathered` is empty before and after.
     func allowed(
         _ direction: Direction, policies positions: [Int], index: Index, peers: inout [PeerKey: [Int]],
-        externals: inout [[ContributionKey]: ExternalRules]
+        externals: inout [[ContributionKey]: ExternalRules], gathered: inout WorkloadPorts
     ) -> Allowed {
         var result = Allowed()
         result.isolated = true
@@ -410,9 +467,12 @@ struct ClusterNetwork {
         for position in positions {
             guard let rules = direction == .ingress ? policies[position].ingress : policies[position].egress else { continue }
             for rule in rules {
-                allow(rule, namespace: policies[position].namespace, index: index, peers: &peers, into: &result, contributions: &contributions)
+                allow(
+                    rule, namespace: policies[position].namespace, index: index, peers: &peers, into: &result, gathered: &gathered,
+                    contributions: &contributions)
             }
         }
+        result.workloads = gathered.take()
         if !contributions.isEmpty {
             // Many pods are let in from (or out to) the same addresses: normalize each distinct
             // list once.
@@ -427,11 +487,11 @@ struct ClusterNetwork {
         return result
     }
 
-    /// What one rule of a policy in `namespace` adds to `result`: ports for everyone or for
-    /// the pods its peers match, and its external contributions.
+    /// What one rule of a policy in `namespace` adds to `result`: ports for everyone, or (in
+    /// `gathered`) for the pods its peers match, and its external contributions.
     private func allow(
         _ rule: PolicyRule, namespace: String, index: Index, peers: inout [PeerKey: [Int]], into result: inout Allowed,
-        contributions: inout [ExternalRules.Contribution]
+        gathered: inout WorkloadPorts, contributions: inout [ExternalRules.Contribution]
     ) {
         let ports = rule.portSet
         guard let entries = rule.peers else {
@@ -453,7 +513,7 @@ struct ClusterNetwork {
                     for position in posted where !pods[position].hostNetwork {
                         let pod = pods[position]
                         guard namespaces.map({ $0.matches(labels(of: pod.namespace)) }) ?? (pod.namespace == namespace) else { continue }
-                        result.workloads[pod.workload, default: PortSet()].formUnion(ports)
+                        gathered.add(ports, to: pod.workload)
                     }
                     continue
                 }
@@ -466,7 +526,7 @@ struct ClusterNetwork {
                     return matched
                 }
                 for position in matched(&peers[PeerKey(peer: peer, namespace: namespaces == nil ? namespace : "")]) {
-                    result.workloads[pods[position].workload, default: PortSet()].formUnion(ports)
+                    gathered.add(ports, to: pods[position].workload)
                 }
             }
         }
@@ -498,6 +558,7 @@ struct ClusterNetwork {
         open.external = ExternalRules(entries: [.init(ports: .all, peers: .any)])
         var known: [[Int]: Allowed] = [:]
         var externals: [[ContributionKey]: ExternalRules] = [:]
+        var gathered = WorkloadPorts(workloads: workloadBound)
         var result: [Allowed] = []
         result.reserveCapacity(pods.count)
         for (position, group) in pods.enumerated() {
@@ -510,7 +571,7 @@ struct ClusterNetwork {
                 result.append(allowed)
                 continue
             }
-            let allowed = allowed(direction, policies: selecting, index: index, peers: &peers, externals: &externals)
+            let allowed = allowed(direction, policies: selecting, index: index, peers: &peers, externals: &externals, gathered: &gathered)
             known[selecting] = allowed
             result.append(allowed)
         }
@@ -572,27 +633,29 @@ struct ClusterNetwork {
                 firewallAllows[firewall.namespace] ?? ExternalRules(entries: [.init(ports: .all, peers: .any)]), firewall.allowed)
         }
         var firewalled: [FirewallKey: ExternalRules] = [:]
-        var index: [WorkloadID: Int] = [:]
-        for (position, group) in pods.enumerated() { index[group.workload] = position }
-        // Sources by destination their egress names, and sources whose egress admits every pod.
-        var egressNames: [WorkloadID: [WorkloadID]] = [:]
+        // Tables by workload index (every workload named below is a pod's): each pod's
+        // position (the last, for a workload of several), and the sources whose egress names
+        // it; then the sources whose egress admits every pod.
+        var index = Array(repeating: -1, count: workloadBound)
+        for (position, group) in pods.enumerated() { index[group.workload.index] = position }
+        var egressNames = Array(repeating: [WorkloadID](), count: index.count)
         var egressEveryone: [WorkloadID] = []
         for (position, group) in pods.enumerated() {
             if !egress[position].everyone.isEmpty { egressEveryone.append(group.workload) }
-            for destination in egress[position].workloads.keys { egressNames[destination, default: []].append(group.workload) }
+            for (destination, _) in egress[position].workloads { egressNames[destination.index].append(group.workload) }
         }
         // Each pair a destination's ingress names is looked at once: room for them all up front.
         relation.betweenWorkloads.reserveCapacity(ingress.reduce(0) { $0 + $1.workloads.count })
         for (position, group) in pods.enumerated() {
             let destination = group.workload
-            var candidates = Array(ingress[position].workloads.keys)
+            var candidates = ingress[position].workloads.map(\.workload)
             if !ingress[position].everyone.isEmpty {
                 var seen = Set(candidates)
-                for source in egressNames[destination] ?? [] where seen.insert(source).inserted { candidates.append(source) }
+                for source in egressNames[destination.index] where seen.insert(source).inserted { candidates.append(source) }
                 for source in egressEveryone where seen.insert(source).inserted { candidates.append(source) }
             }
             for source in candidates {
-                guard let sourcePosition = index[source] else { continue }
+                let sourcePosition = index[source.index]
                 let ports = ingress[position].ports(for: source).intersection(egress[sourcePosition].ports(for: destination))
                 if !ports.isEmpty { relation.betweenWorkloads[WorkloadPair(source, destination)] = ports }
             }
