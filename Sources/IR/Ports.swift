@@ -72,7 +72,8 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
         keys = IntervalSet(normalizing: ranges.map(PortSet.interval))
     }
 
-    public init(_ range: PortRange) { self.init([range]) }
+    /// One range: its interval as it is, with no list to normalize.
+    public init(_ range: PortRange) { keys = IntervalSet(PortSet.interval(range)) }
 
     /// The union of many port sets at once (one sort, not one merge per set).
     public init(unionOf sets: some Sequence<PortSet>) { keys = IntervalSet(unionOf: sets.lazy.map(\.keys)) }

@@ -10,6 +10,20 @@ import Testing
         #expect(!set.contains(.udp, 80))
     }
 
+    /// One range makes the set a list of that range makes, for every protocol and bound.
+    @Test func oneRangeIsTheListOfIt() {
+        var rng = SplitMix(seed: 3)
+        for proto in TransportProtocol.allCases {
+            for _ in 0..<200 {
+                let low = Int.random(in: 1...65535, using: &rng)
+                let range = PortRange(proto, low, Int.random(in: low...65535, using: &rng))
+                #expect(PortSet(range) == PortSet([range]))
+                #expect(PortSet(range).ranges == PortSet([range]).ranges)
+            }
+        }
+        #expect(PortSet(PortRange(.tcp, 1, 65535)) == .whole(.tcp))
+    }
+
     @Test func allCoversEveryProtocol() {
         #expect(PortSet.all.description == "all")
         #expect(PortSet.all.protocols == [.tcp, .udp, .sctp, .icmp])
