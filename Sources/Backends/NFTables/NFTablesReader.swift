@@ -399,13 +399,15 @@ struct NFTablesReader {
         static let none: Int32 = 0
         /// The number of every port.
         private static let all: Int32 = 1
+        // Both tables are unchecked for exclusive access: a reader's tables are used by one
+        // thread, one call at a time, and a dynamic check per rule cost more than the look-up.
         /// Each match, by number.
-        private(set) var matches = [Match(PortSet()), Match(.all)]
+        @exclusivity(unchecked) private(set) var matches = [Match(PortSet()), Match(.all)]
         /// Every match but the two above, numbered from 0 (its number in `matches` less 2).
         /// The rules of a chain come in runs of one match (a flow's peers and families), met
         /// by comparing with the last; a few hundred distinct ones interleave, met by their
         /// fingerprint before their ranges are hashed.
-        private var numbers = Interner<NFTRule.Ports>(fingerprint: \.fingerprint)
+        @exclusivity(unchecked) private var numbers = Interner<NFTRule.Ports>(fingerprint: \.fingerprint)
 
         /// The number of `ports`' match in `matches`, made the first time it is asked for.
         func id(_ ports: NFTRule.Ports) -> Int32 {
