@@ -326,6 +326,37 @@ import Testing
         }
     }
 
+    /// An interner with a fingerprint numbers values as one without: with the port sets' own
+    /// fingerprint, and with one every value shares (each look-up then meets other values
+    /// under its fingerprint, which only comparing tells apart), on random port sets asked in
+    /// runs and interleaved, equal sets among them built apart.
+    @Test func fingerprintsNumberValuesAsHashingDoes() {
+        var rng = SeededGenerator(seed: 59)
+        let pool = (0..<300).map { _ -> PortSet in
+            var set = PortSet()
+            for _ in 0..<Int.random(in: 0..<4, using: &rng) {
+                let lower = Int.random(in: 0...400, using: &rng)
+                set = set.union(PortSet(PortRange(TransportProtocol.allCases.randomElement(using: &rng)!, lower, Int.random(in: lower...420, using: &rng))))
+            }
+            return set
+        }
+        var plain = Interner<PortSet>()
+        var fingerprinted = Interner<PortSet>(fingerprint: \.fingerprint)
+        var colliding = Interner<PortSet>(fingerprint: { _ in 7 })
+        for step in 0..<6000 {
+            let set = pool[Int.random(in: 0..<(step < 3000 ? pool.count : 12), using: &rng)]
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                // The same set rebuilt: equal, its intervals another array.
+                let asked = Bool.random(using: &rng) ? set : PortSet(keys: IntervalSet(normalizing: set.keys.intervals.map { $0 }))
+                #expect(asked.fingerprint == set.fingerprint)
+                let id = plain.id(asked)
+                #expect(fingerprinted.id(asked) == id, "step \(step)")
+                #expect(colliding.id(asked) == id, "step \(step)")
+            }
+        }
+        #expect(fingerprinted.values == plain.values && colliding.values == plain.values)
+    }
+
     /// The counted sort gives the pairs in the order the relation's own sort does.
     @Test func sortedPairsIsTheRelationsOrder() {
         var rng = SeededGenerator(seed: 47)

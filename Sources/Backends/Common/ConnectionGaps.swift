@@ -93,9 +93,9 @@ public func groupedConnectionGaps(
     let identities = SharedIdentities(policy)
     let intent = policy.intent.betweenWorkloads
     var reasons = Interner<String>()
-    var portSets = Interner<PortSet>()
+    var portSets = Interner<PortSet>(fingerprint: \.fingerprint)
     var origins = Interner<SourceRange>()
-    var peerSets = Interner<ExternalSet>()
+    var peerSets = Interner<ExternalSet>(fingerprint: \.fingerprint)
     var rows = Interner<Row>()
     func reason(_ site: ConnectionGapSite) -> Int { reasons.id(why(identities.marking(site))) }
     func gap(_ kind: Gap.Kind, _ capability: Capability, _ row: Int, _ connection: Connection, first: WorkloadID) -> Gap {
@@ -117,10 +117,14 @@ public func groupedConnectionGaps(
         var latestSlot = [Int](repeating: 0, count: policy.workloads.count)
         var slots: [(row: Int, destination: WorkloadID)] = []
         var sourcesOf: [[WorkloadID]] = []
+        // One site, set to each pair in place: a site made per pair is built and torn down.
+        var site = ConnectionGapSite(
+            kind: kind, part: .betweenWorkloads, source: WorkloadID(0), destination: WorkloadID(0), ports: PortSet(), intendedPorts: PortSet())
         for (pair, ports) in sortedPairs(relation.betweenWorkloads) {
-            var site = ConnectionGapSite(
-                kind: kind, part: .betweenWorkloads, source: pair.source, destination: pair.destination, ports: ports,
-                intendedPorts: intent[pair] ?? PortSet())
+            site.source = pair.source
+            site.destination = pair.destination
+            site.ports = ports
+            site.intendedPorts = intent[pair] ?? PortSet()
             site.sharesIdentity = identities.shares(pair.source) || identities.shares(pair.destination)
             let origin = kind == .narrowed ? origins.id(asked.pairs[pair] ?? policy.workloads[pair.destination.index].origin) : -1
             let row = rows.id(Row(reason: reasons.id(why(site)), ports: portSets.id(ports), origin: origin))
@@ -228,20 +232,38 @@ func sortedPairs(_ pairs: [WorkloadPair: PortSet]) -> [(pair: WorkloadPair, port
 }
 
 /// Small numbers for values met again and again (a reason, a port set): each distinct value
-/// is hashed once per run of equal values, the same value in a row compared only.
+/// is hashed once per run of equal values, the same value in a row compared only. Given a
+/// `fingerprint` (a cheap digest of a value, equal for equal values), a value is next looked
+/// for as the last one met with its fingerprint, by comparing, before it is hashed: a few
+/// hundred port sets met interleaved tens of thousands of times are each hashed about once.
 struct Interner<Value: Hashable> {
     private(set) var values: [Value] = []
     private var ids: [Value: Int] = [:]
     private var last: (value: Value, id: Int)?
+    private let fingerprint: ((Value) -> Int)?
+    /// By fingerprint (its low bits): the id of the last value met with it, -1 for none.
+    /// Empty without a fingerprint.
+    private var recent: [Int] = []
 
     /// Room for `capacity` distinct values without growing (and rehashing) the table.
-    init(capacity: Int = 0) {
+    init(capacity: Int = 0, fingerprint: ((Value) -> Int)? = nil) {
         values.reserveCapacity(capacity)
         ids.reserveCapacity(capacity)
+        self.fingerprint = fingerprint
+        if fingerprint != nil { recent = [Int](repeating: -1, count: 1024) }
     }
 
     mutating func id(_ value: Value) -> Int {
         if let last, last.value == value { return last.id }
+        var slot = -1
+        if let fingerprint {
+            slot = fingerprint(value) & (recent.count - 1)
+            let known = recent[slot]
+            if known >= 0, values[known] == value {
+                last = (value, known)
+                return known
+            }
+        }
         let id: Int
         if let known = ids[value] {
             id = known
@@ -250,8 +272,40 @@ struct Interner<Value: Hashable> {
             values.append(value)
             ids[value] = id
         }
+        if slot >= 0 { recent[slot] = id }
         last = (value, id)
         return id
+    }
+}
+
+/// `Interner` fingerprints: integers of a value mixed (multiplied and xored, never hashed),
+/// equal for equal values.
+enum Fingerprint {
+    /// `hash` with `part` mixed in.
+    static func adding(_ part: Int, to hash: Int) -> Int { (hash ^ part) &* 0x100_0000_01B3 }
+
+    /// The four parts mixed into one number whose low bits depend on all of them.
+    static func mixed(_ first: Int, _ second: Int, _ third: Int, _ fourth: Int) -> Int {
+        finished(adding(fourth, to: adding(third, to: adding(second, to: adding(first, to: 0)))))
+    }
+
+    /// A mixed number with its high bits folded into the low ones, which `Interner` reads.
+    static func finished(_ hash: Int) -> Int { hash ^ hash >> 29 }
+}
+
+extension PortSet {
+    /// An `Interner` fingerprint: every interval's bounds mixed, a few instructions each.
+    var fingerprint: Int {
+        var hash = keys.intervals.count
+        for interval in keys.intervals { hash = Fingerprint.adding(Int(interval.lower) << 24 | Int(interval.upper), to: hash) }
+        return Fingerprint.finished(hash)
+    }
+}
+
+extension ExternalSet {
+    /// An `Interner` fingerprint: the first IPv4 bound and how many intervals and names.
+    var fingerprint: Int {
+        Fingerprint.mixed(Int(addresses.v4.first ?? 0), addresses.v4.intervals.count, addresses.v6.intervals.count, dns.names.count)
     }
 }
 
@@ -391,7 +445,7 @@ public func connectionGaps(
         var sources: Int
     }
     var reasons = Interner<String>()
-    var portSets = Interner<PortSet>()
+    var portSets = Interner<PortSet>(fingerprint: \.fingerprint)
     // Most blocks are rows of their own: room for one each.
     var sourceLists = Interner<[WorkloadID]>(capacity: widened.blocks.count)
     var rows = Interner<RowKey>(capacity: widened.blocks.count)
@@ -433,7 +487,7 @@ public func connectionGaps(
         var ports: Int
         var peers: Int
     }
-    var peerSets = Interner<ExternalSet>()
+    var peerSets = Interner<ExternalSet>(fingerprint: \.fingerprint)
     for ingress in [true, false] {
         var keys = Interner<PeersKey>()
         var workloadsOf: [[WorkloadID]] = []

@@ -399,28 +399,22 @@ struct NFTablesReader {
         static let none: Int32 = 0
         /// The number of every port.
         private static let all: Int32 = 1
+        // Both tables are unchecked for exclusive access: a reader's tables are used by one
+        // thread, one call at a time, and a dynamic check per rule cost more than the look-up.
         /// Each match, by number.
-        private(set) var matches = [Match(PortSet()), Match(.all)]
-        private var numbers: [NFTRule.Ports: Int32] = [:]
-        /// The match last asked for: the rules of a chain come in runs of one match (a flow's
-        /// peers and families), and comparing with the last (its ranges' array first by
-        /// identity) costs less than hashing the ranges again.
-        private var last: (ports: NFTRule.Ports, number: Int32)?
+        @exclusivity(unchecked) private(set) var matches = [Match(PortSet()), Match(.all)]
+        /// Every match but the two above, numbered from 0 (its number in `matches` less 2).
+        /// The rules of a chain come in runs of one match (a flow's peers and families), met
+        /// by comparing with the last; a few hundred distinct ones interleave, met by their
+        /// fingerprint before their ranges are hashed.
+        @exclusivity(unchecked) private var numbers = Interner<NFTRule.Ports>(fingerprint: \.fingerprint)
 
         /// The number of `ports`' match in `matches`, made the first time it is asked for.
         func id(_ ports: NFTRule.Ports) -> Int32 {
             if case .all = ports { return Self.all }
-            if let last, last.ports == ports { return last.number }
-            let number: Int32
-            if let known = numbers[ports] {
-                number = known
-            } else {
-                number = Int32(matches.count)
-                matches.append(Match(ports.portSet))
-                numbers[ports] = number
-            }
-            last = (ports, number)
-            return number
+            let number = numbers.id(ports) + 2
+            if number == matches.count { matches.append(Match(ports.portSet)) }
+            return Int32(number)
         }
     }
 

@@ -137,6 +137,19 @@ struct NFTRule: Equatable {
             case .icmp: .whole(.icmp)
             }
         }
+
+        /// An `Interner` fingerprint: the case and protocol, and every range's bounds mixed.
+        var fingerprint: Int {
+            switch self {
+            case .all: return 0
+            case .whole(let proto): return Fingerprint.mixed(1, proto.rawValue, 0, 0)
+            case .ranges(let proto, let ranges):
+                var hash = Fingerprint.adding(proto.rawValue, to: ranges.count)
+                for range in ranges { hash = Fingerprint.adding(range.lower << 24 | range.upper, to: hash) }
+                return Fingerprint.finished(hash)
+            case .icmp(let families): return Fingerprint.mixed(2, families.count, 0, 0)
+            }
+        }
     }
 
     var kind: Kind = .match
