@@ -170,9 +170,13 @@ public struct WorkloadPair: Sendable, Hashable, Comparable {
     }
 
     /// One combine per pair: relations hold millions of pairs.
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(UInt64(truncatingIfNeeded: source.index) << 32 | UInt64(truncatingIfNeeded: destination.index))
-    }
+    public func hash(into hasher: inout Hasher) { hasher.combine(key) }
+
+    /// The hash dictionaries and sets take: `QuickHash` of both indices in one word.
+    public func _rawHashValue(seed: Int) -> Int { QuickHash.mix(key, seed: seed) }
+
+    /// Both indices in one word (each below 2^32).
+    private var key: UInt64 { UInt64(truncatingIfNeeded: source.index) << 32 | UInt64(truncatingIfNeeded: destination.index) }
 
     public static func < (lhs: WorkloadPair, rhs: WorkloadPair) -> Bool {
         (lhs.source, lhs.destination) < (rhs.source, rhs.destination)

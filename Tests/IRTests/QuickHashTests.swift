@@ -1,0 +1,45 @@
+import Testing
+
+@testable import IR
+
+/// Workload ids and pairs hash through `QuickHash`: equal keys alike, keys spread over a
+/// table's buckets as a random function would, whatever the seed, and dictionaries and sets
+/// keyed by them find what they hold.
+@Suite struct QuickHashTests {
+    static let pairs = (0..<400).flatMap { source in (0..<250).map { WorkloadPair(WorkloadID(source), WorkloadID(source * 7 + $0)) } }
+
+    @Test func equalKeysHashAlikeAndSeedsMatter() {
+        for seed in [0, 1, -1, 0x5EED] {
+            for pair in Self.pairs.prefix(1000) {
+                let copy = WorkloadPair(WorkloadID(pair.source.index), WorkloadID(pair.destination.index))
+                #expect(copy._rawHashValue(seed: seed) == pair._rawHashValue(seed: seed))
+                #expect(copy.hashValue == pair.hashValue)
+            }
+        }
+        let pair = Self.pairs[17]
+        #expect(pair._rawHashValue(seed: 1) != pair._rawHashValue(seed: 2))
+        #expect(WorkloadID(5)._rawHashValue(seed: 9) == WorkloadID(5)._rawHashValue(seed: 9))
+    }
+
+    /// 100,000 keys over 65,536 buckets fill about 78% of them when hashed at random; sequential
+    /// ids and pairs with shared sources must too (a weak mix would pile them up).
+    @Test func keysSpreadOverTheBuckets() {
+        for seed in [0, 0x1234_5678] {
+            let pairBuckets = Set(Self.pairs.map { $0._rawHashValue(seed: seed) & 0xFFFF })
+            let idBuckets = Set((0..<100_000).map { WorkloadID($0)._rawHashValue(seed: seed) & 0xFFFF })
+            #expect(pairBuckets.count > 65_536 * 70 / 100, "\(pairBuckets.count) buckets")
+            #expect(idBuckets.count > 65_536 * 70 / 100, "\(idBuckets.count) buckets")
+        }
+    }
+
+    @Test func dictionariesAndSetsFindWhatTheyHold() {
+        var ports: [WorkloadPair: Int] = [:]
+        for (index, pair) in Self.pairs.enumerated() { ports[pair] = index }
+        #expect(ports.count == Self.pairs.count)
+        #expect(Self.pairs.enumerated().allSatisfy { ports[$1] == $0 })
+        for pair in Self.pairs where pair.source.index % 2 == 0 { ports[pair] = nil }
+        #expect(Self.pairs.allSatisfy { (ports[$0] != nil) == ($0.source.index % 2 == 1) })
+        let ids = Set((0..<50_000).map { WorkloadID($0 * 3) })
+        #expect((0..<150_000).allSatisfy { ids.contains(WorkloadID($0)) == ($0 % 3 == 0) })
+    }
+}
