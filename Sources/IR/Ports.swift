@@ -62,6 +62,18 @@ public struct PortRange: Sendable, Hashable, Comparable, CustomStringConvertible
 public struct PortSet: Sendable, Hashable, CustomStringConvertible {
     public private(set) var keys: IntervalSet<UInt32>
 
+    /// The hash dictionaries and sets take: the intervals' bounds folded into one word and
+    /// mixed once (`QuickHash`), where the standard library's hasher was fed each bound (port
+    /// sets key the interning of every target's rules and gaps). Equal sets have the same
+    /// intervals, so they hash alike.
+    public func _rawHashValue(seed: Int) -> Int {
+        var folded = UInt64(truncatingIfNeeded: keys.intervals.count)
+        for interval in keys.intervals {
+            folded = (folded ^ (UInt64(interval.lower) << 32 | UInt64(interval.upper))) &* 0x100_0000_01B3
+        }
+        return QuickHash.mix(folded, seed: seed)
+    }
+
     static let protocolShift: UInt32 = 17
 
     public init() { keys = IntervalSet() }

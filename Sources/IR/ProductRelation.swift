@@ -21,6 +21,11 @@ public struct GroupedRelation: Sendable, Hashable {
         }
 
         public static func < (lhs: Pair, rhs: Pair) -> Bool { (lhs.source, lhs.destination) < (rhs.source, rhs.destination) }
+
+        /// The hash dictionaries and sets take: `QuickHash` of both indices in one word.
+        public func _rawHashValue(seed: Int) -> Int {
+            QuickHash.mix(UInt64(truncatingIfNeeded: source) << 32 ^ UInt64(truncatingIfNeeded: destination), seed: seed)
+        }
     }
 
     /// The workloads of each group, sorted.

@@ -32,6 +32,23 @@ import Testing
         }
     }
 
+    /// Port sets: equal sets built apart hash alike; sets of one port or one range each spread
+    /// as random keys would; a pair of groups too.
+    @Test func portSetsAndGroupPairsHashAlikeAndSpread() {
+        for seed in [0, 77] {
+            let built = PortSet([PortRange(.tcp, 80, 80), PortRange(.udp, 53, 53), PortRange(.tcp, 81, 90)])
+            let apart = PortSet(PortRange(.tcp, 80, 90)).union(PortSet(PortRange(.udp, 53, 53)))
+            #expect(built == apart && built._rawHashValue(seed: seed) == apart._rawHashValue(seed: seed))
+            let singles = Set((1...65535).map { PortSet(PortRange(.tcp, $0, $0))._rawHashValue(seed: seed) & 0xFFFF })
+            #expect(singles.count > 65_536 * 55 / 100, "\(singles.count) buckets")
+            let ranges = Set((1...300).flatMap { low in (0..<300).map { PortSet(PortRange(.udp, low, low + $0))._rawHashValue(seed: seed) & 0xFFFF } })
+            #expect(ranges.count > 65_536 * 65 / 100, "\(ranges.count) buckets")
+            let groups = Set(
+                (0..<300).flatMap { source in (0..<300).map { GroupedRelation.Pair(source: source, destination: $0)._rawHashValue(seed: seed) & 0xFFFF } })
+            #expect(groups.count > 65_536 * 70 / 100, "\(groups.count) buckets")
+        }
+    }
+
     @Test func dictionariesAndSetsFindWhatTheyHold() {
         var ports: [WorkloadPair: Int] = [:]
         for (index, pair) in Self.pairs.enumerated() { ports[pair] = index }
