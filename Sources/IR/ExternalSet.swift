@@ -81,6 +81,21 @@ public struct ExternalSet: Sendable, Hashable {
     public var addresses: AddressSet
     public var dns: DNSNames
 
+    /// The hash dictionaries and sets take (`QuickHash`): the address ranges' bounds folded
+    /// into one word with how many names there are and whether they are excluded, mixed once.
+    /// Equal sets have the same ranges and names, so they hash alike; sets apart only by which
+    /// names they list meet in `==`.
+    public func _rawHashValue(seed: Int) -> Int {
+        var folded = UInt64(truncatingIfNeeded: dns.names.count) << 1 | (dns.allExcept ? 1 : 0)
+        for interval in addresses.v4.intervals {
+            folded = (folded ^ (UInt64(interval.lower) << 32 | UInt64(interval.upper))) &* 0x100_0000_01B3
+        }
+        for interval in addresses.v6.intervals {
+            folded = (folded ^ UInt64(truncatingIfNeeded: interval.lower) ^ UInt64(truncatingIfNeeded: interval.upper >> 64)) &* 0x100_0000_01B3
+        }
+        return QuickHash.mix(folded, seed: seed)
+    }
+
     public init(addresses: AddressSet = .empty, dns: DNSNames = .none) {
         self.addresses = addresses
         self.dns = dns

@@ -49,6 +49,24 @@ import Testing
         }
     }
 
+    /// External sets: equal sets built apart hash alike (v4, v6 and names); sets apart only by
+    /// the names they list still tell apart in a dictionary.
+    @Test func externalSetsHashAlikeAndKeyDictionaries() {
+        func v4(_ lower: UInt32, _ upper: UInt32) -> ExternalSet { ExternalSet(addresses: AddressSet(v4: IntervalSet(lower: lower, upper: upper))) }
+        func v6(_ lower: UInt128, _ upper: UInt128) -> ExternalSet { ExternalSet(addresses: AddressSet(v6: IntervalSet(lower: lower, upper: upper))) }
+        let names = ExternalSet(dns: DNSNames(["a.example", "b.example"]))
+        let built = v4(10, 20).union(v6(1 << 100, 1 << 101)).union(names)
+        let apart = v4(10, 14).union(names).union(v6(1 << 100, 1 << 101)).union(v4(15, 20))
+        for seed in [0, 3] {
+            #expect(built == apart && built._rawHashValue(seed: seed) == apart._rawHashValue(seed: seed))
+            let spread = Set((0..<50_000).map { v4(UInt32($0) * 256, UInt32($0) * 256 + 255)._rawHashValue(seed: seed) & 0xFFFF })
+            #expect(spread.count > 65_536 * 45 / 100, "\(spread.count) buckets")
+        }
+        let other = ExternalSet(dns: DNSNames(["a.example", "c.example"]))
+        let keyed: [ExternalSet: Int] = [names: 1, other: 2, built: 3]
+        #expect(keyed[names] == 1 && keyed[other] == 2 && keyed[apart] == 3 && keyed[.any] == nil)
+    }
+
     @Test func dictionariesAndSetsFindWhatTheyHold() {
         var ports: [WorkloadPair: Int] = [:]
         for (index, pair) in Self.pairs.enumerated() { ports[pair] = index }

@@ -27,6 +27,11 @@ struct FirewallPlan {
         var source: Int
         var destination: Int
         static func < (lhs: Pair, rhs: Pair) -> Bool { (lhs.source, lhs.destination) < (rhs.source, rhs.destination) }
+
+        /// The hash dictionaries and sets take: `QuickHash` of both indices in one word.
+        func _rawHashValue(seed: Int) -> Int {
+            QuickHash.mix(UInt64(truncatingIfNeeded: source) << 32 ^ UInt64(truncatingIfNeeded: destination), seed: seed)
+        }
     }
 
     init(policy: Policy, gaps: GapPolicy) {
