@@ -88,10 +88,10 @@ public struct ExternalSet: Sendable, Hashable {
     public func _rawHashValue(seed: Int) -> Int {
         var folded = UInt64(truncatingIfNeeded: dns.names.count) << 1 | (dns.allExcept ? 1 : 0)
         for interval in addresses.v4.intervals {
-            folded = (folded ^ (UInt64(interval.lower) << 32 | UInt64(interval.upper))) &* 0x100_0000_01B3
+            QuickHash.fold(&folded, UInt64(interval.lower) << 32 | UInt64(interval.upper))
         }
         for interval in addresses.v6.intervals {
-            folded = (folded ^ UInt64(truncatingIfNeeded: interval.lower) ^ UInt64(truncatingIfNeeded: interval.upper >> 64)) &* 0x100_0000_01B3
+            QuickHash.fold(&folded, UInt64(truncatingIfNeeded: interval.lower) ^ UInt64(truncatingIfNeeded: interval.upper >> 64))
         }
         return QuickHash.mix(folded, seed: seed)
     }

@@ -110,6 +110,16 @@ public enum QuickHash {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Int(truncatingIfNeeded: z ^ (z >> 31))
     }
+
+    /// Two indices (each below 2^32) in one word, mixed.
+    @inline(__always)
+    public static func mix(_ first: Int, _ second: Int, seed: Int) -> Int {
+        mix(UInt64(truncatingIfNeeded: first) << 32 ^ UInt64(truncatingIfNeeded: second), seed: seed)
+    }
+
+    /// One more value folded into a word of many (a set's bounds), to be mixed once at the end.
+    @inline(__always)
+    public static func fold(_ word: inout UInt64, _ value: UInt64) { word = (word ^ value) &* 0x100_0000_01B3 }
 }
 
 /// Index of a segment in `Policy.segments`.

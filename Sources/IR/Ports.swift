@@ -69,7 +69,7 @@ public struct PortSet: Sendable, Hashable, CustomStringConvertible {
     public func _rawHashValue(seed: Int) -> Int {
         var folded = UInt64(truncatingIfNeeded: keys.intervals.count)
         for interval in keys.intervals {
-            folded = (folded ^ (UInt64(interval.lower) << 32 | UInt64(interval.upper))) &* 0x100_0000_01B3
+            QuickHash.fold(&folded, UInt64(interval.lower) << 32 | UInt64(interval.upper))
         }
         return QuickHash.mix(folded, seed: seed)
     }

@@ -24,7 +24,7 @@ public struct GroupedRelation: Sendable, Hashable {
 
         /// The hash dictionaries and sets take: `QuickHash` of both indices in one word.
         public func _rawHashValue(seed: Int) -> Int {
-            QuickHash.mix(UInt64(truncatingIfNeeded: source) << 32 ^ UInt64(truncatingIfNeeded: destination), seed: seed)
+            QuickHash.mix(source, destination, seed: seed)
         }
     }
 

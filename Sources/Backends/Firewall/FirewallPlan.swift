@@ -30,7 +30,7 @@ struct FirewallPlan {
 
         /// The hash dictionaries and sets take: `QuickHash` of both indices in one word.
         func _rawHashValue(seed: Int) -> Int {
-            QuickHash.mix(UInt64(truncatingIfNeeded: source) << 32 ^ UInt64(truncatingIfNeeded: destination), seed: seed)
+            QuickHash.mix(source, destination, seed: seed)
         }
     }
 
