@@ -97,31 +97,6 @@ public struct WorkloadID: Sendable, Hashable, Comparable, CustomStringConvertibl
     public func _rawHashValue(seed: Int) -> Int { QuickHash.mix(UInt64(truncatingIfNeeded: index), seed: seed) }
 }
 
-/// A hash for keys that are small integers, where the standard library's hasher (keyed
-/// SipHash, seeded, fed and finished per lookup) costs more than the lookup: the key mixed with
-/// the table's seed by a multiply-xorshift finalizer, whose every output bit depends on every
-/// input bit. Equal keys hash alike for a seed, as `Hashable` requires; the keys come from the
-/// compiler's own numbering, not from an adversary, so no keyed hash is needed against floods.
-public enum QuickHash {
-    @inline(__always)
-    public static func mix(_ key: UInt64, seed: Int) -> Int {
-        var z = key ^ UInt64(truncatingIfNeeded: seed) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int(truncatingIfNeeded: z ^ (z >> 31))
-    }
-
-    /// Two indices (each below 2^32) in one word, mixed.
-    @inline(__always)
-    public static func mix(_ first: Int, _ second: Int, seed: Int) -> Int {
-        mix(UInt64(truncatingIfNeeded: first) << 32 ^ UInt64(truncatingIfNeeded: second), seed: seed)
-    }
-
-    /// One more value folded into a word of many (a set's bounds), to be mixed once at the end.
-    @inline(__always)
-    public static func fold(_ word: inout UInt64, _ value: UInt64) { word = (word ^ value) &* 0x100_0000_01B3 }
-}
-
 /// Index of a segment in `Policy.segments`.
 public struct SegmentID: Sendable, Hashable, Comparable {
     public var index: Int

@@ -412,15 +412,15 @@ public struct ExternalRules: Sendable, Hashable {
     /// many address ranges and names its peers have. Equal rules have equal shapes (both are in
     /// normal form), so it is a lawful hash for them, in time linear in the entries alone.
     func hashShape(into hasher: inout Hasher) {
-        // Mixed into one word and given to the hasher once: a combine per field was most of it.
+        // Folded into one word and given to the hasher once: a combine per field was most of it.
         var shape = UInt64(entries.count)
-        func mix(_ value: UInt64) { shape = (shape ^ value) &* 0x100_0000_01b3 }
         for entry in entries {
             let ports = entry.ports.keys.intervals
-            mix(UInt64(ports.first?.lower ?? 0) << 32 | UInt64(ports.last?.upper ?? 0))
+            QuickHash.fold(&shape, UInt64(ports.first?.lower ?? 0) << 32 | UInt64(ports.last?.upper ?? 0))
             let peers = entry.peers
-            mix(UInt64(peers.addresses.v4.first ?? 0) << 32 | UInt64(truncatingIfNeeded: peers.addresses.v4.intervals.count))
-            mix(
+            QuickHash.fold(&shape, UInt64(peers.addresses.v4.first ?? 0) << 32 | UInt64(truncatingIfNeeded: peers.addresses.v4.intervals.count))
+            QuickHash.fold(
+                &shape,
                 UInt64(truncatingIfNeeded: peers.addresses.v6.intervals.count) << 32 | UInt64(truncatingIfNeeded: peers.dns.names.count) << 1
                     | (peers.dns.allExcept ? 1 : 0))
         }

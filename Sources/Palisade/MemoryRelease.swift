@@ -21,8 +21,8 @@ public enum MemoryRelease {
 
     /// `body`'s result, the heap trimmed (`trim`) before it and, while it runs, every
     /// `interval` at which the process's resident size (`resident`) is at least `above` bytes,
-    /// from a timer on another thread, none after `body` returns: `body` is the targets' concurrent emission, whose frees
-    /// no single point in the pipeline follows. Without glibc (`trim` false), `body` alone.
+    /// from a timer on another thread, none after `body` returns: `body` is the targets'
+    /// concurrent emission, whose frees no single point in the pipeline follows. Without glibc (`trim` false), `body` alone.
     /// `trim` and `resident` are the system's unless a test counts the calls. The cost is the
     /// pages given back and faulted in again, so a compile that stays small never pays it: on
     /// the 10,000-workload benchmark spec, trimming at every tick cost about 0.4 s of system

@@ -278,35 +278,14 @@ struct Interner<Value: Hashable> {
     }
 }
 
-/// `Interner` fingerprints: integers of a value mixed (multiplied and xored, never hashed),
-/// equal for equal values.
-enum Fingerprint {
-    /// `hash` with `part` mixed in.
-    static func adding(_ part: Int, to hash: Int) -> Int { (hash ^ part) &* 0x100_0000_01B3 }
-
-    /// The four parts mixed into one number whose low bits depend on all of them.
-    static func mixed(_ first: Int, _ second: Int, _ third: Int, _ fourth: Int) -> Int {
-        finished(adding(fourth, to: adding(third, to: adding(second, to: adding(first, to: 0)))))
-    }
-
-    /// A mixed number with its high bits folded into the low ones, which `Interner` reads.
-    static func finished(_ hash: Int) -> Int { hash ^ hash >> 29 }
-}
-
 extension PortSet {
-    /// An `Interner` fingerprint: every interval's bounds mixed, a few instructions each.
-    var fingerprint: Int {
-        var hash = keys.intervals.count
-        for interval in keys.intervals { hash = Fingerprint.adding(Int(interval.lower) << 24 | Int(interval.upper), to: hash) }
-        return Fingerprint.finished(hash)
-    }
+    /// An `Interner` fingerprint: the set's own hash (`QuickHash`, every interval's bounds), unseeded.
+    var fingerprint: Int { _rawHashValue(seed: 0) }
 }
 
 extension ExternalSet {
-    /// An `Interner` fingerprint: the first IPv4 bound and how many intervals and names.
-    var fingerprint: Int {
-        Fingerprint.mixed(Int(addresses.v4.first ?? 0), addresses.v4.intervals.count, addresses.v6.intervals.count, dns.names.count)
-    }
+    /// An `Interner` fingerprint: the set's own hash (`QuickHash`), unseeded.
+    var fingerprint: Int { _rawHashValue(seed: 0) }
 }
 
 /// The connection a backend gives a gap's reason for: the kind of gap, which part of the

@@ -138,17 +138,19 @@ struct NFTRule: Equatable {
             }
         }
 
-        /// An `Interner` fingerprint: the case and protocol, and every range's bounds mixed.
+        /// An `Interner` fingerprint: the case and protocol, and every range's bounds, folded and
+        /// mixed (`QuickHash`).
         var fingerprint: Int {
+            var word: UInt64
             switch self {
-            case .all: return 0
-            case .whole(let proto): return Fingerprint.mixed(1, proto.rawValue, 0, 0)
+            case .all: word = 0
+            case .whole(let proto): word = 1 << 8 | UInt64(proto.rawValue)
             case .ranges(let proto, let ranges):
-                var hash = Fingerprint.adding(proto.rawValue, to: ranges.count)
-                for range in ranges { hash = Fingerprint.adding(range.lower << 24 | range.upper, to: hash) }
-                return Fingerprint.finished(hash)
-            case .icmp(let families): return Fingerprint.mixed(2, families.count, 0, 0)
+                word = 2 << 8 | UInt64(proto.rawValue)
+                for range in ranges { QuickHash.fold(&word, UInt64(range.lower) << 32 | UInt64(range.upper)) }
+            case .icmp(let families): word = 3 << 8 | UInt64(families.count)
             }
+            return QuickHash.mix(word, seed: 0)
         }
     }
 
