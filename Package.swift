@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "IRTests", dependencies: ["IR"]),
         .testTarget(name: "SpecTests", dependencies: ["Spec", "TestSupport"], exclude: ["BadInputs", "Fixtures"]),
         .testTarget(name: "LintTests", dependencies: ["Lint", "Reports", "Spec", "JUnitXML", "Palisade", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Spec", "TestSupport"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Spec", "YAML", "TestSupport"]),
         .testTarget(
             name: "PalisadeTests",
             dependencies: ["Palisade", "Analysis", "Reports", "Spec", "Backends", "IR", "Diagnostics", "YAML", "TestSupport"],

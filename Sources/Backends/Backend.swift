@@ -1,5 +1,6 @@
 import Diagnostics
 import IR
+import YAML
 
 /// A target platform: compiles the IR into the platform's native files, and reads those
 /// files back into the relation and controls they really enforce. A backend is one folder
@@ -74,11 +75,24 @@ extension OptionSpec {
 /// A generated file: its path relative to the policy's output folder, and its content.
 public struct OutputFile: Sendable, Hashable {
     public var path: String
-    public var contents: String
+    /// The content as it was written: a large file stays in the chunks its writer filled, and
+    /// goes to disk from them (`ChunkedText`).
+    public var text: ChunkedText
+
+    /// The content as one string, joined when asked (a copy, for a file written in chunks).
+    public var contents: String {
+        get { text.string }
+        set { text = ChunkedText(newValue) }
+    }
 
     public init(path: String, contents: String) {
         self.path = path
-        self.contents = contents
+        text = ChunkedText(contents)
+    }
+
+    public init(path: String, text: ChunkedText) {
+        self.path = path
+        self.text = text
     }
 }
 

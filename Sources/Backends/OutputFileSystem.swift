@@ -1,3 +1,5 @@
+import YAML
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -19,9 +21,10 @@ public protocol OutputFileSystem: Sendable {
     /// Creates a file that must not exist yet, writes all of `bytes` and closes it. On Linux the
     /// file lasts once `syncFileSystem` returns; elsewhere the call `fsync`s it before closing.
     func writeFile(_ path: String, _ bytes: [UInt8]) throws
-    /// `writeFile` of a text's UTF-8 bytes; by default through a copy of them, which the system
-    /// file system does without (a large estate writes hundreds of megabytes).
-    func writeFile(_ path: String, text: String) throws
+    /// `writeFile` of a text's UTF-8 bytes; by default through a copy of them joined, which the
+    /// system file system does without: it writes each piece where it is (a large estate
+    /// writes hundreds of megabytes).
+    func writeFile(_ path: String, text: ChunkedText) throws
     func readFile(_ path: String) throws -> [UInt8]
     /// `rename`: atomic, replaces a file (or an empty directory) at `to`.
     func rename(_ from: String, _ to: String) throws
@@ -49,7 +52,7 @@ public protocol OutputFileSystem: Sendable {
 }
 
 extension OutputFileSystem {
-    public func writeFile(_ path: String, text: String) throws { try writeFile(path, Array(text.utf8)) }
+    public func writeFile(_ path: String, text: ChunkedText) throws { try writeFile(path, text.bytes) }
 }
 
 public struct FileStatus: Sendable, Hashable {
@@ -127,28 +130,33 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
     }
 
     public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try writeFile(path, buffer: $0) }
+        try writeFile(path) { write in try bytes.withUnsafeBytes(write) }
     }
 
-    public func writeFile(_ path: String, text: String) throws {
-        var text = text
-        try text.withUTF8 { try writeFile(path, buffer: UnsafeRawBufferPointer($0)) }
+    public func writeFile(_ path: String, text: ChunkedText) throws {
+        try writeFile(path) { write in try text.forEachChunk(write) }
     }
 
-    private func writeFile(_ path: String, buffer: UnsafeRawBufferPointer) throws {
+    /// Creates the file, writes each buffer `pieces` hands over, in order, and closes it.
+    private func writeFile(_ path: String, pieces: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw fail("open", path) }
-        var written = 0
-        while written < buffer.count {
-            // `buffer.baseAddress` is nil only for an empty buffer, and the loop does not run then.
-            let count = systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
-            if count < 0 {
-                if errno == EINTR { continue }
-                let error = fail("write", path)
-                close(descriptor)
-                throw error
+        do {
+            try pieces { buffer in
+                var written = 0
+                while written < buffer.count {
+                    // `buffer.baseAddress` is nil only for an empty buffer, and the loop does not run then.
+                    let count = systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw fail("write", path)
+                    }
+                    written += count
+                }
             }
-            written += count
+        } catch {
+            close(descriptor)
+            throw error
         }
         #if !os(Linux)
             guard fsync(descriptor) == 0 else {

@@ -1,4 +1,5 @@
 import Foundation
+import YAML
 
 /// A write of an output tree whose files are staged as they are produced, so that a large
 /// compile never holds every target's files at once: `compile` hands each target's files over
@@ -62,7 +63,7 @@ public final class OutputStaging: @unchecked Sendable {
         mutex.unlock()
         var failure: (any Error)?
         do {
-            for path in paths { try writer.writeStagedFile(path, tree.files[path] ?? "", root: root) }
+            for path in paths { try writer.writeStagedFile(path, tree.texts[path] ?? ChunkedText(), root: root) }
         } catch {
             failure = error
         }
@@ -86,14 +87,14 @@ public final class OutputStaging: @unchecked Sendable {
         try mutex.withLock {
             waitForWrites()
             var rest = OutputTree()
-            for (path, contents) in tree.files where staged.files[path] == nil { rest.add(path, contents) }
+            for (path, text) in tree.texts where staged.texts[path] == nil { rest.add(path, text) }
             for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
             try stageLocked(rest)
             guard case .open(let token, _) = state else { throw OutputError(operation: "write", path: root, reason: "the write was abandoned") }
             do {
                 let plan = try writer.makePlan(staged, root: root)
                 try writer.preflight(plan, root: root)
-                try writer.stage(plan, root: root, skipping: staged.files, made: &made, lock: token)
+                try writer.stage(plan, root: root, skipping: staged.texts, made: &made, lock: token)
                 // Only once everything is staged and synced does anything outside the staging folder change.
                 try writer.removeStaleTemporaries(staged, root: root)
                 // The commit point.
@@ -140,7 +141,7 @@ public final class OutputStaging: @unchecked Sendable {
     private func stageLocked(_ tree: OutputTree) throws {
         let paths = try prepareLocked(tree)
         do {
-            for path in paths { try writer.writeStagedFile(path, tree.files[path] ?? "", root: root) }
+            for path in paths { try writer.writeStagedFile(path, tree.texts[path] ?? ChunkedText(), root: root) }
         } catch {
             fail(error)
             throw error
@@ -150,7 +151,7 @@ public final class OutputStaging: @unchecked Sendable {
 
     /// Notes `tree`'s files, written, as staged and claims its policies. Under the lock.
     private func record(_ tree: OutputTree, paths: [String]) {
-        for path in paths { staged.add(path, "") }
+        for path in paths { staged.add(path, ChunkedText()) }
         for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
     }
 

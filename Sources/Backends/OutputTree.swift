@@ -1,3 +1,5 @@
+import YAML
+
 /// A whole output tree: `OUT/TARGET/POLICY/FILE` for every file of a run, and the policy folders
 /// it replaces. `OutputWriter` replaces it atomically as a whole: OUT holds the previous tree or
 /// the complete new one, whatever happens (its comment has the scheme).
@@ -7,16 +9,23 @@
 /// (`OutputManifest`) lists for those policies and the tree no longer has. Other policies, other
 /// targets and files no manifest lists are left alone.
 public struct OutputTree: Sendable {
-    /// File contents by path relative to the output root.
-    public private(set) var files: [String: String] = [:]
+    /// File contents by path relative to the output root, as written (`ChunkedText`).
+    public private(set) var texts: [String: ChunkedText] = [:]
     /// The policies this tree replaces, by target folder: those it writes files for and those claimed.
     public private(set) var policies: [String: Set<String>] = [:]
 
     public init() {}
 
+    /// File contents by path, each joined into one string: for small trees and tests (a large
+    /// tree's files are written from `texts`).
+    public var files: [String: String] { texts.mapValues(\.string) }
+
     /// Adds a file; a path `TARGET/POLICY/FILE` also claims `TARGET/POLICY`.
-    public mutating func add(_ path: String, _ contents: String) {
-        files[path] = contents
+    public mutating func add(_ path: String, _ contents: String) { add(path, ChunkedText(contents)) }
+
+    /// Adds a file as written; a path `TARGET/POLICY/FILE` also claims `TARGET/POLICY`.
+    public mutating func add(_ path: String, _ text: ChunkedText) {
+        texts[path] = text
         // The first two components, found without splitting the whole path.
         let bytes = path.utf8
         guard let first = bytes.firstIndex(of: UInt8(ascii: "/")) else { return }
@@ -29,18 +38,18 @@ public struct OutputTree: Sendable {
     /// the manifest lists there that the tree does not write.
     public mutating func claim(target: String, policy: String) { policies[target, default: []].insert(policy) }
 
-    public var paths: [String] { files.keys.sorted() }
+    public var paths: [String] { texts.keys.sorted() }
 
     /// No file and no claimed policy: writing it changes nothing.
-    public var isEmpty: Bool { files.isEmpty && policies.isEmpty }
+    public var isEmpty: Bool { texts.isEmpty && policies.isEmpty }
 
     /// The bytes a file is written as (UTF-8); empty for a path the tree does not hold.
-    public func bytes(_ path: String) -> [UInt8] { Array((files[path] ?? "").utf8) }
+    public func bytes(_ path: String) -> [UInt8] { texts[path]?.bytes ?? [] }
 
     /// The files under a folder (`openshift/shop/`), with paths relative to it.
     public func files(under folder: String) -> [OutputFile] {
-        files.filter { $0.key.hasPrefix(folder) }.sorted { $0.key < $1.key }.map {
-            OutputFile(path: String($0.key.dropFirst(folder.count)), contents: $0.value)
+        texts.filter { $0.key.hasPrefix(folder) }.sorted { $0.key < $1.key }.map {
+            OutputFile(path: String($0.key.dropFirst(folder.count)), text: $0.value)
         }
     }
 

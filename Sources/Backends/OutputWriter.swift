@@ -1,3 +1,5 @@
+import YAML
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -111,7 +113,7 @@ public struct OutputWriter: Sendable {
         let plan = try makePlan(tree, root: root)
         var result: [OutputDrift] = []
         for path in plan.files.keys.sorted() {
-            let compiled = Array((plan.files[path] ?? "").utf8)
+            let compiled = plan.files[path]?.bytes ?? []
             if let manifest = plan.manifests[path] {
                 // A manifest drifts only in what it lists.
                 if let old = manifest.old {
@@ -175,9 +177,9 @@ public struct OutputWriter: Sendable {
     /// What a write does beyond the tree's files: each target's manifest, and the files to remove.
     struct Plan {
         /// Every file to write, the tree's and the new manifests, by path relative to OUT. The
-        /// tree's strings are shared, not copied: each becomes bytes only while it is written,
-        /// so a large tree is not held twice.
-        var files: [String: String] = [:]
+        /// tree's texts are shared, not copied, and written from their own bytes, so a large
+        /// tree is not held twice.
+        var files: [String: ChunkedText] = [:]
         /// The files to remove, relative to OUT, sorted: owned files the tree no longer has, and
         /// manifests that would list nothing.
         var removals: [String] = []
@@ -200,7 +202,7 @@ public struct OutputWriter: Sendable {
     /// Step 4: the manifests and the removals, from the manifests on disk.
     func makePlan(_ tree: OutputTree, root: String) throws -> Plan {
         var plan = Plan()
-        for (path, contents) in tree.files { plan.files[path] = contents }
+        for (path, text) in tree.texts { plan.files[path] = text }
         var removals: [String] = []
         for (target, policies) in tree.policies.sorted(by: { $0.key < $1.key }) {
             let path = join(target, OutputManifest.fileName)
@@ -224,12 +226,12 @@ public struct OutputWriter: Sendable {
             let prefix = target + "/"
             // One set, filled in place: a manifest copied per file is quadratic in the files.
             var paths = (old?.paths ?? []).filter { !policies.contains(OutputManifest.policy(of: $0)) }
-            for file in tree.files.keys where file.hasPrefix(prefix) {
+            for file in tree.texts.keys where file.hasPrefix(prefix) {
                 let entry = String(file.dropFirst(prefix.count))
                 if entry.contains("/") { paths.insert(entry) }
             }
             let new = OutputManifest(paths: paths)
-            for entry in (old?.paths ?? []).sorted() where policies.contains(OutputManifest.policy(of: entry)) && tree.files[prefix + entry] == nil {
+            for entry in (old?.paths ?? []).sorted() where policies.contains(OutputManifest.policy(of: entry)) && tree.texts[prefix + entry] == nil {
                 let stale = join(root, prefix + entry)
                 let kind: FileStatus.Kind
                 do {
@@ -245,7 +247,7 @@ public struct OutputWriter: Sendable {
             if new.paths.isEmpty {
                 if old != nil { removals.append(path) }
             } else {
-                plan.files[path] = new.text
+                plan.files[path] = ChunkedText(new.text)
             }
             plan.manifests[path] = ManifestChange(old: old, oldBytes: oldBytes, new: new)
         }
@@ -503,9 +505,9 @@ public struct OutputWriter: Sendable {
     /// Step 6, after `OutputStaging` wrote the tree's files (`skipping`) under the staging
     /// folder, making the folders `made` names: the manifests and the removals, then one sync of
     /// the file system for every file and folder staged (see `syncFileSystem`).
-    func stage(_ plan: Plan, root: String, skipping staged: [String: String], made: inout Set<String>, lock: Int32) throws {
+    func stage(_ plan: Plan, root: String, skipping staged: [String: ChunkedText], made: inout Set<String>, lock: Int32) throws {
         for path in plan.files.keys.sorted() where staged[path] == nil {
-            try stageFile(path, plan.files[path] ?? "", root: root, made: &made)
+            try stageFile(path, plan.files[path] ?? ChunkedText(), root: root, made: &made)
         }
         let staging = join(root, Self.stagingName)
         if !plan.removals.isEmpty {
@@ -516,9 +518,9 @@ public struct OutputWriter: Sendable {
 
     /// Writes one file of the tree (`path` relative to OUT) under the staging folder, making the
     /// folders above it that `made` (relative to OUT) does not hold yet.
-    func stageFile(_ path: String, _ contents: String, root: String, made: inout Set<String>) throws {
+    func stageFile(_ path: String, _ text: ChunkedText, root: String, made: inout Set<String>) throws {
         try makeStagingFolders(above: path, root: root, made: &made)
-        try writeStagedFile(path, contents, root: root)
+        try writeStagedFile(path, text, root: root)
     }
 
     /// Makes the folders above `path` (relative to OUT) under the staging folder that `made`
@@ -539,8 +541,8 @@ public struct OutputWriter: Sendable {
     }
 
     /// Writes one file (`path` relative to OUT) under the staging folder, whose folders exist.
-    func writeStagedFile(_ path: String, _ contents: String, root: String) throws {
-        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(join(root, Self.stagingName), path), text: contents) }
+    func writeStagedFile(_ path: String, _ text: ChunkedText, root: String) throws {
+        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(join(root, Self.stagingName), path), text: text) }
     }
 
     // MARK: helpers

@@ -123,7 +123,7 @@ public enum Pipeline {
                 guard let emission = outcome.emission else { continue }
                 result.emitTimings.append((name, outcome.target, outcome.duration))
                 result.fidelityTimings.append((name, outcome.target, outcome.fidelityDuration))
-                for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(name)/\(file.path)", file.contents) }
+                for file in emission.files { result.tree.add("\(outcome.target.rawValue)/\(name)/\(file.path)", file.text) }
                 result.gaps.append((name, outcome.target, emission.gaps))
                 result.summaries.append(outcome.fidelitySummary ?? TargetGaps(target: outcome.target, gaps: emission.gaps).summary)
                 if policy.strictFidelity { result.strictPolicies.insert(name) }
@@ -156,9 +156,9 @@ public enum Pipeline {
         outcome.fidelityDuration = ContinuousClock.now - started
         if let staging, outcome.error == nil {
             var tree = OutputTree()
-            for file in emission.files { tree.add("\(outcome.target.rawValue)/\(policy.name)/\(file.path)", file.contents) }
+            for file in emission.files { tree.add("\(outcome.target.rawValue)/\(policy.name)/\(file.path)", file.text) }
             if (try? staging.stage(tree)) != nil {
-                emission.files = emission.files.map { OutputFile(path: $0.path, contents: "") }
+                emission.files = emission.files.map { OutputFile(path: $0.path, text: ChunkedText()) }
             }
         }
         emission.widenedProducts = ProductRelation()

@@ -1,6 +1,7 @@
 import Backends
 import Foundation
 import IR
+import YAML
 
 /// An output file system that forwards every call and adds its duration to the target whose
 /// folder the path is in (`OUT/TARGET/…`, or `OUT/.palisade-staging/TARGET/…` and
@@ -53,7 +54,7 @@ final class TimedOutputFileSystem: OutputFileSystem, @unchecked Sendable {
     func checkWritable(_ directory: String) throws { try timed(directory) { try base.checkWritable(directory) } }
     func makeDirectory(_ path: String) throws { try timed(path) { try base.makeDirectory(path) } }
     func writeFile(_ path: String, _ bytes: [UInt8]) throws { try timed(path) { try base.writeFile(path, bytes) } }
-    func writeFile(_ path: String, text: String) throws { try timed(path) { try base.writeFile(path, text: text) } }
+    func writeFile(_ path: String, text: ChunkedText) throws { try timed(path) { try base.writeFile(path, text: text) } }
     func readFile(_ path: String) throws -> [UInt8] { try timed(path) { try base.readFile(path) } }
     func rename(_ from: String, _ to: String) throws { try timed(from) { try base.rename(from, to) } }
     func removeFile(_ path: String) throws { try timed(path) { try base.removeFile(path) } }

@@ -2,6 +2,7 @@ import Backends
 import Foundation
 import TestSupport
 import Testing
+import YAML
 
 #if canImport(Glibc)
     import Glibc
@@ -160,7 +161,7 @@ import Testing
         init(held: String) { self.held = held }
         var events: [String] { guarding.withLock { recorded } }
 
-        func writeFile(_ path: String, text: String) throws {
+        func writeFile(_ path: String, text: ChunkedText) throws {
             try intercept("write", path)
             try real.writeFile(path, text: text)
             if path.contains(held) { guarding.withLock { recorded.append("wrote") } }

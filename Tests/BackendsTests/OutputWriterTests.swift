@@ -2,6 +2,7 @@ import Backends
 import Foundation
 import TestSupport
 import Testing
+import YAML
 
 /// A file system that fails at step N (every call counts as one step, `unlock` aside), either
 /// once (a transient error) or from then on (a full disk, or the process killed at that step:
@@ -203,14 +204,33 @@ func plant(_ files: [String: String], under root: String) throws {
         return counting.steps
     }
 
-    /// The system file system writes a text's UTF-8 bytes straight from the string, the same
+    /// The system file system writes a text's UTF-8 bytes straight from its pieces (a string,
+    /// adopted bytes, chunks filled by appending, or a string followed by chunks), the same
     /// bytes as through an array of them.
     @Test func aTextIsWrittenAsItsUTF8Bytes() throws {
         let real = POSIXOutputFileSystem()
+        var chunked = ChunkedText()
+        var expected: [UInt8] = []
+        for index in 0..<100_000 {
+            let line = "line \(index): café ✓ 🚀\n"
+            chunked.append(line)
+            expected += Array(line.utf8)
+        }
+        var headed = ChunkedText("head: ✓\n")
+        headed.append(String(repeating: "y", count: ChunkedText.chunkSize + 17))
+        let texts: [(String, ChunkedText, [UInt8])] = [
+            ("empty", ChunkedText(), []), ("ascii", "a: 1\n", Array("a: 1\n".utf8)),
+            ("unicode", ChunkedText("name: café ✓ 🚀\n"), Array("name: café ✓ 🚀\n".utf8)),
+            ("large", ChunkedText(String(repeating: "x", count: 200_000)), Array(repeating: UInt8(ascii: "x"), count: 200_000)),
+            ("bytes", ChunkedText(bytes: Array("é\n".utf8)), Array("é\n".utf8)), ("chunked", chunked, expected),
+            ("headed", headed, Array("head: ✓\n".utf8) + Array(repeating: UInt8(ascii: "y"), count: ChunkedText.chunkSize + 17)),
+        ]
+        #expect(expected.count > 2 * ChunkedText.chunkSize, "the chunked text spans several chunks")
         try withTemporaryFolder(inMemory: false) { root in
-            for (name, text) in [("empty", ""), ("ascii", "a: 1\n"), ("unicode", "name: café ✓ 🚀\n"), ("large", String(repeating: "x", count: 200_000))] {
+            for (name, text, bytes) in texts {
                 try real.writeFile(root + "/" + name, text: text)
-                #expect(try real.readFile(root + "/" + name) == Array(text.utf8), "\(name)")
+                #expect(try real.readFile(root + "/" + name) == bytes, "\(name)")
+                #expect(text.bytes == bytes && text.byteCount == bytes.count, "\(name)")
             }
             #expect(throws: OutputFileSystemError.self) { try real.writeFile(root + "/ascii", text: "again") }
         }
