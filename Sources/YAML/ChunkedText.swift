@@ -61,6 +61,9 @@ public struct ChunkedText: Sendable, Hashable, ExpressibleByStringLiteral, Custo
         byteCount += bytes.count
     }
 
+    /// Appends UTF-8 bytes (a piece of another text: `forEachChunk`).
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) { append(bytes.assumingMemoryBound(to: UInt8.self)) }
+
     /// Appends a text's UTF-8 bytes.
     public mutating func append(_ text: String) {
         var text = text

@@ -5,11 +5,24 @@ extension YAMLWriter {
     /// as a tree) only when `write` meets a key or scalar the direct path does not take, as
     /// `Stream.append(writing:otherwise:)` does.
     public static func write(header: [String] = [], writing write: (inout Block) -> Void, otherwise document: () -> StructuredValue) throws -> String {
+        try writeText(header: header, writing: write, otherwise: document).string
+    }
+
+    /// `write(header:writing:otherwise:)`'s text in the chunks it was written in.
+    public static func writeText(header: [String] = [], writing write: (inout Block) -> Void, otherwise document: () -> StructuredValue) throws
+        -> ChunkedText
+    {
         var stream = Stream()
         try stream.append(writing: write, otherwise: document)
-        let body = try stream.text()
-        var text = comments(header)
-        text += body.hasPrefix("---\n") ? body.dropFirst(4) : body[...]
+        let body = try stream.chunkedText()
+        var text = ChunkedText(comments(header))
+        // The document's `---` line, which a single document goes without, is its first bytes.
+        var first = true
+        body.forEachChunk { chunk in
+            defer { first = false }
+            guard first, chunk.starts(with: "---\n".utf8) else { return text.append(chunk) }
+            text.append(UnsafeRawBufferPointer(rebasing: chunk.dropFirst(4)))
+        }
         return text
     }
 }

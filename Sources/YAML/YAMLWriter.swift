@@ -89,7 +89,7 @@ extension YAMLWriter {
     public struct Stream {
         private let header: [String]
         /// The text of the documents written so far, but for the last ones, still in `out`.
-        private var flushed = ""
+        private var flushed = ChunkedText()
         /// The last documents' bytes, and room for the next ones that documents written one
         /// after another share (see `BlockBytes`).
         private var out = BlockBytes()
@@ -120,7 +120,7 @@ extension YAMLWriter {
         /// Between documents: the buffer's bytes join the text once they reach `flushAt`.
         private mutating func flushIfFull() {
             guard out.count >= flushAt else { return }
-            flushed += out.text
+            out.withBytes { flushed.append($0) }
             out.truncate(to: 0)
         }
 
@@ -147,10 +147,14 @@ extension YAMLWriter {
             try append(document())
         }
 
-        /// The whole stream's text. The stream keeps it: the string returned shares its storage.
-        public mutating func text() throws -> String {
-            guard count > 0 else { return try writeWithLibYAML([], header: header) }
-            flushed += out.text
+        /// The whole stream's text, as one string (a copy of `chunkedText()`).
+        public mutating func text() throws -> String { try chunkedText().string }
+
+        /// The whole stream's text in the chunks it was written in. The stream keeps it: the
+        /// text returned shares its storage.
+        public mutating func chunkedText() throws -> ChunkedText {
+            guard count > 0 else { return ChunkedText(try writeWithLibYAML([], header: header)) }
+            out.withBytes { flushed.append($0) }
             out = BlockBytes()
             return flushed
         }
@@ -456,6 +460,11 @@ struct BlockBytes {
 
     /// Drops what was written from `mark` on.
     mutating func truncate(to mark: Int) { count = mark }
+
+    /// `body` on the bytes written, in place.
+    func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[..<count])) }
+    }
 
     /// The bytes written from `mark` on.
     func bytes(from mark: Int) -> [UInt8] { Array(storage[mark..<count]) }

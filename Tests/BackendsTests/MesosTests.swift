@@ -335,7 +335,7 @@ extension MesosTests {
                         let extra = group.merging(["containerizer": .string(containerizer)]) { $1 }
                         let plan = MesosPlan(policy: policy, options: MesosOptions.parse(options(.mesos, gaps, extra)).options)
                         let emitter = MesosEmitter(plan: plan)
-                        #expect(emitter.marathonText() == JSONWriter.write(emitter.marathon()), "\(policy.name) \(containerizer) \(gaps) \(group)")
+                        #expect(emitter.marathonText().string == JSONWriter.write(emitter.marathon()), "\(policy.name) \(containerizer) \(gaps) \(group)")
                     }
                 }
             }

@@ -36,11 +36,11 @@ final class AWSEmitter {
     /// leaves its number unused. A located error when a template is still too large.
     func files() throws -> [OutputFile] {
         let files = templates()
-        for file in files where file.contents.utf8.count > Self.templateBytes {
+        for file in files where file.text.byteCount > Self.templateBytes {
             throw BackendError(
                 .error(
                     .targetLimit,
-                    "aws: \(file.path) is \(file.contents.utf8.count) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
+                    "aws: \(file.path) is \(file.text.byteCount) bytes; CloudFormation takes at most \(Self.templateBytes) (from S3)",
                     at: plan.options.origin, help: "split the spec into several policies"))
         }
         return files
@@ -110,7 +110,7 @@ final class AWSEmitter {
             let single = write(
                 "Security groups", vpc: true, resources: groups + writtenRuleResources(reference: localReference),
                 outputs: self.groups.indices.map { WrittenEntry(output($0, exported: false)) })
-            if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
+            if single.byteCount <= Self.templateBytes { return [OutputFile(path: Self.file, text: single)] }
         }
         var files: [OutputFile] = []
         let groupParts = parts(groups.map(\.size), keys: groups.map(\.key), limit: Self.outputsPerTemplate)
@@ -120,22 +120,22 @@ final class AWSEmitter {
             let contents = write(
                 "Security groups (part \(index + 1))", vpc: true, resources: part.map { groups[$0] },
                 outputs: part.map { WrittenEntry(output($0, exported: true)) })
-            files.append(OutputFile(path: index == first ? Self.file : "security-groups-\(index + 1).json", contents: contents))
+            files.append(OutputFile(path: index == first ? Self.file : "security-groups-\(index + 1).json", text: contents))
         }
         let ruleEntries = writtenRuleResources(reference: importedReference)
         for (index, part) in parts(ruleEntries.map(\.size), keys: ruleEntries.map(\.key), limit: Self.resourcesPerTemplate).enumerated()
         where !part.isEmpty {
             let number = groupParts.count + index + 1
             let contents = write("Security group rules (part \(number))", vpc: false, resources: part.map { ruleEntries[$0] }, outputs: [])
-            files.append(OutputFile(path: "security-groups-\(number).json", contents: contents))
+            files.append(OutputFile(path: "security-groups-\(number).json", text: contents))
         }
         return files
     }
 
     /// One template's bytes: `template`'s tree, its resources and outputs joined from their
     /// written bytes.
-    func write(_ what: String, vpc: Bool, resources: [WrittenEntry], outputs: [WrittenEntry]) -> String {
-        guard case .object(let head) = template(what, vpc: vpc, resources: [], outputs: []) else { return "" }
+    func write(_ what: String, vpc: Bool, resources: [WrittenEntry], outputs: [WrittenEntry]) -> ChunkedText {
+        guard case .object(let head) = template(what, vpc: vpc, resources: [], outputs: []) else { return ChunkedText() }
         var entries: [(key: String, value: [UInt8])] = []
         for entry in head {
             var value: [UInt8] = []
@@ -156,7 +156,7 @@ final class AWSEmitter {
         out.reserveCapacity(entries.reduce(16) { $0 + $1.key.utf8.count + $1.value.count + 8 })
         JSONWriter.appendObject(entries, at: 0, to: &out)
         out.append(UInt8(ascii: "\n"))
-        return String(decoding: out, as: UTF8.self)
+        return ChunkedText(bytes: out)
     }
 
     /// The templates as trees, each written whole: the reference `templates` is tested against.

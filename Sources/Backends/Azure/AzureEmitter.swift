@@ -67,7 +67,7 @@ struct AzureEmitter {
         let written = plan.groups.map(nsgResource)
         if groups.count + plan.groups.count <= Self.resourcesPerTemplate {
             let single = template(groups + written)
-            if single.utf8.count <= Self.templateBytes { return [OutputFile(path: Self.file, contents: single)] }
+            if single.byteCount <= Self.templateBytes { return [OutputFile(path: Self.file, text: single)] }
         }
         let nsgs = written.map(\.withoutDependencies)
         // Where a bound is over the budget, the JSON itself decides.
@@ -94,18 +94,18 @@ struct AzureEmitter {
             files.append(
                 OutputFile(
                     path: index == first ? Self.file : "nsg-\(index + 1).json",
-                    contents: template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)")))
+                    text: template(part.map { groups[$0] }, part: "application security groups, part \(index + 1)")))
         }
         for (index, part) in parts(nsgs, sizes: sizes).enumerated() where !part.isEmpty {
             let number = groupParts.count + index + 1
             files.append(
                 OutputFile(
-                    path: "nsg-\(number).json", contents: template(part.map { nsgs[$0] }, part: "network security groups, part \(number)")))
+                    path: "nsg-\(number).json", text: template(part.map { nsgs[$0] }, part: "network security groups, part \(number)")))
         }
-        for file in files where file.contents.utf8.count > Self.templateBytes {
+        for file in files where file.text.byteCount > Self.templateBytes {
             throw BackendError(
                 .error(
-                    .targetLimit, "azure: \(file.path) is \(file.contents.utf8.count) bytes; ARM takes \(Self.templateBytes) bytes per template",
+                    .targetLimit, "azure: \(file.path) is \(file.text.byteCount) bytes; ARM takes \(Self.templateBytes) bytes per template",
                     at: plan.options.origin, help: "split the largest segment"))
         }
         return files
@@ -122,7 +122,7 @@ struct AzureEmitter {
 
     /// A template of these resources, with the outputs they add: their written bytes joined,
     /// the template's own entries written around them.
-    func template(_ resources: [Resource], part: String? = nil) -> String {
+    func template(_ resources: [Resource], part: String? = nil) -> ChunkedText {
         // The resources that add to each output, in resource order; outputs without any left out.
         let outputs = [Self.membersOutput, Self.interfacesOutput].compactMap { output in
             let holders = resources.indices.filter { resources[$0].members?.output == output }
@@ -155,7 +155,7 @@ struct AzureEmitter {
             }
         }
         out.append(UInt8(ascii: "\n"))
-        return String(decoding: out, as: UTF8.self)
+        return ChunkedText(bytes: out)
     }
 
     /// How a rule names an application security group.

@@ -15,7 +15,7 @@ struct GCPEmitter {
         var out: [UInt8] = []
         JSONWriter.appendArray(count: rules.count, at: 0, to: &out) { index, out in Self.append(rules[index], to: &out) }
         out.append(UInt8(ascii: "\n"))
-        return OutputFile(path: Self.file, contents: String(decoding: out, as: UTF8.self))
+        return OutputFile(path: Self.file, text: ChunkedText(bytes: out))
     }
 
     /// The file from the rules' trees (`json`): the reference `file` is tested against.

@@ -20,6 +20,6 @@ struct KubernetesEmitter {
         if !plan.network.adminPolicies.isEmpty {
             header.append("AdminNetworkPolicies need the network-policy-api CRDs (\(AdminNetworkPolicyReading.apiVersion)) and a CNI that implements them.")
         }
-        return OutputFile(path: OpenShiftEmitter.file, contents: try OpenShiftEmitter(plan: plan).text(header: header))
+        return OutputFile(path: OpenShiftEmitter.file, text: try OpenShiftEmitter(plan: plan).text(header: header))
     }
 }

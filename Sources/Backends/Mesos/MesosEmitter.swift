@@ -17,7 +17,7 @@ struct MesosEmitter {
 
     func files() -> [OutputFile] {
         [
-            OutputFile(path: Self.marathonFile, contents: marathonText()),
+            OutputFile(path: Self.marathonFile, text: marathonText()),
             OutputFile(path: Self.aclsFile, contents: JSONWriter.write(acls().json)),
         ]
     }

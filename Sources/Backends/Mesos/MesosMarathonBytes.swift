@@ -7,7 +7,7 @@ extension MesosEmitter {
     /// `marathon.json` is tens of megabytes). The groups, their apps and each app's objects
     /// stream through `JSONWriter.appendObject(keys:…)` and `appendArray(count:…)`; only the
     /// small, rare values (docker parameters, port mappings) are written from their trees.
-    func marathonText() -> String {
+    func marathonText() -> ChunkedText {
         // Each network's element of an app's `networks`, written once and copied into every
         // app that joins it; each workload's networks by position in the plan (name order).
         let networkEntries = Self.networkEntries(plan.networks.map(\.name))
@@ -33,7 +33,7 @@ extension MesosEmitter {
             }
         }
         out.append(UInt8(ascii: "\n"))
-        return String(decoding: out, as: UTF8.self)
+        return ChunkedText(bytes: out)
     }
 
     /// An app's keys, in `app(workload, path:, networks:)`'s order; `appendApp` writes the

@@ -79,20 +79,20 @@ final class OpenShiftEmitter {
             "Apply: oc apply -f \(Self.file) (OpenShift \(plan.imageAdmission == nil ? "4.12" : "4.17") or later, OVN-Kubernetes).",
             "Secrets are referenced, never written: create them in their namespaces first.",
         ]
-        return OutputFile(path: Self.file, contents: try text(header: header))
+        return OutputFile(path: Self.file, text: try text(header: header))
     }
 
     /// The documents written one by one under `header`: each document's tree lives only while
     /// it is written, never all of them at once, and the NetworkPolicies and Services (most of
     /// a large estate's documents) are written straight into the stream without a tree.
-    func text(header: [String]) throws -> String {
+    func text(header: [String]) throws -> ChunkedText {
         var stream = YAMLWriter.Stream(header: header)
         try forEachDocument {
             try stream.append($0)
         } direct: {
             try stream.append(writing: $0, otherwise: $1)
         }
-        return try stream.text()
+        return try stream.chunkedText()
     }
 
     func documents() -> [StructuredValue] {

@@ -7,8 +7,8 @@ extension SwarmEmitter {
     /// stack is tens of megabytes); the document is built and written instead only when a
     /// string needs what only libyaml writes (escapes, non-ASCII, a quoted style such as for
     /// leading or trailing spaces, a key over 128 bytes).
-    func composeText(header: [String]) throws -> String {
-        try YAMLWriter.write(header: header, writing: compose, otherwise: document)
+    func composeText(header: [String]) throws -> ChunkedText {
+        try YAMLWriter.writeText(header: header, writing: compose, otherwise: document)
     }
 
     /// `document()`'s entries, written directly; only a service's volumes, secrets and ports

@@ -38,7 +38,7 @@ struct SwarmEmitter {
                 "Segmentation is by overlay networks: members of a network reach each other on every port;",
                 "see the gaps palisade reports for what this file allows beyond the spec.",
             ]
-        return OutputFile(path: path, contents: try composeText(header: header))
+        return OutputFile(path: path, text: try composeText(header: header))
     }
 
     func document() -> StructuredValue {
