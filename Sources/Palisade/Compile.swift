@@ -103,10 +103,10 @@ public enum Pipeline {
                 outcomes = [outcome]
                 progress.emitted(target)
             } else {
-                // The heap trimmed as the targets go, once the process holds 256 MB: what each
-                // frees goes back to the system rather than piling up in the workers' arenas
-                // (`MemoryRelease`).
-                outcomes = MemoryRelease.trimming(every: .milliseconds(100), above: 256 << 20) {
+                // The heap trimmed as the targets go, once the process holds 320 MB: what each
+                // frees goes back to the system rather than piling up in the workers' arenas,
+                // for as long as that keeps the process under it (`MemoryRelease`).
+                outcomes = MemoryRelease.trimming(every: .milliseconds(100), above: 320 << 20) {
                     TargetEmitter.emitAll(
                         policy, targets: targets, finished: { progress.emitted($0.target) },
                         handOff: { outcome in finish(&outcome, policy: policy, application: nil, staging: staging, keeping: keeping) })

@@ -34,18 +34,43 @@ import Testing
     @Test func theTimerTrimsOnlyWhileTheResidentSizeIsAboveTheBudget() {
         let trims = Counter(0)
         let size = Counter(100)
+        // A trim that works: it brings the process back under the budget.
+        let count: @Sendable () -> Bool = {
+            trims.add(1)
+            size.set(400)
+            return true
+        }
+        let resident: @Sendable () -> Int? = { size.value }
+        MemoryRelease.trimming(every: .milliseconds(10), above: 500, trim: count, resident: resident) {
+            Thread.sleep(forTimeInterval: 0.2)
+            #expect(trims.value == 1, "only the trim before the body: the process is under the budget")
+            for _ in 0..<10 {
+                size.set(600)
+                Thread.sleep(forTimeInterval: 0.04)
+            }
+        }
+        #expect(trims.value >= 4, "the timer trimmed \(trims.value - 1) times over the budget")
+    }
+
+    /// A trim that leaves the process over the budget (more is live than the budget) is the
+    /// timer's last: what it gives back is only faulted in again.
+    @Test func theTimerStopsOnceATrimCannotKeepTheBudget() {
+        let trims = Counter(0)
+        let size = Counter(100)
         let count: @Sendable () -> Bool = {
             trims.add(1)
             return true
         }
         let resident: @Sendable () -> Int? = { size.value }
         MemoryRelease.trimming(every: .milliseconds(10), above: 500, trim: count, resident: resident) {
-            Thread.sleep(forTimeInterval: 0.2)
-            #expect(trims.value == 1, "only the trim before the body: 100 bytes is under the budget")
             size.set(600)
-            Thread.sleep(forTimeInterval: 0.2)
+            Thread.sleep(forTimeInterval: 0.3)
+            size.set(100)
+            Thread.sleep(forTimeInterval: 0.05)
+            size.set(600)
+            Thread.sleep(forTimeInterval: 0.1)
         }
-        #expect(trims.value >= 4, "the timer trimmed \(trims.value - 1) times over the budget")
+        #expect(trims.value == 2, "the trim before the body and one by the timer, not \(trims.value - 2) more")
     }
 
     @Test func theResidentSizeIsReadOnLinux() {
