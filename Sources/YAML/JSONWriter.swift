@@ -29,6 +29,12 @@ public enum JSONWriter {
         appendString(text, to: &out)
     }
 
+    /// `appendQuoted`, telling whether `text`'s bytes were taken as they are (printable ASCII,
+    /// nothing escaped); false may also mean that they were not looked at in place.
+    public static func appendQuotedPlain(_ text: String, to out: inout [UInt8]) -> Bool {
+        appendString(text, to: &out)
+    }
+
     /// Appends an object as `write` would at `indent`, from its keys and the bytes of its values
     /// already written at `indent + 2` (by `append(_:at:to:)`).
     public static func appendObject(_ entries: [(key: String, value: [UInt8])], at indent: Int, to out: inout [UInt8]) {
@@ -146,7 +152,9 @@ public enum JSONWriter {
         }
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// `appendQuoted`.
+    @discardableResult
+    private static func appendString(_ text: String, to out: inout [UInt8]) -> Bool {
         // Most strings are printable ASCII without quotes or backslashes: appended whole with
         // their quotes, their bytes checked in place.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -154,10 +162,11 @@ public enum JSONWriter {
             appendQuoted(plain: bytes, to: &out)
             return true
         }
-        if plain == true { return }
+        if plain == true { return true }
         out.append(UInt8(ascii: "\""))
         appendEscapedScalars(text, to: &out)
         out.append(UInt8(ascii: "\""))
+        return false
     }
 
     /// Appends `text` as it sits between the quotes of a JSON string (escaped as `write`

@@ -48,7 +48,11 @@ import YAML
                 #expect(inline == expected, "\(rule)")
                 let owner = Int.random(in: emitter.groups.indices, using: &rng)
                 var standalone: [UInt8] = []
-                writer.append(rule, ingress: ingress, owner: owner, to: &standalone)
+                let (newlines, plain) = writer.append(rule, ingress: ingress, owner: owner, to: &standalone)
+                // What it says of its bytes is what `WrittenEntry.scan` finds in them.
+                let scanned = standalone.withUnsafeBufferPointer(AWSEmitter.WrittenEntry.scan)
+                #expect(newlines == scanned.newlines, "\(rule)")
+                #expect(plain == !scanned.escaped, "\(rule)")
                 let tree: StructuredValue = .object([
                     .init("Type", .string(ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
                     .init("Properties", emitter.rule(rule, ingress: ingress, standalone: owner, reference: reference)),

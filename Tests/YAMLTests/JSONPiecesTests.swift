@@ -44,6 +44,12 @@ import Testing
                 expected = []
                 JSONWriter.append(.array(lists.map { .string($0.first ?? "") }), at: indent, to: &expected)
                 #expect(items == expected, "\(indent) \(lists)")
+                // `appendQuotedPlain` says whether it took the bytes as they are.
+                for text in keys {
+                    var quoted: [UInt8] = []
+                    let plain = JSONWriter.appendQuotedPlain(text, to: &quoted)
+                    #expect(plain == (quoted == Array("\"\(text)\"".utf8)) && text.utf8.allSatisfy { $0 < 0x80 }, "\(text)")
+                }
             }
         }
     }

@@ -63,11 +63,17 @@ final class AWSEmitter {
         /// A value already written at indent 4; `tree` is its tree, built only when its bytes
         /// cannot tell its size.
         init(key: String, value: [UInt8], tree: () -> StructuredValue) {
+            let (newlines, escaped) = value.withUnsafeBufferPointer(Self.scan)
+            self.init(key: key, value: value, newlines: newlines, escaped: escaped, tree: tree)
+        }
+
+        /// The same, its newlines counted and whether a string in it was escaped or is beyond
+        /// ASCII told by its writer (true when unsure).
+        init(key: String, value: [UInt8], newlines: Int, escaped: Bool, tree: () -> StructuredValue) {
             self.key = key
             self.value = value
             // Each line but the first is indented 4 more than at indent 0. Without a backslash or a
             // byte beyond ASCII, every string was written as it is, which `jsonSize` counts exactly.
-            let (newlines, escaped) = value.withUnsafeBufferPointer(Self.scan)
             size = escaped ? jsonSize(tree()) : value.count - 4 * newlines
         }
 
@@ -245,7 +251,6 @@ final class AWSEmitter {
     func groupResource(_ index: Int) -> StructuredValue.Entry {
         let group = groups[index]
         guard let owner = group.identity else { return segmentGroupResource(index) }
-        let identity = identities[owner]
         let siblings = plan.groupsOf[owner]
         let texts = identityGroupTexts(index)
         var properties: [StructuredValue.Entry] = [
@@ -396,8 +401,8 @@ final class AWSEmitter {
         return plan.standalone.map { item in
             var bytes: [UInt8] = []
             bytes.reserveCapacity(512)
-            writer.append(item.rule, ingress: item.ingress, owner: item.owner, to: &bytes)
-            return WrittenEntry(key: item.logicalID, value: bytes) {
+            let (newlines, plain) = writer.append(item.rule, ingress: item.ingress, owner: item.owner, to: &bytes)
+            return WrittenEntry(key: item.logicalID, value: bytes, newlines: newlines, escaped: !plain) {
                 .object([
                     .init("Type", .string(item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
                     .init("Properties", rule(item.rule, ingress: item.ingress, standalone: item.owner, reference: reference)),
@@ -412,84 +417,100 @@ final class AWSEmitter {
     struct RuleWriter {
         let emitter: AWSEmitter
         let reference: GroupReference
-        /// Each group's reference, written at indent 8, by group index.
-        var references: [[UInt8]?]
-        /// The description of a rule to (even slots) or from (odd) each group, quoted.
+        /// Each group's reference, written at indent 8, by group index: its bytes, their
+        /// newlines, and whether it has no backslash nor byte beyond ASCII.
+        var references: [(bytes: [UInt8], newlines: Int, plain: Bool)?]
+        /// The description of a rule to (even slots) or from (odd) each group, quoted, and
+        /// whether it was written as it is.
         var descriptions: [[UInt8]?]
+        var descriptionPlain: [Bool]
 
         init(_ emitter: AWSEmitter, reference: @escaping GroupReference) {
             self.emitter = emitter
             self.reference = reference
             references = Array(repeating: nil, count: emitter.groups.count)
             descriptions = Array(repeating: nil, count: 2 * emitter.groups.count)
+            descriptionPlain = Array(repeating: false, count: 2 * emitter.groups.count)
         }
 
         /// Appends a rule: with an `owner`, as a standalone resource (indent 4, its properties
         /// naming the owner's group first); without, as an item of a group's inline rules
-        /// (indent 10).
-        mutating func append(_ rule: SecurityGroupRule, ingress: Bool, owner: Int?, to out: inout [UInt8]) {
-            let pieces: Pieces
+        /// (indent 10). Returns the newlines it wrote, and whether every string was written as
+        /// it is (what `WrittenEntry` otherwise scans the bytes for).
+        @discardableResult
+        mutating func append(_ rule: SecurityGroupRule, ingress: Bool, owner: Int?, to out: inout [UInt8]) -> (newlines: Int, plain: Bool) {
+            let pieces = owner == nil ? Pieces.inline : ingress ? Pieces.standaloneIngress : Pieces.standaloneEgress
+            var newlines = pieces.newlines
+            var plain = true
+            out.append(contentsOf: pieces.start)
             if let owner {
-                pieces = ingress ? Pieces.standaloneIngress : Pieces.standaloneEgress
-                out.append(contentsOf: pieces.start)
-                out.append(contentsOf: written(owner))
+                appendReference(owner, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.proto)
-            } else {
-                pieces = Pieces.inline
-                out.append(contentsOf: pieces.start)
             }
-            JSONWriter.appendQuoted(rule.proto, to: &out)
+            plain = JSONWriter.appendQuotedPlain(rule.proto, to: &out) && plain
             if AWSEmitter.hasPorts(rule) {
                 out.append(contentsOf: pieces.fromPort)
                 JSONWriter.appendInt(rule.fromPort, to: &out)
                 out.append(contentsOf: pieces.toPort)
                 JSONWriter.appendInt(rule.toPort, to: &out)
+                newlines += 2
             }
             switch rule.peer {
-            case .ipv4(let cidr):
-                out.append(contentsOf: pieces.cidr)
-                JSONWriter.appendQuoted(cidr, to: &out)
+            case .ipv4(let cidr), .ipv6(let cidr):
+                if case .ipv4 = rule.peer { out.append(contentsOf: pieces.cidr) } else { out.append(contentsOf: pieces.cidrV6) }
+                plain = JSONWriter.appendQuotedPlain(cidr, to: &out) && plain
                 out.append(contentsOf: pieces.description)
-                JSONWriter.appendQuoted(emitter.description(rule, ingress: ingress), to: &out)
-            case .ipv6(let cidr):
-                out.append(contentsOf: pieces.cidrV6)
-                JSONWriter.appendQuoted(cidr, to: &out)
-                out.append(contentsOf: pieces.description)
-                JSONWriter.appendQuoted(emitter.description(rule, ingress: ingress), to: &out)
+                plain = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &out) && plain
             case .group(let group):
                 out.append(contentsOf: ingress ? pieces.source : pieces.destination)
-                out.append(contentsOf: written(group))
+                appendReference(group, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.description)
                 let slot = 2 * group + (ingress ? 1 : 0)
-                if descriptions[slot] == nil { descriptions[slot] = JSONWriter.Piece.string(emitter.description(rule, ingress: ingress)) }
+                if descriptions[slot] == nil {
+                    var quoted: [UInt8] = []
+                    descriptionPlain[slot] = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &quoted)
+                    descriptions[slot] = quoted
+                }
                 out.append(contentsOf: descriptions[slot] ?? [])
+                plain = descriptionPlain[slot] && plain
             }
             out.append(contentsOf: pieces.end)
+            return (newlines, plain)
         }
 
-        /// A group's reference, written once.
-        mutating func written(_ group: Int) -> [UInt8] {
-            if let known = references[group] { return known }
-            var bytes: [UInt8] = []
-            JSONWriter.append(reference(group), at: 8, to: &bytes)
-            references[group] = bytes
-            return bytes
+        /// A group's reference, written once; its newlines and plainness (its bytes scanned
+        /// once) added to the rule's.
+        private mutating func appendReference(_ group: Int, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
+            if references[group] == nil {
+                var bytes: [UInt8] = []
+                JSONWriter.append(reference(group), at: 8, to: &bytes)
+                let scanned = bytes.withUnsafeBufferPointer(WrittenEntry.scan)
+                references[group] = (bytes, scanned.newlines, !scanned.escaped)
+            }
+            guard let reference = references[group] else { return }
+            out.append(contentsOf: reference.bytes)
+            newlines += reference.newlines
+            plain = plain && reference.plain
         }
 
         /// The fixed parts of a rule in one of its three places: what comes before its
         /// protocol (for a standalone rule, before its owner's reference, then `proto` up to its
         /// protocol), the keys before its other values, and what closes it.
-        struct Pieces {
-            var start: [UInt8]
-            var proto: [UInt8] = []
-            var fromPort: [UInt8]
-            var toPort: [UInt8]
-            var cidr: [UInt8]
-            var cidrV6: [UInt8]
-            var source: [UInt8]
-            var destination: [UInt8]
-            var description: [UInt8]
-            var end: [UInt8]
+        /// A class: a rule takes its pieces with one retain, not one per piece.
+        final class Pieces: Sendable {
+            let start: [UInt8]
+            let proto: [UInt8]
+            let fromPort: [UInt8]
+            let toPort: [UInt8]
+            let cidr: [UInt8]
+            let cidrV6: [UInt8]
+            let source: [UInt8]
+            let destination: [UInt8]
+            let description: [UInt8]
+            let end: [UInt8]
+            /// The newlines of every rule written from these pieces, but for its ports' two and
+            /// its references'.
+            let newlines: Int
 
             /// The keys of a rule's properties in an object at `indent`.
             init(in indent: Int, start: [UInt8], proto: [UInt8], end: [UInt8]) {
@@ -504,6 +525,8 @@ final class AWSEmitter {
                 destination = Piece.key("DestinationSecurityGroupId", in: indent)
                 description = Piece.key("Description", in: indent)
                 self.end = end
+                // One newline before each key (`cidr`, `source` and the others alike).
+                newlines = [start, proto, cidr, description, end].reduce(0) { $0 + $1.filter { $0 == UInt8(ascii: "\n") }.count }
             }
 
             /// An item of a group's inline rules (an object at indent 10).

@@ -206,7 +206,12 @@ struct AzureEmitter {
     /// a split segment says its part, and its workloads are listed in the template's
     /// `networkInterfaceSecurityGroups` output.
     func nsgResource(_ group: AzurePlan.NSG) -> Resource {
-        let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
+        var groups = Set<String>()
+        for rule in group.rules {
+            groups.formUnion(rule.sourceGroups)
+            groups.formUnion(rule.destinationGroups)
+        }
+        let named = groups.sorted()
         var dependencies = 0..<0
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024 + 600 * group.rules.count)
