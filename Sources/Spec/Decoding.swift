@@ -18,6 +18,9 @@ struct Decoder {
     var readsDirectly = true
     /// Each port entry's text parsed so far, without error, and what it parses to.
     var portEntries: [String: PortEntry] = [:]
+    /// The names of the definitions that did not decode (a bad name or body), found by
+    /// `definitions`: references to them follow from errors already reported.
+    var invalidDefinitions: Set<String> = []
     /// Whether each key met in a workload is a near miss of `segment`, asked once per key.
     private var nearMissOfSegment: [String: Bool] = [:]
 

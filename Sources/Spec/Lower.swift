@@ -28,6 +28,10 @@ struct LowerPass {
     private var suggestions: [String: String?] = [:]
     /// Every workload's name, sorted: a workload's ID is its index here.
     private var workloadNames: [String] = []
+    /// Every workload's definition, in the order of `workloadNames`: looked up once, then read
+    /// in place by index (each lookup in `resolve.workloads` copies the whole definition, and
+    /// identities, workloads and images each went through them all).
+    private var workloadDefinitions: [Definition<WorkloadSyntax>] = []
     /// The ports of each entry that names no port set, resolved once: flows and workloads
     /// repeat a few entries (`tcp/5432`, `tcp`, `all`).
     private var entryPorts: [PortEntry: ResolvedPorts] = [:]
@@ -83,6 +87,7 @@ struct LowerPass {
     mutating func run(contentHash: String) -> Policy {
         resolve.resolveAllDefinitions()
         workloadNames = resolve.workloads.keys.sorted()
+        workloadDefinitions = workloadNames.compactMap { resolve.workloads[$0] }
         lowerSegments()
         lowerIdentities()
         lowerWorkloads()
@@ -144,9 +149,9 @@ struct LowerPass {
                 name: definition.name.value, kind: definition.body.kind, description: definition.body.description,
                 implied: false, origin: definition.name.range)
         }
-        for name in workloadNames {
-            guard let definition = resolve.workloads[name], definition.body.identity == nil else { continue }
-            let origin = definition.name.range
+        let definitions = workloadDefinitions
+        for (name, index) in zip(workloadNames, definitions.indices) where definitions[index].body.identity == nil {
+            let origin = definitions[index].name.range
             if let declared = identitiesOut[name] {
                 if declared.kind != .service {
                     diagnostics.append(
@@ -169,26 +174,30 @@ struct LowerPass {
         workloadIDs.reserveCapacity(names.count)
         for (index, name) in names.enumerated() { workloadIDs[name] = WorkloadID(index) }
         let defaults = top?.defaults ?? RuntimeProfile()
+        workloadsOut.reserveCapacity(names.count)
+        listens.reserveCapacity(names.count)
+        // Each definition is read in place, by index, in a local array: the fields read are
+        // copied, not the whole definition.
+        let definitions = workloadDefinitions
         for (index, name) in names.enumerated() {
-            guard let definition = resolve.workloads[name] else { continue }
-            let body = definition.body
             let id = WorkloadID(index)
-            let segment = workloadSegment(definition)
-            let identity = workloadIdentity(definition)
-            for secret in body.secrets where resolve.secrets[secret.value] == nil {
+            let segment = workloadSegment(definitions[index].body.segment, misspelled: definitions[index].body.segmentMisspelled, of: definitions[index].name)
+            let identity = workloadIdentity(definitions[index].body.identity, of: name)
+            for secret in definitions[index].body.secrets where resolve.secrets[secret.value] == nil {
                 reportUnknown("secret", secret.value, at: secret.range, candidates: Array(resolve.secrets.keys))
             }
             let errorsBefore = diagnostics.count + resolve.diagnostics.count
-            let listen = listenPorts(body.ports)
+            let listen = listenPorts(definitions[index].body.ports)
             listens.append(listen)
-            if !body.portsComplete || errorsBefore != diagnostics.count + resolve.diagnostics.count { incompleteListens.insert(id) }
+            if !definitions[index].body.portsComplete || errorsBefore != diagnostics.count + resolve.diagnostics.count { incompleteListens.insert(id) }
             if let segment { segmentsOut[segment.index].workloads.append(id) }
-            guard let segment, let image = body.image, let identity else { continue }
+            guard let segment, let image = definitions[index].body.image, let identity else { continue }
             workloadsOut.append(
                 Workload(
-                    id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: body.replicas,
-                    listens: listen, secrets: body.secrets.map(\.value).sorted(), runtime: body.runtime.merged(over: defaults),
-                    labels: body.labels, description: body.description, origin: definition.name.range, imageOrigin: image.range))
+                    id: id, name: name, segment: segment, image: image.value, identity: identity, replicas: definitions[index].body.replicas,
+                    listens: listen, secrets: definitions[index].body.secrets.map(\.value).sorted(),
+                    runtime: definitions[index].body.runtime.merged(over: defaults), labels: definitions[index].body.labels,
+                    description: definitions[index].body.description, origin: definitions[index].name.range, imageOrigin: image.range))
         }
         if workloadsOut.count != names.count {
             // A workload could not be lowered: its errors are reported; keep indexes dense.
@@ -196,16 +205,19 @@ struct LowerPass {
         }
     }
 
-    private mutating func workloadSegment(_ definition: Definition<WorkloadSyntax>) -> SegmentID? {
-        guard let reference = definition.body.segment else {
-            if resolve.segmentsDeclared, !definition.body.segmentMisspelled {
+    /// The segment of the workload `workload`, whose `segment:` is `reference` (`misspelled`: a
+    /// near miss of the key is already reported). It takes the fields it reads, not the whole
+    /// definition, which would be copied to be passed.
+    private mutating func workloadSegment(_ reference: Located<String>?, misspelled: Bool, of workload: Located<String>) -> SegmentID? {
+        guard let reference else {
+            if resolve.segmentsDeclared, !misspelled {
                 diagnostics.append(
                     .error(
-                        .missingSegment, "workload '\(definition.name.value)' has no segment", at: definition.name.range,
+                        .missingSegment, "workload '\(workload.value)' has no segment", at: workload.range,
                         help: "add 'segment:' naming one of: \(resolve.segments.keys.sorted().joined(separator: ", "))"))
                 return nil
             }
-            return definition.body.segmentMisspelled && resolve.segmentsDeclared ? nil : SegmentID(0)
+            return misspelled && resolve.segmentsDeclared ? nil : SegmentID(0)
         }
         var name = reference.value
         if name.hasPrefix("segment:") { name.removeFirst("segment:".count) }
@@ -219,8 +231,10 @@ struct LowerPass {
         return nil
     }
 
-    private mutating func workloadIdentity(_ definition: Definition<WorkloadSyntax>) -> IdentityID? {
-        guard let reference = definition.body.identity else { return identityIDs[definition.name.value] }
+    /// The identity the workload named `workload` runs as, its `identity:` being `reference`
+    /// (nil: the implied identity of its own name).
+    private mutating func workloadIdentity(_ reference: Located<String>?, of workload: String) -> IdentityID? {
+        guard let reference else { return identityIDs[workload] }
         guard let identity = identitiesOut[reference.value] else {
             reportUnknown("identity", reference.value, at: reference.range, candidates: Array(identitiesOut.keys))
             return nil
@@ -245,7 +259,7 @@ struct LowerPass {
 
     /// The union of the ports of `entries`, `sets` being each one's: a short list met again
     /// is not unioned again.
-    private mutating func union(_ sets: [PortSet], of entries: [Located<PortEntry>]) -> PortSet {
+    private mutating func union(_ sets: [PortSet], of entries: ArraySlice<Located<PortEntry>>) -> PortSet {
         guard sets.count > 1, sets.count == entries.count, entries.count <= 8 else { return portUnion(sets) }
         let key = entries.map(\.value)
         if let known = listPorts[key] { return known }
@@ -282,7 +296,7 @@ struct LowerPass {
             }
             result.append(resolved.whole)
         }
-        return union(result, of: entries)
+        return union(result, of: entries[...])
     }
 
     // MARK: Flows and expectations
@@ -299,11 +313,11 @@ struct LowerPass {
 
     /// One side of a flow or expectation, and whether it names external peers (`any`, a
     /// network).
-    private mutating func endpoints(_ references: [Located<ReferenceSyntax>], source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
+    private mutating func endpoints(_ references: ArraySlice<Located<ReferenceSyntax>>, source: Bool) -> (Endpoints, direct: [WorkloadID], external: Bool) {
         // Most sides name one workload: that workload alone, named directly, with no external
         // peers (what the loop below gives it, without growing arrays or a union of none).
         if references.count == 1 {
-            switch references[0].value {
+            switch references[references.startIndex].value {
             case .workload(let name), .bare(let name):
                 if let id = referent(name).workload {
                     let workloads = [id]
@@ -401,7 +415,7 @@ struct LowerPass {
     /// Resolves the two sides and the ports of a flow or expectation, checking the rules
     /// that hold for both: no external peers on both sides, explicit ports listened on.
     private mutating func connection(
-        from: [Located<ReferenceSyntax>], to: [Located<ReferenceSyntax>], ports entries: [Located<PortEntry>],
+        from: ArraySlice<Located<ReferenceSyntax>>, to: ArraySlice<Located<ReferenceSyntax>>, ports entries: ArraySlice<Located<PortEntry>>,
         allow: Bool, at range: SourceRange, what: String
     ) -> (Endpoints, Endpoints, PortSet)? {
         let (sources, _, externalFrom) = endpoints(from, source: true)
@@ -422,17 +436,16 @@ struct LowerPass {
             guard let resolved = ports(of: entry) else { continue }
             if entries.count == 1 { onlyPorts = resolved.whole } else { portSets.append(resolved.whole) }
             guard allow else { continue }
-            for workload in direct where !incompleteListens.contains(workload) {
+            // Nearly every workload listens on what it is sent: a subset test, with no set built.
+            for workload in direct where !incompleteListens.contains(workload) && !resolved.explicit.isSubset(of: listens[workload.index]) {
                 let missing = resolved.explicit.subtracting(listens[workload.index])
-                if !missing.isEmpty {
-                    let name = workloadName(workload)
-                    let listening = listens[workload.index]
-                    diagnostics.append(
-                        .error(
-                            .portNotListened, "workload '\(name)' does not listen on \(missing)", at: entry.range,
-                            notes: [.init("workload '\(name)' is defined here", at: resolve.workloads[name]?.name.range)],
-                            help: listening.isEmpty ? "'\(name)' lists no ports, so it accepts no connections" : "'\(name)' listens on \(listening)"))
-                }
+                let name = workloadName(workload)
+                let listening = listens[workload.index]
+                diagnostics.append(
+                    .error(
+                        .portNotListened, "workload '\(name)' does not listen on \(missing)", at: entry.range,
+                        notes: [.init("workload '\(name)' is defined here", at: resolve.workloads[name]?.name.range)],
+                        help: listening.isEmpty ? "'\(name)' lists no ports, so it accepts no connections" : "'\(name)' listens on \(listening)"))
             }
         }
         return (sources, destinations, entries.count == 1 ? onlyPorts : union(portSets, of: entries))
@@ -453,7 +466,8 @@ struct LowerPass {
             for index in file.flows.indices {
                 guard
                     let (sources, destinations, ports) = connection(
-                        from: file.flows[index].from, to: file.flows[index].to, ports: file.flows[index].ports,
+                        from: file.flowReferences[file.flows[index].from], to: file.flowReferences[file.flows[index].to],
+                        ports: file.flowPorts[file.flows[index].ports],
                         allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
                 else { continue }
                 flows.append(
@@ -492,7 +506,7 @@ struct LowerPass {
             let errorsBefore = diagnostics.count + resolve.diagnostics.count
             guard
                 let (sources, destinations, ports) = connection(
-                    from: syntax.from, to: syntax.to, ports: syntax.ports, allow: syntax.kind == .allow,
+                    from: syntax.from[...], to: syntax.to[...], ports: syntax.ports[...], allow: syntax.kind == .allow,
                     at: syntax.range, what: "expectation")
             else { continue }
             // Clip to what destination workloads listen on, as for a flow.
@@ -582,8 +596,9 @@ struct LowerPass {
                 return image.path == prefix || image.path.hasPrefix(pattern.folder)
             }
         }
-        for name in workloadNames {
-            guard let image = resolve.workloads[name]?.body.image else { continue }
+        let definitions = workloadDefinitions
+        for (name, index) in zip(workloadNames, definitions.indices) {
+            guard let image = definitions[index].body.image else { continue }
             if policy.requireDigest, image.value.digest == nil {
                 diagnostics.append(
                     .error(

@@ -56,7 +56,10 @@ extension Decoder {
         if let node = fields["flows"] {
             let errorsBefore = diagnostics.count
             let items = list(node, in: "flows") ?? []
-            file.flows = items.compactMap { flow($0) }
+            file.flows.reserveCapacity(items.count)
+            for item in items {
+                if let flow = flow(item, references: &file.flowReferences, ports: &file.flowPorts) { file.flows.append(flow) }
+            }
             file.flowsIncomplete = file.flows.count < items.count || diagnostics.count > errorsBefore
         }
         if let node = fields["image_policy"] { file.imagePolicy = imagePolicy(node) }
@@ -66,27 +69,12 @@ extension Decoder {
         if let node = fields["targets"] { file.targets = targets(node) }
         if let node = fields["lint"] { file.lint = lint(node) }
         if let node = fields["fidelity"] { file.fidelity = choice(node, ["report", "strict"], in: "fidelity") }
-        file.invalidDefinitions = invalidDefinitions(file, fields)
+        file.invalidDefinitions = invalidDefinitions
         return file
     }
 
-    /// The names a file's sections declare whose definitions did not decode.
-    func invalidDefinitions(_ file: SpecFile, _ fields: Fields) -> Set<String> {
-        let decoded: [String: Set<String>] = [
-            "networks": Set(file.networks.map(\.name.value)), "ports": Set(file.ports.map(\.name.value)),
-            "segments": Set(file.segments.map(\.name.value)), "identities": Set(file.identities.map(\.name.value)),
-            "roles": Set(file.roles.map(\.name.value)), "secrets": Set(file.secrets.map(\.name.value)),
-            "workloads": Set(file.workloads.map(\.name.value)),
-        ]
-        var invalid: Set<String> = []
-        for (section, names) in decoded {
-            guard let node = fields[section], case .mapping(let pairs) = node.content else { continue }
-            for pair in pairs where !pair.name.isEmpty && !names.contains(pair.name) { invalid.insert(pair.name) }
-        }
-        return invalid
-    }
-
     /// A mapping of names to definitions; names that are not DNS-1123 labels are reported.
+    /// The name of each definition that does not decode joins `invalidDefinitions`.
     mutating func definitions<Body>(
         _ node: YAMLNode, kind: String, body: (inout Decoder, YAMLNode) -> Body?
     ) -> [Definition<Body>] {
@@ -96,7 +84,10 @@ extension Decoder {
         for pair in entries {
             let name = Located(pair.name, at: pair.key.range)
             let valid = checkName(name, in: kind)
-            guard let value = body(&self, pair.value), valid else { continue }
+            guard let value = body(&self, pair.value), valid else {
+                if !name.value.isEmpty { invalidDefinitions.insert(name.value) }
+                continue
+            }
             result.append(Definition(name: name, body: value, range: pair.key.range))
         }
         return result
@@ -138,15 +129,24 @@ extension Decoder {
     }
 
     mutating func portEntries(_ node: YAMLNode, in context: String, allowEmpty: Bool = false) -> [Located<PortEntry>] {
-        guard let items = list(node, in: context) else { return [] }
+        var result: [Located<PortEntry>] = []
+        appendPortEntries(node, in: context, allowEmpty: allowEmpty, to: &result)
+        return result
+    }
+
+    /// The port entries of a list that decode, appended to `result` (a flow's go to its file's
+    /// one array of them).
+    mutating func appendPortEntries(_ node: YAMLNode, in context: String, allowEmpty: Bool = false, to result: inout [Located<PortEntry>]) {
+        guard let items = list(node, in: context) else { return }
         if items.isEmpty, !allowEmpty {
             report(.error(.emptyList, "\(context) has no ports", at: node.range))
         }
-        return decodedItems(items) { $0.portEntry($1) }
+        appendDecodedItems(items, to: &result) { $0.portEntry($1) }
     }
 
     mutating func portEntry(_ node: YAMLNode) -> Located<PortEntry>? {
-        if case .scalar(let text, .plain) = node.content, !text.isEmpty, text.utf8.allSatisfy(isDigit) {
+        // Entries start with a letter (`tcp/5432`, `all`): the first byte rules out a bare number.
+        if case .scalar(let text, .plain) = node.content, let first = text.utf8.first, isDigit(first), text.utf8.allSatisfy(isDigit) {
             report(.error(.invalidPort, "'\(text)' has no protocol", at: node.range, help: "write 'tcp/\(text)' or 'udp/\(text)'"))
             return nil
         }
@@ -214,23 +214,34 @@ extension Decoder {
     }
 
     mutating func references(_ node: YAMLNode, in context: String) -> [Located<ReferenceSyntax>] {
-        // One name stands for a list of it.
-        if case .scalar = node.content, !node.isNull { return reference(node, in: context).map { [$0] } ?? [] }
-        guard let items = list(node, in: context, allowScalar: true) else { return [] }
-        if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
-        return decodedItems(items) { $0.reference($1, in: context) }
+        var result: [Located<ReferenceSyntax>] = []
+        appendReferences(node, in: context, to: &result)
+        return result
     }
 
-    /// The items of a list that decode, in order, into an array allocated once at the list's
-    /// length: `compactMap` grows its result from empty, and flows and workloads decode one
-    /// short list of ports or names after another.
-    mutating func decodedItems<Item>(_ items: [YAMLNode], _ decode: (inout Decoder, YAMLNode) -> Item?) -> [Item] {
-        var result: [Item] = []
-        result.reserveCapacity(items.count)
+    /// The references of one side that decode, appended to `result` (a flow's go to its
+    /// file's one array of them).
+    mutating func appendReferences(_ node: YAMLNode, in context: String, to result: inout [Located<ReferenceSyntax>]) {
+        // One name stands for a list of it.
+        if case .scalar = node.content, !node.isNull {
+            if let reference = reference(node, in: context) { result.append(reference) }
+            return
+        }
+        guard let items = list(node, in: context, allowScalar: true) else { return }
+        if items.isEmpty { report(.error(.emptyList, "\(context) names nothing", at: node.range)) }
+        appendDecodedItems(items, to: &result) { $0.reference($1, in: context) }
+    }
+
+    /// The items of a list that decode, in order, appended to `result`; an empty result is
+    /// allocated once at the list's length (`compactMap` grows its result from empty, and
+    /// workloads decode one short list of ports or names after another), a longer one (a
+    /// file's flows' entries) grows as appending grows it: reserving the exact count each time
+    /// would copy it all for every flow.
+    mutating func appendDecodedItems<Item>(_ items: [YAMLNode], to result: inout [Item], _ decode: (inout Decoder, YAMLNode) -> Item?) {
+        if result.isEmpty { result.reserveCapacity(items.count) }
         for item in items {
             if let decoded = decode(&self, item) { result.append(decoded) }
         }
-        return result
     }
 
     mutating func reference(_ node: YAMLNode, in context: String) -> Located<ReferenceSyntax>? {
@@ -357,7 +368,9 @@ extension Decoder {
         return syntax
     }
 
-    mutating func flow(_ node: YAMLNode) -> FlowSyntax? {
+    /// A flow; its references and port entries are appended to `references` and `ports` (its
+    /// file's arrays of them), where it holds their ranges.
+    mutating func flow(_ node: YAMLNode, references: inout [Located<ReferenceSyntax>], ports portEntries: inout [Located<PortEntry>]) -> FlowSyntax? {
         let keys: FlowKeys
         if readsDirectly, !recordsMappings, let direct = FlowKeys(direct: node) {
             keys = direct
@@ -371,14 +384,16 @@ extension Decoder {
         }
         let name = keys.name.flatMap { self.name($0, in: "flow") }
         guard let from = keys.from, let to = keys.to, let ports = keys.ports else { return nil }
+        let description = keys.description.flatMap { string($0, in: "description")?.value }
+        let fromStart = references.count
+        appendReferences(from, in: "flow sources", to: &references)
+        let toStart = references.count
+        appendReferences(to, in: "flow destinations", to: &references)
+        let portsStart = portEntries.count
+        appendPortEntries(ports, in: "flow ports", to: &portEntries)
         return FlowSyntax(
-            name: name?.value,
-            description: keys.description.flatMap { string($0, in: "description")?.value },
-            action: action,
-            from: references(from, in: "flow sources"),
-            to: references(to, in: "flow destinations"),
-            ports: portEntries(ports, in: "flow ports"),
-            range: node.range)
+            name: name?.value, description: description, action: action, from: fromStart..<toStart, to: toStart..<references.count,
+            ports: portsStart..<portEntries.count, range: node.range)
     }
 
     mutating func expectation(_ node: YAMLNode) -> ExpectSyntax? {

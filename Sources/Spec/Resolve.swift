@@ -55,13 +55,18 @@ struct ResolvePass {
     }
 
     private mutating func checkReservedNames() {
-        let everyName: [(String, Located<String>)] =
-            networks.values.map { ("network", $0.name) } + portSets.values.map { ("port set", $0.name) }
-            + segments.values.map { ("segment", $0.name) } + identities.values.map { ("identity", $0.name) }
-            + roles.values.map { ("role", $0.name) } + secrets.values.map { ("secret", $0.name) }
-            + workloads.values.map { ("workload", $0.name) }
-        for (kind, name) in everyName where name.value == "any" || name.value == "all" {
-            diagnostics.append(.error(.reservedName, "'\(name.value)' is reserved and cannot name a \(kind)", at: name.range))
+        // Each kind's definitions are asked for the two names directly: no list of every name
+        // is built to search it.
+        let kinds: [(String, [Located<String>?])] = [
+            ("network", [networks["any"]?.name, networks["all"]?.name]), ("port set", [portSets["any"]?.name, portSets["all"]?.name]),
+            ("segment", [segments["any"]?.name, segments["all"]?.name]), ("identity", [identities["any"]?.name, identities["all"]?.name]),
+            ("role", [roles["any"]?.name, roles["all"]?.name]), ("secret", [secrets["any"]?.name, secrets["all"]?.name]),
+            ("workload", [workloads["any"]?.name, workloads["all"]?.name]),
+        ]
+        for (kind, names) in kinds {
+            for case let name? in names {
+                diagnostics.append(.error(.reservedName, "'\(name.value)' is reserved and cannot name a \(kind)", at: name.range))
+            }
         }
         for definition in portSets.values where TransportProtocol(name: definition.name.value) != nil {
             diagnostics.append(.error(.reservedName, "'\(definition.name.value)' is a protocol and cannot name a port set", at: definition.name.range))
@@ -71,19 +76,19 @@ struct ResolvePass {
     /// Workloads, segments and networks share one namespace.
     private mutating func checkSharedNamespace() {
         typealias Named = (kind: String, name: Located<String>)
-        // The first definition of each name, and every definition of a name defined more than once.
-        var first: [String: Named] = [:]
-        first.reserveCapacity(workloads.count + segments.count + networks.count)
+        // Every definition of a name defined in more than one of the three kinds, in the order
+        // workload, segment, network. A name is defined once per kind (merge keeps the first),
+        // so only segment and network names can be shared: the workloads, by far the most, are
+        // looked up, never gathered.
         var shared: [String: [Named]] = [:]
-        func note(_ entry: Named) {
-            if let earlier = first.updateValue(entry, forKey: entry.name.value) {
-                shared[entry.name.value, default: [earlier]].append(entry)
-                first[entry.name.value] = earlier
-            }
+        for (name, segment) in segments {
+            let entries: [Named?] = [workloads[name].map { ("workload", $0.name) }, ("segment", segment.name), networks[name].map { ("network", $0.name) }]
+            let present = entries.compactMap { $0 }
+            if present.count > 1 { shared[name] = present }
         }
-        for definition in workloads.values { note(("workload", definition.name)) }
-        for definition in segments.values { note(("segment", definition.name)) }
-        for definition in networks.values { note(("network", definition.name)) }
+        for (name, network) in networks where segments[name] == nil {
+            if let workload = workloads[name] { shared[name] = [("workload", workload.name), ("network", network.name)] }
+        }
         for (name, entries) in shared {
             let sorted = entries.sorted { $0.name.range < $1.name.range }
             for entry in sorted.dropFirst() {

@@ -20,6 +20,11 @@ struct SpecFile {
     var defaults: RuntimeProfile?
     var workloads: [Definition<WorkloadSyntax>] = []
     var flows: [FlowSyntax] = []
+    /// The references of every flow's sides, flow after flow, and the port entries of every
+    /// flow: a flow holds its ranges here, not three short arrays of its own (tens of thousands
+    /// of flows made as many allocations, and as many to free).
+    var flowReferences: [Located<ReferenceSyntax>] = []
+    var flowPorts: [Located<PortEntry>] = []
     /// Whether a flow of the file had an error (it was dropped, or lost a reference or a port
     /// entry): the intent is then incomplete, and an expectation that fails on it may only
     /// follow from that error.
@@ -59,6 +64,29 @@ enum PortEntry: Hashable, Sendable {
     var isExplicit: Bool {
         if case .range = self { return true }
         return false
+    }
+
+    /// The hash dictionaries take (lowering resolves each distinct entry once, through one):
+    /// the case and its numbers folded into one word and mixed once (`QuickHash`), where the
+    /// standard library's hasher was fed each part; a name by its string's own (seeded) hash.
+    /// Equal entries fold alike.
+    func _rawHashValue(seed: Int) -> Int {
+        var word: UInt64
+        switch self {
+        case .range(let range):
+            word = 0
+            QuickHash.fold(&word, UInt64(range.proto.rawValue))
+            QuickHash.fold(&word, UInt64(truncatingIfNeeded: range.lower))
+            QuickHash.fold(&word, UInt64(truncatingIfNeeded: range.upper))
+        case .wholeProtocol(let proto):
+            word = 1
+            QuickHash.fold(&word, UInt64(proto.rawValue))
+        case .all: word = 2
+        case .name(let name):
+            word = 3
+            QuickHash.fold(&word, UInt64(truncatingIfNeeded: name.hashValue))
+        }
+        return QuickHash.mix(word, seed: seed)
     }
 }
 
@@ -116,9 +144,11 @@ struct FlowSyntax {
     var name: String?
     var description: String?
     var action: FlowAction
-    var from: [Located<ReferenceSyntax>]
-    var to: [Located<ReferenceSyntax>]
-    var ports: [Located<PortEntry>]
+    /// Where the two sides' references are in the file's `flowReferences`.
+    var from: Range<Int>
+    var to: Range<Int>
+    /// Where the port entries are in the file's `flowPorts`.
+    var ports: Range<Int>
     var range: SourceRange
 }
 

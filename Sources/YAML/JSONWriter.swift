@@ -29,6 +29,12 @@ public enum JSONWriter {
         appendString(text, to: &out)
     }
 
+    /// `appendQuoted`, telling whether `text`'s bytes were taken as they are (printable ASCII,
+    /// nothing escaped); false may also mean that they were not looked at in place.
+    public static func appendQuotedPlain(_ text: String, to out: inout [UInt8]) -> Bool {
+        appendString(text, to: &out)
+    }
+
     /// Appends an object as `write` would at `indent`, from its keys and the bytes of its values
     /// already written at `indent + 2` (by `append(_:at:to:)`).
     public static func appendObject(_ entries: [(key: String, value: [UInt8])], at indent: Int, to out: inout [UInt8]) {
@@ -146,7 +152,9 @@ public enum JSONWriter {
         }
     }
 
-    private static func appendString(_ text: String, to out: inout [UInt8]) {
+    /// `appendQuoted`.
+    @discardableResult
+    private static func appendString(_ text: String, to out: inout [UInt8]) -> Bool {
         // Most strings are printable ASCII without quotes or backslashes: appended whole with
         // their quotes, their bytes checked in place.
         let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -154,8 +162,26 @@ public enum JSONWriter {
             appendQuoted(plain: bytes, to: &out)
             return true
         }
-        if plain == true { return }
+        if plain == true { return true }
         out.append(UInt8(ascii: "\""))
+        appendEscapedScalars(text, to: &out)
+        out.append(UInt8(ascii: "\""))
+        return false
+    }
+
+    /// Appends `text` as it sits between the quotes of a JSON string (escaped as `write`
+    /// escapes it): for a string written from a fixed part and a variable one.
+    public static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+        let plain = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard isPlain(bytes) else { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain != true { appendEscapedScalars(text, to: &out) }
+    }
+
+    /// `text`'s scalars, each as it is or escaped: the slow path of `appendString`.
+    private static func appendEscapedScalars(_ text: String, to out: inout [UInt8]) {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out.append(contentsOf: "\\\"".utf8)
@@ -172,7 +198,6 @@ public enum JSONWriter {
             default: UTF8.encode(scalar) { out.append($0) }
             }
         }
-        out.append(UInt8(ascii: "\""))
     }
 
     /// `bytes`, printable ASCII without a quote or backslash, between quotes: one append
@@ -235,7 +260,7 @@ public enum JSONWriter {
     }
 
     /// The decimal digits of `number`, as `String(number)` gives them, without making a string.
-    private static func appendInt(_ number: Int, to out: inout [UInt8]) {
+    public static func appendInt(_ number: Int, to out: inout [UInt8]) {
         if number < 0 { out.append(UInt8(ascii: "-")) }
         var rest = number.magnitude
         var divisor: UInt = 1
@@ -337,7 +362,7 @@ extension JSONWriter {
         }
 
         private mutating func appendStrings(_ values: [String]) {
-            appendElements(values.count, brackets: ("[", "]"), at: indent + 2, to: &bytes) { index, out in appendString(values[index], to: &out) }
+            JSONWriter.appendStrings(values, at: indent + 2, to: &bytes)
         }
 
         /// An array of `count` items, each written by `item` straight into the object's bytes
@@ -380,6 +405,18 @@ extension JSONWriter {
         public mutating func written(_ key: StaticString, _ value: [UInt8]) {
             self.key(key)
             bytes.append(contentsOf: value)
+        }
+
+        /// A value already written at `indent + 2`, under a key made at run time.
+        public mutating func written(named key: String, _ value: [UInt8]) {
+            self.key(named: key)
+            bytes.append(contentsOf: value)
+        }
+
+        /// Any value, under a key made at run time.
+        public mutating func value(named key: String, _ value: StructuredValue) {
+            self.key(named: key)
+            append(value, indent: indent + 2, to: &bytes)
         }
 
         /// The object's bytes, closed.

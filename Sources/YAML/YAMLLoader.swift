@@ -180,28 +180,36 @@ private struct PendingNodes {
     // The arrays below are reserved, then appended to: `Array(unsafeUninitializedCapacity:)`
     // allocated through the unspecialized generic path here (about 830 instructions an array).
 
-    /// The nodes from `base` on, moved out in order.
-    mutating func moveItems(from base: Int) -> [YAMLNode] {
+    /// The nodes from `base` on, moved out in order, and the weight of a sequence of them
+    /// (summed as they move: no second pass over the items).
+    mutating func moveItems(from base: Int) -> (items: [YAMLNode], weight: Int) {
         var items: [YAMLNode] = []
         items.reserveCapacity(count - base)
-        for index in base..<count { items.append((storage + index).move()) }
+        var weight = 1
+        for index in base..<count {
+            weight += storage[index].weight
+            items.append((storage + index).move())
+        }
         count = base
-        return items
+        return (items, weight)
     }
 
-    /// The nodes from `base` on, moved out two by two as keys and values.
-    mutating func movePairs(from base: Int) -> [YAMLPair] {
+    /// The nodes from `base` on, moved out two by two as keys and values, and the weight of a
+    /// mapping of them.
+    mutating func movePairs(from base: Int) -> (pairs: [YAMLPair], weight: Int) {
         let pairCount = (count - base) / 2
         var pairs: [YAMLPair] = []
         pairs.reserveCapacity(pairCount)
+        var weight = 1
         for index in 0..<pairCount {
             let key = storage + base + 2 * index
+            weight += key.pointee.weight + (key + 1).pointee.weight
             pairs.append(YAMLPair(key: key.move(), value: (key + 1).move()))
         }
         // A key without a value cannot come from libyaml; were there one, it is dropped.
         if base + 2 * pairCount < count { (storage + base + 2 * pairCount).deinitialize(count: 1) }
         count = base
-        return pairs
+        return (pairs, weight)
     }
 }
 
@@ -374,13 +382,23 @@ private struct Composer {
     mutating func pop(end: Mark) throws {
         guard let frame = stack.popLast() else { return }
         let content: YAMLNode.Content
+        let weight: Int
         switch frame.kind {
-        case .sequence: content = .sequence(pending.moveItems(from: frame.base))
+        case .sequence:
+            let (items, itemsWeight) = pending.moveItems(from: frame.base)
+            content = .sequence(items)
+            weight = itemsWeight
         case .mapping:
-            let pairs = pending.movePairs(from: frame.base)
-            content = .mapping(frame.hasMergeKey ? applyMergeKeys(pairs) : pairs)
+            let (pairs, pairsWeight) = pending.movePairs(from: frame.base)
+            if frame.hasMergeKey {
+                content = .mapping(applyMergeKeys(pairs))
+                weight = YAMLNode.weight(of: content)
+            } else {
+                content = .mapping(pairs)
+                weight = pairsWeight
+            }
         }
-        try complete(node(content, weight: YAMLNode.weight(of: content), start: frame.start, end: end), anchor: frame.anchor)
+        try complete(node(content, weight: weight, start: frame.start, end: end), anchor: frame.anchor)
     }
 
     /// A node of this file between two marks.

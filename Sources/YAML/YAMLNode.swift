@@ -110,7 +110,8 @@ public struct YAMLNode: Sendable {
 
     /// Whether the node is a scalar with this text (a key's name: collections have none).
     public func hasScalar(_ text: String) -> Bool {
-        if case .scalar(let value, _) = content { return value == text }
+        // The lengths (constant time) rule out most keys before the texts are compared.
+        if case .scalar(let value, _) = content { return value.utf8.count == text.utf8.count && value == text }
         return false
     }
 

@@ -94,10 +94,10 @@ extension YAMLWriter {
         /// after another share (see `BlockBytes`).
         private var out = BlockBytes()
         private var count = 0
-        /// How many bytes `out` holds before they move into `flushed`: the stream's text is
-        /// built in place as it goes, so it is never held twice at the end (a buffer grown by
-        /// doubling and the string made from it were 134 MB for a Kubernetes manifest of
-        /// 51.6 MB at 10,000 workloads).
+        /// How many bytes `out` holds before they move into `flushed`: the stream's bytes are
+        /// held once, and the text made of them at the end, where a buffer grown by doubling and
+        /// the string made from it were 134 MB for a Kubernetes manifest of 51.6 MB at 10,000
+        /// workloads.
         private let flushAt: Int
 
         public init(header: [String] = []) { self.init(header: header, flushingAt: 1 << 20) }
@@ -117,7 +117,7 @@ extension YAMLWriter {
             try libYAMLBytes([document]).withUnsafeBufferPointer { out.append($0) }
         }
 
-        /// Between documents: the buffer's bytes join the text once they reach `flushAt`.
+        /// Between documents: the buffer's bytes become a piece once they reach `flushAt`.
         private mutating func flushIfFull() {
             guard out.count >= flushAt else { return }
             out.withBytes { flushed.append($0) }
@@ -197,21 +197,26 @@ extension YAMLWriter {
 
         fileprivate init() {}
 
-        private mutating func key(_ key: Key) {
-            if inline { inline = false } else { out.lineStart(indent) }
-            let written: Bool
+        /// The key at the start of its line (or after a dash), then `suffix` (`:`, or `: ` before
+        /// a scalar, in one append).
+        private mutating func key(_ key: Key, then suffix: StaticString = ":") {
+            let lineIndent = inline ? nil : indent
+            inline = false
             if let literal = key.literal, literal.hasPointerRepresentation {
                 let bytes = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-                written = bytes.count <= 128 && scalar(bytes)
-            } else {
-                let text = key.string
-                written = text.utf8.count <= 128 && scalar(text)
+                // A literal that is a name, line start and suffix included, in one write.
+                if out.isKnownName(literal) || bytes.count <= 128 && BlockWriter.simplePlain(bytes) && out.rememberName(literal) {
+                    out.append(lineAt: lineIndent, bytes, suffix)
+                    return
+                }
             }
-            guard written else {
+            if let lineIndent { out.lineStart(lineIndent) }
+            let text = key.string
+            guard text.utf8.count <= 128, scalar(text) else {
                 ok = false
                 return
             }
-            out.append(UInt8(ascii: ":"))
+            out.append(suffix)
         }
 
         /// A string scalar as `BlockWriter.scalar(_:into:)` writes it: a name (`simplePlain`)
@@ -222,10 +227,7 @@ extension YAMLWriter {
                 out.append(bytes)
                 return true
             }
-            var written: [UInt8] = []
-            guard BlockWriter.write(bytes, quoted: BlockWriter.ambiguous(bytes), into: &written) else { return false }
-            written.withUnsafeBufferPointer { out.append($0) }
-            return true
+            return out.append(writing: { BlockWriter.write(bytes, quoted: BlockWriter.ambiguous(bytes), into: &$0) })
         }
 
         private mutating func scalar(_ text: String) -> Bool {
@@ -236,20 +238,17 @@ extension YAMLWriter {
 
         /// `key: value`, the value plain or double-quoted as `BlockWriter` decides.
         public mutating func string(_ key: Key, _ value: String) {
-            self.key(key)
-            out.append(BlockWriter.space)
+            self.key(key, then: ": ")
             if !scalar(value) { ok = false }
         }
 
         public mutating func int(_ key: Key, _ value: Int) {
-            self.key(key)
-            out.append(BlockWriter.space)
+            self.key(key, then: ": ")
             out.append(decimal: value)
         }
 
         public mutating func bool(_ key: Key, _ value: Bool) {
-            self.key(key)
-            out.append(value ? " true" : " false")
+            self.key(key, then: value ? ": true" : ": false")
         }
 
         /// `key` and any value, written as `BlockWriter` writes it.
@@ -298,8 +297,8 @@ extension YAMLWriter {
         }
 
         private mutating func dash() {
-            if inline { inline = false } else { out.lineStart(indent) }
-            out.append("- ")
+            out.append(lineAt: inline ? nil : indent, UnsafeBufferPointer(start: nil, count: 0), "- ")
+            inline = false
         }
 
         /// A string item of the sequence being written.
@@ -380,9 +379,8 @@ struct BlockBytes {
     /// The `count` bytes written, then zeros or earlier bytes: room for the next writes.
     private var storage: [UInt8] = []
     private(set) var count = 0
-
-    /// The bytes written, as text.
-    var text: String { storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[..<count]), as: UTF8.self) } }
+    /// The array `append(writing:)` lends its writer.
+    private var scratch: [UInt8] = []
 
     /// Room for `extra` more bytes: zeros appended in steps of at least `zeros.count` (the
     /// array grows by doubling as ever; only the zeros are new), copied from `zeros` in one
@@ -430,6 +428,51 @@ struct BlockBytes {
         count += indent + 1
     }
 
+    /// A line break and `indent` spaces (nothing when `indent` is nil: what follows a dash),
+    /// then `bytes` and `suffix`: one reservation and one write for a key and its colon.
+    mutating func append(lineAt indent: Int?, _ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) {
+        let lead = indent.map { $0 + 1 } ?? 0
+        let total = lead + bytes.count + suffix.utf8CodeUnitCount
+        reserve(total)
+        let start = count
+        storage.withUnsafeMutableBufferPointer { buffer in
+            var target = buffer.baseAddress.unsafelyUnwrapped.advanced(by: start)
+            if let indent {
+                target.pointee = BlockWriter.newline
+                (target + 1).update(repeating: BlockWriter.space, count: indent)
+                target += lead
+            }
+            if let source = bytes.baseAddress { target.update(from: source, count: bytes.count) }
+            target += bytes.count
+            suffix.withUTF8Buffer { target.update(from: $0.baseAddress.unsafelyUnwrapped, count: $0.count) }
+        }
+        count += total
+    }
+
+    /// Whether `literal` (a key literal of a writer's) was found a name (`simplePlain`) before:
+    /// a literal's bytes stay at one address for the life of the program, so its address
+    /// stands for them, looked up in a small table where `simplePlain` read every byte.
+    func isKnownName(_ literal: StaticString) -> Bool {
+        let address = UInt(bitPattern: literal.utf8Start)
+        return !knownNames.isEmpty && knownNames[Self.slot(address)] == address
+    }
+
+    /// Notes `literal` as a name for `isKnownName`, in place of any other in its slot; true.
+    mutating func rememberName(_ literal: StaticString) -> Bool {
+        let address = UInt(bitPattern: literal.utf8Start)
+        if knownNames.isEmpty { knownNames = Array(repeating: 0, count: 128) }
+        knownNames[Self.slot(address)] = address
+        return true
+    }
+
+    /// The slot of `knownNames` of an address: its top bits after a multiplication that
+    /// spreads literals packed next to each other.
+    private static func slot(_ address: UInt) -> Int { Int(truncatingIfNeeded: (address &* 0x9E37_79B9_7F4A_7C15) >> 57) }
+
+    /// The addresses of literals found names, by `slot` (zero: none; no table before the
+    /// first), kept from one document to the next as the buffer is.
+    private var knownNames: [UInt] = []
+
     /// An integer in decimal, the bytes of `String(value)`.
     mutating func append(decimal value: Int) {
         // At most 20 digits and a sign.
@@ -456,6 +499,19 @@ struct BlockBytes {
             }
             return length + digits
         }
+    }
+
+    /// What `write` appends to an array, appended here when it answers true (nothing when
+    /// false): for `BlockWriter`'s writers, through an array kept from one call to the next
+    /// (an array allocated per scalar was most of the cost of a scalar that is no name).
+    mutating func append(writing write: (inout [UInt8]) -> Bool) -> Bool {
+        var written: [UInt8] = []
+        swap(&written, &scratch)
+        defer { swap(&written, &scratch) }
+        written.removeAll(keepingCapacity: true)
+        guard write(&written) else { return false }
+        written.withUnsafeBufferPointer { append($0) }
+        return true
     }
 
     /// Drops what was written from `mark` on.
@@ -629,36 +685,70 @@ enum BlockWriter {
     }
 
     /// Whether a scalar is one of the names most keys and values are (an ASCII letter, then
-    /// letters, digits, `-`, `.`, `/` or `_`, and no YAML 1.1 word: longer than five bytes or
-    /// not starting like one), which `ambiguous` never quotes and `plainInBlock` always
-    /// allows: decided in one pass of range tests (no tables, whose lazy globals cost a check
-    /// per use) instead of their several passes.
+    /// letters, digits, `-`, `.`, `/` or `_`, and no YAML 1.1 word: `isWord`, tested only on
+    /// names of at most five bytes starting like one, such as `name`, `to` or `TCP`), which
+    /// `ambiguous` never quotes and `plainInBlock` always allows: exactly the names those two
+    /// checks let through plain, decided in one pass of range tests (no tables, whose lazy
+    /// globals cost a check per use) instead of their several passes.
     static func simplePlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         // An ASCII letter, in lower case: `| 0x20` maps no other byte into `a`...`z`.
         guard let first = bytes.first else { return false }
         let lower = first | 0x20
         guard lower &- UInt8(ascii: "a") < 26 else { return false }
-        // The letters the words start with (`n`ull, `y`es, `t`rue, `f`alse, `o`n), in either case.
+        // The letters the words start with (`n`ull, `y`es, `t`rue, `f`alse, `o`n), in either case:
+        // a short name starting with one is refused only when it is one of the words.
         if bytes.count <= 5,
             lower == UInt8(ascii: "n") || lower == UInt8(ascii: "y") || lower == UInt8(ascii: "t") || lower == UInt8(ascii: "f")
-                || lower == UInt8(ascii: "o")
+                || lower == UInt8(ascii: "o"),
+            isWord(bytes)
         {
             return false
         }
-        // Eight bytes at a time, then the rest one by one.
+        // Eight bytes at a time, the last eight overlapping the ones before; fewer than eight
+        // packed into one word after `a`s (a name byte) in the lanes past them.
+        let count = bytes.count
+        guard count >= 8 else { return nameBytes(packed(bytes) | 0x6161_6161_6161_6161 << (8 * UInt64(count))) }
         let base = UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped)
         var index = 0
-        while index + 8 <= bytes.count {
+        while index + 8 < count {
             guard nameBytes(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) else { return false }
             index += 8
         }
-        while index < bytes.count {
-            let byte = bytes[index]
-            // A letter; `-`, `.`, `/` or a digit (0x2D...0x39); or `_`.
-            guard (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "-") < 13 || byte == UInt8(ascii: "_") else { return false }
-            index += 1
+        return nameBytes(base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+    }
+
+    /// At most eight bytes as one integer, the first in the lowest byte (as a little-endian
+    /// load reads them), zeros above the last.
+    static func packed(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var packed: UInt64 = 0
+        for index in bytes.indices.reversed() { packed = packed << 8 | UInt64(bytes[index]) }
+        return packed
+    }
+
+    /// Whether one to five bytes are one of the YAML 1.1 words of letters `ambiguous` quotes
+    /// (`y`, `no`, `On`, `OFF`, `null`, `True`, `false`: lower case, capitalized or upper case),
+    /// decided on the bytes packed into one integer (little-endian) and compared with the words'
+    /// lower-case packings, where `ambiguous` searches its list of words. Bytes that are not
+    /// letters never match: for bytes below 0x80, `| 0x20` maps no other byte onto a letter.
+    static func isWord(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let packed = packed(bytes)
+        let caseBits: UInt64 = 0x20_2020_2020 >> (8 * (5 - UInt64(bytes.count)))
+        let lower = packed | caseBits
+        switch bytes.count {
+        // `y`, `n`
+        case 1: guard lower == 0x79 || lower == 0x6E else { return false }
+        // `no`, `on`
+        case 2: guard lower == 0x6F6E || lower == 0x6E6F else { return false }
+        // `yes`, `off`
+        case 3: guard lower == 0x73_6579 || lower == 0x66_666F else { return false }
+        // `null`, `true`
+        case 4: guard lower == 0x6C6C_756E || lower == 0x6575_7274 else { return false }
+        // `false`
+        case 5: guard lower == 0x65_736C_6166 else { return false }
+        default: return false
         }
-        return true
+        // Lower case, upper case, or the first letter alone in upper case.
+        return packed == lower || packed == lower & ~caseBits || packed == lower & ~0x20
     }
 
     /// Whether each of the eight bytes of `word` passes `simplePlain`'s byte test (an ASCII

@@ -191,6 +191,51 @@ import Testing
         }
     }
 
+    /// A chain written with each rule's words after its address match copied from the rule
+    /// ahead where they are the same (`appendChain`) is each rule's own text on its line:
+    /// random chains whose rules come in runs that share ports, verdict, comment and log or
+    /// differ in one of them, with and without address matches, in bytes and in a string.
+    @Test func chainsWithSharedTailsAreEachRulesText() {
+        var random = SeededGenerator(seed: 29)
+        let kinds: [NFTRule.Kind] = [.loopback, .established, .invalid, .neighbourDiscovery, .match, .match, .match, .match]
+        let peers: [NFTRule.Peer?] = [nil, .set("id_web"), .set("id_web_v6"), .addresses(CIDR.v4(0x0A00_0000, prefix: 8).addressSet)]
+        let verdicts: [NFTRule.Verdict?] = [nil, .accept, .drop, .return]
+        let comments: [String?] = [nil, "flow #1", "flow #2", "say \"hi\"\nthere"]
+        for _ in 0..<300 {
+            var chain = NFTChain(hook: Bool.random(using: &random) ? .input : .output)
+            var rule = NFTRule()
+            for _ in 0..<Int.random(in: 0...12, using: &random) {
+                // Mostly the rule ahead with its family and peer changed (as the plan pairs
+                // them); now and then one more field changed, or a new rule altogether.
+                switch Int.random(in: 0..<8, using: &random) {
+                case 0:
+                    rule = NFTRule(kind: kinds.randomElement(using: &random)!, verdict: verdicts.randomElement(using: &random)!)
+                    rule.ports = Self.randomPorts(&random)
+                    rule.comment = comments.randomElement(using: &random)!
+                    rule.log = Bool.random(using: &random) ? nil : "palisade p w input drop: "
+                case 1: rule.ports = Self.randomPorts(&random)
+                case 2: rule.verdict = verdicts.randomElement(using: &random)!
+                case 3: rule.comment = comments.randomElement(using: &random)!
+                case 4: rule.log = rule.log == nil ? "x" : nil
+                default: break
+                }
+                rule.family = [nil, .v4, .v6].randomElement(using: &random)!
+                rule.peer = peers.randomElement(using: &random)!
+                chain.rules.append(rule)
+            }
+            let lines = chain.rules.map { "\t\t" + NFTablesEmitter.text($0, hook: chain.hook) + "\n" }.joined()
+            let expected =
+                "\tchain \(chain.hook.rawValue) {\n\t\ttype filter hook \(chain.hook.rawValue) priority filter; policy drop;\n\(lines)\t}\n"
+            var bytes: [UInt8] = []
+            var bytesTail: [UInt8] = []
+            NFTablesEmitter.appendChain(chain, tail: &bytesTail, to: &bytes)
+            var text = ""
+            var textTail = ""
+            NFTablesEmitter.appendChain(chain, tail: &textTail, to: &text)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected && text == expected, "\(chain)")
+        }
+    }
+
     /// A set changed after it was copied gets storage of its own: the copy, and the text
     /// written for it, keep what it was.
     @Test func aChangedSetLeavesItsCopiesAlone() {

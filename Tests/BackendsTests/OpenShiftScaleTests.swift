@@ -267,6 +267,71 @@ import YAML
         }
     }
 
+    /// Peers that are copies of a few peers (their selectors sharing label dictionaries and
+    /// their ipBlocks `except` lists, as a plan's do), found by `PeerIdentity`, give the bytes of their trees while the peers
+    /// change: each round some are replaced by new ones (new dictionaries, which may take the
+    /// addresses of dropped ones), some by copies changed in place, some by equal labels in
+    /// new storage; and the policies' peers sit at every depth the writer meets them.
+    @Test func peersFoundByTheirLabelsStorageAreTheirTreesBytes() throws {
+        let (_, plan) = try plan(Self.profiles)
+        let emitter = OpenShiftEmitter(plan: plan)
+        var rng = SeededGenerator(seed: 73)
+        let values = ["a", "b", "yes", "web-1", "0755"]
+        func selector() -> LabelSelector? {
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: return nil
+            case 1: return LabelSelector(labels: [:])
+            default: return LabelSelector(labels: [["app", "tier"].randomElement(using: &rng)!: values.randomElement(using: &rng)!])
+            }
+        }
+        let cidrs: [CIDR] = [.v4(0x0A00_0000, prefix: 8), .v4(0x0A01_0000, prefix: 16), .v4(0x0A01_0200, prefix: 24), .v6(0, prefix: 0)]
+        func peer() -> PolicyPeer {
+            guard Int.random(in: 0..<3, using: &rng) == 0 else { return .pods(namespaces: selector(), pods: selector()) }
+            let except = (0..<Int.random(in: 0...2, using: &rng)).map { _ in cidrs.randomElement(using: &rng)! }
+            return .block(cidr: cidrs.randomElement(using: &rng)!, except: except)
+        }
+        var pool = (0..<6).map { _ in peer() }
+        for _ in 0..<300 {
+            let index = Int.random(in: 0..<pool.count, using: &rng)
+            switch (Int.random(in: 0..<3, using: &rng), pool[index]) {
+            case (0, _): pool[index] = peer()
+            // A copy changed: new storage, or the same storage changed in place where the pool's copy is its only one.
+            case (1, .pods(let namespaces, var pods)):
+                pods?.labels["app"] = values.randomElement(using: &rng)!
+                pool[index] = .pods(namespaces: namespaces, pods: pods)
+            case (1, .block(let cidr, var except)):
+                except.append(cidrs.randomElement(using: &rng)!)
+                pool[index] = .block(cidr: cidr, except: except)
+            // Equal lists in new storage.
+            case (_, .pods(let namespaces, let pods)):
+                pool[index] = .pods(namespaces: namespaces.map { LabelSelector(labels: $0.labels.merging([:]) { a, _ in a }) }, pods: pods)
+            case (_, .block(let cidr, let except)): pool[index] = .block(cidr: cidr, except: except.map { $0 })
+            }
+            let rules = (0..<Int.random(in: 1...3, using: &rng)).map { _ in
+                PolicyRule(peers: (0..<Int.random(in: 1...4, using: &rng)).map { _ in pool.randomElement(using: &rng)! }, ports: nil)
+            }
+            let item = NetworkPolicy(name: "p", namespace: "n", podSelector: .everything, ingress: rules, egress: Bool.random(using: &rng) ? rules : nil)
+            var tree = YAMLWriter.Stream()
+            var direct = YAMLWriter.Stream()
+            try tree.append(emitter.networkPolicy(item))
+            try direct.append(writing: { emitter.networkPolicy(item, into: &$0) }, otherwise: { emitter.networkPolicy(item) })
+            #expect(try direct.text() == tree.text())
+            // The same peers at another depth: their texts are written again, not replayed.
+            let peers = item.ingress![0].peers!
+            var entry = YAMLWriter.Stream()
+            try entry.append(
+                writing: { out in out.mapping("x") { out in out.sequence("y") { out in for peer in peers { emitter.knownPeer(peer, into: &out) } } } },
+                otherwise: { .object([]) })
+            var entryTree = YAMLWriter.Stream()
+            try entryTree.append(
+                writing: { out in
+                    out.mapping("x") { out in out.sequence("y") { out in for peer in peers { out.itemMapping { emitter.peer(peer, into: &$0) } } } }
+                },
+                otherwise: { .object([]) })
+            #expect(try entry.text() == entryTree.text())
+        }
+    }
+
     /// Deployments of random specs (every runtime control, secrets, writable paths) written
     /// directly give the bytes of their trees, without building the tree.
     @Test func directlyWrittenDeploymentsAreTheirTreesBytes() throws {

@@ -26,7 +26,11 @@ import YAML
             plain.body.runtime.origins = [:]
             return "\(plain) \(definition.body.runtime.origins.sorted { $0.key < $1.key })"
         }
-        return file.flows.map { "\($0)" } + ["\(file.flowsIncomplete)"] + workloads + decoder.diagnostics.map { "\($0)" }
+        // A flow with the references and port entries its ranges point at.
+        let flows = file.flows.map { flow in
+            "\(flow) \(file.flowReferences[flow.from]) \(file.flowReferences[flow.to]) \(file.flowPorts[flow.ports])"
+        }
+        return flows + ["\(file.flowsIncomplete)"] + workloads + decoder.diagnostics.map { "\($0)" }
     }
 
     static func check(_ bytes: [UInt8], _ label: String) {

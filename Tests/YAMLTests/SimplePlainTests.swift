@@ -17,14 +17,50 @@ import Testing
     static func simple(_ text: String) -> Bool { Array(text.utf8).withUnsafeBufferPointer { BlockWriter.simplePlain($0) } }
 
     @Test func samplesOfNamesAndOfWhatIsNoName() {
-        for name in ["apiVersion", "kind", "metadata", "palisade.dev/workload", "web-1", "podSelector", "matchLabels", "Ingress", "Egress", "port"] {
+        let names = [
+            "apiVersion", "kind", "metadata", "palisade.dev/workload", "web-1", "podSelector", "matchLabels", "Ingress", "Egress", "port", "name", "to",
+            "from", "TCP", "type", "nO", "yES", "trUE", "Nulls", "fals", "ofF", "oN", "yess",
+        ]
+        for name in names {
             #expect(Self.simple(name))
             #expect(Self.agrees(name))
         }
         // Words, numbers, indicators and blanks: none of them is taken by the fast path.
-        for other in ["yes", "No", "on", "Off", "y", "TRUE", "false", "null", "1", "0755", ".inf", "-a", "a b", "a:b", "a#b", "", "~", "ünï", "TCP"] {
+        for other in ["yes", "No", "on", "Off", "y", "TRUE", "false", "null", "1", "0755", ".inf", "-a", "a b", "a:b", "a#b", "", "~", "ünï", "Y", "N", "n"] {
             #expect(!Self.simple(other))
         }
+    }
+
+    /// Every word `ambiguous` quotes in each of its case patterns, and each with one letter
+    /// changed, cut or added: `simplePlain` takes exactly the ones the full checks write plain
+    /// (on names it refuses no more than they do).
+    @Test func shortNamesAreRefusedExactlyWhenTheyAreWords() {
+        let words = ["y", "n", "no", "on", "yes", "off", "null", "true", "false"].map { Array($0.utf8) }
+        var refused = 0
+        func check(_ bytes: [UInt8]) -> Bool {
+            let (simple, full) = bytes.withUnsafeBufferPointer { (BlockWriter.simplePlain($0), !BlockWriter.ambiguous($0) && BlockWriter.plainInBlock($0)) }
+            // A name: an ASCII letter, then letters, digits, `-`, `.`, `/` or `_`.
+            let name = bytes.first.map { ($0 | 0x20) &- UInt8(ascii: "a") < 26 } == true && bytes.allSatisfy(BlockBytesTests.nameByte)
+            #expect(name ? simple == full : !simple || full, "\(String(decoding: bytes, as: UTF8.self))")
+            return simple
+        }
+        for word in words {
+            for mask in 0..<(1 << word.count) {
+                let variant = word.enumerated().map { index, byte in mask & (1 << index) != 0 ? byte & ~0x20 : byte }
+                if !check(variant) { refused += 1 }
+                for index in variant.indices {
+                    for other in "aeosxNT-1".utf8 {
+                        var changed = variant
+                        changed[index] = other
+                        _ = check(changed)
+                    }
+                    _ = check(Array(variant[..<index]))
+                }
+                _ = check(variant + [UInt8(ascii: "s")])
+            }
+        }
+        // Lower case, capitalized and upper case: one spelling for `y` and `n`, three for the rest.
+        #expect(refused == 2 * 2 + 7 * 3)
     }
 
     /// Random strings over an alphabet of letters, digits, indicators and blanks, and the YAML

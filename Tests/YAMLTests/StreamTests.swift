@@ -28,7 +28,7 @@ import Testing
 
     /// The buffer moved into the text between documents, after every document (a threshold of
     /// one byte) or after a few, with direct documents and trees (libyaml's) mixed: the same
-    /// text, and asking for it twice gives it twice.
+    /// text, asking for it twice gives it twice, and documents written after it join it.
     @Test(arguments: [1, 40, 200, 1 << 20])
     func aStreamFlushingItsBufferWritesTheSameText(flushAt: Int) throws {
         let documents = Array(repeating: Self.documents, count: 5).flatMap { $0 }
@@ -47,5 +47,9 @@ import Testing
         let written = try YAMLWriter.write(expected, header: ["h"])
         #expect(text == written)
         #expect(try stream.text() == text)
+        // Documents appended after the text was given join it.
+        try stream.append(Self.documents[1])
+        try stream.append(writing: { block in block.string("kind", "Last") }, otherwise: { .object([]) })
+        #expect(try stream.text() == YAMLWriter.write(expected + [Self.documents[1], .object(["kind": "Last"])], header: ["h"]))
     }
 }

@@ -63,11 +63,17 @@ final class AWSEmitter {
         /// A value already written at indent 4; `tree` is its tree, built only when its bytes
         /// cannot tell its size.
         init(key: String, value: [UInt8], tree: () -> StructuredValue) {
+            let (newlines, escaped) = value.withUnsafeBufferPointer(Self.scan)
+            self.init(key: key, value: value, newlines: newlines, escaped: escaped, tree: tree)
+        }
+
+        /// The same, its newlines counted and whether a string in it was escaped or is beyond
+        /// ASCII told by its writer (true when unsure).
+        init(key: String, value: [UInt8], newlines: Int, escaped: Bool, tree: () -> StructuredValue) {
             self.key = key
             self.value = value
             // Each line but the first is indented 4 more than at indent 0. Without a backslash or a
             // byte beyond ASCII, every string was written as it is, which `jsonSize` counts exactly.
-            let (newlines, escaped) = value.withUnsafeBufferPointer(Self.scan)
             size = escaped ? jsonSize(tree()) : value.count - 4 * newlines
         }
 
@@ -105,7 +111,8 @@ final class AWSEmitter {
     /// `treeTemplates`, which builds and writes each template's tree.
     func templates() -> [OutputFile] {
         let rules = plan.standalone.count
-        let groups = self.groups.indices.map { WrittenEntry(groupResource($0)) }
+        var inline = RuleWriter(self, reference: localReference)
+        let groups = self.groups.indices.map { writtenGroupResource($0, rules: &inline) }
         if self.groups.count + rules <= Self.resourcesPerTemplate, self.groups.count <= Self.outputsPerTemplate {
             let single = write(
                 "Security groups", vpc: true, resources: groups + writtenRuleResources(reference: localReference),
@@ -133,28 +140,24 @@ final class AWSEmitter {
     }
 
     /// One template's bytes: `template`'s tree, its resources and outputs joined from their
-    /// written bytes.
+    /// written bytes, each appended once, in place.
     func write(_ what: String, vpc: Bool, resources: [WrittenEntry], outputs: [WrittenEntry]) -> ChunkedText {
         guard case .object(let head) = template(what, vpc: vpc, resources: [], outputs: []) else { return ChunkedText() }
-        var entries: [(key: String, value: [UInt8])] = []
-        for entry in head {
-            var value: [UInt8] = []
-            if entry.key == "Resources" {
-                JSONWriter.appendObject(resources.map { ($0.key, $0.value) }, at: 2, to: &value)
-                entries.append((entry.key, value))
-                if !outputs.isEmpty {
-                    var written: [UInt8] = []
-                    JSONWriter.appendObject(outputs.map { ($0.key, $0.value) }, at: 2, to: &written)
-                    entries.append(("Outputs", written))
+        var out: [UInt8] = []
+        out.reserveCapacity((resources + outputs).reduce(4096) { $0 + $1.key.utf8.count + $1.value.count + 16 })
+        JSONWriter.ObjectWriter.write(at: 0, onto: &out) { template in
+            for entry in head {
+                guard entry.key == "Resources" else {
+                    template.value(named: entry.key, entry.value)
+                    continue
                 }
-            } else {
-                JSONWriter.append(entry.value, at: 2, to: &value)
-                entries.append((entry.key, value))
+                for (key, entries) in [("Resources", resources), ("Outputs", outputs)] where key == "Resources" || !entries.isEmpty {
+                    template.object(named: key) { object in
+                        for entry in entries { object.written(named: entry.key, entry.value) }
+                    }
+                }
             }
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(entries.reduce(16) { $0 + $1.key.utf8.count + $1.value.count + 8 })
-        JSONWriter.appendObject(entries, at: 0, to: &out)
         out.append(UInt8(ascii: "\n"))
         return ChunkedText(bytes: out)
     }
@@ -248,12 +251,10 @@ final class AWSEmitter {
     func groupResource(_ index: Int) -> StructuredValue.Entry {
         let group = groups[index]
         guard let owner = group.identity else { return segmentGroupResource(index) }
-        let identity = identities[owner]
-        let segments = identity.segments.joined(separator: ", ")
         let siblings = plan.groupsOf[owner]
-        let part = siblings.count > 1 ? ", group \(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)" : ""
+        let texts = identityGroupTexts(index)
         var properties: [StructuredValue.Entry] = [
-            .init("GroupDescription", .string(awsText("palisade \(policy.name): identity \(identity.name)\(part) (segments \(segments))"))),
+            .init("GroupDescription", .string(texts.description)),
             .init("VpcId", .object([.init("Ref", "VpcId")])),
         ]
         let inlineIn = group.ingress.filter { !$0.isGroupReference }
@@ -265,19 +266,70 @@ final class AWSEmitter {
         var inlineOut = group.egress.filter { !$0.isGroupReference }
         if inlineOut.isEmpty { inlineOut = [SecurityGroupRule.sentinel] }
         properties.append(.init("SecurityGroupEgress", .array(inlineOut.map { rule($0, ingress: false, standalone: nil, reference: localReference) })))
-        let name = group.part == 1 ? "\(policy.name)-\(identity.name)" : "\(policy.name)-\(identity.name)-\(group.part)"
-        properties.append(
-            .init(
-                "Tags",
-                .array([
-                    tag("Name", name), tag("palisade:policy", policy.name), tag("palisade:identity", identity.name),
-                    tag("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
-                ])))
+        properties.append(.init("Tags", .array(texts.tags.map { tag($0.key, $0.value) })))
         var resource: [StructuredValue.Entry] = [.init("Type", "AWS::EC2::SecurityGroup"), .init("Properties", .object(properties))]
         if siblings.count > 1, group.part == 1 {
             resource.append(.init("Metadata", .object([.init("palisade:groups", .array(siblings.map { .string(plan.logicalIDs[$0]) }))])))
         }
         return .init(plan.logicalIDs[index], .object(resource))
+    }
+
+    /// What an identity's group says of itself: its description, and its tags (its name, the
+    /// policy, the identity and the identity's workloads).
+    func identityGroupTexts(_ index: Int) -> (description: String, tags: [(key: String, value: String)]) {
+        let group = groups[index]
+        let owner = group.identity ?? 0
+        let identity = identities[owner]
+        let segments = identity.segments.joined(separator: ", ")
+        let siblings = plan.groupsOf[owner]
+        let part = siblings.count > 1 ? ", group \(siblings.firstIndex(of: index).map { $0 + 1 } ?? group.part) of \(siblings.count)" : ""
+        let name = group.part == 1 ? "\(policy.name)-\(identity.name)" : "\(policy.name)-\(identity.name)-\(group.part)"
+        return (
+            awsText("palisade \(policy.name): identity \(identity.name)\(part) (segments \(segments))"),
+            [
+                ("Name", name), ("palisade:policy", policy.name), ("palisade:identity", identity.name),
+                ("palisade:workloads", identity.workloads.map { policy.workloads[$0.index].name }.joined(separator: " ")),
+            ]
+        )
+    }
+
+    /// `groupResource`'s bytes, written without its tree: an identity's group written in place,
+    /// its inline rules by `rules`; a segment's group (rare) from its tree.
+    func writtenGroupResource(_ index: Int, rules: inout RuleWriter) -> WrittenEntry {
+        let group = groups[index]
+        guard let owner = group.identity else { return WrittenEntry(segmentGroupResource(index)) }
+        let siblings = plan.groupsOf[owner]
+        let texts = identityGroupTexts(index)
+        let inlineIn = group.ingress.filter { !$0.isGroupReference }
+        var inlineOut = group.egress.filter { !$0.isGroupReference }
+        if inlineOut.isEmpty { inlineOut = [SecurityGroupRule.sentinel] }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1024 + 400 * (inlineIn.count + inlineOut.count))
+        JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
+            resource.string("Type", "AWS::EC2::SecurityGroup")
+            resource.object("Properties") { properties in
+                properties.string("GroupDescription", texts.description)
+                properties.object("VpcId") { $0.string("Ref", "VpcId") }
+                if !inlineIn.isEmpty {
+                    properties.array("SecurityGroupIngress", count: inlineIn.count) { index, out in
+                        rules.append(inlineIn[index], ingress: true, owner: nil, to: &out)
+                    }
+                }
+                properties.array("SecurityGroupEgress", count: inlineOut.count) { index, out in
+                    rules.append(inlineOut[index], ingress: false, owner: nil, to: &out)
+                }
+                properties.array("Tags", count: texts.tags.count) { index, out in
+                    JSONWriter.ObjectWriter.write(at: 10, onto: &out) { tag in
+                        tag.string("Key", texts.tags[index].key)
+                        tag.string("Value", String(texts.tags[index].value.prefix(256)))
+                    }
+                }
+            }
+            if siblings.count > 1, group.part == 1 {
+                resource.object("Metadata") { $0.strings("palisade:groups", siblings.map { plan.logicalIDs[$0] }) }
+            }
+        }
+        return WrittenEntry(key: plan.logicalIDs[index], value: bytes) { groupResource(index).value }
     }
 
     /// A segment's group: no rules of its own (the sentinel keeps AWS's allow-all egress
@@ -343,51 +395,156 @@ final class AWSEmitter {
     }
 
     /// The standalone group-to-group rules, in logical id order, written without their trees:
-    /// the same bytes as `ruleResources`, each group's reference written once.
-    func writtenRuleResources(reference: GroupReference) -> [WrittenEntry] {
-        var references: [[UInt8]?] = Array(repeating: nil, count: groups.count)
-        func written(_ group: Int) -> [UInt8] {
-            if let known = references[group] { return known }
-            var bytes: [UInt8] = []
-            JSONWriter.append(reference(group), at: 8, to: &bytes)
-            references[group] = bytes
-            return bytes
-        }
-        // A group-to-group rule's description depends on its direction and peer group alone.
-        var descriptions: [String?] = Array(repeating: nil, count: 2 * groups.count)
+    /// the same bytes as `ruleResources`, by one `RuleWriter`.
+    func writtenRuleResources(reference: @escaping GroupReference) -> [WrittenEntry] {
+        var writer = RuleWriter(self, reference: reference)
         return plan.standalone.map { item in
-            // One buffer a resource, its properties written in place.
             var bytes: [UInt8] = []
             bytes.reserveCapacity(512)
-            JSONWriter.ObjectWriter.write(at: 4, onto: &bytes) { resource in
-                resource.string("Type", item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")
-                resource.object("Properties") { properties in
-                    properties.written("GroupId", written(item.owner))
-                    properties.string("IpProtocol", item.rule.proto)
-                    if Self.hasPorts(item.rule) {
-                        properties.int("FromPort", item.rule.fromPort)
-                        properties.int("ToPort", item.rule.toPort)
-                    }
-                    switch item.rule.peer {
-                    case .ipv4(let cidr): properties.string("CidrIp", cidr)
-                    case .ipv6(let cidr): properties.string("CidrIpv6", cidr)
-                    case .group(let group): properties.written(item.ingress ? "SourceSecurityGroupId" : "DestinationSecurityGroupId", written(group))
-                    }
-                    if case .group(let group) = item.rule.peer {
-                        let slot = 2 * group + (item.ingress ? 1 : 0)
-                        if descriptions[slot] == nil { descriptions[slot] = description(item.rule, ingress: item.ingress) }
-                        properties.string("Description", descriptions[slot] ?? "")
-                    } else {
-                        properties.string("Description", description(item.rule, ingress: item.ingress))
-                    }
-                }
-            }
-            return WrittenEntry(key: item.logicalID, value: bytes) {
+            let (newlines, plain) = writer.append(item.rule, ingress: item.ingress, owner: item.owner, to: &bytes)
+            return WrittenEntry(key: item.logicalID, value: bytes, newlines: newlines, escaped: !plain) {
                 .object([
                     .init("Type", .string(item.ingress ? "AWS::EC2::SecurityGroupIngress" : "AWS::EC2::SecurityGroupEgress")),
                     .init("Properties", rule(item.rule, ingress: item.ingress, standalone: item.owner, reference: reference)),
                 ])
             }
+        }
+    }
+
+    /// Writes rules as `rule` builds them, straight to bytes: the fixed parts from `Pieces`,
+    /// each group's reference and each group-to-group rule's description (which depends on
+    /// its direction and peer group alone) written once.
+    struct RuleWriter {
+        let emitter: AWSEmitter
+        let reference: GroupReference
+        /// Each group's reference, written at indent 8, by group index: its bytes, their
+        /// newlines, and whether it has no backslash nor byte beyond ASCII.
+        var references: [(bytes: [UInt8], newlines: Int, plain: Bool)?]
+        /// The description of a rule to (even slots) or from (odd) each group, quoted, and
+        /// whether it was written as it is.
+        var descriptions: [[UInt8]?]
+        var descriptionPlain: [Bool]
+
+        init(_ emitter: AWSEmitter, reference: @escaping GroupReference) {
+            self.emitter = emitter
+            self.reference = reference
+            references = Array(repeating: nil, count: emitter.groups.count)
+            descriptions = Array(repeating: nil, count: 2 * emitter.groups.count)
+            descriptionPlain = Array(repeating: false, count: 2 * emitter.groups.count)
+        }
+
+        /// Appends a rule: with an `owner`, as a standalone resource (indent 4, its properties
+        /// naming the owner's group first); without, as an item of a group's inline rules
+        /// (indent 10). Returns the newlines it wrote, and whether every string was written as
+        /// it is (what `WrittenEntry` otherwise scans the bytes for).
+        @discardableResult
+        mutating func append(_ rule: SecurityGroupRule, ingress: Bool, owner: Int?, to out: inout [UInt8]) -> (newlines: Int, plain: Bool) {
+            let pieces = owner == nil ? Pieces.inline : ingress ? Pieces.standaloneIngress : Pieces.standaloneEgress
+            var newlines = pieces.newlines
+            var plain = true
+            out.append(contentsOf: pieces.start)
+            if let owner {
+                appendReference(owner, newlines: &newlines, plain: &plain, to: &out)
+                out.append(contentsOf: pieces.proto)
+            }
+            plain = JSONWriter.appendQuotedPlain(rule.proto, to: &out) && plain
+            if AWSEmitter.hasPorts(rule) {
+                out.append(contentsOf: pieces.fromPort)
+                JSONWriter.appendInt(rule.fromPort, to: &out)
+                out.append(contentsOf: pieces.toPort)
+                JSONWriter.appendInt(rule.toPort, to: &out)
+                newlines += 2
+            }
+            switch rule.peer {
+            case .ipv4(let cidr), .ipv6(let cidr):
+                if case .ipv4 = rule.peer { out.append(contentsOf: pieces.cidr) } else { out.append(contentsOf: pieces.cidrV6) }
+                plain = JSONWriter.appendQuotedPlain(cidr, to: &out) && plain
+                out.append(contentsOf: pieces.description)
+                plain = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &out) && plain
+            case .group(let group):
+                out.append(contentsOf: ingress ? pieces.source : pieces.destination)
+                appendReference(group, newlines: &newlines, plain: &plain, to: &out)
+                out.append(contentsOf: pieces.description)
+                let slot = 2 * group + (ingress ? 1 : 0)
+                if descriptions[slot] == nil {
+                    var quoted: [UInt8] = []
+                    descriptionPlain[slot] = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &quoted)
+                    descriptions[slot] = quoted
+                }
+                out.append(contentsOf: descriptions[slot] ?? [])
+                plain = descriptionPlain[slot] && plain
+            }
+            out.append(contentsOf: pieces.end)
+            return (newlines, plain)
+        }
+
+        /// A group's reference, written once; its newlines and plainness (its bytes scanned
+        /// once) added to the rule's.
+        private mutating func appendReference(_ group: Int, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
+            if references[group] == nil {
+                var bytes: [UInt8] = []
+                JSONWriter.append(reference(group), at: 8, to: &bytes)
+                let scanned = bytes.withUnsafeBufferPointer(WrittenEntry.scan)
+                references[group] = (bytes, scanned.newlines, !scanned.escaped)
+            }
+            guard let reference = references[group] else { return }
+            out.append(contentsOf: reference.bytes)
+            newlines += reference.newlines
+            plain = plain && reference.plain
+        }
+
+        /// The fixed parts of a rule in one of its three places: what comes before its
+        /// protocol (for a standalone rule, before its owner's reference, then `proto` up to its
+        /// protocol), the keys before its other values, and what closes it.
+        /// A class: a rule takes its pieces with one retain, not one per piece.
+        final class Pieces: Sendable {
+            let start: [UInt8]
+            let proto: [UInt8]
+            let fromPort: [UInt8]
+            let toPort: [UInt8]
+            let cidr: [UInt8]
+            let cidrV6: [UInt8]
+            let source: [UInt8]
+            let destination: [UInt8]
+            let description: [UInt8]
+            let end: [UInt8]
+            /// The newlines of every rule written from these pieces, but for its ports' two and
+            /// its references'.
+            let newlines: Int
+
+            /// The keys of a rule's properties in an object at `indent`.
+            init(in indent: Int, start: [UInt8], proto: [UInt8], end: [UInt8]) {
+                typealias Piece = JSONWriter.Piece
+                self.start = start
+                self.proto = proto
+                fromPort = Piece.key("FromPort", in: indent)
+                toPort = Piece.key("ToPort", in: indent)
+                cidr = Piece.key("CidrIp", in: indent)
+                cidrV6 = Piece.key("CidrIpv6", in: indent)
+                source = Piece.key("SourceSecurityGroupId", in: indent)
+                destination = Piece.key("DestinationSecurityGroupId", in: indent)
+                description = Piece.key("Description", in: indent)
+                self.end = end
+                // One newline before each key (`cidr`, `source` and the others alike).
+                newlines = [start, proto, cidr, description, end].reduce(0) { $0 + $1.filter { $0 == UInt8(ascii: "\n") }.count }
+            }
+
+            /// An item of a group's inline rules (an object at indent 10).
+            static let inline = Pieces(
+                in: 10, start: JSONWriter.Piece.key("IpProtocol", first: true, in: 10), proto: [], end: JSONWriter.Piece.close("}", at: 10))
+
+            /// A standalone rule resource (an object at indent 4, its properties at 6).
+            static func standalone(_ type: String) -> Pieces {
+                typealias Piece = JSONWriter.Piece
+                return Pieces(
+                    in: 6,
+                    start: Piece.key("Type", first: true, in: 4) + Piece.string(type) + Piece.key("Properties", in: 4)
+                        + Piece.key("GroupId", first: true, in: 6),
+                    proto: Piece.key("IpProtocol", in: 6), end: Piece.close("}", at: 6) + Piece.close("}", at: 4))
+            }
+
+            static let standaloneIngress = standalone("AWS::EC2::SecurityGroupIngress")
+            static let standaloneEgress = standalone("AWS::EC2::SecurityGroupEgress")
         }
     }
 

@@ -206,7 +206,12 @@ struct AzureEmitter {
     /// a split segment says its part, and its workloads are listed in the template's
     /// `networkInterfaceSecurityGroups` output.
     func nsgResource(_ group: AzurePlan.NSG) -> Resource {
-        let named = Set(group.rules.flatMap { $0.sourceGroups + $0.destinationGroups }).sorted()
+        var groups = Set<String>()
+        for rule in group.rules {
+            groups.formUnion(rule.sourceGroups)
+            groups.formUnion(rule.destinationGroups)
+        }
+        let named = groups.sorted()
         var dependencies = 0..<0
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024 + 600 * group.rules.count)
@@ -226,11 +231,7 @@ struct AzureEmitter {
                 dependencies = start..<resource.bytes.count
             }
             resource.object("properties") { properties in
-                // Most rules of an NSG name its few groups: each group's item is written once.
-                var items: [String: [UInt8]] = [:]
-                properties.array("securityRules", count: group.rules.count) { index, out in
-                    Self.appendRule(group.rules[index], groupItems: &items, to: &out)
-                }
+                properties.array("securityRules", count: group.rules.count) { index, out in Self.appendRule(group.rules[index], to: &out) }
             }
         }
         // Every character at most 6 bytes of JSON (an escape); each rule within its bound.
@@ -240,48 +241,124 @@ struct AzureEmitter {
             bound: 1200 + 6 * names + group.rules.reduce(0) { $0 + AzurePlan.bytes($1) }, dependencies: dependencies)
     }
 
-    /// A security rule as an item of an NSG's `securityRules` (indent 10). `groupItems`: the
-    /// item naming each application security group in a rule's side, by group, as written so far.
-    static func appendRule(_ rule: AzurePlan.Rule, groupItems: inout [String: [UInt8]], to out: inout [UInt8]) {
-        JSONWriter.ObjectWriter.write(at: 10, onto: &out) { entry in
-            entry.string("name", rule.name)
-            entry.object("properties") { properties in
-                // ARM takes 140 characters of description; a text of no more bytes has no more characters.
-                let description = "palisade: \(rule.description)"
-                properties.string("description", description.utf8.count <= 140 ? description : String(description.prefix(140)))
-                properties.int("priority", rule.priority)
-                properties.string("direction", rule.direction.rawValue)
-                properties.string("access", rule.access.rawValue)
-                properties.string("protocol", rule.proto.rawValue)
-                properties.string("sourcePortRange", "*")
-                if rule.ports.count == 1 {
-                    properties.string("destinationPortRange", rule.ports[0])
-                } else {
-                    properties.strings("destinationPortRanges", rule.ports)
-                }
-                func side(_ keys: (groups: StaticString, prefix: StaticString, prefixes: StaticString), _ groups: [String], _ prefixes: [String]) {
-                    if !groups.isEmpty {
-                        properties.array(keys.groups, count: groups.count) { index, out in
-                            if let item = groupItems[groups[index]] {
-                                out.append(contentsOf: item)
-                                return
-                            }
-                            var item: [UInt8] = []
-                            JSONWriter.ObjectWriter.write(at: 16, onto: &item) { $0.string("id", asgID(groups[index])) }
-                            groupItems[groups[index]] = item
-                            out.append(contentsOf: item)
-                        }
-                    } else if prefixes.count == 1 {
-                        properties.string(keys.prefix, prefixes[0])
-                    } else {
-                        properties.strings(keys.prefixes, prefixes)
+    /// A security rule as an item of an NSG's `securityRules` (indent 10): its fixed parts
+    /// appended from `RulePieces`, its names, description, priority, ports and prefixes written
+    /// between them.
+    static func appendRule(_ rule: AzurePlan.Rule, to out: inout [UInt8]) {
+        out.append(contentsOf: RulePieces.name)
+        JSONWriter.appendQuoted(rule.name, to: &out)
+        out.append(contentsOf: RulePieces.description)
+        // ARM takes 140 characters of description; a text of no more bytes has no more characters.
+        if RulePieces.describedBy.count + rule.description.utf8.count <= 140 {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: RulePieces.describedBy)
+            JSONWriter.appendEscaped(rule.description, to: &out)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            JSONWriter.appendQuoted(String("palisade: \(rule.description)".prefix(140)), to: &out)
+        }
+        out.append(contentsOf: RulePieces.priority)
+        JSONWriter.appendInt(rule.priority, to: &out)
+        out.append(contentsOf: RulePieces.kinds[RulePieces.kind(rule)])
+        if rule.ports.count == 1 {
+            out.append(contentsOf: RulePieces.port)
+            JSONWriter.appendQuoted(rule.ports[0], to: &out)
+        } else {
+            out.append(contentsOf: RulePieces.ports)
+            JSONWriter.appendStrings(rule.ports, at: 14, to: &out)
+        }
+        appendSide(RulePieces.source, rule.sourceGroups, rule.sourcePrefixes, to: &out)
+        appendSide(RulePieces.destination, rule.destinationGroups, rule.destinationPrefixes, to: &out)
+        out.append(contentsOf: RulePieces.end)
+    }
+
+    /// One side of a rule: its application security groups (each `{"id": asgID}`), its one
+    /// address prefix, or its prefixes.
+    private static func appendSide(_ keys: RulePieces.Side, _ groups: [String], _ prefixes: [String], to out: inout [UInt8]) {
+        if !groups.isEmpty {
+            out.append(contentsOf: keys.groups)
+            for (index, group) in groups.enumerated() {
+                out.append(contentsOf: index == 0 ? RulePieces.firstGroup : RulePieces.nextGroup)
+                JSONWriter.appendEscaped(group, to: &out)
+                out.append(contentsOf: RulePieces.groupEnd)
+            }
+            out.append(contentsOf: RulePieces.groupsEnd)
+        } else if prefixes.count == 1 {
+            out.append(contentsOf: keys.prefix)
+            JSONWriter.appendQuoted(prefixes[0], to: &out)
+        } else {
+            out.append(contentsOf: keys.prefixes)
+            JSONWriter.appendStrings(prefixes, at: 14, to: &out)
+        }
+    }
+
+    /// The fixed parts of a security rule as `appendRule` writes it at indent 10 (its properties
+    /// at 12, their lists at 14), each run of them between two values one byte array,
+    /// rendered once.
+    enum RulePieces {
+        typealias Piece = JSONWriter.Piece
+        static let name = Piece.key("name", first: true, in: 10)
+        static let description = Piece.key("properties", in: 10) + Piece.key("description", first: true, in: 12)
+        /// What every description starts with.
+        static let describedBy = Array("palisade: ".utf8)
+        static let priority = Piece.key("priority", in: 12)
+        /// Direction, access, protocol and the source port range, by `kind`.
+        static let kinds: [[UInt8]] = {
+            var kinds: [[UInt8]] = []
+            for direction in [AzurePlan.Rule.Direction.inbound, .outbound] {
+                for access in [AzurePlan.Rule.Access.allow, .deny] {
+                    for proto in [AzurePlan.Rule.NSGProtocol.tcp, .udp, .icmp, .any] {
+                        var piece: [UInt8] = Piece.key("direction", in: 12)
+                        piece += Piece.string(direction.rawValue)
+                        piece += Piece.key("access", in: 12)
+                        piece += Piece.string(access.rawValue)
+                        piece += Piece.key("protocol", in: 12)
+                        piece += Piece.string(proto.rawValue)
+                        piece += Piece.key("sourcePortRange", in: 12)
+                        piece += Piece.string("*")
+                        kinds.append(piece)
                     }
                 }
-                side(("sourceApplicationSecurityGroups", "sourceAddressPrefix", "sourceAddressPrefixes"), rule.sourceGroups, rule.sourcePrefixes)
-                side(
-                    ("destinationApplicationSecurityGroups", "destinationAddressPrefix", "destinationAddressPrefixes"), rule.destinationGroups,
-                    rule.destinationPrefixes)
+            }
+            return kinds
+        }()
+
+        /// A rule's place in `kinds`.
+        static func kind(_ rule: AzurePlan.Rule) -> Int {
+            let proto: Int
+            switch rule.proto {
+            case .tcp: proto = 0
+            case .udp: proto = 1
+            case .icmp: proto = 2
+            case .any: proto = 3
+            }
+            return (rule.direction == .inbound ? 0 : 8) + (rule.access == .allow ? 0 : 4) + proto
+        }
+
+        static let port = Piece.key("destinationPortRange", in: 12)
+        static let ports = Piece.key("destinationPortRanges", in: 12)
+
+        /// The keys of one side of a rule.
+        struct Side {
+            var groups: [UInt8]
+            var prefix: [UInt8]
+            var prefixes: [UInt8]
+
+            init(_ side: String) {
+                groups = Piece.key("\(side)ApplicationSecurityGroups", in: 12)
+                prefix = Piece.key("\(side)AddressPrefix", in: 12)
+                prefixes = Piece.key("\(side)AddressPrefixes", in: 12)
             }
         }
+
+        static let source = Side("source")
+        static let destination = Side("destination")
+        /// A group's item up to its name, first in its list or not; then the rest of it.
+        static let firstGroup = Piece.item(first: true, in: 14) + groupStart
+        static let nextGroup = Piece.item(in: 14) + groupStart
+        static let groupStart = Piece.key("id", first: true, in: 16) + Array("\"[resourceId('Microsoft.Network/applicationSecurityGroups', '".utf8)
+        static let groupEnd = Array("')]\"".utf8) + Piece.close("}", at: 16)
+        static let groupsEnd = Piece.close("]", at: 14)
+        static let end = Piece.close("}", at: 12) + Piece.close("}", at: 10)
     }
 }

@@ -349,6 +349,8 @@ struct AzurePlan {
         var result = IdentityRules()
         let identity = firewall.identities[index].name
         let own = asg(index)
+        // One list of each group, shared by the rules that name it (no array made per rule).
+        let ownList = [own]
         result.named.insert(own)
         func add(_ rule: Rule) {
             result.sourcePrefixes += rule.sourcePrefixes.count
@@ -359,18 +361,19 @@ struct AzurePlan {
         }
         for unit in units {
             result.named.insert(unit.group)
+            let groupList = [unit.group]
             let peer = unit.slug.isEmpty ? firewall.identities[unit.peers[0]].name : unit.slug
             let words = unit.peers.count == 1 ? peer : "\(unit.peers.count) identities"
             for (proto, list) in protocols(unit.ports) {
                 var rule: Rule
                 if unit.direction == .inbound {
                     rule = allow(.inbound, "allow-in-\(identity)-from-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(words) to \(identity)")
-                    rule.sourceGroups = [unit.group]
-                    rule.destinationGroups = [own]
+                    rule.sourceGroups = groupList
+                    rule.destinationGroups = ownList
                 } else {
                     rule = allow(.outbound, "allow-out-\(identity)-to-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(identity) to \(words)")
-                    rule.sourceGroups = [own]
-                    rule.destinationGroups = [unit.group]
+                    rule.sourceGroups = ownList
+                    rule.destinationGroups = groupList
                 }
                 add(rule)
             }
@@ -384,7 +387,7 @@ struct AzurePlan {
                         .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                         description: "\(peer.words) to \(identity)")
                     rule.sourcePrefixes = prefixes
-                    rule.destinationGroups = [own]
+                    rule.destinationGroups = ownList
                     add(rule)
                 }
             }
@@ -397,7 +400,7 @@ struct AzurePlan {
                     var rule = allow(
                         .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
                         description: "\(identity) to \(peer.words)")
-                    rule.sourceGroups = [own]
+                    rule.sourceGroups = ownList
                     rule.destinationPrefixes = prefixes
                     add(rule)
                 }

@@ -105,22 +105,51 @@ enum NFTablesEmitter {
 
     /// The input and output chains and the table's closing brace.
     static func appendChains<Output: NFTTextOutput>(_ ruleset: NFTRuleset, to out: inout Output) {
-        for chain in [ruleset.input, ruleset.output] {
-            out += "\tchain "
-            out += chain.hook.rawValue
-            out += " {\n\t\ttype filter hook "
-            out += chain.hook.rawValue
-            out += " priority filter; policy "
-            out += chain.policy.rawValue
-            out += ";\n"
-            // Each rule on its own line, indented by two tabs (a line's end and the next one's
-            // indentation written as one piece).
-            for (index, rule) in chain.rules.enumerated() {
-                append(rule, hook: chain.hook, lead: index == 0 ? .firstLine : .nextLine, to: &out)
-            }
-            out += chain.rules.isEmpty ? "\t}\n" : "\n\t}\n"
-        }
+        // One scratch for both chains' tails (see `appendChain`).
+        var tail = Output()
+        appendChain(ruleset.input, tail: &tail, to: &out)
+        appendChain(ruleset.output, tail: &tail, to: &out)
         out += "}\n"
+    }
+
+    /// A chain, its rules read in place (none copied). A rule whose words after its address
+    /// match are those of the rule ahead (an identity's IPv4 and IPv6 rules of one flow: the
+    /// plan writes them in pairs) copies them from `tail`, where each rule's are kept; they are
+    /// written once per pair, not per rule.
+    static func appendChain<Output: NFTTextOutput>(_ chain: NFTChain, tail: inout Output, to out: inout Output) {
+        out += "\tchain "
+        out += chain.hook.rawValue
+        out += " {\n\t\ttype filter hook "
+        out += chain.hook.rawValue
+        out += " priority filter; policy "
+        out += chain.policy.rawValue
+        out += ";\n"
+        // Each rule on its own line, indented by two tabs (a line's end and the next one's
+        // indentation written as one piece). The rules read in place, by pointer, each field
+        // where it is used: a rule handed to a call by value was copied whole (a retain and
+        // release per field, several times per rule).
+        chain.rules.withUnsafeBufferPointer { rules in
+            guard let first = rules.baseAddress else { return }
+            for index in rules.indices {
+                let rule = first + index
+                appendHead(rule, hook: chain.hook, lead: index == 0 ? .firstLine : .nextLine, to: &out)
+                if index == 0 || !sameTail(rule - 1, rule) {
+                    tail.removeAll(keepingCapacity: true)
+                    appendTail(rule, to: &tail)
+                }
+                out += tail
+            }
+        }
+        out += chain.rules.isEmpty ? "\t}\n" : "\n\t}\n"
+    }
+
+    /// Whether `appendTail` writes the same words for `rule` as for `previous`: both matches,
+    /// both with or both without an address match, on the same ports, log, verdict and comment.
+    @inline(__always)
+    static func sameTail(_ previous: UnsafePointer<NFTRule>, _ rule: UnsafePointer<NFTRule>) -> Bool {
+        rule.pointee.kind == .match && previous.pointee.kind == .match && hasAddressMatch(rule) == hasAddressMatch(previous)
+            && rule.pointee.verdict == previous.pointee.verdict
+            && rule.pointee.ports == previous.pointee.ports && rule.pointee.comment == previous.pointee.comment && rule.pointee.log == previous.pointee.log
     }
 
     /// What follows a set's name up to its comment, by family.
@@ -186,20 +215,34 @@ enum NFTablesEmitter {
     /// time, a set match joined to the lead and a verdict to its comment's start: a large
     /// estate's files hold millions of rules).
     static func append<Output: NFTTextOutput>(_ rule: NFTRule, hook: NFTChain.Hook, lead: Lead = .none, to out: inout Output) {
+        withUnsafePointer(to: rule) { rule in
+            appendHead(rule, hook: hook, lead: lead, to: &out)
+            appendTail(rule, to: &out)
+        }
+    }
+
+    /// Whether a rule writes an address match (then its first word): a match with a family and
+    /// a peer.
+    @inline(__always)
+    static func hasAddressMatch(_ rule: UnsafePointer<NFTRule>) -> Bool {
+        rule.pointee.kind == .match && rule.pointee.family != nil && rule.pointee.peer != nil
+    }
+
+    /// `lead`, then a fixed rule's words or a match's address match (nothing for a match
+    /// without one): what `append` writes ahead of `appendTail`.
+    @inline(__always)
+    static func appendHead<Output: NFTTextOutput>(_ rule: UnsafePointer<NFTRule>, hook: NFTChain.Hook, lead: Lead, to out: inout Output) {
         // A set match writes the lead with its first words.
         var setMatch = false
-        if rule.kind == .match, rule.family != nil, case .set? = rule.peer { setMatch = true }
+        if rule.pointee.kind == .match, rule.pointee.family != nil, case .set? = rule.pointee.peer { setMatch = true }
         if !setMatch, lead != .none { out += lead.text }
-        // Whether a word was written (the next one needs a space ahead).
-        var written = true
-        switch rule.kind {
+        switch rule.pointee.kind {
         case .loopback: out += hook == .input ? "iif \"lo\"" : "oif \"lo\""
         case .established: out += "ct state established,related"
         case .invalid: out += "ct state invalid"
         case .neighbourDiscovery: out += neighbourDiscoveryWords
         case .match:
-            written = false
-            if let family = rule.family, let peer = rule.peer {
+            if let family = rule.pointee.family, let peer = rule.pointee.peer {
                 switch peer {
                 case .set(let name):
                     out += setMatches[lead.rawValue][hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
@@ -208,9 +251,18 @@ enum NFTablesEmitter {
                     out += addressMatches[hook == .input ? 0 : 1][family == .v4 ? 0 : 1]
                     appendGroup(addresses.cidrs, to: &out) { $1 += NFTablesOptions.element($0) }
                 }
-                written = true
             }
-            switch rule.ports {
+        }
+    }
+
+    /// A rule's words after `appendHead`'s: a match's protocol match and log, then the
+    /// verdict and comment (each with a space ahead when a word was written before it).
+    @inline(__always)
+    static func appendTail<Output: NFTTextOutput>(_ rule: UnsafePointer<NFTRule>, to out: inout Output) {
+        // Whether a word was written (the next one needs a space ahead).
+        var written = rule.pointee.kind != .match || hasAddressMatch(rule)
+        if rule.pointee.kind == .match {
+            switch rule.pointee.ports {
             case .all: break
             case .whole(let proto):
                 out += wholeProtocols[written ? 1 : 0][proto.rawValue]
@@ -231,7 +283,7 @@ enum NFTablesEmitter {
                 appendGroup(NFTFamily.allCases.filter(families.contains), to: &out) { $1 += $0.icmp }
                 written = true
             }
-            if let log = rule.log {
+            if let log = rule.pointee.log {
                 if written { out += " " }
                 out += "limit rate 10/minute burst 5 packets log prefix "
                 appendQuoted(log, to: &out)
@@ -239,16 +291,16 @@ enum NFTablesEmitter {
                 written = true
             }
         }
-        if let verdict = rule.verdict, written, rule.comment != nil {
+        if let verdict = rule.pointee.verdict, written, rule.pointee.comment != nil {
             out += spacedWithComment(verdict)
         } else {
-            if let verdict = rule.verdict {
+            if let verdict = rule.pointee.verdict {
                 out += written ? spaced(verdict) : verdict.rawValue
                 written = true
             }
-            if rule.comment != nil { out += written ? " comment \"" : "comment \"" }
+            if rule.pointee.comment != nil { out += written ? " comment \"" : "comment \"" }
         }
-        if let comment = rule.comment {
+        if let comment = rule.pointee.comment {
             appendQuotedText(comment, to: &out)
             out += "\""
         }
@@ -306,7 +358,12 @@ enum NFTablesEmitter {
 
 /// Where the emitter writes text: a string (`text`, one file) or bytes (`texts`, every file).
 protocol NFTTextOutput {
+    init()
     static func += (out: inout Self, text: String)
+    /// Appends another output's text (a kept piece copied).
+    static func += (out: inout Self, other: Self)
+    /// Empties the output, keeping its room.
+    mutating func removeAll(keepingCapacity: Bool)
     /// Appends a non-negative number in decimal.
     mutating func appendDecimal(_ value: Int)
 }

@@ -170,6 +170,7 @@ struct NFTablesPlan {
         var externalDrops: [NFTRule] = []
         var externalAccepts: [NFTRule] = []
         var nameDenies: [(ports: PortSet, label: String)] = []
+        rules.reserveCapacity(Self.fixedRules.count + 2 + workloadRuleCount(hook, flows: flows, places: places))
         for (index, position) in flows.enumerated() {
             // The flow's parts, read in place (not the whole flow copied).
             let deny = policy.flows[position].action == .deny
@@ -229,8 +230,8 @@ struct NFTablesPlan {
             let dropped = ports.intersection(openToNames)
             if !dropped.isEmpty { externalDrops += Self.rules(family: nil, peer: nil, ports: dropped, deny: true, label: label) }
         }
-        rules.reserveCapacity(6 + workloadDrops.count + rules.count + externalDrops.count + externalAccepts.count)
-        rules.insert(contentsOf: [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)] + workloadDrops, at: 0)
+        rules.reserveCapacity(Self.fixedRules.count + 2 + workloadDrops.count + rules.count + externalDrops.count + externalAccepts.count)
+        rules.insert(contentsOf: Self.fixedRules + workloadDrops, at: 0)
         if !externalAccepts.isEmpty {
             // Workload hosts are peers through their own sets only, never as external addresses.
             for family in NFTFamily.allCases {
@@ -242,6 +243,29 @@ struct NFTablesPlan {
         chain.rules = rules
         if options.logDenied { chain.rules = Self.logged(chain.rules, prefix: "palisade \(policy.name) \(workload.name) \(hook.rawValue) drop: ") }
         return chain
+    }
+
+    /// The rules every chain starts with.
+    static let fixedRules: [NFTRule] = [.fixed(.loopback), .fixed(.established), .fixed(.invalid), .fixed(.neighbourDiscovery)]
+
+    /// How many rules `chain` writes between workloads (each peer's matches, in both
+    /// families): its rules' array is made that large at once, where appending grew it
+    /// several times per chain.
+    func workloadRuleCount(_ hook: NFTChain.Hook, flows: [Int], places: [Int]) -> Int {
+        var count = 0
+        // The flows' parts read in place (no flow copied).
+        let all = policy.flows
+        for (index, position) in flows.enumerated() {
+            if all[position].action == .deny {
+                let peers = hook == .input ? all[position].sources.workloads.count : all[position].destinations.workloads.count
+                count += peers * flowMatches[position].count
+            } else if hook == .input {
+                count += all[position].sources.workloads.count * destinationMatches[position][places[index]].count
+            } else {
+                for matches in destinationMatches[position] { count += matches.count }
+            }
+        }
+        return NFTFamily.allCases.count * count
     }
 
     /// `NFTablesPlan.matches` of each distinct port set, made once (none for no ports): a

@@ -126,6 +126,10 @@ struct NFTablesReader {
             var matches: [Int32] = []
             var familyBits: [UInt8] = []
             var accepts: [Bool] = []
+            // Every array at its most at once (a chain's rules are a few dozen; grown by
+            // appending, they were reallocated several times per chain).
+            general.reserveCapacity(chain.rules.count)
+            own.reserveCapacity(chain.rules.count)
             external.reserveCapacity(chain.rules.count)
             matches.reserveCapacity(chain.rules.count)
             familyBits.reserveCapacity(chain.rules.count)
@@ -161,6 +165,8 @@ struct NFTablesReader {
             own.sort()
             var ownPeers: [WorkloadID] = []
             var ownStarts: [Int] = []
+            ownPeers.reserveCapacity(own.count)
+            ownStarts.reserveCapacity(own.count + 1)
             for (offset, key) in own.enumerated() where ownPeers.last?.index != Int(key >> 32) {
                 ownPeers.append(WorkloadID(Int(key >> 32)))
                 ownStarts.append(offset)

@@ -11,9 +11,16 @@ final class OpenShiftEmitter {
     /// name the same few thousand peers tens of thousands of times, and a peer's text (two
     /// selectors, six lines) costs more to write than to look up by `PeerTextKey`.
     private var peerTexts: [PeerTextKey: YAMLWriter.Block.Fragment] = [:]
+    /// The same texts by `PeerIdentity`, looked up before `peerTexts`: a plan's peers are copies
+    /// of one peer per workload, whose selectors share their label dictionaries, so two words
+    /// find a peer's text where its labels' strings were read, hashed and compared.
+    private var peerTextsByIdentity: [PeerIdentity: YAMLWriter.Block.Fragment] = [:]
+    /// The peers whose identities `peerTextsByIdentity` holds, kept so that their dictionaries'
+    /// storage (what an identity names) is neither freed nor changed while it does.
+    private var identifiedPeers: [PolicyPeer] = []
     /// Each rule's `ports` text as `networkPolicy(_:into:)` last wrote it, by its entries: a
     /// few dozen distinct lists, written for tens of thousands of rules.
-    private var portsTexts: [[PolicyPort]: YAMLWriter.Block.Fragment] = [:]
+    private var portsTexts: [PortsKey: YAMLWriter.Block.Fragment] = [:]
     /// Each Service's `ports` text as `service(_:into:)` last wrote it, by its ports: most
     /// workloads listen on one of a few port sets.
     private var servicePortsTexts: [[PortRange]: YAMLWriter.Block.Fragment] = [:]
@@ -63,6 +70,62 @@ final class OpenShiftEmitter {
                 self = .pods(
                     Pods(namespaceShape: namespace.0, namespaceKey: namespace.1, namespaceValue: namespace.2, podShape: pod.0, podKey: pod.1, podValue: pod.2))
             }
+        }
+    }
+
+    /// A peer by the storage of its lists: a pods peer by its selectors' label dictionaries'
+    /// (0 for an absent selector), an ipBlock by its CIDR and its `except` list's. Equal
+    /// identities, while the peer they came from is kept, mean equal peers, since storage
+    /// shared by copies is never changed in place; equal peers in different storage have
+    /// different identities, and find their text by `PeerTextKey`.
+    enum PeerIdentity: Hashable {
+        case pods(namespaces: Int, pods: Int)
+        case block(CIDR, except: Int)
+
+        /// The identity of `peer`, or nil for a selector with `In` expressions.
+        init?(_ peer: PolicyPeer) {
+            switch peer {
+            case .pods(let namespaces, let pods):
+                guard namespaces?.valuesIn.isEmpty != false, pods?.valuesIn.isEmpty != false else { return nil }
+                self = .pods(namespaces: namespaces.map { Self.storage(of: $0.labels) } ?? 0, pods: pods.map { Self.storage(of: $0.labels) } ?? 0)
+            case .block(let cidr, let except): self = .block(cidr, except: Self.storage(of: except))
+            }
+        }
+
+        /// A pods peer's two addresses mixed into one word for the hasher (the cost of finding a
+        /// known peer's text is mostly hashing); an ipBlock's parts as they are.
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .pods(let namespaces, let pods): hasher.combine(namespaces ^ pods &* 0x5851_F42D_4C95_7F2D)
+            case .block(let cidr, let except):
+                hasher.combine(cidr)
+                hasher.combine(except)
+            }
+        }
+
+        /// The address of a native dictionary's or array's storage: the one word it is.
+        static func storage<T>(of list: T) -> Int {
+            precondition(MemoryLayout<T>.size == MemoryLayout<Int>.size)
+            return withUnsafeBytes(of: list) { $0.loadUnaligned(as: Int.self) }
+        }
+    }
+
+    /// A rule's ports as the key of their text: hashed as one word folded from the entries
+    /// (an array's hash gave the hasher each entry's fields, and the optionals' tags, one by
+    /// one), compared in full.
+    struct PortsKey: Hashable {
+        var ports: [PolicyPort]
+
+        static func == (left: PortsKey, right: PortsKey) -> Bool { left.ports == right.ports }
+
+        func hash(into hasher: inout Hasher) {
+            var folded = ports.count
+            for port in ports {
+                // The protocol, the port and the end port in fields of their own (an absent port as 0xFFFF).
+                let fields = port.proto.rawValue | (port.port.map { $0 & 0xFFFF } ?? 0xFFFF) << 8 | (port.endPort.map { $0 & 0xFFFF } ?? 0xFFFF) << 24
+                folded = folded &* 0x1_0000_01B3 ^ fields
+            }
+            hasher.combine(folded)
         }
     }
 
@@ -274,7 +337,7 @@ final class OpenShiftEmitter {
         func rules(_ rules: [PolicyRule], _ side: YAMLWriter.Block.Key, into out: inout YAMLWriter.Block) {
             for rule in rules {
                 out.itemMapping { out in
-                    if let peers = rule.peers { out.sequence(side) { out in for item in peers { out.itemMapping { knownPeer(item, into: &$0) } } } }
+                    if let peers = rule.peers { out.sequence(side) { out in for item in peers { knownPeer(item, into: &out) } } }
                     if let ports = rule.ports { knownPorts(ports, into: &out) }
                 }
             }
@@ -320,20 +383,27 @@ final class OpenShiftEmitter {
         }
     }
 
-    /// `peer(peer, into:)`, its text taken from `peerTexts` where it was written before at
-    /// the same place.
+    /// The item of a rule's peers `itemMapping { peer(peer, into: $0) }` writes, its text
+    /// (the dash included) taken from `peerTexts` where it was written before at the same place.
     func knownPeer(_ peer: PolicyPeer, into out: inout YAMLWriter.Block) {
-        guard let key = PeerTextKey(peer) else { return self.peer(peer, into: &out) }
-        reusing(key, in: &peerTexts, into: &out) { self.peer(peer, into: &$0) }
+        let identity = PeerIdentity(peer)
+        if let identity, let known = peerTextsByIdentity[identity], out.replay(known) { return }
+        guard let key = PeerTextKey(peer) else { return out.itemMapping { self.peer(peer, into: &$0) } }
+        let text = reusing(key, in: &peerTexts, into: &out) { $0.itemMapping { self.peer(peer, into: &$0) } }
+        guard let identity else { return }
+        if peerTextsByIdentity.updateValue(text, forKey: identity) == nil { identifiedPeers.append(peer) }
     }
 
     /// What `body` writes, its text taken from `texts[key]` where it was written before at the
-    /// same place (and recorded there otherwise): for the parts many documents repeat.
-    private func reusing<Key: Hashable>(
+    /// same place (and recorded there otherwise): for the parts many documents repeat. Gives
+    /// the text written.
+    @discardableResult private func reusing<Key: Hashable>(
         _ key: Key, in texts: inout [Key: YAMLWriter.Block.Fragment], into out: inout YAMLWriter.Block, _ body: (inout YAMLWriter.Block) -> Void
-    ) {
-        if let known = texts[key], out.replay(known) { return }
-        texts[key] = out.recording(body)
+    ) -> YAMLWriter.Block.Fragment {
+        if let known = texts[key], out.replay(known) { return known }
+        let text = out.recording(body)
+        texts[key] = text
+        return text
     }
 
     /// The entries of `peer(peer)` written directly.
@@ -353,7 +423,9 @@ final class OpenShiftEmitter {
     /// A rule's `ports: [port(...)]` written directly, its text taken from `portsTexts` where
     /// it was written before at the same place.
     func knownPorts(_ ports: [PolicyPort], into out: inout YAMLWriter.Block) {
-        reusing(ports, in: &portsTexts, into: &out) { out in out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } } }
+        reusing(PortsKey(ports: ports), in: &portsTexts, into: &out) { out in
+            out.sequence("ports") { out in for item in ports { out.itemMapping { port(item, into: &$0) } } }
+        }
     }
 
     /// The entries of `port(port)` written directly.
