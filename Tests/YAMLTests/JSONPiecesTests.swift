@@ -48,7 +48,7 @@ import Testing
                 for text in keys {
                     var quoted: [UInt8] = []
                     let plain = JSONWriter.appendQuotedPlain(text, to: &quoted)
-                    #expect(plain == (quoted == Array("\"\(text)\"".utf8)) && text.utf8.allSatisfy { $0 < 0x80 }, "\(text)")
+                    #expect(plain == (quoted == Array("\"\(text)\"".utf8) && text.utf8.allSatisfy { $0 < 0x80 }), "\(text)")
                 }
             }
         }

@@ -417,7 +417,8 @@ final class AWSEmitter {
     struct RuleWriter {
         let emitter: AWSEmitter
         let reference: GroupReference
-        /// Each group's reference, written at indent 8, by group index: its bytes, their
+        /// Each group's reference as a standalone rule names it (written at indent 8, even
+        /// slots) and as an inline rule does (indent 12, odd), by group index: its bytes, their
         /// newlines, and whether it has no backslash nor byte beyond ASCII.
         var references: [(bytes: [UInt8], newlines: Int, plain: Bool)?]
         /// The description of a rule to (even slots) or from (odd) each group, quoted, and
@@ -428,7 +429,7 @@ final class AWSEmitter {
         init(_ emitter: AWSEmitter, reference: @escaping GroupReference) {
             self.emitter = emitter
             self.reference = reference
-            references = Array(repeating: nil, count: emitter.groups.count)
+            references = Array(repeating: nil, count: 2 * emitter.groups.count)
             descriptions = Array(repeating: nil, count: 2 * emitter.groups.count)
             descriptionPlain = Array(repeating: false, count: 2 * emitter.groups.count)
         }
@@ -444,7 +445,7 @@ final class AWSEmitter {
             var plain = true
             out.append(contentsOf: pieces.start)
             if let owner {
-                appendReference(owner, newlines: &newlines, plain: &plain, to: &out)
+                appendReference(owner, inline: false, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.proto)
             }
             plain = JSONWriter.appendQuotedPlain(rule.proto, to: &out) && plain
@@ -463,7 +464,7 @@ final class AWSEmitter {
                 plain = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &out) && plain
             case .group(let group):
                 out.append(contentsOf: ingress ? pieces.source : pieces.destination)
-                appendReference(group, newlines: &newlines, plain: &plain, to: &out)
+                appendReference(group, inline: owner == nil, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.description)
                 let slot = 2 * group + (ingress ? 1 : 0)
                 if descriptions[slot] == nil {
@@ -480,14 +481,15 @@ final class AWSEmitter {
 
         /// A group's reference, written once; its newlines and plainness (its bytes scanned
         /// once) added to the rule's.
-        private mutating func appendReference(_ group: Int, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
-            if references[group] == nil {
+        private mutating func appendReference(_ group: Int, inline: Bool, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
+            let slot = 2 * group + (inline ? 1 : 0)
+            if references[slot] == nil {
                 var bytes: [UInt8] = []
-                JSONWriter.append(reference(group), at: 8, to: &bytes)
+                JSONWriter.append(reference(group), at: inline ? 12 : 8, to: &bytes)
                 let scanned = bytes.withUnsafeBufferPointer(WrittenEntry.scan)
-                references[group] = (bytes, scanned.newlines, !scanned.escaped)
+                references[slot] = (bytes, scanned.newlines, !scanned.escaped)
             }
-            guard let reference = references[group] else { return }
+            guard let reference = references[slot] else { return }
             out.append(contentsOf: reference.bytes)
             newlines += reference.newlines
             plain = plain && reference.plain
