@@ -433,7 +433,9 @@ private struct Composer {
         }
         let keyIndex = pending.count - 1
         guard case .scalar(let name, let style) = pending[keyIndex].content else { return }
-        if style == .plain, name == "<<" {
+        // Asked of every value of every mapping: the length (constant time) rules out nearly all
+        // keys before a comparison with "<<", which for small strings that differ is not cheap.
+        if style == .plain, name.utf8.count == 2, name == "<<" {
             stack[top].hasMergeKey = true
             pending.append(node)
         } else if let existing = index(of: name, in: top) {
@@ -444,7 +446,9 @@ private struct Composer {
             // The first definition stands: the key goes, and the value with it.
             pending.removeLast()
         } else {
-            stack[top].keys?[name] = (keyIndex - base) / 2
+            // Only a large mapping has its keys indexed: a small one is not touched (optional
+            // chaining on the frame still went through the stack's element for every value).
+            if stack[top].keys != nil { stack[top].keys?[name] = (keyIndex - base) / 2 }
             pending.append(node)
         }
     }

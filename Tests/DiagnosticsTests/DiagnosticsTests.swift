@@ -96,4 +96,32 @@ import Testing
         #expect(SourceFile(path: "x", text: "a\nb\n").line(3) == "")
         #expect(SourceFile(path: "x", text: "a\nb\n").line(4) == nil)
     }
+
+    /// The lines a source file finds (eight bytes at a time) are those of splitting the text at
+    /// every LF, CR LF and lone CR, for texts with breaks at every place in a word of eight.
+    @Test func linesAreThoseOfSplittingAtEveryLineBreak() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["a", "bc", "\n", "\r", "\r\n", "é", "🙂", "defghijklmnopq", "\n\n", "\r\r"]
+        for length in 0..<200 {
+            var text = ""
+            for _ in 0..<(length % 40) { text += pieces.randomElement(using: &generator) ?? "" }
+            if length % 2 == 0 { text += String(repeating: "x", count: length % 9) }
+            var expected: [Substring] = []
+            var start = text.startIndex
+            var index = text.startIndex
+            while index < text.endIndex {
+                let character = text[index]
+                if character == "\n" || character == "\r" || character == "\r\n" {
+                    expected.append(text[start..<index])
+                    start = text.index(after: index)
+                }
+                index = text.index(after: index)
+            }
+            expected.append(text[start...])
+            let file = SourceFile(path: "x", text: text)
+            #expect(file.lineCount == expected.count, "\(text.debugDescription)")
+            for (number, line) in expected.enumerated() { #expect(file.line(number + 1) == line, "\(text.debugDescription)") }
+            #expect(file.line(expected.count + 1) == nil)
+        }
+    }
 }
