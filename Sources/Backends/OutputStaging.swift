@@ -151,7 +151,9 @@ public final class OutputStaging: @unchecked Sendable {
 
     /// Notes `tree`'s files, written, as staged and claims its policies. Under the lock.
     private func record(_ tree: OutputTree, paths: [String]) {
-        for path in paths { staged.add(path, ChunkedText()) }
+        // A path's own claim is among `tree`'s policies (a tree claims the policy of every file
+        // added), claimed below once per policy rather than once per file.
+        for path in paths { staged.add(unclaimed: path, ChunkedText()) }
         for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
     }
 

@@ -34,6 +34,10 @@ public struct OutputTree: Sendable {
         claim(target: String(path[..<first]), policy: String(path[start..<second]))
     }
 
+    /// Adds a file as written without claiming its policy folder: for a caller that claims every
+    /// policy of the tree the file comes from, where each file's claim is one of those.
+    mutating func add(unclaimed path: String, _ text: ChunkedText) { texts[path] = text }
+
     /// Makes this tree the owner of `TARGET/POLICY`, files or not: writing it removes the files
     /// the manifest lists there that the tree does not write.
     public mutating func claim(target: String, policy: String) { policies[target, default: []].insert(policy) }

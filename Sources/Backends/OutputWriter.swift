@@ -155,12 +155,17 @@ public struct OutputWriter: Sendable {
         func isName(_ component: Substring) -> Bool {
             !component.isEmpty && component != "." && component != ".." && !component.utf8.contains { $0 < 0x20 || $0 == 0x7F }
         }
-        for path in tree.paths {
+        func isValid(_ path: String) -> Bool {
             let components = path.split(separator: "/", omittingEmptySubsequences: false)
-            let valid =
-                !components.isEmpty && components.allSatisfy(isName) && !components[0].hasPrefix(".palisade-")
+            return !components.isEmpty && components.allSatisfy(isName) && !components[0].hasPrefix(".palisade-")
                 && !(components.count >= 2 && components[1].hasPrefix(".palisade-"))
-            guard valid else { throw OutputError(operation: "write", path: join(root, path), reason: "not a path inside the output folder") }
+        }
+        // The paths in the dictionary's order, not sorted: only when one is invalid are they
+        // sorted, so that the first invalid path in order is the one reported.
+        if !tree.texts.keys.allSatisfy(isValid) {
+            for path in tree.paths where !isValid(path) {
+                throw OutputError(operation: "write", path: join(root, path), reason: "not a path inside the output folder")
+            }
         }
         for (target, policies) in tree.policies {
             for policy in policies {
@@ -425,7 +430,7 @@ public struct OutputWriter: Sendable {
     /// The temporaries older versions left beside the files of the tree (not folders), relative to `root`.
     private func staleTemporaries(_ tree: OutputTree, root: String) throws -> [String] {
         var result: [String] = []
-        for folder in Set(tree.paths.map(parent)).sorted() {
+        for folder in Set(tree.texts.keys.map(parent)).sorted() {
             let full = join(root, folder)
             do {
                 guard try fileSystem.status(full, followingLinks: true).kind == .directory else { continue }
@@ -456,33 +461,43 @@ public struct OutputWriter: Sendable {
         let device = try attempt("read", root) { try fileSystem.status(root, followingLinks: true) }.device
         var exists: [String: Bool] = [:]  // relative folder → whether it exists
         var writable: Set<String> = []
+        // The folder of the path before (by its bytes) and what its walk found: the files of a
+        // folder come one after another, and the walk depends on the folder alone.
+        var previous: (folder: Substring, deepest: String, missing: Bool)?
         for path in plan.files.keys.sorted() {
+            let folder = path.lastIndex(of: "/").map { path[..<$0] } ?? ""
             var deepest = root
             var missing = false
             var relative = ""
-            for component in path.split(separator: "/").dropLast() {
-                relative = join(relative, String(component))
-                let full = join(root, relative)
-                if exists[relative] == nil {
-                    let status = try attempt("write", full) { try fileSystem.status(full, followingLinks: true) }
-                    switch status.kind {
-                    case .missing:
-                        exists[relative] = false
-                    case .directory:
-                        guard status.device == device else {
-                            throw OutputError(
-                                operation: "write", path: full, reason: "on another file system than \(root) (each file must move into place by one rename)")
+            if let previous, previous.folder.utf8.elementsEqual(folder.utf8) {
+                (deepest, missing) = (previous.deepest, previous.missing)
+            } else {
+                for component in path.split(separator: "/").dropLast() {
+                    relative = join(relative, String(component))
+                    let full = join(root, relative)
+                    if exists[relative] == nil {
+                        let status = try attempt("write", full) { try fileSystem.status(full, followingLinks: true) }
+                        switch status.kind {
+                        case .missing:
+                            exists[relative] = false
+                        case .directory:
+                            guard status.device == device else {
+                                throw OutputError(
+                                    operation: "write", path: full, reason: "on another file system than \(root) (each file must move into place by one rename)"
+                                )
+                            }
+                            exists[relative] = true
+                        default:
+                            throw OutputError(operation: "write", path: full, reason: OutputFileSystemError.reason(ENOTDIR))
                         }
-                        exists[relative] = true
-                    default:
-                        throw OutputError(operation: "write", path: full, reason: OutputFileSystemError.reason(ENOTDIR))
                     }
+                    guard exists[relative] == true else {
+                        missing = true
+                        break
+                    }
+                    deepest = full
                 }
-                guard exists[relative] == true else {
-                    missing = true
-                    break
-                }
-                deepest = full
+                previous = (folder, deepest, missing)
             }
             if !missing {
                 let full = join(root, path)
@@ -506,7 +521,9 @@ public struct OutputWriter: Sendable {
     /// folder, making the folders `made` names: the manifests and the removals, then one sync of
     /// the file system for every file and folder staged (see `syncFileSystem`).
     func stage(_ plan: Plan, root: String, skipping staged: [String: ChunkedText], made: inout Set<String>, lock: Int32) throws {
-        for path in plan.files.keys.sorted() where staged[path] == nil {
+        // The files `OutputStaging` has not staged (the manifests, mostly) picked out before
+        // they are sorted: a large tree's paths are not sorted once more for a few files.
+        for path in plan.files.keys.filter({ staged[$0] == nil }).sorted() {
             try stageFile(path, plan.files[path] ?? ChunkedText(), root: root, made: &made)
         }
         let staging = join(root, Self.stagingName)

@@ -443,6 +443,25 @@ func plant(_ files: [String: String], under root: String) throws {
         }
     }
 
+    /// The files of one folder share the walk of its folders, not the check of each file: a
+    /// folder where the last file of a folder goes, and a file where the folder of the files
+    /// after it goes, are each found.
+    @Test func eachFileOfAFolderIsCheckedAndEachFolderWalked() throws {
+        try withTemporaryFolder { root in
+            let out = root + "/out"
+            try plant(["nftables/p/a.nft": "old\n", "nftables/q": "a file\n"], under: out)
+            try FileManager.default.createDirectory(atPath: out + "/nftables/p/c.nft", withIntermediateDirectories: false)
+            let before = snapshot(out)
+            var sameFolder = OutputTree()
+            for path in ["nftables/p/a.nft", "nftables/p/b.nft", "nftables/p/c.nft"] { sameFolder.add(path, "new\n") }
+            #expect(failure { try OutputWriter().write(sameFolder, to: out) } == "cannot write \(out)/nftables/p/c.nft: is a directory")
+            var nextFolder = OutputTree()
+            for path in ["nftables/p/a.nft", "nftables/p/b.nft", "nftables/q/d.nft"] { nextFolder.add(path, "new\n") }
+            #expect(failure { try OutputWriter().write(nextFolder, to: out) } == "cannot write \(out)/nftables/q: not a directory")
+            #expect(snapshot(out) == before)
+        }
+    }
+
     @Test func anOutputFolderThatIsAFileOrCannotBeCreatedIsNamedWithTheReason() throws {
         try withTemporaryFolder { root in
             try plant(["file": "x\n"], under: root)
