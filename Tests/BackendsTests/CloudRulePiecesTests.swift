@@ -28,7 +28,7 @@ import YAML
         for reference in [emitter.localReference, emitter.importedReference] {
             var writer = AWSEmitter.RuleWriter(emitter, reference: reference)
             for _ in 0..<2000 {
-                let proto = ["tcp", "udp", "icmp", "icmpv6", "132", "-1", text(&rng)].randomElement(using: &rng) ?? "tcp"
+                let proto = ["tcp", "udp", "icmp", "icmpv6", "132", "-1", Self.text(&rng)].randomElement(using: &rng) ?? "tcp"
                 let peer: SecurityGroupRule.Peer
                 switch Int.random(in: 0..<3, using: &rng) {
                 case 0: peer = .ipv4(Self.text(&rng))
