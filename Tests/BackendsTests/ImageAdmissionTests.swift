@@ -260,4 +260,38 @@ import YAML
             try ImageAdmissionCheck.verify(mutated, workloads: [workload], imagePolicy: admission.imagePolicy, file: "m.yaml")
         }
     }
+
+    /// `runtimeCondition` and the runtime validation, written into one string, are the texts
+    /// the simple way (literals joined, interpolations, each branch joined) gives.
+    @Test func runtimeConditionsAreTheSimplyBuiltTexts() throws {
+        func simple(_ constraint: ImageAdmission.RuntimeConstraint) -> String {
+            var parts: [String] = []
+            if let capabilities = constraint.capabilities {
+                let allowed = capabilities.sorted().map { "'\($0)'" }.joined(separator: ", ")
+                parts.append(
+                    "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities)"
+                        + " || !has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(a, a in [\(allowed)]))")
+            }
+            if let user = constraint.user {
+                parts.append(
+                    "variables.containers.all(c, has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser == \(user)"
+                        + " : has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsUser)"
+                        + " && variables.podSpec.securityContext.runAsUser == \(user))")
+            }
+            return parts.isEmpty ? "true" : "(" + parts.joined(separator: " && ") + ")"
+        }
+        var constraints: [ImageAdmission.RuntimeConstraint] = []
+        for capabilities in [nil, [], ["NET_ADMIN"], ["SYS_TIME", "NET_BIND_SERVICE", "CHOWN"]] as [[String]?] {
+            for user in [nil, 0, 1000, -1] as [Int?] {
+                let constraint = ImageAdmission.RuntimeConstraint(workload: "w\(constraints.count)", capabilities: capabilities, user: user)
+                #expect(ImageAdmission.runtimeCondition(constraint) == simple(constraint))
+                constraints.append(constraint)
+            }
+        }
+        let admission = ImageAdmission(
+            name: "p", namespaces: ["n"], imagePolicy: ImagePolicy(requireDigest: false, allowedRegistries: [], origin: .wholeFile("spec.yaml")),
+            runtime: constraints.reversed())
+        let branches = constraints.sorted { $0.workload < $1.workload }.map { "variables.workload == '\($0.workload)' ? \(simple($0))" }
+        #expect(admission.validations.last?.expression == branches.joined(separator: " : ") + " : false")
+    }
 }

@@ -432,6 +432,47 @@ import YAML
         #expect(checked.own > 100)
         #expect(checked.selected > 100)
     }
+
+    /// `posted(_:known:)`, which finds a selector's posting list by its labels' storage, gives
+    /// what `posted(_:)` gives: for copies of one selector (one storage), for equal selectors
+    /// in storage of their own (freed after their lookup: the table keeps them, so no later
+    /// dictionary takes their address), and for selectors it does not take.
+    @Test func knownPostingsAreThePostings() {
+        var rng = SeededGenerator(seed: 131)
+        var lookups = (total: 0, distinct: 0)
+        for _ in 0..<200 {
+            let network = OpenShiftScaleTests.randomNetwork(&rng)
+            let index = ClusterNetwork.Index(network)
+            var known: [ClusterNetwork.PostedLabels: (labels: [String: String], posted: [Int]?)] = [:]
+            for policy in network.policies {
+                for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
+                    for case .pods(_, let selector?) in rule.peers ?? [] {
+                        // The selector, a copy of it, and an equal one in new storage.
+                        let rebuilt = LabelSelector(
+                            labels: Dictionary(uniqueKeysWithValues: selector.labels.map { ($0.key, $0.value) }), valuesIn: selector.valuesIn)
+                        for candidate in [selector, selector, rebuilt] {
+                            #expect(index.posted(candidate, known: &known) == index.posted(candidate))
+                            lookups.total += 1
+                        }
+                    }
+                }
+            }
+            lookups.distinct += known.count
+        }
+        #expect(lookups.total > 300)
+        #expect(lookups.distinct < lookups.total)
+    }
+
+    /// A posting key hashes its value alone: equal keys still hash equally, and keys of one
+    /// value but different keys stay apart.
+    @Test func labelsWithTheSameValueStayApart() {
+        typealias Label = ClusterNetwork.Index.Label
+        let table: [Label: Int] = [Label(key: "a", value: "x"): 1, Label(key: "b", value: "x"): 2, Label(key: "a", value: "y"): 3]
+        #expect(table[Label(key: "a", value: "x")] == 1)
+        #expect(table[Label(key: "b", value: "x")] == 2)
+        #expect(table[Label(key: "a", value: "y")] == 3)
+        #expect(table[Label(key: "b", value: "y")] == nil)
+    }
 }
 
 /// `ClusterNetwork.WorkloadPorts`, the table `allowed` gathers a pod's ports in, gives by

@@ -121,12 +121,20 @@ public struct ImageAdmission: Sendable, Hashable {
                     message: "every image must be pinned by digest (@sha256:...): image_policy.require_digest"))
         }
         if !runtime.isEmpty {
-            let branches = runtime.sorted { $0.workload < $1.workload }.map { constraint in
-                "variables.workload == '\(constraint.workload)' ? \(Self.runtimeCondition(constraint))"
+            // Each workload's branch, then `false`, written into one string (a string per branch,
+            // joined, was copied twice).
+            var expression = ""
+            for constraint in runtime.sorted(by: { $0.workload < $1.workload }) {
+                expression += "variables.workload == '"
+                expression += constraint.workload
+                expression += "' ? "
+                expression += Self.runtimeCondition(constraint)
+                expression += " : "
             }
+            expression += "false"
             result.append(
                 Validation(
-                    expression: branches.joined(separator: " : ") + " : false",
+                    expression: expression,
                     message: "a pod must be a workload of the spec (label \(Self.workloadLabel)) and add exactly its capabilities and run as its user"))
         }
         return result
@@ -275,19 +283,41 @@ public struct ImageAdmission: Sendable, Hashable {
 
     /// A workload's runtime constraint on every container.
     static func runtimeCondition(_ constraint: RuntimeConstraint) -> String {
-        var parts: [String] = []
+        guard constraint.capabilities != nil || constraint.user != nil else { return "true" }
+        // Written into one string from constant pieces: the literals joined with `+` and the
+        // interpolations made a string each, per workload of a large estate.
+        var text = "("
         if let capabilities = constraint.capabilities {
-            let allowed = capabilities.sorted().map { "'\($0)'" }.joined(separator: ", ")
-            parts.append(
-                "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities)"
-                    + " || !has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(a, a in [\(allowed)]))")
+            text += Self.capabilitiesConditionStart
+            for (position, capability) in capabilities.sorted().enumerated() {
+                if position > 0 { text += ", " }
+                text += "'"
+                text += capability
+                text += "'"
+            }
+            text += "]))"
         }
         if let user = constraint.user {
-            parts.append(
-                "variables.containers.all(c, has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser == \(user)"
-                    + " : has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsUser)"
-                    + " && variables.podSpec.securityContext.runAsUser == \(user))")
+            if constraint.capabilities != nil { text += " && " }
+            let number = String(user)
+            text += Self.userConditionStart
+            text += number
+            text += Self.userConditionMiddle
+            text += number
+            text += ")"
         }
-        return parts.isEmpty ? "true" : "(" + parts.joined(separator: " && ") + ")"
+        text += ")"
+        return text
     }
+
+    /// `runtimeCondition`'s capabilities check up to the allowed list.
+    static let capabilitiesConditionStart =
+        "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.capabilities)"
+        + " || !has(c.securityContext.capabilities.add) || c.securityContext.capabilities.add.all(a, a in ["
+
+    /// `runtimeCondition`'s user check up to the user, and between the user's two mentions.
+    static let userConditionStart = "variables.containers.all(c, has(c.securityContext) && has(c.securityContext.runAsUser) ? c.securityContext.runAsUser == "
+    static let userConditionMiddle =
+        " : has(variables.podSpec.securityContext) && has(variables.podSpec.securityContext.runAsUser)"
+        + " && variables.podSpec.securityContext.runAsUser == "
 }

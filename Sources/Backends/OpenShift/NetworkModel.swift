@@ -362,10 +362,14 @@ struct ClusterNetwork {
         /// For each pod position, the positions (in `policies`) of the policies that select it.
         var selecting: [[Int]]
 
-        /// A label key and value, as one posting key.
+        /// A label key and value, as one posting key: hashed on its value alone (the pods'
+        /// labels share a few keys, and hashing the key's bytes too doubled the cost of a
+        /// lookup), compared in full.
         struct Label: Hashable {
             var key: String
             var value: String
+
+            func hash(into hasher: inout Hasher) { hasher.combine(value) }
         }
 
         init(_ network: ClusterNetwork) {
@@ -421,11 +425,38 @@ struct ClusterNetwork {
         /// The pods carrying label `key` with `value`, ascending.
         func posting(_ key: String, _ value: String) -> [Int] { postings[Label(key: key, value: value)] ?? [] }
 
+        /// `posted(selector)`, found first in `known` by the storage of the selector's labels
+        /// (`PostedLabels`), where a plan's peers, copies of one selector per workload, find it
+        /// without hashing the label's strings. An entry holds the labels it was made for, so
+        /// their storage is neither freed nor reused while `known` names it.
+        func posted(_ selector: LabelSelector, known: inout [PostedLabels: (labels: [String: String], posted: [Int]?)]) -> [Int]? {
+            guard let identity = PostedLabels(selector) else { return posted(selector) }
+            if let entry = known[identity] { return entry.posted }
+            let result = posted(selector)
+            known[identity] = (selector.labels, result)
+            return result
+        }
+
         /// The pods a peer entry of a policy in `policyNamespace` matches (host-network pods
         /// included: callers leave them out).
         func pods(_ namespaces: LabelSelector?, _ selector: LabelSelector?, policyNamespace: String, _ network: ClusterNetwork) -> [Int] {
             let inNamespaces = namespaces.map { self.namespaces(matching: $0, network) } ?? [policyNamespace]
             return pods(matching: selector ?? .everything, in: inNamespaces, network)
+        }
+    }
+
+    /// A selector's label dictionary by its storage: equal while the dictionary is alive
+    /// means the same dictionary, so the same labels (storage shared by copies is never
+    /// changed in place). A table keyed by it keeps the dictionary alive (`Index.posted`).
+    struct PostedLabels: Hashable {
+        var storage: Int
+
+        /// The identity of `selector`'s labels, nil for a selector with `In` expressions (which
+        /// `posted` does not take) or without labels (whose empty dictionaries share storage).
+        init?(_ selector: LabelSelector) {
+            guard selector.valuesIn.isEmpty, !selector.labels.isEmpty else { return nil }
+            precondition(MemoryLayout<[String: String]>.size == MemoryLayout<Int>.size)
+            storage = withUnsafeBytes(of: selector.labels) { $0.loadUnaligned(as: Int.self) }
         }
     }
 
@@ -459,7 +490,8 @@ struct ClusterNetwork {
     /// copies, whose retains dominated the relation's cost). `gathered` is empty before and after.
     func allowed(
         _ direction: Direction, policies positions: [Int], index: Index, peers: inout [PeerKey: [Int]],
-        externals: inout [[ContributionKey]: ExternalRules], gathered: inout WorkloadPorts
+        externals: inout [[ContributionKey]: ExternalRules], gathered: inout WorkloadPorts,
+        posted: inout [PostedLabels: (labels: [String: String], posted: [Int]?)]
     ) -> Allowed {
         var result = Allowed()
         result.isolated = true
@@ -469,7 +501,7 @@ struct ClusterNetwork {
             for rule in rules {
                 allow(
                     rule, namespace: policies[position].namespace, index: index, peers: &peers, into: &result, gathered: &gathered,
-                    contributions: &contributions)
+                    posted: &posted, contributions: &contributions)
             }
         }
         result.workloads = gathered.take()
@@ -491,7 +523,8 @@ struct ClusterNetwork {
     /// `gathered`) for the pods its peers match, and its external contributions.
     private func allow(
         _ rule: PolicyRule, namespace: String, index: Index, peers: inout [PeerKey: [Int]], into result: inout Allowed,
-        gathered: inout WorkloadPorts, contributions: inout [ExternalRules.Contribution]
+        gathered: inout WorkloadPorts, posted known: inout [PostedLabels: (labels: [String: String], posted: [Int]?)],
+        contributions: inout [ExternalRules.Contribution]
     ) {
         let ports = rule.portSet
         guard let entries = rule.peers else {
@@ -506,14 +539,16 @@ struct ClusterNetwork {
                 let whole = cidr == .v4(0, prefix: 0) || cidr == .v6(0, prefix: 0)
                 contributions.append(.init(ports: ports, peers: ExternalSet(addresses: peer.addresses, dns: whole ? .all : .none), deny: false))
             case .pods(let namespaces, let selector):
-                if let selector, namespaces?.valuesIn.isEmpty ?? true, let posted = index.posted(selector) {
+                if let selector, namespaces?.valuesIn.isEmpty ?? true, let posted = index.posted(selector, known: &known) {
                     // A one-label pod selector (nearly every peer), in the policy's own namespace
                     // or in the namespaces a label selector picks: its posting list read in place
-                    // costs less than hashing the peer for `peers`.
+                    // costs less than hashing the peer for `peers`. The pods are read in place too
+                    // (a copy of each was two retains and two releases).
                     for position in posted where !pods[position].hostNetwork {
-                        let pod = pods[position]
-                        guard namespaces.map({ $0.matches(labels(of: pod.namespace)) }) ?? (pod.namespace == namespace) else { continue }
-                        gathered.add(ports, to: pod.workload)
+                        guard namespaces.map({ $0.matches(labels(of: pods[position].namespace)) }) ?? (pods[position].namespace == namespace) else {
+                            continue
+                        }
+                        gathered.add(ports, to: pods[position].workload)
                     }
                     continue
                 }
@@ -559,6 +594,7 @@ struct ClusterNetwork {
         var known: [[Int]: Allowed] = [:]
         var externals: [[ContributionKey]: ExternalRules] = [:]
         var gathered = WorkloadPorts(workloads: workloadBound)
+        var posted: [PostedLabels: (labels: [String: String], posted: [Int]?)] = [:]
         var result: [Allowed] = []
         result.reserveCapacity(pods.count)
         for (position, group) in pods.enumerated() {
@@ -571,7 +607,7 @@ struct ClusterNetwork {
                 result.append(allowed)
                 continue
             }
-            let allowed = allowed(direction, policies: selecting, index: index, peers: &peers, externals: &externals, gathered: &gathered)
+            let allowed = allowed(direction, policies: selecting, index: index, peers: &peers, externals: &externals, gathered: &gathered, posted: &posted)
             known[selecting] = allowed
             result.append(allowed)
         }
