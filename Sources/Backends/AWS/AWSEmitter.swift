@@ -444,7 +444,7 @@ final class AWSEmitter {
             var plain = true
             out.append(contentsOf: pieces.start)
             if let owner {
-                appendReference(owner, newlines: &newlines, plain: &plain, to: &out)
+                appendReference(owner, at: 8, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.proto)
             }
             plain = JSONWriter.appendQuotedPlain(rule.proto, to: &out) && plain
@@ -463,7 +463,7 @@ final class AWSEmitter {
                 plain = JSONWriter.appendQuotedPlain(emitter.description(rule, ingress: ingress), to: &out) && plain
             case .group(let group):
                 out.append(contentsOf: ingress ? pieces.source : pieces.destination)
-                appendReference(group, newlines: &newlines, plain: &plain, to: &out)
+                appendReference(group, at: pieces.valueIndent, newlines: &newlines, plain: &plain, to: &out)
                 out.append(contentsOf: pieces.description)
                 let slot = 2 * group + (ingress ? 1 : 0)
                 if descriptions[slot] == nil {
@@ -478,19 +478,29 @@ final class AWSEmitter {
             return (newlines, plain)
         }
 
-        /// A group's reference, written once; its newlines and plainness (its bytes scanned
-        /// once) added to the rule's.
-        private mutating func appendReference(_ group: Int, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
-            if references[group] == nil {
+        /// A group's reference as a value at `indent`; its newlines and plainness (its bytes
+        /// scanned once) added to the rule's. Where standalone rules place it (indent 8) it is
+        /// written once and kept; elsewhere (an inline rule, which the templates never give a
+        /// group peer) written each time at its own indent.
+        private mutating func appendReference(_ group: Int, at indent: Int, newlines: inout Int, plain: inout Bool, to out: inout [UInt8]) {
+            func written() -> (bytes: [UInt8], newlines: Int, plain: Bool) {
                 var bytes: [UInt8] = []
-                JSONWriter.append(reference(group), at: 8, to: &bytes)
+                JSONWriter.append(self.reference(group), at: indent, to: &bytes)
                 let scanned = bytes.withUnsafeBufferPointer(WrittenEntry.scan)
-                references[group] = (bytes, scanned.newlines, !scanned.escaped)
+                return (bytes, scanned.newlines, !scanned.escaped)
             }
-            guard let reference = references[group] else { return }
-            out.append(contentsOf: reference.bytes)
-            newlines += reference.newlines
-            plain = plain && reference.plain
+            let found: (bytes: [UInt8], newlines: Int, plain: Bool)
+            if indent != 8 {
+                found = written()
+            } else if let known = references[group] {
+                found = known
+            } else {
+                found = written()
+                references[group] = found
+            }
+            out.append(contentsOf: found.bytes)
+            newlines += found.newlines
+            plain = plain && found.plain
         }
 
         /// The fixed parts of a rule in one of its three places: what comes before its
@@ -512,9 +522,13 @@ final class AWSEmitter {
             /// its references'.
             let newlines: Int
 
+            /// The indent of the properties' values.
+            let valueIndent: Int
+
             /// The keys of a rule's properties in an object at `indent`.
             init(in indent: Int, start: [UInt8], proto: [UInt8], end: [UInt8]) {
                 typealias Piece = JSONWriter.Piece
+                valueIndent = indent + 2
                 self.start = start
                 self.proto = proto
                 fromPort = Piece.key("FromPort", in: indent)
