@@ -38,7 +38,37 @@ import Testing
                     plan.rules(ports, peer: cidr.isIPv4 ? .ipv4(cidr.description) : .ipv6(cidr.description))
                 }
                 #expect(plan.external(rules) == reference)
+                #expect(plan.externalCount(rules) == reference.count)
                 #expect(reference.contains { $0.proto == "icmp" } == ports.protocols.contains(.icmp))
+            }
+        }
+    }
+
+    /// AWS's count of the rules towards external peers, made without spelling the address
+    /// blocks, is the number of rules `external` makes.
+    @Test func awsExternalCountIsTheRulesCount() throws {
+        func check(_ policy: Policy, _ gaps: GapPolicy) throws {
+            let plan = try AWSPlan(policy: policy, options: AWSOptions.parse(options(.aws, gaps)).options)
+            for rules in Array(plan.firewall.ingress.values) + Array(plan.firewall.egress.values) {
+                #expect(plan.externalCount(rules) == plan.external(rules).count, "\(policy.name) \(gaps)")
+            }
+        }
+        for sample in backendSamples {
+            for gaps in [GapPolicy.widen, .narrow] { try check(try samplePolicy(sample), gaps) }
+        }
+        try forRandomSpecs(seed: 47, count: 40, check)
+    }
+
+    /// GCP's rule names, appended piece by piece, are the pieces joined by dashes, with or
+    /// without a peer.
+    @Test func gcpNamesAreThePiecesJoined() throws {
+        let plan = try GCPPlan(policy: try samplePolicy("shop.yaml"), options: GCPOptions.parse(options(.gcp, .widen)).options)
+        for identity in ["", "db", "web-frontend"] {
+            for what in ["", "in-from", "deny-out-v6"] {
+                for peer in [nil, "", "any-v4", "catalog"] as [String?] {
+                    let reference = [plan.policy.name, identity, what, peer].compactMap { $0 }.joined(separator: "-")
+                    #expect(plan.name(identity, what, peer) == reference)
+                }
             }
         }
     }

@@ -97,4 +97,21 @@ import YAML
             #expect(written == expected, "\(rule)")
         }
     }
+
+    /// An NSG's named groups, consecutive rules with the same lists taken once, are the union of
+    /// every rule's groups.
+    @Test func anNSGsNamedGroupsAreTheUnion() {
+        var rng = SeededGenerator(seed: 71)
+        let lists: [[String]] = [[], ["asg-a"], ["asg-b"], ["asg-a", "asg-c"], ["asg-" + "a"]]
+        for _ in 0..<500 {
+            let rules = (0..<Int.random(in: 0...12, using: &rng)).map { _ in
+                var rule = AzurePlan.Rule(name: "r", direction: .inbound, access: .allow, priority: 100, proto: .tcp, ports: ["*"], description: "")
+                rule.sourceGroups = lists.randomElement(using: &rng) ?? []
+                rule.destinationGroups = lists.randomElement(using: &rng) ?? []
+                return rule
+            }
+            let nsg = AzurePlan.NSG(name: "n", segment: "s", part: nil, rules: rules)
+            #expect(nsg.namedGroups == Set(rules.flatMap { $0.sourceGroups + $0.destinationGroups }))
+        }
+    }
 }

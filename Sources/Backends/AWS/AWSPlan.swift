@@ -140,7 +140,7 @@ struct AWSPlan {
                 var list = peers.sorted { $0.key < $1.key }.flatMap { rules($0.value, peer: .group($0.key)) }
                 // One outbound rule may have to be the no-egress sentinel.
                 let quota = ingress ? Self.rulesPerGroup : Self.rulesPerGroup - 1
-                if list.count >= 2, list.count + ((ingress ? firewall.ingress[index] : firewall.egress[index]).map { external($0).count } ?? 0) > quota {
+                if list.count >= 2, list.count + ((ingress ? firewall.ingress[index] : firewall.egress[index]).map { externalCount($0) } ?? 0) > quota {
                     list = aggregated(peers, segments: segmentIdentities)
                 }
                 if ingress { ingressRules[index] = list } else { egressRules[index] = list }
@@ -355,14 +355,18 @@ struct AWSPlan {
         }
         var names = groupNames
         var rules: [(owner: Int, ingress: Bool, rule: SecurityGroupRule)] = []
+        // How a rule's name says its peer group: the group's name without its `Sg`, cut once
+        // per group rather than once per rule.
+        let peerWords = groupNames.map { String($0.dropFirst(2)) }
         for (index, group) in groups.enumerated() where group.identity != nil {
             for (ingress, list) in [(true, group.ingress), (false, group.egress)] {
+                // The start every name of this group and direction shares.
+                let start = groupNames[index] + (ingress ? "InFrom" : "OutTo")
                 for rule in list {
                     guard case .group(let peer) = rule.peer else { continue }
                     rules.append((index, ingress, rule))
-                    var name = groupNames[index]
-                    name += ingress ? "InFrom" : "OutTo"
-                    name += groupNames[peer].dropFirst(2)
+                    var name = start
+                    name += peerWords[peer]
                     name += Self.protocolWords(rule)
                     names.append(name)
                 }
@@ -458,6 +462,18 @@ struct AWSPlan {
                     return rule
                 }
             }
+        }
+    }
+
+    /// How many rules `external` makes, without spelling their address blocks: the same
+    /// rules per block of one family.
+    func externalCount(_ rules: ExternalRules) -> Int {
+        rules.entries.reduce(0) { total, entry in
+            let cidrs = entry.peers.addresses.cidrs
+            let v4 = cidrs.reduce(0) { $0 + ($1.isIPv4 ? 1 : 0) }
+            let v6 = cidrs.count - v4
+            return total + (v4 > 0 ? v4 * self.rules(entry.ports, peer: .ipv4("")).count : 0)
+                + (v6 > 0 ? v6 * self.rules(entry.ports, peer: .ipv6("")).count : 0)
         }
     }
 

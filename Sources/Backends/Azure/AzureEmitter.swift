@@ -38,7 +38,14 @@ struct AzureEmitter {
         /// the groups it names.
         var withoutDependencies: Resource {
             var resource = self
-            resource.bytes.removeSubrange(dependencies)
+            guard !dependencies.isEmpty else { return resource }
+            // The bytes around the entry copied once into a new array (cutting the entry out of
+            // the shared bytes in place copied them, then moved what follows the entry).
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(self.bytes.count - dependencies.count)
+            bytes.append(contentsOf: self.bytes[..<dependencies.lowerBound])
+            bytes.append(contentsOf: self.bytes[dependencies.upperBound...])
+            resource.bytes = bytes
             resource.dependencies = 0..<0
             return resource
         }
@@ -65,7 +72,11 @@ struct AzureEmitter {
         // Each NSG written once: the single template takes it with its `dependsOn`, the numbered
         // ones without (the same bytes, that entry cut out).
         let written = plan.groups.map(nsgResource)
-        if groups.count + plan.groups.count <= Self.resourcesPerTemplate {
+        // The resources' bytes sit in the single template as they are: when they alone are
+        // beyond ARM's size, so is the template, which is then not written.
+        if groups.count + plan.groups.count <= Self.resourcesPerTemplate,
+            (groups + written).reduce(0, { $0 + $1.bytes.count }) <= Self.templateBytes
+        {
             let single = template(groups + written)
             if single.byteCount <= Self.templateBytes { return [OutputFile(path: Self.file, text: single)] }
         }
@@ -206,12 +217,7 @@ struct AzureEmitter {
     /// a split segment says its part, and its workloads are listed in the template's
     /// `networkInterfaceSecurityGroups` output.
     func nsgResource(_ group: AzurePlan.NSG) -> Resource {
-        var groups = Set<String>()
-        for rule in group.rules {
-            groups.formUnion(rule.sourceGroups)
-            groups.formUnion(rule.destinationGroups)
-        }
-        let named = groups.sorted()
+        let named = group.namedGroups.sorted()
         var dependencies = 0..<0
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1024 + 600 * group.rules.count)
@@ -247,17 +253,16 @@ struct AzureEmitter {
     static func appendRule(_ rule: AzurePlan.Rule, to out: inout [UInt8]) {
         out.append(contentsOf: RulePieces.name)
         JSONWriter.appendQuoted(rule.name, to: &out)
-        out.append(contentsOf: RulePieces.description)
         // ARM takes 140 characters of description; a text of no more bytes has no more characters.
         if RulePieces.describedBy.count + rule.description.utf8.count <= 140 {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: RulePieces.describedBy)
+            out.append(contentsOf: RulePieces.described)
             JSONWriter.appendEscaped(rule.description, to: &out)
-            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: RulePieces.quotedPriority)
         } else {
+            out.append(contentsOf: RulePieces.description)
             JSONWriter.appendQuoted(String("palisade: \(rule.description)".prefix(140)), to: &out)
+            out.append(contentsOf: RulePieces.priority)
         }
-        out.append(contentsOf: RulePieces.priority)
         JSONWriter.appendInt(rule.priority, to: &out)
         out.append(contentsOf: RulePieces.kinds[RulePieces.kind(rule)])
         if rule.ports.count == 1 {
@@ -278,9 +283,8 @@ struct AzureEmitter {
         if !groups.isEmpty {
             out.append(contentsOf: keys.groups)
             for (index, group) in groups.enumerated() {
-                out.append(contentsOf: index == 0 ? RulePieces.firstGroup : RulePieces.nextGroup)
+                if index > 0 { out.append(contentsOf: RulePieces.betweenGroups) }
                 JSONWriter.appendEscaped(group, to: &out)
-                out.append(contentsOf: RulePieces.groupEnd)
             }
             out.append(contentsOf: RulePieces.groupsEnd)
         } else if prefixes.count == 1 {
@@ -301,6 +305,9 @@ struct AzureEmitter {
         static let description = Piece.key("properties", in: 10) + Piece.key("description", first: true, in: 12)
         /// What every description starts with.
         static let describedBy = Array("palisade: ".utf8)
+        /// `description` up to a description's own text; the end of its string and `priority`.
+        static let described = description + [UInt8(ascii: "\"")] + describedBy
+        static let quotedPriority = [UInt8(ascii: "\"")] + priority
         static let priority = Piece.key("priority", in: 12)
         /// Direction, access, protocol and the source port range, by `kind`.
         static let kinds: [[UInt8]] = {
@@ -338,14 +345,14 @@ struct AzureEmitter {
         static let port = Piece.key("destinationPortRange", in: 12)
         static let ports = Piece.key("destinationPortRanges", in: 12)
 
-        /// The keys of one side of a rule.
+        /// The keys of one side of a rule (its groups' key up to its first group's name).
         struct Side {
             var groups: [UInt8]
             var prefix: [UInt8]
             var prefixes: [UInt8]
 
             init(_ side: String) {
-                groups = Piece.key("\(side)ApplicationSecurityGroups", in: 12)
+                groups = Piece.key("\(side)ApplicationSecurityGroups", in: 12) + Piece.item(first: true, in: 14) + RulePieces.groupStart
                 prefix = Piece.key("\(side)AddressPrefix", in: 12)
                 prefixes = Piece.key("\(side)AddressPrefixes", in: 12)
             }
@@ -353,12 +360,12 @@ struct AzureEmitter {
 
         static let source = Side("source")
         static let destination = Side("destination")
-        /// A group's item up to its name, first in its list or not; then the rest of it.
-        static let firstGroup = Piece.item(first: true, in: 14) + groupStart
-        static let nextGroup = Piece.item(in: 14) + groupStart
+        /// A group's item up to its name; what comes between two names (the end of one item, the
+        /// start of the next); what ends the last item and the list.
         static let groupStart = Piece.key("id", first: true, in: 16) + Array("\"[resourceId('Microsoft.Network/applicationSecurityGroups', '".utf8)
         static let groupEnd = Array("')]\"".utf8) + Piece.close("}", at: 16)
-        static let groupsEnd = Piece.close("]", at: 14)
+        static let betweenGroups = groupEnd + Piece.item(in: 14) + groupStart
+        static let groupsEnd = groupEnd + Piece.close("]", at: 14)
         static let end = Piece.close("}", at: 12) + Piece.close("}", at: 10)
     }
 }

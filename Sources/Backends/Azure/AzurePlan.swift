@@ -50,6 +50,21 @@ struct AzurePlan {
         var rules: [Rule]
         /// For a part: the workloads, by name, whose NICs take this NSG.
         var workloads: [String] = []
+
+        /// The application security groups its rules name. The rules of one peer unit share
+        /// their group lists and mostly follow one another: a rule whose lists are the last
+        /// one's adds nothing, and is passed without hashing its groups again.
+        var namedGroups: Set<String> {
+            var named = Set<String>()
+            var last: (source: [String], destination: [String])?
+            for rule in rules {
+                if let last, last.source == rule.sourceGroups, last.destination == rule.destinationGroups { continue }
+                named.formUnion(rule.sourceGroups)
+                named.formUnion(rule.destinationGroups)
+                last = (rule.sourceGroups, rule.destinationGroups)
+            }
+            return named
+        }
     }
 
     /// An application security group that stands for several identities in one identity's
@@ -114,11 +129,12 @@ struct AzurePlan {
         var built: [IdentityRules] = []
         var mergedByName: [String: [Int]] = [:]
         var protocolLists = ProtocolLists()
+        var prefixChunks = PrefixChunks()
         for index in firewall.identities.indices {
             let (units, fit) = fittedUnits(index, inbound: inPeers[index], outbound: outPeers[index])
             if let fit { fits[index] = fit }
             for unit in units where unit.peers.count > 1 { mergedByName[unit.group] = unit.peers }
-            built.append(identityRules(index, units, lists: &protocolLists))
+            built.append(identityRules(index, units, lists: &protocolLists, prefixes: &prefixChunks))
         }
         for segment in policy.segments {
             let here = Set(segment.workloads.compactMap { firewall.identityOf[$0] }).sorted()
@@ -337,13 +353,25 @@ struct AzurePlan {
     /// finding it again.
     typealias ProtocolLists = [PortSet: [(Rule.NSGProtocol, [String])]]
 
+    /// The prefixes of each external peer's addresses met so far, cut to what one rule side
+    /// holds (`chunks`): most external peers are peers of many identities, and spelling their
+    /// addresses costs more than finding them again.
+    typealias PrefixChunks = [AddressSet: [[String]]]
+
     /// The allows about one identity: from and to its peer units, and from and to external
-    /// prefixes. Each port set's lists taken from `lists`, made there once.
-    func identityRules(_ index: Int, _ units: [PeerUnit], lists: inout ProtocolLists) -> IdentityRules {
+    /// prefixes. Each port set's lists taken from `lists`, each peer's prefixes from
+    /// `prefixes`, made there once.
+    func identityRules(_ index: Int, _ units: [PeerUnit], lists: inout ProtocolLists, prefixes: inout PrefixChunks) -> IdentityRules {
         func protocols(_ ports: PortSet) -> [(Rule.NSGProtocol, [String])] {
             if let known = lists[ports] { return known }
             let made = Self.protocols(ports, gaps: options.gaps)
             lists[ports] = made
+            return made
+        }
+        func peerChunks(_ addresses: AddressSet) -> [[String]] {
+            if let known = prefixes[addresses] { return known }
+            let made = Self.chunks(addresses.cidrs.map(\.description))
+            prefixes[addresses] = made
             return made
         }
         var result = IdentityRules()
@@ -364,14 +392,16 @@ struct AzurePlan {
             let groupList = [unit.group]
             let peer = unit.slug.isEmpty ? firewall.identities[unit.peers[0]].name : unit.slug
             let words = unit.peers.count == 1 ? peer : "\(unit.peers.count) identities"
+            // One description for the unit's rules of every protocol.
+            let description = unit.direction == .inbound ? "\(words) to \(identity)" : "\(identity) to \(words)"
             for (proto, list) in protocols(unit.ports) {
                 var rule: Rule
                 if unit.direction == .inbound {
-                    rule = allow(.inbound, "allow-in-\(identity)-from-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(words) to \(identity)")
+                    rule = allow(.inbound, "allow-in-\(identity)-from-\(peer)-\(Self.protocolWord(proto))", proto, list, description: description)
                     rule.sourceGroups = groupList
                     rule.destinationGroups = ownList
                 } else {
-                    rule = allow(.outbound, "allow-out-\(identity)-to-\(peer)-\(Self.protocolWord(proto))", proto, list, description: "\(identity) to \(words)")
+                    rule = allow(.outbound, "allow-out-\(identity)-to-\(peer)-\(Self.protocolWord(proto))", proto, list, description: description)
                     rule.sourceGroups = ownList
                     rule.destinationGroups = groupList
                 }
@@ -380,12 +410,13 @@ struct AzurePlan {
         }
         for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
             // The peer's prefixes spelled once, for each of its protocols.
-            let chunks = Self.chunks(peer.addresses.cidrs.map(\.description))
+            let chunks = peerChunks(peer.addresses)
+            let description = "\(peer.words) to \(identity)"
             for (proto, list) in protocols(peer.ports) {
                 for (number, prefixes) in chunks.enumerated() {
                     var rule = allow(
                         .inbound, "allow-in-\(identity)-from-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
-                        description: "\(peer.words) to \(identity)")
+                        description: description)
                     rule.sourcePrefixes = prefixes
                     rule.destinationGroups = ownList
                     add(rule)
@@ -394,12 +425,13 @@ struct AzurePlan {
         }
         for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
             // The peer's prefixes spelled once, for each of its protocols.
-            let chunks = Self.chunks(peer.addresses.cidrs.map(\.description))
+            let chunks = peerChunks(peer.addresses)
+            let description = "\(identity) to \(peer.words)"
             for (proto, list) in protocols(peer.ports) {
                 for (number, prefixes) in chunks.enumerated() {
                     var rule = allow(
                         .outbound, "allow-out-\(identity)-to-\(peer.slug)-\(Self.protocolWord(proto))\(Self.part(number))", proto, list,
-                        description: "\(identity) to \(peer.words)")
+                        description: description)
                     rule.sourceGroups = ownList
                     rule.destinationPrefixes = prefixes
                     add(rule)
@@ -479,17 +511,20 @@ struct AzurePlan {
     /// the next while the rule is.
     static func priorities(_ names: [String]) -> [Int] {
         let slots = lowestPriority - firstPriority
-        var taken = Set<Int>()
+        // Which slots are taken, one flag each (no set hashed per probe), and how many.
+        var taken = [Bool](repeating: false, count: slots)
+        var takenCount = 0
         var result = [Int](repeating: 0, count: names.count)
         for index in names.indices.sorted(by: { names[$0] < names[$1] }) {
             // Beyond the slots the NSG is far over its rule limit, which `checkLimits` reports.
-            guard taken.count < slots else {
+            guard takenCount < slots else {
                 result[index] = lowestPriority
                 continue
             }
             var slot = Int(StableName.hash(names[index]) % UInt64(slots))
-            while taken.contains(slot) { slot = (slot + 1) % slots }
-            taken.insert(slot)
+            while taken[slot] { slot = (slot + 1) % slots }
+            taken[slot] = true
+            takenCount += 1
             result[index] = firstPriority + slot
         }
         return result
@@ -531,11 +566,7 @@ struct AzurePlan {
                         .targetLimit, "azure: \(what) needs \(group.rules.count) rules; an NSG holds \(Self.rulesPerGroup)", at: origin(group.segment),
                         help: help))
             }
-            var named = Set<String>()
-            for rule in group.rules {
-                named.formUnion(rule.sourceGroups)
-                named.formUnion(rule.destinationGroups)
-            }
+            let named = group.namedGroups
             if named.count > Self.groupsPerNSG {
                 throw BackendError(
                     .error(

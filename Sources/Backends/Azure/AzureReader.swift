@@ -398,7 +398,10 @@ struct NSGSemantics {
         self.templates = templates
         self.plan = plan
         self.policy = policy
-        func identities(_ groups: [String]) -> [Int] { groups.flatMap { templates.members[$0] ?? [] } }
+        // A side of one group (most) takes that group's list as it is, no new array made.
+        func identities(_ groups: [String]) -> [Int] {
+            groups.count == 1 ? templates.members[groups[0]] ?? [] : groups.flatMap { templates.members[$0] ?? [] }
+        }
         // Many rules name the same prefixes and ports (an external network, a service's
         // ports): each list is parsed once.
         var addressCache: [[String]: AddressSet] = [:]

@@ -107,7 +107,8 @@ struct GCPPlan {
             named.append((rule, { "in|\(destination)|identity|\(source)" }))
             internalOut[pair.source, default: PortSet()].formUnion(ports)
         }
-        for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index], lists: &lists) }
+        var ranges = FamilyRanges()
+        for index in firewall.identities.indices { named += identityRules(index, internalOut: internalOut[index], lists: &lists, ranges: &ranges) }
         // Rules beyond GCP's per-rule limits split into parts named by what each holds (most
         // are within them, and kept as they are).
         if named.contains(where: { !GCPRuleLimits.withinSplitLimits($0.rule) }) {
@@ -151,7 +152,17 @@ struct GCPPlan {
     /// A rule's name before it is fitted and made unique: `POLICY-IDENTITY-WHAT[-PEER]`
     /// (`shop-db-in-from-catalog`, `shop-web-in-from-any-v4`, `shop-web-deny-out-v6`).
     func name(_ identity: String, _ what: String, _ peer: String? = nil) -> String {
-        [policy.name, identity, what, peer].compactMap { $0 }.joined(separator: "-")
+        // Appended piece by piece: no array of the pieces made to join.
+        var name = policy.name
+        name += "-"
+        name += identity
+        name += "-"
+        name += what
+        if let peer {
+            name += "-"
+            name += peer
+        }
+        return name
     }
 
     /// The `allowed` entries (`matches`) of each port set met so far: most rules of an estate
@@ -172,14 +183,28 @@ struct GCPPlan {
             direction: direction, priority: Self.allowPriority, action: .allow, matches: matches)
     }
 
+    /// The ranges of each external peer's addresses met so far, by family (`families`): most
+    /// external peers are peers of many identities, and spelling their addresses costs more
+    /// than finding them again.
+    typealias FamilyRanges = [AddressSet: [(part: String, ranges: [String])]]
+
     /// An identity's own rules: ingress from external sources, egress towards the internal
     /// ranges on the ports it sends to other identities (`internalOut`), egress to external
-    /// destinations, then the denies of the rest of its egress. Each with its key.
-    func identityRules(_ index: Int, internalOut: PortSet?, lists: inout MatchLists) -> [(rule: Rule, key: () -> String)] {
+    /// destinations, then the denies of the rest of its egress. Each with its key; each peer's
+    /// ranges taken from `ranges`, made there once.
+    func identityRules(_ index: Int, internalOut: PortSet?, lists: inout MatchLists, ranges known: inout FamilyRanges) -> [(
+        rule: Rule, key: () -> String
+    )] {
+        func families(_ addresses: AddressSet) -> [(part: String, ranges: [String])] {
+            if let found = known[addresses] { return found }
+            let made = Self.families(addresses)
+            known[addresses] = made
+            return made
+        }
         var rules: [(rule: Rule, key: () -> String)] = []
         let identity = firewall.identities[index].name
         for peer in peerNamer.peers(firewall.ingress[index]?.entries ?? []) {
-            for (part, ranges) in Self.families(peer.addresses) {
+            for (part, ranges) in families(peer.addresses) {
                 var rule = allow(name(identity, "in-from", "\(peer.slug)-\(part)"), .ingress, "\(peer.words) to \(identity)", ports: peer.ports, lists: &lists)
                 rule.sourceRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
@@ -193,7 +218,7 @@ struct GCPPlan {
             rules.append((rule, { "out|\(identity)|vpc" }))
         }
         for peer in peerNamer.peers(firewall.egress[index]?.entries ?? []) {
-            for (part, ranges) in Self.families(peer.addresses) {
+            for (part, ranges) in families(peer.addresses) {
                 var rule = allow(name(identity, "out-to", "\(peer.slug)-\(part)"), .egress, "\(identity) to \(peer.words)", ports: peer.ports, lists: &lists)
                 rule.destinationRanges = ranges
                 rule.targetServiceAccounts = [account(index)]
