@@ -96,21 +96,31 @@ public enum Fidelity {
         var counts = [Int](repeating: 0, count: kinds.count)
         var connections = counts
         var outside = 0
+        // Whether an unenforced gap of each control is outside the target's scope (1) or not
+        // (0), looked up once per control (-1: not yet), not once per gap.
+        var outsideByControl = [Int8](repeating: -1, count: Capability.allCases.count)
         // Each gap's fields are read where they lie: passing the gap on, or asking every gap
         // for its connections' count, copied it (and retained its strings) each time.
         for index in gaps.indices {
             let kind = gaps[index].kind
-            if TargetGaps.isOutsideScope(kind: kind, capability: gaps[index].capability, capabilities: capabilities) {
-                outside += 1
-                continue
+            if kind == .unenforced {
+                let capability = gaps[index].capability
+                if outsideByControl[capability.caseIndex] < 0 {
+                    outsideByControl[capability.caseIndex] =
+                        TargetGaps.isOutsideScope(kind: kind, capability: capability, capabilities: capabilities) ? 1 : 0
+                }
+                if outsideByControl[capability.caseIndex] == 1 {
+                    outside += 1
+                    continue
+                }
             }
-            let slot = kinds.firstIndex(of: kind)!
+            let slot = kind.caseIndex
             counts[slot] += 1
             if kind == .widened || kind == .narrowed { connections[slot] += gaps[index].pairCount }
         }
         // Only widened and narrowed gaps say how many connections they stand for.
         func part(_ kind: Gap.Kind) -> String? {
-            let slot = kinds.firstIndex(of: kind)!
+            let slot = kind.caseIndex
             guard counts[slot] > 0 else { return nil }
             guard kind == .widened || kind == .narrowed, connections[slot] != counts[slot] else { return "\(counts[slot]) \(kind.rawValue)" }
             return "\(counts[slot]) \(kind.rawValue) (\(connections[slot]) connections)"

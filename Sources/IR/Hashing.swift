@@ -36,6 +36,11 @@ extension HashedByCase where RawValue: Hashable {
     @inline(__always)
     var caseTag: UInt8 { withUnsafeBytes(of: self) { $0.isEmpty ? 0 : $0[0] } }
 
+    /// The case's position in declaration order (its tag), which is also its position in a
+    /// synthesized `allCases`: a table indexed by case is read without a search or a hash.
+    @inline(__always)
+    public var caseIndex: Int { Int(caseTag) }
+
     public func hash(into hasher: inout Hasher) { hasher.combine(caseTag) }
 
     public static func == (lhs: Self, rhs: Self) -> Bool { lhs.caseTag == rhs.caseTag }

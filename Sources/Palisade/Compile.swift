@@ -175,7 +175,7 @@ public enum Pipeline {
             let kinds = Gap.Kind.allCases
             let trips = kinds.map { gates(policy.strictFidelity).contains(GapGate($0)) }
             var kept: [Gap] = []
-            for index in emission.gaps.indices where trips[kinds.firstIndex(of: emission.gaps[index].kind)!] {
+            for index in emission.gaps.indices where trips[emission.gaps[index].kind.caseIndex] {
                 kept.append(emission.gaps[index])
             }
             emission.gaps = kept

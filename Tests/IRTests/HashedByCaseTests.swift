@@ -8,6 +8,7 @@ import Testing
     func check<T: HashedByCase & CaseIterable>(_: T.Type) where T.RawValue: Hashable {
         let cases = Array(T.allCases)
         #expect(cases.map { Int($0.caseTag) } == Array(cases.indices))
+        #expect(cases.map(\.caseIndex) == Array(cases.indices))
         for a in cases {
             for b in cases { #expect((a == b) == (a.rawValue == b.rawValue)) }
         }

@@ -79,6 +79,16 @@ import Testing
         #expect(Fidelity.summary(gaps) == "2 widened (7 connections), 1 narrowed, 2 unenforced, 1 expectation failed, 1 platform-required")
         let scoped = Fidelity.summary(gaps, capabilities: [.secrets: Support.none, .readOnlyRoot: .full])
         #expect(scoped == "2 widened (7 connections), 1 narrowed, 1 unenforced, 1 outside its scope, 1 expectation failed, 1 platform-required")
+        // Controls met again and again, interleaved: each gap counted by its own control, and
+        // only unenforced gaps ever outside the scope (a widened gap of a control the target
+        // does not cover is still widened).
+        let runs = [
+            gap(.unenforced, .secrets(workload: "a"), .secrets), gap(.unenforced, .runtime(workload: "a", key: .readOnlyRoot), .readOnlyRoot),
+            gap(.unenforced, .secrets(workload: "b"), .secrets), gap(.unenforced, .runtime(workload: "a", key: .seccomp), .seccomp),
+            gap(.unenforced, .runtime(workload: "b", key: .readOnlyRoot), .readOnlyRoot), gap(.widened, .connection(one)),
+        ]
+        let capabilities: [Capability: Support] = [.secrets: Support.none, .readOnlyRoot: .full, .seccomp: Support.none, .portFiltering: Support.none]
+        #expect(Fidelity.summary(runs, capabilities: capabilities) == "1 widened, 2 unenforced, 3 outside its scope")
     }
 }
 
