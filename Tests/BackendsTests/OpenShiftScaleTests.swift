@@ -407,26 +407,19 @@ import YAML
 /// `Index.pods` gives for the peer once their namespace is checked.
 @Suite struct PostedPeerTests {
     @Test func postedPodsAreThePeersPods() {
-        var rng = SeededGenerator(seed: 97)
         var checked = (own: 0, selected: 0)
-        for _ in 0..<300 {
-            let network = OpenShiftScaleTests.randomNetwork(&rng)
-            let index = ClusterNetwork.Index(network)
-            for policy in network.policies {
-                for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
-                    for case .pods(let namespaces, let selector?) in rule.peers ?? [] {
-                        guard let posted = index.posted(selector) else {
-                            #expect(selector.labels.count != 1)
-                            continue
-                        }
-                        let matched = posted.filter { position in
-                            let pod = network.pods[position]
-                            return namespaces.map { $0.matches(network.labels(of: pod.namespace)) } ?? (pod.namespace == policy.namespace)
-                        }
-                        #expect(matched == index.pods(namespaces, selector, policyNamespace: policy.namespace, network))
-                        if namespaces == nil { checked.own += 1 } else { checked.selected += 1 }
-                    }
+        Self.forEachRandomNetwork(seed: 97, count: 300) { network, index in
+            Self.forEachPodPeer(of: network) { policy, namespaces, selector in
+                guard let posted = index.posted(selector) else {
+                    #expect(selector.labels.count != 1)
+                    return
                 }
+                let matched = posted.filter { position in
+                    let pod = network.pods[position]
+                    return namespaces.map { $0.matches(network.labels(of: pod.namespace)) } ?? (pod.namespace == policy.namespace)
+                }
+                #expect(matched == index.pods(namespaces, selector, policyNamespace: policy.namespace, network))
+                if namespaces == nil { checked.own += 1 } else { checked.selected += 1 }
             }
         }
         #expect(checked.own > 100)
@@ -438,29 +431,41 @@ import YAML
     /// in storage of their own (freed after their lookup: the table keeps them, so no later
     /// dictionary takes their address), and for selectors it does not take.
     @Test func knownPostingsAreThePostings() {
-        var rng = SeededGenerator(seed: 131)
         var lookups = (total: 0, distinct: 0)
-        for _ in 0..<200 {
-            let network = OpenShiftScaleTests.randomNetwork(&rng)
-            let index = ClusterNetwork.Index(network)
+        Self.forEachRandomNetwork(seed: 131, count: 200) { network, index in
             var known: [ClusterNetwork.PostedLabels: (labels: [String: String], posted: [Int]?)] = [:]
-            for policy in network.policies {
-                for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
-                    for case .pods(_, let selector?) in rule.peers ?? [] {
-                        // The selector, a copy of it, and an equal one in new storage.
-                        let rebuilt = LabelSelector(
-                            labels: Dictionary(uniqueKeysWithValues: selector.labels.map { ($0.key, $0.value) }), valuesIn: selector.valuesIn)
-                        for candidate in [selector, selector, rebuilt] {
-                            #expect(index.posted(candidate, known: &known) == index.posted(candidate))
-                            lookups.total += 1
-                        }
-                    }
+            Self.forEachPodPeer(of: network) { _, _, selector in
+                // The selector, a copy of it, and an equal one in new storage.
+                let rebuilt = LabelSelector(
+                    labels: Dictionary(uniqueKeysWithValues: selector.labels.map { ($0.key, $0.value) }), valuesIn: selector.valuesIn)
+                for candidate in [selector, selector, rebuilt] {
+                    #expect(index.posted(candidate, known: &known) == index.posted(candidate))
+                    lookups.total += 1
                 }
             }
             lookups.distinct += known.count
         }
         #expect(lookups.total > 300)
         #expect(lookups.distinct < lookups.total)
+    }
+
+    /// `count` random networks from `seed`, each with its index.
+    static func forEachRandomNetwork(seed: UInt64, count: Int, _ body: (ClusterNetwork, ClusterNetwork.Index) -> Void) {
+        var rng = SeededGenerator(seed: seed)
+        for _ in 0..<count {
+            let network = OpenShiftScaleTests.randomNetwork(&rng)
+            body(network, ClusterNetwork.Index(network))
+        }
+    }
+
+    /// Each pod peer with a pod selector of every rule of `network`'s policies, with its policy
+    /// and namespace selector.
+    static func forEachPodPeer(of network: ClusterNetwork, _ body: (NetworkPolicy, LabelSelector?, LabelSelector) -> Void) {
+        for policy in network.policies {
+            for rule in (policy.ingress ?? []) + (policy.egress ?? []) {
+                for case .pods(let namespaces, let selector?) in rule.peers ?? [] { body(policy, namespaces, selector) }
+            }
+        }
     }
 
     /// A posting key hashes its value alone: equal keys still hash equally, and keys of one
