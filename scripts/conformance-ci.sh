@@ -44,7 +44,8 @@ cp samples/minimal.yaml "$repo/specs/other.palisade.yaml"
 try() { (cd "$repo" && PATH="$prefix/bin:$PATH" "$root/$venv/bin/pre-commit" try-repo "$root" "$@" 2>&1); }
 # The Swift hook builds palisade in release from this clone (pre-commit's Swift support, in
 # try-repo's own store): a release build spends much of its time on one core, so it runs in the
-# background beside make install's, and step 3 waits for its result.
+# background beside make install's (which .ci/run has already made, so there it runs beside the
+# steps below), and step 3 waits for its result.
 if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
   (try palisade-lint --all-files >"$work/swift-hook.out"; echo $? >"$work/swift-hook.code") &
   swift_hook=$!
