@@ -52,7 +52,7 @@ public enum YAMLLoader {
         load(bytes: Array(text.utf8), file: file, limits: limits, stream: true)
     }
 
-    static func load(bytes: [UInt8], file: String, limits: YAMLLimits, stream: Bool) -> Result {
+    static func load(bytes: [UInt8], file: String, limits: YAMLLimits, stream: Bool, splitAbove: Int = splitThreshold) -> Result {
         if bytes.count > limits.maxBytes {
             return Result(
                 root: nil,
@@ -74,9 +74,22 @@ public enum YAMLLoader {
                         at: SourceRange(file: file, start: position, end: position))
                 ])
         }
+        if !stream, bytes.count > splitAbove, let result = loadInTwo(bytes: bytes, file: file, limits: limits) { return result }
         var composer = Composer(file: file, limits: limits)
         composer.stream = stream
         return bytes.withUnsafeBufferPointer { buffer in composer.run(buffer) }
+    }
+
+    /// One part of a file loaded in two: composed as a document of its own whose lines and
+    /// offsets start `lineBase` lines and `offsetBase` characters into the file.
+    static func composePart(
+        _ buffer: UnsafeBufferPointer<UInt8>, file: String, limits: YAMLLimits, lineBase: Int, offsetBase: Int
+    ) -> (result: Result, shape: PartShape) {
+        var composer = Composer(file: file, limits: limits)
+        composer.lineBase = UInt32(clamping: lineBase)
+        composer.offsetBase = UInt32(clamping: offsetBase)
+        let result = composer.run(buffer)
+        return (result, composer.shape)
     }
 
     public static func load(text: String, file: String, limits: YAMLLimits = YAMLLimits()) -> Result {
@@ -256,6 +269,13 @@ private struct Composer {
     /// of the last line. Nil when the input ends a line, whose end mark is a line of the file.
     var inputCount = 0
     var endOfLastLine: SourcePosition?
+    /// Added to every line and offset: nonzero for the second part of a file loaded in two
+    /// (`YAMLLoader.loadInTwo`), whose input starts that many lines and characters in.
+    var lineBase: UInt32 = 0
+    var offsetBase: UInt32 = 0
+    /// What `loadInTwo` checks of each part before joining them (the rest of a document's
+    /// events do not set them).
+    var shape = PartShape()
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -293,9 +313,12 @@ private struct Composer {
                 defer { yaml_event_delete(&event) }
                 switch event.type {
                 case YAML_STREAM_END_EVENT:
+                    shape.streamEnd = (Int(event.start_mark.line), Int(event.start_mark.index))
                     break loop
                 case YAML_DOCUMENT_START_EVENT:
                     documents += 1
+                    shape.documents = documents
+                    shape.documentStartImplicit = event.data.document_start.implicit != 0
                     anchors = [:]
                     if stream { root = nil }
                     if documents > 1, !stream {
@@ -305,6 +328,7 @@ private struct Composer {
                                 .multipleDocuments, "a spec is one YAML document; found a second one", at: at))
                     }
                 case YAML_DOCUMENT_END_EVENT:
+                    shape.documentEndImplicit = event.data.document_end.implicit != 0
                     if stream, let root, !root.isNull { roots.append(root) }
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
@@ -342,10 +366,12 @@ private struct Composer {
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
+                    if stack.isEmpty { shape.rootIsBlockMapping = false }
                     try push(Frame(.sequence, start: mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_MAPPING_START_EVENT:
                     let start = event.data.mapping_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:map", event)
+                    if stack.isEmpty { shape.rootIsBlockMapping = start.style == YAML_BLOCK_MAPPING_STYLE }
                     try push(Frame(.mapping, start: mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     try pop(end: mark(event.end_mark))
@@ -362,6 +388,7 @@ private struct Composer {
         if root == nil, roots.isEmpty, documents == 0 || diagnostics.isEmpty {
             diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file)))
         }
+        shape.aliasNodes = aliasNodes
         return YAMLLoader.Result(root: root, diagnostics: diagnostics, documents: roots)
     }
 
@@ -381,6 +408,7 @@ private struct Composer {
 
     mutating func pop(end: Mark) throws {
         guard let frame = stack.popLast() else { return }
+        if stack.isEmpty, frame.hasMergeKey { shape.rootHasMergeKey = true }
         let content: YAMLNode.Content
         let weight: Int
         switch frame.kind {
@@ -594,15 +622,22 @@ private struct Composer {
     }
 
     func position(_ mark: yaml_mark_t) -> SourcePosition {
+        let lineBase = Int(lineBase)
+        let offsetBase = Int(offsetBase)
         if let end = endOfLastLine, Int(mark.index) >= inputCount, Int(mark.line) + 1 > end.line {
-            return SourcePosition(line: end.line, column: end.column, offset: Int(mark.index))
+            return SourcePosition(line: lineBase + end.line, column: end.column, offset: offsetBase + Int(mark.index))
         }
-        return SourcePosition(line: Int(mark.line) + 1, column: Int(mark.column) + 1, offset: Int(mark.index))
+        return SourcePosition(line: lineBase + Int(mark.line) + 1, column: Int(mark.column) + 1, offset: offsetBase + Int(mark.index))
     }
 
     /// A node's mark: on a line of the input, as `position` places it.
     func mark(_ mark: yaml_mark_t) -> Mark {
-        guard endOfLastLine != nil, Int(mark.index) >= inputCount else { return Mark(mark) }
+        guard endOfLastLine != nil, Int(mark.index) >= inputCount else {
+            var mark = Mark(mark)
+            mark.line &+= lineBase
+            mark.offset &+= offsetBase
+            return mark
+        }
         return Mark(position(mark))
     }
 
