@@ -49,10 +49,15 @@ public struct DiagnosticRenderer: Sendable {
     }
 
     /// The quoted source line and a caret under the range (to its end on that line).
-    public func snippet(_ range: SourceRange) -> String {
+    public func snippet(_ range: SourceRange) -> String { snippet(range, asciiFastPath: true) }
+
+    /// `snippet`, with or without the path for printable ASCII lines (`asciiSnippet`), which a
+    /// test holds to the same text as the general one.
+    func snippet(_ range: SourceRange, asciiFastPath: Bool) -> String {
         guard let file = sources[range.file], let line = file.line(range.start.line) else { return "" }
         let number = String(range.start.line)
         let gutter = String(repeating: " ", count: max(number.count, 4))
+        if asciiFastPath, let ascii = asciiSnippet(line, range, number: number, gutter: gutter) { return ascii }
         // Columns count Unicode scalars, as libyaml's marks do.
         let scalars = Array(line.unicodeScalars)
         let start = max(0, range.start.column - 1)
@@ -86,6 +91,32 @@ public struct DiagnosticRenderer: Sendable {
         let underlineEnd = to < scalars.count ? min(end, to) : end
         let underlineWidth = max(1, width(start..<max(start, underlineEnd)))
         let underline = "^" + String(repeating: "~", count: underlineWidth - 1)
+        let pad = String(repeating: " ", count: max(0, 4 - number.count))
+        return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
+    }
+
+    /// `snippet` of a line of printable ASCII only (no tab, no control character: nothing is
+    /// escaped), where every character is one byte and one column wide: the same text, without
+    /// making a string of each character (a lint of a large estate renders tens of thousands).
+    /// Nil for any other line.
+    private func asciiSnippet(_ line: Substring, _ range: SourceRange, number: String, gutter: String) -> String? {
+        let bytes = line.utf8
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        let count = bytes.count
+        let start = max(0, range.start.column - 1)
+        let end = range.end.line == range.start.line && range.end.column - 1 > start ? min(range.end.column - 1, count) : start + 1
+        var from = 0
+        var to = count
+        if count > Self.maxSnippetWidth {
+            from = min(max(0, start - Self.maxSnippetWidth / 4), count)
+            to = from + min(count - from, Self.maxSnippetWidth - 2)
+        }
+        let lead = from > 0 ? "…" : ""
+        let first = bytes.index(bytes.startIndex, offsetBy: from)
+        let text = lead + String(line[first..<bytes.index(first, offsetBy: to - from)]) + (to < count ? "…" : "")
+        let caretColumn = lead.count + max(0, start - from)
+        let underlineEnd = to < count ? min(end, to) : end
+        let underline = "^" + String(repeating: "~", count: max(1, underlineEnd - start) - 1)
         let pad = String(repeating: " ", count: max(0, 4 - number.count))
         return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
     }
