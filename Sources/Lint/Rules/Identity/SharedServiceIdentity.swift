@@ -17,8 +17,13 @@ struct SharedServiceIdentity: LintRule {
         ])
 
     func check(_ policy: Policy) -> [Finding] {
-        policy.identities.enumerated().compactMap { index, identity in
-            let segments = Set(policy.workloads.filter { $0.identity == IdentityID(index) }.map { policy.segments[$0.segment.index].name })
+        // Each identity's segments, in one pass over the workloads (not one per identity).
+        var segmentsOf = [Set<Int>](repeating: [], count: policy.identities.count)
+        for workload in policy.workloads where segmentsOf.indices.contains(workload.identity.index) {
+            segmentsOf[workload.identity.index].insert(workload.segment.index)
+        }
+        return policy.identities.enumerated().compactMap { index, identity in
+            let segments = Set(segmentsOf[index].map { policy.segments[$0].name })
             guard segments.count > 1 else { return nil }
             return Self.metadata.finding(
                 "shared", ["identity": identity.name, "segments": segments.sorted().joined(separator: ", ")],

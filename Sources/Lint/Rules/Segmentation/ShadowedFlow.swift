@@ -17,13 +17,15 @@ struct ShadowedFlow: LintRule {
             guard let anchor = flow.destinations.workloads.first ?? flow.sources.workloads.first else { continue }
             let broader = (index[anchor] ?? []).first { other in
                 guard other != position else { return false }
-                let candidate = policy.flows[other]
+                // The candidate's fields are read in place: a copy of the whole flow retains all of them.
                 let covers =
-                    Self.contains(candidate.sources, flow.sources) && Self.contains(candidate.destinations, flow.destinations)
-                    && flow.ports.isSubset(of: candidate.ports)
+                    Self.contains(policy.flows[other].sources, flow.sources) && Self.contains(policy.flows[other].destinations, flow.destinations)
+                    && flow.ports.isSubset(of: policy.flows[other].ports)
                 guard covers else { return false }
                 // Two identical flows: report the later one only.
-                let identical = candidate.sources == flow.sources && candidate.destinations == flow.destinations && candidate.ports == flow.ports
+                let identical =
+                    policy.flows[other].sources == flow.sources && policy.flows[other].destinations == flow.destinations
+                    && policy.flows[other].ports == flow.ports
                 return !identical || other < position
             }
             if let broader {
@@ -44,6 +46,10 @@ struct ShadowedFlow: LintRule {
     }
 
     static func contains(_ outer: Endpoints, _ inner: Endpoints) -> Bool {
-        Set(inner.workloads).isSubset(of: outer.workloads) && inner.external.isSubset(of: outer.external)
+        // Most sides name a workload or two: looked for one by one, without building a set.
+        let workloads =
+            inner.workloads.count <= 8
+            ? inner.workloads.allSatisfy { outer.workloads.contains($0) } : Set(inner.workloads).isSubset(of: outer.workloads)
+        return workloads && inner.external.isSubset(of: outer.external)
     }
 }
