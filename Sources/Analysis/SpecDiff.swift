@@ -71,41 +71,68 @@ public struct SpecDiff: Sendable {
         }
     }
 
+    /// A policy's allow flows (their positions, in order) by the workload they reach, and those
+    /// that reach the outside by the workload they leave: `flowOrigin` looks only at the flows
+    /// that could answer, not at every flow for every change.
+    struct FlowIndex {
+        var reaching: [WorkloadID: [Int]] = [:]
+        var leavingToOutside: [WorkloadID: [Int]] = [:]
+
+        init(_ policy: Policy) {
+            for (position, flow) in policy.flows.enumerated() where flow.action == .allow {
+                for id in flow.destinations.workloads { reaching[id, default: []].append(position) }
+                if !flow.destinations.external.isEmpty {
+                    for id in flow.sources.workloads { leavingToOutside[id, default: []].append(position) }
+                }
+            }
+        }
+    }
+
     /// The first allow flow of `policy` that reaches `destination` (a workload name, or nil
     /// for the outside) from `source`.
-    func flowOrigin(_ policy: Policy, from source: String?, to destination: String?) -> SourceRange? {
+    func flowOrigin(_ policy: Policy, _ index: FlowIndex, from source: String?, to destination: String?) -> SourceRange? {
         let id = { (name: String?) in name.flatMap { policy.workload(named: $0)?.id } }
         let sourceID = id(source)
         let destinationID = id(destination)
-        return policy.flows.first { flow in
+        func matches(_ flow: Flow) -> Bool {
             flow.action == .allow
                 && (sourceID.map { flow.sources.workloads.contains($0) } ?? !flow.sources.external.isEmpty)
                 && (destinationID.map { flow.destinations.workloads.contains($0) } ?? !flow.destinations.external.isEmpty)
-        }?.origin ?? (destination ?? source).flatMap { policy.workload(named: $0)?.origin }
+        }
+        let found: Int?
+        if let destinationID {
+            found = index.reaching[destinationID]?.first { matches(policy.flows[$0]) }
+        } else if let sourceID {
+            found = index.leavingToOutside[sourceID]?.first { matches(policy.flows[$0]) }
+        } else {
+            found = policy.flows.indices.first { matches(policy.flows[$0]) }
+        }
+        return found.map { policy.flows[$0].origin } ?? (destination ?? source).flatMap { policy.workload(named: $0)?.origin }
     }
 
     mutating func connections() {
         let before = NamedRelation(old)
         let after = NamedRelation(new)
         for (kind, from, to, policy) in [(Kind.opens, after, before, new), (.closes, before, after, old)] {
+            let index = FlowIndex(policy)
             for (source, destinations) in from.pairs.sorted(by: { $0.key < $1.key }) {
                 for (destination, allowed) in destinations.sorted(by: { $0.key < $1.key }) {
                     let ports = allowed.subtracting(to.pairs[source]?[destination] ?? PortSet())
                     guard !ports.isEmpty else { continue }
                     let what = source == destination ? "between replicas of \(source)" : "\(source) -> \(destination)"
-                    add(kind, "connection", "\(what) on \(ports)", flowOrigin(policy, from: source, to: destination))
+                    add(kind, "connection", "\(what) on \(ports)", flowOrigin(policy, index, from: source, to: destination))
                 }
             }
             for (workload, rules) in from.ingress.sorted(by: { $0.key < $1.key }) {
                 for entry in rules.subtracting(to.ingress[workload] ?? ExternalRules()).entries {
                     let peers = IntentGraph.label(entry.peers, policy: policy, limit: nil)
-                    add(kind, "connection", "\(peers) -> \(workload) on \(entry.ports)", flowOrigin(policy, from: nil, to: workload))
+                    add(kind, "connection", "\(peers) -> \(workload) on \(entry.ports)", flowOrigin(policy, index, from: nil, to: workload))
                 }
             }
             for (workload, rules) in from.egress.sorted(by: { $0.key < $1.key }) {
                 for entry in rules.subtracting(to.egress[workload] ?? ExternalRules()).entries {
                     let peers = IntentGraph.label(entry.peers, policy: policy, limit: nil)
-                    add(kind, "connection", "\(workload) -> \(peers) on \(entry.ports)", flowOrigin(policy, from: workload, to: nil))
+                    add(kind, "connection", "\(workload) -> \(peers) on \(entry.ports)", flowOrigin(policy, index, from: workload, to: nil))
                 }
             }
         }

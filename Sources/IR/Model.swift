@@ -54,8 +54,20 @@ public struct Policy: Sendable {
         self.lint = lint
     }
 
-    /// The workload with this name.
-    public func workload(named name: String) -> Workload? { workloads.first { $0.name == name } }
+    /// The workload with this name (the first, were there several). The front end lists
+    /// workloads sorted by name, so it is found by halving; a policy listed otherwise (made by
+    /// hand) is searched in order when halving misses. A scan per lookup made every caller that
+    /// looks up each workload (diff, the readers) quadratic in the workloads.
+    public func workload(named name: String) -> Workload? {
+        var low = 0
+        var high = workloads.count
+        while low < high {
+            let middle = (low + high) / 2
+            if workloads[middle].name < name { low = middle + 1 } else { high = middle }
+        }
+        if low < workloads.count, workloads[low].name == name { return workloads[low] }
+        return workloads.first { $0.name == name }
+    }
 
     /// The spec's files as generated files name them: relative to the top-level file's folder
     /// (`shop.yaml`, `common/base.yaml`), so that every spelling of the spec's path on the
