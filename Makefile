@@ -6,7 +6,11 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 SWIFT ?= swift
-BUILD := .build/release
+# SwiftPM's build folder (its --scratch-path). .ci/run builds the release binary in a folder of
+# its own, so that the debug builds its conformance steps ask for meanwhile do not wait on the
+# lock SwiftPM holds on a build folder for the whole release build.
+SCRATCH ?= .build
+BUILD := $(SCRATCH)/release
 BIN := $(BUILD)/palisade
 MAN := .build/man/palisade.1
 
@@ -15,7 +19,7 @@ MAN := .build/man/palisade.1
 all: build
 
 build:
-	$(SWIFT) build -c release --product palisade --static-swift-stdlib
+	$(SWIFT) build -c release --product palisade --static-swift-stdlib --scratch-path $(SCRATCH)
 
 completions: build
 	mkdir -p .build/completions

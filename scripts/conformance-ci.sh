@@ -52,7 +52,11 @@ if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
 fi
 
 # 1. make install
-if make install PREFIX="$prefix" >"$work/make.log" 2>&1; then pass; else fail "make install"; tail -n 20 "$work/make.log"; fi
+# PALISADE_RELEASE_SCRATCH: the build folder .ci/run has built the release binary in.
+if make install PREFIX="$prefix" ${PALISADE_RELEASE_SCRATCH:+SCRATCH="$PALISADE_RELEASE_SCRATCH"} >"$work/make.log" 2>&1; then pass; else
+  fail "make install"
+  tail -n 20 "$work/make.log"
+fi
 bin="$prefix/bin/palisade"
 for f in bin/palisade share/man/man1/palisade.1 share/bash-completion/completions/palisade share/zsh/site-functions/_palisade \
   share/fish/vendor_completions.d/palisade.fish; do
