@@ -90,6 +90,11 @@ public struct DiagnosticRenderer: Sendable {
         let caretColumn = lead.count + width(from..<max(from, start))
         let underlineEnd = to < scalars.count ? min(end, to) : end
         let underlineWidth = max(1, width(start..<max(start, underlineEnd)))
+        return framed(number, gutter, text, caretColumn: caretColumn, underlineWidth: underlineWidth)
+    }
+
+    /// The quoted line under its number, and the caret and underline below it.
+    private func framed(_ number: String, _ gutter: String, _ text: String, caretColumn: Int, underlineWidth: Int) -> String {
         let underline = "^" + String(repeating: "~", count: underlineWidth - 1)
         let pad = String(repeating: " ", count: max(0, 4 - number.count))
         return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
@@ -116,8 +121,6 @@ public struct DiagnosticRenderer: Sendable {
         let text = lead + String(line[first..<bytes.index(first, offsetBy: to - from)]) + (to < count ? "…" : "")
         let caretColumn = lead.count + max(0, start - from)
         let underlineEnd = to < count ? min(end, to) : end
-        let underline = "^" + String(repeating: "~", count: max(1, underlineEnd - start) - 1)
-        let pad = String(repeating: " ", count: max(0, 4 - number.count))
-        return "\(pad)\(number) | \(text)\n\(gutter) | \(String(repeating: " ", count: caretColumn))\(underline)\n"
+        return framed(number, gutter, text, caretColumn: caretColumn, underlineWidth: max(1, underlineEnd - start))
     }
 }

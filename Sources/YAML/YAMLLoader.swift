@@ -317,7 +317,6 @@ private struct Composer {
                     break loop
                 case YAML_DOCUMENT_START_EVENT:
                     documents += 1
-                    shape.documents = documents
                     shape.documentStartImplicit = event.data.document_start.implicit != 0
                     anchors = [:]
                     if stream { root = nil }
@@ -366,7 +365,6 @@ private struct Composer {
                 case YAML_SEQUENCE_START_EVENT:
                     let start = event.data.sequence_start
                     try checkCollectionTag(start.tag, "tag:yaml.org,2002:seq", event)
-                    if stack.isEmpty { shape.rootIsBlockMapping = false }
                     try push(Frame(.sequence, start: mark(event.start_mark), anchor: optionalString(start.anchor)), event)
                 case YAML_MAPPING_START_EVENT:
                     let start = event.data.mapping_start
@@ -388,6 +386,7 @@ private struct Composer {
         if root == nil, roots.isEmpty, documents == 0 || diagnostics.isEmpty {
             diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file)))
         }
+        shape.documents = documents
         shape.aliasNodes = aliasNodes
         return YAMLLoader.Result(root: root, diagnostics: diagnostics, documents: roots)
     }

@@ -39,26 +39,31 @@ extension YAMLLoader {
             guard let cut = cut ?? splitPoint(in: whole), cut > 0, cut < whole.count, whole[cut - 1] == UInt8(ascii: "\n") else { return nil }
             // The second part starts this many lines and characters into the file (libyaml's
             // `index` counts characters); the first part's end mark must agree.
-            var lines = 0
-            var characters = 0
-            for byte in UnsafeBufferPointer(rebasing: whole[..<cut]) {
-                if byte == UInt8(ascii: "\n") { lines += 1 }
-                if byte & 0xC0 != 0x80 { characters += 1 }
-            }
+            let (lines, characters) = linesAndCharacters(UnsafeBufferPointer(rebasing: whole[..<cut]))
             let parts = Parts()
-            let (lineBase, offsetBase) = (lines, characters)
             nonisolated(unsafe) let whole = whole
             DispatchQueue.concurrentPerform(iterations: 2) { part in
                 if part == 0 {
                     parts.first = composePart(UnsafeBufferPointer(rebasing: whole[..<cut]), file: file, limits: limits, lineBase: 0, offsetBase: 0)
                 } else {
                     parts.second = composePart(
-                        UnsafeBufferPointer(rebasing: whole[cut...]), file: file, limits: limits, lineBase: lineBase, offsetBase: offsetBase)
+                        UnsafeBufferPointer(rebasing: whole[cut...]), file: file, limits: limits, lineBase: lines, offsetBase: characters)
                 }
             }
             guard let first = parts.first, let second = parts.second else { return nil }
             return join(first, second, lines: lines, characters: characters, file: file, limits: limits)
         }
+    }
+
+    /// The line feeds and the characters (bytes that do not continue a UTF-8 sequence) of `bytes`.
+    private static func linesAndCharacters(_ bytes: UnsafeBufferPointer<UInt8>) -> (lines: Int, characters: Int) {
+        var lines = 0
+        var characters = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") { lines += 1 }
+            if byte & 0xC0 != 0x80 { characters += 1 }
+        }
+        return (lines, characters)
     }
 
     /// Where `loadInTwo` cuts a file: the start of the line nearest the middle that begins with
