@@ -90,12 +90,14 @@ struct IncludePass {
         contents.append(bytes)
         let clock = ContinuousClock()
         let started = clock.now
-        let result = YAMLLoader.load(bytes: bytes, file: displayPath, limits: limits)
+        var result = YAMLLoader.load(bytes: bytes, file: displayPath, limits: limits)
         yamlTime += clock.now - started
         diagnostics += result.diagnostics
         guard let root = result.root else { return true }
+        result.root = nil
         var decoder = Decoder()
         let file = decoder.specFile(root, path: displayPath, included: includedFrom != nil)
+        YAMLNode.release(consume root)
         diagnostics += decoder.diagnostics
         if includedFrom != nil { checkIncludable(file) }
         files.append(file)

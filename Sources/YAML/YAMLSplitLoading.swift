@@ -128,3 +128,29 @@ private final class Parts: @unchecked Sendable {
     var first: (result: YAMLLoader.Result, shape: PartShape)?
     var second: (result: YAMLLoader.Result, shape: PartShape)?
 }
+
+extension YAMLNode {
+    /// Lets go of a document once it is read, on another thread when it is large (`weight`
+    /// nodes or more): a 10,000-workload spec is over a million nodes, and tearing them down
+    /// one by one took about a fifth of the decode pass, which the caller need not wait for.
+    /// A small document is let go here. `released` is called once the document is gone, on
+    /// the thread that let it go.
+    public static func release(_ node: consuming YAMLNode, weight: Int = 65_536, released: (@Sendable () -> Void)? = nil) {
+        guard node.weight >= weight else {
+            _ = consume node
+            released?()
+            return
+        }
+        let box = Box(node)
+        DispatchQueue.global(qos: .utility).async {
+            box.node = nil
+            released?()
+        }
+    }
+
+    /// The document, held until the other thread empties it.
+    private final class Box: @unchecked Sendable {
+        var node: YAMLNode?
+        init(_ node: consuming YAMLNode) { self.node = node }
+    }
+}
