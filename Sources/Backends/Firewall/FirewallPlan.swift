@@ -36,19 +36,23 @@ struct FirewallPlan {
 
     init(policy: Policy, gaps: GapPolicy) {
         // The workloads of each identity in one pass (not one pass per identity).
-        var byIdentity: [IdentityID: [Workload]] = [:]
-        for workload in policy.workloads { byIdentity[workload.identity, default: []].append(workload) }
+        // Each workload's identity and segment read in place: a copy of the whole workload is a
+        // retain and a release of each of its many parts.
+        var byIdentity: [IdentityID: [WorkloadID]] = [:]
+        for position in policy.workloads.indices {
+            byIdentity[policy.workloads[position].identity, default: []].append(policy.workloads[position].id)
+        }
         let ids = byIdentity.keys.sorted()
         identityAt = [Int](repeating: -1, count: policy.workloads.count)
         for (index, id) in ids.enumerated() {
             let workloads = byIdentity[id] ?? []
             identities.append(
                 Identity(
-                    name: policy.identity(id).name, workloads: workloads.map(\.id),
-                    segments: Set(workloads.map { policy.segments[$0.segment.index].name }).sorted()))
+                    name: policy.identity(id).name, workloads: workloads,
+                    segments: Set(workloads.map { policy.segments[policy.workloads[$0.index].segment.index].name }).sorted()))
             for workload in workloads {
-                identityOf[workload.id] = index
-                if workload.id.index < identityAt.count { identityAt[workload.id.index] = index }
+                identityOf[workload] = index
+                if workload.index < identityAt.count { identityAt[workload.index] = index }
             }
         }
         // Every workload has an identity, so every lookup below finds one (by index, no hashing).

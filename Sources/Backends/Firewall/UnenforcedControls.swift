@@ -14,21 +14,28 @@ func unenforcedControls(_ policy: Policy, target: TargetName, why: String) -> [G
 /// are tens of thousands of gaps, and the array grown by doubling, then copied onto the
 /// connection gaps, held several times their size.
 func appendUnenforcedControls(_ policy: Policy, target: TargetName, why: String, to gaps: inout [Gap]) {
-    let count = policy.workloads.reduce(policy.grants.count + 1) { $0 + $1.runtime.origins.count + ($1.secrets.isEmpty ? 0 : 1) }
+    // Each workload's parts read in place, by position: a copy of the whole workload is a
+    // retain and a release of each of its many parts.
+    let workloads = policy.workloads
+    var count = policy.grants.count + 1
+    for position in workloads.indices {
+        count += workloads[position].runtime.origins.count + (workloads[position].secrets.isEmpty ? 0 : 1)
+    }
     gaps.reserveCapacity(gaps.count + count)
     // A key's reason is the same for every workload: written once, shared by its gaps.
     let keys = RuntimeKey.allCases.map { key in (key, "\(key.name) is not enforced by \(target.rawValue): \(why)") }
     let secrets = "secrets are not delivered by \(target.rawValue): \(why)"
-    for workload in policy.workloads {
+    for position in workloads.indices {
+        let origins = workloads[position].runtime.origins
         for (key, reason) in keys {
-            guard let origin = workload.runtime.origins[key] else { continue }
-            gaps.append(.runtime(target: target, workload: workload.name, key: key, reason: reason, origin: origin))
+            guard let origin = origins[key] else { continue }
+            gaps.append(.runtime(target: target, workload: workloads[position].name, key: key, reason: reason, origin: origin))
         }
-        if !workload.secrets.isEmpty {
+        if !workloads[position].secrets.isEmpty {
             gaps.append(
                 Gap(
-                    kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workload.name), reason: secrets,
-                    origin: workload.origin))
+                    kind: .unenforced, capability: .secrets, target: target, subject: .secrets(workload: workloads[position].name),
+                    reason: secrets, origin: workloads[position].origin))
         }
     }
     for grant in policy.grants {

@@ -38,11 +38,11 @@ struct NFTablesPlan {
         self.options = options
         peerNamer = PeerNamer(policy)
         networksByName = Dictionary(policy.networks.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { first, _ in first })
-        identitySets = policy.workloads.map { workload in
-            NFTFamily.allCases.map { family in
+        identitySets = policy.workloads.indices.map { position in
+            let name = policy.workloads[position].name
+            return NFTFamily.allCases.map { family in
                 NFTSet(
-                    name: NFTNames.identity(workload.name, family), family: family, comment: "hosts of workload \(workload.name)",
-                    elements: options.entries(workload.name, family))
+                    name: NFTNames.identity(name, family), family: family, comment: "hosts of workload \(name)", elements: options.entries(name, family))
             }
         }
         networkSets = policy.networks.map { network in
@@ -89,10 +89,13 @@ struct NFTablesPlan {
         var sets = Sets(workloads: policy.workloads.count, networks: policy.networks.count)
         var rulesets: [NFTRuleset] = []
         rulesets.reserveCapacity(policy.workloads.count)
-        for workload in policy.workloads {
+        // Each workload by position, read in place (a copy of the whole workload is a retain and
+        // a release of each of its many parts).
+        for position in policy.workloads.indices {
             sets.start(hostSets)
-            let input = chain(.input, workload, flows: into[workload.id.index], places: places[workload.id.index], sets: &sets)
-            let output = chain(.output, workload, flows: outOf[workload.id.index], places: [], sets: &sets)
+            let id = policy.workloads[position].id.index
+            let input = chain(.input, position, flows: into[id], places: places[id], sets: &sets)
+            let output = chain(.output, position, flows: outOf[id], places: [], sets: &sets)
             rulesets.append(NFTRuleset(table: table, sets: sets.declared, input: input, output: output))
         }
         self.rulesets = rulesets
@@ -159,10 +162,12 @@ struct NFTablesPlan {
         sets.name(networkSets[index][family == .v4 ? 0 : 1], key: networkKeys[index], family, identity: false)
     }
 
-    /// One chain of a workload's ruleset; `places`: in the input chain, the workload's place
-    /// among each flow's destination workloads (by the flow's place in `flows`).
-    func chain(_ hook: NFTChain.Hook, _ workload: Workload, flows: [Int], places: [Int], sets: inout Sets) -> NFTChain {
+    /// One chain of the ruleset of the workload at `position` in the policy; `places`: in the
+    /// input chain, the workload's place among each flow's destination workloads (by the flow's
+    /// place in `flows`).
+    func chain(_ hook: NFTChain.Hook, _ position: Int, flows: [Int], places: [Int], sets: inout Sets) -> NFTChain {
         var chain = NFTChain(hook: hook)
+        let listens = policy.workloads[position].listens
         var workloadDrops: [NFTRule] = []
         // The workload accepts, the bulk of the rules, appended here; the fixed rules and the
         // drops go in ahead of them once known (the accepts moved, not copied).
@@ -194,7 +199,7 @@ struct NFTablesPlan {
             }
             let external = hook == .input ? policy.flows[position].sources.external : policy.flows[position].destinations.external
             guard !external.isEmpty else { continue }
-            let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(workload.listens)
+            let ports = deny || hook == .output ? flowPorts : flowPorts.intersection(listens)
             guard !ports.isEmpty else { continue }
             let matches = deny || hook == .output ? flowMatches[position] : destinationMatches[position][places[index]]
             var externalRules: [NFTRule] = []
@@ -241,7 +246,7 @@ struct NFTablesPlan {
             rules += externalAccepts
         }
         chain.rules = rules
-        if options.logDenied { chain.rules = Self.logged(chain.rules, prefix: "palisade \(policy.name) \(workload.name) \(hook.rawValue) drop: ") }
+        if options.logDenied { chain.rules = Self.logged(chain.rules, prefix: "palisade \(policy.name) \(policy.workloads[position].name) \(hook.rawValue) drop: ") }
         return chain
     }
 
