@@ -110,23 +110,32 @@ public struct Comparison: Sendable {
     /// says: `+N` widened, `-N` narrowed, `xN` unenforced, `!N` failed expectations; without
     /// any, `no` where the target does not cover the control at all (as `palisade targets`
     /// says), else `ok`. A control the target does not cover never reads `ok`.
-    public static func cell(_ gaps: [Gap], support: Support?) -> String {
+    /// `counts`: the number of the control's gaps of each kind, by `Gap.Kind.caseIndex`.
+    static func cell(counts: [Int], support: Support?) -> String {
         let marks: [(Gap.Kind, String)] = [(.widened, "+"), (.narrowed, "-"), (.unenforced, "x"), (.expectationFailed, "!")]
         let parts = marks.compactMap { kind, mark -> String? in
-            let count = gaps.filter { $0.kind == kind }.count
+            let count = counts[kind.caseIndex]
             return count == 0 ? nil : "\(mark)\(count)"
         }
         if !parts.isEmpty { return parts.joined(separator: " ") }
         return support == Support.none ? "no" : "ok"
     }
 
-    /// Per control, one cell per target (`n/a` where the target refused the spec).
+    /// Per control, one cell per target (`n/a` where the target refused the spec). Each
+    /// target's gaps are counted by control and kind in one pass, read in place: a large
+    /// estate's target has over a hundred thousand, which a filter per control copied.
     public func matrixRows() -> [(Capability, [String])] {
-        Capability.allCases.map { capability in
+        let kinds = Gap.Kind.allCases.count
+        let counts = targets.map { result in
+            var counts = [[Int]](repeating: [Int](repeating: 0, count: kinds), count: Capability.allCases.count)
+            for index in result.gaps.indices { counts[result.gaps[index].capability.caseIndex][result.gaps[index].kind.caseIndex] += 1 }
+            return counts
+        }
+        return Capability.allCases.map { capability in
             (
                 capability,
-                targets.map { result in
-                    result.error != nil ? "n/a" : Self.cell(result.gaps.filter { $0.capability == capability }, support: result.capabilities[capability])
+                zip(targets, counts).map { result, counts in
+                    result.error != nil ? "n/a" : Self.cell(counts: counts[capability.caseIndex], support: result.capabilities[capability])
                 }
             )
         }
@@ -136,8 +145,12 @@ public struct Comparison: Sendable {
     public var intentGraph: IntentGraph { IntentGraph(policy) }
 
     /// What a target widens and blocks drawn over the intent; nil when it changes nothing.
-    public func graph(of result: TargetResult) -> IntentGraph? {
+    /// With `maxEdges`, nil too when the intent alone has more edges than that (the graph
+    /// draws every edge of the intent, then what the target changes): nothing is drawn, or
+    /// expanded pair by pair, that a report would not show.
+    public func graph(of result: TargetResult, maxEdges: Int? = nil) -> IntentGraph? {
         guard let emission = result.emission, !(emission.widenedProducts.isEmpty && emission.narrowed.isEmpty) else { return nil }
+        if let maxEdges, IntentGraph.edgeCount(of: policy.intent) > maxEdges { return nil }
         return IntentGraph(policy, target: result.target, emission: emission)
     }
 }

@@ -66,6 +66,15 @@ public struct IntentGraph: Sendable {
         }
     }
 
+    /// How many edges `relation` adds to a graph: one per workload pair and one per external
+    /// entry of each workload's ingress and egress, counted without drawing them.
+    public static func edgeCount(of relation: Relation) -> Int {
+        var count = relation.betweenWorkloads.count
+        for rules in relation.ingress.values { count += rules.entries.count }
+        for rules in relation.egress.values { count += rules.entries.count }
+        return count
+    }
+
     /// A readable name for a set of external peers: `any`, a network of the spec, `any
     /// except NETWORK`, or the addresses and names themselves (shortened).
     public static func label(_ peers: ExternalSet, policy: Policy, limit: Int? = 48) -> String {

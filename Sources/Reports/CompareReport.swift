@@ -53,13 +53,13 @@ public enum CompareReport {
                 out += "cannot compile: \(error.message)\n"
                 continue
             }
-            let scoped = result.scoped
+            let sections = TargetSections(result)
+            let scoped = sections.scoped
             out += scoped.summary + "\n"
-            for (kind, title) in Comparison.sections {
-                let gaps = scoped.listed.filter { $0.kind == kind }
-                if !gaps.isEmpty {
-                    out += "  \(title) (\(gaps.count)):\n"
-                    for (reason, members) in Comparison.groups(gaps) {
+            for (position, (kind, title)) in Comparison.sections.enumerated() {
+                if sections.counts[position] > 0 {
+                    out += "  \(title) (\(sections.counts[position])):\n"
+                    for (reason, members) in sections.groups[position] {
                         out += "    \(reason):\n"
                         for gap in members {
                             out += "      \(Comparison.line(gap))\(gap.origin.map { "  [\($0)]" } ?? "")\n"
@@ -68,9 +68,9 @@ public enum CompareReport {
                 }
                 // The controls the target does not cover at all, after the unenforced gaps it
                 // could have enforced: one line each.
-                if kind == .unenforced, !scoped.outside.isEmpty {
+                if kind == .unenforced, !sections.outside.isEmpty {
                     out += "  \(Fidelity.outsideScope) (\(scoped.outsideCount)), controls \(result.target.rawValue) does not cover at all:\n"
-                    for control in scoped.outside { out += "    \(CompileReport.scopeLine(control))\n" }
+                    for control in sections.outside { out += "    \(CompileReport.scopeLine(control))\n" }
                 }
             }
         }
@@ -147,14 +147,39 @@ public enum CompareReport {
     /// For a pull request: a summary table, the control matrix, the intent as a Mermaid
     /// picture, and each target's details folded.
     public static func markdown(_ comparison: Comparison, limit: Int = CommentBudget.limit) -> String {
-        CommentBudget.fit(limit: limit) { detail in
+        let sections = comparison.targets.map { $0.error == nil ? TargetSections($0) : nil }
+        return CommentBudget.fit(limit: limit) { detail in
             CommentBudget.shortened(CommentBudget.omitted(detail), fullCommand: "palisade compare \(comparison.policy.files.first ?? "SPEC") --format json")
         } render: { detail in
-            markdown(comparison, detail: detail)
+            markdown(comparison, detail: detail, sections: sections)
         }
     }
 
-    static func markdown(_ comparison: Comparison, detail: CommentBudget.Detail) -> String {
+    /// One target's gaps as the Markdown report lists them: by kind (`Comparison.sections`),
+    /// each kind's grouped by reason, and those outside the target's scope per control.
+    /// Made once for every level of detail the report tries (`CommentBudget.fit`), not once
+    /// per level and table: a large estate's target has over a hundred thousand gaps.
+    struct TargetSections {
+        var scoped: TargetGaps
+        /// By position in `Comparison.sections`: the kind's gaps, grouped.
+        var groups: [[(String, [Gap])]]
+        /// By position in `Comparison.sections`: how many gaps of the kind.
+        var counts: [Int]
+        var outside: [TargetGaps.OutsideControl]
+
+        init(_ result: Comparison.TargetResult) {
+            scoped = result.scoped
+            let listed = scoped.listed
+            var byKind = [[Gap]](repeating: [], count: Gap.Kind.allCases.count)
+            for index in listed.indices { byKind[listed[index].kind.caseIndex].append(listed[index]) }
+            groups = Comparison.sections.map { kind, _ in Comparison.groups(byKind[kind.caseIndex]) }
+            counts = Comparison.sections.map { kind, _ in byKind[kind.caseIndex].count }
+            outside = scoped.outside
+        }
+    }
+
+    /// `sections`: each target's (`TargetSections`), nil for a target that refused the spec.
+    static func markdown(_ comparison: Comparison, detail: CommentBudget.Detail, sections: [TargetSections?]) -> String {
         let policy = comparison.policy
         let targets = comparison.targets
         var out = "## Palisade fidelity report: `\(policy.name)`\n\n"
@@ -163,14 +188,14 @@ public enum CompareReport {
             "| target | allowed beyond the intent | intended but blocked | not enforced | \(Fidelity.outsideScope) | expectations failing | added for "
             + "the platform |\n"
         out += "|---|---:|---:|---:|---:|---:|---:|\n"
-        for result in targets {
+        for (result, sections) in zip(targets, sections) {
             if let error = result.error {
                 out += "| \(result.target.rawValue) | cannot compile: \(escaped(error.message)) | | | | | |\n"
                 continue
             }
-            let scoped = result.scoped
-            var counts = Comparison.sections.map { kind, _ in String(scoped.listed.filter { $0.kind == kind }.count) }
-            counts.insert(String(scoped.outsideCount), at: 3)
+            guard let sections else { continue }
+            var counts = sections.counts.map(String.init)
+            counts.insert(String(sections.scoped.outsideCount), at: 3)
             out += MarkdownTable.row([result.target.rawValue] + counts)
         }
         out +=
@@ -183,15 +208,14 @@ public enum CompareReport {
         }
         if let note = baselineNote(comparison) { out += "\n\(note)\n" }
         if detail == .full { out += "\n### Intent\n\n```mermaid\n" + GraphReport.mermaid(comparison.intentGraph) + "```\n" }
-        for result in targets where result.error == nil && !result.gaps.isEmpty && detail < .summary {
-            let scoped = result.scoped
-            out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(scoped.summary)</summary>\n\n"
-            for (kind, title) in Comparison.sections {
-                let gaps = scoped.listed.filter { $0.kind == kind }
-                if !gaps.isEmpty {
+        for (result, sections) in zip(targets, sections) where result.error == nil && !result.gaps.isEmpty && detail < .summary {
+            guard let sections else { continue }
+            out += "\n<details><summary><b>\(result.target.rawValue)</b>: \(sections.scoped.summary)</summary>\n\n"
+            for (position, (kind, title)) in Comparison.sections.enumerated() {
+                if sections.counts[position] > 0 {
                     out += "**\(title)**\n\n"
                     let limit = detail.itemsPerGroup
-                    for (reason, members) in Comparison.groups(gaps) {
+                    for (reason, members) in sections.groups[position] {
                         out += "- \(escaped(reason))\(limit == 0 ? " (\(members.count))" : "")\n"
                         for gap in members.prefix(limit) {
                             out += "  - \(escaped(Comparison.line(gap)))\(gap.origin.map { " — `\($0)`" } ?? "")\n"
@@ -202,15 +226,15 @@ public enum CompareReport {
                     }
                     out += "\n"
                 }
-                if kind == .unenforced, !scoped.outside.isEmpty {
+                if kind == .unenforced, !sections.outside.isEmpty {
                     out +=
                         "**\(Fidelity.outsideScope)**: controls \(result.target.rawValue) does not cover at all (`palisade compare --format json` "
                         + "lists each gap)\n\n"
-                    for control in scoped.outside { out += "- \(escaped(CompileReport.scopeLine(control)))\n" }
+                    for control in sections.outside { out += "- \(escaped(CompileReport.scopeLine(control)))\n" }
                     out += "\n"
                 }
             }
-            if detail == .full, let graph = comparison.graph(of: result), graph.edges.count <= 150 {
+            if detail == .full, let graph = comparison.graph(of: result, maxEdges: 150), graph.edges.count <= 150 {
                 out += "```mermaid\n" + GraphReport.mermaid(graph) + "```\n\n"
             }
             out += "</details>\n"
