@@ -36,10 +36,15 @@ public struct TargetGaps: Sendable {
         /// says what it is about, then after its first `: ` why (`user is not enforced by
         /// aws: security groups filter traffic only`); a reason without `: ` is its own why.
         /// nil when they differ.
+        /// A gap whose reason is the first gap's text has its why: most share one text (a
+        /// backend writes a control's reason once), so only a different text is taken apart.
         public var reason: String? {
-            let whys = gaps.map { gap in gap.reason.range(of: ": ").map { String(gap.reason[$0.upperBound...]) } ?? gap.reason }
-            guard let first = whys.first, !first.isEmpty, whys.allSatisfy({ $0 == first }) else { return nil }
-            return first
+            func why(_ reason: String) -> String { reason.range(of: ": ").map { String(reason[$0.upperBound...]) } ?? reason }
+            guard let first = gaps.first?.reason else { return nil }
+            let firstWhy = why(first)
+            guard !firstWhy.isEmpty else { return nil }
+            for index in gaps.indices.dropFirst() where gaps[index].reason != first && why(gaps[index].reason) != firstWhy { return nil }
+            return firstWhy
         }
     }
 

@@ -68,9 +68,9 @@ public enum CompareReport {
                 }
                 // The controls the target does not cover at all, after the unenforced gaps it
                 // could have enforced: one line each.
-                if kind == .unenforced, !sections.outside.isEmpty {
+                if kind == .unenforced, !sections.outsideLines.isEmpty {
                     out += "  \(Fidelity.outsideScope) (\(scoped.outsideCount)), controls \(result.target.rawValue) does not cover at all:\n"
-                    for control in sections.outside { out += "    \(CompileReport.scopeLine(control))\n" }
+                    for line in sections.outsideLines { out += "    \(line)\n" }
                 }
             }
         }
@@ -155,7 +155,7 @@ public enum CompareReport {
         }
     }
 
-    /// One target's gaps as the Markdown report lists them: by kind (`Comparison.sections`),
+    /// One target's gaps as the text and Markdown reports list them: by kind (`Comparison.sections`),
     /// each kind's grouped by reason, and those outside the target's scope per control.
     /// Made once for every level of detail the report tries (`CommentBudget.fit`), not once
     /// per level and table: a large estate's target has over a hundred thousand gaps.
@@ -165,7 +165,8 @@ public enum CompareReport {
         var groups: [[(String, [Gap])]]
         /// By position in `Comparison.sections`: how many gaps of the kind.
         var counts: [Int]
-        var outside: [TargetGaps.OutsideControl]
+        /// A line per control outside the target's scope (`CompileReport.scopeLine`).
+        var outsideLines: [String]
 
         init(_ result: Comparison.TargetResult) {
             scoped = result.scoped
@@ -174,7 +175,7 @@ public enum CompareReport {
             for index in listed.indices { byKind[listed[index].kind.caseIndex].append(listed[index]) }
             groups = Comparison.sections.map { kind, _ in Comparison.groups(byKind[kind.caseIndex]) }
             counts = Comparison.sections.map { kind, _ in byKind[kind.caseIndex].count }
-            outside = scoped.outside
+            outsideLines = scoped.outside.map(CompileReport.scopeLine)
         }
     }
 
@@ -226,11 +227,11 @@ public enum CompareReport {
                     }
                     out += "\n"
                 }
-                if kind == .unenforced, !sections.outside.isEmpty {
+                if kind == .unenforced, !sections.outsideLines.isEmpty {
                     out +=
                         "**\(Fidelity.outsideScope)**: controls \(result.target.rawValue) does not cover at all (`palisade compare --format json` "
                         + "lists each gap)\n\n"
-                    for control in sections.outside { out += "- \(escaped(CompileReport.scopeLine(control)))\n" }
+                    for line in sections.outsideLines { out += "- \(escaped(line))\n" }
                     out += "\n"
                 }
             }
