@@ -45,27 +45,34 @@ public struct Comparison: Sendable {
     /// platform deploys of the application's own files and Palisade's together.
     public init(_ policy: Policy, targets: [TargetName], application: (target: TargetName, files: [ApplicationFile])? = nil) {
         self.policy = policy
-        for target in targets {
-            guard let backend = BackendRegistry.backend(for: target) else { continue }
-            let capabilities = TargetMatrix.capabilities(of: target)
-            let outcome = TargetEmitter.emit(policy, with: backend)
-            guard let emission = outcome.emission else {
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: outcome.error, capabilities: capabilities))
-                continue
-            }
-            do {
-                // The read-back relation, from the files as written.
-                let files = application?.target == target ? application?.files : nil
-                let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
-                let gaps = emission.gaps + applicationGaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
-                self.targets.append(TargetResult(target: target, gaps: gaps, emission: emission, error: nil, capabilities: capabilities))
-            } catch let error as BackendError {
-                // The application's files (`--with`) refused, located in them.
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: error.diagnostic, capabilities: capabilities))
-            } catch {
-                let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)
-                self.targets.append(TargetResult(target: target, gaps: [], emission: nil, error: problem, capabilities: capabilities))
-            }
+        // Targets are independent: emitted and read back concurrently, reported in order.
+        let backends = targets.compactMap(BackendRegistry.backend(for:))
+        self.targets = TargetEmitter.concurrently(backends.map(\.target)) { index in
+            Self.result(policy, with: backends[index], application: application)
+        }
+    }
+
+    /// One target's result: emitted, its files read back (with the application's own, for its
+    /// target), its gaps and the expectations judged on what it reads back.
+    static func result(_ policy: Policy, with backend: any Backend, application: (target: TargetName, files: [ApplicationFile])?) -> TargetResult {
+        let target = backend.target
+        let capabilities = TargetMatrix.capabilities(of: target)
+        let outcome = TargetEmitter.emit(policy, with: backend)
+        guard let emission = outcome.emission else {
+            return TargetResult(target: target, gaps: [], emission: nil, error: outcome.error, capabilities: capabilities)
+        }
+        do {
+            // The read-back relation, from the files as written.
+            let files = application?.target == target ? application?.files : nil
+            let (relation, applicationGaps) = try TargetEmitter.read(policy, with: backend, emission: emission, application: files)
+            let gaps = emission.gaps + applicationGaps + Fidelity.expectationGaps(policy, target: target, relation: relation)
+            return TargetResult(target: target, gaps: gaps, emission: emission, error: nil, capabilities: capabilities)
+        } catch let error as BackendError {
+            // The application's files (`--with`) refused, located in them.
+            return TargetResult(target: target, gaps: [], emission: nil, error: error.diagnostic, capabilities: capabilities)
+        } catch {
+            let problem = Diagnostic.error(.invalidTargetOption, "\(target.rawValue): its own files do not read back: \(error)", at: policy.origin)
+            return TargetResult(target: target, gaps: [], emission: nil, error: problem, capabilities: capabilities)
         }
     }
 

@@ -101,16 +101,24 @@ public enum TargetEmitter {
         handOff: (@Sendable (inout TargetOutcome) -> Void)? = nil
     ) -> [TargetOutcome] {
         let backends = targets.compactMap(BackendRegistry.backend(for:))
-        let outcomes = OutcomeSlots(count: backends.count)
-        let starts = startSequence(backends.map(\.target))
-        DispatchQueue.concurrentPerform(iterations: backends.count) { step in
-            let index = starts[step]
+        return concurrently(backends.map(\.target)) { index in
             var outcome = emit(policy, with: backends[index])
             handOff?(&outcome)
-            outcomes.set(index, outcome)
             finished?(outcome)
+            return outcome
         }
-        return outcomes.values
+    }
+
+    /// `body` for each of `targets` (given its position), run concurrently on the cores, the
+    /// costliest targets first (`startOrder`); the results in the order of `targets`.
+    static func concurrently<Value>(_ targets: [TargetName], _ body: @Sendable (Int) -> Value) -> [Value] {
+        let results = Slots<Value>(count: targets.count)
+        let starts = startSequence(targets)
+        DispatchQueue.concurrentPerform(iterations: targets.count) { step in
+            let index = starts[step]
+            results.set(index, body(index))
+        }
+        return results.values
     }
 
     /// The order targets start in, the costliest first (longest processing time first): by
@@ -126,19 +134,19 @@ public enum TargetEmitter {
     }
 
     /// Results written by concurrent workers, one slot each.
-    final class OutcomeSlots: @unchecked Sendable {
-        private var slots: [TargetOutcome?]
+    final class Slots<Value>: @unchecked Sendable {
+        private var slots: [Value?]
         private let lock = NSLock()
 
         init(count: Int) { slots = Array(repeating: nil, count: count) }
 
-        func set(_ index: Int, _ outcome: TargetOutcome) {
+        func set(_ index: Int, _ value: Value) {
             lock.lock()
-            slots[index] = outcome
+            slots[index] = value
             lock.unlock()
         }
 
-        var values: [TargetOutcome] {
+        var values: [Value] {
             lock.lock()
             defer { lock.unlock() }
             return slots.compactMap { $0 }
