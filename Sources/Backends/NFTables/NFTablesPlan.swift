@@ -246,7 +246,10 @@ struct NFTablesPlan {
             rules += externalAccepts
         }
         chain.rules = rules
-        if options.logDenied { chain.rules = Self.logged(chain.rules, prefix: "palisade \(policy.name) \(policy.workloads[position].name) \(hook.rawValue) drop: ") }
+        if options.logDenied {
+            let prefix = "palisade \(policy.name) \(policy.workloads[position].name) \(hook.rawValue) drop: "
+            chain.rules = Self.logged(chain.rules, prefix: prefix)
+        }
         return chain
     }
 
