@@ -88,11 +88,12 @@ public enum Explain {
             }
         }
         let relevant = clippedDestinations.isEmpty ? destinations : clippedDestinations
-        func judge(_ relation: Relation) -> Answer.Verdict {
-            if clippedDestinations.isEmpty || relation.overlaps(from: sources, to: relevant, ports: ports) == nil { return .denied }
+        let noneListens = clippedDestinations.isEmpty
+        let judge: @Sendable (Relation) -> Answer.Verdict = { relation in
+            if noneListens || relation.overlaps(from: sources, to: relevant, ports: ports) == nil { return .denied }
             return coversListened(relation, sources, relevant, ports, listens) ? .allowed : .partlyAllowed
         }
-        func judgeDeployed(_ relation: Relation) -> Answer.Verdict {
+        let judgeDeployed: @Sendable (Relation) -> Answer.Verdict = { relation in
             if relation.overlaps(from: sources, to: destinations, ports: ports) == nil { return .denied }
             let everyPort = [PortSet](repeating: .all, count: listens.count)
             return coversListened(relation, sources, destinations, ports, everyPort) ? .allowed : .partlyAllowed
@@ -112,12 +113,14 @@ public enum Explain {
         }
         let question = "\(from) -> \(to) on \(ports)"
         var answer = Answer(question: question, verdict: verdict, flows: flows, notes: notes, allowedPart: allowedPart)
-        for target in targets {
-            guard let backend = BackendRegistry.backend(for: target) else { continue }
+        // Targets are independent: emitted and read back concurrently, answered in order.
+        let backends = targets.compactMap(BackendRegistry.backend(for:))
+        answer.targets = TargetEmitter.concurrently(backends.map(\.target)) { index in
+            let backend = backends[index]
+            let target = backend.target
             let outcome = TargetEmitter.emit(policy, with: backend)
             guard let emission = outcome.emission else {
-                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: outcome.error?.message))
-                continue
+                return TargetAnswer(target: target, verdict: nil, rules: [], error: outcome.error?.message)
             }
             do {
                 let files = application?.target == target ? application?.files : nil
@@ -131,14 +134,13 @@ public enum Explain {
                     guard let connection = gap.connection, !connection.ports.intersection(ports).isEmpty else { continue }
                     rules.append("\(gap.origin.map { "\($0): " } ?? "")\(gap.message)")
                 }
-                answer.targets.append(TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil))
+                return TargetAnswer(target: target, verdict: onTarget, rules: rules, error: nil)
             } catch let error as BackendError {
                 // The application's files (`--with`) refused, located in them.
                 let diagnostic = error.diagnostic
-                answer.targets.append(
-                    TargetAnswer(target: target, verdict: nil, rules: [], error: "\(diagnostic.range.map { "\($0): " } ?? "")\(diagnostic.message)"))
+                return TargetAnswer(target: target, verdict: nil, rules: [], error: "\(diagnostic.range.map { "\($0): " } ?? "")\(diagnostic.message)")
             } catch {
-                answer.targets.append(TargetAnswer(target: target, verdict: nil, rules: [], error: "its own files do not read back: \(error)"))
+                return TargetAnswer(target: target, verdict: nil, rules: [], error: "its own files do not read back: \(error)")
             }
         }
         return answer
