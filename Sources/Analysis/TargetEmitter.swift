@@ -112,10 +112,15 @@ public enum TargetEmitter {
     /// `body` for each of `targets` (given its position), run concurrently on the cores, the
     /// costliest targets first (`startOrder`); the results in the order of `targets`.
     static func concurrently<Value>(_ targets: [TargetName], _ body: @Sendable (Int) -> Value) -> [Value] {
-        let results = Slots<Value>(count: targets.count)
-        let starts = startSequence(targets)
-        DispatchQueue.concurrentPerform(iterations: targets.count) { step in
-            let index = starts[step]
+        concurrently(count: targets.count, order: startSequence(targets), body)
+    }
+
+    /// `body` for each position below `count`, run concurrently on the cores, started in
+    /// `order` (nil: ascending); the results by position. `diff` compiles its two specs so.
+    public static func concurrently<Value>(count: Int, order: [Int]? = nil, _ body: @Sendable (Int) -> Value) -> [Value] {
+        let results = Slots<Value>(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { step in
+            let index = order?[step] ?? step
             results.set(index, body(index))
         }
         return results.values

@@ -82,7 +82,20 @@ public enum Commands {
     static func compiledPolicy(
         _ path: String, fileSystem: any SpecFileSystem, settings: [OptionSetting] = [], into output: inout CommandOutput
     ) -> (policy: Policy, sources: SourceFiles)? {
-        let compiled = SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
+        policy(SpecCompiler.compile(path: path, fileSystem: fileSystem, validateOptions: Pipeline.validateOptions), settings: settings, into: &output)
+    }
+
+    /// The specs at `paths` compiled at once, one per core, each for `policy(_:settings:into:)`.
+    static func compiled(_ paths: [String], fileSystem: any SpecFileSystem) -> [SpecCompiler.Output] {
+        TargetEmitter.concurrently(count: paths.count) { index in
+            SpecCompiler.compile(path: paths[index], fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
+        }
+    }
+
+    /// The policy of a compiled spec, `settings` applied, as `compiledPolicy(_:fileSystem:settings:into:)` gives it.
+    static func policy(
+        _ compiled: SpecCompiler.Output, settings: [OptionSetting] = [], into output: inout CommandOutput
+    ) -> (policy: Policy, sources: SourceFiles)? {
         output.stderr += DiagnosticReport.text(compiled.diagnostics, sources: compiled.sources)
         guard compiled.readable else {
             output.exitStatus = .usage

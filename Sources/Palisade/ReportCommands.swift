@@ -160,9 +160,10 @@ extension Commands {
     /// 1: either has errors.
     public static func diff(_ request: DiffRequest, fileSystem: any SpecFileSystem = LocalFileSystem()) -> CommandOutput {
         var output = CommandOutput()
-        guard let old = compiledPolicy(request.old, fileSystem: fileSystem, into: &output)?.policy,
-            let new = compiledPolicy(request.new, fileSystem: fileSystem, into: &output)?.policy
-        else { return output }
+        // Both compiled at once; reported as one after the other would be: the new spec's
+        // diagnostics only once the old one compiled.
+        let compiled = compiled([request.old, request.new], fileSystem: fileSystem)
+        guard let old = policy(compiled[0], into: &output)?.policy, let new = policy(compiled[1], into: &output)?.policy else { return output }
         let diff = SpecDiff(old: old, new: new)
         output.stdout =
             switch request.format {

@@ -125,6 +125,34 @@ import Testing
         #expect(compare.exitStatus == .success && compare.stdout.hasPrefix("{\n  \"format\": \"palisade-compare\",\n  \"version\": 1,\n  \"policy\": \"t\""))
     }
 
+    /// diff compiles both specs at once, and reports as if one after the other: the new spec's
+    /// diagnostics only once the old one compiled, the old one's first.
+    @Test func diffReportsTheOldSpecFirstAndTheNewOnlyOnceTheOldCompiled() {
+        let files = InMemoryFileSystem([
+            "good.yaml": Self.good,
+            "bad.yaml": "version: 1\nname: bad\nworkloads: {a: {image: BAD}}\n",
+            "worse.yaml": "version: 1\nname: worse\nworkloads: {b: {image: WORSE}}\n",
+        ])
+        func diff(_ old: String, _ new: String) -> CommandOutput { Commands.diff(DiffRequest(old: old, new: new), fileSystem: files) }
+        for old in ["missing.yaml", "bad.yaml"] {
+            let output = diff(old, "worse.yaml")
+            #expect(output.exitStatus == (old == "missing.yaml" ? .usage : .failure))
+            #expect(output.stderr.contains(old) && !output.stderr.contains("worse.yaml"), "the new spec is not reported: \(output.stderr)")
+            #expect(output.stdout.isEmpty)
+        }
+        let newFails = diff("good.yaml", "worse.yaml")
+        #expect(newFails.exitStatus == .failure)
+        #expect(newFails.stderr.contains("worse.yaml:3:24: error[E601]") && !newFails.stderr.contains("good.yaml"))
+        let newMissing = diff("good.yaml", "missing.yaml")
+        #expect(newMissing.exitStatus == .usage && newMissing.stderr.contains("missing.yaml"))
+        // Many at once: the outputs are the same each time, whichever spec compiles first.
+        let first = diff("good.yaml", "bad.yaml")
+        for _ in 0..<20 {
+            let again = diff("good.yaml", "bad.yaml")
+            #expect(again.stderr == first.stderr && again.exitStatus == first.exitStatus)
+        }
+    }
+
     @Test func graphExitsOneWhenTheTargetRefusesTheSpec() {
         let files = InMemoryFileSystem(["k.yaml": "version: 1\nname: k\nsegments: {kube-a: {}}\nworkloads:\n  a: {image: nginx:1.25, segment: kube-a}\n"])
         let refused = Commands.graph(GraphRequest(spec: "k.yaml", target: TargetChoice(.openshift)), fileSystem: files)
