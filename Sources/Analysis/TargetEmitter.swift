@@ -1,6 +1,5 @@
 import Backends
 import Diagnostics
-import Foundation
 import IR
 
 /// One target's files for one policy, or the located errors that stop it.
@@ -112,18 +111,7 @@ public enum TargetEmitter {
     /// `body` for each of `targets` (given its position), run concurrently on the cores, the
     /// costliest targets first (`startOrder`); the results in the order of `targets`.
     static func concurrently<Value>(_ targets: [TargetName], _ body: @Sendable (Int) -> Value) -> [Value] {
-        concurrently(count: targets.count, order: startSequence(targets), body)
-    }
-
-    /// `body` for each position below `count`, run concurrently on the cores, started in
-    /// `order` (nil: ascending); the results by position. `diff` compiles its two specs so.
-    public static func concurrently<Value>(count: Int, order: [Int]? = nil, _ body: @Sendable (Int) -> Value) -> [Value] {
-        let results = Slots<Value>(count: count)
-        DispatchQueue.concurrentPerform(iterations: count) { step in
-            let index = order?[step] ?? step
-            results.set(index, body(index))
-        }
-        return results.values
+        Concurrently.map(count: targets.count, order: startSequence(targets), body)
     }
 
     /// The order targets start in, the costliest first (longest processing time first): by
@@ -136,25 +124,5 @@ public enum TargetEmitter {
     static func startSequence(_ targets: [TargetName]) -> [Int] {
         func rank(_ target: TargetName) -> Int { startOrder.firstIndex(of: target) ?? startOrder.count }
         return targets.indices.sorted { (rank(targets[$0]), $0) < (rank(targets[$1]), $1) }
-    }
-
-    /// Results written by concurrent workers, one slot each.
-    final class Slots<Value>: @unchecked Sendable {
-        private var slots: [Value?]
-        private let lock = NSLock()
-
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-        func set(_ index: Int, _ value: Value) {
-            lock.lock()
-            slots[index] = value
-            lock.unlock()
-        }
-
-        var values: [Value] {
-            lock.lock()
-            defer { lock.unlock() }
-            return slots.compactMap { $0 }
-        }
     }
 }

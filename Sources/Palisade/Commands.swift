@@ -87,7 +87,7 @@ public enum Commands {
 
     /// The specs at `paths` compiled at once, one per core, each for `policy(_:settings:into:)`.
     static func compiled(_ paths: [String], fileSystem: any SpecFileSystem) -> [SpecCompiler.Output] {
-        TargetEmitter.concurrently(count: paths.count) { index in
+        Concurrently.map(count: paths.count) { index in
             SpecCompiler.compile(path: paths[index], fileSystem: fileSystem, validateOptions: Pipeline.validateOptions)
         }
     }
