@@ -26,7 +26,7 @@ public enum JSONLoader {
 /// Positions as libyaml counts them: lines and columns from 1, offsets in characters.
 private struct JSONParser {
     let buffer: UnsafeBufferPointer<UInt8>
-    let file: String
+    let file: FileName
     let maxDepth: Int
     var index = 0
     var line = 1
@@ -36,7 +36,7 @@ private struct JSONParser {
 
     init(buffer: UnsafeBufferPointer<UInt8>, file: String, maxDepth: Int) {
         self.buffer = buffer
-        self.file = file
+        self.file = FileName(file)
         self.maxDepth = maxDepth
     }
 
@@ -68,7 +68,7 @@ private struct JSONParser {
         case UInt8(ascii: "\""):
             let start = position
             guard let text = string() else { return nil }
-            return YAMLNode(.scalar(text, .doubleQuoted), range: SourceRange(file: file, start: start, end: position))
+            return YAMLNode(.scalar(text, .doubleQuoted), range: SourceRange(fileName: file, start: start, end: position))
         default: return plain()
         }
     }
@@ -91,7 +91,7 @@ private struct JSONParser {
         guard Self.isPlainJSON(bytes) else { return nil }
         characters += bytes.count
         let text = String(decoding: bytes, as: UTF8.self)
-        return YAMLNode(.scalar(text, .plain), range: SourceRange(file: file, start: start, end: position))
+        return YAMLNode(.scalar(text, .plain), range: SourceRange(fileName: file, start: start, end: position))
     }
 
     /// `true`, `false`, `null` or a JSON number.
@@ -220,13 +220,13 @@ private struct JSONParser {
         if index < buffer.count, buffer[index] == UInt8(ascii: "}") {
             index += 1
             characters += 1
-            return YAMLNode(.mapping(pairs), range: SourceRange(file: file, start: start, end: position))
+            return YAMLNode(.mapping(pairs), range: SourceRange(fileName: file, start: start, end: position))
         }
         while true {
             guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { return nil }
             let keyStart = position
             guard let name = string() else { return nil }
-            let key = YAMLNode(.scalar(name, .doubleQuoted), range: SourceRange(file: file, start: keyStart, end: position))
+            let key = YAMLNode(.scalar(name, .doubleQuoted), range: SourceRange(fileName: file, start: keyStart, end: position))
             // A duplicate key is an error libyaml's composer reports.
             if pairs.count < 16 {
                 if pairs.contains(where: { $0.key.scalar == name }) { return nil }
@@ -247,7 +247,7 @@ private struct JSONParser {
             let byte = buffer[index]
             index += 1
             characters += 1
-            if byte == UInt8(ascii: "}") { return YAMLNode(.mapping(pairs), range: SourceRange(file: file, start: start, end: position)) }
+            if byte == UInt8(ascii: "}") { return YAMLNode(.mapping(pairs), range: SourceRange(fileName: file, start: start, end: position)) }
             guard byte == UInt8(ascii: ",") else { return nil }
             skipSpace()
         }
@@ -263,7 +263,7 @@ private struct JSONParser {
         if index < buffer.count, buffer[index] == UInt8(ascii: "]") {
             index += 1
             characters += 1
-            return YAMLNode(.sequence(items), range: SourceRange(file: file, start: start, end: position))
+            return YAMLNode(.sequence(items), range: SourceRange(fileName: file, start: start, end: position))
         }
         while true {
             guard let item = value(depth: depth) else { return nil }
@@ -273,7 +273,7 @@ private struct JSONParser {
             let byte = buffer[index]
             index += 1
             characters += 1
-            if byte == UInt8(ascii: "]") { return YAMLNode(.sequence(items), range: SourceRange(file: file, start: start, end: position)) }
+            if byte == UInt8(ascii: "]") { return YAMLNode(.sequence(items), range: SourceRange(fileName: file, start: start, end: position)) }
             guard byte == UInt8(ascii: ",") else { return nil }
             skipSpace()
         }

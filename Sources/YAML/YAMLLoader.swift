@@ -251,7 +251,7 @@ private struct LoadFailure: Error {
 }
 
 private struct Composer {
-    let file: String
+    let file: FileName
     let limits: YAMLLimits
     var stack: [Frame] = []
     var pending = PendingNodes()
@@ -278,7 +278,7 @@ private struct Composer {
     var shape = PartShape()
 
     init(file: String, limits: YAMLLimits) {
-        self.file = file
+        self.file = FileName(file)
         self.limits = limits
     }
 
@@ -296,7 +296,7 @@ private struct Composer {
                 root: nil,
                 diagnostics: [
                     .error(
-                        .yamlSyntax, "libyaml could not start", at: .wholeFile(file))
+                        .yamlSyntax, "libyaml could not start", at: .wholeFile(file.name))
                 ])
         }
         defer { yaml_parser_delete(parser) }
@@ -384,7 +384,7 @@ private struct Composer {
             return YAMLLoader.Result(root: nil, diagnostics: diagnostics)
         }
         if root == nil, roots.isEmpty, documents == 0 || diagnostics.isEmpty {
-            diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file)))
+            diagnostics.append(.error(.emptyDocument, "the file holds no YAML document", at: .wholeFile(file.name)))
         }
         shape.documents = documents
         shape.aliasNodes = aliasNodes
@@ -550,12 +550,12 @@ private struct Composer {
         let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
         let context = parser.context.map { String(cString: $0) }
         let at = clamped(position(parser.problem_mark), input)
-        let point = SourceRange(file: file, start: at, end: at)
+        let point = SourceRange(fileName: file, start: at, end: at)
         if parser.error == YAML_READER_ERROR {
             return .error(.invalidUTF8, problem + (context.map { " \($0)" } ?? ""), at: point)
         }
         let opened = clamped(position(parser.context_mark), input)
-        let openedAt = SourceRange(file: file, start: opened, end: opened)
+        let openedAt = SourceRange(fileName: file, start: opened, end: opened)
         let offset = Int(parser.problem_mark.index)
         let byte = offset < input.count ? input[offset] : nil
         let said = "(libyaml: \(problem)\(context.map { " \($0)" } ?? ""))"
@@ -641,7 +641,7 @@ private struct Composer {
     }
 
     func range(_ start: yaml_mark_t, _ end: yaml_mark_t) -> SourceRange {
-        SourceRange(file: file, start: position(start), end: position(end))
+        SourceRange(fileName: file, start: position(start), end: position(end))
     }
 
     func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?, length: Int) -> String {

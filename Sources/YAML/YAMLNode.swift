@@ -23,7 +23,7 @@ public struct YAMLNode: Sendable {
     // The weight sits in the padding after `content`; lines, columns and offsets fit 32 bits
     // (files are at most 1 GiB).
     private var storedWeight: UInt32 = 0
-    private var file: String
+    private var file: FileName
     private var startLine: UInt32 = 0
     private var startColumn: UInt32 = 0
     private var startOffset: UInt32 = 0
@@ -35,11 +35,11 @@ public struct YAMLNode: Sendable {
     public var range: SourceRange {
         get {
             SourceRange(
-                file: file, start: SourcePosition(line: Int(startLine), column: Int(startColumn), offset: Int(startOffset)),
+                fileName: file, start: SourcePosition(line: Int(startLine), column: Int(startColumn), offset: Int(startOffset)),
                 end: SourcePosition(line: Int(endLine), column: Int(endColumn), offset: Int(endOffset)))
         }
         set {
-            file = newValue.file
+            file = newValue.fileName
             startLine = UInt32(clamping: newValue.start.line)
             startColumn = UInt32(clamping: newValue.start.column)
             startOffset = UInt32(clamping: newValue.start.offset)
@@ -57,7 +57,7 @@ public struct YAMLNode: Sendable {
 
     public init(_ content: Content, range: SourceRange) {
         self.content = content
-        file = range.file
+        file = range.fileName
         self.range = range
         self.weight = Self.weight(of: content)
     }
@@ -75,7 +75,7 @@ public struct YAMLNode: Sendable {
     /// 32 bits: the composer makes every node of a document this way, without building a
     /// `SourceRange` (and retaining its file name a second time) for each.
     init(
-        _ content: Content, file: String, weight: Int, startLine: UInt32, startColumn: UInt32, startOffset: UInt32, endLine: UInt32,
+        _ content: Content, file: FileName, weight: Int, startLine: UInt32, startColumn: UInt32, startOffset: UInt32, endLine: UInt32,
         endColumn: UInt32, endOffset: UInt32
     ) {
         self.content = content

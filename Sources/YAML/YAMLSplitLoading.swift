@@ -115,7 +115,7 @@ extension YAMLLoader {
         for pair in tailPairs where keys.contains(pair.key.scalar ?? "") { return nil }
         let end = tail.range.end
         let root = YAMLNode(
-            .mapping(headPairs + tailPairs), file: file, weight: head.weight + tail.weight - 1, startLine: UInt32(clamping: start.line),
+            .mapping(headPairs + tailPairs), file: FileName(file), weight: head.weight + tail.weight - 1, startLine: UInt32(clamping: start.line),
             startColumn: UInt32(clamping: start.column), startOffset: UInt32(clamping: start.offset), endLine: UInt32(clamping: end.line),
             endColumn: UInt32(clamping: end.column), endOffset: UInt32(clamping: end.offset))
         return Result(root: root, diagnostics: [])
