@@ -30,6 +30,8 @@ struct IncludePass {
     var files: [SpecFile] = []
     /// Raw bytes of every file read, in load order, for the content hash.
     var contents: [[UInt8]] = []
+    /// The decoder's `flowsPerPart`, when not its own.
+    var flowsPerPart: Int?
     /// Time spent in libyaml and composing nodes, as opposed to decoding them.
     var yamlTime: Duration = .zero
     private var loaded: Set<String> = []
@@ -96,6 +98,7 @@ struct IncludePass {
         guard let root = result.root else { return true }
         result.root = nil
         var decoder = Decoder()
+        if let flowsPerPart { decoder.flowsPerPart = flowsPerPart }
         let file = decoder.specFile(root, path: displayPath, included: includedFrom != nil)
         YAMLNode.release(consume root)
         diagnostics += decoder.diagnostics

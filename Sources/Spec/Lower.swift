@@ -10,6 +10,10 @@ struct LowerPass {
     let files: [SpecFile]
     var diagnostics: [Diagnostic] = []
 
+    /// A file with at least twice this many flows has them lowered in parts of at least this
+    /// many at once on the cores; tests set it out of reach to compare with one pass.
+    var flowsPerPart = 4_096
+
     private(set) var segmentIDs: [String: SegmentID] = [:]
     private(set) var workloadIDs: [String: WorkloadID] = [:]
     private var segmentsOut: [Segment] = []
@@ -457,24 +461,64 @@ struct LowerPass {
 
     private mutating func lowerFlows() -> [Flow] {
         indexReferents()
-        var flows: [Flow] = []
-        flows.reserveCapacity(files.reduce(0) { $0 + $1.flows.count })
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
-        for file in files {
-            // Each flow's fields are read in place: a copy of the whole syntax retains all of them.
-            for index in file.flows.indices {
-                guard
-                    let (sources, destinations, ports) = connection(
-                        from: file.flowReferences[file.flows[index].from], to: file.flowReferences[file.flows[index].to],
-                        ports: file.flowPorts[file.flows[index].ports],
-                        allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
-                else { continue }
-                flows.append(
-                    Flow(
-                        index: flows.count, name: file.flows[index].name, description: file.flows[index].description,
-                        action: file.flows[index].action, sources: sources, destinations: destinations, ports: ports, origin: file.flows[index].range))
-            }
+        guard files.contains(where: { $0.flows.count / 2 >= flowsPerPart }) else {
+            var flows: [Flow] = []
+            for file in files.indices { flows += lowerFlows(of: file, files[file].flows.indices, numberedFrom: flows.count) }
+            return flows
+        }
+        // The flows of every file in parts, file after file.
+        var parts: [(file: Int, flows: Range<Int>)] = []
+        for (file, syntax) in files.enumerated() where !syntax.flows.isEmpty {
+            let count = syntax.flows.count
+            for range in Concurrently.ranges(count, parts: min(Self.maxFlowParts, count / flowsPerPart)) { parts.append((file, range)) }
+        }
+        // Each part lowered at once on the cores with a copy of this pass, then put together
+        // as one pass in order would have: the flows numbered on, the diagnostics of each in
+        // turn (the report sorts them by place), what each part memoized let go.
+        nonisolated(unsafe) let start = self
+        let pieces = parts
+        let lowered = Concurrently.map(count: pieces.count) { index -> (flows: [Flow], diagnostics: [Diagnostic], resolve: [Diagnostic]) in
+            nonisolated(unsafe) var pass = start
+            pass.diagnostics = []
+            let resolveBefore = pass.resolve.diagnostics.count
+            let flows = pass.lowerFlows(of: pieces[index].file, pieces[index].flows, numberedFrom: 0)
+            return (flows, pass.diagnostics, Array(pass.resolve.diagnostics[resolveBefore...]))
+        }
+        var flows: [Flow] = []
+        flows.reserveCapacity(lowered.reduce(0) { $0 + $1.flows.count })
+        for part in lowered {
+            let base = flows.count
+            flows += part.flows
+            // Numbered on in place: a copy of each flow would retain its fields.
+            for index in base..<flows.count { flows[index].index += base }
+            diagnostics += part.diagnostics
+            resolve.diagnostics += part.resolve
+        }
+        return flows
+    }
+
+    /// At most this many parts of a file's flows are lowered at once (`flowsPerPart`).
+    static let maxFlowParts = 8
+
+    /// The flows of `files[file]` at `range` that lower without error, numbered from `first`.
+    private mutating func lowerFlows(of file: Int, _ range: Range<Int>, numberedFrom first: Int) -> [Flow] {
+        var flows: [Flow] = []
+        flows.reserveCapacity(range.count)
+        let file = files[file]
+        // Each flow's fields are read in place: a copy of the whole syntax retains all of them.
+        for index in range {
+            guard
+                let (sources, destinations, ports) = connection(
+                    from: file.flowReferences[file.flows[index].from], to: file.flowReferences[file.flows[index].to],
+                    ports: file.flowPorts[file.flows[index].ports],
+                    allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
+            else { continue }
+            flows.append(
+                Flow(
+                    index: first + flows.count, name: file.flows[index].name, description: file.flows[index].description,
+                    action: file.flows[index].action, sources: sources, destinations: destinations, ports: ports, origin: file.flows[index].range))
         }
         return flows
     }

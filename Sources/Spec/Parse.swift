@@ -9,7 +9,105 @@ extension Decoder {
         var file = SpecFile(path: path, range: root.range)
         guard let fields = fields(root, SpecSchema.root, in: included ? "an included file" : "the spec", checkRequired: !included) else { return file }
         file.sections = Dictionary(fields.pairs.map { ($0.name, $0.key.range) }) { first, _ in first }
+        // Nil when the file has no flows; an empty list when `flows` is not a list (reported).
+        var flowItems: [YAMLNode]?
+        var flowsListed = true
+        if let node = fields["flows"] {
+            flowItems = list(node, in: "flows")
+            flowsListed = flowItems != nil
+            if flowItems == nil { flowItems = [] }
+        }
+        let chunks = Concurrently.ranges(flowItems?.count ?? 0, parts: min(Self.maxFlowParts, (flowItems?.count ?? 0) / flowsPerPart))
+        if let flowItems, chunks.count > 1, !recordsMappings {
+            decodeConcurrently(fields, flows: flowItems, in: chunks, into: &file)
+        } else {
+            sections(fields, into: &file)
+            if let flowItems { file.setFlows(flows(flowItems[...])) }
+        }
+        if !flowsListed { file.flowsIncomplete = true }
+        file.invalidDefinitions = invalidDefinitions
+        return file
+    }
 
+    /// At most this many parts of a file's flows are decoded at once (`Decoder.flowsPerPart`).
+    static let maxFlowParts = 8
+
+    /// The other sections on this thread and the flows in `chunks` on the cores, all at once,
+    /// then put together as one pass in source order would have: each part decodes with a copy
+    /// of this decoder, and their diagnostics join this one's (the report sorts them by place).
+    private mutating func decodeConcurrently(_ fields: Fields, flows items: [YAMLNode], in chunks: [Range<Int>], into file: inout SpecFile) {
+        nonisolated(unsafe) let start = self
+        nonisolated(unsafe) let fields = fields
+        nonisolated(unsafe) let base = file
+        let parts = Concurrently.map(count: chunks.count + 1) { part -> Part in
+            nonisolated(unsafe) var decoder = start
+            decoder.diagnostics = []
+            guard part > 0 else {
+                var file = base
+                decoder.sections(fields, into: &file)
+                return Part(decoder: decoder, file: file, flows: nil)
+            }
+            let flows = decoder.flows(items[chunks[part - 1]])
+            return Part(decoder: decoder, file: nil, flows: flows)
+        }
+        let earlier = diagnostics
+        self = parts[0].decoder
+        diagnostics = earlier + parts[0].decoder.diagnostics
+        file = parts[0].file ?? base
+        var flows = DecodedFlows()
+        for part in parts.dropFirst() {
+            diagnostics += part.decoder.diagnostics
+            if let decoded = part.flows { flows.append(decoded) }
+        }
+        file.setFlows(flows)
+    }
+
+    /// What one part of `decodeConcurrently` gives back.
+    private struct Part {
+        var decoder: Decoder
+        var file: SpecFile?
+        var flows: DecodedFlows?
+    }
+
+    /// Flows decoded: their references and port entries in two arrays shared by all of them.
+    struct DecodedFlows {
+        var flows: [FlowSyntax] = []
+        var references: [Located<ReferenceSyntax>] = []
+        var ports: [Located<PortEntry>] = []
+        /// Whether a flow had an error (it was dropped, or lost a reference or a port entry).
+        var incomplete = false
+
+        /// `other`'s flows after these, their ranges moved past these' references and ports.
+        mutating func append(_ other: DecodedFlows) {
+            let (referenceBase, portBase) = (references.count, ports.count)
+            let first = flows.count
+            flows += other.flows
+            // Moved in place: a copy of each flow would retain its fields.
+            for index in first..<flows.count {
+                flows[index].from = (flows[index].from.lowerBound + referenceBase)..<(flows[index].from.upperBound + referenceBase)
+                flows[index].to = (flows[index].to.lowerBound + referenceBase)..<(flows[index].to.upperBound + referenceBase)
+                flows[index].ports = (flows[index].ports.lowerBound + portBase)..<(flows[index].ports.upperBound + portBase)
+            }
+            references += other.references
+            ports += other.ports
+            incomplete = incomplete || other.incomplete
+        }
+    }
+
+    /// The flows of `items`, in order.
+    mutating func flows(_ items: ArraySlice<YAMLNode>) -> DecodedFlows {
+        let errorsBefore = diagnostics.count
+        var result = DecodedFlows()
+        result.flows.reserveCapacity(items.count)
+        for item in items {
+            if let flow = flow(item, references: &result.references, ports: &result.ports) { result.flows.append(flow) }
+        }
+        result.incomplete = result.flows.count < items.count || diagnostics.count > errorsBefore
+        return result
+    }
+
+    /// Every section of a file but its flows, in source order of the schema.
+    private mutating func sections(_ fields: Fields, into file: inout SpecFile) {
         if let node = fields["version"], let version = integer(node, in: "version") {
             if version.value != 1 {
                 report(.error(.unsupportedVersion, "unsupported spec version \(version.value); this compiler reads version 1", at: node.range))
@@ -53,15 +151,6 @@ extension Decoder {
         if let node = fields["workloads"] {
             file.workloads = definitions(node, kind: "workload") { decoder, value in decoder.workload(value) }
         }
-        if let node = fields["flows"] {
-            let errorsBefore = diagnostics.count
-            let items = list(node, in: "flows") ?? []
-            file.flows.reserveCapacity(items.count)
-            for item in items {
-                if let flow = flow(item, references: &file.flowReferences, ports: &file.flowPorts) { file.flows.append(flow) }
-            }
-            file.flowsIncomplete = file.flows.count < items.count || diagnostics.count > errorsBefore
-        }
         if let node = fields["image_policy"] { file.imagePolicy = imagePolicy(node) }
         if let node = fields["expect"] {
             file.expect = (list(node, in: "expect") ?? []).compactMap { expectation($0) }
@@ -69,8 +158,6 @@ extension Decoder {
         if let node = fields["targets"] { file.targets = targets(node) }
         if let node = fields["lint"] { file.lint = lint(node) }
         if let node = fields["fidelity"] { file.fidelity = choice(node, ["report", "strict"], in: "fidelity") }
-        file.invalidDefinitions = invalidDefinitions
-        return file
     }
 
     /// A mapping of names to definitions; names that are not DNS-1123 labels are reported.

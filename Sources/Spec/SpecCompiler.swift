@@ -39,6 +39,16 @@ public enum SpecCompiler {
         path: String, fileSystem: any SpecFileSystem = LocalFileSystem(), limits: YAMLLimits = YAMLLimits(),
         stopAfter: Pass = .lower, validateOptions: OptionValidator? = nil
     ) -> Output {
+        compile(path: path, fileSystem: fileSystem, limits: limits, stopAfter: stopAfter, validateOptions: validateOptions, flowsPerPart: nil)
+    }
+
+    /// `flowsPerPart`: how many flows a part of a file's flows holds at least when they are
+    /// decoded and lowered at once on the cores (nil: the decoder's and lower pass's own);
+    /// tests set it low to split small specs, or out of reach to compare with one pass.
+    static func compile(
+        path: String, fileSystem: any SpecFileSystem, limits: YAMLLimits, stopAfter: Pass, validateOptions: OptionValidator?,
+        flowsPerPart: Int?
+    ) -> Output {
         let clock = ContinuousClock()
         var started = clock.now
         var timings: [(pass: Pass, duration: Duration)] = []
@@ -48,6 +58,7 @@ public enum SpecCompiler {
             started = now
         }
         var includes = IncludePass(fileSystem: fileSystem, limits: limits)
+        includes.flowsPerPart = flowsPerPart
         let readable = includes.run(topLevel: path)
         lap(.include)
         timings.insert((.yaml, includes.yamlTime), at: 0)
@@ -69,6 +80,7 @@ public enum SpecCompiler {
             return Output(policy: nil, diagnostics: bag.sorted, sources: includes.sources, readable: true)
         }
         var lower = LowerPass(resolve: resolve, files: includes.files)
+        if let flowsPerPart { lower.flowsPerPart = flowsPerPart }
         let policy = lower.run(contentHash: contentHash(includes.contents))
         bag.report(contentsOf: lower.diagnostics)
         lap(.lower)

@@ -29,6 +29,14 @@ struct SpecFile {
     /// entry): the intent is then incomplete, and an expectation that fails on it may only
     /// follow from that error.
     var flowsIncomplete = false
+
+    /// The flows of the file, as `Decoder.flows` decoded them.
+    mutating func setFlows(_ decoded: Decoder.DecodedFlows) {
+        flows = decoded.flows
+        flowReferences = decoded.references
+        flowPorts = decoded.ports
+        flowsIncomplete = decoded.incomplete
+    }
     /// Names defined in the file whose definitions had errors.
     var invalidDefinitions: Set<String> = []
     var imagePolicy: ImagePolicy?
