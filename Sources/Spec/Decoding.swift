@@ -19,7 +19,7 @@ struct Decoder {
     /// A file with at least twice this many flows has them decoded in parts of at least this
     /// many at once on the cores, while this thread decodes its other sections; tests set it
     /// out of reach to compare with decoding in one pass.
-    var flowsPerPart = 4_096
+    var flowsPerPart = FlowParts.minimumFlows
     /// Each port entry's text parsed so far, without error, and what it parses to.
     var portEntries: [String: PortEntry] = [:]
     /// The names of the definitions that did not decode (a bad name or body), found by

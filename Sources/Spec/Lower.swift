@@ -12,7 +12,7 @@ struct LowerPass {
 
     /// A file with at least twice this many flows has them lowered in parts of at least this
     /// many at once on the cores; tests set it out of reach to compare with one pass.
-    var flowsPerPart = 4_096
+    var flowsPerPart = FlowParts.minimumFlows
 
     private(set) var segmentIDs: [String: SegmentID] = [:]
     private(set) var workloadIDs: [String: WorkloadID] = [:]
@@ -463,7 +463,7 @@ struct LowerPass {
         indexReferents()
         let errorsBefore = diagnostics.count + resolve.diagnostics.count
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
-        guard files.contains(where: { $0.flows.count / 2 >= flowsPerPart }) else {
+        guard files.contains(where: { FlowParts.ranges($0.flows.count, minimum: flowsPerPart).count > 1 }) else {
             var flows: [Flow] = []
             for file in files.indices { flows += lowerFlows(of: file, files[file].flows.indices, numberedFrom: flows.count) }
             return flows
@@ -471,8 +471,7 @@ struct LowerPass {
         // The flows of every file in parts, file after file.
         var parts: [(file: Int, flows: Range<Int>)] = []
         for (file, syntax) in files.enumerated() where !syntax.flows.isEmpty {
-            let count = syntax.flows.count
-            for range in Concurrently.ranges(count, parts: min(Self.maxFlowParts, count / flowsPerPart)) { parts.append((file, range)) }
+            for range in FlowParts.ranges(syntax.flows.count, minimum: flowsPerPart) { parts.append((file, range)) }
         }
         // Each part lowered at once on the cores with a copy of this pass, then put together
         // as one pass in order would have: the flows numbered on, the diagnostics of each in
@@ -498,9 +497,6 @@ struct LowerPass {
         }
         return flows
     }
-
-    /// At most this many parts of a file's flows are lowered at once (`flowsPerPart`).
-    static let maxFlowParts = 8
 
     /// The flows of `files[file]` at `range` that lower without error, numbered from `first`.
     private mutating func lowerFlows(of file: Int, _ range: Range<Int>, numberedFrom first: Int) -> [Flow] {

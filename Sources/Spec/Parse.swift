@@ -17,7 +17,7 @@ extension Decoder {
             flowsListed = flowItems != nil
             if flowItems == nil { flowItems = [] }
         }
-        let chunks = Concurrently.ranges(flowItems?.count ?? 0, parts: min(Self.maxFlowParts, (flowItems?.count ?? 0) / flowsPerPart))
+        let chunks = FlowParts.ranges(flowItems?.count ?? 0, minimum: flowsPerPart)
         if let flowItems, chunks.count > 1, !recordsMappings {
             decodeConcurrently(fields, flows: flowItems, in: chunks, into: &file)
         } else {
@@ -28,9 +28,6 @@ extension Decoder {
         file.invalidDefinitions = invalidDefinitions
         return file
     }
-
-    /// At most this many parts of a file's flows are decoded at once (`Decoder.flowsPerPart`).
-    static let maxFlowParts = 8
 
     /// The other sections on this thread and the flows in `chunks` on the cores, all at once,
     /// then put together as one pass in source order would have: each part decodes with a copy
