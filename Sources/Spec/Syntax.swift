@@ -29,14 +29,6 @@ struct SpecFile {
     /// entry): the intent is then incomplete, and an expectation that fails on it may only
     /// follow from that error.
     var flowsIncomplete = false
-
-    /// The flows of the file, as `Decoder.flows` decoded them.
-    mutating func setFlows(_ decoded: Decoder.DecodedFlows) {
-        flows = decoded.flows
-        flowReferences = decoded.references
-        flowPorts = decoded.ports
-        flowsIncomplete = decoded.incomplete
-    }
     /// Names defined in the file whose definitions had errors.
     var invalidDefinitions: Set<String> = []
     var imagePolicy: ImagePolicy?
@@ -46,6 +38,14 @@ struct SpecFile {
     var fidelity: Located<String>?
     /// Where each top-level key of the file is, for the include rules.
     var sections: [String: SourceRange] = [:]
+
+    /// The flows of the file, as `Decoder.flows` decoded them.
+    mutating func setFlows(_ decoded: Decoder.DecodedFlows) {
+        flows = decoded.flows
+        flowReferences = decoded.references
+        flowPorts = decoded.ports
+        flowsIncomplete = decoded.incomplete
+    }
 }
 
 /// A named definition: the name's range is where diagnostics about it point.

@@ -73,7 +73,7 @@ public struct YAMLNode: Sendable {
 
     /// A node at a place given as 1-based lines and columns and 0-based offsets, already in
     /// 32 bits: the composer makes every node of a document this way, without building a
-    /// `SourceRange` (and retaining its file name a second time) for each.
+    /// `SourceRange` for each.
     init(
         _ content: Content, file: FileName, weight: Int, startLine: UInt32, startColumn: UInt32, startOffset: UInt32, endLine: UInt32,
         endColumn: UInt32, endOffset: UInt32

@@ -51,7 +51,7 @@ extension YAMLLoader {
                 }
             }
             guard let first = parts.first, let second = parts.second else { return nil }
-            return join(first, second, lines: lines, characters: characters, file: file, limits: limits)
+            return join(first, second, lines: lines, characters: characters, limits: limits)
         }
     }
 
@@ -96,7 +96,7 @@ extension YAMLLoader {
     }
 
     private static func join(
-        _ first: (result: Result, shape: PartShape), _ second: (result: Result, shape: PartShape), lines: Int, characters: Int, file: String,
+        _ first: (result: Result, shape: PartShape), _ second: (result: Result, shape: PartShape), lines: Int, characters: Int,
         limits: YAMLLimits
     ) -> Result? {
         guard first.result.diagnostics.isEmpty, second.result.diagnostics.isEmpty, let head = first.result.root, let tail = second.result.root,
@@ -115,7 +115,7 @@ extension YAMLLoader {
         for pair in tailPairs where keys.contains(pair.key.scalar ?? "") { return nil }
         let end = tail.range.end
         let root = YAMLNode(
-            .mapping(headPairs + tailPairs), file: FileName(file), weight: head.weight + tail.weight - 1, startLine: UInt32(clamping: start.line),
+            .mapping(headPairs + tailPairs), file: head.range.fileName, weight: head.weight + tail.weight - 1, startLine: UInt32(clamping: start.line),
             startColumn: UInt32(clamping: start.column), startOffset: UInt32(clamping: start.offset), endLine: UInt32(clamping: end.line),
             endColumn: UInt32(clamping: end.column), endOffset: UInt32(clamping: end.offset))
         return Result(root: root, diagnostics: [])
