@@ -465,7 +465,7 @@ struct LowerPass {
         defer { flowsIncomplete = flowsIncomplete || diagnostics.count + resolve.diagnostics.count > errorsBefore }
         guard files.contains(where: { FlowParts.ranges($0.flows.count, minimum: flowsPerPart).count > 1 }) else {
             var flows: [Flow] = []
-            for file in files.indices { flows += lowerFlows(of: file, files[file].flows.indices, numberedFrom: flows.count) }
+            for file in files.indices { lowerFlows(of: file, files[file].flows.indices, numberedFrom: flows.count) { flows.append($0) } }
             return flows
         }
         // The flows of every file in parts, file after file.
@@ -475,33 +475,54 @@ struct LowerPass {
         }
         // Each part lowered at once on the cores with a copy of this pass, then put together
         // as one pass in order would have: the flows numbered on, the diagnostics of each in
-        // turn (the report sorts them by place), what each part memoized let go.
+        // turn (the report sorts them by place), what each part memoized let go. Each part
+        // writes its flows straight into the result, from the place its first flow would have
+        // if none failed, and the parts are then moved together: no flow is copied (a copy
+        // retains each of its fields, and the parts' arrays released them again).
         nonisolated(unsafe) let start = self
         let pieces = parts
-        let lowered = Concurrently.map(count: pieces.count) { index -> (flows: [Flow], diagnostics: [Diagnostic], resolve: [Diagnostic]) in
-            nonisolated(unsafe) var pass = start
-            pass.diagnostics = []
-            let resolveBefore = pass.resolve.diagnostics.count
-            let flows = pass.lowerFlows(of: pieces[index].file, pieces[index].flows, numberedFrom: 0)
-            return (flows, pass.diagnostics, Array(pass.resolve.diagnostics[resolveBefore...]))
+        var starts: [Int] = []
+        var total = 0
+        for piece in pieces {
+            starts.append(total)
+            total += piece.flows.count
         }
-        var flows: [Flow] = []
-        flows.reserveCapacity(lowered.reduce(0) { $0 + $1.flows.count })
+        let places = starts
+        var lowered: [(count: Int, diagnostics: [Diagnostic], resolve: [Diagnostic])] = []
+        var flows = [Flow](unsafeUninitializedCapacity: total) { buffer, initialized in
+            nonisolated(unsafe) let base = buffer.baseAddress
+            lowered = Concurrently.map(count: pieces.count) { index -> (count: Int, diagnostics: [Diagnostic], resolve: [Diagnostic]) in
+                nonisolated(unsafe) var pass = start
+                pass.diagnostics = []
+                let resolveBefore = pass.resolve.diagnostics.count
+                var written = 0
+                pass.lowerFlows(of: pieces[index].file, pieces[index].flows, numberedFrom: 0) { flow in
+                    (base! + places[index] + written).initialize(to: flow)
+                    written += 1
+                }
+                return (written, pass.diagnostics, Array(pass.resolve.diagnostics[resolveBefore...]))
+            }
+            // Each part's flows moved down to follow the last part's (regions may overlap).
+            for (index, part) in lowered.enumerated() {
+                if places[index] != initialized { (base! + initialized).moveInitialize(from: base! + places[index], count: part.count) }
+                initialized += part.count
+            }
+        }
+        var first = 0
         for part in lowered {
-            let base = flows.count
-            flows += part.flows
             // Numbered on in place: a copy of each flow would retain its fields.
-            for index in base..<flows.count { flows[index].index += base }
+            for index in first..<first + part.count { flows[index].index += first }
+            first += part.count
             diagnostics += part.diagnostics
             resolve.diagnostics += part.resolve
         }
         return flows
     }
 
-    /// The flows of `files[file]` at `range` that lower without error, numbered from `first`.
-    private mutating func lowerFlows(of file: Int, _ range: Range<Int>, numberedFrom first: Int) -> [Flow] {
-        var flows: [Flow] = []
-        flows.reserveCapacity(range.count)
+    /// The flows of `files[file]` at `range` that lower without error, numbered from `first`,
+    /// each handed to `take` in order.
+    private mutating func lowerFlows(of file: Int, _ range: Range<Int>, numberedFrom first: Int, into take: (consuming Flow) -> Void) {
+        var count = 0
         let file = files[file]
         // Each flow's fields are read in place: a copy of the whole syntax retains all of them.
         for index in range {
@@ -511,12 +532,12 @@ struct LowerPass {
                     ports: file.flowPorts[file.flows[index].ports],
                     allow: file.flows[index].action == .allow, at: file.flows[index].range, what: "flow")
             else { continue }
-            flows.append(
+            take(
                 Flow(
-                    index: first + flows.count, name: file.flows[index].name, description: file.flows[index].description,
+                    index: first + count, name: file.flows[index].name, description: file.flows[index].description,
                     action: file.flows[index].action, sources: sources, destinations: destinations, ports: ports, origin: file.flows[index].range))
+            count += 1
         }
-        return flows
     }
 
     /// The flows that make an expectation fail, as notes at each: for a failed `deny` the
