@@ -502,7 +502,7 @@ struct LowerPass {
                 }
                 return (written, pass.diagnostics, Array(pass.resolve.diagnostics[resolveBefore...]))
             }
-            // Each part's flows moved down to follow the last part's (regions may overlap).
+            // Each part's flows moved down to follow the part before (the regions may overlap).
             for (index, part) in lowered.enumerated() {
                 if places[index] != initialized { (base! + initialized).moveInitialize(from: base! + places[index], count: part.count) }
                 initialized += part.count
