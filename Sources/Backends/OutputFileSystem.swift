@@ -170,7 +170,7 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
         }
         #if os(Linux)
             // A hint: whether the kernel takes it or not, the sync before the commit makes the file last.
-            if size >= Self.writebackFrom, let startWriteback = SystemStartWriteback.call { _ = startWriteback(descriptor, 0, 0, 2) }
+            if size >= Self.writebackFrom, let startWriteback = SystemStartWriteback.call { _ = startWriteback(descriptor, 0, 0, SystemStartWriteback.write) }
         #else
             guard fsync(descriptor) == 0 else {
                 let error = fail("fsync", path)
@@ -273,25 +273,23 @@ private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ coun
 private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }
 
 #if os(Linux)
-    /// glibc's `int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags)`
-    /// (Linux 2.6.17), which the Glibc module leaves out (declared only under _GNU_SOURCE):
-    /// looked up once in the running process. Flags 2 is `SYNC_FILE_RANGE_WRITE`, and a range of
-    /// 0, 0 the whole file.
-    private enum SystemStartWriteback {
-        typealias Function = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-        static let call: Function? = {
-            guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "sync_file_range") else { return nil }
-            return unsafeBitCast(symbol, to: Function.self)
-        }()
+    /// The C library's function `name`, looked up once in the running process, for functions
+    /// the Glibc module leaves out (declared only under _GNU_SOURCE); nil where it is missing.
+    private func glibcFunction<Function>(_ name: String, as type: Function.Type) -> Function? {
+        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
     }
 
-    /// glibc's `int syncfs(int fd)` (Linux 2.6.39, glibc 2.14), which the Glibc module leaves
-    /// out (declared only under _GNU_SOURCE): looked up once in the running process.
+    /// `int sync_file_range(int fd, off64_t offset, off64_t nbytes, unsigned int flags)` (Linux
+    /// 2.6.17); a range of 0, 0 is the whole file.
+    private enum SystemStartWriteback {
+        static let call = glibcFunction("sync_file_range", as: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+        /// `SYNC_FILE_RANGE_WRITE`: start writing the range back, without waiting.
+        static let write: UInt32 = 2
+    }
+
+    /// `int syncfs(int fd)` (Linux 2.6.39, glibc 2.14).
     private enum SystemSyncFileSystem {
-        typealias Function = @convention(c) (Int32) -> Int32
-        static let call: Function? = {
-            guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "syncfs") else { return nil }
-            return unsafeBitCast(symbol, to: Function.self)
-        }()
+        static let call = glibcFunction("syncfs", as: (@convention(c) (Int32) -> Int32).self)
     }
 #endif

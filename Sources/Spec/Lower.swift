@@ -481,17 +481,12 @@ struct LowerPass {
         // retains each of its fields, and the parts' arrays released them again).
         nonisolated(unsafe) let start = self
         let pieces = parts
-        var starts: [Int] = []
-        var total = 0
-        for piece in pieces {
-            starts.append(total)
-            total += piece.flows.count
-        }
-        let places = starts
-        var lowered: [(count: Int, diagnostics: [Diagnostic], resolve: [Diagnostic])] = []
-        var flows = [Flow](unsafeUninitializedCapacity: total) { buffer, initialized in
+        // Where each part's flows start if none fails, and (last) how many flows there are at most.
+        let places = pieces.reduce(into: [0]) { places, piece in places.append(places[places.count - 1] + piece.flows.count) }
+        var lowered: [(diagnostics: [Diagnostic], resolve: [Diagnostic])] = []
+        let flows = [Flow](unsafeUninitializedCapacity: places[pieces.count]) { buffer, initialized in
             nonisolated(unsafe) let base = buffer.baseAddress
-            lowered = Concurrently.map(count: pieces.count) { index -> (count: Int, diagnostics: [Diagnostic], resolve: [Diagnostic]) in
+            let results = Concurrently.map(count: pieces.count) { index -> (count: Int, diagnostics: [Diagnostic], resolve: [Diagnostic]) in
                 nonisolated(unsafe) var pass = start
                 pass.diagnostics = []
                 let resolveBefore = pass.resolve.diagnostics.count
@@ -502,17 +497,17 @@ struct LowerPass {
                 }
                 return (written, pass.diagnostics, Array(pass.resolve.diagnostics[resolveBefore...]))
             }
-            // Each part's flows moved down to follow the part before (the regions may overlap).
-            for (index, part) in lowered.enumerated() {
-                if places[index] != initialized { (base! + initialized).moveInitialize(from: base! + places[index], count: part.count) }
+            // Each part's flows moved down to follow the part before (the regions may overlap)
+            // and numbered on in place.
+            for (index, part) in results.enumerated() {
+                let first = base! + initialized
+                if places[index] != initialized { first.moveInitialize(from: base! + places[index], count: part.count) }
+                for offset in 0..<part.count { first[offset].index += initialized }
                 initialized += part.count
             }
+            lowered = results.map { ($0.diagnostics, $0.resolve) }
         }
-        var first = 0
         for part in lowered {
-            // Numbered on in place: a copy of each flow would retain its fields.
-            for index in first..<first + part.count { flows[index].index += first }
-            first += part.count
             diagnostics += part.diagnostics
             resolve.diagnostics += part.resolve
         }
