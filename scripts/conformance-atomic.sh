@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Atomic output trees, tested by killing the real binary: a compile of 21 policies (210 files)
+# Atomic output trees, tested by killing the real binary: a compile of 26 policies (260 files)
 # over the previous version of its tree is SIGKILLed at a random moment, 50 times (set
 # PALISADE_KILLS for more or fewer). After each kill the next palisade run on OUT (a --check,
 # which recovers first) must leave OUT exactly as the old tree or exactly as the new one: never
 # a mix, never a leftover temporary, and the team's own files beside the generated ones untouched.
 # The trees include each target's .palisade-manifest, and the new one removes files: one policy
 # shrinks from three AWS templates to one, so two files its manifest lists go (a kill must not
-# leave them half-removed). A kill after the commit point must end in the new tree. Prints the
+# leave them half-removed), and five policies do not change, so their files are linked into the
+# staged tree rather than written (a kill while they are linked, or after the commit while the
+# links are moved, must not lose them). A kill after the commit point must end in the new tree. Prints the
 # figures, then "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,12 @@ chain() {
 }
 chain 201 > "$work/old-specs/chain.yaml"
 chain 2 > "$work/new-specs/chain.yaml"
+# And five that do not change: a compile keeps their files (the same inodes), writing none.
+for i in $(seq 1 5); do
+  name=$(printf 'u%02d' "$i")
+  spec "$name" "$((200 + i))" > "$work/old-specs/$name.yaml"
+  cp "$work/old-specs/$name.yaml" "$work/new-specs/$name.yaml"
+done
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -52,6 +60,7 @@ echo "ours" > "$work/old/README.md"
 echo "ours too" > "$work/old/aws/README.md"
 "$bin" compile "$work"/old-specs/*.yaml --out "$work/old" > /dev/null 2>&1 || { echo "conformance-atomic: the old specs do not compile"; exit 1; }
 cp -a "$work/old" "$work/new"
+unchanged_before=$(cd "$work/new" && find . -path './*/u0*/*' -type f -printf '%i %p\n' | sort)
 start=$(now_ms)
 "$bin" compile "$work"/new-specs/*.yaml --out "$work/new" > /dev/null 2>&1 || { echo "conformance-atomic: the new specs do not compile"; exit 1; }
 total=$(($(now_ms) - start))
@@ -63,10 +72,14 @@ manifests=$(cd "$work/new" && find . -type f -name .palisade-manifest | wc -l)
 changed=0
 while IFS= read -r path; do
   cmp -s "$work/old/$path" "$work/new/$path" || changed=$((changed + 1))
-done < <(cd "$work/new" && find . -type f ! -name README.md ! -name .palisade-manifest)
+done < <(cd "$work/new" && find . -type f ! -name README.md ! -name .palisade-manifest ! -path './*/u0*/*')
 # (Two policies of two workloads may agree on a file or two; a mix shows in the others.)
-if [ "$files" -eq 220 ] && [ "$manifests" -eq 8 ] && [ "$changed" -ge 195 ]; then pass; else
-  fail "expected 210 generated files, nearly all changed, 8 manifests and 2 of the team's: $files files, $manifests manifests, $changed changed"
+if [ "$files" -eq 270 ] && [ "$manifests" -eq 8 ] && [ "$changed" -ge 195 ]; then pass; else
+  fail "expected 260 generated files, but for the 50 of the unchanged policies nearly all changed, 8 manifests and 2 of the team's: $files files, $manifests manifests, $changed changed"
+fi
+unchanged_after=$(cd "$work/new" && find . -path './*/u0*/*' -type f -printf '%i %p\n' | sort)
+if [ "$(echo "$unchanged_before" | wc -l)" -eq 50 ] && [ "$unchanged_before" = "$unchanged_after" ]; then pass; else
+  fail "the 50 files of the unchanged policies should keep their inodes: $(diff <(echo "$unchanged_before") <(echo "$unchanged_after") | head -4 | tr '\n' ' ')"
 fi
 if [ -f "$work/old/aws/chain/security-groups-3.json" ] && [ ! -e "$work/new/aws/chain/security-groups-2.json" ] \
   && [ ! -e "$work/new/aws/chain/security-groups-3.json" ] && grep -qx 'chain/security-groups-3.json' "$work/old/aws/.palisade-manifest" \

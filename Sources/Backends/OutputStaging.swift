@@ -63,7 +63,7 @@ public final class OutputStaging: @unchecked Sendable {
         mutex.unlock()
         var failure: (any Error)?
         do {
-            for path in paths { try writer.writeStagedFile(path, tree.texts[path] ?? ChunkedText(), root: root) }
+            try writer.writeStagedFiles(paths, of: tree, root: root)
         } catch {
             failure = error
         }
@@ -141,7 +141,7 @@ public final class OutputStaging: @unchecked Sendable {
     private func stageLocked(_ tree: OutputTree) throws {
         let paths = try prepareLocked(tree)
         do {
-            for path in paths { try writer.writeStagedFile(path, tree.texts[path] ?? ChunkedText(), root: root) }
+            try writer.writeStagedFiles(paths, of: tree, root: root)
         } catch {
             fail(error)
             throw error

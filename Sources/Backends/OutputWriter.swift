@@ -21,8 +21,9 @@ import YAML
 ///    uncommitted `OUT/.palisade-staging*`.
 /// 3. Stage the tree's files under `OUT/.palisade-staging/TARGET/…` with open, write and close
 ///    (no library temporaries): all at once (`write`), or target by target as a compile emits
-///    them (`OutputStaging`), so that no run holds every target's files at once. Nothing outside
-///    the staging folder changes before step 5.
+///    them (`OutputStaging`), so that no run holds every target's files at once. A file OUT
+///    holds already with the same bytes (and owner, permissions, no other link) is staged as a
+///    second link to it, not written. Nothing outside the staging folder changes before step 5.
 /// 4. Plan: read each target's manifest (`OUT/TARGET/.palisade-manifest`, see `OutputManifest`).
 ///    For every policy the tree replaces in that target, the files the manifest lists and the
 ///    tree no longer has are to be removed; the new manifest lists the tree's files for those
@@ -41,7 +42,8 @@ import YAML
 ///    committed folder is the journal: what it holds is what remains to be moved and removed.
 /// 8. Roll forward: move each entry of the committed folder to its place (a whole folder in one
 ///    rename when its destination does not exist yet, else file by file, each rename replacing
-///    the old file), then remove each path its `.palisade-remove` lists (one already gone is
+///    the old file; the rename of a link onto its own file does nothing, and the link goes with
+///    the committed folder), then remove each path its `.palisade-remove` lists (one already gone is
 ///    skipped) and the folders that leaves empty, fsync the folders, and remove the committed
 ///    folder, its list of removals first. Every part is idempotent: a run killed here is finished
 ///    by the next one (if a step fails, it is tried again once at once).
@@ -557,9 +559,36 @@ public struct OutputWriter: Sendable {
         }
     }
 
-    /// Writes one file (`path` relative to OUT) under the staging folder, whose folders exist.
-    func writeStagedFile(_ path: String, _ text: ChunkedText, root: String) throws {
-        try attempt("write", join(root, path)) { try fileSystem.writeFile(join(join(root, Self.stagingName), path), text: text) }
+    /// Writes one file (`path` relative to OUT) under the staging folder, whose folders exist;
+    /// when `reusing`, the file now at `path` is linked instead if it holds the same bytes (see
+    /// `OutputFileSystem.writeFile(_:text:unlessIn:)`).
+    func writeStagedFile(_ path: String, _ text: ChunkedText, root: String, reusing: Bool = true) throws {
+        let staged = join(join(root, Self.stagingName), path)
+        try attempt("write", join(root, path)) {
+            if reusing {
+                _ = try fileSystem.writeFile(staged, text: text, unlessIn: join(root, path))
+            } else {
+                try fileSystem.writeFile(staged, text: text)
+            }
+        }
+    }
+
+    /// `writeStagedFile` for each of `paths` (files of `tree`, sorted), looking for a file to
+    /// reuse only in folders that exist under OUT: the first compile into a new folder tries
+    /// no file, however many it writes.
+    func writeStagedFiles(_ paths: [String], of tree: OutputTree, root: String) throws {
+        var previous: (folder: Substring, exists: Bool)?
+        for path in paths {
+            let folder = path.lastIndex(of: "/").map { path[..<$0] } ?? ""
+            let exists: Bool
+            if let previous, previous.folder.utf8.elementsEqual(folder.utf8) {
+                exists = previous.exists
+            } else {
+                exists = (try? fileSystem.status(join(root, String(folder)), followingLinks: true).kind) == .directory
+                previous = (folder, exists)
+            }
+            try writeStagedFile(path, tree.texts[path] ?? ChunkedText(), root: root, reusing: exists)
+        }
     }
 
     // MARK: helpers

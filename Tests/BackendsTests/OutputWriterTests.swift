@@ -117,6 +117,7 @@ func plant(_ files: [String: String], under root: String) throws {
         "swarm/shop/stack.yaml": "old: 1\n",
         "openshift/shop/network.yaml": "old: network\n",
         "swarm/legacy/stack.yaml": "legacy: 1\n",
+        "openshift/shop/quota.yaml": "same: quota\n",
     ]
 
     /// The previous run's tree as this Palisade writes it (with manifests): files the new tree
@@ -129,6 +130,7 @@ func plant(_ files: [String: String], under root: String) throws {
         tree.add("aws/shop/security-groups-3.json", "{\"part\": 3}\n")  // removed
         tree.add("swarm/shop/stack.yaml", "old: 1\n")
         tree.add("openshift/shop/network.yaml", "old: network\n")
+        tree.add("openshift/shop/quota.yaml", "same: quota\n")  // the new tree writes the same bytes: linked, not written
         tree.add("openshift/gone/network.yaml", "gone: 1\n")  // claimed by the new tree with no file: removed, folder and all
         tree.add("swarm/legacy/stack.yaml", "legacy: 1\n")  // a policy the new tree does not compile: kept
         tree.add("mesos/shop/marathon.json", "{}\n")  // a target the new tree does not compile: kept
@@ -142,7 +144,7 @@ func plant(_ files: [String: String], under root: String) throws {
         "aws/shop/NOTES.md": "ours, next to the templates\n",
     ]
 
-    /// Every old path with new bytes, a new file in an existing folder, a new policy folder
+    /// Every old path with new bytes but one (`quota.yaml`, unchanged), a new file in an existing folder, a new policy folder
     /// in an existing target and a new target folder; `openshift/gone` compiled into no file.
     static let new: OutputTree = {
         var tree = OutputTree()
@@ -151,6 +153,7 @@ func plant(_ files: [String: String], under root: String) throws {
         tree.add("swarm/shop/stack.yaml", "new: caf\u{E9}\n")
         tree.add("openshift/shop/network.yaml", "new: network\n")
         tree.add("openshift/shop/rbac.yaml", "new: rbac\n")
+        tree.add("openshift/shop/quota.yaml", "same: quota\n")
         tree.add("gcp/shop/firewall-rules.json", "[]\n")
         tree.claim(target: "openshift", policy: "gone")
         return tree
@@ -260,7 +263,7 @@ func plant(_ files: [String: String], under root: String) throws {
         #expect(new.keys.filter { $0.hasPrefix(".palisade") } == [])
         // Each manifest lists exactly what the tree wrote there, with the policies it did not compile.
         #expect(manifest(new, "aws") == ["shop/security-groups.json", "web/security-groups.json"])
-        #expect(manifest(new, "openshift") == ["shop/network.yaml", "shop/rbac.yaml"])
+        #expect(manifest(new, "openshift") == ["shop/network.yaml", "shop/quota.yaml", "shop/rbac.yaml"])
         #expect(manifest(new, "swarm") == ["legacy/stack.yaml", "shop/stack.yaml"])
         #expect(manifest(new, "gcp") == ["shop/firewall-rules.json"])
         #expect(manifest(new, "mesos") == ["shop/marathon.json"])

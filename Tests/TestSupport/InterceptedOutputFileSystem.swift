@@ -1,4 +1,5 @@
 import Backends
+import YAML
 
 /// An output file system for tests that fail writes at chosen steps: every call is first shown
 /// to `intercept(_:_:)` (the system call's name and the path), which may throw, and then goes to
@@ -28,6 +29,15 @@ extension InterceptedOutputFileSystem {
     public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
         try intercept("write", path)
         try real.writeFile(path, bytes)
+    }
+
+    /// A link to an unchanged file is one step (`link`); a file written instead goes through
+    /// `writeFile`, as every other.
+    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool {
+        try intercept("link", path)
+        if real.linkUnchanged(existing, at: path, holding: text) { return true }
+        try writeFile(path, text: text)
+        return false
     }
 
     public func readFile(_ path: String) throws -> [UInt8] {
