@@ -31,6 +31,9 @@ public protocol OutputFileSystem: Sendable {
     /// Returns whether it linked. By default it writes.
     func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool
     func readFile(_ path: String) throws -> [UInt8]
+    /// Whether the file at `path` holds exactly `text`'s bytes; throws as `readFile` does (a
+    /// folder there: `EISDIR`). By default through `readFile`.
+    func fileHolds(_ path: String, _ text: ChunkedText) throws -> Bool
     /// `rename`: atomic, replaces a file (or an empty directory) at `to`.
     func rename(_ from: String, _ to: String) throws
     /// `unlink`.
@@ -63,6 +66,8 @@ extension OutputFileSystem {
         try writeFile(path, text: text)
         return false
     }
+
+    public func fileHolds(_ path: String, _ text: ChunkedText) throws -> Bool { try readFile(path) == text.bytes }
 }
 
 public struct FileStatus: Sendable, Hashable {
@@ -272,8 +277,25 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
         return systemRead(descriptor, start, 1) == 0
     }
 
+    /// Compared piece by piece as it is read, neither the file nor the text copied whole (a
+    /// `--check` of a large estate compares hundreds of megabytes); a file of another size is
+    /// not read at all.
+    public func fileHolds(_ path: String, _ text: ChunkedText) throws -> Bool {
+        // Not waiting on a pipe that stands where the file was.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw fail("open", path) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw fail("stat", path) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: throw OutputFileSystemError(call: "read", path: path, code: EISDIR)
+        case S_IFREG: return Int(info.st_size) == text.byteCount && Self.holds(descriptor, text)
+        default: return false
+        }
+    }
+
     public func readFile(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { throw fail("open", path) }
         defer { close(descriptor) }
         var bytes: [UInt8] = []

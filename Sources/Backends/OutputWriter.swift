@@ -91,10 +91,7 @@ public struct OutputWriter: Sendable {
     /// stale temporaries of a tree); nothing to do when `root` does not exist.
     public func recover(_ root: String) throws {
         guard !root.isEmpty else { throw OutputError.emptyRoot }
-        guard try isDirectoryRoot(root) else { return }
-        let token = try attempt("open", root) { try fileSystem.lock(root) }
-        defer { fileSystem.unlock(token) }
-        try recoverLocked(root)
+        try lockAndRecover(root).map(fileSystem.unlock)
     }
 
     /// After recovering `root`: what differs from what writing `tree` would leave there, sorted
@@ -105,34 +102,59 @@ public struct OutputWriter: Sendable {
     public func drift(_ tree: OutputTree, from root: String) throws -> [OutputDrift] {
         guard !root.isEmpty else { throw OutputError.emptyRoot }
         try validate(tree, root: root)
-        let exists = try isDirectoryRoot(root)
-        var token: Int32?
-        if exists {
-            token = try attempt("open", root) { try fileSystem.lock(root) }
-        }
+        let token = try lockAndRecover(root)
         defer { token.map(fileSystem.unlock) }
-        if exists { try recoverLocked(root) }
+        var result: [OutputDrift] = []
+        for path in tree.paths {
+            if let drift = try drift(path, tree.texts[path] ?? ChunkedText(), root: root) { result.append(drift) }
+        }
+        result += try driftBeyondFiles(tree, root: root, exists: token != nil)
+        return result.sorted { $0.path < $1.path }
+    }
+
+    /// When OUT exists: locks it and recovers what an interrupted run left, returning the lock
+    /// (released again if the recovery fails); nil, doing nothing, when OUT does not exist.
+    func lockAndRecover(_ root: String) throws -> Int32? {
+        guard try isDirectoryRoot(root) else { return nil }
+        let token = try attempt("open", root) { try fileSystem.lock(root) }
+        do {
+            try recoverLocked(root)
+        } catch {
+            fileSystem.unlock(token)
+            throw error
+        }
+        return token
+    }
+
+    /// How the file at `path` (relative to OUT) drifted from `text`: nil when it holds exactly
+    /// its bytes (bytes are compared, never strings: `é` and `e` with a combining accent
+    /// differ), `changed` with both bytes, or `missing`.
+    func drift(_ path: String, _ text: ChunkedText, root: String) throws -> OutputDrift? {
+        let full = join(root, path)
+        do {
+            if try fileSystem.fileHolds(full, text) { return nil }
+            return OutputDrift(.changed, path, onDisk: try fileSystem.readFile(full), compiled: text.bytes)
+        } catch let error as OutputFileSystemError where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
+            return OutputDrift(.missing, path)
+        } catch let error as OutputFileSystemError {
+            throw OutputError(operation: "read", path: full, reason: error.reason)
+        }
+    }
+
+    /// The drift of what a write does beyond the files of `tree` (whose texts are not read:
+    /// they may be empty): its manifests, which drift only in what they list; the files it would
+    /// remove; and, when OUT `exists`, the temporaries older versions left beside the tree's files.
+    func driftBeyondFiles(_ tree: OutputTree, root: String, exists: Bool) throws -> [OutputDrift] {
         let plan = try makePlan(tree, root: root)
         var result: [OutputDrift] = []
-        for path in plan.files.keys.sorted() {
-            let compiled = plan.files[path]?.bytes ?? []
-            if let manifest = plan.manifests[path] {
-                // A manifest drifts only in what it lists.
-                if let old = manifest.old {
-                    if old.paths != manifest.new.paths { result.append(OutputDrift(.changed, path, onDisk: manifest.oldBytes, compiled: compiled)) }
-                } else {
-                    result.append(OutputDrift(.missing, path))
-                }
+        // A manifest that would list nothing is not written (but removed, below).
+        for (path, manifest) in plan.manifests.sorted(by: { $0.key < $1.key }) where !manifest.new.paths.isEmpty {
+            guard let old = manifest.old else {
+                result.append(OutputDrift(.missing, path))
                 continue
             }
-            let full = join(root, path)
-            do {
-                let onDisk = try fileSystem.readFile(full)
-                if onDisk != compiled { result.append(OutputDrift(.changed, path, onDisk: onDisk, compiled: compiled)) }
-            } catch let error as OutputFileSystemError where [ENOENT, ENOTDIR, EISDIR].contains(error.code) {
-                result.append(OutputDrift(.missing, path))
-            } catch let error as OutputFileSystemError {
-                throw OutputError(operation: "read", path: full, reason: error.reason)
+            if old.paths != manifest.new.paths {
+                result.append(OutputDrift(.changed, path, onDisk: manifest.oldBytes, compiled: plan.files[path]?.bytes ?? []))
             }
         }
         for path in plan.removals {
@@ -143,7 +165,7 @@ public struct OutputWriter: Sendable {
         if exists {
             for path in try staleTemporaries(tree, root: root) { result.append(OutputDrift(.stale, path)) }
         }
-        return result.sorted { $0.path < $1.path }
+        return result
     }
 
     // MARK: the steps

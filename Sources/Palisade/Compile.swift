@@ -61,15 +61,16 @@ public enum Pipeline {
     /// Compiles each spec to each target. Nothing is written here. `progress` hears what the
     /// compile is doing (a status line on a terminal). `settings` are the command line's target
     /// options (`--set`); with `application` (`--apply-to`, one target), that target's files are
-    /// the application's own, hardened. With `staging`, each target's files are staged under the
-    /// output folder as soon as the target is emitted, and the result's tree holds their paths
-    /// with empty contents (a failure to stage is thrown again by `staging.commit`).
+    /// the application's own, hardened. With `staging`, each target's files are handed to it as
+    /// soon as the target is emitted (staged under the output folder, or compared with it for
+    /// `--check`), and the result's tree holds their paths with empty contents (a failure to
+    /// stage is thrown again by `commit` or `finish`).
     /// Each target's outcome is finished on the worker that emitted it (`finish`); `keeping`
     /// says which of its gaps the result holds (`summaries` counts them all).
     public static func compile(
         paths: [String], targets: [TargetName] = TargetName.allCases, fileSystem: any SpecFileSystem = LocalFileSystem(),
         progress: CompileProgress = .silent, settings: [OptionSetting] = [], application: ApplicationInput? = nil,
-        staging: OutputStaging? = nil, keeping: GapKeeping = .all
+        staging: (any OutputSink)? = nil, keeping: GapKeeping = .all
     ) -> CompileResult {
         var result = CompileResult(specs: [], diagnostics: [], tree: OutputTree(), gaps: [], targetsWithoutBackend: [])
         result.targetsWithoutBackend = targets.filter { BackendRegistry.backend(for: $0) == nil }
@@ -140,7 +141,7 @@ public enum Pipeline {
     /// stage is kept by `staging`), then the relations let go, the gaps counted
     /// (`fidelitySummary`) and only those `keeping` asks for held, at their size.
     public static func finish(
-        _ outcome: inout TargetOutcome, policy: Policy, application: ApplicationInput?, staging: OutputStaging?, keeping: GapKeeping = .all
+        _ outcome: inout TargetOutcome, policy: Policy, application: ApplicationInput?, staging: (any OutputSink)?, keeping: GapKeeping = .all
     ) {
         guard var emission = outcome.emission else { return }
         // The outcome lets go of its emission while it is finished here, so that appending the

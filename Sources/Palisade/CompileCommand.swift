@@ -105,11 +105,16 @@ extension Commands {
         // target staged, after an interrupted earlier run is finished or undone (`OutputStaging`).
         let timed = request.timePasses ? TimedOutputFileSystem(outputFileSystem, root: outputRoot(request)) : nil
         let writer = OutputWriter(fileSystem: timed ?? outputFileSystem)
+        // A check compares each target's files as they come, the same way (`OutputCheck`).
         let staging = request.check || request.dumpRead ? nil : writer.staging(outputRoot(request))
-        defer { staging?.abandon() }
+        let checking = request.check && !request.dumpRead ? OutputWriter(fileSystem: outputFileSystem).checking(outputRoot(request)) : nil
+        defer {
+            staging?.abandon()
+            checking?.abandon()
+        }
         let result = Pipeline.compile(
             paths: request.specs, targets: targets, fileSystem: fileSystem, progress: progress, settings: request.settings, application: application,
-            staging: staging, keeping: request.gaps || request.allGaps ? .all : .tripping { request.gates(strictPolicy: $0) })
+            staging: staging ?? checking, keeping: request.gaps || request.allGaps ? .all : .tripping { request.gates(strictPolicy: $0) })
         output.stderr += DiagnosticReport.text(result.allDiagnostics, sources: result.sources)
         for override in result.overrides { output.stderr += CompileReport.override(override) }
         // The passes are timed whatever the outcome (a refused target too).
@@ -124,7 +129,7 @@ extension Commands {
         // staged is removed by `abandon`).
         guard reportFidelity(request, result, into: &output) else { return output.exiting(.failure) }
         progress.writing(files: result.tree.paths.count)
-        return writeOrCheck(request, result, outputFileSystem: outputFileSystem, staging: staging, timed: timed, into: &output)
+        return writeOrCheck(request, result, outputFileSystem: outputFileSystem, staging: staging, checking: checking, timed: timed, into: &output)
     }
 
     /// `--out` as every message names it: `out/` is `out` (`wrote 7 files under out/`, not `out//`).
@@ -259,7 +264,7 @@ extension Commands {
     /// Writes the tree under `--out`, or with `--check` reports how the files there drifted.
     static func writeOrCheck(
         _ request: CompileRequest, _ result: Pipeline.CompileResult, outputFileSystem: any OutputFileSystem, staging: OutputStaging?,
-        timed: TimedOutputFileSystem?, into output: inout CommandOutput
+        checking: OutputCheck?, timed: TimedOutputFileSystem?, into output: inout CommandOutput
     ) -> CommandOutput {
         // Writing and checking both begin by finishing or undoing an interrupted earlier run.
         let writer = OutputWriter(fileSystem: outputFileSystem)
@@ -273,7 +278,9 @@ extension Commands {
             if request.quiet { output.stderr = DiagnosticReport.text(result.allDiagnostics, sources: result.sources) }
             let drift: [OutputDrift]
             do {
-                drift = try writer.drift(tree, from: out)
+                // The files compared while the targets were emitted are in the tree with empty
+                // contents: the check keeps what it found for them.
+                drift = try checking.map { try $0.finish(tree) } ?? writer.drift(tree, from: out)
             } catch {
                 output.stderr += DiagnosticReport.error("\(error)")
                 return output.exiting(.usage)

@@ -241,6 +241,20 @@ import Testing
             #expect(staging.paths == result.tree.paths)
             staging.abandon()
             #expect(!FileManager.default.fileExists(atPath: root + "/staged"))
+
+            // So with a check: the files are compared as each target is emitted, and the result
+            // keeps none of their bytes either.
+            let clean = OutputWriter().checking(root + "/streamed")
+            let checked = Pipeline.compile(paths: ["v2.yaml"], fileSystem: Self.specs, staging: clean)
+            #expect(!checked.tree.paths.isEmpty && checked.tree.files.values.allSatisfy { $0.isEmpty })
+            var claimed = checked.tree
+            claimed.claim(target: "swarm", policy: "t")
+            #expect(try clean.finish(claimed) == [])
+            let edited = try #require(checked.tree.paths.first)
+            try plant([edited: "edited by hand\n"], under: root + "/streamed")
+            let dirty = OutputWriter().checking(root + "/streamed")
+            _ = Pipeline.compile(paths: ["v2.yaml"], fileSystem: Self.specs, staging: dirty)
+            #expect(try dirty.finish(claimed).map { "\($0.kind) \($0.path)" } == ["changed \(edited)"])
         }
     }
 

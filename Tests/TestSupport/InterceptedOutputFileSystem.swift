@@ -45,6 +45,11 @@ extension InterceptedOutputFileSystem {
         return try real.readFile(path)
     }
 
+    public func fileHolds(_ path: String, _ text: ChunkedText) throws -> Bool {
+        try intercept("open", path)
+        return try real.fileHolds(path, text)
+    }
+
     public func rename(_ from: String, _ to: String) throws {
         try intercept("rename", to)
         try real.rename(from, to)
