@@ -63,7 +63,7 @@ public final class OutputCheck: OutputSink, @unchecked Sendable {
         }
         try mutex.withLock {
             if case .failed(let error) = state { throw error }
-            record(tree)
+            compared.addPaths(of: tree)
             drifts += found
         }
     }
@@ -73,10 +73,9 @@ public final class OutputCheck: OutputSink, @unchecked Sendable {
     /// Throws `OutputError`, or the failure of an earlier `stage`.
     public func finish(_ tree: OutputTree = OutputTree()) throws -> [OutputDrift] {
         try mutex.withLock {
-            var rest = OutputTree()
-            for (path, text) in tree.texts where compared.texts[path] == nil { rest.add(path, text) }
-            for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
+            let rest = tree.excluding(compared)
             try prepareLocked(rest)
+            // Open now: `prepareLocked` opened it or threw.
             guard case .open(let token) = state else { throw OutputError(operation: "read", path: root, reason: "the check was abandoned") }
             defer {
                 token.map(writer.fileSystem.unlock)
@@ -85,7 +84,7 @@ public final class OutputCheck: OutputSink, @unchecked Sendable {
             for path in rest.paths {
                 if let drift = try writer.drift(path, rest.texts[path] ?? ChunkedText(), root: root) { drifts.append(drift) }
             }
-            record(rest)
+            compared.addPaths(of: rest)
             let beyond = try writer.driftBeyondFiles(compared, root: root, exists: token != nil)
             return (drifts + beyond).sorted { $0.path < $1.path }
         }
@@ -115,12 +114,6 @@ public final class OutputCheck: OutputSink, @unchecked Sendable {
             fail(error)
             throw error
         }
-    }
-
-    /// Notes `tree`'s files as compared and claims its policies. Under the lock.
-    private func record(_ tree: OutputTree) {
-        for path in tree.texts.keys { compared.add(unclaimed: path, ChunkedText()) }
-        for (target, policies) in tree.policies { for policy in policies { compared.claim(target: target, policy: policy) } }
     }
 
     /// Releases OUT; later calls throw `error`. Under the lock.

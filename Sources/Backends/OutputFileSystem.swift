@@ -28,8 +28,8 @@ public protocol OutputFileSystem: Sendable {
     /// `writeFile(path, text:)`, unless the file at `existing` is one that write would leave just
     /// the same (its bytes, owner and permissions, with no other link to it): then `path`, in a
     /// folder `makeDirectory` made, becomes a second link to that file and nothing is written.
-    /// Returns whether it linked. By default it writes.
-    func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool
+    /// By default it writes.
+    func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws
     func readFile(_ path: String) throws -> [UInt8]
     /// Whether the file at `path` holds exactly `text`'s bytes; throws as `readFile` does (a
     /// folder there: `EISDIR`). By default through `readFile`.
@@ -62,10 +62,7 @@ public protocol OutputFileSystem: Sendable {
 extension OutputFileSystem {
     public func writeFile(_ path: String, text: ChunkedText) throws { try writeFile(path, text.bytes) }
 
-    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool {
-        try writeFile(path, text: text)
-        return false
-    }
+    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws { try writeFile(path, text: text) }
 
     public func fileHolds(_ path: String, _ text: ChunkedText) throws -> Bool { try readFile(path) == text.bytes }
 }
@@ -203,10 +200,8 @@ public struct POSIXOutputFileSystem: OutputFileSystem {
     /// run freed as many inodes; ext4 without a journal (this machine's) then passes over each
     /// inode freed in the last minute one by one for every file it creates, and a repeated
     /// compile of 10,000 workloads took half as long again as the first.
-    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool {
-        if linkUnchanged(existing, at: path, holding: text) { return true }
-        try writeFile(path, text: text)
-        return false
+    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws {
+        if !linkUnchanged(existing, at: path, holding: text) { try writeFile(path, text: text) }
     }
 
     /// The first half of `writeFile(_:text:unlessIn:)`: links `path` to `existing` when that is a

@@ -76,7 +76,7 @@ public final class OutputStaging: @unchecked Sendable {
             fail(failure)
             throw failure
         }
-        record(tree, paths: paths)
+        staged.addPaths(of: tree)
     }
 
     /// Stages what `tree` holds that is not staged yet (a path staged already keeps its staged
@@ -86,10 +86,7 @@ public final class OutputStaging: @unchecked Sendable {
     public func commit(_ tree: OutputTree = OutputTree()) throws -> OutputWriter.Outcome {
         try mutex.withLock {
             waitForWrites()
-            var rest = OutputTree()
-            for (path, text) in tree.texts where staged.texts[path] == nil { rest.add(path, text) }
-            for (target, policies) in tree.policies { for policy in policies { rest.claim(target: target, policy: policy) } }
-            try stageLocked(rest)
+            try stageLocked(tree.excluding(staged))
             guard case .open(let token, _) = state else { throw OutputError(operation: "write", path: root, reason: "the write was abandoned") }
             do {
                 let plan = try writer.makePlan(staged, root: root)
@@ -146,15 +143,7 @@ public final class OutputStaging: @unchecked Sendable {
             fail(error)
             throw error
         }
-        record(tree, paths: paths)
-    }
-
-    /// Notes `tree`'s files, written, as staged and claims its policies. Under the lock.
-    private func record(_ tree: OutputTree, paths: [String]) {
-        // A path's own claim is among `tree`'s policies (a tree claims the policy of every file
-        // added), claimed below once per policy rather than once per file.
-        for path in paths { staged.add(unclaimed: path, ChunkedText()) }
-        for (target, policies) in tree.policies { for policy in policies { staged.claim(target: target, policy: policy) } }
+        staged.addPaths(of: tree)
     }
 
     /// Checks the state and `tree`, opens the staging on the first call, and makes the folders

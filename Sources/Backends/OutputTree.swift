@@ -38,6 +38,22 @@ public struct OutputTree: Sendable {
     /// policy of the tree the file comes from, where each file's claim is one of those.
     mutating func add(unclaimed path: String, _ text: ChunkedText) { texts[path] = text }
 
+    /// The files of this tree whose paths `taken` does not hold, with every policy this tree
+    /// claims: what is left of it once `taken`'s files were handed over.
+    func excluding(_ taken: OutputTree) -> OutputTree {
+        var rest = OutputTree()
+        for (path, text) in texts where taken.texts[path] == nil { rest.add(unclaimed: path, text) }
+        rest.policies = policies
+        return rest
+    }
+
+    /// Notes `tree`'s paths, with empty contents, and claims its policies: what a write or a
+    /// check keeps of the files it took.
+    mutating func addPaths(of tree: OutputTree) {
+        for path in tree.texts.keys { texts[path] = ChunkedText() }
+        for (target, claimed) in tree.policies { policies[target, default: []].formUnion(claimed) }
+    }
+
     /// Makes this tree the owner of `TARGET/POLICY`, files or not: writing it removes the files
     /// the manifest lists there that the tree does not write.
     public mutating func claim(target: String, policy: String) { policies[target, default: []].insert(policy) }

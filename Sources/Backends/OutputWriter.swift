@@ -588,7 +588,7 @@ public struct OutputWriter: Sendable {
         let staged = join(join(root, Self.stagingName), path)
         try attempt("write", join(root, path)) {
             if reusing {
-                _ = try fileSystem.writeFile(staged, text: text, unlessIn: join(root, path))
+                try fileSystem.writeFile(staged, text: text, unlessIn: join(root, path))
             } else {
                 try fileSystem.writeFile(staged, text: text)
             }

@@ -33,11 +33,9 @@ extension InterceptedOutputFileSystem {
 
     /// A link to an unchanged file is one step (`link`); a file written instead goes through
     /// `writeFile`, as every other.
-    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws -> Bool {
+    public func writeFile(_ path: String, text: ChunkedText, unlessIn existing: String) throws {
         try intercept("link", path)
-        if real.linkUnchanged(existing, at: path, holding: text) { return true }
-        try writeFile(path, text: text)
-        return false
+        if !real.linkUnchanged(existing, at: path, holding: text) { try writeFile(path, text: text) }
     }
 
     public func readFile(_ path: String) throws -> [UInt8] {
